@@ -1,0 +1,26 @@
+// Word breaking: the UAX #29 word boundaries of a UTF-8 text, by ICU's word
+// BreakIterator (rule based, with ICU's dictionaries for Chinese, Japanese,
+// Thai, Lao, Khmer and Burmese). Only segments whose rule status says word,
+// number, letter, kana or ideograph are kept: spaces, punctuation, symbols
+// and emoji are dropped.
+//
+// Thread safety: break_words() may be called from any thread; each thread
+// owns one ICU iterator (thread_local), created on first use.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace meridian::analysis {
+
+struct WordSpan {
+  uint32_t start;  // byte offsets into the text given to break_words
+  uint32_t end;
+};
+
+// Replaces *out with the word spans of `text` in order. Invalid UTF-8 is read
+// as U+FFFD (which is not a word). Texts longer than kMaxTextBytes are cut.
+void break_words(std::string_view text, std::vector<WordSpan>* out);
+
+}  // namespace meridian::analysis
