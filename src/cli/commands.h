@@ -10,6 +10,9 @@ namespace meridian::cli {
 
 using Args = std::vector<std::string>;
 
+// meridian analyze: show the tokens the analysis pipeline makes of a text.
+int cmd_analyze(const Args& args);
+
 
 
 }  // namespace meridian::cli

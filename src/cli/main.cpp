@@ -16,6 +16,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"version", nullptr, "print the version"},
+    {"analyze", meridian::cli::cmd_analyze, "show the tokens of a text (analysis pipeline)"},
 };
 
 void usage(FILE* out) {
