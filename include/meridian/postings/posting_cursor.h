@@ -1,0 +1,91 @@
+// PostingCursor: walks one term's postings in document order, the hot loop of
+// scoring. Documents come from the term's roaring bitmap, decoded a block of
+// 128 at a time; the rank of the current document (block * 128 + index in the
+// block) addresses its tf and positions, so rank is tracked incrementally and
+// never recomputed with a bitmap rank query.
+//
+// Ownership: a cursor reads the TermPostings' bitmap and the mapped file; both
+// must outlive it (moving the TermPostings is fine, its bitmap stays put).
+// Thread safety: one cursor per thread; any number of cursors on one term.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "meridian/postings/bitmap.h"
+#include "meridian/postings/postings_format.h"
+
+namespace meridian::postings {
+
+// Where one term's pieces live inside the mapped postings file (internal).
+struct TermLayout {
+  uint32_t doc_freq = 0;
+  uint32_t n_blocks = 0;
+  bool has_positions = false;
+  const char* blocks = nullptr;  // n_blocks fixed-width entries
+  const char* tf = nullptr;
+  uint32_t tf_len = 0;
+  const char* pos = nullptr;
+  uint64_t pos_len = 0;
+};
+
+class PostingCursor {
+ public:
+  static constexpr uint32_t kEnd = UINT32_MAX;
+
+  PostingCursor(const Bitmap& docs, const TermLayout& layout);
+
+  // Current document, kEnd when exhausted.
+  uint32_t doc() const { return doc_; }
+  // Advances to the next document and returns it (kEnd at the end).
+  uint32_t next();
+  // Advances to the first document >= target (never moves backwards).
+  uint32_t next_geq(uint32_t target);
+  // Term frequency of the current document (0 when exhausted).
+  uint32_t freq();
+  // Positions of the current document, ascending; empty when the field keeps
+  // no positions. Valid until the cursor moves.
+  std::span<const uint32_t> positions();
+  // Rank of the current document in the term's bitmap.
+  uint64_t rank() const { return uint64_t{block_} * format::kBlockSize + i_; }
+  uint32_t doc_freq() const { return t_.doc_freq; }
+
+  // Block-max support. Bounds of the block containing the current document,
+  // or of the block chosen by the last shallow_advance(). Past the last block:
+  // last_doc kEnd, max_tf 0, min_len UINT32_MAX.
+  uint32_t block_last_doc() const;
+  uint32_t block_max_tf() const;
+  uint32_t block_min_len() const;
+  // Moves only the block pointer to the block that would contain target (the
+  // first with last_doc >= target); never backwards; decodes nothing.
+  void shallow_advance(uint32_t target);
+
+ private:
+  void load_block(uint32_t b);
+  uint32_t find_block(uint32_t from, uint32_t target) const;
+  uint32_t last_doc_of(uint32_t b) const { return format::load_u32(t_.blocks + size_t{b} * format::kBlockEntrySize); }
+  void set_end();
+  void load_tfs();
+
+  TermLayout t_;
+  Bitmap::Iterator it_;
+  uint32_t it_block_ = 0;     // the bitmap iterator sits at the start of this block
+  uint32_t block_ = 0;        // block of the current document
+  uint32_t bound_block_ = 0;  // block reported by block_*()
+  uint32_t i_ = 0;            // index of the current document in its block
+  uint32_t n_ = 0;            // documents in the current block
+  uint32_t doc_ = kEnd;
+  bool tfs_loaded_ = false;
+  uint32_t docs_[format::kBlockSize];
+  uint32_t tfs_[format::kBlockSize];
+  // Positions are decoded lazily, forward only, within the current block.
+  uint32_t pos_block_ = UINT32_MAX;
+  const char* pos_p_ = nullptr;
+  const char* pos_end_ = nullptr;
+  uint32_t pos_next_i_ = 0;         // pos_p_ points at this doc's positions
+  int64_t pos_cached_i_ = -1;       // pos_buf_ holds this doc's positions
+  std::vector<uint32_t> pos_buf_;
+};
+
+}  // namespace meridian::postings

@@ -1,0 +1,214 @@
+#include "meridian/postings/postings_reader.h"
+
+#include <atomic>
+#include <mutex>
+
+#include "meridian/base/bytes.h"
+#include "meridian/base/crc32c.h"
+#include "meridian/base/file_frame.h"
+#include "meridian/postings/postings_format.h"
+
+namespace meridian::postings {
+
+namespace f = format;
+
+struct PostingsReader::State {
+  std::string name;
+  std::string_view body;
+  uint64_t term_count = 0;
+  uint64_t index_offset = 0;
+  uint32_t index_crc = 0;
+  // Filled once by check_index().
+  mutable std::once_flag index_once;
+  mutable Status index_status;
+  mutable std::unique_ptr<std::atomic<uint64_t>[]> verified;  // one bit per term
+
+  const char* index() const { return body.data() + index_offset; }
+  uint64_t offset_at(uint64_t i) const { return f::load_u64(index() + 8 * i); }
+  bool is_verified(uint64_t i) const {
+    return (verified[i / 64].load(std::memory_order_acquire) >> (i % 64)) & 1;
+  }
+  void mark_verified(uint64_t i) const {
+    verified[i / 64].fetch_or(uint64_t{1} << (i % 64), std::memory_order_release);
+  }
+};
+
+PostingsReader::PostingsReader(std::unique_ptr<State> s) : s_(std::move(s)) {}
+PostingsReader::PostingsReader(PostingsReader&&) noexcept = default;
+PostingsReader& PostingsReader::operator=(PostingsReader&&) noexcept = default;
+PostingsReader::~PostingsReader() = default;
+
+uint64_t PostingsReader::term_count() const { return s_->term_count; }
+const std::string& PostingsReader::name() const { return s_->name; }
+
+Result<PostingsReader> PostingsReader::open(std::string_view file, std::string name) {
+  MERIDIAN_ASSIGN_OR_RETURN(FrameInfo frame,
+                            unframe_file(file, f::kMagic, f::kMinVersion, f::kVersion, name, false));
+  auto s = std::make_unique<State>();
+  s->name = std::move(name);
+  s->body = frame.body;
+  if (s->body.size() < f::kTrailerSize)
+    return Status::corruption(s->name + ": postings trailer missing (body of " +
+                              std::to_string(s->body.size()) + " bytes)");
+  size_t toff = s->body.size() - f::kTrailerSize;
+  const char* t = s->body.data() + toff;
+  if (crc32c::unmask(f::load_u32(t + 20)) != crc32c::value(t, 20))
+    return Status::corruption(s->name + ": postings trailer at offset " +
+                              std::to_string(kFrameHeaderSize + toff) + ": checksum mismatch");
+  s->term_count = f::load_u64(t);
+  s->index_offset = f::load_u64(t + 8);
+  s->index_crc = crc32c::unmask(f::load_u32(t + 16));
+  if (s->index_offset > toff || (toff - s->index_offset) / 8 != s->term_count ||
+      (toff - s->index_offset) % 8 != 0)
+    return Status::corruption(s->name + ": postings trailer describes an impossible term index");
+  return PostingsReader(std::move(s));
+}
+
+Status PostingsReader::check_index() const {
+  const State& s = *s_;
+  std::call_once(s.index_once, [&s] {
+    size_t len = s.term_count * 8;
+    if (crc32c::value(s.index(), len) != s.index_crc) {
+      s.index_status = Status::corruption(s.name + ": term index at offset " +
+                                          std::to_string(s.index_offset) + ": checksum mismatch");
+      return;
+    }
+    for (uint64_t i = 0; i < s.term_count; ++i) {
+      uint64_t off = s.offset_at(i);
+      uint64_t prev_end = i == 0 ? 0 : s.offset_at(i - 1) + f::kRecordHeaderSize;
+      if (off < prev_end || off + f::kRecordHeaderSize > s.index_offset || (i == 0 && off != 0)) {
+        s.index_status = Status::corruption(s.name + ": term index entry " + std::to_string(i) +
+                                            " is out of order or out of range");
+        return;
+      }
+    }
+    size_t words = (s.term_count + 63) / 64;
+    s.verified.reset(new std::atomic<uint64_t>[words]);
+    for (size_t i = 0; i < words; ++i) s.verified[i].store(0, std::memory_order_relaxed);
+  });
+  return s.index_status;
+}
+
+namespace {
+
+// Fixed header fields of one term record payload.
+struct TermHeader {
+  uint32_t doc_freq, max_tf, min_len;
+  uint8_t flags;
+  uint32_t bitmap_len, tf_len;
+  uint64_t pos_len;
+};
+
+// Deep check of a term whose CRC matched: the block table, tf and position
+// streams must agree exactly with the bitmap. Returns an empty string if fine.
+std::string check_term(const TermHeader& h, const Bitmap& docs, const TermLayout& t) {
+  if (docs.cardinality() != h.doc_freq) return "bitmap holds a different number of documents";
+  if (h.doc_freq > 0 && *docs.max() == UINT32_MAX) return "document id out of range";
+  if (h.flags & ~(f::kFlagPositions | f::kFlagLengths)) return "unknown flags";
+  Bitmap::Iterator it = docs.iterator();
+  uint32_t buf[f::kBlockSize];
+  uint64_t tf_at = 0, pos_at = 0;
+  uint32_t max_tf = 0, min_len = h.doc_freq ? UINT32_MAX : 0;
+  for (uint32_t b = 0; b < t.n_blocks; ++b) {
+    f::BlockEntry e = f::load_block(t.blocks, b);
+    uint32_t n = it.read(buf, static_cast<uint32_t>(std::min<uint64_t>(
+                                  f::kBlockSize, uint64_t{h.doc_freq} - uint64_t{b} * f::kBlockSize)));
+    if (n == 0 || buf[n - 1] != e.last_doc) return "block " + std::to_string(b) + ": wrong last doc";
+    if (e.tf_off != tf_at || e.pos_off != pos_at) return "block " + std::to_string(b) + ": bad offsets";
+    if (!(h.flags & f::kFlagLengths) && e.min_len != 0) return "block length bound without lengths";
+    const char* p = t.tf + tf_at;
+    const char* end = t.tf + t.tf_len;
+    const char* pp = t.pos + pos_at;
+    const char* pend = t.pos + t.pos_len;
+    bool ok = true;
+    uint32_t block_max = 0;
+    for (uint32_t k = 0; k < n && ok; ++k) {
+      uint32_t tf = f::read_varint(p, end, &ok);
+      if (tf == 0) ok = false;
+      block_max = std::max(block_max, tf);
+      uint64_t acc = 0;
+      for (uint32_t j = 0; t.has_positions && j < tf && ok; ++j) {
+        acc += f::read_varint(pp, pend, &ok);
+        if (acc > UINT32_MAX) ok = false;
+      }
+    }
+    if (!ok) return "block " + std::to_string(b) + ": damaged tf or position stream";
+    if (block_max != e.max_tf) return "block " + std::to_string(b) + ": wrong max tf";
+    tf_at = static_cast<uint64_t>(p - t.tf);
+    pos_at = static_cast<uint64_t>(pp - t.pos);
+    max_tf = std::max(max_tf, e.max_tf);
+    min_len = std::min(min_len, e.min_len);
+  }
+  if (tf_at != t.tf_len || pos_at != t.pos_len) return "streams longer than their blocks";
+  if (max_tf != h.max_tf || min_len != h.min_len) return "term bounds disagree with blocks";
+  return {};
+}
+
+}  // namespace
+
+Result<TermPostings> PostingsReader::term(uint64_t offset) const {
+  MERIDIAN_RETURN_IF_ERROR(check_index());
+  const State& s = *s_;
+  auto where = [&](const std::string& what) {
+    return Status::corruption(s.name + ": term at offset " + std::to_string(offset) + ": " + what);
+  };
+  // Binary search the offset table for the term's ordinal.
+  uint64_t lo = 0, hi = s.term_count;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (s.offset_at(mid) < offset) lo = mid + 1; else hi = mid;
+  }
+  if (lo == s.term_count || s.offset_at(lo) != offset) return where("no term record starts there");
+  uint64_t end = lo + 1 < s.term_count ? s.offset_at(lo + 1) : s.index_offset;
+  std::string_view rec = s.body.substr(offset, end - offset);
+  bool verified = s.is_verified(lo);
+  if (f::load_u64(rec.data() + 4) != rec.size() - f::kRecordHeaderSize) return where("bad record length");
+  if (!verified && crc32c::unmask(f::load_u32(rec.data())) != crc32c::value(rec.data() + 4, rec.size() - 4))
+    return where("checksum mismatch");
+
+  ByteReader r(rec.substr(f::kRecordHeaderSize));
+  TermHeader h{};
+  h.doc_freq = r.u32();
+  h.max_tf = r.u32();
+  h.min_len = r.u32();
+  h.flags = r.u8();
+  r.skip(3);
+  h.bitmap_len = r.u32();
+  h.tf_len = r.u32();
+  h.pos_len = r.u64();
+  std::string_view bitmap_bytes = r.bytes(h.bitmap_len);
+  uint64_t n_blocks = (uint64_t{h.doc_freq} + f::kBlockSize - 1) / f::kBlockSize;
+  std::string_view table = r.bytes(n_blocks * f::kBlockEntrySize);
+  std::string_view tf = r.bytes(h.tf_len);
+  std::string_view pos = r.bytes(h.pos_len);
+  if (r.failed() || !r.at_end()) return where("record sections do not add up");
+  auto docs = Bitmap::deserialize(bitmap_bytes, s.name + ": term at offset " + std::to_string(offset));
+  if (!docs.is_ok()) return docs.status();
+
+  TermLayout layout;
+  layout.doc_freq = h.doc_freq;
+  layout.n_blocks = static_cast<uint32_t>(n_blocks);
+  layout.has_positions = h.flags & f::kFlagPositions;
+  layout.blocks = table.data();
+  layout.tf = tf.data();
+  layout.tf_len = h.tf_len;
+  layout.pos = pos.data();
+  layout.pos_len = h.pos_len;
+  if (!verified) {
+    std::string problem = check_term(h, *docs, layout);
+    if (!problem.empty()) return where(problem);
+    s.mark_verified(lo);
+  }
+  return TermPostings(std::move(*docs), layout, h.max_tf, h.min_len);
+}
+
+Status PostingsReader::verify_all() const {
+  MERIDIAN_RETURN_IF_ERROR(check_index());
+  for (uint64_t i = 0; i < s_->term_count; ++i) {
+    auto t = term(s_->offset_at(i));
+    if (!t.is_ok()) return t.status();
+  }
+  return Status::ok();
+}
+
+}  // namespace meridian::postings

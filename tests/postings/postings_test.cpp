@@ -1,0 +1,310 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "meridian/postings/postings_format.h"
+#include "meridian/postings/postings_reader.h"
+#include "meridian/postings/postings_writer.h"
+
+using namespace meridian;
+using namespace meridian::postings;
+
+namespace {
+
+// One term as the oracle sees it.
+struct Term {
+  std::vector<uint32_t> docs, freqs, positions;
+  std::vector<std::vector<uint32_t>> pos_per_doc;
+  bool with_positions = true;
+  uint64_t offset = 0;
+};
+
+Term random_term(std::mt19937& rng, uint32_t max_doc, size_t n, bool with_positions) {
+  Term t;
+  t.with_positions = with_positions;
+  std::vector<uint32_t> all;
+  if (n * 3 > max_doc) {  // dense: keep each doc with some probability
+    for (uint32_t d = 0; d < max_doc; ++d)
+      if (rng() % max_doc < n) all.push_back(d);
+  } else {
+    std::vector<uint32_t> s;
+    while (s.size() < n) s.push_back(rng() % max_doc);
+    std::sort(s.begin(), s.end());
+    s.erase(std::unique(s.begin(), s.end()), s.end());
+    all = s;
+  }
+  t.docs = all;
+  for (size_t i = 0; i < t.docs.size(); ++i) {
+    uint32_t tf = 1 + (rng() % 8 == 0 ? rng() % 300 : rng() % 3);
+    t.freqs.push_back(tf);
+    std::vector<uint32_t> p;
+    uint32_t at = rng() % 50;
+    for (uint32_t k = 0; k < tf; ++k) {
+      p.push_back(at);
+      at += 1 + rng() % (k % 7 == 6 ? 100000 : 20);
+    }
+    if (with_positions) t.positions.insert(t.positions.end(), p.begin(), p.end());
+    t.pos_per_doc.push_back(with_positions ? p : std::vector<uint32_t>{});
+  }
+  return t;
+}
+
+struct Fixture {
+  std::vector<Term> terms;
+  std::vector<uint32_t> lengths;
+  std::string file;
+};
+
+Fixture build(uint32_t seed, bool with_lengths = true) {
+  std::mt19937 rng(seed);
+  Fixture fx;
+  const uint32_t max_doc = 200000;
+  for (uint32_t d = 0; d < max_doc; ++d) fx.lengths.push_back(1 + rng() % 1000);
+  size_t sizes[] = {0, 1, 127, 128, 129, 1000, 5000, 40000, 150000, 3};
+  PostingsWriter w;
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    fx.terms.push_back(random_term(rng, i == 9 ? 300 : max_doc, sizes[i], i % 3 != 1));
+    Term& t = fx.terms.back();
+    t.offset = w.add_term(t.docs, t.freqs, t.positions, with_lengths ? fx.lengths.data() : nullptr);
+  }
+  fx.file = w.finish();
+  return fx;
+}
+
+// Bounds of the block holding rank r, from the oracle.
+void expected_block(const Term& t, const std::vector<uint32_t>* lengths, size_t r, uint32_t* last,
+                    uint32_t* max_tf, uint32_t* min_len) {
+  size_t lo = r / 128 * 128, hi = std::min(t.docs.size(), lo + 128);
+  *last = t.docs[hi - 1];
+  *max_tf = 0;
+  *min_len = UINT32_MAX;
+  for (size_t i = lo; i < hi; ++i) {
+    *max_tf = std::max(*max_tf, t.freqs[i]);
+    *min_len = std::min(*min_len, lengths ? (*lengths)[t.docs[i]] : 0u);
+  }
+}
+
+void check_full_walk(const Term& t, const TermPostings& tp, const std::vector<uint32_t>* lengths) {
+  REQUIRE(tp.doc_freq() == t.docs.size());
+  CHECK(tp.docs().to_vector() == t.docs);
+  CHECK(tp.has_positions() == (t.with_positions && !t.docs.empty()));
+  uint32_t want_max = 0, want_min = t.docs.empty() ? 0 : UINT32_MAX;
+  for (size_t i = 0; i < t.docs.size(); ++i) {
+    want_max = std::max(want_max, t.freqs[i]);
+    want_min = std::min(want_min, lengths ? (*lengths)[t.docs[i]] : 0u);
+  }
+  CHECK(tp.max_tf() == want_max);
+  CHECK(tp.min_len() == want_min);
+  PostingCursor c = tp.cursor();
+  for (size_t i = 0; i < t.docs.size(); ++i) {
+    REQUIRE(c.doc() == t.docs[i]);
+    CHECK(c.rank() == i);
+    if (i % 3 == 0) CHECK(c.freq() == t.freqs[i]);
+    if (i % 2 == 0 && t.with_positions) {
+      auto p = c.positions();
+      CHECK(std::vector<uint32_t>(p.begin(), p.end()) == t.pos_per_doc[i]);
+    }
+    uint32_t last, mtf, mlen;
+    expected_block(t, lengths, i, &last, &mtf, &mlen);
+    CHECK(c.block_last_doc() == last);
+    CHECK(c.block_max_tf() == mtf);
+    CHECK(c.block_min_len() == mlen);
+    c.next();
+  }
+  CHECK(c.doc() == PostingCursor::kEnd);
+  CHECK(c.next() == PostingCursor::kEnd);
+  CHECK(c.freq() == 0);
+  CHECK(c.positions().empty());
+  CHECK(c.block_last_doc() == PostingCursor::kEnd);
+}
+
+}  // namespace
+
+TEST_CASE("postings: cursor walk returns every doc, tf, position and block bound") {
+  for (bool with_lengths : {true, false}) {
+    Fixture fx = build(1, with_lengths);
+    auto reader = PostingsReader::open(fx.file, "seg.pst");
+    REQUIRE(reader.is_ok());
+    CHECK(reader->term_count() == fx.terms.size());
+    for (const Term& t : fx.terms) {
+      auto tp = reader->term(t.offset);
+      REQUIRE(tp.is_ok());
+      check_full_walk(t, *tp, with_lengths ? &fx.lengths : nullptr);
+      auto again = reader->term(t.offset);  // verified path
+      REQUIRE(again.is_ok());
+      CHECK(again->docs() == tp->docs());
+    }
+    CHECK(reader->verify_all().is_ok());
+  }
+}
+
+TEST_CASE("postings: next_geq agrees with lower_bound over random targets") {
+  Fixture fx = build(2);
+  auto reader = PostingsReader::open(fx.file, "seg.pst");
+  REQUIRE(reader.is_ok());
+  std::mt19937 rng(9);
+  for (const Term& t : fx.terms) {
+    auto tp = reader->term(t.offset);
+    REQUIRE(tp.is_ok());
+    for (int round = 0; round < 20; ++round) {
+      PostingCursor c = tp->cursor();
+      uint32_t target = 0;
+      while (true) {
+        uint32_t gap = round % 2 ? rng() % 50 : rng() % 20000;
+        target += gap;
+        uint32_t got = c.next_geq(target);
+        auto it = std::lower_bound(t.docs.begin(), t.docs.end(), target);
+        if (it == t.docs.end()) {
+          REQUIRE(got == PostingCursor::kEnd);
+          break;
+        }
+        REQUIRE(got == *it);
+        size_t r = static_cast<size_t>(it - t.docs.begin());
+        CHECK(c.rank() == r);
+        CHECK(c.freq() == t.freqs[r]);
+        if (t.with_positions && rng() % 2) {
+          auto p = c.positions();
+          CHECK(std::vector<uint32_t>(p.begin(), p.end()) == t.pos_per_doc[r]);
+        }
+        target = got;
+        if (rng() % 3 == 0) {  // interleave plain next()
+          uint32_t n = c.next();
+          CHECK(n == (r + 1 < t.docs.size() ? t.docs[r + 1] : PostingCursor::kEnd));
+          if (n == PostingCursor::kEnd) break;
+          target = n;
+        }
+        CHECK(c.next_geq(target) == c.doc());  // never moves backwards
+      }
+    }
+  }
+}
+
+TEST_CASE("postings: shallow_advance moves only the block bounds, forward") {
+  Fixture fx = build(3);
+  auto reader = PostingsReader::open(fx.file, "seg.pst");
+  REQUIRE(reader.is_ok());
+  const Term& t = fx.terms[7];  // 40000 docs
+  auto tp = reader->term(t.offset);
+  REQUIRE(tp.is_ok());
+  PostingCursor c = tp->cursor();
+  uint32_t first = c.doc();
+  for (uint32_t target : {0u, 5000u, 5001u, 90000u, 199990u, 250000u}) {
+    c.shallow_advance(target);
+    CHECK(c.doc() == first);
+    auto it = std::lower_bound(t.docs.begin(), t.docs.end(), target);
+    if (it == t.docs.end()) {
+      CHECK(c.block_last_doc() == PostingCursor::kEnd);
+      CHECK(c.block_max_tf() == 0);
+      continue;
+    }
+    uint32_t last, mtf, mlen;
+    expected_block(t, &fx.lengths, static_cast<size_t>(it - t.docs.begin()), &last, &mtf, &mlen);
+    CHECK(c.block_last_doc() == last);
+    CHECK(c.block_max_tf() == mtf);
+    CHECK(c.block_min_len() == mlen);
+  }
+  c.shallow_advance(0);  // backwards: no effect
+  CHECK(c.block_last_doc() == PostingCursor::kEnd);
+  CHECK(c.next_geq(100000) == *std::lower_bound(t.docs.begin(), t.docs.end(), 100000u));
+}
+
+TEST_CASE("postings: an empty file and a wrong offset") {
+  PostingsWriter w;
+  std::string file = w.finish();
+  auto reader = PostingsReader::open(file, "empty.pst");
+  REQUIRE(reader.is_ok());
+  CHECK(reader->term_count() == 0);
+  auto t = reader->term(0);
+  CHECK_FALSE(t.is_ok());
+  Fixture fx = build(4);
+  auto r2 = PostingsReader::open(fx.file, "seg.pst");
+  REQUIRE(r2.is_ok());
+  auto bad = r2->term(fx.terms[3].offset + 1);
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message().find("seg.pst: term at offset") == 0);
+}
+
+TEST_CASE("postings: damaged terms are corruption naming file and offset, checked once") {
+  Fixture fx = build(5);
+  // Flip a byte in the middle of term 6's record.
+  const Term& victim = fx.terms[6];
+  std::string bad = fx.file;
+  bad[kFrameHeaderSize + victim.offset + 40] ^= 0x10;
+  auto reader = PostingsReader::open(bad, "seg.pst");
+  REQUIRE(reader.is_ok());  // open does not read term data
+  auto t = reader->term(victim.offset);
+  REQUIRE_FALSE(t.is_ok());
+  CHECK(t.status().code() == Status::Code::kCorruption);
+  CHECK(t.status().message() ==
+        "seg.pst: term at offset " + std::to_string(victim.offset) + ": checksum mismatch");
+  CHECK(reader->term(fx.terms[5].offset).is_ok());  // neighbours still readable
+  CHECK_FALSE(reader->verify_all().is_ok());
+}
+
+TEST_CASE("postings: every truncation and every byte flip of a small file errors or reads correctly") {
+  std::mt19937 rng(6);
+  PostingsWriter w;
+  std::vector<Term> terms;
+  std::vector<uint32_t> lengths(400);
+  for (auto& l : lengths) l = 1 + rng() % 50;
+  for (size_t n : {3, 130, 0}) {
+    terms.push_back(random_term(rng, 400, n, n != 0));
+    terms.back().offset = w.add_term(terms.back().docs, terms.back().freqs, terms.back().positions,
+                                     lengths.data());
+  }
+  std::string good = w.finish();
+  auto read_all = [&](std::string_view file) {
+    auto reader = PostingsReader::open(file, "small.pst");
+    if (!reader.is_ok()) return;
+    for (const Term& t : terms) {
+      auto tp = reader->term(t.offset);
+      if (!tp.is_ok()) {
+        CHECK(tp.status().code() == Status::Code::kCorruption);
+        continue;
+      }
+      // Accepted: must be exactly right.
+      check_full_walk(t, *tp, &lengths);
+    }
+  };
+  for (size_t cut = 0; cut < good.size(); ++cut) {
+    auto r = PostingsReader::open(std::string_view(good).substr(0, cut), "small.pst");
+    CHECK_FALSE(r.is_ok());
+  }
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ (1 << (i % 8)));
+    read_all(bad);
+  }
+}
+
+TEST_CASE("postings: many threads verify and read the same terms at once") {
+  Fixture fx = build(7);
+  auto reader = PostingsReader::open(fx.file, "seg.pst");
+  REQUIRE(reader.is_ok());
+  std::vector<int> ok(4, 0);
+  std::vector<std::thread> threads;
+  for (int th = 0; th < 4; ++th) {
+    threads.emplace_back([&, th] {
+      bool good = true;
+      for (int rep = 0; rep < 3; ++rep) {
+        for (const Term& t : fx.terms) {
+          auto tp = reader->term(t.offset);
+          if (!tp.is_ok()) { good = false; continue; }
+          PostingCursor c = tp->cursor();
+          uint64_t sum = 0;
+          size_t n = 0;
+          for (; c.doc() != PostingCursor::kEnd; c.next(), ++n) sum += c.freq();
+          uint64_t want = 0;
+          for (uint32_t f : t.freqs) want += f;
+          good &= n == t.docs.size() && sum == want;
+        }
+      }
+      ok[th] = good;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int v : ok) CHECK(v == 1);
+}
