@@ -1,0 +1,49 @@
+// StoreWriter: builds a segment's store file ("MSTO", docs/FORMAT.md "Store
+// file"): the original JSON source of every document, in blocks of about
+// kStoreBlockTarget bytes of source compressed with zstd (a block that does
+// not shrink is stored raw), a block index and a CRC32C per block.
+//
+// Doc ids are 0, 1, 2, ... in call order. A source may be any bytes (empty
+// included), up to 4 GiB - 64 KiB; a source larger than the target block size
+// gets a block of its own (together with the docs before it in that block).
+// Ownership: copies what it is given; memory use is one block plus the
+// compressed output. Not thread-safe (one builder per segment flush).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace meridian::store {
+
+constexpr size_t kStoreBlockTarget = 16 * 1024;
+
+class StoreWriter {
+ public:
+  explicit StoreWriter(int zstd_level = 3);
+  ~StoreWriter();
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+
+  void add(std::string_view source);
+  // The whole framed file. The writer is left empty and may be reused.
+  std::string finish();
+
+  uint32_t num_docs() const { return num_docs_; }
+
+ private:
+  void flush_block();
+
+  int level_;
+  void* cctx_;  // ZSTD_CCtx*, reused across blocks
+  uint32_t num_docs_ = 0;
+  uint32_t block_first_doc_ = 0;
+  std::vector<uint32_t> block_lengths_;  // source length of each doc in the open block
+  std::string block_data_;               // their bytes, concatenated
+  std::string blocks_;                   // finished blocks (body prefix)
+  std::string index_;                    // finished index entries
+  uint32_t num_blocks_ = 0;
+};
+
+}  // namespace meridian::store
