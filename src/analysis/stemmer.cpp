@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
+#include <memory>
 
 namespace meridian::analysis {
 namespace {
@@ -42,9 +44,51 @@ const std::array<bool, kCount>& available() {
   return kAvailable;
 }
 
-// One thread's stemmers, created lazily; freed at thread exit.
+// Memo of recent (word → stem) results for one stemmer: direct mapped, fixed
+// size, no allocation after creation. Word frequencies are Zipfian, so most
+// lookups hit and skip the Snowball program, which is the most expensive step
+// of English analysis. Snowball is deterministic, so a hit is exact.
+class StemMemo {
+ public:
+  static constexpr size_t kSlots = 8192;  // 8192 * 48 bytes = 384 KiB
+  static constexpr size_t kMaxLen = 23;   // longer words bypass the memo
+
+  // The memoized stem of `word`, or false.
+  bool find(std::string_view word, std::string* out) const {
+    const Slot& e = slots_[slot(word)];
+    if (e.word_len != word.size() || e.word_len == 0 || std::memcmp(e.word, word.data(), word.size()) != 0)
+      return false;
+    out->assign(e.stem, e.stem_len);
+    return true;
+  }
+  void put(std::string_view word, std::string_view stem) {
+    if (word.size() > kMaxLen || stem.size() > kMaxLen || word.empty()) return;
+    Slot& e = slots_[slot(word)];
+    e.word_len = static_cast<uint8_t>(word.size());
+    e.stem_len = static_cast<uint8_t>(stem.size());
+    std::memcpy(e.word, word.data(), word.size());
+    std::memcpy(e.stem, stem.data(), stem.size());
+  }
+
+ private:
+  struct Slot {
+    uint8_t word_len = 0;
+    uint8_t stem_len = 0;
+    char word[kMaxLen];
+    char stem[kMaxLen];
+  };
+  static size_t slot(std::string_view w) {
+    uint64_t h = 14695981039346656037ull;  // FNV-1a
+    for (unsigned char c : w) h = (h ^ c) * 1099511628211ull;
+    return static_cast<size_t>(h ^ (h >> 29)) & (kSlots - 1);
+  }
+  std::array<Slot, kSlots> slots_{};
+};
+
+// One thread's stemmers and their memos, created lazily; freed at thread exit.
 struct StemmerCache {
   std::array<sb_stemmer*, kCount> stemmers{};
+  std::array<std::unique_ptr<StemMemo>, kCount> memos;
   StemmerCache() = default;
   StemmerCache(const StemmerCache&) = delete;
   StemmerCache& operator=(const StemmerCache&) = delete;
@@ -54,7 +98,10 @@ struct StemmerCache {
   }
   sb_stemmer* get(int id) {
     sb_stemmer*& s = stemmers[static_cast<size_t>(id)];
-    if (s == nullptr) s = sb_stemmer_new(kLanguages[id].algorithm, "UTF_8");
+    if (s == nullptr) {
+      s = sb_stemmer_new(kLanguages[id].algorithm, "UTF_8");
+      memos[static_cast<size_t>(id)] = std::make_unique<StemMemo>();
+    }
     return s;
   }
 };
@@ -78,7 +125,10 @@ void stem_word(int id, std::string_view word, std::string* out) {
     out->assign(word);
     return;
   }
-  sb_stemmer* s = tl_stemmers.get(id);
+  StemmerCache& cache = tl_stemmers;
+  sb_stemmer* s = cache.get(id);
+  StemMemo* memo = cache.memos[static_cast<size_t>(id)].get();
+  if (memo != nullptr && memo->find(word, out)) return;
   const sb_symbol* r = s == nullptr ? nullptr
                                     : sb_stemmer_stem(s, reinterpret_cast<const sb_symbol*>(word.data()),
                                                       static_cast<int>(word.size()));
@@ -87,6 +137,18 @@ void stem_word(int id, std::string_view word, std::string* out) {
     return;
   }
   out->assign(reinterpret_cast<const char*>(r), static_cast<size_t>(sb_stemmer_length(s)));
+  if (memo != nullptr) memo->put(word, *out);
+}
+
+void stem_word_uncached(int id, std::string_view word, std::string* out) {
+  out->assign(word);
+  if (id < 0 || static_cast<size_t>(id) >= kCount || word.size() > 0x7fffffff) return;
+  sb_stemmer* s = sb_stemmer_new(kLanguages[id].algorithm, "UTF_8");
+  if (s == nullptr) return;
+  const sb_symbol* r =
+      sb_stemmer_stem(s, reinterpret_cast<const sb_symbol*>(word.data()), static_cast<int>(word.size()));
+  if (r != nullptr) out->assign(reinterpret_cast<const char*>(r), static_cast<size_t>(sb_stemmer_length(s)));
+  sb_stemmer_delete(s);
 }
 
 std::vector<std::string> stemmer_languages() {

@@ -60,3 +60,30 @@ TEST_CASE("stemmer: unknown languages and ISO aliases") {
   stem_word(-1, "running", &out);
   CHECK(out == "running");
 }
+
+TEST_CASE("stemmer: the per-thread memo returns what a fresh stemmer returns") {
+  // Many distinct words force slot collisions and evictions; each word is
+  // stemmed twice (miss, then likely hit) and compared with the oracle.
+  const char* suffixes[] = {"", "s", "ing", "ed", "ation", "ness", "ly", "er", "ies", "ement"};
+  for (const char* lang : {"en", "fr", "de"}) {
+    int id = stemmer_id(lang);
+    std::string got, want;
+    int mismatches = 0;
+    for (int round = 0; round < 2; ++round) {
+      for (int i = 0; i < 6000; ++i) {
+        std::string w = "w" + std::to_string(i * 7919 % 10007) + "x" + suffixes[i % 10];
+        if (i % 13 == 0) w = std::string(30, 'a') + suffixes[i % 10];  // longer than the memo keeps
+        stem_word(id, w, &got);
+        stem_word_uncached(id, w, &want);
+        mismatches += got != want;
+      }
+    }
+    CAPTURE(lang);
+    CHECK(mismatches == 0);
+  }
+  std::string a, b;
+  stem_word(stemmer_id("en"), "running", &a);
+  stem_word(stemmer_id("fr"), "running", &b);  // same word, other language's memo
+  CHECK(a == "run");
+  CHECK(b == "running");
+}
