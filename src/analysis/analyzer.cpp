@@ -1,6 +1,7 @@
 #include "meridian/analysis/analyzer.h"
 
 #include <algorithm>
+#include <span>
 
 #include "meridian/analysis/folding.h"
 #include "meridian/analysis/stemmer.h"
@@ -21,6 +22,38 @@ struct Scratch {
   std::string stemmed;
 };
 thread_local Scratch tl_scratch;
+
+// Elided articles and pronouns glued to the next word by an apostrophe
+// (French "l'université", Italian "dell'arte", Catalan "d'aigua"): the
+// prefix is dropped so the word is indexed alone, as Lucene's ElisionFilter.
+constexpr std::string_view kFrElisions[] = {"l", "m", "t", "qu", "n", "s", "j", "d", "c",
+                                            "jusqu", "quoiqu", "lorsqu", "puisqu"};
+constexpr std::string_view kItElisions[] = {"c", "l", "all", "dall", "dell", "nell", "sull", "coll",
+                                            "pell", "gl", "agl", "dagl", "degl", "negl", "sugl", "un",
+                                            "m", "t", "s", "v", "d"};
+constexpr std::string_view kCaElisions[] = {"d", "l", "m", "n", "s", "t"};
+constexpr std::string_view kGaElisions[] = {"d", "m", "b"};
+
+std::span<const std::string_view> elisions_for(std::string_view language) {
+  if (language == "fr") return kFrElisions;
+  if (language == "it") return kItElisions;
+  if (language == "ca") return kCaElisions;
+  if (language == "ga") return kGaElisions;
+  return {};
+}
+
+// Removes a known elided prefix and its apostrophe from a case-folded word.
+void strip_elision(std::span<const std::string_view> prefixes, std::string* word) {
+  size_t apos = word->find('\'');
+  if (apos == std::string::npos || apos == 0 || apos + 1 >= word->size()) return;
+  std::string_view head(word->data(), apos);
+  for (std::string_view p : prefixes) {
+    if (head == p) {
+      word->erase(0, apos + 1);
+      return;
+    }
+  }
+}
 
 bool valid_language(std::string_view s) {
   if (s == "none") return true;
@@ -109,7 +142,9 @@ Result<std::shared_ptr<const Analyzer>> Analyzer::create(const AnalyzerConfig& c
                                "); set \"stopwords\": false");
     }
   }
-  return std::shared_ptr<const Analyzer>(std::make_shared<Analyzer>(cfg, sid, stop));
+  auto a = std::make_shared<Analyzer>(cfg, sid, stop);
+  if (!cfg.keyword) a->elisions_ = elisions_for(cfg.language);
+  return std::shared_ptr<const Analyzer>(std::move(a));
 }
 
 bool Analyzer::is_stopword(std::string_view folded_term) const {
@@ -120,6 +155,7 @@ bool Analyzer::normalize_word(std::string_view word, bool stem, std::string* out
   Scratch& s = tl_scratch;
   word = word.substr(0, utf8_prefix(word, kMaxWordInputBytes));
   case_fold(word, &s.folded);
+  if (!elisions_.empty()) strip_elision(elisions_, &s.folded);
   if (is_stopword(s.folded)) return false;
   // Stem before removing accents: the Snowball algorithms expect the
   // accented spelling (French "é", German "ä"); the stem is then folded.
@@ -182,6 +218,7 @@ std::string Analyzer::normalize_term(std::string_view term, bool stem) const {
   Scratch& s = tl_scratch;
   term = term.substr(0, utf8_prefix(term, kMaxWordInputBytes));
   case_fold(term, &s.folded);
+  if (!elisions_.empty()) strip_elision(elisions_, &s.folded);
   const std::string* cur = &s.folded;
   if (!cfg_.keyword && stem && stemmer_id_ >= 0) {
     stem_word(stemmer_id_, s.folded, &s.stemmed);

@@ -79,6 +79,16 @@ TEST_CASE("analyzer: French and German stemming, accents folded after stemming")
   CHECK(texts(*de_accents, "Die Häuser ÜBER") == V{"die", "häuser", "über"});
 }
 
+TEST_CASE("analyzer: French and Italian elisions are stripped, English apostrophes are not") {
+  auto fr = make(cfg("fr", true, true));
+  CHECK(texts(*fr, "L’université d'Avignon qu'il aujourd'hui") == V{"univers", "avignon", "aujourd'hui"});
+  CHECK(fr->normalize_term("l'Université") == "univers");
+  auto it = make(cfg("it", false, false));
+  CHECK(texts(*it, "dell'arte all'uomo") == V{"arte", "uomo"});
+  auto en = make(cfg("en", false, false));
+  CHECK(texts(*en, "l'amour rock'n'roll") == V{"l'amour", "rock'n'roll"});
+}
+
 TEST_CASE("analyzer: Russian stemming keeps Cyrillic letters") {
   auto ru = make(cfg("ru", true, true));
   CHECK(texts(*ru, "Книги и вавилонской башни") == V{"книг", "вавилонск", "башн"});

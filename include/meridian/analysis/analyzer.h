@@ -2,7 +2,8 @@
 // a query term into the same form. The pipeline (docs/ANALYSIS.md):
 //
 //   ICU word break (UAX #29 + dictionaries for CJK/Thai/Lao/Khmer/Burmese)
-//   → NFKC case fold → stopwords (optional) → Snowball stem (optional)
+//   → NFKC case fold → elision (fr, it, ca, ga: l'homme → homme)
+//   → stopwords (optional) → Snowball stem (optional)
 //   → accent fold (optional) → cut at kMaxTokenBytes
 //
 // A `keyword` analyzer skips the word break, stopwords and stemming: the whole
@@ -17,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -91,6 +93,9 @@ class Analyzer {
   AnalyzerConfig cfg_;
   int stemmer_id_;           // -1: no stemming
   const StopwordSet* stop_;  // nullptr: keep all words; static storage
+  // Elided prefixes ("l", "qu", ...) stripped before "'" for fr/it/ca/ga;
+  // empty for other languages. Static storage; set once by create().
+  std::span<const std::string_view> elisions_;
 };
 
 // ISO 639-1 codes with a Snowball stemmer, sorted.
