@@ -12,14 +12,15 @@ double load_f64(const char* p) {
 }
 }  // namespace
 
-double DoubleColumn::value(uint32_t doc, size_t i) const {
-  if (i >= count(doc)) return 0;
-  return load_f64(values_ + 8 * (ranges_.start(doc) + i));
+std::optional<double> DoubleColumn::nth(uint32_t doc, size_t i) const {
+  auto k = ranges_.index(doc, i);
+  if (!k) return std::nullopt;
+  return load_f64(values_ + 8 * *k);
 }
 
 double GeoColumn::coord(uint32_t doc, size_t i, int which) const {
-  if (i >= count(doc)) return 0;
-  return load_f64(points_ + 16 * (ranges_.start(doc) + i) + 8 * which);
+  auto k = ranges_.index(doc, i);
+  return k ? load_f64(points_ + 16 * *k + 8 * which) : 0;
 }
 
 std::optional<uint32_t> KeywordColumn::find(std::string_view value) const {

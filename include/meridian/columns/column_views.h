@@ -50,6 +50,13 @@ class DocRanges {
     return static_cast<size_t>(offsets_.get(uint64_t{doc} + 1) - offsets_.get(doc));
   }
   uint64_t start(uint32_t doc) const { return dense_ ? doc : offsets_.get(doc); }
+  // Index of the doc's i-th value, or nullopt when i >= count(doc).
+  std::optional<uint64_t> index(uint32_t doc, size_t i) const {
+    if (doc >= num_docs_) return std::nullopt;
+    if (dense_) return i == 0 ? std::optional<uint64_t>(doc) : std::nullopt;
+    uint64_t b = offsets_.get(doc), e = offsets_.get(uint64_t{doc} + 1);
+    return i < e - b ? std::optional<uint64_t>(b + i) : std::nullopt;
+  }
 
  private:
   friend class ColumnLoader;
@@ -62,14 +69,8 @@ class IntColumn {
  public:
   bool has(uint32_t doc) const { return ranges_.count(doc) > 0; }
   size_t count(uint32_t doc) const { return ranges_.count(doc); }
-  int64_t value(uint32_t doc, size_t i = 0) const {
-    if (i >= count(doc)) return 0;
-    return static_cast<int64_t>(base_ + gcd_ * values_.get(ranges_.start(doc) + i));
-  }
-  std::optional<int64_t> first(uint32_t doc) const {
-    if (!has(doc)) return std::nullopt;
-    return value(doc, 0);
-  }
+  int64_t value(uint32_t doc, size_t i = 0) const { return nth(doc, i).value_or(0); }
+  std::optional<int64_t> first(uint32_t doc) const { return nth(doc, 0); }
   int64_t min() const { return stats_.min_int; }
   int64_t max() const { return stats_.max_int; }
   double sum() const { return stats_.sum; }
@@ -78,6 +79,11 @@ class IntColumn {
 
  private:
   friend class ColumnLoader;
+  std::optional<int64_t> nth(uint32_t doc, size_t i) const {
+    auto k = ranges_.index(doc, i);
+    if (!k) return std::nullopt;
+    return static_cast<int64_t>(base_ + gcd_ * values_.get(*k));
+  }
   DocRanges ranges_;
   uint64_t base_ = 0, gcd_ = 1;  // value = base + gcd * packed (mod 2^64)
   PackedInts values_;
@@ -89,11 +95,8 @@ class DoubleColumn {
  public:
   bool has(uint32_t doc) const { return ranges_.count(doc) > 0; }
   size_t count(uint32_t doc) const { return ranges_.count(doc); }
-  double value(uint32_t doc, size_t i = 0) const;
-  std::optional<double> first(uint32_t doc) const {
-    if (!has(doc)) return std::nullopt;
-    return value(doc, 0);
-  }
+  double value(uint32_t doc, size_t i = 0) const { return nth(doc, i).value_or(0); }
+  std::optional<double> first(uint32_t doc) const { return nth(doc, 0); }
   double min() const { return stats_.min_double; }
   double max() const { return stats_.max_double; }
   double sum() const { return stats_.sum; }
@@ -102,6 +105,7 @@ class DoubleColumn {
 
  private:
   friend class ColumnLoader;
+  std::optional<double> nth(uint32_t doc, size_t i) const;
   DocRanges ranges_;
   const char* values_ = nullptr;  // num_values little-endian f64
   ColumnStats stats_;
@@ -114,8 +118,8 @@ class KeywordColumn {
   bool has(uint32_t doc) const { return ranges_.count(doc) > 0; }
   size_t count(uint32_t doc) const { return ranges_.count(doc); }
   uint32_t ord(uint32_t doc, size_t i = 0) const {
-    if (i >= count(doc)) return 0;
-    return static_cast<uint32_t>(ords_.get(ranges_.start(doc) + i));
+    auto k = ranges_.index(doc, i);
+    return k ? static_cast<uint32_t>(ords_.get(*k)) : 0;
   }
   uint32_t num_values() const { return dict_size_; }
   std::string_view value_of(uint32_t ord) const {
