@@ -308,3 +308,25 @@ TEST_CASE("postings: many threads verify and read the same terms at once") {
   for (auto& t : threads) t.join();
   for (int v : ok) CHECK(v == 1);
 }
+
+TEST_CASE("postings: container edges and the largest doc id") {
+  std::vector<uint32_t> docs = {0, 65535, 65536, 131071, UINT32_MAX - 1};
+  std::vector<uint32_t> freqs = {1, 2, 3, 4, 5};
+  PostingsWriter w;
+  uint64_t off = w.add_term(docs, freqs, {}, nullptr);
+  std::string file = w.finish();
+  auto r = PostingsReader::open(file, "edge.pst");
+  REQUIRE(r.is_ok());
+  auto tp = r->term(off);
+  REQUIRE(tp.is_ok());
+  CHECK_FALSE(tp->has_positions());
+  CHECK(tp->min_len() == 0);
+  PostingCursor c = tp->cursor();
+  CHECK(c.next_geq(65536) == 65536);
+  CHECK(c.freq() == 3);
+  CHECK(c.positions().empty());
+  CHECK(c.next_geq(131072) == UINT32_MAX - 1);
+  CHECK(c.freq() == 5);
+  CHECK(c.rank() == 4);
+  CHECK(c.next_geq(UINT32_MAX) == PostingCursor::kEnd);
+}
