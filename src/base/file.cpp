@@ -35,11 +35,11 @@ std::string parent_dir(const std::string& path) {
   return path.substr(0, pos);
 }
 
-Status write_and_sync(const std::string& path, std::string_view data, int flags) {
+Status write_and_sync(const std::string& path, std::string_view data, int flags, bool sync = true) {
   int fd = ::open(path.c_str(), flags | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) return Status::from_errno("open " + path, errno);
   Status st = write_all(fd, data, path);
-  if (st.is_ok() && ::fsync(fd) != 0) st = Status::from_errno("fsync " + path, errno);
+  if (st.is_ok() && sync && ::fsync(fd) != 0) st = Status::from_errno("fsync " + path, errno);
   ::close(fd);
   return st;
 }
@@ -75,8 +75,18 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
   return fsync_dir(parent_dir(path));
 }
 
-Status write_file_new(const std::string& path, std::string_view data) {
-  return write_and_sync(path, data, O_CREAT | O_EXCL);
+Status write_file_new(const std::string& path, std::string_view data, bool sync) {
+  return write_and_sync(path, data, O_CREAT | O_EXCL, sync);
+}
+
+Status fsync_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::from_errno("open " + path, errno);
+  int rc = ::fsync(fd);
+  int e = errno;
+  ::close(fd);
+  if (rc != 0) return Status::from_errno("fsync " + path, e);
+  return Status::ok();
 }
 
 Status fsync_dir(const std::string& dir) {

@@ -16,8 +16,10 @@ namespace meridian::fs {
 Result<std::string> read_file(const std::string& path);
 // Writes `data` to `path` via `path.tmp`, fsyncs file and directory.
 Status write_file_atomic(const std::string& path, std::string_view data);
-// Writes and fsyncs a new file (fails if it exists).
-Status write_file_new(const std::string& path, std::string_view data);
+// Writes a new file (fails if it exists); fsyncs it when `sync`.
+Status write_file_new(const std::string& path, std::string_view data, bool sync = true);
+// fsyncs an existing file.
+Status fsync_file(const std::string& path);
 Status fsync_dir(const std::string& dir);
 Status ensure_dir(const std::string& dir);  // mkdir -p
 Status remove_file(const std::string& path);  // ok if missing

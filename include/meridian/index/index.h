@@ -1,0 +1,179 @@
+// Index: one searchable collection of documents in its own directory. It
+// owns the single writer (WAL, in-memory segment builder, pending deletes)
+// and publishes immutable Snapshots for readers.
+//
+// Durability: put/remove return only after their WAL record is fsynced
+// (group commit shares one fsync among concurrent writers). Visibility: a
+// background refresh turns the builder into a segment at least every
+// `refresh_interval_ms`; WriteOptions::wait_visible waits for it. commit()
+// makes segments durable, publishes a manifest and trims the WAL. Recovery
+// loads the manifest and replays the WAL.
+//
+// Thread safety: every public method may be called from any thread. Writers
+// serialize on an internal mutex; snapshot() never blocks on writers.
+// Errors are values (Status/Result); nothing here throws.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "meridian/base/file.h"
+#include "meridian/base/json.h"
+#include "meridian/index/manifest.h"
+#include "meridian/index/schema.h"
+#include "meridian/index/segment_builder.h"
+#include "meridian/index/snapshot.h"
+#include "meridian/index/wal.h"
+
+namespace meridian::index {
+
+struct IndexOptions {
+  uint32_t refresh_interval_ms = 500;      // near-real-time bound (≤ 1 s)
+  uint32_t commit_interval_ms = 10000;     // background commit; 0 = only explicit commits
+  size_t max_builder_bytes = 64u << 20;    // refresh early past this
+  uint32_t merge_factor = 8;               // tiered merge: this many similar segments merge
+  bool background = true;                  // run refresh/commit/merge threads
+};
+
+struct WriteOptions {
+  bool wait_visible = false;  // return only once searchable (refresh=wait_for)
+};
+
+struct PutResult {
+  uint64_t seq = 0;
+  bool replaced = false;  // a document with this id existed
+};
+
+struct IndexStats {
+  uint64_t docs = 0;      // live documents (as of the latest snapshot)
+  uint64_t deleted = 0;   // deleted but not yet merged away
+  uint64_t segments = 0;
+  uint64_t bytes_on_disk = 0;
+  uint64_t last_seq = 0;
+  uint64_t visible_seq = 0;
+  uint64_t committed_seq = 0;
+  uint64_t generation = 0;
+  uint64_t merges = 0;
+  uint64_t wal_bytes = 0;
+};
+
+// A write that became visible, for live queries (seq order).
+struct ChangeEvent {
+  uint64_t seq;
+  WalRecordType type;
+  std::string id;
+  std::string source;  // kPut only
+};
+
+class Index {
+ public:
+  // Opens an existing index directory (recovering it) or creates a new one
+  // when `create_schema` is given and the directory holds no index.
+  static Result<std::unique_ptr<Index>> open(const std::string& dir, const std::string& name,
+                                             const IndexOptions& opt, const Schema* create_schema = nullptr);
+  ~Index();  // stops background work and commits (best effort)
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& dir() const { return dir_; }
+
+  Result<PutResult> put(const Json& doc, const WriteOptions& w = {});
+  // Many documents, one WAL sync: results[i] is the outcome of docs[i].
+  std::vector<Result<PutResult>> put_many(const std::vector<Json>& docs, const WriteOptions& w = {});
+  // Deletes by external id; the bool says whether it existed.
+  Result<bool> remove(std::string_view id, const WriteOptions& w = {});
+  // Removes every document (Debezium truncate).
+  Status truncate(const WriteOptions& w = {});
+  // Realtime get: sees every acknowledged write, refreshed or not.
+  Result<std::optional<std::string>> get(std::string_view id) const;
+
+  // Records a CDC source's position; durable with the writes before it and
+  // stored in the manifest at the next commit.
+  Status set_source_position(const std::string& source, const std::string& position);
+  std::optional<std::string> source_position(const std::string& source) const;
+
+  Status refresh();
+  Status commit();
+  Status add_fields(const Schema& fields);
+  Status wait_visible(uint64_t seq);
+  Status close();  // commit and stop background work; further writes fail
+
+  std::shared_ptr<const Snapshot> snapshot() const { return std::atomic_load(&snapshot_); }
+  std::shared_ptr<const Schema> schema() const;
+  IndexStats stats() const;
+  // Runs one merge step if the policy finds one; returns whether it merged.
+  Result<bool> maybe_merge();
+  // Merges everything into one segment (dropping deletes).
+  Status force_merge();
+
+  void set_change_listener(std::function<void(const ChangeEvent&)> fn);
+
+ private:
+  Index(std::string dir, std::string name, IndexOptions opt);
+  Status recover(const Schema* create_schema);
+  Status apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out);
+  Status apply_delete_locked(uint64_t seq, std::string_view id, bool log, bool* existed);
+  Status apply_truncate_locked(uint64_t seq, bool log);
+  Status refresh_locked();
+  Status commit_locked();
+  Status merge_segments(const std::vector<uint64_t>& ids);
+  bool is_deleted_locked(uint64_t seg, uint32_t doc) const;
+  std::optional<std::pair<uint64_t, uint32_t>> find_live_locked(std::string_view id) const;
+  void publish_locked();
+  void background_loop();
+  Status sync(uint64_t seq, const std::shared_ptr<WalWriter>& wal);
+  void notify(const ChangeEvent& ev);
+
+  const std::string dir_;
+  const std::string name_;
+  const IndexOptions opt_;
+
+  mutable std::mutex mu_;  // the writer lock
+  std::shared_ptr<const Schema> schema_;                       // GUARDED_BY(mu_)
+  std::shared_ptr<WalWriter> wal_;                             // GUARDED_BY(mu_)
+  std::unique_ptr<SegmentBuilder> builder_;                    // GUARDED_BY(mu_)
+  std::vector<std::shared_ptr<const Segment>> segments_;       // GUARDED_BY(mu_)
+  std::map<uint64_t, std::shared_ptr<const postings::Bitmap>> deletes_;  // GUARDED_BY(mu_)
+  std::map<uint64_t, postings::Bitmap> pending_deletes_;       // GUARDED_BY(mu_) not yet published
+  std::map<uint64_t, uint64_t> del_gen_;                       // GUARDED_BY(mu_) committed gen per segment
+  std::map<uint64_t, bool> del_dirty_;                         // GUARDED_BY(mu_) changed since commit
+  std::vector<uint64_t> unsynced_segments_;                    // GUARDED_BY(mu_)
+  std::vector<std::shared_ptr<const Segment>> retired_;        // GUARDED_BY(mu_) merged away, not yet committed
+  std::map<std::string, std::string> sources_;                 // GUARDED_BY(mu_)
+  std::vector<ChangeEvent> unpublished_events_;                // GUARDED_BY(mu_)
+  uint64_t last_seq_ = 0;                                      // GUARDED_BY(mu_)
+  uint64_t committed_seq_ = 0;                                 // GUARDED_BY(mu_)
+  uint64_t manifest_gen_ = 0;                                  // GUARDED_BY(mu_)
+  uint64_t next_segment_id_ = 1;                               // GUARDED_BY(mu_)
+  uint64_t generation_ = 0;                                    // GUARDED_BY(mu_)
+  uint64_t merges_ = 0;                                        // GUARDED_BY(mu_)
+  bool closed_ = false;                                        // GUARDED_BY(mu_)
+  bool listener_active_ = false;                               // GUARDED_BY(mu_)
+
+  std::shared_ptr<const Snapshot> snapshot_;  // atomic_load/atomic_store only
+
+  std::mutex merge_mu_;  // one merge at a time
+  std::mutex visible_mu_;
+  std::condition_variable visible_cv_;
+  uint64_t visible_seq_ = 0;  // GUARDED_BY(visible_mu_)
+
+  std::mutex listener_mu_;
+  std::function<void(const ChangeEvent&)> listener_;  // GUARDED_BY(listener_mu_)
+
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool stop_ = false;  // GUARDED_BY(bg_mu_)
+  bool refresh_wanted_ = false;  // GUARDED_BY(bg_mu_)
+  std::thread bg_;
+};
+
+}  // namespace meridian::index

@@ -1,0 +1,84 @@
+// SegmentBuilder: the in-memory segment. Documents are added (already
+// parsed and analysed) and accumulate as postings, columns, norms and stored
+// source; write() serializes them as an immutable on-disk segment. A builder
+// never serves queries (the index flushes it to a segment on refresh); it
+// only answers realtime gets by id.
+//
+// Not thread-safe: owned by the index writer (under its mutex), or by one
+// import worker.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "meridian/columns/columns_writer.h"
+#include "meridian/index/document.h"
+#include "meridian/index/schema.h"
+#include "meridian/postings/bitmap.h"
+#include "meridian/store/store_writer.h"
+
+namespace meridian::index {
+
+struct FieldStats {
+  uint64_t docs = 0;     // documents with a value for the field
+  uint64_t sum_len = 0;  // text fields: total tokens
+};
+
+class SegmentBuilder {
+ public:
+  SegmentBuilder();
+  ~SegmentBuilder();
+  SegmentBuilder(const SegmentBuilder&) = delete;
+  SegmentBuilder& operator=(const SegmentBuilder&) = delete;
+
+  // Adds a document; field definitions are resolved by name in `schema`
+  // (which must already hold every field of the document). Returns its
+  // segment-local doc id. A previous document with the same id in this
+  // builder is marked deleted.
+  uint32_t add(const ParsedDoc& doc, const Schema& schema);
+  // Marks the live document with this id deleted; false if none.
+  bool remove(std::string_view id);
+  std::optional<uint32_t> find(std::string_view id) const;
+  const std::string& source(uint32_t doc) const { return sources_[doc]; }
+  uint32_t num_docs() const { return static_cast<uint32_t>(sources_.size()); }
+  uint32_t num_deleted() const { return static_cast<uint32_t>(deletes_.cardinality()); }
+  const postings::Bitmap& deletes() const { return deletes_; }
+  size_t approx_bytes() const { return bytes_; }
+  bool empty() const { return sources_.empty(); }
+
+  // Writes seg-<id>.{meta,terms,post,cols,store} into `dir`; fsyncs each file
+  // when `sync`. The deletes are not written (the index keeps them). The
+  // builder is consumed: call once.
+  Status write(const std::string& dir, uint64_t segment_id, bool sync);
+
+ private:
+  struct TermAcc {
+    std::vector<uint32_t> docs;
+    std::vector<uint32_t> freqs;
+    std::vector<uint32_t> positions;
+    std::string field;  // owning field, for norms lookup
+  };
+  void add_term(const std::string& key, const std::string& field, uint32_t doc, uint32_t freq,
+                const uint32_t* positions, bool keep_positions);
+
+  std::unordered_map<std::string, TermAcc> terms_;
+  std::unordered_map<std::string, uint32_t> ids_;  // live docs only
+  std::vector<std::string> sources_;
+  std::vector<std::string> id_of_;
+  std::map<std::string, std::vector<uint32_t>> norms_;  // text field -> per-doc length
+  std::map<std::string, FieldStats> stats_;
+  std::map<std::string, FieldType> types_;
+  columns::ColumnsWriter columns_;
+  postings::Bitmap deletes_;
+  size_t bytes_ = 0;
+};
+
+// File names of a segment's parts.
+std::string segment_file(const std::string& dir, uint64_t segment_id, std::string_view ext);
+inline constexpr std::string_view kSegmentExts[] = {"meta", "terms", "post", "cols", "store"};
+
+}  // namespace meridian::index

@@ -1,0 +1,72 @@
+#include "meridian/index/segment.h"
+
+#include "meridian/base/file.h"
+#include "meridian/index/segment_builder.h"
+#include "meridian/index/term_key.h"
+
+namespace meridian::index {
+
+Result<std::shared_ptr<Segment>> Segment::open(const std::string& dir, uint64_t id) {
+  std::shared_ptr<Segment> s(new Segment());
+  s->dir_ = dir;
+  s->id_ = id;
+  std::string meta_path = segment_file(dir, id, "meta");
+  MERIDIAN_ASSIGN_OR_RETURN(std::string meta_bytes, fs::read_file(meta_path));
+  MERIDIAN_ASSIGN_OR_RETURN(s->meta_, SegmentMeta::decode(meta_bytes, meta_path));
+  s->bytes_ = meta_bytes.size();
+  const char* exts[4] = {"terms", "post", "cols", "store"};
+  for (int i = 0; i < 4; ++i) {
+    MERIDIAN_ASSIGN_OR_RETURN(s->files_[i], MappedFile::open(segment_file(dir, id, exts[i])));
+    s->bytes_ += s->files_[i]->size();
+  }
+  auto t = termdict::TermDictReader::open(s->files_[0]->data(), s->files_[0]->path());
+  if (!t) return t.status();
+  s->terms_.emplace(std::move(*t));
+  auto p = postings::PostingsReader::open(s->files_[1]->data(), s->files_[1]->path());
+  if (!p) return p.status();
+  s->postings_.emplace(std::move(*p));
+  auto c = columns::ColumnsReader::open(s->files_[2]->data(), s->files_[2]->path());
+  if (!c) return c.status();
+  s->columns_.emplace(std::move(*c));
+  auto st = store::StoreReader::open(s->files_[3]->data(), s->files_[3]->path());
+  if (!st) return st.status();
+  s->store_.emplace(std::move(*st));
+  if (s->columns_->num_docs() != s->meta_.num_docs || s->store_->num_docs() != s->meta_.num_docs)
+    return Status::corruption(segment_file(dir, id, "meta") + ": document counts of the segment's files disagree");
+  return s;
+}
+
+Segment::~Segment() {
+  if (!obsolete_.load()) return;
+  terms_.reset();
+  postings_.reset();
+  columns_.reset();
+  store_.reset();
+  for (auto& f : files_) f.reset();
+  for (auto ext : kSegmentExts) (void)fs::remove_file(segment_file(dir_, id_, ext));
+}
+
+Result<std::optional<postings::TermPostings>> Segment::postings_for(std::string_view key) const {
+  auto e = terms_->find(key);
+  if (!e) return e.status();
+  if (!e->has_value()) return std::optional<postings::TermPostings>();
+  auto tp = postings_->term((*e)->value);
+  if (!tp) return tp.status();
+  return std::optional<postings::TermPostings>(std::move(*tp));
+}
+
+std::optional<uint32_t> Segment::find_doc(std::string_view external_id) const {
+  auto r = postings_for(term_key(kIdField, external_id));
+  if (!r || !r->has_value()) return std::nullopt;
+  const auto& docs = (*r)->docs();
+  if (docs.cardinality() == 0) return std::nullopt;
+  return docs.max();  // the newest copy within the segment
+}
+
+std::string Segment::external_id(uint32_t doc) const {
+  const columns::KeywordColumn* c = columns_->keyword_column(kIdField);
+  if (!c || c->count(doc) == 0) return {};
+  return std::string(c->value_of(c->ord(doc)));
+}
+
+}  // namespace meridian::index

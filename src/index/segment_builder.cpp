@@ -1,0 +1,166 @@
+#include "meridian/index/segment_builder.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "meridian/base/file.h"
+#include "meridian/base/file_frame.h"
+#include "meridian/geo/geo.h"
+#include "meridian/index/segment_meta.h"
+#include "meridian/index/term_key.h"
+#include "meridian/postings/postings_writer.h"
+#include "meridian/termdict/term_dict_reader.h"
+#include "meridian/termdict/term_dict_writer.h"
+
+namespace meridian::index {
+
+std::string segment_file(const std::string& dir, uint64_t segment_id, std::string_view ext) {
+  char name[64];
+  std::snprintf(name, sizeof name, "seg-%010llu.", static_cast<unsigned long long>(segment_id));
+  return fs::join(dir, std::string(name) + std::string(ext));
+}
+
+SegmentBuilder::SegmentBuilder() = default;
+SegmentBuilder::~SegmentBuilder() = default;
+
+void SegmentBuilder::add_term(const std::string& key, const std::string& field, uint32_t doc, uint32_t freq,
+                              const uint32_t* positions, bool keep_positions) {
+  auto [it, fresh] = terms_.try_emplace(key);
+  TermAcc& acc = it->second;
+  if (fresh) {
+    acc.field = field;
+    bytes_ += key.size() + 64;
+  }
+  if (!acc.docs.empty() && acc.docs.back() == doc) {  // same term again in this doc (multi-valued)
+    acc.freqs.back() += freq;
+    if (keep_positions && positions) acc.positions.insert(acc.positions.end(), positions, positions + freq);
+    bytes_ += 4 * freq;
+    return;
+  }
+  acc.docs.push_back(doc);
+  acc.freqs.push_back(freq);
+  if (keep_positions && positions) acc.positions.insert(acc.positions.end(), positions, positions + freq);
+  bytes_ += 8 + (keep_positions ? 4 * freq : 0);
+}
+
+uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
+  const uint32_t d = num_docs();
+  remove(doc.id);
+  ids_[doc.id] = d;
+  sources_.push_back(doc.source);
+  id_of_.push_back(doc.id);
+  bytes_ += doc.source.size() + doc.id.size() * 2 + 48;
+  add_term(term_key(kIdField, doc.id), std::string(kIdField), d, 1, nullptr, false);
+  columns_.add_keyword(kIdField, d, doc.id);
+
+  std::unordered_map<std::string_view, std::vector<uint32_t>> groups;
+  for (const FieldValues& fv : doc.fields) {
+    const FieldDef* f = schema.find(fv.name);
+    if (!f) continue;  // caller contract: fields are in the schema
+    types_[fv.name] = f->type;
+    FieldStats& st = stats_[fv.name];
+    st.docs++;
+    add_term(term_key(kExistsField, fv.name), std::string(kExistsField), d, 1, nullptr, false);
+    switch (f->type) {
+      case FieldType::kText: {
+        groups.clear();
+        for (const auto& t : fv.tokens) groups[t.text].push_back(t.position);
+        for (auto& [term, pos] : groups)
+          add_term(term_key(fv.name, term), fv.name, d, static_cast<uint32_t>(pos.size()), pos.data(),
+                   f->positions);
+        auto& norms = norms_[fv.name];
+        norms.resize(d + 1, 0);
+        norms[d] = fv.length;
+        st.sum_len += fv.length;
+        for (const auto& k : fv.keywords) columns_.add_keyword(fv.name, d, k);
+        break;
+      }
+      case FieldType::kKeyword:
+        for (const auto& k : fv.keywords) {
+          add_term(term_key(fv.name, k), fv.name, d, 1, nullptr, false);
+          columns_.add_keyword(fv.name, d, k);
+        }
+        break;
+      case FieldType::kInt:
+      case FieldType::kBool:
+      case FieldType::kDate:
+        for (int64_t v : fv.ints) {
+          add_term(term_key(fv.name, encode_int(v)), fv.name, d, 1, nullptr, false);
+          columns_.add_int(fv.name, d, v);
+        }
+        break;
+      case FieldType::kFloat:
+        for (double v : fv.doubles) {
+          add_term(term_key(fv.name, encode_double(v)), fv.name, d, 1, nullptr, false);
+          columns_.add_double(fv.name, d, v);
+        }
+        break;
+      case FieldType::kGeoPoint:
+        for (const auto& p : fv.points) {
+          uint64_t cell = geo::encode(p);
+          for (int bits : geo::indexed_levels())
+            add_term(term_key(fv.name, geo::cell_term(cell, bits)), fv.name, d, 1, nullptr, false);
+          columns_.add_geo(fv.name, d, p.lat, p.lon);
+        }
+        break;
+    }
+  }
+  return d;
+}
+
+bool SegmentBuilder::remove(std::string_view id) {
+  auto it = ids_.find(std::string(id));
+  if (it == ids_.end()) return false;
+  deletes_.add(it->second);
+  ids_.erase(it);
+  return true;
+}
+
+std::optional<uint32_t> SegmentBuilder::find(std::string_view id) const {
+  auto it = ids_.find(std::string(id));
+  if (it == ids_.end()) return std::nullopt;
+  return it->second;
+}
+
+Status SegmentBuilder::write(const std::string& dir, uint64_t segment_id, bool sync) {
+  const uint32_t n = num_docs();
+  auto put = [&](std::string_view ext, const std::string& bytes) -> Status {
+    std::string path = segment_file(dir, segment_id, ext);
+    return fs::write_file_new(path, bytes, sync);
+  };
+  // Norms: every text field gets a dense column.
+  for (auto& [field, norms] : norms_) {
+    norms.resize(n, 0);
+    for (uint32_t d = 0; d < n; ++d)
+      if (norms[d]) columns_.set_norm(field, d, norms[d]);
+  }
+  // Terms in byte order; postings in the same order.
+  std::vector<const std::string*> keys;
+  keys.reserve(terms_.size());
+  for (const auto& [k, acc] : terms_) keys.push_back(&k);
+  std::sort(keys.begin(), keys.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+  postings::PostingsWriter pw;
+  termdict::TermDictWriter tw;
+  for (const std::string* k : keys) {
+    const TermAcc& acc = terms_.at(*k);
+    auto nit = norms_.find(acc.field);
+    const uint32_t* lengths = nit == norms_.end() ? nullptr : nit->second.data();
+    uint64_t off = pw.add_term(acc.docs, acc.freqs, acc.positions, lengths);
+    MERIDIAN_RETURN_IF_ERROR(tw.add(*k, off));
+  }
+  SegmentMeta meta;
+  meta.num_docs = n;
+  for (const auto& [name, st] : stats_) meta.fields[name] = SegmentFieldMeta{types_[name], st.docs, st.sum_len};
+  store::StoreWriter sw;
+  for (const auto& s : sources_) sw.add(s);
+
+  MERIDIAN_RETURN_IF_ERROR(put("terms", tw.finish()));
+  MERIDIAN_RETURN_IF_ERROR(put("post", pw.finish()));
+  MERIDIAN_RETURN_IF_ERROR(put("cols", columns_.finish(n)));
+  MERIDIAN_RETURN_IF_ERROR(put("store", sw.finish()));
+  // meta last: a segment without its meta file is incomplete and ignored.
+  MERIDIAN_RETURN_IF_ERROR(put("meta", meta.encode()));
+  return Status::ok();
+}
+
+}  // namespace meridian::index

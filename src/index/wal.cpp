@@ -1,0 +1,202 @@
+#include "meridian/index/wal.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "meridian/base/bytes.h"
+#include "meridian/base/crc32c.h"
+#include "meridian/base/file.h"
+#include "meridian/base/file_frame.h"
+
+namespace meridian::index {
+namespace {
+
+constexpr uint32_t kMagic = fourcc("MWAL");
+constexpr size_t kHeaderSize = 32;
+constexpr size_t kRecordHeader = 4 + 4 + 1 + 8;  // crc, len, type, seq
+constexpr uint32_t kMaxPayload = 256u << 20;
+
+std::string wal_name(uint64_t first_seq) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "wal-%020llu.log", static_cast<unsigned long long>(first_seq));
+  return buf;
+}
+
+Status write_all(int fd, const std::string& data, const std::string& path) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::from_errno("write " + path, errno);
+    }
+    off += static_cast<size_t>(n);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+WalWriter::WalWriter(int fd, std::string path, uint64_t first_seq)
+    : fd_(fd), path_(std::move(path)), first_seq_(first_seq) {
+  written_seq_ = synced_seq_ = first_seq ? first_seq - 1 : 0;
+}
+
+WalWriter::~WalWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::unique_ptr<WalWriter>> WalWriter::create(const std::string& dir, uint64_t first_seq) {
+  std::string path = fs::join(dir, wal_name(first_seq));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
+  if (fd < 0) return Status::from_errno("create " + path, errno);
+  std::string header;
+  ByteWriter w(&header);
+  w.u32(kMagic);
+  w.u32(kWalVersion);
+  w.u64(first_seq);
+  w.u32(crc32c::mask(crc32c::value(header.data(), 16)));
+  w.u32(0);
+  w.u64(0);
+  Status st = write_all(fd, header, path);
+  if (st.is_ok() && ::fdatasync(fd) != 0) st = Status::from_errno("fsync " + path, errno);
+  if (st.is_ok()) st = fs::fsync_dir(dir);
+  if (!st.is_ok()) {
+    ::close(fd);
+    return st;
+  }
+  auto wal = std::unique_ptr<WalWriter>(new WalWriter(fd, path, first_seq));
+  wal->bytes_ = header.size();
+  return wal;
+}
+
+Status WalWriter::append(uint64_t seq, WalRecordType type, std::string_view payload) {
+  if (payload.size() > kMaxPayload) return Status::too_large("WAL record larger than 256 MiB");
+  std::string rec;
+  rec.reserve(kRecordHeader + payload.size());
+  ByteWriter w(&rec);
+  w.u32(0);
+  w.u32(static_cast<uint32_t>(payload.size()));
+  w.u8(static_cast<uint8_t>(type));
+  w.u64(seq);
+  w.bytes(payload);
+  uint32_t crc = crc32c::mask(crc32c::value(rec.data() + 4, rec.size() - 4));
+  for (int i = 0; i < 4; ++i) rec[i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  MERIDIAN_RETURN_IF_ERROR(write_all(fd_, rec, path_));
+  bytes_ += rec.size();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (seq > written_seq_) written_seq_ = seq;
+  return Status::ok();
+}
+
+Status WalWriter::sync_to(uint64_t seq) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (!sync_error_.is_ok()) return sync_error_;
+    if (synced_seq_ >= seq) return Status::ok();
+    if (!syncing_) break;
+    cv_.wait(lock);
+  }
+  syncing_ = true;
+  uint64_t target = written_seq_;
+  lock.unlock();
+  Status st;
+  if (::fdatasync(fd_) != 0) st = Status::from_errno("fdatasync " + path_, errno);
+  lock.lock();
+  syncing_ = false;
+  if (st.is_ok()) {
+    if (target > synced_seq_) synced_seq_ = target;
+  } else {
+    sync_error_ = st;
+  }
+  cv_.notify_all();
+  if (!sync_error_.is_ok()) return sync_error_;
+  return synced_seq_ >= seq ? Status::ok() : Status::internal("WAL sync did not reach the record");
+}
+
+Result<std::vector<std::pair<uint64_t, std::string>>> list_wal_files(const std::string& dir) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto names, fs::list_dir(dir));
+  std::vector<std::pair<uint64_t, std::string>> out;
+  for (const auto& n : names) {
+    unsigned long long seq;
+    char tail[8];
+    if (n.size() == 28 && std::sscanf(n.c_str(), "wal-%20llu.%3s", &seq, tail) == 2 && std::string(tail) == "log")
+      out.emplace_back(seq, fs::join(dir, n));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status replay_wal(const std::string& dir, uint64_t after_seq, const std::function<Status(const WalRecord&)>& fn,
+                  WalReplayStats* stats) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto files, list_wal_files(dir));
+  uint64_t last_seq = after_seq;
+  for (size_t fi = 0; fi < files.size(); ++fi) {
+    const std::string& path = files[fi].second;
+    const bool last_file = fi + 1 == files.size();
+    MERIDIAN_ASSIGN_OR_RETURN(std::string data, fs::read_file(path));
+    if (data.size() < kHeaderSize) {
+      if (last_file) {  // crashed while creating it
+        if (stats) stats->torn_tail_bytes += data.size();
+        MERIDIAN_RETURN_IF_ERROR(fs::remove_file(path));
+        continue;
+      }
+      return Status::corruption(path + ": WAL header truncated");
+    }
+    ByteReader h(std::string_view(data).substr(0, kHeaderSize));
+    uint32_t magic = h.u32(), version = h.u32();
+    h.u64();
+    uint32_t hcrc = crc32c::unmask(h.u32());
+    if (magic != kMagic || hcrc != crc32c::value(data.data(), 16))
+      return Status::corruption(path + ": bad WAL header at offset 0");
+    if (version != kWalVersion)
+      return Status::corruption(path + ": unsupported WAL version " + std::to_string(version));
+    size_t off = kHeaderSize;
+    while (off < data.size()) {
+      size_t left = data.size() - off;
+      bool torn = false;
+      uint32_t len = 0;
+      if (left < kRecordHeader) {
+        torn = true;
+      } else {
+        ByteReader r(std::string_view(data).substr(off, kRecordHeader));
+        uint32_t crc = crc32c::unmask(r.u32());
+        len = r.u32();
+        if (len > kMaxPayload || left < kRecordHeader + len) {
+          torn = true;
+        } else if (crc != crc32c::value(data.data() + off + 4, kRecordHeader - 4 + len)) {
+          // A bad record at the very end is a torn write; anywhere else it is damage.
+          torn = off + kRecordHeader + len == data.size();
+          if (!torn || !last_file)
+            return Status::corruption(path + ": WAL record at offset " + std::to_string(off) + ": checksum mismatch");
+        }
+      }
+      if (torn) {
+        if (!last_file)
+          return Status::corruption(path + ": WAL record at offset " + std::to_string(off) + " is truncated");
+        if (stats) stats->torn_tail_bytes += left;
+        if (::truncate(path.c_str(), static_cast<off_t>(off)) != 0) return Status::from_errno("truncate " + path, errno);
+        break;
+      }
+      ByteReader r(std::string_view(data).substr(off + 8, kRecordHeader - 8 + len));
+      WalRecord rec;
+      rec.type = static_cast<WalRecordType>(r.u8());
+      rec.seq = r.u64();
+      rec.payload = std::string(r.bytes(len));
+      off += kRecordHeader + len;
+      if (rec.seq <= after_seq) continue;
+      if (rec.seq <= last_seq)
+        return Status::corruption(path + ": WAL sequence numbers go backwards at seq " + std::to_string(rec.seq));
+      last_seq = rec.seq;
+      if (stats) stats->records++;
+      MERIDIAN_RETURN_IF_ERROR(fn(rec));
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace meridian::index
