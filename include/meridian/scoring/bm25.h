@@ -1,0 +1,78 @@
+// BM25 term weights and the top-k queue of the query executor.
+//
+// Bm25 is the weight of one term in one field with index-wide statistics:
+//   score(tf, len) = boost * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len))
+//   idf            = ln(1 + (N - df + 0.5) / (df + 0.5))
+// (Lucene's BM25Similarity without the constant (k1+1) removal). When the
+// field keeps no lengths (avg_len == 0) the length factor is 1. The score
+// grows with tf and shrinks with len, so score(max_tf, min_len) bounds every
+// document of a block or posting list (used by MaxScore pruning).
+//
+// TopK keeps the k best (score desc, then (segment, doc) asc) candidates.
+// Value types; no shared state; one instance per thread.
+#pragma once
+
+#include <cstdint>
+#include <queue>
+#include <vector>
+
+#include "meridian/base/json.h"
+
+namespace meridian::scoring {
+
+struct Bm25Params {
+  double k1 = 1.2;
+  double b = 0.75;
+};
+
+class Bm25 {
+ public:
+  Bm25() = default;
+  Bm25(Bm25Params p, uint64_t total_docs, uint64_t doc_freq, double avg_len, double boost);
+  double idf() const { return idf_; }
+  double boost() const { return boost_; }
+  double score(uint32_t tf, uint32_t len) const;
+  // Bound for any document with tf <= max_tf and len >= min_len.
+  double upper_bound(uint32_t max_tf, uint32_t min_len) const { return score(max_tf, min_len); }
+  // {"value", "description", "details":[boost, idf(n, N), tf, len, avg_len, k1, b]}
+  Json explain(uint32_t tf, uint32_t len) const;
+
+ private:
+  Bm25Params p_;
+  double idf_ = 0, avg_len_ = 0, boost_ = 1;
+  uint64_t n_ = 0, df_ = 0;
+};
+
+struct Scored {
+  double score;
+  uint32_t segment;
+  uint32_t doc;
+};
+
+// True if a ranks before b: higher score, then lower (segment, doc).
+inline bool ranks_before(const Scored& a, const Scored& b) {
+  if (a.score != b.score) return a.score > b.score;
+  if (a.segment != b.segment) return a.segment < b.segment;
+  return a.doc < b.doc;
+}
+
+class TopK {
+ public:
+  explicit TopK(size_t k) : k_(k) {}
+  // Returns true if the candidate entered the queue.
+  bool push(const Scored& s);
+  bool full() const { return k_ > 0 && heap_.size() >= k_; }
+  // Score a new candidate must beat to enter (when full); -inf otherwise.
+  double threshold() const;
+  // The kept candidates, best first; empties the queue.
+  std::vector<Scored> take_sorted();
+
+ private:
+  struct Worse {
+    bool operator()(const Scored& a, const Scored& b) const { return ranks_before(a, b); }
+  };
+  size_t k_;
+  std::priority_queue<Scored, std::vector<Scored>, Worse> heap_;  // top() = worst kept
+};
+
+}  // namespace meridian::scoring
