@@ -1,0 +1,134 @@
+#include "meridian/geo/coverer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+
+#include "morton.h"
+
+namespace meridian::geo {
+
+namespace {
+
+constexpr int kStep = 5;             // bits between indexed levels: 32 children per cell
+constexpr size_t kStartCells = 8;    // at most this many cells to start from
+constexpr int kMaxFailures = 4;      // give up refining after this many budget misses
+constexpr double kIndexPad = 1e-9;   // degrees; bounds are widened before indexing
+
+struct IndexRange {
+  uint64_t lo, hi;  // inclusive
+};
+
+// Indices of the cells of an axis [lo, lo + span) split into 2^k that touch [a, b].
+IndexRange axis_range(double a, double b, double lo, double span, int k) {
+  double n = std::ldexp(1.0, k);
+  auto index = [&](double v) {
+    double i = std::floor((v - lo) / span * n);
+    return static_cast<uint64_t>(std::clamp(i, 0.0, n - 1));
+  };
+  return {index(a - kIndexPad), index(b + kIndexPad)};
+}
+
+// The shape's bounding rectangles as cell index ranges at one level.
+struct Bounds {
+  std::vector<Rect> rects;
+  void ranges(int bits, std::vector<std::pair<IndexRange, IndexRange>>* out) const {
+    out->clear();
+    for (const Rect& r : rects) {
+      out->push_back({axis_range(r.min_lon, r.max_lon, -180.0, 360.0, lon_bits(bits)),
+                      axis_range(r.min_lat, r.max_lat, -90.0, 180.0, lat_bits(bits))});
+    }
+  }
+  size_t count(int bits) const {
+    std::vector<std::pair<IndexRange, IndexRange>> rs;
+    ranges(bits, &rs);
+    size_t n = 0;
+    for (const auto& [lon, lat] : rs) n += (lon.hi - lon.lo + 1) * (lat.hi - lat.lo + 1);
+    return n;
+  }
+};
+
+// Cells at level `bits` inside `parent` (or anywhere if parent.bits == 0)
+// that touch the bounds, sorted and unique.
+void candidates(const Bounds& b, Cell parent, int bits, std::vector<uint64_t>* out) {
+  out->clear();
+  std::vector<std::pair<IndexRange, IndexRange>> rs;
+  b.ranges(bits, &rs);
+  uint64_t p_lon = compact(parent.id >> 1) >> (32 - lon_bits(parent.bits));
+  uint64_t p_lat = compact(parent.id) >> (32 - lat_bits(parent.bits));
+  if (parent.bits == 0) p_lon = p_lat = 0;
+  int d_lon = lon_bits(bits) - lon_bits(parent.bits), d_lat = lat_bits(bits) - lat_bits(parent.bits);
+  IndexRange in_lon{p_lon << d_lon, ((p_lon + 1) << d_lon) - 1};
+  IndexRange in_lat{p_lat << d_lat, ((p_lat + 1) << d_lat) - 1};
+  for (const auto& [lon, lat] : rs) {
+    for (uint64_t x = std::max(lon.lo, in_lon.lo); x <= std::min(lon.hi, in_lon.hi); ++x) {
+      for (uint64_t y = std::max(lat.lo, in_lat.lo); y <= std::min(lat.hi, in_lat.hi); ++y) {
+        out->push_back(cell_from_indices(x, y, bits));
+      }
+    }
+  }
+  if (rs.size() > 1) {
+    std::sort(out->begin(), out->end());
+    out->erase(std::unique(out->begin(), out->end()), out->end());
+  }
+}
+
+}  // namespace
+
+Covering cover(const Shape& s, size_t max_cells) {
+  const std::vector<int>& levels = indexed_levels();
+  const int finest = levels.back();
+  Bounds bounds{s.bounding_rects()};
+
+  // Start at the finest level whose cells touching the bounds are few.
+  int start = levels.front();
+  size_t limit = std::clamp<size_t>(max_cells, 1, kStartCells);
+  for (int bits : levels) {
+    if (bits != levels.front() && bounds.count(bits) > limit) break;
+    start = bits;
+  }
+
+  Covering out;
+  std::deque<Cell> partial;  // FIFO: cells come out coarsest first
+  std::vector<uint64_t> ids;
+  std::vector<Cell> in, part;
+  auto classify = [&](Cell parent, int bits) {
+    in.clear();
+    part.clear();
+    candidates(bounds, parent, bits, &ids);
+    for (uint64_t id : ids) {
+      switch (s.relate(cell_rect(id, bits))) {
+        case Shape::Relation::kInside: in.push_back({id, bits}); break;
+        case Shape::Relation::kPartial: part.push_back({id, bits}); break;
+        case Shape::Relation::kOutside: break;
+      }
+    }
+  };
+
+  classify({0, 0}, start);
+  out.inner = in;
+  partial.assign(part.begin(), part.end());
+  size_t count = in.size() + part.size();
+  int failures = 0;
+  while (!partial.empty()) {
+    Cell c = partial.front();
+    partial.pop_front();
+    if (c.bits >= finest || failures >= kMaxFailures) {
+      out.border.push_back(c);
+      continue;
+    }
+    classify(c, c.bits + kStep);
+    size_t n = in.size() + part.size();
+    if (count - 1 + n > max_cells) {
+      out.border.push_back(c);
+      ++failures;
+      continue;
+    }
+    count = count - 1 + n;
+    out.inner.insert(out.inner.end(), in.begin(), in.end());
+    partial.insert(partial.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+}  // namespace meridian::geo

@@ -1,0 +1,144 @@
+// Circle (geo_distance): exact distance bounds from a point to a lat/lon
+// rectangle on the sphere.
+//
+// For a fixed latitude phi, cos(distance) = sin(pc) sin(phi) +
+// cos(pc) cos(phi) cos(dlon) grows with cos(dlon) (cos(pc) cos(phi) >= 0), so
+// the nearest point of a rectangle lies on the meridian closest to the centre
+// (in circular longitude) and the farthest on the meridian farthest from it,
+// whatever the latitude. Along that meridian, cos(distance) = A cos(phi) +
+// B sin(phi) = R cos(phi - theta), extreme at theta / theta + 180 or at the
+// rectangle's latitude bounds. Evaluating those few candidates with
+// haversine_m gives the minimum and maximum distance.
+#include <cmath>
+
+#include "meridian/geo/shape.h"
+#include "shape_impl.h"
+
+namespace meridian::geo {
+
+namespace {
+
+constexpr double kDegToRad = M_PI / 180.0;
+constexpr double kRadToDeg = 180.0 / M_PI;
+// Allowed disagreement between haversine_m evaluated at a rectangle's
+// extreme point and at a data point (rounding), in metres. Near the antipode
+// haversine loses precision (asin near 1), hence the larger margin there.
+constexpr double kMarginM = 1e-3;
+constexpr double kAntipodeMarginM = 1.0;
+// Bounding-box padding in degrees (only used to reject far rectangles fast).
+constexpr double kPadDeg = 1e-6;
+
+// |a - b| in circular longitude, in [0, 180].
+double lon_gap(double a, double b) {
+  double d = std::fmod(std::fabs(a - b), 360.0);
+  return d > 180.0 ? 360.0 - d : d;
+}
+
+bool lon_in(double lon, double lo, double hi) {
+  for (double v : {lon, lon - 360.0, lon + 360.0}) {
+    if (v >= lo && v <= hi) return true;
+  }
+  return false;
+}
+
+class CircleImpl final : public Shape::Impl {
+ public:
+  CircleImpl(LatLon c, double r) : c_(c), r_(r) {
+    whole_ = r >= kHalfCircumferenceM;
+    margin_ = r > kHalfCircumferenceM - 100e3 ? kAntipodeMarginM : kMarginM;
+    double rho = (r + margin_) / kEarthRadiusM * kRadToDeg;  // angular radius, degrees
+    min_lat_ = c.lat - rho - kPadDeg;
+    max_lat_ = c.lat + rho + kPadDeg;
+    if (whole_ || max_lat_ >= 90.0 || min_lat_ <= -90.0) {
+      lons_.push_back({-180.0, 180.0});  // holds a pole: every longitude
+    } else {
+      double s = std::sin(rho * kDegToRad) / std::cos(c.lat * kDegToRad);
+      double dlon = s >= 1.0 ? 180.0 : std::asin(s) * kRadToDeg + kPadDeg;
+      add_lon_ranges(c.lon - dlon, c.lon + dlon, &lons_);
+    }
+  }
+
+  Shape::Kind kind() const override { return Shape::Kind::kCircle; }
+  bool contains(LatLon p) const override { return haversine_m(c_, p) <= r_; }
+
+  Shape::Relation relate(const Rect& r) const override {
+    if (whole_) return Shape::Relation::kInside;
+    if (!in_bbox(r)) return Shape::Relation::kOutside;
+    if (min_distance(r) > r_ + margin_) return Shape::Relation::kOutside;
+    if (max_distance(r) < r_ - margin_) return Shape::Relation::kInside;
+    return Shape::Relation::kPartial;
+  }
+
+  std::vector<Rect> bounds() const override {
+    return rects_of(std::max(min_lat_, -90.0), std::min(max_lat_, 90.0), lons_);
+  }
+
+  std::string describe() const override {
+    return "circle(" + format_degrees(c_.lat) + "," + format_degrees(c_.lon) +
+           " r=" + format_degrees(r_) + "m)";
+  }
+
+ private:
+  bool in_bbox(const Rect& r) const {
+    if (r.max_lat < min_lat_ || r.min_lat > max_lat_) return false;
+    for (const LonRange& l : lons_) {
+      if (r.max_lon >= l.lo && r.min_lon <= l.hi) return true;
+    }
+    return false;
+  }
+
+  // Latitude (degrees) maximizing cos(distance) along the meridian at
+  // circular distance `gap` degrees from the centre.
+  double theta(double gap) const {
+    double a = std::cos(c_.lat * kDegToRad) * std::cos(gap * kDegToRad);
+    double b = std::sin(c_.lat * kDegToRad);
+    return std::atan2(b, a) * kRadToDeg;
+  }
+
+  double min_distance(const Rect& r) const {
+    double lon = c_.lon;
+    if (!lon_in(c_.lon, r.min_lon, r.max_lon)) {
+      lon = lon_gap(r.min_lon, c_.lon) <= lon_gap(r.max_lon, c_.lon) ? r.min_lon : r.max_lon;
+    }
+    double best = std::min(haversine_m(c_, {r.min_lat, lon}), haversine_m(c_, {r.max_lat, lon}));
+    double t = theta(lon_gap(lon, c_.lon));
+    if (t > r.min_lat && t < r.max_lat) best = std::min(best, haversine_m(c_, {t, lon}));
+    return best;
+  }
+
+  double max_distance(const Rect& r) const {
+    double anti = c_.lon > 0 ? c_.lon - 180.0 : c_.lon + 180.0;
+    double lon = anti;
+    if (!lon_in(anti, r.min_lon, r.max_lon)) {
+      lon = lon_gap(r.min_lon, c_.lon) >= lon_gap(r.max_lon, c_.lon) ? r.min_lon : r.max_lon;
+    }
+    double worst = std::max(haversine_m(c_, {r.min_lat, lon}), haversine_m(c_, {r.max_lat, lon}));
+    double t = theta(lon_gap(lon, c_.lon));
+    double far = t > 0 ? t - 180.0 : t + 180.0;  // minimum of cos(phi - theta)
+    if (far > r.min_lat && far < r.max_lat) worst = std::max(worst, haversine_m(c_, {far, lon}));
+    return worst;
+  }
+
+  LatLon c_;
+  double r_;
+  bool whole_;
+  double margin_;
+  double min_lat_, max_lat_;
+  std::vector<LonRange> lons_;
+};
+
+}  // namespace
+
+Result<Shape> Shape::circle(LatLon center, double radius_m) {
+  if (!is_valid(center)) {
+    return Status::invalid("geo circle: center " + format_degrees(center.lat) + "," +
+                           format_degrees(center.lon) + " is out of range");
+  }
+  if (!(std::isfinite(radius_m) && radius_m >= 0)) {
+    return Status::invalid("geo circle: radius must be a finite, non-negative distance, got " +
+                           format_degrees(radius_m));
+  }
+  return Shape(std::make_shared<CircleImpl>(center, radius_m));
+}
+
+}  // namespace meridian::geo
