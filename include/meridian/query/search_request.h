@@ -1,0 +1,110 @@
+// SearchRequest: everything a search asks for (query, filters, sort, paging,
+// facets, highlight, returned fields), parsed from a JSON request body or
+// from GET URL parameters. docs/QUERY.md lists every key.
+//
+// Errors are Status::invalid naming the path of the offending value
+// ("sort[0]: ...", "facets.by_country.terms.size: ..."). Nothing here knows
+// about HTTP; the server passes in a Json body or a parameter map.
+//
+// Value types; stateless functions; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "meridian/base/json.h"
+#include "meridian/base/status.h"
+#include "meridian/query/ast.h"
+
+namespace meridian::query {
+
+struct SortSpec {
+  enum class Kind : uint8_t { kScore, kField, kGeoDistance };
+  Kind kind = Kind::kScore;
+  std::string field;          // kField, kGeoDistance
+  bool desc = true;           // _score defaults to desc, fields and distances to asc
+  bool missing_first = false;  // where documents without a value go
+  GeoPoint origin;            // kGeoDistance
+  std::string unit = "m";     // kGeoDistance: unit of the reported sort value
+  double unit_m = 1;          // meters per unit
+  bool operator==(const SortSpec&) const = default;
+};
+
+struct FacetRange {
+  std::optional<double> from;  // inclusive
+  std::optional<double> to;    // exclusive
+  std::string key;             // "" = derived by the executor from from/to
+  bool operator==(const FacetRange&) const = default;
+};
+
+struct FacetSpec {
+  enum class Kind : uint8_t { kTerms, kHistogram, kRange, kStats, kGeohashGrid, kGeoBounds };
+  Kind kind = Kind::kTerms;
+  std::string field;
+  size_t size = 10;        // terms, geohash_grid: buckets returned
+  double interval = 0;     // histogram: bucket width, > 0
+  std::vector<FacetRange> ranges;  // range
+  int precision = 5;       // geohash_grid: geohash length 1..12
+  bool operator==(const FacetSpec&) const = default;
+};
+
+struct HighlightField {
+  std::string name;
+  std::optional<size_t> fragment_size;        // overrides the request's
+  std::optional<size_t> number_of_fragments;  // overrides the request's
+  bool operator==(const HighlightField&) const = default;
+};
+
+struct HighlightSpec {
+  std::vector<HighlightField> fields;
+  std::string pre_tag = "<em>";
+  std::string post_tag = "</em>";
+  size_t fragment_size = 150;
+  size_t number_of_fragments = 3;
+  bool operator==(const HighlightSpec&) const = default;
+};
+
+inline constexpr uint64_t kTrackAllHits = std::numeric_limits<uint64_t>::max();
+
+struct SearchRequest {
+  std::optional<std::string> q;     // simple-search text (parse_simple)
+  std::vector<FieldBoost> q_fields;  // fields `q` searches
+  Query query;                      // from "query", or from q; MatchAll if neither
+  std::vector<Query> filters;       // all must match; not scored
+  std::vector<SortSpec> sort;       // empty = by score
+  size_t from = 0;
+  size_t size = 10;
+  std::optional<Json> search_after;  // an array: the sort values of the last hit seen
+  std::map<std::string, FacetSpec> facets;
+  std::optional<HighlightSpec> highlight;
+  std::vector<std::string> fields;  // source fields to return; empty = all
+  bool explain = false;
+  uint64_t track_total_hits = 10000;  // count hits exactly up to this; kTrackAllHits = all, 0 = none
+};
+
+struct SearchRequestOptions {
+  size_t max_window = 10000;                // from + size must not exceed it
+  std::vector<FieldBoost> default_q_fields;  // when q_fields is absent; empty = {"*"}
+  std::string default_geo_field = "location";  // for near/radius/bbox without geo_field
+  Operator q_operator = Operator::kAnd;
+};
+
+// Keys: q, q_fields, query, filter, sort, from, size, search_after, facets,
+// highlight, fields, explain, track_total_hits, near, radius, geo_field,
+// bbox. "q" and "query" are mutually exclusive. near + radius (and bbox)
+// become geo filters on geo_field.
+Result<SearchRequest> parse_search_request(const Json& body, const SearchRequestOptions& opt = {});
+
+// GET parameters: q, q_fields, filter (query-string syntax), near, radius,
+// geo_field, bbox (top,left,bottom,right), sort (field:desc,other,_score,
+// _geo_distance:asc — the latter needs near), size, from, fields (a,b),
+// facets (terms facets, one per field: country,admin_code), highlight (a,b),
+// explain, track_total_hits. Unknown parameters are errors.
+Result<SearchRequest> parse_search_params(const std::map<std::string, std::string>& params,
+                                          const SearchRequestOptions& opt = {});
+
+}  // namespace meridian::query

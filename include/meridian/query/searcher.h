@@ -1,0 +1,80 @@
+// Searcher: executes a SearchRequest against an index Snapshot and returns
+// ranked, paged, faceted hits with their (filtered) source.
+//
+// Execution per segment: the query and the request's filters are evaluated as
+// roaring bitmaps (filters cached per segment in a small LRU keyed by segment
+// id + canonical filter string), intersected, deletes removed; the result is
+// the exact matching set (total, facets). Scoring: BM25 with index-wide idf
+// and average field length; top-k by MaxScore over posting cursors when the
+// query is a disjunction of (possibly fuzzy/prefix-expanded) words, otherwise
+// by scoring every match. Sort by fields uses the columns.
+//
+// Semantics worth knowing: phrases match their words IN ORDER with at most
+// `slop` extra positions in between; prefix/wildcard/regexp/range/exists/ids
+// and geo queries score a constant (their boost); fuzzy expansions score
+// bm25 / (1 + edits), prefix expansions 0.9 * bm25. Every hit's "sort" ends
+// with a tiebreaker (segment << 32 | doc) so search_after pages exactly.
+// Highlight fragments are raw stored text with the tags inserted: nothing is
+// HTML-escaped.
+//
+// Thread safety: search() and matches() may be called from any number of
+// threads on the same snapshot (the filter cache is internally locked).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "meridian/base/json.h"
+#include "meridian/base/status.h"
+#include "meridian/index/snapshot.h"
+#include "meridian/query/search_request.h"
+
+namespace meridian::query {
+
+struct SearchOptions {
+  double k1 = 1.2;
+  double b = 0.75;
+  size_t max_window = 10000;
+  size_t max_expansions = 50;
+  size_t track_total_hits = 10000;
+  bool exhaustive = false;  // score every match (no MaxScore pruning); for tests
+};
+
+struct Hit {
+  std::string id;
+  double score = 0;
+  std::optional<double> distance_m;
+  Json sort;
+  Json highlight;
+  Json source;  // parsed, filtered by req.fields
+  Json explanation;
+  uint32_t segment = 0;
+  uint32_t doc = 0;
+};
+
+struct SearchResponse {
+  uint64_t total = 0;
+  bool total_is_lower_bound = false;
+  std::vector<Hit> hits;
+  Json facets;
+  double took_ms = 0;
+};
+
+Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& req,
+                              const SearchOptions& opt = {});
+
+// {"total":{"value":n,"relation":"eq"|"gte"},"hits":[{"id","score","source","distance_m"?,
+//   "highlight"?,"sort"?,"explanation"?}],"facets":{...},"took_ms":..}
+Json to_json(const SearchResponse& r);
+
+// Does one document (its JSON source) match req.query and req.filters? The
+// document is parsed with the snapshot's schema and indexed into a
+// one-document in-memory index, then searched like any other, so the answer
+// agrees with search().
+Result<bool> matches(const index::Snapshot& snap, const SearchRequest& req, std::string_view source_json);
+
+}  // namespace meridian::query

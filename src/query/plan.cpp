@@ -1,0 +1,402 @@
+// Compiling a Query against a Snapshot: analysis, expansions, BM25 weights.
+#include "plan.h"
+
+#include <algorithm>
+#include <map>
+
+#include "meridian/base/date.h"
+#include "meridian/index/term_key.h"
+#include "meridian/termdict/automaton_walk.h"
+#include "meridian/termdict/levenshtein.h"
+#include "meridian/termdict/regex.h"
+#include "meridian/termdict/wildcard.h"
+
+namespace meridian::query::plan {
+
+namespace {
+
+using index::FieldType;
+
+size_t utf8_chars(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+class Compiler {
+ public:
+  Compiler(const index::Snapshot& snap, const CompileOptions& opt) : snap_(snap), opt_(opt) {}
+
+  Result<Node> compile(const Query& q);
+  Compiled finish(Node root) {
+    Compiled c;
+    c.root = std::move(root);
+    c.num_nodes = next_id_;
+    c.highlight_terms = std::move(hl_);
+    return c;
+  }
+
+ private:
+  Node make(Node::K k, double boost = 1) {
+    Node n;
+    n.k = k;
+    n.boost = boost;
+    n.id = next_id_++;
+    return n;
+  }
+  WeightedTerm weighted(const std::string& field, std::string_view term, double weight) {
+    WeightedTerm t;
+    t.key = index::term_key(field, term);
+    t.mult = weight;
+    t.bm25 = scoring::Bm25(opt_.bm25, snap_.total_docs(), snap_.doc_freq(t.key),
+                           snap_.field_stats(field).avg_len(), weight);
+    return t;
+  }
+  Node word(const std::string& field, std::vector<WeightedTerm> terms) {
+    Node n = make(Node::K::kWord);
+    n.field = field;
+    n.terms = std::move(terms);
+    return n;
+  }
+  Node leaf(const Query& q) {
+    Node n = make(Node::K::kLeaf, q.boost());
+    n.leaf = std::make_shared<Query>(q);
+    return n;
+  }
+  std::vector<std::string> text_fields() const {
+    std::vector<std::string> out;
+    for (const auto& [name, def] : snap_.schema().fields())
+      if (def.type == FieldType::kText) out.push_back(name);
+    return out;
+  }
+  Result<std::string> encode(const index::FieldDef& f, const Json& v);
+  // Terms of `field` accepted by `a` over every segment: term -> edits.
+  Status expand(const std::string& field, const termdict::Automaton& a, size_t limit,
+                std::map<std::string, int>* out);
+  Result<Node> word_node(const index::FieldDef& f, const std::string& token, std::string_view raw,
+                         const Fuzziness& fz, int prefix_length, bool transpositions, bool prefix,
+                         size_t max_exp, double boost);
+  Result<Node> match_field(const index::FieldDef& f, const std::string& text, Operator op,
+                           const Fuzziness& fz, int prefix_length, size_t max_exp,
+                           const MinimumShouldMatch& msm, bool prefix_last, bool transpositions,
+                           double boost);
+  Result<Node> match_any(const std::vector<FieldBoost>& fields, const std::string& text, Operator op,
+                         const Fuzziness& fz, int prefix_length, size_t max_exp,
+                         const MinimumShouldMatch& msm, bool prefix_last, bool transpositions,
+                         double boost, bool best);
+  Result<Node> phrase(const MatchPhrase& m);
+
+  const index::Snapshot& snap_;
+  CompileOptions opt_;
+  int next_id_ = 0;
+  std::vector<std::pair<std::string, std::string>> hl_;
+};
+
+Result<std::string> Compiler::encode(const index::FieldDef& f, const Json& v) {
+  auto bad = [&] {
+    return Status::invalid("field '" + f.name + "' (" + std::string(index::field_type_name(f.type)) +
+                           ") cannot hold the value " + v.dump());
+  };
+  switch (f.type) {
+    case FieldType::kText:
+      if (!v.is_string()) return bad();
+      return f.analyzer_instance->normalize_term(v.as_string());
+    case FieldType::kKeyword:
+      if (v.is_string()) return v.as_string();
+      if (v.is_number() || v.is_bool()) return v.dump();
+      return bad();
+    case FieldType::kInt:
+      if (v.is_int()) return index::encode_int(v.as_int());
+      if (v.is_double() && v.as_double() == static_cast<double>(static_cast<int64_t>(v.as_double())))
+        return index::encode_int(static_cast<int64_t>(v.as_double()));
+      if (v.is_string()) {
+        try {
+          size_t used = 0;
+          long long x = std::stoll(v.as_string(), &used);
+          if (used == v.as_string().size()) return index::encode_int(x);
+        } catch (...) {
+        }
+      }
+      return bad();
+    case FieldType::kFloat:
+      if (v.is_number()) return index::encode_double(v.as_double());
+      if (v.is_string()) {
+        try {
+          size_t used = 0;
+          double x = std::stod(v.as_string(), &used);
+          if (used == v.as_string().size()) return index::encode_double(x);
+        } catch (...) {
+        }
+      }
+      return bad();
+    case FieldType::kBool:
+      if (v.is_bool()) return index::encode_int(v.as_bool() ? 1 : 0);
+      if (v.is_string() && (v.as_string() == "true" || v.as_string() == "false"))
+        return index::encode_int(v.as_string() == "true" ? 1 : 0);
+      return bad();
+    case FieldType::kDate:
+      if (v.is_int()) return index::encode_int(v.as_int());
+      if (v.is_string()) {
+        auto ms = parse_rfc3339_millis(v.as_string());
+        if (!ms) return Status::invalid("field '" + f.name + "': " + ms.status().message());
+        return index::encode_int(*ms);
+      }
+      return bad();
+    case FieldType::kGeoPoint:
+      return Status::invalid("field '" + f.name + "' is a geo_point: use a geo query");
+  }
+  return bad();
+}
+
+Status Compiler::expand(const std::string& field, const termdict::Automaton& a, size_t limit,
+                        std::map<std::string, int>* out) {
+  const std::string prefix = index::field_prefix(field);
+  for (const auto& sv : snap_.segments()) {
+    const auto& td = sv.segment->terms();
+    MERIDIAN_RETURN_IF_ERROR(termdict::intersect_with_prefix(
+        a, prefix, td.lower_bound(prefix),
+        [&](std::string_view term, termdict::Automaton::State s) {
+          int e = a.match_value(s);
+          auto [it, fresh] = out->emplace(std::string(term), e);
+          if (!fresh) it->second = std::min(it->second, e);
+        },
+        limit));
+  }
+  return Status::ok();
+}
+
+Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& token, std::string_view raw,
+                                 const Fuzziness& fz, int prefix_length, bool transpositions, bool prefix,
+                                 size_t max_exp, double boost) {
+  std::vector<WeightedTerm> terms;
+  terms.push_back(weighted(f.name, token, boost));
+  hl_.emplace_back(f.name, token);
+  std::map<std::string, int> found;  // term -> edits (prefix expansions: -1)
+  if (!fz.is_none()) {
+    std::vector<std::string> forms = {token};
+    std::string plain = f.analyzer_instance ? f.analyzer_instance->normalize_term(raw, false) : token;
+    if (!plain.empty() && plain != token) forms.push_back(plain);
+    for (const auto& form : forms) {
+      int edits = fz.edits_for(utf8_chars(form));
+      if (edits == 0) {
+        if (form != token) found.emplace(form, 0);
+        continue;
+      }
+      auto a = termdict::levenshtein_automaton(form, std::min(edits, termdict::kMaxLevenshteinEdits),
+                                               transpositions, static_cast<size_t>(std::max(0, prefix_length)));
+      if (!a) return Status::invalid("fuzzy term '" + form + "': " + a.status().message());
+      MERIDIAN_RETURN_IF_ERROR(expand(f.name, *a, 100000, &found));
+    }
+  }
+  if (prefix) {
+    auto a = termdict::prefix_automaton(token);
+    if (!a) return a.status();
+    std::map<std::string, int> pre;
+    MERIDIAN_RETURN_IF_ERROR(expand(f.name, *a, max_exp + 1, &pre));
+    for (const auto& [t, e] : pre) found.emplace(t, -1);
+  }
+  found.erase(token);
+  std::vector<std::pair<std::string, int>> list(found.begin(), found.end());
+  // Fewest edits first (prefix expansions after exact-edit ones), then by frequency.
+  auto rank = [](int e) { return e < 0 ? 0.5 : static_cast<double>(e); };
+  std::stable_sort(list.begin(), list.end(), [&](const auto& x, const auto& y) { return rank(x.second) < rank(y.second); });
+  if (list.size() > max_exp) list.resize(max_exp);
+  for (const auto& [t, e] : list) {
+    double m = e < 0 ? 0.9 : 1.0 / (1.0 + e);
+    terms.push_back(weighted(f.name, t, boost * m));
+    hl_.emplace_back(f.name, t);
+  }
+  return word(f.name, std::move(terms));
+}
+
+Result<Node> Compiler::match_field(const index::FieldDef& f, const std::string& text, Operator op,
+                                   const Fuzziness& fz, int prefix_length, size_t max_exp,
+                                   const MinimumShouldMatch& msm, bool prefix_last, bool transpositions,
+                                   double boost) {
+  if (f.type == FieldType::kGeoPoint) return make(Node::K::kNone);
+  if (f.type != FieldType::kText) {
+    auto key = encode(f, Json(text));
+    if (!key) return make(Node::K::kNone);  // a word that cannot be a value of the field matches nothing
+    return word(f.name, {weighted(f.name, *key, boost)});
+  }
+  std::vector<analysis::Token> toks;
+  f.analyzer_instance->analyze(text, &toks);
+  if (toks.empty()) return make(Node::K::kNone);
+  Node b = make(Node::K::kBool);
+  for (size_t i = 0; i < toks.size(); ++i) {
+    std::string_view raw = std::string_view(text).substr(toks[i].start, toks[i].end - toks[i].start);
+    bool pre = prefix_last && i + 1 == toks.size();
+    MERIDIAN_ASSIGN_OR_RETURN(Node w, word_node(f, toks[i].text, raw, fz, prefix_length, transpositions, pre,
+                                                max_exp, boost));
+    (op == Operator::kAnd ? b.must : b.should).push_back(std::move(w));
+  }
+  if (op == Operator::kOr) b.msm = std::max(1, msm.resolve(static_cast<int>(b.should.size()), 1));
+  if (b.must.size() + b.should.size() == 1) {  // a single word: no wrapper
+    return std::move(b.must.empty() ? b.should[0] : b.must[0]);
+  }
+  return b;
+}
+
+Result<Node> Compiler::match_any(const std::vector<FieldBoost>& fields, const std::string& text, Operator op,
+                                 const Fuzziness& fz, int prefix_length, size_t max_exp,
+                                 const MinimumShouldMatch& msm, bool prefix_last, bool transpositions,
+                                 double boost, bool best) {
+  std::vector<FieldBoost> fs;
+  for (const auto& fb : fields) {
+    if (fb.field == "*") {
+      for (auto& t : text_fields()) fs.push_back({t, fb.boost});
+    } else {
+      fs.push_back(fb);
+    }
+  }
+  Node top = make(best ? Node::K::kDisMax : Node::K::kBool);
+  for (const auto& fb : fs) {
+    const index::FieldDef* f = snap_.schema().find(fb.field);
+    if (!f) continue;  // unknown fields match nothing
+    MERIDIAN_ASSIGN_OR_RETURN(Node n, match_field(*f, text, op, fz, prefix_length, max_exp, msm, prefix_last,
+                                                  transpositions, boost * fb.boost));
+    if (n.k == Node::K::kNone) continue;
+    (best ? top.children : top.should).push_back(std::move(n));
+  }
+  if (top.children.empty() && top.should.empty()) return make(Node::K::kNone);
+  if (top.children.size() == 1) return std::move(top.children[0]);
+  if (top.should.size() == 1) return std::move(top.should[0]);
+  if (!best) top.msm = 1;
+  return top;
+}
+
+Result<Node> Compiler::phrase(const MatchPhrase& m) {
+  const index::FieldDef* f = snap_.schema().find(m.field);
+  if (!f) return make(Node::K::kNone);
+  if (f->type != FieldType::kText)
+    return match_field(*f, m.text, Operator::kAnd, Fuzziness{}, 0, 0, {}, false, false, m.boost);
+  std::vector<analysis::Token> toks;
+  f->analyzer_instance->analyze(m.text, &toks);
+  if (toks.empty()) return make(Node::K::kNone);
+  Node n = make(Node::K::kPhrase, m.boost);
+  n.field = f->name;
+  n.slop = std::max(0, m.slop);
+  double idf = 0;
+  uint32_t prev = toks[0].position;
+  for (size_t i = 0; i < toks.size(); ++i) {
+    // A removed stopword leaves a position gap; the phrase keeps it as extra slop-free distance.
+    for (uint32_t gap = prev + 1; i > 0 && gap < toks[i].position; ++gap) n.slots.emplace_back();
+    prev = toks[i].position;
+    std::vector<WeightedTerm> alts = {weighted(f->name, toks[i].text, 1)};
+    hl_.emplace_back(f->name, toks[i].text);
+    if (m.prefix && i + 1 == toks.size()) {
+      auto a = termdict::prefix_automaton(toks[i].text);
+      if (!a) return a.status();
+      std::map<std::string, int> pre;
+      MERIDIAN_RETURN_IF_ERROR(expand(f->name, *a, static_cast<size_t>(std::max(1, m.max_expansions)), &pre));
+      for (const auto& [t, e] : pre)
+        if (t != toks[i].text) {
+          alts.push_back(weighted(f->name, t, 1));
+          hl_.emplace_back(f->name, t);
+        }
+    }
+    idf += alts[0].bm25.idf();
+    n.slots.push_back(std::move(alts));
+  }
+  n.phrase_idf = idf;
+  // A weight whose idf is the summed idf: df chosen so that ln(1+(N-df+.5)/(df+.5)) = idf.
+  uint64_t N = snap_.total_docs();
+  double df = (static_cast<double>(N) + 1.0) / std::exp(idf) - 0.5;
+  df = std::max(0.0, df);
+  n.phrase_bm25 = scoring::Bm25(opt_.bm25, N, static_cast<uint64_t>(df), snap_.field_stats(f->name).avg_len(),
+                                m.boost);
+  return n;
+}
+
+Result<Node> Compiler::compile(const Query& q) {
+  switch (q.kind()) {
+    case Kind::kMatchAll: return make(Node::K::kAll, q.boost());
+    case Kind::kMatchNone: return make(Node::K::kNone);
+    case Kind::kTerm: {
+      const Term& t = *q.as<Term>();
+      const index::FieldDef* f = snap_.schema().find(t.field);
+      if (!f) return make(Node::K::kNone);
+      MERIDIAN_ASSIGN_OR_RETURN(std::string key, encode(*f, t.value));
+      if (f->type == FieldType::kText) hl_.emplace_back(f->name, key);
+      return word(f->name, {weighted(f->name, key, t.boost)});
+    }
+    case Kind::kTerms: {
+      const Terms& t = *q.as<Terms>();
+      const index::FieldDef* f = snap_.schema().find(t.field);
+      if (!f || t.values.empty()) return make(Node::K::kNone);
+      std::vector<WeightedTerm> ws;
+      for (const auto& v : t.values) {
+        MERIDIAN_ASSIGN_OR_RETURN(std::string key, encode(*f, v));
+        ws.push_back(weighted(f->name, key, t.boost));
+      }
+      return word(f->name, std::move(ws));
+    }
+    case Kind::kMatch: {
+      const Match& m = *q.as<Match>();
+      return match_any({{m.field, 1}}, m.text, m.op, m.fuzziness, m.prefix_length,
+                       static_cast<size_t>(std::max(0, std::min<int>(m.max_expansions, opt_.max_expansions))),
+                       m.minimum_should_match, m.prefix_last, m.transpositions, m.boost, true);
+    }
+    case Kind::kMultiMatch: {
+      const MultiMatch& m = *q.as<MultiMatch>();
+      return match_any(m.fields, m.text, m.op, m.fuzziness, m.prefix_length,
+                       static_cast<size_t>(std::max(0, std::min<int>(m.max_expansions, opt_.max_expansions))),
+                       m.minimum_should_match, m.prefix_last, m.transpositions, m.boost,
+                       m.type == MultiMatchType::kBestFields);
+    }
+    case Kind::kMatchPhrase: return phrase(*q.as<MatchPhrase>());
+    case Kind::kFuzzy: {
+      const Fuzzy& z = *q.as<Fuzzy>();
+      const index::FieldDef* f = snap_.schema().find(z.field);
+      if (!f) return make(Node::K::kNone);
+      if (f->type != FieldType::kText && f->type != FieldType::kKeyword)
+        return Status::invalid("fuzzy query on field '" + z.field + "' needs a text or keyword field");
+      std::string v = f->type == FieldType::kText ? f->analyzer_instance->normalize_term(z.value, false) : z.value;
+      if (v.empty()) return make(Node::K::kNone);
+      return word_node(*f, v, z.value, z.fuzziness, z.prefix_length, z.transpositions, false,
+                       static_cast<size_t>(std::max(1, z.max_expansions)), z.boost);
+    }
+    case Kind::kRegexp: {
+      auto a = termdict::regex_automaton(q.as<Regexp>()->pattern);
+      if (!a) return Status::invalid("regexp on '" + q.as<Regexp>()->field + "': " + a.status().message());
+      return leaf(q);
+    }
+    case Kind::kWildcard: {
+      auto a = termdict::wildcard_automaton(q.as<Wildcard>()->pattern);
+      if (!a) return Status::invalid("wildcard on '" + q.as<Wildcard>()->field + "': " + a.status().message());
+      return leaf(q);
+    }
+    case Kind::kPrefix: case Kind::kRange: case Kind::kExists: case Kind::kIds: case Kind::kGeoDistance:
+    case Kind::kGeoBoundingBox: case Kind::kGeoPolygon: case Kind::kGeohashCell:
+      return leaf(q);
+    case Kind::kBool: {
+      const Bool& b = *q.as<Bool>();
+      Node n = make(Node::K::kBool, b.boost);
+      for (const auto& c : b.must) { MERIDIAN_ASSIGN_OR_RETURN(Node x, compile(c)); n.must.push_back(std::move(x)); }
+      for (const auto& c : b.should) { MERIDIAN_ASSIGN_OR_RETURN(Node x, compile(c)); n.should.push_back(std::move(x)); }
+      for (const auto& c : b.must_not) { MERIDIAN_ASSIGN_OR_RETURN(Node x, compile(c)); n.must_not.push_back(std::move(x)); }
+      for (const auto& c : b.filter) { MERIDIAN_ASSIGN_OR_RETURN(Node x, compile(c)); n.filter.push_back(std::move(x)); }
+      int def = (b.must.empty() && b.filter.empty()) ? 1 : 0;
+      n.msm = b.should.empty() ? 0 : b.minimum_should_match.resolve(static_cast<int>(b.should.size()), def);
+      return n;
+    }
+    case Kind::kConstantScore: {
+      const ConstantScore& c = *q.as<ConstantScore>();
+      Node n = make(Node::K::kConst, c.boost);
+      MERIDIAN_ASSIGN_OR_RETURN(Node x, compile(*c.filter));
+      n.children.push_back(std::move(x));
+      return n;
+    }
+  }
+  return Status::invalid("unsupported query kind");
+}
+
+}  // namespace
+
+Result<Compiled> compile(const index::Snapshot& snap, const Query& q, const CompileOptions& opt) {
+  Compiler c(snap, opt);
+  MERIDIAN_ASSIGN_OR_RETURN(Node root, c.compile(q));
+  return c.finish(std::move(root));
+}
+
+}  // namespace meridian::query::plan

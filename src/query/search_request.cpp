@@ -1,0 +1,439 @@
+#include "meridian/query/search_request.h"
+
+#include <charconv>
+
+#include "meridian/query/dsl_parser.h"
+#include "meridian/query/query_string_parser.h"
+
+namespace meridian::query {
+
+namespace {
+
+using namespace dsl;  // NOLINT
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string> split_commas(std::string_view s) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= s.size();) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string_view::npos) comma = s.size();
+    std::string_view part = trim(s.substr(start, comma - start));
+    if (!part.empty()) out.emplace_back(part);
+    start = comma + 1;
+  }
+  return out;
+}
+
+// ["a","b"] or "a,b".
+Result<std::vector<std::string>> get_string_list(const Json& v, const std::string& path) {
+  if (v.is_string()) return split_commas(v.as_string());
+  if (!v.is_array()) return type_error(path, "array of strings", v);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    MERIDIAN_ASSIGN_OR_RETURN(std::string s, get_string(v.as_array()[i], element(path, i)));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<size_t> get_size(const Json& v, const std::string& path, int64_t max) {
+  MERIDIAN_ASSIGN_OR_RETURN(int64_t i, get_int(v, path, 0, max));
+  return static_cast<size_t>(i);
+}
+
+Result<bool> get_order_desc(const Json& v, const std::string& path) {
+  MERIDIAN_ASSIGN_OR_RETURN(std::string s, get_string(v, path));
+  if (s == "asc") return false;
+  if (s == "desc") return true;
+  return error(path, "expected 'asc' or 'desc', got '" + s + "'");
+}
+
+Result<SortSpec> parse_geo_sort(const Json& body, const std::string& path) {
+  if (!body.is_object()) return type_error(path, "object", body);
+  SortSpec s;
+  s.kind = SortSpec::Kind::kGeoDistance;
+  s.desc = false;
+  bool has_point = false;
+  for (const auto& [k, v] : body.as_object()) {
+    std::string kp = child(path, k);
+    if (k == "order") {
+      MERIDIAN_ASSIGN_OR_RETURN(s.desc, get_order_desc(v, kp));
+    } else if (k == "unit") {
+      MERIDIAN_ASSIGN_OR_RETURN(s.unit, get_string(v, kp));
+      auto m = parse_distance_m("1" + s.unit);
+      if (!m || s.unit.empty()) return error(kp, "expected a distance unit (m, km, mi, ...), got '" + s.unit + "'");
+      s.unit_m = *m;
+    } else {
+      if (has_point) return error(path, "expected exactly one field, got '" + s.field + "' and '" + k + "'");
+      s.field = k;
+      MERIDIAN_ASSIGN_OR_RETURN(s.origin, get_point(v, kp));
+      has_point = true;
+    }
+  }
+  if (!has_point) return error(path, "expected a field with the origin point");
+  return s;
+}
+
+Result<SortSpec> parse_sort_entry(const Json& v, const std::string& path) {
+  SortSpec s;
+  if (v.is_string()) {
+    if (v.as_string() == "_score") return s;
+    s.kind = SortSpec::Kind::kField;
+    s.field = v.as_string();
+    s.desc = false;
+    return s;
+  }
+  if (!v.is_object()) return type_error(path, "string or object", v);
+  if (v.size() != 1) return error(path, "expected exactly one sort field, got " + std::to_string(v.size()) + " keys");
+  const auto& [field, spec] = v.as_object()[0];
+  std::string fp = child(path, field);
+  if (field == "_geo_distance") return parse_geo_sort(spec, fp);
+  if (field != "_score") {
+    s.kind = SortSpec::Kind::kField;
+    s.field = field;
+    s.desc = false;
+  }
+  if (spec.is_string()) {
+    MERIDIAN_ASSIGN_OR_RETURN(s.desc, get_order_desc(spec, fp));
+    return s;
+  }
+  if (!spec.is_object()) return type_error(fp, "\"asc\", \"desc\" or object", spec);
+  for (const auto& [k, x] : spec.as_object()) {
+    std::string kp = child(fp, k);
+    if (k == "order") {
+      MERIDIAN_ASSIGN_OR_RETURN(s.desc, get_order_desc(x, kp));
+    } else if (k == "missing" && s.kind == SortSpec::Kind::kField) {
+      MERIDIAN_ASSIGN_OR_RETURN(std::string m, get_string(x, kp));
+      if (m != "_first" && m != "_last") return error(kp, "expected '_first' or '_last', got '" + m + "'");
+      s.missing_first = m == "_first";
+    } else {
+      return unknown_key(fp, k);
+    }
+  }
+  return s;
+}
+
+Result<std::vector<SortSpec>> parse_sort(const Json& v, const std::string& path) {
+  std::vector<SortSpec> out;
+  if (!v.is_array()) {
+    MERIDIAN_ASSIGN_OR_RETURN(SortSpec s, parse_sort_entry(v, path));
+    out.push_back(std::move(s));
+    return out;
+  }
+  for (size_t i = 0; i < v.size(); ++i) {
+    MERIDIAN_ASSIGN_OR_RETURN(SortSpec s, parse_sort_entry(v.as_array()[i], element(path, i)));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<std::vector<FacetRange>> parse_facet_ranges(const Json& v, const std::string& path) {
+  if (!v.is_array()) return type_error(path, "array", v);
+  std::vector<FacetRange> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::string ep = element(path, i);
+    const Json& r = v.as_array()[i];
+    if (!r.is_object()) return type_error(ep, "object", r);
+    FacetRange fr;
+    for (const auto& [k, x] : r.as_object()) {
+      std::string kp = child(ep, k);
+      if (k == "from") { MERIDIAN_ASSIGN_OR_RETURN(fr.from, get_number(x, kp)); }
+      else if (k == "to") { MERIDIAN_ASSIGN_OR_RETURN(fr.to, get_number(x, kp)); }
+      else if (k == "key") { MERIDIAN_ASSIGN_OR_RETURN(fr.key, get_string(x, kp)); }
+      else return unknown_key(ep, k);
+    }
+    if (fr.from && fr.to && *fr.from > *fr.to) return error(ep, "expected from <= to");
+    out.push_back(std::move(fr));
+  }
+  return out;
+}
+
+Result<FacetSpec> parse_facet(const Json& v, const std::string& path) {
+  if (!v.is_object()) return type_error(path, "object", v);
+  if (v.size() != 1) return error(path, "expected exactly one facet type, got " + std::to_string(v.size()) + " keys");
+  const auto& [kind, body] = v.as_object()[0];
+  std::string p = child(path, kind);
+  FacetSpec f;
+  using K = FacetSpec::Kind;
+  if (kind == "terms") f.kind = K::kTerms;
+  else if (kind == "histogram") f.kind = K::kHistogram;
+  else if (kind == "range") f.kind = K::kRange;
+  else if (kind == "stats") f.kind = K::kStats;
+  else if (kind == "geohash_grid") f.kind = K::kGeohashGrid;
+  else if (kind == "geo_bounds") f.kind = K::kGeoBounds;
+  else return error(path, "unknown facet type '" + kind + "'");
+  if (!body.is_object()) return type_error(p, "object", body);
+  for (const auto& [k, x] : body.as_object()) {
+    std::string kp = child(p, k);
+    if (k == "field") { MERIDIAN_ASSIGN_OR_RETURN(f.field, get_string(x, kp)); }
+    else if (k == "size" && (f.kind == K::kTerms || f.kind == K::kGeohashGrid)) {
+      MERIDIAN_ASSIGN_OR_RETURN(f.size, get_size(x, kp, 100000));
+    } else if (k == "interval" && f.kind == K::kHistogram) {
+      MERIDIAN_ASSIGN_OR_RETURN(f.interval, get_number(x, kp));
+      if (!(f.interval > 0)) return error(kp, "expected a positive interval");
+    } else if (k == "ranges" && f.kind == K::kRange) {
+      MERIDIAN_ASSIGN_OR_RETURN(f.ranges, parse_facet_ranges(x, kp));
+    } else if (k == "precision" && f.kind == K::kGeohashGrid) {
+      MERIDIAN_ASSIGN_OR_RETURN(int64_t pr, get_int(x, kp, 1, 12));
+      f.precision = static_cast<int>(pr);
+    } else {
+      return unknown_key(p, k);
+    }
+  }
+  if (f.field.empty()) return error(p, "expected key 'field'");
+  if (f.kind == K::kHistogram && f.interval == 0) return error(p, "expected key 'interval'");
+  if (f.kind == K::kRange && f.ranges.empty()) return error(p, "expected key 'ranges' with at least one range");
+  return f;
+}
+
+Result<HighlightField> parse_highlight_field(const std::string& name, const Json& v, const std::string& path) {
+  HighlightField hf{name, {}, {}};
+  if (!v.is_object()) return type_error(path, "object", v);
+  for (const auto& [k, x] : v.as_object()) {
+    std::string kp = child(path, k);
+    if (k == "fragment_size") { MERIDIAN_ASSIGN_OR_RETURN(hf.fragment_size, get_size(x, kp, 100000)); }
+    else if (k == "number_of_fragments") { MERIDIAN_ASSIGN_OR_RETURN(hf.number_of_fragments, get_size(x, kp, 100)); }
+    else return unknown_key(path, k);
+  }
+  return hf;
+}
+
+// A tag as "tag" or ["tag"] (Elasticsearch's pre_tags).
+Result<std::string> get_tag(const Json& v, const std::string& path) {
+  if (v.is_array() && v.size() == 1) return get_string(v.as_array()[0], element(path, 0));
+  return get_string(v, path);
+}
+
+Result<HighlightSpec> parse_highlight(const Json& v, const std::string& path) {
+  if (!v.is_object()) return type_error(path, "object", v);
+  HighlightSpec h;
+  for (const auto& [k, x] : v.as_object()) {
+    std::string kp = child(path, k);
+    if (k == "fields" && x.is_object()) {
+      for (const auto& [name, opts] : x.as_object()) {
+        MERIDIAN_ASSIGN_OR_RETURN(HighlightField hf, parse_highlight_field(name, opts, child(kp, name)));
+        h.fields.push_back(std::move(hf));
+      }
+    } else if (k == "fields") {
+      MERIDIAN_ASSIGN_OR_RETURN(std::vector<std::string> names, get_string_list(x, kp));
+      for (auto& n : names) h.fields.push_back(HighlightField{std::move(n), {}, {}});
+    } else if (k == "pre_tag" || k == "pre_tags") {
+      MERIDIAN_ASSIGN_OR_RETURN(h.pre_tag, get_tag(x, kp));
+    } else if (k == "post_tag" || k == "post_tags") {
+      MERIDIAN_ASSIGN_OR_RETURN(h.post_tag, get_tag(x, kp));
+    } else if (k == "fragment_size") {
+      MERIDIAN_ASSIGN_OR_RETURN(h.fragment_size, get_size(x, kp, 100000));
+    } else if (k == "number_of_fragments") {
+      MERIDIAN_ASSIGN_OR_RETURN(h.number_of_fragments, get_size(x, kp, 100));
+    } else {
+      return unknown_key(path, k);
+    }
+  }
+  return h;
+}
+
+Result<Query> parse_filter_one(const Json& v, const std::string& path) {
+  if (v.is_string()) {
+    auto r = parse_query_string(v.as_string());
+    if (!r) return error(path, r.status().message());
+    return std::move(r).value();
+  }
+  return parse_dsl(v, path);
+}
+
+Result<GeoBoundingBox> parse_bbox(const Json& v, const std::string& path) {
+  GeoBoundingBox b;
+  if (v.is_string()) {  // "top,left,bottom,right"
+    std::vector<std::string> parts = split_commas(v.as_string());
+    double vals[4];
+    bool ok = parts.size() == 4;
+    for (size_t i = 0; ok && i < 4; ++i) {
+      auto r = std::from_chars(parts[i].data(), parts[i].data() + parts[i].size(), vals[i]);
+      ok = r.ec == std::errc() && r.ptr == parts[i].data() + parts[i].size();
+    }
+    if (!ok) return error(path, "expected \"top,left,bottom,right\", got '" + v.as_string() + "'");
+    b.top = vals[0]; b.left = vals[1]; b.bottom = vals[2]; b.right = vals[3];
+  } else if (v.is_array()) {  // [left, bottom, right, top] (GeoJSON bbox order)
+    if (v.size() != 4) return error(path, "expected [left, bottom, right, top], got " + std::to_string(v.size()) + " elements");
+    double vals[4];
+    for (size_t i = 0; i < 4; ++i) { MERIDIAN_ASSIGN_OR_RETURN(vals[i], get_number(v.as_array()[i], element(path, i))); }
+    b.left = vals[0]; b.bottom = vals[1]; b.right = vals[2]; b.top = vals[3];
+  } else {
+    return type_error(path, "array or string", v);
+  }
+  for (const GeoPoint& p : {GeoPoint{b.top, b.left}, GeoPoint{b.bottom, b.right}}) {
+    Status st = check_point(p);
+    if (!st) return error(path, st.message());
+  }
+  if (b.top < b.bottom) return error(path, "expected top >= bottom");
+  return b;
+}
+
+// Geo convenience keys gathered during the pass over the body.
+struct GeoKeys {
+  std::optional<GeoPoint> near;
+  std::optional<double> radius;
+  std::optional<GeoBoundingBox> bbox;
+  std::string field;
+};
+
+Status parse_key(const std::string& k, const Json& v, SearchRequest* r, GeoKeys* geo, bool* has_query) {
+  const std::string& kp = k;
+  if (k == "q") { MERIDIAN_ASSIGN_OR_RETURN(r->q, get_string(v, kp)); }
+  else if (k == "q_fields") { MERIDIAN_ASSIGN_OR_RETURN(r->q_fields, get_fields(v, kp)); }
+  else if (k == "query") { MERIDIAN_ASSIGN_OR_RETURN(r->query, parse_dsl(v, kp)); *has_query = true; }
+  else if (k == "filter" && v.is_array()) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      MERIDIAN_ASSIGN_OR_RETURN(Query f, parse_filter_one(v.as_array()[i], element(kp, i)));
+      r->filters.push_back(std::move(f));
+    }
+  } else if (k == "filter") {
+    MERIDIAN_ASSIGN_OR_RETURN(Query f, parse_filter_one(v, kp));
+    r->filters.push_back(std::move(f));
+  }
+  else if (k == "sort") { MERIDIAN_ASSIGN_OR_RETURN(r->sort, parse_sort(v, kp)); }
+  else if (k == "from") { MERIDIAN_ASSIGN_OR_RETURN(r->from, get_size(v, kp, INT64_MAX)); }
+  else if (k == "size") { MERIDIAN_ASSIGN_OR_RETURN(r->size, get_size(v, kp, INT64_MAX)); }
+  else if (k == "search_after") {
+    if (!v.is_array()) return type_error(kp, "array", v);
+    r->search_after = v;
+  } else if (k == "facets") {
+    if (!v.is_object()) return type_error(kp, "object", v);
+    for (const auto& [name, spec] : v.as_object()) {
+      MERIDIAN_ASSIGN_OR_RETURN(FacetSpec f, parse_facet(spec, child(kp, name)));
+      r->facets[name] = std::move(f);
+    }
+  }
+  else if (k == "highlight") { MERIDIAN_ASSIGN_OR_RETURN(r->highlight, parse_highlight(v, kp)); }
+  else if (k == "fields") { MERIDIAN_ASSIGN_OR_RETURN(r->fields, get_string_list(v, kp)); }
+  else if (k == "explain") { MERIDIAN_ASSIGN_OR_RETURN(r->explain, get_bool(v, kp)); }
+  else if (k == "track_total_hits" && v.is_bool()) { r->track_total_hits = v.as_bool() ? kTrackAllHits : 0; }
+  else if (k == "track_total_hits") {
+    if (!v.is_number()) return type_error(kp, "boolean or integer", v);
+    MERIDIAN_ASSIGN_OR_RETURN(int64_t t, get_int(v, kp, 0, INT64_MAX));
+    r->track_total_hits = static_cast<uint64_t>(t);
+  }
+  else if (k == "near") { MERIDIAN_ASSIGN_OR_RETURN(geo->near, get_point(v, kp)); }
+  else if (k == "radius") { MERIDIAN_ASSIGN_OR_RETURN(geo->radius, get_distance(v, kp)); }
+  else if (k == "geo_field") { MERIDIAN_ASSIGN_OR_RETURN(geo->field, get_string(v, kp)); }
+  else if (k == "bbox") { MERIDIAN_ASSIGN_OR_RETURN(geo->bbox, parse_bbox(v, kp)); }
+  else return unknown_key("", k);
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<SearchRequest> parse_search_request(const Json& body, const SearchRequestOptions& opt) {
+  if (!body.is_object()) return type_error("request", "object", body);
+  SearchRequest r;
+  GeoKeys geo;
+  geo.field = opt.default_geo_field;
+  bool has_query = false;
+  for (const auto& [k, v] : body.as_object()) MERIDIAN_RETURN_IF_ERROR(parse_key(k, v, &r, &geo, &has_query));
+  if (r.q && has_query) return error("q", "expected either 'q' or 'query', not both");
+  if (r.q) r.query = parse_simple(*r.q, r.q_fields.empty() ? opt.default_q_fields : r.q_fields, opt.q_operator);
+  if (r.from > opt.max_window || r.size > opt.max_window - r.from)
+    return error("size", "expected from + size <= " + std::to_string(opt.max_window) + ", got " +
+                             std::to_string(r.from) + " + " + std::to_string(r.size));
+  if (r.search_after && r.from != 0) return error("search_after", "expected from = 0 with search_after");
+  if (geo.near.has_value() != geo.radius.has_value())
+    return error(geo.near ? "near" : "radius", "expected 'near' and 'radius' together");
+  if (geo.near) r.filters.push_back(GeoDistance{geo.field, geo.near->lat, geo.near->lon, *geo.radius});
+  if (geo.bbox) {
+    geo.bbox->field = geo.field;
+    r.filters.push_back(*geo.bbox);
+  }
+  return r;
+}
+
+namespace {
+
+Result<Json> param_size(const std::string& name, const std::string& v) {
+  uint64_t n = 0;
+  auto res = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || res.ec != std::errc() || res.ptr != v.data() + v.size() || n > INT64_MAX)
+    return error(name, "expected a non-negative integer, got '" + v + "'");
+  return Json(n);
+}
+
+Result<Json> param_bool(const std::string& name, const std::string& v) {
+  if (v == "true" || v == "1" || v.empty()) return Json(true);
+  if (v == "false" || v == "0") return Json(false);
+  return error(name, "expected true or false, got '" + v + "'");
+}
+
+// "price:desc,_score,name,_geo_distance:asc" → sort array.
+Result<Json> param_sort(const std::string& v, const std::map<std::string, std::string>& params,
+                        const SearchRequestOptions& opt) {
+  Json arr = Json::array();
+  for (const std::string& item : split_commas(v)) {
+    size_t colon = item.rfind(':');
+    std::string field = colon == std::string::npos ? item : item.substr(0, colon);
+    std::string order = colon == std::string::npos ? "" : item.substr(colon + 1);
+    if (field == "_geo_distance") {
+      auto near = params.find("near");
+      if (near == params.end()) return error("sort", "expected 'near' with _geo_distance");
+      auto gf = params.find("geo_field");
+      Json spec = Json::object();
+      spec.set(gf == params.end() ? opt.default_geo_field : gf->second, near->second);
+      if (!order.empty()) spec.set("order", order);
+      Json o = Json::object();
+      o.set(field, std::move(spec));
+      arr.push(std::move(o));
+    } else if (order.empty()) {
+      arr.push(Json(field));
+    } else {
+      Json o = Json::object();
+      o.set(field, order);
+      arr.push(std::move(o));
+    }
+  }
+  return arr;
+}
+
+}  // namespace
+
+Result<SearchRequest> parse_search_params(const std::map<std::string, std::string>& params,
+                                          const SearchRequestOptions& opt) {
+  Json body = Json::object();
+  for (const auto& [k, v] : params) {
+    if (k == "q" || k == "q_fields" || k == "filter" || k == "near" || k == "radius" || k == "geo_field" ||
+        k == "bbox" || k == "fields") {
+      body.set(k, v);
+    } else if (k == "size" || k == "from" || k == "track_total_hits") {
+      if (k == "track_total_hits" && (v == "true" || v == "false")) { body.set(k, v == "true"); continue; }
+      MERIDIAN_ASSIGN_OR_RETURN(Json n, param_size(k, v));
+      body.set(k, std::move(n));
+    } else if (k == "explain") {
+      MERIDIAN_ASSIGN_OR_RETURN(Json b, param_bool(k, v));
+      body.set(k, std::move(b));
+    } else if (k == "sort") {
+      MERIDIAN_ASSIGN_OR_RETURN(Json s, param_sort(v, params, opt));
+      body.set(k, std::move(s));
+    } else if (k == "facets") {
+      Json facets = Json::object();
+      for (const std::string& f : split_commas(v)) {
+        Json terms = Json::object();
+        terms.set("field", f);
+        Json spec = Json::object();
+        spec.set("terms", std::move(terms));
+        facets.set(f, std::move(spec));
+      }
+      body.set(k, std::move(facets));
+    } else if (k == "highlight") {
+      Json h = Json::object();
+      h.set("fields", v);
+      body.set(k, std::move(h));
+    } else {
+      return error(k, "unknown parameter '" + k + "'");
+    }
+  }
+  return parse_search_request(body, opt);
+}
+
+}  // namespace meridian::query

@@ -1,0 +1,3 @@
+#include "meridian/query/dsl_parser.h"
+
+#include <doctest/doctest.h>

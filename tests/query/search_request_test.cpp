@@ -1,0 +1,3 @@
+#include "meridian/query/search_request.h"
+
+#include <doctest/doctest.h>
