@@ -165,26 +165,45 @@ std::optional<std::pair<uint64_t, uint32_t>> Index::find_live_locked(std::string
 }
 
 Status Index::apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out) {
-  std::vector<FieldDef> new_fields;
-  auto pd = parse_document(doc, *schema_, &new_fields);
-  if (!pd) return pd.status();
-  if (!new_fields.empty()) {
-    auto ns = std::make_shared<Schema>(*schema_);
-    for (auto& f : new_fields) MERIDIAN_RETURN_IF_ERROR(ns->add(std::move(f)));
-    schema_ = std::move(ns);
+  Prepared p;
+  p.doc = parse_document(doc, *schema_, &p.new_fields);
+  return apply_prepared_locked(seq, p, log, out);
+}
+
+Status Index::apply_prepared_locked(uint64_t seq, Prepared& p, bool log, PutResult* out) {
+  if (!p.doc) return p.doc.status();
+  ParsedDoc& pd = *p.doc;
+  // The schema may have grown since the document was prepared: a field the
+  // document introduced must still agree with what others added meanwhile.
+  std::shared_ptr<Schema> ns;
+  for (auto& f : p.new_fields) {
+    if (const FieldDef* have = schema_->find(f.name)) {
+      if (have->type != f.type)
+        return Status::invalid("document '" + pd.id + "': field '" + f.name + "' has type " +
+                               std::string(field_type_name(have->type)) + ", got a value of type " +
+                               std::string(field_type_name(f.type)));
+      continue;
+    }
+    if (!ns) ns = std::make_shared<Schema>(*schema_);
+    MERIDIAN_RETURN_IF_ERROR(ns->add(f));
   }
-  if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kPut, pd->source));
+  for (const auto& fv : pd.fields) {  // fields known when prepared keep their type
+    const FieldDef* have = (ns ? static_cast<const Schema&>(*ns) : *schema_).find(fv.name);
+    if (!have) return Status::internal("field '" + fv.name + "' missing from the schema");
+  }
+  if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kPut, pd.source));
+  if (ns) schema_ = std::move(ns);
   out->seq = seq;
-  out->replaced = builder_->find(pd->id).has_value();
+  out->replaced = builder_->find(pd.id).has_value();
   if (!out->replaced) {
-    if (auto hit = find_live_locked(pd->id)) {
+    if (auto hit = find_live_locked(pd.id)) {
       pending_deletes_[hit->first].add(hit->second);
       out->replaced = true;
     }
   }
-  builder_->add(*pd, *schema_);
+  builder_->add(pd, *schema_);
   last_seq_ = seq;
-  if (listener_active_) unpublished_events_.push_back(ChangeEvent{seq, WalRecordType::kPut, pd->id, pd->source});
+  if (listener_active_) unpublished_events_.push_back(ChangeEvent{seq, WalRecordType::kPut, pd.id, pd.source});
   if (builder_->approx_bytes() > opt_.max_builder_bytes) return refresh_locked();
   return Status::ok();
 }
@@ -221,6 +240,17 @@ Result<PutResult> Index::put(const Json& doc, const WriteOptions& w) {
 }
 
 std::vector<Result<PutResult>> Index::put_many(const std::vector<Json>& docs, const WriteOptions& w) {
+  return apply(prepare(docs), w);
+}
+
+std::vector<Index::Prepared> Index::prepare(const std::vector<Json>& docs) const {
+  std::shared_ptr<const Schema> schema = this->schema();
+  std::vector<Prepared> out(docs.size());
+  for (size_t i = 0; i < docs.size(); ++i) out[i].doc = parse_document(docs[i], *schema, &out[i].new_fields);
+  return out;
+}
+
+std::vector<Result<PutResult>> Index::apply(std::vector<Prepared>&& docs, const WriteOptions& w) {
   std::vector<Result<PutResult>> out;
   out.reserve(docs.size());
   std::shared_ptr<WalWriter> wal;
@@ -231,9 +261,9 @@ std::vector<Result<PutResult>> Index::put_many(const std::vector<Json>& docs, co
       for (size_t i = 0; i < docs.size(); ++i) out.emplace_back(Status::invalid("index '" + name_ + "' is closed"));
       return out;
     }
-    for (const Json& doc : docs) {
+    for (Prepared& p : docs) {
       PutResult r;
-      Status st = apply_put_locked(last_seq_ + 1, doc, true, &r);
+      Status st = apply_prepared_locked(last_seq_ + 1, p, true, &r);
       if (st.is_ok()) {
         max_seq = r.seq;
         out.emplace_back(r);

@@ -27,6 +27,7 @@
 
 #include "meridian/base/file.h"
 #include "meridian/base/json.h"
+#include "meridian/index/document.h"
 #include "meridian/index/manifest.h"
 #include "meridian/index/schema.h"
 #include "meridian/index/segment_builder.h"
@@ -87,6 +88,17 @@ class Index {
   const std::string& dir() const { return dir_; }
 
   Result<PutResult> put(const Json& doc, const WriteOptions& w = {});
+
+  // A document parsed and analysed against a schema snapshot, ready to be
+  // applied. prepare() holds no lock while it analyses, so importers call it
+  // from many threads and apply() the batches in input order.
+  struct Prepared {
+    Result<ParsedDoc> doc = Status::invalid("not prepared");
+    std::vector<FieldDef> new_fields;
+  };
+  std::vector<Prepared> prepare(const std::vector<Json>& docs) const;
+  // Applies prepared documents in order, one WAL sync for all of them.
+  std::vector<Result<PutResult>> apply(std::vector<Prepared>&& docs, const WriteOptions& w = {});
   // Many documents, one WAL sync: results[i] is the outcome of docs[i].
   std::vector<Result<PutResult>> put_many(const std::vector<Json>& docs, const WriteOptions& w = {});
   // Deletes by external id; the bool says whether it existed.
@@ -121,6 +133,7 @@ class Index {
   Index(std::string dir, std::string name, IndexOptions opt);
   Status recover(const Schema* create_schema);
   Status apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out);
+  Status apply_prepared_locked(uint64_t seq, Prepared& p, bool log, PutResult* out);
   Status apply_delete_locked(uint64_t seq, std::string_view id, bool log, bool* existed);
   Status apply_truncate_locked(uint64_t seq, bool log);
   Status refresh_locked();
