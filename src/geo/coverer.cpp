@@ -12,7 +12,7 @@ namespace {
 
 constexpr int kStep = 5;             // bits between indexed levels: 32 children per cell
 constexpr size_t kStartCells = 8;    // at most this many cells to start from
-constexpr int kMaxFailures = 4;      // give up refining after this many budget misses
+constexpr int kMaxFailures = 1;      // give up refining after this many budget misses
 constexpr double kIndexPad = 1e-9;   // degrees; bounds are widened before indexing
 
 struct IndexRange {

@@ -64,6 +64,16 @@ class CircleImpl final : public Shape::Impl {
   Shape::Relation relate(const Rect& r) const override {
     if (whole_) return Shape::Relation::kInside;
     if (!in_bbox(r)) return Shape::Relation::kOutside;
+    // Fast path: distance to the rectangle's centre plus or minus a bound on
+    // how far any point of the rectangle is from that centre (along the
+    // centre parallel, then along a meridian; each arc >= the geodesic).
+    double mid_lat = (r.min_lat + r.max_lat) / 2, mid_lon = (r.min_lon + r.max_lon) / 2;
+    double d = haversine_m(c_, {mid_lat, mid_lon});
+    double reach = kEarthRadiusM * kDegToRad *
+                   (std::cos(mid_lat * kDegToRad) * (r.max_lon - r.min_lon) + (r.max_lat - r.min_lat)) / 2;
+    reach = reach * (1 + 1e-9) + 1e-6;
+    if (d - reach > r_ + margin_) return Shape::Relation::kOutside;
+    if (d + reach < r_ - margin_) return Shape::Relation::kInside;
     if (min_distance(r) > r_ + margin_) return Shape::Relation::kOutside;
     if (max_distance(r) < r_ - margin_) return Shape::Relation::kInside;
     return Shape::Relation::kPartial;
