@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `meridian import` (and `meridian dump` to read back):
+every input format, compressed input, the rejects file, exit codes, a locked
+data directory, and --resume after SIGKILL with no document lost or doubled."""
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+MERIDIAN = sys.argv[1]
+results = {"passed": 0, "failed": 0}
+
+
+def check(name, cond, detail=""):
+    if cond:
+        results["passed"] += 1
+    else:
+        results["failed"] += 1
+        print(f"FAIL {name} {detail}")
+
+
+def run(*args, stdin=None, timeout=120):
+    return subprocess.run([MERIDIAN, *args], input=stdin, capture_output=True, timeout=timeout)
+
+
+def dump(data, index):
+    p = run("dump", index, "--data", data)
+    assert p.returncode == 0, p.stderr
+    return [json.loads(l) for l in p.stdout.decode().splitlines() if l.strip()]
+
+
+def test_ndjson_with_rejects(tmp):
+    data = os.path.join(tmp, "d1")
+    src = os.path.join(tmp, "in.ndjson")
+    with open(src, "w") as f:
+        f.write('{"id": 1, "name": "Paris", "pop": 2100000}\n')
+        f.write('{"id": 2, "name": "Lyon", "pop": "many"}\n')   # wrong type -> rejected
+        f.write('not json\n')                                     # malformed -> rejected
+        f.write('\n')
+        f.write('{"id": 3, "name": "Nice", "pop": 340000}\n')
+        f.write('{"id": 1, "name": "Paris", "pop": 2200000}\n')   # replaces id 1
+    p = run("import", "cities", src, "--data", data)
+    check("ndjson exit code 1 when some rejected", p.returncode == 1, p.stderr)
+    err = p.stderr.decode()
+    check("summary line", "imported 3, replaced 1, rejected 2" in err, err)
+    rej = [json.loads(l) for l in open(src + ".rejects")]
+    check("two rejects", len(rej) == 2, rej)
+    check("reject names file and line", rej[0]["file"] == src and rej[0]["line"] == 2 and "pop" in rej[0]["reason"], rej)
+    check("second reject line", rej[1]["line"] == 3, rej)
+    docs = {d["id"]: d for d in dump(data, "cities")}
+    check("three live docs", sorted(docs) == [1, 3], docs)
+    check("latest copy wins", docs[1]["pop"] == 2200000, docs)
+
+
+def test_json_array_csv_and_compressed(tmp):
+    data = os.path.join(tmp, "d2")
+    arr = os.path.join(tmp, "a.json")
+    json.dump([{"id": "a", "t": "x"}, {"id": "b", "t": "y"}], open(arr, "w"))
+    p = run("import", "mixed", arr, "--data", data)
+    check("json array exit 0", p.returncode == 0, p.stderr)
+    csv = os.path.join(tmp, "c.csv.gz")
+    with gzip.open(csv, "wt") as f:
+        f.write('id,name,population,lat,lon\n')
+        f.write('10,"Saint-Denis, Réunion",150000,-20.88,55.45\n')
+        f.write('11,"Multi\nline",5,1.5,2.5\n')
+    p = run("import", "places", csv, "--data", data, "--geo", "lat,lon")
+    check("csv.gz exit 0", p.returncode == 0, p.stderr)
+    docs = {d["id"]: d for d in dump(data, "places")}
+    check("csv typed values", docs.get(10, {}).get("population") == 150000, docs)
+    check("csv quoted comma", docs.get(10, {}).get("name") == "Saint-Denis, Réunion", docs)
+    check("csv quoted newline", docs.get(11, {}).get("name") == "Multi\nline", docs)
+    check("csv geo column pair", docs.get(10, {}).get("location") == {"lat": -20.88, "lon": 55.45}, docs)
+    zst = shutil.which("zstd")
+    if zst:
+        nd = os.path.join(tmp, "z.ndjson")
+        with open(nd, "w") as f:
+            for i in range(500):
+                f.write(json.dumps({"id": i, "body": f"document {i}"}) + "\n")
+        subprocess.run([zst, "-q", "-f", nd, "-o", nd + ".zst"], check=True)
+        p = run("import", "zs", nd + ".zst", "--data", data)
+        check("zstd exit 0", p.returncode == 0, p.stderr)
+        check("zstd all docs", len(dump(data, "zs")) == 500)
+    p = run("import", "stdin", "-", "--data", data, stdin=b'{"id":1}\n{"id":2}\n')
+    check("stdin import", p.returncode == 0 and len(dump(data, "stdin")) == 2, p.stderr)
+
+
+def test_fatal_and_usage(tmp):
+    data = os.path.join(tmp, "d3")
+    p = run("import", "x", os.path.join(tmp, "missing.ndjson"), "--data", data)
+    check("missing file exit 2", p.returncode == 2 and b"missing.ndjson" in p.stderr, p.stderr)
+    p = run("import", "x", "--data", data)
+    check("usage exit 2", p.returncode == 2)
+    p = run("import", "Bad/Name", __file__, "--data", data)
+    check("bad index name exit 2", p.returncode == 2)
+    bad_schema = os.path.join(tmp, "schema.json")
+    open(bad_schema, "w").write('{"fields": {"a": "nonsense"}}')
+    src = os.path.join(tmp, "one.ndjson")
+    open(src, "w").write('{"id":1,"a":"x"}\n')
+    p = run("import", "x", src, "--data", data, "--schema", bad_schema)
+    check("bad schema exit 2", p.returncode == 2 and b"nonsense" in p.stderr, p.stderr)
+
+
+def test_locked_directory(tmp):
+    data = os.path.join(tmp, "d4")
+    big = os.path.join(tmp, "big.ndjson")
+    with open(big, "w") as f:
+        for i in range(200000):
+            f.write(json.dumps({"id": i, "body": f"some words for document number {i}"}) + "\n")
+    first = subprocess.Popen([MERIDIAN, "import", "big", big, "--data", data, "--quiet"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.0)
+        p = run("import", "big", big, "--data", data)
+        check("second importer refused", p.returncode == 2 and b"in use" in p.stderr, p.stderr)
+        # Kill the first one mid-way, then resume: no document lost or doubled.
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        p = run("import", "big", big, "--data", data, "--resume", "--quiet", timeout=600)
+        check("resume exit 0", p.returncode == 0, p.stderr)
+        docs = dump(data, "big")
+        ids = [d["id"] for d in docs]
+        check("resume: every document once", len(ids) == 200000 and len(set(ids)) == 200000, len(ids))
+    finally:
+        if first.poll() is None:
+            first.kill()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="meridian-e2e-import-")
+    try:
+        for t in [test_ndjson_with_rejects, test_json_array_csv_and_compressed, test_fatal_and_usage,
+                  test_locked_directory]:
+            try:
+                t(tmp)
+            except Exception as e:  # a crash of one test is a failure, not the end of the run
+                results["failed"] += 1
+                print(f"FAIL {t.__name__}: {e!r}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    sys.exit(1 if results["failed"] else 0)
+
+
+if __name__ == "__main__":
+    main()
