@@ -307,8 +307,12 @@ int cmd_import(const Args& args) {
     if (!s) return usage_error(fl.schema_file + ": " + s.status().message());
     schema = std::move(*s);
   }
+  // Bulk loading wants few, large segments: refresh and commit every 30 s
+  // (each commit also trims the WAL) or when the in-memory segment is large.
   index::IndexOptions opt;
-  opt.commit_interval_ms = 5000;
+  opt.refresh_interval_ms = 30000;
+  opt.commit_interval_ms = 30000;
+  opt.max_builder_bytes = 256u << 20;
   auto engine = index::Engine::open(fl.data_dir, opt);
   if (!engine) {
     std::fprintf(stderr, "meridian import: %s\n", engine.status().message().c_str());
