@@ -7,8 +7,10 @@
 // (in circular longitude) and the farthest on the meridian farthest from it,
 // whatever the latitude. Along that meridian, cos(distance) = A cos(phi) +
 // B sin(phi) = R cos(phi - theta), extreme at theta / theta + 180 or at the
-// rectangle's latitude bounds. Evaluating those few candidates with
-// haversine_m gives the minimum and maximum distance.
+// rectangle's latitude bounds. Evaluating the haversine value
+// h = sin^2(d / 2R) (monotonic in d) at those few candidates gives the
+// minimum and maximum distance, compared with thresholds for radius +- margin.
+#include <algorithm>
 #include <cmath>
 
 #include "meridian/geo/shape.h"
@@ -20,8 +22,8 @@ namespace {
 
 constexpr double kDegToRad = M_PI / 180.0;
 constexpr double kRadToDeg = 180.0 / M_PI;
-// Allowed disagreement between haversine_m evaluated at a rectangle's
-// extreme point and at a data point (rounding), in metres. Near the antipode
+// Allowed disagreement between the extremes computed here and haversine_m
+// at a data point (rounding), in metres. Near the antipode
 // haversine loses precision (asin near 1), hence the larger margin there.
 constexpr double kMarginM = 1e-3;
 constexpr double kAntipodeMarginM = 1.0;
@@ -46,6 +48,14 @@ class CircleImpl final : public Shape::Impl {
   CircleImpl(LatLon c, double r) : c_(c), r_(r) {
     whole_ = r >= kHalfCircumferenceM;
     margin_ = r > kHalfCircumferenceM - 100e3 ? kAntipodeMarginM : kMarginM;
+    sin_c_ = std::sin(c.lat * kDegToRad);
+    cos_c_ = std::cos(c.lat * kDegToRad);
+    auto h_of = [](double d) {
+      double s = std::sin(d / (2 * kEarthRadiusM));
+      return s * s;
+    };
+    h_out_ = r + margin_ >= kHalfCircumferenceM ? 2.0 : h_of(r + margin_);
+    h_in_ = r - margin_ > 0 ? h_of(r - margin_) : -1.0;
     double rho = (r + margin_) / kEarthRadiusM * kRadToDeg;  // angular radius, degrees
     min_lat_ = c.lat - rho - kPadDeg;
     max_lat_ = c.lat + rho + kPadDeg;
@@ -68,14 +78,17 @@ class CircleImpl final : public Shape::Impl {
     // how far any point of the rectangle is from that centre (along the
     // centre parallel, then along a meridian; each arc >= the geodesic).
     double mid_lat = (r.min_lat + r.max_lat) / 2, mid_lon = (r.min_lon + r.max_lon) / 2;
-    double d = haversine_m(c_, {mid_lat, mid_lon});
+    double cos_mid = std::cos(mid_lat * kDegToRad);
+    double d = 2 * kEarthRadiusM * std::asin(std::sqrt(std::clamp(hav(mid_lat, cos_mid, sin2_dlon(mid_lon)), 0.0, 1.0)));
     double reach = kEarthRadiusM * kDegToRad *
-                   (std::cos(mid_lat * kDegToRad) * (r.max_lon - r.min_lon) + (r.max_lat - r.min_lat)) / 2;
+                   (cos_mid * (r.max_lon - r.min_lon) + (r.max_lat - r.min_lat)) / 2;
     reach = reach * (1 + 1e-9) + 1e-6;
     if (d - reach > r_ + margin_) return Shape::Relation::kOutside;
     if (d + reach < r_ - margin_) return Shape::Relation::kInside;
-    if (min_distance(r) > r_ + margin_) return Shape::Relation::kOutside;
-    if (max_distance(r) < r_ - margin_) return Shape::Relation::kInside;
+    // Exact extremes, compared as haversine values h = sin^2(d / 2R).
+    Edges e{r.min_lat, r.max_lat, std::cos(r.min_lat * kDegToRad), std::cos(r.max_lat * kDegToRad)};
+    if (min_hav(r, e) > h_out_) return Shape::Relation::kOutside;
+    if (max_hav(r, e) < h_in_) return Shape::Relation::kInside;
     return Shape::Relation::kPartial;
   }
 
@@ -97,40 +110,55 @@ class CircleImpl final : public Shape::Impl {
     return false;
   }
 
-  // Latitude (degrees) maximizing cos(distance) along the meridian at
-  // circular distance `gap` degrees from the centre.
-  double theta(double gap) const {
-    double a = std::cos(c_.lat * kDegToRad) * std::cos(gap * kDegToRad);
-    double b = std::sin(c_.lat * kDegToRad);
-    return std::atan2(b, a) * kRadToDeg;
-  }
+  struct Edges {
+    double lat0, lat1, cos0, cos1;
+  };
 
-  double min_distance(const Rect& r) const {
+  // sin^2 of half the longitude difference to the centre.
+  double sin2_dlon(double lon) const {
+    double s = std::sin((lon - c_.lon) * kDegToRad / 2);
+    return s * s;
+  }
+  // The haversine value h (same formula as haversine_m) of a point at `lat`
+  // with sin^2(dlon / 2) = s2.
+  double hav(double lat, double cos_lat, double s2) const {
+    double s = std::sin((lat - c_.lat) * kDegToRad / 2);
+    return s * s + cos_c_ * cos_lat * s2;
+  }
+  // Latitude (degrees) maximizing cos(distance) along the meridian whose
+  // sin^2(dlon / 2) is s2 (cos(dlon) = 1 - 2 s2).
+  double theta(double s2) const { return std::atan2(sin_c_, cos_c_ * (1 - 2 * s2)) * kRadToDeg; }
+
+  double min_hav(const Rect& r, const Edges& e) const {
     double lon = c_.lon;
     if (!lon_in(c_.lon, r.min_lon, r.max_lon)) {
       lon = lon_gap(r.min_lon, c_.lon) <= lon_gap(r.max_lon, c_.lon) ? r.min_lon : r.max_lon;
     }
-    double best = std::min(haversine_m(c_, {r.min_lat, lon}), haversine_m(c_, {r.max_lat, lon}));
-    double t = theta(lon_gap(lon, c_.lon));
-    if (t > r.min_lat && t < r.max_lat) best = std::min(best, haversine_m(c_, {t, lon}));
+    double s2 = sin2_dlon(lon);
+    double best = std::min(hav(e.lat0, e.cos0, s2), hav(e.lat1, e.cos1, s2));
+    double t = theta(s2);
+    if (t > r.min_lat && t < r.max_lat) best = std::min(best, hav(t, std::cos(t * kDegToRad), s2));
     return best;
   }
 
-  double max_distance(const Rect& r) const {
+  double max_hav(const Rect& r, const Edges& e) const {
     double anti = c_.lon > 0 ? c_.lon - 180.0 : c_.lon + 180.0;
     double lon = anti;
     if (!lon_in(anti, r.min_lon, r.max_lon)) {
       lon = lon_gap(r.min_lon, c_.lon) >= lon_gap(r.max_lon, c_.lon) ? r.min_lon : r.max_lon;
     }
-    double worst = std::max(haversine_m(c_, {r.min_lat, lon}), haversine_m(c_, {r.max_lat, lon}));
-    double t = theta(lon_gap(lon, c_.lon));
+    double s2 = sin2_dlon(lon);
+    double worst = std::max(hav(e.lat0, e.cos0, s2), hav(e.lat1, e.cos1, s2));
+    double t = theta(s2);
     double far = t > 0 ? t - 180.0 : t + 180.0;  // minimum of cos(phi - theta)
-    if (far > r.min_lat && far < r.max_lat) worst = std::max(worst, haversine_m(c_, {far, lon}));
+    if (far > r.min_lat && far < r.max_lat) worst = std::max(worst, hav(far, std::cos(far * kDegToRad), s2));
     return worst;
   }
 
   LatLon c_;
   double r_;
+  double sin_c_, cos_c_;
+  double h_out_, h_in_;  // h beyond h_out_: outside; below h_in_: inside
   bool whole_;
   double margin_;
   double min_lat_, max_lat_;

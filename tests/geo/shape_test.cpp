@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 using namespace meridian;
 using namespace meridian::geo;
@@ -154,4 +156,74 @@ TEST_CASE("shape: a geohash cell matches the points whose geohash starts with it
   CHECK(g.relate(*geohash_rect("u4p")) == Rel::kPartial);
   CHECK(g.relate(*geohash_rect("u4prv")) == Rel::kOutside);
   CHECK(g.describe() == "geohash(u4pru)");
+}
+
+namespace {
+
+// Points of a rectangle: corners, edge points and random interior points.
+std::vector<LatLon> points_of(const Rect& r, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<LatLon> pts = {{r.min_lat, r.min_lon}, {r.min_lat, r.max_lon}, {r.max_lat, r.min_lon},
+                             {r.max_lat, r.max_lon}};
+  for (int i = 0; i < 60; ++i) {
+    double a = r.min_lat + u(rng) * (r.max_lat - r.min_lat), b = r.min_lon + u(rng) * (r.max_lon - r.min_lon);
+    pts.push_back({a, b});
+    pts.push_back({a, r.min_lon});
+    pts.push_back({a, r.max_lon});
+    pts.push_back({r.min_lat, b});
+    pts.push_back({r.max_lat, b});
+  }
+  return pts;
+}
+
+// relate() against brute force on cells around `anchor` at every level.
+void check_relate(const Shape& s, LatLon anchor, std::mt19937_64& rng, int* decided) {
+  uint64_t id = encode(anchor);
+  for (int bits = 2; bits <= 56; bits += 3) {
+    Rect r = cell_rect(id, bits);
+    Rel rel = s.relate(r);
+    if (rel == Rel::kPartial) continue;
+    ++*decided;
+    for (LatLon p : points_of(r, rng)) {
+      if (s.contains(p) != (rel == Rel::kInside)) {
+        FAIL(s.describe() << " cell bits " << bits << " point " << p.lat << "," << p.lon);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("shape: relate agrees with contains on every sampled point of decided cells") {
+  std::mt19937_64 rng(31);
+  std::uniform_real_distribution<double> u(0, 1);
+  const double pi = std::acos(-1.0);
+  int decided = 0;
+  for (int i = 0; i < 400; ++i) {
+    LatLon c{std::asin(2 * u(rng) - 1) * 180 / pi, u(rng) * 360 - 180};
+    if (i % 10 == 0) c.lat = i % 20 ? 90 : -90;
+    if (i % 7 == 0) c.lon = 180;
+    double radius = std::pow(10.0, u(rng) * 7.4);  // 1 m .. 25,000 km
+    Shape s = *Shape::circle(c, radius);
+    for (int k = 0; k < 10; ++k) {
+      // An anchor near the circle's border.
+      double d = radius * (0.9 + 0.2 * u(rng)) / kEarthRadiusM, b = u(rng) * 2 * pi;
+      double p1 = c.lat * pi / 180;
+      double p2 = std::asin(std::sin(p1) * std::cos(d) + std::cos(p1) * std::sin(d) * std::cos(b));
+      double l2 = c.lon * pi / 180 + std::atan2(std::sin(b) * std::sin(d) * std::cos(p1),
+                                                std::cos(d) - std::sin(p1) * std::sin(p2));
+      LatLon a{std::clamp(p2 * 180 / pi, -90.0, 90.0), std::clamp(std::remainder(l2 * 180 / pi, 360.0), -180.0, 180.0)};
+      check_relate(s, a, rng, &decided);
+    }
+  }
+  for (int i = 0; i < 200; ++i) {
+    double top = u(rng) * 180 - 90, bottom = u(rng) * 180 - 90;
+    if (top < bottom) std::swap(top, bottom);
+    Shape s = *Shape::box(top, u(rng) * 360 - 180, bottom, u(rng) * 360 - 180);
+    for (int k = 0; k < 10; ++k) check_relate(s, {u(rng) * 180 - 90, u(rng) * 360 - 180}, rng, &decided);
+  }
+  Shape poly = *Shape::polygon({{{0, 0}, {10, 0}, {10, 3}, {2, 3}, {2, 7}, {10, 7}, {10, 10}, {0, 10}},
+                                {{0.5, 0.5}, {1.5, 0.5}, {1, 1.5}}});
+  for (int k = 0; k < 500; ++k) check_relate(poly, {u(rng) * 12 - 1, u(rng) * 12 - 1}, rng, &decided);
+  CHECK(decided > 5000);
 }
