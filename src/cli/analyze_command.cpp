@@ -36,6 +36,29 @@ int usage_error(const std::string& msg) {
   return 2;
 }
 
+// One "position<TAB>start-end<TAB>token" line per token, or a JSON array.
+std::string format_tokens(const std::vector<analysis::Token>& tokens, bool json) {
+  std::string out;
+  if (!json) {
+    for (const auto& t : tokens) {
+      out += std::to_string(t.position) + '\t' + std::to_string(t.start) + '-' + std::to_string(t.end) +
+             '\t' + t.text + '\n';
+    }
+    return out;
+  }
+  out += '[';
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const auto& t = tokens[i];
+    if (i > 0) out += ',';
+    out += "{\"token\":";
+    append_json_string(&out, t.text);
+    out += ",\"position\":" + std::to_string(t.position) + ",\"start\":" + std::to_string(t.start) +
+           ",\"end\":" + std::to_string(t.end) + "}";
+  }
+  out += "]\n";
+  return out;
+}
+
 }  // namespace
 
 int cmd_analyze(const Args& args) {
@@ -84,24 +107,7 @@ int cmd_analyze(const Args& args) {
 
   std::vector<analysis::Token> tokens;
   (*analyzer)->analyze(text, &tokens);
-  std::string out;
-  if (json) {
-    out += '[';
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      const auto& t = tokens[i];
-      if (i > 0) out += ',';
-      out += "{\"token\":";
-      append_json_string(&out, t.text);
-      out += ",\"position\":" + std::to_string(t.position) + ",\"start\":" + std::to_string(t.start) +
-             ",\"end\":" + std::to_string(t.end) + "}";
-    }
-    out += "]\n";
-  } else {
-    for (const auto& t : tokens) {
-      out += std::to_string(t.position) + '\t' + std::to_string(t.start) + '-' + std::to_string(t.end) +
-             '\t' + t.text + '\n';
-    }
-  }
+  std::string out = format_tokens(tokens, json);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 2;
 }

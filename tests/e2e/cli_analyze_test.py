@@ -72,6 +72,10 @@ check("french", [r[3] for r in lines(out)] == ["elev", "continuel"], out)
 rc, out, _ = run(["--lang", "th", "--no-stem", "ภาษาไทยง่ายนิดเดียว"])
 check("thai", [r[3] for r in lines(out)] == ["ภาษา", "ไทย", "ง่าย", "นิด", "เดียว"], out)
 
+# --lang=CODE form, and "--" ends the options so text may start with '-'.
+rc, out, _ = run(["--lang=fr", "--no-stem", "--", "--l'été", "-x"])
+check("lang= and --", rc == 0 and [r[3] for r in lines(out)] == ["ete", "x"], out)
+
 # Invalid UTF-8 on stdin does not crash.
 rc, out, _ = run([], stdin=b"caf\xc3 ok \xff\xfe bien")
 check("invalid utf-8", rc == 0 and "ok" in [r[3] for r in lines(out)], out)
