@@ -56,6 +56,7 @@ Result<Compiled> compile(const index::Snapshot& snap, const Query& q, const Comp
 class SegmentEval {
  public:
   SegmentEval(const index::Snapshot& snap, size_t seg_index, const Compiled& c);
+  ~SegmentEval();
   // Bitmaps of every node (deletes NOT removed). Must be called first.
   Status prepare();
   const postings::Bitmap& docs() const { return bitmaps_[c_.root.id]; }

@@ -1,0 +1,401 @@
+// search(): filters, matching sets, top-k, sort, paging, facets, source.
+#include "meridian/query/searcher.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <list>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <variant>
+
+#include "facets.h"
+#include "plan.h"
+#include "meridian/base/file.h"
+#include "meridian/geo/geo.h"
+#include "meridian/index/index.h"
+#include "meridian/scoring/bm25.h"
+
+namespace meridian::query {
+
+using postings::Bitmap;
+
+namespace {
+
+// Small LRU of filter bitmaps keyed by segment id + canonical filter string.
+class FilterCache {
+ public:
+  std::shared_ptr<const Bitmap> get(const std::string& key) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return nullptr;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return it->second->second;
+  }
+  void put(const std::string& key, std::shared_ptr<const Bitmap> b) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (map_.count(key)) return;
+    lru_.emplace_front(key, std::move(b));
+    map_[key] = lru_.begin();
+    if (lru_.size() > kCapacity) {
+      map_.erase(lru_.back().first);
+      lru_.pop_back();
+    }
+  }
+
+ private:
+  static constexpr size_t kCapacity = 256;
+  std::mutex mu_;
+  std::list<std::pair<std::string, std::shared_ptr<const Bitmap>>> lru_;
+  std::unordered_map<std::string, decltype(lru_)::iterator> map_;
+};
+
+FilterCache& filter_cache() {
+  static FilterCache c;
+  return c;
+}
+
+using SortValue = std::variant<std::monostate, int64_t, double, std::string>;
+
+struct Row {
+  std::vector<SortValue> keys;
+  double score = 0;
+  uint32_t segment = 0, doc = 0;
+  std::optional<double> distance_m;
+};
+
+int cmp_value(const SortValue& a, const SortValue& b) {
+  if (a.index() == 3 && b.index() == 3) {
+    int c = std::get<3>(a).compare(std::get<3>(b));
+    return c < 0 ? -1 : c > 0;
+  }
+  auto num = [](const SortValue& v) { return v.index() == 1 ? static_cast<double>(std::get<1>(v)) : std::get<2>(v); };
+  if (a.index() == 1 && b.index() == 1) return std::get<1>(a) < std::get<1>(b) ? -1 : std::get<1>(a) > std::get<1>(b);
+  double x = num(a), y = num(b);
+  return x < y ? -1 : x > y;
+}
+
+// Negative if a sorts before b.
+int compare_rows(const std::vector<SortSpec>& sort, const Row& a, const Row& b) {
+  for (size_t i = 0; i < sort.size(); ++i) {
+    const SortValue& x = a.keys[i];
+    const SortValue& y = b.keys[i];
+    bool mx = x.index() == 0, my = y.index() == 0;
+    if (mx || my) {
+      if (mx && my) continue;
+      int c = mx ? 1 : -1;  // missing last
+      return sort[i].missing_first ? -c : c;
+    }
+    int c = cmp_value(x, y);
+    if (c) return sort[i].desc ? -c : c;
+  }
+  if (a.segment != b.segment) return a.segment < b.segment ? -1 : 1;
+  if (a.doc != b.doc) return a.doc < b.doc ? -1 : 1;
+  return 0;
+}
+
+Json to_json_value(const SortValue& v) {
+  switch (v.index()) {
+    case 1: return Json(std::get<1>(v));
+    case 2: return Json(std::get<2>(v));
+    case 3: return Json(std::get<3>(v));
+    default: return Json();
+  }
+}
+
+SortValue from_json_value(const Json& j) {
+  if (j.is_int()) return j.as_int();
+  if (j.is_double()) return j.as_double();
+  if (j.is_string()) return j.as_string();
+  if (j.is_bool()) return int64_t{j.as_bool() ? 1 : 0};
+  return std::monostate{};
+}
+
+Status check_sort(const index::Snapshot& snap, const std::vector<SortSpec>& sort) {
+  for (size_t i = 0; i < sort.size(); ++i) {
+    if (sort[i].kind == SortSpec::Kind::kScore) continue;
+    const index::FieldDef* f = snap.schema().find(sort[i].field);
+    if (!f) return Status::invalid("sort[" + std::to_string(i) + "]: unknown field '" + sort[i].field + "'");
+    bool geo = f->type == index::FieldType::kGeoPoint;
+    if (geo != (sort[i].kind == SortSpec::Kind::kGeoDistance))
+      return Status::invalid("sort[" + std::to_string(i) + "]: field '" + sort[i].field + "' is " +
+                             std::string(index::field_type_name(f->type)) +
+                             (geo ? ": sort it with _geo_distance" : ": _geo_distance needs a geo_point field"));
+  }
+  return Status::ok();
+}
+
+SortValue field_key(const index::Segment& seg, const index::Snapshot& snap, const SortSpec& s, uint32_t doc,
+                    std::optional<double>* distance) {
+  const auto& cols = seg.columns();
+  const index::FieldDef* f = snap.schema().find(s.field);
+  if (s.kind == SortSpec::Kind::kGeoDistance) {
+    const auto* gc = cols.geo_column(s.field);
+    if (!gc || !gc->has(doc)) return std::monostate{};
+    double best = INFINITY;
+    for (size_t i = 0; i < gc->count(doc); ++i)
+      best = std::min(best, geo::haversine_m({s.origin.lat, s.origin.lon}, {gc->lat(doc, i), gc->lon(doc, i)}));
+    if (distance && !*distance) *distance = best;
+    return best / s.unit_m;
+  }
+  if (f->type == index::FieldType::kFloat) {
+    const auto* c = cols.double_column(s.field);
+    if (!c || !c->has(doc)) return std::monostate{};
+    double v = c->value(doc, 0);
+    for (size_t i = 1; i < c->count(doc); ++i) v = s.desc ? std::max(v, c->value(doc, i)) : std::min(v, c->value(doc, i));
+    return v;
+  }
+  if (f->type == index::FieldType::kText || f->type == index::FieldType::kKeyword) {
+    const auto* c = cols.keyword_column(s.field);
+    if (!c || !c->has(doc)) return std::monostate{};
+    uint32_t o = c->ord(doc, 0);
+    for (size_t i = 1; i < c->count(doc); ++i) o = s.desc ? std::max(o, c->ord(doc, i)) : std::min(o, c->ord(doc, i));
+    return std::string(c->value_of(o));
+  }
+  const auto* c = cols.int_column(s.field);
+  if (!c || !c->has(doc)) return std::monostate{};
+  int64_t v = c->value(doc, 0);
+  for (size_t i = 1; i < c->count(doc); ++i) v = s.desc ? std::max(v, c->value(doc, i)) : std::min(v, c->value(doc, i));
+  return v;
+}
+
+Json filter_source(const Json& src, const std::vector<std::string>& fields) {
+  if (fields.empty() || !src.is_object()) return src;
+  Json out = Json::object();
+  for (const auto& f : fields) {
+    const Json* v = &src;
+    size_t start = 0;
+    std::vector<std::string> parts;
+    while (true) {
+      size_t dot = f.find('.', start);
+      parts.push_back(f.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    for (const auto& p : parts) {
+      v = v ? v->find(p) : nullptr;
+    }
+    if (!v) continue;
+    Json* dst = &out;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      Json* next = dst->find(parts[i]);
+      if (!next || !next->is_object()) next = &dst->set(parts[i], Json::object());
+      dst = next;
+    }
+    dst->set(parts.back(), *v);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& req, const SearchOptions& opt) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (req.from + req.size > opt.max_window)
+    return Status::invalid("from + size (" + std::to_string(req.from + req.size) +
+                           ") must not exceed the result window max_window = " + std::to_string(opt.max_window) +
+                           "; use search_after to page deeper");
+  MERIDIAN_RETURN_IF_ERROR(check_sort(snap, req.sort));
+  MERIDIAN_RETURN_IF_ERROR(check_facets(snap, req.facets));
+  plan::CompileOptions co;
+  co.bm25 = {opt.k1, opt.b};
+  co.max_expansions = opt.max_expansions;
+  MERIDIAN_ASSIGN_OR_RETURN(plan::Compiled compiled, plan::compile(snap, req.query, co));
+  std::vector<plan::Compiled> filters;
+  std::vector<std::string> filter_keys;
+  for (const auto& f : req.filters) {
+    MERIDIAN_ASSIGN_OR_RETURN(plan::Compiled c, plan::compile(snap, f, co));
+    filters.push_back(std::move(c));
+    filter_keys.push_back(to_string(f));
+  }
+  std::vector<SortSpec> sort = req.sort;
+  if (sort.empty()) sort.push_back(SortSpec{});
+  const bool by_score = sort.size() == 1 && sort[0].kind == SortSpec::Kind::kScore;
+  bool need_scores = false;
+  for (const auto& s : sort) need_scores |= s.kind == SortSpec::Kind::kScore;
+
+  std::optional<Row> after;
+  if (req.search_after) {
+    if (!req.search_after->is_array() || req.search_after->size() != sort.size() + 1)
+      return Status::invalid("search_after: expected the " + std::to_string(sort.size() + 1) +
+                             " values of a hit's \"sort\" (the sort keys and the tiebreaker)");
+    Row r;
+    const auto& a = req.search_after->as_array();
+    for (size_t i = 0; i < sort.size(); ++i) r.keys.push_back(from_json_value(a[i]));
+    if (!a.back().is_int()) return Status::invalid("search_after: the last value must be the integer tiebreaker");
+    uint64_t tb = static_cast<uint64_t>(a.back().as_int());
+    r.segment = static_cast<uint32_t>(tb >> 32);
+    r.doc = static_cast<uint32_t>(tb & 0xffffffffu);
+    after = std::move(r);
+  }
+
+  SearchResponse resp;
+  FacetCollector facets(snap, req.facets);
+  const size_t k = req.from + req.size;
+  scoring::TopK topk(k);
+  std::vector<Row> rows;
+  std::vector<std::unique_ptr<plan::SegmentEval>> evals(snap.segments().size());
+
+  for (size_t si = 0; si < snap.segments().size(); ++si) {
+    const auto& sv = snap.segments()[si];
+    auto ev = std::make_unique<plan::SegmentEval>(snap, si, compiled);
+    MERIDIAN_RETURN_IF_ERROR(ev->prepare());
+    Bitmap match = ev->docs().copy();
+    for (size_t fi = 0; fi < filters.size() && !match.is_empty(); ++fi) {
+      std::string key = std::to_string(sv.segment->id()) + "|" + filter_keys[fi];
+      auto cached = filter_cache().get(key);
+      if (!cached) {
+        plan::SegmentEval fe(snap, si, filters[fi]);
+        MERIDIAN_RETURN_IF_ERROR(fe.prepare());
+        cached = std::make_shared<Bitmap>(fe.docs().copy());
+        filter_cache().put(key, cached);
+      }
+      match.and_inplace(*cached);
+    }
+    if (sv.deletes) match.andnot_inplace(*sv.deletes);
+    resp.total += match.cardinality();
+    facets.add(si, match);
+    const uint32_t seg = static_cast<uint32_t>(si);
+    auto after_ok = [&](const Row& r) { return !after || compare_rows(sort, r, *after) > 0; };
+    if (by_score) {
+      auto offer = [&](uint32_t d, double s) {
+        Row r{{s}, s, seg, d, {}};
+        if (after_ok(r)) topk.push({s, seg, d});
+      };
+      auto groups = opt.exhaustive ? std::vector<plan::SegmentEval::Group>{} : ev->groups();
+      if (groups.empty() || k == 0) {
+        if (k > 0) match.for_each([&](uint32_t d) { offer(d, ev->score(d)); return true; });
+      } else {
+        // MaxScore: groups sorted by bound; a document found only in the
+        // "non-essential" prefix cannot beat the current threshold.
+        std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) { return a.bound < b.bound; });
+        std::vector<double> prefix(groups.size() + 1, 0);
+        for (size_t i = 0; i < groups.size(); ++i) prefix[i + 1] = prefix[i] + groups[i].bound;
+        size_t essential = 0;
+        uint32_t doc = 0;
+        while (true) {
+          double th = topk.threshold();
+          while (essential < groups.size() && prefix[essential + 1] * (1 + 1e-9) < th) ++essential;
+          if (essential >= groups.size()) break;
+          uint32_t cand = postings::PostingCursor::kEnd;
+          for (size_t g = essential; g < groups.size(); ++g)
+            for (auto& c : groups[g].cursors) cand = std::min(cand, c.next_geq(doc));
+          if (cand == postings::PostingCursor::kEnd) break;
+          if (match.contains(cand)) offer(cand, ev->score(cand));
+          doc = cand + 1;
+          if (cand == postings::PostingCursor::kEnd - 1) break;
+        }
+      }
+    } else {
+      match.for_each([&](uint32_t d) {
+        Row r;
+        r.segment = seg;
+        r.doc = d;
+        r.score = need_scores ? ev->score(d) : NAN;
+        for (const auto& s : sort)
+          r.keys.push_back(s.kind == SortSpec::Kind::kScore ? SortValue(r.score)
+                                                            : field_key(*sv.segment, snap, s, d, &r.distance_m));
+        if (after_ok(r)) rows.push_back(std::move(r));
+        return true;
+      });
+    }
+    evals[si] = std::move(ev);
+  }
+
+  if (by_score) {
+    for (const auto& s : topk.take_sorted()) rows.push_back(Row{{s.score}, s.score, s.segment, s.doc, {}});
+  } else {
+    size_t keep = std::min(k, rows.size());
+    std::partial_sort(rows.begin(), rows.begin() + keep, rows.end(),
+                      [&](const Row& a, const Row& b) { return compare_rows(sort, a, b) < 0; });
+    rows.resize(keep);
+  }
+  if (opt.track_total_hits < resp.total && req.track_total_hits < resp.total) {
+    resp.total = std::min<uint64_t>(opt.track_total_hits, req.track_total_hits);
+    resp.total_is_lower_bound = true;
+  } else if (req.track_total_hits < resp.total) {
+    resp.total = req.track_total_hits;
+    resp.total_is_lower_bound = true;
+  }
+
+  // Page, then fetch (re-scoring explain needs fresh evaluators: cursors move forward only).
+  for (size_t i = req.from; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    const auto& seg = *snap.segments()[r.segment].segment;
+    Hit h;
+    h.id = seg.external_id(r.doc);
+    h.score = r.score;
+    h.segment = r.segment;
+    h.doc = r.doc;
+    h.distance_m = r.distance_m;
+    h.sort = Json::array();
+    for (const auto& kv : r.keys) h.sort.push(to_json_value(kv));
+    h.sort.push(Json(static_cast<int64_t>((uint64_t{r.segment} << 32) | r.doc)));
+    MERIDIAN_ASSIGN_OR_RETURN(std::string src, seg.store().get(r.doc));
+    auto parsed = parse_json(src);
+    if (!parsed) return Status::corruption("stored source of '" + h.id + "': " + parsed.status().message());
+    if (req.highlight) h.highlight = highlight(snap, compiled.highlight_terms, *req.highlight, *parsed);
+    h.source = filter_source(*parsed, req.fields);
+    if (req.explain) {
+      plan::SegmentEval fresh(snap, r.segment, compiled);
+      MERIDIAN_RETURN_IF_ERROR(fresh.prepare());
+      h.explanation = fresh.explain(r.doc);
+    }
+    resp.hits.push_back(std::move(h));
+  }
+  resp.facets = facets.finish();
+  resp.took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return resp;
+}
+
+Json to_json(const SearchResponse& r) {
+  Json out = Json::object();
+  Json total = Json::object();
+  total.set("value", r.total);
+  total.set("relation", r.total_is_lower_bound ? "gte" : "eq");
+  out.set("total", std::move(total));
+  Json hits = Json::array();
+  for (const auto& h : r.hits) {
+    Json j = Json::object();
+    j.set("id", h.id);
+    j.set("score", std::isnan(h.score) ? Json() : Json(h.score));
+    j.set("source", h.source);
+    if (h.distance_m) j.set("distance_m", *h.distance_m);
+    if (!h.highlight.is_null()) j.set("highlight", h.highlight);
+    if (h.sort.is_array() && h.sort.size() > 0) j.set("sort", h.sort);
+    if (!h.explanation.is_null()) j.set("explanation", h.explanation);
+    hits.push(std::move(j));
+  }
+  out.set("hits", std::move(hits));
+  out.set("facets", r.facets.is_null() ? Json::object() : r.facets);
+  out.set("took_ms", r.took_ms);
+  return out;
+}
+
+Result<bool> matches(const index::Snapshot& snap, const SearchRequest& req, std::string_view source_json) {
+  auto doc = parse_json(source_json);
+  if (!doc) return Status::invalid("document: " + doc.status().message());
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/meridian-match-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) return Status::from_errno("mkdtemp", errno);
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { (void)fs::remove_all(dir); }
+  } cleanup{tmpl};
+  index::IndexOptions io;
+  io.background = false;
+  io.commit_interval_ms = 0;
+  std::shared_ptr<const index::Schema> schema = snap.schema_ptr();
+  MERIDIAN_ASSIGN_OR_RETURN(auto idx, index::Index::open(tmpl, "live", io, schema.get()));
+  MERIDIAN_RETURN_IF_ERROR(idx->put(*doc).status());
+  MERIDIAN_RETURN_IF_ERROR(idx->refresh());
+  SearchRequest r;
+  r.query = req.query;
+  r.filters = req.filters;
+  r.size = 0;
+  MERIDIAN_ASSIGN_OR_RETURN(SearchResponse resp, search(*idx->snapshot(), r));
+  return resp.total > 0;
+}
+
+}  // namespace meridian::query

@@ -1,0 +1,444 @@
+// Per-segment evaluation of a compiled query: bitmaps, scores, MaxScore groups.
+#include <algorithm>
+#include <optional>
+
+#include "meridian/base/date.h"
+#include "meridian/geo/geo.h"
+#include "meridian/index/term_key.h"
+#include "meridian/termdict/automaton_walk.h"
+#include "meridian/termdict/regex.h"
+#include "meridian/termdict/wildcard.h"
+#include "plan.h"
+
+namespace meridian::query::plan {
+
+using postings::Bitmap;
+
+struct SegmentEval::TermState {
+  const WeightedTerm* w = nullptr;
+  std::optional<postings::TermPostings> tp;
+  std::optional<postings::PostingCursor> cur;
+};
+
+SegmentEval::SegmentEval(const index::Snapshot& snap, size_t seg_index, const Compiled& c)
+    : snap_(snap), sv_(snap.segments()[seg_index]), c_(c) {
+  bitmaps_.resize(c.num_nodes);
+  terms_.resize(c.num_nodes);
+  slots_.resize(c.num_nodes);
+}
+
+SegmentEval::~SegmentEval() = default;
+
+Status SegmentEval::prepare() { return build(c_.root); }
+
+Status SegmentEval::build(const Node& n) {
+  Bitmap& out = bitmaps_[n.id];
+  const index::Segment& seg = *sv_.segment;
+  auto open = [&](const WeightedTerm& w) -> Result<std::unique_ptr<TermState>> {
+    auto ts = std::make_unique<TermState>();
+    ts->w = &w;
+    MERIDIAN_ASSIGN_OR_RETURN(ts->tp, seg.postings_for(w.key));
+    if (ts->tp) ts->cur.emplace(ts->tp->cursor());
+    return ts;
+  };
+  switch (n.k) {
+    case Node::K::kAll: out = Bitmap::from_range(0, seg.num_docs()); break;
+    case Node::K::kNone: break;
+    case Node::K::kWord:
+      for (const auto& w : n.terms) {
+        MERIDIAN_ASSIGN_OR_RETURN(auto ts, open(w));
+        if (ts->tp) out.or_inplace(ts->tp->docs());
+        terms_[n.id].push_back(std::move(ts));
+      }
+      break;
+    case Node::K::kPhrase: {
+      bool first = true;
+      for (const auto& slot : n.slots) {
+        if (slot.empty()) continue;  // stopword gap
+        Bitmap u;
+        std::vector<std::unique_ptr<TermState>> states;
+        for (const auto& w : slot) {
+          MERIDIAN_ASSIGN_OR_RETURN(auto ts, open(w));
+          if (ts->tp) u.or_inplace(ts->tp->docs());
+          states.push_back(std::move(ts));
+        }
+        if (first) out = std::move(u); else out.and_inplace(u);
+        first = false;
+        slots_[n.id].push_back(std::move(states));
+      }
+      std::vector<uint32_t> keep;
+      out.for_each([&](uint32_t d) {
+        if (phrase_freq(n, d) > 0) keep.push_back(d);
+        return true;
+      });
+      out = Bitmap::from_values(keep);
+      // Fresh cursors for scoring (the check above moved them).
+      for (auto& states : slots_[n.id])
+        for (auto& ts : states)
+          if (ts->tp) ts->cur.emplace(ts->tp->cursor());
+      break;
+    }
+    case Node::K::kLeaf: {
+      MERIDIAN_ASSIGN_OR_RETURN(out, eval_leaf(snap_, seg, *n.leaf));
+      break;
+    }
+    case Node::K::kConst:
+      MERIDIAN_RETURN_IF_ERROR(build(n.children[0]));
+      out = bitmaps_[n.children[0].id].copy();
+      break;
+    case Node::K::kDisMax:
+      for (const auto& c : n.children) {
+        MERIDIAN_RETURN_IF_ERROR(build(c));
+        out.or_inplace(bitmaps_[c.id]);
+      }
+      break;
+    case Node::K::kBool: {
+      for (const auto* v : {&n.must, &n.should, &n.must_not, &n.filter})
+        for (const auto& c : *v) MERIDIAN_RETURN_IF_ERROR(build(c));
+      bool have = false;
+      for (const auto* v : {&n.must, &n.filter})
+        for (const auto& c : *v) {
+          if (!have) out = bitmaps_[c.id].copy(); else out.and_inplace(bitmaps_[c.id]);
+          have = true;
+        }
+      if (n.msm > 0) {
+        Bitmap s;
+        if (n.msm == 1) {
+          for (const auto& c : n.should) s.or_inplace(bitmaps_[c.id]);
+        } else {
+          Bitmap u;
+          for (const auto& c : n.should) u.or_inplace(bitmaps_[c.id]);
+          std::vector<uint32_t> keep;
+          u.for_each([&](uint32_t d) {
+            int k = 0;
+            for (const auto& c : n.should) k += bitmaps_[c.id].contains(d);
+            if (k >= n.msm) keep.push_back(d);
+            return true;
+          });
+          s = Bitmap::from_values(keep);
+        }
+        if (!have) out = std::move(s); else out.and_inplace(s);
+        have = true;
+      }
+      if (!have) out = Bitmap::from_range(0, seg.num_docs());
+      for (const auto& c : n.must_not) out.andnot_inplace(bitmaps_[c.id]);
+      break;
+    }
+  }
+  return Status::ok();
+}
+
+uint32_t SegmentEval::norm(const std::string& field, uint32_t doc) {
+  const auto* nc = sv_.segment->columns().norms(field);
+  return nc ? nc->length(doc) : 0;
+}
+
+uint32_t SegmentEval::phrase_freq(const Node& n, uint32_t doc) {
+  auto& slots = slots_[n.id];
+  std::vector<std::vector<uint32_t>> pos(slots.size());
+  std::vector<uint32_t> offset(slots.size());
+  // Relative offset of each non-empty slot within n.slots (gaps count).
+  {
+    size_t j = 0;
+    for (size_t i = 0; i < n.slots.size(); ++i)
+      if (!n.slots[i].empty()) offset[j++] = static_cast<uint32_t>(i);
+  }
+  for (size_t i = 0; i < slots.size(); ++i) {
+    for (auto& ts : slots[i]) {
+      if (!ts->cur || ts->cur->next_geq(doc) != doc) continue;
+      auto p = ts->cur->positions();
+      pos[i].insert(pos[i].end(), p.begin(), p.end());
+    }
+    if (pos[i].empty()) return 0;
+    std::sort(pos[i].begin(), pos[i].end());
+  }
+  uint32_t freq = 0;
+  for (uint32_t p0 : pos[0]) {
+    int64_t prev = p0;
+    bool ok = true;
+    for (size_t i = 1; i < pos.size() && ok; ++i) {
+      // Smallest position keeping the order and the slot's gap.
+      int64_t want = prev + (offset[i] - offset[i - 1]);
+      auto it = std::lower_bound(pos[i].begin(), pos[i].end(), static_cast<uint32_t>(want));
+      if (it == pos[i].end()) ok = false; else prev = *it;
+    }
+    if (!ok) continue;
+    int64_t extra = (prev - p0) - (offset.empty() ? 0 : offset[pos.size() - 1] - offset[0]);
+    if (extra <= n.slop) ++freq;
+  }
+  return freq;
+}
+
+double SegmentEval::score(uint32_t doc) { return score_node(c_.root, doc); }
+
+double SegmentEval::score_node(const Node& n, uint32_t doc) {
+  switch (n.k) {
+    case Node::K::kAll: case Node::K::kLeaf: case Node::K::kConst: return n.boost;
+    case Node::K::kNone: return 0;
+    case Node::K::kWord: {
+      double best = 0;
+      uint32_t len = UINT32_MAX;
+      for (auto& ts : terms_[n.id]) {
+        if (!ts->cur || ts->cur->next_geq(doc) != doc) continue;
+        if (len == UINT32_MAX) len = norm(n.field, doc);
+        best = std::max(best, ts->w->bm25.score(ts->cur->freq(), len));
+      }
+      return best;
+    }
+    case Node::K::kPhrase: return n.phrase_bm25.score(phrase_freq(n, doc), norm(n.field, doc));
+    case Node::K::kDisMax: {
+      double best = 0;
+      for (const auto& c : n.children)
+        if (bitmaps_[c.id].contains(doc)) best = std::max(best, score_node(c, doc));
+      return best * n.boost;
+    }
+    case Node::K::kBool: {
+      double s = 0;
+      for (const auto& c : n.must) s += score_node(c, doc);
+      for (const auto& c : n.should)
+        if (bitmaps_[c.id].contains(doc)) s += score_node(c, doc);
+      return s * n.boost;
+    }
+  }
+  return 0;
+}
+
+Json SegmentEval::explain(uint32_t doc) { return explain_node(c_.root, doc); }
+
+Json SegmentEval::explain_node(const Node& n, uint32_t doc) {
+  Json j = Json::object();
+  switch (n.k) {
+    case Node::K::kWord: {
+      Json d = Json::array();
+      double best = 0;
+      for (auto& ts : terms_[n.id]) {
+        if (!ts->cur || ts->cur->next_geq(doc) != doc) continue;
+        uint32_t len = norm(n.field, doc);
+        Json e = ts->w->bm25.explain(ts->cur->freq(), len);
+        e.set("term", ts->w->key.substr(ts->w->key.find('\0') + 1));
+        best = std::max(best, ts->w->bm25.score(ts->cur->freq(), len));
+        d.push(std::move(e));
+      }
+      j.set("value", best);
+      j.set("description", "max of term weights in field " + n.field);
+      j.set("details", std::move(d));
+      return j;
+    }
+    case Node::K::kPhrase: {
+      uint32_t f = phrase_freq(n, doc);
+      j = n.phrase_bm25.explain(f, norm(n.field, doc));
+      j.set("description", "phrase in " + n.field + ": bm25 over phrase frequency, idf summed over the words");
+      return j;
+    }
+    case Node::K::kBool: case Node::K::kDisMax: {
+      Json d = Json::array();
+      for (const auto* v : {&n.must, &n.should, &n.children})
+        for (const auto& c : *v)
+          if (bitmaps_[c.id].contains(doc)) d.push(explain_node(c, doc));
+      j.set("value", score_node(n, doc));
+      j.set("description", n.k == Node::K::kBool ? "sum of matching clauses * boost" : "max of fields * boost");
+      j.set("details", std::move(d));
+      return j;
+    }
+    default:
+      j.set("value", score_node(n, doc));
+      j.set("description", "constant score (boost)");
+      return j;
+  }
+}
+
+bool SegmentEval::collect_groups(const Node& n, std::vector<Group>* out) {
+  if (n.k == Node::K::kWord) {
+    Group g;
+    for (auto& ts : terms_[n.id]) {
+      if (!ts->tp) continue;
+      g.bound = std::max(g.bound, ts->w->bm25.upper_bound(ts->tp->max_tf(), ts->tp->min_len()));
+      g.cursors.push_back(ts->tp->cursor());
+    }
+    if (!g.cursors.empty()) out->push_back(std::move(g));
+    return true;
+  }
+  if (n.k == Node::K::kNone) return true;
+  if (n.boost != 1) return false;
+  if (n.k == Node::K::kDisMax) {
+    for (const auto& c : n.children)
+      if (!collect_groups(c, out)) return false;
+    return true;
+  }
+  if (n.k == Node::K::kBool && n.must.empty() && n.filter.empty() && n.must_not.empty() && n.msm <= 1) {
+    for (const auto& c : n.should)
+      if (!collect_groups(c, out)) return false;
+    return true;
+  }
+  return false;
+}
+
+std::vector<SegmentEval::Group> SegmentEval::groups() {
+  std::vector<Group> g;
+  if (!collect_groups(c_.root, &g)) g.clear();
+  return g;
+}
+
+namespace {
+
+Result<Bitmap> walk_terms(const index::Segment& seg, const std::string& field, const termdict::Automaton& a) {
+  const std::string prefix = index::field_prefix(field);
+  std::vector<std::string> keys;
+  MERIDIAN_RETURN_IF_ERROR(termdict::intersect_with_prefix(
+      a, prefix, seg.terms().lower_bound(prefix),
+      [&](std::string_view term) { keys.push_back(index::term_key(field, term)); }, SIZE_MAX));
+  Bitmap out;
+  for (const auto& k : keys) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto tp, seg.postings_for(k));
+    if (tp) out.or_inplace(tp->docs());
+  }
+  return out;
+}
+
+Result<Bitmap> single_term(const index::Segment& seg, const std::string& key) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto tp, seg.postings_for(key));
+  return tp ? tp->docs().copy() : Bitmap();
+}
+
+Result<std::optional<double>> bound_num(const index::FieldDef& f, const std::optional<Json>& v) {
+  if (!v) return std::optional<double>();
+  if (v->is_number()) return std::optional<double>(v->as_double());
+  if (v->is_bool()) return std::optional<double>(v->as_bool() ? 1 : 0);
+  if (v->is_string()) {
+    if (f.type == index::FieldType::kDate) {
+      auto ms = parse_rfc3339_millis(v->as_string());
+      if (!ms) return Status::invalid("range on '" + f.name + "': " + ms.status().message());
+      return std::optional<double>(static_cast<double>(*ms));
+    }
+    try {
+      size_t used = 0;
+      double d = std::stod(v->as_string(), &used);
+      if (used == v->as_string().size()) return std::optional<double>(d);
+    } catch (...) {
+    }
+  }
+  return Status::invalid("range on '" + f.name + "': bound " + v->dump() + " is not a number");
+}
+
+Result<Bitmap> range(const index::Snapshot& snap, const index::Segment& seg, const Range& r) {
+  const index::FieldDef* f = snap.schema().find(r.field);
+  Bitmap out;
+  if (!f) return out;
+  const auto& cols = seg.columns();
+  const uint32_t n = seg.num_docs();
+  if (f->type == index::FieldType::kText || f->type == index::FieldType::kKeyword) {
+    auto str = [&](const std::optional<Json>& v) -> std::optional<std::string> {
+      if (!v) return std::nullopt;
+      return v->is_string() ? v->as_string() : v->dump();
+    };
+    auto gt = str(r.gt), gte = str(r.gte), lt = str(r.lt), lte = str(r.lte);
+    const auto* kc = cols.keyword_column(r.field);
+    if (!kc) return out;
+    for (uint32_t d = 0; d < n; ++d)
+      for (size_t i = 0; i < kc->count(d); ++i) {
+        std::string_view s = kc->value_of(kc->ord(d, i));
+        if ((gt && !(s > *gt)) || (gte && !(s >= *gte)) || (lt && !(s < *lt)) || (lte && !(s <= *lte))) continue;
+        out.add(d);
+        break;
+      }
+    return out;
+  }
+  if (f->type == index::FieldType::kGeoPoint) return Status::invalid("range on geo_point field '" + r.field + "'");
+  MERIDIAN_ASSIGN_OR_RETURN(auto gt, bound_num(*f, r.gt));
+  MERIDIAN_ASSIGN_OR_RETURN(auto gte, bound_num(*f, r.gte));
+  MERIDIAN_ASSIGN_OR_RETURN(auto lt, bound_num(*f, r.lt));
+  MERIDIAN_ASSIGN_OR_RETURN(auto lte, bound_num(*f, r.lte));
+  auto in = [&](double x) {
+    return !((gt && !(x > *gt)) || (gte && !(x >= *gte)) || (lt && !(x < *lt)) || (lte && !(x <= *lte)));
+  };
+  if (const auto* ic = cols.int_column(r.field)) {
+    for (uint32_t d = 0; d < n; ++d)
+      for (size_t i = 0; i < ic->count(d); ++i)
+        if (in(static_cast<double>(ic->value(d, i)))) { out.add(d); break; }
+  } else if (const auto* dc = cols.double_column(r.field)) {
+    for (uint32_t d = 0; d < n; ++d)
+      for (size_t i = 0; i < dc->count(d); ++i)
+        if (in(dc->value(d, i))) { out.add(d); break; }
+  }
+  return out;
+}
+
+Result<Bitmap> geo_filter(const index::Segment& seg, const std::string& field, const geo::Shape& shape) {
+  Bitmap out;
+  const auto* gc = seg.columns().geo_column(field);
+  if (!gc) return out;
+  for (uint32_t d = 0; d < seg.num_docs(); ++d)
+    for (size_t i = 0; i < gc->count(d); ++i)
+      if (shape.contains({gc->lat(d, i), gc->lon(d, i)})) { out.add(d); break; }
+  return out;
+}
+
+}  // namespace
+
+Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg, const Query& q) {
+  auto invalid_shape = [](const Status& st, std::string_view what) {
+    return Status::invalid(std::string(what) + ": " + st.message());
+  };
+  switch (q.kind()) {
+    case Kind::kExists:
+      return single_term(seg, index::term_key(index::kExistsField, q.as<Exists>()->field));
+    case Kind::kIds: {
+      Bitmap out;
+      for (const auto& id : q.as<Ids>()->values) {
+        MERIDIAN_ASSIGN_OR_RETURN(Bitmap b, single_term(seg, index::term_key(index::kIdField, id)));
+        out.or_inplace(b);
+      }
+      return out;
+    }
+    case Kind::kPrefix: {
+      const Prefix& p = *q.as<Prefix>();
+      const index::FieldDef* f = snap.schema().find(p.field);
+      if (!f) return Bitmap();
+      std::string v = f->type == index::FieldType::kText ? f->analyzer_instance->normalize_term(p.value, false) : p.value;
+      MERIDIAN_ASSIGN_OR_RETURN(auto a, termdict::prefix_automaton(v));
+      return walk_terms(seg, p.field, a);
+    }
+    case Kind::kWildcard: {
+      MERIDIAN_ASSIGN_OR_RETURN(auto a, termdict::wildcard_automaton(q.as<Wildcard>()->pattern));
+      return walk_terms(seg, q.as<Wildcard>()->field, a);
+    }
+    case Kind::kRegexp: {
+      auto a = termdict::regex_automaton(q.as<Regexp>()->pattern);
+      if (!a) return Status::invalid(a.status().message());
+      return walk_terms(seg, q.as<Regexp>()->field, *a);
+    }
+    case Kind::kRange: return range(snap, seg, *q.as<Range>());
+    case Kind::kGeoDistance: {
+      const GeoDistance& g = *q.as<GeoDistance>();
+      auto s = geo::Shape::circle({g.lat, g.lon}, g.distance_m);
+      if (!s) return invalid_shape(s.status(), "geo_distance");
+      return geo_filter(seg, g.field, *s);
+    }
+    case Kind::kGeoBoundingBox: {
+      const GeoBoundingBox& g = *q.as<GeoBoundingBox>();
+      auto s = geo::Shape::box(g.top, g.left, g.bottom, g.right);
+      if (!s) return invalid_shape(s.status(), "geo_bounding_box");
+      return geo_filter(seg, g.field, *s);
+    }
+    case Kind::kGeoPolygon: {
+      const GeoPolygon& g = *q.as<GeoPolygon>();
+      std::vector<std::vector<geo::LatLon>> rings;
+      for (const auto& r : g.rings) {
+        rings.emplace_back();
+        for (const auto& p : r) rings.back().push_back({p.lat, p.lon});
+      }
+      auto s = geo::Shape::polygon(std::move(rings));
+      if (!s) return invalid_shape(s.status(), "geo_polygon");
+      return geo_filter(seg, g.field, *s);
+    }
+    case Kind::kGeohashCell: {
+      const GeohashCell& g = *q.as<GeohashCell>();
+      auto s = geo::Shape::geohash_cell(g.hash);
+      if (!s) return invalid_shape(s.status(), "geohash_cell");
+      return geo_filter(seg, g.field, *s);
+    }
+    default: return Status::internal("not a leaf query: " + std::string(kind_name(q.kind())));
+  }
+}
+
+}  // namespace meridian::query::plan

@@ -1,0 +1,236 @@
+#include "meridian/query/searcher.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "../test_util.h"
+#include "meridian/index/index.h"
+
+using namespace meridian;
+using namespace meridian::query;
+
+namespace {
+
+const char* kWords[] = {"apple", "banana", "cherry", "delta", "echo", "forest", "garden", "harbor", "island", "jungle"};
+const char* kTags[] = {"red", "green", "blue"};
+
+struct Corpus {
+  TempDir dir;
+  std::unique_ptr<index::Index> idx;
+  std::vector<Json> docs;
+  std::shared_ptr<const index::Snapshot> snap;
+};
+
+std::unique_ptr<Corpus> make_corpus(int n, uint32_t seed) {
+  auto c = std::make_unique<Corpus>();
+  auto schema = index::Schema::from_json(*parse_json(
+      R"({"fields":{"body":{"type":"text","language":"none","stem":false},"tag":"keyword","n":"int"}})"));
+  REQUIRE(schema.is_ok());
+  index::IndexOptions io;
+  io.background = false;
+  auto idx = index::Index::open(c->dir.path(), "t", io, &*schema);
+  REQUIRE(idx.is_ok());
+  c->idx = std::move(*idx);
+  std::mt19937 rng(seed);
+  for (int i = 0; i < n; ++i) {
+    std::string body;
+    int len = 1 + rng() % 8;
+    for (int w = 0; w < len; ++w) body += std::string(w ? " " : "") + kWords[rng() % 10 < 7 ? rng() % 4 : rng() % 10];
+    Json d = Json::object();
+    d.set("id", "d" + std::to_string(i));
+    d.set("body", body);
+    d.set("tag", kTags[rng() % 3]);
+    d.set("n", static_cast<int64_t>(rng() % 100));
+    REQUIRE(c->idx->put(d).is_ok());
+    c->docs.push_back(d);
+    if (i % 97 == 96) REQUIRE(c->idx->refresh().is_ok());  // several segments
+  }
+  REQUIRE(c->idx->refresh().is_ok());
+  c->snap = c->idx->snapshot();
+  return c;
+}
+
+std::vector<std::string> words_of(const Json& d) {
+  std::vector<std::string> out;
+  std::string s = d.find("body")->as_string(), cur;
+  for (char ch : s + " ") {
+    if (ch == ' ') { if (!cur.empty()) out.push_back(cur); cur.clear(); } else cur += ch;
+  }
+  return out;
+}
+
+std::set<std::string> ids(const SearchResponse& r) {
+  std::set<std::string> s;
+  for (const auto& h : r.hits) s.insert(h.id);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("searcher: random boolean/term/range/phrase queries agree with a brute-force oracle") {
+  auto c = make_corpus(400, 1);
+  std::mt19937 rng(2);
+  for (int round = 0; round < 200; ++round) {
+    std::string w1 = kWords[rng() % 10], w2 = kWords[rng() % 10], tag = kTags[rng() % 3];
+    int lo = rng() % 100;
+    int kind = round % 4;
+    Query q;
+    std::function<bool(const Json&)> oracle;
+    auto has = [](const Json& d, const std::string& w) {
+      auto ws = words_of(d);
+      return std::find(ws.begin(), ws.end(), w) != ws.end();
+    };
+    if (kind == 0) {
+      Bool b;
+      b.must.push_back(Match{"body", w1});
+      b.must_not.push_back(Term{"tag", Json(tag)});
+      q = b;
+      oracle = [&](const Json& d) { return has(d, w1) && d.find("tag")->as_string() != tag; };
+    } else if (kind == 1) {
+      Bool b;
+      b.should.push_back(Match{"body", w1});
+      b.should.push_back(Match{"body", w2});
+      Range r; r.field = "n"; r.gte = Json(lo);
+      b.filter.push_back(r);
+      q = b;
+      oracle = [&](const Json& d) { return (has(d, w1) || has(d, w2)) && d.find("n")->as_int() >= lo; };
+    } else if (kind == 2) {
+      MatchPhrase p; p.field = "body"; p.text = w1 + " " + w2;
+      q = p;
+      oracle = [&](const Json& d) {
+        auto ws = words_of(d);
+        for (size_t i = 0; i + 1 < ws.size(); ++i) if (ws[i] == w1 && ws[i + 1] == w2) return true;
+        return false;
+      };
+    } else {
+      Match m; m.field = "body"; m.text = w1 + " " + w2; m.op = Operator::kAnd;
+      q = m;
+      oracle = [&](const Json& d) { return has(d, w1) && has(d, w2); };
+    }
+    SearchRequest req;
+    req.query = q;
+    req.size = 1000;
+    auto r = search(*c->snap, req, {});
+    REQUIRE(r.is_ok());
+    std::set<std::string> want;
+    for (const auto& d : c->docs) if (oracle(d)) want.insert(d.find("id")->as_string());
+    CHECK(ids(*r) == want);
+    CHECK(r->total == want.size());
+  }
+}
+
+TEST_CASE("searcher: MaxScore top-k equals exhaustive scoring (ids and scores)") {
+  auto c = make_corpus(600, 3);
+  std::mt19937 rng(4);
+  for (int round = 0; round < 60; ++round) {
+    SearchRequest req;
+    req.query = Match{"body", std::string(kWords[rng() % 10]) + " " + kWords[rng() % 10] + " " + kWords[rng() % 10]};
+    req.size = 1 + rng() % 15;
+    SearchOptions fast, slow;
+    slow.exhaustive = true;
+    auto a = search(*c->snap, req, fast);
+    auto b = search(*c->snap, req, slow);
+    REQUIRE(a.is_ok());
+    REQUIRE(b.is_ok());
+    REQUIRE(a->hits.size() == b->hits.size());
+    for (size_t i = 0; i < a->hits.size(); ++i) {
+      CHECK(a->hits[i].id == b->hits[i].id);
+      CHECK(a->hits[i].score == b->hits[i].score);
+    }
+  }
+}
+
+TEST_CASE("searcher: sort by field matches std::sort, paging and search_after are consistent") {
+  auto c = make_corpus(300, 5);
+  SearchRequest req;
+  SortSpec s; s.kind = SortSpec::Kind::kField; s.field = "n"; s.desc = false;
+  req.sort = {s};
+  req.size = 1000;
+  auto all = search(*c->snap, req, {});
+  REQUIRE(all.is_ok());
+  std::vector<int64_t> ns;
+  for (const auto& d : c->docs) ns.push_back(d.find("n")->as_int());
+  std::sort(ns.begin(), ns.end());
+  REQUIRE(all->hits.size() == ns.size());
+  for (size_t i = 0; i < ns.size(); ++i) CHECK(all->hits[i].sort.as_array()[0].as_int() == ns[i]);
+  // search_after pages reproduce the full order.
+  SearchRequest p = req;
+  p.size = 37;
+  std::vector<std::string> paged;
+  while (true) {
+    auto r = search(*c->snap, p, {});
+    REQUIRE(r.is_ok());
+    if (r->hits.empty()) break;
+    for (auto& h : r->hits) paged.push_back(h.id);
+    p.search_after = r->hits.back().sort;
+  }
+  REQUIRE(paged.size() == all->hits.size());
+  for (size_t i = 0; i < paged.size(); ++i) CHECK(paged[i] == all->hits[i].id);
+  SearchRequest big = req;
+  big.from = 9990; big.size = 20;
+  auto e = search(*c->snap, big, {});
+  CHECK(!e.is_ok());
+  CHECK(e.status().message().find("10000") != std::string::npos);
+  SortSpec bad; bad.kind = SortSpec::Kind::kField; bad.field = "nope";
+  req.sort = {bad};
+  CHECK(!search(*c->snap, req, {}).is_ok());
+}
+
+TEST_CASE("searcher: terms and stats facets equal oracle counts") {
+  auto c = make_corpus(300, 6);
+  SearchRequest req;
+  req.query = Match{"body", "apple"};
+  FacetSpec t; t.kind = FacetSpec::Kind::kTerms; t.field = "tag";
+  FacetSpec st; st.kind = FacetSpec::Kind::kStats; st.field = "n";
+  req.facets["tags"] = t;
+  req.facets["n"] = st;
+  auto r = search(*c->snap, req, {});
+  REQUIRE(r.is_ok());
+  std::map<std::string, uint64_t> want;
+  int64_t sum = 0, cnt = 0;
+  for (const auto& d : c->docs) {
+    auto ws = words_of(d);
+    if (std::find(ws.begin(), ws.end(), "apple") == ws.end()) continue;
+    want[d.find("tag")->as_string()]++;
+    sum += d.find("n")->as_int();
+    cnt++;
+  }
+  const Json& buckets = *r->facets.find("tags")->find("buckets");
+  REQUIRE(buckets.size() == want.size());
+  for (const auto& b : buckets.as_array()) CHECK(b.find("count")->as_int() == (int64_t)want[b.find("key")->as_string()]);
+  CHECK(r->facets.find("n")->find("count")->as_int() == cnt);
+  CHECK(r->facets.find("n")->find("sum")->as_double() == doctest::Approx(sum));
+}
+
+TEST_CASE("searcher: fuzzy match ranks exact above one edit above two, transpositions at word ends") {
+  TempDir dir;
+  auto schema = index::Schema::from_json(*parse_json(R"({"fields":{"body":{"type":"text","language":"none","stem":false}}})"));
+  index::IndexOptions io; io.background = false;
+  auto idx = index::Index::open(dir.path(), "t", io, &*schema);
+  REQUIRE(idx.is_ok());
+  const char* texts[] = {"restaurant", "resturant", "rsetaurant", "restaurnta", "xrestaurant", "unrelated"};
+  for (int i = 0; i < 6; ++i) {
+    Json d = Json::object(); d.set("id", std::to_string(i)); d.set("body", texts[i]);
+    REQUIRE((*idx)->put(d).is_ok());
+  }
+  REQUIRE((*idx)->refresh().is_ok());
+  SearchRequest req;
+  Match m; m.field = "body"; m.text = "restaurant"; m.fuzziness = Fuzziness::automatic();
+  req.query = m;
+  req.highlight = HighlightSpec{};
+  auto r = search(*(*idx)->snapshot(), req, {});
+  REQUIRE(r.is_ok());
+  REQUIRE(r->hits.size() == 5);
+  CHECK(r->hits[0].id == "0");
+  for (size_t i = 1; i < 5; ++i) CHECK(r->hits[i].score < r->hits[0].score);
+  CHECK(r->hits[0].highlight.find("body")->as_array()[0].as_string() == "<em>restaurant</em>");
+  auto yes = matches(*(*idx)->snapshot(), req, R"({"id":"z","body":"a restaurnat here"})");
+  REQUIRE(yes.is_ok());
+  CHECK(*yes);
+  auto no = matches(*(*idx)->snapshot(), req, R"({"id":"z","body":"nothing"})");
+  REQUIRE(no.is_ok());
+  CHECK(!*no);
+}
