@@ -12,6 +12,9 @@ using Args = std::vector<std::string>;
 
 // meridian analyze: show the tokens the analysis pipeline makes of a text.
 int cmd_analyze(const Args& args);
+
+// meridian serve: the HTTP search API.
+int cmd_serve(const Args& args);
 int cmd_import(const Args& args);
 int cmd_dump(const Args& args);
 

@@ -17,6 +17,7 @@ struct Command {
 const Command kCommands[] = {
     {"version", nullptr, "print the version"},
     {"analyze", meridian::cli::cmd_analyze, "show the tokens of a text (analysis pipeline)"},
+    {"serve", meridian::cli::cmd_serve, "serve the HTTP search API"},
     {"import", meridian::cli::cmd_import, "bulk-load NDJSON, JSON or CSV files into an index"},
     {"dump", meridian::cli::cmd_dump, "print the documents (or --stats) of an index"},
 };

@@ -1,0 +1,65 @@
+// ServeOptions: the configuration of `meridian serve`, from command-line
+// flags and MERIDIAN_* environment variables (a flag wins over its variable,
+// a variable over the default). docs/API.md lists every option.
+//
+//   --data DIR          MERIDIAN_DATA          ./meridian-data
+//   --listen HOST:PORT  MERIDIAN_LISTEN        127.0.0.1:7700
+//   --threads N         MERIDIAN_THREADS       max(8, 2 × cores)
+//   --max-body BYTES    MERIDIAN_MAX_BODY      100M (K/M/G suffixes)
+//   --master-key KEY    MERIDIAN_MASTER_KEY    none (auth off)
+//   --insecure          MERIDIAN_INSECURE=1    off
+//   --rate-limit R      MERIDIAN_RATE_LIMIT    0 = off (requests/s per client)
+//   --rate-burst B      MERIDIAN_RATE_BURST    = rate
+//   --cache-bytes BYTES MERIDIAN_CACHE_BYTES   64M (0 = cache off)
+//   --read-timeout S    MERIDIAN_READ_TIMEOUT  30
+//   --write-timeout S   MERIDIAN_WRITE_TIMEOUT 30
+//   --no-access-log     MERIDIAN_ACCESS_LOG=0  access log on
+//
+// Value type; parsing is a pure function (the environment is passed in).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "meridian/base/status.h"
+
+namespace meridian::server {
+
+struct ServeOptions {
+  std::string data_dir = "./meridian-data";
+  std::string host = "127.0.0.1";
+  int port = 7700;
+  size_t threads = 0;  // 0 = default from hardware
+  size_t max_body = 100u << 20;
+  std::string master_key;
+  bool insecure = false;
+  double rate_limit = 0;
+  double rate_burst = 0;
+  size_t cache_bytes = 64u << 20;
+  int read_timeout_s = 30;
+  int write_timeout_s = 30;
+  bool access_log = true;
+  bool help = false;  // --help was given
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+// The process environment (getenv).
+EnvLookup process_env();
+
+Result<ServeOptions> parse_serve_options(const std::vector<std::string>& args, const EnvLookup& env);
+
+// "64M" → 67108864; plain digits are bytes; K, M, G (×1024) suffixes, optional "B"/"iB".
+Result<size_t> parse_byte_size(std::string_view s);
+// "HOST:PORT", "[::1]:PORT", ":PORT" (host 127.0.0.1) or "PORT".
+Status parse_listen(std::string_view s, std::string* host, int* port);
+// 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(std::string_view host);
+// Refuses a non-loopback address without a master key unless insecure.
+Status check_listen_security(const ServeOptions& opt);
+
+extern const char* const kServeUsage;
+
+}  // namespace meridian::server

@@ -1,0 +1,113 @@
+// The OpenAPI 3 document of the v1 API (docs/API.md is the prose version).
+#include "server_impl.h"
+
+namespace meridian::server {
+namespace {
+
+constexpr const char* kOpenApi = R"JSON({
+"openapi": "3.0.3",
+"info": {"title": "Meridian HTTP API", "version": "1.0.0",
+  "description": "Full-text and geospatial search. Errors are always {\"error\": {\"type\", \"reason\", ...}}."},
+"servers": [{"url": "http://127.0.0.1:7700"}],
+"components": {
+  "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+  "parameters": {
+    "index": {"name": "index", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,127}$"}},
+    "id": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+    "refresh": {"name": "refresh", "in": "query", "required": false, "schema": {"type": "string", "enum": ["wait_for", "true", "false"]}}
+  },
+  "schemas": {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["type", "reason"],
+      "properties": {"type": {"type": "string"}, "reason": {"type": "string"}, "path": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}}}}},
+    "Schema": {"type": "object", "properties": {"fields": {"type": "object", "additionalProperties": true}, "id_field": {"type": "string", "default": "id"}}},
+    "SearchRequest": {"type": "object", "properties": {
+      "q": {"type": "string"}, "query": {"type": "object"}, "filter": {}, "sort": {"type": "array", "items": {}},
+      "from": {"type": "integer", "minimum": 0}, "size": {"type": "integer", "minimum": 0}, "search_after": {"type": "array", "items": {}},
+      "facets": {"type": "object"}, "highlight": {"type": "object"}, "fields": {"type": "array", "items": {"type": "string"}}}},
+    "SearchResponse": {"type": "object", "required": ["total", "hits", "took_ms"], "properties": {
+      "total": {"type": "object", "properties": {"value": {"type": "integer"}, "relation": {"type": "string", "enum": ["eq", "gte"]}}},
+      "hits": {"type": "array", "items": {"type": "object", "required": ["id", "score", "source"], "properties": {
+        "id": {"type": "string"}, "score": {"type": "number"}, "source": {"type": "object"}, "distance_m": {"type": "number"},
+        "highlight": {"type": "object"}, "sort": {"type": "array", "items": {}}}}},
+      "facets": {"type": "object"}, "took_ms": {"type": "number"}}},
+    "BulkResponse": {"type": "object", "properties": {"indexed": {"type": "integer"}, "failed": {"type": "integer"},
+      "errors": {"type": "array", "items": {"type": "object", "properties": {"line": {"type": "integer"}, "id": {}, "error": {"type": "string"}}}},
+      "took_ms": {"type": "number"}}},
+    "ApiKey": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+      "scopes": {"type": "array", "items": {"type": "string", "enum": ["admin", "write", "search"]}},
+      "indexes": {"type": "array", "items": {"type": "string"}}, "created_ms": {"type": "integer"}, "key": {"type": "string"}}}
+  },
+  "responses": {
+    "Error": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+  }
+},
+"security": [{"bearer": []}],
+"paths": {
+  "/health": {"get": {"summary": "liveness", "security": [], "responses": {"200": {"description": "{\"status\":\"ok\"}"}}}},
+  "/metrics": {"get": {"summary": "Prometheus metrics (admin)", "responses": {"200": {"description": "text/plain; version=0.0.4"}, "401": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/openapi.json": {"get": {"summary": "this document", "security": [], "responses": {"200": {"description": "OpenAPI 3"}}}},
+  "/v1/indexes": {"get": {"summary": "list indexes", "responses": {"200": {"description": "{\"indexes\": [{\"name\", \"docs\"}]}"}}}},
+  "/v1/indexes/{index}": {
+    "parameters": [{"$ref": "#/components/parameters/index"}],
+    "put": {"summary": "create an index", "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schema"}}}},
+      "responses": {"201": {"description": "created"}, "400": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}},
+    "get": {"summary": "schema and stats", "responses": {"200": {"description": "{\"name\", \"schema\", \"stats\"}"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "delete": {"summary": "drop an index", "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/docs": {
+    "parameters": [{"$ref": "#/components/parameters/index"}, {"$ref": "#/components/parameters/refresh"}],
+    "post": {"summary": "bulk write: NDJSON or a JSON array; answered once the stored documents are durable",
+      "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
+      "responses": {"200": {"description": "per-line results", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BulkResponse"}}}},
+        "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/docs/{id}": {
+    "parameters": [{"$ref": "#/components/parameters/index"}, {"$ref": "#/components/parameters/id"}],
+    "put": {"summary": "create or replace a document", "parameters": [{"$ref": "#/components/parameters/refresh"}],
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+      "responses": {"200": {"description": "updated"}, "201": {"description": "created"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "get": {"summary": "realtime get", "responses": {"200": {"description": "{\"id\", \"found\", \"source\"}"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "delete": {"summary": "delete a document", "parameters": [{"$ref": "#/components/parameters/refresh"}], "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/search": {
+    "parameters": [{"$ref": "#/components/parameters/index"}],
+    "post": {"summary": "search with a JSON body", "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchRequest"}}}},
+      "responses": {"200": {"description": "hits", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "get": {"summary": "search with URL parameters",
+      "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "filter", "in": "query", "schema": {"type": "string"}},
+        {"name": "near", "in": "query", "schema": {"type": "string"}, "description": "lat,lon"}, {"name": "radius", "in": "query", "schema": {"type": "string"}},
+        {"name": "sort", "in": "query", "schema": {"type": "string"}}, {"name": "size", "in": "query", "schema": {"type": "integer"}},
+        {"name": "from", "in": "query", "schema": {"type": "integer"}}, {"name": "fields", "in": "query", "schema": {"type": "string"}},
+        {"name": "facets", "in": "query", "schema": {"type": "string"}}],
+      "responses": {"200": {"description": "hits", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/watch": {
+    "parameters": [{"$ref": "#/components/parameters/index"}],
+    "get": {"summary": "live query: Server-Sent Events (event: match, delete, truncate, reset, dropped; heartbeats)",
+      "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "filter", "in": "query", "schema": {"type": "string"}},
+        {"name": "heartbeat_ms", "in": "query", "schema": {"type": "integer"}}, {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
+      "responses": {"200": {"description": "text/event-stream"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/analyze": {"post": {"summary": "tokens of a text",
+    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["text"], "properties": {
+      "text": {"type": "string"}, "language": {"type": "string"}, "stem": {"type": "boolean"}, "stopwords": {"type": "boolean"}, "fold_accents": {"type": "boolean"}, "keyword": {"type": "boolean"}}}}}},
+    "responses": {"200": {"description": "{\"tokens\": [{\"token\", \"position\", \"start\", \"end\"}]}"}, "400": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/keys": {
+    "post": {"summary": "create an API key (admin); the secret is returned once",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiKey"}}}},
+      "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiKey"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}},
+    "get": {"summary": "list API keys (no secrets)", "responses": {"200": {"description": "{\"keys\": [...]}"}}}},
+  "/v1/keys/{id}": {
+    "parameters": [{"$ref": "#/components/parameters/id"}],
+    "get": {"summary": "one API key", "responses": {"200": {"description": "key"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "delete": {"summary": "revoke an API key", "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}}
+}
+})JSON";
+
+}  // namespace
+
+const std::string& openapi_document() {
+  // Re-serialized once so the served text is compact and known to be valid JSON.
+  static const std::string doc = [] {
+    auto j = parse_json(kOpenApi);
+    return j ? j->dump() : std::string(kOpenApi);
+  }();
+  return doc;
+}
+
+}  // namespace meridian::server

@@ -1,0 +1,253 @@
+// Routes: indexes, documents and the bulk endpoint.
+#include <chrono>
+
+#include "meridian/index/schema.h"
+#include "server_impl.h"
+
+namespace meridian::server {
+namespace {
+
+constexpr const char* kIndexPath = R"(/v1/indexes/([^/]+))";
+constexpr const char* kDocsPath = R"(/v1/indexes/([^/]+)/docs)";
+constexpr const char* kDocPath = R"(/v1/indexes/([^/]+)/docs/([^/]+))";
+
+Json stats_json(const index::IndexStats& s) {
+  Json j = Json::object();
+  j.set("docs", Json(s.docs));
+  j.set("deleted", Json(s.deleted));
+  j.set("segments", Json(s.segments));
+  j.set("bytes_on_disk", Json(s.bytes_on_disk));
+  j.set("last_seq", Json(s.last_seq));
+  j.set("visible_seq", Json(s.visible_seq));
+  j.set("committed_seq", Json(s.committed_seq));
+  j.set("generation", Json(s.generation));
+  j.set("merges", Json(s.merges));
+  j.set("wal_bytes", Json(s.wal_bytes));
+  return j;
+}
+
+// The document's id as a JSON value (for error reports), or null.
+Json doc_id_of(const Json& doc, const std::string& id_field) {
+  if (!doc.is_object()) return Json();
+  const Json* v = doc.find(id_field);
+  return v && (v->is_string() || v->is_int()) ? *v : Json();
+}
+
+std::string id_string(const Json& v) {
+  return v.is_string() ? v.as_string() : v.is_int() ? std::to_string(v.as_int()) : std::string();
+}
+
+bool bulk_content_type_ok(const std::string& ct) {
+  if (ct.empty()) return true;
+  std::string base = ct.substr(0, ct.find(';'));
+  while (!base.empty() && base.back() == ' ') base.pop_back();
+  return base == "application/json" || base == "application/x-ndjson" || base == "application/ndjson" ||
+         base == "application/jsonl" || base == "text/plain" || base == "application/octet-stream";
+}
+
+struct BulkLine {
+  size_t line;
+  Json doc;
+};
+
+}  // namespace
+
+void ServerImpl::install_index_routes() {
+  http_.Get("/v1/indexes", [this](const httplib::Request&, httplib::Response& res) {
+    Json arr = Json::array();
+    const auto& who = current_principal();
+    for (const auto& name : engine_->list()) {
+      if (who && !who->allows(Scope::kSearch, name)) continue;
+      auto idx = engine_->get(name);
+      if (!idx) continue;
+      Json e = Json::object();
+      e.set("name", Json(name));
+      e.set("docs", Json((*idx)->stats().docs));
+      arr.push(std::move(e));
+    }
+    Json out = Json::object();
+    out.set("indexes", std::move(arr));
+    send_json(res, 200, out.dump());
+  });
+
+  http_.Put(kIndexPath, [this](const httplib::Request& req, httplib::Response& res) {
+    std::string name = req.matches[1];
+    Status st = index::validate_index_name(name);
+    if (!st.is_ok()) return send_error(res, st, Json(Json::Object{{"path", Json("index")}}));
+    auto body = parse_body(req, res, true);
+    if (!body) return;
+    if (body->is_null()) *body = Json::object();
+    if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
+    auto schema = index::Schema::from_json(*body);
+    if (!schema) return send_error(res, schema.status());
+    auto idx = engine_->create_index(name, *schema);
+    if (!idx) return send_error(res, idx.status(), Json(Json::Object{{"index", Json(name)}}));
+    hub_.attach(*idx);
+    Json out = Json::object();
+    out.set("index", Json(name));
+    out.set("result", Json("created"));
+    out.set("schema", (*idx)->schema()->to_json());
+    send_json(res, 201, out.dump());
+  });
+
+  http_.Get(kIndexPath, [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    Json out = Json::object();
+    out.set("name", Json(idx->name()));
+    out.set("schema", idx->schema()->to_json());
+    out.set("stats", stats_json(idx->stats()));
+    send_json(res, 200, out.dump());
+  });
+
+  http_.Delete(kIndexPath, [this](const httplib::Request& req, httplib::Response& res) {
+    std::string name = req.matches[1];
+    if (!find_index(name, res)) return;
+    Status st = engine_->drop(name);
+    cache_.clear();  // a re-created index of this name restarts its generations
+    if (!st.is_ok()) return send_error(res, st);
+    Json out = Json::object();
+    out.set("index", Json(name));
+    out.set("result", Json("deleted"));
+    send_json(res, 200, out.dump());
+  });
+
+  http_.Put(kDocPath, [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    std::string id = req.matches[2];
+    auto w = write_options(req, res);
+    if (!w) return;
+    auto body = parse_body(req, res, false);
+    if (!body) return;
+    if (!body->is_object()) return send_error(res, 400, "document: expected a JSON object", Json(Json::Object{{"path", Json("")}}));
+    const std::string& id_field = idx->schema()->id_field();
+    if (const Json* have = body->find(id_field)) {
+      if (id_string(*have) != id)
+        return send_error(res, 400, id_field + ": the document's id does not match the URL's '" + id + "'",
+                          Json(Json::Object{{"path", Json(id_field)}}));
+    } else {
+      body->set(id_field, Json(id));
+    }
+    auto r = idx->put(*body, *w);
+    if (!r) return send_error(res, r.status(), Json(Json::Object{{"id", Json(id)}}));
+    Json out = Json::object();
+    out.set("id", Json(id));
+    out.set("result", Json(r->replaced ? "updated" : "created"));
+    out.set("seq", Json(r->seq));
+    send_json(res, r->replaced ? 200 : 201, out.dump());
+  });
+
+  http_.Get(kDocPath, [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    std::string id = req.matches[2];
+    auto r = idx->get(id);
+    if (!r) return send_error(res, r.status());
+    if (!r->has_value())
+      return send_error(res, 404, "no document '" + id + "' in index '" + idx->name() + "'",
+                        Json(Json::Object{{"id", Json(id)}}));
+    std::string out = "{\"id\":";
+    append_json_string(&out, id);
+    out += ",\"found\":true,\"source\":";
+    out += **r;
+    out += "}";
+    send_json(res, 200, out);
+  });
+
+  http_.Delete(kDocPath, [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    std::string id = req.matches[2];
+    auto w = write_options(req, res);
+    if (!w) return;
+    auto r = idx->remove(id, *w);
+    if (!r) return send_error(res, r.status());
+    if (!*r)
+      return send_error(res, 404, "no document '" + id + "' in index '" + idx->name() + "'",
+                        Json(Json::Object{{"id", Json(id)}}));
+    Json out = Json::object();
+    out.set("id", Json(id));
+    out.set("result", Json("deleted"));
+    send_json(res, 200, out.dump());
+  });
+
+  http_.Post(kDocsPath, [this](const httplib::Request& req, httplib::Response& res) {
+    auto start = std::chrono::steady_clock::now();
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    auto w = write_options(req, res);
+    if (!w) return;
+    std::string ct = req.get_header_value("Content-Type");
+    if (!bulk_content_type_ok(ct))
+      return send_error(res, 415, "Content-Type must be application/x-ndjson or application/json, got '" + ct + "'");
+    const std::string& id_field = idx->schema()->id_field();
+    Json errors = Json::array();
+    auto report = [&](size_t line, Json id, const std::string& msg) {
+      Json e = Json::object();
+      e.set("line", Json(static_cast<int64_t>(line)));
+      e.set("id", std::move(id));
+      e.set("error", Json(msg));
+      errors.push(std::move(e));
+    };
+    std::vector<BulkLine> good;
+    const std::string& b = req.body;
+    size_t first = b.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && b[first] == '[') {
+      // A JSON array: "line" is the element's 1-based position.
+      auto arr = parse_json(b);
+      if (!arr) {
+        Json extra = Json::object();
+        if (size_t col = invalid_utf8_offset(b)) extra.set("column", Json(static_cast<int64_t>(col)));
+        return send_error(res, 400, "request body: " + arr.status().message(), extra);
+      }
+      for (size_t i = 0; i < arr->size(); ++i) {
+        Json& d = arr->as_array()[i];
+        if (!d.is_object()) report(i + 1, Json(), "expected a JSON object, got " + std::string(d.type_name()));
+        else good.push_back({i + 1, std::move(d)});
+      }
+    } else {
+      size_t line = 0;
+      for (size_t pos = 0; pos < b.size();) {
+        size_t nl = b.find('\n', pos);
+        if (nl == std::string::npos) nl = b.size();
+        ++line;
+        std::string_view text(b.data() + pos, nl - pos);
+        pos = nl + 1;
+        if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        auto d = parse_json(text);
+        if (!d) {
+          std::string msg = d.status().message();
+          if (invalid_utf8_offset(text)) msg = "invalid UTF-8";
+          report(line, Json(), msg);
+        } else if (!d->is_object()) {
+          report(line, Json(), "expected a JSON object, got " + std::string(d->type_name()));
+        } else {
+          good.push_back({line, std::move(*d)});
+        }
+      }
+    }
+    std::vector<Json> docs;
+    docs.reserve(good.size());
+    for (auto& g : good) docs.push_back(g.doc);
+    auto results = docs.empty() ? std::vector<Result<index::PutResult>>{} : idx->put_many(docs, *w);
+    size_t indexed = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].is_ok()) ++indexed;
+      else report(good[i].line, doc_id_of(good[i].doc, id_field), results[i].status().message());
+    }
+    // Errors in line order, parse errors and write errors interleaved.
+    auto& arr = errors.as_array();
+    std::stable_sort(arr.begin(), arr.end(), [](const Json& a, const Json& c) {
+      return a.find("line")->as_int() < c.find("line")->as_int();
+    });
+    Json out = Json::object();
+    out.set("indexed", Json(static_cast<int64_t>(indexed)));
+    out.set("failed", Json(static_cast<int64_t>(arr.size())));
+    out.set("errors", std::move(errors));
+    out.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));
+    send_json(res, 200, out.dump());
+  });
+}
+
+}  // namespace meridian::server

@@ -1,0 +1,274 @@
+// Routes: search (POST/GET, query cache), analyze, live queries (SSE), API
+// keys and metrics.
+#include <chrono>
+#include <unordered_set>
+
+#include "meridian/analysis/analyzer.h"
+#include "meridian/query/search_request.h"
+#include "meridian/query/searcher.h"
+#include "server_impl.h"
+
+namespace meridian::server {
+namespace {
+
+constexpr const char* kSearchPath = R"(/v1/indexes/([^/]+)/search)";
+constexpr const char* kWatchPath = R"(/v1/indexes/([^/]+)/watch)";
+constexpr size_t kMaxTrackedIds = 100000;
+
+// "sort[0].order: expected ..." → {"path": "sort[0].order"}.
+Json path_of(const Status& st) {
+  const std::string& m = st.message();
+  size_t colon = m.find(": ");
+  if (colon == std::string::npos || colon == 0 || m.substr(0, colon).find(' ') != std::string::npos) return Json();
+  return Json(Json::Object{{"path", Json(m.substr(0, colon))}});
+}
+
+// GET parameters as a map; a repeated parameter is an error.
+std::optional<std::map<std::string, std::string>> params_map(const httplib::Request& req, httplib::Response& res,
+                                                            const std::vector<std::string>& skip) {
+  std::map<std::string, std::string> m;
+  for (const auto& [k, v] : req.params) {
+    if (std::find(skip.begin(), skip.end(), k) != skip.end()) continue;
+    if (!m.emplace(k, v).second) {
+      ServerImpl::send_error(res, 400, k + ": given more than once", Json(Json::Object{{"path", Json(k)}}));
+      return std::nullopt;
+    }
+  }
+  return m;
+}
+
+std::string sse_event(const char* event, uint64_t seq, const std::string& data) {
+  std::string s = "id: " + std::to_string(seq) + "\nevent: " + event + "\ndata: " + data + "\n\n";
+  return s;
+}
+
+}  // namespace
+
+void ServerImpl::install_search_routes() {
+  auto run_search = [this](const std::shared_ptr<index::Index>& idx, const Result<query::SearchRequest>& parsed,
+                           const std::string& cache_key_tail, httplib::Response& res) {
+    if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
+    auto snap = idx->snapshot();
+    std::string key;
+    if (cache_.capacity() > 0) {
+      key = QueryCache::make_key(idx->name(), snap->generation(), "", cache_key_tail);
+      if (auto hit = cache_.get(key)) {
+        res.set_header("X-Cache", "hit");
+        return send_json(res, 200, *hit);
+      }
+    }
+    auto r = query::search(*snap, *parsed);
+    if (!r) return send_error(res, r.status(), path_of(r.status()));
+    std::string body = query::to_json(*r).dump();
+    if (!key.empty()) {
+      res.set_header("X-Cache", "miss");
+      cache_.put(key, body);
+    }
+    send_json(res, 200, body);
+  };
+
+  http_.Post(kSearchPath, [this, run_search](const httplib::Request& req, httplib::Response& res) {
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    auto body = parse_body(req, res, true);
+    if (!body) return;
+    if (body->is_null()) *body = Json::object();
+    if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
+    run_search(idx, query::parse_search_request(*body), "P" + body->dump(), res);
+  });
+
+  http_.Get(kSearchPath, [this, run_search](const httplib::Request& req, httplib::Response& res) {
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    auto params = params_map(req, res, {});
+    if (!params) return;
+    std::string tail = "G";
+    for (const auto& [k, v] : *params) {
+      tail += k;
+      tail += '\0';
+      tail += v;
+      tail += '\0';
+    }
+    run_search(idx, query::parse_search_params(*params), tail, res);
+  });
+
+  http_.Post("/v1/analyze", [](const httplib::Request& req, httplib::Response& res) {
+    auto body = parse_body(req, res, false);
+    if (!body) return;
+    if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
+    const Json* text = body->find("text");
+    if (!text || !text->is_string())
+      return send_error(res, 400, "text: expected a string", Json(Json::Object{{"path", Json("text")}}));
+    Json cfg_json = Json::object();
+    for (const auto& [k, v] : body->as_object()) {
+      if (k != "text") cfg_json.set(k, v);
+    }
+    auto cfg = analysis::AnalyzerConfig::from_json(cfg_json);
+    if (!cfg) return send_error(res, cfg.status(), path_of(cfg.status()));
+    auto an = analysis::Analyzer::create(*cfg);
+    if (!an) return send_error(res, an.status(), path_of(an.status()));
+    std::vector<analysis::Token> tokens;
+    (*an)->analyze(text->as_string(), &tokens);
+    Json arr = Json::array();
+    for (const auto& t : tokens) {
+      Json e = Json::object();
+      e.set("token", Json(t.text));
+      e.set("position", Json(static_cast<int64_t>(t.position)));
+      e.set("start", Json(static_cast<int64_t>(t.start)));
+      e.set("end", Json(static_cast<int64_t>(t.end)));
+      arr.push(std::move(e));
+    }
+    Json out = Json::object();
+    out.set("tokens", std::move(arr));
+    send_json(res, 200, out.dump());
+  });
+
+  http_.Post("/v1/keys", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!keys_->enabled()) return send_error(res, 400, "API keys need a master key (--master-key)");
+    auto body = parse_body(req, res, false);
+    if (!body) return;
+    auto k = keys_->create(*body);
+    if (!k) return send_error(res, k.status(), path_of(k.status()));
+    send_json(res, 201, k->dump());
+  });
+  http_.Get("/v1/keys", [this](const httplib::Request&, httplib::Response& res) {
+    Json arr = Json::array();
+    for (const auto& k : keys_->list()) arr.push(k.to_json());
+    Json out = Json::object();
+    out.set("keys", std::move(arr));
+    send_json(res, 200, out.dump());
+  });
+  http_.Get(R"(/v1/keys/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    auto k = keys_->get(req.matches[1].str());
+    if (!k) return send_error(res, k.status());
+    send_json(res, 200, k->to_json().dump());
+  });
+  http_.Delete(R"(/v1/keys/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+    Status st = keys_->remove(req.matches[1].str());
+    if (!st.is_ok()) return send_error(res, st);
+    send_json(res, 200, Json(Json::Object{{"id", Json(req.matches[1].str())}, {"result", Json("deleted")}}).dump());
+  });
+
+  http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    std::vector<Gauge> g;
+    std::vector<std::pair<std::string, index::IndexStats>> stats;
+    for (const auto& name : engine_->list()) {
+      if (auto idx = engine_->get(name)) stats.emplace_back(name, (*idx)->stats());
+    }
+    auto per_index = [&](const char* name, const char* help, auto value) {
+      for (const auto& [n, s] : stats)
+        g.push_back({name, help, "index=\"" + escape_label(n) + "\"", static_cast<double>(value(s))});
+    };
+    per_index("meridian_index_documents", "Live documents per index.", [](const index::IndexStats& s) { return s.docs; });
+    per_index("meridian_index_deleted_documents", "Deleted documents not yet merged away.", [](const index::IndexStats& s) { return s.deleted; });
+    per_index("meridian_index_bytes", "Bytes on disk per index.", [](const index::IndexStats& s) { return s.bytes_on_disk; });
+    per_index("meridian_index_segments", "Segments per index.", [](const index::IndexStats& s) { return s.segments; });
+    per_index("meridian_index_wal_bytes", "Write-ahead log bytes per index.", [](const index::IndexStats& s) { return s.wal_bytes; });
+    per_index("meridian_index_refresh_lag_ops", "Acknowledged writes not yet searchable.",
+              [](const index::IndexStats& s) { return s.last_seq - s.visible_seq; });
+    per_index("meridian_index_commit_lag_ops", "Acknowledged writes not yet committed (only in the WAL).",
+              [](const index::IndexStats& s) { return s.last_seq - s.committed_seq; });
+    double hits = static_cast<double>(cache_.hits()), misses = static_cast<double>(cache_.misses());
+    g.push_back({"meridian_cache_hits_total", "Query cache hits.", "", hits, "counter"});
+    g.push_back({"meridian_cache_misses_total", "Query cache misses.", "", misses, "counter"});
+    g.push_back({"meridian_cache_hit_ratio", "Query cache hits / lookups.", "", hits + misses > 0 ? hits / (hits + misses) : 0});
+    g.push_back({"meridian_cache_bytes", "Bytes held by the query cache.", "", static_cast<double>(cache_.bytes())});
+    g.push_back({"meridian_cache_entries", "Entries in the query cache.", "", static_cast<double>(cache_.entries())});
+    g.push_back({"meridian_watchers", "Open live-query streams.", "", static_cast<double>(hub_.watchers())});
+    res.status = 200;
+    res.set_content(metrics_.render(g), "text/plain; version=0.0.4");
+  });
+
+  http_.Get(kWatchPath, [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    auto params = params_map(req, res, {"heartbeat_ms", "last_event_id"});
+    if (!params) return;
+    auto parsed = query::parse_search_params(*params);
+    if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
+    int heartbeat_ms = 15000;
+    if (req.has_param("heartbeat_ms")) {
+      try {
+        heartbeat_ms = std::clamp(std::stoi(req.get_param_value("heartbeat_ms")), 100, 600000);
+      } catch (...) {
+        return send_error(res, 400, "heartbeat_ms: expected an integer", Json(Json::Object{{"path", Json("heartbeat_ms")}}));
+      }
+    }
+    std::string last = req.has_header("Last-Event-ID") ? req.get_header_value("Last-Event-ID")
+                                                       : req.get_param_value("last_event_id");
+    std::optional<uint64_t> after;
+    if (!last.empty()) {
+      char* end = nullptr;
+      unsigned long long v = std::strtoull(last.c_str(), &end, 10);
+      if (end != last.c_str() + last.size())
+        return send_error(res, 400, "Last-Event-ID: expected a sequence number", Json(Json::Object{{"path", Json("Last-Event-ID")}}));
+      after = v;
+    }
+    // An event stream must not be gzip-buffered: httplib picks the encoding
+    // from the request when it writes, so drop the client's Accept-Encoding.
+    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+    auto watcher = hub_.subscribe(idx, after);
+    auto request = std::make_shared<query::SearchRequest>(std::move(*parsed));
+    auto matched = std::make_shared<std::unordered_set<std::string>>();
+    auto first = std::make_shared<bool>(true);
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("X-Accel-Buffering", "no");
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, idx, watcher, request, matched, first, heartbeat_ms](size_t, httplib::DataSink& sink) {
+          std::string out;
+          if (*first) {
+            *first = false;
+            out = "retry: 1000\n: watching " + idx->name() + "\n\n";
+            if (watcher->gap())
+              out += "event: reset\ndata: {\"reason\":\"resume point no longer held; some events were missed\"}\n\n";
+            return sink.write(out.data(), out.size());
+          }
+          auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(heartbeat_ms);
+          while (out.empty()) {
+            if (stopping_ || !sink.is_writable()) {
+              sink.done();
+              return true;
+            }
+            std::shared_ptr<const index::ChangeEvent> ev;
+            auto w = watcher->next(&ev, 200);
+            if (w == Watcher::Wait::kDropped) {
+              out = "event: dropped\ndata: {\"reason\":\"client too slow; reconnect with Last-Event-ID\"}\n\n";
+              sink.write(out.data(), out.size());
+              sink.done();
+              return true;
+            }
+            if (w == Watcher::Wait::kClosed) {
+              sink.done();
+              return true;
+            }
+            if (w == Watcher::Wait::kTimeout) {
+              if (std::chrono::steady_clock::now() >= deadline) out = ": heartbeat\n\n";
+              continue;
+            }
+            std::string id_json;
+            append_json_string(&id_json, ev->id);
+            if (ev->type == index::WalRecordType::kPut) {
+              auto m = query::matches(*idx->snapshot(), *request, ev->source);
+              if (m.is_ok() && *m) {
+                if (matched->size() < kMaxTrackedIds) matched->insert(ev->id);
+                out += sse_event("match", ev->seq,
+                                 "{\"id\":" + id_json + ",\"seq\":" + std::to_string(ev->seq) + ",\"source\":" + ev->source + "}");
+              } else if (matched->erase(ev->id)) {  // updated so that it no longer matches
+                out += sse_event("delete", ev->seq, "{\"id\":" + id_json + ",\"seq\":" + std::to_string(ev->seq) + "}");
+              }
+            } else if (ev->type == index::WalRecordType::kDelete) {
+              if (matched->erase(ev->id))
+                out += sse_event("delete", ev->seq, "{\"id\":" + id_json + ",\"seq\":" + std::to_string(ev->seq) + "}");
+            } else {
+              matched->clear();
+              out += sse_event("truncate", ev->seq, "{\"seq\":" + std::to_string(ev->seq) + "}");
+            }
+          }
+          return sink.write(out.data(), out.size());
+        },
+        [this, idx, watcher](bool) { hub_.unsubscribe(idx, watcher); });
+  });
+}
+
+}  // namespace meridian::server

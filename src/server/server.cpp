@@ -1,0 +1,295 @@
+#include "meridian/server/server.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "meridian/base/file.h"
+#include "meridian/server/access_log.h"
+#include "server_impl.h"
+
+namespace meridian::server {
+namespace {
+
+// Per-request context carried from the pre-routing handler to the logger
+// (httplib runs both on the same worker thread, one request at a time).
+struct RequestContext {
+  double start_s = 0;
+  std::string route;
+  std::string key = "-";
+  std::optional<Principal> principal;
+};
+thread_local RequestContext t_ctx;
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') { ++i; continue; }
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    parts.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return parts;
+}
+
+}  // namespace
+
+const std::optional<Principal>& current_principal() { return t_ctx.principal; }
+
+RouteInfo classify_route(const std::string& method, const std::string& path) {
+  RouteInfo r;
+  auto p = split_path(path);
+  bool read = method == "GET" || method == "HEAD";
+  if (path == "/health") return {"/health", false, Scope::kSearch, ""};
+  if (path == "/v1/openapi.json") return {"/v1/openapi.json", false, Scope::kSearch, ""};
+  if (path == "/metrics") return {"/metrics", true, Scope::kAdmin, ""};
+  if (p.size() >= 2 && p[0] == "v1" && p[1] == "keys" && p.size() <= 3)
+    return {p.size() == 2 ? "/v1/keys" : "/v1/keys/{id}", true, Scope::kAdmin, ""};
+  if (p.size() == 2 && p[0] == "v1" && p[1] == "analyze") return {"/v1/analyze", true, Scope::kSearch, ""};
+  if (p.size() >= 2 && p[0] == "v1" && p[1] == "indexes") {
+    if (p.size() == 2) return {"/v1/indexes", true, Scope::kSearch, ""};
+    r.index = p[2];
+    if (p.size() == 3) {
+      r.name = "/v1/indexes/{index}";
+      r.scope = read ? Scope::kSearch : Scope::kAdmin;
+      return r;
+    }
+    if (p.size() == 4 && p[3] == "docs") {
+      r.name = "/v1/indexes/{index}/docs";
+      r.scope = Scope::kWrite;
+      return r;
+    }
+    if (p.size() == 5 && p[3] == "docs") {
+      r.name = "/v1/indexes/{index}/docs/{id}";
+      r.scope = read ? Scope::kSearch : Scope::kWrite;
+      return r;
+    }
+    if (p.size() == 4 && p[3] == "search") {
+      r.name = "/v1/indexes/{index}/search";
+      return r;
+    }
+    if (p.size() == 4 && p[3] == "watch") {
+      r.name = "/v1/indexes/{index}/watch";
+      return r;
+    }
+  }
+  return {"other", false, Scope::kSearch, ""};
+}
+
+ServerImpl::ServerImpl(ServeOptions opt, std::unique_ptr<index::Engine> engine, std::unique_ptr<KeyStore> keys)
+    : opt_(std::move(opt)),
+      engine_(std::move(engine)),
+      keys_(std::move(keys)),
+      limiter_(RateLimitOptions{opt_.rate_limit, opt_.rate_burst}),
+      cache_(opt_.cache_bytes) {}
+
+void ServerImpl::send_json(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body, "application/json");
+}
+
+void ServerImpl::send_error(httplib::Response& res, const Status& st, const Json& extra) {
+  send_json(res, http_status(st.code()), error_body(st, extra));
+}
+
+void ServerImpl::send_error(httplib::Response& res, int status, std::string_view reason, const Json& extra) {
+  send_json(res, status, error_body(error_type_for_http(status), reason, extra));
+}
+
+std::optional<Json> ServerImpl::parse_body(const httplib::Request& req, httplib::Response& res, bool allow_empty) {
+  size_t i = 0;
+  while (i < req.body.size() && std::isspace(static_cast<unsigned char>(req.body[i]))) ++i;
+  if (i == req.body.size()) {
+    if (allow_empty) return Json();
+    send_error(res, 400, "request body: expected a JSON document, got nothing");
+    return std::nullopt;
+  }
+  auto j = parse_json(req.body);
+  if (j) return std::move(*j);
+  Json extra = Json::object();
+  if (size_t col = invalid_utf8_offset(req.body)) {
+    extra.set("column", Json(static_cast<int64_t>(col)));
+    send_error(res, 400, "request body: invalid UTF-8", extra);
+  } else {
+    send_error(res, 400, "request body: " + j.status().message());
+  }
+  return std::nullopt;
+}
+
+std::shared_ptr<index::Index> ServerImpl::find_index(const std::string& name, httplib::Response& res) {
+  Status st = index::validate_index_name(name);
+  if (!st.is_ok()) {
+    send_error(res, st, Json(Json::Object{{"path", Json("index")}}));
+    return nullptr;
+  }
+  auto idx = engine_->get(name);
+  if (!idx) {
+    send_error(res, 404, "no such index '" + name + "'", Json(Json::Object{{"index", Json(name)}}));
+    return nullptr;
+  }
+  return *idx;
+}
+
+std::optional<index::WriteOptions> ServerImpl::write_options(const httplib::Request& req, httplib::Response& res) {
+  index::WriteOptions w;
+  if (!req.has_param("refresh")) return w;
+  std::string v = req.get_param_value("refresh");
+  if (v == "wait_for" || v == "true" || v.empty()) {
+    w.wait_visible = true;
+  } else if (v != "false") {
+    send_error(res, 400, "refresh: expected wait_for, true or false, got '" + v + "'",
+               Json(Json::Object{{"path", Json("refresh")}}));
+    return std::nullopt;
+  }
+  return w;
+}
+
+void ServerImpl::install_routes() {
+  http_.new_task_queue = [n = opt_.threads] { return new httplib::ThreadPool(n); };
+  http_.set_read_timeout(opt_.read_timeout_s, 0);
+  http_.set_write_timeout(opt_.write_timeout_s, 0);
+  http_.set_keep_alive_timeout(5);
+  http_.set_keep_alive_max_count(10000);
+  http_.set_payload_max_length(opt_.max_body);
+
+  http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    t_ctx = RequestContext{};
+    t_ctx.start_s = monotonic_seconds();
+    res.set_header("X-Request-Id", request_id_from(req.get_header_value("X-Request-Id")));
+    RouteInfo info = classify_route(req.method, req.path);
+    t_ctx.route = info.name;
+    if (keys_->enabled() && info.needs_auth) {
+      auto who = keys_->authenticate(req.get_header_value("Authorization"));
+      if (!who) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        send_error(res, 401, req.has_header("Authorization") ? "unknown API key" : "missing Authorization: Bearer <key>");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      t_ctx.key = who->id();
+      t_ctx.principal = who;
+      if (!who->allows(info.scope, info.index)) {
+        send_error(res, 403, "this key lacks the '" + std::string(scope_name(info.scope)) + "' scope" +
+                                 (info.index.empty() ? std::string() : " for index '" + info.index + "'"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    if (limiter_.enabled() && info.name != "/health") {
+      std::string client = t_ctx.principal ? "key:" + t_ctx.key : "addr:" + req.remote_addr;
+      auto d = limiter_.take(client, monotonic_seconds());
+      if (!d.allowed) {
+        int secs = std::max(1, static_cast<int>(std::ceil(d.retry_after_s)));
+        res.set_header("Retry-After", std::to_string(secs));
+        send_error(res, 429, "rate limit exceeded; retry after " + std::to_string(secs) + " s",
+                   Json(Json::Object{{"retry_after_s", Json(static_cast<int64_t>(secs))}}));
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.status < 400) return;
+    std::string reason;
+    if (res.status == 404) reason = "no route for " + req.method + " " + req.path;
+    else if (res.status == 413) reason = "request body larger than the limit (--max-body)";
+    else if (res.status == 405) reason = "method not allowed";
+    else reason = "HTTP " + std::to_string(res.status);
+    res.set_content(error_body(error_type_for_http(res.status), reason), "application/json");
+  });
+
+  http_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    send_error(res, 500, "internal error: " + what);
+  });
+
+  http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    double now = monotonic_seconds();
+    double elapsed = t_ctx.start_s > 0 ? now - t_ctx.start_s : 0;
+    std::string route = t_ctx.route.empty() ? "other" : t_ctx.route;
+    metrics_.record(route, req.method, res.status, elapsed);
+    if (opt_.access_log) {
+      AccessLogEntry e;
+      std::string rid = res.get_header_value("X-Request-Id");
+      e.id = rid;
+      e.method = req.method;
+      e.path = req.path;
+      e.route = route;
+      e.client = req.remote_addr;
+      e.key = t_ctx.key;
+      e.status = res.status;
+      e.ms = elapsed * 1000;
+      e.bytes = res.body.size();
+      std::string line = access_log_line(e, unix_ms());
+      std::fwrite(line.data(), 1, line.size(), stderr);
+    }
+    t_ctx = RequestContext{};
+  });
+
+  http_.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, "{\"status\":\"ok\"}");
+  });
+  http_.Get("/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, openapi_document());
+  });
+  install_index_routes();
+  install_search_routes();
+}
+
+Server::Server(std::unique_ptr<ServerImpl> impl) : impl_(std::move(impl)) {}
+Server::~Server() = default;
+
+Result<std::unique_ptr<Server>> Server::open(const ServeOptions& opt) {
+  MERIDIAN_RETURN_IF_ERROR(check_listen_security(opt));
+  MERIDIAN_RETURN_IF_ERROR(fs::ensure_dir(opt.data_dir));
+  MERIDIAN_ASSIGN_OR_RETURN(auto engine, index::Engine::open(opt.data_dir));
+  MERIDIAN_ASSIGN_OR_RETURN(auto keys, KeyStore::open(fs::join(opt.data_dir, "keys.json"), opt.master_key));
+  auto impl = std::make_unique<ServerImpl>(opt, std::move(engine), std::move(keys));
+  for (const auto& name : impl->engine_->list()) {
+    if (auto idx = impl->engine_->get(name)) impl->hub_.attach(*idx);
+  }
+  impl->install_routes();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Result<int> Server::bind() {
+  auto& s = *impl_;
+  if (s.opt_.port == 0) {
+    int p = s.http_.bind_to_any_port(s.opt_.host);
+    if (p <= 0) return Status::io_error("cannot bind " + s.opt_.host + ":0");
+    s.port_ = p;
+  } else {
+    if (!s.http_.bind_to_port(s.opt_.host, s.opt_.port))
+      return Status::io_error("cannot bind " + s.opt_.host + ":" + std::to_string(s.opt_.port));
+    s.port_ = s.opt_.port;
+  }
+  return s.port_;
+}
+
+Status Server::run() {
+  if (!impl_->http_.listen_after_bind() && !impl_->stopping_)
+    return Status::io_error("listener stopped unexpectedly");
+  return Status::ok();
+}
+
+void Server::stop() {
+  impl_->stopping_ = true;
+  impl_->hub_.close_all();
+  impl_->http_.stop();
+}
+
+Status Server::close() { return impl_->engine_->close(); }
+
+}  // namespace meridian::server

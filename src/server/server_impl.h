@@ -1,0 +1,70 @@
+// Internal: the state and handlers of Server, split over server.cpp
+// (pipeline, lifecycle), routes_indexes.cpp (indexes, documents, bulk),
+// routes_search.cpp (search, analyze, watch, keys, metrics) and openapi.cpp.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "meridian/index/engine.h"
+#include "meridian/server/http_error.h"
+#include "meridian/server/key_store.h"
+#include "meridian/server/metrics.h"
+#include "meridian/server/query_cache.h"
+#include "meridian/server/rate_limiter.h"
+#include "meridian/server/serve_options.h"
+#include "meridian/server/watch_hub.h"
+
+namespace meridian::server {
+
+// Which route a request is, what it needs, which index it names.
+struct RouteInfo {
+  std::string name;  // route template for metrics: "/v1/indexes/{index}/search"
+  bool needs_auth = true;
+  Scope scope = Scope::kSearch;
+  std::string index;  // "" when the route names none
+};
+RouteInfo classify_route(const std::string& method, const std::string& path);
+
+// The authenticated caller of the current request (nullopt when auth is off).
+const std::optional<Principal>& current_principal();
+
+// The OpenAPI 3 document served at /v1/openapi.json.
+const std::string& openapi_document();
+
+class ServerImpl {
+ public:
+  ServerImpl(ServeOptions opt, std::unique_ptr<index::Engine> engine, std::unique_ptr<KeyStore> keys);
+
+  void install_routes();
+  void install_index_routes();
+  void install_search_routes();
+
+  // Helpers for handlers.
+  static void send_json(httplib::Response& res, int status, const std::string& body);
+  static void send_error(httplib::Response& res, const Status& st, const Json& extra = Json());
+  static void send_error(httplib::Response& res, int status, std::string_view reason, const Json& extra = Json());
+  // Parses a JSON body; on failure sends a 400 (with "column" for bad UTF-8) and returns nullopt.
+  static std::optional<Json> parse_body(const httplib::Request& req, httplib::Response& res, bool allow_empty);
+  // The index named in the path, or sends 400/404.
+  std::shared_ptr<index::Index> find_index(const std::string& name, httplib::Response& res);
+  // ?refresh=wait_for|true|false; sends 400 on other values.
+  static std::optional<index::WriteOptions> write_options(const httplib::Request& req, httplib::Response& res);
+
+  ServeOptions opt_;
+  std::unique_ptr<index::Engine> engine_;
+  std::unique_ptr<KeyStore> keys_;
+  httplib::Server http_;
+  Metrics metrics_;
+  RateLimiter limiter_;
+  QueryCache cache_;
+  WatchHub hub_;
+  std::atomic<bool> stopping_{false};
+  int port_ = 0;
+};
+
+}  // namespace meridian::server
