@@ -73,7 +73,8 @@ class Server:
         return self.proc.returncode
 
     def logtext(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log.name, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
@@ -84,8 +85,10 @@ def req(srv, method, path, body=None, headers=None, raw=False, timeout=30):
     if body is not None:
         if isinstance(body, (bytes, bytearray)):
             data = bytes(body)
+            h.setdefault("Content-Type", "application/json")
         elif isinstance(body, str):
             data = body.encode()
+            h.setdefault("Content-Type", "application/json")
         else:
             data = json.dumps(body).encode()
             h.setdefault("Content-Type", "application/json")
@@ -247,8 +250,8 @@ def test_core(srv):
     s, b, _ = req(srv, "DELETE", "/v1/indexes/dyn")
     check("drop unknown index 404", s == 404 and is_error(b), (s, b))
 
-    s, b, _ = req(srv, "GET", "/metrics", raw=True)
-    text = b.decode()
+    s, _, payload = req(srv, "GET", "/metrics", raw=True)
+    text = payload.decode()
     check("metrics", s == 200 and 'meridian_http_requests_total{route="/v1/indexes/{index}/search",method="POST",status="200"}' in text
           and 'meridian_index_documents{index="cities"}' in text and "meridian_cache_hit_ratio" in text
           and "meridian_http_request_duration_seconds_bucket" in text, text[:500])
