@@ -95,6 +95,8 @@ TEST_CASE("searcher: random boolean/term/range/phrase queries agree with a brute
       b.should.push_back(Match{"body", w2});
       Range r; r.field = "n"; r.gte = Json(lo);
       b.filter.push_back(r);
+      // With a filter, should clauses are optional unless minimum_should_match says otherwise (ES).
+      b.minimum_should_match = MinimumShouldMatch{MinimumShouldMatch::Kind::kCount, 1};
       q = b;
       oracle = [&](const Json& d) { return (has(d, w1) || has(d, w2)) && d.find("n")->as_int() >= lo; };
     } else if (kind == 2) {
