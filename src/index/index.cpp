@@ -4,35 +4,12 @@
 #include <cstdio>
 #include <set>
 
+#include "deletes_file.h"
 #include "meridian/base/bytes.h"
-#include "meridian/base/file_frame.h"
 #include "meridian/index/document.h"
 #include "meridian/index/term_key.h"
 
 namespace meridian::index {
-namespace {
-
-constexpr uint32_t kDeletesMagic = fourcc("MDEL");
-constexpr uint32_t kDeletesVersion = 1;
-
-Result<std::shared_ptr<const postings::Bitmap>> read_deletes(const std::string& path) {
-  MERIDIAN_ASSIGN_OR_RETURN(std::string bytes, fs::read_file(path));
-  MERIDIAN_ASSIGN_OR_RETURN(FrameInfo fi, unframe_file(bytes, kDeletesMagic, 1, kDeletesVersion, path));
-  MERIDIAN_ASSIGN_OR_RETURN(postings::Bitmap bm, postings::Bitmap::deserialize(fi.body, path));
-  return std::make_shared<const postings::Bitmap>(std::move(bm));
-}
-
-// Parses "seg-<id>.<rest>"; returns false for other names.
-bool parse_segment_name(const std::string& n, uint64_t* id, std::string* rest) {
-  if (n.size() < 16 || n.compare(0, 4, "seg-") != 0 || n[14] != '.') return false;
-  unsigned long long v = 0;
-  if (std::sscanf(n.c_str() + 4, "%10llu", &v) != 1) return false;
-  *id = v;
-  *rest = n.substr(15);
-  return true;
-}
-
-}  // namespace
 
 Index::Index(std::string dir, std::string name, IndexOptions opt)
     : dir_(std::move(dir)), name_(std::move(name)), opt_(opt) {}
@@ -47,94 +24,6 @@ Result<std::unique_ptr<Index>> Index::open(const std::string& dir, const std::st
 }
 
 Index::~Index() { (void)close(); }
-
-Status Index::recover(const Schema* create_schema) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Manifest man;
-  auto loaded = load_manifest(dir_);
-  if (loaded) {
-    man = std::move(*loaded);
-  } else if (loaded.status().code() == Status::Code::kNotFound && create_schema) {
-    man.generation = 1;
-    man.schema = create_schema->to_json();
-    MERIDIAN_RETURN_IF_ERROR(publish_manifest(dir_, man));
-  } else {
-    return loaded.status();
-  }
-  auto schema = Schema::from_json(man.schema);
-  if (!schema) return Status::corruption(dir_ + ": manifest schema: " + schema.status().message());
-  schema_ = std::make_shared<const Schema>(std::move(*schema));
-  manifest_gen_ = man.generation;
-  last_seq_ = committed_seq_ = man.last_seq;
-  next_segment_id_ = man.next_segment_id;
-  sources_ = man.sources;
-
-  std::set<uint64_t> live;
-  for (const auto& ms : man.segments) {
-    auto seg = Segment::open(dir_, ms.id);
-    if (!seg) return seg.status();
-    segments_.push_back(*seg);
-    live.insert(ms.id);
-    if (ms.del_gen) {
-      auto del = read_deletes(deletes_file(dir_, ms.id, ms.del_gen));
-      if (!del) return del.status();
-      deletes_[ms.id] = *del;
-      del_gen_[ms.id] = ms.del_gen;
-    }
-  }
-  // Files no manifest refers to are left over from a crash: remove them.
-  MERIDIAN_ASSIGN_OR_RETURN(auto names, fs::list_dir(dir_));
-  for (const auto& n : names) {
-    uint64_t id;
-    std::string rest;
-    bool orphan = false;
-    if (parse_segment_name(n, &id, &rest)) {
-      if (!live.count(id)) {
-        orphan = true;
-      } else if (rest.size() > 4 && rest.compare(rest.size() - 4, 4, ".del") == 0) {
-        orphan = rest != std::to_string(del_gen_.count(id) ? del_gen_[id] : 0) + ".del";
-      }
-    } else if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) {
-      orphan = true;
-    }
-    if (orphan) MERIDIAN_RETURN_IF_ERROR(fs::remove_file(fs::join(dir_, n)));
-  }
-
-  builder_ = std::make_unique<SegmentBuilder>();
-  WalReplayStats rs;
-  Status st = replay_wal(dir_, last_seq_, [&](const WalRecord& rec) -> Status {
-    switch (rec.type) {
-      case WalRecordType::kPut: {
-        auto doc = parse_json(rec.payload);
-        if (!doc) return Status::corruption(dir_ + ": WAL seq " + std::to_string(rec.seq) + ": bad document");
-        PutResult ignored;
-        return apply_put_locked(rec.seq, *doc, false, &ignored);
-      }
-      case WalRecordType::kDelete: {
-        bool existed;
-        return apply_delete_locked(rec.seq, rec.payload, false, &existed);
-      }
-      case WalRecordType::kTruncate:
-        return apply_truncate_locked(rec.seq, false);
-      case WalRecordType::kPosition: {
-        ByteReader r(rec.payload);
-        std::string src(r.str());
-        std::string pos(r.bytes(r.remaining()));
-        if (r.failed()) return Status::corruption(dir_ + ": WAL seq " + std::to_string(rec.seq) + ": bad position");
-        sources_[src] = pos;
-        last_seq_ = rec.seq;
-        return Status::ok();
-      }
-    }
-    return Status::corruption(dir_ + ": WAL seq " + std::to_string(rec.seq) + ": unknown record type");
-  }, &rs);
-  MERIDIAN_RETURN_IF_ERROR(st);
-  MERIDIAN_ASSIGN_OR_RETURN(auto wal, WalWriter::create(dir_, last_seq_ + 1));
-  wal_ = std::move(wal);
-  publish_locked();
-  if (rs.records > 0 || last_seq_ > committed_seq_) MERIDIAN_RETURN_IF_ERROR(commit_locked());
-  return Status::ok();
-}
 
 std::shared_ptr<const Schema> Index::schema() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -354,173 +243,6 @@ Result<std::optional<std::string>> Index::get(std::string_view id) const {
   return std::optional<std::string>();
 }
 
-void Index::publish_locked() {
-  ++generation_;
-  std::vector<SegmentView> views;
-  views.reserve(segments_.size());
-  for (const auto& seg : segments_) {
-    auto it = deletes_.find(seg->id());
-    views.push_back(SegmentView{seg, it == deletes_.end() ? nullptr : it->second});
-  }
-  auto snap = std::make_shared<const Snapshot>(generation_, last_seq_, schema_, std::move(views));
-  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(snap));
-  {
-    std::lock_guard<std::mutex> vl(visible_mu_);
-    visible_seq_ = last_seq_;
-  }
-  visible_cv_.notify_all();
-  if (!unpublished_events_.empty()) {
-    std::vector<ChangeEvent> events;
-    events.swap(unpublished_events_);
-    std::lock_guard<std::mutex> ll(listener_mu_);
-    if (listener_)
-      for (const auto& ev : events) listener_(ev);
-  }
-}
-
-Status Index::refresh_locked() {
-  if (builder_->empty() && pending_deletes_.empty()) {
-    if (snapshot_ && snapshot()->visible_seq() == last_seq_ && snapshot()->schema_ptr() == schema_) return Status::ok();
-    publish_locked();
-    return Status::ok();
-  }
-  if (!builder_->empty()) {
-    const uint64_t id = next_segment_id_++;
-    postings::Bitmap bdel = builder_->deletes().copy();
-    std::unique_ptr<SegmentBuilder> b = std::move(builder_);
-    builder_ = std::make_unique<SegmentBuilder>();
-    Status st = b->write(dir_, id, false);
-    if (st.is_ok()) {
-      auto seg = Segment::open(dir_, id);
-      if (seg) {
-        segments_.push_back(*seg);
-        unsynced_segments_.push_back(id);
-        if (!bdel.is_empty()) {
-          deletes_[id] = std::make_shared<const postings::Bitmap>(std::move(bdel));
-          del_dirty_[id] = true;
-        }
-      } else {
-        st = seg.status();
-      }
-    }
-    if (!st.is_ok()) {
-      // The documents are still in the WAL: reopening the index recovers them.
-      for (auto ext : kSegmentExts) (void)fs::remove_file(segment_file(dir_, id, ext));
-      closed_ = true;
-      return st.with_context("refresh of index '" + name_ + "' failed; the index must be reopened");
-    }
-  }
-  for (auto& [seg, bm] : pending_deletes_) {
-    postings::Bitmap merged = deletes_.count(seg) ? deletes_[seg]->copy() : postings::Bitmap();
-    merged.or_inplace(bm);
-    deletes_[seg] = std::make_shared<const postings::Bitmap>(std::move(merged));
-    del_dirty_[seg] = true;
-  }
-  pending_deletes_.clear();
-  // Segments with nothing left alive leave the snapshot now; their files go
-  // after the next commit stops referring to them.
-  for (size_t i = 0; i < segments_.size();) {
-    auto it = deletes_.find(segments_[i]->id());
-    if (it != deletes_.end() && it->second->cardinality() >= segments_[i]->num_docs()) {
-      retired_.push_back(segments_[i]);
-      deletes_.erase(it);
-      del_dirty_.erase(segments_[i]->id());
-      segments_.erase(segments_.begin() + static_cast<long>(i));
-    } else {
-      ++i;
-    }
-  }
-  publish_locked();
-  return Status::ok();
-}
-
-Status Index::refresh() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (closed_) return Status::ok();
-  return refresh_locked();
-}
-
-Status Index::commit_locked() {
-  MERIDIAN_RETURN_IF_ERROR(refresh_locked());
-  for (uint64_t id : unsynced_segments_)
-    for (auto ext : kSegmentExts) MERIDIAN_RETURN_IF_ERROR(fs::fsync_file(segment_file(dir_, id, ext)));
-  unsynced_segments_.clear();
-  Manifest m;
-  m.generation = manifest_gen_ + 1;
-  std::map<uint64_t, uint64_t> old_gens;
-  for (auto& [seg, dirty] : del_dirty_) {
-    auto it = deletes_.find(seg);
-    if (it == deletes_.end()) continue;
-    std::string body = it->second->serialize();
-    MERIDIAN_RETURN_IF_ERROR(fs::write_file_atomic(deletes_file(dir_, seg, m.generation),
-                                                   frame_file(kDeletesMagic, kDeletesVersion, body)));
-    if (del_gen_.count(seg)) old_gens[seg] = del_gen_[seg];
-    del_gen_[seg] = m.generation;
-  }
-  del_dirty_.clear();
-  m.last_seq = last_seq_;
-  m.next_segment_id = next_segment_id_;
-  m.schema = schema_->to_json();
-  m.sources = sources_;
-  for (const auto& seg : segments_) {
-    ManifestSegment ms;
-    ms.id = seg->id();
-    ms.docs = seg->num_docs();
-    auto it = deletes_.find(seg->id());
-    ms.deleted = it == deletes_.end() ? 0 : static_cast<uint32_t>(it->second->cardinality());
-    ms.del_gen = ms.deleted ? del_gen_[seg->id()] : 0;
-    m.segments.push_back(ms);
-  }
-  MERIDIAN_RETURN_IF_ERROR(fs::fsync_dir(dir_));
-  MERIDIAN_RETURN_IF_ERROR(publish_manifest(dir_, m));
-  manifest_gen_ = m.generation;
-  committed_seq_ = last_seq_;
-  // Now nothing committed refers to older files.
-  for (auto& [seg, gen] : old_gens) (void)fs::remove_file(deletes_file(dir_, seg, gen));
-  for (auto& seg : retired_) {
-    if (del_gen_.count(seg->id())) (void)fs::remove_file(deletes_file(dir_, seg->id(), del_gen_[seg->id()]));
-    del_gen_.erase(seg->id());
-    seg->mark_obsolete();
-  }
-  retired_.clear();
-  if (wal_->first_seq() <= last_seq_) {
-    MERIDIAN_ASSIGN_OR_RETURN(auto wal, WalWriter::create(dir_, last_seq_ + 1));
-    wal_ = std::move(wal);
-    MERIDIAN_ASSIGN_OR_RETURN(auto files, list_wal_files(dir_));
-    for (const auto& [first, path] : files)
-      if (first <= last_seq_) MERIDIAN_RETURN_IF_ERROR(fs::remove_file(path));
-  }
-  return Status::ok();
-}
-
-Status Index::commit() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (closed_) return Status::invalid("index '" + name_ + "' is closed");
-  return commit_locked();
-}
-
-Status Index::add_fields(const Schema& fields) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (closed_) return Status::invalid("index '" + name_ + "' is closed");
-  auto ns = std::make_shared<Schema>(*schema_);
-  MERIDIAN_RETURN_IF_ERROR(ns->merge(fields));
-  schema_ = std::move(ns);
-  return commit_locked();
-}
-
-Status Index::wait_visible(uint64_t seq) {
-  if (!opt_.background) return refresh();
-  {
-    std::lock_guard<std::mutex> bl(bg_mu_);
-    refresh_wanted_ = true;
-  }
-  bg_cv_.notify_all();
-  std::unique_lock<std::mutex> vl(visible_mu_);
-  if (!visible_cv_.wait_for(vl, std::chrono::seconds(30), [&] { return visible_seq_ >= seq; }))
-    return Status::internal("timed out waiting for a refresh");
-  return Status::ok();
-}
-
 void Index::set_change_listener(std::function<void(const ChangeEvent&)> fn) {
   std::lock_guard<std::mutex> lock(mu_);
   std::lock_guard<std::mutex> ll(listener_mu_);
@@ -544,27 +266,6 @@ IndexStats Index::stats() const {
   s.wal_bytes = wal_ ? wal_->bytes() : 0;
   s.bytes_on_disk += s.wal_bytes;
   return s;
-}
-
-void Index::background_loop() {
-  using clock = std::chrono::steady_clock;
-  auto last_commit = clock::now();
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> bl(bg_mu_);
-      bg_cv_.wait_for(bl, std::chrono::milliseconds(opt_.refresh_interval_ms),
-                      [&] { return stop_ || refresh_wanted_; });
-      if (stop_) return;
-      refresh_wanted_ = false;
-    }
-    (void)refresh();
-    if (opt_.commit_interval_ms && clock::now() - last_commit > std::chrono::milliseconds(opt_.commit_interval_ms)) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!closed_ && (last_seq_ > committed_seq_ || !retired_.empty())) (void)commit_locked();
-      last_commit = clock::now();
-    }
-    (void)maybe_merge();
-  }
 }
 
 Status Index::close() {

@@ -1,6 +1,8 @@
 #include "meridian/index/index.h"
 
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <random>
@@ -51,6 +53,22 @@ uint64_t live_matches(const Snapshot& snap, const std::string& key) {
   return n;
 }
 
+// Runs `fn` in a child process that then exits without running any
+// destructor: to the index, a crash right after `fn`.
+template <typename Fn>
+void crash_after(Fn fn) {
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    fn();
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+}
+
 }  // namespace
 
 TEST_CASE("index: put, get, replace and delete across segments") {
@@ -93,16 +111,16 @@ TEST_CASE("index: an old snapshot is unchanged by later writes") {
 
 TEST_CASE("index: committed data and uncommitted WAL records both survive a reopen") {
   TempDir dir;
-  {
+  crash_after([&] {
     auto ix = open_index(dir.path());
-    for (int i = 0; i < 100; ++i) REQUIRE(ix->put(doc(i, "word" + std::to_string(i % 7), i)).is_ok());
-    REQUIRE(ix->commit().is_ok());
-    for (int i = 100; i < 150; ++i) REQUIRE(ix->put(doc(i, "late", i)).is_ok());
-    REQUIRE(ix->remove("5").is_ok());
-    REQUIRE(ix->set_source_position("pg", "0/ABC").is_ok());
-    // Simulate a crash: leak the index so nothing is committed at close.
-    (void)ix.release();
-  }
+    for (int i = 0; i < 100; ++i)
+      if (!ix->put(doc(i, "word" + std::to_string(i % 7), i)).is_ok()) ::_exit(1);
+    if (!ix->commit().is_ok()) ::_exit(1);
+    for (int i = 100; i < 150; ++i)
+      if (!ix->put(doc(i, "late", i)).is_ok()) ::_exit(1);
+    if (!ix->remove("5").is_ok()) ::_exit(1);
+    if (!ix->set_source_position("pg", "0/ABC").is_ok()) ::_exit(1);
+  });
   auto ix = open_index(dir.path());
   auto snap = ix->snapshot();
   CHECK(snap->live_docs() == 149);
@@ -200,17 +218,14 @@ TEST_CASE("index: concurrent readers see consistent snapshots during writes and 
 
 TEST_CASE("index: truncate empties the index durably") {
   TempDir dir;
-  {
+  crash_after([&] {
     auto ix = open_index(dir.path());
-    for (int i = 0; i < 20; ++i) REQUIRE(ix->put(doc(i, "x")).is_ok());
-    REQUIRE(ix->commit().is_ok());
-    REQUIRE(ix->put(doc(99, "y")).is_ok());
-    REQUIRE(ix->truncate().is_ok());
-    REQUIRE(ix->put(doc(100, "z")).is_ok());
-    REQUIRE(ix->refresh().is_ok());
-    CHECK(ix->snapshot()->live_docs() == 1);
-    (void)ix.release();
-  }
+    for (int i = 0; i < 20; ++i)
+      if (!ix->put(doc(i, "x")).is_ok()) ::_exit(1);
+    if (!ix->commit().is_ok() || !ix->put(doc(99, "y")).is_ok() || !ix->truncate().is_ok() ||
+        !ix->put(doc(100, "z")).is_ok() || !ix->refresh().is_ok() || ix->snapshot()->live_docs() != 1)
+      ::_exit(1);
+  });
   auto ix = open_index(dir.path());
   CHECK(ix->snapshot()->live_docs() == 1);
   CHECK(ix->snapshot()->get("100")->has_value());

@@ -1,0 +1,202 @@
+// Index: publishing snapshots, refresh, commit, and the background loop.
+#include "meridian/index/index.h"
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "deletes_file.h"
+#include "meridian/base/bytes.h"
+#include "meridian/index/document.h"
+#include "meridian/index/term_key.h"
+
+namespace meridian::index {
+
+void Index::publish_locked() {
+  ++generation_;
+  std::vector<SegmentView> views;
+  views.reserve(segments_.size());
+  for (const auto& seg : segments_) {
+    auto it = deletes_.find(seg->id());
+    views.push_back(SegmentView{seg, it == deletes_.end() ? nullptr : it->second});
+  }
+  auto snap = std::make_shared<const Snapshot>(generation_, last_seq_, schema_, std::move(views));
+  std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(snap));
+  {
+    std::lock_guard<std::mutex> vl(visible_mu_);
+    visible_seq_ = last_seq_;
+  }
+  visible_cv_.notify_all();
+  if (!unpublished_events_.empty()) {
+    std::vector<ChangeEvent> events;
+    events.swap(unpublished_events_);
+    std::lock_guard<std::mutex> ll(listener_mu_);
+    if (listener_)
+      for (const auto& ev : events) listener_(ev);
+  }
+}
+
+Status Index::refresh_locked() {
+  if (builder_->empty() && pending_deletes_.empty()) {
+    if (snapshot_ && snapshot()->visible_seq() == last_seq_ && snapshot()->schema_ptr() == schema_) return Status::ok();
+    publish_locked();
+    return Status::ok();
+  }
+  if (!builder_->empty()) {
+    const uint64_t id = next_segment_id_++;
+    postings::Bitmap bdel = builder_->deletes().copy();
+    std::unique_ptr<SegmentBuilder> b = std::move(builder_);
+    builder_ = std::make_unique<SegmentBuilder>();
+    Status st = b->write(dir_, id, false);
+    if (st.is_ok()) {
+      auto seg = Segment::open(dir_, id);
+      if (seg) {
+        segments_.push_back(*seg);
+        unsynced_segments_.push_back(id);
+        if (!bdel.is_empty()) {
+          deletes_[id] = std::make_shared<const postings::Bitmap>(std::move(bdel));
+          del_dirty_[id] = true;
+        }
+      } else {
+        st = seg.status();
+      }
+    }
+    if (!st.is_ok()) {
+      // The documents are still in the WAL: reopening the index recovers them.
+      for (auto ext : kSegmentExts) (void)fs::remove_file(segment_file(dir_, id, ext));
+      closed_ = true;
+      return st.with_context("refresh of index '" + name_ + "' failed; the index must be reopened");
+    }
+  }
+  for (auto& [seg, bm] : pending_deletes_) {
+    postings::Bitmap merged = deletes_.count(seg) ? deletes_[seg]->copy() : postings::Bitmap();
+    merged.or_inplace(bm);
+    deletes_[seg] = std::make_shared<const postings::Bitmap>(std::move(merged));
+    del_dirty_[seg] = true;
+  }
+  pending_deletes_.clear();
+  // Segments with nothing left alive leave the snapshot now; their files go
+  // after the next commit stops referring to them.
+  for (size_t i = 0; i < segments_.size();) {
+    auto it = deletes_.find(segments_[i]->id());
+    if (it != deletes_.end() && it->second->cardinality() >= segments_[i]->num_docs()) {
+      retired_.push_back(segments_[i]);
+      deletes_.erase(it);
+      del_dirty_.erase(segments_[i]->id());
+      segments_.erase(segments_.begin() + static_cast<long>(i));
+    } else {
+      ++i;
+    }
+  }
+  publish_locked();
+  return Status::ok();
+}
+
+Status Index::refresh() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::ok();
+  return refresh_locked();
+}
+
+Status Index::commit_locked() {
+  MERIDIAN_RETURN_IF_ERROR(refresh_locked());
+  for (uint64_t id : unsynced_segments_)
+    for (auto ext : kSegmentExts) MERIDIAN_RETURN_IF_ERROR(fs::fsync_file(segment_file(dir_, id, ext)));
+  unsynced_segments_.clear();
+  Manifest m;
+  m.generation = manifest_gen_ + 1;
+  std::map<uint64_t, uint64_t> old_gens;
+  for (auto& [seg, dirty] : del_dirty_) {
+    auto it = deletes_.find(seg);
+    if (it == deletes_.end()) continue;
+    MERIDIAN_RETURN_IF_ERROR(write_deletes(deletes_file(dir_, seg, m.generation), *it->second));
+    if (del_gen_.count(seg)) old_gens[seg] = del_gen_[seg];
+    del_gen_[seg] = m.generation;
+  }
+  del_dirty_.clear();
+  m.last_seq = last_seq_;
+  m.next_segment_id = next_segment_id_;
+  m.schema = schema_->to_json();
+  m.sources = sources_;
+  for (const auto& seg : segments_) {
+    ManifestSegment ms;
+    ms.id = seg->id();
+    ms.docs = seg->num_docs();
+    auto it = deletes_.find(seg->id());
+    ms.deleted = it == deletes_.end() ? 0 : static_cast<uint32_t>(it->second->cardinality());
+    ms.del_gen = ms.deleted ? del_gen_[seg->id()] : 0;
+    m.segments.push_back(ms);
+  }
+  MERIDIAN_RETURN_IF_ERROR(fs::fsync_dir(dir_));
+  MERIDIAN_RETURN_IF_ERROR(publish_manifest(dir_, m));
+  manifest_gen_ = m.generation;
+  committed_seq_ = last_seq_;
+  // Now nothing committed refers to older files.
+  for (auto& [seg, gen] : old_gens) (void)fs::remove_file(deletes_file(dir_, seg, gen));
+  for (auto& seg : retired_) {
+    if (del_gen_.count(seg->id())) (void)fs::remove_file(deletes_file(dir_, seg->id(), del_gen_[seg->id()]));
+    del_gen_.erase(seg->id());
+    seg->mark_obsolete();
+  }
+  retired_.clear();
+  if (wal_->first_seq() <= last_seq_) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto wal, WalWriter::create(dir_, last_seq_ + 1));
+    wal_ = std::move(wal);
+    MERIDIAN_ASSIGN_OR_RETURN(auto files, list_wal_files(dir_));
+    for (const auto& [first, path] : files)
+      if (first <= last_seq_) MERIDIAN_RETURN_IF_ERROR(fs::remove_file(path));
+  }
+  return Status::ok();
+}
+
+Status Index::commit() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::invalid("index '" + name_ + "' is closed");
+  return commit_locked();
+}
+
+Status Index::add_fields(const Schema& fields) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::invalid("index '" + name_ + "' is closed");
+  auto ns = std::make_shared<Schema>(*schema_);
+  MERIDIAN_RETURN_IF_ERROR(ns->merge(fields));
+  schema_ = std::move(ns);
+  return commit_locked();
+}
+
+Status Index::wait_visible(uint64_t seq) {
+  if (!opt_.background) return refresh();
+  {
+    std::lock_guard<std::mutex> bl(bg_mu_);
+    refresh_wanted_ = true;
+  }
+  bg_cv_.notify_all();
+  std::unique_lock<std::mutex> vl(visible_mu_);
+  if (!visible_cv_.wait_for(vl, std::chrono::seconds(30), [&] { return visible_seq_ >= seq; }))
+    return Status::internal("timed out waiting for a refresh");
+  return Status::ok();
+}
+
+void Index::background_loop() {
+  using clock = std::chrono::steady_clock;
+  auto last_commit = clock::now();
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> bl(bg_mu_);
+      bg_cv_.wait_for(bl, std::chrono::milliseconds(opt_.refresh_interval_ms),
+                      [&] { return stop_ || refresh_wanted_; });
+      if (stop_) return;
+      refresh_wanted_ = false;
+    }
+    (void)refresh();
+    if (opt_.commit_interval_ms && clock::now() - last_commit > std::chrono::milliseconds(opt_.commit_interval_ms)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!closed_ && (last_seq_ > committed_seq_ || !retired_.empty())) (void)commit_locked();
+      last_commit = clock::now();
+    }
+    (void)maybe_merge();
+  }
+}
+
+
+}  // namespace meridian::index
