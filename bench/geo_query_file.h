@@ -110,12 +110,26 @@ inline double percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+// Writes "class \t count" per query; a query with skip[i] set (the engine
+// cannot run it) gets "-" instead of a count.
+inline void write_counts(const std::string& path, const std::vector<Query>& qs, const std::vector<uint64_t>& counts,
+                         const std::vector<bool>& skip) {
+  std::ofstream out(path);
+  for (size_t i = 0, j = 0; i < qs.size(); ++i) {
+    if (!skip.empty() && skip[i]) out << qs[i].cls << "\t-\n";
+    else out << qs[i].cls << '\t' << counts[j++] << '\n';
+  }
+  if (!out) die("cannot write " + path);
+}
+
 // Runs every query once untimed (warm-up), then `rounds` timed passes.
 // run(q) executes one query and returns its number of matches. Writes one
-// count per query (first pass) to counts_path when given, and returns the
-// JSON object {"cls": {"n","p50_ms","p95_ms","mean_ms","mean_hits"}, ...}.
+// count per query (first pass) to counts_path when given (counts_out gets
+// them too), and returns the JSON object
+// {"cls": {"n","p50_ms","p95_ms","mean_ms","mean_hits"}, ...}.
 template <class Run>
-inline std::string time_queries(const std::vector<Query>& qs, int rounds, const std::string& counts_path, Run&& run) {
+inline std::string time_queries(const std::vector<Query>& qs, int rounds, const std::string& counts_path, Run&& run,
+                                std::vector<uint64_t>* counts_out = nullptr) {
   std::vector<uint64_t> counts(qs.size());
   for (size_t i = 0; i < qs.size(); ++i) counts[i] = run(qs[i]);
   std::map<std::string, std::vector<double>> lat;
@@ -135,11 +149,8 @@ inline std::string time_queries(const std::vector<Query>& qs, int rounds, const 
     hits[qs[i].cls] += static_cast<double>(counts[i]);
     nq[qs[i].cls]++;
   }
-  if (!counts_path.empty()) {
-    std::ofstream out(counts_path);
-    for (size_t i = 0; i < qs.size(); ++i) out << qs[i].cls << '\t' << counts[i] << '\n';
-    if (!out) die("cannot write " + counts_path);
-  }
+  if (!counts_path.empty()) write_counts(counts_path, qs, counts, {});
+  if (counts_out) *counts_out = counts;
   std::ostringstream js;
   js << "{";
   bool first = true;

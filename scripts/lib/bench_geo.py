@@ -97,6 +97,8 @@ def _agreement(mine, theirs):
     for cls, c in theirs:
         i = seen.get(cls, 0)
         seen[cls] = i + 1
+        if c == "-":  # the engine could not run this query
+            continue
         eq, tot = out.get(cls, (0, 0))
         out[cls] = (eq + (int(c) == by_cls[cls][i]), tot + 1)
     return out
@@ -269,7 +271,9 @@ NOTES = [
     "so its counts differ slightly at the edges); Redis has no count-only search, so the "
     "reply is every matching member (its length is the count): large results cost transfer "
     "time. No full-text: text+radius is not run on redis. Redis uses a 52-bit geohash and "
-    "its own Earth radius (6372797.56 m), so boundary points can differ.",
+    "its own Earth radius (6372797.56 m), so boundary points can differ. Redis cannot store "
+    "|lat| > 85.05113: those points are not loaded and queries centred there not run "
+    "(skipped_points / skipped_polar_queries in its run record).",
     "text+radius (cities only): a word of a random city's name within %(text_km)d km of that "
     "city. Meridian analyses names (folding, stemming); PostgreSQL's 'simple' config only "
     "lower-cases, so counts can differ where stems or accents differ.",
