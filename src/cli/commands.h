@@ -16,7 +16,20 @@ int cmd_analyze(const Args& args);
 // meridian serve: the HTTP search API.
 int cmd_serve(const Args& args);
 int cmd_import(const Args& args);
+
+// meridian import --url: streams batches to a server (src/cli/import_online.cpp).
+struct OnlineImportOptions {
+  std::string url, key, index, schema_file, format = "auto", geo, rejects;
+  std::vector<std::string> files;
+  bool quiet = false;
+  size_t batch = 1000;
+  unsigned concurrency = 3;  // requests in flight
+};
+int run_online_import(const OnlineImportOptions& opt);
 int cmd_dump(const Args& args);
+
+// meridian shell: interactive or scripted queries (src/cli/shell_*.cpp).
+int cmd_shell(const Args& args);
 
 
 

@@ -19,6 +19,7 @@
 
 #include "commands.h"
 #include "meridian/base/file.h"
+#include "meridian/cdc/debezium_ingest.h"
 #include "meridian/index/engine.h"
 #include "record_reader.h"
 
@@ -33,8 +34,11 @@ struct ImportFlags {
   std::string format = "auto";
   std::string geo;
   std::string rejects;
+  std::string mapping;  // --format debezium: column mapping file
   bool quiet = false;
   bool resume = false;
+  std::string url, key;  // online mode (import_online.cpp)
+  unsigned concurrency = 3;
   size_t batch = 1000;
   unsigned threads = 0;
 };
@@ -42,8 +46,9 @@ struct ImportFlags {
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "meridian import: %s\n", msg.c_str());
   std::fprintf(stderr,
-               "usage: meridian import INDEX FILE... [--data DIR] [--schema FILE] [--format auto|ndjson|json|csv]\n"
-               "         [--geo [FIELD=]LAT,LON] [--rejects FILE] [--resume] [--quiet] [--batch N] [--threads N]\n");
+               "usage: meridian import INDEX FILE... [--data DIR] [--schema FILE] [--format auto|ndjson|json|csv|debezium]\n"
+               "         [--geo [FIELD=]LAT,LON] [--rejects FILE] [--resume] [--quiet] [--batch N] [--threads N]\n"
+               "       meridian import INDEX FILE... --url http://HOST:PORT [--key KEY] [--concurrency N] [same input options]\n");
   return 2;
 }
 
@@ -263,14 +268,19 @@ Result<ImportFlags> parse_flags(const Args& args) {
     else if (a == "--format") { MERIDIAN_ASSIGN_OR_RETURN(fl.format, value(a)); }
     else if (a == "--geo") { MERIDIAN_ASSIGN_OR_RETURN(fl.geo, value(a)); }
     else if (a == "--rejects") { MERIDIAN_ASSIGN_OR_RETURN(fl.rejects, value(a)); }
+    else if (a == "--mapping") { MERIDIAN_ASSIGN_OR_RETURN(fl.mapping, value(a)); }
+    else if (a == "--url") { MERIDIAN_ASSIGN_OR_RETURN(fl.url, value(a)); }
+    else if (a == "--key") { MERIDIAN_ASSIGN_OR_RETURN(fl.key, value(a)); }
     else if (a == "--quiet" || a == "-q") fl.quiet = true;
     else if (a == "--resume") fl.resume = true;
-    else if (a == "--batch" || a == "--threads") {
+    else if (a == "--batch" || a == "--threads" || a == "--concurrency") {
       MERIDIAN_ASSIGN_OR_RETURN(std::string v, value(a));
       char* end = nullptr;
       long n = std::strtol(v.c_str(), &end, 10);
       if (*end || n < 1 || n > 1000000) return Status::invalid(a + " expects a positive number, got '" + v + "'");
-      if (a == "--batch") fl.batch = static_cast<size_t>(n); else fl.threads = static_cast<unsigned>(n);
+      if (a == "--batch") fl.batch = static_cast<size_t>(n);
+      else if (a == "--concurrency") fl.concurrency = static_cast<unsigned>(std::min(n, 64L));
+      else fl.threads = static_cast<unsigned>(n);
     } else if (a == "--help" || a == "-h") {
       return Status::invalid("help");
     } else if (a.size() > 1 && a[0] == '-' && a != "-") {
@@ -285,7 +295,39 @@ Result<ImportFlags> parse_flags(const Args& args) {
   return fl;
 }
 
+// --format debezium: change events (docs/CDC.md); all or nothing per file.
+int import_debezium(index::Index& ix, const ImportFlags& fl) {
+  cdc::DebeziumOptions opt;
+  if (!fl.mapping.empty()) {
+    auto m = cdc::read_mapping_file(fl.mapping);
+    if (!m) return usage_error(m.status().message());
+    opt.mapping = *m;
+  }
+  int rc = 0;
+  for (const auto& file : fl.files) {
+    auto r = cdc::ingest_debezium_file(ix, file, opt);
+    if (!r) {
+      std::fprintf(stderr, "meridian import: fatal: %s: %s\n", file.c_str(), r.status().message().c_str());
+      return 2;
+    }
+    for (const auto& e : r->errors)
+      std::fprintf(stderr, "%s: event %zu%s: %s\n", file.c_str(), e.event,
+                   e.line ? (" (line " + std::to_string(e.line) + ")").c_str() : "", e.message.c_str());
+    if (!r->errors.empty()) {
+      std::fprintf(stderr, "%s: nothing applied (%zu malformed events)\n", file.c_str(), r->errors.size());
+      rc = 1;
+      continue;
+    }
+    const auto& s = r->stats;
+    if (!fl.quiet)
+      std::fprintf(stderr, "%s: %zu events: %zu upserts, %zu deletes, %zu truncates, %zu skipped\n", file.c_str(), r->events,
+                   s.upserts, s.deletes, s.truncates, s.skipped);
+  }
+  return rc;
+}
+
 }  // namespace
+
 
 int cmd_import(const Args& args) {
   auto flags = parse_flags(args);
@@ -297,6 +339,22 @@ int cmd_import(const Args& args) {
       std::fprintf(stderr, "meridian import: cannot open %s: no such file\n", f.c_str());
       return 2;
     }
+  if (!fl.url.empty()) {
+    if (fl.resume) return usage_error("--resume works in offline mode only (without --url)");
+    OnlineImportOptions o;
+    o.url = fl.url;
+    o.key = !fl.key.empty() ? fl.key : (std::getenv("MERIDIAN_KEY") ? std::getenv("MERIDIAN_KEY") : "");
+    o.index = fl.index;
+    o.files = fl.files;
+    o.schema_file = fl.schema_file;
+    o.format = fl.format;
+    o.geo = fl.geo;
+    o.rejects = fl.rejects;
+    o.quiet = fl.quiet;
+    o.batch = fl.batch;
+    o.concurrency = fl.concurrency;
+    return run_online_import(o);
+  }
   std::optional<index::Schema> schema;
   if (!fl.schema_file.empty()) {
     auto text = fs::read_file(fl.schema_file);
@@ -331,6 +389,7 @@ int cmd_import(const Args& args) {
     std::fprintf(stderr, "meridian import: %s\n", ix.status().message().c_str());
     return 2;
   }
+  if (fl.format == "debezium") return import_debezium(**ix, fl);
   Counters c;
   Progress progress(fl.quiet);
   Status fatal;

@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {"serve", meridian::cli::cmd_serve, "serve the HTTP search API"},
     {"import", meridian::cli::cmd_import, "bulk-load NDJSON, JSON or CSV files into an index"},
     {"dump", meridian::cli::cmd_dump, "print the documents (or --stats) of an index"},
+    {"shell", meridian::cli::cmd_shell, "interactive query shell (libedit), or scripted with -c / stdin"},
 };
 
 void usage(FILE* out) {

@@ -130,11 +130,73 @@ def test_locked_directory(tmp):
             first.kill()
 
 
+def test_online(tmp):
+    """--url: a real `meridian serve` on a random loopback port."""
+    import socket
+    import urllib.request
+    data = os.path.join(tmp, "online-data")
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    url = "http://127.0.0.1:%d" % port
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MERIDIAN_")}
+    log = open(os.path.join(tmp, "online-serve.log"), "wb")
+    srv = subprocess.Popen([MERIDIAN, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port, "--no-access-log"],
+                           stdout=subprocess.DEVNULL, stderr=log, env=env)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        src = os.path.join(tmp, "online.ndjson")
+        n = 2500
+        with open(src, "w") as f:
+            for i in range(n):
+                if i == 700:
+                    f.write('{"id": "bad", "pop": "many"}\n')    # line 701: rejected by the server
+                elif i == 1900:
+                    f.write('{broken\n')                         # line 1901: rejected while reading
+                else:
+                    f.write(json.dumps({"id": i, "name": "city %d" % i, "pop": i}) + "\n")
+        p = run("import", "online", src, "--url", url, "--batch", "100", "--concurrency", "3")
+        err = p.stderr.decode()
+        check("online: exit 1 with rejects", p.returncode == 1, err)
+        check("online: summary", "imported %d, rejected 2" % (n - 2) in err, err)
+        rej = sorted((r["line"], r["reason"]) for r in map(json.loads, open(src + ".rejects")))
+        check("online: rejects mapped to input lines", [l for l, _ in rej] == [701, 1901] and "pop" in rej[0][1], rej)
+        body = json.loads(urllib.request.urlopen(url + "/v1/indexes/online").read())
+        check("online: every good document on the server", body["stats"]["docs"] == n - 2, body["stats"])
+        q = urllib.request.Request(url + "/v1/indexes/online/search", data=b'{"q": "city 1234", "size": 1}',
+                                   headers={"Content-Type": "application/json"})
+        hit = json.loads(urllib.request.urlopen(q).read())["hits"]
+        check("online: searchable", hit and str(hit[0]["id"]) == "1234", hit)
+        ok = os.path.join(tmp, "online-ok.csv")
+        with open(ok, "w") as f:
+            f.write("id,name,lat,lon\n1,A,1.5,2.5\n2,B,3,4\n")
+        p = run("import", "places", ok, "--url", url, "--geo", "lat,lon", "--quiet")
+        check("online: csv exit 0, index created", p.returncode == 0, p.stderr)
+        p = run("import", "online", src, "--url", url, "--resume")
+        check("online: --resume refused", p.returncode == 2 and b"offline" in p.stderr, p.stderr)
+        p = run("import", "online", src, "--url", "http://127.0.0.1:1", "--quiet")
+        check("online: unreachable server is fatal", p.returncode == 2, p.stderr)
+    finally:
+        srv.send_signal(signal.SIGTERM)
+        try:
+            srv.wait(30)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+        log.close()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="meridian-e2e-import-")
     try:
         for t in [test_ndjson_with_rejects, test_json_array_csv_and_compressed, test_fatal_and_usage,
-                  test_locked_directory]:
+                  test_locked_directory, test_online]:
             try:
                 t(tmp)
             except Exception as e:  # a crash of one test is a failure, not the end of the run

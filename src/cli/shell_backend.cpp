@@ -1,0 +1,228 @@
+// The two shell backends: a data directory opened in-process, and a server.
+#include "shell_backend.h"
+
+#include "meridian/analysis/analyzer.h"
+#include "meridian/index/engine.h"
+#include "meridian/index/manifest.h"
+#include "meridian/query/search_request.h"
+#include "meridian/query/searcher.h"
+#include "shell_http.h"
+
+namespace meridian::cli::shell {
+namespace {
+
+Json stats_json(const index::IndexStats& s) {
+  Json j = Json::object();
+  j.set("docs", Json(s.docs));
+  j.set("deleted", Json(s.deleted));
+  j.set("segments", Json(s.segments));
+  j.set("bytes_on_disk", Json(s.bytes_on_disk));
+  j.set("last_seq", Json(s.last_seq));
+  j.set("visible_seq", Json(s.visible_seq));
+  j.set("committed_seq", Json(s.committed_seq));
+  j.set("generation", Json(s.generation));
+  j.set("merges", Json(s.merges));
+  j.set("wal_bytes", Json(s.wal_bytes));
+  return j;
+}
+
+Json tokens_json(const std::vector<analysis::Token>& tokens) {
+  Json arr = Json::array();
+  for (const auto& t : tokens) {
+    Json e = Json::object();
+    e.set("token", t.text);
+    e.set("position", static_cast<int64_t>(t.position));
+    e.set("start", static_cast<int64_t>(t.start));
+    e.set("end", static_cast<int64_t>(t.end));
+    arr.push(std::move(e));
+  }
+  Json out = Json::object();
+  out.set("tokens", std::move(arr));
+  return out;
+}
+
+class LocalBackend final : public ShellBackend {
+ public:
+  explicit LocalBackend(std::unique_ptr<index::Engine> e) : engine_(std::move(e)) {}
+  ~LocalBackend() override { engine_->close(); }
+
+  std::string target() const override { return "data directory " + engine_->data_dir(); }
+
+  Result<Json> list_indexes() override {
+    Json arr = Json::array();
+    for (const auto& name : engine_->list()) {
+      auto ix = engine_->get(name);
+      if (!ix) continue;
+      Json e = Json::object();
+      e.set("name", name);
+      e.set("docs", Json((*ix)->stats().docs));
+      arr.push(std::move(e));
+    }
+    Json out = Json::object();
+    out.set("indexes", std::move(arr));
+    return out;
+  }
+
+  Result<Json> describe(const std::string& name) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
+    Json out = Json::object();
+    out.set("name", name);
+    out.set("schema", ix->schema()->to_json());
+    out.set("stats", stats_json(ix->stats()));
+    return out;
+  }
+
+  Result<Json> search(const std::string& name, const Json& body) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
+    MERIDIAN_ASSIGN_OR_RETURN(auto req, query::parse_search_request(body));
+    MERIDIAN_ASSIGN_OR_RETURN(auto resp, query::search(*ix->snapshot(), req));
+    return query::to_json(resp);
+  }
+
+  Result<Json> analyze(const std::string& text) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto an, analysis::Analyzer::create(analysis::AnalyzerConfig()));
+    std::vector<analysis::Token> tokens;
+    an->analyze(text, &tokens);
+    return tokens_json(tokens);
+  }
+
+  Result<Json> bulk(const std::string& name, const std::string& ndjson) override {
+    auto ix = engine_->get(name);
+    if (!ix) ix = engine_->create_index(name, index::Schema());
+    if (!ix) return ix.status();
+    Json errors = Json::array();
+    auto report = [&](size_t line, const std::string& msg) {
+      Json e = Json::object();
+      e.set("line", static_cast<int64_t>(line));
+      e.set("error", msg);
+      errors.push(std::move(e));
+    };
+    std::vector<Json> docs;
+    std::vector<size_t> lines;
+    size_t line = 0;
+    for (size_t pos = 0; pos < ndjson.size();) {
+      size_t nl = ndjson.find('\n', pos);
+      if (nl == std::string::npos) nl = ndjson.size();
+      std::string_view text(ndjson.data() + pos, nl - pos);
+      pos = nl + 1;
+      ++line;
+      if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      auto d = parse_json(text);
+      if (!d) report(line, d.status().message());
+      else if (!d->is_object()) report(line, "expected a JSON object");
+      else {
+        docs.push_back(std::move(*d));
+        lines.push_back(line);
+      }
+    }
+    index::WriteOptions w;
+    w.wait_visible = true;
+    auto results = docs.empty() ? std::vector<Result<index::PutResult>>{} : (*ix)->put_many(docs, w);
+    int64_t indexed = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].is_ok()) ++indexed;
+      else if (results[i].status().code() == Status::Code::kIOError) return results[i].status();
+      else report(lines[i], results[i].status().message());
+    }
+    auto& arr = errors.as_array();
+    std::stable_sort(arr.begin(), arr.end(),
+                     [](const Json& a, const Json& b) { return a.find("line")->as_int() < b.find("line")->as_int(); });
+    Json out = Json::object();
+    out.set("indexed", indexed);
+    out.set("failed", static_cast<int64_t>(arr.size()));
+    out.set("errors", std::move(errors));
+    return out;
+  }
+
+  Result<Json> sources(const std::string& name) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
+    MERIDIAN_RETURN_IF_ERROR(ix->commit());  // the manifest holds the positions
+    MERIDIAN_ASSIGN_OR_RETURN(auto m, index::load_manifest(ix->dir()));
+    Json out = Json::object();
+    for (const auto& [k, v] : m.sources) out.set(k, v);
+    return out;
+  }
+
+ private:
+  std::unique_ptr<index::Engine> engine_;
+};
+
+class HttpBackend final : public ShellBackend {
+ public:
+  HttpBackend(std::string url, std::string key) : url_(std::move(url)), client_(make_client(url_, key)) {}
+
+  std::string target() const override { return "server " + url_; }
+
+  Result<Json> list_indexes() override { return get("/v1/indexes"); }
+  Result<Json> describe(const std::string& name) override { return get(path(name)); }
+
+  Result<Json> search(const std::string& name, const Json& body) override {
+    return post(path(name) + "/search", body.dump(), "application/json");
+  }
+
+  Result<Json> analyze(const std::string& text) override {
+    Json body = Json::object();
+    body.set("text", text);
+    return post("/v1/analyze", body.dump(), "application/json");
+  }
+
+  Result<Json> bulk(const std::string& name, const std::string& ndjson) override {
+    auto d = describe(name);
+    if (!d && d.status().code() == Status::Code::kNotFound) {
+      auto created = call([&] { return client_->Put(path(name).c_str()); });
+      if (!created && created.status().code() != Status::Code::kAlreadyExists) return created.status();
+    } else if (!d) {
+      return d.status();
+    }
+    return post(path(name) + "/docs?refresh=wait_for", ndjson, "application/x-ndjson");
+  }
+
+  Result<Json> sources(const std::string&) override {
+    return Status::unsupported("the server does not report source positions; open the data directory with --data");
+  }
+
+  Status health() { return get("/health").status(); }
+
+ private:
+  static std::string path(const std::string& name) { return "/v1/indexes/" + url_escape(name); }
+
+  template <class F>
+  Result<Json> call(F&& f) {
+    try {
+      return json_result(f(), url_);
+    } catch (const std::exception& e) {
+      return Status::io_error(url_ + ": " + e.what());
+    }
+  }
+  Result<Json> get(const std::string& p) {
+    return call([&] { return client_->Get(p.c_str()); });
+  }
+  Result<Json> post(const std::string& p, const std::string& body, const char* type) {
+    return call([&] { return client_->Post(p.c_str(), body, type); });
+  }
+
+  std::string url_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ShellBackend>> open_local_backend(const std::string& data_dir) {
+  auto engine = index::Engine::open(data_dir);
+  if (!engine) {
+    if (engine.status().code() == Status::Code::kBusy)
+      return Status::busy("data directory " + data_dir + " is in use (is `meridian serve` running on it?): " +
+                          engine.status().message() + "; connect to the server with --url http://HOST:PORT");
+    return engine.status();
+  }
+  return std::unique_ptr<ShellBackend>(new LocalBackend(std::move(*engine)));
+}
+
+Result<std::unique_ptr<ShellBackend>> open_http_backend(const std::string& url, const std::string& key) {
+  MERIDIAN_RETURN_IF_ERROR(check_url(url));
+  auto b = std::make_unique<HttpBackend>(url, key);
+  MERIDIAN_RETURN_IF_ERROR(b->health());
+  return std::unique_ptr<ShellBackend>(std::move(b));
+}
+
+}  // namespace meridian::cli::shell
