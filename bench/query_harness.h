@@ -15,12 +15,16 @@
 // as unsupported, not timed).
 //
 // Prints one JSON line: {"engine":..,"passes":..,"threads":..,"classes":{
-//   "<class>":{"n":..,"p50_us":..,"p95_us":..,"mean_us":..,"qps":..,"avg_hits":..}
+//   "<class>":{"n":..,"p50_us":..,"p95_us":..,"mean_us":..,"cpu_p50_us":..,"cpu_p95_us":..,
+//              "qps":..,"avg_hits":..}   (cpu_*: CLOCK_THREAD_CPUTIME_ID of the calling
+//              thread; for a client/server engine it is the client's share only)
 //   or {"unsupported":true}}, plus the caller's extra fields}.
 //
 // Header-only, standalone (no Meridian code), used from one main() thread;
 // Workers are created by a factory and each used by one thread.
 #pragma once
+
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -102,6 +106,13 @@ inline double percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+// CPU time of the calling thread, in microseconds (immune to waiting for a core).
+inline double thread_cpu_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
 using WorkerFactory = std::function<std::unique_ptr<Worker>()>;
 
 // Runs the protocol above and prints the JSON line; returns false if a query failed.
@@ -138,12 +149,14 @@ inline bool run_suite(const std::string& engine, const std::vector<QuerySpec>& a
     out += std::string(first ? "" : ",") + "\"" + cls + "\":";
     first = false;
     if (unsupported) { out += "{\"unsupported\":true}"; continue; }
-    std::vector<double> lat;
+    std::vector<double> lat, cpu;
     for (int p = 0; p < passes; ++p) {
       for (const auto* q : qs) {
+        double c0 = thread_cpu_us();
         auto t0 = Clock::now();
         long h = main_worker->run(*q);
         auto t1 = Clock::now();
+        cpu.push_back(thread_cpu_us() - c0);
         if (h < 0) return false;
         lat.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
       }
@@ -165,10 +178,12 @@ inline bool run_suite(const std::string& engine, const std::vector<QuerySpec>& a
     double mean = 0;
     for (double x : lat) mean += x;
     mean /= static_cast<double>(lat.size());
-    char buf[320];
+    char buf[400];
     std::snprintf(buf, sizeof buf,
-                  "{\"n\":%zu,\"p50_us\":%.1f,\"p95_us\":%.1f,\"mean_us\":%.1f,\"qps\":%.1f,\"avg_hits\":%.2f}",
-                  qs.size(), percentile(lat, 0.50), percentile(lat, 0.95), mean,
+                  "{\"n\":%zu,\"p50_us\":%.1f,\"p95_us\":%.1f,\"mean_us\":%.1f,\"cpu_p50_us\":%.1f,"
+                  "\"cpu_p95_us\":%.1f,\"qps\":%.1f,\"avg_hits\":%.2f}",
+                  qs.size(), percentile(lat, 0.50), percentile(lat, 0.95), mean, percentile(cpu, 0.50),
+                  percentile(cpu, 0.95),
                   static_cast<double>(threads * passes) * static_cast<double>(qs.size()) / wall,
                   static_cast<double>(hits) / static_cast<double>(qs.size()));
     out += buf;

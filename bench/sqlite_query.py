@@ -93,12 +93,14 @@ def main(argv):
         if -1 in hits:
             out["classes"][cls] = {"unsupported": True}
             continue
-        lat = []
+        lat, cpu = [], []
         for _ in range(passes):
             for q in qs:
+                c0 = time.thread_time()
                 t0 = time.perf_counter()
                 run_one(db, q)
                 lat.append((time.perf_counter() - t0) * 1e6)
+                cpu.append((time.thread_time() - c0) * 1e6)
 
         def worker(t):
             n = len(qs)
@@ -117,6 +119,8 @@ def main(argv):
         out["classes"][cls] = {"n": len(qs), "p50_us": round(pct(lat, 0.5), 1),
                                "p95_us": round(pct(lat, 0.95), 1),
                                "mean_us": round(sum(lat) / len(lat), 1),
+                               "cpu_p50_us": round(pct(cpu, 0.5), 1),
+                               "cpu_p95_us": round(pct(cpu, 0.95), 1),
                                "qps": round(threads * passes * len(qs) / wall, 1),
                                "avg_hits": round(sum(hits) / len(qs), 2)}
     print(json.dumps(out), flush=True)

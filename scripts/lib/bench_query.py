@@ -26,8 +26,9 @@ ENGINES = ["meridian", "xapian", "sqlite-fts5", "postgresql"]
 
 
 def _table(results):
-    head = "| class | " + " | ".join("%s p50 / p95 µs, q/s (2 thr)" % e for e in ENGINES
-                                     if e in results) + " | fastest p50 |"
+    """Markdown: per class and engine 'p50 / p95 µs wall, p50 µs CPU, queries/s on 2 threads'."""
+    head = "| class | " + " | ".join("%s: p50 / p95 µs · CPU p50 µs · q/s 2thr" % e
+                                     for e in ENGINES if e in results) + " | fastest p50 |"
     lines = [head, "|---|" + "---:|" * (len([e for e in ENGINES if e in results]) + 1)]
     for cls in QUERY_CLASSES:
         cells, best = [], None
@@ -38,7 +39,9 @@ def _table(results):
             if not c or c.get("unsupported"):
                 cells.append("n/a")
                 continue
-            cells.append("%.0f / %.0f, %.0f" % (c["p50_us"], c["p95_us"], c["qps"]))
+            cpu = c.get("cpu_p50_us")
+            cpu = "%.0f" % cpu if cpu is not None and e != "postgresql" else "—"
+            cells.append("%.0f / %.0f · %s · %.0f" % (c["p50_us"], c["p95_us"], cpu, c["qps"]))
             if best is None or c["p50_us"] < best[1]:
                 best = (e, c["p50_us"])
         lines.append("| %s | %s | %s |" % (cls, " | ".join(cells), best[0] if best else "—"))
@@ -130,6 +133,8 @@ def suite_query(ctx, log):
                 continue
             res.add("%s %s" % (cls, e), "p50", c["p50_us"], "µs")
             res.add("%s %s" % (cls, e), "p95", c["p95_us"], "µs")
+            if c.get("cpu_p50_us") is not None and e != "postgresql":
+                res.add("%s %s" % (cls, e), "CPU p50 (calling thread)", c["cpu_p50_us"], "µs")
             res.add("%s %s" % (cls, e), "queries/s (2 threads)", c["qps"], "q/s")
     with open(os.path.join(out_dir, "query_table.md"), "w") as f:
         f.write(_table(results))
@@ -148,3 +153,17 @@ def suite_query(ctx, log):
                      "meridian has an edit-distance query.")
     res.table_md = _table(results)
     return res
+
+
+if __name__ == "__main__":
+    # Rebuilds query_table.md and query.png from a query.json: bench_query.py RESULTS_DIR
+    import json
+    d = sys.argv[1]
+    with open(os.path.join(d, "query.json")) as f:
+        doc = json.load(f)
+    runs = {r["engine"]: r for r in doc["runs"] if "classes" in r}
+    with open(os.path.join(d, "query_table.md"), "w") as f:
+        f.write(_table(runs))
+    _chart(os.path.join(d, "query.png"), runs, "p50 per query class, text.ndjson (%s)" %
+           doc["dataset"].get("kind"))
+    print(_table(runs))
