@@ -10,7 +10,8 @@ Result<InputFormat> parse_input_format(const std::string& name) {
   if (name == "ndjson" || name == "jsonl") return InputFormat::kNdjson;
   if (name == "json") return InputFormat::kJsonArray;
   if (name == "csv") return InputFormat::kCsv;
-  return Status::invalid("unknown --format '" + name + "' (expected auto, ndjson, json or csv)");
+  if (name == "debezium") return InputFormat::kDebezium;
+  return Status::invalid("unknown --format '" + name + "' (expected auto, ndjson, json, csv or debezium)");
 }
 
 Result<GeoColumns> GeoColumns::parse(const std::string& spec) {

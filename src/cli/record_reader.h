@@ -16,7 +16,7 @@
 
 namespace meridian::cli {
 
-enum class InputFormat { kAuto, kNdjson, kJsonArray, kCsv };
+enum class InputFormat { kAuto, kNdjson, kJsonArray, kCsv, kDebezium };  // debezium: cdc::ingest_debezium_file
 Result<InputFormat> parse_input_format(const std::string& name);
 
 struct GeoColumns {

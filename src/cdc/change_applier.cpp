@@ -1,0 +1,129 @@
+#include "meridian/cdc/change_applier.h"
+
+namespace meridian::cdc {
+
+Result<SourcePosition> ChangeApplier::stored_position(const std::string& source) const {
+  auto s = ix_.source_position(source);
+  if (!s) return SourcePosition{};
+  auto p = SourcePosition::parse(*s);
+  if (!p) return Status::corruption("index '" + ix_.name() + "': stored position of source '" + source + "' is '" + *s + "'");
+  return *p;
+}
+
+std::vector<ChangeError> ChangeApplier::validate(const std::vector<RowChange>& changes) const {
+  std::vector<Json> docs;
+  std::vector<size_t> which;
+  for (size_t i = 0; i < changes.size(); ++i)
+    if (changes[i].kind == ChangeKind::kUpsert) {
+      docs.push_back(changes[i].doc);
+      which.push_back(i);
+    }
+  std::vector<ChangeError> errors;
+  if (docs.empty()) return errors;
+  auto prepared = ix_.prepare(docs);
+  // Fields new to the schema are typed per document by prepare(); two
+  // documents of one batch giving a new field two types would conflict at
+  // apply time, so catch that here too.
+  std::map<std::string, index::FieldType> added;
+  for (size_t k = 0; k < prepared.size(); ++k) {
+    if (!prepared[k].doc.is_ok()) {
+      errors.push_back({which[k], prepared[k].doc.status().message()});
+      continue;
+    }
+    for (const auto& f : prepared[k].new_fields) {
+      auto [it, fresh] = added.emplace(f.name, f.type);
+      if (!fresh && it->second != f.type) {
+        errors.push_back({which[k], "field '" + f.name + "' is " + std::string(index::field_type_name(f.type)) +
+                                        " here but " + std::string(index::field_type_name(it->second)) +
+                                        " in an earlier change of the batch"});
+        break;
+      }
+    }
+  }
+  return errors;
+}
+
+Result<ApplyStats> ChangeApplier::apply(const std::vector<RowChange>& changes, const index::WriteOptions& w) {
+  ApplyStats st;
+  std::map<std::string, SourcePosition> current;  // stored or applied so far
+  std::vector<Json> puts;
+  std::vector<size_t> put_index;
+  Status failure;
+
+  auto record_positions = [&]() -> Status {
+    for (const auto& [src, pos] : st.positions)
+      MERIDIAN_RETURN_IF_ERROR(ix_.set_source_position(src, pos.to_string()));
+    return Status::ok();
+  };
+  auto flush = [&]() -> Status {
+    if (puts.empty()) return Status::ok();
+    auto results = ix_.put_many(puts, w);
+    for (size_t k = 0; k < results.size(); ++k) {
+      if (!results[k].is_ok())
+        return results[k].status().with_context("change " + std::to_string(put_index[k]));
+      ++st.upserts;
+    }
+    puts.clear();
+    put_index.clear();
+    return Status::ok();
+  };
+
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const RowChange& c = changes[i];
+    auto it = current.find(c.source);
+    if (it == current.end()) {
+      auto stored = stored_position(c.source);
+      if (!stored) return stored.status();
+      it = current.emplace(c.source, *stored).first;
+    }
+    const SourcePosition& have = it->second;
+    if (!have.empty() && (c.position < have || (c.position == have && !c.apply_at_stored))) {
+      ++st.skipped;
+      continue;
+    }
+    Status s;
+    switch (c.kind) {
+      case ChangeKind::kUpsert:
+        if (!c.old_id.empty() && c.old_id != c.id) {
+          s = flush();
+          if (s.is_ok()) {
+            auto r = ix_.remove(c.old_id, w);
+            if (!r) s = r.status();
+          }
+        }
+        puts.push_back(c.doc);
+        put_index.push_back(i);
+        break;
+      case ChangeKind::kDelete: {
+        s = flush();
+        if (s.is_ok()) {
+          auto r = ix_.remove(c.id, w);
+          if (!r) s = r.status();
+          else ++st.deletes;
+        }
+        break;
+      }
+      case ChangeKind::kTruncate:
+        s = flush();
+        if (s.is_ok()) s = ix_.truncate(w);
+        if (s.is_ok()) ++st.truncates;
+        break;
+    }
+    if (!s.is_ok()) {
+      failure = s;
+      break;
+    }
+    it->second = c.position;
+    st.positions[c.source] = c.position;
+  }
+  if (failure.is_ok()) failure = flush();
+  if (!failure.is_ok()) {
+    // Positions must not claim changes that were not applied: record only
+    // when everything up to them is in. A partial batch is replayed whole.
+    return failure;
+  }
+  MERIDIAN_RETURN_IF_ERROR(record_positions());
+  return st;
+}
+
+}  // namespace meridian::cdc
