@@ -175,6 +175,7 @@ void ServerImpl::install_search_routes() {
     g.push_back({"meridian_cache_bytes", "Bytes held by the query cache.", "", static_cast<double>(cache_.bytes())});
     g.push_back({"meridian_cache_entries", "Entries in the query cache.", "", static_cast<double>(cache_.entries())});
     g.push_back({"meridian_watchers", "Open live-query streams.", "", static_cast<double>(hub_.watchers())});
+    add_source_gauges(&g);
     res.status = 200;
     res.set_content(metrics_.render(g), "text/plain; version=0.0.4");
   });

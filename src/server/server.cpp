@@ -75,6 +75,16 @@ RouteInfo classify_route(const std::string& method, const std::string& path) {
       r.name = "/v1/indexes/{index}/search";
       return r;
     }
+    if (p.size() == 4 && p[3] == "changes") {
+      r.name = "/v1/indexes/{index}/changes";
+      r.scope = Scope::kWrite;
+      return r;
+    }
+    if ((p.size() == 4 || p.size() == 5) && p[3] == "sources") {
+      r.name = p.size() == 4 ? "/v1/indexes/{index}/sources" : "/v1/indexes/{index}/sources/{name}";
+      r.scope = Scope::kAdmin;  // configs hold DSNs
+      return r;
+    }
     if (p.size() == 4 && p[3] == "watch") {
       r.name = "/v1/indexes/{index}/watch";
       return r;
@@ -250,6 +260,8 @@ void ServerImpl::install_routes() {
   });
   install_index_routes();
   install_search_routes();
+  install_change_routes();
+  install_source_routes();
 }
 
 Server::Server(std::unique_ptr<ServerImpl> impl) : impl_(std::move(impl)) {}
@@ -261,10 +273,15 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& opt) {
   MERIDIAN_ASSIGN_OR_RETURN(auto engine, index::Engine::open(opt.data_dir));
   MERIDIAN_ASSIGN_OR_RETURN(auto keys, KeyStore::open(fs::join(opt.data_dir, "keys.json"), opt.master_key));
   auto impl = std::make_unique<ServerImpl>(opt, std::move(engine), std::move(keys));
+  index::Engine* eng = impl->engine_.get();
+  MERIDIAN_ASSIGN_OR_RETURN(impl->sources_, cdc::SourceManager::open(opt.data_dir, [eng](const std::string& name) {
+                              return eng->get(name);
+                            }));
   for (const auto& name : impl->engine_->list()) {
     if (auto idx = impl->engine_->get(name)) impl->hub_.attach(*idx);
   }
   impl->install_routes();
+  impl->sources_->start_all();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -294,6 +311,9 @@ void Server::stop() {
   impl_->http_.stop();
 }
 
-Status Server::close() { return impl_->engine_->close(); }
+Status Server::close() {
+  impl_->sources_->stop_all();  // commits what they applied
+  return impl_->engine_->close();
+}
 
 }  // namespace meridian::server

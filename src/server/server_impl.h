@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "meridian/cdc/source_manager.h"
 #include "meridian/index/engine.h"
 #include "meridian/server/http_error.h"
 #include "meridian/server/key_store.h"
@@ -43,6 +44,10 @@ class ServerImpl {
   void install_routes();
   void install_index_routes();
   void install_search_routes();
+  void install_change_routes();  // routes_changes.cpp
+  void install_source_routes();  // routes_sources.cpp
+  // CDC source gauges for /metrics (routes_sources.cpp).
+  void add_source_gauges(std::vector<Gauge>* g) const;
 
   // Helpers for handlers.
   static void send_json(httplib::Response& res, int status, const std::string& body);
@@ -58,6 +63,7 @@ class ServerImpl {
   ServeOptions opt_;
   std::unique_ptr<index::Engine> engine_;
   std::unique_ptr<KeyStore> keys_;
+  std::unique_ptr<cdc::SourceManager> sources_;  // set by Server::open
   httplib::Server http_;
   Metrics metrics_;
   RateLimiter limiter_;
