@@ -1,6 +1,7 @@
 #include "meridian/query/search_request.h"
 
 #include <charconv>
+#include <cmath>
 
 #include "meridian/query/dsl_parser.h"
 #include "meridian/query/query_string_parser.h"
@@ -274,6 +275,42 @@ Result<GeoBoundingBox> parse_bbox(const Json& v, const std::string& path) {
   return b;
 }
 
+Result<geo::DecayKind> get_decay_function(const Json& v, const std::string& path) {
+  MERIDIAN_ASSIGN_OR_RETURN(std::string f, get_string(v, path));
+  if (f == "gauss") return geo::DecayKind::kGauss;
+  if (f == "exp") return geo::DecayKind::kExp;
+  if (f == "linear") return geo::DecayKind::kLinear;
+  return error(path, "expected 'gauss', 'exp' or 'linear', got '" + f + "'");
+}
+
+// {"field", "origin", "function", "scale", "offset", "decay", "weight"}; the
+// field defaults to geo_field (filled in by the caller when empty).
+Result<GeoDecay> parse_geo_decay(const Json& v, const std::string& path) {
+  if (!v.is_object()) return type_error(path, "object", v);
+  GeoDecay g;
+  bool has_origin = false, has_scale = false;
+  for (const auto& [k, x] : v.as_object()) {
+    std::string kp = child(path, k);
+    if (k == "field") { MERIDIAN_ASSIGN_OR_RETURN(g.field, get_string(x, kp)); }
+    else if (k == "origin") { MERIDIAN_ASSIGN_OR_RETURN(g.origin, get_point(x, kp)); has_origin = true; }
+    else if (k == "function") { MERIDIAN_ASSIGN_OR_RETURN(g.function, get_decay_function(x, kp)); }
+    else if (k == "scale") { MERIDIAN_ASSIGN_OR_RETURN(g.scale_m, get_distance(x, kp)); has_scale = true; }
+    else if (k == "offset") { MERIDIAN_ASSIGN_OR_RETURN(g.offset_m, get_distance(x, kp)); }
+    else if (k == "decay") { MERIDIAN_ASSIGN_OR_RETURN(g.decay, get_number(x, kp)); }
+    else if (k == "weight") {
+      MERIDIAN_ASSIGN_OR_RETURN(g.weight, get_number(x, kp));
+      if (!(g.weight > 0) || !std::isfinite(g.weight)) return error(kp, "expected a positive number");
+    } else {
+      return unknown_key(path, k);
+    }
+  }
+  if (!has_origin) return error(path, "expected key 'origin'");
+  if (!has_scale) return error(path, "expected key 'scale'");
+  Status st = geo::check_decay_params(g.scale_m, g.offset_m, g.decay);
+  if (!st) return error(path, st.message());
+  return g;
+}
+
 // Geo convenience keys gathered during the pass over the body.
 struct GeoKeys {
   std::optional<GeoPoint> near;
@@ -322,6 +359,7 @@ Status parse_key(const std::string& k, const Json& v, SearchRequest* r, GeoKeys*
   else if (k == "radius") { MERIDIAN_ASSIGN_OR_RETURN(geo->radius, get_distance(v, kp)); }
   else if (k == "geo_field") { MERIDIAN_ASSIGN_OR_RETURN(geo->field, get_string(v, kp)); }
   else if (k == "bbox") { MERIDIAN_ASSIGN_OR_RETURN(geo->bbox, parse_bbox(v, kp)); }
+  else if (k == "geo_decay") { MERIDIAN_ASSIGN_OR_RETURN(r->geo_decay, parse_geo_decay(v, kp)); }
   else return unknown_key("", k);
   return Status::ok();
 }
@@ -348,6 +386,7 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
     geo.bbox->field = geo.field;
     r.filters.push_back(*geo.bbox);
   }
+  if (r.geo_decay && r.geo_decay->field.empty()) r.geo_decay->field = geo.field;
   return r;
 }
 
@@ -396,12 +435,46 @@ Result<Json> param_sort(const std::string& v, const std::map<std::string, std::s
   return arr;
 }
 
+// decay=gauss&scale=10km[&offset=..][&decay_value=..] around near → a geo_decay object.
+Result<std::optional<Json>> param_decay(const std::map<std::string, std::string>& params) {
+  auto get = [&](const char* k) -> const std::string* {
+    auto it = params.find(k);
+    return it == params.end() ? nullptr : &it->second;
+  };
+  const std::string* fn = get("decay");
+  if (!fn) {
+    for (const char* k : {"scale", "offset", "decay_value"})
+      if (get(k)) return error(k, "expected 'decay' (gauss, exp or linear) with '" + std::string(k) + "'");
+    return std::optional<Json>();
+  }
+  if (!get("near")) return error("decay", "expected 'near' (the origin) with 'decay'");
+  if (!get("scale")) return error("decay", "expected 'scale' with 'decay'");
+  Json g = Json::object();
+  if (const std::string* f = get("geo_field")) g.set("field", *f);
+  g.set("origin", *get("near"));
+  g.set("function", *fn);
+  g.set("scale", *get("scale"));
+  if (const std::string* o = get("offset")) g.set("offset", *o);
+  if (const std::string* d = get("decay_value")) {
+    double x = 0;
+    auto res = std::from_chars(d->data(), d->data() + d->size(), x);
+    if (d->empty() || res.ec != std::errc() || res.ptr != d->data() + d->size())
+      return error("decay_value", "expected a number, got '" + *d + "'");
+    g.set("decay", x);
+  }
+  return std::optional<Json>(std::move(g));
+}
+
 }  // namespace
 
 Result<SearchRequest> parse_search_params(const std::map<std::string, std::string>& params,
                                           const SearchRequestOptions& opt) {
   Json body = Json::object();
+  MERIDIAN_ASSIGN_OR_RETURN(std::optional<Json> decay, param_decay(params));
+  if (decay) body.set("geo_decay", std::move(*decay));
   for (const auto& [k, v] : params) {
+    if (k == "decay" || k == "scale" || k == "offset" || k == "decay_value") continue;  // param_decay
+    if (k == "near" && decay && !params.count("radius")) continue;  // only the decay's origin
     if (k == "q" || k == "q_fields" || k == "filter" || k == "near" || k == "radius" || k == "geo_field" ||
         k == "bbox" || k == "fields") {
       body.set(k, v);

@@ -24,31 +24,44 @@ using postings::Bitmap;
 namespace {
 
 // Small LRU of filter bitmaps keyed by segment id + canonical filter string.
+// Segment ids are only unique within one index (and matches() opens throw-away
+// indexes), so each entry also remembers its Segment object and only answers
+// for that very object while it is alive.
 class FilterCache {
  public:
-  std::shared_ptr<const Bitmap> get(const std::string& key) {
+  std::shared_ptr<const Bitmap> get(const std::string& key, const index::Segment* seg) {
     std::lock_guard<std::mutex> l(mu_);
     auto it = map_.find(key);
     if (it == map_.end()) return nullptr;
+    if (it->second->segment.lock().get() != seg) return nullptr;
     lru_.splice(lru_.begin(), lru_, it->second);
-    return it->second->second;
+    return it->second->bitmap;
   }
-  void put(const std::string& key, std::shared_ptr<const Bitmap> b) {
+  void put(const std::string& key, const std::shared_ptr<const index::Segment>& seg,
+           std::shared_ptr<const Bitmap> b) {
     std::lock_guard<std::mutex> l(mu_);
-    if (map_.count(key)) return;
-    lru_.emplace_front(key, std::move(b));
+    if (auto it = map_.find(key); it != map_.end()) {  // replace an entry of another segment
+      lru_.erase(it->second);
+      map_.erase(it);
+    }
+    lru_.push_front(Entry{key, seg, std::move(b)});
     map_[key] = lru_.begin();
     if (lru_.size() > kCapacity) {
-      map_.erase(lru_.back().first);
+      map_.erase(lru_.back().key);
       lru_.pop_back();
     }
   }
 
  private:
+  struct Entry {
+    std::string key;
+    std::weak_ptr<const index::Segment> segment;
+    std::shared_ptr<const Bitmap> bitmap;
+  };
   static constexpr size_t kCapacity = 256;
   std::mutex mu_;
-  std::list<std::pair<std::string, std::shared_ptr<const Bitmap>>> lru_;
-  std::unordered_map<std::string, decltype(lru_)::iterator> map_;
+  std::list<Entry> lru_;
+  std::unordered_map<std::string, std::list<Entry>::iterator> map_;
 };
 
 FilterCache& filter_cache() {
@@ -160,6 +173,48 @@ SortValue field_key(const index::Segment& seg, const index::Snapshot& snap, cons
   return v;
 }
 
+// Smallest distance from `origin` to the document's points of `field`.
+std::optional<double> min_distance_m(const index::Segment& seg, const std::string& field, const GeoPoint& origin,
+                                     uint32_t doc) {
+  const auto* gc = seg.columns().geo_column(field);
+  if (!gc || !gc->has(doc)) return std::nullopt;
+  double best = INFINITY;
+  for (size_t i = 0; i < gc->count(doc); ++i)
+    best = std::min(best, geo::haversine_m({origin.lat, origin.lon}, {gc->lat(doc, i), gc->lon(doc, i)}));
+  return best;
+}
+
+// weight * decay(distance); a document without a point keeps `weight`.
+double decay_factor(const index::Segment& seg, const GeoDecay& g, uint32_t doc) {
+  auto d = min_distance_m(seg, g.field, g.origin, doc);
+  return g.weight * (d ? geo::decay(g.function, *d, g.scale_m, g.offset_m, g.decay) : 1.0);
+}
+
+Status check_geo_decay(const index::Snapshot& snap, const std::optional<GeoDecay>& g) {
+  if (!g) return Status::ok();
+  const index::FieldDef* f = snap.schema().find(g->field);
+  if (!f) return Status::invalid("geo_decay.field: unknown field '" + g->field + "'");
+  if (f->type != index::FieldType::kGeoPoint)
+    return Status::invalid("geo_decay.field: field '" + g->field + "' is " +
+                           std::string(index::field_type_name(f->type)) + ", expected geo_point");
+  return Status::ok();
+}
+
+Json explain_decay(Json query_explanation, const index::Segment& seg, const GeoDecay& g, uint32_t doc, double score) {
+  Json factor = Json::object();
+  factor.set("value", decay_factor(seg, g, doc));
+  factor.set("description", "weight * decay(distance_m)");
+  if (auto d = min_distance_m(seg, g.field, g.origin, doc)) factor.set("distance_m", *d);
+  Json details = Json::array();
+  details.push(std::move(query_explanation));
+  details.push(std::move(factor));
+  Json e = Json::object();
+  e.set("value", score);
+  e.set("description", "query score * weight * distance decay on " + g.field);
+  e.set("details", std::move(details));
+  return e;
+}
+
 Json filter_source(const Json& src, const std::vector<std::string>& fields) {
   if (fields.empty() || !src.is_object()) return src;
   Json out = Json::object();
@@ -198,6 +253,8 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
                            "; use search_after to page deeper");
   MERIDIAN_RETURN_IF_ERROR(check_sort(snap, req.sort));
   MERIDIAN_RETURN_IF_ERROR(check_facets(snap, req.facets));
+  MERIDIAN_RETURN_IF_ERROR(check_geo_decay(snap, req.geo_decay));
+  const GeoDecay* decay = req.geo_decay ? &*req.geo_decay : nullptr;
   plan::CompileOptions co;
   co.bm25 = {opt.k1, opt.b};
   co.max_expansions = opt.max_expansions;
@@ -244,12 +301,12 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
     Bitmap match = ev->docs().copy();
     for (size_t fi = 0; fi < filters.size() && !match.is_empty(); ++fi) {
       std::string key = std::to_string(sv.segment->id()) + "|" + filter_keys[fi];
-      auto cached = filter_cache().get(key);
+      auto cached = filter_cache().get(key, sv.segment.get());
       if (!cached) {
         plan::SegmentEval fe(snap, si, filters[fi]);
         MERIDIAN_RETURN_IF_ERROR(fe.prepare());
         cached = std::make_shared<Bitmap>(fe.docs().copy());
-        filter_cache().put(key, cached);
+        filter_cache().put(key, sv.segment, cached);
       }
       match.and_inplace(*cached);
     }
@@ -260,6 +317,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
     auto after_ok = [&](const Row& r) { return !after || compare_rows(sort, r, *after) > 0; };
     if (by_score) {
       auto offer = [&](uint32_t d, double s) {
+        if (decay) s *= decay_factor(*sv.segment, *decay, d);
         Row r{{s}, s, seg, d, {}};
         if (after_ok(r)) topk.push({s, seg, d});
       };
@@ -275,7 +333,8 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
         size_t essential = 0;
         uint32_t doc = 0;
         while (true) {
-          double th = topk.threshold();
+          // With a decay (<= 1) times weight, a query score must beat threshold / weight.
+          double th = decay ? topk.threshold() / decay->weight : topk.threshold();
           while (essential < groups.size() && prefix[essential + 1] * (1 + 1e-9) < th) ++essential;
           if (essential >= groups.size()) break;
           uint32_t cand = postings::PostingCursor::kEnd;
@@ -292,7 +351,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
         Row r;
         r.segment = seg;
         r.doc = d;
-        r.score = need_scores ? ev->score(d) : NAN;
+        r.score = need_scores ? ev->score(d) * (decay ? decay_factor(*sv.segment, *decay, d) : 1.0) : NAN;
         for (const auto& s : sort)
           r.keys.push_back(s.kind == SortSpec::Kind::kScore ? SortValue(r.score)
                                                             : field_key(*sv.segment, snap, s, d, &r.distance_m));
@@ -329,6 +388,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
     h.segment = r.segment;
     h.doc = r.doc;
     h.distance_m = r.distance_m;
+    if (decay && !h.distance_m) h.distance_m = min_distance_m(seg, decay->field, decay->origin, r.doc);
     h.sort = Json::array();
     for (const auto& kv : r.keys) h.sort.push(to_json_value(kv));
     h.sort.push(Json(static_cast<int64_t>((uint64_t{r.segment} << 32) | r.doc)));
@@ -341,6 +401,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
       plan::SegmentEval fresh(snap, r.segment, compiled);
       MERIDIAN_RETURN_IF_ERROR(fresh.prepare());
       h.explanation = fresh.explain(r.doc);
+      if (decay) h.explanation = explain_decay(std::move(h.explanation), seg, *decay, r.doc, h.score);
     }
     resp.hits.push_back(std::move(h));
   }

@@ -8,6 +8,7 @@
 #include "meridian/termdict/automaton_walk.h"
 #include "meridian/termdict/regex.h"
 #include "meridian/termdict/wildcard.h"
+#include "geo_filter.h"
 #include "plan.h"
 
 namespace meridian::query::plan {
@@ -363,16 +364,6 @@ Result<Bitmap> range(const index::Snapshot& snap, const index::Segment& seg, con
   return out;
 }
 
-Result<Bitmap> geo_filter(const index::Segment& seg, const std::string& field, const geo::Shape& shape) {
-  Bitmap out;
-  const auto* gc = seg.columns().geo_column(field);
-  if (!gc) return out;
-  for (uint32_t d = 0; d < seg.num_docs(); ++d)
-    for (size_t i = 0; i < gc->count(d); ++i)
-      if (shape.contains({gc->lat(d, i), gc->lon(d, i)})) { out.add(d); break; }
-  return out;
-}
-
 }  // namespace
 
 Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg, const Query& q) {
@@ -412,13 +403,13 @@ Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg,
       const GeoDistance& g = *q.as<GeoDistance>();
       auto s = geo::Shape::circle({g.lat, g.lon}, g.distance_m);
       if (!s) return invalid_shape(s.status(), "geo_distance");
-      return geo_filter(seg, g.field, *s);
+      return query::geo_filter(seg, g.field, *s);
     }
     case Kind::kGeoBoundingBox: {
       const GeoBoundingBox& g = *q.as<GeoBoundingBox>();
       auto s = geo::Shape::box(g.top, g.left, g.bottom, g.right);
       if (!s) return invalid_shape(s.status(), "geo_bounding_box");
-      return geo_filter(seg, g.field, *s);
+      return query::geo_filter(seg, g.field, *s);
     }
     case Kind::kGeoPolygon: {
       const GeoPolygon& g = *q.as<GeoPolygon>();
@@ -429,13 +420,13 @@ Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg,
       }
       auto s = geo::Shape::polygon(std::move(rings));
       if (!s) return invalid_shape(s.status(), "geo_polygon");
-      return geo_filter(seg, g.field, *s);
+      return query::geo_filter(seg, g.field, *s);
     }
     case Kind::kGeohashCell: {
       const GeohashCell& g = *q.as<GeohashCell>();
       auto s = geo::Shape::geohash_cell(g.hash);
       if (!s) return invalid_shape(s.status(), "geohash_cell");
-      return geo_filter(seg, g.field, *s);
+      return query::geo_filter(seg, g.field, *s);
     }
     default: return Status::internal("not a leaf query: " + std::string(kind_name(q.kind())));
   }

@@ -252,3 +252,84 @@ TEST_CASE("search params: bad values and unknown parameters are errors naming th
   CHECK(EP({{"qq", "x"}}) == "qq: unknown parameter 'qq'");
   CHECK(EP({}) == "OK");
 }
+
+TEST_CASE("search request: geo_decay with every origin form, defaults and the geo_field default") {
+  SearchRequestOptions opt;
+  opt.default_geo_field = "where";
+  auto r = R(R"({"q":"pizza","geo_decay":{"origin":"48.85,2.35","scale":"10km"}})", opt);
+  REQUIRE(r.is_ok());
+  REQUIRE(r->geo_decay.has_value());
+  const GeoDecay& g = *r->geo_decay;
+  CHECK(g.field == "where");
+  CHECK(g.origin == GeoPoint{48.85, 2.35});
+  CHECK(g.function == geo::DecayKind::kGauss);
+  CHECK(g.scale_m == 10000);
+  CHECK(g.offset_m == 0);
+  CHECK(g.decay == 0.5);
+  CHECK(g.weight == 1);
+  CHECK(r->filters.empty());  // a decay ranks, it does not filter
+
+  auto full = R(R"({"geo_decay":{"field":"location","origin":{"lat":-33.9,"lon":151.2},"function":"exp",
+                   "scale":"2mi","offset":"500m","decay":0.25,"weight":3}})");
+  REQUIRE(full.is_ok());
+  CHECK(full->geo_decay->field == "location");
+  CHECK(full->geo_decay->origin == GeoPoint{-33.9, 151.2});
+  CHECK(full->geo_decay->function == geo::DecayKind::kExp);
+  CHECK(full->geo_decay->scale_m == doctest::Approx(3218.688));
+  CHECK(full->geo_decay->offset_m == 500);
+  CHECK(full->geo_decay->decay == 0.25);
+  CHECK(full->geo_decay->weight == 3);
+
+  auto lonlat = R(R"({"geo_decay":{"origin":[151.2,-33.9],"function":"linear","scale":1000,"geo":1}})");
+  CHECK(lonlat.status().message() == "geo_decay: unknown key 'geo'");
+  auto lin = R(R"({"geo_decay":{"origin":[151.2,-33.9],"function":"linear","scale":1000}})");
+  REQUIRE(lin.is_ok());
+  CHECK(lin->geo_decay->origin == GeoPoint{-33.9, 151.2});  // GeoJSON order
+  CHECK(lin->geo_decay->function == geo::DecayKind::kLinear);
+  CHECK(lin->geo_decay->scale_m == 1000);
+}
+
+TEST_CASE("search request: geo_decay errors name the key") {
+  CHECK(E(R"({"geo_decay":{"scale":"1km"}})") == "geo_decay: expected key 'origin'");
+  CHECK(E(R"({"geo_decay":{"origin":"1,2"}})") == "geo_decay: expected key 'scale'");
+  CHECK(E(R"({"geo_decay":{"origin":"1,2","scale":"1km","function":"cubic"}})") ==
+        "geo_decay.function: expected 'gauss', 'exp' or 'linear', got 'cubic'");
+  CHECK(E(R"({"geo_decay":{"origin":"91,2","scale":"1km"}})").starts_with("geo_decay.origin"));
+  CHECK(E(R"({"geo_decay":{"origin":"1,2","scale":"-1km"}})").starts_with("geo_decay.scale"));
+  CHECK(E(R"({"geo_decay":{"origin":"1,2","scale":0}})").starts_with("geo_decay: "));
+  CHECK(E(R"({"geo_decay":{"origin":"1,2","scale":"1km","decay":1}})").starts_with("geo_decay: "));
+  CHECK(E(R"({"geo_decay":{"origin":"1,2","scale":"1km","decay":0}})").starts_with("geo_decay: "));
+  CHECK(E(R"({"geo_decay":{"origin":"1,2","scale":"1km","weight":0}})") ==
+        "geo_decay.weight: expected a positive number");
+  CHECK(E(R"({"geo_decay":[1]})") == "geo_decay: expected object, got array");
+}
+
+TEST_CASE("search params: decay=gauss&scale=10km ranks around near, with or without a radius filter") {
+  auto r = parse_search_params({{"q", "pizza"}, {"near", "48.85,2.35"}, {"decay", "gauss"}, {"scale", "10km"}});
+  REQUIRE(r.is_ok());
+  REQUIRE(r->geo_decay.has_value());
+  CHECK(r->geo_decay->origin == GeoPoint{48.85, 2.35});
+  CHECK(r->geo_decay->field == "location");
+  CHECK(r->geo_decay->scale_m == 10000);
+  CHECK(r->filters.empty());  // near without radius: only the decay's origin
+
+  auto f = parse_search_params({{"near", "1,2"}, {"radius", "5km"}, {"decay", "linear"}, {"scale", "1km"},
+                                {"offset", "100m"}, {"decay_value", "0.3"}, {"geo_field", "loc"}});
+  REQUIRE(f.is_ok());
+  CHECK(f->geo_decay->function == geo::DecayKind::kLinear);
+  CHECK(f->geo_decay->offset_m == 100);
+  CHECK(f->geo_decay->decay == 0.3);
+  CHECK(f->geo_decay->field == "loc");
+  REQUIRE(f->filters.size() == 1);
+  CHECK(to_string(f->filters[0]) == "geo_distance(loc,1,2,5000m)");
+
+  CHECK(EP({{"decay", "gauss"}, {"scale", "1km"}}) == "decay: expected 'near' (the origin) with 'decay'");
+  CHECK(EP({{"near", "1,2"}, {"decay", "gauss"}}) == "decay: expected 'scale' with 'decay'");
+  CHECK(EP({{"near", "1,2"}, {"radius", "1km"}, {"scale", "1km"}}) ==
+        "scale: expected 'decay' (gauss, exp or linear) with 'scale'");
+  CHECK(EP({{"near", "1,2"}, {"decay", "gauss"}, {"scale", "1km"}, {"decay_value", "x"}}) ==
+        "decay_value: expected a number, got 'x'");
+  CHECK(EP({{"near", "1,2"}, {"decay", "cubic"}, {"scale", "1km"}}) ==
+        "geo_decay.function: expected 'gauss', 'exp' or 'linear', got 'cubic'");
+  CHECK(EP({{"near", "1,2"}}) == "near: expected 'near' and 'radius' together");
+}

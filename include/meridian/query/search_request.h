@@ -18,6 +18,7 @@
 
 #include "meridian/base/json.h"
 #include "meridian/base/status.h"
+#include "meridian/geo/distance.h"
 #include "meridian/query/ast.h"
 
 namespace meridian::query {
@@ -68,6 +69,23 @@ struct HighlightSpec {
   bool operator==(const HighlightSpec&) const = default;
 };
 
+// Distance decay ranking, "best pizza near me" (Elasticsearch function_score
+// with a gauss/exp/linear decay on a geo_point and boost_mode multiply):
+//   score = query score * weight * geo::decay(function, distance, scale, offset, decay)
+// where distance is the smallest haversine distance from `origin` to the
+// document's points of `field`. A document without a point keeps factor
+// `weight` (the decay of a missing value is 1, as in Elasticsearch).
+struct GeoDecay {
+  std::string field;
+  GeoPoint origin;
+  geo::DecayKind function = geo::DecayKind::kGauss;
+  double scale_m = 0;   // > 0
+  double offset_m = 0;  // >= 0
+  double decay = 0.5;   // the factor at offset + scale, in (0, 1)
+  double weight = 1;    // > 0
+  bool operator==(const GeoDecay&) const = default;
+};
+
 inline constexpr uint64_t kTrackAllHits = std::numeric_limits<uint64_t>::max();
 
 struct SearchRequest {
@@ -84,6 +102,7 @@ struct SearchRequest {
   std::vector<std::string> fields;  // source fields to return; empty = all
   bool explain = false;
   uint64_t track_total_hits = 10000;  // count hits exactly up to this; kTrackAllHits = all, 0 = none
+  std::optional<GeoDecay> geo_decay;  // multiplies every score; hits then carry distance_m
 };
 
 struct SearchRequestOptions {
@@ -95,15 +114,20 @@ struct SearchRequestOptions {
 
 // Keys: q, q_fields, query, filter, sort, from, size, search_after, facets,
 // highlight, fields, explain, track_total_hits, near, radius, geo_field,
-// bbox. "q" and "query" are mutually exclusive. near + radius (and bbox)
-// become geo filters on geo_field.
+// bbox, geo_decay. "q" and "query" are mutually exclusive. near + radius
+// (and bbox) become geo filters on geo_field. geo_decay is
+// {"field" (default geo_field), "origin": point, "function": "gauss"|"exp"|
+// "linear" (gauss), "scale": distance (required), "offset": distance (0),
+// "decay": 0.5, "weight": 1}.
 Result<SearchRequest> parse_search_request(const Json& body, const SearchRequestOptions& opt = {});
 
 // GET parameters: q, q_fields, filter (query-string syntax), near, radius,
 // geo_field, bbox (top,left,bottom,right), sort (field:desc,other,_score,
 // _geo_distance:asc — the latter needs near), size, from, fields (a,b),
 // facets (terms facets, one per field: country,admin_code), highlight (a,b),
-// explain, track_total_hits. Unknown parameters are errors.
+// explain, track_total_hits, decay (gauss|exp|linear: a geo_decay around
+// near on geo_field; near then needs no radius), scale, offset, decay_value.
+// Unknown parameters are errors.
 Result<SearchRequest> parse_search_params(const std::map<std::string, std::string>& params,
                                           const SearchRequestOptions& opt = {});
 
