@@ -103,6 +103,7 @@ void ServerImpl::install_index_routes() {
   http_.Delete(kIndexPath, [this](const httplib::Request& req, httplib::Response& res) {
     std::string name = req.matches[1];
     if (!find_index(name, res)) return;
+    sources_->remove_index(name);  // stop its CDC sources first (they hold the index)
     Status st = engine_->drop(name);
     cache_.clear();  // a re-created index of this name restarts its generations
     if (!st.is_ok()) return send_error(res, st);
