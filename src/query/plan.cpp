@@ -32,6 +32,7 @@ class Compiler {
     Compiled c;
     c.root = std::move(root);
     c.num_nodes = next_id_;
+    c.max_pattern_terms = opt_.max_pattern_terms;
     c.highlight_terms = std::move(hl_);
     return c;
   }
@@ -47,7 +48,6 @@ class Compiler {
   WeightedTerm weighted(const std::string& field, std::string_view term, double weight) {
     WeightedTerm t;
     t.key = index::term_key(field, term);
-    t.mult = weight;
     t.bm25 = scoring::Bm25(opt_.bm25, snap_.total_docs(), snap_.doc_freq(t.key),
                            snap_.field_stats(field).avg_len(), weight);
     return t;
@@ -193,18 +193,34 @@ Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& to
     if (!a) return a.status();
     std::map<std::string, int> pre;
     MERIDIAN_RETURN_IF_ERROR(expand(f.name, *a, max_exp + 1, &pre));
-    for (const auto& [t, e] : pre) found.emplace(t, -1);
+    for (const auto& [t, e] : pre) found[t] = -1;  // a completion ranks above any typo
   }
   found.erase(token);
   std::vector<std::pair<std::string, int>> list(found.begin(), found.end());
-  // Fewest edits first (prefix expansions after exact-edit ones), then by frequency.
-  auto rank = [](int e) { return e < 0 ? 0.5 : static_cast<double>(e); };
-  std::stable_sort(list.begin(), list.end(), [&](const auto& x, const auto& y) { return rank(x.second) < rank(y.second); });
+  // Fewest edits first (prefix expansions after exact-edit ones), then by term order.
+  auto tier = [](int e) { return e < 0 ? 1 : 1 + e; };
+  std::stable_sort(list.begin(), list.end(), [&](const auto& x, const auto& y) { return tier(x.second) < tier(y.second); });
   if (list.size() > max_exp) list.resize(max_exp);
+  if (list.empty()) return word(f.name, std::move(terms));
+  // Tiered scores with one shared idf (see WeightedTerm).
+  uint64_t df = snap_.doc_freq(terms[0].key);
+  for (const auto& [t, e] : list) df = std::max(df, snap_.doc_freq(index::term_key(f.name, t)));
   for (const auto& [t, e] : list) {
-    double m = e < 0 ? 0.9 : 1.0 / (1.0 + e);
-    terms.push_back(weighted(f.name, t, boost * m));
+    terms.push_back(weighted(f.name, t, boost));
+    terms.back().tier = tier(e);
     hl_.emplace_back(f.name, t);
+  }
+  std::vector<int> tiers;
+  for (const auto& w : terms) tiers.push_back(w.tier);
+  std::sort(tiers.begin(), tiers.end());
+  tiers.erase(std::unique(tiers.begin(), tiers.end()), tiers.end());
+  const double levels = static_cast<double>(tiers.size());
+  for (auto& w : terms) {
+    w.bm25 = scoring::Bm25(opt_.bm25, snap_.total_docs(), df, snap_.field_stats(f.name).avg_len(), boost);
+    const double sup = boost * w.bm25.idf() * (opt_.bm25.k1 + 1);
+    const double r = static_cast<double>(std::lower_bound(tiers.begin(), tiers.end(), w.tier) - tiers.begin());
+    w.tier_base = sup * (levels - 1 - r) / levels;
+    w.tier_scale = 1 / levels;
   }
   return word(f.name, std::move(terms));
 }

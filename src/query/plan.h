@@ -4,6 +4,8 @@
 // (bitmaps of matching documents, scores of matching documents).
 #pragma once
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,10 +17,24 @@
 
 namespace meridian::query::plan {
 
+// One term of a word. A word with expansions (fuzzy, prefix) scores in tiers:
+// every alternative shares one idf (Lucene's blended: the largest df among
+// them) and alternative of tier r out of L tiers scores
+//   tier_base + tier_scale * bm25(tf, len),  tier_base = B * (L-1-r) / L,
+//   tier_scale = 1 / L,  B = boost * idf * (k1 + 1) (the supremum of bm25),
+// so for the same word exact > prefix > 1 edit > 2 edits whatever tf or
+// length. A word without expansions scores plain bm25 (base 0, scale 1).
 struct WeightedTerm {
   std::string key;    // full term key
-  double mult = 1;    // 1 exact, 1/(1+edits) fuzzy, 0.9 prefix
+  int tier = 0;       // 0 exact, 1 prefix expansion, 1 + edits for fuzzy ones
+  double tier_base = 0;
+  double tier_scale = 1;
   scoring::Bm25 bm25;
+  double score(uint32_t tf, uint32_t len) const { return tier_base + tier_scale * bm25.score(tf, len); }
+  // Bound for any document with tf <= max_tf and len >= min_len (0 when max_tf is 0).
+  double bound(uint32_t max_tf, uint32_t min_len) const {
+    return max_tf == 0 ? 0 : std::max(0.0, tier_base + tier_scale * bm25.upper_bound(max_tf, min_len));
+  }
 };
 
 struct Node {
@@ -41,13 +57,15 @@ struct Node {
 struct Compiled {
   Node root;
   int num_nodes = 0;
+  size_t max_pattern_terms = 10000;  // from CompileOptions, for eval_leaf
   // field -> normalized terms the query matched (for highlighting).
   std::vector<std::pair<std::string, std::string>> highlight_terms;
 };
 
 struct CompileOptions {
   scoring::Bm25Params bm25;
-  size_t max_expansions = 50;
+  size_t max_expansions = 50;        // fuzzy/prefix words: expansions kept (the rest dropped, as ES)
+  size_t max_pattern_terms = 10000;  // prefix/wildcard/regexp queries: more terms in one segment is an error
 };
 
 Result<Compiled> compile(const index::Snapshot& snap, const Query& q, const CompileOptions& opt);
@@ -64,10 +82,16 @@ class SegmentEval {
   double score(uint32_t doc);
   Json explain(uint32_t doc);
   // MaxScore groups: for each word of a pure disjunction, its term cursors
-  // and its score bound in this segment. Empty when the query is not one.
+  // (fresh, independent of score()'s) and its score bound in this segment.
+  // Empty when the query is not one.
   struct Group {
     double bound = 0;
     std::vector<postings::PostingCursor> cursors;
+    std::vector<const WeightedTerm*> weights;  // parallel to cursors
+    // Bound of the group's score for documents >= target in the blocks the
+    // cursors reach with shallow_advance(target); *last = the smallest last
+    // doc of those blocks (the bound holds for every doc in [target, *last]).
+    double block_bound(uint32_t target, uint32_t* last);
   };
   std::vector<Group> groups();
 
@@ -88,8 +112,20 @@ class SegmentEval {
   std::vector<std::vector<std::vector<std::unique_ptr<TermState>>>> slots_;  // per phrase node
 };
 
+// Top-k over one segment. Offers to `offer` every document of `match` that
+// could enter the top-k given `threshold()` (the score a new document must
+// beat; ties never enter since documents come in increasing order), with its
+// exact score(). Pure disjunctions use block-max MaxScore over the groups'
+// cursors; anything else, or `exhaustive`, scores every match. Returns the
+// number of documents scored.
+uint64_t collect_top_k(SegmentEval& ev, const postings::Bitmap& match, bool exhaustive,
+                       const std::function<double()>& threshold,
+                       const std::function<void(uint32_t, double)>& offer);
+
 // Bitmap of a leaf query (term-free filters: range, exists, ids, prefix,
 // wildcard, regexp, geo) over one segment.
-Result<postings::Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg, const Query& q);
+// Prefix/wildcard/regexp walks fail with Status::invalid past max_pattern_terms terms.
+Result<postings::Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg, const Query& q,
+                                   size_t max_pattern_terms = 10000);
 
 }  // namespace meridian::query::plan

@@ -258,6 +258,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
   plan::CompileOptions co;
   co.bm25 = {opt.k1, opt.b};
   co.max_expansions = opt.max_expansions;
+  co.max_pattern_terms = opt.max_pattern_terms;
   MERIDIAN_ASSIGN_OR_RETURN(plan::Compiled compiled, plan::compile(snap, req.query, co));
   std::vector<plan::Compiled> filters;
   std::vector<std::string> filter_keys;
@@ -321,31 +322,9 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
         Row r{{s}, s, seg, d, {}};
         if (after_ok(r)) topk.push({s, seg, d});
       };
-      auto groups = opt.exhaustive ? std::vector<plan::SegmentEval::Group>{} : ev->groups();
-      if (groups.empty() || k == 0) {
-        if (k > 0) match.for_each([&](uint32_t d) { offer(d, ev->score(d)); return true; });
-      } else {
-        // MaxScore: groups sorted by bound; a document found only in the
-        // "non-essential" prefix cannot beat the current threshold.
-        std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) { return a.bound < b.bound; });
-        std::vector<double> prefix(groups.size() + 1, 0);
-        for (size_t i = 0; i < groups.size(); ++i) prefix[i + 1] = prefix[i] + groups[i].bound;
-        size_t essential = 0;
-        uint32_t doc = 0;
-        while (true) {
-          // With a decay (<= 1) times weight, a query score must beat threshold / weight.
-          double th = decay ? topk.threshold() / decay->weight : topk.threshold();
-          while (essential < groups.size() && prefix[essential + 1] * (1 + 1e-9) < th) ++essential;
-          if (essential >= groups.size()) break;
-          uint32_t cand = postings::PostingCursor::kEnd;
-          for (size_t g = essential; g < groups.size(); ++g)
-            for (auto& c : groups[g].cursors) cand = std::min(cand, c.next_geq(doc));
-          if (cand == postings::PostingCursor::kEnd) break;
-          if (match.contains(cand)) offer(cand, ev->score(cand));
-          doc = cand + 1;
-          if (cand == postings::PostingCursor::kEnd - 1) break;
-        }
-      }
+      // With a decay (<= 1) times weight, a query score must beat threshold / weight.
+      auto threshold = [&] { return decay ? topk.threshold() / decay->weight : topk.threshold(); };
+      if (k > 0) resp.docs_scored += plan::collect_top_k(*ev, match, opt.exhaustive, threshold, offer);
     } else {
       match.for_each([&](uint32_t d) {
         Row r;

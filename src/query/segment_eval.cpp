@@ -10,6 +10,7 @@
 #include "meridian/termdict/wildcard.h"
 #include "geo_filter.h"
 #include "plan.h"
+#include "term_walk.h"
 
 namespace meridian::query::plan {
 
@@ -80,7 +81,7 @@ Status SegmentEval::build(const Node& n) {
       break;
     }
     case Node::K::kLeaf: {
-      MERIDIAN_ASSIGN_OR_RETURN(out, eval_leaf(snap_, seg, *n.leaf));
+      MERIDIAN_ASSIGN_OR_RETURN(out, eval_leaf(snap_, seg, *n.leaf, c_.max_pattern_terms));
       break;
     }
     case Node::K::kConst:
@@ -153,19 +154,30 @@ uint32_t SegmentEval::phrase_freq(const Node& n, uint32_t doc) {
     if (pos[i].empty()) return 0;
     std::sort(pos[i].begin(), pos[i].end());
   }
+  // Lucene's sloppy phrase: each slot's position minus its offset in the
+  // phrase; a configuration matches when max - min <= slop (0 = the exact
+  // phrase; reordering costs distance, "a b" matches "b a" from slop 2) and
+  // no two slots share a position. Sweep: advance the slot with the smallest
+  // value, counting every matching configuration met.
+  const size_t k = pos.size();
+  if (k == 0) return 0;
+  std::vector<size_t> at(k, 0);
+  std::vector<uint32_t> used(k);
   uint32_t freq = 0;
-  for (uint32_t p0 : pos[0]) {
-    int64_t prev = p0;
-    bool ok = true;
-    for (size_t i = 1; i < pos.size() && ok; ++i) {
-      // Smallest position keeping the order and the slot's gap.
-      int64_t want = prev + (offset[i] - offset[i - 1]);
-      auto it = std::lower_bound(pos[i].begin(), pos[i].end(), static_cast<uint32_t>(want));
-      if (it == pos[i].end()) ok = false; else prev = *it;
+  while (true) {
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    size_t lo_slot = 0;
+    for (size_t i = 0; i < k; ++i) {
+      const int64_t v = int64_t{pos[i][at[i]]} - offset[i];
+      if (v < lo) { lo = v; lo_slot = i; }
+      hi = std::max(hi, v);
+      used[i] = pos[i][at[i]];
     }
-    if (!ok) continue;
-    int64_t extra = (prev - p0) - (offset.empty() ? 0 : offset[pos.size() - 1] - offset[0]);
-    if (extra <= n.slop) ++freq;
+    if (hi - lo <= n.slop) {
+      std::sort(used.begin(), used.end());
+      if (std::adjacent_find(used.begin(), used.end()) == used.end()) ++freq;
+    }
+    if (++at[lo_slot] == pos[lo_slot].size()) break;
   }
   return freq;
 }
@@ -182,7 +194,7 @@ double SegmentEval::score_node(const Node& n, uint32_t doc) {
       for (auto& ts : terms_[n.id]) {
         if (!ts->cur || ts->cur->next_geq(doc) != doc) continue;
         if (len == UINT32_MAX) len = norm(n.field, doc);
-        best = std::max(best, ts->w->bm25.score(ts->cur->freq(), len));
+        best = std::max(best, ts->w->score(ts->cur->freq(), len));
       }
       return best;
     }
@@ -217,7 +229,16 @@ Json SegmentEval::explain_node(const Node& n, uint32_t doc) {
         uint32_t len = norm(n.field, doc);
         Json e = ts->w->bm25.explain(ts->cur->freq(), len);
         e.set("term", ts->w->key.substr(ts->w->key.find('\0') + 1));
-        best = std::max(best, ts->w->bm25.score(ts->cur->freq(), len));
+        const double v = ts->w->score(ts->cur->freq(), len);
+        if (ts->w->tier_scale != 1 || ts->w->tier_base != 0) {
+          e.set("bm25", *e.find("value"));
+          e.set("value", v);
+          e.set("tier", ts->w->tier);
+          e.set("description", "tier_base + tier_scale * bm25 (tier 0 exact, 1 prefix, 1 + edits fuzzy)");
+          e.set("tier_base", ts->w->tier_base);
+          e.set("tier_scale", ts->w->tier_scale);
+        }
+        best = std::max(best, v);
         d.push(std::move(e));
       }
       j.set("value", best);
@@ -253,8 +274,9 @@ bool SegmentEval::collect_groups(const Node& n, std::vector<Group>* out) {
     Group g;
     for (auto& ts : terms_[n.id]) {
       if (!ts->tp) continue;
-      g.bound = std::max(g.bound, ts->w->bm25.upper_bound(ts->tp->max_tf(), ts->tp->min_len()));
+      g.bound = std::max(g.bound, ts->w->bound(ts->tp->max_tf(), ts->tp->min_len()));
       g.cursors.push_back(ts->tp->cursor());
+      g.weights.push_back(ts->w);
     }
     if (!g.cursors.empty()) out->push_back(std::move(g));
     return true;
@@ -266,12 +288,24 @@ bool SegmentEval::collect_groups(const Node& n, std::vector<Group>* out) {
       if (!collect_groups(c, out)) return false;
     return true;
   }
-  if (n.k == Node::K::kBool && n.must.empty() && n.filter.empty() && n.must_not.empty() && n.msm <= 1) {
+  // msm must be exactly 1: with 0 (and no must/filter) every document matches, even outside the groups.
+  if (n.k == Node::K::kBool && n.must.empty() && n.filter.empty() && n.must_not.empty() && n.msm == 1) {
     for (const auto& c : n.should)
       if (!collect_groups(c, out)) return false;
     return true;
   }
   return false;
+}
+
+double SegmentEval::Group::block_bound(uint32_t target, uint32_t* last) {
+  double b = 0;
+  for (size_t i = 0; i < cursors.size(); ++i) {
+    auto& c = cursors[i];
+    c.shallow_advance(target);
+    *last = std::min(*last, c.block_last_doc());
+    b = std::max(b, weights[i]->bound(c.block_max_tf(), c.block_min_len()));
+  }
+  return b;
 }
 
 std::vector<SegmentEval::Group> SegmentEval::groups() {
@@ -282,91 +316,15 @@ std::vector<SegmentEval::Group> SegmentEval::groups() {
 
 namespace {
 
-Result<Bitmap> walk_terms(const index::Segment& seg, const std::string& field, const termdict::Automaton& a) {
-  const std::string prefix = index::field_prefix(field);
-  std::vector<std::string> keys;
-  MERIDIAN_RETURN_IF_ERROR(termdict::intersect_with_prefix(
-      a, prefix, seg.terms().lower_bound(prefix),
-      [&](std::string_view term) { keys.push_back(index::term_key(field, term)); }, SIZE_MAX));
-  Bitmap out;
-  for (const auto& k : keys) {
-    MERIDIAN_ASSIGN_OR_RETURN(auto tp, seg.postings_for(k));
-    if (tp) out.or_inplace(tp->docs());
-  }
-  return out;
-}
-
 Result<Bitmap> single_term(const index::Segment& seg, const std::string& key) {
   MERIDIAN_ASSIGN_OR_RETURN(auto tp, seg.postings_for(key));
   return tp ? tp->docs().copy() : Bitmap();
 }
 
-Result<std::optional<double>> bound_num(const index::FieldDef& f, const std::optional<Json>& v) {
-  if (!v) return std::optional<double>();
-  if (v->is_number()) return std::optional<double>(v->as_double());
-  if (v->is_bool()) return std::optional<double>(v->as_bool() ? 1 : 0);
-  if (v->is_string()) {
-    if (f.type == index::FieldType::kDate) {
-      auto ms = parse_rfc3339_millis(v->as_string());
-      if (!ms) return Status::invalid("range on '" + f.name + "': " + ms.status().message());
-      return std::optional<double>(static_cast<double>(*ms));
-    }
-    try {
-      size_t used = 0;
-      double d = std::stod(v->as_string(), &used);
-      if (used == v->as_string().size()) return std::optional<double>(d);
-    } catch (...) {
-    }
-  }
-  return Status::invalid("range on '" + f.name + "': bound " + v->dump() + " is not a number");
-}
-
-Result<Bitmap> range(const index::Snapshot& snap, const index::Segment& seg, const Range& r) {
-  const index::FieldDef* f = snap.schema().find(r.field);
-  Bitmap out;
-  if (!f) return out;
-  const auto& cols = seg.columns();
-  const uint32_t n = seg.num_docs();
-  if (f->type == index::FieldType::kText || f->type == index::FieldType::kKeyword) {
-    auto str = [&](const std::optional<Json>& v) -> std::optional<std::string> {
-      if (!v) return std::nullopt;
-      return v->is_string() ? v->as_string() : v->dump();
-    };
-    auto gt = str(r.gt), gte = str(r.gte), lt = str(r.lt), lte = str(r.lte);
-    const auto* kc = cols.keyword_column(r.field);
-    if (!kc) return out;
-    for (uint32_t d = 0; d < n; ++d)
-      for (size_t i = 0; i < kc->count(d); ++i) {
-        std::string_view s = kc->value_of(kc->ord(d, i));
-        if ((gt && !(s > *gt)) || (gte && !(s >= *gte)) || (lt && !(s < *lt)) || (lte && !(s <= *lte))) continue;
-        out.add(d);
-        break;
-      }
-    return out;
-  }
-  if (f->type == index::FieldType::kGeoPoint) return Status::invalid("range on geo_point field '" + r.field + "'");
-  MERIDIAN_ASSIGN_OR_RETURN(auto gt, bound_num(*f, r.gt));
-  MERIDIAN_ASSIGN_OR_RETURN(auto gte, bound_num(*f, r.gte));
-  MERIDIAN_ASSIGN_OR_RETURN(auto lt, bound_num(*f, r.lt));
-  MERIDIAN_ASSIGN_OR_RETURN(auto lte, bound_num(*f, r.lte));
-  auto in = [&](double x) {
-    return !((gt && !(x > *gt)) || (gte && !(x >= *gte)) || (lt && !(x < *lt)) || (lte && !(x <= *lte)));
-  };
-  if (const auto* ic = cols.int_column(r.field)) {
-    for (uint32_t d = 0; d < n; ++d)
-      for (size_t i = 0; i < ic->count(d); ++i)
-        if (in(static_cast<double>(ic->value(d, i)))) { out.add(d); break; }
-  } else if (const auto* dc = cols.double_column(r.field)) {
-    for (uint32_t d = 0; d < n; ++d)
-      for (size_t i = 0; i < dc->count(d); ++i)
-        if (in(dc->value(d, i))) { out.add(d); break; }
-  }
-  return out;
-}
-
 }  // namespace
 
-Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg, const Query& q) {
+Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg, const Query& q,
+                         size_t max_pattern_terms) {
   auto invalid_shape = [](const Status& st, std::string_view what) {
     return Status::invalid(std::string(what) + ": " + st.message());
   };
@@ -387,18 +345,20 @@ Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg,
       if (!f) return Bitmap();
       std::string v = f->type == index::FieldType::kText ? f->analyzer_instance->normalize_term(p.value, false) : p.value;
       MERIDIAN_ASSIGN_OR_RETURN(auto a, termdict::prefix_automaton(v));
-      return walk_terms(seg, p.field, a);
+      return pattern_docs(seg, p.field, a, max_pattern_terms, "prefix '" + p.value + "' on field '" + p.field + "'");
     }
     case Kind::kWildcard: {
-      MERIDIAN_ASSIGN_OR_RETURN(auto a, termdict::wildcard_automaton(q.as<Wildcard>()->pattern));
-      return walk_terms(seg, q.as<Wildcard>()->field, a);
+      const Wildcard& w = *q.as<Wildcard>();
+      MERIDIAN_ASSIGN_OR_RETURN(auto a, termdict::wildcard_automaton(w.pattern));
+      return pattern_docs(seg, w.field, a, max_pattern_terms, "wildcard '" + w.pattern + "' on field '" + w.field + "'");
     }
     case Kind::kRegexp: {
       auto a = termdict::regex_automaton(q.as<Regexp>()->pattern);
       if (!a) return Status::invalid(a.status().message());
-      return walk_terms(seg, q.as<Regexp>()->field, *a);
+      const Regexp& x = *q.as<Regexp>();
+      return pattern_docs(seg, x.field, *a, max_pattern_terms, "regexp /" + x.pattern + "/ on field '" + x.field + "'");
     }
-    case Kind::kRange: return range(snap, seg, *q.as<Range>());
+    case Kind::kRange: return range_docs(snap, seg, *q.as<Range>());
     case Kind::kGeoDistance: {
       const GeoDistance& g = *q.as<GeoDistance>();
       auto s = geo::Shape::circle({g.lat, g.lon}, g.distance_m);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <utility>
 
 #include "meridian/base/bytes.h"
 #include "meridian/base/crc32c.h"
@@ -19,17 +20,17 @@ struct DCtxDeleter {
   void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
 };
 
-// The calling thread's decompression context and last decompressed block.
-struct ThreadCache {
+// The calling thread's decompression context and the last block it used.
+struct ThreadSlot {
   std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx;
   uint64_t reader_id = 0;  // 0: empty
   uint32_t block = 0;
-  std::string raw;
+  BlockCache::Block raw;
 };
 
-ThreadCache& thread_cache() {
-  thread_local ThreadCache cache;
-  return cache;
+ThreadSlot& thread_slot() {
+  thread_local ThreadSlot slot;
+  return slot;
 }
 
 }  // namespace
@@ -72,8 +73,37 @@ Result<StoreReader> StoreReader::open(std::string_view file, std::string name) {
     next_offset += b.stored_len;
   }
   if (next_offset != index_offset) return corrupt(next_offset, "bytes between the last block and the index");
+  size_t words = (size_t{num_blocks} + 63) / 64;
+  r.crc_checked_.reset(new std::atomic<uint64_t>[words]);
+  for (size_t w = 0; w < words; ++w) r.crc_checked_[w].store(0, std::memory_order_relaxed);
   r.id_ = g_next_reader_id.fetch_add(1);
   return r;
+}
+
+StoreReader::StoreReader(StoreReader&& o) noexcept
+    : name_(std::move(o.name_)), file_(o.file_), body_(o.body_), index_(o.index_), num_docs_(o.num_docs_),
+      num_blocks_(o.num_blocks_), id_(std::exchange(o.id_, 0)), crc_checked_(std::move(o.crc_checked_)) {}
+
+StoreReader& StoreReader::operator=(StoreReader&& o) noexcept {
+  if (this != &o) {
+    release();
+    name_ = std::move(o.name_);
+    file_ = o.file_;
+    body_ = o.body_;
+    index_ = o.index_;
+    num_docs_ = o.num_docs_;
+    num_blocks_ = o.num_blocks_;
+    id_ = std::exchange(o.id_, 0);
+    crc_checked_ = std::move(o.crc_checked_);
+  }
+  return *this;
+}
+
+StoreReader::~StoreReader() { release(); }
+
+void StoreReader::release() {
+  if (id_ != 0) BlockCache::global().erase_reader(id_);
+  id_ = 0;
 }
 
 StoreReader::Block StoreReader::block(uint32_t i) const {
@@ -106,32 +136,47 @@ Status StoreReader::corrupt_block(uint32_t i, const Block& b, std::string_view w
                             std::to_string(kFrameHeaderSize + b.offset) + ": " + std::string(what));
 }
 
-Result<const std::string*> StoreReader::load_block(uint32_t i) const {
-  ThreadCache& c = thread_cache();
-  if (c.reader_id == id_ && c.block == i) return &c.raw;
-  c.reader_id = 0;
+Result<BlockCache::Block> StoreReader::decompress(uint32_t i, bool check_crc) const {
   Block b = block(i);
   std::string_view stored = body_.substr(b.offset, b.stored_len);
-  if (crc32c::value(stored) != b.crc) return corrupt_block(i, b, "checksum mismatch");
+  if (check_crc && crc32c::value(stored) != b.crc) return corrupt_block(i, b, "checksum mismatch");
   std::string_view payload = stored.substr(1);
+  auto raw = std::make_shared<std::string>();
   if (stored[0] == static_cast<char>(kCodecRaw)) {
     if (payload.size() != b.raw_len) return corrupt_block(i, b, "raw block length mismatch");
-    c.raw.assign(payload);
+    raw->assign(payload);
   } else if (stored[0] == static_cast<char>(kCodecZstd)) {
     unsigned long long size = ZSTD_getFrameContentSize(payload.data(), payload.size());
     if (size != b.raw_len) return corrupt_block(i, b, "zstd frame size disagrees with the index");
-    if (!c.dctx) c.dctx.reset(ZSTD_createDCtx());
-    if (!c.dctx) return Status::internal("zstd: cannot allocate a decompression context");
-    c.raw.resize(b.raw_len);
-    size_t n = ZSTD_decompressDCtx(c.dctx.get(), c.raw.data(), c.raw.size(), payload.data(), payload.size());
+    ThreadSlot& t = thread_slot();
+    if (!t.dctx) t.dctx.reset(ZSTD_createDCtx());
+    if (!t.dctx) return Status::internal("zstd: cannot allocate a decompression context");
+    raw->resize(b.raw_len);
+    size_t n = ZSTD_decompressDCtx(t.dctx.get(), raw->data(), raw->size(), payload.data(), payload.size());
     if (ZSTD_isError(n)) return corrupt_block(i, b, std::string("zstd: ") + ZSTD_getErrorName(n));
     if (n != b.raw_len) return corrupt_block(i, b, "decompressed length mismatch");
   } else {
     return corrupt_block(i, b, "unknown codec " + std::to_string(static_cast<uint8_t>(stored[0])));
   }
-  c.reader_id = id_;
-  c.block = i;
-  return &c.raw;
+  return BlockCache::Block(std::move(raw));
+}
+
+Result<BlockCache::Block> StoreReader::load_block(uint32_t i) const {
+  ThreadSlot& t = thread_slot();
+  if (t.reader_id == id_ && t.block == i) return t.raw;
+  bool scanning = t.reader_id == id_ && t.block + 1 == i;
+  BlockCache& cache = BlockCache::global();
+  BlockCache::Block raw = cache.lookup(id_, i);
+  if (!raw) {
+    bool checked = crc_checked(i);
+    MERIDIAN_ASSIGN_OR_RETURN(raw, decompress(i, !checked));
+    if (!checked) crc_checked_[i / 64].fetch_or(uint64_t{1} << (i % 64), std::memory_order_release);
+    if (!scanning) cache.insert(id_, i, raw);
+  }
+  t.reader_id = id_;
+  t.block = i;
+  t.raw = raw;
+  return raw;
 }
 
 Status StoreReader::get_to(uint32_t doc, std::string* out) const {
@@ -139,7 +184,7 @@ Status StoreReader::get_to(uint32_t doc, std::string* out) const {
     return Status::not_found(name_ + ": doc " + std::to_string(doc) + " out of range (" +
                              std::to_string(num_docs_) + " docs)");
   uint32_t i = find_block(doc);
-  MERIDIAN_ASSIGN_OR_RETURN(const std::string* raw, load_block(i));
+  MERIDIAN_ASSIGN_OR_RETURN(BlockCache::Block raw, load_block(i));
   ByteReader r(*raw);
   uint32_t first = block(i).first_doc, end = block_end_doc(i);
   uint64_t skip = 0, len = 0;
@@ -148,10 +193,8 @@ Status StoreReader::get_to(uint32_t doc, std::string* out) const {
     if (d < doc) skip += l;
     if (d == doc) len = l;
   }
-  if (r.failed() || skip > r.remaining() || len > r.remaining() - skip) {
-    thread_cache().reader_id = 0;
+  if (r.failed() || skip > r.remaining() || len > r.remaining() - skip)
     return corrupt_block(i, block(i), "document lengths overrun the block");
-  }
   r.skip(skip);
   out->assign(r.bytes(len));
   return Status::ok();
@@ -167,7 +210,7 @@ Status StoreReader::verify() const {
   auto frame = unframe_file(file_, kStoreMagic, kStoreVersion, kStoreVersion, name_, true);
   if (!frame.is_ok()) return frame.status();
   for (uint32_t i = 0; i < num_blocks_; ++i) {
-    MERIDIAN_ASSIGN_OR_RETURN(const std::string* raw, load_block(i));
+    MERIDIAN_ASSIGN_OR_RETURN(BlockCache::Block raw, decompress(i, /*check_crc=*/true));
     ByteReader r(*raw);
     uint64_t total = 0;
     for (uint32_t d = block(i).first_doc, end = block_end_doc(i); d < end; ++d) total += r.varint();

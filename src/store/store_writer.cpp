@@ -11,7 +11,8 @@
 
 namespace meridian::store {
 
-StoreWriter::StoreWriter(int zstd_level) : level_(zstd_level), cctx_(ZSTD_createCCtx()) {
+StoreWriter::StoreWriter(int zstd_level, size_t block_target)
+    : level_(zstd_level), block_target_(block_target), cctx_(ZSTD_createCCtx()) {
   if (!cctx_) std::abort();  // out of memory at construction: nothing sensible to return
 }
 
@@ -22,7 +23,7 @@ void StoreWriter::add(std::string_view source) {
   block_lengths_.push_back(static_cast<uint32_t>(source.size()));
   block_data_.append(source);
   ++num_docs_;
-  if (block_data_.size() >= kStoreBlockTarget) flush_block();
+  if (block_data_.size() >= block_target_) flush_block();
 }
 
 void StoreWriter::flush_block() {

@@ -126,11 +126,17 @@ TEST_CASE("store: repetitive JSON compresses several times") {
   CHECK(file.size() * 3 < raw);
 }
 
-TEST_CASE("store: blocks hold about 16 KiB of source") {
+TEST_CASE("store: blocks hold about 8 KiB of source, or the writer's block target") {
   std::vector<std::string> docs(1000, std::string(1000, 'x'));
   std::string file = write_store(docs);
   StoreReader r = open_ok(file);
-  CHECK(r.num_blocks() == (1000 + 16) / 17);  // 17 docs reach 16 KiB
+  CHECK(r.num_blocks() == (1000 + 8) / 9);  // 9 docs reach 8 KiB
+  StoreWriter w16(3, 16 * 1024);
+  for (const auto& d : docs) w16.add(d);
+  std::string file16 = w16.finish();
+  StoreReader r16 = open_ok(file16);
+  CHECK(r16.num_blocks() == (1000 + 16) / 17);  // 17 docs reach 16 KiB
+  for (uint32_t d = 0; d < docs.size(); d += 37) CHECK(*r16.get(d) == docs[d]);
 }
 
 TEST_CASE("store: several threads reading at once get the right docs") {

@@ -5,14 +5,15 @@
 // roaring bitmaps (filters cached per segment in a small LRU keyed by segment
 // id + canonical filter string), intersected, deletes removed; the result is
 // the exact matching set (total, facets). Scoring: BM25 with index-wide idf
-// and average field length; top-k by MaxScore over posting cursors when the
-// query is a disjunction of (possibly fuzzy/prefix-expanded) words, otherwise
-// by scoring every match. Sort by fields uses the columns.
+// and average field length; top-k by block-max MaxScore over posting cursors
+// when the query is a disjunction of (possibly fuzzy/prefix-expanded) words,
+// otherwise by scoring every match. Sort by fields uses the columns.
 //
-// Semantics worth knowing: phrases match their words IN ORDER with at most
-// `slop` extra positions in between; prefix/wildcard/regexp/range/exists/ids
-// and geo queries score a constant (their boost); fuzzy expansions score
-// bm25 / (1 + edits), prefix expansions 0.9 * bm25. Every hit's "sort" ends
+// Semantics worth knowing (docs/QUERY.md, "Execution and scoring"): sloppy
+// phrases follow Lucene (reordering costs distance); prefix/wildcard/regexp/
+// range/exists/ids and geo queries score a constant (their boost); a word
+// with fuzzy/prefix expansions scores in tiers, so for the same word exact >
+// prefix > 1 edit > 2 edits. Every hit's "sort" ends
 // with a tiebreaker (segment << 32 | doc) so search_after pages exactly.
 // Highlight fragments are raw stored text with the tags inserted: nothing is
 // HTML-escaped.
@@ -39,9 +40,10 @@ struct SearchOptions {
   double k1 = 1.2;
   double b = 0.75;
   size_t max_window = 10000;
-  size_t max_expansions = 50;
+  size_t max_expansions = 50;      // fuzzy/prefix words keep at most this many expansions
+  size_t max_pattern_terms = 10000;  // prefix/wildcard/regexp queries: more terms in a segment is an error
   size_t track_total_hits = 10000;
-  bool exhaustive = false;  // score every match (no MaxScore pruning); for tests
+  bool exhaustive = false;  // score every match (no block-max pruning); for tests
 };
 
 struct Hit {
@@ -62,6 +64,7 @@ struct SearchResponse {
   std::vector<Hit> hits;
   Json facets;
   double took_ms = 0;
+  uint64_t docs_scored = 0;  // documents whose score was computed (test/debug statistic)
 };
 
 Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& req,
