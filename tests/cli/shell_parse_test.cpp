@@ -135,7 +135,7 @@ TEST_CASE("shell parse: a search builds q, size, geo filters, distance sort, fac
   CHECK(b->find("radius")->as_string() == "10km");
   CHECK(b->find("near")->find("lat")->as_double() == 48.85);
   CHECK(b->find("geo_field")->as_string() == "loc");
-  CHECK(b->find("bbox")->dump() == "[2,48,3,49]");
+  CHECK(b->find("bbox")->dump() == "[2.0,48.0,3.0,49.0]");
   CHECK(b->find("sort")->dump() == R"(["_score",{"_geo_distance":{"loc":{"lat":48.85,"lon":2.35},"order":"asc"}}])");
   CHECK(b->find("facets")->dump() == R"({"country":{"terms":{"field":"country"}}})");
   CHECK(b->find("highlight") != nullptr);
