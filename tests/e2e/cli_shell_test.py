@@ -62,7 +62,9 @@ def cities():
 
 
 def csv_rows(out):
-    return list(csv.DictReader(io.StringIO(out)))
+    """The CSV part of a shell's output: from the header line on."""
+    start = out.find("id,")
+    return list(csv.DictReader(io.StringIO(out[start:]))) if start >= 0 else []
 
 
 def test_commands(data, tmp):
@@ -80,14 +82,15 @@ def test_commands(data, tmp):
     rc, out, err = shell(data, "\\c cities", "\\timing", "paris")
     check("\\timing toggles the time off", rc == 0 and "timing is off" in out and "Time:" not in out, out)
     rc, out, err = shell(data, "\\c cities", "\\format csv", "\\limit 3", "paris")
-    rows = csv_rows(out.split("\n", 2)[2]) if out.count("\n") > 2 else []
+    rows = csv_rows(out)
     check("\\format csv and \\limit", rc == 0 and 1 <= len(rows) <= 3 and rows[0]["id"] == "2988507", out)
     rc, out, err = shell(data, "\\c cities", "\\format json", "paris")
     body = json.loads(out.strip().splitlines()[-1]) if rc == 0 else {}
     check("\\format json prints the response", body.get("hits", [{}])[0].get("id") in ("2988507", 2988507), out)
     rc, out, err = shell(data, "\\c cities", "\\facet country", "\\limit 0", "*")
     fr = sum(1 for c in cities() if c["country"] == "FR")
-    check("\\facet shows term counts", rc == 0 and f"FR ({fr})" in out and "(3000 hits" in out, out)
+    ru = sum(1 for c in cities() if c["country"] == "RU")
+    check("\\facet shows term counts", rc == 0 and f"RU ({ru})" in out and "(3000 hits" in out, out)
     rc, out, err = shell(data, "\\c cities", "\\explain", "paris")
     check("\\explain adds explanations", rc == 0 and "explain is on" in out and "explain 2988507:" in out, out)
     rc, out, err = shell(data, "\\analyze Running Dogs")
