@@ -14,7 +14,8 @@ constexpr const char* kSourcePath = R"(/v1/indexes/([^/]+)/sources/([^/]+))";
 Json report_json(const cdc::SourceReport& r) {
   Json j = r.config.to_json(true);
   if (r.status) {
-    for (auto& [k, v] : r.status->to_json().as_object()) j.set(k, v);
+    Json st = r.status->to_json();
+    for (auto& [k, v] : st.as_object()) j.set(k, v);
   } else if (r.config.type == "postgres") {
     j.set("state", Json("stopped"));
   } else {

@@ -204,7 +204,7 @@ def main():
                 time.sleep(rng.uniform(0, 0.5))
                 srv = Server(data, log)
             if not truncated and time.time() > deadline - 25:
-                psql("TRUNCATE cdc_items; INSERT INTO cdc_items SELECT g, 'again ' || g, 1.5, g % 5,"
+                psql("TRUNCATE cdc_items; INSERT INTO cdc_items SELECT g, 'again ' || g, 1.5, g %% 5,"
                      " ST_SetSRID(ST_MakePoint(10, 20), 4326) FROM generate_series(%d, %d) g;" % (next_id[0] + 1, next_id[0] + 50),
                      check_errors=False)
                 next_id[0] += 50
