@@ -70,35 +70,46 @@ struct Totals {
 
 std::string docs_path(const std::string& index) { return "/v1/indexes/" + url_escape(index) + "/docs"; }
 
-// POSTs one batch until it is answered (or retries run out).
-Result<Json> send_batch(httplib::Client& c, const OnlineImportOptions& o, const OnlineBatch& b, Totals& t) {
-  Status last;
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+// Runs one request until it is answered with something other than a
+// connection error, 429 or 5xx, sleeping with exponential backoff (at least
+// Retry-After) in between. The last answer is returned either way.
+template <class F>
+httplib::Result with_retries(httplib::Client& c, F&& request, std::atomic<uint64_t>* retries) {
+  for (int attempt = 0;; ++attempt) {
     httplib::Result r = [&] {
       try {
-        return c.Post(docs_path(o.index).c_str(), b.body, "application/x-ndjson");
+        return request();
       } catch (const std::exception&) {
         return httplib::Result(nullptr, httplib::Error::Unknown);
       }
     }();
     bool retry = !r || r->status == 429 || r->status >= 500;
-    if (!retry) return json_result(r, o.url);
-    last = r ? json_result(r, o.url).status() : Status::io_error("cannot reach " + o.url + ": " + httplib::to_string(r.error()));
+    if (!retry || attempt + 1 >= kMaxAttempts) return r;
     int delay = std::min(kMaxDelayMs, kBaseDelayMs << attempt);
     if (r && r->has_header("Retry-After")) {
       int s = std::atoi(r->get_header_value("Retry-After").c_str());
       if (s > 0) delay = std::max(delay, std::min(s, 60) * 1000);
     }
-    t.retries++;
+    if (retries) ++*retries;
+    // A server that refuses early may leave our unread body on the socket:
+    // start the next attempt on a fresh connection.
+    c.stop();
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
   }
-  return last.with_context("giving up after " + std::to_string(kMaxAttempts) + " attempts");
+}
+
+Result<Json> send_batch(httplib::Client& c, const OnlineImportOptions& o, const OnlineBatch& b, Totals& t) {
+  auto r = with_retries(c, [&] { return c.Post(docs_path(o.index).c_str(), b.body, "application/x-ndjson"); }, &t.retries);
+  auto j = json_result(r, o.url);
+  bool gave_up = !r || r->status == 429 || r->status >= 500;
+  if (!j && gave_up) return j.status().with_context("giving up after " + std::to_string(kMaxAttempts) + " attempts");
+  return j;
 }
 
 // Creates the index when missing; returns its schema (for CSV typing).
-Result<index::Schema> ensure_index(httplib::Client& c, const OnlineImportOptions& o) {
+Result<index::Schema> ensure_index(httplib::Client& c, const OnlineImportOptions& o, Totals& t) {
   std::string path = "/v1/indexes/" + url_escape(o.index);
-  auto got = json_result(c.Get(path.c_str()), o.url);
+  auto got = json_result(with_retries(c, [&] { return c.Get(path.c_str()); }, &t.retries), o.url);
   if (got.is_ok()) {
     if (!o.schema_file.empty())
       std::fprintf(stderr, "meridian import: index %s exists; --schema is only used to create it\n", o.index.c_str());
@@ -110,7 +121,7 @@ Result<index::Schema> ensure_index(httplib::Client& c, const OnlineImportOptions
   if (!o.schema_file.empty()) {
     MERIDIAN_ASSIGN_OR_RETURN(body, fs::read_file(o.schema_file));
   }
-  auto created = json_result(c.Put(path.c_str(), body, "application/json"), o.url);
+  auto created = json_result(with_retries(c, [&] { return c.Put(path.c_str(), body, "application/json"); }, &t.retries), o.url);
   if (!created && created.status().code() != Status::Code::kAlreadyExists) return created.status();
   if (created.is_ok())
     if (const Json* s = created->find("schema")) return index::Schema::from_json(*s);
@@ -233,13 +244,13 @@ int run_online_import(const OnlineImportOptions& o) {
   }
   auto start = std::chrono::steady_clock::now();
   auto client = make_client(o.url, o.key);
-  auto schema = ensure_index(*client, o);
+  Totals t;
+  auto schema = ensure_index(*client, o, t);
   if (!schema) {
     std::fprintf(stderr, "meridian import: %s: %s\n", o.url.c_str(), schema.status().message().c_str());
     return 2;
   }
   auto shared = std::make_shared<const index::Schema>(std::move(*schema));
-  Totals t;
   Status fatal;
   std::string rejects_path;
   for (const auto& file : o.files) {

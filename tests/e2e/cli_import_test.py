@@ -168,11 +168,19 @@ def test_online(tmp):
         check("online: summary", "imported %d, rejected 2" % (n - 2) in err, err)
         rej = sorted((r["line"], r["reason"]) for r in map(json.loads, open(src + ".rejects")))
         check("online: rejects mapped to input lines", [l for l, _ in rej] == [701, 1901] and "pop" in rej[0][1], rej)
-        body = json.loads(urllib.request.urlopen(url + "/v1/indexes/online").read())
+        for _ in range(50):  # visible within the server's refresh interval (<= 1 s)
+            body = json.loads(urllib.request.urlopen(url + "/v1/indexes/online").read())
+            if body["stats"]["docs"] >= n - 2:
+                break
+            time.sleep(0.1)
         check("online: every good document on the server", body["stats"]["docs"] == n - 2, body["stats"])
         q = urllib.request.Request(url + "/v1/indexes/online/search", data=b'{"q": "city 1234", "size": 1}',
                                    headers={"Content-Type": "application/json"})
-        hit = json.loads(urllib.request.urlopen(q).read())["hits"]
+        for _ in range(50):  # visible within the server's refresh interval
+            hit = json.loads(urllib.request.urlopen(q).read())["hits"]
+            if hit:
+                break
+            time.sleep(0.1)
         check("online: searchable", hit and str(hit[0]["id"]) == "1234", hit)
         ok = os.path.join(tmp, "online-ok.csv")
         with open(ok, "w") as f:
@@ -190,6 +198,32 @@ def test_online(tmp):
         except subprocess.TimeoutExpired:
             srv.kill()
         log.close()
+    # A rate-limited server answers 429 + Retry-After: every batch still lands.
+    srv = subprocess.Popen([MERIDIAN, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port, "--no-access-log",
+                            "--rate-limit", "3", "--rate-burst", "1"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url + "/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        src = os.path.join(tmp, "limited.ndjson")
+        with open(src, "w") as f:
+            for i in range(60):
+                f.write(json.dumps({"id": "r%d" % i, "name": "x"}) + "\n")
+        p = run("import", "limited", src, "--url", url, "--batch", "10", "--concurrency", "3")
+        err = p.stderr.decode()
+        retries = int(err.split(" retries")[0].rsplit(" ", 1)[-1]) if " retries" in err else 0
+        check("online: 429 retried until accepted", p.returncode == 0 and "imported 60, rejected 0" in err and retries > 0, err)
+    finally:
+        srv.send_signal(signal.SIGTERM)
+        try:
+            srv.wait(30)
+        except subprocess.TimeoutExpired:
+            srv.kill()
 
 
 def main():
