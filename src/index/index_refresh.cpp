@@ -20,16 +20,22 @@ void Index::publish_locked() {
     auto it = deletes_.find(seg->id());
     views.push_back(SegmentView{seg, it == deletes_.end() ? nullptr : it->second});
   }
-  auto snap = std::make_shared<const Snapshot>(generation_, last_seq_, schema_, std::move(views));
+  // Only writes that left the builder are visible: a merge publishes a new
+  // snapshot while newer documents may still sit in the builder.
+  auto snap = std::make_shared<const Snapshot>(generation_, flushed_seq_, schema_, std::move(views));
   std::atomic_store(&snapshot_, std::shared_ptr<const Snapshot>(snap));
   {
     std::lock_guard<std::mutex> vl(visible_mu_);
-    visible_seq_ = last_seq_;
+    visible_seq_ = flushed_seq_;
   }
   visible_cv_.notify_all();
   if (!unpublished_events_.empty()) {
     std::vector<ChangeEvent> events;
-    events.swap(unpublished_events_);
+    size_t n = 0;
+    while (n < unpublished_events_.size() && unpublished_events_[n].seq <= flushed_seq_) ++n;
+    events.assign(std::make_move_iterator(unpublished_events_.begin()),
+                  std::make_move_iterator(unpublished_events_.begin() + static_cast<long>(n)));
+    unpublished_events_.erase(unpublished_events_.begin(), unpublished_events_.begin() + static_cast<long>(n));
     std::lock_guard<std::mutex> ll(listener_mu_);
     if (listener_)
       for (const auto& ev : events) listener_(ev);
@@ -39,6 +45,7 @@ void Index::publish_locked() {
 Status Index::refresh_locked() {
   if (builder_->empty() && pending_deletes_.empty()) {
     if (snapshot_ && snapshot()->visible_seq() == last_seq_ && snapshot()->schema_ptr() == schema_) return Status::ok();
+    flushed_seq_ = last_seq_;
     publish_locked();
     return Status::ok();
   }
@@ -88,6 +95,7 @@ Status Index::refresh_locked() {
       ++i;
     }
   }
+  flushed_seq_ = last_seq_;
   publish_locked();
   return Status::ok();
 }

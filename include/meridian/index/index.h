@@ -165,6 +165,7 @@ class Index {
   std::vector<ChangeEvent> unpublished_events_;                // GUARDED_BY(mu_)
   uint64_t last_seq_ = 0;                                      // GUARDED_BY(mu_)
   uint64_t committed_seq_ = 0;                                 // GUARDED_BY(mu_)
+  uint64_t flushed_seq_ = 0;                                   // GUARDED_BY(mu_) writes <= this left the builder
   uint64_t manifest_gen_ = 0;                                  // GUARDED_BY(mu_)
   uint64_t next_segment_id_ = 1;                               // GUARDED_BY(mu_)
   uint64_t generation_ = 0;                                    // GUARDED_BY(mu_)
