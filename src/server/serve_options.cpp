@@ -10,7 +10,7 @@ const char* const kServeUsage =
     "usage: meridian serve [options]\n"
     "  --data DIR           data directory (MERIDIAN_DATA, default ./meridian-data)\n"
     "  --listen HOST:PORT   address (MERIDIAN_LISTEN, default 127.0.0.1:7700)\n"
-    "  --threads N          worker threads (MERIDIAN_THREADS, default max(8, 2 x cores))\n"
+    "  --threads N          worker threads (MERIDIAN_THREADS, default max(64, 8 x cores): a keep-alive connection holds a worker)\n"
     "  --max-body BYTES     largest request body, K/M/G suffixes (MERIDIAN_MAX_BODY, default 100M)\n"
     "  --master-key KEY     enables auth (MERIDIAN_MASTER_KEY)\n"
     "  --insecure           allow a non-loopback address without a master key (MERIDIAN_INSECURE=1)\n"
@@ -205,7 +205,9 @@ Result<ServeOptions> parse_serve_options(const std::vector<std::string>& args, c
     }
     MERIDIAN_RETURN_IF_ERROR(apply(&o, key, value, "--" + key));
   }
-  if (o.threads == 0) o.threads = std::max<size_t>(8, 2 * std::max(1u, std::thread::hardware_concurrency()));
+  // cpp-httplib serves a keep-alive connection on one worker for its whole
+  // life, so the pool must cover the expected concurrent connections.
+  if (o.threads == 0) o.threads = std::max<size_t>(64, 8 * std::max(1u, std::thread::hardware_concurrency()));
   return o;
 }
 

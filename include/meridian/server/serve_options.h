@@ -4,7 +4,7 @@
 //
 //   --data DIR          MERIDIAN_DATA          ./meridian-data
 //   --listen HOST:PORT  MERIDIAN_LISTEN        127.0.0.1:7700
-//   --threads N         MERIDIAN_THREADS       max(8, 2 × cores)
+//   --threads N         MERIDIAN_THREADS       max(64, 8 × cores)
 //   --max-body BYTES    MERIDIAN_MAX_BODY      100M (K/M/G suffixes)
 //   --master-key KEY    MERIDIAN_MASTER_KEY    none (auth off)
 //   --insecure          MERIDIAN_INSECURE=1    off
