@@ -5,6 +5,8 @@
 #include <cstring>
 #include <functional>
 
+#include "meridian/base/utf8.h"
+
 namespace meridian::query {
 
 namespace {
@@ -440,26 +442,6 @@ class Parser {
   int depth_ = 0;
 };
 
-// Length of the valid UTF-8 sequence at p (0 if invalid).
-size_t utf8_len(const unsigned char* p, size_t left) {
-  unsigned char c = p[0];
-  size_t n;
-  uint32_t cp;
-  if (c < 0x80) return 1;
-  if ((c & 0xe0) == 0xc0) { n = 2; cp = c & 0x1f; }
-  else if ((c & 0xf0) == 0xe0) { n = 3; cp = c & 0x0f; }
-  else if ((c & 0xf8) == 0xf0) { n = 4; cp = c & 0x07; }
-  else return 0;
-  if (left < n) return 0;
-  for (size_t i = 1; i < n; ++i) {
-    if ((p[i] & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (p[i] & 0x3f);
-  }
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-      (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return n;
-}
 
 }  // namespace
 
@@ -473,7 +455,7 @@ std::string simple_clean(std::string_view text) {
   std::vector<std::pair<std::string_view, Cls>> cps;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   for (size_t i = 0; i < text.size();) {
-    size_t n = utf8_len(p + i, text.size() - i);
+    size_t n = utf8_seq_len(p + i, text.size() - i);
     if (n == 0) { cps.emplace_back("", kSep); ++i; continue; }
     unsigned char c = p[i];
     Cls cls = kWordCp;
