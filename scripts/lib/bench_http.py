@@ -174,7 +174,7 @@ def suite_http(ctx, log):
         "wrk 4.1 with 2 threads on the same 2-core machine as the server (they compete for the "
         "CPUs); %d s per run; keep-alive connections; latencies are wrk's (request sent to "
         "response read)." % duration,
-        "meridian serve with its defaults (worker threads max(8, 2 x cores)) plus "
+        "meridian serve with its defaults (worker threads max(64, 8 x cores)) plus "
         "--no-access-log; the cities set imported with bench/wrk/cities_schema.json; cache on = "
         "--cache-bytes 64M, off = --cache-bytes 0.",
         "Each kind cycles through %d distinct paths built from the most frequent words of city "

@@ -185,7 +185,14 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
       std::unique_lock<std::mutex> l(mu);
       cv.wait(l, [&] { return next_apply == b.number; });
       if (fatal.is_ok()) {
-        auto results = ix.apply(std::move(prepared));
+        // Batches apply in input order, but without holding `mu`: the other
+        // workers keep taking and analysing batches meanwhile. The import is
+        // acknowledged by its final commit, so batches skip the WAL fsync.
+        l.unlock();
+        index::WriteOptions wo;
+        wo.durable = false;
+        auto results = ix.apply(std::move(prepared), wo);
+        l.lock();
         std::vector<std::string> reasons(b.records.size());
         for (size_t i = 0; i < b.records.size(); ++i)
           if (!b.records[i].doc.is_ok()) reasons[i] = b.records[i].doc.status().message();
@@ -206,7 +213,7 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
           if (!st.is_ok()) fatal = st;
         }
         if (fatal.is_ok() && !b.records.empty() && file != "-") {
-          Status st = ix.set_source_position(key, std::to_string(b.records.back().line));
+          Status st = ix.set_source_position(key, std::to_string(b.records.back().line), wo);
           if (!st.is_ok()) fatal = st;
         }
       }

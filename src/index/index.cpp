@@ -163,7 +163,7 @@ std::vector<Result<PutResult>> Index::apply(std::vector<Prepared>&& docs, const 
     wal = wal_;
   }
   if (max_seq) {
-    Status st = sync(max_seq, wal);
+    Status st = w.durable ? sync(max_seq, wal) : Status::ok();
     if (st.is_ok() && w.wait_visible) st = wait_visible(max_seq);
     if (!st.is_ok())
       for (auto& r : out)
@@ -203,7 +203,7 @@ Status Index::truncate(const WriteOptions& w) {
   return Status::ok();
 }
 
-Status Index::set_source_position(const std::string& source, const std::string& position) {
+Status Index::set_source_position(const std::string& source, const std::string& position, const WriteOptions& w) {
   std::shared_ptr<WalWriter> wal;
   uint64_t seq;
   {
@@ -219,7 +219,7 @@ Status Index::set_source_position(const std::string& source, const std::string& 
     last_seq_ = seq;
     wal = wal_;
   }
-  return sync(seq, wal);
+  return w.durable ? sync(seq, wal) : Status::ok();
 }
 
 std::optional<std::string> Index::source_position(const std::string& source) const {

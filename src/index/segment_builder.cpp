@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <future>
 
 #include "meridian/base/file.h"
 #include "meridian/base/file_frame.h"
@@ -134,33 +135,44 @@ Status SegmentBuilder::write(const std::string& dir, uint64_t segment_id, bool s
     for (uint32_t d = 0; d < n; ++d)
       if (norms[d]) columns_.set_norm(field, d, norms[d]);
   }
-  // Terms in byte order; postings in the same order.
-  std::vector<const std::string*> keys;
-  keys.reserve(terms_.size());
-  for (const auto& [k, acc] : terms_) keys.push_back(&k);
-  std::sort(keys.begin(), keys.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
-  postings::PostingsWriter pw;
-  termdict::TermDictWriter tw;
-  for (const std::string* k : keys) {
-    const TermAcc& acc = terms_.at(*k);
-    auto nit = norms_.find(acc.field);
-    const uint32_t* lengths = nit == norms_.end() ? nullptr : nit->second.data();
-    uint64_t off = pw.add_term(acc.docs, acc.freqs, acc.positions, lengths);
-    MERIDIAN_RETURN_IF_ERROR(tw.add(*k, off));
-  }
+  // Two halves on two threads: the term dictionary and postings here, the
+  // columns and the zstd-compressed store on a helper thread. They share
+  // nothing but read-only norms; the meta file goes last, after both.
+  auto columns_and_store = std::async(std::launch::async, [&]() -> Status {
+    MERIDIAN_RETURN_IF_ERROR(put("cols", columns_.finish(n)));
+    store::StoreWriter sw;
+    for (const auto& s : sources_) sw.add(s);
+    return put("store", sw.finish());
+  });
+  Status terms_status = write_terms(put);
+  Status other_status = columns_and_store.get();
+  MERIDIAN_RETURN_IF_ERROR(terms_status);
+  MERIDIAN_RETURN_IF_ERROR(other_status);
+
   SegmentMeta meta;
   meta.num_docs = n;
   for (const auto& [name, st] : stats_) meta.fields[name] = SegmentFieldMeta{types_[name], st.docs, st.sum_len};
-  store::StoreWriter sw;
-  for (const auto& s : sources_) sw.add(s);
-
-  MERIDIAN_RETURN_IF_ERROR(put("terms", tw.finish()));
-  MERIDIAN_RETURN_IF_ERROR(put("post", pw.finish()));
-  MERIDIAN_RETURN_IF_ERROR(put("cols", columns_.finish(n)));
-  MERIDIAN_RETURN_IF_ERROR(put("store", sw.finish()));
   // meta last: a segment without its meta file is incomplete and ignored.
-  MERIDIAN_RETURN_IF_ERROR(put("meta", meta.encode()));
-  return Status::ok();
+  return put("meta", meta.encode());
+}
+
+Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, const std::string&)>& put) const {
+  // Terms in byte order; postings in the same order.
+  std::vector<const std::pair<const std::string, TermAcc>*> terms;
+  terms.reserve(terms_.size());
+  for (const auto& kv : terms_) terms.push_back(&kv);
+  std::sort(terms.begin(), terms.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  postings::PostingsWriter pw;
+  termdict::TermDictWriter tw;
+  for (const auto* kv : terms) {
+    const TermAcc& acc = kv->second;
+    auto nit = norms_.find(acc.field);
+    const uint32_t* lengths = nit == norms_.end() ? nullptr : nit->second.data();
+    uint64_t off = pw.add_term(acc.docs, acc.freqs, acc.positions, lengths);
+    MERIDIAN_RETURN_IF_ERROR(tw.add(kv->first, off));
+  }
+  MERIDIAN_RETURN_IF_ERROR(put("terms", tw.finish()));
+  return put("post", pw.finish());
 }
 
 }  // namespace meridian::index

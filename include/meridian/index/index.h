@@ -46,6 +46,10 @@ struct IndexOptions {
 
 struct WriteOptions {
   bool wait_visible = false;  // return only once searchable (refresh=wait_for)
+  // false: return once the record is in the WAL file without waiting for its
+  // fsync; it becomes durable with the next durable write or commit. For bulk
+  // loads that acknowledge only at their final commit (`meridian import`).
+  bool durable = true;
 };
 
 struct PutResult {
@@ -110,7 +114,7 @@ class Index {
 
   // Records a CDC source's position; durable with the writes before it and
   // stored in the manifest at the next commit.
-  Status set_source_position(const std::string& source, const std::string& position);
+  Status set_source_position(const std::string& source, const std::string& position, const WriteOptions& w = {});
   std::optional<std::string> source_position(const std::string& source) const;
 
   Status refresh();

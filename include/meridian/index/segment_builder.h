@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -56,6 +57,8 @@ class SegmentBuilder {
   Status write(const std::string& dir, uint64_t segment_id, bool sync);
 
  private:
+  Status write_terms(const std::function<Status(std::string_view, const std::string&)>& put) const;
+
   struct TermAcc {
     std::vector<uint32_t> docs;
     std::vector<uint32_t> freqs;
