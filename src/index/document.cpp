@@ -107,7 +107,7 @@ Status add_value(const std::string& doc_id, const FieldDef& f, const Json& v, Fi
       f.analyzer_instance->analyze(s, scratch, first);
       out->length += static_cast<uint32_t>(scratch->size());
       for (auto& t : *scratch) out->tokens.push_back(std::move(t));
-      if (s.size() <= 256) out->keywords.push_back(s);
+      if (s.size() <= kMaxTextColumnBytes) out->keywords.push_back(s);
       return Status::ok();
     }
     case FieldType::kKeyword: {

@@ -98,3 +98,20 @@ TEST_CASE("document: multi-valued text keeps a position gap between values") {
   REQUIRE(toks.size() == 4);
   CHECK(toks[2].position >= toks[1].position + kArrayPositionGap);
 }
+
+TEST_CASE("document: a text value gets a column value (sort, facets) only up to kMaxTextColumnBytes") {
+  Schema s;
+  std::string short_title(kMaxTextColumnBytes, 'a');
+  std::string long_body = short_title + " b";
+  Json j;
+  j.set("id", 1);
+  j.set("title", short_title);
+  j.set("body", long_body);
+  auto d = parse_document(j, s, nullptr);
+  REQUIRE(d.is_ok());
+  REQUIRE(field(*d, "title"));
+  REQUIRE(field(*d, "body"));
+  CHECK(field(*d, "title")->keywords == std::vector<std::string>{short_title});
+  CHECK(field(*d, "body")->keywords.empty());
+  CHECK(field(*d, "body")->tokens.size() == 2);  // still searchable
+}
