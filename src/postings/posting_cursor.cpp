@@ -96,9 +96,9 @@ uint32_t PostingCursor::next_geq(uint32_t target) {
 }
 
 void PostingCursor::load_tfs() {
-  f::BlockEntry e = f::load_block(t_.blocks, block_);
+  f::BlockEntry e = t_.block(block_);
   const char* p = t_.tf + e.tf_off;
-  const char* end = block_ + 1 < t_.n_blocks ? t_.tf + f::load_block(t_.blocks, block_ + 1).tf_off
+  const char* end = block_ + 1 < t_.n_blocks ? t_.tf + t_.block(block_ + 1).tf_off
                                              : t_.tf + t_.tf_len;
   bool ok = true;
   for (uint32_t k = 0; k < n_; ++k) tfs_[k] = f::read_varint(p, end, &ok);
@@ -115,9 +115,9 @@ std::span<const uint32_t> PostingCursor::positions() {
   if (doc_ == kEnd || !t_.has_positions) return {};
   if (!tfs_loaded_) load_tfs();
   if (pos_block_ != block_) {
-    f::BlockEntry e = f::load_block(t_.blocks, block_);
+    f::BlockEntry e = t_.block(block_);
     pos_p_ = t_.pos + e.pos_off;
-    pos_end_ = block_ + 1 < t_.n_blocks ? t_.pos + f::load_block(t_.blocks, block_ + 1).pos_off
+    pos_end_ = block_ + 1 < t_.n_blocks ? t_.pos + t_.block(block_ + 1).pos_off
                                         : t_.pos + t_.pos_len;
     pos_block_ = block_;
     pos_next_i_ = 0;
@@ -144,10 +144,10 @@ uint32_t PostingCursor::block_last_doc() const {
   return bound_block_ < t_.n_blocks ? last_doc_of(bound_block_) : kEnd;
 }
 uint32_t PostingCursor::block_max_tf() const {
-  return bound_block_ < t_.n_blocks ? f::load_block(t_.blocks, bound_block_).max_tf : 0;
+  return bound_block_ < t_.n_blocks ? t_.block(bound_block_).max_tf : 0;
 }
 uint32_t PostingCursor::block_min_len() const {
-  return bound_block_ < t_.n_blocks ? f::load_block(t_.blocks, bound_block_).min_len : UINT32_MAX;
+  return bound_block_ < t_.n_blocks ? t_.block(bound_block_).min_len : UINT32_MAX;
 }
 
 void PostingCursor::shallow_advance(uint32_t target) {

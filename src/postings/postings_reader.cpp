@@ -15,6 +15,8 @@ namespace f = format;
 struct PostingsReader::State {
   std::string name;
   std::string_view body;
+  uint32_t version = 0;
+  size_t record_header = 0;  // bytes before a record's payload (by version)
   uint64_t term_count = 0;
   uint64_t index_offset = 0;
   uint32_t index_crc = 0;
@@ -47,6 +49,8 @@ Result<PostingsReader> PostingsReader::open(std::string_view file, std::string n
   auto s = std::make_unique<State>();
   s->name = std::move(name);
   s->body = frame.body;
+  s->version = frame.version;
+  s->record_header = frame.version == 1 ? f::kRecordHeaderSizeV1 : f::kRecordHeaderSizeV2;
   if (s->body.size() < f::kTrailerSize)
     return Status::corruption(s->name + ": postings trailer missing (body of " +
                               std::to_string(s->body.size()) + " bytes)");
@@ -75,8 +79,8 @@ Status PostingsReader::check_index() const {
     }
     for (uint64_t i = 0; i < s.term_count; ++i) {
       uint64_t off = s.offset_at(i);
-      uint64_t prev_end = i == 0 ? 0 : s.offset_at(i - 1) + f::kRecordHeaderSize;
-      if (off < prev_end || off + f::kRecordHeaderSize > s.index_offset || (i == 0 && off != 0)) {
+      uint64_t prev_end = i == 0 ? 0 : s.offset_at(i - 1) + s.record_header;
+      if (off < prev_end || off + s.record_header > s.index_offset || (i == 0 && off != 0)) {
         s.index_status = Status::corruption(s.name + ": term index entry " + std::to_string(i) +
                                             " is out of order or out of range");
         return;
@@ -110,7 +114,7 @@ std::string check_term(const TermHeader& h, const Bitmap& docs, const TermLayout
   uint64_t tf_at = 0, pos_at = 0;
   uint32_t max_tf = 0, min_len = h.doc_freq ? UINT32_MAX : 0;
   for (uint32_t b = 0; b < t.n_blocks; ++b) {
-    f::BlockEntry e = f::load_block(t.blocks, b);
+    f::BlockEntry e = t.block(b);
     uint32_t n = it.read(buf, static_cast<uint32_t>(std::min<uint64_t>(
                                   f::kBlockSize, uint64_t{h.doc_freq} - uint64_t{b} * f::kBlockSize)));
     if (n == 0 || buf[n - 1] != e.last_doc) return "block " + std::to_string(b) + ": wrong last doc";
@@ -162,38 +166,81 @@ Result<TermPostings> PostingsReader::term(uint64_t offset) const {
   uint64_t end = lo + 1 < s.term_count ? s.offset_at(lo + 1) : s.index_offset;
   std::string_view rec = s.body.substr(offset, end - offset);
   bool verified = s.is_verified(lo);
-  if (f::load_u64(rec.data() + 4) != rec.size() - f::kRecordHeaderSize) return where("bad record length");
+  if (s.version == 1 && f::load_u64(rec.data() + 4) != rec.size() - f::kRecordHeaderSizeV1)
+    return where("bad record length");
   if (!verified && crc32c::unmask(f::load_u32(rec.data())) != crc32c::value(rec.data() + 4, rec.size() - 4))
     return where("checksum mismatch");
+  const uint8_t kind = s.version == 1 ? f::kKindFull : static_cast<uint8_t>(rec[4]);
+  std::string_view payload = rec.substr(s.record_header);
 
-  ByteReader r(rec.substr(f::kRecordHeaderSize));
   TermHeader h{};
-  h.doc_freq = r.u32();
-  h.max_tf = r.u32();
-  h.min_len = r.u32();
-  h.flags = r.u8();
-  r.skip(3);
-  h.bitmap_len = r.u32();
-  h.tf_len = r.u32();
-  h.pos_len = r.u64();
-  std::string_view bitmap_bytes = r.bytes(h.bitmap_len);
-  uint64_t n_blocks = (uint64_t{h.doc_freq} + f::kBlockSize - 1) / f::kBlockSize;
-  std::string_view table = r.bytes(n_blocks * f::kBlockEntrySize);
-  std::string_view tf = r.bytes(h.tf_len);
-  std::string_view pos = r.bytes(h.pos_len);
-  if (r.failed() || !r.at_end()) return where("record sections do not add up");
-  auto docs = Bitmap::deserialize(bitmap_bytes, s.name + ": term at offset " + std::to_string(offset));
-  if (!docs.is_ok()) return docs.status();
-
   TermLayout layout;
+  Result<Bitmap> docs = Status::corruption("unset");
+  if (kind == f::kKindFull) {
+    ByteReader r(payload);
+    h.doc_freq = r.u32();
+    h.max_tf = r.u32();
+    h.min_len = r.u32();
+    h.flags = r.u8();
+    r.skip(3);
+    h.bitmap_len = r.u32();
+    h.tf_len = r.u32();
+    h.pos_len = r.u64();
+    std::string_view bitmap_bytes = r.bytes(h.bitmap_len);
+    uint64_t n_blocks = (uint64_t{h.doc_freq} + f::kBlockSize - 1) / f::kBlockSize;
+    std::string_view table = r.bytes(n_blocks * f::kBlockEntrySize);
+    std::string_view tf = r.bytes(h.tf_len);
+    std::string_view pos = r.bytes(h.pos_len);
+    if (r.failed() || !r.at_end()) return where("record sections do not add up");
+    docs = Bitmap::deserialize(bitmap_bytes, s.name + ": term at offset " + std::to_string(offset));
+    if (!docs.is_ok()) return docs.status();
+    layout.n_blocks = static_cast<uint32_t>(n_blocks);
+    layout.blocks = table.data();
+    layout.tf = tf.data();
+    layout.tf_len = h.tf_len;
+    layout.pos = pos.data();
+    layout.pos_len = h.pos_len;
+  } else if (kind == f::kKindShort) {
+    // Rebuild what a full record stores: the bitmap, the one block entry and
+    // the term bounds. The CRC covered the bytes; the decoding is bounded.
+    const char* p = payload.data();
+    const char* pend = p + payload.size();
+    if (p == pend) return where("short record without flags");
+    h.flags = static_cast<uint8_t>(*p++);
+    bool ok = true;
+    h.doc_freq = f::read_varint(p, pend, &ok);
+    h.min_len = f::read_varint(p, pend, &ok);
+    if (!ok || h.doc_freq == 0 || h.doc_freq > f::kBlockSize) return where("short record with a bad document count");
+    uint32_t ids[f::kBlockSize];
+    uint64_t doc = 0;
+    for (uint32_t i = 0; i < h.doc_freq && ok; ++i) {
+      uint32_t g = f::read_varint(p, pend, &ok);
+      if (i > 0 && g == 0) ok = false;
+      doc = i == 0 ? g : doc + g;
+      if (doc >= UINT32_MAX) ok = false;
+      ids[i] = static_cast<uint32_t>(doc);
+    }
+    const char* tf = p;
+    for (uint32_t i = 0; i < h.doc_freq && ok; ++i) {
+      uint32_t v = f::read_varint(p, pend, &ok);
+      if (v == 0) ok = false;
+      h.max_tf = std::max(h.max_tf, v);
+    }
+    if (!ok) return where("damaged short record");
+    h.tf_len = static_cast<uint32_t>(p - tf);
+    h.pos_len = static_cast<uint64_t>(pend - p);
+    docs = Bitmap::from_sorted(std::span<const uint32_t>(ids, h.doc_freq));
+    layout.n_blocks = 1;
+    layout.single = f::BlockEntry{ids[h.doc_freq - 1], h.max_tf, h.min_len, 0, 0};
+    layout.tf = tf;
+    layout.tf_len = h.tf_len;
+    layout.pos = p;
+    layout.pos_len = h.pos_len;
+  } else {
+    return where("unknown record kind " + std::to_string(kind));
+  }
   layout.doc_freq = h.doc_freq;
-  layout.n_blocks = static_cast<uint32_t>(n_blocks);
   layout.has_positions = h.flags & f::kFlagPositions;
-  layout.blocks = table.data();
-  layout.tf = tf.data();
-  layout.tf_len = h.tf_len;
-  layout.pos = pos.data();
-  layout.pos_len = h.pos_len;
   if (!verified) {
     std::string problem = check_term(h, *docs, layout);
     if (!problem.empty()) return where(problem);

@@ -18,22 +18,23 @@ uint64_t PostingsWriter::add_term(std::span<const uint32_t> docs, std::span<cons
   const bool has_pos = !positions.empty();
   const size_t n = docs.size();
   const uint32_t n_blocks = static_cast<uint32_t>((n + f::kBlockSize - 1) / f::kBlockSize);
+  const uint8_t flags = static_cast<uint8_t>((has_pos ? f::kFlagPositions : 0) | (doc_lengths ? f::kFlagLengths : 0));
 
-  Bitmap bitmap = Bitmap::from_sorted(docs);
-  bitmap.run_optimize();
-  assert(bitmap.cardinality() == n && "docs must be strictly increasing");
-
-  std::string tf_area, pos_area, table;
-  ByteWriter tfw(&tf_area), posw(&pos_area), tw(&table);
+  // tf and position streams and the block table, in reused buffers.
+  tf_area_.clear();
+  pos_area_.clear();
+  table_.clear();
+  ByteWriter tfw(&tf_area_), posw(&pos_area_), tw(&table_);
   uint32_t term_max_tf = 0, term_min_len = n ? UINT32_MAX : 0;
   size_t pi = 0;
   for (uint32_t b = 0; b < n_blocks; ++b) {
     size_t lo = size_t{b} * f::kBlockSize, hi = std::min(n, lo + f::kBlockSize);
     uint32_t max_tf = 0, min_len = UINT32_MAX;
-    uint64_t pos_off = pos_area.size();
-    uint32_t tf_off = static_cast<uint32_t>(tf_area.size());
+    uint64_t pos_off = pos_area_.size();
+    uint32_t tf_off = static_cast<uint32_t>(tf_area_.size());
     for (size_t i = lo; i < hi; ++i) {
       assert(docs[i] != UINT32_MAX && freqs[i] >= 1);
+      assert(i == 0 || docs[i] > docs[i - 1]);
       tfw.varint(freqs[i]);
       max_tf = std::max(max_tf, freqs[i]);
       min_len = std::min(min_len, doc_lengths ? doc_lengths[docs[i]] : 0u);
@@ -57,31 +58,43 @@ uint64_t PostingsWriter::add_term(std::span<const uint32_t> docs, std::span<cons
   }
   assert(!has_pos || pi == positions.size());
 
-  std::string rec;
-  ByteWriter w(&rec);
+  const uint64_t offset = body_.size();
+  ByteWriter w(&body_);
   w.u32(0);  // crc, patched below
-  w.u64(0);  // len, patched below
-  w.u32(static_cast<uint32_t>(n));
-  w.u32(term_max_tf);
-  w.u32(term_min_len);
-  w.u8(static_cast<uint8_t>((has_pos ? f::kFlagPositions : 0) | (doc_lengths ? f::kFlagLengths : 0)));
-  w.u8(0);
-  w.u8(0);
-  w.u8(0);
-  w.u32(static_cast<uint32_t>(bitmap.serialized_size()));
-  w.u32(static_cast<uint32_t>(tf_area.size()));
-  w.u64(pos_area.size());
-  bitmap.serialize_to(&rec);
-  rec += table;
-  rec += tf_area;
-  rec += pos_area;
-  uint64_t len = rec.size() - f::kRecordHeaderSize;
-  for (int i = 0; i < 8; ++i) rec[4 + i] = static_cast<char>((len >> (8 * i)) & 0xff);
-  uint32_t crc = crc32c::mask(crc32c::value(rec.data() + 4, rec.size() - 4));
-  for (int i = 0; i < 4; ++i) rec[i] = static_cast<char>((crc >> (8 * i)) & 0xff);
-
-  uint64_t offset = body_.size();
-  body_ += rec;
+  if (n >= 1 && n <= f::kBlockSize) {
+    // Short record: one block, documents as varint gaps; the reader rebuilds
+    // the bitmap and the block entry (bounds recomputed from the streams).
+    w.u8(f::kKindShort);
+    w.u8(flags);
+    w.varint(n);
+    w.varint(term_min_len);
+    uint32_t prev = 0;
+    for (size_t i = 0; i < n; ++i) {
+      w.varint(i == 0 ? docs[0] : docs[i] - prev);
+      prev = docs[i];
+    }
+  } else {
+    Bitmap bitmap = Bitmap::from_sorted(docs);
+    bitmap.run_optimize();
+    assert(bitmap.cardinality() == n && "docs must be strictly increasing");
+    w.u8(f::kKindFull);
+    w.u32(static_cast<uint32_t>(n));
+    w.u32(term_max_tf);
+    w.u32(term_min_len);
+    w.u8(flags);
+    w.u8(0);
+    w.u8(0);
+    w.u8(0);
+    w.u32(static_cast<uint32_t>(bitmap.serialized_size()));
+    w.u32(static_cast<uint32_t>(tf_area_.size()));
+    w.u64(pos_area_.size());
+    bitmap.serialize_to(&body_);
+    body_ += table_;
+  }
+  body_ += tf_area_;
+  body_ += pos_area_;
+  uint32_t crc = crc32c::mask(crc32c::value(body_.data() + offset + 4, body_.size() - offset - 4));
+  for (int i = 0; i < 4; ++i) body_[offset + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
   offsets_.push_back(offset);
   return offset;
 }

@@ -5,6 +5,9 @@
 #include <thread>
 #include <vector>
 
+#include "meridian/base/bytes.h"
+#include "meridian/base/crc32c.h"
+#include "meridian/base/file_frame.h"
 #include "meridian/postings/postings_format.h"
 #include "meridian/postings/postings_reader.h"
 #include "meridian/postings/postings_writer.h"
@@ -329,4 +332,86 @@ TEST_CASE("postings: container edges and the largest doc id") {
   CHECK(c.freq() == 5);
   CHECK(c.rank() == 4);
   CHECK(c.next_geq(UINT32_MAX) == PostingCursor::kEnd);
+}
+
+TEST_CASE("postings: short records (1..128 docs) and full records; a version 1 file still reads") {
+  // Version 2 writes 1..128 documents as a short record, far smaller than a
+  // full one (bitmap + block table).
+  std::vector<uint32_t> lengths(1000, 7);
+  PostingsWriter w;
+  std::vector<uint32_t> one{999}, tf1{2}, pos1{3, 9};
+  uint64_t a = w.add_term(one, tf1, pos1, lengths.data());
+  uint64_t b = w.add_term(one, tf1, pos1, lengths.data());
+  CHECK(b - a < 16);  // crc, kind, flags, df, min_len, doc, tf, 2 positions
+  std::string v2 = w.finish();
+  auto r2 = PostingsReader::open(v2, "v2.pst");
+  REQUIRE(r2.is_ok());
+  auto t2 = r2->term(b);
+  REQUIRE(t2.is_ok());
+  CHECK(t2->docs().to_vector() == one);
+  CHECK(t2->max_tf() == 2);
+  CHECK(t2->min_len() == 7);
+  auto c = t2->cursor();
+  CHECK(c.doc() == 999);
+  CHECK(c.block_last_doc() == 999);
+  auto p = c.positions();
+  CHECK(std::vector<uint32_t>(p.begin(), p.end()) == pos1);
+
+  // A version 1 file, built byte by byte as docs/FORMAT.md describes it:
+  // record = crc u32 | len u64 | full payload.
+  std::vector<uint32_t> docs{4, 70000};
+  Bitmap bm = Bitmap::from_sorted(docs);
+  std::string bitmap;
+  bm.serialize_to(&bitmap);
+  std::string payload;
+  ByteWriter pw(&payload);
+  pw.u32(2);  // doc_freq
+  pw.u32(3);  // max_tf
+  pw.u32(0);  // min_len
+  pw.u8(format::kFlagPositions);
+  pw.u8(0);
+  pw.u8(0);
+  pw.u8(0);
+  pw.u32(static_cast<uint32_t>(bitmap.size()));
+  pw.u32(2);  // tf_len
+  pw.u64(4);  // pos_len
+  payload += bitmap;
+  pw.u32(70000);  // block: last_doc, max_tf, min_len, tf_off, pos_off
+  pw.u32(3);
+  pw.u32(0);
+  pw.u32(0);
+  pw.u64(0);
+  pw.u8(1);  // tfs 1, 3
+  pw.u8(3);
+  pw.u8(5);  // positions: doc 4 -> 5; doc 70000 -> 1, 2, 4
+  pw.u8(1);
+  pw.u8(1);
+  pw.u8(2);
+  std::string rec;
+  ByteWriter rw(&rec);
+  rw.u32(0);
+  rw.u64(payload.size());
+  rec += payload;
+  uint32_t crc = crc32c::mask(crc32c::value(rec.data() + 4, rec.size() - 4));
+  for (int i = 0; i < 4; ++i) rec[i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  std::string body = rec;
+  ByteWriter bw(&body);
+  bw.u64(0);  // term index: one record at offset 0
+  uint32_t index_crc = crc32c::value(body.data() + rec.size(), 8);
+  size_t trailer = body.size();
+  bw.u64(1);
+  bw.u64(rec.size());
+  bw.u32(crc32c::mask(index_crc));
+  bw.u32(crc32c::mask(crc32c::value(body.data() + trailer, 20)));
+  std::string v1 = frame_file(format::kMagic, 1, body);
+  auto r1 = PostingsReader::open(v1, "v1.pst");
+  REQUIRE(r1.is_ok());
+  auto t1 = r1->term(0);
+  REQUIRE(t1.is_ok());
+  CHECK(t1->docs().to_vector() == docs);
+  auto c1 = t1->cursor();
+  CHECK(c1.next_geq(5) == 70000);
+  CHECK(c1.freq() == 3);
+  auto p1 = c1.positions();
+  CHECK(std::vector<uint32_t>(p1.begin(), p1.end()) == std::vector<uint32_t>{1, 2, 4});
 }

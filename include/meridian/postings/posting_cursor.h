@@ -23,11 +23,14 @@ struct TermLayout {
   uint32_t doc_freq = 0;
   uint32_t n_blocks = 0;
   bool has_positions = false;
-  const char* blocks = nullptr;  // n_blocks fixed-width entries
+  const char* blocks = nullptr;  // n_blocks fixed-width entries, or null: `single`
+  format::BlockEntry single{};   // the one block of a short record
   const char* tf = nullptr;
   uint32_t tf_len = 0;
   const char* pos = nullptr;
   uint64_t pos_len = 0;
+
+  format::BlockEntry block(uint32_t b) const { return blocks ? format::load_block(blocks, b) : single; }
 };
 
 class PostingCursor {
@@ -64,7 +67,7 @@ class PostingCursor {
  private:
   void load_block(uint32_t b);
   uint32_t find_block(uint32_t from, uint32_t target) const;
-  uint32_t last_doc_of(uint32_t b) const { return format::load_u32(t_.blocks + size_t{b} * format::kBlockEntrySize); }
+  uint32_t last_doc_of(uint32_t b) const { return t_.block(b).last_doc; }
   void set_end();
   void load_tfs();
 

@@ -12,13 +12,21 @@
 namespace meridian::postings::format {
 
 constexpr uint32_t kMagic = fourcc("MPST");
-constexpr uint32_t kVersion = 1;        // current format version
+constexpr uint32_t kVersion = 2;        // current format version
 constexpr uint32_t kMinVersion = 1;     // oldest version this build reads
 constexpr uint32_t kBlockSize = 128;    // documents per tf/position block
 
-// Record: crc u32 | len u64 | payload (len bytes). crc = masked CRC32C of the
-// len field and the payload.
-constexpr size_t kRecordHeaderSize = 12;
+// Version 1 record: crc u32 | len u64 | payload (len bytes); crc = masked
+// CRC32C of the len field and the payload. Always a full payload.
+constexpr size_t kRecordHeaderSizeV1 = 12;
+// Version 2 record: crc u32 | kind u8 | payload, the payload running to the
+// next record (the term index gives the boundaries); crc = masked CRC32C of
+// kind and payload.
+constexpr size_t kRecordHeaderSizeV2 = 5;
+constexpr uint8_t kKindFull = 0;   // payload as in version 1
+constexpr uint8_t kKindShort = 1;  // 1..kBlockSize documents, varint-coded, no bitmap
+// Short payload: flags u8 | doc_freq varint | min_len varint | docs (first,
+// then gaps, varints) | tf varints | position varints (to the end).
 // Payload header: doc_freq u32, max_tf u32, min_len u32, flags u8, pad[3],
 // bitmap_len u32, tf_len u32, pos_len u64.
 constexpr size_t kTermHeaderSize = 32;

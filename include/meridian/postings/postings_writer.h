@@ -2,6 +2,8 @@
 // in memory. For each term it stores the document set as a roaring bitmap and
 // the term frequencies and positions in blocks of 128 documents addressed by
 // the document's rank in that bitmap, with per-block bounds for block-max WAND.
+// Terms of at most 128 documents get a short record instead (varint document
+// gaps, no bitmap, no block table): most terms of a corpus are that rare.
 // Format: docs/FORMAT.md, "Postings file".
 //
 // Ownership: the writer owns its buffer; finish() hands back the whole framed
@@ -36,6 +38,7 @@ class PostingsWriter {
  private:
   std::string body_;
   std::vector<uint64_t> offsets_;
+  std::string tf_area_, pos_area_, table_;  // per-term scratch, reused
 };
 
 }  // namespace meridian::postings
