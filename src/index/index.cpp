@@ -150,6 +150,10 @@ std::vector<Result<PutResult>> Index::apply(std::vector<Prepared>&& docs, const 
       for (size_t i = 0; i < docs.size(); ++i) out.emplace_back(Status::invalid("index '" + name_ + "' is closed"));
       return out;
     }
+    // One WAL write for the whole batch. If that write fails the batch is in
+    // the builder but not in the log: the index closes (reopening recovers
+    // the log) and every document of the batch is reported failed.
+    wal_->begin_batch();
     for (Prepared& p : docs) {
       PutResult r;
       Status st = apply_prepared_locked(last_seq_ + 1, p, true, &r);
@@ -159,6 +163,14 @@ std::vector<Result<PutResult>> Index::apply(std::vector<Prepared>&& docs, const 
       } else {
         out.emplace_back(st);
       }
+    }
+    Status wst = wal_->end_batch();
+    if (!wst.is_ok()) {
+      closed_ = true;
+      wst = wst.with_context("WAL write of index '" + name_ + "' failed; the index must be reopened");
+      for (auto& r : out)
+        if (r.is_ok()) r = wst;
+      return out;
     }
     wal = wal_;
   }

@@ -76,20 +76,44 @@ Result<std::unique_ptr<WalWriter>> WalWriter::create(const std::string& dir, uin
 
 Status WalWriter::append(uint64_t seq, WalRecordType type, std::string_view payload) {
   if (payload.size() > kMaxPayload) return Status::too_large("WAL record larger than 256 MiB");
-  std::string rec;
-  rec.reserve(kRecordHeader + payload.size());
+  std::string single;
+  std::string& rec = batching_ ? batch_ : single;
+  const size_t start = rec.size();
+  rec.reserve(start + kRecordHeader + payload.size());
   ByteWriter w(&rec);
   w.u32(0);
   w.u32(static_cast<uint32_t>(payload.size()));
   w.u8(static_cast<uint8_t>(type));
   w.u64(seq);
   w.bytes(payload);
-  uint32_t crc = crc32c::mask(crc32c::value(rec.data() + 4, rec.size() - 4));
-  for (int i = 0; i < 4; ++i) rec[i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  uint32_t crc = crc32c::mask(crc32c::value(rec.data() + start + 4, rec.size() - start - 4));
+  for (int i = 0; i < 4; ++i) rec[start + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  if (batching_) {
+    batch_seq_ = std::max(batch_seq_, seq);
+    return Status::ok();
+  }
   MERIDIAN_RETURN_IF_ERROR(write_all(fd_, rec, path_));
   bytes_ += rec.size();
   std::lock_guard<std::mutex> lock(mu_);
   if (seq > written_seq_) written_seq_ = seq;
+  return Status::ok();
+}
+
+void WalWriter::begin_batch() {
+  batching_ = true;
+  batch_.clear();
+  batch_seq_ = 0;
+}
+
+Status WalWriter::end_batch() {
+  batching_ = false;
+  if (batch_.empty()) return Status::ok();
+  Status st = write_all(fd_, batch_, path_);
+  if (st.is_ok()) bytes_ += batch_.size();
+  batch_.clear();
+  if (!st.is_ok()) return st;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (batch_seq_ > written_seq_) written_seq_ = batch_seq_;
   return Status::ok();
 }
 

@@ -38,6 +38,30 @@ TEST_CASE("wal: records replay in order after the given sequence number") {
   CHECK(recs[0].type == WalRecordType::kDelete);  // 21 % 3 == 0
 }
 
+TEST_CASE("wal: a batch is written by end_batch, in order with single records") {
+  TempDir dir;
+  {
+    auto w = WalWriter::create(dir.path(), 1);
+    REQUIRE(w.is_ok());
+    REQUIRE((*w)->append(1, WalRecordType::kPut, "one").is_ok());
+    (*w)->begin_batch();
+    for (uint64_t s = 2; s <= 10; ++s) REQUIRE((*w)->append(s, WalRecordType::kPut, "b" + std::to_string(s)).is_ok());
+    Status st;
+    CHECK(replay_all(dir.path(), 0, &st).size() == 1);  // the batch is not in the file yet
+    REQUIRE((*w)->end_batch().is_ok());
+    CHECK(replay_all(dir.path(), 0, &st).size() == 10);
+    REQUIRE((*w)->append(11, WalRecordType::kDelete, "b3").is_ok());
+    REQUIRE((*w)->sync_to(11).is_ok());  // the batch counts as written
+  }
+  Status st;
+  auto recs = replay_all(dir.path(), 0, &st);
+  REQUIRE(st.is_ok());
+  REQUIRE(recs.size() == 11);
+  for (uint64_t i = 0; i < recs.size(); ++i) CHECK(recs[i].seq == i + 1);
+  CHECK(recs[9].payload == "b10");
+  CHECK(recs[10].type == WalRecordType::kDelete);
+}
+
 TEST_CASE("wal: a torn last record is dropped on replay and the file truncated") {
   TempDir dir;
   std::string path;

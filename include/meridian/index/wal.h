@@ -41,8 +41,13 @@ class WalWriter {
   static Result<std::unique_ptr<WalWriter>> create(const std::string& dir, uint64_t first_seq);
   ~WalWriter();
 
-  // Appends one record (written to the OS, not yet durable).
+  // Appends one record (written to the OS, not yet durable). Between
+  // begin_batch() and end_batch() records are only encoded into a buffer that
+  // end_batch() writes with one system call (a bulk apply of many documents).
+  // Callers serialize append/begin_batch/end_batch (the index writer lock).
   Status append(uint64_t seq, WalRecordType type, std::string_view payload);
+  void begin_batch();
+  Status end_batch();
   // Returns once every record up to `seq` is durable; concurrent callers
   // share one fdatasync.
   Status sync_to(uint64_t seq);
@@ -56,6 +61,9 @@ class WalWriter {
   std::string path_;
   uint64_t first_seq_;
   uint64_t bytes_ = 0;
+  bool batching_ = false;
+  std::string batch_;        // encoded records not yet written (batch mode)
+  uint64_t batch_seq_ = 0;   // highest seq in batch_
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t written_seq_ = 0;  // GUARDED_BY(mu_)
