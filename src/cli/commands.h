@@ -24,6 +24,7 @@ struct OnlineImportOptions {
   bool quiet = false;
   size_t batch = 1000;
   unsigned concurrency = 3;  // requests in flight
+  int retries = 7;           // retries of a batch after its first attempt
 };
 int run_online_import(const OnlineImportOptions& opt);
 int cmd_dump(const Args& args);

@@ -39,6 +39,7 @@ struct ImportFlags {
   bool resume = false;
   std::string url, key;  // online mode (import_online.cpp)
   unsigned concurrency = 3;
+  int retries = 7;
   size_t batch = 1000;
   unsigned threads = 0;
 };
@@ -48,7 +49,7 @@ int usage_error(const std::string& msg) {
   std::fprintf(stderr,
                "usage: meridian import INDEX FILE... [--data DIR] [--schema FILE] [--format auto|ndjson|json|csv|debezium]\n"
                "         [--geo [FIELD=]LAT,LON] [--rejects FILE] [--resume] [--quiet] [--batch N] [--threads N]\n"
-               "       meridian import INDEX FILE... --url http://HOST:PORT [--key KEY] [--concurrency N] [same input options]\n");
+               "       meridian import INDEX FILE... --url http://HOST:PORT [--key KEY] [--concurrency N] [--retries N] [same input options]\n");
   return 2;
 }
 
@@ -280,6 +281,13 @@ Result<ImportFlags> parse_flags(const Args& args) {
     else if (a == "--key") { MERIDIAN_ASSIGN_OR_RETURN(fl.key, value(a)); }
     else if (a == "--quiet" || a == "-q") fl.quiet = true;
     else if (a == "--resume") fl.resume = true;
+    else if (a == "--retries") {
+      MERIDIAN_ASSIGN_OR_RETURN(std::string v, value(a));
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < 0 || n > 100) return Status::invalid("--retries expects 0..100, got '" + v + "'");
+      fl.retries = static_cast<int>(n);
+    }
     else if (a == "--batch" || a == "--threads" || a == "--concurrency") {
       MERIDIAN_ASSIGN_OR_RETURN(std::string v, value(a));
       char* end = nullptr;
@@ -360,6 +368,7 @@ int cmd_import(const Args& args) {
     o.quiet = fl.quiet;
     o.batch = fl.batch;
     o.concurrency = fl.concurrency;
+    o.retries = fl.retries;
     return run_online_import(o);
   }
   std::optional<index::Schema> schema;

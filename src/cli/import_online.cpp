@@ -27,7 +27,6 @@
 namespace meridian::cli {
 namespace {
 
-constexpr int kMaxAttempts = 8;
 constexpr int kBaseDelayMs = 200;
 constexpr int kMaxDelayMs = 10000;
 
@@ -74,7 +73,7 @@ std::string docs_path(const std::string& index) { return "/v1/indexes/" + url_es
 // connection error, 429 or 5xx, sleeping with exponential backoff (at least
 // Retry-After) in between. The last answer is returned either way.
 template <class F>
-httplib::Result with_retries(httplib::Client& c, F&& request, std::atomic<uint64_t>* retries) {
+httplib::Result with_retries(httplib::Client& c, int max_retries, F&& request, std::atomic<uint64_t>* retries) {
   for (int attempt = 0;; ++attempt) {
     httplib::Result r = [&] {
       try {
@@ -84,7 +83,7 @@ httplib::Result with_retries(httplib::Client& c, F&& request, std::atomic<uint64
       }
     }();
     bool retry = !r || r->status == 429 || r->status >= 500;
-    if (!retry || attempt + 1 >= kMaxAttempts) return r;
+    if (!retry || attempt >= max_retries) return r;
     int delay = std::min(kMaxDelayMs, kBaseDelayMs << attempt);
     if (r && r->has_header("Retry-After")) {
       int s = std::atoi(r->get_header_value("Retry-After").c_str());
@@ -99,17 +98,17 @@ httplib::Result with_retries(httplib::Client& c, F&& request, std::atomic<uint64
 }
 
 Result<Json> send_batch(httplib::Client& c, const OnlineImportOptions& o, const OnlineBatch& b, Totals& t) {
-  auto r = with_retries(c, [&] { return c.Post(docs_path(o.index).c_str(), b.body, "application/x-ndjson"); }, &t.retries);
+  auto r = with_retries(c, o.retries, [&] { return c.Post(docs_path(o.index).c_str(), b.body, "application/x-ndjson"); }, &t.retries);
   auto j = json_result(r, o.url);
   bool gave_up = !r || r->status == 429 || r->status >= 500;
-  if (!j && gave_up) return j.status().with_context("giving up after " + std::to_string(kMaxAttempts) + " attempts");
+  if (!j && gave_up) return j.status().with_context("giving up after " + std::to_string(o.retries + 1) + " attempts");
   return j;
 }
 
 // Creates the index when missing; returns its schema (for CSV typing).
 Result<index::Schema> ensure_index(httplib::Client& c, const OnlineImportOptions& o, Totals& t) {
   std::string path = "/v1/indexes/" + url_escape(o.index);
-  auto got = json_result(with_retries(c, [&] { return c.Get(path.c_str()); }, &t.retries), o.url);
+  auto got = json_result(with_retries(c, o.retries, [&] { return c.Get(path.c_str()); }, &t.retries), o.url);
   if (got.is_ok()) {
     if (!o.schema_file.empty())
       std::fprintf(stderr, "meridian import: index %s exists; --schema is only used to create it\n", o.index.c_str());
@@ -121,7 +120,7 @@ Result<index::Schema> ensure_index(httplib::Client& c, const OnlineImportOptions
   if (!o.schema_file.empty()) {
     MERIDIAN_ASSIGN_OR_RETURN(body, fs::read_file(o.schema_file));
   }
-  auto created = json_result(with_retries(c, [&] { return c.Put(path.c_str(), body, "application/json"); }, &t.retries), o.url);
+  auto created = json_result(with_retries(c, o.retries, [&] { return c.Put(path.c_str(), body, "application/json"); }, &t.retries), o.url);
   if (!created && created.status().code() != Status::Code::kAlreadyExists) return created.status();
   if (created.is_ok())
     if (const Json* s = created->find("schema")) return index::Schema::from_json(*s);

@@ -105,16 +105,24 @@ def test_fatal_and_usage(tmp):
     check("bad schema exit 2", p.returncode == 2 and b"nonsense" in p.stderr, p.stderr)
 
 
+N_BIG = 100000
+
+
 def test_locked_directory(tmp):
     data = os.path.join(tmp, "d4")
     big = os.path.join(tmp, "big.ndjson")
     with open(big, "w") as f:
-        for i in range(200000):
+        for i in range(N_BIG):
             f.write(json.dumps({"id": i, "body": f"some words for document number {i}"}) + "\n")
     first = subprocess.Popen([MERIDIAN, "import", "big", big, "--data", data, "--quiet"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        time.sleep(1.0)
+        # As soon as the first importer has created the index (it holds the
+        # lock from then on), a second one must be refused; no fixed sleep, so
+        # a fast machine cannot finish the first import before the check.
+        deadline = time.time() + 60
+        while not os.path.isdir(os.path.join(data, "indexes", "big")) and time.time() < deadline:
+            time.sleep(0.005)
         p = run("import", "big", big, "--data", data)
         check("second importer refused", p.returncode == 2 and b"in use" in p.stderr, p.stderr)
         # Kill the first one mid-way, then resume: no document lost or doubled.
@@ -124,7 +132,7 @@ def test_locked_directory(tmp):
         check("resume exit 0", p.returncode == 0, p.stderr)
         docs = dump(data, "big")
         ids = [d["id"] for d in docs]
-        check("resume: every document once", len(ids) == 200000 and len(set(ids)) == 200000, len(ids))
+        check("resume: every document once", len(ids) == N_BIG and len(set(ids)) == N_BIG, len(ids))
     finally:
         if first.poll() is None:
             first.kill()
@@ -189,8 +197,11 @@ def test_online(tmp):
         check("online: csv exit 0, index created", p.returncode == 0, p.stderr)
         p = run("import", "online", src, "--url", url, "--resume")
         check("online: --resume refused", p.returncode == 2 and b"offline" in p.stderr, p.stderr)
-        p = run("import", "online", src, "--url", "http://127.0.0.1:1", "--quiet")
-        check("online: unreachable server is fatal", p.returncode == 2, p.stderr)
+        p = run("import", "online", src, "--url", "http://127.0.0.1:1", "--quiet", "--retries", "1")
+        check("online: unreachable server is fatal", p.returncode == 2 and b"cannot reach" in p.stderr,
+              p.stderr)
+        p = run("import", "online", src, "--url", url, "--retries", "x")
+        check("online: bad --retries is a usage error", p.returncode == 2 and b"--retries" in p.stderr, p.stderr)
     finally:
         srv.send_signal(signal.SIGTERM)
         try:
