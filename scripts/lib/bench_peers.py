@@ -33,10 +33,17 @@ def _as_postgres(argv):
 
 
 class Postgres:
-    """initdb + pg_ctl start in a temp dir; conninfo for libpq; stop() removes it."""
+    """initdb + pg_ctl start in a temp dir; conninfo for libpq; stop() removes it.
 
-    def __init__(self, log):
+    logical=True (the cdc suite) sets wal_level=logical and synchronous_commit=on:
+    a walsender only ships flushed WAL, so with asynchronous commit a committed
+    change could wait for the WAL writer (wal_writer_delay) before any subscriber
+    sees it. fsync stays off either way (PostgreSQL's disk is not what is measured).
+    """
+
+    def __init__(self, log, logical=False):
         self.log = log
+        self.logical = logical
         self.dir = None
         self.port = None
         self.version = None
@@ -54,11 +61,16 @@ class Postgres:
         self._run([initdb, "-D", data, "--auth=trust", "-U", "postgres", "-E", "UTF8",
                    "--locale=C.UTF-8"], "initdb")
         opts = ("-c listen_addresses=127.0.0.1 -p %d -k %s -c shared_buffers=1GB "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                "-c maintenance_work_mem=512MB -c max_wal_size=4GB" % (self.port, self.dir))
+                "-c fsync=off -c synchronous_commit=%s -c full_page_writes=off "
+                "-c maintenance_work_mem=512MB -c max_wal_size=4GB" % (
+                    self.port, self.dir, "on" if self.logical else "off"))
+        if self.logical:
+            opts += " -c wal_level=logical -c max_wal_senders=10 -c max_replication_slots=10"
+        self.options = opts
         self._run([os.path.join(PG_BIN, "pg_ctl"), "-D", data, "-o", opts, "-w", "-t", "60",
                    "-l", os.path.join(self.dir, "log"), "start"], "pg_ctl start")
-        self.log("postgres 15 on 127.0.0.1:%d (%s)" % (self.port, self.dir))
+        self.log("postgres 15 on 127.0.0.1:%d (%s%s)" % (
+            self.port, self.dir, ", wal_level=logical" if self.logical else ""))
         return self
 
     def _run(self, argv, what):
