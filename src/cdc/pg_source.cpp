@@ -333,13 +333,27 @@ class PgSession {
           MERIDIAN_ASSIGN_OR_RETURN(PgMessage m, decode_pgoutput(f.data));
           MERIDIAN_RETURN_IF_ERROR(on_message(m));
         } else {
-          if (!in_txn_)
+          bool advanced = false;
+          if (!in_txn_) {
+            // A keepalive outside a transaction: the server has sent
+            // everything up to wal_end. When all we applied is also
+            // committed, nothing before wal_end is pending here, so the
+            // slot may move there (PostgreSQL's own apply worker confirms
+            // the same way). Otherwise an idle published table would pin
+            // the server's WAL forever and hold up its fast shutdown.
+            if (applied_lsn_ == committed_lsn_ && f.wal_end > committed_lsn_) {
+              applied_lsn_ = committed_lsn_ = f.wal_end;
+              advanced = true;
+            }
             update([&](PgSourceStatus& s) {
               // Caught up: everything up to wal_end was sent and applied.
               s.lag_bytes = 0;
               s.lag_seconds = 0;
+              s.applied_lsn = applied_lsn_;
+              s.flushed_lsn = committed_lsn_;
             });
-          if (f.reply_requested) MERIDIAN_RETURN_IF_ERROR(send_feedback());
+          }
+          if (f.reply_requested || advanced) MERIDIAN_RETURN_IF_ERROR(send_feedback());
         }
       }
       int64_t now = now_us();
