@@ -67,7 +67,7 @@ void ServerImpl::install_search_routes() {
     send_json(res, 200, body);
   };
 
-  http_.Post(kSearchPath, [this, run_search](const httplib::Request& req, httplib::Response& res) {
+  http_.Post(kSearchPath, guarded([this, run_search](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     auto body = parse_body(req, res, true);
@@ -75,9 +75,9 @@ void ServerImpl::install_search_routes() {
     if (body->is_null()) *body = Json::object();
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
     run_search(idx, query::parse_search_request(*body), "P" + body->dump(), res);
-  });
+  }));
 
-  http_.Get(kSearchPath, [this, run_search](const httplib::Request& req, httplib::Response& res) {
+  http_.Get(kSearchPath, guarded([this, run_search](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     auto params = params_map(req, res, {});
@@ -90,9 +90,9 @@ void ServerImpl::install_search_routes() {
       tail += '\0';
     }
     run_search(idx, query::parse_search_params(*params), tail, res);
-  });
+  }));
 
-  http_.Post("/v1/analyze", [](const httplib::Request& req, httplib::Response& res) {
+  http_.Post("/v1/analyze", guarded([](const httplib::Request& req, httplib::Response& res) {
     auto body = parse_body(req, res, false);
     if (!body) return;
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
@@ -121,35 +121,35 @@ void ServerImpl::install_search_routes() {
     Json out = Json::object();
     out.set("tokens", std::move(arr));
     send_json(res, 200, out.dump());
-  });
+  }));
 
-  http_.Post("/v1/keys", [this](const httplib::Request& req, httplib::Response& res) {
+  http_.Post("/v1/keys", guarded([this](const httplib::Request& req, httplib::Response& res) {
     if (!keys_->enabled()) return send_error(res, 400, "API keys need a master key (--master-key)");
     auto body = parse_body(req, res, false);
     if (!body) return;
     auto k = keys_->create(*body);
     if (!k) return send_error(res, k.status(), path_of(k.status()));
     send_json(res, 201, k->dump());
-  });
-  http_.Get("/v1/keys", [this](const httplib::Request&, httplib::Response& res) {
+  }));
+  http_.Get("/v1/keys", guarded([this](const httplib::Request&, httplib::Response& res) {
     Json arr = Json::array();
     for (const auto& k : keys_->list()) arr.push(k.to_json());
     Json out = Json::object();
     out.set("keys", std::move(arr));
     send_json(res, 200, out.dump());
-  });
-  http_.Get(R"(/v1/keys/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  }));
+  http_.Get(R"(/v1/keys/([^/]+))", guarded([this](const httplib::Request& req, httplib::Response& res) {
     auto k = keys_->get(req.matches[1].str());
     if (!k) return send_error(res, k.status());
     send_json(res, 200, k->to_json().dump());
-  });
-  http_.Delete(R"(/v1/keys/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  }));
+  http_.Delete(R"(/v1/keys/([^/]+))", guarded([this](const httplib::Request& req, httplib::Response& res) {
     Status st = keys_->remove(req.matches[1].str());
     if (!st.is_ok()) return send_error(res, st);
     send_json(res, 200, Json(Json::Object{{"id", Json(req.matches[1].str())}, {"result", Json("deleted")}}).dump());
-  });
+  }));
 
-  http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  http_.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
     std::vector<Gauge> g;
     std::vector<std::pair<std::string, index::IndexStats>> stats;
     for (const auto& name : engine_->list()) {
@@ -178,9 +178,9 @@ void ServerImpl::install_search_routes() {
     add_source_gauges(&g);
     res.status = 200;
     res.set_content(metrics_.render(g), "text/plain; version=0.0.4");
-  });
+  }));
 
-  http_.Get(kWatchPath, [this](const httplib::Request& req, httplib::Response& res) {
+  http_.Get(kWatchPath, guarded([this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     auto params = params_map(req, res, {"heartbeat_ms", "last_event_id"});
@@ -269,7 +269,7 @@ void ServerImpl::install_search_routes() {
           return sink.write(out.data(), out.size());
         },
         [this, idx, watcher](bool) { hub_.unsubscribe(idx, watcher); });
-  });
+  }));
 }
 
 }  // namespace meridian::server

@@ -18,6 +18,9 @@ struct RequestContext {
   std::string route;
   std::string key = "-";
   std::optional<Principal> principal;
+  // A refusal decided before the request body was read: answered by the
+  // route (guarded) or the error handler once httplib has read the body.
+  std::optional<httplib::Response> refusal;
 };
 thread_local RequestContext t_ctx;
 
@@ -161,6 +164,17 @@ std::optional<index::WriteOptions> ServerImpl::write_options(const httplib::Requ
   return w;
 }
 
+httplib::Server::Handler ServerImpl::guarded(httplib::Server::Handler h) {
+  return [h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+    if (t_ctx.refusal) {
+      res = std::move(*t_ctx.refusal);
+      t_ctx.refusal.reset();
+      return;
+    }
+    h(req, res);
+  };
+}
+
 void ServerImpl::install_routes() {
   http_.new_task_queue = [n = opt_.threads] { return new httplib::ThreadPool(n); };
   http_.set_read_timeout(opt_.read_timeout_s, 0);
@@ -173,7 +187,19 @@ void ServerImpl::install_routes() {
   http_.set_keep_alive_max_count(10000);
   http_.set_payload_max_length(opt_.max_body);
 
-  http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+  // A request refused here (401, 403, 429) has not had its body read: on a
+  // keep-alive connection those bytes would be parsed as the next request
+  // (and httplib keeps the connection open whatever the answer says). So a
+  // refused request with a body is let through to be read, and its route
+  // answers with the refusal instead of running (guarded()).
+  auto refuse = [](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value<uint64_t>("Content-Length") == 0 && !req.has_header("Transfer-Encoding"))
+      return httplib::Server::HandlerResponse::Handled;
+    t_ctx.refusal = std::move(res);
+    res = httplib::Response();
+    return httplib::Server::HandlerResponse::Unhandled;
+  };
+  http_.set_pre_routing_handler([this, refuse](const httplib::Request& req, httplib::Response& res) {
     t_ctx = RequestContext{};
     t_ctx.start_s = monotonic_seconds();
     res.set_header("X-Request-Id", request_id_from(req.get_header_value("X-Request-Id")));
@@ -184,14 +210,14 @@ void ServerImpl::install_routes() {
       if (!who) {
         res.set_header("WWW-Authenticate", "Bearer");
         send_error(res, 401, req.has_header("Authorization") ? "unknown API key" : "missing Authorization: Bearer <key>");
-        return httplib::Server::HandlerResponse::Handled;
+        return refuse(req, res);
       }
       t_ctx.key = who->id();
       t_ctx.principal = who;
       if (!who->allows(info.scope, info.index)) {
         send_error(res, 403, "this key lacks the '" + std::string(scope_name(info.scope)) + "' scope" +
                                  (info.index.empty() ? std::string() : " for index '" + info.index + "'"));
-        return httplib::Server::HandlerResponse::Handled;
+        return refuse(req, res);
       }
     }
     if (limiter_.enabled() && info.name != "/health") {
@@ -202,13 +228,18 @@ void ServerImpl::install_routes() {
         res.set_header("Retry-After", std::to_string(secs));
         send_error(res, 429, "rate limit exceeded; retry after " + std::to_string(secs) + " s",
                    Json(Json::Object{{"retry_after_s", Json(static_cast<int64_t>(secs))}}));
-        return httplib::Server::HandlerResponse::Handled;
+        return refuse(req, res);
       }
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
   http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (t_ctx.refusal && res.status == 404) {  // refused, and no route either: the refusal wins
+      res = std::move(*t_ctx.refusal);
+      t_ctx.refusal.reset();
+      return;
+    }
     if (!res.body.empty() || res.status < 400) return;
     std::string reason;
     if (res.status == 404) reason = "no route for " + req.method + " " + req.path;
@@ -252,12 +283,12 @@ void ServerImpl::install_routes() {
     t_ctx = RequestContext{};
   });
 
-  http_.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+  http_.Get("/health", guarded([](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, "{\"status\":\"ok\"}");
-  });
-  http_.Get("/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+  }));
+  http_.Get("/v1/openapi.json", guarded([](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, openapi_document());
-  });
+  }));
   install_index_routes();
   install_search_routes();
   install_change_routes();

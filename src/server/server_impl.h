@@ -42,6 +42,9 @@ class ServerImpl {
   ServerImpl(ServeOptions opt, std::unique_ptr<index::Engine> engine, std::unique_ptr<KeyStore> keys);
 
   void install_routes();
+  // Wraps a route handler: a request refused before its body was read
+  // (401/403/429, see install_routes) gets the refusal instead of the route.
+  static httplib::Server::Handler guarded(httplib::Server::Handler h);
   void install_index_routes();
   void install_search_routes();
   void install_change_routes();  // routes_changes.cpp

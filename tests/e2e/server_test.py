@@ -340,6 +340,20 @@ def test_rate_limit(tmp):
         check("429 body and Retry-After", s == 429 and is_error(b, "rate_limited") and int(h.get("Retry-After", "0")) >= 1,
               (s, b, dict(h)))
         check("health not limited", req(srv, "GET", "/health")[0] == 200)
+        # A refused request with a large body on a keep-alive connection: the
+        # body must not be read as the next request on that connection.
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        big = json.dumps({"q": "x", "pad": "y" * 2_000_000})
+        c.request("POST", "/v1/indexes/nope/search", body=big, headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        body = r.read()
+        check("429 with a large body", r.status == 429 and is_error(json.loads(body), "rate_limited"), (r.status, body[:200]))
+        time.sleep(1.1)
+        c.request("GET", "/health")
+        r = c.getresponse()
+        check("same connection still in sync after the refused body", r.status == 200 and b"ok" in r.read(), r.status)
+        c.close()
         time.sleep(1.1)
         check("refills", req(srv, "GET", "/v1/indexes")[0] == 200)
     finally:
