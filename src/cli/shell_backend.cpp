@@ -177,8 +177,26 @@ class HttpBackend final : public ShellBackend {
     return post(path(name) + "/docs?refresh=wait_for", ndjson, "application/x-ndjson");
   }
 
-  Result<Json> sources(const std::string&) override {
-    return Status::unsupported("the server does not report source positions; open the data directory with --data");
+  // The server's CDC sources (GET .../sources, admin scope): one line per
+  // source with its state and position.
+  Result<Json> sources(const std::string& name) override {
+    MERIDIAN_ASSIGN_OR_RETURN(Json got, get(path(name) + "/sources"));
+    Json out = Json::object();
+    const Json* list = got.find("sources");
+    if (!list || !list->is_array()) return out;
+    for (const Json& src : list->as_array()) {
+      const Json* n = src.find("name");
+      if (!n || !n->is_string()) continue;
+      std::string line;
+      for (const char* k : {"type", "state", "applied_lsn", "flushed_lsn", "lag_seconds", "changes", "last_error"}) {
+        const Json* v = src.find(k);
+        if (!v || v->is_null()) continue;
+        if (!line.empty()) line += " ";
+        line += std::string(k) + "=" + (v->is_string() ? v->as_string() : v->dump());
+      }
+      out.set(n->as_string(), Json(line));
+    }
+    return out;
   }
 
   Status health() { return get("/health").status(); }

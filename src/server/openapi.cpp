@@ -83,6 +83,28 @@ constexpr const char* kOpenApi = R"JSON({
       "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "filter", "in": "query", "schema": {"type": "string"}},
         {"name": "heartbeat_ms", "in": "query", "schema": {"type": "integer"}}, {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
       "responses": {"200": {"description": "text/event-stream"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/changes": {
+    "parameters": [{"$ref": "#/components/parameters/index"}, {"$ref": "#/components/parameters/refresh"},
+      {"name": "source", "in": "query", "schema": {"type": "string"}, "description": "a debezium source whose mapping and id column apply"},
+      {"name": "id_column", "in": "query", "schema": {"type": "string"}}],
+    "post": {"summary": "Debezium change events (op c, u, d, r, t; with or without the schema/payload envelope): one event, an array or NDJSON",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {}}, "application/x-ndjson": {"schema": {"type": "string"}}}},
+      "responses": {"200": {"description": "{\"events\", \"applied\", \"upserts\", \"deletes\", \"truncates\", \"skipped\", \"tombstones\", \"positions\", \"took_ms\"}; 400 names the malformed event and line, nothing applied"},
+        "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "500": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/sources": {
+    "parameters": [{"$ref": "#/components/parameters/index"}],
+    "get": {"summary": "CDC sources of the index with their state (admin)", "responses": {"200": {"description": "{\"sources\": [...]}"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/sources/{name}": {
+    "parameters": [{"$ref": "#/components/parameters/index"}, {"name": "name", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z0-9_]{1,63}$"}}],
+    "put": {"summary": "define a CDC source (admin): postgres (logical replication, pgoutput) or debezium",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["type"], "properties": {
+        "type": {"type": "string", "enum": ["postgres", "debezium"]}, "dsn": {"type": "string"}, "table": {"type": "string"},
+        "publication": {"type": "string"}, "slot": {"type": "string"}, "id_column": {"type": "string"}, "mapping": {"type": "object"}}}}}},
+      "responses": {"200": {"description": "replaced"}, "201": {"description": "created"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "get": {"summary": "a source's config and state: state, last_error, applied_lsn, flushed_lsn, server_lsn, lag_bytes, lag_seconds, snapshot_rows, changes, reconnects",
+      "responses": {"200": {"description": "source"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "delete": {"summary": "stop and forget a source", "parameters": [{"name": "drop_slot", "in": "query", "schema": {"type": "boolean"}}],
+      "responses": {"200": {"description": "{\"source\", \"result\": \"deleted\", \"slot_dropped\"}"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/analyze": {"post": {"summary": "tokens of a text",
     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["text"], "properties": {
       "text": {"type": "string"}, "language": {"type": "string"}, "stem": {"type": "boolean"}, "stopwords": {"type": "boolean"}, "fold_accents": {"type": "boolean"}, "keyword": {"type": "boolean"}}}}}},

@@ -178,11 +178,16 @@ def test_http_backend(data, tmp):
                 time.sleep(0.1)
         rc, out, err = run("shell", "--data", data, "-c", "\\l")
         check("a locked data directory says so and suggests --url", rc == 2 and "--url" in err, err)
+        req = urllib.request.Request(url + "/v1/indexes/cities/sources/feed", method="PUT",
+                                     data=json.dumps({"type": "debezium", "id_column": "id"}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        check("define a debezium source", urllib.request.urlopen(req, timeout=10).status == 201)
         rc, out, err = run("shell", "--url", url, "cities", "-c", "\\l", "-c", "paris near 48.85,2.35 within 10km",
                            "-c", "\\d", "-c", "\\analyze cats", "-c", "\\sources")
         check("http backend: list, geo search, describe, analyze", "cities" in out and "2988507" in out and
               "geo_point" in out and "cat" in out, out + err)
-        check("http backend: \\sources unsupported is an error", rc == 1 and "source positions" in err, err)
+        check("http backend: \\sources lists the server's sources", rc == 0 and "feed" in out and "debezium" in out
+              and "passive" in out, out + err)
         rc, out, err = run("shell", "--url", "http://127.0.0.1:1", "-c", "\\l")
         check("unreachable server exit 2", rc == 2 and "cannot reach" in err, err)
     finally:
