@@ -139,39 +139,93 @@ Status check_sort(const index::Snapshot& snap, const std::vector<SortSpec>& sort
   return Status::ok();
 }
 
-SortValue field_key(const index::Segment& seg, const index::Snapshot& snap, const SortSpec& s, uint32_t doc,
-                    std::optional<double>* distance) {
-  const auto& cols = seg.columns();
-  const index::FieldDef* f = snap.schema().find(s.field);
-  if (s.kind == SortSpec::Kind::kGeoDistance) {
-    const auto* gc = cols.geo_column(s.field);
-    if (!gc || !gc->has(doc)) return std::monostate{};
-    double best = INFINITY;
-    for (size_t i = 0; i < gc->count(doc); ++i)
-      best = std::min(best, geo::haversine_m({s.origin.lat, s.origin.lon}, {gc->lat(doc, i), gc->lon(doc, i)}));
-    if (distance && !*distance) *distance = best;
-    return best / s.unit_m;
+// The sort columns of one segment, resolved once (not per document): the
+// per-document key is then a few column reads.
+class SegmentSortKeys {
+ public:
+  SegmentSortKeys(const index::Segment& seg, const index::Snapshot& snap, const std::vector<SortSpec>& sort) {
+    const auto& cols = seg.columns();
+    for (const auto& s : sort) {
+      Col c;
+      c.spec = &s;
+      if (s.kind == SortSpec::Kind::kScore) {
+        c.kind = Col::kScore;
+      } else if (s.kind == SortSpec::Kind::kGeoDistance) {
+        c.kind = Col::kGeo;
+        c.geo = cols.geo_column(s.field);
+      } else {
+        const index::FieldDef* f = snap.schema().find(s.field);
+        if (f && f->type == index::FieldType::kFloat) {
+          c.kind = Col::kDouble;
+          c.dbl = cols.double_column(s.field);
+        } else if (f && (f->type == index::FieldType::kText || f->type == index::FieldType::kKeyword)) {
+          c.kind = Col::kKeyword;
+          c.kw = cols.keyword_column(s.field);
+        } else {
+          c.kind = Col::kInt;
+          c.i64 = cols.int_column(s.field);
+        }
+      }
+      cols_.push_back(c);
+    }
   }
-  if (f->type == index::FieldType::kFloat) {
-    const auto* c = cols.double_column(s.field);
-    if (!c || !c->has(doc)) return std::monostate{};
-    double v = c->value(doc, 0);
-    for (size_t i = 1; i < c->count(doc); ++i) v = s.desc ? std::max(v, c->value(doc, i)) : std::min(v, c->value(doc, i));
-    return v;
+
+  // Fills r->keys (reusing its storage) and r->distance_m for doc.
+  void fill(uint32_t doc, Row* r) const {
+    r->keys.resize(cols_.size());
+    for (size_t i = 0; i < cols_.size(); ++i) r->keys[i] = key(cols_[i], doc, r);
   }
-  if (f->type == index::FieldType::kText || f->type == index::FieldType::kKeyword) {
-    const auto* c = cols.keyword_column(s.field);
-    if (!c || !c->has(doc)) return std::monostate{};
-    uint32_t o = c->ord(doc, 0);
-    for (size_t i = 1; i < c->count(doc); ++i) o = s.desc ? std::max(o, c->ord(doc, i)) : std::min(o, c->ord(doc, i));
-    return std::string(c->value_of(o));
+
+ private:
+  struct Col {
+    enum Kind { kScore, kGeo, kDouble, kKeyword, kInt } kind = kInt;
+    const SortSpec* spec = nullptr;
+    const columns::GeoColumn* geo = nullptr;
+    const columns::DoubleColumn* dbl = nullptr;
+    const columns::KeywordColumn* kw = nullptr;
+    const columns::IntColumn* i64 = nullptr;
+  };
+
+  static SortValue key(const Col& c, uint32_t doc, Row* r) {
+    const SortSpec& s = *c.spec;
+    switch (c.kind) {
+      case Col::kScore:
+        return r->score;
+      case Col::kGeo: {
+        if (!c.geo || !c.geo->has(doc)) return std::monostate{};
+        double best = INFINITY;
+        for (size_t i = 0; i < c.geo->count(doc); ++i)
+          best = std::min(best, geo::haversine_m({s.origin.lat, s.origin.lon}, {c.geo->lat(doc, i), c.geo->lon(doc, i)}));
+        if (!r->distance_m) r->distance_m = best;
+        return best / s.unit_m;
+      }
+      case Col::kDouble: {
+        if (!c.dbl || !c.dbl->has(doc)) return std::monostate{};
+        double v = c.dbl->value(doc, 0);
+        for (size_t i = 1; i < c.dbl->count(doc); ++i)
+          v = s.desc ? std::max(v, c.dbl->value(doc, i)) : std::min(v, c.dbl->value(doc, i));
+        return v;
+      }
+      case Col::kKeyword: {
+        if (!c.kw || !c.kw->has(doc)) return std::monostate{};
+        uint32_t o = c.kw->ord(doc, 0);
+        for (size_t i = 1; i < c.kw->count(doc); ++i)
+          o = s.desc ? std::max(o, c.kw->ord(doc, i)) : std::min(o, c.kw->ord(doc, i));
+        return std::string(c.kw->value_of(o));
+      }
+      case Col::kInt: {
+        if (!c.i64 || !c.i64->has(doc)) return std::monostate{};
+        int64_t v = c.i64->value(doc, 0);
+        for (size_t i = 1; i < c.i64->count(doc); ++i)
+          v = s.desc ? std::max(v, c.i64->value(doc, i)) : std::min(v, c.i64->value(doc, i));
+        return v;
+      }
+    }
+    return std::monostate{};
   }
-  const auto* c = cols.int_column(s.field);
-  if (!c || !c->has(doc)) return std::monostate{};
-  int64_t v = c->value(doc, 0);
-  for (size_t i = 1; i < c->count(doc); ++i) v = s.desc ? std::max(v, c->value(doc, i)) : std::min(v, c->value(doc, i));
-  return v;
-}
+
+  std::vector<Col> cols_;
+};
 
 // Smallest distance from `origin` to the document's points of `field`.
 std::optional<double> min_distance_m(const index::Segment& seg, const std::string& field, const GeoPoint& origin,
@@ -325,16 +379,27 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
       // With a decay (<= 1) times weight, a query score must beat threshold / weight.
       auto threshold = [&] { return decay ? topk.threshold() / decay->weight : topk.threshold(); };
       if (k > 0) resp.docs_scored += plan::collect_top_k(*ev, match, opt.exhaustive, threshold, offer);
-    } else {
+    } else if (k > 0) {
+      // Bounded heap of the k best rows, worst on top; one scratch row is
+      // refilled per document and copied in only when it qualifies.
+      SegmentSortKeys keys(*sv.segment, snap, sort);
+      auto worse = [&](const Row& a, const Row& b) { return compare_rows(sort, a, b) < 0; };
+      Row r;
       match.for_each([&](uint32_t d) {
-        Row r;
         r.segment = seg;
         r.doc = d;
+        r.distance_m.reset();
         r.score = need_scores ? ev->score(d) * (decay ? decay_factor(*sv.segment, *decay, d) : 1.0) : NAN;
-        for (const auto& s : sort)
-          r.keys.push_back(s.kind == SortSpec::Kind::kScore ? SortValue(r.score)
-                                                            : field_key(*sv.segment, snap, s, d, &r.distance_m));
-        if (after_ok(r)) rows.push_back(std::move(r));
+        keys.fill(d, &r);
+        if (!after_ok(r)) return true;
+        if (rows.size() < k) {
+          rows.push_back(r);
+          std::push_heap(rows.begin(), rows.end(), worse);
+        } else if (worse(r, rows.front())) {
+          std::pop_heap(rows.begin(), rows.end(), worse);
+          rows.back() = r;
+          std::push_heap(rows.begin(), rows.end(), worse);
+        }
         return true;
       });
     }
@@ -344,10 +409,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
   if (by_score) {
     for (const auto& s : topk.take_sorted()) rows.push_back(Row{{s.score}, s.score, s.segment, s.doc, {}});
   } else {
-    size_t keep = std::min(k, rows.size());
-    std::partial_sort(rows.begin(), rows.begin() + keep, rows.end(),
-                      [&](const Row& a, const Row& b) { return compare_rows(sort, a, b) < 0; });
-    rows.resize(keep);
+    std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return compare_rows(sort, a, b) < 0; });
   }
   if (opt.track_total_hits < resp.total && req.track_total_hits < resp.total) {
     resp.total = std::min<uint64_t>(opt.track_total_hits, req.track_total_hits);
