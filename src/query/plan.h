@@ -110,6 +110,10 @@ class SegmentEval {
   std::vector<postings::Bitmap> bitmaps_;
   std::vector<std::vector<std::unique_ptr<TermState>>> terms_;              // per word node
   std::vector<std::vector<std::vector<std::unique_ptr<TermState>>>> slots_;  // per phrase node
+  // phrase_freq scratch, reused across documents (no allocation per call).
+  std::vector<std::vector<uint32_t>> ph_pos_;
+  std::vector<uint32_t> ph_off_, ph_used_;
+  std::vector<size_t> ph_at_;
 };
 
 // Top-k over one segment. Offers to `offer` every document of `match` that

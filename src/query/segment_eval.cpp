@@ -137,47 +137,51 @@ uint32_t SegmentEval::norm(const std::string& field, uint32_t doc) {
 
 uint32_t SegmentEval::phrase_freq(const Node& n, uint32_t doc) {
   auto& slots = slots_[n.id];
-  std::vector<std::vector<uint32_t>> pos(slots.size());
-  std::vector<uint32_t> offset(slots.size());
+  const size_t k = slots.size();
+  if (k == 0) return 0;
+  if (ph_pos_.size() < k) ph_pos_.resize(k);
+  ph_off_.assign(k, 0);
+  ph_at_.assign(k, 0);
+  ph_used_.assign(k, 0);
+  auto& pos = ph_pos_;
   // Relative offset of each non-empty slot within n.slots (gaps count).
   {
     size_t j = 0;
     for (size_t i = 0; i < n.slots.size(); ++i)
-      if (!n.slots[i].empty()) offset[j++] = static_cast<uint32_t>(i);
+      if (!n.slots[i].empty()) ph_off_[j++] = static_cast<uint32_t>(i);
   }
-  for (size_t i = 0; i < slots.size(); ++i) {
+  for (size_t i = 0; i < k; ++i) {
+    pos[i].clear();
+    size_t sources = 0;
     for (auto& ts : slots[i]) {
       if (!ts->cur || ts->cur->next_geq(doc) != doc) continue;
       auto p = ts->cur->positions();
       pos[i].insert(pos[i].end(), p.begin(), p.end());
+      ++sources;
     }
     if (pos[i].empty()) return 0;
-    std::sort(pos[i].begin(), pos[i].end());
+    if (sources > 1) std::sort(pos[i].begin(), pos[i].end());  // one term's positions are already sorted
   }
   // Lucene's sloppy phrase: each slot's position minus its offset in the
   // phrase; a configuration matches when max - min <= slop (0 = the exact
   // phrase; reordering costs distance, "a b" matches "b a" from slop 2) and
   // no two slots share a position. Sweep: advance the slot with the smallest
   // value, counting every matching configuration met.
-  const size_t k = pos.size();
-  if (k == 0) return 0;
-  std::vector<size_t> at(k, 0);
-  std::vector<uint32_t> used(k);
   uint32_t freq = 0;
   while (true) {
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     size_t lo_slot = 0;
     for (size_t i = 0; i < k; ++i) {
-      const int64_t v = int64_t{pos[i][at[i]]} - offset[i];
+      const int64_t v = int64_t{pos[i][ph_at_[i]]} - ph_off_[i];
       if (v < lo) { lo = v; lo_slot = i; }
       hi = std::max(hi, v);
-      used[i] = pos[i][at[i]];
+      ph_used_[i] = pos[i][ph_at_[i]];
     }
     if (hi - lo <= n.slop) {
-      std::sort(used.begin(), used.end());
-      if (std::adjacent_find(used.begin(), used.end()) == used.end()) ++freq;
+      std::sort(ph_used_.begin(), ph_used_.begin() + static_cast<long>(k));
+      if (std::adjacent_find(ph_used_.begin(), ph_used_.begin() + static_cast<long>(k)) == ph_used_.begin() + static_cast<long>(k)) ++freq;
     }
-    if (++at[lo_slot] == pos[lo_slot].size()) break;
+    if (++ph_at_[lo_slot] == pos[lo_slot].size()) break;
   }
   return freq;
 }
