@@ -205,8 +205,10 @@ double SegmentEval::score_node(const Node& n, uint32_t doc) {
     case Node::K::kPhrase: return n.phrase_bm25.score(phrase_freq(n, doc), norm(n.field, doc));
     case Node::K::kDisMax: {
       double best = 0;
+      // A word scores 0 where its postings lack doc (its cursor says so), so
+      // only other children need the membership test.
       for (const auto& c : n.children)
-        if (bitmaps_[c.id].contains(doc)) best = std::max(best, score_node(c, doc));
+        if (c.k == Node::K::kWord || bitmaps_[c.id].contains(doc)) best = std::max(best, score_node(c, doc));
       return best * n.boost;
     }
     case Node::K::kBool: {

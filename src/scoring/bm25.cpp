@@ -13,13 +13,6 @@ Bm25::Bm25(Bm25Params p, uint64_t total_docs, uint64_t doc_freq, double avg_len,
   idf_ = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
 }
 
-double Bm25::score(uint32_t tf, uint32_t len) const {
-  if (tf == 0) return 0;
-  const double t = tf;
-  const double norm = avg_len_ > 0 ? (1 - p_.b + p_.b * static_cast<double>(len) / avg_len_) : 1.0;
-  return boost_ * idf_ * t * (p_.k1 + 1) / (t + p_.k1 * norm);
-}
-
 Json Bm25::explain(uint32_t tf, uint32_t len) const {
   Json j = Json::object();
   j.set("value", score(tf, len));

@@ -31,7 +31,13 @@ class Bm25 {
   Bm25(Bm25Params p, uint64_t total_docs, uint64_t doc_freq, double avg_len, double boost);
   double idf() const { return idf_; }
   double boost() const { return boost_; }
-  double score(uint32_t tf, uint32_t len) const;
+  // Inline: called once per scored (document, term).
+  double score(uint32_t tf, uint32_t len) const {
+    if (tf == 0) return 0;
+    const double t = tf;
+    const double norm = avg_len_ > 0 ? (1 - p_.b + p_.b * static_cast<double>(len) / avg_len_) : 1.0;
+    return boost_ * idf_ * t * (p_.k1 + 1) / (t + p_.k1 * norm);
+  }
   // Bound for any document with tf <= max_tf and len >= min_len.
   double upper_bound(uint32_t max_tf, uint32_t min_len) const { return score(max_tf, min_len); }
   // {"value", "description", "details":[boost, idf(n, N), tf, len, avg_len, k1, b]}
