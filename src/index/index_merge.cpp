@@ -1,14 +1,14 @@
 // Index: background merging. A tiered policy picks segments of similar size
-// (by live documents); the merge rebuilds them into one segment from their
-// stored sources (dropping deleted documents), then swaps it in under the
-// writer lock, carrying over deletes that happened meanwhile, and commits so
-// that the merged-away files can be removed.
+// (by live documents); the merge copies their live documents' postings,
+// columns and sources into one segment (SegmentMerger: no re-analysis), then
+// swaps it in under the writer lock, carrying over deletes that happened
+// meanwhile, and commits so that the merged-away files can be removed.
 #include <algorithm>
 #include <cmath>
 #include <map>
 
-#include "meridian/index/document.h"
 #include "meridian/index/index.h"
+#include "meridian/index/segment_merger.h"
 
 namespace meridian::index {
 namespace {
@@ -72,31 +72,17 @@ Status Index::merge_segments(const std::vector<uint64_t>& ids) {
       if (v.segment->id() == id) inputs.push_back(v);
   if (inputs.size() != ids.size()) return Status::ok();  // changed under us; try later
 
-  SegmentBuilder b;
-  std::vector<std::pair<uint64_t, uint32_t>> origin;  // new doc -> (segment, doc)
-  Schema schema = snap->schema();
-  std::string src;
-  for (const auto& v : inputs) {
-    for (uint32_t d = 0; d < v.segment->num_docs(); ++d) {
-      if (v.is_deleted(d)) continue;
-      MERIDIAN_RETURN_IF_ERROR(v.segment->store().get_to(d, &src));
-      std::vector<FieldDef> nf;
-      auto pd = parse_document_text(src, schema, &nf);
-      if (!pd) return pd.status().with_context("merge of index '" + name_ + "'");
-      for (auto& f : nf) (void)schema.add(std::move(f));
-      b.add(*pd, schema);
-      origin.emplace_back(v.segment->id(), d);
-    }
-  }
   uint64_t new_id;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return Status::ok();
     new_id = next_segment_id_++;
   }
+  auto result = merge_segments_to(inputs, dir_, new_id, false);
+  if (!result) return result.status().with_context("merge of index '" + name_ + "'");
+  const std::vector<std::pair<uint64_t, uint32_t>>& origin = result->origin;  // new doc -> (segment, doc)
   std::shared_ptr<Segment> merged;
-  if (!b.empty()) {
-    MERIDIAN_RETURN_IF_ERROR(b.write(dir_, new_id, false));
+  if (result->docs > 0) {
     auto seg = Segment::open(dir_, new_id);
     if (!seg) return seg.status();
     merged = *seg;
