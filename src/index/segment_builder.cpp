@@ -24,14 +24,22 @@ std::string segment_file(const std::string& dir, uint64_t segment_id, std::strin
 SegmentBuilder::SegmentBuilder() = default;
 SegmentBuilder::~SegmentBuilder() = default;
 
-void SegmentBuilder::add_term(const std::string& key, const std::string& field, uint32_t doc, uint32_t freq,
+std::string_view SegmentBuilder::key_of(std::string_view field, std::string_view term) {
+  key_buf_.assign(field);
+  key_buf_.push_back('\0');
+  key_buf_.append(term);
+  return key_buf_;
+}
+
+void SegmentBuilder::add_term(std::string_view key, std::string_view field, uint32_t doc, uint32_t freq,
                               const uint32_t* positions, bool keep_positions) {
-  auto [it, fresh] = terms_.try_emplace(key);
-  TermAcc& acc = it->second;
-  if (fresh) {
-    acc.field = field;
+  auto it = terms_.find(key);
+  if (it == terms_.end()) {
+    it = terms_.emplace(std::string(key), TermAcc{}).first;
+    it->second.field.assign(field);
     bytes_ += key.size() + 64;
   }
+  TermAcc& acc = it->second;
   if (!acc.docs.empty() && acc.docs.back() == doc) {  // same term again in this doc (multi-valued)
     acc.freqs.back() += freq;
     if (keep_positions && positions) acc.positions.insert(acc.positions.end(), positions, positions + freq);
@@ -51,24 +59,31 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
   sources_.push_back(doc.source);
   id_of_.push_back(doc.id);
   bytes_ += doc.source.size() + doc.id.size() * 2 + 48;
-  add_term(term_key(kIdField, doc.id), std::string(kIdField), d, 1, nullptr, false);
+  add_term(key_of(kIdField, doc.id), kIdField, d, 1, nullptr, false);
   columns_.add_keyword(kIdField, d, doc.id);
 
-  std::unordered_map<std::string_view, std::vector<uint32_t>> groups;
   for (const FieldValues& fv : doc.fields) {
     const FieldDef* f = schema.find(fv.name);
     if (!f) continue;  // caller contract: fields are in the schema
     types_[fv.name] = f->type;
     FieldStats& st = stats_[fv.name];
     st.docs++;
-    add_term(term_key(kExistsField, fv.name), std::string(kExistsField), d, 1, nullptr, false);
+    add_term(key_of(kExistsField, fv.name), kExistsField, d, 1, nullptr, false);
     switch (f->type) {
       case FieldType::kText: {
-        groups.clear();
-        for (const auto& t : fv.tokens) groups[t.text].push_back(t.position);
-        for (auto& [term, pos] : groups)
-          add_term(term_key(fv.name, term), fv.name, d, static_cast<uint32_t>(pos.size()), pos.data(),
-                   f->positions);
+        // Group the tokens by term: sort (term, position) pairs, then one
+        // add_term per run with its ascending positions.
+        toks_.clear();
+        for (const auto& t : fv.tokens) toks_.emplace_back(t.text, t.position);
+        std::sort(toks_.begin(), toks_.end());
+        for (size_t i = 0; i < toks_.size();) {
+          size_t j = i;
+          pos_buf_.clear();
+          for (; j < toks_.size() && toks_[j].first == toks_[i].first; ++j) pos_buf_.push_back(toks_[j].second);
+          add_term(key_of(fv.name, toks_[i].first), fv.name, d, static_cast<uint32_t>(pos_buf_.size()),
+                   pos_buf_.data(), f->positions);
+          i = j;
+        }
         auto& norms = norms_[fv.name];
         norms.resize(d + 1, 0);
         norms[d] = fv.length;
@@ -78,7 +93,7 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
       }
       case FieldType::kKeyword:
         for (const auto& k : fv.keywords) {
-          add_term(term_key(fv.name, k), fv.name, d, 1, nullptr, false);
+          add_term(key_of(fv.name, k), fv.name, d, 1, nullptr, false);
           columns_.add_keyword(fv.name, d, k);
         }
         break;
@@ -86,13 +101,13 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
       case FieldType::kBool:
       case FieldType::kDate:
         for (int64_t v : fv.ints) {
-          add_term(term_key(fv.name, encode_int(v)), fv.name, d, 1, nullptr, false);
+          add_term(key_of(fv.name, encode_int(v)), fv.name, d, 1, nullptr, false);
           columns_.add_int(fv.name, d, v);
         }
         break;
       case FieldType::kFloat:
         for (double v : fv.doubles) {
-          add_term(term_key(fv.name, encode_double(v)), fv.name, d, 1, nullptr, false);
+          add_term(key_of(fv.name, encode_double(v)), fv.name, d, 1, nullptr, false);
           columns_.add_double(fv.name, d, v);
         }
         break;
@@ -100,7 +115,7 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
         for (const auto& p : fv.points) {
           uint64_t cell = geo::encode(p);
           for (int bits : geo::indexed_levels())
-            add_term(term_key(fv.name, geo::cell_term(cell, bits)), fv.name, d, 1, nullptr, false);
+            add_term(key_of(fv.name, geo::cell_term(cell, bits)), fv.name, d, 1, nullptr, false);
           columns_.add_geo(fv.name, d, p.lat, p.lon);
         }
         break;

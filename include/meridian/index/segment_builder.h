@@ -65,10 +65,20 @@ class SegmentBuilder {
     std::vector<uint32_t> positions;
     std::string field;  // owning field, for norms lookup
   };
-  void add_term(const std::string& key, const std::string& field, uint32_t doc, uint32_t freq,
+  // `key` is field\0term; looked up without building a std::string (the key
+  // is copied only when the term is new).
+  void add_term(std::string_view key, std::string_view field, uint32_t doc, uint32_t freq,
                 const uint32_t* positions, bool keep_positions);
+  std::string_view key_of(std::string_view field, std::string_view term);
 
-  std::unordered_map<std::string, TermAcc> terms_;
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, TermAcc, KeyHash, std::equal_to<>> terms_;
+  std::string key_buf_;                                      // key_of() scratch
+  std::vector<std::pair<std::string_view, uint32_t>> toks_;  // add() scratch: (term, position)
+  std::vector<uint32_t> pos_buf_;                            // add() scratch: one term's positions
   std::unordered_map<std::string, uint32_t> ids_;  // live docs only
   std::vector<std::string> sources_;
   std::vector<std::string> id_of_;
