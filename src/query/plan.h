@@ -112,6 +112,9 @@ class SegmentEval {
   std::vector<std::vector<std::vector<std::unique_ptr<TermState>>>> slots_;  // per phrase node
   // phrase_freq scratch, reused across documents (no allocation per call).
   std::vector<char> zero_outside_;  // per node: scores 0 on docs it does not match
+  // Per phrase node: its matching docs (ascending) and phrase frequencies,
+  // found once by prepare() and read back when scoring.
+  std::vector<std::vector<uint32_t>> ph_docs_, ph_freqs_;
   std::vector<std::vector<uint32_t>> ph_pos_;
   std::vector<uint32_t> ph_off_, ph_used_;
   std::vector<size_t> ph_at_;

@@ -92,9 +92,19 @@ Status SegmentEval::build(const Node& n) {
         first = false;
         slots_[n.id].push_back(std::move(states));
       }
-      std::vector<uint32_t> keep;
+      if (ph_docs_.size() <= static_cast<size_t>(n.id)) {
+        ph_docs_.resize(static_cast<size_t>(n.id) + 1);
+        ph_freqs_.resize(static_cast<size_t>(n.id) + 1);
+      }
+      auto& keep = ph_docs_[n.id];
+      auto& freqs = ph_freqs_[n.id];
+      keep.clear();
+      freqs.clear();
       out.for_each([&](uint32_t d) {
-        if (phrase_freq(n, d) > 0) keep.push_back(d);
+        if (uint32_t f = phrase_freq(n, d); f > 0) {
+          keep.push_back(d);
+          freqs.push_back(f);
+        }
         return true;
       });
       out = Bitmap::from_values(keep);
@@ -226,7 +236,13 @@ double SegmentEval::score_node(const Node& n, uint32_t doc) {
       }
       return best;
     }
-    case Node::K::kPhrase: return n.phrase_bm25.score(phrase_freq(n, doc), norm(n.field, doc));
+    case Node::K::kPhrase: {
+      // The frequency prepare() found (a doc it did not keep scores 0).
+      const auto& docs = ph_docs_[n.id];
+      auto it = std::lower_bound(docs.begin(), docs.end(), doc);
+      if (it == docs.end() || *it != doc) return 0;
+      return n.phrase_bm25.score(ph_freqs_[n.id][static_cast<size_t>(it - docs.begin())], norm(n.field, doc));
+    }
     case Node::K::kDisMax: {
       double best = 0;
       // Children that score 0 where they do not match skip the membership test.
