@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <span>
 #include <vector>
 
 #include "meridian/index/snapshot.h"
@@ -116,6 +117,7 @@ class SegmentEval {
   // found once by prepare() and read back when scoring.
   std::vector<std::vector<uint32_t>> ph_docs_, ph_freqs_;
   std::vector<std::vector<uint32_t>> ph_pos_;
+  std::vector<std::span<const uint32_t>> ph_span_;
   std::vector<uint32_t> ph_off_, ph_used_;
   std::vector<size_t> ph_at_;
 };

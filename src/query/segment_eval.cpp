@@ -33,11 +33,11 @@ SegmentEval::~SegmentEval() = default;
 
 namespace {
 // True if score_node(n, doc) is 0 for every doc outside n's bitmap, so a
-// parent may skip the membership test: a word (its cursors say so) and a
-// dis_max of such nodes. Fills out[id] for n and its descendants.
+// parent may skip the membership test: a word (its cursors say so), a
+// phrase (its kept frequencies) and a dis_max of such nodes. Fills out[id] for n and its descendants.
 bool mark_zero_outside(const Node& n, std::vector<char>& out) {
   bool z = false;
-  if (n.k == Node::K::kWord) {
+  if (n.k == Node::K::kWord || n.k == Node::K::kPhrase) {  // a phrase scores from its kept docs only
     z = true;
   } else if (n.k == Node::K::kDisMax) {
     z = true;
@@ -175,32 +175,62 @@ uint32_t SegmentEval::phrase_freq(const Node& n, uint32_t doc) {
   if (k == 0) return 0;
   if (ph_pos_.size() < k) ph_pos_.resize(k);
   ph_off_.assign(k, 0);
-  ph_at_.assign(k, 0);
-  ph_used_.assign(k, 0);
-  auto& pos = ph_pos_;
+  ph_span_.assign(k, {});
   // Relative offset of each non-empty slot within n.slots (gaps count).
   {
     size_t j = 0;
     for (size_t i = 0; i < n.slots.size(); ++i)
       if (!n.slots[i].empty()) ph_off_[j++] = static_cast<uint32_t>(i);
   }
+  // Each slot's positions in doc: the cursor's own (sorted) buffer when one
+  // term of the slot occurs, else the sorted union in ph_pos_[i]. The spans
+  // stay valid while the cursors stay on doc (one cursor per slot term).
   for (size_t i = 0; i < k; ++i) {
-    pos[i].clear();
     size_t sources = 0;
     for (auto& ts : slots[i]) {
       if (!ts->cur || ts->cur->next_geq(doc) != doc) continue;
       auto p = ts->cur->positions();
-      pos[i].insert(pos[i].end(), p.begin(), p.end());
+      if (p.empty()) continue;
+      if (sources == 0) {
+        ph_span_[i] = p;
+      } else {
+        if (sources == 1) ph_pos_[i].assign(ph_span_[i].begin(), ph_span_[i].end());
+        ph_pos_[i].insert(ph_pos_[i].end(), p.begin(), p.end());
+      }
       ++sources;
     }
-    if (pos[i].empty()) return 0;
-    if (sources > 1) std::sort(pos[i].begin(), pos[i].end());  // one term's positions are already sorted
+    if (sources == 0) return 0;
+    if (sources > 1) {
+      std::sort(ph_pos_[i].begin(), ph_pos_[i].end());
+      ph_span_[i] = ph_pos_[i];
+    }
+  }
+  const auto& pos = ph_span_;
+  if (n.slop == 0) {
+    // Exact phrase: count the starts v where every slot i has v + off[i].
+    // Slot offsets differ, so the positions are distinct by construction.
+    uint32_t freq = 0;
+    ph_at_.assign(k, 0);
+    for (uint32_t p0 : pos[0]) {
+      const int64_t v = int64_t{p0} - ph_off_[0];
+      bool all = true;
+      for (size_t i = 1; i < k && all; ++i) {
+        const int64_t want = v + ph_off_[i];
+        size_t& a = ph_at_[i];
+        while (a < pos[i].size() && int64_t{pos[i][a]} < want) ++a;
+        if (a == pos[i].size()) return freq;  // no later start can match either
+        all = int64_t{pos[i][a]} == want;
+      }
+      freq += all;
+    }
+    return freq;
   }
   // Lucene's sloppy phrase: each slot's position minus its offset in the
-  // phrase; a configuration matches when max - min <= slop (0 = the exact
-  // phrase; reordering costs distance, "a b" matches "b a" from slop 2) and
-  // no two slots share a position. Sweep: advance the slot with the smallest
-  // value, counting every matching configuration met.
+  // phrase; a configuration matches when max - min <= slop ("a b" matches
+  // "b a" from slop 2) and no two slots share a position. Sweep: advance the
+  // slot with the smallest value, counting every matching configuration met.
+  ph_at_.assign(k, 0);
+  ph_used_.assign(k, 0);
   uint32_t freq = 0;
   while (true) {
     int64_t lo = INT64_MAX, hi = INT64_MIN;
@@ -212,8 +242,8 @@ uint32_t SegmentEval::phrase_freq(const Node& n, uint32_t doc) {
       ph_used_[i] = pos[i][ph_at_[i]];
     }
     if (hi - lo <= n.slop) {
-      std::sort(ph_used_.begin(), ph_used_.begin() + static_cast<long>(k));
-      if (std::adjacent_find(ph_used_.begin(), ph_used_.begin() + static_cast<long>(k)) == ph_used_.begin() + static_cast<long>(k)) ++freq;
+      std::sort(ph_used_.begin(), ph_used_.end());
+      if (std::adjacent_find(ph_used_.begin(), ph_used_.end()) == ph_used_.end()) ++freq;
     }
     if (++ph_at_[lo_slot] == pos[lo_slot].size()) break;
   }
