@@ -89,6 +89,10 @@ class SegmentEval {
     double bound = 0;
     std::vector<postings::PostingCursor> cursors;
     std::vector<const WeightedTerm*> weights;  // parallel to cursors
+    // Per cursor: the block (by its last doc) whose bound was last computed,
+    // and that bound; a block's bound is computed once, not per candidate.
+    std::vector<uint32_t> bound_last;
+    std::vector<double> bound_value;
     // Bound of the group's score for documents >= target in the blocks the
     // cursors reach with shallow_advance(target); *last = the smallest last
     // doc of those blocks (the bound holds for every doc in [target, *last]).

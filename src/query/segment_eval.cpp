@@ -34,7 +34,8 @@ SegmentEval::~SegmentEval() = default;
 namespace {
 // True if score_node(n, doc) is 0 for every doc outside n's bitmap, so a
 // parent may skip the membership test: a word (its cursors say so), a
-// phrase (its kept frequencies) and a dis_max of such nodes. Fills out[id] for n and its descendants.
+// phrase (its kept frequencies), and a dis_max or a pure disjunction of such
+// nodes. Fills out[id] for n and its descendants.
 bool mark_zero_outside(const Node& n, std::vector<char>& out) {
   bool z = false;
   if (n.k == Node::K::kWord || n.k == Node::K::kPhrase) {  // a phrase scores from its kept docs only
@@ -42,6 +43,11 @@ bool mark_zero_outside(const Node& n, std::vector<char>& out) {
   } else if (n.k == Node::K::kDisMax) {
     z = true;
     for (const auto& c : n.children) z &= mark_zero_outside(c, out);
+  } else if (n.k == Node::K::kBool && n.must.empty() && n.filter.empty() && n.must_not.empty() && n.msm <= 1 &&
+             !n.should.empty()) {
+    // A pure disjunction: outside its matches no should clause scores.
+    z = true;
+    for (const auto& c : n.should) z &= mark_zero_outside(c, out);
   } else {
     for (const auto* v : {&n.must, &n.should, &n.must_not, &n.filter, &n.children})
       for (const auto& c : *v) (void)mark_zero_outside(c, out);
@@ -373,12 +379,21 @@ bool SegmentEval::collect_groups(const Node& n, std::vector<Group>* out) {
 }
 
 double SegmentEval::Group::block_bound(uint32_t target, uint32_t* last) {
+  if (bound_last.size() != cursors.size()) {
+    bound_last.assign(cursors.size(), postings::PostingCursor::kEnd);
+    bound_value.assign(cursors.size(), 0);
+  }
   double b = 0;
   for (size_t i = 0; i < cursors.size(); ++i) {
     auto& c = cursors[i];
     c.shallow_advance(target);
-    *last = std::min(*last, c.block_last_doc());
-    b = std::max(b, weights[i]->bound(c.block_max_tf(), c.block_min_len()));
+    const uint32_t block_last = c.block_last_doc();
+    *last = std::min(*last, block_last);
+    if (block_last != bound_last[i] || block_last == postings::PostingCursor::kEnd) {
+      bound_last[i] = block_last;
+      bound_value[i] = weights[i]->bound(c.block_max_tf(), c.block_min_len());
+    }
+    b = std::max(b, bound_value[i]);
   }
   return b;
 }
