@@ -159,12 +159,17 @@ bool Analyzer::normalize_word(std::string_view word, bool stem, std::string* out
   if (is_stopword(s.folded)) return false;
   // Stem before removing accents: the Snowball algorithms expect the
   // accented spelling (French "é", German "ä"); the stem is then folded.
+  // English stems ASCII only, so there the accents go first (fold_first_).
+  if (fold_first_) {
+    fold_accents(s.folded, &s.stemmed);
+    s.folded.swap(s.stemmed);
+  }
   const std::string* cur = &s.folded;
   if (stem && stemmer_id_ >= 0) {
     stem_word(stemmer_id_, s.folded, &s.stemmed);
     cur = &s.stemmed;
   }
-  if (cfg_.fold_accents) {
+  if (cfg_.fold_accents && !fold_first_) {
     fold_accents(*cur, out);
   } else {
     out->assign(*cur);
@@ -219,12 +224,16 @@ std::string Analyzer::normalize_term(std::string_view term, bool stem) const {
   term = term.substr(0, utf8_prefix(term, kMaxWordInputBytes));
   case_fold(term, &s.folded);
   if (!elisions_.empty()) strip_elision(elisions_, &s.folded);
+  if (fold_first_) {  // as normalize_word
+    fold_accents(s.folded, &s.stemmed);
+    s.folded.swap(s.stemmed);
+  }
   const std::string* cur = &s.folded;
   if (!cfg_.keyword && stem && stemmer_id_ >= 0) {
     stem_word(stemmer_id_, s.folded, &s.stemmed);
     cur = &s.stemmed;
   }
-  if (cfg_.fold_accents) {
+  if (cfg_.fold_accents && !fold_first_) {
     fold_accents(*cur, &out);
   } else {
     out = *cur;

@@ -79,6 +79,15 @@ TEST_CASE("analyzer: French and German stemming, accents folded after stemming")
   CHECK(texts(*de_accents, "Die Häuser ÜBER") == V{"die", "häuser", "über"});
 }
 
+TEST_CASE("analyzer: English folds accents before stemming, so accented and plain spellings agree") {
+  auto en = make(cfg("en", true, false));
+  CHECK(texts(*en, "Ünïcödé unicode UNICODES naïve naive café") ==
+        V{"unicod", "unicod", "unicod", "naiv", "naiv", "cafe"});
+  CHECK(en->normalize_term("Ünïcödé") == en->normalize_term("unicode"));
+  auto fr = make(cfg("fr", true, false));  // French still stems the accented spelling first
+  CHECK(texts(*fr, "élèves") == V{"elev"});
+}
+
 TEST_CASE("analyzer: French and Italian elisions are stripped, English apostrophes are not") {
   auto fr = make(cfg("fr", true, true));
   CHECK(texts(*fr, "L’université d'Avignon qu'il aujourd'hui") == V{"univers", "avignon", "aujourd'hui"});

@@ -83,7 +83,8 @@ class Analyzer {
   bool is_stopword(std::string_view folded_term) const;
 
   Analyzer(const AnalyzerConfig& cfg, int stemmer_id, const StopwordSet* stop)
-      : cfg_(cfg), stemmer_id_(stemmer_id), stop_(stop) {}
+      : cfg_(cfg), stemmer_id_(stemmer_id), stop_(stop),
+        fold_first_(cfg.fold_accents && stemmer_id >= 0 && cfg.language == "en") {}
 
  private:
   void analyze_keyword(std::string_view text, std::vector<Token>* out, uint32_t first_position) const;
@@ -96,6 +97,10 @@ class Analyzer {
   // Elided prefixes ("l", "qu", ...) stripped before "'" for fr/it/ca/ga;
   // empty for other languages. Static storage; set once by create().
   std::span<const std::string_view> elisions_;
+  // English: fold accents before stemming. Its Snowball rules are ASCII
+  // only, so an accented word ("Ünïcödé") stemmed first kept its ending
+  // ("unicode") where the plain spelling lost it ("unicod").
+  bool fold_first_;
 };
 
 // ISO 639-1 codes with a Snowball stemmer, sorted.
