@@ -1,7 +1,10 @@
 // Geo filters through the cell index: inner cells whole, border cells refined.
 #include "geo_filter.h"
 
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "meridian/geo/cell_id.h"
 #include "meridian/geo/coverer.h"
@@ -13,12 +16,28 @@ using postings::Bitmap;
 
 namespace {
 
-// Union of the postings of the cells' terms.
-Status union_cells(const index::Segment& seg, std::string_view field, const std::vector<geo::Cell>& cells,
-                   Bitmap* out) {
-  for (const geo::Cell& c : cells) {
-    MERIDIAN_ASSIGN_OR_RETURN(auto tp, seg.postings_for(index::term_key(field, geo::cell_term(c.id, c.bits))));
-    if (tp) out->or_inplace(tp->docs());
+// Unions the postings of the covering's cells into *inner and *border. The
+// cell terms are looked up in key order with one forward-seeking dictionary
+// iterator: neighbouring cells share long key prefixes and usually a block,
+// so each lookup continues where the last stopped instead of binary-searching
+// the block index and decoding its block from the start (64 independent
+// lookups were ~80 % of a 1 km radius query).
+Status union_cells(const index::Segment& seg, std::string_view field, const geo::Covering& cov, Bitmap* inner,
+                   Bitmap* border) {
+  std::vector<std::pair<std::string, bool>> keys;  // (term key, inner?)
+  keys.reserve(cov.inner.size() + cov.border.size());
+  for (const geo::Cell& c : cov.inner) keys.emplace_back(index::term_key(field, geo::cell_term(c.id, c.bits)), true);
+  for (const geo::Cell& c : cov.border) keys.emplace_back(index::term_key(field, geo::cell_term(c.id, c.bits)), false);
+  std::sort(keys.begin(), keys.end());
+  if (keys.empty()) return Status::ok();
+  auto it = seg.terms().lower_bound(keys.front().first);
+  for (const auto& [key, is_inner] : keys) {
+    it.seek(key);
+    MERIDIAN_RETURN_IF_ERROR(it.status());
+    if (!it.valid()) break;  // past the last term: no later key exists either
+    if (it.term() != key) continue;
+    MERIDIAN_ASSIGN_OR_RETURN(postings::TermPostings tp, seg.postings().term(it.value()));
+    (is_inner ? inner : border)->or_inplace(tp.docs());
   }
   return Status::ok();
 }
@@ -37,9 +56,8 @@ Result<Bitmap> geo_filter(const index::Segment& seg, std::string_view field, con
   const auto* gc = seg.columns().geo_column(field);
   if (!gc) return out;
   const geo::Covering cov = geo::cover(shape, max_cells);
-  MERIDIAN_RETURN_IF_ERROR(union_cells(seg, field, cov.inner, &out));
   Bitmap border;
-  MERIDIAN_RETURN_IF_ERROR(union_cells(seg, field, cov.border, &border));
+  MERIDIAN_RETURN_IF_ERROR(union_cells(seg, field, cov, &out, &border));
   border.andnot_inplace(out);  // already accepted through an inner cell
   std::vector<uint32_t> keep;
   border.for_each([&](uint32_t d) {

@@ -23,7 +23,7 @@
 namespace meridian::query {
 
 // Cell budget handed to geo::cover for one filter evaluation.
-inline constexpr size_t kGeoFilterMaxCells = 64;
+inline constexpr size_t kGeoFilterMaxCells = 24;
 
 // Documents of `seg` with a point of `field` inside `shape`. Empty if the
 // segment has no geo column for the field. Errors come from reading

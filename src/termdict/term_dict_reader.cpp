@@ -210,8 +210,9 @@ void TermDictReader::Iterator::seek(std::string_view target) {
   bool forward_in_block = valid_ && std::string_view(term_) <= target &&
                           (block_ + 1 >= s_->n_blocks || target < s_->first_key(block_ + 1));
   if (!forward_in_block) {
-    // Last block whose first term is <= target (block 0 if none).
-    uint64_t lo = 0, hi = s_->n_blocks;
+    // Last block whose first term is <= target (block 0 if none); a forward
+    // seek searches only the blocks from the current one on.
+    uint64_t lo = valid_ && std::string_view(term_) <= target ? block_ : 0, hi = s_->n_blocks;
     while (lo < hi) {
       uint64_t mid = lo + (hi - lo) / 2;
       if (s_->first_key(mid) <= target) lo = mid + 1; else hi = mid;

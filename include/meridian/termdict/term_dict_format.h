@@ -13,7 +13,7 @@ namespace meridian::termdict::format {
 constexpr uint32_t kMagic = fourcc("MTRM");
 constexpr uint32_t kVersion = 1;       // current format version
 constexpr uint32_t kMinVersion = 1;    // oldest version this build reads
-constexpr uint32_t kDefaultBlockSize = 64;  // terms per prefix-compressed block
+constexpr uint32_t kDefaultBlockSize = 16;  // terms per prefix-compressed block
 constexpr uint32_t kMaxBlockSize = 65536;
 constexpr size_t kMaxTermLength = 65535;
 
