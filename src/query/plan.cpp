@@ -23,12 +23,33 @@ size_t utf8_chars(std::string_view s) {
   return n;
 }
 
+// Sets Node::zero_outside on n and its descendants; returns n's.
+bool mark_zero_outside(Node& n) {
+  bool z = false;
+  if (n.k == Node::K::kWord || n.k == Node::K::kPhrase) {
+    z = true;
+  } else if (n.k == Node::K::kDisMax) {
+    z = true;
+    for (auto& c : n.children) z &= mark_zero_outside(c);
+  } else if (n.k == Node::K::kBool && n.must.empty() && n.filter.empty() && n.must_not.empty() && n.msm <= 1 &&
+             !n.should.empty()) {
+    z = true;  // a pure disjunction: outside its matches no should clause scores
+    for (auto& c : n.should) z &= mark_zero_outside(c);
+  } else {
+    for (auto* v : {&n.must, &n.should, &n.must_not, &n.filter, &n.children})
+      for (auto& c : *v) (void)mark_zero_outside(c);
+  }
+  n.zero_outside = z;
+  return z;
+}
+
 class Compiler {
  public:
   Compiler(const index::Snapshot& snap, const CompileOptions& opt) : snap_(snap), opt_(opt) {}
 
   Result<Node> compile(const Query& q);
   Compiled finish(Node root) {
+    mark_zero_outside(root);
     Compiled c;
     c.root = std::move(root);
     c.num_nodes = next_id_;

@@ -53,6 +53,10 @@ struct Node {
   std::vector<Node> must, should, must_not, filter;  // kBool
   int msm = 0;                                       // kBool: should clauses required
   std::vector<Node> children;                        // kDisMax, kConst (one child)
+  // Scores 0 on every doc outside its bitmap, so a parent may skip the
+  // membership test: a word (its cursors say so), a phrase (its kept
+  // frequencies), a dis_max or a pure disjunction of such nodes. Set by compile.
+  bool zero_outside = false;
 };
 
 struct Compiled {
@@ -116,7 +120,6 @@ class SegmentEval {
   std::vector<std::vector<std::unique_ptr<TermState>>> terms_;              // per word node
   std::vector<std::vector<std::vector<std::unique_ptr<TermState>>>> slots_;  // per phrase node
   // phrase_freq scratch, reused across documents (no allocation per call).
-  std::vector<char> zero_outside_;  // per node: scores 0 on docs it does not match
   // Per phrase node: its matching docs (ascending) and phrase frequencies,
   // found once by prepare() and read back when scoring.
   std::vector<std::vector<uint32_t>> ph_docs_, ph_freqs_;

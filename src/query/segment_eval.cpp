@@ -31,37 +31,7 @@ SegmentEval::SegmentEval(const index::Snapshot& snap, size_t seg_index, const Co
 
 SegmentEval::~SegmentEval() = default;
 
-namespace {
-// True if score_node(n, doc) is 0 for every doc outside n's bitmap, so a
-// parent may skip the membership test: a word (its cursors say so), a
-// phrase (its kept frequencies), and a dis_max or a pure disjunction of such
-// nodes. Fills out[id] for n and its descendants.
-bool mark_zero_outside(const Node& n, std::vector<char>& out) {
-  bool z = false;
-  if (n.k == Node::K::kWord || n.k == Node::K::kPhrase) {  // a phrase scores from its kept docs only
-    z = true;
-  } else if (n.k == Node::K::kDisMax) {
-    z = true;
-    for (const auto& c : n.children) z &= mark_zero_outside(c, out);
-  } else if (n.k == Node::K::kBool && n.must.empty() && n.filter.empty() && n.must_not.empty() && n.msm <= 1 &&
-             !n.should.empty()) {
-    // A pure disjunction: outside its matches no should clause scores.
-    z = true;
-    for (const auto& c : n.should) z &= mark_zero_outside(c, out);
-  } else {
-    for (const auto* v : {&n.must, &n.should, &n.must_not, &n.filter, &n.children})
-      for (const auto& c : *v) (void)mark_zero_outside(c, out);
-  }
-  if (static_cast<size_t>(n.id) >= out.size()) out.resize(static_cast<size_t>(n.id) + 1, 0);
-  out[static_cast<size_t>(n.id)] = z;
-  return z;
-}
-}  // namespace
-
-Status SegmentEval::prepare() {
-  mark_zero_outside(c_.root, zero_outside_);
-  return build(c_.root);
-}
+Status SegmentEval::prepare() { return build(c_.root); }
 
 Status SegmentEval::build(const Node& n) {
   Bitmap& out = bitmaps_[n.id];
@@ -283,14 +253,14 @@ double SegmentEval::score_node(const Node& n, uint32_t doc) {
       double best = 0;
       // Children that score 0 where they do not match skip the membership test.
       for (const auto& c : n.children)
-        if (zero_outside_[c.id] || bitmaps_[c.id].contains(doc)) best = std::max(best, score_node(c, doc));
+        if (c.zero_outside || bitmaps_[c.id].contains(doc)) best = std::max(best, score_node(c, doc));
       return best * n.boost;
     }
     case Node::K::kBool: {
       double s = 0;
       for (const auto& c : n.must) s += score_node(c, doc);
       for (const auto& c : n.should)
-        if (zero_outside_[c.id] || bitmaps_[c.id].contains(doc)) s += score_node(c, doc);
+        if (c.zero_outside || bitmaps_[c.id].contains(doc)) s += score_node(c, doc);
       return s * n.boost;
     }
   }
