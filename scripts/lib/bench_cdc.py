@@ -57,7 +57,7 @@ import struct
 import subprocess
 import time
 
-from bench_common import BenchError, Result, make_tempdir
+from bench_common import BenchError, Result, make_tempdir, stop_process
 from bench_peers import Postgres, free_port
 
 INDEX = "cdc"
@@ -288,13 +288,7 @@ class Meridian:
             return ""
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 60)
         self.proc = None
         self.log_file.close()
 

@@ -25,6 +25,17 @@ class BenchError(Exception):
     """A benchmark command failed or printed no result; the suite stops."""
 
 
+def stop_process(proc, timeout):
+    """SIGTERM, then SIGKILL if proc has not exited within timeout seconds; None is a no-op."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def machine_info(root):
     info = {
         "nproc": os.cpu_count(),

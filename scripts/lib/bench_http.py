@@ -17,7 +17,7 @@ import subprocess
 import time
 import urllib.request
 
-from bench_common import BenchError, make_tempdir, median, run_json
+from bench_common import BenchError, make_tempdir, median, run_json, stop_process
 from bench_peers import free_port
 
 KINDS = ("term", "text_geo", "faceted")
@@ -86,13 +86,7 @@ class Server:
         raise BenchError("meridian serve did not answer /health within 120 s")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 60)
         self.proc = None
 
 

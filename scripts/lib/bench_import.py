@@ -12,28 +12,20 @@ side by side in one run (--import-runs rounds, default 1):
                ANALYZE + CHECKPOINT) into a throwaway cluster on 127.0.0.1
 
 Peers parse the NDJSON before their clock starts; everyone's MB/s is the file's bytes.
-Helpers shared with the query suite: free_port(), PgCluster, meridian_import().
+Helpers shared with the query suite: PgCluster, meridian_import().
 Python 3 stdlib only.
 """
 import os
 import resource
 import shlex
-import socket
 import subprocess
 import sys
 import time
 
 from bench_common import BenchError, Result, dir_bytes, make_tempdir, median, run_json
+from bench_peers import free_port
 
 KINDS = [("cities", "cities.ndjson"), ("text", "text.ndjson")]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class PgCluster:

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import time
 
-from bench_common import BenchError
+from bench_common import BenchError, stop_process
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 
@@ -136,13 +136,7 @@ class Redis:
         self.stop()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 30)
         self.proc = None
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)
