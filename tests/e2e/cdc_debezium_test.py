@@ -11,13 +11,13 @@ Prints "N passed, M failed"; exits non-zero on failure.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from e2e_util import free_port
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/meridian"
 RESULTS = {"passed": 0, "failed": 0}
@@ -29,14 +29,6 @@ def check(name, cond, detail=""):
     else:
         RESULTS["failed"] += 1
         print("FAIL: %s %s" % (name, detail))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Server:

@@ -20,13 +20,13 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from e2e_util import free_port
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/meridian"
 DSN = os.environ.get("MERIDIAN_TEST_PG_DSN", "")
@@ -50,14 +50,6 @@ def psql(sql, check_errors=True):
     if check_errors and p.returncode != 0:
         raise RuntimeError("psql failed: %s" % p.stderr)
     return p.stdout
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Server:

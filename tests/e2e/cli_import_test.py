@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from e2e_util import stop_process, wait_health
 
 MERIDIAN = sys.argv[1]
 results = {"passed": 0, "failed": 0}
@@ -153,13 +154,7 @@ def test_online(tmp):
     srv = subprocess.Popen([MERIDIAN, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port, "--no-access-log"],
                            stdout=subprocess.DEVNULL, stderr=log, env=env)
     try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_health(url)
         src = os.path.join(tmp, "online.ndjson")
         n = 2500
         with open(src, "w") as f:
@@ -203,24 +198,14 @@ def test_online(tmp):
         p = run("import", "online", src, "--url", url, "--retries", "x")
         check("online: bad --retries is a usage error", p.returncode == 2 and b"--retries" in p.stderr, p.stderr)
     finally:
-        srv.send_signal(signal.SIGTERM)
-        try:
-            srv.wait(30)
-        except subprocess.TimeoutExpired:
-            srv.kill()
+        stop_process(srv)
         log.close()
     # A rate-limited server answers 429 + Retry-After: every batch still lands.
     srv = subprocess.Popen([MERIDIAN, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port, "--no-access-log",
                             "--rate-limit", "3", "--rate-burst", "1"], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, env=env)
     try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_health(url)
         src = os.path.join(tmp, "limited.ndjson")
         with open(src, "w") as f:
             for i in range(60):
@@ -230,11 +215,7 @@ def test_online(tmp):
         retries = int(err.split(" retries")[0].rsplit(" ", 1)[-1]) if " retries" in err else 0
         check("online: 429 retried until accepted", p.returncode == 0 and "imported 60, rejected 0" in err and retries > 0, err)
     finally:
-        srv.send_signal(signal.SIGTERM)
-        try:
-            srv.wait(30)
-        except subprocess.TimeoutExpired:
-            srv.kill()
+        stop_process(srv)
 
 
 def main():

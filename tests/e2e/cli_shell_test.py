@@ -10,13 +10,12 @@ import json
 import math
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from e2e_util import free_port, stop_process, wait_health
 
 MERIDIAN = sys.argv[1]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -154,14 +153,6 @@ def test_errors_and_exit_codes(data):
     check("usage error exit 2", rc == 2, err)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def test_http_backend(data, tmp):
     port = free_port()
     url = "http://127.0.0.1:%d" % port
@@ -169,13 +160,7 @@ def test_http_backend(data, tmp):
     proc = subprocess.Popen([MERIDIAN, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port, "--no-access-log"],
                             stdout=subprocess.DEVNULL, stderr=log, env=env())
     try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_health(url)
         rc, out, err = run("shell", "--data", data, "-c", "\\l")
         check("a locked data directory says so and suggests --url", rc == 2 and "--url" in err, err)
         req = urllib.request.Request(url + "/v1/indexes/cities/sources/feed", method="PUT",
@@ -191,11 +176,7 @@ def test_http_backend(data, tmp):
         rc, out, err = run("shell", "--url", "http://127.0.0.1:1", "-c", "\\l")
         check("unreachable server exit 2", rc == 2 and "cannot reach" in err, err)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,18 +20,11 @@ import time
 import traceback
 import urllib.error
 import urllib.request
+from e2e_util import free_port
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/meridian"
 MASTER = "master-key-for-tests-0123456789"
 RESULTS = {"passed": 0, "failed": 0}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Server:
