@@ -226,11 +226,4 @@ Result<ParsedDoc> parse_document(const Json& doc, const Schema& schema, std::vec
   return out;
 }
 
-Result<ParsedDoc> parse_document_text(std::string_view source_text, const Schema& schema,
-                                      std::vector<FieldDef>* new_fields) {
-  auto j = parse_json(source_text);
-  if (!j) return j.status();
-  return parse_document(*j, schema, new_fields);
-}
-
 }  // namespace meridian::index

@@ -68,13 +68,4 @@ Result<Bitmap> geo_filter(const index::Segment& seg, std::string_view field, con
   return out;
 }
 
-Bitmap geo_filter_scan(const index::Segment& seg, std::string_view field, const geo::Shape& shape) {
-  Bitmap out;
-  const auto* gc = seg.columns().geo_column(field);
-  if (!gc) return out;
-  for (uint32_t d = 0; d < seg.num_docs(); ++d)
-    if (any_point_inside(*gc, d, shape)) out.add(d);
-  return out;
-}
-
 }  // namespace meridian::query

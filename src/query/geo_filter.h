@@ -31,8 +31,4 @@ inline constexpr size_t kGeoFilterMaxCells = 24;
 Result<postings::Bitmap> geo_filter(const index::Segment& seg, std::string_view field, const geo::Shape& shape,
                                     size_t max_cells = kGeoFilterMaxCells);
 
-// The same set by a scan of every document's points; the slow reference
-// used by tests and for comparison.
-postings::Bitmap geo_filter_scan(const index::Segment& seg, std::string_view field, const geo::Shape& shape);
-
 }  // namespace meridian::query

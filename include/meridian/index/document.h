@@ -53,10 +53,6 @@ struct ParsedDoc {
 // Errors name the document (its id when known) and the field.
 Result<ParsedDoc> parse_document(const Json& doc, const Schema& schema, std::vector<FieldDef>* new_fields);
 
-// Same, starting from text (parses the JSON first).
-Result<ParsedDoc> parse_document_text(std::string_view source_text, const Schema& schema,
-                                      std::vector<FieldDef>* new_fields);
-
 // The external id of a JSON document under `id_field`, or an error.
 Result<std::string> document_id(const Json& doc, const std::string& id_field);
 
