@@ -81,8 +81,13 @@ class SegmentEval {
   SegmentEval(const index::Snapshot& snap, size_t seg_index, const Compiled& c);
   ~SegmentEval();
   // Bitmaps of every node (deletes NOT removed). Must be called first.
-  Status prepare();
+  // With materialize_all = false a match_all root is left unbuilt (docs()
+  // is then empty): for a caller that intersects it with filters anyway.
+  Status prepare(bool materialize_all = true);
   const postings::Bitmap& docs() const { return bitmaps_[c_.root.id]; }
+  bool matches_all() const { return c_.root.k == Node::K::kAll; }
+  // Moves the root's bitmap out (docs() is empty afterwards).
+  postings::Bitmap take_docs() { return std::move(bitmaps_[c_.root.id]); }
   // Score of a matching document; docs must be asked in increasing order.
   double score(uint32_t doc);
   Json explain(uint32_t doc);

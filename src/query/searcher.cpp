@@ -352,18 +352,37 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
   for (size_t si = 0; si < snap.segments().size(); ++si) {
     const auto& sv = snap.segments()[si];
     auto ev = std::make_unique<plan::SegmentEval>(snap, si, compiled);
-    MERIDIAN_RETURN_IF_ERROR(ev->prepare());
-    Bitmap match = ev->docs().copy();
-    for (size_t fi = 0; fi < filters.size() && !match.is_empty(); ++fi) {
+    // A match_all query under filters is the identity of the intersection:
+    // it is not built (one full container per 65,536 documents) and the
+    // filters alone give the matches.
+    const bool implied_all = ev->matches_all() && !filters.empty();
+    MERIDIAN_RETURN_IF_ERROR(ev->prepare(!implied_all));
+    std::vector<std::shared_ptr<const Bitmap>> held;  // the filters' cached bitmaps
+    std::vector<const Bitmap*> parts;
+    if (!implied_all) parts.push_back(&ev->docs());
+    bool empty = !parts.empty() && parts[0]->is_empty();
+    for (size_t fi = 0; fi < filters.size() && !empty; ++fi) {
       std::string key = std::to_string(sv.segment->id()) + "|" + filter_keys[fi];
       auto cached = filter_cache().get(key, sv.segment.get());
       if (!cached) {
         plan::SegmentEval fe(snap, si, filters[fi]);
         MERIDIAN_RETURN_IF_ERROR(fe.prepare());
-        cached = std::make_shared<Bitmap>(fe.docs().copy());
+        cached = std::make_shared<Bitmap>(fe.take_docs());
         filter_cache().put(key, sv.segment, cached);
       }
-      match.and_inplace(*cached);
+      empty = cached->is_empty();
+      parts.push_back(cached.get());
+      held.push_back(std::move(cached));
+    }
+    // Smallest first: the copy and every AND cost at most its containers.
+    Bitmap match;
+    if (!empty) {
+      std::vector<std::pair<uint64_t, const Bitmap*>> order;
+      for (const Bitmap* b : parts) order.emplace_back(b->cardinality(), b);
+      std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t i = 0; i < order.size(); ++i) {
+        if (i == 0) match = order[i].second->copy(); else match.and_inplace(*order[i].second);
+      }
     }
     if (sv.deletes) match.andnot_inplace(*sv.deletes);
     resp.total += match.cardinality();

@@ -31,7 +31,10 @@ SegmentEval::SegmentEval(const index::Snapshot& snap, size_t seg_index, const Co
 
 SegmentEval::~SegmentEval() = default;
 
-Status SegmentEval::prepare() { return build(c_.root); }
+Status SegmentEval::prepare(bool materialize_all) {
+  if (!materialize_all && matches_all()) return Status::ok();
+  return build(c_.root);
+}
 
 Status SegmentEval::build(const Node& n) {
   Bitmap& out = bitmaps_[n.id];
@@ -105,14 +108,34 @@ Status SegmentEval::build(const Node& n) {
       }
       break;
     case Node::K::kBool: {
-      for (const auto* v : {&n.must, &n.should, &n.must_not, &n.filter})
-        for (const auto& c : *v) MERIDIAN_RETURN_IF_ERROR(build(c));
-      bool have = false;
+      // A required match_all is the identity of the intersection when another
+      // required clause exists: it is neither built (a full-range bitmap is
+      // one container per 65,536 documents) nor intersected.
+      bool narrowed = false;
       for (const auto* v : {&n.must, &n.filter})
-        for (const auto& c : *v) {
-          if (!have) out = bitmaps_[c.id].copy(); else out.and_inplace(bitmaps_[c.id]);
-          have = true;
-        }
+        for (const auto& c : *v) narrowed |= c.k != Node::K::kAll;
+      auto skipped = [&](const Node& c, const std::vector<Node>* v) {
+        return narrowed && c.k == Node::K::kAll && (v == &n.must || v == &n.filter);
+      };
+      for (const auto* v : {&n.must, &n.should, &n.must_not, &n.filter})
+        for (const auto& c : *v)
+          if (!skipped(c, v)) MERIDIAN_RETURN_IF_ERROR(build(c));
+      // Intersect smallest first: the copy and every AND then cost at most
+      // the smallest operand's containers.
+      std::vector<const Bitmap*> req;
+      for (const auto* v : {&n.must, &n.filter})
+        for (const auto& c : *v)
+          if (!skipped(c, v)) req.push_back(&bitmaps_[c.id]);
+      std::vector<uint64_t> card(req.size());
+      for (size_t i = 0; i < req.size(); ++i) card[i] = req[i]->cardinality();
+      std::vector<size_t> order(req.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return card[a] < card[b]; });
+      bool have = false;
+      for (size_t i : order) {
+        if (!have) out = req[i]->copy(); else out.and_inplace(*req[i]);
+        have = true;
+      }
       if (n.msm > 0) {
         Bitmap s;
         if (n.msm == 1) {
@@ -306,8 +329,8 @@ Json SegmentEval::explain_node(const Node& n, uint32_t doc) {
     case Node::K::kBool: case Node::K::kDisMax: {
       Json d = Json::array();
       for (const auto* v : {&n.must, &n.should, &n.children})
-        for (const auto& c : *v)
-          if (bitmaps_[c.id].contains(doc)) d.push(explain_node(c, doc));
+        for (const auto& c : *v)  // a required match_all may be unbuilt (build()): it matches every doc
+          if (c.k == Node::K::kAll || bitmaps_[c.id].contains(doc)) d.push(explain_node(c, doc));
       j.set("value", score_node(n, doc));
       j.set("description", n.k == Node::K::kBool ? "sum of matching clauses * boost" : "max of fields * boost");
       j.set("details", std::move(d));

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 
@@ -235,4 +236,76 @@ TEST_CASE("searcher: fuzzy match ranks exact above one edit above two, transposi
   auto no = matches(*(*idx)->snapshot(), req, R"({"id":"z","body":"nothing"})");
   REQUIRE(no.is_ok());
   CHECK(!*no);
+}
+
+TEST_CASE("searcher: match_all under filters or beside required clauses is the identity of the intersection") {
+  auto c = make_corpus(500, 11);
+  for (int i = 0; i < 500; i += 7) REQUIRE(c->idx->remove("d" + std::to_string(i)).is_ok());
+  REQUIRE(c->idx->refresh().is_ok());
+  c->snap = c->idx->snapshot();
+  auto live = [&](const Json& d) {
+    int n = std::stoi(d.find("id")->as_string().substr(1));
+    return n % 7 != 0;
+  };
+  auto has = [](const Json& d, const std::string& w) {
+    auto ws = words_of(d);
+    return std::find(ws.begin(), ws.end(), w) != ws.end();
+  };
+  std::mt19937 rng(12);
+  for (int round = 0; round < 40; ++round) {
+    std::string w = kWords[rng() % 10], tag = kTags[rng() % 3];
+    int lo = static_cast<int>(rng() % 100);
+    Range r; r.field = "n"; r.gte = Json(lo);
+    // match_all query plus two filters: the filters decide, every score is the boost.
+    SearchRequest a;
+    a.query = MatchAll{2.5};
+    a.filters = {r, Term{"tag", Json(tag)}};
+    a.size = 1000;
+    auto ra = search(*c->snap, a, {});
+    REQUIRE(ra.is_ok());
+    std::set<std::string> want;
+    for (const auto& d : c->docs)
+      if (live(d) && d.find("n")->as_int() >= lo && d.find("tag")->as_string() == tag) want.insert(d.find("id")->as_string());
+    CHECK(ids(*ra) == want);
+    CHECK(ra->total == want.size());
+    for (const auto& h : ra->hits) CHECK(h.score == doctest::Approx(2.5));
+
+    // bool { must: [match_all, match w], filter: [range] } == bool { must: [match w], filter } + 1 per hit.
+    Bool with, without;
+    with.must.push_back(MatchAll{});
+    with.must.push_back(Match{"body", w});
+    with.filter.push_back(r);
+    without.must.push_back(Match{"body", w});
+    without.filter.push_back(r);
+    SearchRequest b, b0;
+    b.query = with;
+    b0.query = without;
+    b.size = b0.size = 1000;
+    b.explain = round == 0;
+    auto rb = search(*c->snap, b, {});
+    auto rb0 = search(*c->snap, b0, {});
+    REQUIRE(rb.is_ok());
+    REQUIRE(rb0.is_ok());
+    want.clear();
+    for (const auto& d : c->docs)
+      if (live(d) && has(d, w) && d.find("n")->as_int() >= lo) want.insert(d.find("id")->as_string());
+    CHECK(ids(*rb) == want);
+    CHECK(rb->total == want.size());
+    std::map<std::string, double> base;
+    for (const auto& h : rb0->hits) base[h.id] = h.score;
+    for (const auto& h : rb->hits) CHECK(h.score == doctest::Approx(base[h.id] + 1.0));
+    if (b.explain && !rb->hits.empty()) {  // both required clauses are explained
+      const Json* details = rb->hits[0].explanation.find("details");
+      REQUIRE(details != nullptr);
+      CHECK(details->size() == 2);
+    }
+  }
+  // A filter that matches nothing: no hits, whatever the query.
+  SearchRequest none;
+  none.query = MatchAll{};
+  none.filters = {Term{"tag", Json("purple")}};
+  auto rn = search(*c->snap, none, {});
+  REQUIRE(rn.is_ok());
+  CHECK(rn->total == 0);
+  CHECK(rn->hits.empty());
 }
