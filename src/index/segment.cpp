@@ -50,7 +50,7 @@ Result<std::optional<postings::TermPostings>> Segment::postings_for(std::string_
   auto e = terms_->find(key);
   if (!e) return e.status();
   if (!e->has_value()) return std::optional<postings::TermPostings>();
-  auto tp = postings_->term((*e)->value);
+  auto tp = postings_->term((*e)->value, (*e)->ordinal);
   if (!tp) return tp.status();
   return std::optional<postings::TermPostings>(std::move(*tp));
 }

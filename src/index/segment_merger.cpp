@@ -140,7 +140,7 @@ Status merge_terms(const std::vector<Input>& in, const Norms& norms, postings::P
     std::sort(holders.begin(), holders.end());
     for (size_t k : holders) {
       const Input& i = in[k];
-      MERIDIAN_ASSIGN_OR_RETURN(postings::TermPostings tp, i.view->segment->postings().term(its[k].value()));
+      MERIDIAN_ASSIGN_OR_RETURN(postings::TermPostings tp, i.view->segment->postings().term(its[k].value(), its[k].ordinal()));
       all_positions &= tp.has_positions();
       postings::PostingCursor c = tp.cursor();
       for (uint32_t d = c.doc(); d != postings::PostingCursor::kEnd; d = c.next()) {

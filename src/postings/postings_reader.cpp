@@ -150,14 +150,16 @@ std::string check_term(const TermHeader& h, const Bitmap& docs, const TermLayout
 
 }  // namespace
 
-Result<TermPostings> PostingsReader::term(uint64_t offset) const {
+Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) const {
   MERIDIAN_RETURN_IF_ERROR(check_index());
   const State& s = *s_;
   auto where = [&](const std::string& what) {
     return Status::corruption(s.name + ": term at offset " + std::to_string(offset) + ": " + what);
   };
-  // Binary search the offset table for the term's ordinal.
+  // The term's ordinal: the hint when the offset table confirms it, else a
+  // binary search of the table (about 26 cache misses at 50M terms).
   uint64_t lo = 0, hi = s.term_count;
+  if (index_hint < s.term_count && s.offset_at(index_hint) == offset) lo = hi = index_hint;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
     if (s.offset_at(mid) < offset) lo = mid + 1; else hi = mid;

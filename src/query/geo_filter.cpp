@@ -36,7 +36,7 @@ Status union_cells(const index::Segment& seg, std::string_view field, const geo:
     MERIDIAN_RETURN_IF_ERROR(it.status());
     if (!it.valid()) break;  // past the last term: no later key exists either
     if (it.term() != key) continue;
-    MERIDIAN_ASSIGN_OR_RETURN(postings::TermPostings tp, seg.postings().term(it.value()));
+    MERIDIAN_ASSIGN_OR_RETURN(postings::TermPostings tp, seg.postings().term(it.value(), it.ordinal()));
     (is_inner ? inner : border)->or_inplace(tp.docs());
   }
   return Status::ok();

@@ -415,3 +415,22 @@ TEST_CASE("postings: short records (1..128 docs) and full records; a version 1 f
   auto p1 = c1.positions();
   CHECK(std::vector<uint32_t>(p1.begin(), p1.end()) == std::vector<uint32_t>{1, 2, 4});
 }
+
+TEST_CASE("postings: the ordinal hint is checked; a right, wrong or absent hint reads the same term") {
+  Fixture fx = build(21);
+  auto r = PostingsReader::open(fx.file, "seg.pst");
+  REQUIRE(r.is_ok());
+  const uint64_t n = fx.terms.size();
+  for (uint64_t i = 0; i < n; ++i) {
+    const Term& t = fx.terms[i];
+    for (uint64_t hint : {i, (i + 1) % n, n + 5, UINT64_MAX}) {
+      auto tp = r->term(t.offset, hint);
+      REQUIRE(tp.is_ok());
+      CHECK(tp->doc_freq() == t.docs.size());
+      check_full_walk(t, *tp, &fx.lengths);
+    }
+  }
+  // A hint cannot make a bad offset valid.
+  auto bad = r->term(fx.terms[3].offset + 1, 3);
+  CHECK_FALSE(bad.is_ok());
+}

@@ -60,7 +60,11 @@ class PostingsReader {
   ~PostingsReader();
 
   // The term whose record starts at `offset` (as returned by add_term).
-  Result<TermPostings> term(uint64_t offset) const;
+  // `index_hint`: the term's ordinal among the records, when the caller knows
+  // it (segments write postings in term-dictionary order, so it is the
+  // dictionary ordinal); it is checked against the offset table, and a wrong
+  // or absent hint costs a binary search of that table instead.
+  Result<TermPostings> term(uint64_t offset, uint64_t index_hint = UINT64_MAX) const;
   uint64_t term_count() const;
   const std::string& name() const;
   // Reads and verifies every term (for an index `check` command).
