@@ -258,7 +258,8 @@ NOTES = [
     "Each query returns the exact number of matches plus up to 10 ids. meridian: "
     "query::search() in-process on a committed, force-merged (one segment) index; request "
     "parsed once outside the clock (like a prepared statement); size=10, "
-    "track_total_hits=true, fields=[id] (stored source fetched and filtered for 10 hits). "
+    "track_total_hits=true, source=false (the hits' ids only, like the peers; the stored "
+    "documents are not read). "
     "No network, no JSON serialisation of the response.",
     "postgis: libpq PQexecPrepared over TCP loopback, `SELECT id, count(*) OVER () ... LIMIT "
     "10`; radius = ST_DWithin(geography, point, r, use_spheroid=false) with a GiST index on "

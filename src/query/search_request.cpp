@@ -349,6 +349,7 @@ Status parse_key(const std::string& k, const Json& v, SearchRequest* r, GeoKeys*
   else if (k == "highlight") { MERIDIAN_ASSIGN_OR_RETURN(r->highlight, parse_highlight(v, kp)); }
   else if (k == "fields") { MERIDIAN_ASSIGN_OR_RETURN(r->fields, get_string_list(v, kp)); }
   else if (k == "explain") { MERIDIAN_ASSIGN_OR_RETURN(r->explain, get_bool(v, kp)); }
+  else if (k == "source") { MERIDIAN_ASSIGN_OR_RETURN(r->source, get_bool(v, kp)); }
   else if (k == "track_total_hits" && v.is_bool()) { r->track_total_hits = v.as_bool() ? kTrackAllHits : 0; }
   else if (k == "track_total_hits") {
     if (!v.is_number()) return type_error(kp, "boolean or integer", v);
@@ -482,7 +483,7 @@ Result<SearchRequest> parse_search_params(const std::map<std::string, std::strin
       if (k == "track_total_hits" && (v == "true" || v == "false")) { body.set(k, v == "true"); continue; }
       MERIDIAN_ASSIGN_OR_RETURN(Json n, param_size(k, v));
       body.set(k, std::move(n));
-    } else if (k == "explain") {
+    } else if (k == "explain" || k == "source") {
       MERIDIAN_ASSIGN_OR_RETURN(Json b, param_bool(k, v));
       body.set(k, std::move(b));
     } else if (k == "sort") {

@@ -452,11 +452,13 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
     h.sort = Json::array();
     for (const auto& kv : r.keys) h.sort.push(to_json_value(kv));
     h.sort.push(Json(static_cast<int64_t>((uint64_t{r.segment} << 32) | r.doc)));
-    MERIDIAN_ASSIGN_OR_RETURN(std::string src, seg.store().get(r.doc));
-    auto parsed = parse_json(src);
-    if (!parsed) return Status::corruption("stored source of '" + h.id + "': " + parsed.status().message());
-    if (req.highlight) h.highlight = highlight(snap, compiled.highlight_terms, *req.highlight, *parsed);
-    h.source = filter_source(*parsed, req.fields);
+    if (req.source || req.highlight) {  // the stored document is read only when something shows it
+      MERIDIAN_ASSIGN_OR_RETURN(std::string src, seg.store().get(r.doc));
+      auto parsed = parse_json(src);
+      if (!parsed) return Status::corruption("stored source of '" + h.id + "': " + parsed.status().message());
+      if (req.highlight) h.highlight = highlight(snap, compiled.highlight_terms, *req.highlight, *parsed);
+      if (req.source) h.source = filter_source(*parsed, req.fields);
+    }
     if (req.explain) {
       plan::SegmentEval fresh(snap, r.segment, compiled);
       MERIDIAN_RETURN_IF_ERROR(fresh.prepare());
@@ -481,7 +483,7 @@ Json to_json(const SearchResponse& r) {
     Json j = Json::object();
     j.set("id", h.id);
     j.set("score", std::isnan(h.score) ? Json() : Json(h.score));
-    j.set("source", h.source);
+    if (!h.source.is_null()) j.set("source", h.source);  // null: the request said "source": false
     if (h.distance_m) j.set("distance_m", *h.distance_m);
     if (!h.highlight.is_null()) j.set("highlight", h.highlight);
     if (h.sort.is_array() && h.sort.size() > 0) j.set("sort", h.sort);

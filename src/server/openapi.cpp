@@ -23,10 +23,11 @@ constexpr const char* kOpenApi = R"JSON({
     "SearchRequest": {"type": "object", "properties": {
       "q": {"type": "string"}, "query": {"type": "object"}, "filter": {}, "sort": {"type": "array", "items": {}},
       "from": {"type": "integer", "minimum": 0}, "size": {"type": "integer", "minimum": 0}, "search_after": {"type": "array", "items": {}},
-      "facets": {"type": "object"}, "highlight": {"type": "object"}, "fields": {"type": "array", "items": {"type": "string"}}}},
+      "facets": {"type": "object"}, "highlight": {"type": "object"}, "fields": {"type": "array", "items": {"type": "string"}},
+      "source": {"type": "boolean", "default": true, "description": "false: hits carry no source"}}},
     "SearchResponse": {"type": "object", "required": ["total", "hits", "took_ms"], "properties": {
       "total": {"type": "object", "properties": {"value": {"type": "integer"}, "relation": {"type": "string", "enum": ["eq", "gte"]}}},
-      "hits": {"type": "array", "items": {"type": "object", "required": ["id", "score", "source"], "properties": {
+      "hits": {"type": "array", "items": {"type": "object", "required": ["id", "score"], "properties": {
         "id": {"type": "string"}, "score": {"type": "number"}, "source": {"type": "object"}, "distance_m": {"type": "number"},
         "highlight": {"type": "object"}, "sort": {"type": "array", "items": {}}}}},
       "facets": {"type": "object"}, "took_ms": {"type": "number"}}},
@@ -75,7 +76,7 @@ constexpr const char* kOpenApi = R"JSON({
         {"name": "near", "in": "query", "schema": {"type": "string"}, "description": "lat,lon"}, {"name": "radius", "in": "query", "schema": {"type": "string"}},
         {"name": "sort", "in": "query", "schema": {"type": "string"}}, {"name": "size", "in": "query", "schema": {"type": "integer"}},
         {"name": "from", "in": "query", "schema": {"type": "integer"}}, {"name": "fields", "in": "query", "schema": {"type": "string"}},
-        {"name": "facets", "in": "query", "schema": {"type": "string"}}],
+        {"name": "source", "in": "query", "schema": {"type": "boolean"}}, {"name": "facets", "in": "query", "schema": {"type": "string"}}],
       "responses": {"200": {"description": "hits", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/watch": {
     "parameters": [{"$ref": "#/components/parameters/index"}],

@@ -204,6 +204,15 @@ def test_core(srv):
     check("search filter", s == 200 and sorted(h["id"] for h in b["hits"]) == ["l", "p"], (s, b))
     s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?near=48.85,2.35&radius=600km&sort=_geo_distance:asc")
     check("search geo", s == 200 and b["hits"] and b["hits"][0]["id"] == "p", (s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?near=48.85,2.35&radius=600km&sort=_geo_distance:asc"
+                  "&source=false")
+    check("search source=false", s == 200 and b["hits"] and b["hits"][0]["id"] == "p"
+          and all("source" not in h and "distance_m" in h for h in b["hits"]), (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"q": "paris", "source": False})
+    check("search source false", s == 200 and b["total"]["value"] == 1 and b["hits"][0]["id"] == "p"
+          and "source" not in b["hits"][0], (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"q": "paris", "source": "no"})
+    check("search bad source 400", s == 400 and is_error(b) and b["error"].get("path") == "source", (s, b))
     s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"size": "ten"})
     check("search bad size 400 with path", s == 400 and is_error(b) and b["error"].get("path") == "size", (s, b))
     s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", "{")

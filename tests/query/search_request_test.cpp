@@ -333,3 +333,14 @@ TEST_CASE("search params: decay=gauss&scale=10km ranks around near, with or with
         "geo_decay.function: expected 'gauss', 'exp' or 'linear', got 'cubic'");
   CHECK(EP({{"near", "1,2"}}) == "near: expected 'near' and 'radius' together");
 }
+
+TEST_CASE("search request: source is a boolean, true by default, in the body and as a URL parameter") {
+  CHECK(R("{}")->source);
+  CHECK_FALSE(R(R"({"source":false})")->source);
+  CHECK(R(R"({"source":true})")->source);
+  CHECK(E(R"({"source":"no"})") == "source: expected boolean, got string");
+  auto p = parse_search_params({{"q", "x"}, {"source", "false"}});
+  REQUIRE(p.is_ok());
+  CHECK_FALSE(p->source);
+  CHECK(EP({{"source", "maybe"}}).find("source") != std::string::npos);
+}

@@ -260,3 +260,26 @@ TEST_CASE("searcher: sloppy phrases allow reordering at the cost of distance (Lu
   REQUIRE(r.is_ok());
   CHECK(r->hits.size() == 5);
 }
+
+TEST_CASE("searcher: \"source\": false returns the same hits without their source; highlights still work") {
+  auto s = make_index(kEnglish, {{"a", "quick brown fox"}, {"b", "quick quick dog"}, {"c", "slow turtle"}});
+  auto with = search_json(*s, R"({"q":"quick","highlight":{}})");
+  auto without = search_json(*s, R"({"q":"quick","highlight":{},"source":false})");
+  REQUIRE(with.is_ok());
+  REQUIRE(without.is_ok());
+  CHECK(without->total == with->total);
+  REQUIRE(without->hits.size() == 2);
+  REQUIRE(with->hits.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(without->hits[i].id == with->hits[i].id);
+    CHECK(without->hits[i].score == with->hits[i].score);
+    CHECK(without->hits[i].source.is_null());
+    CHECK(with->hits[i].source.find("body") != nullptr);
+    CHECK(without->hits[i].highlight == with->hits[i].highlight);
+  }
+  Json j = to_json(*without);
+  const Json& h0 = j.find("hits")->as_array()[0];
+  CHECK(h0.find("source") == nullptr);
+  CHECK(h0.find("id") != nullptr);
+  CHECK(to_json(*with).find("hits")->as_array()[0].find("source") != nullptr);
+}

@@ -100,6 +100,7 @@ struct SearchRequest {
   std::map<std::string, FacetSpec> facets;
   std::optional<HighlightSpec> highlight;
   std::vector<std::string> fields;  // source fields to return; empty = all
+  bool source = true;               // false: hits carry no source (the stored document is not read)
   bool explain = false;
   uint64_t track_total_hits = 10000;  // count hits exactly up to this; kTrackAllHits = all, 0 = none
   std::optional<GeoDecay> geo_decay;  // multiplies every score; hits then carry distance_m
@@ -113,7 +114,7 @@ struct SearchRequestOptions {
 };
 
 // Keys: q, q_fields, query, filter, sort, from, size, search_after, facets,
-// highlight, fields, explain, track_total_hits, near, radius, geo_field,
+// highlight, fields, source, explain, track_total_hits, near, radius, geo_field,
 // bbox, geo_decay. "q" and "query" are mutually exclusive. near + radius
 // (and bbox) become geo filters on geo_field. geo_decay is
 // {"field" (default geo_field), "origin": point, "function": "gauss"|"exp"|

@@ -52,7 +52,7 @@ struct Hit {
   std::optional<double> distance_m;
   Json sort;
   Json highlight;
-  Json source;  // parsed, filtered by req.fields
+  Json source;  // parsed, filtered by req.fields; null when req.source is false
   Json explanation;
   uint32_t segment = 0;
   uint32_t doc = 0;
