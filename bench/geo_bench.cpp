@@ -1,7 +1,7 @@
 // geo_bench: Meridian's side of the `geo` benchmark suite.
 //
 //   geo_bench --points P.tsv --queries Q.tsv --work DIR [--rounds R] [--counts OUT] [--threads N]
-//             [--reuse 1]
+//             [--reuse 1] [--build-only 1]
 //
 // Builds an index in DIR with index::Engine (documents {"id", "name",
 // "location": {"lat","lon"}}, "name" text, "location" geo_point), commits
@@ -13,8 +13,11 @@
 // GEOSEARCH member names; the stored documents are not read). The request is parsed once per query,
 // outside the clock, like the peers' prepared statements; the clock covers
 // search() only (in-process: no network, no serialisation).
-// With --reuse 1, an index already built in DIR by an earlier run is opened
-// instead (build_s is then 0): for profiling queries without a rebuild.
+// With --build-only 1 it stops after the build (no "classes" in the output);
+// with --reuse 1 it opens the index an earlier run built in DIR instead
+// (build_s is then 0). scripts/bench runs the two in turn, so queries run in
+// a fresh process, as `meridian serve` after `meridian import`, not in the
+// loader's heap.
 // Prints one JSON line: {"engine":"meridian","points","build_s","index_bytes",
 // "bytes_per_point","classes":{...}}.
 #include <algorithm>
@@ -121,7 +124,7 @@ int main(int argc, char** argv) {
   std::string points, queries, work, counts;
   int rounds = 3;
   unsigned threads = 2;
-  bool reuse = false;
+  bool reuse = false, build_only = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--points") points = v;
@@ -130,12 +133,13 @@ int main(int argc, char** argv) {
     else if (k == "--counts") counts = v;
     else if (k == "--rounds") rounds = std::atoi(v.c_str());
     else if (k == "--reuse") reuse = v == "1";
+    else if (k == "--build-only") build_only = v == "1";
     else if (k == "--threads") threads = static_cast<unsigned>(std::max(1, std::atoi(v.c_str())));
     else die("geo_bench: unknown option " + k);
   }
   if (points.empty() || queries.empty() || work.empty() || rounds < 1)
     die("usage: geo_bench --points P.tsv --queries Q.tsv --work DIR [--rounds R] [--counts OUT] [--threads N] "
-        "[--reuse 1]");
+        "[--reuse 1] [--build-only 1]");
 
   index::IndexOptions opt;
   opt.refresh_interval_ms = 600000;
@@ -165,6 +169,13 @@ int main(int argc, char** argv) {
   auto snap = (*ix)->snapshot();
   if (snap->live_docs() != n) die("index holds " + std::to_string(snap->live_docs()) + " docs, loaded " + std::to_string(n));
 
+  if (build_only) {
+    std::printf("{\"engine\":\"meridian\",\"points\":%zu,\"segments\":%zu,\"build_s\":%.2f,\"index_bytes\":%llu,"
+                "\"bytes_per_point\":%.2f}\n",
+                n, snap->segments().size(), build_s, static_cast<unsigned long long>(bytes),
+                static_cast<double>(bytes) / static_cast<double>(std::max<size_t>(n, 1)));
+    return 0;
+  }
   auto qs = geobench::read_queries(queries);
   std::vector<query::SearchRequest> reqs;
   for (const auto& q : qs) {
