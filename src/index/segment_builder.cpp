@@ -111,14 +111,15 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
           columns_.add_double(fv.name, d, v);
         }
         break;
-      case FieldType::kGeoPoint:
+      case FieldType::kGeoPoint: {
+        auto& cells = geo_[fv.name];
         for (const auto& p : fv.points) {
-          uint64_t cell = geo::encode(p);
-          for (int bits : geo::indexed_levels())
-            add_term(key_of(fv.name, geo::cell_term(cell, bits)), fv.name, d, 1, nullptr, false);
+          cells.push_back({geo::encode(p), d});
           columns_.add_geo(fv.name, d, p.lat, p.lon);
         }
+        bytes_ += fv.points.size() * (sizeof(GeoCellDoc) + 16 * geo::indexed_levels().size());
         break;
+      }
     }
   }
   return d;
@@ -179,13 +180,48 @@ Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, 
   std::sort(terms.begin(), terms.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
   postings::PostingsWriter pw;
   termdict::TermDictWriter tw;
-  for (const auto* kv : terms) {
-    const TermAcc& acc = kv->second;
-    auto nit = norms_.find(acc.field);
-    const uint32_t* lengths = nit == norms_.end() ? nullptr : nit->second.data();
-    uint64_t off = pw.add_term(acc.docs, acc.freqs, acc.positions, lengths);
-    MERIDIAN_RETURN_IF_ERROR(tw.add(kv->first, off));
+  size_t next = 0;  // the first of `terms` not yet written
+  // The other terms up to (excluding) `bound`; all of them when bound is null.
+  auto write_plain = [&](const std::string* bound) -> Status {
+    for (; next < terms.size() && (!bound || terms[next]->first < *bound); ++next) {
+      const TermAcc& acc = terms[next]->second;
+      auto nit = norms_.find(acc.field);
+      const uint32_t* lengths = nit == norms_.end() ? nullptr : nit->second.data();
+      uint64_t off = pw.add_term(acc.docs, acc.freqs, acc.positions, lengths);
+      MERIDIAN_RETURN_IF_ERROR(tw.add(terms[next]->first, off));
+    }
+    return Status::ok();
+  };
+  // Geo fields in key order ("a\0" < "a.b\0" as "a" < "a.b": \0 sorts first).
+  // Levels ascend, and within a level the cell term's bytes order as the
+  // cell id, so sorting (cell prefix, doc) pairs per level yields the keys
+  // in dictionary order, each with its ascending docs.
+  std::vector<std::pair<uint64_t, uint32_t>> pairs;
+  std::vector<uint32_t> docs, freqs;
+  const std::vector<uint32_t> no_positions;
+  for (const auto& [field, cells] : geo_) {
+    const std::string prefix = field + std::string(1, '\0');
+    MERIDIAN_RETURN_IF_ERROR(write_plain(&prefix));
+    for (int bits : geo::indexed_levels()) {
+      pairs.clear();
+      pairs.reserve(cells.size());
+      for (const GeoCellDoc& c : cells) pairs.emplace_back(geo::cell_prefix(c.cell, bits), c.doc);
+      std::sort(pairs.begin(), pairs.end());
+      for (size_t i = 0; i < pairs.size();) {
+        docs.clear();
+        freqs.clear();
+        size_t j = i;
+        for (; j < pairs.size() && pairs[j].first == pairs[i].first; ++j) {
+          if (!docs.empty() && docs.back() == pairs[j].second) ++freqs.back();  // two points of a doc in one cell
+          else docs.push_back(pairs[j].second), freqs.push_back(1);
+        }
+        uint64_t off = pw.add_term(docs, freqs, no_positions, nullptr);
+        MERIDIAN_RETURN_IF_ERROR(tw.add(prefix + geo::cell_term(pairs[i].first, bits), off));
+        i = j;
+      }
+    }
   }
+  MERIDIAN_RETURN_IF_ERROR(write_plain(nullptr));
   MERIDIAN_RETURN_IF_ERROR(put("terms", tw.finish()));
   return put("post", pw.finish());
 }

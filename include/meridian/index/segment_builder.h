@@ -76,6 +76,15 @@ class SegmentBuilder {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, TermAcc, KeyHash, std::equal_to<>> terms_;
+  // geo_point fields: (cell id, doc) of every point, in doc order. Their cell
+  // terms (one per indexed level) are built at write(), by sorting, instead
+  // of ten hash-table inserts per point; a geo field has no other terms, so
+  // its keys are one contiguous range of the dictionary.
+  struct GeoCellDoc {
+    uint64_t cell;
+    uint32_t doc;
+  };
+  std::map<std::string, std::vector<GeoCellDoc>> geo_;
   std::string key_buf_;                                      // key_of() scratch
   std::vector<std::pair<std::string_view, uint32_t>> toks_;  // add() scratch: (term, position)
   std::vector<uint32_t> pos_buf_;                            // add() scratch: one term's positions
