@@ -155,6 +155,7 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
   if (fl.resume && file != "-")
     if (auto pos = ix.source_position(key)) skip_through = std::strtoull(pos->c_str(), nullptr, 10);
   RecordReader reader(std::move(in), fmt, file, ix.schema(), geo);
+  reader.set_defer_json(true);  // the workers parse
 
   std::mutex mu;
   std::condition_variable cv;
@@ -177,23 +178,40 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
       }
       std::vector<Json> docs;
       std::vector<size_t> which;
-      for (size_t i = 0; i < b.records.size(); ++i)
+      for (size_t i = 0; i < b.records.size(); ++i) {
+        b.records[i].parse();  // NDJSON lines are parsed here, in parallel
         if (b.records[i].doc.is_ok()) {
           docs.push_back(std::move(*b.records[i].doc));
           which.push_back(i);
         }
+      }
       auto prepared = ix.prepare(docs);
-      std::unique_lock<std::mutex> l(mu);
-      cv.wait(l, [&] { return next_apply == b.number; });
-      if (fatal.is_ok()) {
-        // Batches apply in input order, but without holding `mu`: the other
-        // workers keep taking and analysing batches meanwhile. The import is
-        // acknowledged by its final commit, so batches skip the WAL fsync.
-        l.unlock();
-        index::WriteOptions wo;
-        wo.durable = false;
-        auto results = ix.apply(std::move(prepared), wo);
-        l.lock();
+      {
+        std::unique_lock<std::mutex> l(mu);
+        cv.wait(l, [&] { return next_apply == b.number; });
+        if (!fatal.is_ok()) {
+          ++next_apply;
+          cv.notify_all();
+          continue;
+        }
+      }
+      // Batches are admitted in input order; `admitted` runs under the
+      // index's lock with the batch's results, then the next batch may go
+      // while this one is indexed (each worker fills its own in-memory
+      // segment). The import is acknowledged by its final commit, so batches
+      // skip the WAL fsync. The input position is recorded with the batch
+      // once its rejects are written.
+      index::WriteOptions wo;
+      wo.durable = false;
+      index::Index::BatchOptions bo;
+      if (file != "-" && !b.records.empty()) {
+        bo.source = key;
+        bo.position = std::to_string(b.records.back().line);
+      }
+      bool ran = false;
+      bo.admitted = [&](const std::vector<Result<index::PutResult>>& results) {
+        std::lock_guard<std::mutex> l(mu);
+        ran = true;
         std::vector<std::string> reasons(b.records.size());
         for (size_t i = 0; i < b.records.size(); ++i)
           if (!b.records[i].doc.is_ok()) reasons[i] = b.records[i].doc.status().message();
@@ -213,13 +231,25 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
           Status st = rejects.add(file, b.records[i].line, reasons[i], b.records[i].text);
           if (!st.is_ok()) fatal = st;
         }
-        if (fatal.is_ok() && !b.records.empty() && file != "-") {
-          Status st = ix.set_source_position(key, std::to_string(b.records.back().line), wo);
-          if (!st.is_ok()) fatal = st;
-        }
+        ++next_apply;
+        cv.notify_all();
+        return fatal.is_ok();
+      };
+      auto results = ix.apply(std::move(prepared), wo, &bo);
+      std::lock_guard<std::mutex> l(mu);
+      if (!ran) {  // the index was closed: nothing of the batch was applied
+        if (fatal.is_ok())
+          fatal = results.empty() ? Status::io_error("index '" + ix.name() + "' is closed") : results[0].status();
+        ++next_apply;
+        cv.notify_all();
+        continue;
       }
-      ++next_apply;
-      cv.notify_all();
+      // Indexing the batch may still fail (a refresh that cannot write).
+      for (const auto& r : results)
+        if (!r.is_ok() && r.status().code() == Status::Code::kIOError) {
+          if (fatal.is_ok()) fatal = r.status();
+          break;
+        }
     }
   };
   std::vector<std::thread> workers;

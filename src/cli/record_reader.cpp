@@ -96,12 +96,18 @@ bool RecordReader::next(Record* r) {
     }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     r->line = line_;
-    r->doc = parse_json(line);
-    if (r->doc.is_ok() && !r->doc->is_object())
-      r->doc = Status::invalid("expected a JSON object, got " + std::string(r->doc->type_name()));
     r->text = std::move(line);
+    r->deferred = true;
+    if (!defer_json_) r->parse();
     return true;
   }
+}
+
+void Record::parse() {
+  if (!deferred) return;
+  deferred = false;
+  doc = parse_json(text);
+  if (doc.is_ok() && !doc->is_object()) doc = Status::invalid("expected a JSON object, got " + std::string(doc->type_name()));
 }
 
 bool RecordReader::next_array(Record* r) {

@@ -31,6 +31,9 @@ struct Record {
   uint64_t line = 0;  // 1-based line where the record starts (array: element index)
   std::string text;   // the raw record (for the rejects file)
   Result<Json> doc = Status::invalid("empty");
+  bool deferred = false;  // NDJSON with defer_json: `doc` is parsed by parse()
+  // Parses `text` into `doc` when the reader deferred it (any thread).
+  void parse();
 };
 
 class RecordReader {
@@ -39,6 +42,9 @@ class RecordReader {
                std::shared_ptr<const index::Schema> schema, std::optional<GeoColumns> geo);
   // Next record; false at the end of input (check status() for read errors).
   bool next(Record* r);
+  // NDJSON: leave each line's JSON parsing to Record::parse(), so that
+  // worker threads parse while this reader only cuts lines.
+  void set_defer_json(bool on) { defer_json_ = on; }
   Status status() const;
   const InputStream& stream() const { return *in_; }
   InputFormat format() const { return fmt_; }
@@ -56,6 +62,7 @@ class RecordReader {
   uint64_t line_ = 0;
   std::string pending_;  // first line read while detecting the format
   bool has_pending_ = false;
+  bool defer_json_ = false;
   std::vector<std::string> header_;
   // JSON array mode: the whole array, parsed once
   std::optional<Json> array_;

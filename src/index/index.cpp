@@ -1,5 +1,6 @@
 #include "meridian/index/index.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -12,7 +13,13 @@
 namespace meridian::index {
 
 Index::Index(std::string dir, std::string name, IndexOptions opt)
-    : dir_(std::move(dir)), name_(std::move(name)), opt_(opt) {}
+    : dir_(std::move(dir)), name_(std::move(name)), opt_(opt) {
+  unsigned n = opt.writer_slots ? opt.writer_slots : std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
+  for (unsigned i = 0; i < n; ++i) {
+    slots_.push_back(std::make_unique<WriterSlot>());
+    slots_.back()->builder = std::make_unique<SegmentBuilder>();
+  }
+}
 
 Result<std::unique_ptr<Index>> Index::open(const std::string& dir, const std::string& name, const IndexOptions& opt,
                                            const Schema* create_schema) {
@@ -59,7 +66,44 @@ Status Index::apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResul
   return apply_prepared_locked(seq, p, log, out);
 }
 
-Status Index::apply_prepared_locked(uint64_t seq, Prepared& p, bool log, PutResult* out) {
+Index::WriterSlot& Index::acquire_slot_locked(std::unique_lock<std::mutex>* slot_lock) {
+  // The first idle slot: a lone writer always fills slot 0.
+  for (auto& s : slots_) {
+    std::unique_lock<std::mutex> l(s->mu, std::try_to_lock);
+    if (l.owns_lock()) {
+      *slot_lock = std::move(l);
+      return *s;
+    }
+  }
+  // All busy: wait for one. Its holder is adding documents and does not
+  // need mu_ for that, so waiting under mu_ cannot deadlock.
+  WriterSlot& s = *slots_[next_slot_++ % slots_.size()];
+  *slot_lock = std::unique_lock<std::mutex>(s.mu);
+  return s;
+}
+
+std::optional<std::pair<Index::WriterSlot*, uint32_t>> Index::find_in_slots_locked(std::string_view id) const {
+  const std::string key(id);
+  for (const auto& s : slots_) {
+    auto it = s->ids.find(key);
+    if (it != s->ids.end()) return std::make_pair(s.get(), it->second);
+  }
+  return std::nullopt;
+}
+
+size_t Index::slot_bytes_locked() const {
+  size_t n = 0;
+  for (const auto& s : slots_) n += s->bytes;
+  return n;
+}
+
+bool Index::slots_empty_locked() const {
+  for (const auto& s : slots_)
+    if (s->reserved) return false;
+  return true;
+}
+
+Status Index::admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot, PutResult* out) {
   if (!p.doc) return p.doc.status();
   ParsedDoc& pd = *p.doc;
   // The schema may have grown since the document was prepared: a field the
@@ -83,28 +127,42 @@ Status Index::apply_prepared_locked(uint64_t seq, Prepared& p, bool log, PutResu
   if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kPut, pd.source));
   if (ns) schema_ = std::move(ns);
   out->seq = seq;
-  out->replaced = builder_->find(pd.id).has_value();
-  if (!out->replaced) {
-    if (auto hit = find_live_locked(pd.id)) {
-      pending_deletes_[hit->first].add(hit->second);
-      out->replaced = true;
-    }
+  out->replaced = false;
+  if (auto hit = find_in_slots_locked(pd.id)) {
+    hit->first->deletes.add(hit->second);
+    if (hit->first != &slot) hit->first->ids.erase(pd.id);
+    out->replaced = true;
+  } else if (auto live = find_live_locked(pd.id)) {
+    pending_deletes_[live->first].add(live->second);
+    out->replaced = true;
   }
-  builder_->add(pd, *schema_);
+  slot.ids[pd.id] = slot.reserved++;
   last_seq_ = seq;
   if (listener_active_) unpublished_events_.push_back(ChangeEvent{seq, WalRecordType::kPut, pd.id, pd.source});
-  if (builder_->approx_bytes() > opt_.max_builder_bytes) return refresh_locked();
+  return Status::ok();
+}
+
+Status Index::apply_prepared_locked(uint64_t seq, Prepared& p, bool log, PutResult* out) {
+  std::unique_lock<std::mutex> sl;
+  WriterSlot& slot = acquire_slot_locked(&sl);
+  MERIDIAN_RETURN_IF_ERROR(admit_locked(seq, p, log, slot, out));
+  slot.builder->add(*p.doc, *schema_);
+  slot.bytes = slot.builder->approx_bytes();
+  sl.unlock();
+  if (slot_bytes_locked() > opt_.max_builder_bytes) return refresh_locked();
   return Status::ok();
 }
 
 Status Index::apply_delete_locked(uint64_t seq, std::string_view id, bool log, bool* existed) {
   if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kDelete, id));
-  *existed = builder_->remove(id);
-  if (!*existed) {
-    if (auto hit = find_live_locked(id)) {
-      pending_deletes_[hit->first].add(hit->second);
-      *existed = true;
-    }
+  *existed = false;
+  if (auto hit = find_in_slots_locked(id)) {
+    hit->first->deletes.add(hit->second);
+    hit->first->ids.erase(std::string(id));
+    *existed = true;
+  } else if (auto live = find_live_locked(id)) {
+    pending_deletes_[live->first].add(live->second);
+    *existed = true;
   }
   last_seq_ = seq;
   if (listener_active_ && *existed)
@@ -114,7 +172,14 @@ Status Index::apply_delete_locked(uint64_t seq, std::string_view id, bool log, b
 
 Status Index::apply_truncate_locked(uint64_t seq, bool log) {
   if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kTruncate, {}));
-  builder_ = std::make_unique<SegmentBuilder>();
+  for (auto& s : slots_) {
+    std::lock_guard<std::mutex> sl(s->mu);
+    s->builder = std::make_unique<SegmentBuilder>();
+    s->ids.clear();
+    s->deletes = postings::Bitmap();
+    s->reserved = 0;
+    s->bytes = 0;
+  }
   for (const auto& seg : segments_) pending_deletes_[seg->id()].add_range(0, seg->num_docs());
   last_seq_ = seq;
   if (listener_active_) unpublished_events_.push_back(ChangeEvent{seq, WalRecordType::kTruncate, {}, {}});
@@ -139,42 +204,76 @@ std::vector<Index::Prepared> Index::prepare(const std::vector<Json>& docs) const
   return out;
 }
 
-std::vector<Result<PutResult>> Index::apply(std::vector<Prepared>&& docs, const WriteOptions& w) {
+std::vector<Result<PutResult>> Index::apply(std::vector<Prepared>&& docs, const WriteOptions& w,
+                                            const BatchOptions* batch) {
   std::vector<Result<PutResult>> out;
   out.reserve(docs.size());
-  std::shared_ptr<WalWriter> wal;
-  uint64_t max_seq = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) {
-      for (size_t i = 0; i < docs.size(); ++i) out.emplace_back(Status::invalid("index '" + name_ + "' is closed"));
-      return out;
-    }
-    // One WAL write for the whole batch. If that write fails the batch is in
-    // the builder but not in the log: the index closes (reopening recovers
-    // the log) and every document of the batch is reported failed.
-    wal_->begin_batch();
-    for (Prepared& p : docs) {
-      PutResult r;
-      Status st = apply_prepared_locked(last_seq_ + 1, p, true, &r);
-      if (st.is_ok()) {
-        max_seq = r.seq;
-        out.emplace_back(r);
-      } else {
-        out.emplace_back(st);
-      }
-    }
-    Status wst = wal_->end_batch();
-    if (!wst.is_ok()) {
-      closed_ = true;
-      wst = wst.with_context("WAL write of index '" + name_ + "' failed; the index must be reopened");
-      for (auto& r : out)
-        if (r.is_ok()) r = wst;
-      return out;
-    }
-    wal = wal_;
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) {
+    for (size_t i = 0; i < docs.size(); ++i) out.emplace_back(Status::invalid("index '" + name_ + "' is closed"));
+    return out;
   }
-  if (max_seq) {
+  // Ordered part, under mu_: sequence numbers, one WAL write for the batch,
+  // ids resolved, doc numbers reserved in one writer slot.
+  std::unique_lock<std::mutex> sl;
+  WriterSlot& slot = acquire_slot_locked(&sl);
+  std::vector<size_t> admitted;
+  admitted.reserve(docs.size());
+  uint64_t max_seq = 0;
+  wal_->begin_batch();
+  for (size_t i = 0; i < docs.size(); ++i) {
+    PutResult r;
+    Status st = admit_locked(last_seq_ + 1, docs[i], true, slot, &r);
+    if (st.is_ok()) {
+      max_seq = r.seq;
+      admitted.push_back(i);
+      out.emplace_back(r);
+    } else {
+      out.emplace_back(st);
+    }
+  }
+  Status wst = wal_->end_batch();
+  if (!wst.is_ok()) {
+    // The batch's documents are reserved but not logged: the index closes
+    // (reopening recovers the log) and every one of them is reported failed.
+    closed_ = true;
+    wst = wst.with_context("WAL write of index '" + name_ + "' failed; the index must be reopened");
+    for (auto& r : out)
+      if (r.is_ok()) r = wst;
+  }
+  bool record = batch && batch->admitted ? batch->admitted(out) : true;
+  if (wst.is_ok() && record && batch && !batch->source.empty()) {
+    std::string payload;
+    ByteWriter bw(&payload);
+    bw.str(batch->source);
+    bw.bytes(batch->position);
+    const uint64_t seq = last_seq_ + 1;
+    Status pst = wal_->append(seq, WalRecordType::kPosition, payload);
+    if (pst.is_ok()) {
+      sources_[batch->source] = batch->position;
+      last_seq_ = max_seq = seq;
+    }
+  }
+  std::shared_ptr<WalWriter> wal = wal_;
+  std::shared_ptr<const Schema> schema = schema_;
+  lock.unlock();
+
+  // The costly part runs in this thread's slot without mu_: other writers
+  // admit and index their batches meanwhile.
+  for (size_t i : admitted) slot.builder->add(*docs[i].doc, *schema);
+  const size_t bytes = slot.builder->approx_bytes();
+  sl.unlock();
+
+  lock.lock();
+  slot.bytes = bytes;
+  if (!closed_ && slot_bytes_locked() > opt_.max_builder_bytes) {
+    Status st = refresh_locked();
+    if (!st.is_ok())
+      for (auto& r : out)
+        if (r.is_ok()) r = st;
+  }
+  lock.unlock();
+  if (max_seq && wst.is_ok()) {
     Status st = w.durable ? sync(max_seq, wal) : Status::ok();
     if (st.is_ok() && w.wait_visible) st = wait_visible(max_seq);
     if (!st.is_ok())
@@ -243,7 +342,10 @@ std::optional<std::string> Index::source_position(const std::string& source) con
 
 Result<std::optional<std::string>> Index::get(std::string_view id) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto d = builder_->find(id)) return std::optional<std::string>(builder_->source(*d));
+  if (auto hit = find_in_slots_locked(id)) {
+    std::lock_guard<std::mutex> sl(hit->first->mu);  // its batch is indexed
+    return std::optional<std::string>(hit->first->builder->source(hit->second));
+  }
   auto hit = find_live_locked(id);
   if (!hit) return std::optional<std::string>();
   for (const auto& seg : segments_) {

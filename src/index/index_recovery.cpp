@@ -78,7 +78,6 @@ Status Index::recover(const Schema* create_schema) {
     if (orphan) MERIDIAN_RETURN_IF_ERROR(fs::remove_file(fs::join(dir_, n)));
   }
 
-  builder_ = std::make_unique<SegmentBuilder>();
   WalReplayStats rs;
   Status st = replay_wal(dir_, last_seq_, [&](const WalRecord& rec) -> Status {
     switch (rec.type) {
@@ -109,7 +108,7 @@ Status Index::recover(const Schema* create_schema) {
   MERIDIAN_RETURN_IF_ERROR(st);
   MERIDIAN_ASSIGN_OR_RETURN(auto wal, WalWriter::create(dir_, last_seq_ + 1));
   wal_ = std::move(wal);
-  if (builder_->empty()) flushed_seq_ = last_seq_;
+  if (slots_empty_locked()) flushed_seq_ = last_seq_;
   publish_locked();
   if (rs.records > 0 || last_seq_ > committed_seq_) MERIDIAN_RETURN_IF_ERROR(commit_locked());
   return Status::ok();

@@ -43,17 +43,27 @@ void Index::publish_locked() {
 }
 
 Status Index::refresh_locked() {
-  if (builder_->empty() && pending_deletes_.empty()) {
+  if (slots_empty_locked() && pending_deletes_.empty()) {
     if (snapshot_ && snapshot()->visible_seq() == last_seq_ && snapshot()->schema_ptr() == schema_) return Status::ok();
     flushed_seq_ = last_seq_;
     publish_locked();
     return Status::ok();
   }
-  if (!builder_->empty()) {
+  for (auto& sp : slots_) {
+    WriterSlot& slot = *sp;
+    if (!slot.reserved) continue;
+    // Waits for a batch still being added: its doc numbers are reserved.
+    std::unique_lock<std::mutex> sl(slot.mu);
     const uint64_t id = next_segment_id_++;
-    postings::Bitmap bdel = builder_->deletes().copy();
-    std::unique_ptr<SegmentBuilder> b = std::move(builder_);
-    builder_ = std::make_unique<SegmentBuilder>();
+    postings::Bitmap bdel = slot.builder->deletes().copy();
+    bdel.or_inplace(slot.deletes);
+    std::unique_ptr<SegmentBuilder> b = std::move(slot.builder);
+    slot.builder = std::make_unique<SegmentBuilder>();
+    slot.ids.clear();
+    slot.deletes = postings::Bitmap();
+    slot.reserved = 0;
+    slot.bytes = 0;
+    sl.unlock();
     Status st = b->write(dir_, id, false);
     if (st.is_ok()) {
       auto seg = Segment::open(dir_, id);

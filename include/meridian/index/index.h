@@ -1,6 +1,12 @@
 // Index: one searchable collection of documents in its own directory. It
-// owns the single writer (WAL, in-memory segment builder, pending deletes)
-// and publishes immutable Snapshots for readers.
+// owns the writer (WAL, in-memory segment builders, pending deletes) and
+// publishes immutable Snapshots for readers.
+//
+// Writes are ordered under one mutex (sequence number, WAL record, id
+// resolution, a doc number reserved in an in-memory segment); the costly
+// part, turning analysed documents into postings, then runs outside it.
+// Concurrent writers fill separate in-memory segments ("writer slots", like
+// Lucene's per-thread document writers), so bulk loads use every core.
 //
 // Durability: put/remove return only after their WAL record is fsynced
 // (group commit shares one fsync among concurrent writers). Visibility: a
@@ -23,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "meridian/base/file.h"
@@ -41,6 +48,9 @@ struct IndexOptions {
   uint32_t commit_interval_ms = 10000;     // background commit; 0 = only explicit commits
   size_t max_builder_bytes = 64u << 20;    // refresh early past this
   uint32_t merge_factor = 8;               // tiered merge: this many similar segments merge
+  // In-memory segments filled in parallel by concurrent writers; 0 = one per
+  // core (at most 8). A lone writer always fills the first one.
+  uint32_t writer_slots = 0;
   bool background = true;                  // run refresh/commit/merge threads
 };
 
@@ -101,8 +111,21 @@ class Index {
     std::vector<FieldDef> new_fields;
   };
   std::vector<Prepared> prepare(const std::vector<Json>& docs) const;
+  // What a bulk loader that applies batches in input order needs from apply().
+  struct BatchOptions {
+    // Runs under the index lock once the batch is admitted (sequence numbers
+    // and results final unless the WAL write fails), before its documents
+    // are indexed. The next batch may be applied from here on. Returning
+    // false skips recording the source position. Must not call into this
+    // Index.
+    std::function<bool(const std::vector<Result<PutResult>>&)> admitted;
+    // When `source` is set, set_source_position(source, position) is
+    // recorded right after the batch, in the same WAL write.
+    std::string source, position;
+  };
   // Applies prepared documents in order, one WAL sync for all of them.
-  std::vector<Result<PutResult>> apply(std::vector<Prepared>&& docs, const WriteOptions& w = {});
+  std::vector<Result<PutResult>> apply(std::vector<Prepared>&& docs, const WriteOptions& w = {},
+                                       const BatchOptions* batch = nullptr);
   // Many documents, one WAL sync: results[i] is the outcome of docs[i].
   std::vector<Result<PutResult>> put_many(const std::vector<Json>& docs, const WriteOptions& w = {});
   // Deletes by external id; the bool says whether it existed.
@@ -137,7 +160,18 @@ class Index {
   Index(std::string dir, std::string name, IndexOptions opt);
   Status recover(const Schema* create_schema);
   Status apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out);
+  struct WriterSlot;
+  // Picks an idle writer slot (or waits for one) and returns it locked.
+  WriterSlot& acquire_slot_locked(std::unique_lock<std::mutex>* slot_lock);
+  // Checks a prepared document against the schema, logs it, deletes older
+  // copies of its id and reserves its doc number in `slot`; the caller then
+  // adds it to the slot's builder.
+  Status admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot, PutResult* out);
   Status apply_prepared_locked(uint64_t seq, Prepared& p, bool log, PutResult* out);
+  // A live document still in a writer slot: (slot, doc).
+  std::optional<std::pair<WriterSlot*, uint32_t>> find_in_slots_locked(std::string_view id) const;
+  size_t slot_bytes_locked() const;
+  bool slots_empty_locked() const;
   Status apply_delete_locked(uint64_t seq, std::string_view id, bool log, bool* existed);
   Status apply_truncate_locked(uint64_t seq, bool log);
   Status refresh_locked();
@@ -157,7 +191,19 @@ class Index {
   mutable std::mutex mu_;  // the writer lock
   std::shared_ptr<const Schema> schema_;                       // GUARDED_BY(mu_)
   std::shared_ptr<WalWriter> wal_;                             // GUARDED_BY(mu_)
-  std::unique_ptr<SegmentBuilder> builder_;                    // GUARDED_BY(mu_)
+  // One in-memory segment. Lock order: mu_, then a slot's `mu`. Its builder
+  // is filled under `mu` only, so that adding documents does not hold mu_;
+  // the bookkeeping is under mu_.
+  struct WriterSlot {
+    std::mutex mu;
+    std::unique_ptr<SegmentBuilder> builder;          // GUARDED_BY(mu)
+    std::unordered_map<std::string, uint32_t> ids;    // GUARDED_BY(mu_) live docs by external id
+    postings::Bitmap deletes;                         // GUARDED_BY(mu_) docs replaced or deleted
+    uint32_t reserved = 0;                            // GUARDED_BY(mu_) doc numbers handed out
+    size_t bytes = 0;                                 // GUARDED_BY(mu_) builder size after the last add
+  };
+  std::vector<std::unique_ptr<WriterSlot>> slots_;             // fixed at construction
+  size_t next_slot_ = 0;                                       // GUARDED_BY(mu_) when all are busy
   std::vector<std::shared_ptr<const Segment>> segments_;       // GUARDED_BY(mu_)
   std::map<uint64_t, std::shared_ptr<const postings::Bitmap>> deletes_;  // GUARDED_BY(mu_)
   std::map<uint64_t, postings::Bitmap> pending_deletes_;       // GUARDED_BY(mu_) not yet published
