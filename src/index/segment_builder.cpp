@@ -31,15 +31,15 @@ std::string_view SegmentBuilder::key_of(std::string_view field, std::string_view
   return key_buf_;
 }
 
-void SegmentBuilder::add_term(std::string_view key, std::string_view field, uint32_t doc, uint32_t freq,
-                              const uint32_t* positions, bool keep_positions) {
-  auto it = terms_.find(key);
-  if (it == terms_.end()) {
-    it = terms_.emplace(std::string(key), TermAcc{}).first;
-    it->second.field.assign(field);
+void SegmentBuilder::add_term(std::string_view key, uint32_t doc, uint32_t freq, const uint32_t* positions,
+                              bool keep_positions) {
+  bool inserted;
+  const uint32_t t = terms_.find_or_insert(key, &inserted);
+  if (inserted) {
+    accs_.emplace_back();
     bytes_ += key.size() + 64;
   }
-  TermAcc& acc = it->second;
+  TermAcc& acc = accs_[t];
   if (!acc.docs.empty() && acc.docs.back() == doc) {  // same term again in this doc (multi-valued)
     acc.freqs.back() += freq;
     if (keep_positions && positions) acc.positions.insert(acc.positions.end(), positions, positions + freq);
@@ -59,7 +59,7 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
   sources_.push_back(doc.source);
   id_of_.push_back(doc.id);
   bytes_ += doc.source.size() + doc.id.size() * 2 + 48;
-  add_term(key_of(kIdField, doc.id), kIdField, d, 1, nullptr, false);
+  add_term(key_of(kIdField, doc.id), d, 1, nullptr, false);
   columns_.add_keyword(kIdField, d, doc.id);
 
   for (const FieldValues& fv : doc.fields) {
@@ -68,7 +68,7 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
     types_[fv.name] = f->type;
     FieldStats& st = stats_[fv.name];
     st.docs++;
-    add_term(key_of(kExistsField, fv.name), kExistsField, d, 1, nullptr, false);
+    add_term(key_of(kExistsField, fv.name), d, 1, nullptr, false);
     switch (f->type) {
       case FieldType::kText: {
         // Group the tokens by term: sort (term, position) pairs, then one
@@ -80,7 +80,7 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
           size_t j = i;
           pos_buf_.clear();
           for (; j < toks_.size() && toks_[j].first == toks_[i].first; ++j) pos_buf_.push_back(toks_[j].second);
-          add_term(key_of(fv.name, toks_[i].first), fv.name, d, static_cast<uint32_t>(pos_buf_.size()),
+          add_term(key_of(fv.name, toks_[i].first), d, static_cast<uint32_t>(pos_buf_.size()),
                    pos_buf_.data(), f->positions);
           i = j;
         }
@@ -93,7 +93,7 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
       }
       case FieldType::kKeyword:
         for (const auto& k : fv.keywords) {
-          add_term(key_of(fv.name, k), fv.name, d, 1, nullptr, false);
+          add_term(key_of(fv.name, k), d, 1, nullptr, false);
           columns_.add_keyword(fv.name, d, k);
         }
         break;
@@ -101,13 +101,13 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
       case FieldType::kBool:
       case FieldType::kDate:
         for (int64_t v : fv.ints) {
-          add_term(key_of(fv.name, encode_int(v)), fv.name, d, 1, nullptr, false);
+          add_term(key_of(fv.name, encode_int(v)), d, 1, nullptr, false);
           columns_.add_int(fv.name, d, v);
         }
         break;
       case FieldType::kFloat:
         for (double v : fv.doubles) {
-          add_term(key_of(fv.name, encode_double(v)), fv.name, d, 1, nullptr, false);
+          add_term(key_of(fv.name, encode_double(v)), d, 1, nullptr, false);
           columns_.add_double(fv.name, d, v);
         }
         break;
@@ -174,21 +174,29 @@ Status SegmentBuilder::write(const std::string& dir, uint64_t segment_id, bool s
 
 Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, const std::string&)>& put) const {
   // Terms in byte order; postings in the same order.
-  std::vector<const std::pair<const std::string, TermAcc>*> terms;
-  terms.reserve(terms_.size());
-  for (const auto& kv : terms_) terms.push_back(&kv);
-  std::sort(terms.begin(), terms.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::vector<uint32_t> terms(terms_.size());
+  for (uint32_t t = 0; t < terms_.size(); ++t) terms[t] = t;
+  std::sort(terms.begin(), terms.end(), [&](uint32_t a, uint32_t b) { return terms_.key(a) < terms_.key(b); });
   postings::PostingsWriter pw;
   termdict::TermDictWriter tw;
   size_t next = 0;  // the first of `terms` not yet written
+  std::string_view norms_field;  // the field of `lengths` (terms of a field are adjacent)
+  bool have_field = false;
+  const uint32_t* lengths = nullptr;
   // The other terms up to (excluding) `bound`; all of them when bound is null.
   auto write_plain = [&](const std::string* bound) -> Status {
-    for (; next < terms.size() && (!bound || terms[next]->first < *bound); ++next) {
-      const TermAcc& acc = terms[next]->second;
-      auto nit = norms_.find(acc.field);
-      const uint32_t* lengths = nit == norms_.end() ? nullptr : nit->second.data();
+    for (; next < terms.size() && (!bound || terms_.key(terms[next]) < *bound); ++next) {
+      const std::string_view key = terms_.key(terms[next]);
+      const std::string_view field = key.substr(0, key.find('\0'));
+      if (!have_field || field != norms_field) {
+        have_field = true;
+        norms_field = field;
+        auto nit = norms_.find(std::string(field));
+        lengths = nit == norms_.end() ? nullptr : nit->second.data();
+      }
+      const TermAcc& acc = accs_[terms[next]];
       uint64_t off = pw.add_term(acc.docs, acc.freqs, acc.positions, lengths);
-      MERIDIAN_RETURN_IF_ERROR(tw.add(terms[next]->first, off));
+      MERIDIAN_RETURN_IF_ERROR(tw.add(key, off));
     }
     return Status::ok();
   };

@@ -19,6 +19,7 @@
 #include "meridian/columns/columns_writer.h"
 #include "meridian/index/document.h"
 #include "meridian/index/schema.h"
+#include "meridian/index/term_table.h"
 #include "meridian/postings/bitmap.h"
 #include "meridian/store/store_writer.h"
 
@@ -59,23 +60,17 @@ class SegmentBuilder {
  private:
   Status write_terms(const std::function<Status(std::string_view, const std::string&)>& put) const;
 
-  struct TermAcc {
+  struct TermAcc {  // one term's postings so far, by term number
     std::vector<uint32_t> docs;
     std::vector<uint32_t> freqs;
     std::vector<uint32_t> positions;
-    std::string field;  // owning field, for norms lookup
   };
-  // `key` is field\0term; looked up without building a std::string (the key
-  // is copied only when the term is new).
-  void add_term(std::string_view key, std::string_view field, uint32_t doc, uint32_t freq,
-                const uint32_t* positions, bool keep_positions);
+  // `key` is field\0term (the field is the key's prefix up to the \0).
+  void add_term(std::string_view key, uint32_t doc, uint32_t freq, const uint32_t* positions, bool keep_positions);
   std::string_view key_of(std::string_view field, std::string_view term);
 
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, TermAcc, KeyHash, std::equal_to<>> terms_;
+  TermTable terms_;
+  std::vector<TermAcc> accs_;  // by term number
   // geo_point fields: (cell id, doc) of every point, in doc order. Their cell
   // terms (one per indexed level) are built at write(), by sorting, instead
   // of ten hash-table inserts per point; a geo field has no other terms, so
