@@ -36,20 +36,36 @@ void SegmentBuilder::add_term(std::string_view key, uint32_t doc, uint32_t freq,
   bool inserted;
   const uint32_t t = terms_.find_or_insert(key, &inserted);
   if (inserted) {
-    accs_.emplace_back();
-    bytes_ += key.size() + 64;
+    term_state_.emplace_back();
+    bytes_ += key.size() + 32;
   }
-  TermAcc& acc = accs_[t];
-  if (!acc.docs.empty() && acc.docs.back() == doc) {  // same term again in this doc (multi-valued)
-    acc.freqs.back() += freq;
-    if (keep_positions && positions) acc.positions.insert(acc.positions.end(), positions, positions + freq);
+  const bool with_positions = keep_positions && positions;
+  TermState& ts = term_state_[t];
+  if (ts.last_doc == doc) {  // the same term again in this doc (a repeated value)
+    Posting& e = log_[ts.last_entry];
+    if (with_positions) {
+      if (e.pos == kNoPositions) {
+        e.pos = static_cast<uint32_t>(positions_.size());
+      } else if (e.pos + e.freq != positions_.size()) {  // keep the entry's positions contiguous
+        const uint32_t moved = static_cast<uint32_t>(positions_.size());
+        positions_.insert(positions_.end(), positions_.begin() + e.pos, positions_.begin() + e.pos + e.freq);
+        e.pos = moved;
+      }
+      positions_.insert(positions_.end(), positions, positions + freq);
+    }
+    e.freq += freq;
     bytes_ += 4 * freq;
     return;
   }
-  acc.docs.push_back(doc);
-  acc.freqs.push_back(freq);
-  if (keep_positions && positions) acc.positions.insert(acc.positions.end(), positions, positions + freq);
-  bytes_ += 8 + (keep_positions ? 4 * freq : 0);
+  ts.last_doc = doc;
+  ts.last_entry = static_cast<uint32_t>(log_.size());
+  uint32_t pos = kNoPositions;
+  if (with_positions) {
+    pos = static_cast<uint32_t>(positions_.size());
+    positions_.insert(positions_.end(), positions, positions + freq);
+  }
+  log_.push_back(Posting{t, doc, freq, pos});
+  bytes_ += sizeof(Posting) + (with_positions ? 4 * freq : 0);
 }
 
 uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
@@ -174,11 +190,23 @@ Status SegmentBuilder::write(const std::string& dir, uint64_t segment_id, bool s
 
 Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, const std::string&)>& put) const {
   // Terms in byte order; postings in the same order.
-  std::vector<uint32_t> terms(terms_.size());
-  for (uint32_t t = 0; t < terms_.size(); ++t) terms[t] = t;
+  const uint32_t nterms = terms_.size();
+  std::vector<uint32_t> terms(nterms);
+  for (uint32_t t = 0; t < nterms; ++t) terms[t] = t;
   std::sort(terms.begin(), terms.end(), [&](uint32_t a, uint32_t b) { return terms_.key(a) < terms_.key(b); });
+  // The log's entries grouped by term (counting sort): a term's entries are
+  // order[start[t] .. start[t+1]), in log order, so with ascending docs.
+  std::vector<uint32_t> start(static_cast<size_t>(nterms) + 1, 0);
+  for (const Posting& e : log_) ++start[e.term + 1];
+  for (uint32_t t = 0; t < nterms; ++t) start[t + 1] += start[t];
+  std::vector<uint32_t> order(log_.size());
+  {
+    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+    for (uint32_t i = 0; i < log_.size(); ++i) order[fill[log_[i].term]++] = i;
+  }
   postings::PostingsWriter pw;
   termdict::TermDictWriter tw;
+  std::vector<uint32_t> docs, freqs, positions;
   size_t next = 0;  // the first of `terms` not yet written
   std::string_view norms_field;  // the field of `lengths` (terms of a field are adjacent)
   bool have_field = false;
@@ -186,7 +214,8 @@ Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, 
   // The other terms up to (excluding) `bound`; all of them when bound is null.
   auto write_plain = [&](const std::string* bound) -> Status {
     for (; next < terms.size() && (!bound || terms_.key(terms[next]) < *bound); ++next) {
-      const std::string_view key = terms_.key(terms[next]);
+      const uint32_t t = terms[next];
+      const std::string_view key = terms_.key(t);
       const std::string_view field = key.substr(0, key.find('\0'));
       if (!have_field || field != norms_field) {
         have_field = true;
@@ -194,8 +223,17 @@ Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, 
         auto nit = norms_.find(std::string(field));
         lengths = nit == norms_.end() ? nullptr : nit->second.data();
       }
-      const TermAcc& acc = accs_[terms[next]];
-      uint64_t off = pw.add_term(acc.docs, acc.freqs, acc.positions, lengths);
+      docs.clear();
+      freqs.clear();
+      positions.clear();
+      for (uint32_t k = start[t]; k < start[t + 1]; ++k) {
+        const Posting& e = log_[order[k]];
+        docs.push_back(e.doc);
+        freqs.push_back(e.freq);
+        if (e.pos != kNoPositions)
+          positions.insert(positions.end(), positions_.begin() + e.pos, positions_.begin() + e.pos + e.freq);
+      }
+      uint64_t off = pw.add_term(docs, freqs, positions, lengths);
       MERIDIAN_RETURN_IF_ERROR(tw.add(key, off));
     }
     return Status::ok();
@@ -205,7 +243,6 @@ Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, 
   // cell id, so sorting (cell prefix, doc) pairs per level yields the keys
   // in dictionary order, each with its ascending docs.
   std::vector<std::pair<uint64_t, uint32_t>> pairs;
-  std::vector<uint32_t> docs, freqs;
   const std::vector<uint32_t> no_positions;
   for (const auto& [field, cells] : geo_) {
     const std::string prefix = field + std::string(1, '\0');

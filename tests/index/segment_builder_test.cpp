@@ -105,3 +105,56 @@ TEST_CASE("segment builder: geo cell terms equal a brute-force map of every inde
     prev = std::string(it.term());
   }
 }
+
+TEST_CASE("segment builder: a term repeated in one doc (two values of a field) has one posting with every position") {
+  auto schema = Schema::from_json(*parse_json(R"({"fields": {"t": "text", "k": "keyword"}})"));
+  REQUIRE(schema.is_ok());
+  auto tok = [](const char* text, uint32_t pos) { return analysis::Token{text, pos, 0, 1}; };
+  ParsedDoc d0;
+  d0.id = "d0";
+  d0.source = R"({"id":"d0"})";
+  FieldValues first, second, kw;
+  first.name = second.name = "t";
+  // "a" then "b": when the second value repeats "a", b's positions sit after
+  // a's, so a's must move to stay contiguous.
+  first.tokens = {tok("a", 0), tok("b", 1), tok("a", 2)};
+  first.length = 3;
+  second.tokens = {tok("c", 9), tok("a", 10)};
+  second.length = 2;
+  kw.name = "k";
+  kw.keywords = {"x", "y", "x"};
+  d0.fields = {first, second, kw};
+  ParsedDoc d1 = d0;
+  d1.id = "d1";
+  d1.source = R"({"id":"d1"})";
+  d1.fields = {second};
+  SegmentBuilder b;
+  REQUIRE(b.add(d0, *schema) == 0);
+  REQUIRE(b.add(d1, *schema) == 1);
+  TempDir dir;
+  REQUIRE(b.write(dir.path(), 1, false).is_ok());
+  auto seg = Segment::open(dir.path(), 1);
+  REQUIRE(seg.is_ok());
+  auto positions_of = [&](const std::string& key) {
+    std::map<uint32_t, std::vector<uint32_t>> out;
+    auto it = (*seg)->terms().lower_bound(key);
+    REQUIRE(it.valid());
+    REQUIRE(it.term() == key);
+    auto tp = (*seg)->postings().term(it.value(), it.ordinal());
+    REQUIRE(tp.is_ok());
+    auto cur = tp->cursor();
+    tp->docs().for_each([&](uint32_t d) {
+      REQUIRE(cur.next_geq(d) == d);
+      auto p = cur.positions();
+      out[d].assign(p.begin(), p.end());
+      CHECK(cur.freq() == p.size());
+      return true;
+    });
+    return out;
+  };
+  CHECK(positions_of(term_key("t", "a")) == std::map<uint32_t, std::vector<uint32_t>>{{0, {0, 2, 10}}, {1, {10}}});
+  CHECK(positions_of(term_key("t", "b")) == std::map<uint32_t, std::vector<uint32_t>>{{0, {1}}});
+  CHECK(positions_of(term_key("t", "c")) == std::map<uint32_t, std::vector<uint32_t>>{{0, {9}}, {1, {9}}});
+  Oracle want = {{term_key("k", "x"), {{0, 2}}}, {term_key("k", "y"), {{0, 1}}}};
+  CHECK(read_range(**seg, term_key("k", "")) == want);
+}

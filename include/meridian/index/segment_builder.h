@@ -60,17 +60,29 @@ class SegmentBuilder {
  private:
   Status write_terms(const std::function<Status(std::string_view, const std::string&)>& put) const;
 
-  struct TermAcc {  // one term's postings so far, by term number
-    std::vector<uint32_t> docs;
-    std::vector<uint32_t> freqs;
-    std::vector<uint32_t> positions;
-  };
   // `key` is field\0term (the field is the key's prefix up to the \0).
   void add_term(std::string_view key, uint32_t doc, uint32_t freq, const uint32_t* positions, bool keep_positions);
   std::string_view key_of(std::string_view field, std::string_view term);
 
+  // Postings accumulate in one log, in doc order: an entry per (term, doc),
+  // its positions back to back in `positions_`. Appending is sequential (no
+  // allocation per term); write() groups the entries by term with a
+  // counting sort, which keeps each term's docs ascending.
+  struct Posting {
+    uint32_t term;
+    uint32_t doc;
+    uint32_t freq;
+    uint32_t pos;  // offset of its `freq` positions in positions_, or kNoPositions
+  };
+  static constexpr uint32_t kNoPositions = UINT32_MAX;
+  struct TermState {  // by term number: where its latest entry is, for a repeat in the same doc
+    uint32_t last_doc = UINT32_MAX;
+    uint32_t last_entry = 0;
+  };
   TermTable terms_;
-  std::vector<TermAcc> accs_;  // by term number
+  std::vector<TermState> term_state_;
+  std::vector<Posting> log_;
+  std::vector<uint32_t> positions_;
   // geo_point fields: (cell id, doc) of every point, in doc order. Their cell
   // terms (one per indexed level) are built at write(), by sorting, instead
   // of ten hash-table inserts per point; a geo field has no other terms, so
