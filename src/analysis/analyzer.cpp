@@ -204,6 +204,7 @@ void Analyzer::analyze(std::string_view text, std::vector<Token>* out, uint32_t 
   }
   Scratch& s = tl_scratch;
   break_words(text, &s.spans);
+  out->reserve(s.spans.size());  // at most one token per word
   // normalize_word uses s.folded and s.stemmed; the result goes to `term`.
   thread_local std::string term;
   size_t n = 0;

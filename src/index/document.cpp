@@ -106,6 +106,7 @@ Status add_value(const std::string& doc_id, const FieldDef& f, const Json& v, Fi
       uint32_t first = out->tokens.empty() ? 0 : out->tokens.back().position + kArrayPositionGap;
       f.analyzer_instance->analyze(s, scratch, first);
       out->length += static_cast<uint32_t>(scratch->size());
+      out->tokens.reserve(out->tokens.size() + scratch->size());
       for (auto& t : *scratch) out->tokens.push_back(std::move(t));
       if (s.size() <= kMaxTextColumnBytes) out->keywords.push_back(s);
       return Status::ok();
