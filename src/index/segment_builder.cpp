@@ -43,15 +43,13 @@ void SegmentBuilder::add_term(std::string_view key, uint32_t doc, uint32_t freq,
   TermState& ts = term_state_[t];
   if (ts.last_doc == doc) {  // the same term again in this doc (a repeated value)
     Posting& e = log_[ts.last_entry];
-    if (with_positions) {
-      if (e.pos == kNoPositions) {
-        e.pos = static_cast<uint32_t>(positions_.size());
-      } else if (e.pos + e.freq != positions_.size()) {  // keep the entry's positions contiguous
-        const uint32_t moved = static_cast<uint32_t>(positions_.size());
-        positions_.insert(positions_.end(), positions_.begin() + e.pos, positions_.begin() + e.pos + e.freq);
-        e.pos = moved;
-      }
-      positions_.insert(positions_.end(), positions, positions + freq);
+    if (with_positions) {  // rare: the entry's positions and these, at the end of positions_
+      std::vector<uint32_t> all;
+      if (e.pos != kNoPositions && e.freq == 1) all.push_back(e.pos);
+      else if (e.pos != kNoPositions) all.assign(positions_.begin() + e.pos, positions_.begin() + e.pos + e.freq);
+      all.insert(all.end(), positions, positions + freq);
+      e.pos = static_cast<uint32_t>(positions_.size());
+      positions_.insert(positions_.end(), all.begin(), all.end());
     }
     e.freq += freq;
     bytes_ += 4 * freq;
@@ -61,11 +59,15 @@ void SegmentBuilder::add_term(std::string_view key, uint32_t doc, uint32_t freq,
   ts.last_entry = static_cast<uint32_t>(log_.size());
   uint32_t pos = kNoPositions;
   if (with_positions) {
-    pos = static_cast<uint32_t>(positions_.size());
-    positions_.insert(positions_.end(), positions, positions + freq);
+    if (freq == 1) {
+      pos = positions[0];
+    } else {
+      pos = static_cast<uint32_t>(positions_.size());
+      positions_.insert(positions_.end(), positions, positions + freq);
+    }
   }
   log_.push_back(Posting{t, doc, freq, pos});
-  bytes_ += sizeof(Posting) + (with_positions ? 4 * freq : 0);
+  bytes_ += sizeof(Posting) + (with_positions && freq > 1 ? 4 * freq : 0);
 }
 
 uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
@@ -230,8 +232,9 @@ Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, 
         const Posting& e = log_[order[k]];
         docs.push_back(e.doc);
         freqs.push_back(e.freq);
-        if (e.pos != kNoPositions)
-          positions.insert(positions.end(), positions_.begin() + e.pos, positions_.begin() + e.pos + e.freq);
+        if (e.pos == kNoPositions) continue;
+        if (e.freq == 1) positions.push_back(e.pos);
+        else positions.insert(positions.end(), positions_.begin() + e.pos, positions_.begin() + e.pos + e.freq);
       }
       uint64_t off = pw.add_term(docs, freqs, positions, lengths);
       MERIDIAN_RETURN_IF_ERROR(tw.add(key, off));

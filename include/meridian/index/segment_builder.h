@@ -72,7 +72,10 @@ class SegmentBuilder {
     uint32_t term;
     uint32_t doc;
     uint32_t freq;
-    uint32_t pos;  // offset of its `freq` positions in positions_, or kNoPositions
+    // kNoPositions; or, with positions: the position itself when freq is 1
+    // (most entries: no indirection), else the offset of its `freq`
+    // positions in positions_.
+    uint32_t pos;
   };
   static constexpr uint32_t kNoPositions = UINT32_MAX;
   struct TermState {  // by term number: where its latest entry is, for a repeat in the same doc
