@@ -17,7 +17,7 @@ Index::Index(std::string dir, std::string name, IndexOptions opt)
   unsigned n = opt.writer_slots ? opt.writer_slots : std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
   for (unsigned i = 0; i < n; ++i) {
     slots_.push_back(std::make_unique<WriterSlot>());
-    slots_.back()->builder = std::make_unique<SegmentBuilder>();
+    slots_.back()->builder = std::make_unique<SegmentBuilder>(false);
   }
 }
 
@@ -83,9 +83,8 @@ Index::WriterSlot& Index::acquire_slot_locked(std::unique_lock<std::mutex>* slot
 }
 
 std::optional<std::pair<Index::WriterSlot*, uint32_t>> Index::find_in_slots_locked(std::string_view id) const {
-  const std::string key(id);
   for (const auto& s : slots_) {
-    auto it = s->ids.find(key);
+    auto it = s->ids.find(id);
     if (it != s->ids.end()) return std::make_pair(s.get(), it->second);
   }
   return std::nullopt;
@@ -130,7 +129,7 @@ Status Index::admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot
   out->replaced = false;
   if (auto hit = find_in_slots_locked(pd.id)) {
     hit->first->deletes.add(hit->second);
-    if (hit->first != &slot) hit->first->ids.erase(pd.id);
+    if (hit->first != &slot) hit->first->ids.erase(hit->first->ids.find(std::string_view(pd.id)));
     out->replaced = true;
   } else if (auto live = find_live_locked(pd.id)) {
     pending_deletes_[live->first].add(live->second);
@@ -158,7 +157,7 @@ Status Index::apply_delete_locked(uint64_t seq, std::string_view id, bool log, b
   *existed = false;
   if (auto hit = find_in_slots_locked(id)) {
     hit->first->deletes.add(hit->second);
-    hit->first->ids.erase(std::string(id));
+    hit->first->ids.erase(hit->first->ids.find(id));
     *existed = true;
   } else if (auto live = find_live_locked(id)) {
     pending_deletes_[live->first].add(live->second);
@@ -174,7 +173,7 @@ Status Index::apply_truncate_locked(uint64_t seq, bool log) {
   if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kTruncate, {}));
   for (auto& s : slots_) {
     std::lock_guard<std::mutex> sl(s->mu);
-    s->builder = std::make_unique<SegmentBuilder>();
+    s->builder = std::make_unique<SegmentBuilder>(false);
     s->ids.clear();
     s->deletes = postings::Bitmap();
     s->reserved = 0;

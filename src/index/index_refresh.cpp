@@ -58,7 +58,7 @@ Status Index::refresh_locked() {
     postings::Bitmap bdel = slot.builder->deletes().copy();
     bdel.or_inplace(slot.deletes);
     std::unique_ptr<SegmentBuilder> b = std::move(slot.builder);
-    slot.builder = std::make_unique<SegmentBuilder>();
+    slot.builder = std::make_unique<SegmentBuilder>(false);
     slot.ids.clear();
     slot.deletes = postings::Bitmap();
     slot.reserved = 0;

@@ -21,7 +21,7 @@ std::string segment_file(const std::string& dir, uint64_t segment_id, std::strin
   return fs::join(dir, std::string(name) + std::string(ext));
 }
 
-SegmentBuilder::SegmentBuilder() = default;
+SegmentBuilder::SegmentBuilder(bool track_ids) : track_ids_(track_ids) {}
 SegmentBuilder::~SegmentBuilder() = default;
 
 std::string_view SegmentBuilder::key_of(std::string_view field, std::string_view term) {
@@ -72,11 +72,13 @@ void SegmentBuilder::add_term(std::string_view key, uint32_t doc, uint32_t freq,
 
 uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
   const uint32_t d = num_docs();
-  remove(doc.id);
-  ids_[doc.id] = d;
+  if (track_ids_) {
+    remove(doc.id);
+    ids_[doc.id] = d;
+    bytes_ += doc.id.size() + 48;
+  }
   sources_.push_back(doc.source);
-  id_of_.push_back(doc.id);
-  bytes_ += doc.source.size() + doc.id.size() * 2 + 48;
+  bytes_ += doc.source.size() + 32;
   add_term(key_of(kIdField, doc.id), d, 1, nullptr, false);
   columns_.add_keyword(kIdField, d, doc.id);
 

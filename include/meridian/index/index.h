@@ -197,7 +197,11 @@ class Index {
   struct WriterSlot {
     std::mutex mu;
     std::unique_ptr<SegmentBuilder> builder;          // GUARDED_BY(mu)
-    std::unordered_map<std::string, uint32_t> ids;    // GUARDED_BY(mu_) live docs by external id
+    struct IdHash {  // lookups by string_view, without a std::string
+      using is_transparent = void;
+      size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, uint32_t, IdHash, std::equal_to<>> ids;  // GUARDED_BY(mu_) live docs by id
     postings::Bitmap deletes;                         // GUARDED_BY(mu_) docs replaced or deleted
     uint32_t reserved = 0;                            // GUARDED_BY(mu_) doc numbers handed out
     size_t bytes = 0;                                 // GUARDED_BY(mu_) builder size after the last add

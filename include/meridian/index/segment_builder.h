@@ -32,17 +32,21 @@ struct FieldStats {
 
 class SegmentBuilder {
  public:
-  SegmentBuilder();
+  // `track_ids`: add() replaces an earlier document with the same id, and
+  // remove()/find() work by id. The index passes false: it resolves ids
+  // itself, across all of its in-memory segments, and skips this map.
+  explicit SegmentBuilder(bool track_ids = true);
   ~SegmentBuilder();
   SegmentBuilder(const SegmentBuilder&) = delete;
   SegmentBuilder& operator=(const SegmentBuilder&) = delete;
 
   // Adds a document; field definitions are resolved by name in `schema`
   // (which must already hold every field of the document). Returns its
-  // segment-local doc id. A previous document with the same id in this
-  // builder is marked deleted.
+  // segment-local doc id. With track_ids, a previous document with the same
+  // id in this builder is marked deleted.
   uint32_t add(const ParsedDoc& doc, const Schema& schema);
-  // Marks the live document with this id deleted; false if none.
+  // Marks the live document with this id deleted; false if none (always
+  // false, and find() nullopt, without track_ids).
   bool remove(std::string_view id);
   std::optional<uint32_t> find(std::string_view id) const;
   const std::string& source(uint32_t doc) const { return sources_[doc]; }
@@ -98,9 +102,9 @@ class SegmentBuilder {
   std::string key_buf_;                                      // key_of() scratch
   std::vector<std::pair<std::string_view, uint32_t>> toks_;  // add() scratch: (term, position)
   std::vector<uint32_t> pos_buf_;                            // add() scratch: one term's positions
-  std::unordered_map<std::string, uint32_t> ids_;  // live docs only
+  bool track_ids_;
+  std::unordered_map<std::string, uint32_t> ids_;  // live docs only (track_ids_)
   std::vector<std::string> sources_;
-  std::vector<std::string> id_of_;
   std::map<std::string, std::vector<uint32_t>> norms_;  // text field -> per-doc length
   std::map<std::string, FieldStats> stats_;
   std::map<std::string, FieldType> types_;
