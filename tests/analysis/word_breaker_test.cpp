@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -73,4 +75,73 @@ TEST_CASE("word_breaker: invalid UTF-8 never crashes and spans stay on byte boun
   for (int i = 0; i < 256; ++i) all_bytes.push_back(static_cast<char>(i));
   (void)words(all_bytes);
   (void)words(std::string(1000, '\x80'));
+}
+
+namespace {
+bool same_spans(const std::vector<WordSpan>& a, const std::vector<WordSpan>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].start != b[i].start || a[i].end != b[i].end) return false;
+  return true;
+}
+}  // namespace
+
+TEST_CASE("word_breaker: the ASCII fast path equals ICU on every short string of tricky characters") {
+  // Letters, a digit, every kind of ASCII separator UAX #29 distinguishes
+  // (MidNumLet '.', MidNum ',' ';', MidLetter ':', Single_Quote, spaces,
+  // newlines, Double_Quote, ExtendNumLet '_') and plain punctuation.
+  const std::string alphabet = "aZ1.,;:' -\n\"_/";
+  std::vector<WordSpan> fast, icu;
+  size_t compared = 0, declined = 0;
+  std::string s;
+  // Every string of length 1..5 over the alphabet (15^5 = 759,375 of length 5).
+  std::vector<size_t> idx;
+  for (size_t len = 1; len <= 5; ++len) {
+    idx.assign(len, 0);
+    for (;;) {
+      s.clear();
+      for (size_t i : idx) s.push_back(alphabet[i]);
+      detail::break_words_icu(s, &icu);
+      if (detail::break_words_ascii(s, &fast)) {
+        ++compared;
+        if (!same_spans(fast, icu)) {
+          FAIL_CHECK("fast path differs from ICU on \"" << s << "\"");
+          break;
+        }
+      } else {
+        ++declined;
+      }
+      size_t k = 0;
+      while (k < len && ++idx[k] == alphabet.size()) idx[k++] = 0;
+      if (k == len) break;
+    }
+  }
+  CHECK(compared > 400000);  // '_' is the only character sent to ICU
+  CHECK(declined > 0);
+  CHECK_FALSE(detail::break_words_ascii("snake_case", &fast));
+  CHECK_FALSE(detail::break_words_ascii("caf\xc3\xa9", &fast));  // not ASCII
+}
+
+TEST_CASE("word_breaker: the ASCII fast path equals ICU on long random texts") {
+  std::mt19937 rng(29);
+  const std::string pieces[] = {"the", "Debian", "x86", "64", "3.14", "e.g.", "U.S.A.", "can't", "rock'n'roll",
+                                "1,000,000", "a:b", "12:30", "http://x.org/a?b=c", "--", " ", "  ", "\n", "\t",
+                                ",", ".", ";", "'", "\"", "(", ")", "[v2.0]", "foo-bar", "C++", "#1", "50%",
+                                "a.1", "1.a", "..", "''", "x'", "'x", "O'Neil's", "3'4", "2;3", "a;b"};
+  std::vector<WordSpan> fast, icu;
+  for (int round = 0; round < 3000; ++round) {
+    std::string s;
+    const size_t n = 1 + rng() % 80;
+    for (size_t i = 0; i < n; ++i) s += pieces[rng() % std::size(pieces)];
+    detail::break_words_icu(s, &icu);
+    REQUIRE(detail::break_words_ascii(s, &fast));
+    if (!same_spans(fast, icu)) {
+      FAIL_CHECK("fast path differs from ICU on \"" << s << "\"");
+      break;
+    }
+    // And break_words itself (which picks the path) agrees.
+    std::vector<WordSpan> picked;
+    break_words(s, &picked);
+    CHECK(same_spans(picked, icu));
+  }
 }
