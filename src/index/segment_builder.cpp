@@ -31,14 +31,51 @@ std::string_view SegmentBuilder::key_of(std::string_view field, std::string_view
   return key_buf_;
 }
 
-void SegmentBuilder::add_term(std::string_view key, uint32_t doc, uint32_t freq, const uint32_t* positions,
-                              bool keep_positions) {
+uint32_t SegmentBuilder::term_of(std::string_view key, uint32_t hash) {
   bool inserted;
-  const uint32_t t = terms_.find_or_insert(key, &inserted);
+  const uint32_t t = terms_.find_or_insert(key, hash, &inserted);
   if (inserted) {
     term_state_.emplace_back();
     bytes_ += key.size() + 32;
   }
+  return t;
+}
+
+void SegmentBuilder::add_tokens(const FieldValues& fv, uint32_t doc, bool keep_positions) {
+  const size_t n = fv.tokens.size();
+  tok_keys_.clear();
+  tok_key_end_.clear();
+  tok_hash_.clear();
+  for (const auto& tok : fv.tokens) {
+    tok_keys_.append(fv.name);
+    tok_keys_.push_back('\0');
+    tok_keys_.append(tok.text);
+    tok_key_end_.push_back(static_cast<uint32_t>(tok_keys_.size()));
+  }
+  auto key = [&](size_t i) {
+    const uint32_t b = i ? tok_key_end_[i - 1] : 0;
+    return std::string_view(tok_keys_.data() + b, tok_key_end_[i] - b);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    tok_hash_.push_back(TermTable::hash_of(key(i)));
+    terms_.prefetch(tok_hash_.back());
+  }
+  term_pos_.clear();
+  for (size_t i = 0; i < n; ++i)
+    term_pos_.push_back(static_cast<uint64_t>(term_of(key(i), tok_hash_[i])) << 32 | fv.tokens[i].position);
+  // One posting per term, its positions ascending.
+  std::sort(term_pos_.begin(), term_pos_.end());
+  for (size_t i = 0; i < n;) {
+    const uint32_t t = static_cast<uint32_t>(term_pos_[i] >> 32);
+    pos_buf_.clear();
+    for (; i < n && static_cast<uint32_t>(term_pos_[i] >> 32) == t; ++i)
+      pos_buf_.push_back(static_cast<uint32_t>(term_pos_[i]));
+    add_posting(t, doc, static_cast<uint32_t>(pos_buf_.size()), pos_buf_.data(), keep_positions);
+  }
+}
+
+void SegmentBuilder::add_posting(uint32_t t, uint32_t doc, uint32_t freq, const uint32_t* positions,
+                                 bool keep_positions) {
   const bool with_positions = keep_positions && positions;
   TermState& ts = term_state_[t];
   if (ts.last_doc == doc) {  // the same term again in this doc (a repeated value)
@@ -91,19 +128,7 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
     add_term(key_of(kExistsField, fv.name), d, 1, nullptr, false);
     switch (f->type) {
       case FieldType::kText: {
-        // Group the tokens by term: sort (term, position) pairs, then one
-        // add_term per run with its ascending positions.
-        toks_.clear();
-        for (const auto& t : fv.tokens) toks_.emplace_back(t.text, t.position);
-        std::sort(toks_.begin(), toks_.end());
-        for (size_t i = 0; i < toks_.size();) {
-          size_t j = i;
-          pos_buf_.clear();
-          for (; j < toks_.size() && toks_[j].first == toks_[i].first; ++j) pos_buf_.push_back(toks_[j].second);
-          add_term(key_of(fv.name, toks_[i].first), d, static_cast<uint32_t>(pos_buf_.size()),
-                   pos_buf_.data(), f->positions);
-          i = j;
-        }
+        add_tokens(fv, d, f->positions);
         auto& norms = norms_[fv.name];
         norms.resize(d + 1, 0);
         norms[d] = fv.length;

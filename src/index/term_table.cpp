@@ -21,8 +21,7 @@ uint32_t TermTable::find(std::string_view key) const {
   }
 }
 
-uint32_t TermTable::find_or_insert(std::string_view key, bool* inserted) {
-  const uint32_t h = hash_of(key);
+uint32_t TermTable::find_or_insert(std::string_view key, uint32_t h, bool* inserted) {
   const size_t mask = slots_.size() - 1;
   size_t i = h & mask;
   for (;; i = (i + 1) & mask) {

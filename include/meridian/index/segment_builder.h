@@ -65,7 +65,14 @@ class SegmentBuilder {
   Status write_terms(const std::function<Status(std::string_view, const std::string&)>& put) const;
 
   // `key` is field\0term (the field is the key's prefix up to the \0).
-  void add_term(std::string_view key, uint32_t doc, uint32_t freq, const uint32_t* positions, bool keep_positions);
+  void add_term(std::string_view key, uint32_t doc, uint32_t freq, const uint32_t* positions, bool keep_positions) {
+    add_posting(term_of(key, TermTable::hash_of(key)), doc, freq, positions, keep_positions);
+  }
+  uint32_t term_of(std::string_view key, uint32_t hash);
+  void add_posting(uint32_t term, uint32_t doc, uint32_t freq, const uint32_t* positions, bool keep_positions);
+  // A text field's tokens as postings: keys hashed and prefetched together,
+  // then grouped by term number.
+  void add_tokens(const FieldValues& fv, uint32_t doc, bool keep_positions);
   std::string_view key_of(std::string_view field, std::string_view term);
 
   // Postings accumulate in one log, in doc order: an entry per (term, doc),
@@ -99,9 +106,13 @@ class SegmentBuilder {
     uint32_t doc;
   };
   std::map<std::string, std::vector<GeoCellDoc>> geo_;
-  std::string key_buf_;                                      // key_of() scratch
-  std::vector<std::pair<std::string_view, uint32_t>> toks_;  // add() scratch: (term, position)
-  std::vector<uint32_t> pos_buf_;                            // add() scratch: one term's positions
+  std::string key_buf_;  // key_of() scratch
+  // add_tokens() scratch: the keys of one field's tokens back to back, their
+  // ends and hashes; (term << 32 | position) pairs; one term's positions.
+  std::string tok_keys_;
+  std::vector<uint32_t> tok_key_end_, tok_hash_;
+  std::vector<uint64_t> term_pos_;
+  std::vector<uint32_t> pos_buf_;
   bool track_ids_;
   std::unordered_map<std::string, uint32_t> ids_;  // live docs only (track_ids_)
   std::vector<std::string> sources_;

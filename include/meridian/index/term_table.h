@@ -20,7 +20,13 @@ class TermTable {
  public:
   TermTable();
   // The number of `key`; a new key gets the next number and sets *inserted.
-  uint32_t find_or_insert(std::string_view key, bool* inserted);
+  uint32_t find_or_insert(std::string_view key, bool* inserted) { return find_or_insert(key, hash_of(key), inserted); }
+  // The same with hash_of(key) computed by the caller, who may prefetch()
+  // it first: a document's terms are hashed and prefetched together, so
+  // that their probes do not wait for memory one after another.
+  uint32_t find_or_insert(std::string_view key, uint32_t hash, bool* inserted);
+  void prefetch(uint32_t hash) const { __builtin_prefetch(&slots_[hash & (slots_.size() - 1)]); }
+  static uint32_t hash_of(std::string_view key);
   // The number of `key`, or kNone.
   uint32_t find(std::string_view key) const;
   std::string_view key(uint32_t term) const {
@@ -37,7 +43,6 @@ class TermTable {
     uint32_t hash;
     uint32_t term_plus1;  // 0: empty
   };
-  static uint32_t hash_of(std::string_view key);
   void grow();
 
   std::vector<Slot> slots_;       // size is a power of two, at most 1/2 full
