@@ -223,28 +223,52 @@ Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, 
   std::vector<uint32_t> terms(nterms);
   for (uint32_t t = 0; t < nterms; ++t) terms[t] = t;
   std::sort(terms.begin(), terms.end(), [&](uint32_t a, uint32_t b) { return terms_.key(a) < terms_.key(b); });
-  // The log's entries grouped by term (counting sort): a term's entries are
-  // order[start[t] .. start[t+1]), in log order, so with ascending docs.
-  std::vector<uint32_t> start(static_cast<size_t>(nterms) + 1, 0);
-  for (const Posting& e : log_) ++start[e.term + 1];
-  for (uint32_t t = 0; t < nterms; ++t) start[t + 1] += start[t];
-  std::vector<uint32_t> order(log_.size());
+  // The log's postings regrouped in dictionary order by a counting sort on
+  // each term's rank: the term of rank r has g_docs/g_freqs[start[r] ..
+  // start[r+1]) (ascending docs: the log is in doc order) and its positions
+  // at g_pos[pstart[r] ..). The scatter reads the log and positions_
+  // sequentially; the write loop below then reads everything sequentially
+  // and hands out spans without copying.
+  std::vector<uint32_t> rank(nterms);
+  for (uint32_t r = 0; r < nterms; ++r) rank[terms[r]] = r;
+  std::vector<uint32_t> start(static_cast<size_t>(nterms) + 1, 0), pstart(static_cast<size_t>(nterms) + 1, 0);
+  for (const Posting& e : log_) {
+    const uint32_t r = rank[e.term];
+    ++start[r + 1];
+    if (e.pos != kNoPositions) pstart[r + 1] += e.freq;
+  }
+  for (uint32_t r = 0; r < nterms; ++r) {
+    start[r + 1] += start[r];
+    pstart[r + 1] += pstart[r];
+  }
+  std::vector<uint32_t> g_docs(log_.size()), g_freqs(log_.size()), g_pos(pstart[nterms]);
   {
-    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
-    for (uint32_t i = 0; i < log_.size(); ++i) order[fill[log_[i].term]++] = i;
+    std::vector<uint32_t> fill(start.begin(), start.end() - 1), pfill(pstart.begin(), pstart.end() - 1);
+    for (const Posting& e : log_) {
+      const uint32_t r = rank[e.term];
+      const uint32_t k = fill[r]++;
+      g_docs[k] = e.doc;
+      g_freqs[k] = e.freq;
+      if (e.pos == kNoPositions) continue;
+      if (e.freq == 1) {
+        g_pos[pfill[r]++] = e.pos;
+      } else {
+        std::copy(positions_.begin() + e.pos, positions_.begin() + e.pos + e.freq, g_pos.begin() + pfill[r]);
+        pfill[r] += e.freq;
+      }
+    }
   }
   postings::PostingsWriter pw;
   termdict::TermDictWriter tw;
-  std::vector<uint32_t> docs, freqs, positions;
-  size_t next = 0;  // the first of `terms` not yet written
+  std::vector<uint32_t> docs, freqs;  // geo cell terms
+  size_t next = 0;  // the rank of the first term not yet written
   std::string_view norms_field;  // the field of `lengths` (terms of a field are adjacent)
   bool have_field = false;
   const uint32_t* lengths = nullptr;
   // The other terms up to (excluding) `bound`; all of them when bound is null.
   auto write_plain = [&](const std::string* bound) -> Status {
     for (; next < terms.size() && (!bound || terms_.key(terms[next]) < *bound); ++next) {
-      const uint32_t t = terms[next];
-      const std::string_view key = terms_.key(t);
+      const std::string_view key = terms_.key(terms[next]);
       const std::string_view field = key.substr(0, key.find('\0'));
       if (!have_field || field != norms_field) {
         have_field = true;
@@ -252,18 +276,11 @@ Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, 
         auto nit = norms_.find(std::string(field));
         lengths = nit == norms_.end() ? nullptr : nit->second.data();
       }
-      docs.clear();
-      freqs.clear();
-      positions.clear();
-      for (uint32_t k = start[t]; k < start[t + 1]; ++k) {
-        const Posting& e = log_[order[k]];
-        docs.push_back(e.doc);
-        freqs.push_back(e.freq);
-        if (e.pos == kNoPositions) continue;
-        if (e.freq == 1) positions.push_back(e.pos);
-        else positions.insert(positions.end(), positions_.begin() + e.pos, positions_.begin() + e.pos + e.freq);
-      }
-      uint64_t off = pw.add_term(docs, freqs, positions, lengths);
+      const size_t n = start[next + 1] - start[next];
+      uint64_t off = pw.add_term(std::span<const uint32_t>(g_docs.data() + start[next], n),
+                                 std::span<const uint32_t>(g_freqs.data() + start[next], n),
+                                 std::span<const uint32_t>(g_pos.data() + pstart[next], pstart[next + 1] - pstart[next]),
+                                 lengths);
       MERIDIAN_RETURN_IF_ERROR(tw.add(key, off));
     }
     return Status::ok();
