@@ -141,11 +141,18 @@ Encoded encode_keyword(const std::vector<std::pair<uint32_t, std::string>>& vals
                        uint32_t num_docs) {
   Encoded e;
   encode_ranges(vals, num_docs, &e);
+  // The sorted distinct values, and each value's ordinal among them, from
+  // one sort of the value indexes.
+  std::vector<uint32_t> by_value(vals.size());
+  for (uint32_t i = 0; i < by_value.size(); ++i) by_value[i] = i;
+  std::sort(by_value.begin(), by_value.end(),
+            [&](uint32_t a, uint32_t b) { return vals[a].second < vals[b].second; });
   std::vector<std::string_view> dict;
-  dict.reserve(vals.size());
-  for (const auto& [doc, s] : vals) dict.push_back(s);
-  std::sort(dict.begin(), dict.end());
-  dict.erase(std::unique(dict.begin(), dict.end()), dict.end());
+  std::vector<uint64_t> ords(vals.size());
+  for (uint32_t i : by_value) {
+    if (dict.empty() || dict.back() != vals[i].second) dict.push_back(vals[i].second);
+    ords[i] = dict.size() - 1;
+  }
   std::vector<uint64_t> offsets(dict.size() + 1, 0);
   for (size_t i = 0; i < dict.size(); ++i) offsets[i + 1] = offsets[i] + dict[i].size();
   ByteWriter w(&e.bytes);
@@ -154,10 +161,6 @@ Encoded encode_keyword(const std::vector<std::pair<uint32_t, std::string>>& vals
   pack_ints(offsets, bits_for(offsets.back()), &e.bytes);
   w.u64(offsets.back());
   for (std::string_view s : dict) w.bytes(s);
-  std::vector<uint64_t> ords(vals.size());
-  for (size_t i = 0; i < vals.size(); ++i)
-    ords[i] = static_cast<uint64_t>(
-        std::lower_bound(dict.begin(), dict.end(), std::string_view(vals[i].second)) - dict.begin());
   uint8_t bits = bits_for(dict.empty() ? 0 : dict.size() - 1);
   w.u8(bits);
   pack_ints(ords, bits, &e.bytes);
