@@ -37,6 +37,7 @@ struct ImportFlags {
   std::string mapping;  // --format debezium: column mapping file
   bool quiet = false;
   bool resume = false;
+  bool merge = false;  // offline: merge the index into one segment at the end
   std::string url, key;  // online mode (import_online.cpp)
   unsigned concurrency = 3;
   int retries = 7;
@@ -48,7 +49,7 @@ int usage_error(const std::string& msg) {
   std::fprintf(stderr, "meridian import: %s\n", msg.c_str());
   std::fprintf(stderr,
                "usage: meridian import INDEX FILE... [--data DIR] [--schema FILE] [--format auto|ndjson|json|csv|debezium]\n"
-               "         [--geo [FIELD=]LAT,LON] [--rejects FILE] [--resume] [--quiet] [--batch N] [--threads N]\n"
+               "         [--geo [FIELD=]LAT,LON] [--rejects FILE] [--resume] [--merge] [--quiet] [--batch N] [--threads N]\n"
                "       meridian import INDEX FILE... --url http://HOST:PORT [--key KEY] [--concurrency N] [--retries N] [same input options]\n");
   return 2;
 }
@@ -311,6 +312,7 @@ Result<ImportFlags> parse_flags(const Args& args) {
     else if (a == "--key") { MERIDIAN_ASSIGN_OR_RETURN(fl.key, value(a)); }
     else if (a == "--quiet" || a == "-q") fl.quiet = true;
     else if (a == "--resume") fl.resume = true;
+    else if (a == "--merge") fl.merge = true;
     else if (a == "--retries") {
       MERIDIAN_ASSIGN_OR_RETURN(std::string v, value(a));
       char* end = nullptr;
@@ -386,6 +388,7 @@ int cmd_import(const Args& args) {
     }
   if (!fl.url.empty()) {
     if (fl.resume) return usage_error("--resume works in offline mode only (without --url)");
+    if (fl.merge) return usage_error("--merge works in offline mode only (without --url)");
     OnlineImportOptions o;
     o.url = fl.url;
     o.key = !fl.key.empty() ? fl.key : (std::getenv("MERIDIAN_KEY") ? std::getenv("MERIDIAN_KEY") : "");
@@ -449,6 +452,11 @@ int cmd_import(const Args& args) {
   progress.done();
   Status cst = (*ix)->commit();
   if (fatal.is_ok() && !cst.is_ok()) fatal = cst;
+  // One segment for the fastest queries: each import worker wrote its own.
+  if (fatal.is_ok() && fl.merge) {
+    Status mst = (*ix)->force_merge();
+    if (!mst.is_ok()) fatal = mst.with_context("merging after the import");
+  }
   double secs = progress.seconds();
   if (!fl.quiet || !fatal.is_ok() || c.rejected) {
     std::fprintf(stderr, "imported %llu, replaced %llu, rejected %llu in %.2f s (%.0f docs/s)\n",

@@ -218,11 +218,41 @@ def test_online(tmp):
         stop_process(srv)
 
 
+def test_parallel_last_copy_wins_and_merge(tmp):
+    # Two workers, small batches: ids repeat across many batches, which the
+    # two workers index into separate in-memory segments; the last copy in
+    # input order must win everywhere.
+    src = os.path.join(tmp, "repeat.ndjson")
+    n, ids = 20000, 5000
+    with open(src, "w") as f:
+        for i in range(n):
+            f.write(json.dumps({"id": i % ids, "v": i, "text": "word%d common" % (i % 97)}) + "\n")
+    for merge in (False, True):
+        data = os.path.join(tmp, "par-merge" if merge else "par")
+        args = ["import", "rep", src, "--data", data, "--threads", "2", "--batch", "100"]
+        p = run(*args, *(["--merge"] if merge else []))
+        tag = "merge" if merge else "parallel"
+        check(f"{tag}: exit 0", p.returncode == 0, p.stderr)
+        err = p.stderr.decode()
+        check(f"{tag}: summary counts replacements", f"imported {n}, replaced {n - ids}, rejected 0" in err, err)
+        docs = {d["id"]: d["v"] for d in dump(data, "rep")}
+        check(f"{tag}: one live copy per id", len(docs) == ids, len(docs))
+        check(f"{tag}: the last copy in input order wins", all(docs[k] == k + n - ids for k in range(ids)),
+              [(k, v) for k, v in docs.items() if v != k + n - ids][:5])
+        segs = [x for x in os.listdir(os.path.join(data, "indexes", "rep")) if x.endswith(".meta")]
+        if merge:
+            check("merge: one segment after --merge", len(segs) == 1, segs)
+        else:
+            check("parallel: at most one segment per worker", 1 <= len(segs) <= 2, segs)
+    p = run("import", "rep", src, "--url", "http://127.0.0.1:9", "--merge")
+    check("--merge refused online", p.returncode == 2 and b"offline" in p.stderr, p.stderr)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="meridian-e2e-import-")
     try:
         for t in [test_ndjson_with_rejects, test_json_array_csv_and_compressed, test_fatal_and_usage,
-                  test_locked_directory, test_online]:
+                  test_locked_directory, test_online, test_parallel_last_copy_wins_and_merge]:
             try:
                 t(tmp)
             except Exception as e:  # a crash of one test is a failure, not the end of the run
