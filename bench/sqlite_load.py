@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """SQLite FTS5 peer of the `import` and `query` suites: loads a benchmark corpus.
 
-  bench/sqlite_load.py text|cities FILE --db PATH
+  bench/sqlite_load.py text|cities FILE --db PATH [--optimize]
 
 text: FTS5 table docs(title, body, source UNINDEXED) with rowid = the document id,
       tokenize='porter unicode61 remove_diacritics 2' (as bench/sqlite_fts5_load.py).
@@ -11,7 +11,9 @@ cities: a plain table cities(id INTEGER PRIMARY KEY, name, alt_name, country, ad
       external-content FTS5 table cities_fts(name, alt_name) (unicode61, no stemming).
 The NDJSON is parsed before the clock starts; `seconds` covers the inserts, index builds and
 the final fsynced COMMIT (journal_mode=OFF, synchronous=FULL, one transaction). SQLite has
-one writer per database: this uses one core. Prints one JSON line:
+one writer per database: this uses one core. --optimize (text; the query suite) then merges
+the FTS5 index into one b-tree ('optimize'), untimed, as the query suite loads Meridian with
+`meridian import --merge`. Prints one JSON line:
   {"engine":"sqlite-fts5","kind","docs","bytes","seconds","docs_per_s","mb_per_s",
    "index_bytes","sqlite_version"}     bytes = file bytes, MB = 1e6, index_bytes = db size.
 """
@@ -63,7 +65,8 @@ def load_cities(db, rows):
 
 
 def main(argv):
-    if len(argv) != 4 or argv[0] not in ("text", "cities") or argv[2] != "--db":
+    optimize = argv[4:] == ["--optimize"]
+    if len(argv) != 4 + optimize or argv[0] not in ("text", "cities") or argv[2] != "--db":
         sys.exit(__doc__)
     kind, path, db_path = argv[0], argv[1], argv[3]
     rows = parse(kind, path)
@@ -76,8 +79,10 @@ def main(argv):
     db.execute("BEGIN")
     (load_text if kind == "text" else load_cities)(db, rows)
     db.execute("COMMIT")
-    db.close()
     secs = time.perf_counter() - start
+    if optimize and kind == "text":
+        db.execute("INSERT INTO docs(docs) VALUES ('optimize')")
+    db.close()
     nbytes = os.path.getsize(path)
     print(json.dumps({"engine": "sqlite-fts5", "kind": kind, "docs": len(rows), "bytes": nbytes,
                       "seconds": round(secs, 4), "docs_per_s": len(rows) / secs,

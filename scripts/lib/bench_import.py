@@ -66,12 +66,13 @@ def _child_cpu():
     return ru.ru_utime + ru.ru_stime
 
 
-def meridian_import(ctx, res, kind, path, data_dir, label):
-    """`meridian import` with the bench schema and both cores; returns the run dict."""
+def meridian_import(ctx, res, kind, path, data_dir, label, merge=False):
+    """`meridian import` with the bench schema and both cores (`--merge`: then into one
+    segment, as the query suite loads it); returns the run dict."""
     exe = ctx.binary("meridian")
     schema = os.path.join(ctx.root, "bench", "%s_schema.json" % kind)
     argv = [exe, "import", kind, path, "--data", data_dir, "--schema", schema,
-            "--threads", str(os.cpu_count() or 2), "--quiet"]
+            "--threads", str(os.cpu_count() or 2), "--quiet"] + (["--merge"] if merge else [])
     cmd = shlex.join(argv).replace(data_dir, "$TMP")
     if cmd not in res.commands:
         res.commands.append(cmd)

@@ -2,9 +2,11 @@
 
 1. bench/results/query_set.jsonl: the query set, generated deterministically from the text
    corpus (scripts/lib/bench_queries.py; --query-per-class per class, seed 42).
-2. The same corpus loaded into every engine (not timed): meridian import (bench/
-   text_schema.json), xapian_load text, sqlite_load.py text, pg_load.py load text
-   (throwaway cluster on 127.0.0.1).
+2. The same corpus loaded into every engine (not timed), each compacted as a read-mostly
+   index would be: meridian import --merge (bench/text_schema.json; one segment instead of
+   one per import worker), xapian_load text (one database), sqlite_load.py text --optimize
+   (FTS5 'optimize': one b-tree), pg_load.py load text (throwaway cluster on 127.0.0.1;
+   indexes built after COPY).
 3. Each engine's program answers the whole set, engines in turn (nothing else of the
    suite running): per class a warm-up pass, --query-passes timed passes on one thread
    (p50 / p95 µs per call), then the same passes on 2 threads (queries/s).
@@ -90,7 +92,7 @@ def suite_query(ctx, log):
     try:
         with PgCluster(ctx.root, res) as pg:
             mdata = os.path.join(work, "meridian-data")
-            meridian_import(ctx, res, "text", corpus, mdata, "meridian load")
+            meridian_import(ctx, res, "text", corpus, mdata, "meridian load", merge=True)
             xq = os.path.join(ctx.build, "bench", "xapian_query")
             xdb = os.path.join(work, "xapian")
             have_xapian = os.access(xq, os.X_OK)
@@ -101,7 +103,7 @@ def suite_query(ctx, log):
                 res.skipped.append("xapian: %s is not built (needs libxapian-dev)" % xq)
             sdb = os.path.join(work, "fts5.sqlite")
             run_json(res, [sys.executable, os.path.join(ctx.root, "bench", "sqlite_load.py"),
-                           "text", corpus, "--db", sdb], label="sqlite-fts5 load")
+                           "text", corpus, "--db", sdb, "--optimize"], label="sqlite-fts5 load")
             pq = os.path.join(ctx.build, "bench", "pg_query")
             if pg is not None and os.access(pq, os.X_OK):
                 pg.load("text", corpus, "postgresql load")

@@ -69,7 +69,11 @@ Status ColumnLoader::load(std::string_view bytes, uint32_t num_docs, const Colum
   out->gcd_ = r.u64();
   MERIDIAN_RETURN_IF_ERROR(packed(&r, stats.num_values, 64, &out->values_));
   out->stats_ = stats;
-  return expect_end(r);
+  MERIDIAN_RETURN_IF_ERROR(expect_end(r));
+  out->increasing_ = num_docs > 0 && stats.num_values == num_docs && stats.docs_with_value == num_docs;
+  for (uint32_t d = 1; d < num_docs && out->increasing_; ++d)
+    out->increasing_ = out->value(d - 1) < out->value(d);
+  return Status::ok();
 }
 
 Status ColumnLoader::load(std::string_view bytes, uint32_t num_docs, const ColumnStats& stats,

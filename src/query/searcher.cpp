@@ -2,6 +2,7 @@
 #include "meridian/query/searcher.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <list>
@@ -15,6 +16,7 @@
 #include "meridian/base/file.h"
 #include "meridian/geo/geo.h"
 #include "meridian/index/index.h"
+#include "meridian/index/term_key.h"
 #include "meridian/scoring/bm25.h"
 
 namespace meridian::query {
@@ -129,6 +131,9 @@ Status check_sort(const index::Snapshot& snap, const std::vector<SortSpec>& sort
   for (size_t i = 0; i < sort.size(); ++i) {
     if (sort[i].kind == SortSpec::Kind::kScore) continue;
     const index::FieldDef* f = snap.schema().find(sort[i].field);
+    // The id field sorts by the document id even when the schema does not
+    // declare it (then by its string form).
+    if (!f && sort[i].kind == SortSpec::Kind::kField && sort[i].field == snap.schema().id_field()) continue;
     if (!f) return Status::invalid("sort[" + std::to_string(i) + "]: unknown field '" + sort[i].field + "'");
     bool geo = f->type == index::FieldType::kGeoPoint;
     if (geo != (sort[i].kind == SortSpec::Kind::kGeoDistance))
@@ -137,6 +142,19 @@ Status check_sort(const index::Snapshot& snap, const std::vector<SortSpec>& sort
                              (geo ? ": sort it with _geo_distance" : ": _geo_distance needs a geo_point field"));
   }
   return Status::ok();
+}
+
+// Whether sorting one segment's documents by `sort` is their document order
+// (+1), its reverse (-1) or neither (0): a single int/date field whose
+// column strictly increases with the document number (ids or timestamps
+// loaded in order). Then the top k of any match set are its first or last k.
+int doc_order(const index::Segment& seg, const index::Snapshot& snap, const std::vector<SortSpec>& sort) {
+  if (sort.size() != 1 || sort[0].kind != SortSpec::Kind::kField) return 0;
+  const index::FieldDef* f = snap.schema().find(sort[0].field);
+  if (!f || (f->type != index::FieldType::kInt && f->type != index::FieldType::kDate)) return 0;
+  const columns::IntColumn* col = seg.columns().int_column(sort[0].field);
+  if (!col || !col->strictly_increasing()) return 0;
+  return sort[0].desc ? -1 : 1;
 }
 
 // The sort columns of one segment, resolved once (not per document): the
@@ -153,6 +171,12 @@ class SegmentSortKeys {
       } else if (s.kind == SortSpec::Kind::kGeoDistance) {
         c.kind = Col::kGeo;
         c.geo = cols.geo_column(s.field);
+      } else if (s.field == snap.schema().id_field()) {
+        // The id field is not indexed as a field: its values are the
+        // documents' ids, in the _id column (integers in decimal).
+        const index::FieldDef* f = snap.schema().find(s.field);
+        c.kind = f && f->type == index::FieldType::kInt ? Col::kIdInt : Col::kKeyword;
+        c.kw = cols.keyword_column(index::kIdField);
       } else {
         const index::FieldDef* f = snap.schema().find(s.field);
         if (f && f->type == index::FieldType::kFloat) {
@@ -178,7 +202,7 @@ class SegmentSortKeys {
 
  private:
   struct Col {
-    enum Kind { kScore, kGeo, kDouble, kKeyword, kInt } kind = kInt;
+    enum Kind { kScore, kGeo, kDouble, kKeyword, kInt, kIdInt } kind = kInt;
     const SortSpec* spec = nullptr;
     const columns::GeoColumn* geo = nullptr;
     const columns::DoubleColumn* dbl = nullptr;
@@ -212,6 +236,14 @@ class SegmentSortKeys {
         for (size_t i = 1; i < c.kw->count(doc); ++i)
           o = s.desc ? std::max(o, c.kw->ord(doc, i)) : std::min(o, c.kw->ord(doc, i));
         return std::string(c.kw->value_of(o));
+      }
+      case Col::kIdInt: {
+        if (!c.kw || !c.kw->has(doc)) return std::monostate{};
+        const std::string_view id = c.kw->value_of(c.kw->ord(doc, 0));
+        int64_t v = 0;
+        auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
+        if (ec != std::errc() || end != id.data() + id.size()) return std::string(id);
+        return v;
       }
       case Col::kInt: {
         if (!c.i64 || !c.i64->has(doc)) return std::monostate{};
@@ -404,7 +436,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
       SegmentSortKeys keys(*sv.segment, snap, sort);
       auto worse = [&](const Row& a, const Row& b) { return compare_rows(sort, a, b) < 0; };
       Row r;
-      match.for_each([&](uint32_t d) {
+      auto offer = [&](uint32_t d) {
         r.segment = seg;
         r.doc = d;
         r.distance_m.reset();
@@ -420,7 +452,16 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
           std::push_heap(rows.begin(), rows.end(), worse);
         }
         return true;
-      });
+      };
+      if (const int dir = after ? 0 : doc_order(*sv.segment, snap, sort)) {
+        // The sort is document order (or its reverse) here: the segment's
+        // best k are its first (last) k matches.
+        const uint64_t n = match.cardinality();
+        for (uint64_t j = 0; j < std::min<uint64_t>(k, n); ++j)
+          if (auto d = match.select(dir > 0 ? j : n - 1 - j)) offer(*d);
+      } else {
+        match.for_each(offer);
+      }
     }
     evals[si] = std::move(ev);
   }

@@ -76,6 +76,11 @@ class IntColumn {
   double sum() const { return stats_.sum; }
   uint32_t docs_with_value() const { return stats_.docs_with_value; }
   uint64_t num_values() const { return stats_.num_values; }
+  // Every document has exactly one value and each is larger than the
+  // previous document's (ids or timestamps loaded in order): sorting by this
+  // column is document order, so a sorted top-k can stop after k matches.
+  // Found by one scan when the column is loaded.
+  bool strictly_increasing() const { return increasing_; }
 
  private:
   friend class ColumnLoader;
@@ -84,6 +89,7 @@ class IntColumn {
     if (!k) return std::nullopt;
     return static_cast<int64_t>(base_ + gcd_ * values_.get(*k));
   }
+  bool increasing_ = false;
   DocRanges ranges_;
   uint64_t base_ = 0, gcd_ = 1;  // value = base + gcd * packed (mod 2^64)
   PackedInts values_;
