@@ -157,6 +157,19 @@ int doc_order(const index::Segment& seg, const index::Snapshot& snap, const std:
   return sort[0].desc ? -1 : 1;
 }
 
+// The int column of a sort on one int/date field whose every document has
+// exactly one value (so no missing or multi-valued keys), or null.
+const columns::IntColumn* single_valued_int(const index::Segment& seg, const index::Snapshot& snap,
+                                            const std::vector<SortSpec>& sort) {
+  if (sort.size() != 1 || sort[0].kind != SortSpec::Kind::kField) return nullptr;
+  const index::FieldDef* f = snap.schema().find(sort[0].field);
+  if (!f || (f->type != index::FieldType::kInt && f->type != index::FieldType::kDate)) return nullptr;
+  const columns::IntColumn* col = seg.columns().int_column(sort[0].field);
+  const uint32_t n = seg.num_docs();
+  if (!col || col->docs_with_value() != n || col->num_values() != n) return nullptr;
+  return col;
+}
+
 // The sort columns of one segment, resolved once (not per document): the
 // per-document key is then a few column reads.
 class SegmentSortKeys {
@@ -171,8 +184,9 @@ class SegmentSortKeys {
       } else if (s.kind == SortSpec::Kind::kGeoDistance) {
         c.kind = Col::kGeo;
         c.geo = cols.geo_column(s.field);
-      } else if (s.field == snap.schema().id_field()) {
-        // The id field is not indexed as a field: its values are the
+      } else if (s.field == snap.schema().id_field() && !declared_column(cols, snap, s.field)) {
+        // An id field the schema does not declare (or a segment written
+        // before declared id fields were indexed): its values are the
         // documents' ids, in the _id column (integers in decimal).
         const index::FieldDef* f = snap.schema().find(s.field);
         c.kind = f && f->type == index::FieldType::kInt ? Col::kIdInt : Col::kKeyword;
@@ -191,6 +205,18 @@ class SegmentSortKeys {
         }
       }
       cols_.push_back(c);
+    }
+  }
+
+  // Whether the segment has a column for a field the schema declares.
+  static bool declared_column(const columns::ColumnsReader& cols, const index::Snapshot& snap, const std::string& field) {
+    const index::FieldDef* f = snap.schema().find(field);
+    if (!f) return false;
+    switch (f->type) {
+      case index::FieldType::kFloat: return cols.double_column(field) != nullptr;
+      case index::FieldType::kText:
+      case index::FieldType::kKeyword: return cols.keyword_column(field) != nullptr;
+      default: return cols.int_column(field) != nullptr;
     }
   }
 
@@ -459,6 +485,31 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
         const uint64_t n = match.cardinality();
         for (uint64_t j = 0; j < std::min<uint64_t>(k, n); ++j)
           if (auto d = match.select(dir > 0 ? j : n - 1 - j)) offer(*d);
+      } else if (const columns::IntColumn* col = after ? nullptr : single_valued_int(*sv.segment, snap, sort)) {
+        // One int key with a value for every document: a heap of plain
+        // (value, doc) pairs, then only the segment's best k become rows.
+        // Documents come in ascending order and ties keep the lower doc, so
+        // a later document must be strictly better to enter.
+        const bool desc = sort[0].desc;
+        auto better = [desc](const std::pair<int64_t, uint32_t>& a, const std::pair<int64_t, uint32_t>& b) {
+          return desc ? (a.first > b.first || (a.first == b.first && a.second < b.second))
+                      : (a.first < b.first || (a.first == b.first && a.second < b.second));
+        };
+        std::vector<std::pair<int64_t, uint32_t>> best;  // heap, the worst on top
+        best.reserve(k);
+        match.for_each([&](uint32_t d) {
+          const std::pair<int64_t, uint32_t> e{col->value(d), d};
+          if (best.size() < k) {
+            best.push_back(e);
+            std::push_heap(best.begin(), best.end(), better);
+          } else if (desc ? e.first > best.front().first : e.first < best.front().first) {
+            std::pop_heap(best.begin(), best.end(), better);
+            best.back() = e;
+            std::push_heap(best.begin(), best.end(), better);
+          }
+          return true;
+        });
+        for (const auto& e : best) offer(e.second);
       } else {
         match.for_each(offer);
       }

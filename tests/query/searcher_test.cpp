@@ -376,6 +376,20 @@ TEST_CASE("searcher: a sort on a column that increases with the doc number stops
         REQUIRE(r->hits.size() == std::min<size_t>(7, want.size() - std::min(from, want.size())));
         for (size_t i = 0; i < r->hits.size(); ++i)
           CHECK(r->hits[i].sort.as_array()[0].as_int() == want[from + i].first);
+        // "n" has 5 values, so pages cut through ties: a page must be the
+        // same slice of the full order (value, then the tiebreaker) as a
+        // request big enough to keep every match.
+        SortSpec by_n = s;
+        by_n.field = "n";
+        SearchRequest page = req, full = req;
+        page.sort = full.sort = {by_n};
+        full.from = 0;
+        full.size = 1000;
+        auto pr = search(*snap, page, {});
+        auto fr = search(*snap, full, {});
+        REQUIRE(pr.is_ok());
+        REQUIRE(fr.is_ok());
+        for (size_t i = 0; i < pr->hits.size(); ++i) CHECK(pr->hits[i].id == fr->hits[from + i].id);
       }
     }
   }
