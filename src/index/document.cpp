@@ -186,11 +186,8 @@ Result<ParsedDoc> parse_document(const Json& doc, const Schema& schema, std::vec
   std::vector<analysis::Token> scratch;
   out.fields.reserve(flat.leaves().size());
   for (const Leaf& leaf : flat.leaves()) {
-    // The id field is indexed as a field only when the schema declares it
-    // (then it can be sorted, filtered and faceted like any other field);
-    // otherwise it is only the document's id.
+    if (leaf.name == schema.id_field()) continue;  // the id is not a searchable field
     const FieldDef* f = schema.find(leaf.name);
-    if (!f && leaf.name == schema.id_field()) continue;
     if (!f) {
       for (const auto& p : pending)
         if (p.name == leaf.name) f = &p;

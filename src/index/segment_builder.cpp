@@ -1,6 +1,7 @@
 #include "meridian/index/segment_builder.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <future>
 
@@ -118,6 +119,13 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
   bytes_ += doc.source.size() + 32;
   add_term(key_of(kIdField, doc.id), d, 1, nullptr, false);
   columns_.add_keyword(kIdField, d, doc.id);
+  // An id field declared int also gets an int column "_id", so that sorting
+  // by the id is numeric and reads packed integers.
+  if (const FieldDef* idf = schema.find(schema.id_field()); idf && idf->type == FieldType::kInt) {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(doc.id.data(), doc.id.data() + doc.id.size(), v);
+    if (ec == std::errc() && end == doc.id.data() + doc.id.size()) columns_.add_int(kIdField, d, v);
+  }
 
   for (const FieldValues& fv : doc.fields) {
     const FieldDef* f = schema.find(fv.name);

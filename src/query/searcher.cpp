@@ -144,15 +144,24 @@ Status check_sort(const index::Snapshot& snap, const std::vector<SortSpec>& sort
   return Status::ok();
 }
 
+// The int column that sorting by `field` reads in this segment, or null:
+// an int/date field's, or for the id field declared int the "_id" one.
+const columns::IntColumn* sort_int_column(const index::Segment& seg, const index::Snapshot& snap,
+                                          const std::string& field) {
+  const index::FieldDef* f = snap.schema().find(field);
+  if (field == snap.schema().id_field())
+    return f && f->type == index::FieldType::kInt ? seg.columns().int_column(index::kIdField) : nullptr;
+  if (!f || (f->type != index::FieldType::kInt && f->type != index::FieldType::kDate)) return nullptr;
+  return seg.columns().int_column(field);
+}
+
 // Whether sorting one segment's documents by `sort` is their document order
 // (+1), its reverse (-1) or neither (0): a single int/date field whose
 // column strictly increases with the document number (ids or timestamps
 // loaded in order). Then the top k of any match set are its first or last k.
 int doc_order(const index::Segment& seg, const index::Snapshot& snap, const std::vector<SortSpec>& sort) {
   if (sort.size() != 1 || sort[0].kind != SortSpec::Kind::kField) return 0;
-  const index::FieldDef* f = snap.schema().find(sort[0].field);
-  if (!f || (f->type != index::FieldType::kInt && f->type != index::FieldType::kDate)) return 0;
-  const columns::IntColumn* col = seg.columns().int_column(sort[0].field);
+  const columns::IntColumn* col = sort_int_column(seg, snap, sort[0].field);
   if (!col || !col->strictly_increasing()) return 0;
   return sort[0].desc ? -1 : 1;
 }
@@ -162,9 +171,7 @@ int doc_order(const index::Segment& seg, const index::Snapshot& snap, const std:
 const columns::IntColumn* single_valued_int(const index::Segment& seg, const index::Snapshot& snap,
                                             const std::vector<SortSpec>& sort) {
   if (sort.size() != 1 || sort[0].kind != SortSpec::Kind::kField) return nullptr;
-  const index::FieldDef* f = snap.schema().find(sort[0].field);
-  if (!f || (f->type != index::FieldType::kInt && f->type != index::FieldType::kDate)) return nullptr;
-  const columns::IntColumn* col = seg.columns().int_column(sort[0].field);
+  const columns::IntColumn* col = sort_int_column(seg, snap, sort[0].field);
   const uint32_t n = seg.num_docs();
   if (!col || col->docs_with_value() != n || col->num_values() != n) return nullptr;
   return col;
@@ -184,13 +191,14 @@ class SegmentSortKeys {
       } else if (s.kind == SortSpec::Kind::kGeoDistance) {
         c.kind = Col::kGeo;
         c.geo = cols.geo_column(s.field);
-      } else if (s.field == snap.schema().id_field() && !declared_column(cols, snap, s.field)) {
-        // An id field the schema does not declare (or a segment written
-        // before declared id fields were indexed): its values are the
-        // documents' ids, in the _id column (integers in decimal).
+      } else if (s.field == snap.schema().id_field()) {
+        // The id field is not indexed as a field: its values are the
+        // documents' ids. Declared int, they have an int column "_id"
+        // (segments written before it: parsed from the keyword column).
         const index::FieldDef* f = snap.schema().find(s.field);
-        c.kind = f && f->type == index::FieldType::kInt ? Col::kIdInt : Col::kKeyword;
+        c.i64 = cols.int_column(index::kIdField);
         c.kw = cols.keyword_column(index::kIdField);
+        c.kind = !f || f->type != index::FieldType::kInt ? Col::kKeyword : c.i64 ? Col::kInt : Col::kIdInt;
       } else {
         const index::FieldDef* f = snap.schema().find(s.field);
         if (f && f->type == index::FieldType::kFloat) {
@@ -205,18 +213,6 @@ class SegmentSortKeys {
         }
       }
       cols_.push_back(c);
-    }
-  }
-
-  // Whether the segment has a column for a field the schema declares.
-  static bool declared_column(const columns::ColumnsReader& cols, const index::Snapshot& snap, const std::string& field) {
-    const index::FieldDef* f = snap.schema().find(field);
-    if (!f) return false;
-    switch (f->type) {
-      case index::FieldType::kFloat: return cols.double_column(field) != nullptr;
-      case index::FieldType::kText:
-      case index::FieldType::kKeyword: return cols.keyword_column(field) != nullptr;
-      default: return cols.int_column(field) != nullptr;
     }
   }
 

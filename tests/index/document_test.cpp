@@ -25,16 +25,7 @@ TEST_CASE("document: nested objects flatten to dotted names and types are inferr
   CHECK(field(*d, "address.zip")->ints == std::vector<int64_t>{75001});
   CHECK(field(*d, "tags")->tokens.size() == 2);
   CHECK(field(*d, "loc")->points.size() == 1);
-  CHECK(field(*d, "id") == nullptr);  // an undeclared id is not a field
-  // Declared in the schema, the id field is also indexed as a field.
-  auto declared = Schema::from_json(*parse_json(R"({"fields":{"id":"int"}})"));
-  REQUIRE(declared.is_ok());
-  std::vector<FieldDef> nf2;
-  auto d2 = parse_document(*parse_json(R"({"id":7,"name":"Paris"})"), *declared, &nf2);
-  REQUIRE(d2.is_ok());
-  CHECK(d2->id == "7");
-  REQUIRE(field(*d2, "id"));
-  CHECK(field(*d2, "id")->ints == std::vector<int64_t>{7});
+  CHECK(field(*d, "id") == nullptr);  // the id is not a field
   std::map<std::string, FieldType> types;
   for (const auto& f : nf) types[f.name] = f.type;
   CHECK(types["address.city"] == FieldType::kText);
