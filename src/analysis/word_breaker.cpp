@@ -36,8 +36,8 @@ struct Breaker {
 };
 thread_local Breaker tl_breaker;
 
-// How each ASCII byte behaves in ICU's word rules, as far as the fast path
-// needs it.
+// How each byte behaves in ICU's word rules, as far as the fast path needs
+// it (every byte >= 128 is kUnsupported: the text is not ASCII).
 enum : uint8_t {
   kOther = 0,      // breaks on both sides, never a word by itself
   kLetter = 1,     // ALetter
@@ -47,8 +47,9 @@ enum : uint8_t {
   kUnsupported = 16,  // anything else (ExtendNumLet '_'): the text goes to ICU
 };
 
-std::array<uint8_t, 128> calibrate() {
-  std::array<uint8_t, 128> cls{};
+std::array<uint8_t, 256> calibrate() {
+  std::array<uint8_t, 256> cls;
+  cls.fill(kUnsupported);
   std::vector<WordSpan> spans;
   auto one_word = [&](const std::string& t) {
     detail::break_words_icu(t, &spans);
@@ -56,6 +57,7 @@ std::array<uint8_t, 128> calibrate() {
   };
   for (int c = 0; c < 128; ++c) {
     const char ch = static_cast<char>(c);
+    cls[c] = kOther;
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
       cls[c] = kLetter;
     } else if (c >= '0' && c <= '9') {
@@ -78,10 +80,10 @@ std::array<uint8_t, 128> calibrate() {
   return cls;
 }
 
-const std::array<uint8_t, 128>& ascii_classes() {
-  static const std::array<uint8_t, 128> kClasses = [] {
+const std::array<uint8_t, 256>& byte_classes() {
+  static const std::array<uint8_t, 256> kClasses = [] {
     if (tl_breaker.failed) {
-      std::array<uint8_t, 128> none{};
+      std::array<uint8_t, 256> none{};
       none.fill(kUnsupported);
       return none;
     }
@@ -95,15 +97,16 @@ const std::array<uint8_t, 128>& ascii_classes() {
 namespace detail {
 
 bool break_words_ascii(std::string_view text, std::vector<WordSpan>* out) {
-  const auto& cls = ascii_classes();
+  const auto& cls = byte_classes();
   out->clear();
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
-  for (size_t k = 0; k < n; ++k)
-    if (p[k] >= 128 || (cls[p[k]] & kUnsupported)) return false;
+  // One pass. Every byte that is not a letter or digit inside a word comes
+  // through this first branch, so an unsupported byte is always seen.
   size_t i = 0;
   while (i < n) {
-    if (!(cls[p[i]] & (kLetter | kDigit))) {
+    if (const uint8_t c = cls[p[i]]; !(c & (kLetter | kDigit))) {
+      if (c & kUnsupported) return false;
       ++i;
       continue;
     }

@@ -166,6 +166,11 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
   Status fatal;
   unsigned nthreads = fl.threads ? fl.threads : std::max(1u, std::thread::hardware_concurrency());
 
+  // Lets the next batch in input order go (caller holds `mu`).
+  auto pass_turn = [&] {
+    ++next_apply;
+    cv.notify_all();
+  };
   auto worker = [&] {
     for (;;) {
       Batch b;
@@ -191,8 +196,7 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
         std::unique_lock<std::mutex> l(mu);
         cv.wait(l, [&] { return next_apply == b.number; });
         if (!fatal.is_ok()) {
-          ++next_apply;
-          cv.notify_all();
+          pass_turn();
           continue;
         }
       }
@@ -232,8 +236,7 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
           Status st = rejects.add(file, b.records[i].line, reasons[i], b.records[i].text);
           if (!st.is_ok()) fatal = st;
         }
-        ++next_apply;
-        cv.notify_all();
+        pass_turn();
         return fatal.is_ok();
       };
       auto results = ix.apply(std::move(prepared), wo, &bo);
@@ -241,8 +244,7 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
       if (!ran) {  // the index was closed: nothing of the batch was applied
         if (fatal.is_ok())
           fatal = results.empty() ? Status::io_error("index '" + ix.name() + "' is closed") : results[0].status();
-        ++next_apply;
-        cv.notify_all();
+        pass_turn();
         continue;
       }
       // Indexing the batch may still fail (a refresh that cannot write).

@@ -15,10 +15,7 @@ namespace meridian::index {
 Index::Index(std::string dir, std::string name, IndexOptions opt)
     : dir_(std::move(dir)), name_(std::move(name)), opt_(opt) {
   unsigned n = opt.writer_slots ? opt.writer_slots : std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
-  for (unsigned i = 0; i < n; ++i) {
-    slots_.push_back(std::make_unique<WriterSlot>());
-    slots_.back()->builder = std::make_unique<SegmentBuilder>(false);
-  }
+  for (unsigned i = 0; i < n; ++i) slots_.push_back(std::make_unique<WriterSlot>());
 }
 
 Result<std::unique_ptr<Index>> Index::open(const std::string& dir, const std::string& name, const IndexOptions& opt,
@@ -82,10 +79,11 @@ Index::WriterSlot& Index::acquire_slot_locked(std::unique_lock<std::mutex>* slot
   return s;
 }
 
-std::optional<std::pair<Index::WriterSlot*, uint32_t>> Index::find_in_slots_locked(std::string_view id) const {
+std::optional<std::pair<Index::WriterSlot*, Index::WriterSlot::IdMap::iterator>> Index::find_in_slots_locked(
+    std::string_view id) const {
   for (const auto& s : slots_) {
     auto it = s->ids.find(id);
-    if (it != s->ids.end()) return std::make_pair(s.get(), it->second);
+    if (it != s->ids.end()) return std::make_pair(s.get(), it);
   }
   return std::nullopt;
 }
@@ -128,14 +126,22 @@ Status Index::admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot
   out->seq = seq;
   out->replaced = false;
   if (auto hit = find_in_slots_locked(pd.id)) {
-    hit->first->deletes.add(hit->second);
-    if (hit->first != &slot) hit->first->ids.erase(hit->first->ids.find(std::string_view(pd.id)));
+    auto& [in, entry] = *hit;
+    in->deletes.add(entry->second);
     out->replaced = true;
-  } else if (auto live = find_live_locked(pd.id)) {
-    pending_deletes_[live->first].add(live->second);
-    out->replaced = true;
+    if (in == &slot) {  // replaced in this slot: its entry moves to the new doc
+      entry->second = slot.reserved++;
+    } else {
+      in->ids.erase(entry);
+      slot.ids.emplace(pd.id, slot.reserved++);
+    }
+  } else {
+    if (auto live = find_live_locked(pd.id)) {
+      pending_deletes_[live->first].add(live->second);
+      out->replaced = true;
+    }
+    slot.ids.emplace(pd.id, slot.reserved++);
   }
-  slot.ids[pd.id] = slot.reserved++;
   last_seq_ = seq;
   if (listener_active_) unpublished_events_.push_back(ChangeEvent{seq, WalRecordType::kPut, pd.id, pd.source});
   return Status::ok();
@@ -156,8 +162,9 @@ Status Index::apply_delete_locked(uint64_t seq, std::string_view id, bool log, b
   if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kDelete, id));
   *existed = false;
   if (auto hit = find_in_slots_locked(id)) {
-    hit->first->deletes.add(hit->second);
-    hit->first->ids.erase(hit->first->ids.find(id));
+    auto& [in, entry] = *hit;
+    in->deletes.add(entry->second);
+    in->ids.erase(entry);
     *existed = true;
   } else if (auto live = find_live_locked(id)) {
     pending_deletes_[live->first].add(live->second);
@@ -173,11 +180,7 @@ Status Index::apply_truncate_locked(uint64_t seq, bool log) {
   if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kTruncate, {}));
   for (auto& s : slots_) {
     std::lock_guard<std::mutex> sl(s->mu);
-    s->builder = std::make_unique<SegmentBuilder>(false);
-    s->ids.clear();
-    s->deletes = postings::Bitmap();
-    s->reserved = 0;
-    s->bytes = 0;
+    s->take();
   }
   for (const auto& seg : segments_) pending_deletes_[seg->id()].add_range(0, seg->num_docs());
   last_seq_ = seq;
@@ -343,7 +346,7 @@ Result<std::optional<std::string>> Index::get(std::string_view id) const {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto hit = find_in_slots_locked(id)) {
     std::lock_guard<std::mutex> sl(hit->first->mu);  // its batch is indexed
-    return std::optional<std::string>(hit->first->builder->source(hit->second));
+    return std::optional<std::string>(hit->first->builder->source(hit->second->second));
   }
   auto hit = find_live_locked(id);
   if (!hit) return std::optional<std::string>();

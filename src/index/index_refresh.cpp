@@ -54,16 +54,9 @@ Status Index::refresh_locked() {
     if (!slot.reserved) continue;
     // Waits for a batch still being added: its doc numbers are reserved.
     std::unique_lock<std::mutex> sl(slot.mu);
-    const uint64_t id = next_segment_id_++;
-    postings::Bitmap bdel = slot.builder->deletes().copy();
-    bdel.or_inplace(slot.deletes);
-    std::unique_ptr<SegmentBuilder> b = std::move(slot.builder);
-    slot.builder = std::make_unique<SegmentBuilder>(false);
-    slot.ids.clear();
-    slot.deletes = postings::Bitmap();
-    slot.reserved = 0;
-    slot.bytes = 0;
+    auto [b, bdel] = slot.take();
     sl.unlock();
+    const uint64_t id = next_segment_id_++;
     Status st = b->write(dir_, id, false);
     if (st.is_ok()) {
       auto seg = Segment::open(dir_, id);

@@ -22,7 +22,7 @@ std::string segment_file(const std::string& dir, uint64_t segment_id, std::strin
   return fs::join(dir, std::string(name) + std::string(ext));
 }
 
-SegmentBuilder::SegmentBuilder(bool track_ids) : track_ids_(track_ids) {}
+SegmentBuilder::SegmentBuilder() = default;
 SegmentBuilder::~SegmentBuilder() = default;
 
 std::string_view SegmentBuilder::key_of(std::string_view field, std::string_view term) {
@@ -110,11 +110,6 @@ void SegmentBuilder::add_posting(uint32_t t, uint32_t doc, uint32_t freq, const 
 
 uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
   const uint32_t d = num_docs();
-  if (track_ids_) {
-    remove(doc.id);
-    ids_[doc.id] = d;
-    bytes_ += doc.id.size() + 48;
-  }
   sources_.push_back(doc.source);
   bytes_ += doc.source.size() + 32;
   add_term(key_of(kIdField, doc.id), d, 1, nullptr, false);
@@ -176,20 +171,6 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
     }
   }
   return d;
-}
-
-bool SegmentBuilder::remove(std::string_view id) {
-  auto it = ids_.find(std::string(id));
-  if (it == ids_.end()) return false;
-  deletes_.add(it->second);
-  ids_.erase(it);
-  return true;
-}
-
-std::optional<uint32_t> SegmentBuilder::find(std::string_view id) const {
-  auto it = ids_.find(std::string(id));
-  if (it == ids_.end()) return std::nullopt;
-  return it->second;
 }
 
 Status SegmentBuilder::write(const std::string& dir, uint64_t segment_id, bool sync) {
@@ -298,7 +279,6 @@ Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, 
   // cell id, so sorting (cell prefix, doc) pairs per level yields the keys
   // in dictionary order, each with its ascending docs.
   std::vector<std::pair<uint64_t, uint32_t>> pairs;
-  const std::vector<uint32_t> no_positions;
   for (const auto& [field, cells] : geo_) {
     const std::string prefix = field + std::string(1, '\0');
     MERIDIAN_RETURN_IF_ERROR(write_plain(&prefix));
@@ -315,7 +295,7 @@ Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, 
           if (!docs.empty() && docs.back() == pairs[j].second) ++freqs.back();  // two points of a doc in one cell
           else docs.push_back(pairs[j].second), freqs.push_back(1);
         }
-        uint64_t off = pw.add_term(docs, freqs, no_positions, nullptr);
+        uint64_t off = pw.add_term(docs, freqs, {}, nullptr);  // no positions
         MERIDIAN_RETURN_IF_ERROR(tw.add(prefix + geo::cell_term(pairs[i].first, bits), off));
         i = j;
       }

@@ -1,5 +1,7 @@
 #include "meridian/postings/bitmap.h"
 
+#include <algorithm>
+
 #include <bit>
 #include <cstring>
 #include <new>
@@ -120,6 +122,19 @@ Bitmap Bitmap::or_many(std::span<const Bitmap* const> bitmaps) {
   raws.reserve(bitmaps.size());
   for (const Bitmap* b : bitmaps) raws.push_back(b->r_);
   return Bitmap(checked(roaring_bitmap_or_many(raws.size(), raws.data())));
+}
+
+Bitmap Bitmap::and_many(std::span<const Bitmap* const> bitmaps) {
+  std::vector<std::pair<uint64_t, const Bitmap*>> order;
+  order.reserve(bitmaps.size());
+  for (const Bitmap* b : bitmaps) order.emplace_back(b->cardinality(), b);
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  Bitmap out;
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (i == 0) out = order[i].second->copy();
+    else out.and_inplace(*order[i].second);
+  }
+  return out;
 }
 
 uint64_t Bitmap::and_cardinality(const Bitmap& o) const { return roaring_bitmap_and_cardinality(r_, o.r_); }

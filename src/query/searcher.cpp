@@ -196,7 +196,7 @@ class SegmentSortKeys {
         // documents' ids. Declared int, they have an int column "_id"
         // (segments written before it: parsed from the keyword column).
         const index::FieldDef* f = snap.schema().find(s.field);
-        c.i64 = cols.int_column(index::kIdField);
+        c.i64 = sort_int_column(seg, snap, s.field);
         c.kw = cols.keyword_column(index::kIdField);
         c.kind = !f || f->type != index::FieldType::kInt ? Col::kKeyword : c.i64 ? Col::kInt : Col::kIdInt;
       } else {
@@ -428,16 +428,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
       parts.push_back(cached.get());
       held.push_back(std::move(cached));
     }
-    // Smallest first: the copy and every AND cost at most its containers.
-    Bitmap match;
-    if (!empty) {
-      std::vector<std::pair<uint64_t, const Bitmap*>> order;
-      for (const Bitmap* b : parts) order.emplace_back(b->cardinality(), b);
-      std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (size_t i = 0; i < order.size(); ++i) {
-        if (i == 0) match = order[i].second->copy(); else match.and_inplace(*order[i].second);
-      }
-    }
+    Bitmap match = empty ? Bitmap() : Bitmap::and_many(parts);
     if (sv.deletes) match.andnot_inplace(*sv.deletes);
     resp.total += match.cardinality();
     facets.add(si, match);

@@ -120,22 +120,12 @@ Status SegmentEval::build(const Node& n) {
       for (const auto* v : {&n.must, &n.should, &n.must_not, &n.filter})
         for (const auto& c : *v)
           if (!skipped(c, v)) MERIDIAN_RETURN_IF_ERROR(build(c));
-      // Intersect smallest first: the copy and every AND then cost at most
-      // the smallest operand's containers.
       std::vector<const Bitmap*> req;
       for (const auto* v : {&n.must, &n.filter})
         for (const auto& c : *v)
           if (!skipped(c, v)) req.push_back(&bitmaps_[c.id]);
-      std::vector<uint64_t> card(req.size());
-      for (size_t i = 0; i < req.size(); ++i) card[i] = req[i]->cardinality();
-      std::vector<size_t> order(req.size());
-      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return card[a] < card[b]; });
-      bool have = false;
-      for (size_t i : order) {
-        if (!have) out = req[i]->copy(); else out.and_inplace(*req[i]);
-        have = true;
-      }
+      bool have = !req.empty();
+      if (have) out = Bitmap::and_many(req);
       if (n.msm > 0) {
         Bitmap s;
         if (n.msm == 1) {

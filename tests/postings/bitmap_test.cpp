@@ -79,6 +79,9 @@ TEST_CASE("bitmap: random operations agree with a std::set oracle") {
     CHECK(c.xor_inplace(b).to_vector() == vec(s_xor));
     const Bitmap* both[] = {&a, &b};
     CHECK(Bitmap::or_many(both).to_vector() == vec(s_or));
+    CHECK(Bitmap::and_many(both).to_vector() == vec(s_and));
+    const Bitmap* three[] = {&b, &a, &a};
+    CHECK(Bitmap::and_many(three).to_vector() == vec(s_and));
   }
 }
 
@@ -96,6 +99,7 @@ TEST_CASE("bitmap: algebra with itself and with empty bitmaps") {
   CHECK_FALSE(e.select(0).has_value());
   CHECK(e.rank(UINT32_MAX) == 0);
   CHECK(Bitmap::or_many({}).is_empty());
+  CHECK(Bitmap::and_many({}).is_empty());
   Bitmap r = Bitmap::from_range(10, 20);
   CHECK(r.cardinality() == 10);
   r.add_range(uint64_t{UINT32_MAX} - 1, uint64_t{1} << 40);  // clamps at 2^32

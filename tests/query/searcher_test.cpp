@@ -25,16 +25,21 @@ struct Corpus {
   std::shared_ptr<const index::Snapshot> snap;
 };
 
-std::unique_ptr<Corpus> make_corpus(int n, uint32_t seed) {
-  auto c = std::make_unique<Corpus>();
-  auto schema = index::Schema::from_json(*parse_json(
-      R"({"fields":{"body":{"type":"text","language":"none","stem":false},"tag":"keyword","n":"int"}})"));
+// An index in `dir` with the schema given as JSON, refreshed by hand.
+std::unique_ptr<index::Index> open_manual(const std::string& dir, const char* schema_json) {
+  auto schema = index::Schema::from_json(*parse_json(schema_json));
   REQUIRE(schema.is_ok());
   index::IndexOptions io;
   io.background = false;
-  auto idx = index::Index::open(c->dir.path(), "t", io, &*schema);
+  auto idx = index::Index::open(dir, "t", io, &*schema);
   REQUIRE(idx.is_ok());
-  c->idx = std::move(*idx);
+  return std::move(*idx);
+}
+
+std::unique_ptr<Corpus> make_corpus(int n, uint32_t seed) {
+  auto c = std::make_unique<Corpus>();
+  c->idx = open_manual(c->dir.path(),
+                       R"({"fields":{"body":{"type":"text","language":"none","stem":false},"tag":"keyword","n":"int"}})");
   std::mt19937 rng(seed);
   for (int i = 0; i < n; ++i) {
     std::string body;
@@ -314,14 +319,9 @@ TEST_CASE("searcher: a sort on a column that increases with the doc number stops
   // "seq" grows with insertion order, so in most segments sorting by it is
   // document order (the early path); replaced documents keep their old seq
   // in a newer segment, whose column then does not increase (the full path).
-  auto schema = index::Schema::from_json(*parse_json(
-      R"({"fields":{"body":{"type":"text","language":"none","stem":false},"seq":"int","n":"int"}})"));
-  REQUIRE(schema.is_ok());
   TempDir dir;
-  index::IndexOptions io;
-  io.background = false;
-  auto idx = index::Index::open(dir.path(), "t", io, &*schema);
-  REQUIRE(idx.is_ok());
+  auto idx = open_manual(dir.path(),
+                         R"({"fields":{"body":{"type":"text","language":"none","stem":false},"seq":"int","n":"int"}})");
   std::mt19937 rng(41);
   std::map<std::string, Json> live;
   auto put = [&](int id, int64_t seq) {
@@ -330,21 +330,21 @@ TEST_CASE("searcher: a sort on a column that increases with the doc number stops
     d.set("body", std::string(kWords[rng() % 4]) + " " + kWords[rng() % 10]);
     d.set("seq", seq);
     d.set("n", static_cast<int64_t>(rng() % 5));
-    REQUIRE((*idx)->put(d).is_ok());
+    REQUIRE(idx->put(d).is_ok());
     live["d" + std::to_string(id)] = d;
   };
   for (int i = 0; i < 600; ++i) {
     put(i, 1000 + i);
-    if (i % 150 == 149) REQUIRE((*idx)->refresh().is_ok());
+    if (i % 150 == 149) REQUIRE(idx->refresh().is_ok());
   }
   for (int i = 0; i < 40; ++i) put(static_cast<int>(rng() % 600), 1000 + static_cast<int64_t>(rng() % 600));  // replaced
   for (int i = 0; i < 30; ++i) {
     const std::string id = "d" + std::to_string(rng() % 600);
-    REQUIRE((*idx)->remove(id).is_ok());
+    REQUIRE(idx->remove(id).is_ok());
     live.erase(id);
   }
-  REQUIRE((*idx)->refresh().is_ok());
-  auto snap = (*idx)->snapshot();
+  REQUIRE(idx->refresh().is_ok());
+  auto snap = idx->snapshot();
   int increasing = 0, not_increasing = 0;
   for (const auto& v : snap->segments())
     (v.segment->columns().int_column("seq")->strictly_increasing() ? increasing : not_increasing)++;
@@ -398,26 +398,21 @@ TEST_CASE("searcher: a sort on a column that increases with the doc number stops
 TEST_CASE("searcher: sorting by the id field orders by the document ids (numeric when declared int)") {
   for (bool declared : {true, false}) {
     CAPTURE(declared);
-    auto schema = index::Schema::from_json(*parse_json(
-        declared ? R"({"fields":{"id":"int","body":"text"}})" : R"({"fields":{"body":"text"}})"));
-    REQUIRE(schema.is_ok());
     TempDir dir;
-    index::IndexOptions io;
-    io.background = false;
-    auto idx = index::Index::open(dir.path(), "t", io, &*schema);
-    REQUIRE(idx.is_ok());
+    auto idx = open_manual(dir.path(),
+                           declared ? R"({"fields":{"id":"int","body":"text"}})" : R"({"fields":{"body":"text"}})");
     for (int id : {9, 100, 2, 10, 55}) {
       Json d = Json::object();
       d.set("id", static_cast<int64_t>(id));
       d.set("body", "same words");
-      REQUIRE((*idx)->put(d).is_ok());
-      if (id == 2) REQUIRE((*idx)->refresh().is_ok());  // two segments
+      REQUIRE(idx->put(d).is_ok());
+      if (id == 2) REQUIRE(idx->refresh().is_ok());  // two segments
     }
-    REQUIRE((*idx)->refresh().is_ok());
+    REQUIRE(idx->refresh().is_ok());
     SearchRequest req;
     SortSpec s; s.kind = SortSpec::Kind::kField; s.field = "id"; s.desc = true;
     req.sort = {s};
-    auto r = search(*(*idx)->snapshot(), req, {});
+    auto r = search(*idx->snapshot(), req, {});
     REQUIRE(r.is_ok());
     std::vector<std::string> ids;
     for (const auto& h : r->hits) ids.push_back(h.id);

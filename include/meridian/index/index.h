@@ -160,7 +160,35 @@ class Index {
   Index(std::string dir, std::string name, IndexOptions opt);
   Status recover(const Schema* create_schema);
   Status apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out);
-  struct WriterSlot;
+  // One in-memory segment. Lock order: mu_, then a slot's `mu`. Its builder
+  // is filled under `mu` only, so that adding documents does not hold mu_;
+  // the bookkeeping is under mu_.
+  struct WriterSlot {
+    struct IdHash {  // lookups by string_view, without a std::string
+      using is_transparent = void;
+      size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    using IdMap = std::unordered_map<std::string, uint32_t, IdHash, std::equal_to<>>;
+
+    std::mutex mu;
+    std::unique_ptr<SegmentBuilder> builder = std::make_unique<SegmentBuilder>();  // GUARDED_BY(mu)
+    IdMap ids;                 // GUARDED_BY(mu_) live docs by id
+    postings::Bitmap deletes;  // GUARDED_BY(mu_) docs replaced or deleted
+    uint32_t reserved = 0;     // GUARDED_BY(mu_) doc numbers handed out
+    size_t bytes = 0;          // GUARDED_BY(mu_) builder size after the last add
+
+    // Hands over the builder and its deletes and starts empty (caller holds
+    // both mu_ and `mu`).
+    std::pair<std::unique_ptr<SegmentBuilder>, postings::Bitmap> take() {
+      std::pair<std::unique_ptr<SegmentBuilder>, postings::Bitmap> out{std::move(builder), std::move(deletes)};
+      builder = std::make_unique<SegmentBuilder>();
+      deletes = postings::Bitmap();
+      ids.clear();
+      reserved = 0;
+      bytes = 0;
+      return out;
+    }
+  };
   // Picks an idle writer slot (or waits for one) and returns it locked.
   WriterSlot& acquire_slot_locked(std::unique_lock<std::mutex>* slot_lock);
   // Checks a prepared document against the schema, logs it, deletes older
@@ -168,8 +196,8 @@ class Index {
   // adds it to the slot's builder.
   Status admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot, PutResult* out);
   Status apply_prepared_locked(uint64_t seq, Prepared& p, bool log, PutResult* out);
-  // A live document still in a writer slot: (slot, doc).
-  std::optional<std::pair<WriterSlot*, uint32_t>> find_in_slots_locked(std::string_view id) const;
+  // A live document still in a writer slot: (slot, its entry id -> doc).
+  std::optional<std::pair<WriterSlot*, WriterSlot::IdMap::iterator>> find_in_slots_locked(std::string_view id) const;
   size_t slot_bytes_locked() const;
   bool slots_empty_locked() const;
   Status apply_delete_locked(uint64_t seq, std::string_view id, bool log, bool* existed);
@@ -191,21 +219,6 @@ class Index {
   mutable std::mutex mu_;  // the writer lock
   std::shared_ptr<const Schema> schema_;                       // GUARDED_BY(mu_)
   std::shared_ptr<WalWriter> wal_;                             // GUARDED_BY(mu_)
-  // One in-memory segment. Lock order: mu_, then a slot's `mu`. Its builder
-  // is filled under `mu` only, so that adding documents does not hold mu_;
-  // the bookkeeping is under mu_.
-  struct WriterSlot {
-    std::mutex mu;
-    std::unique_ptr<SegmentBuilder> builder;          // GUARDED_BY(mu)
-    struct IdHash {  // lookups by string_view, without a std::string
-      using is_transparent = void;
-      size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
-    std::unordered_map<std::string, uint32_t, IdHash, std::equal_to<>> ids;  // GUARDED_BY(mu_) live docs by id
-    postings::Bitmap deletes;                         // GUARDED_BY(mu_) docs replaced or deleted
-    uint32_t reserved = 0;                            // GUARDED_BY(mu_) doc numbers handed out
-    size_t bytes = 0;                                 // GUARDED_BY(mu_) builder size after the last add
-  };
   std::vector<std::unique_ptr<WriterSlot>> slots_;             // fixed at construction
   size_t next_slot_ = 0;                                       // GUARDED_BY(mu_) when all are busy
   std::vector<std::shared_ptr<const Segment>> segments_;       // GUARDED_BY(mu_)

@@ -2,25 +2,22 @@
 // parsed and analysed) and accumulate as postings, columns, norms and stored
 // source; write() serializes them as an immutable on-disk segment. A builder
 // never serves queries (the index flushes it to a segment on refresh); it
-// only answers realtime gets by id.
+// only hands out stored sources by doc number, for realtime gets.
 //
-// Not thread-safe: owned by the index writer (under its mutex), or by one
-// import worker.
+// Not thread-safe: each belongs to one writer slot of an index, filled under
+// that slot's mutex.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "meridian/columns/columns_writer.h"
 #include "meridian/index/document.h"
 #include "meridian/index/schema.h"
 #include "meridian/index/term_table.h"
-#include "meridian/postings/bitmap.h"
 #include "meridian/store/store_writer.h"
 
 namespace meridian::index {
@@ -32,27 +29,19 @@ struct FieldStats {
 
 class SegmentBuilder {
  public:
-  // `track_ids`: add() replaces an earlier document with the same id, and
-  // remove()/find() work by id. The index passes false: it resolves ids
-  // itself, across all of its in-memory segments, and skips this map.
-  explicit SegmentBuilder(bool track_ids = true);
+  SegmentBuilder();
   ~SegmentBuilder();
   SegmentBuilder(const SegmentBuilder&) = delete;
   SegmentBuilder& operator=(const SegmentBuilder&) = delete;
 
   // Adds a document; field definitions are resolved by name in `schema`
   // (which must already hold every field of the document). Returns its
-  // segment-local doc id. With track_ids, a previous document with the same
-  // id in this builder is marked deleted.
+  // segment-local doc id. Ids are not resolved here: the index knows which
+  // documents replace which, across all of its in-memory segments, and
+  // keeps their deletes.
   uint32_t add(const ParsedDoc& doc, const Schema& schema);
-  // Marks the live document with this id deleted; false if none (always
-  // false, and find() nullopt, without track_ids).
-  bool remove(std::string_view id);
-  std::optional<uint32_t> find(std::string_view id) const;
   const std::string& source(uint32_t doc) const { return sources_[doc]; }
   uint32_t num_docs() const { return static_cast<uint32_t>(sources_.size()); }
-  uint32_t num_deleted() const { return static_cast<uint32_t>(deletes_.cardinality()); }
-  const postings::Bitmap& deletes() const { return deletes_; }
   size_t approx_bytes() const { return bytes_; }
   bool empty() const { return sources_.empty(); }
 
@@ -113,14 +102,11 @@ class SegmentBuilder {
   std::vector<uint32_t> tok_key_end_, tok_hash_;
   std::vector<uint64_t> term_pos_;
   std::vector<uint32_t> pos_buf_;
-  bool track_ids_;
-  std::unordered_map<std::string, uint32_t> ids_;  // live docs only (track_ids_)
   std::vector<std::string> sources_;
   std::map<std::string, std::vector<uint32_t>> norms_;  // text field -> per-doc length
   std::map<std::string, FieldStats> stats_;
   std::map<std::string, FieldType> types_;
   columns::ColumnsWriter columns_;
-  postings::Bitmap deletes_;
   size_t bytes_ = 0;
 };
 

@@ -75,6 +75,9 @@ class Bitmap {
   static Bitmap andnot_of(const Bitmap& a, const Bitmap& b);
   static Bitmap xor_of(const Bitmap& a, const Bitmap& b);
   static Bitmap or_many(std::span<const Bitmap* const> bitmaps);
+  // The intersection of all (empty for none), smallest first: the copy and
+  // every AND then cost at most the smallest operand's containers.
+  static Bitmap and_many(std::span<const Bitmap* const> bitmaps);
   uint64_t and_cardinality(const Bitmap& o) const;
   bool intersects(const Bitmap& o) const;
 
