@@ -19,21 +19,45 @@ Result<std::shared_ptr<Segment>> Segment::open(const std::string& dir, uint64_t 
     MERIDIAN_ASSIGN_OR_RETURN(s->files_[i], MappedFile::open(segment_file(dir, id, exts[i])));
     s->bytes_ += s->files_[i]->size();
   }
-  auto t = termdict::TermDictReader::open(s->files_[0]->data(), s->files_[0]->path());
-  if (!t) return t.status();
-  s->terms_.emplace(std::move(*t));
-  auto p = postings::PostingsReader::open(s->files_[1]->data(), s->files_[1]->path());
-  if (!p) return p.status();
-  s->postings_.emplace(std::move(*p));
-  auto c = columns::ColumnsReader::open(s->files_[2]->data(), s->files_[2]->path());
-  if (!c) return c.status();
-  s->columns_.emplace(std::move(*c));
-  auto st = store::StoreReader::open(s->files_[3]->data(), s->files_[3]->path());
-  if (!st) return st.status();
-  s->store_.emplace(std::move(*st));
-  if (s->columns_->num_docs() != s->meta_.num_docs || s->store_->num_docs() != s->meta_.num_docs)
-    return Status::corruption(segment_file(dir, id, "meta") + ": document counts of the segment's files disagree");
+  const std::string_view parts[5] = {meta_bytes, s->files_[0]->data(), s->files_[1]->data(), s->files_[2]->data(),
+                                     s->files_[3]->data()};
+  MERIDIAN_RETURN_IF_ERROR(s->open_parts(dir, parts, /*meta_decoded=*/true));
   return s;
+}
+
+Result<std::shared_ptr<Segment>> Segment::open_memory(const std::string& name, uint64_t id,
+                                                      const std::string_view (&parts)[5],
+                                                      std::shared_ptr<const void> owner) {
+  std::shared_ptr<Segment> s(new Segment());
+  s->dir_ = name;
+  s->id_ = id;
+  s->memory_owner_ = std::move(owner);
+  MERIDIAN_RETURN_IF_ERROR(s->open_parts(name, parts, /*meta_decoded=*/false));
+  for (const auto& p : parts) s->bytes_ += p.size();
+  return s;
+}
+
+Status Segment::open_parts(const std::string& dir, const std::string_view (&parts)[5], bool meta_decoded) {
+  if (!meta_decoded) {
+    const std::string meta_path = segment_file(dir, id_, "meta");
+    MERIDIAN_ASSIGN_OR_RETURN(meta_, SegmentMeta::decode(parts[0], meta_path));
+  }
+  auto name = [&](int i) { return segment_file(dir, id_, kSegmentExts[i]); };
+  auto t = termdict::TermDictReader::open(parts[1], name(1));
+  if (!t) return t.status();
+  terms_.emplace(std::move(*t));
+  auto p = postings::PostingsReader::open(parts[2], name(2));
+  if (!p) return p.status();
+  postings_.emplace(std::move(*p));
+  auto c = columns::ColumnsReader::open(parts[3], name(3));
+  if (!c) return c.status();
+  columns_.emplace(std::move(*c));
+  auto st = store::StoreReader::open(parts[4], name(4));
+  if (!st) return st.status();
+  store_.emplace(std::move(*st));
+  if (columns_->num_docs() != meta_.num_docs || store_->num_docs() != meta_.num_docs)
+    return Status::corruption(segment_file(dir, id_, "meta") + ": document counts of the segment's files disagree");
+  return Status::ok();
 }
 
 Segment::~Segment() {

@@ -174,28 +174,40 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
 }
 
 Status SegmentBuilder::write(const std::string& dir, uint64_t segment_id, bool sync) {
+  return serialize(
+      [&](std::string_view ext, const std::string& bytes) {
+        return fs::write_file_new(segment_file(dir, segment_id, ext), bytes, sync);
+      },
+      true);
+}
+
+Status SegmentBuilder::serialize(const PartSink& put, bool parallel) {
   const uint32_t n = num_docs();
-  auto put = [&](std::string_view ext, const std::string& bytes) -> Status {
-    std::string path = segment_file(dir, segment_id, ext);
-    return fs::write_file_new(path, bytes, sync);
-  };
   // Norms: every text field gets a dense column.
   for (auto& [field, norms] : norms_) {
     norms.resize(n, 0);
     for (uint32_t d = 0; d < n; ++d)
       if (norms[d]) columns_.set_norm(field, d, norms[d]);
   }
-  // Two halves on two threads: the term dictionary and postings here, the
-  // columns and the zstd-compressed store on a helper thread. They share
-  // nothing but read-only norms; the meta file goes last, after both.
-  auto columns_and_store = std::async(std::launch::async, [&]() -> Status {
+  // Two halves, on two threads when `parallel`: the term dictionary and
+  // postings here, the columns and the zstd-compressed store on a helper
+  // thread. They share nothing but read-only norms; the meta part goes
+  // last, after both.
+  auto columns_and_store = [&]() -> Status {
     MERIDIAN_RETURN_IF_ERROR(put("cols", columns_.finish(n)));
     store::StoreWriter sw;
     for (const auto& s : sources_) sw.add(s);
     return put("store", sw.finish());
-  });
-  Status terms_status = write_terms(put);
-  Status other_status = columns_and_store.get();
+  };
+  Status terms_status, other_status;
+  if (parallel) {
+    auto other = std::async(std::launch::async, columns_and_store);
+    terms_status = write_terms(put);
+    other_status = other.get();
+  } else {
+    terms_status = write_terms(put);
+    other_status = columns_and_store();
+  }
   MERIDIAN_RETURN_IF_ERROR(terms_status);
   MERIDIAN_RETURN_IF_ERROR(other_status);
 
@@ -206,7 +218,7 @@ Status SegmentBuilder::write(const std::string& dir, uint64_t segment_id, bool s
   return put("meta", meta.encode());
 }
 
-Status SegmentBuilder::write_terms(const std::function<Status(std::string_view, const std::string&)>& put) const {
+Status SegmentBuilder::write_terms(const PartSink& put) const {
   // Terms in byte order; postings in the same order.
   const uint32_t nterms = terms_.size();
   std::vector<uint32_t> terms(nterms);

@@ -54,6 +54,7 @@ class Compiler {
     c.root = std::move(root);
     c.num_nodes = next_id_;
     c.max_pattern_terms = opt_.max_pattern_terms;
+    c.bm25 = opt_.bm25;
     c.highlight_terms = std::move(hl_);
     return c;
   }
@@ -171,27 +172,14 @@ Result<std::string> Compiler::encode(const index::FieldDef& f, const Json& v) {
 
 Status Compiler::expand(const std::string& field, const termdict::Automaton& a, size_t limit,
                         std::map<std::string, int>* out) {
-  const std::string prefix = index::field_prefix(field);
-  for (const auto& sv : snap_.segments()) {
-    const auto& td = sv.segment->terms();
-    MERIDIAN_RETURN_IF_ERROR(termdict::intersect_with_prefix(
-        a, prefix, td.lower_bound(prefix),
-        [&](std::string_view term, termdict::Automaton::State s) {
-          int e = a.match_value(s);
-          auto [it, fresh] = out->emplace(std::string(term), e);
-          if (!fresh) it->second = std::min(it->second, e);
-        },
-        limit));
-  }
+  for (const auto& sv : snap_.segments()) MERIDIAN_RETURN_IF_ERROR(expand_terms(*sv.segment, field, a, limit, out));
   return Status::ok();
 }
 
 Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& token, std::string_view raw,
                                  const Fuzziness& fz, int prefix_length, bool transpositions, bool prefix,
                                  size_t max_exp, double boost) {
-  std::vector<WeightedTerm> terms;
-  terms.push_back(weighted(f.name, token, boost));
-  hl_.emplace_back(f.name, token);
+  auto deferred = std::make_shared<DeferredWord>();
   std::map<std::string, int> found;  // term -> edits (prefix expansions: -1)
   if (!fz.is_none()) {
     std::vector<std::string> forms = {token};
@@ -206,44 +194,33 @@ Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& to
       auto a = termdict::levenshtein_automaton(form, std::min(edits, termdict::kMaxLevenshteinEdits),
                                                transpositions, static_cast<size_t>(std::max(0, prefix_length)));
       if (!a) return Status::invalid("fuzzy term '" + form + "': " + a.status().message());
-      MERIDIAN_RETURN_IF_ERROR(expand(f.name, *a, 100000, &found));
+      if (opt_.per_segment_expansions) {
+        deferred->walks.push_back({std::make_shared<const termdict::Automaton>(std::move(*a)), false, 100000});
+      } else {
+        MERIDIAN_RETURN_IF_ERROR(expand(f.name, *a, 100000, &found));
+      }
     }
   }
   if (prefix) {
     auto a = termdict::prefix_automaton(token);
     if (!a) return a.status();
-    std::map<std::string, int> pre;
-    MERIDIAN_RETURN_IF_ERROR(expand(f.name, *a, max_exp + 1, &pre));
-    for (const auto& [t, e] : pre) found[t] = -1;  // a completion ranks above any typo
+    if (opt_.per_segment_expansions) {
+      deferred->walks.push_back({std::make_shared<const termdict::Automaton>(std::move(*a)), true, max_exp + 1});
+    } else {
+      std::map<std::string, int> pre;
+      MERIDIAN_RETURN_IF_ERROR(expand(f.name, *a, max_exp + 1, &pre));
+      for (const auto& [t, e] : pre) found[t] = -1;  // a completion ranks above any typo
+    }
   }
-  found.erase(token);
-  std::vector<std::pair<std::string, int>> list(found.begin(), found.end());
-  // Fewest edits first (prefix expansions after exact-edit ones), then by term order.
-  auto tier = [](int e) { return e < 0 ? 1 : 1 + e; };
-  std::stable_sort(list.begin(), list.end(), [&](const auto& x, const auto& y) { return tier(x.second) < tier(y.second); });
-  if (list.size() > max_exp) list.resize(max_exp);
-  if (list.empty()) return word(f.name, std::move(terms));
-  // Tiered scores with one shared idf (see WeightedTerm).
-  uint64_t df = snap_.doc_freq(terms[0].key);
-  for (const auto& [t, e] : list) df = std::max(df, snap_.doc_freq(index::term_key(f.name, t)));
-  for (const auto& [t, e] : list) {
-    terms.push_back(weighted(f.name, t, boost));
-    terms.back().tier = tier(e);
-    hl_.emplace_back(f.name, t);
+  Node n = word(f.name, word_terms(snap_, opt_.bm25, f.name, token, found, max_exp, boost, &hl_));
+  if (!deferred->walks.empty()) {
+    deferred->token = token;
+    deferred->fixed = std::move(found);
+    deferred->max_expansions = max_exp;
+    deferred->boost = boost;
+    n.deferred = std::move(deferred);
   }
-  std::vector<int> tiers;
-  for (const auto& w : terms) tiers.push_back(w.tier);
-  std::sort(tiers.begin(), tiers.end());
-  tiers.erase(std::unique(tiers.begin(), tiers.end()), tiers.end());
-  const double levels = static_cast<double>(tiers.size());
-  for (auto& w : terms) {
-    w.bm25 = scoring::Bm25(opt_.bm25, snap_.total_docs(), df, snap_.field_stats(f.name).avg_len(), boost);
-    const double sup = boost * w.bm25.idf() * (opt_.bm25.k1 + 1);
-    const double r = static_cast<double>(std::lower_bound(tiers.begin(), tiers.end(), w.tier) - tiers.begin());
-    w.tier_base = sup * (levels - 1 - r) / levels;
-    w.tier_scale = 1 / levels;
-  }
-  return word(f.name, std::move(terms));
+  return n;
 }
 
 Result<Node> Compiler::match_field(const index::FieldDef& f, const std::string& text, Operator op,
@@ -321,7 +298,12 @@ Result<Node> Compiler::phrase(const MatchPhrase& m) {
     prev = toks[i].position;
     std::vector<WeightedTerm> alts = {weighted(f->name, toks[i].text, 1)};
     hl_.emplace_back(f->name, toks[i].text);
-    if (m.prefix && i + 1 == toks.size()) {
+    if (m.prefix && i + 1 == toks.size() && opt_.per_segment_expansions) {
+      auto a = termdict::prefix_automaton(toks[i].text);
+      if (!a) return a.status();
+      n.phrase_prefix = std::make_shared<const termdict::Automaton>(std::move(*a));
+      n.phrase_prefix_limit = static_cast<size_t>(std::max(1, m.max_expansions));
+    } else if (m.prefix && i + 1 == toks.size()) {
       auto a = termdict::prefix_automaton(toks[i].text);
       if (!a) return a.status();
       std::map<std::string, int> pre;
@@ -396,15 +378,23 @@ Result<Node> Compiler::compile(const Query& q) {
     case Kind::kRegexp: {
       auto a = termdict::regex_automaton(q.as<Regexp>()->pattern);
       if (!a) return Status::invalid("regexp on '" + q.as<Regexp>()->field + "': " + a.status().message());
-      return leaf(q);
+      Node n = leaf(q);
+      n.leaf_automaton = std::make_shared<const termdict::Automaton>(std::move(*a));
+      return n;
     }
     case Kind::kWildcard: {
       auto a = termdict::wildcard_automaton(q.as<Wildcard>()->pattern);
       if (!a) return Status::invalid("wildcard on '" + q.as<Wildcard>()->field + "': " + a.status().message());
-      return leaf(q);
+      Node n = leaf(q);
+      n.leaf_automaton = std::make_shared<const termdict::Automaton>(std::move(*a));
+      return n;
     }
-    case Kind::kPrefix: case Kind::kRange: case Kind::kExists: case Kind::kIds: case Kind::kGeoDistance:
-    case Kind::kGeoBoundingBox: case Kind::kGeoPolygon: case Kind::kGeohashCell:
+    case Kind::kGeoDistance: case Kind::kGeoBoundingBox: case Kind::kGeoPolygon: case Kind::kGeohashCell: {
+      Node n = leaf(q);
+      if (auto shape = leaf_shape(q); shape.is_ok()) n.leaf_shape = std::make_shared<const geo::Shape>(std::move(*shape));
+      return n;  // a bad shape is reported by eval_leaf, which builds it again
+    }
+    case Kind::kPrefix: case Kind::kRange: case Kind::kExists: case Kind::kIds:
       return leaf(q);
     case Kind::kBool: {
       const Bool& b = *q.as<Bool>();
@@ -429,6 +419,63 @@ Result<Node> Compiler::compile(const Query& q) {
 }
 
 }  // namespace
+
+std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring::Bm25Params& bm25,
+                                     const std::string& field, const std::string& token,
+                                     std::map<std::string, int> found, size_t max_exp, double boost,
+                                     std::vector<std::pair<std::string, std::string>>* highlight) {
+  auto weighted = [&](std::string_view term) {
+    WeightedTerm t;
+    t.key = index::term_key(field, term);
+    t.bm25 = scoring::Bm25(bm25, snap.total_docs(), snap.doc_freq(t.key), snap.field_stats(field).avg_len(), boost);
+    return t;
+  };
+  std::vector<WeightedTerm> terms;
+  terms.push_back(weighted(token));
+  if (highlight) highlight->emplace_back(field, token);
+  found.erase(token);
+  std::vector<std::pair<std::string, int>> list(found.begin(), found.end());
+  // Fewest edits first (prefix expansions after exact-edit ones), then by term order.
+  auto tier = [](int e) { return e < 0 ? 1 : 1 + e; };
+  std::stable_sort(list.begin(), list.end(), [&](const auto& x, const auto& y) { return tier(x.second) < tier(y.second); });
+  if (list.size() > max_exp) list.resize(max_exp);
+  if (list.empty()) return terms;
+  // Tiered scores with one shared idf (see WeightedTerm).
+  uint64_t df = snap.doc_freq(terms[0].key);
+  for (const auto& [t, e] : list) df = std::max(df, snap.doc_freq(index::term_key(field, t)));
+  for (const auto& [t, e] : list) {
+    terms.push_back(weighted(t));
+    terms.back().tier = tier(e);
+    if (highlight) highlight->emplace_back(field, t);
+  }
+  std::vector<int> tiers;
+  for (const auto& w : terms) tiers.push_back(w.tier);
+  std::sort(tiers.begin(), tiers.end());
+  tiers.erase(std::unique(tiers.begin(), tiers.end()), tiers.end());
+  const double levels = static_cast<double>(tiers.size());
+  for (auto& w : terms) {
+    w.bm25 = scoring::Bm25(bm25, snap.total_docs(), df, snap.field_stats(field).avg_len(), boost);
+    const double sup = boost * w.bm25.idf() * (bm25.k1 + 1);
+    const double r = static_cast<double>(std::lower_bound(tiers.begin(), tiers.end(), w.tier) - tiers.begin());
+    w.tier_base = sup * (levels - 1 - r) / levels;
+    w.tier_scale = 1 / levels;
+  }
+  return terms;
+}
+
+Status expand_terms(const index::Segment& seg, const std::string& field, const termdict::Automaton& a, size_t limit,
+                    std::map<std::string, int>* out) {
+  const std::string prefix = index::field_prefix(field);
+  const auto& td = seg.terms();
+  return termdict::intersect_with_prefix(
+      a, prefix, td.lower_bound(prefix),
+      [&](std::string_view term, termdict::Automaton::State s) {
+        int e = a.match_value(s);
+        auto [it, fresh] = out->emplace(std::string(term), e);
+        if (!fresh) it->second = std::min(it->second, e);
+      },
+      limit);
+}
 
 Result<Compiled> compile(const index::Snapshot& snap, const Query& q, const CompileOptions& opt) {
   Compiler c(snap, opt);

@@ -6,15 +6,18 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <span>
 #include <vector>
 
+#include "meridian/geo/shape.h"
 #include "meridian/index/snapshot.h"
 #include "meridian/postings/bitmap.h"
 #include "meridian/query/ast.h"
 #include "meridian/scoring/bm25.h"
+#include "meridian/termdict/automaton.h"
 
 namespace meridian::query::plan {
 
@@ -38,6 +41,24 @@ struct WeightedTerm {
   }
 };
 
+// A word's fuzzy/prefix alternatives, found in each segment's dictionary
+// when it is evaluated instead of across the snapshot at compile time
+// (CompileOptions::per_segment_expansions): a query compiled once and
+// evaluated against many one-document segments (live queries). The
+// automata are built once, at compile time.
+struct DeferredWord {
+  std::string token;                       // the analysed word (alternative 0)
+  std::map<std::string, int> fixed;        // alternatives known without a dictionary: term -> edits
+  struct Walk {
+    std::shared_ptr<const termdict::Automaton> automaton;
+    bool prefix = false;  // completions (tier 1); else the automaton's match value is the edits
+    size_t limit = 0;     // terms the walk may visit
+  };
+  std::vector<Walk> walks;
+  size_t max_expansions = 0;
+  double boost = 1;
+};
+
 struct Node {
   enum class K { kAll, kNone, kWord, kPhrase, kLeaf, kBool, kDisMax, kConst };
   K k = K::kNone;
@@ -50,6 +71,16 @@ struct Node {
   scoring::Bm25 phrase_bm25;                       // phrase: weight over phrase frequency
   int slop = 0;
   std::shared_ptr<const Query> leaf;               // kLeaf: evaluated per segment
+  // kLeaf: what compile() built once for it, so that no segment rebuilds
+  // it: the automaton of a prefix/wildcard/regexp, the shape of a geo query
+  // (null: built per segment).
+  std::shared_ptr<const termdict::Automaton> leaf_automaton;
+  std::shared_ptr<const geo::Shape> leaf_shape;
+  std::shared_ptr<const DeferredWord> deferred;   // kWord: alternatives found per segment
+  // kPhrase with a prefix last word, expansions found per segment: the
+  // completion automaton of the last slot and how many completions to keep.
+  std::shared_ptr<const termdict::Automaton> phrase_prefix;
+  size_t phrase_prefix_limit = 0;
   std::vector<Node> must, should, must_not, filter;  // kBool
   int msm = 0;                                       // kBool: should clauses required
   std::vector<Node> children;                        // kDisMax, kConst (one child)
@@ -62,6 +93,7 @@ struct Node {
 struct Compiled {
   Node root;
   int num_nodes = 0;
+  scoring::Bm25Params bm25;          // from CompileOptions, for per-segment expansions
   size_t max_pattern_terms = 10000;  // from CompileOptions, for eval_leaf
   // field -> normalized terms the query matched (for highlighting).
   std::vector<std::pair<std::string, std::string>> highlight_terms;
@@ -71,7 +103,27 @@ struct CompileOptions {
   scoring::Bm25Params bm25;
   size_t max_expansions = 50;        // fuzzy/prefix words: expansions kept (the rest dropped, as ES)
   size_t max_pattern_terms = 10000;  // prefix/wildcard/regexp queries: more terms in one segment is an error
+  // Leave fuzzy/prefix expansions to each segment (Node::deferred,
+  // Node::phrase_prefix): for a query compiled once against an empty
+  // snapshot of the schema and evaluated against many segments that did
+  // not exist at compile time (query/live_query.h).
+  bool per_segment_expansions = false;
 };
+
+// The alternatives of a word (see WeightedTerm): `token` first, then the
+// terms of `found` (term -> edits, -1 for a prefix completion) other than
+// token, fewest edits first, at most max_exp of them, tiered with one shared
+// idf over `snap`. Appends every term to *highlight when given.
+std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring::Bm25Params& bm25,
+                                     const std::string& field, const std::string& token,
+                                     std::map<std::string, int> found, size_t max_exp, double boost,
+                                     std::vector<std::pair<std::string, std::string>>* highlight);
+
+// Terms of `field` in one segment accepted by `a` (at most `limit` visited):
+// term -> match value (the edits of a Levenshtein automaton), the smallest
+// kept when *out already has the term.
+Status expand_terms(const index::Segment& seg, const std::string& field, const termdict::Automaton& a, size_t limit,
+                    std::map<std::string, int>* out);
 
 Result<Compiled> compile(const index::Snapshot& snap, const Query& q, const CompileOptions& opt);
 
@@ -132,6 +184,12 @@ class SegmentEval {
   std::vector<std::span<const uint32_t>> ph_span_;
   std::vector<uint32_t> ph_off_, ph_used_;
   std::vector<size_t> ph_at_;
+  // Per node: the alternatives found in this segment for a deferred word
+  // or phrase prefix (TermStates point into them; sized once, never grown).
+  std::vector<std::vector<WeightedTerm>> expanded_;
+  Status expand_status_;  // the first failed per-segment expansion walk
+  // n's alternatives in this segment (a deferred word; a phrase's prefix last slot), kept in expanded_.
+  const std::vector<WeightedTerm>& expand_here(const Node& n);
 };
 
 // Top-k over one segment. Offers to `offer` every document of `match` that
@@ -149,5 +207,11 @@ uint64_t collect_top_k(SegmentEval& ev, const postings::Bitmap& match, bool exha
 // Prefix/wildcard/regexp walks fail with Status::invalid past max_pattern_terms terms.
 Result<postings::Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg, const Query& q,
                                    size_t max_pattern_terms = 10000);
+// The shape of a geo query (geo_distance, geo_bounding_box, geo_polygon,
+// geohash_cell); errors name the query kind.
+Result<geo::Shape> leaf_shape(const Query& q);
+// The same for a kLeaf node, with the automaton or shape compile() built.
+Result<postings::Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg, const Node& n,
+                                   size_t max_pattern_terms);
 
 }  // namespace meridian::query::plan

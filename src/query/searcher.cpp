@@ -13,7 +13,8 @@
 
 #include "facets.h"
 #include "plan.h"
-#include "meridian/base/file.h"
+#include "meridian/query/live_query.h"
+#include "meridian/query/memory_index.h"
 #include "meridian/geo/geo.h"
 #include "meridian/index/index.h"
 #include "meridian/index/term_key.h"
@@ -26,8 +27,8 @@ using postings::Bitmap;
 namespace {
 
 // Small LRU of filter bitmaps keyed by segment id + canonical filter string.
-// Segment ids are only unique within one index (and matches() opens throw-away
-// indexes), so each entry also remembers its Segment object and only answers
+// Segment ids are only unique within one index (and in-memory segments all
+// have id 0), so each entry also remembers its Segment object and only answers
 // for that very object while it is alive.
 class FilterCache {
  public:
@@ -576,28 +577,9 @@ Json to_json(const SearchResponse& r) {
 }
 
 Result<bool> matches(const index::Snapshot& snap, const SearchRequest& req, std::string_view source_json) {
-  auto doc = parse_json(source_json);
-  if (!doc) return Status::invalid("document: " + doc.status().message());
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/meridian-match-XXXXXX";
-  if (!::mkdtemp(tmpl.data())) return Status::from_errno("mkdtemp", errno);
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { (void)fs::remove_all(dir); }
-  } cleanup{tmpl};
-  index::IndexOptions io;
-  io.background = false;
-  io.commit_interval_ms = 0;
-  std::shared_ptr<const index::Schema> schema = snap.schema_ptr();
-  MERIDIAN_ASSIGN_OR_RETURN(auto idx, index::Index::open(tmpl, "live", io, schema.get()));
-  MERIDIAN_RETURN_IF_ERROR(idx->put(*doc).status());
-  MERIDIAN_RETURN_IF_ERROR(idx->refresh());
-  SearchRequest r;
-  r.query = req.query;
-  r.filters = req.filters;
-  r.size = 0;
-  MERIDIAN_ASSIGN_OR_RETURN(SearchResponse resp, search(*idx->snapshot(), r));
-  return resp.total > 0;
+  MERIDIAN_ASSIGN_OR_RETURN(MemoryIndex doc, MemoryIndex::build(snap.schema_ptr(), source_json));
+  MERIDIAN_ASSIGN_OR_RETURN(auto live, LiveQuery::compile(snap.schema_ptr(), req));
+  return live->matches(doc);
 }
 
 }  // namespace meridian::query

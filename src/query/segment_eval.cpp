@@ -27,13 +27,49 @@ SegmentEval::SegmentEval(const index::Snapshot& snap, size_t seg_index, const Co
   bitmaps_.resize(c.num_nodes);
   terms_.resize(c.num_nodes);
   slots_.resize(c.num_nodes);
+  expanded_.resize(c.num_nodes);
 }
 
 SegmentEval::~SegmentEval() = default;
 
+const std::vector<WeightedTerm>& SegmentEval::expand_here(const Node& n) {
+  auto& out = expanded_[n.id];
+  out.clear();
+  const index::Segment& seg = *sv_.segment;
+  if (n.k == Node::K::kPhrase) {  // the last slot: its word, then its completions here
+    const WeightedTerm& word = n.slots.back()[0];
+    out.push_back(word);
+    std::map<std::string, int> pre;
+    if (Status st = expand_terms(seg, n.field, *n.phrase_prefix, n.phrase_prefix_limit, &pre); !st.is_ok())
+      expand_status_ = st;
+    const std::string_view token = std::string_view(word.key).substr(word.key.find('\0') + 1);
+    for (const auto& [t, e] : pre) {
+      if (t == token) continue;
+      WeightedTerm w = word;
+      w.key = index::term_key(n.field, t);
+      out.push_back(std::move(w));
+    }
+    return out;
+  }
+  const DeferredWord& d = *n.deferred;
+  std::map<std::string, int> found = d.fixed;
+  for (const auto& walk : d.walks) {
+    std::map<std::string, int> got;
+    Status st = expand_terms(seg, n.field, *walk.automaton, walk.limit, &got);
+    if (!st.is_ok()) expand_status_ = st;
+    for (const auto& [t, e] : got) {
+      if (walk.prefix) found[t] = -1;  // a completion ranks above any typo
+      else if (auto [it, fresh] = found.emplace(t, e); !fresh) it->second = std::min(it->second, e);
+    }
+  }
+  out = word_terms(snap_, c_.bm25, n.field, d.token, std::move(found), d.max_expansions, d.boost, nullptr);
+  return out;
+}
+
 Status SegmentEval::prepare(bool materialize_all) {
   if (!materialize_all && matches_all()) return Status::ok();
-  return build(c_.root);
+  MERIDIAN_RETURN_IF_ERROR(build(c_.root));
+  return expand_status_;
 }
 
 Status SegmentEval::build(const Node& n) {
@@ -50,7 +86,7 @@ Status SegmentEval::build(const Node& n) {
     case Node::K::kAll: out = Bitmap::from_range(0, seg.num_docs()); break;
     case Node::K::kNone: break;
     case Node::K::kWord:
-      for (const auto& w : n.terms) {
+      for (const auto& w : n.deferred ? expand_here(n) : n.terms) {
         MERIDIAN_ASSIGN_OR_RETURN(auto ts, open(w));
         if (ts->tp) out.or_inplace(ts->tp->docs());
         terms_[n.id].push_back(std::move(ts));
@@ -58,11 +94,13 @@ Status SegmentEval::build(const Node& n) {
       break;
     case Node::K::kPhrase: {
       bool first = true;
-      for (const auto& slot : n.slots) {
+      for (size_t si = 0; si < n.slots.size(); ++si) {
+        const auto& slot = n.slots[si];
         if (slot.empty()) continue;  // stopword gap
         Bitmap u;
         std::vector<std::unique_ptr<TermState>> states;
-        for (const auto& w : slot) {
+        const bool deferred = n.phrase_prefix && si + 1 == n.slots.size();
+        for (const auto& w : deferred ? expand_here(n) : slot) {
           MERIDIAN_ASSIGN_OR_RETURN(auto ts, open(w));
           if (ts->tp) u.or_inplace(ts->tp->docs());
           states.push_back(std::move(ts));
@@ -94,7 +132,7 @@ Status SegmentEval::build(const Node& n) {
       break;
     }
     case Node::K::kLeaf: {
-      MERIDIAN_ASSIGN_OR_RETURN(out, eval_leaf(snap_, seg, *n.leaf, c_.max_pattern_terms));
+      MERIDIAN_ASSIGN_OR_RETURN(out, eval_leaf(snap_, seg, n, c_.max_pattern_terms));
       break;
     }
     case Node::K::kConst:
@@ -394,13 +432,75 @@ Result<Bitmap> single_term(const index::Segment& seg, const std::string& key) {
   return tp ? tp->docs().copy() : Bitmap();
 }
 
+// The field of a geo query.
+const std::string& geo_field(const Query& q) {
+  switch (q.kind()) {
+    case Kind::kGeoDistance: return q.as<GeoDistance>()->field;
+    case Kind::kGeoBoundingBox: return q.as<GeoBoundingBox>()->field;
+    case Kind::kGeoPolygon: return q.as<GeoPolygon>()->field;
+    default: return q.as<GeohashCell>()->field;
+  }
+}
+
 }  // namespace
 
-Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg, const Query& q,
-                         size_t max_pattern_terms) {
+Result<geo::Shape> leaf_shape(const Query& q) {
   auto invalid_shape = [](const Status& st, std::string_view what) {
     return Status::invalid(std::string(what) + ": " + st.message());
   };
+  switch (q.kind()) {
+    case Kind::kGeoDistance: {
+      const GeoDistance& g = *q.as<GeoDistance>();
+      auto s = geo::Shape::circle({g.lat, g.lon}, g.distance_m);
+      if (!s) return invalid_shape(s.status(), "geo_distance");
+      return s;
+    }
+    case Kind::kGeoBoundingBox: {
+      const GeoBoundingBox& g = *q.as<GeoBoundingBox>();
+      auto s = geo::Shape::box(g.top, g.left, g.bottom, g.right);
+      if (!s) return invalid_shape(s.status(), "geo_bounding_box");
+      return s;
+    }
+    case Kind::kGeoPolygon: {
+      const GeoPolygon& g = *q.as<GeoPolygon>();
+      std::vector<std::vector<geo::LatLon>> rings;
+      for (const auto& r : g.rings) {
+        rings.emplace_back();
+        for (const auto& p : r) rings.back().push_back({p.lat, p.lon});
+      }
+      auto s = geo::Shape::polygon(std::move(rings));
+      if (!s) return invalid_shape(s.status(), "geo_polygon");
+      return s;
+    }
+    case Kind::kGeohashCell: {
+      const GeohashCell& g = *q.as<GeohashCell>();
+      auto s = geo::Shape::geohash_cell(g.hash);
+      if (!s) return invalid_shape(s.status(), "geohash_cell");
+      return s;
+    }
+    default: return Status::internal("not a geo query: " + std::string(kind_name(q.kind())));
+  }
+}
+
+Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg, const Node& n,
+                         size_t max_pattern_terms) {
+  const Query& q = *n.leaf;
+  if (n.leaf_shape) return query::geo_filter(seg, geo_field(q), *n.leaf_shape);
+  if (n.leaf_automaton && q.kind() == Kind::kWildcard) {
+    const Wildcard& w = *q.as<Wildcard>();
+    return pattern_docs(seg, w.field, *n.leaf_automaton, max_pattern_terms,
+                        "wildcard '" + w.pattern + "' on field '" + w.field + "'");
+  }
+  if (n.leaf_automaton && q.kind() == Kind::kRegexp) {
+    const Regexp& x = *q.as<Regexp>();
+    return pattern_docs(seg, x.field, *n.leaf_automaton, max_pattern_terms,
+                        "regexp /" + x.pattern + "/ on field '" + x.field + "'");
+  }
+  return eval_leaf(snap, seg, q, max_pattern_terms);
+}
+
+Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg, const Query& q,
+                         size_t max_pattern_terms) {
   switch (q.kind()) {
     case Kind::kExists:
       return single_term(seg, index::term_key(index::kExistsField, q.as<Exists>()->field));
@@ -432,34 +532,9 @@ Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg,
       return pattern_docs(seg, x.field, *a, max_pattern_terms, "regexp /" + x.pattern + "/ on field '" + x.field + "'");
     }
     case Kind::kRange: return range_docs(snap, seg, *q.as<Range>());
-    case Kind::kGeoDistance: {
-      const GeoDistance& g = *q.as<GeoDistance>();
-      auto s = geo::Shape::circle({g.lat, g.lon}, g.distance_m);
-      if (!s) return invalid_shape(s.status(), "geo_distance");
-      return query::geo_filter(seg, g.field, *s);
-    }
-    case Kind::kGeoBoundingBox: {
-      const GeoBoundingBox& g = *q.as<GeoBoundingBox>();
-      auto s = geo::Shape::box(g.top, g.left, g.bottom, g.right);
-      if (!s) return invalid_shape(s.status(), "geo_bounding_box");
-      return query::geo_filter(seg, g.field, *s);
-    }
-    case Kind::kGeoPolygon: {
-      const GeoPolygon& g = *q.as<GeoPolygon>();
-      std::vector<std::vector<geo::LatLon>> rings;
-      for (const auto& r : g.rings) {
-        rings.emplace_back();
-        for (const auto& p : r) rings.back().push_back({p.lat, p.lon});
-      }
-      auto s = geo::Shape::polygon(std::move(rings));
-      if (!s) return invalid_shape(s.status(), "geo_polygon");
-      return query::geo_filter(seg, g.field, *s);
-    }
-    case Kind::kGeohashCell: {
-      const GeohashCell& g = *q.as<GeohashCell>();
-      auto s = geo::Shape::geohash_cell(g.hash);
-      if (!s) return invalid_shape(s.status(), "geohash_cell");
-      return query::geo_filter(seg, g.field, *s);
+    case Kind::kGeoDistance: case Kind::kGeoBoundingBox: case Kind::kGeoPolygon: case Kind::kGeohashCell: {
+      MERIDIAN_ASSIGN_OR_RETURN(geo::Shape s, leaf_shape(q));
+      return query::geo_filter(seg, geo_field(q), s);
     }
     default: return Status::internal("not a leaf query: " + std::string(kind_name(q.kind())));
   }

@@ -27,6 +27,15 @@ namespace meridian::index {
 class Segment {
  public:
   static Result<std::shared_ptr<Segment>> open(const std::string& dir, uint64_t id);
+  // A segment read from bytes in memory instead of files (an in-memory
+  // reader, see query/memory_index.h): the parts SegmentBuilder::serialize()
+  // produced, in kSegmentExts order (meta, terms, post, cols, store). Each
+  // part must start 32-byte aligned (frozen bitmap views) and stay alive,
+  // unchanged, as long as `owner` does: the segment holds `owner`. `name`
+  // stands for the directory in error messages. Nothing is ever removed.
+  static Result<std::shared_ptr<Segment>> open_memory(const std::string& name, uint64_t id,
+                                                      const std::string_view (&parts)[5],
+                                                      std::shared_ptr<const void> owner);
   ~Segment();
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;
@@ -51,11 +60,15 @@ class Segment {
 
  private:
   Segment() = default;
+  // Opens the part readers over parts[1..4]; decodes parts[0] into meta_
+  // unless `meta_decoded`.
+  Status open_parts(const std::string& dir, const std::string_view (&parts)[5], bool meta_decoded);
   std::string dir_;
   uint64_t id_ = 0;
   uint64_t bytes_ = 0;
   SegmentMeta meta_;
   std::unique_ptr<MappedFile> files_[4];
+  std::shared_ptr<const void> memory_owner_;  // open_memory(): keeps the parts alive
   std::optional<termdict::TermDictReader> terms_;
   std::optional<postings::PostingsReader> postings_;
   std::optional<columns::ColumnsReader> columns_;

@@ -50,8 +50,16 @@ class SegmentBuilder {
   // builder is consumed: call once.
   Status write(const std::string& dir, uint64_t segment_id, bool sync);
 
+  // The same parts handed to `put` (extension, bytes) instead of files:
+  // cols, store, terms, post, then meta. With `parallel` two threads build
+  // them (as write() does); without, the calling thread alone (no thread
+  // start: for one-document segments built in memory, see
+  // query/memory_index.h). The builder is consumed: call once.
+  using PartSink = std::function<Status(std::string_view ext, const std::string& bytes)>;
+  Status serialize(const PartSink& put, bool parallel);
+
  private:
-  Status write_terms(const std::function<Status(std::string_view, const std::string&)>& put) const;
+  Status write_terms(const PartSink& put) const;
 
   // `key` is field\0term (the field is the key's prefix up to the \0).
   void add_term(std::string_view key, uint32_t doc, uint32_t freq, const uint32_t* positions, bool keep_positions) {

@@ -75,9 +75,11 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
 Json to_json(const SearchResponse& r);
 
 // Does one document (its JSON source) match req.query and req.filters? The
-// document is parsed with the snapshot's schema and indexed into a
-// one-document in-memory index, then searched like any other, so the answer
-// agrees with search().
+// document is parsed with the snapshot's schema and analysed into a
+// one-document MemoryIndex, and the request compiled into a LiveQuery, so the
+// answer agrees with search() on an index holding only that document. To
+// match many documents against one request, or one document against many,
+// use MemoryIndex and LiveQuery directly (each is built once then).
 Result<bool> matches(const index::Snapshot& snap, const SearchRequest& req, std::string_view source_json);
 
 }  // namespace meridian::query
