@@ -10,14 +10,18 @@ const char* const kServeUsage =
     "usage: meridian serve [options]\n"
     "  --data DIR           data directory (MERIDIAN_DATA, default ./meridian-data)\n"
     "  --listen HOST:PORT   address (MERIDIAN_LISTEN, default 127.0.0.1:7700)\n"
-    "  --threads N          worker threads (MERIDIAN_THREADS, default max(64, 8 x cores): a keep-alive connection holds a worker)\n"
+    "  --threads N          worker threads kept (MERIDIAN_THREADS, default 4 x cores, at least 8)\n"
+    "  --max-threads N      worker threads at most; more start while none is idle (MERIDIAN_MAX_THREADS, default 1024)\n"
+    "  --max-connections N  open connections at most; beyond, 503 + Retry-After (MERIDIAN_MAX_CONNECTIONS, default 10000)\n"
+    "  --max-client-connections N  open connections per client address (MERIDIAN_MAX_CLIENT_CONNECTIONS, default 2048)\n"
+    "  --keep-alive-timeout S  close a keep-alive connection idle this long (MERIDIAN_KEEP_ALIVE_TIMEOUT, default 5)\n"
     "  --max-body BYTES     largest request body, K/M/G suffixes (MERIDIAN_MAX_BODY, default 100M)\n"
     "  --master-key KEY     enables auth (MERIDIAN_MASTER_KEY)\n"
     "  --insecure           allow a non-loopback address without a master key (MERIDIAN_INSECURE=1)\n"
     "  --rate-limit R       requests per second per key or client address, 0 = off (MERIDIAN_RATE_LIMIT)\n"
     "  --rate-burst B       bucket size (MERIDIAN_RATE_BURST, default = rate)\n"
     "  --cache-bytes BYTES  query cache size, 0 = off (MERIDIAN_CACHE_BYTES, default 64M)\n"
-    "  --read-timeout S     socket read timeout (MERIDIAN_READ_TIMEOUT, default 30)\n"
+    "  --read-timeout S     a request head must arrive within S of its first byte; also each body read (MERIDIAN_READ_TIMEOUT, default 30)\n"
     "  --write-timeout S    socket write timeout (MERIDIAN_WRITE_TIMEOUT, default 30)\n"
     "  --no-access-log      no JSON access log on stderr (MERIDIAN_ACCESS_LOG=0)\n";
 
@@ -58,6 +62,18 @@ Status apply(ServeOptions* o, const std::string& key, const std::string& v, cons
   } else if (key == "threads") {
     MERIDIAN_ASSIGN_OR_RETURN(int64_t n, parse_int(v, what, 1, 1024));
     o->threads = static_cast<size_t>(n);
+  } else if (key == "max-threads") {
+    MERIDIAN_ASSIGN_OR_RETURN(int64_t n, parse_int(v, what, 1, 16384));
+    o->max_threads = static_cast<size_t>(n);
+  } else if (key == "max-connections") {
+    MERIDIAN_ASSIGN_OR_RETURN(int64_t n, parse_int(v, what, 1, 1000000));
+    o->max_connections = static_cast<size_t>(n);
+  } else if (key == "max-client-connections") {
+    MERIDIAN_ASSIGN_OR_RETURN(int64_t n, parse_int(v, what, 1, 1000000));
+    o->max_client_connections = static_cast<size_t>(n);
+  } else if (key == "keep-alive-timeout") {
+    MERIDIAN_ASSIGN_OR_RETURN(int64_t n, parse_int(v, what, 1, 3600));
+    o->keep_alive_timeout_s = static_cast<int>(n);
   } else if (key == "max-body") {
     auto n = parse_byte_size(v);
     if (!n) return n.status().with_context(what);
@@ -101,6 +117,9 @@ constexpr EnvVar kEnv[] = {
     {"MERIDIAN_RATE_LIMIT", "rate-limit"}, {"MERIDIAN_RATE_BURST", "rate-burst"},
     {"MERIDIAN_CACHE_BYTES", "cache-bytes"}, {"MERIDIAN_READ_TIMEOUT", "read-timeout"},
     {"MERIDIAN_WRITE_TIMEOUT", "write-timeout"}, {"MERIDIAN_ACCESS_LOG", "access-log"},
+    {"MERIDIAN_MAX_THREADS", "max-threads"}, {"MERIDIAN_MAX_CONNECTIONS", "max-connections"},
+    {"MERIDIAN_MAX_CLIENT_CONNECTIONS", "max-client-connections"},
+    {"MERIDIAN_KEEP_ALIVE_TIMEOUT", "keep-alive-timeout"},
 };
 
 }  // namespace
@@ -205,9 +224,10 @@ Result<ServeOptions> parse_serve_options(const std::vector<std::string>& args, c
     }
     MERIDIAN_RETURN_IF_ERROR(apply(&o, key, value, "--" + key));
   }
-  // cpp-httplib serves a keep-alive connection on one worker for its whole
-  // life, so the pool must cover the expected concurrent connections.
-  if (o.threads == 0) o.threads = std::max<size_t>(64, 8 * std::max(1u, std::thread::hardware_concurrency()));
+  // Idle connections hold no worker (HttpServer parks them), so the pool
+  // only covers requests running at once; it grows to --max-threads.
+  if (o.threads == 0) o.threads = std::max<size_t>(8, 4 * std::max(1u, std::thread::hardware_concurrency()));
+  if (o.max_threads < o.threads) o.max_threads = o.threads;
   return o;
 }
 

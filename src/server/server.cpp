@@ -100,6 +100,8 @@ ServerImpl::ServerImpl(ServeOptions opt, std::unique_ptr<index::Engine> engine, 
     : opt_(std::move(opt)),
       engine_(std::move(engine)),
       keys_(std::move(keys)),
+      http_(ConnectionLimits{opt_.threads, opt_.max_threads, opt_.max_connections, opt_.max_client_connections,
+                             opt_.keep_alive_timeout_s, opt_.read_timeout_s, opt_.write_timeout_s}),
       limiter_(RateLimitOptions{opt_.rate_limit, opt_.rate_burst}),
       cache_(opt_.cache_bytes) {}
 
@@ -176,18 +178,10 @@ httplib::Server::Handler ServerImpl::guarded(httplib::Server::Handler h) {
 }
 
 void ServerImpl::install_routes() {
-  http_.new_task_queue = [n = opt_.threads] { return new httplib::ThreadPool(n); };
-  http_.set_read_timeout(opt_.read_timeout_s, 0);
-  http_.set_write_timeout(opt_.write_timeout_s, 0);
-  http_.set_keep_alive_timeout(5);
-  // Headers and body go out in separate writes: without TCP_NODELAY the body
-  // waits ~40 ms for the client's delayed ACK (Nagle), capping each
-  // keep-alive connection at ~25 requests/s.
+  // Threads, timeouts and connection limits: HttpServer (http_server.h).
+  // Connections end at the idle timeout, not after N requests (a client
+  // made to reconnect only pays the handshake again).
   http_.set_tcp_nodelay(true);
-  // A keep-alive connection holds one worker for its life; closing it after
-  // N requests made its client reconnect and wait in the queue until another
-  // connection ended (1.7 s stalls at 64 wrk connections on 64 workers).
-  // Connections end at the idle timeout instead.
   http_.set_keep_alive_max_count(100000000);
   http_.set_payload_max_length(opt_.max_body);
 
@@ -331,6 +325,7 @@ Result<int> Server::bind() {
       return Status::io_error("cannot bind " + s.opt_.host + ":" + std::to_string(s.opt_.port));
     s.port_ = s.opt_.port;
   }
+  s.http_.widen_backlog(4096);
   return s.port_;
 }
 

@@ -19,6 +19,7 @@
 #include "meridian/server/rate_limiter.h"
 #include "meridian/server/serve_options.h"
 #include "meridian/server/watch_hub.h"
+#include "http_server.h"
 
 namespace meridian::server {
 
@@ -67,7 +68,7 @@ class ServerImpl {
   std::unique_ptr<index::Engine> engine_;
   std::unique_ptr<KeyStore> keys_;
   std::unique_ptr<cdc::SourceManager> sources_;  // set by Server::open
-  httplib::Server http_;
+  HttpServer http_;
   Metrics metrics_;
   RateLimiter limiter_;
   QueryCache cache_;

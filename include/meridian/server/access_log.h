@@ -16,6 +16,9 @@ namespace meridian::server {
 // The id of a request: the client's X-Request-Id when it is 1..128 printable
 // ASCII characters without spaces, otherwise a new random 32-hex-char id.
 std::string request_id_from(std::string_view client_header);
+// A new random 32-hex-char request id (unique with overwhelming probability,
+// not unpredictable: never use it as a secret).
+std::string new_request_id();
 
 struct AccessLogEntry {
   std::string_view id, method, path, route, client, key;

@@ -4,7 +4,11 @@
 //
 //   --data DIR          MERIDIAN_DATA          ./meridian-data
 //   --listen HOST:PORT  MERIDIAN_LISTEN        127.0.0.1:7700
-//   --threads N         MERIDIAN_THREADS       max(64, 8 × cores)
+//   --threads N         MERIDIAN_THREADS       max(8, 4 × cores) workers kept
+//   --max-threads N     MERIDIAN_MAX_THREADS   1024 (the pool grows while none is idle)
+//   --max-connections N MERIDIAN_MAX_CONNECTIONS 10000 (beyond: 503 + Retry-After)
+//   --max-client-connections N  MERIDIAN_MAX_CLIENT_CONNECTIONS 2048 per client address
+//   --keep-alive-timeout S  MERIDIAN_KEEP_ALIVE_TIMEOUT 5
 //   --max-body BYTES    MERIDIAN_MAX_BODY      100M (K/M/G suffixes)
 //   --master-key KEY    MERIDIAN_MASTER_KEY    none (auth off)
 //   --insecure          MERIDIAN_INSECURE=1    off
@@ -39,6 +43,10 @@ struct ServeOptions {
   double rate_limit = 0;
   double rate_burst = 0;
   size_t cache_bytes = 64u << 20;
+  size_t max_threads = 1024;
+  size_t max_connections = 10000;
+  size_t max_client_connections = 2048;
+  int keep_alive_timeout_s = 5;
   int read_timeout_s = 30;
   int write_timeout_s = 30;
   bool access_log = true;

@@ -1,0 +1,105 @@
+// Internal: HttpServer, cpp-httplib's Server with Meridian's connection
+// handling. Routing, request parsing and response writing stay httplib's
+// (Server::process_request); what changes is what happens around them:
+//
+// - Idle connections hold no thread. A connection waiting for its next
+//   request, or a client still sending one (a slow sender, one byte per
+//   second), sits in one epoll poller; it gets a worker only once a whole
+//   request head (and a body of at most kBodyWaitBytes announced by
+//   Content-Length) has arrived. httplib's own loop gives every connection a
+//   worker for its whole life, so a few dozen idle clients starved the rest.
+// - Workers come from an elastic pool (WorkerPool): `threads` kept, more
+//   started when none is idle, up to `max_threads` (live-query streams hold
+//   theirs while they run).
+// - Timeouts: an idle keep-alive connection is closed after
+//   keep_alive_timeout_s; a request head must arrive within read_timeout_s
+//   of its first byte.
+// - Limits: beyond max_connections open connections, or
+//   max_client_connections from one client address, a new connection is
+//   answered `503` with `Retry-After: 1` and a JSON error, then closed.
+// - One write per response: requests are served through ConnStream, which
+//   sends status line, headers and body in one send() (conn_stream.h).
+//
+// It relies on two documented httplib 0.11 behaviours: the accept loop hands
+// each accepted socket to the TaskQueue as a call of the virtual
+// process_and_close_socket(sock), and the protected process_request(strm,..)
+// serves one request on any Stream.
+//
+// Thread safety: configure before listen; stats() from any thread.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "conn_stream.h"
+#include "worker_pool.h"
+
+namespace meridian::server {
+
+struct ConnectionLimits {
+  size_t threads = 16;
+  size_t max_threads = 1024;
+  size_t max_connections = 10000;
+  size_t max_client_connections = 2048;
+  int keep_alive_timeout_s = 5;
+  int read_timeout_s = 30;
+  int write_timeout_s = 30;
+};
+
+struct ConnectionStats {
+  size_t open = 0;   // admitted connections
+  size_t idle = 0;   // of them, waiting in the poller
+  size_t threads = 0;
+  uint64_t refused = 0;  // connections answered 503 (limits) since start
+};
+
+class HttpServer final : public httplib::Server {
+ public:
+  static constexpr size_t kBodyWaitBytes = 64 * 1024;
+  static constexpr size_t kMaxBufferedHead = 16 * 1024 + kBodyWaitBytes;
+
+  explicit HttpServer(ConnectionLimits limits);
+  ~HttpServer() override;
+
+  // After bind_to_port / bind_to_any_port: a listen backlog fit for
+  // thousands of clients (httplib listens with a backlog of 5).
+  void widen_backlog(int backlog);
+  ConnectionStats stats() const;
+  const ConnectionLimits& limits() const { return limits_; }
+
+ private:
+  class Tasks;
+  bool process_and_close_socket(socket_t sock) override;
+  void start();
+  void shutdown();
+  void serve(Conn* c);
+  void park(Conn* c);
+  void poll_loop();
+  void on_readable(Conn* c, double now);
+  void sweep(double now);
+  void close_conn(Conn* c);
+  bool stopping() const { return stopping_.load(std::memory_order_relaxed) || svr_sock_ == INVALID_SOCKET; }
+
+  const ConnectionLimits limits_;
+  std::unique_ptr<WorkerPool> pool_;
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  std::thread poller_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> refused_{0};
+
+  mutable std::mutex mu_;
+  std::unordered_map<Conn*, std::unique_ptr<Conn>> conns_;  // GUARDED_BY(mu_), every open one
+  std::unordered_map<std::string, size_t> per_client_;       // GUARDED_BY(mu_), admitted per address
+  std::unordered_set<Conn*> parked_;                         // GUARDED_BY(mu_), owned by the poller
+  size_t admitted_ = 0;                                      // GUARDED_BY(mu_)
+};
+
+}  // namespace meridian::server
