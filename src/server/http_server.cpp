@@ -6,10 +6,12 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -98,6 +100,15 @@ ConnectionStats HttpServer::stats() const {
 
 void HttpServer::start() {
   stopping_ = false;
+  // Room for max_connections sockets beside the index files.
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    rlim_t want = static_cast<rlim_t>(limits_.max_connections) + 4096;
+    if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = std::min(want, rl.rlim_max);
+      setrlimit(RLIMIT_NOFILE, &rl);
+    }
+  }
   pool_ = std::make_unique<WorkerPool>(limits_.threads, limits_.max_threads);
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -175,6 +175,13 @@ void ServerImpl::install_search_routes() {
     g.push_back({"meridian_cache_bytes", "Bytes held by the query cache.", "", static_cast<double>(cache_.bytes())});
     g.push_back({"meridian_cache_entries", "Entries in the query cache.", "", static_cast<double>(cache_.entries())});
     g.push_back({"meridian_watchers", "Open live-query streams.", "", static_cast<double>(hub_.watchers())});
+    ConnectionStats cs = http_.stats();
+    g.push_back({"meridian_http_connections", "Open client connections (admitted).", "", static_cast<double>(cs.open)});
+    g.push_back({"meridian_http_connections_idle", "Connections waiting for a request (hold no thread).", "",
+                 static_cast<double>(cs.idle)});
+    g.push_back({"meridian_http_connections_refused_total", "Connections answered 503 by a connection limit.", "",
+                 static_cast<double>(cs.refused), "counter"});
+    g.push_back({"meridian_http_worker_threads", "Threads of the request worker pool.", "", static_cast<double>(cs.threads)});
     add_source_gauges(&g);
     res.status = 200;
     res.set_content(metrics_.render(g), "text/plain; version=0.0.4");

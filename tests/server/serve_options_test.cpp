@@ -24,6 +24,10 @@ TEST_CASE("serve_options: defaults") {
   CHECK(o->host == "127.0.0.1");
   CHECK(o->port == 7700);
   CHECK(o->threads >= 8);
+  CHECK(o->max_threads >= o->threads);
+  CHECK(o->max_connections == 10000);
+  CHECK(o->max_client_connections == 2048);
+  CHECK(o->keep_alive_timeout_s == 5);
   CHECK(o->max_body == 100u << 20);
   CHECK(o->master_key.empty());
   CHECK(o->cache_bytes == 64u << 20);
@@ -105,4 +109,21 @@ TEST_CASE("serve_options: a non-loopback address needs a master key or --insecur
   CHECK(check_listen_security(o).is_ok());
   o = ServeOptions{};
   CHECK(check_listen_security(o).is_ok());
+}
+
+TEST_CASE("serve_options: connection limits from flags and variables") {
+  auto o = parse_serve_options({"--max-connections", "50", "--max-client-connections=7", "--keep-alive-timeout", "60",
+                                "--threads", "4", "--max-threads", "2"},
+                               env_of({{"MERIDIAN_MAX_CONNECTIONS", "99"}}));
+  REQUIRE(o.is_ok());
+  CHECK(o->max_connections == 50);
+  CHECK(o->max_client_connections == 7);
+  CHECK(o->keep_alive_timeout_s == 60);
+  CHECK(o->max_threads == 4);  // never below --threads
+  auto e = parse_serve_options({}, env_of({{"MERIDIAN_MAX_CLIENT_CONNECTIONS", "12"}}));
+  REQUIRE(e.is_ok());
+  CHECK(e->max_client_connections == 12);
+  auto bad = parse_serve_options({"--max-connections", "0"}, env_of({}));
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message().find("--max-connections") != std::string::npos);
 }

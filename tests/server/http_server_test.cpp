@@ -1,0 +1,178 @@
+// HttpServer, ConnStream and WorkerPool (src/server, internal).
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../../src/server/http_server.h"
+
+using namespace meridian::server;
+
+namespace {
+
+int connect_local(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// Reads until the peer's response (head + Content-Length body) is complete;
+// counts the recv() calls that returned data.
+std::string read_response(int fd, int* reads = nullptr) {
+  std::string buf;
+  char tmp[4096];
+  size_t need = 0;
+  while (!need || buf.size() < need) {
+    ssize_t n = recv(fd, tmp, sizeof tmp, 0);
+    if (n <= 0) break;
+    if (reads) ++*reads;
+    buf.append(tmp, static_cast<size_t>(n));
+    size_t e = buf.find("\r\n\r\n");
+    if (!need && e != std::string::npos) {
+      size_t cl = buf.find("Content-Length: ");
+      need = e + 4 + (cl < e ? std::stoul(buf.substr(cl + 16)) : 0);
+    }
+  }
+  return buf;
+}
+
+struct Running {
+  explicit Running(ConnectionLimits l) : srv(l) {
+    srv.Get("/hi", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"hi\":1}", "application/json"); });
+    srv.Get("/big", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(300000, 'x'), "text/plain");
+    });
+    port = srv.bind_to_any_port("127.0.0.1");
+    REQUIRE(port > 0);
+    t = std::thread([this] { srv.listen_after_bind(); });
+    while (!srv.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~Running() {
+    srv.stop();
+    t.join();
+  }
+  HttpServer srv;
+  int port = 0;
+  std::thread t;
+};
+
+}  // namespace
+
+TEST_CASE("conn_stream: a request is ready once its head and announced body are buffered") {
+  Conn c;
+  auto feed = [&](const std::string& s) {
+    c.buf.reset(new char[s.size()]);
+    std::memcpy(c.buf.get(), s.data(), s.size());
+    c.cap = c.len = s.size();
+    c.off = 0;
+    c.scanned = 0;
+  };
+  feed("GET / HTTP/1.1\r\nHost: x\r\n");
+  CHECK_FALSE(request_ready(&c, 100));
+  feed("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(request_ready(&c, 100));
+  feed("POST / HTTP/1.1\r\ncontent-length: 5\r\n\r\nabc");
+  CHECK_FALSE(request_ready(&c, 100));
+  feed("POST / HTTP/1.1\r\ncontent-length: 5\r\n\r\nabcde");
+  CHECK(request_ready(&c, 100));
+  // A body larger than the wait limit, or chunked, is the worker's to read.
+  feed("POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\nab");
+  CHECK(request_ready(&c, 100));
+  feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  CHECK(request_ready(&c, 100));
+}
+
+TEST_CASE("worker_pool: grows past its core threads while none is idle, up to max") {
+  WorkerPool pool(1, 3);
+  std::atomic<int> running{0};
+  std::atomic<bool> release{false};
+  for (int i = 0; i < 5; ++i)
+    pool.submit([&] {
+      ++running;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+  for (int i = 0; i < 2000 && running < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(running == 3);  // three threads, two tasks waiting
+  CHECK(pool.threads() == 3);
+  release = true;
+  pool.shutdown();
+  CHECK(running == 5);  // queued tasks ran before shutdown returned
+}
+
+TEST_CASE("http_server: a small response arrives as one segment, keep-alive serves the next request") {
+  Running r(ConnectionLimits{});
+  int fd = connect_local(r.port);
+  for (int i = 0; i < 3; ++i) {
+    const char req[] = "GET /hi HTTP/1.1\r\nHost: x\r\n\r\n";
+    REQUIRE(send(fd, req, sizeof req - 1, 0) == static_cast<ssize_t>(sizeof req - 1));
+    int reads = 0;
+    std::string resp = read_response(fd, &reads);
+    CHECK(resp.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(resp.find("{\"hi\":1}") != std::string::npos);
+    CHECK(reads == 1);  // head and body in one segment
+  }
+  const char big[] = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  REQUIRE(send(fd, big, sizeof big - 1, 0) > 0);
+  std::string resp = read_response(fd);
+  CHECK(resp.size() > 300000);
+  CHECK(resp.substr(resp.size() - 10) == std::string(10, 'x'));
+  close(fd);
+}
+
+TEST_CASE("http_server: pipelined requests are all answered in order") {
+  Running r(ConnectionLimits{});
+  int fd = connect_local(r.port);
+  std::string two = "GET /hi HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+  REQUIRE(send(fd, two.data(), two.size(), 0) == static_cast<ssize_t>(two.size()));
+  std::string all;
+  char tmp[4096];
+  while (all.find("HTTP/1.1 404") == std::string::npos) {
+    ssize_t n = recv(fd, tmp, sizeof tmp, 0);
+    if (n <= 0) break;
+    all.append(tmp, static_cast<size_t>(n));
+  }
+  CHECK(all.find("HTTP/1.1 200") < all.find("HTTP/1.1 404"));
+  close(fd);
+}
+
+TEST_CASE("http_server: idle connections hold no worker; the per-client limit answers 503 with Retry-After") {
+  ConnectionLimits l;
+  l.threads = 1;
+  l.max_threads = 1;
+  l.max_client_connections = 3;
+  Running r(l);
+  std::vector<int> idle;
+  for (int i = 0; i < 2; ++i) idle.push_back(connect_local(r.port));
+  // One worker, two idle connections: a third client is still served.
+  int fd = connect_local(r.port);
+  const char req[] = "GET /hi HTTP/1.1\r\nHost: x\r\n\r\n";
+  send(fd, req, sizeof req - 1, 0);
+  CHECK(read_response(fd).rfind("HTTP/1.1 200", 0) == 0);
+  for (int i = 0; i < 200 && r.srv.stats().open < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  CHECK(r.srv.stats().open == 3);
+  int over = connect_local(r.port);
+  send(over, req, sizeof req - 1, 0);
+  std::string resp = read_response(over);
+  CHECK(resp.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(resp.find("Retry-After: 1\r\n") != std::string::npos);
+  CHECK(resp.find("\"unavailable\"") != std::string::npos);
+  CHECK(r.srv.stats().refused == 1);
+  close(over);
+  close(fd);
+  for (int s : idle) close(s);
+}
