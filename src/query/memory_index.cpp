@@ -35,7 +35,7 @@ int part_index(std::string_view ext) {
 
 }  // namespace
 
-Result<MemoryIndex> MemoryIndex::build(std::shared_ptr<const index::Schema> schema, std::string_view source_json) {
+Result<MemoryIndex> MemoryIndex::from_source(std::shared_ptr<const index::Schema> schema, std::string_view source_json) {
   auto doc = parse_json(source_json);
   if (!doc) return Status::invalid("document: " + doc.status().message());
   return build(std::move(schema), *doc);

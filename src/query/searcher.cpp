@@ -577,7 +577,7 @@ Json to_json(const SearchResponse& r) {
 }
 
 Result<bool> matches(const index::Snapshot& snap, const SearchRequest& req, std::string_view source_json) {
-  MERIDIAN_ASSIGN_OR_RETURN(MemoryIndex doc, MemoryIndex::build(snap.schema_ptr(), source_json));
+  MERIDIAN_ASSIGN_OR_RETURN(MemoryIndex doc, MemoryIndex::from_source(snap.schema_ptr(), source_json));
   MERIDIAN_ASSIGN_OR_RETURN(auto live, LiveQuery::compile(snap.schema_ptr(), req));
   return live->matches(doc);
 }

@@ -13,7 +13,6 @@ namespace {
 
 constexpr const char* kSearchPath = R"(/v1/indexes/([^/]+)/search)";
 constexpr const char* kWatchPath = R"(/v1/indexes/([^/]+)/watch)";
-constexpr size_t kMaxTrackedIds = 100000;
 
 // "sort[0].order: expected ..." → {"path": "sort[0].order"}.
 Json path_of(const Status& st) {
@@ -215,15 +214,15 @@ void ServerImpl::install_search_routes() {
     // An event stream must not be gzip-buffered: httplib picks the encoding
     // from the request when it writes, so drop the client's Accept-Encoding.
     const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
-    auto watcher = hub_.subscribe(idx, after);
-    auto request = std::make_shared<query::SearchRequest>(std::move(*parsed));
-    auto matched = std::make_shared<std::unordered_set<std::string>>();
+    auto subscribed = hub_.subscribe(idx, *parsed, after);
+    if (!subscribed) return send_error(res, subscribed.status(), path_of(subscribed.status()));
+    auto watcher = *subscribed;
     auto first = std::make_shared<bool>(true);
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, idx, watcher, request, matched, first, heartbeat_ms](size_t, httplib::DataSink& sink) {
+        [this, idx, watcher, first, heartbeat_ms](size_t, httplib::DataSink& sink) {
           std::string out;
           if (*first) {
             *first = false;
@@ -233,13 +232,14 @@ void ServerImpl::install_search_routes() {
             return sink.write(out.data(), out.size());
           }
           auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(heartbeat_ms);
+          std::vector<WatchEvent> events;
           while (out.empty()) {
             if (stopping_ || !sink.is_writable()) {
               sink.done();
               return true;
             }
-            std::shared_ptr<const index::ChangeEvent> ev;
-            auto w = watcher->next(&ev, 200);
+            events.clear();
+            auto w = watcher->next(&events, 256, 200);  // what is queued leaves in one write
             if (w == Watcher::Wait::kDropped) {
               out = "event: dropped\ndata: {\"reason\":\"client too slow; reconnect with Last-Event-ID\"}\n\n";
               sink.write(out.data(), out.size());
@@ -254,23 +254,22 @@ void ServerImpl::install_search_routes() {
               if (std::chrono::steady_clock::now() >= deadline) out = ": heartbeat\n\n";
               continue;
             }
-            std::string id_json;
-            append_json_string(&id_json, ev->id);
-            if (ev->type == index::WalRecordType::kPut) {
-              auto m = query::matches(*idx->snapshot(), *request, ev->source);
-              if (m.is_ok() && *m) {
-                if (matched->size() < kMaxTrackedIds) matched->insert(ev->id);
-                out += sse_event("match", ev->seq,
-                                 "{\"id\":" + id_json + ",\"seq\":" + std::to_string(ev->seq) + ",\"source\":" + ev->source + "}");
-              } else if (matched->erase(ev->id)) {  // updated so that it no longer matches
-                out += sse_event("delete", ev->seq, "{\"id\":" + id_json + ",\"seq\":" + std::to_string(ev->seq) + "}");
+            for (const auto& e : events) {
+              const index::ChangeEvent& ev = *e.change;
+              const std::string seq = std::to_string(ev.seq);
+              std::string id_json;
+              append_json_string(&id_json, ev.id);
+              switch (e.kind) {
+                case WatchEvent::Kind::kMatch:
+                  out += sse_event("match", ev.seq, "{\"id\":" + id_json + ",\"seq\":" + seq + ",\"source\":" + ev.source + "}");
+                  break;
+                case WatchEvent::Kind::kDelete:
+                  out += sse_event("delete", ev.seq, "{\"id\":" + id_json + ",\"seq\":" + seq + "}");
+                  break;
+                case WatchEvent::Kind::kTruncate:
+                  out += sse_event("truncate", ev.seq, "{\"seq\":" + seq + "}");
+                  break;
               }
-            } else if (ev->type == index::WalRecordType::kDelete) {
-              if (matched->erase(ev->id))
-                out += sse_event("delete", ev->seq, "{\"id\":" + id_json + ",\"seq\":" + std::to_string(ev->seq) + "}");
-            } else {
-              matched->clear();
-              out += sse_event("truncate", ev->seq, "{\"seq\":" + std::to_string(ev->seq) + "}");
             }
           }
           return sink.write(out.data(), out.size());

@@ -2,49 +2,203 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
+
+#include "meridian/query/live_query.h"
+#include "meridian/query/memory_index.h"
 
 namespace meridian::server {
 
 using EventPtr = std::shared_ptr<const index::ChangeEvent>;
 
+// The watchers of one distinct query (LiveQuery::key_of) over one index.
+struct QueryGroup {
+  std::string key;
+  query::SearchRequest request;                  // query and filters, for recompiling
+  std::shared_ptr<const query::LiveQuery> live;  // GUARDED_BY(channel mu)
+  std::vector<std::shared_ptr<Watcher>> watchers;  // GUARDED_BY(channel mu)
+};
+
 struct WatchChannel {
-  std::mutex mu;
-  std::deque<EventPtr> ring;  // GUARDED_BY(mu)
-  uint64_t dropped_through = 0;  // highest seq evicted from the ring; GUARDED_BY(mu)
-  std::vector<std::shared_ptr<Watcher>> watchers;  // GUARDED_BY(mu)
+  std::weak_ptr<index::Index> index;
   size_t ring_limit = 0;
 
+  std::mutex mu;
+  std::condition_variable wake;  // the matcher: pending events, replays or stop
+  std::deque<EventPtr> ring;     // GUARDED_BY(mu)
+  uint64_t dropped_through = 0;  // highest seq evicted from the ring; GUARDED_BY(mu)
+  uint64_t last_seq = 0;         // highest seq published; GUARDED_BY(mu)
+  std::deque<EventPtr> pending;  // published, not matched yet; GUARDED_BY(mu)
+  std::map<std::string, std::shared_ptr<QueryGroup>> groups;  // GUARDED_BY(mu)
+  size_t num_watchers = 0;       // GUARDED_BY(mu)
+  bool replays = false;          // some watcher has replay_ events; GUARDED_BY(mu)
+  bool stop = false;             // GUARDED_BY(mu)
+  std::thread matcher;           // started by the first subscribe; GUARDED_BY(mu)
+
+  ~WatchChannel() {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    wake.notify_all();
+    if (matcher.joinable()) matcher.join();
+  }
+
+  // Under the index's writer lock: append only.
   void publish(const index::ChangeEvent& ev) {
     auto p = std::make_shared<const index::ChangeEvent>(ev);
     std::lock_guard lock(mu);
     ring.push_back(p);
+    last_seq = std::max(last_seq, p->seq);
     while (ring.size() > ring_limit) {
       dropped_through = ring.front()->seq;
       ring.pop_front();
     }
-    for (const auto& w : watchers) {
-      std::lock_guard wl(w->mu_);
-      if (w->dropped_ || w->closed_) continue;
-      if (w->queue_.size() >= w->limit_) {
-        w->dropped_ = true;  // slow client: dropped, indexing never waits
-        w->queue_.clear();
-      } else {
-        w->queue_.push_back(p);
-      }
-      w->cv_.notify_one();
-    }
+    if (num_watchers == 0) return;  // nobody to match for (a later resume reads the ring)
+    pending.push_back(std::move(p));
+    wake.notify_one();
   }
+
+  void run();
+
+ private:
+  struct Work {
+    std::shared_ptr<const query::LiveQuery> live;
+    std::vector<std::shared_ptr<Watcher>> watchers;
+  };
+  // The index's schema (null once the index is gone), the groups' queries compiled against it.
+  std::shared_ptr<const index::Schema> refresh_queries(std::vector<std::shared_ptr<QueryGroup>>* groups);
+  static bool match(const query::LiveQuery& live, const query::MemoryIndex* doc);
+  static void deliver(Watcher& w, const EventPtr& ev, bool matched);
 };
 
-Watcher::Wait Watcher::next(EventPtr* out, int timeout_ms) {
+bool WatchChannel::match(const query::LiveQuery& live, const query::MemoryIndex* doc) {
+  if (!doc) return false;
+  auto m = live.matches(*doc);
+  return m.is_ok() && *m;  // an evaluation error (none expected: the query compiled) is no match
+}
+
+void WatchChannel::deliver(Watcher& w, const EventPtr& ev, bool matched) {
+  WatchEvent out{WatchEvent::Kind::kMatch, ev};
+  switch (ev->type) {
+    case index::WalRecordType::kPut:
+      if (matched) {
+        if (w.matched_.size() < w.tracked_limit_) w.matched_.insert(ev->id);
+      } else if (w.matched_.erase(ev->id)) {
+        out.kind = WatchEvent::Kind::kDelete;  // updated so that it no longer matches
+      } else {
+        return;
+      }
+      break;
+    case index::WalRecordType::kDelete:
+      if (!w.matched_.erase(ev->id)) return;
+      out.kind = WatchEvent::Kind::kDelete;
+      break;
+    default:
+      w.matched_.clear();
+      out.kind = WatchEvent::Kind::kTruncate;
+      break;
+  }
+  std::lock_guard wl(w.mu_);
+  if (w.dropped_ || w.closed_) return;
+  if (w.queue_.size() >= w.limit_) {
+    w.dropped_ = true;  // slow client: dropped, matching never waits
+    w.queue_.clear();
+  } else {
+    w.queue_.push_back(std::move(out));
+  }
+  w.cv_.notify_one();
+}
+
+// Recompiles the groups' queries when the index's schema changed (a
+// dynamic field, say), so that documents are matched with the fields they
+// were indexed with.
+std::shared_ptr<const index::Schema> WatchChannel::refresh_queries(std::vector<std::shared_ptr<QueryGroup>>* groups) {
+  std::shared_ptr<const index::Schema> schema;
+  if (auto idx = index.lock()) schema = idx->schema();
+  if (!schema) return nullptr;
+  for (auto& g : *groups) {
+    std::shared_ptr<const query::LiveQuery> live;
+    {
+      std::lock_guard lock(mu);
+      live = g->live;
+    }
+    if (live->schema() == schema) continue;
+    auto fresh = query::LiveQuery::compile(schema, g->request);
+    if (!fresh) continue;  // keep the old one (LiveQuery::matches copes with the new schema)
+    std::lock_guard lock(mu);
+    g->live = *fresh;
+  }
+  return schema;
+}
+
+void WatchChannel::run() {
+  std::unique_lock lock(mu);
+  while (true) {
+    wake.wait(lock, [&] { return stop || !pending.empty() || replays; });
+    if (stop) return;
+    std::vector<EventPtr> batch(pending.begin(), pending.end());
+    pending.clear();
+    std::vector<std::pair<std::shared_ptr<Watcher>, std::vector<EventPtr>>> replay;
+    std::vector<std::shared_ptr<QueryGroup>> groups;
+    for (auto& [key, g] : this->groups) {
+      groups.push_back(g);
+      if (!replays) continue;
+      for (auto& w : g->watchers)
+        if (!w->replay_.empty()) replay.emplace_back(w, std::move(w->replay_)), w->replay_.clear();
+    }
+    replays = false;
+    lock.unlock();
+
+    std::shared_ptr<const index::Schema> schema = refresh_queries(&groups);
+    std::vector<Work> work;
+    {
+      std::lock_guard l(mu);
+      for (auto& g : groups) work.push_back(Work{g->live, g->watchers});
+    }
+    // Resumed watchers first: their replayed events precede any newer one.
+    for (auto& [w, events] : replay) {
+      std::shared_ptr<const query::LiveQuery> live;
+      {
+        std::lock_guard l(mu);
+        live = w->group_->live;
+      }
+      for (const auto& ev : events) {
+        std::optional<query::MemoryIndex> doc;
+        if (ev->type == index::WalRecordType::kPut)
+          if (auto m = query::MemoryIndex::from_source(live->schema(), ev->source); m.is_ok()) doc = std::move(*m);
+        deliver(*w, ev, match(*live, doc ? &*doc : nullptr));
+      }
+    }
+    // Each document analysed once, each distinct query evaluated once on it.
+    for (const auto& ev : batch) {
+      std::optional<query::MemoryIndex> doc;
+      if (ev->type == index::WalRecordType::kPut && schema)
+        if (auto m = query::MemoryIndex::from_source(schema, ev->source); m.is_ok()) doc = std::move(*m);
+      for (const auto& wk : work) {
+        bool matched = false, evaluated = false;
+        for (const auto& w : wk.watchers) {
+          if (ev->seq <= w->start_seq_) continue;  // before it subscribed, or replayed
+          if (!evaluated) matched = match(*wk.live, doc ? &*doc : nullptr), evaluated = true;
+          deliver(*w, ev, matched);
+        }
+      }
+    }
+    lock.lock();
+  }
+}
+
+Watcher::Wait Watcher::next(std::vector<WatchEvent>* out, size_t max, int timeout_ms) {
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                [&] { return !queue_.empty() || dropped_ || closed_; });
   if (dropped_) return Wait::kDropped;
   if (closed_) return Wait::kClosed;
   if (queue_.empty()) return Wait::kTimeout;
-  *out = queue_.front();
-  queue_.pop_front();
+  for (size_t n = 0; n < max && !queue_.empty(); ++n) {
+    out->push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
   return Wait::kEvent;
 }
 
@@ -59,6 +213,7 @@ std::shared_ptr<WatchChannel> WatchHub::channel(const std::shared_ptr<index::Ind
   if (it != channels_.end()) return it->second.second;
   auto ch = std::make_shared<WatchChannel>();
   ch->ring_limit = opt_.ring_events;
+  ch->index = idx;
   channels_[idx.get()] = {idx, ch};
   std::weak_ptr<WatchChannel> weak = ch;
   idx->set_change_listener([weak](const index::ChangeEvent& ev) {
@@ -69,41 +224,72 @@ std::shared_ptr<WatchChannel> WatchHub::channel(const std::shared_ptr<index::Ind
 
 void WatchHub::attach(const std::shared_ptr<index::Index>& idx) { (void)channel(idx); }
 
-std::shared_ptr<Watcher> WatchHub::subscribe(const std::shared_ptr<index::Index>& idx,
-                                             std::optional<uint64_t> after_seq) {
+Result<std::shared_ptr<Watcher>> WatchHub::subscribe(const std::shared_ptr<index::Index>& idx,
+                                                     const query::SearchRequest& req,
+                                                     std::optional<uint64_t> after_seq) {
   auto ch = channel(idx);
+  const std::string key = query::LiveQuery::key_of(req);
+  std::shared_ptr<QueryGroup> group;
+  {
+    std::lock_guard lock(ch->mu);
+    if (auto it = ch->groups.find(key); it != ch->groups.end()) group = it->second;
+  }
+  if (!group) {  // compiled once, outside the channel's lock
+    MERIDIAN_ASSIGN_OR_RETURN(auto live, query::LiveQuery::compile(idx->schema(), req));
+    group = std::make_shared<QueryGroup>();
+    group->key = key;
+    group->request.query = req.query;
+    group->request.filters = req.filters;
+    group->live = std::move(live);
+  }
   auto w = std::make_shared<Watcher>();
   w->limit_ = opt_.client_queue;
+  w->tracked_limit_ = opt_.tracked_ids;
   std::lock_guard lock(ch->mu);
+  group = ch->groups.emplace(key, group).first->second;  // another subscriber may have added it meanwhile
+  w->group_ = group;
+  w->start_seq_ = ch->last_seq;
   if (after_seq) {
     if (*after_seq < ch->dropped_through) w->gap_ = true;
-    for (const auto& e : ch->ring) {
-      if (e->seq > *after_seq) w->queue_.push_back(e);
-    }
-    if (w->queue_.size() > w->limit_) {  // more to replay than a queue holds: keep the newest
+    for (const auto& e : ch->ring)
+      if (e->seq > *after_seq) w->replay_.push_back(e);
+    if (w->replay_.size() > w->limit_) {  // more to replay than a queue holds: keep the newest
       w->gap_ = true;
-      while (w->queue_.size() > w->limit_) w->queue_.pop_front();
+      w->replay_.erase(w->replay_.begin(), w->replay_.end() - static_cast<long>(w->limit_));
     }
+    ch->replays |= !w->replay_.empty();
   }
-  ch->watchers.push_back(w);
+  group->watchers.push_back(w);
+  ++ch->num_watchers;
+  if (!ch->matcher.joinable()) ch->matcher = std::thread([c = ch.get()] { c->run(); });
+  ch->wake.notify_one();
   return w;
 }
 
 void WatchHub::unsubscribe(const std::shared_ptr<index::Index>& idx, const std::shared_ptr<Watcher>& w) {
   auto ch = channel(idx);
   std::lock_guard lock(ch->mu);
-  ch->watchers.erase(std::remove(ch->watchers.begin(), ch->watchers.end(), w), ch->watchers.end());
+  auto it = ch->groups.find(w->group_ ? w->group_->key : std::string());
+  if (it == ch->groups.end()) return;
+  auto& ws = it->second->watchers;
+  auto pos = std::find(ws.begin(), ws.end(), w);
+  if (pos == ws.end()) return;
+  ws.erase(pos);
+  --ch->num_watchers;
+  if (ws.empty()) ch->groups.erase(it);
+  if (ch->num_watchers == 0) ch->pending.clear();
 }
 
 void WatchHub::close_all() {
   std::lock_guard lock(mu_);
   for (auto& [k, v] : channels_) {
     std::lock_guard cl(v.second->mu);
-    for (const auto& w : v.second->watchers) {
-      std::lock_guard wl(w->mu_);
-      w->closed_ = true;
-      w->cv_.notify_all();
-    }
+    for (const auto& [key, g] : v.second->groups)
+      for (const auto& w : g->watchers) {
+        std::lock_guard wl(w->mu_);
+        w->closed_ = true;
+        w->cv_.notify_all();
+      }
   }
 }
 
@@ -112,7 +298,17 @@ size_t WatchHub::watchers() const {
   size_t n = 0;
   for (const auto& [k, v] : channels_) {
     std::lock_guard cl(v.second->mu);
-    n += v.second->watchers.size();
+    n += v.second->num_watchers;
+  }
+  return n;
+}
+
+size_t WatchHub::queries() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [k, v] : channels_) {
+    std::lock_guard cl(v.second->mu);
+    n += v.second->groups.size();
   }
   return n;
 }

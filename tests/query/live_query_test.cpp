@@ -204,8 +204,8 @@ TEST_CASE("live query: fuzzy and prefix words find their alternatives in each do
   REQUIRE(q.is_ok());
   auto p = LiveQuery::compile(sch, request(R"({"query":{"match_phrase_prefix":{"title":"ocean ri"}}})"));
   REQUIRE(p.is_ok());
-  auto yes = MemoryIndex::build(sch, std::string_view(R"({"id":"1","title":"a knight ocean river"})"));
-  auto no = MemoryIndex::build(sch, std::string_view(R"({"id":"2","title":"a night ocean and river"})"));
+  auto yes = MemoryIndex::from_source(sch, std::string_view(R"({"id":"1","title":"a knight ocean river"})"));
+  auto no = MemoryIndex::from_source(sch, std::string_view(R"({"id":"2","title":"a night ocean and river"})"));
   REQUIRE(yes.is_ok());
   REQUIRE(no.is_ok());
   CHECK(*(*q)->matches(*yes));
@@ -218,25 +218,25 @@ TEST_CASE("live query: a document with fields the schema lacks is matched with t
   auto sch = schema();
   auto q = LiveQuery::compile(sch, request(R"({"query":{"match":{"color":"red"}}})"));
   REQUIRE(q.is_ok());
-  auto m = MemoryIndex::build(sch, std::string_view(R"({"id":"1","color":"dark red"})"));
+  auto m = MemoryIndex::from_source(sch, std::string_view(R"({"id":"1","color":"dark red"})"));
   REQUIRE(m.is_ok());
   CHECK(m->schema_extended());
   CHECK(m->schema().find("color") != nullptr);
   CHECK(sch->find("color") == nullptr);  // the given schema is left alone
   CHECK(*(*q)->matches(*m));
-  auto other = MemoryIndex::build(sch, std::string_view(R"({"id":"2","color":"blue"})"));
+  auto other = MemoryIndex::from_source(sch, std::string_view(R"({"id":"2","color":"blue"})"));
   REQUIRE(other.is_ok());
   CHECK_FALSE(*(*q)->matches(*other));
 }
 
 TEST_CASE("live query: bad documents and bad queries are errors, not answers") {
   auto sch = schema();
-  auto bad_json = MemoryIndex::build(sch, std::string_view("{\"id\":"));
+  auto bad_json = MemoryIndex::from_source(sch, std::string_view("{\"id\":"));
   REQUIRE_FALSE(bad_json.is_ok());
   CHECK(bad_json.status().message().find("document") != std::string::npos);
-  auto no_id = MemoryIndex::build(sch, std::string_view(R"({"body":"x"})"));
+  auto no_id = MemoryIndex::from_source(sch, std::string_view(R"({"body":"x"})"));
   CHECK_FALSE(no_id.is_ok());
-  auto wrong_type = MemoryIndex::build(sch, std::string_view(R"({"id":"1","n":"not a number"})"));
+  auto wrong_type = MemoryIndex::from_source(sch, std::string_view(R"({"id":"1","n":"not a number"})"));
   CHECK_FALSE(wrong_type.is_ok());
   SearchRequest req;
   req.query = Term{"n", Json("abc")};

@@ -1,6 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <set>
+#include <thread>
+
 #include "meridian/index/index.h"
+#include "meridian/query/search_request.h"
 #include "meridian/server/watch_hub.h"
 #include "../test_util.h"
 
@@ -11,61 +16,141 @@ namespace {
 std::shared_ptr<index::Index> make_index(const std::string& dir) {
   index::IndexOptions opt;
   opt.background = false;
-  index::Schema schema;
-  auto idx = index::Index::open(dir, "t", opt, &schema);
+  auto schema = index::Schema::from_json(*parse_json(R"({"fields":{"title":"text","n":"int"}})"));
+  REQUIRE(schema.is_ok());
+  auto idx = index::Index::open(dir, "t", opt, &*schema);
   REQUIRE(idx.is_ok());
   return std::shared_ptr<index::Index>(std::move(*idx));
 }
-Json doc(const std::string& id) { return *parse_json("{\"id\":\"" + id + "\",\"title\":\"x\"}"); }
+Json doc(const std::string& id, const std::string& title = "x", int n = 0) {
+  Json d = Json::object();
+  d.set("id", id);
+  d.set("title", title);
+  d.set("n", static_cast<int64_t>(n));
+  return d;
+}
+query::SearchRequest request(const std::string& body) {
+  auto r = query::parse_search_request(*parse_json(body));
+  REQUIRE(r.is_ok());
+  return std::move(*r);
+}
+query::SearchRequest all() { return query::SearchRequest{}; }
+
+std::shared_ptr<Watcher> subscribe(WatchHub& hub, const std::shared_ptr<index::Index>& idx,
+                                   const query::SearchRequest& req, std::optional<uint64_t> after = std::nullopt) {
+  auto w = hub.subscribe(idx, req, after);
+  REQUIRE(w.is_ok());
+  return *w;
+}
+
+// Everything the watcher receives until `quiet_ms` pass without an event.
+std::vector<WatchEvent> drain(Watcher& w, int quiet_ms = 100) {
+  std::vector<WatchEvent> out;
+  while (w.next(&out, 1000, quiet_ms) == Watcher::Wait::kEvent) {
+  }
+  return out;
+}
 }  // namespace
 
-TEST_CASE("watch_hub: watchers receive visible puts and deletes in seq order") {
+TEST_CASE("watch_hub: a watcher receives the matching puts, and deletes of what matched, in seq order") {
   TempDir dir;
   auto idx = make_index(dir.path());
   WatchHub hub;
   hub.attach(idx);
-  auto w = hub.subscribe(idx, std::nullopt);
-  REQUIRE(idx->put(doc("a")).is_ok());
-  REQUIRE(idx->put(doc("b")).is_ok());
+  auto w = subscribe(hub, idx, request(R"({"query":{"match":{"title":"apple"}}})"));
+  REQUIRE(idx->put(doc("a", "red apple")).is_ok());
+  REQUIRE(idx->put(doc("b", "pear")).is_ok());
+  REQUIRE(idx->put(doc("c", "apples")).is_ok());  // stemmed: matches
+  REQUIRE(idx->remove("b").is_ok());               // never matched: nothing
   REQUIRE(idx->remove("a").is_ok());
+  REQUIRE(idx->put(doc("c", "plum")).is_ok());     // no longer matches
   REQUIRE(idx->refresh().is_ok());
-  std::vector<std::pair<std::string, index::WalRecordType>> got;
-  uint64_t last = 0;
-  std::shared_ptr<const index::ChangeEvent> ev;
-  while (w->next(&ev, 50) == Watcher::Wait::kEvent) {
-    CHECK(ev->seq > last);
-    last = ev->seq;
-    got.emplace_back(ev->id, ev->type);
-  }
-  REQUIRE(got.size() == 3);
-  CHECK(got[0].first == "a");
-  CHECK(got[1].first == "b");
-  CHECK(got[2].second == index::WalRecordType::kDelete);
+  auto got = drain(*w);
+  REQUIRE(got.size() == 4);
+  CHECK(got[0].kind == WatchEvent::Kind::kMatch);
+  CHECK(got[0].change->id == "a");
+  CHECK(got[1].kind == WatchEvent::Kind::kMatch);
+  CHECK(got[1].change->id == "c");
+  CHECK(got[2].kind == WatchEvent::Kind::kDelete);
+  CHECK(got[2].change->id == "a");
+  CHECK(got[3].kind == WatchEvent::Kind::kDelete);
+  CHECK(got[3].change->id == "c");
+  for (size_t i = 1; i < got.size(); ++i) CHECK(got[i].change->seq > got[i - 1].change->seq);
   hub.unsubscribe(idx, w);
+  CHECK(hub.watchers() == 0);
+  CHECK(hub.queries() == 0);
+}
+
+TEST_CASE("watch_hub: watchers of the same query and filters share one compiled query") {
+  TempDir dir;
+  auto idx = make_index(dir.path());
+  WatchHub hub;
+  auto a = subscribe(hub, idx, request(R"({"query":{"match":{"title":"apple"}},"size":3})"));
+  auto b = subscribe(hub, idx, request(R"({"query":{"match":{"title":"apple"}}})"));
+  auto c = subscribe(hub, idx, request(R"({"query":{"match":{"title":"apple"}},"filter":"n:[5 TO *]"})"));
+  CHECK(hub.watchers() == 3);
+  CHECK(hub.queries() == 2);
+  REQUIRE(idx->put(doc("1", "apple", 1)).is_ok());
+  REQUIRE(idx->put(doc("2", "apple", 9)).is_ok());
+  REQUIRE(idx->refresh().is_ok());
+  CHECK(drain(*a).size() == 2);
+  CHECK(drain(*b).size() == 2);
+  auto got = drain(*c);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].change->id == "2");
+  hub.unsubscribe(idx, a);
+  CHECK(hub.queries() == 2);
+  hub.unsubscribe(idx, b);
+  CHECK(hub.queries() == 1);
+}
+
+TEST_CASE("watch_hub: a query that does not compile against the schema is an error") {
+  TempDir dir;
+  auto idx = make_index(dir.path());
+  WatchHub hub;
+  query::SearchRequest req;
+  req.query = query::Term{"n", Json("not a number")};
+  auto w = hub.subscribe(idx, req, std::nullopt);
+  REQUIRE_FALSE(w.is_ok());
+  CHECK(w.status().message().find("'n'") != std::string::npos);
   CHECK(hub.watchers() == 0);
 }
 
-TEST_CASE("watch_hub: resume replays the ring after a seq; too old a seq reports a gap") {
+TEST_CASE("watch_hub: a field added by dynamic mapping after the watch started is matched") {
+  TempDir dir;
+  auto idx = make_index(dir.path());
+  WatchHub hub;
+  auto w = subscribe(hub, idx, request(R"({"query":{"match":{"color":"red"}}})"));
+  REQUIRE(idx->put(*parse_json(R"({"id":"1","color":"red"})")).is_ok());
+  REQUIRE(idx->put(*parse_json(R"({"id":"2","color":"blue"})")).is_ok());
+  REQUIRE(idx->refresh().is_ok());
+  auto got = drain(*w);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].change->id == "1");
+}
+
+TEST_CASE("watch_hub: resume replays the ring's matches after a seq; too old a seq reports a gap") {
   TempDir dir;
   auto idx = make_index(dir.path());
   WatchHub hub(WatchOptions{3, 100});
   hub.attach(idx);
   std::vector<uint64_t> seqs;
   for (int i = 0; i < 5; ++i) {
-    auto r = idx->put(doc("d" + std::to_string(i)));
+    auto r = idx->put(doc("d" + std::to_string(i), i == 3 ? "pear" : "apple"));
     REQUIRE(r.is_ok());
     seqs.push_back(r->seq);
     REQUIRE(idx->refresh().is_ok());
   }
-  auto w = hub.subscribe(idx, seqs[2]);
+  auto w = subscribe(hub, idx, request(R"({"query":{"match":{"title":"apple"}}})"), seqs[1]);
   CHECK_FALSE(w->gap());
-  std::shared_ptr<const index::ChangeEvent> ev;
-  REQUIRE(w->next(&ev, 10) == Watcher::Wait::kEvent);
-  CHECK(ev->seq == seqs[3]);
-  REQUIRE(w->next(&ev, 10) == Watcher::Wait::kEvent);
-  CHECK(ev->seq == seqs[4]);
-  CHECK(w->next(&ev, 10) == Watcher::Wait::kTimeout);
-  auto old = hub.subscribe(idx, seqs[0]);
+  REQUIRE(idx->put(doc("d5", "apple")).is_ok());  // after the replay, in order
+  REQUIRE(idx->refresh().is_ok());
+  auto got = drain(*w);
+  REQUIRE(got.size() == 3);
+  CHECK(got[0].change->seq == seqs[2]);
+  CHECK(got[1].change->seq == seqs[4]);  // d3 ("pear") does not match
+  CHECK(got[2].change->id == "d5");
+  auto old = subscribe(hub, idx, all(), seqs[0]);
   CHECK(old->gap());
 }
 
@@ -73,13 +158,44 @@ TEST_CASE("watch_hub: a slow watcher is dropped without blocking writes; close_a
   TempDir dir;
   auto idx = make_index(dir.path());
   WatchHub hub(WatchOptions{100, 4});
-  hub.attach(idx);
-  auto slow = hub.subscribe(idx, std::nullopt);
+  auto slow = subscribe(hub, idx, all());
   for (int i = 0; i < 10; ++i) REQUIRE(idx->put(doc("s" + std::to_string(i))).is_ok());
   REQUIRE(idx->refresh().is_ok());
-  std::shared_ptr<const index::ChangeEvent> ev;
-  CHECK(slow->next(&ev, 10) == Watcher::Wait::kDropped);
-  auto other = hub.subscribe(idx, std::nullopt);
+  std::vector<WatchEvent> ev;
+  Watcher::Wait wait = Watcher::Wait::kTimeout;
+  for (int i = 0; i < 100 && wait != Watcher::Wait::kDropped; ++i) wait = slow->next(&ev, 0, 10);
+  CHECK(wait == Watcher::Wait::kDropped);
+  auto other = subscribe(hub, idx, all());
   hub.close_all();
-  CHECK(other->next(&ev, 1000) == Watcher::Wait::kClosed);
+  CHECK(other->next(&ev, 1, 1000) == Watcher::Wait::kClosed);
+}
+
+TEST_CASE("watch_hub: under a bulk write, many watchers receive exactly their matches once") {
+  TempDir dir;
+  auto idx = make_index(dir.path());
+  WatchHub hub;
+  const char* words[] = {"apple", "pear", "plum", "fig"};
+  std::vector<std::shared_ptr<Watcher>> ws;
+  for (int i = 0; i < 12; ++i)
+    ws.push_back(subscribe(hub, idx, request(std::string(R"({"query":{"match":{"title":")") + words[i % 4] + "\"}}}")));
+  CHECK(hub.queries() == 4);
+  std::vector<Json> docs;
+  std::vector<std::set<std::string>> want(4);
+  for (int i = 0; i < 5000; ++i) {
+    std::string title = std::string(words[i % 4]) + (i % 3 == 0 ? std::string(" ") + words[(i / 4) % 4] : "");
+    docs.push_back(doc(std::to_string(i), title));
+    for (int k = 0; k < 4; ++k)
+      if (title.find(words[k]) != std::string::npos) want[k].insert(std::to_string(i));
+  }
+  for (auto& r : idx->put_many(docs)) REQUIRE(r.is_ok());
+  REQUIRE(idx->refresh().is_ok());
+  for (int i = 0; i < 12; ++i) {
+    std::multiset<std::string> got;
+    for (const auto& e : drain(*ws[i], 300)) {
+      CHECK(e.kind == WatchEvent::Kind::kMatch);
+      got.insert(e.change->id);
+    }
+    CHECK(std::set<std::string>(got.begin(), got.end()) == want[i % 4]);
+    CHECK(got.size() == want[i % 4].size());  // each once
+  }
 }

@@ -32,8 +32,9 @@ class MemoryIndex {
  public:
   // Analyses `doc` (one JSON object with an id) against `schema`.
   static Result<MemoryIndex> build(std::shared_ptr<const index::Schema> schema, const Json& doc);
-  // The same from JSON text; a parse error is Status::invalid("document: ...").
-  static Result<MemoryIndex> build(std::shared_ptr<const index::Schema> schema, std::string_view source_json);
+  // The same from JSON text (a stored source); a parse error is
+  // Status::invalid("document: ...").
+  static Result<MemoryIndex> from_source(std::shared_ptr<const index::Schema> schema, std::string_view source_json);
 
   // One segment (segment 0) holding one live document (doc 0).
   const index::Snapshot& snapshot() const { return *snap_; }

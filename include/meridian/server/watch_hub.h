@@ -1,12 +1,23 @@
-// WatchHub: fan-out of index change events to live-query watchers
-// (GET /v1/indexes/{index}/watch, Server-Sent Events).
+// WatchHub: live queries. Fans index change events out to the watchers of
+// GET /v1/indexes/{index}/watch (Server-Sent Events), each watching one
+// search request's query and filters.
 //
-// The hub installs itself as each index's change listener (attach()). The
-// listener runs under the index's writer lock, so it only appends the event
-// to a bounded ring (for Last-Event-ID resume) and to each watcher's bounded
-// queue; a watcher whose queue is full is marked dropped, never waited for.
-// Matching a query against documents happens on the watcher's own thread.
+// Per index, one channel: the hub installs itself as the index's change
+// listener (attach()). The listener runs under the index's writer lock, so
+// it only appends the event to a bounded ring (for Last-Event-ID resume) and
+// to the channel's pending list. One matcher thread per channel (started by
+// the first subscribe) takes the pending events in seq order, analyses each
+// changed document ONCE into a query::MemoryIndex, and evaluates each
+// DISTINCT watched query (a query::LiveQuery, compiled once when its first
+// watcher subscribes and shared by every watcher with the same query and
+// filters; recompiled when the index's schema changes) against it. Each
+// watcher then receives only what concerns it: a match, a delete (a document
+// it was told matched was deleted or no longer matches) or a truncate. A
+// watcher whose bounded queue is full is marked dropped, never waited for.
 //
+// Ownership: the hub owns the channels (forgotten once their index is gone);
+// a channel owns its matcher thread (joined when the channel goes) and its
+// query groups; watchers are shared with the HTTP handler streaming them.
 // Thread safety: all methods may be called concurrently.
 #pragma once
 
@@ -18,22 +29,35 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "meridian/index/index.h"
+#include "meridian/query/search_request.h"
 
 namespace meridian::server {
 
 struct WatchOptions {
   size_t ring_events = 10000;   // events kept per index for resume
-  size_t client_queue = 1000;   // events buffered per watcher before it is dropped
+  size_t client_queue = 10000;  // events buffered per watcher before it is dropped
+  size_t tracked_ids = 100000;  // ids a watcher remembers as matched (for its delete events)
 };
+
+// What a watcher is told about one change.
+struct WatchEvent {
+  enum class Kind { kMatch, kDelete, kTruncate };
+  Kind kind = Kind::kMatch;
+  std::shared_ptr<const index::ChangeEvent> change;  // seq, id, source (kMatch)
+};
+
+struct QueryGroup;
 
 class Watcher {
  public:
   enum class Wait { kEvent, kTimeout, kDropped, kClosed };
-  // Waits up to timeout_ms for the next event.
-  Wait next(std::shared_ptr<const index::ChangeEvent>* out, int timeout_ms);
+  // Waits up to timeout_ms for events, then appends up to `max` of them to
+  // *out (kEvent), oldest first.
+  Wait next(std::vector<WatchEvent>* out, size_t max, int timeout_ms);
   bool gap() const { return gap_; }  // the resume point was older than the ring
 
  private:
@@ -41,11 +65,20 @@ class Watcher {
   friend struct WatchChannel;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::shared_ptr<const index::ChangeEvent>> queue_;  // GUARDED_BY(mu_)
-  bool dropped_ = false;  // GUARDED_BY(mu_)
-  bool closed_ = false;   // GUARDED_BY(mu_)
-  bool gap_ = false;
+  std::deque<WatchEvent> queue_;  // GUARDED_BY(mu_)
+  bool dropped_ = false;          // GUARDED_BY(mu_)
+  bool closed_ = false;           // GUARDED_BY(mu_)
+  bool gap_ = false;              // set before the watcher is shared
   size_t limit_ = 0;
+  size_t tracked_limit_ = 0;
+  std::shared_ptr<QueryGroup> group_;  // set before the watcher is shared
+  // Events with seq <= start_seq_ reach this watcher only through replay_
+  // (the ring's events after its resume point), which the matcher matches
+  // before any newer event. Both GUARDED_BY(the channel's mu).
+  uint64_t start_seq_ = 0;
+  std::vector<std::shared_ptr<const index::ChangeEvent>> replay_;
+  // Ids last delivered as matches; the matcher thread's alone.
+  std::unordered_set<std::string> matched_;
 };
 
 struct WatchChannel;
@@ -57,13 +90,18 @@ class WatchHub {
 
   // Starts recording the events of `idx` (idempotent per Index object).
   void attach(const std::shared_ptr<index::Index>& idx);
-  // A watcher of `idx`; with `after_seq`, first replays the ring's events
-  // with a larger seq (gap() tells whether some were already gone).
-  std::shared_ptr<Watcher> subscribe(const std::shared_ptr<index::Index>& idx, std::optional<uint64_t> after_seq);
+  // A watcher of `req`'s query and filters over `idx`: it receives the
+  // changes after now; with `after_seq`, first those of the ring with a
+  // larger seq (gap() tells whether some were already gone). Errors: the
+  // query does not compile against the index's schema (Status::invalid).
+  Result<std::shared_ptr<Watcher>> subscribe(const std::shared_ptr<index::Index>& idx,
+                                             const query::SearchRequest& req, std::optional<uint64_t> after_seq);
   void unsubscribe(const std::shared_ptr<index::Index>& idx, const std::shared_ptr<Watcher>& w);
   // Wakes and closes every watcher (server shutdown).
   void close_all();
   size_t watchers() const;
+  // Distinct queries being watched, over every index.
+  size_t queries() const;
 
  private:
   std::shared_ptr<WatchChannel> channel(const std::shared_ptr<index::Index>& idx);
