@@ -174,6 +174,8 @@ void ServerImpl::install_search_routes() {
     g.push_back({"meridian_cache_bytes", "Bytes held by the query cache.", "", static_cast<double>(cache_.bytes())});
     g.push_back({"meridian_cache_entries", "Entries in the query cache.", "", static_cast<double>(cache_.entries())});
     g.push_back({"meridian_watchers", "Open live-query streams.", "", static_cast<double>(hub_.watchers())});
+    g.push_back({"meridian_watch_queries", "Distinct queries the live-query streams watch (each evaluated once per change).", "",
+                 static_cast<double>(hub_.queries())});
     ConnectionStats cs = http_.stats();
     g.push_back({"meridian_http_connections", "Open client connections (admitted).", "", static_cast<double>(cs.open)});
     g.push_back({"meridian_http_connections_idle", "Connections waiting for a request (hold no thread).", "",
