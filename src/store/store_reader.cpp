@@ -56,7 +56,7 @@ Result<StoreReader> StoreReader::open(std::string_view file, std::string name) {
   if ((num_docs == 0) != (num_blocks == 0)) return corrupt(trailer_off, "document and block counts disagree");
 
   StoreReader r;
-  r.name_ = std::move(name);
+  r.name_ = name;  // not moved: corrupt() below still names the file
   r.file_ = file;
   r.body_ = body;
   r.index_ = body.substr(index_offset, trailer_off - index_offset);
@@ -73,6 +73,15 @@ Result<StoreReader> StoreReader::open(std::string_view file, std::string name) {
     next_offset += b.stored_len;
   }
   if (next_offset != index_offset) return corrupt(next_offset, "bytes between the last block and the index");
+  // Each document of a block has a length varint of at least one byte, so a
+  // block cannot hold more documents than it has bytes (this also bounds the
+  // per-document loops of get() and verify() by the block size).
+  for (uint32_t i = 0; i < num_blocks; ++i) {
+    Block b = r.block(i);
+    if (r.block_end_doc(i) - b.first_doc > b.raw_len)
+      return corrupt(index_offset + uint64_t{i} * kIndexEntrySize,
+                     "block index entry " + std::to_string(i) + " holds more documents than bytes");
+  }
   size_t words = (size_t{num_blocks} + 63) / 64;
   r.crc_checked_.reset(new std::atomic<uint64_t>[words]);
   for (size_t w = 0; w < words; ++w) r.crc_checked_[w].store(0, std::memory_order_relaxed);

@@ -3,10 +3,12 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include "meridian/base/crc32c.h"
 #include "meridian/base/file_frame.h"
 #include "meridian/store/store_reader.h"
 #include "meridian/store/store_writer.h"
@@ -263,4 +265,45 @@ TEST_CASE("store: a damaged block fails only the docs stored in it") {
   CHECK(st.message().rfind("seg1.sto: block 0 at offset 32: ", 0) == 0);
   CHECK(*r->get(99) == docs[99]);
   CHECK_FALSE(r->verify().is_ok());
+}
+
+namespace {
+
+// The body of a store file with its trailer's num_docs (and, for entry 0,
+// the block offset) replaced and the index CRC recomputed, re-framed: a
+// damage that every checksum agrees with, as a writer bug would make it.
+std::string forge_store(const std::string& file, uint32_t num_docs, std::optional<uint64_t> block0_offset) {
+  std::string body = file.substr(kFrameHeaderSize, file.size() - kFrameHeaderSize - kFrameFooterSize);
+  size_t t = body.size() - 24;
+  uint64_t index_off;
+  std::memcpy(&index_off, body.data() + t + 8, 8);
+  std::memcpy(body.data() + t, &num_docs, 4);
+  if (block0_offset) std::memcpy(body.data() + index_off + 8, &*block0_offset, 8);
+  uint32_t crc = crc32c::mask(crc32c::value(body.data() + index_off, t - index_off + 16));
+  std::memcpy(body.data() + t + 16, &crc, 4);
+  return frame_file(fourcc("MSTO"), 1, body);
+}
+
+}  // namespace
+
+TEST_CASE("store: an inconsistent block index entry is corruption naming the file") {
+  // Found by tests/fuzz (store): the message lost the file name.
+  std::string bad = forge_store(write_store(sample_docs(20, 4)), 20, uint64_t{7});
+  auto r = StoreReader::open(ExactBuf(bad).view(), "seg9.store");
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == Status::Code::kCorruption);
+  CHECK(r.status().message().rfind("seg9.store at offset ", 0) == 0);
+  CHECK(r.status().message().find("block index entry 0 is inconsistent") != std::string::npos);
+}
+
+TEST_CASE("store: a block claiming more documents than it has bytes is refused at open") {
+  // Found by tests/fuzz (store): a trailer with num_docs near 2^32 made every
+  // get() of the last block loop over billions of documents.
+  std::string bad = forge_store(write_store(sample_docs(20, 5)), 0x3f000000u, std::nullopt);
+  ExactBuf buf(bad);
+  auto r = StoreReader::open(buf.view(), "seg9.store");
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == Status::Code::kCorruption);
+  CHECK(r.status().message().find("seg9.store at offset ") == 0);
+  CHECK(r.status().message().find("holds more documents than bytes") != std::string::npos);
 }
