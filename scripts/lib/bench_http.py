@@ -1,5 +1,14 @@
-"""The `http` suite of scripts/bench: wrk against `meridian serve` on loopback
-with the cities set loaded. Query kinds: a term query, a text + geo query and
+"""The `http` suite of scripts/bench: the fixed cost of one request, then wrk
+against `meridian serve` on loopback with the cities set loaded.
+
+Round trip (bench/rtt_bench): one keep-alive connection each to Meridian
+(`GET /health`, a search for a word no city has, query cache off) and to a
+redis-server (`PING`), in turns of 500 requests, --http-rtt-rounds runs of
+--http-rtt-n requests per target; p50/p99 per target and the ratios to the
+Redis PING (issue 20 targets: /health <= 1.2x, zero-hit search <= 1.5x).
+--http-rtt-only skips the wrk part.
+
+wrk part: Query kinds: a term query, a text + geo query and
 a faceted query; 16 and 64 connections; query cache on (default 64M) and off
 (--cache-bytes 0). Reports queries/s, p50/p99 latency and non-2xx responses.
 
@@ -18,7 +27,7 @@ import time
 import urllib.request
 
 from bench_common import BenchError, make_tempdir, median, run_json, stop_process
-from bench_peers import free_port
+from bench_peers import Redis, free_port
 
 KINDS = ("term", "text_geo", "faceted")
 CONNECTIONS = (16, 64)
@@ -113,13 +122,59 @@ def check_paths(port, paths):
     return empty
 
 
+ZERO_HIT = "/v1/indexes/cities/search?q=zzqxjvw"
+
+
+def round_trips(ctx, res, data, log):
+    """/health, a zero-hit search and Redis PING over keep-alive loopback, same run."""
+    rtt = ctx.binary("bench/rtt_bench")
+    n, rounds = ctx.args.http_rtt_n, ctx.args.http_rtt_rounds
+    per = {}
+    with Redis(log) as redis:
+        srv = Server(ctx.binary("meridian"), data, "0", res, log)
+        try:
+            status, body = http_get(srv.port, ZERO_HIT)
+            if status != 200 or json.loads(body)["total"]["value"] != 0:
+                raise BenchError("%s is not a zero-hit search" % ZERO_HIT)
+            for r in range(rounds):
+                argv = [rtt, "--n", str(n), "--warmup", "2000", "--block", "500",
+                        "--redis", str(redis.port), "--name", "redis PING",
+                        "--http", str(srv.port), "/health", "--name", "GET /health",
+                        "--http", str(srv.port), ZERO_HIT, "--name", "zero-hit search"]
+                out = run_json(res, argv, label="round trip %d" % (r + 1), timeout=600)
+                out["round"] = r + 1
+                for t in out["targets"]:
+                    per.setdefault(t["name"], []).append(t)
+                log("  round trip %d: %s" % (r + 1, "  ".join(
+                    "%s p50 %.1f us" % (t["name"], t["p50_us"]) for t in out["targets"])))
+        finally:
+            srv.stop()
+        version = redis.version
+    base = median([t["p50_us"] for t in per["redis PING"]])
+    for name in ("redis PING", "GET /health", "zero-hit search"):
+        p50 = median([t["p50_us"] for t in per[name]])
+        p99 = median([t["p99_us"] for t in per[name]])
+        res.add("round trip: " + name, "p50 / p99 (median of %d runs)" % rounds,
+                "%.1f / %.1f" % (p50, p99), "us")
+        res.add("round trip: " + name, "p50 / Redis PING p50", round(p50 / base, 2), "x")
+    res.notes += [
+        "Round trip: bench/rtt_bench, one keep-alive TCP connection per target on loopback "
+        "(TCP_NODELAY), targets in turns of 500 requests, %d requests per target per run after "
+        "2,000 warm-up, %d runs; each request reads the whole response. redis-server %s "
+        "(--save '' --appendonly no); meridian serve --cache-bytes 0 --no-access-log on the "
+        "cities index; zero-hit search = GET %s. Targets (issue 20): /health <= 1.2x and "
+        "zero-hit search <= 1.5x the Redis PING p50." % (n, rounds, version, ZERO_HIT),
+    ]
+
+
 def suite_http(ctx, log):
     from bench_common import Result
     wrk = shutil.which("wrk")
-    if not wrk:
+    if not wrk and not ctx.args.http_rtt_only:
         raise BenchError("wrk is not installed; run scripts/setup bench")
     data_info = ctx.dataset("cities.ndjson")
-    res = Result("http", "HTTP search API under wrk (meridian serve, cities)", data_info)
+    res = Result("http", "HTTP search API: round trip vs Redis PING, and under wrk (meridian serve, cities)",
+                 data_info)
     cities = os.path.join(ctx.root, data_info["path"])
     work = make_tempdir("bench-http-")
     data = os.path.join(work, "meridian-data")
@@ -129,6 +184,10 @@ def suite_http(ctx, log):
     try:
         log("http: importing %s" % data_info["path"])
         import_cities(ctx, res, cities, data)
+        log("http: round trips (bench/rtt_bench)")
+        round_trips(ctx, res, data, log)
+        if ctx.args.http_rtt_only:
+            return res
         files, paths = query_paths(cities, work)
         for cache in ("on", "off"):
             srv = Server(ctx.binary("meridian"), data, "64M" if cache == "on" else "0", res, log)
@@ -168,7 +227,7 @@ def suite_http(ctx, log):
         "wrk 4.1 with 2 threads on the same 2-core machine as the server (they compete for the "
         "CPUs); %d s per run; keep-alive connections; latencies are wrk's (request sent to "
         "response read)." % duration,
-        "meridian serve with its defaults (worker threads max(64, 8 x cores)) plus "
+        "meridian serve with its defaults (worker threads max(8, 4 x cores), growing while none is idle) plus "
         "--no-access-log; the cities set imported with bench/wrk/cities_schema.json; cache on = "
         "--cache-bytes 64M, off = --cache-bytes 0.",
         "Each kind cycles through %d distinct paths built from the most frequent words of city "

@@ -79,6 +79,8 @@ class ConnStream final : public httplib::Stream {
 
   // Sends pending output; false when the client is gone or too slow.
   bool flush();
+  // From now on every write() is sent at once (a stream's pieces).
+  void write_through() { direct_ = true; }
   bool failed() const { return failed_; }
 
  private:

@@ -100,6 +100,7 @@ ConnectionStats HttpServer::stats() const {
 
 void HttpServer::start() {
   stopping_ = false;
+  keep_alive_value_ = "timeout=" + std::to_string(keep_alive_timeout_sec_) + ", max=" + std::to_string(keep_alive_max_count_);
   // Room for max_connections sockets beside the index files.
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -286,7 +287,10 @@ void HttpServer::serve(Conn* c) {
     if (stopping()) break;
     ConnStream strm(c, read_ms, write_ms);
     bool closed = false;
-    bool ok = process_request(strm, false, closed, nullptr);
+    bool ok = true;
+    Lean lean = serve_lean_get(c, strm);
+    if (lean == Lean::kNotMine) ok = process_request(strm, false, closed, nullptr);
+    else closed = lean == Lean::kClose;
     ok = strm.flush() && ok;
     if (!ok || closed) break;
     if (c->buffered() > 0) {

@@ -19,6 +19,16 @@
 //   answered `503` with `Retry-After: 1` and a JSON error, then closed.
 // - One write per response: requests are served through ConnStream, which
 //   sends status line, headers and body in one send() (conn_stream.h).
+// - A lean path for plain GET requests (lean_get.cpp): a GET/HTTP/1.1 head
+//   without body, Range, Expect or Accept-Encoding is parsed straight from
+//   the connection's buffer, routed by the literal ends of each pattern
+//   before its regex, and answered straight into the output buffer, through
+//   the same pre-routing, route, error, exception and logger handlers
+//   (kept by the setters below, which also install them in httplib).
+//   httplib serves everything else. Differences: such requests carry no
+//   REMOTE_ADDR/LOCAL_* pseudo-headers (req.remote_addr etc. are set), an
+//   exact pattern leaves req.matches empty, and default headers and the
+//   post-routing handler are not applied (Meridian uses neither).
 //
 // It relies on two documented httplib 0.11 behaviours: the accept loop hands
 // each accepted socket to the TaskQueue as a call of the virtual
@@ -32,6 +42,8 @@
 
 #include <atomic>
 #include <memory>
+#include <regex>
+#include <vector>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -71,11 +83,33 @@ class HttpServer final : public httplib::Server {
   // After bind_to_port / bind_to_any_port: a listen backlog fit for
   // thousands of clients (httplib listens with a backlog of 5).
   void widen_backlog(int backlog);
+
+  // httplib's setters, also kept for the lean GET path.
+  HttpServer& Get(const std::string& pattern, Handler handler);
+  HttpServer& set_pre_routing_handler(HandlerWithResponse handler);
+  HttpServer& set_error_handler(Handler handler);
+  HttpServer& set_exception_handler(ExceptionHandler handler);
+  HttpServer& set_logger(httplib::Logger logger);
+  using httplib::Server::Delete;
+  using httplib::Server::Patch;
+  using httplib::Server::Post;
+  using httplib::Server::Put;
   ConnectionStats stats() const;
   const ConnectionLimits& limits() const { return limits_; }
 
  private:
   class Tasks;
+  struct GetRoute {
+    GetRoute(const std::string& pattern, Handler h);
+    bool exact = false;  // no regex syntax: the path equals prefix
+    std::string prefix;  // a matching path starts with this ...
+    std::string suffix;  // ... and ends with this
+    std::regex re;
+    Handler handler;
+  };
+  enum class Lean { kNotMine, kServed, kClose };
+  Lean serve_lean_get(Conn* c, ConnStream& strm);
+  bool write_lean_response(Conn* c, ConnStream& strm, const httplib::Request& req, httplib::Response& res, bool close);
   bool process_and_close_socket(socket_t sock) override;
   void start();
   void shutdown();
@@ -88,6 +122,12 @@ class HttpServer final : public httplib::Server {
   bool stopping() const { return stopping_.load(std::memory_order_relaxed) || svr_sock_ == INVALID_SOCKET; }
 
   const ConnectionLimits limits_;
+  std::vector<GetRoute> get_routes_;
+  HandlerWithResponse pre_routing_;
+  Handler error_;
+  ExceptionHandler exception_;
+  httplib::Logger logger_;
+  std::string keep_alive_value_;  // "timeout=5, max=N", as httplib writes it
   std::unique_ptr<WorkerPool> pool_;
   int epfd_ = -1;
   int wakefd_ = -1;

@@ -22,6 +22,7 @@ class AutomatonTables {
     std::vector<uint8_t> value;   // Nfa::kNotAccepting or the match tag
   };
   static Automaton finish(Raw raw);
+  static Automaton literal_prefix(std::string_view prefix);
 
  private:
   static std::vector<bool> live_states(const Raw& raw);
@@ -114,6 +115,43 @@ Automaton AutomatonTables::finish(Raw raw) {
   static_assert(Nfa::kNotAccepting == 0xff);
   return a;
 }
+
+// States: 1 + (bytes of the prefix matched so far), the last one accepting
+// with a loop on every byte; byte classes: each byte of the prefix alone and
+// the runs between them. That is what determinize() of the prefix Nfa
+// yields (minimal, breadth-first numbering), without the subset
+// construction: a search box's last word costs a prefix automaton per query.
+Automaton AutomatonTables::literal_prefix(std::string_view prefix) {
+  std::array<bool, 257> cut{};
+  cut[0] = true;
+  for (char ch : prefix) {
+    auto b = static_cast<uint8_t>(ch);
+    cut[b] = true;
+    cut[b + 1] = true;
+  }
+  Automaton a;
+  int cls = -1;
+  a.class_start_.clear();
+  for (int b = 0; b < 256; ++b) {
+    if (cut[b]) {
+      ++cls;
+      a.class_start_.push_back(static_cast<uint8_t>(b));
+    }
+    a.class_of_[b] = static_cast<uint8_t>(cls);
+  }
+  const size_t k = static_cast<size_t>(cls) + 1, n = prefix.size() + 2;
+  a.num_classes_ = static_cast<uint32_t>(k);
+  a.start_ = 1;
+  a.table_.assign(n * k, Automaton::kDead);
+  a.value_.assign(n, Automaton::kValueNone);
+  for (size_t i = 0; i < prefix.size(); ++i)
+    a.table_[(i + 1) * k + a.class_of_[static_cast<uint8_t>(prefix[i])]] = static_cast<State>(i + 2);
+  for (size_t c = 0; c < k; ++c) a.table_[(n - 1) * k + c] = static_cast<State>(n - 1);
+  a.value_[n - 1] = 0;
+  return a;
+}
+
+Automaton literal_prefix_automaton(std::string_view prefix) { return AutomatonTables::literal_prefix(prefix); }
 
 namespace {
 

@@ -14,7 +14,9 @@ std::string column_error(std::string_view what, size_t column) {
 }
 }  // namespace
 
-Result<Automaton> prefix_automaton(std::string_view prefix) {
+Result<Automaton> prefix_automaton(std::string_view prefix) { return literal_prefix_automaton(prefix); }
+
+Result<Automaton> prefix_automaton_by_subsets(std::string_view prefix) {
   Nfa nfa;
   Nfa::Id cur = nfa.add_state();
   nfa.set_start(cur);

@@ -117,6 +117,31 @@ TEST_CASE("automaton: prefix automaton equals starts_with, byte-wise") {
   }
 }
 
+TEST_CASE("automaton: the direct prefix automaton equals the subset construction's, state for state") {
+  std::mt19937 rng(7);
+  std::vector<std::string> prefixes = {"", "a", "ab", "aa", "aba", "é", "\xC3", std::string("\x00\xff", 2),
+                                       std::string("\xff", 1), std::string("\x00", 1), "zq", "漢字"};
+  for (int i = 0; i < 200; ++i) {
+    std::string p;
+    for (int j = 0, n = static_cast<int>(rng() % 6); j < n; ++j) p += static_cast<char>(rng() % 256);
+    prefixes.push_back(p);
+  }
+  for (const auto& p : prefixes) {
+    auto direct = prefix_automaton(p);
+    auto oracle = prefix_automaton_by_subsets(p);
+    REQUIRE(direct.is_ok());
+    REQUIRE(oracle.is_ok());
+    CHECK(direct->num_states() == oracle->num_states());
+    CHECK(direct->num_classes() == oracle->num_classes());
+    CHECK(direct->start() == oracle->start());
+    for (Automaton::State s = 0; s < oracle->num_states(); ++s) {
+      CHECK(direct->match_value(s) == oracle->match_value(s));
+      for (int b = 0; b < 256; ++b) CHECK(direct->step(s, static_cast<uint8_t>(b)) == oracle->step(s, static_cast<uint8_t>(b)));
+      for (int from = 0; from <= 256; from += 17) CHECK(direct->next_live_byte(s, from) == oracle->next_live_byte(s, from));
+    }
+  }
+}
+
 TEST_CASE("automaton: can_match is false exactly when no continuation can match") {
   auto a = prefix_automaton("ab");
   REQUIRE(a.is_ok());

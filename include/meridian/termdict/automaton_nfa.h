@@ -69,6 +69,10 @@ class Nfa {
 // when more than max_states DFA states would be needed.
 Result<Automaton> determinize(const Nfa& nfa, size_t max_states, std::string_view what);
 
+// The automaton determinize() makes of "prefix, then any bytes", built
+// directly (prefix_automaton() uses it; no subset construction).
+Automaton literal_prefix_automaton(std::string_view prefix);
+
 // Decodes one code point of UTF-8 at s[*pos], advancing *pos. Returns -1 (and
 // advances by one byte) on an invalid, overlong or surrogate sequence.
 int32_t decode_utf8(std::string_view s, size_t* pos);

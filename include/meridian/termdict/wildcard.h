@@ -22,6 +22,9 @@
 namespace meridian::termdict {
 
 Result<Automaton> prefix_automaton(std::string_view prefix);
+// The same automaton through the generic Nfa + determinize() route: the
+// oracle of prefix_automaton()'s direct construction in tests.
+Result<Automaton> prefix_automaton_by_subsets(std::string_view prefix);
 Result<Automaton> wildcard_automaton(std::string_view pattern);
 
 }  // namespace meridian::termdict
