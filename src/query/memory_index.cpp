@@ -55,6 +55,9 @@ Result<MemoryIndex> MemoryIndex::build(std::shared_ptr<const index::Schema> sche
     m.extended_ = true;
   }
   m.id_ = pd.id;
+  // The stored source stays empty: nothing that matches reads it, and
+  // compressing it would cost as much as the rest of the segment.
+  pd.source.clear();
   index::SegmentBuilder builder;
   builder.add(pd, *schema);
   std::string parts[5];

@@ -394,7 +394,18 @@ Result<Node> Compiler::compile(const Query& q) {
       if (auto shape = leaf_shape(q); shape.is_ok()) n.leaf_shape = std::make_shared<const geo::Shape>(std::move(*shape));
       return n;  // a bad shape is reported by eval_leaf, which builds it again
     }
-    case Kind::kPrefix: case Kind::kRange: case Kind::kExists: case Kind::kIds:
+    case Kind::kPrefix: {
+      const Prefix& p = *q.as<Prefix>();
+      Node n = leaf(q);
+      const index::FieldDef* f = snap_.schema().find(p.field);
+      if (!f) return n;  // matches nothing (eval_leaf)
+      std::string v = f->type == FieldType::kText ? f->analyzer_instance->normalize_term(p.value, false) : p.value;
+      auto a = termdict::prefix_automaton(v);
+      if (!a) return a.status();
+      n.leaf_automaton = std::make_shared<const termdict::Automaton>(std::move(*a));
+      return n;
+    }
+    case Kind::kRange: case Kind::kExists: case Kind::kIds:
       return leaf(q);
     case Kind::kBool: {
       const Bool& b = *q.as<Bool>();
@@ -467,6 +478,23 @@ Status expand_terms(const index::Segment& seg, const std::string& field, const t
                     std::map<std::string, int>* out) {
   const std::string prefix = index::field_prefix(field);
   const auto& td = seg.terms();
+  if (seg.num_docs() <= kScanExpansionDocs) {
+    // A segment this small holds a few hundred terms per field: running the
+    // automaton over each (in order, so the same terms and the same limit as
+    // the walk) is cheaper than the walk's seeks, which decode blocks anew.
+    size_t found = 0;
+    auto it = td.lower_bound(prefix);
+    for (; found < limit && it.valid() && it.term().starts_with(prefix); it.next()) {
+      const std::string_view term = it.term().substr(prefix.size());
+      const termdict::Automaton::State s = a.run(term);
+      if (!a.is_match(s)) continue;
+      ++found;
+      const int e = a.match_value(s);
+      auto [pos, fresh] = out->emplace(std::string(term), e);
+      if (!fresh) pos->second = std::min(pos->second, e);
+    }
+    return it.status();
+  }
   return termdict::intersect_with_prefix(
       a, prefix, td.lower_bound(prefix),
       [&](std::string_view term, termdict::Automaton::State s) {

@@ -491,6 +491,11 @@ Result<Bitmap> eval_leaf(const index::Snapshot& snap, const index::Segment& seg,
     return pattern_docs(seg, w.field, *n.leaf_automaton, max_pattern_terms,
                         "wildcard '" + w.pattern + "' on field '" + w.field + "'");
   }
+  if (n.leaf_automaton && q.kind() == Kind::kPrefix) {
+    const Prefix& p = *q.as<Prefix>();
+    return pattern_docs(seg, p.field, *n.leaf_automaton, max_pattern_terms,
+                        "prefix '" + p.value + "' on field '" + p.field + "'");
+  }
   if (n.leaf_automaton && q.kind() == Kind::kRegexp) {
     const Regexp& x = *q.as<Regexp>();
     return pattern_docs(seg, x.field, *n.leaf_automaton, max_pattern_terms,

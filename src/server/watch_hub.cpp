@@ -17,6 +17,13 @@ struct QueryGroup {
   query::SearchRequest request;                  // query and filters, for recompiling
   std::shared_ptr<const query::LiveQuery> live;  // GUARDED_BY(channel mu)
   std::vector<std::shared_ptr<Watcher>> watchers;  // GUARDED_BY(channel mu)
+  // The matcher thread's alone: ids some watcher of the group holds as
+  // matched (a superset of every watcher's matched_), so that a put that
+  // does not match, or a delete, costs one lookup per group rather than one
+  // per watcher. `complete` turns false once the set hit its bound: then
+  // every watcher is asked.
+  std::unordered_set<std::string> matched;
+  bool complete = true;
 };
 
 struct WatchChannel {
@@ -63,13 +70,17 @@ struct WatchChannel {
 
  private:
   struct Work {
+    std::shared_ptr<QueryGroup> group;
     std::shared_ptr<const query::LiveQuery> live;
     std::vector<std::shared_ptr<Watcher>> watchers;
   };
   // The index's schema (null once the index is gone), the groups' queries compiled against it.
   std::shared_ptr<const index::Schema> refresh_queries(std::vector<std::shared_ptr<QueryGroup>>* groups);
   static bool match(const query::LiveQuery& live, const query::MemoryIndex* doc);
-  static void deliver(Watcher& w, const EventPtr& ev, bool matched);
+  // The event for w (kept in w.outbox_ until flush()), if any concerns it.
+  static void deliver(QueryGroup& g, Watcher& w, const EventPtr& ev, bool matched);
+  // Moves w's outbox into its queue: one lock and one wake-up per batch.
+  static void flush(Watcher& w);
 };
 
 bool WatchChannel::match(const query::LiveQuery& live, const query::MemoryIndex* doc) {
@@ -78,12 +89,16 @@ bool WatchChannel::match(const query::LiveQuery& live, const query::MemoryIndex*
   return m.is_ok() && *m;  // an evaluation error (none expected: the query compiled) is no match
 }
 
-void WatchChannel::deliver(Watcher& w, const EventPtr& ev, bool matched) {
+void WatchChannel::deliver(QueryGroup& g, Watcher& w, const EventPtr& ev, bool matched) {
   WatchEvent out{WatchEvent::Kind::kMatch, ev};
   switch (ev->type) {
     case index::WalRecordType::kPut:
       if (matched) {
-        if (w.matched_.size() < w.tracked_limit_) w.matched_.insert(ev->id);
+        if (w.matched_.size() < w.tracked_limit_) {
+          w.matched_.insert(ev->id);
+          if (g.matched.size() < w.tracked_limit_) g.matched.insert(ev->id);
+          else g.complete = false;
+        }
       } else if (w.matched_.erase(ev->id)) {
         out.kind = WatchEvent::Kind::kDelete;  // updated so that it no longer matches
       } else {
@@ -99,14 +114,23 @@ void WatchChannel::deliver(Watcher& w, const EventPtr& ev, bool matched) {
       out.kind = WatchEvent::Kind::kTruncate;
       break;
   }
-  std::lock_guard wl(w.mu_);
-  if (w.dropped_ || w.closed_) return;
-  if (w.queue_.size() >= w.limit_) {
-    w.dropped_ = true;  // slow client: dropped, matching never waits
-    w.queue_.clear();
-  } else {
-    w.queue_.push_back(std::move(out));
+  w.outbox_.push_back(std::move(out));
+}
+
+void WatchChannel::flush(Watcher& w) {
+  if (w.outbox_.empty()) return;
+  {
+    std::lock_guard wl(w.mu_);
+    if (w.dropped_ || w.closed_) {
+      // nothing: the stream is ending
+    } else if (w.queue_.size() + w.outbox_.size() > w.limit_) {
+      w.dropped_ = true;  // slow client: dropped, matching never waits
+      w.queue_.clear();
+    } else {
+      for (auto& e : w.outbox_) w.queue_.push_back(std::move(e));
+    }
   }
+  w.outbox_.clear();
   w.cv_.notify_one();
 }
 
@@ -154,7 +178,7 @@ void WatchChannel::run() {
     std::vector<Work> work;
     {
       std::lock_guard l(mu);
-      for (auto& g : groups) work.push_back(Work{g->live, g->watchers});
+      for (auto& g : groups) work.push_back(Work{g, g->live, g->watchers});
     }
     // Resumed watchers first: their replayed events precede any newer one.
     for (auto& [w, events] : replay) {
@@ -167,23 +191,40 @@ void WatchChannel::run() {
         std::optional<query::MemoryIndex> doc;
         if (ev->type == index::WalRecordType::kPut)
           if (auto m = query::MemoryIndex::from_source(live->schema(), ev->source); m.is_ok()) doc = std::move(*m);
-        deliver(*w, ev, match(*live, doc ? &*doc : nullptr));
+        deliver(*w->group_, *w, ev, match(*live, doc ? &*doc : nullptr));
       }
+      flush(*w);
     }
     // Each document analysed once, each distinct query evaluated once on it.
-    for (const auto& ev : batch) {
+    auto flush_all = [&] {
+      for (const auto& wk : work)
+        for (const auto& w : wk.watchers) flush(*w);
+    };
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const EventPtr& ev = batch[i];
       std::optional<query::MemoryIndex> doc;
       if (ev->type == index::WalRecordType::kPut && schema)
         if (auto m = query::MemoryIndex::from_source(schema, ev->source); m.is_ok()) doc = std::move(*m);
       for (const auto& wk : work) {
-        bool matched = false, evaluated = false;
+        QueryGroup& g = *wk.group;
+        const bool matched = ev->type == index::WalRecordType::kPut && match(*wk.live, doc ? &*doc : nullptr);
+        // Not a match and no watcher of the group holds the id: nothing to tell anyone.
+        if (!matched && ev->type != index::WalRecordType::kTruncate && g.complete && !g.matched.count(ev->id))
+          continue;
+        bool all = true;
         for (const auto& w : wk.watchers) {
-          if (ev->seq <= w->start_seq_) continue;  // before it subscribed, or replayed
-          if (!evaluated) matched = match(*wk.live, doc ? &*doc : nullptr), evaluated = true;
-          deliver(*w, ev, matched);
+          if (ev->seq <= w->start_seq_) {  // before it subscribed, or replayed
+            all = false;
+            continue;
+          }
+          deliver(g, *w, ev, matched);
         }
+        if (ev->type == index::WalRecordType::kTruncate && all) g.matched.clear(), g.complete = true;
+        else if (!matched && all) g.matched.erase(ev->id);  // every watcher forgot it
       }
+      if (i % 128 == 127) flush_all();  // the first events leave before a long batch ends
     }
+    flush_all();
     lock.lock();
   }
 }

@@ -12,9 +12,7 @@
 namespace meridian::store {
 
 StoreWriter::StoreWriter(int zstd_level, size_t block_target)
-    : level_(zstd_level), block_target_(block_target), cctx_(ZSTD_createCCtx()) {
-  if (!cctx_) std::abort();  // out of memory at construction: nothing sensible to return
-}
+    : level_(zstd_level), block_target_(block_target), cctx_(nullptr) {}
 
 StoreWriter::~StoreWriter() { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_)); }
 
@@ -33,10 +31,20 @@ void StoreWriter::flush_block() {
   for (uint32_t len : block_lengths_) rw.varint(len);
   raw += block_data_;
 
-  std::string stored(1 + ZSTD_compressBound(raw.size()), '\0');
-  size_t n = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(cctx_), stored.data() + 1, stored.size() - 1,
-                               raw.data(), raw.size(), level_);
-  if (!ZSTD_isError(n) && n < raw.size()) {
+  // A block this small never shrinks (zstd's own frame costs more), so it is
+  // kept raw, and a writer that sees only such blocks (the one-document
+  // segments of live queries) never builds a compression context.
+  constexpr size_t kMinCompressed = 64;
+  std::string stored;
+  size_t n = 0;
+  if (raw.size() >= kMinCompressed) {
+    if (!cctx_) cctx_ = ZSTD_createCCtx();
+    if (!cctx_) std::abort();  // out of memory: nothing sensible to return
+    stored.assign(1 + ZSTD_compressBound(raw.size()), '\0');
+    n = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(cctx_), stored.data() + 1, stored.size() - 1, raw.data(),
+                          raw.size(), level_);
+  }
+  if (raw.size() >= kMinCompressed && !ZSTD_isError(n) && n < raw.size()) {
     stored[0] = static_cast<char>(kCodecZstd);
     stored.resize(1 + n);
   } else {  // incompressible (or zstd failed): keep the bytes as they are

@@ -77,8 +77,10 @@ class Watcher {
   // before any newer event. Both GUARDED_BY(the channel's mu).
   uint64_t start_seq_ = 0;
   std::vector<std::shared_ptr<const index::ChangeEvent>> replay_;
-  // Ids last delivered as matches; the matcher thread's alone.
+  // Ids last delivered as matches, and events not yet moved to queue_;
+  // the matcher thread's alone.
   std::unordered_set<std::string> matched_;
+  std::vector<WatchEvent> outbox_;
 };
 
 struct WatchChannel;

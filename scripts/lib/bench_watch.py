@@ -1,0 +1,77 @@
+"""The `watch` suite of scripts/bench: live queries under a steady write.
+
+`meridian serve` on loopback; bench/watch_bench opens --watch-streams (100)
+GET /v1/indexes/{index}/watch streams over the 20 distinct queries of
+bench/watch_queries.ndjson (streams i and i+20 watch the same query), then
+writes text.ndjson documents (cycled, fresh ids) at --watch-rate (5,000/s)
+in bulk requests of --watch-batch (250) for --watch-duration (60 s).
+Afterwards every stream is checked against a real search of its query: no
+stream dropped, each matching document received exactly once, nothing else.
+Event latency = arrival minus the acknowledgment of the bulk request that
+wrote the document (it includes the index's refresh interval, 500 ms: an
+event is sent once its write is visible). The same write without streams,
+on a fresh index of the same server, is the throughput baseline.
+"""
+import json
+import os
+import shutil
+
+from bench_cdc import Meridian
+from bench_common import BenchError, Result, make_tempdir, run_json
+
+QUERIES = os.path.join("bench", "watch_queries.ndjson")
+SCHEMA = os.path.join("bench", "text_schema.json")
+
+
+def suite_watch(ctx, log):
+    a = ctx.args
+    data = ctx.dataset("text.ndjson")
+    res = Result("watch", "live queries: %d streams on 20 queries while %d docs/s are written for %d s"
+                 % (a.watch_streams, a.watch_rate, a.watch_duration), data)
+    exe = ctx.binary("bench/watch_bench")
+    tmp = make_tempdir("meridian-bench-watch-")
+    srv = Meridian(ctx.binary("meridian"), os.path.join(tmp, "data"), os.path.join(tmp, "server.log"), res)
+    try:
+        with open(os.path.join(ctx.root, SCHEMA)) as f:
+            schema = json.load(f)
+        runs = {}
+        # Baseline first, then the watched run, each on a fresh index of the same server.
+        for label, index, streams in (("no watchers", "watch_base", 0), ("watchers", "watch_live", a.watch_streams)):
+            srv.call("PUT", "/v1/indexes/" + index, schema)
+            log("%s: %d streams, %d docs/s for %d s" % (label, streams, a.watch_rate, a.watch_duration))
+            argv = [exe, "--port", str(srv.port), "--index", index,
+                    "--docs", os.path.join(ctx.root, data["path"]),
+                    "--queries", os.path.join(ctx.root, QUERIES), "--streams", str(streams),
+                    "--rate", str(a.watch_rate), "--duration", str(a.watch_duration),
+                    "--batch", str(a.watch_batch)]
+            out = run_json(res, argv, timeout=a.watch_duration + 600, label=label)
+            out["server_cpu_s"] = srv.cpu_seconds()
+            runs[label] = out
+            log("%s: %s" % (label, json.dumps(out)))
+        base, live = runs["no watchers"], runs["watchers"]
+        res.commands[:] = [c.replace(str(srv.port), "$PORT") for c in res.commands]
+        ratio = live["docs_per_s"] / base["docs_per_s"]
+        res.add("watchers", "streams dropped", live["dropped_streams"])
+        res.add("watchers", "matches expected (sum over streams)", live["expected_events"])
+        res.add("watchers", "matches missing", live["missing"])
+        res.add("watchers", "matches delivered twice", live["duplicates"])
+        res.add("watchers", "events not matching", live["unexpected"])
+        res.add("watchers", "event latency from ack p50", round(live["latency_p50_ms"], 1), "ms")
+        res.add("watchers", "event latency from ack p99", round(live["latency_p99_ms"], 1), "ms")
+        res.add("watchers", "event latency from ack max", round(live["latency_max_ms"], 1), "ms")
+        for label, r in runs.items():
+            res.add(label, "write throughput", round(r["docs_per_s"]), "docs/s")
+            res.add(label, "bulk ack p50", round(r["bulk_ack_p50_ms"], 1), "ms")
+            res.add(label, "bulk ack p99", round(r["bulk_ack_p99_ms"], 1), "ms")
+        res.add("watchers / no watchers", "write throughput ratio", round(ratio, 3))
+        res.notes.append("Latency includes the refresh interval (500 ms): a write becomes an event "
+                         "once it is visible, as for a search.")
+        res.chart = ("docs/s", [(k, v["docs_per_s"]) for k, v in runs.items()])
+        ok = (live["dropped_streams"] == 0 and live["missing"] == 0 and live["duplicates"] == 0
+              and live["unexpected"] == 0)
+        if not ok:
+            raise BenchError("live queries lost, repeated or invented events: %s" % json.dumps(live))
+        return res
+    finally:
+        srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
