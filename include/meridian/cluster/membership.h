@@ -1,0 +1,72 @@
+// Membership: which Meridian nodes are alive, kept in the JetStream
+// key-value bucket "meridian_nodes". Each node writes its record
+// ("node.<id>" -> {"id","url","started_ms"}) every heartbeat; the bucket's
+// TTL expires a record that has not been rewritten for ttl_ms, so a node
+// that dies (SIGKILL, partition) drops out of live_nodes() within the TTL
+// without anyone having to notice. A clean stop deletes the record at once.
+//
+// Thread safety: all methods may be called from any thread; the heartbeat
+// runs in a thread of its own between start() and stop().
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "meridian/base/status.h"
+#include "meridian/cluster/nats_client.h"
+
+namespace meridian::cluster {
+
+// Node ids: 1 to 64 of [A-Za-z0-9_-]. InvalidArgument otherwise.
+Status validate_node_id(std::string_view id);
+
+struct NodeInfo {
+  std::string id;
+  std::string url;  // the node's HTTP base URL, for routing
+  int64_t started_ms = 0;
+};
+
+class Membership {
+ public:
+  inline static const std::string kBucket = "meridian_nodes";
+  struct Options {
+    std::string node_id;
+    std::string url;
+    int heartbeat_ms = 1000;
+    int ttl_ms = 3000;  // must exceed heartbeat_ms
+    int replicas = 3;   // bucket replicas (capped by the servers present)
+  };
+  // Opens (creating) the bucket; does not start heartbeats.
+  static Result<std::unique_ptr<Membership>> open(NatsClient& client, Options opt);
+  ~Membership();  // stop()
+
+  // Writes the record once (synchronously) and starts the heartbeat thread.
+  Status start();
+  // Stops heartbeats and, when `deregister`, deletes the record (best
+  // effort). stop(false) leaves the record to expire as a crash would.
+  void stop(bool deregister = true);
+  // Live nodes, sorted by id.
+  Result<std::vector<NodeInfo>> live_nodes();
+  uint64_t heartbeat_failures() const { return failures_.load(); }
+
+ private:
+  Membership(std::unique_ptr<KvBucket> kv, Options opt) : kv_(std::move(kv)), opt_(std::move(opt)) {}
+  Status beat();
+
+  std::unique_ptr<KvBucket> kv_;
+  const Options opt_;
+  int64_t started_ms_ = 0;
+  std::atomic<uint64_t> failures_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace meridian::cluster

@@ -1,0 +1,180 @@
+#include "meridian/cluster/replica_applier.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+
+#include "meridian/cluster/log_record.h"
+
+namespace meridian::cluster {
+
+Result<uint64_t> stored_log_sequence(const index::Index& ix) {
+  auto pos = ix.source_position(std::string(kLogSource));
+  if (!pos || pos->empty()) return uint64_t{0};
+  uint64_t v = 0;
+  auto r = std::from_chars(pos->data(), pos->data() + pos->size(), v);
+  if (r.ec != std::errc() || r.ptr != pos->data() + pos->size())
+    return Status::corruption("index '" + ix.name() + "': stored log sequence '" + *pos + "' is not a number");
+  return v;
+}
+
+Result<std::unique_ptr<ReplicaApplier>> ReplicaApplier::open(std::shared_ptr<index::Index> ix) {
+  auto seq = stored_log_sequence(*ix);
+  if (!seq) return seq.status();
+  return std::unique_ptr<ReplicaApplier>(new ReplicaApplier(std::move(ix), *seq));
+}
+
+Status ReplicaApplier::record(uint64_t seq, const index::WriteOptions& w) {
+  Status st = ix_->set_source_position(std::string(kLogSource), std::to_string(seq), w);
+  if (st) applied_.store(seq, std::memory_order_release);
+  return st;
+}
+
+Status ReplicaApplier::flush_puts(std::vector<Json>* docs, uint64_t last_seq, const index::WriteOptions& w,
+                                  ReplicaApplyStats* stats) {
+  if (docs->empty()) return Status::ok();
+  auto prepared = ix_->prepare(*docs);
+  index::Index::BatchOptions b;
+  b.source = std::string(kLogSource);
+  b.position = std::to_string(last_seq);
+  auto results = ix_->apply(std::move(prepared), w, &b);
+  docs->clear();
+  for (const auto& r : results) {
+    if (r.is_ok()) {
+      ++stats->puts;
+    } else if (r.status().code() == Status::Code::kInvalidArgument) {
+      ++stats->rejected;  // deterministic: every replica refuses it
+    } else {
+      return r.status();
+    }
+  }
+  if (ix_->source_position(std::string(kLogSource)) != b.position) return record(last_seq, w);
+  applied_.store(last_seq, std::memory_order_release);
+  return Status::ok();
+}
+
+Result<ReplicaApplyStats> ReplicaApplier::apply(const std::vector<LogMessage>& msgs, const index::WriteOptions& w) {
+  ReplicaApplyStats stats;
+  std::vector<Json> puts;
+  uint64_t last_put_seq = 0;
+  const uint64_t start = applied_seq();
+  for (const auto& m : msgs) {
+    if (m.seq <= start || m.seq <= last_put_seq) {
+      ++stats.skipped;
+      continue;
+    }
+    // A shard's stream has one subject, so its sequences are contiguous: a
+    // hole means messages this replica never saw (a consumer that skipped
+    // ahead, or a replica behind the stream's retention).
+    const uint64_t expected = std::max(start, last_put_seq) + 1;
+    if (m.seq != expected) {
+      MERIDIAN_RETURN_IF_ERROR(flush_puts(&puts, last_put_seq, w, &stats));
+      return Status::not_found("index '" + ix_->name() + "': log gap, expected sequence " +
+                               std::to_string(expected) + ", got " + std::to_string(m.seq));
+    }
+    auto rec = LogRecord::decode(m.data);
+    if (!rec) {
+      ++stats.rejected;
+      last_put_seq = m.seq;  // carried by the next flush or record
+      continue;
+    }
+    if (rec->op == LogRecord::Op::kPut) {
+      puts.push_back(std::move(rec->doc));
+      last_put_seq = m.seq;
+      continue;
+    }
+    MERIDIAN_RETURN_IF_ERROR(flush_puts(&puts, last_put_seq, w, &stats));
+    auto removed = ix_->remove(rec->id, w);
+    if (!removed) return removed.status();
+    ++stats.deletes;
+    MERIDIAN_RETURN_IF_ERROR(record(m.seq, w));
+    last_put_seq = m.seq;
+  }
+  if (!puts.empty()) {
+    MERIDIAN_RETURN_IF_ERROR(flush_puts(&puts, last_put_seq, w, &stats));
+  } else if (last_put_seq > applied_seq()) {
+    MERIDIAN_RETURN_IF_ERROR(record(last_put_seq, w));  // only rejected records at the end
+  }
+  return stats;
+}
+
+// ---- ReplicaRunner ----
+
+ReplicaRunner::ReplicaRunner(NatsClient& client, std::unique_ptr<ReplicaApplier> applier, Options opt)
+    : client_(client), applier_(std::move(applier)), opt_(std::move(opt)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+ReplicaRunner::~ReplicaRunner() { stop(); }
+
+void ReplicaRunner::stop() {
+  stop_.store(true);
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool ReplicaRunner::wait_applied(uint64_t seq, int timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                      [&] { return applied_seq() >= seq || stop_.load(); }) &&
+         applied_seq() >= seq;
+}
+
+std::string ReplicaRunner::last_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_error_;
+}
+
+void ReplicaRunner::set_error(const Status& st) {
+  std::lock_guard<std::mutex> lock(mu_);
+  last_error_ = st.is_ok() ? "" : st.to_string();
+  if (!st.is_ok()) errors_.fetch_add(1);
+}
+
+void ReplicaRunner::run() {
+  std::unique_ptr<LogConsumer> consumer;
+  auto back_off = [this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_.load(); });
+  };
+  while (!stop_.load()) {
+    if (!consumer) {
+      // The consumer always restarts right after what this replica holds:
+      // its stored sequence, not the consumer's server-side position, is the
+      // truth (a consumer may have run ahead of a crashed replica).
+      Status del = client_.delete_consumer(opt_.stream, opt_.durable);
+      if (!del) {
+        set_error(del);
+        back_off();
+        continue;
+      }
+      auto c = client_.consumer(opt_.stream, opt_.subject, opt_.durable, applied_seq() + 1);
+      if (!c) {
+        set_error(c.status());
+        back_off();
+        continue;
+      }
+      consumer = std::move(*c);
+    }
+    auto msgs = consumer->fetch(opt_.batch, opt_.fetch_timeout_ms);
+    if (!msgs) {
+      set_error(msgs.status());
+      consumer.reset();  // re-bind (the consumer may be gone after a broker loss)
+      back_off();
+      continue;
+    }
+    if (msgs->empty()) continue;
+    auto applied = applier_->apply(*msgs);
+    if (!applied) {
+      set_error(applied.status());
+      consumer.reset();  // recreated from the stored sequence on
+      back_off();
+      continue;
+    }
+    (void)consumer->ack_fetched();  // a lost ack only means a skipped redelivery
+    set_error(Status::ok());
+    cv_.notify_all();
+  }
+}
+
+}  // namespace meridian::cluster

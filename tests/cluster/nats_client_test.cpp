@@ -1,0 +1,103 @@
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "meridian/cluster/nats_client.h"
+#include "nats_fixture.h"
+
+using namespace meridian;
+using namespace meridian::cluster;
+
+namespace {
+std::unique_ptr<NatsClient> connect_to(const NatsServer& s) {
+  NatsOptions o;
+  o.servers = {s.url()};
+  o.name = "test";
+  auto c = NatsClient::connect(o);
+  REQUIRE_MESSAGE(c.is_ok(), c.status().to_string());
+  return std::move(*c);
+}
+}  // namespace
+
+TEST_CASE("nats: server lists are parsed and bad entries named") {
+  auto ok = parse_server_list("nats://127.0.0.1:4222, nats://127.0.0.1:4223");
+  REQUIRE(ok.is_ok());
+  CHECK(ok->size() == 2);
+  CHECK((*ok)[1] == "nats://127.0.0.1:4223");
+  auto bad = parse_server_list("nats://127.0.0.1:4222,http://x:1");
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message().find("http://x:1") != std::string::npos);
+  CHECK_FALSE(parse_server_list("").is_ok());
+  CHECK_FALSE(parse_server_list("nats://host").is_ok());
+}
+
+TEST_CASE("nats: connecting to nothing fails fast with an I/O error") {
+  NatsOptions o;
+  o.servers = {"nats://127.0.0.1:" + std::to_string(free_loopback_port())};
+  o.timeout_ms = 300;
+  auto c = NatsClient::connect(o);
+  REQUIRE_FALSE(c.is_ok());
+  CHECK(c.status().code() == Status::Code::kIOError);
+}
+
+TEST_CASE("nats: a publish is acked with its stream sequence and a retried id is stored once") {
+  if (!NatsServer::available()) {
+    MESSAGE("nats-server not installed (scripts/setup): skipped");
+    return;
+  }
+  NatsServer server;
+  REQUIRE(server.ready());
+  auto c = connect_to(server);
+  REQUIRE(c->ensure_stream({"S_0", {"s.0"}, 1}).is_ok());
+  REQUIRE(c->ensure_stream({"S_0", {"s.0"}, 1}).is_ok());  // idempotent
+  auto a = c->publish("s.0", "one", "n1:1");
+  REQUIRE(a.is_ok());
+  CHECK(a->seq == 1);
+  CHECK_FALSE(a->duplicate);
+  auto again = c->publish("s.0", "one", "n1:1");
+  REQUIRE(again.is_ok());
+  CHECK(again->duplicate);
+  CHECK(again->seq == 1);
+  auto b = c->publish("s.0", "two", "n1:2");
+  CHECK(b->seq == 2);
+  CHECK(*c->last_sequence("S_0") == 2);
+
+  auto cons = c->consumer("S_0", "s.0", "replica_a", 2);
+  REQUIRE_MESSAGE(cons.is_ok(), cons.status().to_string());
+  auto msgs = (*cons)->fetch(10, 1000);
+  REQUIRE(msgs.is_ok());
+  REQUIRE(msgs->size() == 1);  // started at sequence 2
+  CHECK((*msgs)[0].seq == 2);
+  CHECK((*msgs)[0].data == "two");
+  REQUIRE((*cons)->ack_fetched().is_ok());
+  auto none = (*cons)->fetch(10, 100);
+  REQUIRE(none.is_ok());
+  CHECK(none->empty());
+}
+
+TEST_CASE("nats: key-value compare-and-set refuses a stale revision") {
+  if (!NatsServer::available()) return;
+  NatsServer server;
+  REQUIRE(server.ready());
+  auto c = connect_to(server);
+  auto kv = c->bucket("cas_test", 1);
+  REQUIRE_MESSAGE(kv.is_ok(), kv.status().to_string());
+  auto r1 = (*kv)->create("k", "v1");
+  REQUIRE(r1.is_ok());
+  auto dup = (*kv)->create("k", "v1b");
+  REQUIRE_FALSE(dup.is_ok());
+  CHECK(dup.status().code() == Status::Code::kAlreadyExists);
+  auto r2 = (*kv)->update("k", "v2", *r1);
+  REQUIRE(r2.is_ok());
+  auto stale = (*kv)->update("k", "v3", *r1);
+  REQUIRE_FALSE(stale.is_ok());
+  CHECK(stale.status().code() == Status::Code::kAlreadyExists);
+  auto e = (*kv)->get("k");
+  REQUIRE(e.is_ok());
+  CHECK((*e)->value == "v2");
+  CHECK((*e)->revision == *r2);
+  CHECK(*(*kv)->keys() == std::vector<std::string>{"k"});
+  REQUIRE((*kv)->remove("k").is_ok());
+  CHECK_FALSE((*kv)->get("k")->has_value());
+  CHECK((*kv)->keys()->empty());
+}
