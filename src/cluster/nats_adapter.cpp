@@ -285,7 +285,7 @@ Result<std::unique_ptr<KvBucket>> NatsClient::bucket(const std::string& name, in
     kvConfig_Init(&cfg);
     cfg.Bucket = name.c_str();
     cfg.History = static_cast<uint8_t>(std::clamp(history, 1, 64));
-    cfg.TTL = ttl_ms;  // libnats 3.4: milliseconds (converted to the stream's MaxAge)
+    cfg.TTL = ttl_ms * kNanosPerMilli;  // libnats 3.4 passes TTL through as the stream MaxAge (ns)
     cfg.StorageType = js_FileStorage;
     cfg.Replicas = replicas;
     s = js_CreateKeyValue(&impl->kv, impl_->js, &cfg);
