@@ -27,8 +27,10 @@
 //   (kept by the setters below, which also install them in httplib).
 //   httplib serves everything else. Differences: such requests carry no
 //   REMOTE_ADDR/LOCAL_* pseudo-headers (req.remote_addr etc. are set), an
-//   exact pattern leaves req.matches empty, and default headers and the
-//   post-routing handler are not applied (Meridian uses neither).
+//   exact pattern leaves req.matches empty and req.matches[0] spans only
+//   the part of the path between the pattern's literal ends (captures 1..n
+//   are the same), and default headers and the post-routing handler are
+//   not applied (Meridian uses neither).
 //
 // It relies on two documented httplib 0.11 behaviours: the accept loop hands
 // each accepted socket to the TaskQueue as a call of the virtual
@@ -105,6 +107,8 @@ class HttpServer final : public httplib::Server {
     std::string prefix;  // a matching path starts with this ...
     std::string suffix;  // ... and ends with this
     std::regex re;
+    bool has_middle = false;  // the regex syntax lies between prefix and suffix:
+    std::regex middle;        // matched alone (req.matches[0] then covers only it)
     Handler handler;
   };
   enum class Lean { kNotMine, kServed, kClose };

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "http_server.h"
 
@@ -55,6 +56,48 @@ const char* reason_phrase(int status) {
   }
 }
 
+std::string decode(std::string_view s, bool plus_is_space) {
+  if (s.find_first_of(plus_is_space ? "%+" : "%") == std::string_view::npos) return std::string(s);
+  return httplib::detail::decode_url(std::string(s), plus_is_space);
+}
+
+// The pieces of s between separators d, trimmed of spaces and tabs, empty
+// ones skipped (httplib::detail::split).
+template <typename F>
+void split_trimmed(std::string_view s, char d, F fn) {
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t end = s.find(d, pos);
+    if (end == std::string_view::npos) end = s.size();
+    std::string_view piece = s.substr(pos, end - pos);
+    pos = end + 1;
+    while (!piece.empty() && (piece.front() == ' ' || piece.front() == '\t')) piece.remove_prefix(1);
+    while (!piece.empty() && (piece.back() == ' ' || piece.back() == '\t')) piece.remove_suffix(1);
+    if (!piece.empty()) fn(piece);
+  }
+}
+
+// httplib::detail::parse_query_text without its allocations: pairs split on
+// '&' (a repeat of an identical pair skipped), each split on '=': the first
+// piece is the key, the last of the others the value; URL-decoded with '+'
+// as space.
+void parse_query(std::string_view s, httplib::Params* params) {
+  std::vector<std::string_view> seen;
+  split_trimmed(s, '&', [&](std::string_view kv) {
+    for (auto v : seen)
+      if (v == kv) return;
+    seen.push_back(kv);
+    std::string_view key, val;
+    bool first = true;
+    split_trimmed(kv, '=', [&](std::string_view piece) {
+      if (first) key = piece;
+      else val = piece;
+      first = false;
+    });
+    if (!key.empty()) params->emplace(decode(key, true), decode(val, true));
+  });
+}
+
 void append_int(std::string* out, uint64_t v) {
   char buf[24];
   char* p = buf + sizeof buf;
@@ -81,6 +124,12 @@ HttpServer::GetRoute::GetRoute(const std::string& pattern, Handler h) : re(patte
   if (std::strchr("*+?{", pattern[first]) && !prefix.empty()) prefix.pop_back();
   size_t last = pattern.find_last_of(kMeta);
   suffix = pattern.substr(last + 1);
+  // "literal(...)...(...)literal": only the middle needs the regex engine,
+  // which costs ~1 us per call, mostly per character.
+  if (pattern[first] == '(' && pattern[last] == ')') {
+    middle = std::regex(pattern.substr(first, last - first + 1));
+    has_middle = true;
+  }
 }
 
 HttpServer& HttpServer::Get(const std::string& pattern, Handler handler) {
@@ -161,8 +210,7 @@ HttpServer::Lean HttpServer::serve_lean_get(Conn* c, ConnStream& strm) {
   req.version = "HTTP/1.1";
   req.target = std::string(target);
   req.path = httplib::detail::decode_url(std::string(target.substr(0, q)), false);
-  if (q != std::string_view::npos && q + 1 < target.size())
-    httplib::detail::parse_query_text(std::string(target.substr(q + 1)), req.params);
+  if (q != std::string_view::npos && q + 1 < target.size()) parse_query(target.substr(q + 1), &req.params);
   req.remote_addr = c->peer_ip;
   req.remote_port = c->peer_port;
   req.local_addr = c->local_ip;
@@ -180,7 +228,13 @@ HttpServer::Lean HttpServer::serve_lean_get(Conn* c, ConnStream& strm) {
                     : (req.path.size() < r.prefix.size() + r.suffix.size() || req.path.compare(0, r.prefix.size(), r.prefix) != 0 ||
                        req.path.compare(req.path.size() - r.suffix.size(), r.suffix.size(), r.suffix) != 0))
           continue;
-        if (!r.exact && !std::regex_match(req.path, req.matches, r.re)) continue;
+        if (!r.exact) {
+          bool m = r.has_middle ? std::regex_match(req.path.cbegin() + static_cast<long>(r.prefix.size()),
+                                                   req.path.cend() - static_cast<long>(r.suffix.size()), req.matches,
+                                                   r.middle)
+                                : std::regex_match(req.path, req.matches, r.re);
+          if (!m) continue;
+        }
         r.handler(req, res);
         routed = true;
         break;
@@ -206,19 +260,14 @@ HttpServer::Lean HttpServer::serve_lean_get(Conn* c, ConnStream& strm) {
 bool HttpServer::write_lean_response(Conn* c, ConnStream& strm, const httplib::Request& req, httplib::Response& res,
                                      bool close) {
   if (res.status >= 400 && error_) error_(req, res);
-  if (res.body.empty()) {
-    if (res.content_length_ > 0) res.set_header("Content-Length", std::to_string(res.content_length_));
-    else if (res.content_provider_ && res.is_chunked_content_provider_) res.set_header("Transfer-Encoding", "chunked");
-  } else {
-    res.set_header("Content-Length", std::to_string(res.body.size()));
+  // The headers httplib adds (Content-Length, Transfer-Encoding, Connection
+  // or Keep-Alive, a default Content-Type) go straight to the output, not
+  // through res.headers: same values, no map inserts.
+  bool has_type = false, has_length = false;
+  for (const auto& [k, v] : res.headers) {
+    has_type = has_type || iequals(k, "content-type");
+    has_length = has_length || iequals(k, "content-length");
   }
-  if (close) res.set_header("Connection", "close");
-  else res.set_header("Keep-Alive", keep_alive_value_);
-  if (!res.has_header("Content-Type") && (!res.body.empty() || res.content_length_ > 0 || res.content_provider_))
-    res.set_header("Content-Type", "text/plain");
-  if (!res.has_header("Content-Length") && res.body.empty() && !res.content_length_ && !res.content_provider_)
-    res.set_header("Content-Length", "0");
-
   std::string& out = c->out;
   out += "HTTP/1.1 ";
   append_int(&out, static_cast<uint64_t>(res.status));
@@ -229,6 +278,26 @@ bool HttpServer::write_lean_response(Conn* c, ConnStream& strm, const httplib::R
     out += k;
     out += ": ";
     out += v;
+    out += "\r\n";
+  }
+  if (!has_length) {
+    if (!res.body.empty() || res.content_length_ > 0) {
+      out += "Content-Length: ";
+      append_int(&out, res.body.empty() ? res.content_length_ : res.body.size());
+      out += "\r\n";
+    } else if (!res.content_provider_) {
+      out += "Content-Length: 0\r\n";
+    } else if (res.is_chunked_content_provider_) {
+      out += "Transfer-Encoding: chunked\r\n";
+    }
+  }
+  if (!has_type && (!res.body.empty() || res.content_length_ > 0 || res.content_provider_))
+    out += "Content-Type: text/plain\r\n";
+  if (close) {
+    out += "Connection: close\r\n";
+  } else {
+    out += "Keep-Alive: ";
+    out += keep_alive_value_;
     out += "\r\n";
   }
   out += "\r\n";

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,6 +55,20 @@ std::string read_response(int fd, int* reads = nullptr) {
 struct Running {
   explicit Running(ConnectionLimits l) : srv(l) {
     srv.Get("/hi", [](const httplib::Request&, httplib::Response& res) { res.set_content("{\"hi\":1}", "application/json"); });
+    srv.Get(R"(/echo/([^/]+)/x/([^/]+))", [](const httplib::Request& req, httplib::Response& res) {
+      std::string out = "path=" + req.path + " m1=" + req.matches[1].str() + " m2=" + req.matches[2].str() + " params:";
+      for (const auto& [k, v] : req.params) out += " [" + k + "]=[" + v + "]";
+      out += " x-h=" + req.get_header_value("X-H");
+      res.set_content(out, "text/plain");
+    });
+    srv.Get("/boom", [](const httplib::Request&, httplib::Response&) { throw std::runtime_error("boom"); });
+    srv.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      res.status = 500;
+      res.set_content("caught", "text/plain");
+    });
+    srv.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (res.body.empty()) res.set_content("error " + std::to_string(res.status) + " " + req.path, "text/plain");
+    });
     srv.Get("/big", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(std::string(300000, 'x'), "text/plain");
     });
@@ -131,6 +146,34 @@ TEST_CASE("http_server: a small response arrives as one segment, keep-alive serv
   std::string resp = read_response(fd);
   CHECK(resp.size() > 300000);
   CHECK(resp.substr(resp.size() - 10) == std::string(10, 'x'));
+  close(fd);
+}
+
+TEST_CASE("http_server: the lean GET path answers what httplib's own path answers") {
+  Running r(ConnectionLimits{});
+  int fd = connect_local(r.port);
+  // HTTP/1.0 with keep-alive is not lean: httplib parses and answers it.
+  auto both = [&](const std::string& target, const std::string& extra = "") {
+    std::string lean = "GET " + target + " HTTP/1.1\r\nHost: x\r\nX-H: a%20b\r\n" + extra + "\r\n";
+    std::string full = "GET " + target + " HTTP/1.0\r\nConnection: Keep-Alive\r\nHost: x\r\nX-H: a%20b\r\n" + extra + "\r\n";
+    send(fd, lean.data(), lean.size(), 0);
+    std::string a = read_response(fd);
+    send(fd, full.data(), full.size(), 0);
+    std::string b = read_response(fd);
+    auto body = [](const std::string& s) { return s.substr(s.find("\r\n\r\n") + 4); };
+    auto status = [](const std::string& s) { return s.substr(0, s.find("\r\n")); };
+    CHECK_MESSAGE(body(a) == body(b), target);
+    CHECK_MESSAGE(status(a) == status(b), target);
+    CHECK(a.find("Content-Length: " + std::to_string(body(a).size()) + "\r\n") != std::string::npos);
+    return body(a);
+  };
+  CHECK(both("/echo/idx/x/42?q=a+b&q=a+b&r=%C3%A9&=v&k==w&&e=&a=1=2&sp=%20y") ==
+        "path=/echo/idx/x/42 m1=idx m2=42 params: [a]=[2] [e]=[] [k]=[w] [q]=[a b] [r]=[é] [sp]=[ y] [v]=[] x-h=a b");
+  both("/echo/a%2Fb/x/%20?");
+  both("/hi");
+  both("/nope");               // 404 through the error handler
+  both("/echo/only-one");      // no route
+  both("/boom");               // exception handler
   close(fd);
 }
 
