@@ -80,7 +80,9 @@ bool request_ready(Conn* c, size_t max_body_wait) {
   }
   c->scanned = c->off + end;
   std::string_view head = in.substr(0, end + 2);
-  if (find_header(head, "transfer-encoding:")) return true;
+  // A chunked body is the worker's to read; a client sending
+  // "Expect: 100-continue" waits for the worker's 100 before its body.
+  if (find_header(head, "transfer-encoding:") || find_header(head, "expect:")) return true;
   const char* cl = find_header(head, "content-length:");
   if (!cl) return true;
   while (*cl == ' ' || *cl == '\t') ++cl;

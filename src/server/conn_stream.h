@@ -59,8 +59,8 @@ struct Conn {
 
 // Is a whole request (head, and a body of at most max_body_wait bytes
 // announced by Content-Length) in the buffer? A head with a larger or
-// chunked body counts as whole once the head is there: the worker reads the
-// rest. Updates c->scanned.
+// chunked body, or with Expect (100-continue), counts as whole once the head
+// is there: the worker reads the rest. Updates c->scanned.
 bool request_ready(Conn* c, size_t max_body_wait);
 
 class ConnStream final : public httplib::Stream {

@@ -110,6 +110,9 @@ TEST_CASE("conn_stream: a request is ready once its head and announced body are 
   CHECK(request_ready(&c, 100));
   feed("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
   CHECK(request_ready(&c, 100));
+  // The client waits for "100 Continue" before it sends the body.
+  feed("POST / HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  CHECK(request_ready(&c, 100));
 }
 
 TEST_CASE("worker_pool: grows past its core threads while none is idle, up to max") {
@@ -174,6 +177,23 @@ TEST_CASE("http_server: the lean GET path answers what httplib's own path answer
   both("/nope");               // 404 through the error handler
   both("/echo/only-one");      // no route
   both("/boom");               // exception handler
+  close(fd);
+}
+
+TEST_CASE("http_server: a small body sent after 100 Continue is read and answered") {
+  Running r(ConnectionLimits{});
+  r.srv.Post("/echo", [](const httplib::Request& req, httplib::Response& res) { res.set_content(req.body, "text/plain"); });
+  int fd = connect_local(r.port);
+  std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+  send(fd, head.data(), head.size(), 0);
+  char buf[256];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);  // SO_RCVTIMEO 5 s
+  REQUIRE(n > 0);
+  CHECK(std::string(buf, static_cast<size_t>(n)).rfind("HTTP/1.1 100 Continue", 0) == 0);
+  send(fd, "hello", 5, 0);
+  std::string resp = read_response(fd);
+  CHECK(resp.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(resp.substr(resp.size() - 5) == "hello");
   close(fd);
 }
 
