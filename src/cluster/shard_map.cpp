@@ -32,6 +32,7 @@ Json ShardMap::to_json() const {
   }
   Json j = Json::object();
   j.set("index", Json(index));
+  if (!uid.empty()) j.set("uid", Json(uid));
   j.set("shards", Json(static_cast<int64_t>(shards)));
   j.set("replicas", Json(static_cast<int64_t>(replicas)));
   j.set("schema", schema);
@@ -47,6 +48,7 @@ Result<ShardMap> ShardMap::from_json(const Json& j) {
   if (!name || !name->is_string() || name->as_string().empty())
     return Status::invalid("shard map: \"index\" must be a non-empty string");
   m.index = name->as_string();
+  if (const Json* u = j.find("uid"); u && u->is_string()) m.uid = u->as_string();
   if (!j.find("shards") || !j.find("replicas")) return Status::invalid("shard map: \"shards\" and \"replicas\" are required");
   if (auto st = validate_shard_counts(j, &m.shards, &m.replicas); !st) return st.with_context("shard map");
   if (const Json* s = j.find("schema")) m.schema = *s;

@@ -8,6 +8,7 @@ using namespace meridian::cluster;
 TEST_CASE("shard map: round-trips through JSON") {
   ShardMap m;
   m.index = "books";
+  m.uid = "u1";
   m.shards = 3;
   m.replicas = 2;
   m.schema = Json(Json::Object{{"fields", Json::object()}});
@@ -16,6 +17,7 @@ TEST_CASE("shard map: round-trips through JSON") {
   auto back = ShardMap::from_json(m.to_json());
   REQUIRE(back.is_ok());
   CHECK(back->index == "books");
+  CHECK(back->uid == "u1");
   CHECK(back->shards == 3);
   CHECK(back->replicas == 2);
   CHECK(back->assignment == m.assignment);

@@ -23,6 +23,7 @@ inline constexpr uint32_t kMaxReplicas = 16;
 
 struct ShardMap {
   std::string index;
+  std::string uid;  // unique per creation: a dropped and re-created index gets fresh replicas
   uint32_t shards = 1;
   uint32_t replicas = 1;
   Json schema;                                      // the index schema as created

@@ -1,0 +1,131 @@
+// ClusterNode: one Meridian node's part in a cluster (docs/CLUSTER.md). It
+// connects to NATS, heartbeats its membership, and keeps a background loop
+// that every `sync_ms`:
+//   - reads the shard maps and places each index on the live nodes
+//     (ShardMapStore::rebalance: compare-and-set, so concurrent nodes agree);
+//   - runs a ReplicaRunner for every shard replica assigned to this node
+//     (a plain Index under <dir>/<escaped index>/<shard>/) and stops those no
+//     longer assigned;
+//   - publishes each local replica's applied sequence to the key-value
+//     bucket "meridian_replicas" (TTL = membership TTL), which is how every
+//     node knows which replicas are in sync and how far behind they are.
+// Writes (put/remove) are published to the document's shard stream and
+// return after JetStream's ack, with the stream sequence to wait for.
+//
+// Ownership: owns its NatsClient, buckets, runners and replica indexes.
+// Thread safety: every public method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "meridian/base/json.h"
+#include "meridian/base/status.h"
+#include "meridian/cluster/membership.h"
+#include "meridian/cluster/nats_client.h"
+#include "meridian/cluster/replica_applier.h"
+#include "meridian/cluster/shard_map_store.h"
+#include "meridian/index/index.h"
+
+namespace meridian::cluster {
+
+struct ClusterOptions {
+  std::vector<std::string> servers;  // nats:// URLs
+  std::string node_id;
+  std::string url;                   // this node's HTTP base URL
+  std::string dir;                   // replica indexes live here
+  int heartbeat_ms = 1000;
+  int ttl_ms = 3000;
+  int sync_ms = 500;
+  int stream_replicas = 3;  // JetStream replicas of streams and buckets (<= servers)
+  int64_t stream_max_bytes = int64_t{1} << 30;
+  int timeout_ms = 2000;
+};
+
+struct WriteAck {
+  uint32_t shard = 0;
+  uint64_t seq = 0;
+  bool duplicate = false;
+};
+
+struct ClusterCounters {
+  uint64_t publishes = 0;
+  uint64_t publish_failures = 0;
+  uint64_t rebalances = 0;      // shard-map changes made by this node
+  uint64_t replicas_local = 0;
+  uint64_t replica_lag_max = 0;  // over local replicas
+  uint64_t replica_errors = 0;
+};
+
+class ClusterNode {
+ public:
+  static Result<std::unique_ptr<ClusterNode>> start(ClusterOptions opt, index::IndexOptions iopt = {});
+  ~ClusterNode();
+  ClusterNode(const ClusterNode&) = delete;
+  ClusterNode& operator=(const ClusterNode&) = delete;
+  // Stops the loop and runners, deregisters, commits local replicas.
+  void stop();
+
+  const std::string& node_id() const { return opt_.node_id; }
+
+  // Creates a clustered index: its streams, then its shard map placed on the
+  // live nodes. AlreadyExists if the cluster has it.
+  Result<ShardMap> create_index(const std::string& name, const Json& schema, uint32_t shards, uint32_t replicas);
+  // Removes the shard map and streams; replicas stop at the next sync.
+  Status drop_index(const std::string& name);
+  Result<std::optional<ShardMap>> shard_map(const std::string& index);
+
+  // Publishes a put to the document's shard; InvalidArgument for a document
+  // without a valid id; IOError when JetStream did not ack.
+  Result<WriteAck> put(const std::string& index, const Json& doc);
+  Result<WriteAck> remove(const std::string& index, const std::string& id);
+  // Waits until every in-sync replica of the shard (assigned, on a live
+  // node) has applied `seq`. Busy on timeout.
+  Status wait_for(const std::string& index, uint32_t shard, uint64_t seq, int timeout_ms);
+
+  // One reconcile pass (the background loop calls it; tests may too).
+  Status sync();
+  // The local replica of (index, shard), or nullptr.
+  std::shared_ptr<index::Index> local_replica(const std::string& index, uint32_t shard);
+  // Applied sequence of each replica of a shard, by node (fresh entries only).
+  Result<std::map<std::string, uint64_t>> replica_progress(const std::string& index, uint32_t shard);
+
+  // GET /v1/cluster: nodes, indexes, shards, replicas (node, applied, lag, state).
+  Result<Json> status();
+  ClusterCounters counters();
+
+ private:
+  ClusterNode(ClusterOptions opt, index::IndexOptions iopt) : opt_(std::move(opt)), iopt_(iopt) {}
+  struct Local {
+    std::unique_ptr<ReplicaRunner> runner;
+  };
+  Result<WriteAck> publish(const std::string& index, uint32_t shard, const std::string& body);
+  Status start_replica(const ShardMap& m, uint32_t shard);
+  void loop();
+
+  const ClusterOptions opt_;
+  const index::IndexOptions iopt_;
+  std::unique_ptr<NatsClient> client_;
+  std::unique_ptr<Membership> members_;
+  std::unique_ptr<ShardMapStore> maps_;
+  std::unique_ptr<KvBucket> progress_;
+  std::atomic<uint64_t> msg_counter_{0};
+  std::atomic<uint64_t> publishes_{0}, publish_failures_{0}, rebalances_{0};
+  std::mutex mu_;
+  std::map<std::pair<std::string, uint32_t>, Local> local_;  // GUARDED_BY(mu_)
+  std::map<std::string, uint64_t> last_seq_;                 // GUARDED_BY(mu_) stream -> last seq seen
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool stop_ = false;  // GUARDED_BY(loop_mu_)
+  std::thread thread_;
+  std::string start_id_;  // unique per process start: part of every Nats-Msg-Id
+};
+
+}  // namespace meridian::cluster

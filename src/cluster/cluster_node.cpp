@@ -1,0 +1,320 @@
+#include "meridian/cluster/cluster_node.h"
+
+#include <chrono>
+#include <set>
+
+#include "meridian/base/file.h"
+#include "meridian/cluster/log_record.h"
+#include "meridian/cluster/placement.h"
+#include "meridian/index/document.h"
+#include "meridian/index/schema.h"
+
+namespace meridian::cluster {
+
+namespace {
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+std::string progress_key(const std::string& index, uint32_t shard, const std::string& node) {
+  return escape_name(index) + "." + std::to_string(shard) + "." + node;
+}
+}  // namespace
+
+Result<std::unique_ptr<ClusterNode>> ClusterNode::start(ClusterOptions opt, index::IndexOptions iopt) {
+  MERIDIAN_RETURN_IF_ERROR(validate_node_id(opt.node_id));
+  if (opt.dir.empty()) return Status::invalid("cluster: no directory for replicas");
+  MERIDIAN_RETURN_IF_ERROR(fs::ensure_dir(opt.dir));
+  std::unique_ptr<ClusterNode> n(new ClusterNode(opt, iopt));
+  n->start_id_ = std::to_string(now_ms());
+  NatsOptions no;
+  no.servers = opt.servers;
+  no.name = opt.node_id;
+  no.timeout_ms = opt.timeout_ms;
+  MERIDIAN_ASSIGN_OR_RETURN(n->client_, NatsClient::connect(no));
+  Membership::Options mo{opt.node_id, opt.url, opt.heartbeat_ms, opt.ttl_ms, opt.stream_replicas};
+  MERIDIAN_ASSIGN_OR_RETURN(n->members_, Membership::open(*n->client_, mo));
+  MERIDIAN_ASSIGN_OR_RETURN(n->maps_, ShardMapStore::open(*n->client_, opt.stream_replicas));
+  MERIDIAN_ASSIGN_OR_RETURN(n->progress_, n->client_->bucket("meridian_replicas", opt.stream_replicas, opt.ttl_ms, 1));
+  MERIDIAN_RETURN_IF_ERROR(n->members_->start());
+  (void)n->sync();  // a failing first pass is retried by the loop
+  n->thread_ = std::thread([p = n.get()] { p->loop(); });
+  return n;
+}
+
+ClusterNode::~ClusterNode() { stop(); }
+
+void ClusterNode::stop() {
+  {
+    std::lock_guard<std::mutex> lock(loop_mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  loop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (members_) members_->stop();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [key, l] : local_) {
+    l.runner->stop();
+    (void)l.runner->index_ptr()->close();
+  }
+  local_.clear();
+}
+
+void ClusterNode::loop() {
+  std::unique_lock<std::mutex> lock(loop_mu_);
+  while (!loop_cv_.wait_for(lock, std::chrono::milliseconds(opt_.sync_ms), [this] { return stop_; })) {
+    lock.unlock();
+    (void)sync();  // errors show in status() and the counters; the next pass retries
+    lock.lock();
+  }
+}
+
+Result<ShardMap> ClusterNode::create_index(const std::string& name, const Json& schema, uint32_t shards,
+                                           uint32_t replicas) {
+  MERIDIAN_RETURN_IF_ERROR(index::validate_index_name(name));
+  if (shards < 1 || shards > kMaxShards) return Status::invalid("\"shards\" must be from 1 to " + std::to_string(kMaxShards));
+  if (replicas < 1 || replicas > kMaxReplicas)
+    return Status::invalid("\"replicas\" must be from 1 to " + std::to_string(kMaxReplicas));
+  auto parsed = index::Schema::from_json(schema.is_null() ? Json::object() : schema);
+  if (!parsed) return parsed.status();
+  MERIDIAN_ASSIGN_OR_RETURN(auto existing, maps_->get(name));
+  if (existing) return Status::exists("index '" + name + "' already exists in the cluster");
+  MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
+  std::vector<std::string> ids;
+  for (const auto& n : live) ids.push_back(n.id);
+  for (uint32_t s = 0; s < shards; ++s) {
+    StreamSpec spec{stream_name(name, s), {shard_subject(name, s)}, opt_.stream_replicas, opt_.stream_max_bytes};
+    MERIDIAN_RETURN_IF_ERROR(client_->ensure_stream(spec));
+  }
+  ShardMap m;
+  m.index = name;
+  m.uid = opt_.node_id + "-" + std::to_string(now_ms());
+  m.shards = shards;
+  m.replicas = replicas;
+  m.schema = parsed->to_json();
+  m = m.rebalanced(ids);
+  MERIDIAN_ASSIGN_OR_RETURN(ShardMap created, maps_->create(m));
+  (void)sync();
+  return created;
+}
+
+Status ClusterNode::drop_index(const std::string& name) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(name));
+  if (!m) return Status::not_found("no clustered index '" + name + "'");
+  MERIDIAN_RETURN_IF_ERROR(maps_->remove(name));
+  for (uint32_t s = 0; s < m->shards; ++s) MERIDIAN_RETURN_IF_ERROR(client_->delete_stream(stream_name(name, s)));
+  return sync();
+}
+
+Result<std::optional<ShardMap>> ClusterNode::shard_map(const std::string& index) { return maps_->get(index); }
+
+Result<WriteAck> ClusterNode::publish(const std::string& index, uint32_t shard, const std::string& body) {
+  // One id per write, reused by the retries of that write: JetStream keeps
+  // one copy even when an ack was lost and the publish is repeated.
+  const std::string id = opt_.node_id + ":" + start_id_ + ":" + std::to_string(msg_counter_.fetch_add(1));
+  Status last;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto ack = client_->publish(shard_subject(index, shard), body, id, opt_.timeout_ms);
+    if (ack) {
+      publishes_.fetch_add(1);
+      return WriteAck{shard, ack->seq, ack->duplicate};
+    }
+    last = ack.status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 * (attempt + 1)));
+  }
+  publish_failures_.fetch_add(1);
+  return last.with_context("write not acknowledged by JetStream");
+}
+
+Result<WriteAck> ClusterNode::put(const std::string& index, const Json& doc) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
+  if (!m) return Status::not_found("no clustered index '" + index + "'");
+  auto schema = index::Schema::from_json(m->schema);
+  if (!schema) return Status::corruption("shard map of '" + index + "': " + schema.status().message());
+  // Refuse here what every replica would refuse, so an acknowledged write
+  // is always applied.
+  std::vector<index::FieldDef> added;
+  auto parsed = index::parse_document(doc, *schema, &added);
+  if (!parsed) return parsed.status();
+  LogRecord r;
+  r.doc = doc;
+  return publish(index, shard_of(parsed->id, m->shards), r.encode());
+}
+
+Result<WriteAck> ClusterNode::remove(const std::string& index, const std::string& id) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
+  if (!m) return Status::not_found("no clustered index '" + index + "'");
+  if (id.empty()) return Status::invalid("document id is empty");
+  LogRecord r;
+  r.op = LogRecord::Op::kDelete;
+  r.id = id;
+  return publish(index, shard_of(id, m->shards), r.encode());
+}
+
+Result<std::map<std::string, uint64_t>> ClusterNode::replica_progress(const std::string& index, uint32_t shard) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
+  std::map<std::string, uint64_t> out;
+  if (!m) return out;
+  for (const auto& node : m->nodes_of(shard)) {
+    if (auto l = local_replica(index, shard); l && node == opt_.node_id) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = local_.find({index, shard});
+      if (it != local_.end()) out[node] = it->second.runner->applied_seq();
+      continue;
+    }
+    MERIDIAN_ASSIGN_OR_RETURN(auto e, progress_->get(progress_key(index, shard, node)));
+    if (e) out[node] = std::strtoull(e->value.c_str(), nullptr, 10);
+  }
+  return out;
+}
+
+Status ClusterNode::wait_for(const std::string& index, uint32_t shard, uint64_t seq, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto progress, replica_progress(index, shard));
+    bool all = !progress.empty();
+    for (const auto& [node, applied] : progress) all = all && applied >= seq;
+    if (all) return Status::ok();
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Status::busy("refresh=wait_for: shard " + std::to_string(shard) + " of '" + index +
+                          "' did not apply sequence " + std::to_string(seq) + " within " +
+                          std::to_string(timeout_ms) + " ms");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::shared_ptr<index::Index> ClusterNode::local_replica(const std::string& index, uint32_t shard) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = local_.find({index, shard});
+  return it == local_.end() ? nullptr : it->second.runner->index_ptr();
+}
+
+Status ClusterNode::start_replica(const ShardMap& m, uint32_t shard) {
+  auto schema = index::Schema::from_json(m.schema);
+  if (!schema) return schema.status();
+  const std::string dir = fs::join(fs::join(opt_.dir, escape_name(m.index) + "-" + escape_name(m.uid)), std::to_string(shard));
+  MERIDIAN_RETURN_IF_ERROR(fs::ensure_dir(dir));
+  MERIDIAN_ASSIGN_OR_RETURN(auto ix, index::Index::open(dir, m.index + "#" + std::to_string(shard), iopt_, &*schema));
+  std::shared_ptr<index::Index> shared(std::move(ix));
+  MERIDIAN_ASSIGN_OR_RETURN(auto applier, ReplicaApplier::open(shared));
+  ReplicaRunner::Options ro{stream_name(m.index, shard), shard_subject(m.index, shard), replica_consumer(opt_.node_id)};
+  local_[{m.index, shard}].runner = std::make_unique<ReplicaRunner>(*client_, std::move(applier), ro);
+  return Status::ok();
+}
+
+Status ClusterNode::sync() {
+  MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
+  std::vector<std::string> ids;
+  for (const auto& n : live) ids.push_back(n.id);
+  MERIDIAN_ASSIGN_OR_RETURN(auto names, maps_->list());
+  std::set<std::pair<std::string, uint32_t>> wanted;
+  std::vector<ShardMap> maps;
+  for (const auto& name : names) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(name));
+    if (!m) continue;
+    if (!ids.empty() && m->rebalanced(ids).assignment != m->assignment) {
+      auto next = maps_->rebalance(name, ids);
+      if (next) {
+        if (next->epoch != m->epoch) rebalances_.fetch_add(1);
+        m = *next;
+      }
+    }
+    for (uint32_t s : m->shards_on(opt_.node_id)) wanted.insert({name, s});
+    maps.push_back(*m);
+  }
+  Status first;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = local_.begin(); it != local_.end();) {
+    if (wanted.count(it->first)) {
+      ++it;
+      continue;
+    }
+    // No longer ours (moved away or dropped): stop and delete the replica.
+    it->second.runner->stop();
+    auto ix = it->second.runner->index_ptr();
+    std::string dir = ix->dir();
+    (void)ix->close();
+    it = local_.erase(it);
+    (void)fs::remove_all(dir);
+  }
+  for (const auto& m : maps)
+    for (uint32_t s : m.shards_on(opt_.node_id))
+      if (!local_.count({m.index, s})) {
+        Status st = start_replica(m, s);
+        if (!st && first.is_ok()) first = st;
+      }
+  for (auto& [key, l] : local_) {
+    uint64_t applied = l.runner->applied_seq();
+    (void)progress_->put(progress_key(key.first, key.second, opt_.node_id), std::to_string(applied));
+    auto last = client_->last_sequence(stream_name(key.first, key.second));
+    if (last) last_seq_[stream_name(key.first, key.second)] = *last;
+  }
+  return first;
+}
+
+Result<Json> ClusterNode::status() {
+  MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
+  Json nodes = Json::array();
+  std::set<std::string> live_ids;
+  for (const auto& n : live) {
+    live_ids.insert(n.id);
+    nodes.push(Json(Json::Object{{"id", Json(n.id)}, {"url", Json(n.url)}, {"started_ms", Json(n.started_ms)},
+                                 {"self", Json(n.id == opt_.node_id)}}));
+  }
+  MERIDIAN_ASSIGN_OR_RETURN(auto names, maps_->list());
+  Json indexes = Json::array();
+  for (const auto& name : names) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(name));
+    if (!m) continue;
+    Json shards = Json::array();
+    for (uint32_t s = 0; s < m->shards; ++s) {
+      auto last = client_->last_sequence(stream_name(name, s));
+      const uint64_t last_seq = last ? *last : 0;
+      MERIDIAN_ASSIGN_OR_RETURN(auto progress, replica_progress(name, s));
+      Json reps = Json::array();
+      for (const auto& node : m->nodes_of(s)) {
+        auto it = progress.find(node);
+        Json r = Json(Json::Object{{"node", Json(node)}});
+        if (!live_ids.count(node) || it == progress.end()) {
+          r.set("state", Json("offline"));
+        } else {
+          const uint64_t lag = last_seq > it->second ? last_seq - it->second : 0;
+          r.set("applied_seq", Json(it->second));
+          r.set("lag", Json(lag));
+          r.set("state", Json(lag == 0 ? "in_sync" : "catching_up"));
+        }
+        reps.push(std::move(r));
+      }
+      shards.push(Json(Json::Object{{"shard", Json(static_cast<int64_t>(s))}, {"stream", Json(stream_name(name, s))},
+                                    {"last_seq", Json(last_seq)}, {"replicas", std::move(reps)}}));
+    }
+    indexes.push(Json(Json::Object{{"index", Json(name)},
+                                   {"shards", Json(static_cast<int64_t>(m->shards))},
+                                   {"replicas", Json(static_cast<int64_t>(m->replicas))},
+                                   {"epoch", Json(m->epoch)},
+                                   {"shard_list", std::move(shards)}}));
+  }
+  return Json(Json::Object{{"node_id", Json(opt_.node_id)},
+                           {"connected", Json(client_->connected())},
+                           {"nodes", std::move(nodes)},
+                           {"indexes", std::move(indexes)}});
+}
+
+ClusterCounters ClusterNode::counters() {
+  ClusterCounters c;
+  c.publishes = publishes_.load();
+  c.publish_failures = publish_failures_.load();
+  c.rebalances = rebalances_.load();
+  std::lock_guard<std::mutex> lock(mu_);
+  c.replicas_local = local_.size();
+  for (auto& [key, l] : local_) {
+    auto it = last_seq_.find(stream_name(key.first, key.second));
+    const uint64_t applied = l.runner->applied_seq();
+    if (it != last_seq_.end() && it->second > applied) c.replica_lag_max = std::max(c.replica_lag_max, it->second - applied);
+    c.replica_errors += l.runner->errors();
+  }
+  return c;
+}
+
+}  // namespace meridian::cluster

@@ -1,0 +1,136 @@
+#include <doctest/doctest.h>
+
+#include <set>
+#include <thread>
+
+#include "meridian/cluster/cluster_node.h"
+#include "meridian/cluster/placement.h"
+#include "nats_fixture.h"
+
+using namespace meridian;
+using namespace meridian::cluster;
+
+namespace {
+std::unique_ptr<ClusterNode> start_node(const NatsServer& s, const std::string& id, const std::string& dir) {
+  ClusterOptions o;
+  o.servers = {s.url()};
+  o.node_id = id;
+  o.url = "http://127.0.0.1:0";
+  o.dir = dir + "/" + id;
+  o.heartbeat_ms = 200;
+  o.ttl_ms = 1000;
+  o.sync_ms = 100;
+  o.stream_replicas = 1;
+  index::IndexOptions io;
+  io.refresh_interval_ms = 50;
+  auto n = ClusterNode::start(o, io);
+  REQUIRE_MESSAGE(n.is_ok(), n.status().to_string());
+  return std::move(*n);
+}
+std::set<std::string> ids_in(const std::shared_ptr<index::Index>& ix, int n) {
+  std::set<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    std::string id = "d" + std::to_string(i);
+    if (ix->get(id)->has_value()) out.insert(id);
+  }
+  return out;
+}
+bool eventually(const std::function<bool()>& f, int ms) {
+  for (int waited = 0; waited < ms; waited += 50) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return f();
+}
+}  // namespace
+
+TEST_CASE("cluster node: writes through any node reach every replica of their shard; a lost node's replicas move") {
+  if (!NatsServer::available()) {
+    MESSAGE("nats-server not installed (scripts/setup): skipped");
+    return;
+  }
+  NatsServer server;
+  REQUIRE(server.ready());
+  TempDir dir;
+  std::vector<std::unique_ptr<ClusterNode>> nodes;
+  for (const char* id : {"n1", "n2", "n3"}) nodes.push_back(start_node(server, id, dir.path()));
+
+  Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}, {"n", Json("int")}})}});
+  auto m = nodes[0]->create_index("books", schema, 3, 2);
+  REQUIRE_MESSAGE(m.is_ok(), m.status().to_string());
+  CHECK(nodes[1]->create_index("books", schema, 3, 2).status().code() == Status::Code::kAlreadyExists);
+  CHECK(nodes[1]->create_index("bad", schema, 0, 2).status().code() == Status::Code::kInvalidArgument);
+  for (uint32_t s = 0; s < 3; ++s) CHECK(m->nodes_of(s).size() == 2);
+
+  // 300 puts spread over the three nodes, then a delete.
+  const int kDocs = 300;
+  std::map<uint32_t, uint64_t> last_seq;
+  for (int i = 0; i < kDocs; ++i) {
+    Json doc(Json::Object{{"id", Json("d" + std::to_string(i))}, {"title", Json("book " + std::to_string(i))},
+                          {"n", Json(int64_t{i})}});
+    auto ack = nodes[i % 3]->put("books", doc);
+    REQUIRE_MESSAGE(ack.is_ok(), ack.status().to_string());
+    CHECK(ack->shard == shard_of("d" + std::to_string(i), 3));
+    last_seq[ack->shard] = std::max(last_seq[ack->shard], ack->seq);
+  }
+  auto bad = nodes[0]->put("books", Json(Json::Object{{"title", Json("no id")}}));
+  CHECK(bad.status().code() == Status::Code::kInvalidArgument);
+  CHECK(nodes[0]->put("nope", Json::object()).status().code() == Status::Code::kNotFound);
+  auto del = nodes[2]->remove("books", "d7");
+  REQUIRE(del.is_ok());
+  last_seq[del->shard] = std::max(last_seq[del->shard], del->seq);
+  for (auto [s, seq] : last_seq) REQUIRE_MESSAGE(nodes[0]->wait_for("books", s, seq, 10000).is_ok(), "shard " << s);
+
+  // Every replica of a shard holds exactly the shard's documents.
+  std::set<std::string> all;
+  for (uint32_t s = 0; s < 3; ++s) {
+    std::set<std::string> expect;
+    for (int i = 0; i < kDocs; ++i)
+      if (i != 7 && shard_of("d" + std::to_string(i), 3) == s) expect.insert("d" + std::to_string(i));
+    for (const auto& node_id : m->nodes_of(s)) {
+      auto& node = nodes[node_id[1] - '1'];
+      auto ix = node->local_replica("books", s);
+      REQUIRE(ix);
+      CHECK(ids_in(ix, kDocs) == expect);
+    }
+    all.insert(expect.begin(), expect.end());
+  }
+  CHECK(all.size() == kDocs - 1);
+
+  auto st = nodes[1]->status();
+  REQUIRE(st.is_ok());
+  CHECK(st->find("nodes")->size() == 3);
+  const Json& ixs = *st->find("indexes");
+  REQUIRE(ixs.size() == 1);
+  CHECK(ixs.as_array()[0].find("shard_list")->size() == 3);
+  CHECK(st->dump().find("\"in_sync\"") != std::string::npos);
+  CHECK(nodes[0]->counters().publishes > 0);
+
+  // n3 stops: after the TTL its replicas are placed on n1 and n2, which
+  // catch up from the streams and hold every document.
+  nodes[2]->stop();
+  REQUIRE(eventually(
+      [&] {
+        auto cur = nodes[0]->shard_map("books");
+        if (!cur.is_ok() || !cur->has_value()) return false;
+        for (uint32_t s = 0; s < 3; ++s)
+          for (const auto& n : (*cur)->nodes_of(s))
+            if (n == "n3") return false;
+        return true;
+      },
+      10000));
+  CHECK(nodes[0]->counters().rebalances + nodes[1]->counters().rebalances >= 1);
+  for (uint32_t s = 0; s < 3; ++s) {
+    REQUIRE(nodes[0]->wait_for("books", s, last_seq[s], 10000).is_ok());
+    std::set<std::string> expect;
+    for (int i = 0; i < kDocs; ++i)
+      if (i != 7 && shard_of("d" + std::to_string(i), 3) == s) expect.insert("d" + std::to_string(i));
+    for (int k = 0; k < 2; ++k) {
+      auto ix = nodes[k]->local_replica("books", s);
+      REQUIRE(ix);
+      CHECK(ids_in(ix, kDocs) == expect);
+    }
+  }
+  REQUIRE(nodes[0]->drop_index("books").is_ok());
+  CHECK_FALSE(nodes[1]->shard_map("books")->has_value());
+}
