@@ -7,7 +7,7 @@ namespace {
 constexpr const char* kOpenApi = R"JSON({
 "openapi": "3.0.3",
 "info": {"title": "Meridian HTTP API", "version": "1.0.0",
-  "description": "Full-text and geospatial search. Errors are always {\"error\": {\"type\", \"reason\", ...}}."},
+  "description": "Full-text and geospatial search. Errors are always {\"error\": {\"type\", \"reason\", ...}}. Each operation's x-meridian-scope is the API-key scope it needs when auth is on (none: public). A path not listed here is 404 and a listed path with another method 405, both after authentication."},
 "servers": [{"url": "http://127.0.0.1:7700"}],
 "components": {
   "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -44,34 +44,34 @@ constexpr const char* kOpenApi = R"JSON({
 },
 "security": [{"bearer": []}],
 "paths": {
-  "/health": {"get": {"summary": "liveness", "security": [], "responses": {"200": {"description": "{\"status\":\"ok\"}"}}}},
-  "/metrics": {"get": {"summary": "Prometheus metrics (admin)", "responses": {"200": {"description": "text/plain; version=0.0.4"}, "401": {"$ref": "#/components/responses/Error"}}}},
-  "/v1/openapi.json": {"get": {"summary": "this document", "security": [], "responses": {"200": {"description": "OpenAPI 3"}}}},
-  "/v1/indexes": {"get": {"summary": "list indexes", "responses": {"200": {"description": "{\"indexes\": [{\"name\", \"docs\"}]}"}}}},
+  "/health": {"get": {"operationId": "health", "summary": "liveness", "security": [], "responses": {"200": {"description": "{\"status\":\"ok\"}"}}}},
+  "/metrics": {"get": {"operationId": "metrics", "x-meridian-scope": "admin", "summary": "Prometheus metrics (admin)", "responses": {"200": {"description": "text/plain; version=0.0.4"}, "401": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/openapi.json": {"get": {"operationId": "openapi", "summary": "this document", "security": [], "responses": {"200": {"description": "OpenAPI 3"}}}},
+  "/v1/indexes": {"get": {"operationId": "listIndexes", "x-meridian-scope": "search", "summary": "list indexes", "responses": {"200": {"description": "{\"indexes\": [{\"name\", \"docs\"}]}"}}}},
   "/v1/indexes/{index}": {
     "parameters": [{"$ref": "#/components/parameters/index"}],
-    "put": {"summary": "create an index", "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schema"}}}},
+    "put": {"operationId": "createIndex", "x-meridian-scope": "admin", "summary": "create an index", "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schema"}}}},
       "responses": {"201": {"description": "created"}, "400": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}},
-    "get": {"summary": "schema and stats", "responses": {"200": {"description": "{\"name\", \"schema\", \"stats\"}"}, "404": {"$ref": "#/components/responses/Error"}}},
-    "delete": {"summary": "drop an index", "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "get": {"operationId": "getIndex", "x-meridian-scope": "search", "summary": "schema and stats", "responses": {"200": {"description": "{\"name\", \"schema\", \"stats\"}"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "delete": {"operationId": "deleteIndex", "x-meridian-scope": "admin", "summary": "drop an index", "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/docs": {
     "parameters": [{"$ref": "#/components/parameters/index"}, {"$ref": "#/components/parameters/refresh"}],
-    "post": {"summary": "bulk write: NDJSON or a JSON array; answered once the stored documents are durable",
+    "post": {"operationId": "bulkWrite", "x-meridian-scope": "write", "summary": "bulk write: NDJSON or a JSON array; answered once the stored documents are durable",
       "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
       "responses": {"200": {"description": "per-line results", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BulkResponse"}}}},
         "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/docs/{id}": {
     "parameters": [{"$ref": "#/components/parameters/index"}, {"$ref": "#/components/parameters/id"}],
-    "put": {"summary": "create or replace a document", "parameters": [{"$ref": "#/components/parameters/refresh"}],
+    "put": {"operationId": "putDocument", "x-meridian-scope": "write", "summary": "create or replace a document", "parameters": [{"$ref": "#/components/parameters/refresh"}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
       "responses": {"200": {"description": "updated"}, "201": {"description": "created"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
-    "get": {"summary": "realtime get", "responses": {"200": {"description": "{\"id\", \"found\", \"source\"}"}, "404": {"$ref": "#/components/responses/Error"}}},
-    "delete": {"summary": "delete a document", "parameters": [{"$ref": "#/components/parameters/refresh"}], "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "get": {"operationId": "getDocument", "x-meridian-scope": "search", "summary": "realtime get", "responses": {"200": {"description": "{\"id\", \"found\", \"source\"}"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "delete": {"operationId": "deleteDocument", "x-meridian-scope": "write", "summary": "delete a document", "parameters": [{"$ref": "#/components/parameters/refresh"}], "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/search": {
     "parameters": [{"$ref": "#/components/parameters/index"}],
-    "post": {"summary": "search with a JSON body", "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchRequest"}}}},
+    "post": {"operationId": "search", "x-meridian-scope": "search", "summary": "search with a JSON body", "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchRequest"}}}},
       "responses": {"200": {"description": "hits", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
-    "get": {"summary": "search with URL parameters",
+    "get": {"operationId": "searchGet", "x-meridian-scope": "search", "summary": "search with URL parameters",
       "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "filter", "in": "query", "schema": {"type": "string"}},
         {"name": "near", "in": "query", "schema": {"type": "string"}, "description": "lat,lon"}, {"name": "radius", "in": "query", "schema": {"type": "string"}},
         {"name": "sort", "in": "query", "schema": {"type": "string"}}, {"name": "size", "in": "query", "schema": {"type": "integer"}},
@@ -80,7 +80,7 @@ constexpr const char* kOpenApi = R"JSON({
       "responses": {"200": {"description": "hits", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/watch": {
     "parameters": [{"$ref": "#/components/parameters/index"}],
-    "get": {"summary": "live query: Server-Sent Events (event: match, delete, truncate, reset, dropped; heartbeats)",
+    "get": {"operationId": "watch", "x-meridian-scope": "search", "summary": "live query: Server-Sent Events (event: match, delete, truncate, reset, dropped; heartbeats)",
       "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "filter", "in": "query", "schema": {"type": "string"}},
         {"name": "heartbeat_ms", "in": "query", "schema": {"type": "integer"}}, {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
       "responses": {"200": {"description": "text/event-stream"}, "404": {"$ref": "#/components/responses/Error"}}}},
@@ -88,37 +88,37 @@ constexpr const char* kOpenApi = R"JSON({
     "parameters": [{"$ref": "#/components/parameters/index"}, {"$ref": "#/components/parameters/refresh"},
       {"name": "source", "in": "query", "schema": {"type": "string"}, "description": "a debezium source whose mapping and id column apply"},
       {"name": "id_column", "in": "query", "schema": {"type": "string"}}],
-    "post": {"summary": "Debezium change events (op c, u, d, r, t; with or without the schema/payload envelope): one event, an array or NDJSON",
+    "post": {"operationId": "postChanges", "x-meridian-scope": "write", "summary": "Debezium change events (op c, u, d, r, t; with or without the schema/payload envelope): one event, an array or NDJSON",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {}}, "application/x-ndjson": {"schema": {"type": "string"}}}},
       "responses": {"200": {"description": "{\"events\", \"applied\", \"upserts\", \"deletes\", \"truncates\", \"skipped\", \"tombstones\", \"positions\", \"took_ms\"}; 400 names the malformed event and line, nothing applied"},
         "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "500": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/sources": {
     "parameters": [{"$ref": "#/components/parameters/index"}],
-    "get": {"summary": "CDC sources of the index with their state (admin)", "responses": {"200": {"description": "{\"sources\": [...]}"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "get": {"operationId": "listSources", "x-meridian-scope": "admin", "summary": "CDC sources of the index with their state (admin)", "responses": {"200": {"description": "{\"sources\": [...]}"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/sources/{name}": {
     "parameters": [{"$ref": "#/components/parameters/index"}, {"name": "name", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[a-z0-9_]{1,63}$"}}],
-    "put": {"summary": "define a CDC source (admin): postgres (logical replication, pgoutput) or debezium",
+    "put": {"operationId": "putSource", "x-meridian-scope": "admin", "summary": "define a CDC source (admin): postgres (logical replication, pgoutput) or debezium",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["type"], "properties": {
         "type": {"type": "string", "enum": ["postgres", "debezium"]}, "dsn": {"type": "string"}, "table": {"type": "string"},
         "publication": {"type": "string"}, "slot": {"type": "string"}, "id_column": {"type": "string"}, "mapping": {"type": "object"}}}}}},
       "responses": {"200": {"description": "replaced"}, "201": {"description": "created"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
-    "get": {"summary": "a source's config and state: state, last_error, applied_lsn, flushed_lsn, server_lsn, lag_bytes, lag_seconds, snapshot_rows, changes, reconnects",
+    "get": {"operationId": "getSource", "x-meridian-scope": "admin", "summary": "a source's config and state: state, last_error, applied_lsn, flushed_lsn, server_lsn, lag_bytes, lag_seconds, snapshot_rows, changes, reconnects",
       "responses": {"200": {"description": "source"}, "404": {"$ref": "#/components/responses/Error"}}},
-    "delete": {"summary": "stop and forget a source", "parameters": [{"name": "drop_slot", "in": "query", "schema": {"type": "boolean"}}],
+    "delete": {"operationId": "deleteSource", "x-meridian-scope": "admin", "summary": "stop and forget a source", "parameters": [{"name": "drop_slot", "in": "query", "schema": {"type": "boolean"}}],
       "responses": {"200": {"description": "{\"source\", \"result\": \"deleted\", \"slot_dropped\"}"}, "404": {"$ref": "#/components/responses/Error"}}}},
-  "/v1/analyze": {"post": {"summary": "tokens of a text",
+  "/v1/analyze": {"post": {"operationId": "analyze", "x-meridian-scope": "search", "summary": "tokens of a text",
     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["text"], "properties": {
       "text": {"type": "string"}, "language": {"type": "string"}, "stem": {"type": "boolean"}, "stopwords": {"type": "boolean"}, "fold_accents": {"type": "boolean"}, "keyword": {"type": "boolean"}}}}}},
     "responses": {"200": {"description": "{\"tokens\": [{\"token\", \"position\", \"start\", \"end\"}]}"}, "400": {"$ref": "#/components/responses/Error"}}}},
   "/v1/keys": {
-    "post": {"summary": "create an API key (admin); the secret is returned once",
+    "post": {"operationId": "createKey", "x-meridian-scope": "admin", "summary": "create an API key (admin); the secret is returned once",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiKey"}}}},
       "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiKey"}}}}, "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}},
-    "get": {"summary": "list API keys (no secrets)", "responses": {"200": {"description": "{\"keys\": [...]}"}}}},
+    "get": {"operationId": "listKeys", "x-meridian-scope": "admin", "summary": "list API keys (no secrets)", "responses": {"200": {"description": "{\"keys\": [...]}"}}}},
   "/v1/keys/{id}": {
     "parameters": [{"$ref": "#/components/parameters/id"}],
-    "get": {"summary": "one API key", "responses": {"200": {"description": "key"}, "404": {"$ref": "#/components/responses/Error"}}},
-    "delete": {"summary": "revoke an API key", "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}}
+    "get": {"operationId": "getKey", "x-meridian-scope": "admin", "summary": "one API key", "responses": {"200": {"description": "key"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "delete": {"operationId": "deleteKey", "x-meridian-scope": "admin", "summary": "revoke an API key", "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}}
 }
 })JSON";
 

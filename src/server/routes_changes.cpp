@@ -10,7 +10,6 @@
 namespace meridian::server {
 namespace {
 
-constexpr const char* kChangesPath = R"(/v1/indexes/([^/]+)/changes)";
 
 std::mutex& index_lock(const std::string& index) {
   static std::mutex mu;
@@ -24,7 +23,7 @@ std::mutex& index_lock(const std::string& index) {
 }  // namespace
 
 void ServerImpl::install_change_routes() {
-  http_.Post(kChangesPath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("POST", "/v1/indexes/{index}/changes", [this](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
@@ -86,7 +85,7 @@ void ServerImpl::install_change_routes() {
     out.set("positions", std::move(positions));
     out.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));
     send_json(res, 200, out.dump());
-  }));
+  });
 }
 
 }  // namespace meridian::server

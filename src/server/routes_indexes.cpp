@@ -7,9 +7,6 @@
 namespace meridian::server {
 namespace {
 
-constexpr const char* kIndexPath = R"(/v1/indexes/([^/]+))";
-constexpr const char* kDocsPath = R"(/v1/indexes/([^/]+)/docs)";
-constexpr const char* kDocPath = R"(/v1/indexes/([^/]+)/docs/([^/]+))";
 
 Json stats_json(const index::IndexStats& s) {
   Json j = Json::object();
@@ -53,7 +50,7 @@ struct BulkLine {
 }  // namespace
 
 void ServerImpl::install_index_routes() {
-  http_.Get("/v1/indexes", guarded([this](const httplib::Request&, httplib::Response& res) {
+  route("GET", "/v1/indexes", [this](const httplib::Request&, httplib::Response& res) {
     Json arr = Json::array();
     const auto& who = current_principal();
     for (const auto& name : engine_->list()) {
@@ -68,9 +65,9 @@ void ServerImpl::install_index_routes() {
     Json out = Json::object();
     out.set("indexes", std::move(arr));
     send_json(res, 200, out.dump());
-  }));
+  });
 
-  http_.Put(kIndexPath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("PUT", "/v1/indexes/{index}", [this](const httplib::Request& req, httplib::Response& res) {
     std::string name = req.matches[1];
     Status st = index::validate_index_name(name);
     if (!st.is_ok()) return send_error(res, st, Json(Json::Object{{"path", Json("index")}}));
@@ -88,9 +85,9 @@ void ServerImpl::install_index_routes() {
     out.set("result", Json("created"));
     out.set("schema", (*idx)->schema()->to_json());
     send_json(res, 201, out.dump());
-  }));
+  });
 
-  http_.Get(kIndexPath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("GET", "/v1/indexes/{index}", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     Json out = Json::object();
@@ -98,9 +95,9 @@ void ServerImpl::install_index_routes() {
     out.set("schema", idx->schema()->to_json());
     out.set("stats", stats_json(idx->stats()));
     send_json(res, 200, out.dump());
-  }));
+  });
 
-  http_.Delete(kIndexPath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("DELETE", "/v1/indexes/{index}", [this](const httplib::Request& req, httplib::Response& res) {
     std::string name = req.matches[1];
     if (!find_index(name, res)) return;
     sources_->remove_index(name);  // stop its CDC sources first (they hold the index)
@@ -111,9 +108,9 @@ void ServerImpl::install_index_routes() {
     out.set("index", Json(name));
     out.set("result", Json("deleted"));
     send_json(res, 200, out.dump());
-  }));
+  });
 
-  http_.Put(kDocPath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("PUT", "/v1/indexes/{index}/docs/{id}", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     std::string id = req.matches[2];
@@ -137,9 +134,9 @@ void ServerImpl::install_index_routes() {
     out.set("result", Json(r->replaced ? "updated" : "created"));
     out.set("seq", Json(r->seq));
     send_json(res, r->replaced ? 200 : 201, out.dump());
-  }));
+  });
 
-  http_.Get(kDocPath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("GET", "/v1/indexes/{index}/docs/{id}", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     std::string id = req.matches[2];
@@ -154,9 +151,9 @@ void ServerImpl::install_index_routes() {
     out += **r;
     out += "}";
     send_json(res, 200, out);
-  }));
+  });
 
-  http_.Delete(kDocPath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("DELETE", "/v1/indexes/{index}/docs/{id}", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     std::string id = req.matches[2];
@@ -171,9 +168,9 @@ void ServerImpl::install_index_routes() {
     out.set("id", Json(id));
     out.set("result", Json("deleted"));
     send_json(res, 200, out.dump());
-  }));
+  });
 
-  http_.Post(kDocsPath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("POST", "/v1/indexes/{index}/docs", [this](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
@@ -248,7 +245,7 @@ void ServerImpl::install_index_routes() {
     out.set("errors", std::move(errors));
     out.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));
     send_json(res, 200, out.dump());
-  }));
+  });
 }
 
 }  // namespace meridian::server

@@ -11,9 +11,6 @@
 namespace meridian::server {
 namespace {
 
-constexpr const char* kSearchPath = R"(/v1/indexes/([^/]+)/search)";
-constexpr const char* kWatchPath = R"(/v1/indexes/([^/]+)/watch)";
-
 // "sort[0].order: expected ..." → {"path": "sort[0].order"}.
 Json path_of(const Status& st) {
   const std::string& m = st.message();
@@ -66,7 +63,7 @@ void ServerImpl::install_search_routes() {
     send_json(res, 200, body);
   };
 
-  http_.Post(kSearchPath, guarded([this, run_search](const httplib::Request& req, httplib::Response& res) {
+  route("POST", "/v1/indexes/{index}/search", [this, run_search](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     auto body = parse_body(req, res, true);
@@ -74,9 +71,9 @@ void ServerImpl::install_search_routes() {
     if (body->is_null()) *body = Json::object();
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
     run_search(idx, query::parse_search_request(*body), "P" + body->dump(), res);
-  }));
+  });
 
-  http_.Get(kSearchPath, guarded([this, run_search](const httplib::Request& req, httplib::Response& res) {
+  route("GET", "/v1/indexes/{index}/search", [this, run_search](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     auto params = params_map(req, res, {});
@@ -89,9 +86,9 @@ void ServerImpl::install_search_routes() {
       tail += '\0';
     }
     run_search(idx, query::parse_search_params(*params), tail, res);
-  }));
+  });
 
-  http_.Post("/v1/analyze", guarded([](const httplib::Request& req, httplib::Response& res) {
+  route("POST", "/v1/analyze", [](const httplib::Request& req, httplib::Response& res) {
     auto body = parse_body(req, res, false);
     if (!body) return;
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
@@ -120,35 +117,35 @@ void ServerImpl::install_search_routes() {
     Json out = Json::object();
     out.set("tokens", std::move(arr));
     send_json(res, 200, out.dump());
-  }));
+  });
 
-  http_.Post("/v1/keys", guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("POST", "/v1/keys", [this](const httplib::Request& req, httplib::Response& res) {
     if (!keys_->enabled()) return send_error(res, 400, "API keys need a master key (--master-key)");
     auto body = parse_body(req, res, false);
     if (!body) return;
     auto k = keys_->create(*body);
     if (!k) return send_error(res, k.status(), path_of(k.status()));
     send_json(res, 201, k->dump());
-  }));
-  http_.Get("/v1/keys", guarded([this](const httplib::Request&, httplib::Response& res) {
+  });
+  route("GET", "/v1/keys", [this](const httplib::Request&, httplib::Response& res) {
     Json arr = Json::array();
     for (const auto& k : keys_->list()) arr.push(k.to_json());
     Json out = Json::object();
     out.set("keys", std::move(arr));
     send_json(res, 200, out.dump());
-  }));
-  http_.Get(R"(/v1/keys/([^/]+))", guarded([this](const httplib::Request& req, httplib::Response& res) {
+  });
+  route("GET", "/v1/keys/{id}", [this](const httplib::Request& req, httplib::Response& res) {
     auto k = keys_->get(req.matches[1].str());
     if (!k) return send_error(res, k.status());
     send_json(res, 200, k->to_json().dump());
-  }));
-  http_.Delete(R"(/v1/keys/([^/]+))", guarded([this](const httplib::Request& req, httplib::Response& res) {
+  });
+  route("DELETE", "/v1/keys/{id}", [this](const httplib::Request& req, httplib::Response& res) {
     Status st = keys_->remove(req.matches[1].str());
     if (!st.is_ok()) return send_error(res, st);
     send_json(res, 200, Json(Json::Object{{"id", Json(req.matches[1].str())}, {"result", Json("deleted")}}).dump());
-  }));
+  });
 
-  http_.Get("/metrics", guarded([this](const httplib::Request&, httplib::Response& res) {
+  route("GET", "/metrics", [this](const httplib::Request&, httplib::Response& res) {
     std::vector<Gauge> g;
     std::vector<std::pair<std::string, index::IndexStats>> stats;
     for (const auto& name : engine_->list()) {
@@ -186,9 +183,9 @@ void ServerImpl::install_search_routes() {
     add_source_gauges(&g);
     res.status = 200;
     res.set_content(metrics_.render(g), "text/plain; version=0.0.4");
-  }));
+  });
 
-  http_.Get(kWatchPath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("GET", "/v1/indexes/{index}/watch", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     auto params = params_map(req, res, {"heartbeat_ms", "last_event_id"});
@@ -277,7 +274,7 @@ void ServerImpl::install_search_routes() {
           return sink.write(out.data(), out.size());
         },
         [this, idx, watcher](bool) { hub_.unsubscribe(idx, watcher); });
-  }));
+  });
 }
 
 }  // namespace meridian::server

@@ -8,8 +8,6 @@
 namespace meridian::server {
 namespace {
 
-constexpr const char* kSourcesPath = R"(/v1/indexes/([^/]+)/sources)";
-constexpr const char* kSourcePath = R"(/v1/indexes/([^/]+)/sources/([^/]+))";
 
 Json report_json(const cdc::SourceReport& r) {
   Json j = r.config.to_json(true);
@@ -27,7 +25,7 @@ Json report_json(const cdc::SourceReport& r) {
 }  // namespace
 
 void ServerImpl::install_source_routes() {
-  http_.Put(kSourcePath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("PUT", "/v1/indexes/{index}/sources/{name}", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     std::string name = req.matches[2];
@@ -42,9 +40,9 @@ void ServerImpl::install_source_routes() {
     Json out = rep ? report_json(*rep) : cfg->to_json(true);
     out.set("result", Json(existed ? "updated" : "created"));
     send_json(res, existed ? 200 : 201, out.dump());
-  }));
+  });
 
-  http_.Get(kSourcePath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("GET", "/v1/indexes/{index}/sources/{name}", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     std::string name = req.matches[2];
@@ -53,9 +51,9 @@ void ServerImpl::install_source_routes() {
       return send_error(res, 404, "no source '" + name + "' on index '" + idx->name() + "'",
                         Json(Json::Object{{"source", Json(name)}}));
     send_json(res, 200, report_json(*rep).dump());
-  }));
+  });
 
-  http_.Get(kSourcesPath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("GET", "/v1/indexes/{index}/sources", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     Json arr = Json::array();
@@ -64,9 +62,9 @@ void ServerImpl::install_source_routes() {
     Json out = Json::object();
     out.set("sources", std::move(arr));
     send_json(res, 200, out.dump());
-  }));
+  });
 
-  http_.Delete(kSourcePath, guarded([this](const httplib::Request& req, httplib::Response& res) {
+  route("DELETE", "/v1/indexes/{index}/sources/{name}", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     std::string name = req.matches[2];
@@ -81,7 +79,7 @@ void ServerImpl::install_source_routes() {
     out.set("result", Json("deleted"));
     out.set("slot_dropped", Json(drop != "false"));
     send_json(res, 200, out.dump());
-  }));
+  });
 }
 
 void ServerImpl::add_source_gauges(std::vector<Gauge>* g) const {

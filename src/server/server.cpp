@@ -29,72 +29,9 @@ int64_t unix_ms() {
              std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') { ++i; continue; }
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    parts.push_back(path.substr(i, j - i));
-    i = j;
-  }
-  return parts;
-}
-
 }  // namespace
 
 const std::optional<Principal>& current_principal() { return t_ctx.principal; }
-
-RouteInfo classify_route(const std::string& method, const std::string& path) {
-  RouteInfo r;
-  auto p = split_path(path);
-  bool read = method == "GET" || method == "HEAD";
-  if (path == "/health") return {"/health", false, Scope::kSearch, ""};
-  if (path == "/v1/openapi.json") return {"/v1/openapi.json", false, Scope::kSearch, ""};
-  if (path == "/metrics") return {"/metrics", true, Scope::kAdmin, ""};
-  if (p.size() >= 2 && p[0] == "v1" && p[1] == "keys" && p.size() <= 3)
-    return {p.size() == 2 ? "/v1/keys" : "/v1/keys/{id}", true, Scope::kAdmin, ""};
-  if (p.size() == 2 && p[0] == "v1" && p[1] == "analyze") return {"/v1/analyze", true, Scope::kSearch, ""};
-  if (p.size() >= 2 && p[0] == "v1" && p[1] == "indexes") {
-    if (p.size() == 2) return {"/v1/indexes", true, Scope::kSearch, ""};
-    r.index = p[2];
-    if (p.size() == 3) {
-      r.name = "/v1/indexes/{index}";
-      r.scope = read ? Scope::kSearch : Scope::kAdmin;
-      return r;
-    }
-    if (p.size() == 4 && p[3] == "docs") {
-      r.name = "/v1/indexes/{index}/docs";
-      r.scope = Scope::kWrite;
-      return r;
-    }
-    if (p.size() == 5 && p[3] == "docs") {
-      r.name = "/v1/indexes/{index}/docs/{id}";
-      r.scope = read ? Scope::kSearch : Scope::kWrite;
-      return r;
-    }
-    if (p.size() == 4 && p[3] == "search") {
-      r.name = "/v1/indexes/{index}/search";
-      return r;
-    }
-    if (p.size() == 4 && p[3] == "changes") {
-      r.name = "/v1/indexes/{index}/changes";
-      r.scope = Scope::kWrite;
-      return r;
-    }
-    if ((p.size() == 4 || p.size() == 5) && p[3] == "sources") {
-      r.name = p.size() == 4 ? "/v1/indexes/{index}/sources" : "/v1/indexes/{index}/sources/{name}";
-      r.scope = Scope::kAdmin;  // configs hold DSNs
-      return r;
-    }
-    if (p.size() == 4 && p[3] == "watch") {
-      r.name = "/v1/indexes/{index}/watch";
-      return r;
-    }
-  }
-  return {"other", false, Scope::kSearch, ""};
-}
 
 ServerImpl::ServerImpl(ServeOptions opt, std::unique_ptr<index::Engine> engine, std::unique_ptr<KeyStore> keys)
     : opt_(std::move(opt)),
@@ -177,6 +114,35 @@ httplib::Server::Handler ServerImpl::guarded(httplib::Server::Handler h) {
   };
 }
 
+void ServerImpl::route(std::string_view method, std::string_view pattern, httplib::Server::Handler h) {
+  const RouteSpec* spec = find_route(method, pattern);
+  if (!spec) {
+    route_errors_.push_back(std::string(method) + " " + std::string(pattern) + " has a handler but no line in the route table");
+    return;
+  }
+  registered_.insert(spec);
+  std::string re = route_regex(pattern);
+  auto g = guarded(std::move(h));
+  if (method == "GET") http_.Get(re, std::move(g));
+  else if (method == "POST") http_.Post(re, std::move(g));
+  else if (method == "PUT") http_.Put(re, std::move(g));
+  else if (method == "PATCH") http_.Patch(re, std::move(g));
+  else if (method == "DELETE") http_.Delete(re, std::move(g));
+  else route_errors_.push_back(std::string(method) + " " + std::string(pattern) + ": unsupported method");
+}
+
+Status ServerImpl::check_routes() const {
+  std::string problems;
+  for (const auto& e : route_errors_) problems += (problems.empty() ? "" : "; ") + e;
+  for (const auto& r : route_table()) {
+    if (registered_.count(&r)) continue;
+    problems += (problems.empty() ? "" : "; ") + std::string(r.method) + " " + std::string(r.pattern) +
+                " is in the route table but has no handler";
+  }
+  if (problems.empty()) return Status::ok();
+  return Status::internal("route table: " + problems);
+}
+
 void ServerImpl::install_routes() {
   // Threads, timeouts and connection limits: HttpServer (http_server.h).
   // Connections end at the idle timeout, not after N requests (a client
@@ -203,6 +169,11 @@ void ServerImpl::install_routes() {
     res.set_header("X-Request-Id", request_id_from(req.get_header_value("X-Request-Id")));
     RouteInfo info = classify_route(req.method, req.path);
     t_ctx.route = info.name;
+    if (info.match == RouteMatch::kPreflight) {
+      res.status = 204;
+      res.set_header("Allow", info.allow);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (keys_->enabled() && info.needs_auth) {
       auto who = keys_->authenticate(req.get_header_value("Authorization"));
       if (!who) {
@@ -212,11 +183,22 @@ void ServerImpl::install_routes() {
       }
       t_ctx.key = who->id();
       t_ctx.principal = who;
-      if (!who->allows(info.scope, info.index)) {
+      if (info.match == RouteMatch::kFound && !who->allows(info.scope, info.index)) {
         send_error(res, 403, "this key lacks the '" + std::string(scope_name(info.scope)) + "' scope" +
                                  (info.index.empty() ? std::string() : " for index '" + info.index + "'"));
         return refuse(req, res);
       }
+    }
+    // Fail closed: a route not in the table is refused after authentication.
+    if (info.match == RouteMatch::kUnknown) {
+      send_error(res, 404, "no route for " + req.method + " " + req.path);
+      return refuse(req, res);
+    }
+    if (info.match == RouteMatch::kWrongMethod) {
+      res.set_header("Allow", info.allow);
+      send_error(res, 405, "method " + req.method + " not allowed on " + std::string(info.name) + " (allowed: " +
+                               info.allow + ")");
+      return refuse(req, res);
     }
     if (limiter_.enabled() && info.name != "/health") {
       std::string client = t_ctx.principal ? "key:" + t_ctx.key : "addr:" + req.remote_addr;
@@ -281,12 +263,12 @@ void ServerImpl::install_routes() {
     t_ctx = RequestContext{};
   });
 
-  http_.Get("/health", guarded([](const httplib::Request&, httplib::Response& res) {
+  route("GET", "/health", [](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, "{\"status\":\"ok\"}");
-  }));
-  http_.Get("/v1/openapi.json", guarded([](const httplib::Request&, httplib::Response& res) {
+  });
+  route("GET", "/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, openapi_document());
-  }));
+  });
   install_index_routes();
   install_search_routes();
   install_change_routes();
@@ -310,6 +292,7 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& opt) {
     if (auto idx = impl->engine_->get(name)) impl->hub_.attach(*idx);
   }
   impl->install_routes();
+  MERIDIAN_RETURN_IF_ERROR(impl->check_routes());
   impl->sources_->start_all();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

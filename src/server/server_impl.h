@@ -8,6 +8,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "meridian/cdc/source_manager.h"
@@ -15,28 +16,19 @@
 #include "meridian/server/http_error.h"
 #include "meridian/server/key_store.h"
 #include "meridian/server/metrics.h"
+#include "meridian/server/openapi.h"
 #include "meridian/server/query_cache.h"
 #include "meridian/server/rate_limiter.h"
+#include "meridian/server/route_table.h"
 #include "meridian/server/serve_options.h"
 #include "meridian/server/watch_hub.h"
 #include "http_server.h"
 
 namespace meridian::server {
 
-// Which route a request is, what it needs, which index it names.
-struct RouteInfo {
-  std::string name;  // route template for metrics: "/v1/indexes/{index}/search"
-  bool needs_auth = true;
-  Scope scope = Scope::kSearch;
-  std::string index;  // "" when the route names none
-};
-RouteInfo classify_route(const std::string& method, const std::string& path);
-
 // The authenticated caller of the current request (nullopt when auth is off).
 const std::optional<Principal>& current_principal();
 
-// The OpenAPI 3 document served at /v1/openapi.json.
-const std::string& openapi_document();
 
 class ServerImpl {
  public:
@@ -46,6 +38,12 @@ class ServerImpl {
   // Wraps a route handler: a request refused before its body was read
   // (401/403/429, see install_routes) gets the refusal instead of the route.
   static httplib::Server::Handler guarded(httplib::Server::Handler h);
+  // Registers the handler of one route-table line (same method and template,
+  // see route_table.h), guarded. A handler without a line is not registered
+  // and check_routes() reports it.
+  void route(std::string_view method, std::string_view pattern, httplib::Server::Handler h);
+  // After install_routes(): every table line has a handler and every handler a line.
+  Status check_routes() const;
   void install_index_routes();
   void install_search_routes();
   void install_change_routes();  // routes_changes.cpp
@@ -75,6 +73,8 @@ class ServerImpl {
   WatchHub hub_;
   std::atomic<bool> stopping_{false};
   int port_ = 0;
+  std::set<const RouteSpec*> registered_;
+  std::vector<std::string> route_errors_;
 };
 
 }  // namespace meridian::server

@@ -1,0 +1,138 @@
+#include "meridian/server/route_table.h"
+
+#include <array>
+
+namespace meridian::server {
+namespace {
+
+constexpr Scope S = Scope::kSearch;
+constexpr Scope W = Scope::kWrite;
+constexpr Scope A = Scope::kAdmin;
+
+// The routes. Keep one line per (method, template); group by path.
+constexpr RouteSpec kRoutes[] = {
+    // method    template                                    scope auth
+    {"GET",    "/health",                                    S, false},
+    {"GET",    "/v1/openapi.json",                           S, false},
+    {"GET",    "/metrics",                                   A, true},
+    {"POST",   "/v1/keys",                                   A, true},
+    {"GET",    "/v1/keys",                                   A, true},
+    {"GET",    "/v1/keys/{id}",                              A, true},
+    {"DELETE", "/v1/keys/{id}",                              A, true},
+    {"POST",   "/v1/analyze",                                S, true},
+    {"GET",    "/v1/indexes",                                S, true},
+    {"PUT",    "/v1/indexes/{index}",                        A, true},
+    {"GET",    "/v1/indexes/{index}",                        S, true},
+    {"DELETE", "/v1/indexes/{index}",                        A, true},
+    {"POST",   "/v1/indexes/{index}/docs",                   W, true},
+    {"PUT",    "/v1/indexes/{index}/docs/{id}",              W, true},
+    {"GET",    "/v1/indexes/{index}/docs/{id}",              S, true},
+    {"DELETE", "/v1/indexes/{index}/docs/{id}",              W, true},
+    {"POST",   "/v1/indexes/{index}/search",                 S, true},
+    {"GET",    "/v1/indexes/{index}/search",                 S, true},
+    {"GET",    "/v1/indexes/{index}/watch",                  S, true},
+    {"POST",   "/v1/indexes/{index}/changes",                W, true},
+    {"GET",    "/v1/indexes/{index}/sources",                A, true},  // configs hold DSNs
+    {"PUT",    "/v1/indexes/{index}/sources/{name}",         A, true},
+    {"GET",    "/v1/indexes/{index}/sources/{name}",         A, true},
+    {"DELETE", "/v1/indexes/{index}/sources/{name}",         A, true},
+};
+
+// The next segment of a path or template from *pos (a leading '/' skipped);
+// false at the end. "/a//b" has an empty segment, which no template matches.
+bool next_segment(std::string_view s, size_t* pos, std::string_view* seg) {
+  if (*pos >= s.size()) return false;
+  if (s[*pos] == '/') ++*pos;
+  size_t end = s.find('/', *pos);
+  if (end == std::string_view::npos) end = s.size();
+  *seg = s.substr(*pos, end - *pos);
+  *pos = end;
+  return true;
+}
+
+bool is_placeholder(std::string_view seg) { return seg.size() >= 2 && seg.front() == '{' && seg.back() == '}'; }
+
+}  // namespace
+
+std::span<const RouteSpec> route_table() { return kRoutes; }
+
+const RouteSpec* find_route(std::string_view method, std::string_view pattern) {
+  for (const auto& r : kRoutes)
+    if (r.method == method && r.pattern == pattern) return &r;
+  return nullptr;
+}
+
+bool match_route_pattern(std::string_view pattern, std::string_view path, std::string_view* index) {
+  if (path.empty() || path.front() != '/') return false;
+  size_t pp = 0, tp = 0;
+  std::string_view ps, ts, idx;
+  while (true) {
+    bool more_t = next_segment(pattern, &tp, &ts);
+    bool more_p = next_segment(path, &pp, &ps);
+    if (!more_t || !more_p) {
+      if (more_t || more_p) return false;
+      break;
+    }
+    if (is_placeholder(ts)) {
+      if (ps.empty()) return false;
+      if (ts == "{index}") idx = ps;
+    } else if (ts != ps) {
+      return false;
+    }
+  }
+  if (index) *index = idx;
+  return true;
+}
+
+std::string route_regex(std::string_view pattern) {
+  std::string re;
+  size_t pos = 0;
+  std::string_view seg;
+  while (next_segment(pattern, &pos, &seg)) {
+    re += '/';
+    if (is_placeholder(seg)) {
+      re += "([^/]+)";
+      continue;
+    }
+    for (char c : seg) {
+      if (std::string_view(".[]{}()*+?^$|\\").find(c) != std::string_view::npos) re += '\\';
+      re += c;
+    }
+  }
+  return re;
+}
+
+RouteInfo classify_route(std::string_view method, std::string_view path) {
+  RouteInfo info;
+  if (method == "HEAD") method = "GET";
+  bool known_path = false;
+  for (const auto& r : kRoutes) {
+    std::string_view idx;
+    if (!match_route_pattern(r.pattern, path, &idx)) continue;
+    if (!known_path) info.name = r.pattern;
+    known_path = true;
+    if (r.method != method) continue;
+    info.match = RouteMatch::kFound;
+    info.name = r.pattern;
+    info.needs_auth = r.needs_auth;
+    info.scope = r.scope;
+    info.index = std::string(idx);
+    return info;
+  }
+  if (!known_path) return info;  // kUnknown: needs auth, name "other"
+  for (const auto& r : kRoutes) {
+    if (!match_route_pattern(r.pattern, path, nullptr) || info.allow.find(r.method) != std::string::npos) continue;
+    if (!info.allow.empty()) info.allow += ", ";
+    info.allow += r.method;
+  }
+  if (method == "OPTIONS") {
+    info.match = RouteMatch::kPreflight;
+    info.needs_auth = false;
+    info.allow += ", OPTIONS";
+    return info;
+  }
+  info.match = RouteMatch::kWrongMethod;
+  return info;
+}
+
+}  // namespace meridian::server
