@@ -298,6 +298,9 @@ void HttpServer::serve(Conn* c) {
       park(c);
       return;
     }
+    // The same client's next request: wait a moment for it while other
+    // workers are idle; when all are busy, take it only if it is already
+    // here and nobody waits for a worker (else it queues like the rest).
     if (pool_->idle() > 0) {
       pollfd p{c->fd, POLLIN, 0};
       if (::poll(&p, 1, kLingerMs) > 0) {
@@ -305,6 +308,10 @@ void HttpServer::serve(Conn* c) {
         if (r == 0 || r == -1) break;
         if (request_ready(c, kBodyWaitBytes)) continue;
       }
+    } else if (pool_->queued() == 0) {
+      ssize_t r = c->fill(kMaxBufferedHead);
+      if (r == 0 || r == -1) break;
+      if (request_ready(c, kBodyWaitBytes)) continue;
     }
     park(c);
     return;

@@ -29,6 +29,11 @@ size_t WorkerPool::idle() const {
   return idle_ > queue_.size() ? idle_ - queue_.size() : 0;
 }
 
+size_t WorkerPool::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
 size_t WorkerPool::threads() const {
   std::lock_guard lock(mu_);
   return threads_.size();

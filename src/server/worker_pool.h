@@ -33,6 +33,8 @@ class WorkerPool {
   // Threads waiting for a task now (a hint: it may change at once).
   size_t idle() const;
   size_t threads() const;
+  // Tasks waiting for a thread now (a hint).
+  size_t queued() const;
   // Runs what is queued, then joins every thread.
   void shutdown();
 
