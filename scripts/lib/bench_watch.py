@@ -15,8 +15,9 @@ on a fresh index of the same server, is the throughput baseline.
 import json
 import os
 import shutil
+import time
 
-from bench_cdc import Meridian
+from bench_cdc import Meridian, machine_busy, proc_cpu
 from bench_common import BenchError, Result, make_tempdir, run_json
 
 QUERIES = os.path.join("bench", "watch_queries.ndjson")
@@ -44,8 +45,22 @@ def suite_watch(ctx, log):
                     "--queries", os.path.join(ctx.root, QUERIES), "--streams", str(streams),
                     "--rate", str(a.watch_rate), "--duration", str(a.watch_duration),
                     "--batch", str(a.watch_batch)]
+            cpu0, busy0, wall0 = srv.cpu_seconds(), machine_busy(), time.monotonic()
+            client0 = proc_cpu(os.getpid(), children=True)
+            with open("/proc/loadavg") as f:
+                load0 = float(f.read().split()[0])
             out = run_json(res, argv, timeout=a.watch_duration + 600, label=label)
-            out["server_cpu_s"] = srv.cpu_seconds()
+            wall = time.monotonic() - wall0
+            with open("/proc/loadavg") as f:
+                load1 = float(f.read().split()[0])
+            # CPU of the run: meridian's, and the whole machine's (2 cores = 2 s per s);
+            # what neither meridian nor watch_bench (a child of this script) used was
+            # other work on the machine.
+            out["meridian_cpu_s"] = round(srv.cpu_seconds() - cpu0, 2)
+            out["machine_busy_cpu_s"] = round(machine_busy() - busy0, 2)
+            out["bench_client_cpu_s"] = round(proc_cpu(os.getpid(), children=True) - client0, 2)
+            out["wall_s"] = round(wall, 1)
+            out["loadavg_before_after"] = [load0, load1]
             runs[label] = out
             log("%s: %s" % (label, json.dumps(out)))
         base, live = runs["no watchers"], runs["watchers"]
@@ -64,6 +79,11 @@ def suite_watch(ctx, log):
             res.add(label, "bulk ack p50", round(r["bulk_ack_p50_ms"], 1), "ms")
             res.add(label, "bulk ack p99", round(r["bulk_ack_p99_ms"], 1), "ms")
         res.add("watchers / no watchers", "write throughput ratio", round(ratio, 3))
+        for label, r in runs.items():
+            res.add(label, "meridian CPU", r["meridian_cpu_s"], "CPU-s")
+            res.add(label, "watch_bench CPU", r["bench_client_cpu_s"], "CPU-s")
+            res.add(label, "machine busy CPU (2 cores)", r["machine_busy_cpu_s"], "CPU-s")
+            res.add(label, "load average before / after", "%.1f / %.1f" % tuple(r["loadavg_before_after"]))
         res.notes.append("Latency includes the refresh interval (500 ms): a write becomes an event "
                          "once it is visible, as for a search.")
         res.chart = ("docs/s", [(k, v["docs_per_s"]) for k, v in runs.items()])

@@ -29,6 +29,9 @@ struct QueryGroup {
 struct WatchChannel {
   std::weak_ptr<index::Index> index;
   size_t ring_limit = 0;
+  size_t backlog_limit = 0;
+  size_t match_threads = 1;
+  static constexpr size_t kChunk = 128;  // events evaluated together, then delivered
 
   std::mutex mu;
   std::condition_variable wake;  // the matcher: pending events, replays or stop
@@ -62,6 +65,19 @@ struct WatchChannel {
       ring.pop_front();
     }
     if (num_watchers == 0) return;  // nobody to match for (a later resume reads the ring)
+    if (pending.size() >= backlog_limit) {
+      // The matcher fell this far behind: rather than hold events without
+      // bound, drop every watcher (each may resume from the ring).
+      pending.clear();
+      for (auto& [key, g] : groups)
+        for (auto& w : g->watchers) {
+          std::lock_guard wl(w->mu_);
+          w->dropped_ = true;
+          w->queue_.clear();
+          w->cv_.notify_one();
+        }
+      return;
+    }
     pending.push_back(std::move(p));
     wake.notify_one();
   }
@@ -195,34 +211,55 @@ void WatchChannel::run() {
       }
       flush(*w);
     }
-    // Each document analysed once, each distinct query evaluated once on it.
+    // Each document analysed once, each distinct query evaluated once on it:
+    // a chunk of events is evaluated on `match_threads` threads (documents
+    // are independent), then delivered in seq order and flushed, so the
+    // first events leave before a long batch ends.
     auto flush_all = [&] {
       for (const auto& wk : work)
         for (const auto& w : wk.watchers) flush(*w);
     };
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const EventPtr& ev = batch[i];
-      std::optional<query::MemoryIndex> doc;
-      if (ev->type == index::WalRecordType::kPut && schema)
-        if (auto m = query::MemoryIndex::from_source(schema, ev->source); m.is_ok()) doc = std::move(*m);
-      for (const auto& wk : work) {
-        QueryGroup& g = *wk.group;
-        const bool matched = ev->type == index::WalRecordType::kPut && match(*wk.live, doc ? &*doc : nullptr);
-        // Not a match and no watcher of the group holds the id: nothing to tell anyone.
-        if (!matched && ev->type != index::WalRecordType::kTruncate && g.complete && !g.matched.count(ev->id))
-          continue;
-        bool all = true;
-        for (const auto& w : wk.watchers) {
-          if (ev->seq <= w->start_seq_) {  // before it subscribed, or replayed
-            all = false;
-            continue;
-          }
-          deliver(g, *w, ev, matched);
+    const size_t groups_n = work.size();
+    std::vector<uint8_t> matched_at;  // [event in chunk][group]
+    for (size_t from = 0; from < batch.size(); from += kChunk) {
+      const size_t to = std::min(batch.size(), from + kChunk);
+      matched_at.assign((to - from) * groups_n, 0);
+      auto evaluate = [&](size_t first, size_t step) {
+        for (size_t i = first; i < to; i += step) {
+          const EventPtr& ev = batch[i];
+          if (ev->type != index::WalRecordType::kPut || !schema) continue;
+          auto doc = query::MemoryIndex::from_source(schema, ev->source);
+          if (!doc) continue;  // not expected: the index accepted it
+          for (size_t g = 0; g < groups_n; ++g) matched_at[(i - from) * groups_n + g] = match(*work[g].live, &*doc);
         }
-        if (ev->type == index::WalRecordType::kTruncate && all) g.matched.clear(), g.complete = true;
-        else if (!matched && all) g.matched.erase(ev->id);  // every watcher forgot it
+      };
+      const size_t threads = std::max<size_t>(1, std::min(match_threads, (to - from + 15) / 16));
+      std::vector<std::thread> helpers;
+      for (size_t t = 1; t < threads; ++t) helpers.emplace_back(evaluate, from + t, threads);
+      evaluate(from, threads);
+      for (auto& h : helpers) h.join();
+      for (size_t i = from; i < to; ++i) {
+        const EventPtr& ev = batch[i];
+        for (size_t gi = 0; gi < groups_n; ++gi) {
+          const Work& wk = work[gi];
+          QueryGroup& g = *wk.group;
+          const bool matched = matched_at[(i - from) * groups_n + gi] != 0;
+          // Not a match and no watcher of the group holds the id: nothing to tell anyone.
+          if (!matched && ev->type != index::WalRecordType::kTruncate && g.complete && !g.matched.count(ev->id))
+            continue;
+          bool all = true;
+          for (const auto& w : wk.watchers) {
+            if (ev->seq <= w->start_seq_) {  // before it subscribed, or replayed
+              all = false;
+              continue;
+            }
+            deliver(g, *w, ev, matched);
+          }
+          if (ev->type == index::WalRecordType::kTruncate && all) g.matched.clear(), g.complete = true;
+          else if (!matched && all) g.matched.erase(ev->id);  // every watcher forgot it
+        }
       }
-      if (i % 128 == 127) flush_all();  // the first events leave before a long batch ends
+      flush_all();
     }
     flush_all();
     lock.lock();
@@ -254,6 +291,8 @@ std::shared_ptr<WatchChannel> WatchHub::channel(const std::shared_ptr<index::Ind
   if (it != channels_.end()) return it->second.second;
   auto ch = std::make_shared<WatchChannel>();
   ch->ring_limit = opt_.ring_events;
+  ch->backlog_limit = opt_.matcher_backlog;
+  ch->match_threads = opt_.match_threads ? opt_.match_threads : std::max(1u, std::thread::hardware_concurrency());
   ch->index = idx;
   channels_[idx.get()] = {idx, ch};
   std::weak_ptr<WatchChannel> weak = ch;

@@ -208,3 +208,19 @@ TEST_CASE("watch_hub: under a bulk write, many watchers receive exactly their ma
     CHECK(got.size() == want[i % 4].size());  // each once
   }
 }
+
+TEST_CASE("watch_hub: a matcher that falls matcher_backlog events behind drops every watcher; writes go on") {
+  TempDir dir;
+  auto idx = make_index(dir.path());
+  WatchOptions opt;
+  opt.matcher_backlog = 0;  // any event waiting to be matched is too many
+  WatchHub hub(opt);
+  auto a = subscribe(hub, idx, all());
+  auto b = subscribe(hub, idx, request(R"({"query":{"match":{"title":"x"}}})"));
+  for (int i = 0; i < 3; ++i) REQUIRE(idx->put(doc("d" + std::to_string(i))).is_ok());
+  REQUIRE(idx->refresh().is_ok());
+  std::vector<WatchEvent> ev;
+  CHECK(a->next(&ev, 10, 1000) == Watcher::Wait::kDropped);
+  CHECK(b->next(&ev, 10, 1000) == Watcher::Wait::kDropped);
+  CHECK(idx->snapshot()->live_docs() == 3);
+}

@@ -7,13 +7,16 @@
 // it only appends the event to a bounded ring (for Last-Event-ID resume) and
 // to the channel's pending list. One matcher thread per channel (started by
 // the first subscribe) takes the pending events in seq order, analyses each
-// changed document ONCE into a query::MemoryIndex, and evaluates each
+// changed document ONCE into a query::MemoryIndex (a chunk of documents on
+// several threads when there are many), and evaluates each
 // DISTINCT watched query (a query::LiveQuery, compiled once when its first
 // watcher subscribes and shared by every watcher with the same query and
 // filters; recompiled when the index's schema changes) against it. Each
 // watcher then receives only what concerns it: a match, a delete (a document
 // it was told matched was deleted or no longer matches) or a truncate. A
-// watcher whose bounded queue is full is marked dropped, never waited for.
+// watcher whose bounded queue is full is marked dropped, never waited for;
+// if the matcher itself falls WatchOptions::matcher_backlog events behind,
+// every watcher of the index is dropped. Writers never wait.
 //
 // Ownership: the hub owns the channels (forgotten once their index is gone);
 // a channel owns its matcher thread (joined when the channel goes) and its
@@ -41,6 +44,12 @@ struct WatchOptions {
   size_t ring_events = 10000;   // events kept per index for resume
   size_t client_queue = 10000;  // events buffered per watcher before it is dropped
   size_t tracked_ids = 100000;  // ids a watcher remembers as matched (for its delete events)
+  // Events published but not matched yet, per index, past which every
+  // watcher of the index is dropped (the matcher cannot keep up).
+  size_t matcher_backlog = 100000;
+  // Threads that evaluate a chunk of changed documents at once (the matcher
+  // and helpers it starts per chunk); 0 = one per core.
+  size_t match_threads = 0;
 };
 
 // What a watcher is told about one change.
