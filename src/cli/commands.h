@@ -32,6 +32,11 @@ int cmd_dump(const Args& args);
 // meridian shell: interactive or scripted queries (src/cli/shell_*.cpp).
 int cmd_shell(const Args& args);
 
+// meridian backup (online snapshot through a server) and meridian restore
+// (into a data directory no server holds): src/cli/backup_command.cpp.
+int cmd_backup(const Args& args);
+int cmd_restore(const Args& args);
+
 
 
 }  // namespace meridian::cli

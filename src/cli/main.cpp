@@ -20,6 +20,8 @@ const Command kCommands[] = {
     {"serve", meridian::cli::cmd_serve, "serve the HTTP search API"},
     {"import", meridian::cli::cmd_import, "bulk-load NDJSON, JSON or CSV files into an index"},
     {"dump", meridian::cli::cmd_dump, "print the documents (or --stats) of an index"},
+    {"backup", meridian::cli::cmd_backup, "consistent online snapshot of a running server's indexes"},
+    {"restore", meridian::cli::cmd_restore, "restore a backup into a data directory"},
     {"shell", meridian::cli::cmd_shell, "interactive query shell (libedit), or scripted with -c / stdin"},
 };
 

@@ -53,9 +53,17 @@ constexpr const char* kOpenApi = R"JSON({
     "put": {"operationId": "createIndex", "x-meridian-scope": "admin", "summary": "create an index", "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schema"}}}},
       "responses": {"201": {"description": "created"}, "400": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}},
     "get": {"operationId": "getIndex", "x-meridian-scope": "search", "summary": "schema and stats", "responses": {"200": {"description": "{\"name\", \"schema\", \"stats\"}"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "patch": {"operationId": "updateIndexSchema", "x-meridian-scope": "admin", "summary": "schema evolution: add fields (with their analyzers) without a reindex; changing an existing field is 409 naming it, with a pointer to the reindex recipe",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schema"}}}},
+      "responses": {"200": {"description": "{\"index\", \"result\": \"updated\"|\"unchanged\", \"added\": [names], \"schema\"}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}},
     "delete": {"operationId": "deleteIndex", "x-meridian-scope": "admin", "summary": "drop an index", "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/docs": {
     "parameters": [{"$ref": "#/components/parameters/index"}, {"$ref": "#/components/parameters/refresh"}],
+    "get": {"operationId": "listDocuments", "x-meridian-scope": "search", "summary": "documents in id order, a page at a time (as of the latest refresh)",
+      "parameters": [{"name": "after", "in": "query", "schema": {"type": "string"}, "description": "the cursor: the last id of the previous page (its next)"},
+        {"name": "size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+        {"name": "source", "in": "query", "schema": {"type": "boolean", "default": true}}],
+      "responses": {"200": {"description": "{\"docs\": [{\"id\", \"source\"}], \"next\": the cursor of the next page or null}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
     "post": {"operationId": "bulkWrite", "x-meridian-scope": "write", "summary": "bulk write: NDJSON or a JSON array; answered once the stored documents are durable",
       "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
       "responses": {"200": {"description": "per-line results", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BulkResponse"}}}},
@@ -65,8 +73,21 @@ constexpr const char* kOpenApi = R"JSON({
     "put": {"operationId": "putDocument", "x-meridian-scope": "write", "summary": "create or replace a document", "parameters": [{"$ref": "#/components/parameters/refresh"}],
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
       "responses": {"200": {"description": "updated"}, "201": {"description": "created"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "patch": {"operationId": "patchDocument", "x-meridian-scope": "write", "summary": "partial update: a JSON merge patch (RFC 7396; null removes a member)",
+      "parameters": [{"$ref": "#/components/parameters/refresh"}, {"name": "upsert", "in": "query", "schema": {"type": "boolean", "default": false}, "description": "create the document from the patch when it does not exist (else 404)"}],
+      "requestBody": {"required": true, "content": {"application/merge-patch+json": {"schema": {"type": "object"}}, "application/json": {"schema": {"type": "object"}}}},
+      "responses": {"200": {"description": "{\"id\", \"result\": \"updated\", \"seq\"}"}, "201": {"description": "created (upsert)"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
     "get": {"operationId": "getDocument", "x-meridian-scope": "search", "summary": "realtime get", "responses": {"200": {"description": "{\"id\", \"found\", \"source\"}"}, "404": {"$ref": "#/components/responses/Error"}}},
     "delete": {"operationId": "deleteDocument", "x-meridian-scope": "write", "summary": "delete a document", "parameters": [{"$ref": "#/components/parameters/refresh"}], "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/delete-by-query": {
+    "parameters": [{"$ref": "#/components/parameters/index"}, {"$ref": "#/components/parameters/refresh"}],
+    "post": {"operationId": "deleteByQuery", "x-meridian-scope": "write", "summary": "delete every document a query selects (the search body's q, q_fields, query, filter, near, radius, bbox, geo_field); sees every acknowledged write",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchRequest"}}}},
+      "responses": {"200": {"description": "{\"deleted\": n, \"took_ms\"}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/refresh": {
+    "parameters": [{"$ref": "#/components/parameters/index"}],
+    "post": {"operationId": "refreshIndex", "x-meridian-scope": "write", "summary": "make every acknowledged write searchable now",
+      "responses": {"200": {"description": "{\"index\", \"result\": \"refreshed\", \"visible_seq\"}"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/search": {
     "parameters": [{"$ref": "#/components/parameters/index"}],
     "post": {"operationId": "search", "x-meridian-scope": "search", "summary": "search with a JSON body", "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchRequest"}}}},
@@ -106,6 +127,29 @@ constexpr const char* kOpenApi = R"JSON({
       "responses": {"200": {"description": "source"}, "404": {"$ref": "#/components/responses/Error"}}},
     "delete": {"operationId": "deleteSource", "x-meridian-scope": "admin", "summary": "stop and forget a source", "parameters": [{"name": "drop_slot", "in": "query", "schema": {"type": "boolean"}}],
       "responses": {"200": {"description": "{\"source\", \"result\": \"deleted\", \"slot_dropped\"}"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/multi-search": {"post": {"operationId": "multiSearch", "x-meridian-scope": "search", "summary": "several searches in one request; each needs the search scope on its index",
+    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["searches"], "properties": {
+      "searches": {"type": "array", "maxItems": 100, "items": {"allOf": [{"$ref": "#/components/schemas/SearchRequest"}, {"type": "object", "required": ["index"], "properties": {"index": {"type": "string"}}}]}}}}}}},
+    "responses": {"200": {"description": "{\"responses\": [search response + \"index\" + \"status\": 200, or {\"error\", \"status\"}], \"took_ms\"}"}, "400": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/backup": {"post": {"operationId": "backup", "x-meridian-scope": "admin", "summary": "consistent online snapshot of indexes into a new directory on the server (hard links of immutable segment files + manifest + WAL tail; writes never stop); restore with meridian restore",
+    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["path"], "properties": {
+      "path": {"type": "string", "description": "absolute path of a new or empty directory"}, "indexes": {"type": "array", "items": {"type": "string"}, "description": "default: every index"}}}}}},
+    "responses": {"200": {"description": "{\"path\", \"indexes\": [{\"name\", \"last_seq\", \"generation\", \"files\", \"wal_bytes\", \"bytes_copied\"}], \"aliases\", \"took_ms\"}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/aliases": {
+    "get": {"operationId": "listAliases", "x-meridian-scope": "search", "summary": "aliases whose index the key may search", "responses": {"200": {"description": "{\"aliases\": {\"alias\": \"index\"}}"}}},
+    "post": {"operationId": "updateAliases", "x-meridian-scope": "admin", "summary": "apply alias actions atomically (all or none): swap aliases between indexes in one request",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["actions"], "properties": {
+        "actions": {"type": "array", "items": {"type": "object", "properties": {
+          "add": {"type": "object", "required": ["alias", "index"], "properties": {"alias": {"type": "string"}, "index": {"type": "string"}}},
+          "remove": {"type": "object", "required": ["alias"], "properties": {"alias": {"type": "string"}, "index": {"type": "string"}}}}}}}}}}},
+      "responses": {"200": {"description": "{\"acknowledged\": true, \"actions\": n}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/aliases/{alias}": {
+    "parameters": [{"name": "alias", "in": "path", "required": true, "schema": {"type": "string"}}],
+    "put": {"operationId": "putAlias", "x-meridian-scope": "admin", "summary": "point an alias at an index (create or move it)",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["index"], "properties": {"index": {"type": "string"}}}}}},
+      "responses": {"200": {"description": "moved"}, "201": {"description": "created"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}},
+    "get": {"operationId": "getAlias", "x-meridian-scope": "search", "summary": "the index an alias points to", "responses": {"200": {"description": "{\"alias\", \"index\"}"}, "404": {"$ref": "#/components/responses/Error"}}},
+    "delete": {"operationId": "deleteAlias", "x-meridian-scope": "admin", "summary": "remove an alias (the index stays)", "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/analyze": {"post": {"operationId": "analyze", "x-meridian-scope": "search", "summary": "tokens of a text",
     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["text"], "properties": {
       "text": {"type": "string"}, "language": {"type": "string"}, "stem": {"type": "boolean"}, "stopwords": {"type": "boolean"}, "fold_accents": {"type": "boolean"}, "keyword": {"type": "boolean"}}}}}},

@@ -21,13 +21,25 @@ constexpr RouteSpec kRoutes[] = {
     {"DELETE", "/v1/keys/{id}",                              A, true},
     {"POST",   "/v1/analyze",                                S, true},
     {"GET",    "/v1/indexes",                                S, true},
+    {"POST",   "/v1/multi-search",                           S, true},  // per-search index checks in the handler
+    {"POST",   "/v1/backup",                                 A, true},  // writes a directory on the server
+    {"GET",    "/v1/aliases",                                S, true},  // lists the aliases the key may search
+    {"POST",   "/v1/aliases",                                A, true},  // atomic actions
+    {"PUT",    "/v1/aliases/{alias}",                        A, true},
+    {"GET",    "/v1/aliases/{alias}",                        S, true},
+    {"DELETE", "/v1/aliases/{alias}",                        A, true},
     {"PUT",    "/v1/indexes/{index}",                        A, true},
     {"GET",    "/v1/indexes/{index}",                        S, true},
+    {"PATCH",  "/v1/indexes/{index}",                        A, true},  // add fields
     {"DELETE", "/v1/indexes/{index}",                        A, true},
     {"POST",   "/v1/indexes/{index}/docs",                   W, true},
+    {"GET",    "/v1/indexes/{index}/docs",                   S, true},  // list by id
     {"PUT",    "/v1/indexes/{index}/docs/{id}",              W, true},
     {"GET",    "/v1/indexes/{index}/docs/{id}",              S, true},
+    {"PATCH",  "/v1/indexes/{index}/docs/{id}",              W, true},  // merge patch
     {"DELETE", "/v1/indexes/{index}/docs/{id}",              W, true},
+    {"POST",   "/v1/indexes/{index}/delete-by-query",        W, true},
+    {"POST",   "/v1/indexes/{index}/refresh",                W, true},
     {"POST",   "/v1/indexes/{index}/search",                 S, true},
     {"GET",    "/v1/indexes/{index}/search",                 S, true},
     {"GET",    "/v1/indexes/{index}/watch",                  S, true},

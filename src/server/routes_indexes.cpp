@@ -75,6 +75,9 @@ void ServerImpl::install_index_routes() {
     if (!body) return;
     if (body->is_null()) *body = Json::object();
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
+    if (auto target = aliases_->resolve(name))
+      return send_error(res, 409, "'" + name + "' is an alias of '" + *target + "'; an index cannot have an alias's name",
+                        Json(Json::Object{{"index", Json(name)}}));
     auto schema = index::Schema::from_json(*body);
     if (!schema) return send_error(res, schema.status());
     auto idx = engine_->create_index(name, *schema);
@@ -99,9 +102,10 @@ void ServerImpl::install_index_routes() {
 
   route("DELETE", "/v1/indexes/{index}", [this](const httplib::Request& req, httplib::Response& res) {
     std::string name = req.matches[1];
-    if (!find_index(name, res)) return;
+    if (!find_index(name, res, false)) return;
     sources_->remove_index(name);  // stop its CDC sources first (they hold the index)
     Status st = engine_->drop(name);
+    if (st.is_ok()) st = aliases_->remove_index(name);  // an alias never points nowhere
     cache_.clear();  // a re-created index of this name restarts its generations
     if (!st.is_ok()) return send_error(res, st);
     Json out = Json::object();

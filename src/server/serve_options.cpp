@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "meridian/server/cors.h"
+
 namespace meridian::server {
 
 const char* const kServeUsage =
@@ -23,7 +25,8 @@ const char* const kServeUsage =
     "  --cache-bytes BYTES  query cache size, 0 = off (MERIDIAN_CACHE_BYTES, default 64M)\n"
     "  --read-timeout S     a request head must arrive within S of its first byte; also each body read (MERIDIAN_READ_TIMEOUT, default 30)\n"
     "  --write-timeout S    socket write timeout (MERIDIAN_WRITE_TIMEOUT, default 30)\n"
-    "  --no-access-log      no JSON access log on stderr (MERIDIAN_ACCESS_LOG=0)\n";
+    "  --no-access-log      no JSON access log on stderr (MERIDIAN_ACCESS_LOG=0)\n"
+    "  --cors-origin ORIGINS  browser origins allowed to call the API: '*' or a comma-separated list (MERIDIAN_CORS_ORIGIN, default off)\n";
 
 namespace {
 
@@ -98,6 +101,10 @@ Status apply(ServeOptions* o, const std::string& key, const std::string& v, cons
   } else if (key == "write-timeout") {
     MERIDIAN_ASSIGN_OR_RETURN(int64_t n, parse_int(v, what, 1, 3600));
     o->write_timeout_s = static_cast<int>(n);
+  } else if (key == "cors-origin") {
+    auto p = CorsPolicy::parse(v);
+    if (!p) return Status::invalid(what + ": " + p.status().message().substr(p.status().message().find(": ") + 2));
+    o->cors_origin = v;
   } else if (key == "access-log") {
     MERIDIAN_ASSIGN_OR_RETURN(o->access_log, parse_bool(v, what));
   } else {
@@ -120,6 +127,7 @@ constexpr EnvVar kEnv[] = {
     {"MERIDIAN_MAX_THREADS", "max-threads"}, {"MERIDIAN_MAX_CONNECTIONS", "max-connections"},
     {"MERIDIAN_MAX_CLIENT_CONNECTIONS", "max-client-connections"},
     {"MERIDIAN_KEEP_ALIVE_TIMEOUT", "keep-alive-timeout"},
+    {"MERIDIAN_CORS_ORIGIN", "cors-origin"},
 };
 
 }  // namespace

@@ -40,7 +40,9 @@ ServerImpl::ServerImpl(ServeOptions opt, std::unique_ptr<index::Engine> engine, 
       http_(ConnectionLimits{opt_.threads, opt_.max_threads, opt_.max_connections, opt_.max_client_connections,
                              opt_.keep_alive_timeout_s, opt_.read_timeout_s, opt_.write_timeout_s}),
       limiter_(RateLimitOptions{opt_.rate_limit, opt_.rate_burst}),
-      cache_(opt_.cache_bytes) {}
+      cache_(opt_.cache_bytes) {
+  if (auto c = CorsPolicy::parse(opt_.cors_origin)) cors_ = std::move(*c);  // validated by parse_serve_options
+}
 
 void ServerImpl::send_json(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
@@ -75,13 +77,25 @@ std::optional<Json> ServerImpl::parse_body(const httplib::Request& req, httplib:
   return std::nullopt;
 }
 
-std::shared_ptr<index::Index> ServerImpl::find_index(const std::string& name, httplib::Response& res) {
+std::string ServerImpl::resolve_alias(const std::string& name) const {
+  if (!aliases_) return name;
+  auto target = aliases_->resolve(name);
+  return target ? *target : name;
+}
+
+std::shared_ptr<index::Index> ServerImpl::find_index(const std::string& name, httplib::Response& res, bool through_alias) {
   Status st = index::validate_index_name(name);
   if (!st.is_ok()) {
     send_error(res, st, Json(Json::Object{{"path", Json("index")}}));
     return nullptr;
   }
-  auto idx = engine_->get(name);
+  auto idx = engine_->get(through_alias ? resolve_alias(name) : name);
+  if (!idx && !through_alias && aliases_ && aliases_->resolve(name)) {
+    send_error(res, 400, "'" + name + "' is an alias of '" + *aliases_->resolve(name) +
+                             "', not an index (manage it with /v1/aliases/" + name + ")",
+               Json(Json::Object{{"index", Json(name)}}));
+    return nullptr;
+  }
   if (!idx) {
     send_error(res, 404, "no such index '" + name + "'", Json(Json::Object{{"index", Json(name)}}));
     return nullptr;
@@ -169,9 +183,21 @@ void ServerImpl::install_routes() {
     res.set_header("X-Request-Id", request_id_from(req.get_header_value("X-Request-Id")));
     RouteInfo info = classify_route(req.method, req.path);
     t_ctx.route = info.name;
+    std::optional<std::string> cors_origin;
+    if (cors_.enabled()) cors_origin = cors_.allow_origin(req.get_header_value("Origin"));
+    if (cors_origin) {  // on every answer, refusals included, so the browser shows them
+      res.set_header("Access-Control-Allow-Origin", *cors_origin);
+      if (*cors_origin != "*") res.set_header("Vary", "Origin");
+      res.set_header("Access-Control-Expose-Headers", std::string(CorsPolicy::kExposeHeaders));
+    }
     if (info.match == RouteMatch::kPreflight) {
       res.status = 204;
       res.set_header("Allow", info.allow);
+      if (cors_origin) {
+        res.set_header("Access-Control-Allow-Methods", info.allow);
+        res.set_header("Access-Control-Allow-Headers", std::string(CorsPolicy::kAllowHeaders));
+        res.set_header("Access-Control-Max-Age", std::to_string(CorsPolicy::kMaxAgeSeconds));
+      }
       return httplib::Server::HandlerResponse::Handled;
     }
     if (keys_->enabled() && info.needs_auth) {
@@ -183,7 +209,8 @@ void ServerImpl::install_routes() {
       }
       t_ctx.key = who->id();
       t_ctx.principal = who;
-      if (info.match == RouteMatch::kFound && !who->allows(info.scope, info.index)) {
+      // Through an alias, the key needs the scope on the index it points to.
+      if (info.match == RouteMatch::kFound && !who->allows(info.scope, resolve_alias(info.index))) {
         send_error(res, 403, "this key lacks the '" + std::string(scope_name(info.scope)) + "' scope" +
                                  (info.index.empty() ? std::string() : " for index '" + info.index + "'"));
         return refuse(req, res);
@@ -273,6 +300,10 @@ void ServerImpl::install_routes() {
   install_search_routes();
   install_change_routes();
   install_source_routes();
+  install_alias_routes();
+  install_doc_op_routes();
+  install_multi_search_routes();
+  install_backup_routes();
 }
 
 Server::Server(std::unique_ptr<ServerImpl> impl) : impl_(std::move(impl)) {}
@@ -284,6 +315,7 @@ Result<std::unique_ptr<Server>> Server::open(const ServeOptions& opt) {
   MERIDIAN_ASSIGN_OR_RETURN(auto engine, index::Engine::open(opt.data_dir));
   MERIDIAN_ASSIGN_OR_RETURN(auto keys, KeyStore::open(fs::join(opt.data_dir, "keys.json"), opt.master_key));
   auto impl = std::make_unique<ServerImpl>(opt, std::move(engine), std::move(keys));
+  MERIDIAN_ASSIGN_OR_RETURN(impl->aliases_, AliasStore::open(fs::join(opt.data_dir, "aliases.json")));
   index::Engine* eng = impl->engine_.get();
   MERIDIAN_ASSIGN_OR_RETURN(impl->sources_, cdc::SourceManager::open(opt.data_dir, [eng](const std::string& name) {
                               return eng->get(name);

@@ -13,6 +13,8 @@
 
 #include "meridian/cdc/source_manager.h"
 #include "meridian/index/engine.h"
+#include "meridian/server/alias_store.h"
+#include "meridian/server/cors.h"
 #include "meridian/server/http_error.h"
 #include "meridian/server/key_store.h"
 #include "meridian/server/metrics.h"
@@ -48,6 +50,10 @@ class ServerImpl {
   void install_search_routes();
   void install_change_routes();  // routes_changes.cpp
   void install_source_routes();  // routes_sources.cpp
+  void install_alias_routes();   // routes_aliases.cpp
+  void install_doc_op_routes();  // routes_doc_ops.cpp
+  void install_multi_search_routes();  // routes_multi_search.cpp
+  void install_backup_routes();  // routes_backup.cpp
   // CDC source gauges for /metrics (routes_sources.cpp).
   void add_source_gauges(std::vector<Gauge>* g) const;
 
@@ -57,14 +63,19 @@ class ServerImpl {
   static void send_error(httplib::Response& res, int status, std::string_view reason, const Json& extra = Json());
   // Parses a JSON body; on failure sends a 400 (with "column" for bad UTF-8) and returns nullopt.
   static std::optional<Json> parse_body(const httplib::Request& req, httplib::Response& res, bool allow_empty);
-  // The index named in the path, or sends 400/404.
-  std::shared_ptr<index::Index> find_index(const std::string& name, httplib::Response& res);
+  // The index named in the path (or the index an alias of that name points
+  // to, unless `through_alias` is false), or sends 400/404.
+  std::shared_ptr<index::Index> find_index(const std::string& name, httplib::Response& res, bool through_alias = true);
+  // The index `name` stands for: the alias's target, or `name` itself.
+  std::string resolve_alias(const std::string& name) const;
   // ?refresh=wait_for|true|false; sends 400 on other values.
   static std::optional<index::WriteOptions> write_options(const httplib::Request& req, httplib::Response& res);
 
   ServeOptions opt_;
   std::unique_ptr<index::Engine> engine_;
   std::unique_ptr<KeyStore> keys_;
+  std::unique_ptr<AliasStore> aliases_;  // set by Server::open
+  CorsPolicy cors_;                      // from opt_.cors_origin
   std::unique_ptr<cdc::SourceManager> sources_;  // set by Server::open
   HttpServer http_;
   Metrics metrics_;

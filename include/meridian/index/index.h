@@ -67,6 +67,16 @@ struct PutResult {
   bool replaced = false;  // a document with this id existed
 };
 
+// What Index::backup copied.
+struct BackupInfo {
+  uint64_t last_seq = 0;       // every write up to this sequence number is in the backup
+  uint64_t committed_seq = 0;  // of them, this many are in segments; the rest in the WAL copy
+  uint64_t generation = 0;     // manifest generation
+  uint64_t files = 0;          // files linked or copied
+  uint64_t bytes_copied = 0;   // bytes copied instead of linked (another file system)
+  uint64_t wal_bytes = 0;      // WAL bytes copied
+};
+
 struct IndexStats {
   uint64_t docs = 0;      // live documents (as of the latest snapshot)
   uint64_t deleted = 0;   // deleted but not yet merged away
@@ -142,6 +152,11 @@ class Index {
 
   Status refresh();
   Status commit();
+  // A consistent online snapshot into directory `dest` (created; must be
+  // empty), openable with Index::open: immutable files hard-linked (copied
+  // across file systems), the WAL tail copied. Writes never wait for more
+  // than a directory listing and the links (index_backup.cpp).
+  Result<BackupInfo> backup(const std::string& dest);
   Status add_fields(const Schema& fields);
   Status wait_visible(uint64_t seq);
   Status close();  // commit and stop background work; further writes fail

@@ -18,6 +18,7 @@
 //   --read-timeout S    MERIDIAN_READ_TIMEOUT  30
 //   --write-timeout S   MERIDIAN_WRITE_TIMEOUT 30
 //   --no-access-log     MERIDIAN_ACCESS_LOG=0  access log on
+//   --cors-origin O     MERIDIAN_CORS_ORIGIN   off ('*' or origins, see cors.h)
 //
 // Value type; parsing is a pure function (the environment is passed in).
 #pragma once
@@ -50,6 +51,7 @@ struct ServeOptions {
   int read_timeout_s = 30;
   int write_timeout_s = 30;
   bool access_log = true;
+  std::string cors_origin;  // validated by CorsPolicy::parse; "" = CORS off
   bool help = false;  // --help was given
 };
 

@@ -1,0 +1,299 @@
+// Routes: the write and maintenance operations beyond put/get/delete.
+//   PATCH /v1/indexes/{index}/docs/{id}[?upsert=true]   JSON merge patch (RFC 7396)
+//   POST  /v1/indexes/{index}/delete-by-query            search body forms → {"deleted"}
+//   GET   /v1/indexes/{index}/docs?after=&size=          documents in id order, with a cursor
+//   POST  /v1/indexes/{index}/refresh                    make every acknowledged write searchable
+//   PATCH /v1/indexes/{index}                            add fields (schema evolution)
+#include <chrono>
+#include <limits>
+#include <mutex>
+
+#include "meridian/base/json_merge_patch.h"
+#include "meridian/index/schema.h"
+#include "meridian/query/search_request.h"
+#include "meridian/query/searcher.h"
+#include "server_impl.h"
+
+namespace meridian::server {
+namespace {
+
+constexpr size_t kDeletePage = 1000;
+constexpr int64_t kMaxListSize = 1000;
+
+// Read-modify-write of one document must not interleave with another on the
+// same index (a lost update); one lock per index name.
+std::mutex& patch_lock(const std::string& index) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<std::mutex>> locks;
+  std::lock_guard<std::mutex> l(mu);
+  auto& m = locks[index];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
+double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Only the listed query parameters; anything else is a 400 naming it.
+bool only_params(const httplib::Request& req, httplib::Response& res, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [k, v] : req.params) {
+    bool ok = false;
+    for (auto a : allowed) ok = ok || k == a;
+    if (!ok) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      ServerImpl::send_error(res, 400, "unknown parameter '" + k + "' (expected " + (list.empty() ? "none" : list) + ")",
+                             Json(Json::Object{{"path", Json(k)}}));
+      return false;
+    }
+  }
+  return true;
+}
+
+// A sort on the id field, ascending: listing and paging by id.
+query::SortSpec by_id(const index::Schema& schema) {
+  query::SortSpec s;
+  s.kind = query::SortSpec::Kind::kField;
+  s.field = schema.id_field();
+  s.desc = false;
+  return s;
+}
+
+// The search_after value of an id: an int when the id field is declared int.
+std::optional<Json> id_cursor(const index::Schema& schema, const std::string& after) {
+  const index::FieldDef* f = schema.find(schema.id_field());
+  if (f && f->type == index::FieldType::kInt) {
+    try {
+      size_t used = 0;
+      long long v = std::stoll(after, &used);
+      if (used != after.size()) return std::nullopt;
+      return Json(static_cast<int64_t>(v));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  return Json(after);
+}
+
+}  // namespace
+
+void ServerImpl::install_doc_op_routes() {
+  route("PATCH", "/v1/indexes/{index}/docs/{id}", [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    std::string id = req.matches[2];
+    if (!only_params(req, res, {"refresh", "upsert"})) return;
+    auto w = write_options(req, res);
+    if (!w) return;
+    bool upsert = false;
+    if (req.has_param("upsert")) {
+      std::string v = req.get_param_value("upsert");
+      if (v == "true" || v.empty()) upsert = true;
+      else if (v != "false")
+        return send_error(res, 400, "upsert: expected true or false, got '" + v + "'", Json(Json::Object{{"path", Json("upsert")}}));
+    }
+    auto patch = parse_body(req, res, false);
+    if (!patch) return;
+    if (!patch->is_object())
+      return send_error(res, 400, "request body: expected a JSON merge patch object, got " + std::string(patch->type_name()),
+                        Json(Json::Object{{"path", Json("")}}));
+    const std::string& id_field = idx->schema()->id_field();
+    if (const Json* have = patch->find(id_field)) {
+      bool same = (have->is_string() && have->as_string() == id) || (have->is_int() && std::to_string(have->as_int()) == id);
+      if (!same)
+        return send_error(res, 400, id_field + ": a patch cannot change the document's id '" + id + "'",
+                          Json(Json::Object{{"path", Json(id_field)}}));
+    }
+    std::lock_guard<std::mutex> lock(patch_lock(idx->name()));
+    auto cur = idx->get(id);
+    if (!cur) return send_error(res, cur.status());
+    Json doc = Json::object();
+    if (cur->has_value()) {
+      auto parsed = parse_json(**cur);
+      if (!parsed) return send_error(res, 500, "stored document '" + id + "': " + parsed.status().message());
+      doc = std::move(*parsed);
+    } else if (!upsert) {
+      return send_error(res, 404, "no document '" + id + "' in index '" + idx->name() + "' (add ?upsert=true to create it)",
+                        Json(Json::Object{{"id", Json(id)}}));
+    }
+    apply_merge_patch(&doc, *patch);
+    if (!doc.find(id_field)) doc.set(id_field, Json(id));
+    auto r = idx->put(doc, *w);
+    if (!r) return send_error(res, r.status(), Json(Json::Object{{"id", Json(id)}}));
+    Json out = Json::object();
+    out.set("id", Json(id));
+    out.set("result", Json(cur->has_value() ? "updated" : "created"));
+    out.set("seq", Json(r->seq));
+    send_json(res, cur->has_value() ? 200 : 201, out.dump());
+  });
+
+  route("POST", "/v1/indexes/{index}/delete-by-query", [this](const httplib::Request& req, httplib::Response& res) {
+    auto start = std::chrono::steady_clock::now();
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    if (!only_params(req, res, {"refresh"})) return;
+    auto w = write_options(req, res);
+    if (!w) return;
+    auto body = parse_body(req, res, false);
+    if (!body) return;
+    if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
+    for (const char* k : {"from", "size", "sort", "search_after", "facets", "highlight", "fields", "source", "explain",
+                          "track_total_hits", "geo_decay"}) {
+      if (body->find(k))
+        return send_error(res, 400, std::string(k) + ": not allowed in delete-by-query (only what selects documents: q, q_fields, query, filter, near, radius, bbox, geo_field)",
+                          Json(Json::Object{{"path", Json(k)}}));
+    }
+    auto parsed = query::parse_search_request(*body);
+    if (!parsed) return send_error(res, parsed.status());
+    // Every acknowledged write is searchable, then one snapshot is walked in
+    // id order; deletes do not change that snapshot.
+    Status st = idx->refresh();
+    if (!st.is_ok()) return send_error(res, st);
+    auto snap = idx->snapshot();
+    query::SearchRequest q = std::move(*parsed);
+    q.sort = {by_id(snap->schema())};
+    q.size = kDeletePage;
+    q.from = 0;
+    q.source = false;
+    q.track_total_hits = 0;
+    std::vector<std::string> ids;
+    for (;;) {
+      auto r = query::search(*snap, q);
+      if (!r) return send_error(res, r.status());
+      for (const auto& h : r->hits) ids.push_back(h.id);
+      if (r->hits.size() < kDeletePage) break;
+      q.search_after = r->hits.back().sort;
+    }
+    int64_t deleted = 0;
+    index::WriteOptions lazy = *w;
+    lazy.durable = false;
+    lazy.wait_visible = false;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      // The last delete is durable (and visible if asked): the WAL is
+      // sequential, so its sync covers every delete before it.
+      auto r = idx->remove(ids[i], i + 1 == ids.size() ? *w : lazy);
+      if (!r) return send_error(res, r.status(), Json(Json::Object{{"deleted", Json(deleted)}}));
+      if (*r) ++deleted;
+    }
+    Json out = Json::object();
+    out.set("deleted", Json(deleted));
+    out.set("took_ms", Json(ms_since(start)));
+    send_json(res, 200, out.dump());
+  });
+
+  route("GET", "/v1/indexes/{index}/docs", [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    if (!only_params(req, res, {"after", "size", "source"})) return;
+    int64_t size = 100;
+    if (req.has_param("size")) {
+      std::string v = req.get_param_value("size");
+      size_t used = 0;
+      try {
+        size = std::stoll(v, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != v.size() || size < 1 || size > kMaxListSize)
+        return send_error(res, 400, "size: expected an integer in [1, " + std::to_string(kMaxListSize) + "], got '" + v + "'",
+                          Json(Json::Object{{"path", Json("size")}}));
+    }
+    bool source = true;
+    if (req.has_param("source")) {
+      std::string v = req.get_param_value("source");
+      if (v == "false") source = false;
+      else if (v != "true") return send_error(res, 400, "source: expected true or false, got '" + v + "'", Json(Json::Object{{"path", Json("source")}}));
+    }
+    auto snap = idx->snapshot();
+    query::SearchRequest q;
+    q.sort = {by_id(snap->schema())};
+    q.size = static_cast<size_t>(size) + 1;  // one more says whether there is a next page
+    q.source = source;
+    q.track_total_hits = 0;
+    if (req.has_param("after")) {
+      auto c = id_cursor(snap->schema(), req.get_param_value("after"));
+      if (!c) return send_error(res, 400, "after: expected an integer id (the id field is int)", Json(Json::Object{{"path", Json("after")}}));
+      Json arr = Json::array();
+      arr.push(std::move(*c));
+      // Ids are unique: the largest tiebreaker puts the cursor after every
+      // copy of that id, so the page starts at the next id.
+      arr.push(Json(std::numeric_limits<int64_t>::max()));
+      q.search_after = std::move(arr);
+    }
+    auto r = query::search(*snap, q);
+    if (!r) return send_error(res, r.status());
+    Json docs = Json::array();
+    size_t n = std::min(r->hits.size(), static_cast<size_t>(size));
+    for (size_t i = 0; i < n; ++i) {
+      Json d = Json::object();
+      d.set("id", Json(r->hits[i].id));
+      if (source) d.set("source", std::move(r->hits[i].source));
+      docs.push(std::move(d));
+    }
+    Json out = Json::object();
+    out.set("docs", std::move(docs));
+    out.set("next", r->hits.size() > n ? Json(r->hits[n - 1].id) : Json());
+    send_json(res, 200, out.dump());
+  });
+
+  route("POST", "/v1/indexes/{index}/refresh", [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    if (!only_params(req, res, {})) return;
+    Status st = idx->refresh();
+    if (!st.is_ok()) return send_error(res, st);
+    Json out = Json::object();
+    out.set("index", Json(idx->name()));
+    out.set("result", Json("refreshed"));
+    out.set("visible_seq", Json(idx->stats().visible_seq));
+    send_json(res, 200, out.dump());
+  });
+
+  route("PATCH", "/v1/indexes/{index}", [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = find_index(req.matches[1], res);
+    if (!idx) return;
+    auto body = parse_body(req, res, false);
+    if (!body) return;
+    if (!body->is_object()) return send_error(res, 400, "request body: expected {\"fields\": {...}}", Json(Json::Object{{"path", Json("")}}));
+    for (const auto& [k, v] : body->as_object())
+      if (k != "fields" && k != "id_field")
+        return send_error(res, 400, "unknown key '" + k + "' (a schema change takes \"fields\")", Json(Json::Object{{"path", Json(k)}}));
+    auto add = index::Schema::from_json(*body);
+    if (!add) return send_error(res, add.status());
+    auto cur = idx->schema();
+    constexpr const char* kRecipe = "; changing a field needs a reindex into a new index, then an alias swap "
+                                    "(docs/API.md, \"Zero-downtime reindex\")";
+    if (body->find("id_field") && add->id_field() != cur->id_field())
+      return send_error(res, 409, "id_field: cannot change the id field from '" + cur->id_field() + "' to '" + add->id_field() + "'" + kRecipe,
+                        Json(Json::Object{{"path", Json("id_field")}}));
+    std::vector<std::string> added;
+    for (const auto& [name, def] : add->fields()) {
+      const index::FieldDef* old = cur->find(name);
+      if (!old) {
+        added.push_back(name);
+        continue;
+      }
+      if (old->to_json() == def.to_json()) continue;  // unchanged: fine (idempotent)
+      std::string what = old->type != def.type
+                             ? "has type " + std::string(index::field_type_name(old->type)) + ", cannot change it to " +
+                                   std::string(index::field_type_name(def.type))
+                             : "exists with other options (" + old->to_json().dump() + "), cannot change them to " + def.to_json().dump();
+      return send_error(res, 409, "fields." + name + ": field '" + name + "' " + what + kRecipe,
+                        Json(Json::Object{{"path", Json("fields." + name)}, {"reindex", Json("docs/API.md#zero-downtime-reindex")}}));
+    }
+    Status st = idx->add_fields(*add);
+    if (!st.is_ok()) return send_error(res, st);
+    cache_.clear();
+    Json names = Json::array();
+    for (auto& n : added) names.push(Json(n));
+    Json out = Json::object();
+    out.set("index", Json(idx->name()));
+    out.set("result", Json(added.empty() ? "unchanged" : "updated"));
+    out.set("added", std::move(names));
+    out.set("schema", idx->schema()->to_json());
+    send_json(res, 200, out.dump());
+  });
+}
+
+}  // namespace meridian::server
