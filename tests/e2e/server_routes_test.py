@@ -55,7 +55,7 @@ def make_key(srv, scopes):
 
 def test_openapi_walk(srv):
     s, _, _ = call(srv, "PUT", "/v1/indexes/cities", MASTER, {"fields": {"name": "text"}})
-    check("create index", s == 201, s)
+    check("create index", s in (201, 409), s)
     keys = {"search": make_key(srv, ["search"]), "write": make_key(srv, ["write"]),
             "admin": make_key(srv, ["admin"])}
     lacking = {"search": make_key(srv, ["write"]), "write": make_key(srv, ["search"]),
@@ -122,12 +122,31 @@ def test_unknown_routes(srv):
     conn.close()
 
 
+def test_per_index_checks(srv):
+    """Routes whose index is in the body or behind an alias check the key against the real index."""
+    for name in ("cities", "towns"):
+        call(srv, "PUT", "/v1/indexes/" + name, MASTER, {"fields": {"name": "text"}})
+    s, _, b = call(srv, "POST", "/v1/keys", MASTER, {"scopes": ["search"], "indexes": ["cities*"]})
+    key = b["key"]
+    s, _, b = call(srv, "POST", "/v1/multi-search", key, {"searches": [{"index": "cities", "q": "x"},
+                                                                     {"index": "towns", "q": "x"}]})
+    statuses = [r.get("status") for r in b["responses"]] if s == 200 else None
+    check("multi-search: the key is checked per search", statuses == [200, 403], (s, b))
+    s, _, b = call(srv, "PUT", "/v1/aliases/cities-live", MASTER, {"index": "towns"})
+    check("alias created", s == 201, (s, b))
+    s, _, b = call(srv, "POST", "/v1/indexes/cities-live/search", key, {"q": "x"})
+    check("alias: the key needs the scope on the index behind the alias", s == 403, (s, b))
+    s, _, b = call(srv, "GET", "/v1/aliases", key)
+    check("alias list: only aliases of indexes the key may search", s == 200 and b["aliases"] == {}, (s, b))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="meridian-e2e-routes-")
     srv = None
     try:
         srv = Server(os.path.join(tmp, "data"), extra=["--master-key", MASTER])
-        for name, fn in [("unknown", test_unknown_routes), ("openapi_walk", test_openapi_walk)]:
+        for name, fn in [("unknown", test_unknown_routes), ("per_index", test_per_index_checks),
+                         ("openapi_walk", test_openapi_walk)]:
             try:
                 fn(srv)
             except Exception:  # noqa: BLE001 - report and continue
