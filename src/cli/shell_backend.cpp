@@ -1,6 +1,8 @@
 // The two shell backends: a data directory opened in-process, and a server.
 #include "shell_backend.h"
 
+#include "meridian/base/json_merge_patch.h"
+
 #include "meridian/analysis/analyzer.h"
 #include "meridian/index/engine.h"
 #include "meridian/index/manifest.h"
@@ -143,6 +145,63 @@ class LocalBackend final : public ShellBackend {
     return out;
   }
 
+  Result<Json> patch(const std::string& name, const std::string& id, const Json& patch, bool upsert) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
+    MERIDIAN_ASSIGN_OR_RETURN(auto cur, ix->get(id));
+    Json doc = Json::object();
+    if (cur) {
+      MERIDIAN_ASSIGN_OR_RETURN(doc, parse_json(*cur));
+    } else if (!upsert) {
+      return Status::not_found("no document '" + id + "' in index '" + name + "' (\\upsert creates it)");
+    }
+    apply_merge_patch(&doc, patch);
+    const std::string& id_field = ix->schema()->id_field();
+    if (!doc.find(id_field)) doc.set(id_field, Json(id));
+    index::WriteOptions w;
+    w.wait_visible = true;
+    MERIDIAN_RETURN_IF_ERROR(ix->put(doc, w).status());
+    Json out = Json::object();
+    out.set("id", Json(id));
+    out.set("result", Json(cur ? "updated" : "created"));
+    return out;
+  }
+
+  Result<Json> delete_by_query(const std::string& name, const Json& body) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
+    MERIDIAN_ASSIGN_OR_RETURN(auto req, query::parse_search_request(body));
+    MERIDIAN_RETURN_IF_ERROR(ix->refresh());
+    auto snap = ix->snapshot();
+    query::SortSpec by_id;
+    by_id.kind = query::SortSpec::Kind::kField;
+    by_id.field = snap->schema().id_field();
+    by_id.desc = false;
+    req.sort = {by_id};
+    req.size = 1000;
+    req.source = false;
+    req.track_total_hits = 0;
+    std::vector<std::string> ids;
+    for (;;) {
+      MERIDIAN_ASSIGN_OR_RETURN(auto r, query::search(*snap, req));
+      for (const auto& h : r.hits) ids.push_back(h.id);
+      if (r.hits.size() < req.size) break;
+      req.search_after = r.hits.back().sort;
+    }
+    int64_t deleted = 0;
+    for (const auto& id : ids) {
+      MERIDIAN_ASSIGN_OR_RETURN(bool existed, ix->remove(id));
+      deleted += existed ? 1 : 0;
+    }
+    MERIDIAN_RETURN_IF_ERROR(ix->refresh());
+    Json out = Json::object();
+    out.set("deleted", Json(deleted));
+    return out;
+  }
+
+  Status refresh(const std::string& name) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
+    return ix->refresh();
+  }
+
  private:
   std::unique_ptr<index::Engine> engine_;
 };
@@ -198,6 +257,17 @@ class HttpBackend final : public ShellBackend {
     }
     return out;
   }
+
+  Result<Json> patch(const std::string& name, const std::string& id, const Json& patch, bool upsert) override {
+    std::string p = path(name) + "/docs/" + url_escape(id) + "?refresh=wait_for" + (upsert ? "&upsert=true" : "");
+    return call([&] { return client_->Patch(p.c_str(), patch.dump(), "application/json"); });
+  }
+
+  Result<Json> delete_by_query(const std::string& name, const Json& body) override {
+    return post(path(name) + "/delete-by-query?refresh=wait_for", body.dump(), "application/json");
+  }
+
+  Status refresh(const std::string& name) override { return post(path(name) + "/refresh", "", "application/json").status(); }
 
   Status health() { return get("/health").status(); }
 

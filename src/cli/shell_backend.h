@@ -35,6 +35,14 @@ class ShellBackend {
   // CDC source positions {"name": "position"}; Unsupported when the
   // backend cannot list them.
   virtual Result<Json> sources(const std::string& index) = 0;
+  // Partial update with a JSON merge patch (RFC 7396), visible on return:
+  // {"id", "result": "updated"|"created"}; NotFound when the document is
+  // missing and !upsert.
+  virtual Result<Json> patch(const std::string& index, const std::string& id, const Json& patch, bool upsert) = 0;
+  // Deletes what a search body's q/query/filter select, visible on return: {"deleted"}.
+  virtual Result<Json> delete_by_query(const std::string& index, const Json& body) = 0;
+  // Makes every write searchable.
+  virtual Status refresh(const std::string& index) = 0;
 };
 
 // Opens the data directory read-write. Busy (with a message suggesting

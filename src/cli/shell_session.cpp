@@ -176,6 +176,33 @@ Status Session::command(const ParsedLine& line, std::string* out) {
     return import_file(a, out);
   }
   if (c == "sources") return show_sources(out);
+  if (c == "patch" || c == "upsert" || c == "delete" || c == "refresh") {
+    if (index_.empty()) return Status::invalid("\\" + c + ": no index selected (\\c INDEX)");
+    Result<Json> r = Status::invalid("no result");
+    if (c == "refresh") {
+      MERIDIAN_RETURN_IF_ERROR(backend_->refresh(index_));
+      *out += "refreshed " + index_ + "\n";
+      return Status::ok();
+    }
+    if (c == "delete") {
+      if (a.empty()) return Status::invalid("\\delete: expected a query (query-string syntax), e.g. \\delete country:FR");
+      Json body = Json::object();
+      body.set("filter", Json(a));
+      r = backend_->delete_by_query(index_, body);
+    } else {
+      size_t sp = a.find(' ');
+      if (a.empty() || sp == std::string::npos)
+        return Status::invalid("\\" + c + ": expected ID JSON, e.g. \\" + c + " 42 {\"pop\": 1}");
+      auto patch = parse_json(a.substr(sp + 1));
+      if (!patch) return Status::invalid("\\" + c + ": " + patch.status().message());
+      if (!patch->is_object()) return Status::invalid("\\" + c + ": expected a JSON object");
+      r = backend_->patch(index_, a.substr(0, sp), *patch, c == "upsert");
+    }
+    if (!r) return r.status();
+    indexes_loaded_ = false;
+    *out += r->dump() + "\n";
+    return Status::ok();
+  }
   return Status::invalid("unknown command '\\" + c + "'");
 }
 
