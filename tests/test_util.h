@@ -10,8 +10,11 @@ namespace meridian {
 
 class TempDir {
  public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
+  TempDir() : TempDir(nullptr) {}
+  // Under `base` (e.g. /dev/shm for tests whose durability is simulated)
+  // when it exists, else under $TMPDIR or /tmp.
+  explicit TempDir(const char* base) {
+    if (!base || !fs::exists(base)) base = std::getenv("TMPDIR");
     std::string tmpl = std::string(base && *base ? base : "/tmp") + "/meridian-test-XXXXXX";
     char* p = ::mkdtemp(tmpl.data());
     path_ = p ? p : "";

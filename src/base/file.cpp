@@ -10,23 +10,25 @@
 #include <cerrno>
 #include <filesystem>
 
-namespace meridian::fs {
-namespace {
+#include "meridian/base/file_system.h"
 
+namespace meridian::fs {
 Status write_all(int fd, std::string_view data, const std::string& path) {
   const char* p = data.data();
   size_t left = data.size();
   while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
+    ssize_t n = file_system().write(fd, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Status::from_errno("write " + path, errno);
+      return Status::from_errno(path, errno);
     }
     p += n;
     left -= static_cast<size_t>(n);
   }
   return Status::ok();
 }
+
+namespace {
 
 std::string parent_dir(const std::string& path) {
   auto pos = path.find_last_of('/');
@@ -36,42 +38,48 @@ std::string parent_dir(const std::string& path) {
 }
 
 Status write_and_sync(const std::string& path, std::string_view data, int flags, bool sync = true) {
-  int fd = ::open(path.c_str(), flags | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::from_errno("open " + path, errno);
+  FileSystem& fsys = file_system();
+  int fd = fsys.open(path.c_str(), flags | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::from_errno(path, errno);
   Status st = write_all(fd, data, path);
-  if (st.is_ok() && sync && ::fsync(fd) != 0) st = Status::from_errno("fsync " + path, errno);
-  ::close(fd);
+  if (st.is_ok() && sync && fsys.sync(fd, false) != 0) st = Status::from_errno(path, errno);
+  if (fsys.close(fd) != 0 && st.is_ok()) st = Status::from_errno(path, errno);
   return st;
 }
 
 }  // namespace
 
 Result<std::string> read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::from_errno("open " + path, errno);
+  FileSystem& fsys = file_system();
+  int fd = fsys.open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return Status::from_errno(path, errno);
   std::string out;
   struct stat st{};
   if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
   char buf[1 << 16];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = fsys.read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       int e = errno;
-      ::close(fd);
-      return Status::from_errno("read " + path, e);
+      fsys.close(fd);
+      return Status::from_errno(path, e);
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
-  ::close(fd);
+  fsys.close(fd);
   return out;
 }
 
 Status write_file_atomic(const std::string& path, std::string_view data) {
   std::string tmp = path + ".tmp";
   MERIDIAN_RETURN_IF_ERROR(write_and_sync(tmp, data, O_CREAT | O_TRUNC));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::from_errno("rename " + tmp, errno);
+  if (file_system().rename(tmp.c_str(), path.c_str()) != 0) {
+    Status st = Status::from_errno(path, errno);
+    file_system().unlink(tmp.c_str());  // best effort: recovery removes *.tmp too
+    return st;
+  }
   return fsync_dir(parent_dir(path));
 }
 
@@ -80,22 +88,24 @@ Status write_file_new(const std::string& path, std::string_view data, bool sync)
 }
 
 Status fsync_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::from_errno("open " + path, errno);
-  int rc = ::fsync(fd);
+  FileSystem& fsys = file_system();
+  int fd = fsys.open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return Status::from_errno(path, errno);
+  int rc = fsys.sync(fd, false);
   int e = errno;
-  ::close(fd);
-  if (rc != 0) return Status::from_errno("fsync " + path, e);
+  fsys.close(fd);
+  if (rc != 0) return Status::from_errno(path, e);
   return Status::ok();
 }
 
 Status fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::from_errno("open dir " + dir, errno);
-  int rc = ::fsync(fd);
+  FileSystem& fsys = file_system();
+  int fd = fsys.open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd < 0) return Status::from_errno(dir, errno);
+  int rc = fsys.sync(fd, false);
   int e = errno;
-  ::close(fd);
-  if (rc != 0) return Status::from_errno("fsync dir " + dir, e);
+  fsys.close(fd);
+  if (rc != 0) return Status::from_errno(dir, e);
   return Status::ok();
 }
 
@@ -107,7 +117,7 @@ Status ensure_dir(const std::string& dir) {
 }
 
 Status remove_file(const std::string& path) {
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Status::from_errno("unlink " + path, errno);
+  if (file_system().unlink(path.c_str()) != 0 && errno != ENOENT) return Status::from_errno(path, errno);
   return Status::ok();
 }
 

@@ -7,16 +7,19 @@
 
 #include <cerrno>
 
+#include "meridian/base/file_system.h"
+
 namespace meridian {
 
 Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::from_errno("open " + path, errno);
+  fs::FileSystem& fsys = fs::file_system();
+  int fd = fsys.open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return Status::from_errno(path, errno);
   struct stat st{};
   if (::fstat(fd, &st) != 0) {
     int e = errno;
-    ::close(fd);
-    return Status::from_errno("stat " + path, e);
+    fsys.close(fd);
+    return Status::from_errno(path, e);
   }
   size_t size = static_cast<size_t>(st.st_size);
   void* addr = nullptr;
@@ -24,11 +27,11 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
     addr = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
     if (addr == MAP_FAILED) {
       int e = errno;
-      ::close(fd);
-      return Status::from_errno("mmap " + path, e);
+      fsys.close(fd);
+      return Status::from_errno(path, e);
     }
   }
-  ::close(fd);
+  fsys.close(fd);
   return std::unique_ptr<MappedFile>(new MappedFile(addr, size, path));
 }
 

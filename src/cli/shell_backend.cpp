@@ -1,6 +1,8 @@
 // The two shell backends: a data directory opened in-process, and a server.
 #include "shell_backend.h"
 
+#include <cstdio>
+
 #include "meridian/base/json_merge_patch.h"
 
 #include "meridian/analysis/analyzer.h"
@@ -46,7 +48,10 @@ Json tokens_json(const std::vector<analysis::Token>& tokens) {
 class LocalBackend final : public ShellBackend {
  public:
   explicit LocalBackend(std::unique_ptr<index::Engine> e) : engine_(std::move(e)) {}
-  ~LocalBackend() override { engine_->close(); }
+  ~LocalBackend() override {
+    // A failed final commit loses nothing (the WAL keeps it) but is said.
+    if (Status st = engine_->close(); !st.is_ok()) std::fprintf(stderr, "meridian: %s\n", st.to_string().c_str());
+  }
 
   std::string target() const override { return "data directory " + engine_->data_dir(); }
 

@@ -41,20 +41,23 @@ bool Index::is_deleted_locked(uint64_t seg, uint32_t doc) const {
   return pit != pending_deletes_.end() && pit->second.contains(doc);
 }
 
-std::optional<std::pair<uint64_t, uint32_t>> Index::find_live_locked(std::string_view id) const {
+Result<std::optional<std::pair<uint64_t, uint32_t>>> Index::find_live_locked(std::string_view id) const {
+  using Found = std::optional<std::pair<uint64_t, uint32_t>>;
   const std::string key = term_key(kIdField, id);
   for (size_t i = segments_.size(); i-- > 0;) {
     const auto& seg = segments_[i];
     auto p = seg->postings_for(key);
-    if (!p || !p->has_value()) continue;
+    // A damaged segment must not be skipped: the put would add a second copy.
+    if (!p) return p.status().with_context("looking up id '" + std::string(id) + "'");
+    if (!p->has_value()) continue;
     std::optional<uint32_t> live;
     (*p)->docs().for_each([&](uint32_t d) {
       if (!is_deleted_locked(seg->id(), d)) live = d;
       return true;
     });
-    if (live) return std::make_pair(seg->id(), *live);
+    if (live) return Found(std::make_pair(seg->id(), *live));
   }
-  return std::nullopt;
+  return Found();
 }
 
 Status Index::apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out) {
@@ -121,11 +124,16 @@ Status Index::admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot
     const FieldDef* have = (ns ? static_cast<const Schema&>(*ns) : *schema_).find(fv.name);
     if (!have) return Status::internal("field '" + fv.name + "' missing from the schema");
   }
+  auto hit = find_in_slots_locked(pd.id);
+  std::optional<std::pair<uint64_t, uint32_t>> live;
+  if (!hit) {
+    MERIDIAN_ASSIGN_OR_RETURN(live, find_live_locked(pd.id));
+  }
   if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kPut, pd.source));
   if (ns) schema_ = std::move(ns);
   out->seq = seq;
   out->replaced = false;
-  if (auto hit = find_in_slots_locked(pd.id)) {
+  if (hit) {
     auto& [in, entry] = *hit;
     in->deletes.add(entry->second);
     out->replaced = true;
@@ -136,7 +144,7 @@ Status Index::admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot
       slot.ids.emplace(pd.id, slot.reserved++);
     }
   } else {
-    if (auto live = find_live_locked(pd.id)) {
+    if (live) {
       pending_deletes_[live->first].add(live->second);
       out->replaced = true;
     }
@@ -159,14 +167,19 @@ Status Index::apply_prepared_locked(uint64_t seq, Prepared& p, bool log, PutResu
 }
 
 Status Index::apply_delete_locked(uint64_t seq, std::string_view id, bool log, bool* existed) {
+  auto hit = find_in_slots_locked(id);
+  std::optional<std::pair<uint64_t, uint32_t>> live;
+  if (!hit) {
+    MERIDIAN_ASSIGN_OR_RETURN(live, find_live_locked(id));
+  }
   if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kDelete, id));
   *existed = false;
-  if (auto hit = find_in_slots_locked(id)) {
+  if (hit) {
     auto& [in, entry] = *hit;
     in->deletes.add(entry->second);
     in->ids.erase(entry);
     *existed = true;
-  } else if (auto live = find_live_locked(id)) {
+  } else if (live) {
     pending_deletes_[live->first].add(live->second);
     *existed = true;
   }
@@ -188,7 +201,17 @@ Status Index::apply_truncate_locked(uint64_t seq, bool log) {
   return Status::ok();
 }
 
-Status Index::sync(uint64_t seq, const std::shared_ptr<WalWriter>& wal) { return wal->sync_to(seq); }
+Status Index::sync(uint64_t seq, const std::shared_ptr<WalWriter>& wal) {
+  Status st = wal->sync_to(seq);
+  if (!st.is_ok()) {
+    // The log cannot be trusted past its last good fsync: the index refuses
+    // writes until a commit has moved everything into synced segments and
+    // started a new log.
+    std::lock_guard<std::mutex> lock(mu_);
+    set_bg_error_locked(st, "wal sync", true);
+  }
+  return st;
+}
 
 Result<PutResult> Index::put(const Json& doc, const WriteOptions& w) {
   auto results = put_many(std::vector<Json>{doc}, w);
@@ -211,8 +234,8 @@ std::vector<Result<PutResult>> Index::apply(std::vector<Prepared>&& docs, const 
   std::vector<Result<PutResult>> out;
   out.reserve(docs.size());
   std::unique_lock<std::mutex> lock(mu_);
-  if (closed_) {
-    for (size_t i = 0; i < docs.size(); ++i) out.emplace_back(Status::invalid("index '" + name_ + "' is closed"));
+  if (Status ws = writable_locked(); !ws.is_ok()) {
+    for (size_t i = 0; i < docs.size(); ++i) out.emplace_back(ws);
     return out;
   }
   // Ordered part, under mu_: sequence numbers, one WAL write for the batch,
@@ -234,27 +257,31 @@ std::vector<Result<PutResult>> Index::apply(std::vector<Prepared>&& docs, const 
       out.emplace_back(st);
     }
   }
-  Status wst = wal_->end_batch();
-  if (!wst.is_ok()) {
-    // The batch's documents are reserved but not logged: the index closes
-    // (reopening recovers the log) and every one of them is reported failed.
-    closed_ = true;
-    wst = wst.with_context("WAL write of index '" + name_ + "' failed; the index must be reopened");
-    for (auto& r : out)
-      if (r.is_ok()) r = wst;
-  }
+  // The source position goes into the same WAL write as the documents it
+  // stands for: both are durable, or neither.
   bool record = batch && batch->admitted ? batch->admitted(out) : true;
-  if (wst.is_ok() && record && batch && !batch->source.empty()) {
+  bool position = record && batch && !batch->source.empty();
+  if (position) {
     std::string payload;
     ByteWriter bw(&payload);
     bw.str(batch->source);
     bw.bytes(batch->position);
-    const uint64_t seq = last_seq_ + 1;
-    Status pst = wal_->append(seq, WalRecordType::kPosition, payload);
-    if (pst.is_ok()) {
-      sources_[batch->source] = batch->position;
-      last_seq_ = max_seq = seq;
-    }
+    Status pst = wal_->append(last_seq_ + 1, WalRecordType::kPosition, payload);
+    position = pst.is_ok();  // buffered: fails only on a record too large
+  }
+  Status wst = wal_->end_batch();
+  if (!wst.is_ok()) {
+    // The batch's documents are reserved but not logged (the WAL cut its
+    // partial write off): every one of them is reported failed and the index
+    // refuses writes until a commit has put them in synced segments with a
+    // new log. So a failed batch ends up all there or, after a crash, not
+    // there at all.
+    set_bg_error_locked(wst, "wal write", true);
+    for (auto& r : out)
+      if (r.is_ok()) r = wst;
+  } else if (position) {
+    sources_[batch->source] = batch->position;
+    last_seq_ = max_seq = last_seq_ + 1;
   }
   std::shared_ptr<WalWriter> wal = wal_;
   std::shared_ptr<const Schema> schema = schema_;
@@ -268,7 +295,7 @@ std::vector<Result<PutResult>> Index::apply(std::vector<Prepared>&& docs, const 
 
   lock.lock();
   slot.bytes = bytes;
-  if (!closed_ && slot_bytes_locked() > opt_.max_builder_bytes) {
+  if (!closed_ && bg_error_.is_ok() && slot_bytes_locked() > opt_.max_builder_bytes) {
     Status st = refresh_locked();
     if (!st.is_ok())
       for (auto& r : out)
@@ -291,12 +318,16 @@ Result<bool> Index::remove(std::string_view id, const WriteOptions& w) {
   bool existed = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return Status::invalid("index '" + name_ + "' is closed");
+    MERIDIAN_RETURN_IF_ERROR(writable_locked());
     seq = last_seq_ + 1;
-    MERIDIAN_RETURN_IF_ERROR(apply_delete_locked(seq, id, true, &existed));
+    Status st = apply_delete_locked(seq, id, true, &existed);
+    if (!st.is_ok()) {
+      if (st.code() == Status::Code::kIOError) set_bg_error_locked(st, "wal write", true);
+      return st;
+    }
     wal = wal_;
   }
-  MERIDIAN_RETURN_IF_ERROR(sync(seq, wal));
+  if (w.durable) MERIDIAN_RETURN_IF_ERROR(sync(seq, wal));
   if (w.wait_visible) MERIDIAN_RETURN_IF_ERROR(wait_visible(seq));
   return existed;
 }
@@ -306,12 +337,16 @@ Status Index::truncate(const WriteOptions& w) {
   uint64_t seq;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return Status::invalid("index '" + name_ + "' is closed");
+    MERIDIAN_RETURN_IF_ERROR(writable_locked());
     seq = last_seq_ + 1;
-    MERIDIAN_RETURN_IF_ERROR(apply_truncate_locked(seq, true));
+    Status st = apply_truncate_locked(seq, true);
+    if (!st.is_ok()) {
+      if (st.code() == Status::Code::kIOError) set_bg_error_locked(st, "wal write", true);
+      return st;
+    }
     wal = wal_;
   }
-  MERIDIAN_RETURN_IF_ERROR(sync(seq, wal));
+  if (w.durable) MERIDIAN_RETURN_IF_ERROR(sync(seq, wal));
   if (w.wait_visible) MERIDIAN_RETURN_IF_ERROR(wait_visible(seq));
   return Status::ok();
 }
@@ -321,13 +356,17 @@ Status Index::set_source_position(const std::string& source, const std::string& 
   uint64_t seq;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return Status::invalid("index '" + name_ + "' is closed");
+    MERIDIAN_RETURN_IF_ERROR(writable_locked());
     std::string payload;
     ByteWriter bw(&payload);
     bw.str(source);
     bw.bytes(position);
     seq = last_seq_ + 1;
-    MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kPosition, payload));
+    Status st = wal_->append(seq, WalRecordType::kPosition, payload);
+    if (!st.is_ok()) {
+      set_bg_error_locked(st, "wal write", true);
+      return st;
+    }
     sources_[source] = position;
     last_seq_ = seq;
     wal = wal_;
@@ -348,7 +387,7 @@ Result<std::optional<std::string>> Index::get(std::string_view id) const {
     std::lock_guard<std::mutex> sl(hit->first->mu);  // its batch is indexed
     return std::optional<std::string>(hit->first->builder->source(hit->second->second));
   }
-  auto hit = find_live_locked(id);
+  MERIDIAN_ASSIGN_OR_RETURN(auto hit, find_live_locked(id));
   if (!hit) return std::optional<std::string>();
   for (const auto& seg : segments_) {
     if (seg->id() != hit->first) continue;
@@ -380,6 +419,7 @@ IndexStats Index::stats() const {
   s.generation = snap->generation();
   s.merges = merges_;
   s.wal_bytes = wal_ ? wal_->bytes() : 0;
+  s.degraded = bg_error_.is_ok() ? std::string() : bg_error_.message();
   s.bytes_on_disk += s.wal_bytes;
   return s;
 }

@@ -54,28 +54,32 @@ Status Index::refresh_locked() {
     if (!slot.reserved) continue;
     // Waits for a batch still being added: its doc numbers are reserved.
     std::unique_lock<std::mutex> sl(slot.mu);
-    auto [b, bdel] = slot.take();
-    sl.unlock();
     const uint64_t id = next_segment_id_++;
-    Status st = b->write(dir_, id, false);
+    // The slot keeps its documents until their segment is open: after a
+    // failure (disk full) they stay searchable by get() and a retry writes
+    // them again.
+    Status st = slot.builder->write(dir_, id, false);
+    std::shared_ptr<Segment> seg;
     if (st.is_ok()) {
-      auto seg = Segment::open(dir_, id);
-      if (seg) {
-        segments_.push_back(*seg);
-        unsynced_segments_.push_back(id);
-        if (!bdel.is_empty()) {
-          deletes_[id] = std::make_shared<const postings::Bitmap>(std::move(bdel));
-          del_dirty_[id] = true;
-        }
-      } else {
-        st = seg.status();
-      }
+      auto opened = Segment::open(dir_, id);
+      if (opened) seg = *opened;
+      else st = opened.status();
     }
     if (!st.is_ok()) {
-      // The documents are still in the WAL: reopening the index recovers them.
-      for (auto ext : kSegmentExts) (void)fs::remove_file(segment_file(dir_, id, ext));
-      closed_ = true;
-      return st.with_context("refresh of index '" + name_ + "' failed; the index must be reopened");
+      for (auto ext : kSegmentExts) {
+        Status rm = fs::remove_file(segment_file(dir_, id, ext));
+        if (!rm.is_ok()) break;  // recovery removes what is left (no manifest names it)
+      }
+      set_bg_error_locked(st, "refresh", true);
+      return st;
+    }
+    auto [b, bdel] = slot.take();
+    sl.unlock();
+    segments_.push_back(seg);
+    unsynced_segments_.push_back(id);
+    if (!bdel.is_empty()) {
+      deletes_[id] = std::make_shared<const postings::Bitmap>(std::move(bdel));
+      del_dirty_[id] = true;
     }
   }
   for (auto& [seg, bm] : pending_deletes_) {
@@ -109,22 +113,30 @@ Status Index::refresh() {
   return refresh_locked();
 }
 
-Status Index::commit_locked() {
+Status Index::commit_once_locked() {
   MERIDIAN_RETURN_IF_ERROR(refresh_locked());
-  for (uint64_t id : unsynced_segments_)
-    for (auto ext : kSegmentExts) MERIDIAN_RETURN_IF_ERROR(fs::fsync_file(segment_file(dir_, id, ext)));
+  for (uint64_t id : unsynced_segments_) {
+    for (auto ext : kSegmentExts) {
+      Status st = fs::fsync_file(segment_file(dir_, id, ext));
+      if (!st.is_ok()) {
+        segment_fsync_failed_ = true;
+        return st;
+      }
+    }
+  }
   unsynced_segments_.clear();
   Manifest m;
   m.generation = manifest_gen_ + 1;
-  std::map<uint64_t, uint64_t> old_gens;
+  // Delete files are written under the new generation; the bookkeeping
+  // moves only once the manifest naming them is published, so a failed
+  // commit can simply be retried.
+  std::map<uint64_t, uint64_t> new_gens;
   for (auto& [seg, dirty] : del_dirty_) {
     auto it = deletes_.find(seg);
     if (it == deletes_.end()) continue;
     MERIDIAN_RETURN_IF_ERROR(write_deletes(deletes_file(dir_, seg, m.generation), *it->second));
-    if (del_gen_.count(seg)) old_gens[seg] = del_gen_[seg];
-    del_gen_[seg] = m.generation;
+    new_gens[seg] = m.generation;
   }
-  del_dirty_.clear();
   m.last_seq = last_seq_;
   m.next_segment_id = next_segment_id_;
   m.schema = schema_->to_json();
@@ -135,15 +147,24 @@ Status Index::commit_locked() {
     ms.docs = seg->num_docs();
     auto it = deletes_.find(seg->id());
     ms.deleted = it == deletes_.end() ? 0 : static_cast<uint32_t>(it->second->cardinality());
-    ms.del_gen = ms.deleted ? del_gen_[seg->id()] : 0;
+    if (ms.deleted) {
+      auto ng = new_gens.find(seg->id());
+      ms.del_gen = ng != new_gens.end() ? ng->second : del_gen_[seg->id()];
+    }
     m.segments.push_back(ms);
   }
   MERIDIAN_RETURN_IF_ERROR(fs::fsync_dir(dir_));
   MERIDIAN_RETURN_IF_ERROR(publish_manifest(dir_, m));
   manifest_gen_ = m.generation;
   committed_seq_ = last_seq_;
-  // Now nothing committed refers to older files.
-  for (auto& [seg, gen] : old_gens) (void)fs::remove_file(deletes_file(dir_, seg, gen));
+  del_dirty_.clear();
+  // Now nothing committed refers to older files. Removing them is tidying:
+  // what a failure leaves behind, the next recovery removes (orphans).
+  for (auto& [seg, gen] : new_gens) {
+    auto old = del_gen_.find(seg);
+    if (old != del_gen_.end() && old->second != gen) (void)fs::remove_file(deletes_file(dir_, seg, old->second));
+    del_gen_[seg] = gen;
+  }
   for (auto& seg : retired_) {
     if (del_gen_.count(seg->id())) (void)fs::remove_file(deletes_file(dir_, seg->id(), del_gen_[seg->id()]));
     del_gen_.erase(seg->id());
@@ -168,7 +189,7 @@ Status Index::commit() {
 
 Status Index::add_fields(const Schema& fields) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (closed_) return Status::invalid("index '" + name_ + "' is closed");
+  MERIDIAN_RETURN_IF_ERROR(writable_locked());
   auto ns = std::make_shared<Schema>(*schema_);
   MERIDIAN_RETURN_IF_ERROR(ns->merge(fields));
   schema_ = std::move(ns);
@@ -199,15 +220,26 @@ void Index::background_loop() {
       if (stop_) return;
       refresh_wanted_ = false;
     }
-    (void)refresh();
+    retry_bg_error();
+    // Failures below are recorded as the background error (refresh_locked,
+    // commit_locked and the merge set it) and retried by retry_bg_error().
+    if (Status st = refresh(); !st.is_ok()) continue;
     if (opt_.commit_interval_ms && clock::now() - last_commit > std::chrono::milliseconds(opt_.commit_interval_ms)) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!closed_ && (last_seq_ > committed_seq_ || !retired_.empty())) (void)commit_locked();
+      if (!closed_ && bg_error_.is_ok() && (last_seq_ > committed_seq_ || !retired_.empty())) {
+        if (Status st = commit_locked(); !st.is_ok()) continue;
+      }
       last_commit = clock::now();
     }
-    (void)maybe_merge();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_ || !bg_error_.is_ok()) continue;  // no merging while degraded
+    }
+    if (auto merged = maybe_merge(); !merged.is_ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      set_bg_error_locked(merged.status(), "merge", true);
+    }
   }
 }
-
 
 }  // namespace meridian::index

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <future>
+#include <mutex>
 
 #include "meridian/base/file.h"
 #include "meridian/base/file_frame.h"
@@ -174,11 +175,21 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
 }
 
 Status SegmentBuilder::write(const std::string& dir, uint64_t segment_id, bool sync) {
-  return serialize(
-      [&](std::string_view ext, const std::string& bytes) {
-        return fs::write_file_new(segment_file(dir, segment_id, ext), bytes, sync);
-      },
-      true);
+  if (encoded_.empty()) {
+    std::mutex mu;
+    MERIDIAN_RETURN_IF_ERROR(serialize(
+        [&](std::string_view ext, const std::string& bytes) {
+          std::lock_guard<std::mutex> lock(mu);
+          encoded_.emplace_back(std::string(ext), bytes);
+          return Status::ok();
+        },
+        true));
+  }
+  // In serialize() order, meta last: a segment without its meta file is
+  // incomplete and ignored.
+  for (const auto& [ext, bytes] : encoded_)
+    MERIDIAN_RETURN_IF_ERROR(fs::write_file_new(segment_file(dir, segment_id, ext), bytes, sync));
+  return Status::ok();
 }
 
 Status SegmentBuilder::serialize(const PartSink& put, bool parallel) {

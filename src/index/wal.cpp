@@ -11,6 +11,7 @@
 #include "meridian/base/crc32c.h"
 #include "meridian/base/file.h"
 #include "meridian/base/file_frame.h"
+#include "meridian/base/file_system.h"
 
 namespace meridian::index {
 namespace {
@@ -26,19 +27,6 @@ std::string wal_name(uint64_t first_seq) {
   return buf;
 }
 
-Status write_all(int fd, const std::string& data, const std::string& path) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::from_errno("write " + path, errno);
-    }
-    off += static_cast<size_t>(n);
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
 WalWriter::WalWriter(int fd, std::string path, uint64_t first_seq)
@@ -47,13 +35,14 @@ WalWriter::WalWriter(int fd, std::string path, uint64_t first_seq)
 }
 
 WalWriter::~WalWriter() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) fs::file_system().close(fd_);
 }
 
 Result<std::unique_ptr<WalWriter>> WalWriter::create(const std::string& dir, uint64_t first_seq) {
   std::string path = fs::join(dir, wal_name(first_seq));
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
-  if (fd < 0) return Status::from_errno("create " + path, errno);
+  fs::FileSystem& fsys = fs::file_system();
+  int fd = fsys.open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0644);
+  if (fd < 0) return Status::from_errno(path, errno);
   std::string header;
   ByteWriter w(&header);
   w.u32(kMagic);
@@ -62,11 +51,12 @@ Result<std::unique_ptr<WalWriter>> WalWriter::create(const std::string& dir, uin
   w.u32(crc32c::mask(crc32c::value(header.data(), 16)));
   w.u32(0);
   w.u64(0);
-  Status st = write_all(fd, header, path);
-  if (st.is_ok() && ::fdatasync(fd) != 0) st = Status::from_errno("fsync " + path, errno);
+  Status st = fs::write_all(fd, header, path);
+  if (st.is_ok() && fsys.sync(fd, true) != 0) st = Status::from_errno(path, errno);
   if (st.is_ok()) st = fs::fsync_dir(dir);
   if (!st.is_ok()) {
-    ::close(fd);
+    fsys.close(fd);
+    fsys.unlink(path.c_str());  // best effort; a short file is dropped at replay anyway
     return st;
   }
   auto wal = std::unique_ptr<WalWriter>(new WalWriter(fd, path, first_seq));
@@ -92,11 +82,23 @@ Status WalWriter::append(uint64_t seq, WalRecordType type, std::string_view payl
     batch_seq_ = std::max(batch_seq_, seq);
     return Status::ok();
   }
-  MERIDIAN_RETURN_IF_ERROR(write_all(fd_, rec, path_));
-  bytes_ += rec.size();
+  MERIDIAN_RETURN_IF_ERROR(write_or_undo(rec));
   std::lock_guard<std::mutex> lock(mu_);
   if (seq > written_seq_) written_seq_ = seq;
   return Status::ok();
+}
+
+Status WalWriter::write_or_undo(std::string_view data) {
+  if (!write_error_.is_ok()) return write_error_;
+  Status st = fs::write_all(fd_, data, path_);
+  if (st.is_ok()) {
+    bytes_ += data.size();
+    return st;
+  }
+  // A failed (possibly partial) write must leave no half record behind, or a
+  // later record would follow garbage: cut the file back to where it was.
+  if (fs::file_system().ftruncate(fd_, static_cast<off_t>(bytes_)) != 0) write_error_ = st;
+  return st;
 }
 
 void WalWriter::begin_batch() {
@@ -108,8 +110,7 @@ void WalWriter::begin_batch() {
 Status WalWriter::end_batch() {
   batching_ = false;
   if (batch_.empty()) return Status::ok();
-  Status st = write_all(fd_, batch_, path_);
-  if (st.is_ok()) bytes_ += batch_.size();
+  Status st = write_or_undo(batch_);
   batch_.clear();
   if (!st.is_ok()) return st;
   std::lock_guard<std::mutex> lock(mu_);
@@ -129,7 +130,7 @@ Status WalWriter::sync_to(uint64_t seq) {
   uint64_t target = written_seq_;
   lock.unlock();
   Status st;
-  if (::fdatasync(fd_) != 0) st = Status::from_errno("fdatasync " + path_, errno);
+  if (fs::file_system().sync(fd_, true) != 0) st = Status::from_errno(path_, errno);
   lock.lock();
   syncing_ = false;
   if (st.is_ok()) {
@@ -203,7 +204,8 @@ Status replay_wal(const std::string& dir, uint64_t after_seq, const std::functio
         if (!last_file)
           return Status::corruption(path + ": WAL record at offset " + std::to_string(off) + " is truncated");
         if (stats) stats->torn_tail_bytes += left;
-        if (::truncate(path.c_str(), static_cast<off_t>(off)) != 0) return Status::from_errno("truncate " + path, errno);
+        if (fs::file_system().truncate(path.c_str(), static_cast<off_t>(off)) != 0)
+          return Status::from_errno(path, errno);
         break;
       }
       ByteReader r(std::string_view(data).substr(off + 8, kRecordHeader - 8 + len));

@@ -10,9 +10,9 @@ int http_status(Status::Code code) {
     case Status::Code::kAlreadyExists: return 409;
     case Status::Code::kTooLarge: return 413;
     case Status::Code::kBusy: return 503;
+    case Status::Code::kIOError: return 503;  // disk full, EIO: retry later
     case Status::Code::kUnsupported: return 501;
     case Status::Code::kCorruption:
-    case Status::Code::kIOError:
     case Status::Code::kInternal: return 500;
   }
   return 500;

@@ -233,6 +233,10 @@ void ServerImpl::install_index_routes() {
     docs.reserve(good.size());
     for (auto& g : good) docs.push_back(g.doc);
     auto results = docs.empty() ? std::vector<Result<index::PutResult>>{} : idx->put_many(docs, *w);
+    // The disk refused the batch (full, EIO, the index degraded): nothing of
+    // it is acknowledged, so the whole request is a 503, not 200 with errors.
+    for (const auto& r : results)
+      if (!r.is_ok() && r.status().code() == Status::Code::kIOError) return send_error(res, r.status());
     size_t indexed = 0;
     for (size_t i = 0; i < results.size(); ++i) {
       if (results[i].is_ok()) ++indexed;

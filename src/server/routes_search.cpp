@@ -164,6 +164,8 @@ void ServerImpl::install_search_routes() {
               [](const index::IndexStats& s) { return s.last_seq - s.visible_seq; });
     per_index("meridian_index_commit_lag_ops", "Acknowledged writes not yet committed (only in the WAL).",
               [](const index::IndexStats& s) { return s.last_seq - s.committed_seq; });
+    per_index("meridian_index_degraded", "1 while the index refuses writes after a background I/O error.",
+              [](const index::IndexStats& s) { return s.degraded.empty() ? 0 : 1; });
     double hits = static_cast<double>(cache_.hits()), misses = static_cast<double>(cache_.misses());
     g.push_back({"meridian_cache_hits_total", "Query cache hits.", "", hits, "counter"});
     g.push_back({"meridian_cache_misses_total", "Query cache misses.", "", misses, "counter"});

@@ -29,6 +29,28 @@ int64_t unix_ms() {
              std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+// {"status":"ok"}, or "degraded" with the first index's reason and every
+// degraded index's reason (an index refusing writes after an I/O error).
+Json health_json(const index::Engine& engine) {
+  Json out = Json::object();
+  Json bad = Json::object();
+  std::string reason;
+  for (const auto& name : engine.list()) {
+    auto idx = engine.get(name);
+    if (!idx) continue;
+    Status h = (*idx)->health();
+    if (h.is_ok()) continue;
+    if (reason.empty()) reason = h.message();
+    bad.set(name, Json(h.message()));
+  }
+  out.set("status", Json(reason.empty() ? "ok" : "degraded"));
+  if (!reason.empty()) {
+    out.set("reason", Json(reason));
+    out.set("indexes", std::move(bad));
+  }
+  return out;
+}
+
 }  // namespace
 
 const std::optional<Principal>& current_principal() { return t_ctx.principal; }
@@ -290,8 +312,8 @@ void ServerImpl::install_routes() {
     t_ctx = RequestContext{};
   });
 
-  route("GET", "/health", [](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, "{\"status\":\"ok\"}");
+  route("GET", "/health", [this](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, health_json(*engine_).dump());
   });
   route("GET", "/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, openapi_document());

@@ -14,7 +14,7 @@ TEST_CASE("http_error: every status code maps to the documented HTTP status") {
   CHECK(http_status(Status::Code::kBusy) == 503);
   CHECK(http_status(Status::Code::kUnsupported) == 501);
   CHECK(http_status(Status::Code::kCorruption) == 500);
-  CHECK(http_status(Status::Code::kIOError) == 500);
+  CHECK(http_status(Status::Code::kIOError) == 503);
   CHECK(http_status(Status::Code::kInternal) == 500);
 }
 

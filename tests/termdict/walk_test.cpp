@@ -71,7 +71,7 @@ std::vector<std::string> random_terms(size_t n, uint32_t seed) {
 std::vector<std::string> walk(const Automaton& a, const std::vector<std::string>& terms, Counters* c,
                               size_t max = SIZE_MAX) {
   std::vector<std::string> out;
-  intersect(a, VectorSource(&terms, c), [&](std::string_view t) { out.emplace_back(t); }, max);
+  REQUIRE(intersect(a, VectorSource(&terms, c), [&](std::string_view t) { out.emplace_back(t); }, max).is_ok());
   return out;
 }
 
@@ -120,12 +120,12 @@ TEST_CASE("walk: the state passed to the callback gives the edit distance") {
   REQUIRE(a.is_ok());
   Counters c;
   size_t n = 0;
-  intersect(*a, VectorSource(&terms, &c),
+  CHECK(intersect(*a, VectorSource(&terms, &c),
             [&](std::string_view t, Automaton::State s) {
               CHECK(a->match_value(s) == edit_distance("tesé", t, true));
               ++n;
             },
-            SIZE_MAX);
+            SIZE_MAX).is_ok());
   CHECK(n > 0);
   CHECK(n == brute_force(terms, [](const std::string& t) { return edit_distance("tesé", t, true) <= 2; }).size());
 }
@@ -174,12 +174,12 @@ TEST_CASE("walk: max_expansions and a false return stop the walk") {
   CHECK(c.nexts == 9);
   CHECK(walk(*a, terms, &c, 0).empty());
   std::vector<std::string> seen;
-  intersect(*a, VectorSource(&terms, &c),
+  CHECK(intersect(*a, VectorSource(&terms, &c),
             [&](std::string_view t) {
               seen.emplace_back(t);
               return seen.size() < 3;
             },
-            100);
+            100).is_ok());
   CHECK(seen.size() == 3);
 }
 
@@ -196,12 +196,12 @@ TEST_CASE("walk: intersect_with_prefix stays within one field") {
   REQUIRE(a.is_ok());
   Counters c;
   std::vector<std::string> got, full_keys;
-  intersect_with_prefix(*a, prefix, VectorSource(&keys, &c),
+  CHECK(intersect_with_prefix(*a, prefix, VectorSource(&keys, &c),
                         [&](std::string_view t, Automaton::State, const VectorSource& it) {
                           got.emplace_back(t);
                           full_keys.emplace_back(it.term());
                         },
-                        SIZE_MAX);
+                        SIZE_MAX).is_ok());
   auto want = brute_force(base, [&](const std::string& t) { return edit_distance(query, t, false) <= 1; });
   REQUIRE_FALSE(want.empty());
   CHECK(got == want);
@@ -209,8 +209,8 @@ TEST_CASE("walk: intersect_with_prefix stays within one field") {
   CHECK(c.steps() < base.size() / 5);
   // A prefix that no key has yields nothing.
   got.clear();
-  intersect_with_prefix(*a, "nope", VectorSource(&keys, &c), [&](std::string_view t) { got.emplace_back(t); },
-                        SIZE_MAX);
+  CHECK(intersect_with_prefix(*a, "nope", VectorSource(&keys, &c), [&](std::string_view t) { got.emplace_back(t); },
+                        SIZE_MAX).is_ok());
   CHECK(got.empty());
 }
 

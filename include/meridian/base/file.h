@@ -1,7 +1,9 @@
 // File-system helpers with the durability rules Meridian relies on: atomic
 // replacement (write temp, fsync, rename, fsync directory), whole-file reads,
 // directory listing, and an exclusive lock file so that one process owns a
-// data directory. All functions return Status/Result; none throw.
+// data directory. All functions return Status/Result; none throw. Every
+// operation goes through the current fs::FileSystem (file_system.h); errors
+// read "<path>: <errno text>".
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,8 @@
 namespace meridian::fs {
 
 Result<std::string> read_file(const std::string& path);
+// Writes all of `data` to `fd` (retrying short writes); errors name `path`.
+Status write_all(int fd, std::string_view data, const std::string& path);
 // Writes `data` to `path` via `path.tmp`, fsyncs file and directory.
 Status write_file_atomic(const std::string& path, std::string_view data);
 // Writes a new file (fails if it exists); fsyncs it when `sync`.

@@ -19,7 +19,7 @@
 
 namespace meridian {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   // The kinds map one to one onto HTTP statuses in the server layer.
   enum class Code {

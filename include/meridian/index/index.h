@@ -15,12 +15,21 @@
 // makes segments durable, publishes a manifest and trims the WAL. Recovery
 // loads the manifest and replays the WAL.
 //
+// Background errors (LevelDB's bg_error_): when a commit, merge, refresh or
+// WAL write fails, the index becomes degraded: writes fail with that error
+// (an IO error naming "<file>: <errno text>") until a retried commit succeeds
+// (background retry with backoff, or an explicit commit()). A failed fsync
+// of a segment file is not retried (after EIO the kernel may have dropped
+// the dirty pages): the index stays degraded until it is reopened, which
+// replays the WAL. Each transition is one JSON line on stderr.
+//
 // Thread safety: every public method may be called from any thread. Writers
 // serialize on an internal mutex; snapshot() never blocks on writers.
 // Errors are values (Status/Result); nothing here throws.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -52,6 +61,10 @@ struct IndexOptions {
   // core (at most 8). A lone writer always fills the first one.
   uint32_t writer_slots = 0;
   bool background = true;                  // run refresh/commit/merge threads
+  // While degraded, the background thread retries a commit after
+  // retry_min_ms, doubling up to retry_max_ms.
+  uint32_t retry_min_ms = 100;
+  uint32_t retry_max_ms = 5000;
 };
 
 struct WriteOptions {
@@ -88,6 +101,7 @@ struct IndexStats {
   uint64_t generation = 0;
   uint64_t merges = 0;
   uint64_t wal_bytes = 0;
+  std::string degraded;  // why writes are refused; empty when healthy
 };
 
 // A write that became visible, for live queries (seq order).
@@ -160,6 +174,9 @@ class Index {
   Status add_fields(const Schema& fields);
   Status wait_visible(uint64_t seq);
   Status close();  // commit and stop background work; further writes fail
+  // OK, or the background error that makes the index refuse writes. Never
+  // waits for the writer lock.
+  Status health() const;
 
   std::shared_ptr<const Snapshot> snapshot() const { return std::atomic_load(&snapshot_); }
   std::shared_ptr<const Schema> schema() const;
@@ -220,8 +237,18 @@ class Index {
   Status refresh_locked();
   Status commit_locked();
   Status merge_segments(const std::vector<uint64_t>& ids);
+  Status commit_once_locked();  // commit_locked() without the error bookkeeping
   bool is_deleted_locked(uint64_t seg, uint32_t doc) const;
-  std::optional<std::pair<uint64_t, uint32_t>> find_live_locked(std::string_view id) const;
+  // The live copy of `id` in a segment; a segment that cannot be read is an error.
+  Result<std::optional<std::pair<uint64_t, uint32_t>>> find_live_locked(std::string_view id) const;
+  // The error writes get: closed, or degraded by a background error.
+  Status writable_locked() const;
+  // Records a background error (`during`: "commit", "merge", ...); the first
+  // one wins until recovery. `retryable` false: only reopening recovers.
+  void set_bg_error_locked(const Status& st, std::string_view during, bool retryable);
+  void clear_bg_error_locked();
+  // Background: a commit once the backoff has passed, when degraded.
+  void retry_bg_error();
   void publish_locked();
   void background_loop();
   Status sync(uint64_t seq, const std::shared_ptr<WalWriter>& wal);
@@ -254,6 +281,13 @@ class Index {
   uint64_t merges_ = 0;                                        // GUARDED_BY(mu_)
   bool closed_ = false;                                        // GUARDED_BY(mu_)
   bool listener_active_ = false;                               // GUARDED_BY(mu_)
+  Status bg_error_;                                            // GUARDED_BY(mu_)
+  bool bg_retryable_ = true;                                   // GUARDED_BY(mu_)
+  bool segment_fsync_failed_ = false;                          // GUARDED_BY(mu_) sticks until reopen
+  uint32_t bg_backoff_ms_ = 0;                                 // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point bg_retry_at_;          // GUARDED_BY(mu_)
+  mutable std::mutex health_mu_;
+  Status health_;  // GUARDED_BY(health_mu_) copy of bg_error_ for health()
 
   std::shared_ptr<const Snapshot> snapshot_;  // atomic_load/atomic_store only
 

@@ -47,7 +47,9 @@ class SegmentBuilder {
 
   // Writes seg-<id>.{meta,terms,post,cols,store} into `dir`; fsyncs each file
   // when `sync`. The deletes are not written (the index keeps them). The
-  // builder is consumed: call once.
+  // first call serializes the files into memory and keeps them, so that
+  // after a failed write (disk full) the caller may retry, under another id
+  // too; no documents may be added after it, nor serialize() called.
   Status write(const std::string& dir, uint64_t segment_id, bool sync);
 
   // The same parts handed to `put` (extension, bytes) instead of files:
@@ -60,6 +62,7 @@ class SegmentBuilder {
 
  private:
   Status write_terms(const PartSink& put) const;
+  std::vector<std::pair<std::string, std::string>> encoded_;  // write()'s parts (ext, bytes)
 
   // `key` is field\0term (the field is the key's prefix up to the \0).
   void add_term(std::string_view key, uint32_t doc, uint32_t freq, const uint32_t* positions, bool keep_positions) {

@@ -61,6 +61,10 @@ class WalWriter {
   std::string path_;
   uint64_t first_seq_;
   uint64_t bytes_ = 0;
+  // Writes `data`; on failure cuts the file back to bytes_ (no torn record
+  // stays behind). If even that fails, every later write fails too.
+  Status write_or_undo(std::string_view data);
+  Status write_error_;
   bool batching_ = false;
   std::string batch_;        // encoded records not yet written (batch mode)
   uint64_t batch_seq_ = 0;   // highest seq in batch_
