@@ -159,6 +159,16 @@ class FaultInjectionFs : public fs::PosixFileSystem {
     unsynced_entries_[dir_of(to)].insert(to);
     return 0;
   }
+  int link(const char* from, const char* to) override {
+    if (fail(Op::kMutate, nullptr, -1, to)) return -1;
+    int rc = ::link(from, to);
+    if (rc != 0) return rc;
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = synced_size_.find(from);
+    if (it != synced_size_.end()) synced_size_[to] = it->second;
+    unsynced_entries_[dir_of(to)].insert(to);
+    return 0;
+  }
   int unlink(const char* path) override {
     if (fail(Op::kMutate, nullptr)) return -1;
     int rc = ::unlink(path);

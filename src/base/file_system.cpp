@@ -14,6 +14,7 @@ ssize_t PosixFileSystem::write(int fd, const void* buf, size_t n) { return ::wri
 int PosixFileSystem::sync(int fd, bool data_only) { return data_only ? ::fdatasync(fd) : ::fsync(fd); }
 int PosixFileSystem::close(int fd) { return ::close(fd); }
 int PosixFileSystem::rename(const char* from, const char* to) { return ::rename(from, to); }
+int PosixFileSystem::link(const char* from, const char* to) { return ::link(from, to); }
 int PosixFileSystem::unlink(const char* path) { return ::unlink(path); }
 int PosixFileSystem::truncate(const char* path, off_t len) { return ::truncate(path, len); }
 int PosixFileSystem::ftruncate(int fd, off_t len) { return ::ftruncate(fd, len); }

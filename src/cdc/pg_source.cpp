@@ -4,8 +4,10 @@
 #include <sys/select.h>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 
+#include "meridian/base/file.h"
 #include "meridian/cdc/change_applier.h"
 #include "meridian/cdc/pgoutput.h"
 
@@ -63,6 +65,15 @@ std::pair<std::string, std::string> split_table(const std::string& t) {
 
 }  // namespace
 
+Json DeadLetter::to_json() const {
+  Json j = Json::object();
+  j.set("table", Json(table));
+  j.set("key", key.empty() ? Json() : Json(key));
+  j.set("lsn", Json(format_pg_lsn(lsn)));
+  j.set("reason", Json(reason));
+  return j;
+}
+
 Json PgSourceStatus::to_json() const {
   Json j = Json::object();
   j.set("state", Json(state));
@@ -75,6 +86,10 @@ Json PgSourceStatus::to_json() const {
   j.set("snapshot_rows", Json(snapshot_rows));
   j.set("changes", Json(changes));
   j.set("reconnects", Json(reconnects));
+  j.set("dead_letters", Json(dead_letters));
+  Json last = Json::array();
+  for (const auto& d : last_dead_letters) last.push(d.to_json());
+  j.set("last_dead_letters", std::move(last));
   return j;
 }
 
@@ -148,7 +163,25 @@ class PgSession {
     MERIDIAN_RETURN_IF_ERROR(exec(c, "SET TRANSACTION SNAPSHOT " + quote_literal(c, snap)).status());
     MERIDIAN_RETURN_IF_ERROR(exec(c, "DECLARE meridian_snap NO SCROLL CURSOR FOR SELECT * FROM " + quote_ident(c, schema) +
                                          "." + quote_ident(c, table)).status());
-    MERIDIAN_RETURN_IF_ERROR(ix_.truncate());
+    // The new generation is built in a staging index and swapped in at the
+    // end: the live index keeps serving the old rows meanwhile.
+    const std::string staging = fs::join(ix_.dir(), ".snapshot-" + cfg_.name);
+    MERIDIAN_RETURN_IF_ERROR(fs::remove_all(staging));
+    struct Cleanup {
+      std::string dir;
+      ~Cleanup() {
+        if (!fs::remove_all(dir).is_ok()) {}  // best effort: the next snapshot starts by removing it
+      }
+    } cleanup{staging};
+    index::IndexOptions so;
+    so.background = false;
+    std::unique_ptr<index::Index> staged;
+    {
+      auto schema = ix_.schema();
+      MERIDIAN_ASSIGN_OR_RETURN(staged, index::Index::open(staging, ix_.name(), so, schema.get()));
+    }
+    index::WriteOptions lazy;  // durable at the staged commit
+    lazy.durable = false;
     uint64_t rows = 0;
     for (;;) {
       if (src_.stopping()) return Status::io_error("stopped during the snapshot");
@@ -158,23 +191,45 @@ class PgSession {
       std::vector<Json> docs;
       for (int i = 0; i < n; ++i) {
         Json row = Json::object();
-        for (int f = 0; f < nf; ++f) {
+        Status bad;
+        for (int f = 0; f < nf && bad.is_ok(); ++f) {
           if (PQgetisnull(r.get(), i, f)) continue;
           auto v = pg_text_to_json(PQgetvalue(r.get(), i, f), PQftype(r.get(), f), geo_oids_);
-          if (!v) return v.status().with_context(std::string("snapshot column ") + PQfname(r.get(), f));
-          row.set(PQfname(r.get(), f), std::move(*v));
+          if (!v) bad = v.status().with_context(std::string("column ") + PQfname(r.get(), f));
+          else row.set(PQfname(r.get(), f), std::move(*v));
         }
-        MERIDIAN_ASSIGN_OR_RETURN(Json d, cfg_.mapping.to_document(row, ix_.schema()->id_field()));
-        docs.push_back(std::move(d));
+        if (bad.is_ok()) {
+          auto d = cfg_.mapping.to_document(row, ix_.schema()->id_field());
+          if (d) {
+            docs.push_back(std::move(*d));
+            continue;
+          }
+          bad = d.status();
+        }
+        dead_letter(row, point, bad);
       }
-      for (auto& res : ix_.put_many(docs))
-        if (!res.is_ok()) return res.status().with_context("snapshot");
+      auto results = staged->put_many(docs, lazy);
+      for (size_t k = 0; k < results.size(); ++k) {
+        if (results[k].is_ok()) continue;
+        if (results[k].status().code() == Status::Code::kIOError) return results[k].status().with_context("snapshot");
+        dead_letter(docs[k], point, results[k].status());
+      }
       rows += static_cast<uint64_t>(n);
       update([&](PgSourceStatus& s) { s.snapshot_rows = rows; });
     }
     MERIDIAN_RETURN_IF_ERROR(exec(c, "COMMIT").status());
-    MERIDIAN_RETURN_IF_ERROR(ix_.set_source_position(cfg_.position_key(), SourcePosition{{point, 0}}.to_string()));
-    return ix_.commit();
+    MERIDIAN_RETURN_IF_ERROR(ix_.replace_all(*staged, cfg_.position_key(), SourcePosition{{point, 0}}.to_string()));
+    return Status::ok();
+  }
+
+  // Records a row that cannot become a document and goes on.
+  void dead_letter(const Json& row, uint64_t lsn, const Status& why) {
+    DeadLetter d;
+    d.table = cfg_.table;
+    if (auto id = cfg_.mapping.row_id(row); id.is_ok()) d.key = *id;
+    d.lsn = lsn;
+    d.reason = why.message();
+    src_.add_dead_letter(std::move(d));
   }
 
   Status send_feedback(bool reply = false) {
@@ -212,6 +267,8 @@ class PgSession {
     switch (m.kind) {
       case K::kBegin:
         txn_.clear();
+        txn_rows_.clear();
+        txn_dead_.clear();
         in_txn_ = true;
         txn_ts_us_ = m.timestamp_us;
         return Status::ok();
@@ -224,25 +281,16 @@ class PgSession {
         const PgRelation& rel = it->second;
         if (rel.schema + "." + rel.table != cfg_.table) return Status::ok();
         RowChange c;
-        bool toast = false;
-        if (m.kind == K::kDelete) {
-          MERIDIAN_ASSIGN_OR_RETURN(Json old, tuple_json(rel, *m.old_tuple, &toast));
-          MERIDIAN_ASSIGN_OR_RETURN(c.id, cfg_.mapping.row_id(old));
-          c.kind = ChangeKind::kDelete;
+        Json row;
+        Status st = to_change(m, rel, &c, &row);
+        if (st.is_ok()) {
+          txn_.push_back(std::move(c));
+          txn_rows_.push_back(std::move(row));
+        } else if (st.code() == Status::Code::kIOError) {
+          return st;
         } else {
-          MERIDIAN_ASSIGN_OR_RETURN(Json row, tuple_json(rel, m.new_tuple, &toast));
-          if (m.old_tuple) {
-            bool t2 = false;
-            MERIDIAN_ASSIGN_OR_RETURN(Json old, tuple_json(rel, *m.old_tuple, &t2));
-            if (auto oid = cfg_.mapping.row_id(old); oid.is_ok()) c.old_id = *oid;
-          }
-          MERIDIAN_ASSIGN_OR_RETURN(c.id, cfg_.mapping.row_id(row));
-          if (c.old_id == c.id) c.old_id.clear();
-          MERIDIAN_ASSIGN_OR_RETURN(c.doc, cfg_.mapping.to_document(row, ix_.schema()->id_field()));
-          if (toast) MERIDIAN_RETURN_IF_ERROR(keep_unchanged(&c));
-          c.kind = ChangeKind::kUpsert;
+          txn_dead_.emplace_back(std::move(row), st);  // recorded at the commit, with its LSN
         }
-        txn_.push_back(std::move(c));
         return Status::ok();
       }
       case K::kTruncate:
@@ -252,6 +300,7 @@ class PgSession {
             RowChange c;
             c.kind = ChangeKind::kTruncate;
             txn_.push_back(std::move(c));
+            txn_rows_.emplace_back();
           }
         }
         return Status::ok();
@@ -261,6 +310,32 @@ class PgSession {
       case K::kIgnored:
         return Status::ok();
     }
+    return Status::ok();
+  }
+
+  // One decoded row change as a RowChange; *row gets what could be read of
+  // the row (for a dead letter's key).
+  Status to_change(const PgMessage& m, const PgRelation& rel, RowChange* c, Json* row) {
+    using K = PgMessage::Kind;
+    bool toast = false;
+    if (m.kind == K::kDelete) {
+      MERIDIAN_ASSIGN_OR_RETURN(*row, tuple_json(rel, *m.old_tuple, &toast));
+      MERIDIAN_ASSIGN_OR_RETURN(c->id, cfg_.mapping.row_id(*row));
+      c->kind = ChangeKind::kDelete;
+      return Status::ok();
+    }
+    MERIDIAN_ASSIGN_OR_RETURN(*row, tuple_json(rel, m.new_tuple, &toast));
+    if (m.old_tuple) {
+      bool t2 = false;
+      auto old = tuple_json(rel, *m.old_tuple, &t2);
+      if (old)
+        if (auto oid = cfg_.mapping.row_id(*old); oid.is_ok()) c->old_id = *oid;
+    }
+    MERIDIAN_ASSIGN_OR_RETURN(c->id, cfg_.mapping.row_id(*row));
+    if (c->old_id == c->id) c->old_id.clear();
+    MERIDIAN_ASSIGN_OR_RETURN(c->doc, cfg_.mapping.to_document(*row, ix_.schema()->id_field()));
+    if (toast) MERIDIAN_RETURN_IF_ERROR(keep_unchanged(c));
+    c->kind = ChangeKind::kUpsert;
     return Status::ok();
   }
 
@@ -278,6 +353,27 @@ class PgSession {
   }
 
   Status on_commit(const PgMessage& m) {
+    // Rows that could not be mapped, and documents the index would reject (a
+    // type that conflicts with the schema), become dead letters at the
+    // transaction's commit LSN (the position of its changes) instead of
+    // failing the transaction.
+    for (const auto& [row, why] : txn_dead_) dead_letter(row, m.end_lsn, why);
+    txn_dead_.clear();
+    if (!txn_.empty()) {
+      auto errors = applier_.validate(txn_);
+      if (!errors.empty()) {
+        std::vector<bool> drop(txn_.size(), false);
+        for (const auto& e : errors) {
+          if (e.index >= txn_.size() || drop[e.index]) continue;
+          drop[e.index] = true;
+          dead_letter(txn_rows_[e.index], m.end_lsn, Status::invalid(e.message));
+        }
+        std::vector<RowChange> kept;
+        for (size_t i = 0; i < txn_.size(); ++i)
+          if (!drop[i]) kept.push_back(std::move(txn_[i]));
+        txn_ = std::move(kept);
+      }
+    }
     if (!txn_.empty()) {
       for (size_t i = 0; i < txn_.size(); ++i) {
         txn_[i].source = cfg_.position_key();
@@ -380,6 +476,8 @@ class PgSession {
   std::vector<uint32_t> geo_oids_;
   std::map<uint32_t, PgRelation> relations_;
   std::vector<RowChange> txn_;
+  std::vector<Json> txn_rows_;       // the row of each change in txn_ (dead letters)
+  std::vector<std::pair<Json, Status>> txn_dead_;  // rows of the transaction that could not be mapped
   bool in_txn_ = false;
   int64_t txn_ts_us_ = 0, last_commit_ts_us_ = 0, last_feedback_us_ = 0;
   uint64_t applied_lsn_ = 0, committed_lsn_ = 0;
@@ -416,6 +514,23 @@ void PgSource::set_error(const std::string& e) {
   std::lock_guard<std::mutex> l(mu_);
   status_.state = "error";
   status_.last_error = e;
+}
+
+void PgSource::add_dead_letter(DeadLetter d) {
+  Json line = Json::object();
+  line.set("level", Json("warn"));
+  line.set("event", Json("cdc_dead_letter"));
+  line.set("index", Json(cfg_.index));
+  line.set("source", Json(cfg_.name));
+  const Json fields = d.to_json();
+  for (const auto& [k, v] : fields.as_object()) line.set(k, v);
+  std::string text = line.dump() + "\n";
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::lock_guard<std::mutex> l(mu_);
+  status_.dead_letters++;
+  auto& last = status_.last_dead_letters;
+  last.push_back(std::move(d));
+  if (last.size() > PgSourceStatus::kMaxDeadLetters) last.erase(last.begin());
 }
 
 void PgSource::run() {

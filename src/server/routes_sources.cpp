@@ -94,6 +94,8 @@ void ServerImpl::add_source_gauges(std::vector<Gauge>* g) const {
     g->push_back({"meridian_cdc_changes_total", "Changes applied while streaming.", labels, static_cast<double>(s.changes), "counter"});
     g->push_back({"meridian_cdc_snapshot_rows", "Rows loaded by the initial snapshot.", labels, static_cast<double>(s.snapshot_rows)});
     g->push_back({"meridian_cdc_reconnects_total", "Reconnections after errors.", labels, static_cast<double>(s.reconnects), "counter"});
+    g->push_back({"meridian_cdc_dead_letters_total", "Rows skipped because they could not be mapped or were rejected.",
+                  labels, static_cast<double>(s.dead_letters), "counter"});
   }
 }
 

@@ -31,6 +31,7 @@ class FileSystem {
   virtual int sync(int fd, bool data_only) = 0;
   virtual int close(int fd) = 0;
   virtual int rename(const char* from, const char* to) = 0;
+  virtual int link(const char* from, const char* to) = 0;
   virtual int unlink(const char* path) = 0;
   virtual int truncate(const char* path, off_t len) = 0;
   virtual int ftruncate(int fd, off_t len) = 0;
@@ -45,6 +46,7 @@ class PosixFileSystem : public FileSystem {
   int sync(int fd, bool data_only) override;
   int close(int fd) override;
   int rename(const char* from, const char* to) override;
+  int link(const char* from, const char* to) override;
   int unlink(const char* path) override;
   int truncate(const char* path, off_t len) override;
   int ftruncate(int fd, off_t len) override;

@@ -1,8 +1,11 @@
 // PgSource: follows one PostgreSQL table into one index over logical
 // replication (libpq, built-in pgoutput plugin). On first start (no stored
 // position) it creates the publication and the slot (dropping a stale slot),
-// copies the table from the slot's exported snapshot, records the slot's
-// consistent point and commits; then it streams from the stored LSN,
+// copies the table from the slot's exported snapshot into a new generation
+// (a staging index beside the live one) and swaps it in with
+// Index::replace_all together with the slot's consistent point, so searches
+// see the old rows or the new ones, never a half-loaded index; then it
+// streams from the stored LSN,
 // decoding Begin/Relation/Insert/Update/Delete/Truncate/Commit. Each
 // PostgreSQL transaction is applied at its Commit through a ChangeApplier,
 // positions being [commit end LSN, change number]. Every second (when
@@ -11,6 +14,8 @@
 // slot never forgets changes the index could still lose. Errors (a dropped
 // connection, a restarted server) reconnect with exponential backoff
 // (0.2 s doubling to 10 s) and resume from the index's own stored LSN.
+// A row that cannot be mapped (a value of the wrong type, no id) or that the
+// index rejects becomes a DeadLetter and is skipped: streaming goes on.
 //
 // Ownership: holds a shared_ptr to its index and one worker thread.
 // Thread safety: start/stop/status may be called from any thread.
@@ -29,6 +34,16 @@
 
 namespace meridian::cdc {
 
+// A row that could not be mapped to a document (or that the index rejected
+// as invalid): recorded, counted, and skipped; streaming goes on.
+struct DeadLetter {
+  std::string table;
+  std::string key;     // the row's id, empty when it could not be read
+  uint64_t lsn = 0;    // its transaction's commit end LSN (the snapshot's consistent point for snapshot rows)
+  std::string reason;
+  Json to_json() const;
+};
+
 struct PgSourceStatus {
   std::string state = "starting";  // starting, snapshotting, streaming, error, stopped
   std::string last_error;
@@ -40,6 +55,9 @@ struct PgSourceStatus {
   uint64_t snapshot_rows = 0;
   uint64_t changes = 0;        // changes applied while streaming
   uint64_t reconnects = 0;
+  uint64_t dead_letters = 0;            // rows skipped since the source started
+  std::vector<DeadLetter> last_dead_letters;  // the newest kMaxDeadLetters, oldest first
+  static constexpr size_t kMaxDeadLetters = 20;
   Json to_json() const;
 };
 
@@ -64,6 +82,7 @@ class PgSource {
   void run();
   void set_state(const std::string& s);
   void set_error(const std::string& e);
+  void add_dead_letter(DeadLetter d);
   bool stopping() const { return stop_.load(); }
 
   const SourceConfig cfg_;

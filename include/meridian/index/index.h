@@ -156,6 +156,14 @@ class Index {
   Result<bool> remove(std::string_view id, const WriteOptions& w = {});
   // Removes every document (Debezium truncate).
   Status truncate(const WriteOptions& w = {});
+  // Replaces every document with those of `staged` (a separate index built
+  // meanwhile, e.g. a CDC snapshot; it is committed first) in one step:
+  // searches see the old documents or the new ones, never a mix, and a crash
+  // keeps one or the other. Records `source`'s position (when not empty)
+  // with the new documents. Staged segments are hard-linked (copied across
+  // file systems); `staged` may be dropped afterwards. Live queries see one
+  // truncate event.
+  Status replace_all(Index& staged, const std::string& source, const std::string& position);
   // Realtime get: sees every acknowledged write, refreshed or not.
   Result<std::optional<std::string>> get(std::string_view id) const;
 
