@@ -51,6 +51,7 @@ constexpr const char* kOpenApi = R"JSON({
 "paths": {
   "/health": {"get": {"operationId": "health", "summary": "liveness; status degraded (with reason) while an index refuses writes after an I/O error", "security": [], "responses": {"200": {"description": "{\"status\":\"ok\"} or {\"status\":\"degraded\",\"reason\":\"<file>: <errno text>\",\"indexes\":{...}}"}}}},
   "/metrics": {"get": {"operationId": "metrics", "x-meridian-scope": "admin", "summary": "Prometheus metrics (admin)", "responses": {"200": {"description": "text/plain; version=0.0.4"}, "401": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/cluster": {"get": {"operationId": "clusterState", "x-meridian-scope": "admin", "summary": "Cluster state (admin): nodes, clustered indexes, shards, replicas with applied sequence, lag and state; {\"enabled\": false} on a single node", "responses": {"200": {"description": "cluster state"}, "401": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
   "/v1/openapi.json": {"get": {"operationId": "openapi", "summary": "this document", "security": [], "responses": {"200": {"description": "OpenAPI 3"}}}},
   "/v1/indexes": {"get": {"operationId": "listIndexes", "x-meridian-scope": "search", "summary": "list indexes", "responses": {"200": {"description": "{\"indexes\": [{\"name\", \"docs\"}]}"}}}},
   "/v1/indexes/{index}": {

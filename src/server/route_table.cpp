@@ -15,6 +15,7 @@ constexpr RouteSpec kRoutes[] = {
     {"GET",    "/health",                                    S, false},
     {"GET",    "/v1/openapi.json",                           S, false},
     {"GET",    "/metrics",                                   A, true},
+    {"GET",    "/v1/cluster",                                A, true},  // cluster state (docs/CLUSTER.md)
     {"POST",   "/v1/keys",                                   A, true},
     {"GET",    "/v1/keys",                                   A, true},
     {"GET",    "/v1/keys/{id}",                              A, true},

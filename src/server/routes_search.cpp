@@ -183,6 +183,7 @@ void ServerImpl::install_search_routes() {
                  static_cast<double>(cs.refused), "counter"});
     g.push_back({"meridian_http_worker_threads", "Threads of the request worker pool.", "", static_cast<double>(cs.threads)});
     add_source_gauges(&g);
+    add_cluster_gauges(&g);
     res.status = 200;
     res.set_content(metrics_.render(g), "text/plain; version=0.0.4");
   });

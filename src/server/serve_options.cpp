@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "meridian/server/cors.h"
+#include "meridian/cluster/membership.h"
+#include "meridian/cluster/nats_client.h"
 
 namespace meridian::server {
 
@@ -26,7 +28,9 @@ const char* const kServeUsage =
     "  --read-timeout S     a request head must arrive within S of its first byte; also each body read (MERIDIAN_READ_TIMEOUT, default 30)\n"
     "  --write-timeout S    socket write timeout (MERIDIAN_WRITE_TIMEOUT, default 30)\n"
     "  --no-access-log      no JSON access log on stderr (MERIDIAN_ACCESS_LOG=0)\n"
-    "  --cors-origin ORIGINS  browser origins allowed to call the API: '*' or a comma-separated list (MERIDIAN_CORS_ORIGIN, default off)\n";
+    "  --cors-origin ORIGINS  browser origins allowed to call the API: '*' or a comma-separated list (MERIDIAN_CORS_ORIGIN, default off)\n"
+    "  --cluster URLS       join a cluster on NATS JetStream: nats://HOST:PORT[,...] (MERIDIAN_CLUSTER; docs/CLUSTER.md)\n"
+    "  --node-id NAME       this node's id in the cluster, [A-Za-z0-9_-]{1,64} (MERIDIAN_NODE_ID)\n";
 
 namespace {
 
@@ -107,6 +111,13 @@ Status apply(ServeOptions* o, const std::string& key, const std::string& v, cons
     o->cors_origin = v;
   } else if (key == "access-log") {
     MERIDIAN_ASSIGN_OR_RETURN(o->access_log, parse_bool(v, what));
+  } else if (key == "cluster") {
+    auto urls = cluster::parse_server_list(v);
+    if (!urls) return Status::invalid(what + ": " + urls.status().message());
+    o->cluster = std::move(*urls);
+  } else if (key == "node-id") {
+    if (Status st = cluster::validate_node_id(v); !st) return Status::invalid(what + ": " + st.message());
+    o->node_id = v;
   } else {
     return Status::invalid("unknown option '--" + key + "'");
   }
@@ -128,6 +139,7 @@ constexpr EnvVar kEnv[] = {
     {"MERIDIAN_MAX_CLIENT_CONNECTIONS", "max-client-connections"},
     {"MERIDIAN_KEEP_ALIVE_TIMEOUT", "keep-alive-timeout"},
     {"MERIDIAN_CORS_ORIGIN", "cors-origin"},
+    {"MERIDIAN_CLUSTER", "cluster"},     {"MERIDIAN_NODE_ID", "node-id"},
 };
 
 }  // namespace
@@ -236,6 +248,10 @@ Result<ServeOptions> parse_serve_options(const std::vector<std::string>& args, c
   // only covers requests running at once; it grows to --max-threads.
   if (o.threads == 0) o.threads = std::max<size_t>(8, 4 * std::max(1u, std::thread::hardware_concurrency()));
   if (o.max_threads < o.threads) o.max_threads = o.threads;
+  if (!o.cluster.empty() && o.node_id.empty())
+    return Status::invalid("--cluster needs --node-id NAME (or MERIDIAN_NODE_ID)");
+  if (o.cluster.empty() && !o.node_id.empty())
+    return Status::invalid("--node-id is only meaningful with --cluster nats://HOST:PORT,... (or MERIDIAN_CLUSTER)");
   return o;
 }
 

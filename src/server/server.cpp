@@ -326,6 +326,7 @@ void ServerImpl::install_routes() {
   install_doc_op_routes();
   install_multi_search_routes();
   install_backup_routes();
+  install_cluster_routes();
 }
 
 Server::Server(std::unique_ptr<ServerImpl> impl) : impl_(std::move(impl)) {}
@@ -363,6 +364,7 @@ Result<int> Server::bind() {
     s.port_ = s.opt_.port;
   }
   s.http_.widen_backlog(4096);
+  MERIDIAN_RETURN_IF_ERROR(s.start_cluster());
   return s.port_;
 }
 
@@ -379,6 +381,7 @@ void Server::stop() {
 }
 
 Status Server::close() {
+  impl_->stop_cluster();        // deregisters, commits its replicas
   impl_->sources_->stop_all();  // commits what they applied
   return impl_->engine_->close();
 }

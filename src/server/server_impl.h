@@ -12,6 +12,7 @@
 #include <string>
 
 #include "meridian/cdc/source_manager.h"
+#include "meridian/cluster/cluster_node.h"
 #include "meridian/index/engine.h"
 #include "meridian/server/alias_store.h"
 #include "meridian/server/cors.h"
@@ -56,6 +57,13 @@ class ServerImpl {
   void install_backup_routes();  // routes_backup.cpp
   // CDC source gauges for /metrics (routes_sources.cpp).
   void add_source_gauges(std::vector<Gauge>* g) const;
+  // Cluster mode (routes_cluster.cpp): GET /v1/cluster; the node starts once
+  // the port is bound (its URL is part of its membership record) and stops
+  // before the engine closes. cluster_ is null on a single node.
+  void install_cluster_routes();
+  Status start_cluster();
+  void stop_cluster();
+  void add_cluster_gauges(std::vector<Gauge>* g) const;
 
   // Helpers for handlers.
   static void send_json(httplib::Response& res, int status, const std::string& body);
@@ -77,6 +85,7 @@ class ServerImpl {
   std::unique_ptr<AliasStore> aliases_;  // set by Server::open
   CorsPolicy cors_;                      // from opt_.cors_origin
   std::unique_ptr<cdc::SourceManager> sources_;  // set by Server::open
+  std::unique_ptr<cluster::ClusterNode> cluster_;  // set by Server::bind in cluster mode
   HttpServer http_;
   Metrics metrics_;
   RateLimiter limiter_;

@@ -127,3 +127,26 @@ TEST_CASE("serve_options: connection limits from flags and variables") {
   REQUIRE_FALSE(bad.is_ok());
   CHECK(bad.status().message().find("--max-connections") != std::string::npos);
 }
+
+TEST_CASE("serve_options: --cluster and --node-id go together and are checked") {
+  auto o = parse_serve_options({}, env_of({}));
+  REQUIRE(o.is_ok());
+  CHECK(o->cluster.empty());
+  CHECK(o->node_id.empty());
+  o = parse_serve_options({"--cluster", "nats://127.0.0.1:4222,nats://127.0.0.1:4223", "--node-id", "n1"}, env_of({}));
+  REQUIRE(o.is_ok());
+  CHECK(o->cluster.size() == 2);
+  CHECK(o->node_id == "n1");
+  o = parse_serve_options({"--node-id", "n2"}, env_of({{"MERIDIAN_CLUSTER", "nats://h:1"}, {"MERIDIAN_NODE_ID", "n1"}}));
+  REQUIRE(o.is_ok());
+  CHECK(o->node_id == "n2");
+  auto bad = parse_serve_options({"--cluster", "nats://h:1"}, env_of({}));
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message().find("--node-id") != std::string::npos);
+  bad = parse_serve_options({"--node-id", "n1"}, env_of({}));
+  CHECK(bad.status().message().find("--cluster") != std::string::npos);
+  bad = parse_serve_options({"--cluster", "h:1", "--node-id", "n1"}, env_of({}));
+  CHECK(bad.status().message().find("--cluster") != std::string::npos);
+  bad = parse_serve_options({}, env_of({{"MERIDIAN_CLUSTER", "nats://h:1"}, {"MERIDIAN_NODE_ID", "a.b"}}));
+  CHECK(bad.status().message().find("MERIDIAN_NODE_ID") != std::string::npos);
+}

@@ -19,6 +19,8 @@
 //   --write-timeout S   MERIDIAN_WRITE_TIMEOUT 30
 //   --no-access-log     MERIDIAN_ACCESS_LOG=0  access log on
 //   --cors-origin O     MERIDIAN_CORS_ORIGIN   off ('*' or origins, see cors.h)
+//   --cluster URLS      MERIDIAN_CLUSTER       none (single node); nats://HOST:PORT,...
+//   --node-id NAME      MERIDIAN_NODE_ID       none; required with --cluster
 //
 // Value type; parsing is a pure function (the environment is passed in).
 #pragma once
@@ -52,6 +54,8 @@ struct ServeOptions {
   int write_timeout_s = 30;
   bool access_log = true;
   std::string cors_origin;  // validated by CorsPolicy::parse; "" = CORS off
+  std::vector<std::string> cluster;  // NATS URLs; empty = single node (docs/CLUSTER.md)
+  std::string node_id;
   bool help = false;  // --help was given
 };
 
