@@ -26,7 +26,7 @@ void ServerImpl::stop_cluster() {
 }
 
 void ServerImpl::install_cluster_routes() {
-  http_.Get("/v1/cluster", guarded([this](const httplib::Request&, httplib::Response& res) {
+  route("GET", "/v1/cluster", [this](const httplib::Request&, httplib::Response& res) {
     if (!cluster_) {
       return send_json(res, 200, Json(Json::Object{{"enabled", Json(false)}}).dump());
     }
@@ -34,7 +34,7 @@ void ServerImpl::install_cluster_routes() {
     if (!st) return send_error(res, 503, "cluster state unavailable: " + st.status().message());
     st->set("enabled", Json(true));
     send_json(res, 200, st->dump());
-  }));
+  });
 }
 
 void ServerImpl::add_cluster_gauges(std::vector<Gauge>* g) const {
