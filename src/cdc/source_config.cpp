@@ -57,7 +57,9 @@ Result<SourceConfig> SourceConfig::from_json(const std::string& index, const std
   c.index = index;
   c.name = name;
   std::string id_column;
-  for (const auto& [k, v] : j.as_object()) {
+  for (const auto& member : j.as_object()) {
+    const std::string& k = member.first;  // not a structured binding: clang 14
+    const Json& v = member.second;        // cannot capture one in the lambda
     auto str = [&](std::string* out) -> Status {
       if (!v.is_string()) return Status::invalid(k + ": expected a string");
       *out = v.as_string();

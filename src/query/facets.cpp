@@ -29,7 +29,11 @@ Status check_facets(const index::Snapshot& snap, const std::map<std::string, Fac
 
 void FacetCollector::add(size_t segment, const postings::Bitmap& match) {
   const auto& cols = snap_.segments()[segment].segment->columns();
-  for (const auto& [name, f] : specs_) {
+  for (const auto& entry : specs_) {
+    // Not a structured binding: lambdas below use `f` (clang 14 cannot
+    // capture bindings; the fuzz build uses it).
+    const std::string& name = entry.first;
+    const FacetSpec& f = entry.second;
     Acc& a = acc_[name];
     if (a.ranges.size() < f.ranges.size()) a.ranges.resize(f.ranges.size());
     const index::FieldDef* def = snap_.schema().find(f.field);

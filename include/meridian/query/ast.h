@@ -302,8 +302,11 @@ struct Query {
   Node node;
 
   Query() = default;  // MatchAll
+  // Box<Query> is excluded first: asking whether a Node is constructible
+  // from it recurses into this constructor, which clang rejects.
   template <typename T>
-    requires(!std::is_same_v<std::remove_cvref_t<T>, Query> && std::is_constructible_v<Node, T &&>)
+    requires(!std::is_same_v<std::remove_cvref_t<T>, Query> && !std::is_same_v<std::remove_cvref_t<T>, Box<Query>> &&
+             std::is_constructible_v<Node, T &&>)
   Query(T&& n) : node(std::forward<T>(n)) {}  // NOLINT: implicit from any node
 
   Kind kind() const { return static_cast<Kind>(node.index()); }
