@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "meridian/query/dsl_parser.h"
+#include "meridian/query/field_check.h"
 #include "meridian/query/query_string_parser.h"
 
 namespace meridian::query {
@@ -76,7 +77,8 @@ Result<SortSpec> parse_geo_sort(const Json& body, const std::string& path) {
       has_point = true;
     }
   }
-  if (!has_point) return error(path, "expected a field with the origin point");
+  // No point: the origin is `near` and the field geo_field (filled in by
+  // parse_search_request, which refuses it without near).
   return s;
 }
 
@@ -84,6 +86,7 @@ Result<SortSpec> parse_sort_entry(const Json& v, const std::string& path) {
   SortSpec s;
   if (v.is_string()) {
     if (v.as_string() == "_score") return s;
+    if (v.as_string() == "_geo_distance") return parse_geo_sort(Json::object(), path);
     s.kind = SortSpec::Kind::kField;
     s.field = v.as_string();
     s.desc = false;
@@ -93,6 +96,11 @@ Result<SortSpec> parse_sort_entry(const Json& v, const std::string& path) {
   if (v.size() != 1) return error(path, "expected exactly one sort field, got " + std::to_string(v.size()) + " keys");
   const auto& [field, spec] = v.as_object()[0];
   std::string fp = child(path, field);
+  if (field == "_geo_distance" && spec.is_string()) {  // {"_geo_distance": "desc"}: around near
+    MERIDIAN_ASSIGN_OR_RETURN(SortSpec g, parse_geo_sort(Json::object(), fp));
+    MERIDIAN_ASSIGN_OR_RETURN(g.desc, get_order_desc(spec, fp));
+    return g;
+  }
   if (field == "_geo_distance") return parse_geo_sort(spec, fp);
   if (field != "_score") {
     s.kind = SortSpec::Kind::kField;
@@ -319,7 +327,17 @@ struct GeoKeys {
   std::string field;
 };
 
-Status parse_key(const std::string& k, const Json& v, SearchRequest* r, GeoKeys* geo, bool* has_query) {
+const std::vector<std::string> kRequestKeys = {
+    "q", "q_fields", "query", "filter", "sort", "from", "size", "search_after", "facets", "highlight",
+    "fields", "explain", "source", "track_total_hits", "near", "radius", "geo_field", "bbox", "geo_decay"};
+// Names other engines use for our keys (Elasticsearch, Meilisearch, SQL).
+const std::vector<std::pair<std::string, std::string>> kRequestKeyAliases = {
+    {"limit", "size"}, {"offset", "from"}, {"_source", "source"}, {"_source_includes", "fields"},
+    {"aggs", "facets"}, {"aggregations", "facets"}, {"facet", "facets"}, {"attributesToRetrieve", "fields"},
+    {"attributesToHighlight", "highlight"}, {"post_filter", "filter"}, {"page", "from"}, {"hitsPerPage", "size"}};
+
+Status parse_key(const std::string& k, const Json& v, SearchRequest* r, GeoKeys* geo, bool* has_query,
+                 const SearchRequestOptions& opt) {
   const std::string& kp = k;
   if (k == "q") { MERIDIAN_ASSIGN_OR_RETURN(r->q, get_string(v, kp)); }
   else if (k == "q_fields") { MERIDIAN_ASSIGN_OR_RETURN(r->q_fields, get_fields(v, kp)); }
@@ -334,8 +352,8 @@ Status parse_key(const std::string& k, const Json& v, SearchRequest* r, GeoKeys*
     r->filters.push_back(std::move(f));
   }
   else if (k == "sort") { MERIDIAN_ASSIGN_OR_RETURN(r->sort, parse_sort(v, kp)); }
-  else if (k == "from") { MERIDIAN_ASSIGN_OR_RETURN(r->from, get_size(v, kp, INT64_MAX)); }
-  else if (k == "size") { MERIDIAN_ASSIGN_OR_RETURN(r->size, get_size(v, kp, INT64_MAX)); }
+  else if (k == "from") { MERIDIAN_ASSIGN_OR_RETURN(r->from, get_size(v, kp, static_cast<int64_t>(opt.max_window))); }
+  else if (k == "size") { MERIDIAN_ASSIGN_OR_RETURN(r->size, get_size(v, kp, static_cast<int64_t>(opt.max_window))); }
   else if (k == "search_after") {
     if (!v.is_array()) return type_error(kp, "array", v);
     r->search_after = v;
@@ -361,7 +379,7 @@ Status parse_key(const std::string& k, const Json& v, SearchRequest* r, GeoKeys*
   else if (k == "geo_field") { MERIDIAN_ASSIGN_OR_RETURN(geo->field, get_string(v, kp)); }
   else if (k == "bbox") { MERIDIAN_ASSIGN_OR_RETURN(geo->bbox, parse_bbox(v, kp)); }
   else if (k == "geo_decay") { MERIDIAN_ASSIGN_OR_RETURN(r->geo_decay, parse_geo_decay(v, kp)); }
-  else return unknown_key("", k);
+  else return error(k, "unknown key '" + k + "'" + did_you_mean(k, kRequestKeys, kRequestKeyAliases));
   return Status::ok();
 }
 
@@ -373,33 +391,50 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
   GeoKeys geo;
   geo.field = opt.default_geo_field;
   bool has_query = false;
-  for (const auto& [k, v] : body.as_object()) MERIDIAN_RETURN_IF_ERROR(parse_key(k, v, &r, &geo, &has_query));
+  for (const auto& [k, v] : body.as_object()) MERIDIAN_RETURN_IF_ERROR(parse_key(k, v, &r, &geo, &has_query, opt));
   if (r.q && has_query) return error("q", "expected either 'q' or 'query', not both");
   if (r.q) r.query = parse_simple(*r.q, r.q_fields.empty() ? opt.default_q_fields : r.q_fields, opt.q_operator);
   if (r.from > opt.max_window || r.size > opt.max_window - r.from)
-    return error("size", "expected from + size <= " + std::to_string(opt.max_window) + ", got " +
-                             std::to_string(r.from) + " + " + std::to_string(r.size));
+    return error(r.from > opt.max_window ? "from" : "size",
+                 "expected from + size <= " + std::to_string(opt.max_window) + ", got " + std::to_string(r.from) +
+                     " + " + std::to_string(r.size) + "; use search_after to page deeper");
   if (r.search_after && r.from != 0) return error("search_after", "expected from = 0 with search_after");
-  if (geo.near.has_value() != geo.radius.has_value())
-    return error(geo.near ? "near" : "radius", "expected 'near' and 'radius' together");
-  if (geo.near) r.filters.push_back(GeoDistance{geo.field, geo.near->lat, geo.near->lon, *geo.radius});
+  bool by_distance = false;  // a sort by distance around near
+  for (size_t i = 0; i < r.sort.size(); ++i) {
+    SortSpec& s = r.sort[i];
+    if (s.kind != SortSpec::Kind::kGeoDistance) continue;
+    by_distance = true;
+    if (!s.field.empty()) continue;
+    if (!geo.near) return error(element("sort", i), "expected an origin: {\"_geo_distance\": {\"<field>\": point}} or 'near'");
+    s.field = geo.field;
+    s.origin = *geo.near;
+  }
+  if (geo.radius && !geo.near) return error("radius", "expected 'near' with 'radius'");
+  if (geo.near && !geo.radius && !by_distance && !r.geo_decay)
+    return error("near", "expected 'radius' with 'near' (or a sort by _geo_distance: the nearest first)");
+  if (geo.near && geo.radius) r.filters.push_back(GeoDistance{geo.field, geo.near->lat, geo.near->lon, *geo.radius});
   if (geo.bbox) {
     geo.bbox->field = geo.field;
     r.filters.push_back(*geo.bbox);
   }
+  if (geo.near || geo.bbox) r.geo_field = geo.field;
   if (r.geo_decay && r.geo_decay->field.empty()) r.geo_decay->field = geo.field;
   return r;
 }
 
 namespace {
 
-Result<Json> param_size(const std::string& name, const std::string& v) {
+Result<Json> param_size(const std::string& name, const std::string& v, uint64_t max) {
   uint64_t n = 0;
   auto res = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || res.ec != std::errc() || res.ptr != v.data() + v.size() || n > INT64_MAX)
-    return error(name, "expected a non-negative integer, got '" + v + "'");
+  if (v.empty() || res.ec != std::errc() || res.ptr != v.data() + v.size() || n > max)
+    return error(name, "expected an integer in [0, " + std::to_string(max) + "], got '" + v + "'");
   return Json(n);
 }
+
+const std::vector<std::string> kParams = {
+    "q", "q_fields", "filter", "near", "radius", "geo_field", "bbox", "sort", "size", "from", "fields", "facets",
+    "highlight", "explain", "source", "track_total_hits", "decay", "scale", "offset", "decay_value"};
 
 Result<Json> param_bool(const std::string& name, const std::string& v) {
   if (v == "true" || v == "1" || v.empty()) return Json(true);
@@ -481,7 +516,7 @@ Result<SearchRequest> parse_search_params(const std::map<std::string, std::strin
       body.set(k, v);
     } else if (k == "size" || k == "from" || k == "track_total_hits") {
       if (k == "track_total_hits" && (v == "true" || v == "false")) { body.set(k, v == "true"); continue; }
-      MERIDIAN_ASSIGN_OR_RETURN(Json n, param_size(k, v));
+      MERIDIAN_ASSIGN_OR_RETURN(Json n, param_size(k, v, k == "track_total_hits" ? INT64_MAX : opt.max_window));
       body.set(k, std::move(n));
     } else if (k == "explain" || k == "source") {
       MERIDIAN_ASSIGN_OR_RETURN(Json b, param_bool(k, v));
@@ -504,7 +539,7 @@ Result<SearchRequest> parse_search_params(const std::map<std::string, std::strin
       h.set("fields", v);
       body.set(k, std::move(h));
     } else {
-      return error(k, "unknown parameter '" + k + "'");
+      return error(k, "unknown parameter '" + k + "'" + did_you_mean(k, kParams, kRequestKeyAliases));
     }
   }
   return parse_search_request(body, opt);

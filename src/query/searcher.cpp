@@ -18,6 +18,7 @@
 #include "meridian/geo/geo.h"
 #include "meridian/index/index.h"
 #include "meridian/index/term_key.h"
+#include "meridian/query/field_check.h"
 #include "meridian/scoring/bm25.h"
 
 namespace meridian::query {
@@ -360,6 +361,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
     return Status::invalid("from + size (" + std::to_string(req.from + req.size) +
                            ") must not exceed the result window max_window = " + std::to_string(opt.max_window) +
                            "; use search_after to page deeper");
+  MERIDIAN_RETURN_IF_ERROR(check_request_fields(snap.schema(), req));
   MERIDIAN_RETURN_IF_ERROR(check_sort(snap, req.sort));
   MERIDIAN_RETURN_IF_ERROR(check_facets(snap, req.facets));
   MERIDIAN_RETURN_IF_ERROR(check_geo_decay(snap, req.geo_decay));

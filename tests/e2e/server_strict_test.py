@@ -81,13 +81,83 @@ def test_body_without_content_type(srv):
     check("form-urlencoded document stored", s == 200 and b["source"]["t"] == "hello", (s, b))
 
 
+CITIES = [
+    {"id": "paris", "name": "Paris", "country": "FR", "population": 2100000, "location": {"lat": 48.8566, "lon": 2.3522}},
+    {"id": "lyon", "name": "Lyon", "country": "FR", "population": 516000, "location": {"lat": 45.764, "lon": 4.8357}},
+    {"id": "berlin", "name": "Berlin", "country": "DE", "population": 3600000, "location": {"lat": 52.52, "lon": 13.405}},
+    {"id": "lille", "name": "Lille", "country": "FR", "population": 232000, "location": {"lat": 50.6292, "lon": 3.0573}},
+]
+
+
+def make_cities(srv):
+    s, b, _ = req(srv, "PUT", "/v1/indexes/cities", {"fields": {"name": "text", "country": "keyword",
+                                                               "population": "int", "location": "geo_point"}})
+    check("create cities", s == 201, (s, b))
+    body = "\n".join(__import__("json").dumps(c) for c in CITIES) + "\n"
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/docs?refresh=wait_for", body,
+                  headers={"Content-Type": "application/x-ndjson"})
+    check("bulk cities", s == 200 and b["indexed"] == 4, (s, b))
+
+
+def error_of(s, b, status=400):
+    return b["error"]["reason"] if s == status and is_error(b) else "status %s: %s" % (s, b)
+
+
+def test_unknown_fields(srv):
+    cases = [
+        ({"filter": "colour:red"}, "filter[0]: unknown field 'colour'", "filter[0]"),
+        ({"filter": "countyr:FR"}, "(did you mean 'country'?)", "filter[0]"),
+        ({"q": "paris", "q_fields": ["nme"]}, "q_fields[0]: unknown field 'nme' (did you mean 'name'?)", "q_fields[0]"),
+        ({"query": {"match": {"nmae": "paris"}}}, "unknown field 'nmae' (did you mean 'name'?)", "query"),
+        ({"near": "48.85,2.35", "radius": "900km", "geo_field": "locaton"},
+         "geo_field: unknown field 'locaton' (did you mean 'location'?)", "geo_field"),
+        ({"q": "paris", "highlight": {"fields": ["nam"]}}, "unknown field 'nam' (did you mean 'name'?)",
+         "highlight.fields.nam"),
+        ({"fields": ["name", "populaton"]}, "unknown field 'populaton' (did you mean 'population'?)", "fields[1]"),
+        ({"limit": 5}, "unknown key 'limit' (did you mean 'size'?)", "limit"),
+        ({"_source": False}, "unknown key '_source' (did you mean 'source'?)", "_source"),
+    ]
+    for body, want, path in cases:
+        s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", body)
+        reason = error_of(s, b)
+        check("unknown in %s: 400 naming it" % list(body), want in reason and b["error"].get("path") == path,
+              (body, s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?filter=colour:red")
+    check("GET filter unknown field: 400", "unknown field 'colour'" in error_of(s, b), (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"filter": "country:FR", "fields": ["name"]})
+    check("known fields still answer", s == 200 and b["total"]["value"] == 3, (s, b))
+
+
+def test_geo_sort_without_radius(srv):
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?near=48.85,2.35&sort=_geo_distance")
+    ids = [h["id"] for h in b.get("hits", [])] if s == 200 else (s, b)
+    check("GET near + sort=_geo_distance, no radius: nearest first", ids == ["paris", "lille", "lyon", "berlin"], ids)
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"near": "52.5,13.4", "sort": ["_geo_distance"]})
+    ids = [h["id"] for h in b.get("hits", [])] if s == 200 else (s, b)
+    check("POST near + sort _geo_distance, no radius", ids == ["berlin", "lille", "paris", "lyon"], ids)
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?near=48.85,2.35")
+    check("near alone still says what is missing", "expected 'radius' with 'near'" in error_of(s, b), (s, b))
+
+
+def test_error_details(srv):
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"size": -1})
+    check("size -1 names the limit 10000", "[0, 10000]" in error_of(s, b) and b["error"]["path"] == "size", (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"from": 10 ** 12})
+    check("huge from reported at from", s == 400 and b["error"].get("path") == "from", (s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?from=99999999")
+    check("GET huge from reported at from", s == 400 and b["error"].get("path") == "from", (s, b))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="meridian-e2e-strict-")
     srv = None
     try:
         run("port_in_use", lambda: test_port_in_use(tmp))
         srv = Server(os.path.join(tmp, "core"))
-        for name, fn in [("missing_body", test_missing_body),
+        make_cities(srv)
+        for name, fn in [("unknown_fields", test_unknown_fields), ("geo_sort_without_radius", test_geo_sort_without_radius),
+                         ("error_details", test_error_details),
+                         ("missing_body", test_missing_body),
                          ("body_without_content_type", test_body_without_content_type)]:
             run(name, lambda fn=fn: fn(srv))
     finally:

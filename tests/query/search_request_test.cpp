@@ -89,7 +89,7 @@ TEST_CASE("search request: sort errors name the element") {
   CHECK(E(R"({"sort":[{"a":"asc","b":"asc"}]})") == "sort[0]: expected exactly one sort field, got 2 keys");
   CHECK(E(R"({"sort":[{"a":{"missing":"_middle"}}]})") == "sort[0].a.missing: expected '_first' or '_last', got '_middle'");
   CHECK(E(R"({"sort":[{"a":{"mode":"min"}}]})") == "sort[0].a: unknown key 'mode'");
-  CHECK(E(R"({"sort":[{"_geo_distance":{"order":"asc"}}]})") == "sort[0]._geo_distance: expected a field with the origin point");
+  CHECK(E(R"({"sort":[{"_geo_distance":{"order":"asc"}}]})") == "sort[0]: expected an origin: {\"_geo_distance\": {\"<field>\": point}} or 'near'");
   CHECK(E(R"({"sort":[{"_geo_distance":{"loc":"1,2","unit":"parsec"}}]})") ==
         "sort[0]._geo_distance.unit: expected a distance unit (m, km, mi, ...), got 'parsec'");
   CHECK(E(R"({"sort":[{"_geo_distance":{"loc":"100,2"}}]})") ==
@@ -98,13 +98,13 @@ TEST_CASE("search request: sort errors name the element") {
 
 TEST_CASE("search request: from + size is limited by max_window") {
   CHECK(E(R"({"from":9990,"size":10})") == "OK");
-  CHECK(E(R"({"from":9991,"size":10})") == "size: expected from + size <= 10000, got 9991 + 10");
-  CHECK(E(R"({"size":10001})") == "size: expected from + size <= 10000, got 0 + 10001");
+  CHECK(E(R"({"from":9991,"size":10})") == "size: expected from + size <= 10000, got 9991 + 10; use search_after to page deeper");
+  CHECK(E(R"({"size":10001})") == "size: expected an integer in [0, 10000], got 10001");
   CHECK(E(R"({"from":18446744073709551615})") != "OK");
   SearchRequestOptions small;
   small.max_window = 50;
-  CHECK(E(R"({"from":40,"size":11})", small) == "size: expected from + size <= 50, got 40 + 11");
-  CHECK(E(R"({"size":-1})") == "size: expected an integer in [0, 9223372036854775807], got -1");
+  CHECK(E(R"({"from":40,"size":11})", small) == "size: expected from + size <= 50, got 40 + 11; use search_after to page deeper");
+  CHECK(E(R"({"size":-1})") == "size: expected an integer in [0, 10000], got -1");
   CHECK(E(R"({"size":"10"})") == "size: expected integer, got string");
   CHECK(E(R"({"size":2.5})") == "size: expected integer, got number");
   auto r = R(R"({"from":20,"size":5})");
@@ -187,7 +187,7 @@ TEST_CASE("search request: highlight, fields, explain and track_total_hits") {
   CHECK(E(R"({"fields":[1]})") == "fields[0]: expected string, got number");
   CHECK(E(R"({"explain":"yes"})") == "explain: expected boolean, got string");
   CHECK(E(R"({"track_total_hits":"all"})") == "track_total_hits: expected boolean or integer, got string");
-  CHECK(E(R"({"sise":10})") == "unknown key 'sise'");
+  CHECK(E(R"({"sise":10})") == "sise: unknown key 'sise' (did you mean 'size'?)");
   CHECK(E(R"([1])") == "request: expected object, got array");
 }
 
@@ -202,8 +202,8 @@ TEST_CASE("search request: near, radius, geo_field and bbox become geo filters")
   CHECK(to_string(g->filters[0]) == "geo_distance(pin,1,2,500m)");
   CHECK(to_string(g->filters[1]) == "geo_bounding_box(pin,top=4,left=1,bottom=2,right=3)");
   CHECK(to_string(R(R"({"bbox":"50,1,40,3"})")->filters[0]) == "geo_bounding_box(location,top=50,left=1,bottom=40,right=3)");
-  CHECK(E(R"({"near":"48.85,2.35"})") == "near: expected 'near' and 'radius' together");
-  CHECK(E(R"({"radius":"1km"})") == "radius: expected 'near' and 'radius' together");
+  CHECK(E(R"({"near":"48.85,2.35"})") == "near: expected 'radius' with 'near' (or a sort by _geo_distance: the nearest first)");
+  CHECK(E(R"({"radius":"1km"})") == "radius: expected 'near' with 'radius'");
   CHECK(E(R"({"near":"x","radius":"1km"})") == "near: expected a point as \"lat,lon\", got 'x'");
   CHECK(E(R"({"bbox":[1,2,3]})") == "bbox: expected [left, bottom, right, top], got 3 elements");
   CHECK(E(R"({"bbox":"40,1,50,3"})") == "bbox: expected top >= bottom");
@@ -242,14 +242,14 @@ TEST_CASE("search params: URL parameters map onto the same request") {
 }
 
 TEST_CASE("search params: bad values and unknown parameters are errors naming the parameter") {
-  CHECK(EP({{"size", "abc"}}) == "size: expected a non-negative integer, got 'abc'");
-  CHECK(EP({{"size", "-1"}}) == "size: expected a non-negative integer, got '-1'");
-  CHECK(EP({{"size", "20000"}}) == "size: expected from + size <= 10000, got 0 + 20000");
+  CHECK(EP({{"size", "abc"}}) == "size: expected an integer in [0, 10000], got 'abc'");
+  CHECK(EP({{"size", "-1"}}) == "size: expected an integer in [0, 10000], got '-1'");
+  CHECK(EP({{"size", "20000"}}) == "size: expected an integer in [0, 10000], got '20000'");
   CHECK(EP({{"explain", "maybe"}}) == "explain: expected true or false, got 'maybe'");
   CHECK(EP({{"sort", "_geo_distance"}}) == "sort: expected 'near' with _geo_distance");
   CHECK(EP({{"sort", "a:sideways"}}) == "sort[0].a: expected 'asc' or 'desc', got 'sideways'");
   CHECK(EP({{"filter", "a AND"}}) == "filter: expected a term after 'AND' at column 6");
-  CHECK(EP({{"qq", "x"}}) == "qq: unknown parameter 'qq'");
+  CHECK(EP({{"qq", "x"}}) == "qq: unknown parameter 'qq' (did you mean 'q'?)");
   CHECK(EP({}) == "OK");
 }
 
@@ -331,7 +331,7 @@ TEST_CASE("search params: decay=gauss&scale=10km ranks around near, with or with
         "decay_value: expected a number, got 'x'");
   CHECK(EP({{"near", "1,2"}, {"decay", "cubic"}, {"scale", "1km"}}) ==
         "geo_decay.function: expected 'gauss', 'exp' or 'linear', got 'cubic'");
-  CHECK(EP({{"near", "1,2"}}) == "near: expected 'near' and 'radius' together");
+  CHECK(EP({{"near", "1,2"}}) == "near: expected 'radius' with 'near' (or a sort by _geo_distance: the nearest first)");
 }
 
 TEST_CASE("search request: source is a boolean, true by default, in the body and as a URL parameter") {
@@ -343,4 +343,41 @@ TEST_CASE("search request: source is a boolean, true by default, in the body and
   REQUIRE(p.is_ok());
   CHECK_FALSE(p->source);
   CHECK(EP({{"source", "maybe"}}).find("source") != std::string::npos);
+}
+
+TEST_CASE("search request: near without radius is the origin of a sort by distance, nearest first") {
+  for (const char* body : {R"({"near":"48.85,2.35","sort":["_geo_distance"]})",
+                           R"({"near":"48.85,2.35","sort":[{"_geo_distance":"asc"}]})",
+                           R"({"near":"48.85,2.35","geo_field":"pin","sort":[{"_geo_distance":{"unit":"km"}}]})"}) {
+    auto r = R(body);
+    REQUIRE_MESSAGE(r.is_ok(), body);
+    CHECK(r->filters.empty());  // no radius: no filter
+    REQUIRE(r->sort.size() == 1);
+    CHECK(r->sort[0].kind == SortSpec::Kind::kGeoDistance);
+    CHECK_FALSE(r->sort[0].desc);
+    CHECK(r->sort[0].origin == GeoPoint{48.85, 2.35});
+    CHECK(r->geo_field == r->sort[0].field);
+  }
+  CHECK(R(R"({"near":"1,2","sort":[{"_geo_distance":"desc"}]})")->sort[0].desc);
+  CHECK(R(R"({"near":"1,2","geo_field":"pin","sort":["_geo_distance"]})")->sort[0].field == "pin");
+  auto p = parse_search_params({{"near", "48.85,2.35"}, {"sort", "_geo_distance"}});
+  REQUIRE(p.is_ok());
+  CHECK(p->filters.empty());
+  CHECK(p->sort[0].field == "location");
+  CHECK(E(R"({"sort":["_geo_distance"]})") == "sort[0]: expected an origin: {\"_geo_distance\": {\"<field>\": point}} or 'near'");
+}
+
+TEST_CASE("search request: size and from name the real window, a huge from is reported at from") {
+  CHECK(E(R"({"size":-1})") == "size: expected an integer in [0, 10000], got -1");
+  CHECK(E(R"({"from":99999999})") == "from: expected an integer in [0, 10000], got 99999999");
+  CHECK(EP({{"from", "99999999"}}) == "from: expected an integer in [0, 10000], got '99999999'");
+  CHECK(E(R"({"from":10000,"size":1})") == "size: expected from + size <= 10000, got 10000 + 1; use search_after to page deeper");
+}
+
+TEST_CASE("search request: unknown keys suggest the key other engines call it") {
+  CHECK(E(R"({"limit":5})") == "limit: unknown key 'limit' (did you mean 'size'?)");
+  CHECK(E(R"({"_source":false})") == "_source: unknown key '_source' (did you mean 'source'?)");
+  CHECK(E(R"({"aggs":{}})") == "aggs: unknown key 'aggs' (did you mean 'facets'?)");
+  CHECK(E(R"({"zzzzzz":1})") == "zzzzzz: unknown key 'zzzzzz'");
+  CHECK(EP({{"limit", "5"}}) == "limit: unknown parameter 'limit' (did you mean 'size'?)");
 }

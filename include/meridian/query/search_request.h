@@ -104,6 +104,7 @@ struct SearchRequest {
   bool explain = false;
   uint64_t track_total_hits = 10000;  // count hits exactly up to this; kTrackAllHits = all, 0 = none
   std::optional<GeoDecay> geo_decay;  // multiplies every score; hits then carry distance_m
+  std::string geo_field;  // the field near/radius/bbox/_geo_distance use; "" when none of them is given
 };
 
 struct SearchRequestOptions {
@@ -116,7 +117,10 @@ struct SearchRequestOptions {
 // Keys: q, q_fields, query, filter, sort, from, size, search_after, facets,
 // highlight, fields, source, explain, track_total_hits, near, radius, geo_field,
 // bbox, geo_decay. "q" and "query" are mutually exclusive. near + radius
-// (and bbox) become geo filters on geo_field. geo_decay is
+// (and bbox) become geo filters on geo_field. near without radius is the
+// origin of a sort by distance ("_geo_distance", {"_geo_distance": "asc"} or
+// {"_geo_distance": {"order": ..., "unit": ...}}: the nearest first, no
+// radius) or of geo_decay; alone it is an error. geo_decay is
 // {"field" (default geo_field), "origin": point, "function": "gauss"|"exp"|
 // "linear" (gauss), "scale": distance (required), "offset": distance (0),
 // "decay": 0.5, "weight": 1}.
@@ -124,7 +128,7 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
 
 // GET parameters: q, q_fields, filter (query-string syntax), near, radius,
 // geo_field, bbox (top,left,bottom,right), sort (field:desc,other,_score,
-// _geo_distance:asc — the latter needs near), size, from, fields (a,b),
+// _geo_distance:asc — the latter needs near, not radius), size, from, fields (a,b),
 // facets (terms facets, one per field: country,admin_code), highlight (a,b),
 // explain, track_total_hits, decay (gauss|exp|linear: a geo_decay around
 // near on geo_field; near then needs no radius), scale, offset, decay_value.
