@@ -9,29 +9,50 @@
 
 namespace meridian::cli {
 
+namespace {
+
+constexpr const char* kDumpUsage =
+    "usage: meridian dump INDEX [--data DIR] [--stats]\n"
+    "  INDEX       the index to print: one stored document per line (NDJSON)\n"
+    "  --data DIR  data directory (MERIDIAN_DATA, default ./meridian-data); it must not be in use\n"
+    "              by a running server (stop it first)\n"
+    "  --stats     print the index's statistics and schema as one JSON object instead\n"
+    "  --help, -h  this help\n";
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "meridian dump: %s\n%s", msg.c_str(), kDumpUsage);
+  return 2;
+}
+
+}  // namespace
+
 int cmd_dump(const Args& args) {
   std::string data = std::getenv("MERIDIAN_DATA") ? std::getenv("MERIDIAN_DATA") : "./meridian-data";
   std::string name;
   bool stats = false;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--data" && i + 1 < args.size()) data = args[++i];
-    else if (args[i] == "--stats") stats = true;
-    else if (!args[i].empty() && args[i][0] != '-' && name.empty()) name = args[i];
-    else {
-      std::fprintf(stderr, "meridian dump: unexpected argument '%s'\nusage: meridian dump INDEX [--data DIR] [--stats]\n",
-                   args[i].c_str());
-      return 2;
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::fputs(kDumpUsage, stdout);
+      return 0;
+    }
+    if (args[i] == "--data") {
+      if (i + 1 >= args.size()) return usage_error("--data needs a value");
+      data = args[++i];
+    } else if (args[i] == "--stats") {
+      stats = true;
+    } else if (!args[i].empty() && args[i][0] != '-' && name.empty()) {
+      name = args[i];
+    } else {
+      return usage_error("unexpected argument '" + args[i] + "'");
     }
   }
-  if (name.empty()) {
-    std::fprintf(stderr, "usage: meridian dump INDEX [--data DIR] [--stats]\n");
-    return 2;
-  }
+  if (name.empty()) return usage_error("expected an index name");
   index::IndexOptions opt;
   opt.background = false;
   auto engine = index::Engine::open(data, opt);
   if (!engine) {
-    std::fprintf(stderr, "meridian dump: %s\n", engine.status().message().c_str());
+    std::fprintf(stderr, "meridian dump: %s%s\n", engine.status().message().c_str(),
+                 engine.status().code() == Status::Code::kBusy ? "; stop the server first (dump reads the directory itself)" : "");
     return 2;
   }
   auto ix = (*engine)->get(name);

@@ -45,12 +45,33 @@ struct ImportFlags {
   unsigned threads = 0;
 };
 
+constexpr const char* kImportUsage =
+    "usage: meridian import INDEX FILE... [--data DIR] [--schema FILE] [--format auto|ndjson|json|csv|debezium]\n"
+    "         [--geo [FIELD=]LAT,LON] [--rejects FILE] [--resume] [--merge] [--quiet] [--batch N] [--threads N]\n"
+    "         [--mapping FILE]\n"
+    "       meridian import INDEX FILE... --url http://HOST:PORT [--key KEY] [--concurrency N] [--retries N]\n"
+    "         [same input options]\n"
+    "  INDEX                   the index (created when missing)\n"
+    "  FILE                    NDJSON, a JSON array or CSV with a header row; gzip/zstd detected; - = stdin\n"
+    "  --data DIR              data directory, offline mode (MERIDIAN_DATA, default ./meridian-data)\n"
+    "  --schema FILE           a schema (JSON) for a new index, or fields to add to an existing one\n"
+    "  --format FMT            auto (by extension and content), ndjson, json, csv or debezium (change events)\n"
+    "  --geo [FIELD=]LAT,LON   combine two fields or columns into a geo_point FIELD (default location)\n"
+    "  --rejects FILE          where rejected records go (default <input>.rejects)\n"
+    "  --resume                offline: continue an interrupted import of the same file\n"
+    "  --merge                 offline: merge the index into one segment at the end\n"
+    "  --quiet, -q             no progress output\n"
+    "  --batch N               records per batch (default 1000)\n"
+    "  --threads N             offline: indexing threads (default one per core)\n"
+    "  --mapping FILE          --format debezium: column-to-field mapping (docs/CDC.md)\n"
+    "  --url URL               online mode: send batches to a running server\n"
+    "  --key KEY               online: API key (MERIDIAN_KEY)\n"
+    "  --concurrency N         online: requests in flight (default 3)\n"
+    "  --retries N             online: retries of a failed batch, 0..100 (default 7)\n"
+    "  --help, -h              this help\n";
+
 int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "meridian import: %s\n", msg.c_str());
-  std::fprintf(stderr,
-               "usage: meridian import INDEX FILE... [--data DIR] [--schema FILE] [--format auto|ndjson|json|csv|debezium]\n"
-               "         [--geo [FIELD=]LAT,LON] [--rejects FILE] [--resume] [--merge] [--quiet] [--batch N] [--threads N]\n"
-               "       meridian import INDEX FILE... --url http://HOST:PORT [--key KEY] [--concurrency N] [--retries N] [same input options]\n");
+  std::fprintf(stderr, "meridian import: %s\n%s", msg.c_str(), kImportUsage);
   return 2;
 }
 
@@ -379,6 +400,11 @@ int import_debezium(index::Index& ix, const ImportFlags& fl) {
 
 
 int cmd_import(const Args& args) {
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") {
+      std::fputs(kImportUsage, stdout);
+      return 0;
+    }
   auto flags = parse_flags(args);
   if (!flags) return usage_error(flags.status().message());
   const ImportFlags& fl = *flags;
@@ -424,7 +450,8 @@ int cmd_import(const Args& args) {
   opt.max_builder_bytes = 256u << 20;
   auto engine = index::Engine::open(fl.data_dir, opt);
   if (!engine) {
-    std::fprintf(stderr, "meridian import: %s\n", engine.status().message().c_str());
+    std::fprintf(stderr, "meridian import: %s%s\n", engine.status().message().c_str(),
+                 engine.status().code() == Status::Code::kBusy ? "; stop it, or import through it with --url http://HOST:PORT" : "");
     return 2;
   }
   auto ix = (*engine)->get(fl.index);

@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
     usage(stdout);
     return 0;
   }
+  if (name == "version" && argc > 2 && (std::strcmp(argv[2], "--help") == 0 || std::strcmp(argv[2], "-h") == 0)) {
+    std::printf("usage: meridian version\n  prints the version\n");
+    return 0;
+  }
   if (name == "--version" || name == "version") {
     std::printf("meridian 0.1.0\n");
     return 0;

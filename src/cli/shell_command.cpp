@@ -29,11 +29,21 @@ struct ShellFlags {
   std::string format;
 };
 
+constexpr const char* kShellUsage =
+    "usage: meridian shell [INDEX] [--data DIR | --url http://HOST:PORT [--key KEY]]\n"
+    "         [-c COMMAND]... [--format table|json|csv]\n"
+    "  INDEX               the current index at start (\\use INDEX changes it)\n"
+    "  --data DIR          open a data directory directly (MERIDIAN_DATA, default ./meridian-data)\n"
+    "  --url URL           talk to a running server instead (http://HOST:PORT)\n"
+    "  --key KEY           with --url: API key (MERIDIAN_KEY)\n"
+    "  -c, --command CMD   run CMD (a search or a \\command) and exit; repeatable; without -c and\n"
+    "                      without a terminal, commands are read from stdin\n"
+    "  --format FMT        output format: table (default), json or csv\n"
+    "  --help, -h          this help\n"
+    "Inside the shell, \\help lists the commands and the query syntax.\n";
+
 int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "meridian shell: %s\n", msg.c_str());
-  std::fprintf(stderr,
-               "usage: meridian shell [INDEX] [--data DIR | --url http://HOST:PORT [--key KEY]]\n"
-               "         [-c COMMAND]... [--format table|json|csv]\n");
+  std::fprintf(stderr, "meridian shell: %s\n%s", msg.c_str(), kShellUsage);
   return 2;
 }
 
@@ -213,7 +223,7 @@ int cmd_shell(const Args& args) {
   auto flags = parse_flags(args);
   if (!flags) {
     if (flags.status().message() == "help") {
-      usage_error("query shell");
+      std::fputs(kShellUsage, stdout);
       return 0;
     }
     return usage_error(flags.status().message());

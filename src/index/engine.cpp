@@ -13,7 +13,7 @@ Result<std::unique_ptr<Engine>> Engine::open(const std::string& data_dir, const 
   if (!lock) {
     if (lock.status().code() == Status::Code::kBusy)
       return Status::busy("data directory " + data_dir +
-                          " is in use by another Meridian process (a running server or import); stop it or use --url");
+                          " is in use by another Meridian process (a running server or import)");
     return lock.status();
   }
   std::unique_ptr<Engine> e(new Engine(data_dir, opt, std::move(*lock)));
