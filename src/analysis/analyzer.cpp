@@ -127,13 +127,10 @@ Result<std::shared_ptr<const Analyzer>> Analyzer::create(const AnalyzerConfig& c
   int sid = -1;
   const StopwordSet* stop = nullptr;
   if (!cfg.keyword && cfg.language != "none") {
-    if (cfg.stem) {
-      sid = stemmer_id(cfg.language);
-      if (sid < 0)
-        return Status::invalid("analyzer config: \"stem\": no Snowball stemmer for language \"" +
-                               cfg.language + "\" (have: " + join(stemmer_languages()) +
-                               "); set \"stem\": false");
-    }
+    // A language without a Snowball stemmer (ja, zh, th, ko, ...) is not
+    // stemmed: stemming is on by default, so refusing would make every such
+    // field need "stem": false by hand.
+    if (cfg.stem) sid = stemmer_id(cfg.language);
     if (cfg.stopwords) {
       stop = stopwords_for(cfg.language);
       if (stop == nullptr)

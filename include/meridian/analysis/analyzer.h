@@ -48,7 +48,7 @@ struct Token {
 
 struct AnalyzerConfig {
   std::string language = "en";  // ISO 639-1 code ("en", "fr", "zh", ...) or "none"
-  bool stem = true;             // Snowball stemming; needs a stemmer for `language`
+  bool stem = true;             // Snowball stemming, when `language` has a stemmer (else none)
   bool stopwords = false;       // drop the language's stopwords (positions kept)
   bool fold_accents = true;     // Ångström → angstrom after case folding
   bool keyword = false;         // whole value as one token
@@ -63,8 +63,9 @@ struct AnalyzerConfig {
 class Analyzer {
  public:
   // InvalidArgument (naming the key) when the language code is malformed, or
-  // stem/stopwords are asked for a language that has no stemmer/list
-  // ("none" never stems nor drops stopwords).
+  // stopwords are asked for a language that has no list. A language without
+  // a Snowball stemmer is not stemmed ("stem" is then moot, not an error);
+  // "none" never stems nor drops stopwords.
   static Result<std::shared_ptr<const Analyzer>> create(const AnalyzerConfig& cfg);
 
   const AnalyzerConfig& config() const { return cfg_; }
