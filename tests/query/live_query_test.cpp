@@ -103,7 +103,6 @@ const char* kRequests[] = {
     R"({"query":{"match":{"body":"ocean"}},"filter":[{"range":{"n":{"gte":50}}},"tag:c OR tag:d"]})",
     R"({"filter":{"geo_distance":{"distance":"60km","loc":[2.5,48.5]}}})",
     R"({"query":{"match_all":{}}})",
-    R"({"query":{"match":{"nosuchfield":"apple"}}})",
     R"({"query":{"match":{"body":"the"}}})",  // a stopword: matches nothing
 };
 
