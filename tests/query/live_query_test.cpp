@@ -250,7 +250,7 @@ TEST_CASE("live query: requests with the same query and filters share a key; oth
   CHECK(LiveQuery::key_of(a) != LiveQuery::key_of(c));
 }
 
-TEST_CASE("live query: a document is analysed once and matched by many queries in microseconds") {
+TEST_CASE("live query: a document is analysed once and matched by many compiled queries") {
   auto sch = schema();
   auto docs = make_docs(500, 3);
   std::vector<std::shared_ptr<const LiveQuery>> live;
@@ -272,8 +272,7 @@ TEST_CASE("live query: a document is analysed once and matched by many queries i
   MESSAGE("500 documents x " << live.size() << " queries: " << build_us / 500 << " us to analyse a document, "
                              << match_us / 500 / static_cast<double>(live.size()) << " us per query; " << hits
                              << " matches");
+  // Timing is reported, not asserted (speed is checked by scripts/bench watch).
+  MESSAGE("total per document: " << us / 500 << " us");
   CHECK(hits > 0);
-  // A loose bound (sanitizer builds, a busy machine): the old path took
-  // milliseconds per document and query (a directory, a WAL, an fsync).
-  CHECK(us / 500 < 20000);
 }
