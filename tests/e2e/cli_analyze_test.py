@@ -84,8 +84,12 @@ check("invalid utf-8", rc == 0 and "ok" in [r[3] for r in lines(out)], out)
 rc, out, _ = run(["--json"], stdin=b"   ")
 check("empty json", rc == 0 and json.loads(out) == [], out)
 
+# A language without a Snowball stemmer (Chinese, Japanese) is analyzed, not stemmed.
+rc, out, err = run(["--lang", "zh", "東京 running"])
+check("lang without stemmer", rc == 0 and [r[3] for r in lines(out)] == ["東京", "running"], f"rc={rc} {out} {err}")
+
 # Usage errors exit 2 with a message.
-for bad in (["--bogus", "x"], ["--lang"], ["--lang", "zh", "x"], ["--lang", "English", "x"],
+for bad in (["--bogus", "x"], ["--lang"], ["--lang", "e1", "x"], ["--lang", "English", "x"],
             ["--lang", "ro", "--stopwords", "x"]):
     rc, out, err = run(bad)
     check(f"usage error {bad}", rc == 2 and "meridian analyze:" in err and out == "", f"rc={rc} err={err}")
