@@ -233,8 +233,33 @@ Table hits_table(const Json& response, const std::vector<std::string>& fields) {
   return t;
 }
 
+Json without_markers(const Json& v) {
+  if (v.is_string()) {
+    const std::string& s = v.as_string();
+    if (s.find_first_of("\x02\x03") == std::string::npos) return v;
+    std::string out;
+    for (char c : s) {
+      if (c == kOn) out += "<em>";
+      else if (c == kOff) out += "</em>";
+      else out.push_back(c);
+    }
+    return Json(out);
+  }
+  if (v.is_array()) {
+    Json out = Json::array();
+    for (const auto& e : v.as_array()) out.push(without_markers(e));
+    return out;
+  }
+  if (v.is_object()) {
+    Json out = Json::object();
+    for (const auto& [k, e] : v.as_object()) out.set(k, without_markers(e));
+    return out;
+  }
+  return v;
+}
+
 std::string format_results(const Json& response, const ResultOptions& opt) {
-  if (opt.render.format == Format::kJson) return response.dump() + "\n";
+  if (opt.render.format == Format::kJson) return without_markers(response).dump() + "\n";
   Table t = hits_table(response, opt.fields);
   std::string out = render(t, opt.render);
   if (opt.render.format == Format::kCsv) return out;

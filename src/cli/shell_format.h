@@ -49,6 +49,10 @@ struct ResultOptions {
 // mode the response itself on one line.
 std::string format_results(const Json& response, const ResultOptions& opt);
 
+// A copy of v whose strings have the highlight markers as <em> and </em>
+// (JSON output never shows the marker bytes).
+Json without_markers(const Json& v);
+
 // Code points, not counting highlight markers and ANSI escape sequences.
 size_t display_width(std::string_view s);
 // "1.2 km", "350 m".

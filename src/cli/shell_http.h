@@ -17,6 +17,8 @@ namespace meridian::cli {
 
 // "http://host:port" (no path, https not supported); InvalidArgument otherwise.
 Status check_url(const std::string& url);
+// The client keeps its connection alive and sets TCP_NODELAY on it (no
+// Nagle/delayed-ACK stall between a request's head and body).
 std::unique_ptr<httplib::Client> make_client(const std::string& url, const std::string& key, int timeout_s = 60);
 
 // The JSON body of a 2xx answer; otherwise a Status: kNotFound for 404,

@@ -66,8 +66,10 @@ Result<GeoNear> parse_near(const std::vector<std::string>& w, size_t* i) {
   MERIDIAN_ASSIGN_OR_RETURN(auto ll, parse_numbers(point, 2, "near"));
   if (ll[0] < -90 || ll[0] > 90) return Status::invalid("near: latitude must be within [-90, 90], got " + w[*i + 1]);
   if (ll[1] < -180 || ll[1] > 180) return Status::invalid("near: longitude must be within [-180, 180]");
-  if (j >= w.size() || lower(w[j]) != "within")
-    return Status::invalid("near: expected 'within DISTANCE' after the point (near LAT,LON within 10km)");
+  if (j >= w.size() || lower(w[j]) != "within") {  // no radius: nearest first, nothing filtered
+    *i = j;
+    return GeoNear{ll[0], ll[1], ""};
+  }
   ++j;
   if (j >= w.size()) return Status::invalid("within: expected a distance such as 10km");
   std::string dist = w[j++];
@@ -120,7 +122,79 @@ Result<ParsedLine> parse_search(std::string_view line) {
   return out;
 }
 
+bool is_operator_word(const std::string& c) {
+  return c == "AND" || c == "OR" || c == "NOT" || c == "&&" || c == "||";
+}
+
+// "country:FR", "population:>10", "title:\"new york\"", "_exists_:x": a
+// field name (letters, digits, _ . - @, not starting with a digit or '-')
+// before a ':' with something after it.
+bool is_field_clause(const std::string& c) {
+  size_t colon = c.find(':');
+  if (colon == 0 || colon == std::string::npos || colon + 1 >= c.size()) return false;
+  unsigned char first = static_cast<unsigned char>(c[0]);
+  if (std::isdigit(first) || c[0] == '-') return false;
+  for (size_t i = 0; i < colon; ++i) {
+    unsigned char ch = static_cast<unsigned char>(c[i]);
+    if (!(std::isalnum(ch) || ch >= 0x80 || ch == '_' || ch == '.' || ch == '-' || ch == '@')) return false;
+  }
+  return true;
+}
+
+// Operators, grouping, quotes, wildcards, fuzziness, boosts, regexes and
+// escapes: what only the full query-string parser understands.
+bool has_syntax(const std::string& c) {
+  if (is_operator_word(c)) return true;
+  if (c[0] == '+' || c[0] == '-' || c[0] == '!' || c[0] == '/') return true;
+  return c.find_first_of("\"*?~^()[]{}\\") != std::string::npos;
+}
+
 }  // namespace
+
+std::vector<std::string> split_clauses(std::string_view s) {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '\\' && i + 1 < s.size()) {
+      cur += c;
+      cur += s[++i];
+      continue;
+    }
+    if (c == '"') quoted = !quoted;
+    else if (!quoted && (c == '(' || c == '[' || c == '{')) ++depth;
+    else if (!quoted && (c == ')' || c == ']' || c == '}') && depth > 0) --depth;
+    if (!quoted && depth == 0 && std::isspace(static_cast<unsigned char>(c))) {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+      continue;
+    }
+    cur += c;
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+SearchText classify_text(std::string_view text) {
+  SearchText out;
+  auto clauses = split_clauses(text);
+  for (const auto& c : clauses) {
+    if (is_field_clause(c)) {
+      // the value part may use any syntax: it goes to the query-string parser as is
+      out.filters.push_back(c);
+    } else if (has_syntax(c)) {
+      out = SearchText{};
+      out.query_string = trim(text);
+      return out;
+    } else {
+      if (!out.words.empty()) out.words += ' ';
+      out.words += c;
+    }
+  }
+  return out;
+}
 
 std::string trim(std::string_view s) {
   size_t b = 0, e = s.size();
@@ -140,6 +214,7 @@ const std::vector<CommandInfo>& commands() {
       {"facet", "[FIELD]", "add (or remove) a terms facet on FIELD; no FIELD clears all"},
       {"fields", "[A,B,...]", "fields shown as table columns; none = automatic"},
       {"explain", "[on|off]", "show score explanations (toggle)"},
+      {"highlight", "[on|off|auto]", "highlight matched words (auto: in table format only)"},
       {"analyze", "TEXT", "show the tokens of TEXT"},
       {"import", "FILE", "import an NDJSON, JSON array or CSV file into the current index"},
       {"sources", "", "list CDC source positions of the current index"},
@@ -202,21 +277,47 @@ Result<Json> build_request(const ParsedLine& line, const Settings& st) {
     return body;
   }
   if (line.kind != ParsedLine::Kind::kSearch) return Status::invalid("not a search");
-  if (!line.text.empty()) body.set("q", line.text);
+  SearchText st_text = classify_text(line.text);
+  bool scored = false;
+  if (!st_text.query_string.empty()) {
+    Json qs = Json::object();
+    qs.set("query", st_text.query_string);
+    qs.set("default_operator", "and");
+    Json q = Json::object();
+    q.set("query_string", qs);
+    body.set("query", q);
+    scored = true;
+  } else {
+    if (!st_text.words.empty()) {
+      body.set("q", st_text.words);
+      scored = true;
+    }
+    if (st_text.filters.size() == 1) body.set("filter", st_text.filters[0]);
+    else if (!st_text.filters.empty()) {
+      Json f = Json::array();
+      for (const auto& c : st_text.filters) f.push(Json(c));
+      body.set("filter", f);
+    }
+  }
   body.set("size", static_cast<int64_t>(st.limit));
   if (line.near) {
     Json pt = Json::object();
     pt.set("lat", line.near->lat);
     pt.set("lon", line.near->lon);
     body.set("near", pt);
-    body.set("radius", line.near->radius);
     Json geo = Json::object();
     geo.set(st.geo_field, pt);
     geo.set("order", "asc");
     Json by_dist = Json::object();
     by_dist.set("_geo_distance", geo);
-    // text relevance first; without text every score is equal, so nearest first
-    body.set("sort", Json(Json::Array{Json("_score"), by_dist}));
+    if (!line.near->radius.empty()) {
+      body.set("radius", line.near->radius);
+      // text relevance first; without text every score is equal, so nearest first
+      body.set("sort", Json(Json::Array{Json("_score"), by_dist}));
+    } else {
+      // no radius: nothing is filtered, the nearest come first
+      body.set("sort", Json(Json::Array{by_dist}));
+    }
   }
   if (line.bbox) {
     const GeoBox& b = *line.bbox;
@@ -234,10 +335,10 @@ Result<Json> build_request(const ParsedLine& line, const Settings& st) {
     }
     body.set("facets", facets);
   }
-  if (st.highlight && !line.text.empty()) {
+  if (st.highlight && scored) {
     Json h = Json::object();
-    h.set("pre_tag", kHighlightOn);
-    h.set("post_tag", kHighlightOff);
+    h.set("pre_tag", st.highlight_markers ? kHighlightOn : "<em>");
+    h.set("post_tag", st.highlight_markers ? kHighlightOff : "</em>");
     h.set("number_of_fragments", 1);
     body.set("highlight", h);
   }

@@ -5,7 +5,13 @@
 // backend; safe from any thread. docs/CLI.md ("Shell") is the user manual.
 //
 // Grammar of a search line:
-//   TEXT [near LAT,LON within DISTANCE] [in LEFT,BOTTOM,RIGHT,TOP]
+//   TEXT [near LAT,LON [within DISTANCE]] [in LEFT,BOTTOM,RIGHT,TOP]
+// TEXT is query-string syntax (docs/QUERY.md). Plain words are searched
+// typo tolerant (`q`), field clauses (`country:FR`, `population:>1000`)
+// filter (`filter`); a text with operators, quotes, groups, wildcards,
+// fuzziness or boosts goes whole to the query-string parser (`query_string`
+// query, AND between clauses). `near` without `within` sorts the nearest
+// first and filters nothing.
 // The suffixes may come in either order. `near`/`in` count as suffixes only
 // when followed by a number (so "made in china" is plain text). DISTANCE is
 // "10km", "500m", "3 mi", ... (query::parse_distance_m). The bounding box is
@@ -26,7 +32,7 @@ namespace meridian::cli::shell {
 struct GeoNear {
   double lat = 0;
   double lon = 0;
-  std::string radius;  // as written, e.g. "10km"
+  std::string radius;  // as written, e.g. "10km"; empty: no radius (sort only)
 };
 
 struct GeoBox {
@@ -61,13 +67,26 @@ struct Settings {
   std::vector<std::string> facets;  // terms facets, one per field
   bool explain = false;
   std::string geo_field = "location";
-  bool highlight = true;
+  bool highlight = true;          // ask for highlighted fragments of the fields searched
+  bool highlight_markers = true;  // tag them with the markers below (else <em>...</em>)
 };
 
 // The highlight markers put around matched words; the formatter turns them
 // into bold (terminal) or removes them.
 inline constexpr const char* kHighlightOn = "\x02";
 inline constexpr const char* kHighlightOff = "\x03";
+
+// A search text split for the request: `words` go to `q` (typo tolerant),
+// `filters` (field clauses) to `filter`; when the text needs the full
+// query-string parser, `query_string` holds all of it and the rest is empty.
+struct SearchText {
+  std::string words;
+  std::vector<std::string> filters;
+  std::string query_string;
+};
+SearchText classify_text(std::string_view text);
+// Splits at whitespace outside quotes, (), [] and {} (escapes kept).
+std::vector<std::string> split_clauses(std::string_view text);
 
 // The POST /v1/indexes/{index}/search body for a kSearch or kJson line.
 // A JSON line is passed through; `size` and `explain` are added from the

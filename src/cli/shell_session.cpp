@@ -82,6 +82,10 @@ Status Session::run(const std::string& raw, std::string* out) {
 
 Status Session::search(const ParsedLine& line, std::string* out) {
   if (index_.empty()) return Status::invalid("no index selected: \\l lists the indexes, \\c INDEX picks one");
+  // Highlights only where they show: bold in a table (auto), or when asked
+  // for with \highlight on; JSON output gets <em> tags, never the markers.
+  settings_.highlight = highlight_ ? *highlight_ : format_ == Format::kTable;
+  settings_.highlight_markers = format_ != Format::kJson;
   MERIDIAN_ASSIGN_OR_RETURN(Json body, build_request(line, settings_));
   auto start = std::chrono::steady_clock::now();
   MERIDIAN_ASSIGN_OR_RETURN(Json resp, backend_->search(index_, body));
@@ -127,6 +131,17 @@ Status Session::command(const ParsedLine& line, std::string* out) {
   }
   if (c == "timing") return toggle(&timing_, a, "timing", out);
   if (c == "explain") return toggle(&settings_.explain, a, "explain", out);
+  if (c == "highlight") {
+    if (a == "auto") {
+      highlight_.reset();
+      *out += "highlight is auto\n";
+      return Status::ok();
+    }
+    bool on = highlight_ ? *highlight_ : format_ == Format::kTable;
+    MERIDIAN_RETURN_IF_ERROR(toggle(&on, a, "highlight", out));
+    highlight_ = on;
+    return Status::ok();
+  }
   if (c == "format") {
     if (a.empty()) {
       *out += std::string("format is ") + format_name(format_) + "\n";
@@ -340,7 +355,11 @@ Status Session::import_file(const std::string& file, std::string* out) {
 std::string Session::help() const {
   std::string s =
       "A line is a search on the current index (query-string syntax, typo tolerant):\n"
-      "  TEXT [near LAT,LON within 10km] [in LEFT,BOTTOM,RIGHT,TOP]\n"
+      "  TEXT [near LAT,LON [within 10km]] [in LEFT,BOTTOM,RIGHT,TOP]\n"
+      "  plain words are typo tolerant; FIELD:VALUE clauses filter (country:FR,\n"
+      "  population:>10000000, year:[1990 TO 2000]); operators, quotes, * and ~\n"
+      "  make the whole line a query-string query (paris OR lyon, \"new york\")\n"
+      "  near without within: the nearest first, nothing filtered\n"
       "  (the box is lon,lat,lon,lat: west, south, east, north)\n"
       "A line starting with { is a JSON search request (docs/QUERY.md).\n"
       "Commands:\n";

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,7 @@ class Session {
   Settings settings_;
   Format format_ = Format::kTable;
   bool timing_ = true;
+  std::optional<bool> highlight_;  // \highlight on/off; unset = auto (table format only)
   std::vector<std::string> columns_;  // \fields; empty = automatic
   std::vector<std::string> indexes_;
   bool indexes_loaded_ = false;

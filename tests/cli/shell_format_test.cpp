@@ -113,7 +113,12 @@ TEST_CASE("shell format: results show total, facets and time; csv and json are b
   CHECK(csv.find("22,1.250,,\"Parisot, \"\"Tarn\"\"\",FR") != std::string::npos);
   CHECK(csv.find("hits") == std::string::npos);
   o.render.format = Format::kJson;
-  CHECK(parse_json(format_results(r, o))->find("hits")->size() == 2);
+  std::string json = format_results(r, o);
+  CHECK(parse_json(json)->find("hits")->size() == 2);
+  // JSON output never carries the marker bytes: they read as <em> tags
+  CHECK(json.find("\\u0002") == std::string::npos);
+  CHECK(json.find('\x02') == std::string::npos);
+  CHECK(json.find(R"("highlight":{"name":["<em>Paris</em>"]})") != std::string::npos);
 }
 
 TEST_CASE("shell format: an empty response is a header and zero hits") {

@@ -61,9 +61,6 @@ TEST_CASE("shell parse: near and in followed by words are plain text") {
 }
 
 TEST_CASE("shell parse: geo suffix errors name the problem") {
-  auto no_within = parse_line("x near 1,2");
-  REQUIRE(!no_within.is_ok());
-  CHECK(no_within.status().message().find("within") != std::string::npos);
   CHECK(!parse_line("x near 1 within 5km").is_ok());                 // one coordinate
   CHECK(!parse_line("x near 91,2 within 5km").is_ok());              // latitude range
   CHECK(!parse_line("x near 1,200 within 5km").is_ok());             // longitude range
@@ -155,4 +152,61 @@ TEST_CASE("shell parse: counts are digits within a bound") {
   CHECK(!parse_count("4x", "n", 100).is_ok());
   CHECK(!parse_count("101", "n", 100).is_ok());
   CHECK(!parse_count("99999999999999999999999", "n", 100).is_ok());
+}
+
+TEST_CASE("shell parse: near without within sorts the nearest first and filters nothing") {
+  auto p = parse_line("cafe near 48.85,2.35");
+  REQUIRE(p.is_ok());
+  REQUIRE(p->near);
+  CHECK(p->near->radius.empty());
+  CHECK(p->text == "cafe");
+  auto b = build_request(*p, Settings{});
+  REQUIRE(b.is_ok());
+  CHECK(b->find("radius") == nullptr);
+  CHECK(b->find("near")->dump() == R"({"lat":48.85,"lon":2.35})");
+  CHECK(b->find("sort")->dump() == R"([{"_geo_distance":{"location":{"lat":48.85,"lon":2.35},"order":"asc"}}])");
+  auto boxed = parse_line("near 1,2 in 0,0,3,3");
+  REQUIRE(boxed.is_ok());
+  CHECK(boxed->near->radius.empty());
+  CHECK(boxed->bbox);
+}
+
+TEST_CASE("shell parse: field clauses filter, plain words stay typo tolerant q") {
+  auto b = build_request(*parse_line("country:FR"), Settings{});
+  REQUIRE(b.is_ok());
+  CHECK(b->find("q") == nullptr);
+  CHECK(b->find("filter")->as_string() == "country:FR");
+  CHECK(b->find("highlight") == nullptr);  // nothing scored, nothing to highlight
+  auto mixed = build_request(*parse_line("tokio population:>10000000 year:[1990 TO 2000]"), Settings{});
+  REQUIRE(mixed.is_ok());
+  CHECK(mixed->find("q")->as_string() == "tokio");
+  CHECK(mixed->find("filter")->dump() == R"(["population:>10000000","year:[1990 TO 2000]"])");
+  auto plain = build_request(*parse_line("new york 10:30 o'brien"), Settings{});
+  CHECK(plain->find("q")->as_string() == "new york 10:30 o'brien");
+  CHECK(plain->find("filter") == nullptr);
+}
+
+TEST_CASE("shell parse: operators, quotes, wildcards and fuzziness make a query_string query") {
+  for (const char* text : {"paris OR lyon", "\"new york\"", "par*", "pariz~1", "(a b) AND c", "-country:FR x"}) {
+    auto b = build_request(*parse_line(text), Settings{});
+    REQUIRE_MESSAGE(b.is_ok(), text);
+    const Json* q = b->find("query");
+    REQUIRE_MESSAGE(q != nullptr, text);
+    CHECK(q->find("query_string")->find("query")->as_string() == text);
+    CHECK(q->find("query_string")->find("default_operator")->as_string() == "and");
+    CHECK(b->find("q") == nullptr);
+    CHECK(b->find("filter") == nullptr);
+  }
+  CHECK(split_clauses("a  title:\"new york\" year:[1 TO 2] (x y)") ==
+        std::vector<std::string>{"a", "title:\"new york\"", "year:[1 TO 2]", "(x y)"});
+}
+
+TEST_CASE("shell parse: highlight tags are the markers or <em>, and only when asked") {
+  Settings st;
+  st.highlight_markers = false;
+  auto b = build_request(*parse_line("paris"), st);
+  CHECK(b->find("highlight")->find("pre_tag")->as_string() == "<em>");
+  CHECK(b->find("highlight")->find("post_tag")->as_string() == "</em>");
+  st.highlight = false;
+  CHECK(build_request(*parse_line("paris"), st)->find("highlight") == nullptr);
 }

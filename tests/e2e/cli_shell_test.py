@@ -96,7 +96,8 @@ def test_commands(data, tmp):
     check("\\analyze shows tokens", rc == 0 and "run" in out and "dog" in out and "position" in out, out)
     rc, out, err = shell(data, "\\help")
     check("\\help lists every command", rc == 0 and all("\\" + c in out for c in
-          ["l", "d", "c", "timing", "format", "limit", "facet", "explain", "analyze", "import", "help", "q", "sources"]), out)
+          ["l", "d", "c", "timing", "format", "limit", "facet", "explain", "highlight", "analyze", "import", "help",
+           "q", "sources"]), out)
     rc, out, err = shell(data, "\\c cities", "\\sources")
     check("\\sources lists the import position", rc == 0 and "import:" in out, out + err)
     rc, out, err = shell(data, "\\q", "\\c nope")
@@ -130,6 +131,57 @@ def test_geo(data):
     rc, out, err = shell(data, "\\format csv", "\\limit 1000", "in -5,42,8,51", extra=("cities",))
     got_box = sorted(int(r["id"]) for r in csv_rows(out))
     check("in BBOX (left,bottom,right,top)", rc == 0 and got_box == want_box, (len(got_box), len(want_box), err))
+
+
+def query_syntax_checks(target, label):
+    """country:FR and population:>10000000 filter (query-string syntax), plain
+    words stay typo tolerant, operators make a query-string query."""
+    fr = sorted(c["id"] for c in cities() if c["country"] == "FR")
+    big = sorted(c["id"] for c in cities() if c["population"] > 10000000)
+    rc, out, err = run("shell", *target, "cities", "-c", "\\format csv", "-c", "\\limit 1000", "-c", "country:FR")
+    check(label + ": country:FR finds exactly the French cities", rc == 0 and fr and
+          sorted(int(r["id"]) for r in csv_rows(out)) == fr, (out[:300], err))
+    rc, out, err = run("shell", *target, "cities", "-c", "\\format csv", "-c", "\\limit 1000", "-c", "population:>10000000")
+    check(label + ": population:>10000000 is a range", rc == 0 and big and
+          sorted(int(r["id"]) for r in csv_rows(out)) == big, (out[:300], err))
+    rc, out, err = run("shell", *target, "cities", "-c", "\\format csv", "-c", "pariss country:FR")
+    check(label + ": typo tolerant words with a field clause", rc == 0 and
+          [r["id"] for r in csv_rows(out)] == ["2988507"], (out, err))
+    rc, out, err = run("shell", *target, "cities", "-c", "\\format csv", "-c", "paris OR lyon")
+    check(label + ": operators: a query-string query", rc == 0 and
+          sorted(r["id"] for r in csv_rows(out)) == ["2988507", "2996944"], (out, err))
+    rc, out, err = run("shell", *target, "cities", "-c", "colour:red")
+    check(label + ": an unknown field is an error naming it", rc == 1 and "colour" in err, (out, err))
+
+
+def test_query_syntax(data):
+    query_syntax_checks(("--data", data), "data")
+
+
+def test_json_output_and_highlight(data):
+    rc, out, err = shell(data, "\\format json", "tokyo", extra=("cities",))
+    body = json.loads(out.strip().splitlines()[-1]) if rc == 0 else {}
+    check("json: no highlight unless asked", rc == 0 and body.get("hits") and
+          all("highlight" not in h for h in body["hits"]), out + err)
+    rc, out, err = shell(data, "\\format json", "\\highlight on", "tokyo", extra=("cities",))
+    body = json.loads(out.strip().splitlines()[-1]) if rc == 0 else {}
+    check("json: \\highlight on gives <em> tags, never the marker bytes",
+          rc == 0 and "highlight is on" in out and "\\u0002" not in out and "\x02" not in out and
+          body["hits"][0]["highlight"]["name"] == ["<em>Tokyo</em>"], out + err)
+    rc, out, err = shell(data, "\\format csv", "tokyo", extra=("cities",))
+    check("csv: the plain value, no markers", rc == 0 and "\x02" not in out and
+          csv_rows(out)[0]["name"] == "Tokyo", out + err)
+
+
+def test_near_without_radius(data):
+    origin = (48.85341, 2.3488)
+    want = [i for _, i in sorted((haversine_m(origin, (c["location"]["lat"], c["location"]["lon"])), c["id"])
+                                 for c in cities())][:20]
+    rc, out, err = shell(data, "\\format csv", "\\limit 20", "near 48.85341,2.3488", extra=("cities",))
+    got = [int(r["id"]) for r in csv_rows(out)]
+    check("near without within: the nearest first, nothing filtered", rc == 0 and got == want, (got, want, err))
+    rc, out, err = shell(data, "near 48.85341,2.3488", extra=("cities",))
+    check("near without within: every document counted", rc == 0 and "(3000 hits" in out, out + err)
 
 
 def test_errors_and_exit_codes(data):
@@ -173,6 +225,7 @@ def test_http_backend(data, tmp):
               "geo_point" in out and "cat" in out, out + err)
         check("http backend: \\sources lists the server's sources", rc == 0 and "feed" in out and "debezium" in out
               and "passive" in out, out + err)
+        query_syntax_checks(("--url", url), "url")
         rc, out, err = run("shell", "--url", "http://127.0.0.1:1", "-c", "\\l")
         check("unreachable server exit 2", rc == 2 and "cannot reach" in err, err)
     finally:
@@ -241,9 +294,12 @@ def main():
             f.write('{"id": "z", "title": "zebra crossing"}\n')
         rc, out, err = run("import", "notes", notes, "--data", data, "--quiet")
         assert rc == 0, err
-        for t in [test_commands, test_geo, test_errors_and_exit_codes, test_http_backend, test_interactive]:
+        one_arg = (test_geo, test_errors_and_exit_codes, test_query_syntax, test_json_output_and_highlight,
+                   test_near_without_radius)
+        for t in [test_commands, test_geo, test_query_syntax, test_json_output_and_highlight, test_near_without_radius,
+                  test_errors_and_exit_codes, test_http_backend, test_interactive]:
             try:
-                if t in (test_geo, test_errors_and_exit_codes):
+                if t in one_arg:
                     t(data)
                 else:
                     t(data, tmp)
