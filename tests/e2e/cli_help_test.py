@@ -18,7 +18,7 @@ from e2e_util import free_port, stop_process, wait_health
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/meridian"
 RESULTS = {"passed": 0, "failed": 0}
-COMMANDS = ["version", "analyze", "serve", "import", "dump", "shell"]
+COMMANDS = ["version", "analyze", "serve", "import", "dump", "backup", "restore", "shell"]
 
 
 def check(name, cond, detail=""):
@@ -58,6 +58,16 @@ def test_help():
         check("%s --help describes every option it names" % cmd, not missing, sorted(missing))
     p = run("--help")
     check("meridian --help lists every command", p.returncode == 0 and all(c in p.stdout for c in COMMANDS), p.stdout)
+    listed = re.findall(r"^  ([a-z]+)\s{2,}\S", p.stdout, re.M)
+    check("every command meridian --help lists is covered here", sorted(listed) == sorted(COMMANDS), listed)
+    for cmd in ("backup", "restore"):
+        p = run(cmd, "--bogus")
+        check("%s: an unknown option is exit 2 with the usage on stderr" % cmd,
+              p.returncode == 2 and "--bogus" in p.stderr and ("usage: meridian " + cmd) in p.stderr, p.stderr)
+    p = run("backup", "--out", "/tmp/x")
+    check("backup without --url: exit 2 naming --url", p.returncode == 2 and "--url" in p.stderr, p.stderr)
+    p = run("restore", "--data", "x")
+    check("restore without --from: exit 2 naming --from", p.returncode == 2 and "--from" in p.stderr, p.stderr)
     p = run("import", "--bogus")
     check("import: an unknown option is exit 2 with the usage on stderr",
           p.returncode == 2 and "unknown option '--bogus'" in p.stderr and "--geo" in p.stderr, p.stderr)
