@@ -10,6 +10,7 @@
 #include "meridian/index/manifest.h"
 #include "meridian/query/search_request.h"
 #include "meridian/query/searcher.h"
+#include "meridian/server/alias_store.h"
 #include "shell_http.h"
 
 namespace meridian::cli::shell {
@@ -207,7 +208,75 @@ class LocalBackend final : public ShellBackend {
     return ix->refresh();
   }
 
+  // What PATCH /v1/indexes/{index} does, on the engine.
+  Result<Json> add_fields(const std::string& name, const Json& body) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
+    MERIDIAN_ASSIGN_OR_RETURN(index::Schema add, index::Schema::from_json(body));
+    auto cur = ix->schema();
+    Json added = Json::array();
+    for (const auto& [field, def] : add.fields()) {
+      const index::FieldDef* old = cur->find(field);
+      if (!old) {
+        added.push(Json(field));
+        continue;
+      }
+      if (old->to_json() == def.to_json()) continue;
+      std::string what = old->type != def.type
+                             ? "has type " + std::string(index::field_type_name(old->type)) + ", cannot change it to " +
+                                   std::string(index::field_type_name(def.type))
+                             : "exists with other options (" + old->to_json().dump() + ")";
+      return Status::exists("fields." + field + ": field '" + field + "' " + what +
+                            "; changing a field needs a reindex into a new index, then an alias swap "
+                            "(docs/API.md, \"Zero-downtime reindex\")");
+    }
+    MERIDIAN_RETURN_IF_ERROR(ix->add_fields(add));
+    Json out = Json::object();
+    out.set("index", Json(name));
+    out.set("result", Json(added.size() ? "updated" : "unchanged"));
+    out.set("added", std::move(added));
+    out.set("schema", ix->schema()->to_json());
+    return out;
+  }
+
+  // The server's aliases file (<data>/aliases.json): the server reads it when it starts.
+  Result<Json> aliases() override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto store, alias_store());
+    Json map = Json::object();
+    for (const auto& [a, i] : store->list()) map.set(a, Json(i));
+    Json out = Json::object();
+    out.set("aliases", std::move(map));
+    return out;
+  }
+
+  Result<Json> set_alias(const std::string& alias, const std::string& target) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto store, alias_store());
+    server::AliasAction a;
+    a.alias = alias;
+    a.index = target;
+    MERIDIAN_RETURN_IF_ERROR(store->apply({a}, [&](const std::string& n) { return engine_->get(n).is_ok(); }));
+    Json out = Json::object();
+    out.set("alias", Json(alias));
+    out.set("index", Json(target));
+    return out;
+  }
+
+  Result<Json> delete_alias(const std::string& alias) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto store, alias_store());
+    server::AliasAction a;
+    a.kind = server::AliasAction::Kind::kRemove;
+    a.alias = alias;
+    MERIDIAN_RETURN_IF_ERROR(store->apply({a}, [&](const std::string& n) { return engine_->get(n).is_ok(); }));
+    Json out = Json::object();
+    out.set("alias", Json(alias));
+    out.set("result", Json("deleted"));
+    return out;
+  }
+
  private:
+  Result<std::unique_ptr<server::AliasStore>> alias_store() {
+    return server::AliasStore::open(engine_->data_dir() + "/aliases.json");
+  }
+
   std::unique_ptr<index::Engine> engine_;
 };
 
@@ -273,6 +342,28 @@ class HttpBackend final : public ShellBackend {
   }
 
   Status refresh(const std::string& name) override { return post(path(name) + "/refresh", "", "application/json").status(); }
+
+  Result<Json> add_fields(const std::string& name, const Json& body) override {
+    return call([&] { return client_->Patch(path(name).c_str(), body.dump(), "application/json"); });
+  }
+
+  Result<Json> aliases() override { return get("/v1/aliases"); }
+
+  Result<Json> set_alias(const std::string& alias, const std::string& target) override {
+    Json body = Json::object();
+    body.set("index", Json(target));
+    MERIDIAN_RETURN_IF_ERROR(
+        call([&] { return client_->Put(("/v1/aliases/" + url_escape(alias)).c_str(), body.dump(), "application/json"); })
+            .status());
+    Json out = Json::object();
+    out.set("alias", Json(alias));
+    out.set("index", Json(target));
+    return out;
+  }
+
+  Result<Json> delete_alias(const std::string& alias) override {
+    return call([&] { return client_->Delete(("/v1/aliases/" + url_escape(alias)).c_str()); });
+  }
 
   Status health() { return get("/health").status(); }
 

@@ -43,6 +43,16 @@ class ShellBackend {
   virtual Result<Json> delete_by_query(const std::string& index, const Json& body) = 0;
   // Makes every write searchable.
   virtual Status refresh(const std::string& index) = 0;
+  // Schema evolution (PATCH /v1/indexes/{index}): `body` is {"fields": {...}};
+  // adds the new fields, {"index", "result": "updated"|"unchanged", "added",
+  // "schema"}; AlreadyExists (409) when a field would change.
+  virtual Result<Json> add_fields(const std::string& index, const Json& body) = 0;
+  // {"aliases": {"alias": "index"}}
+  virtual Result<Json> aliases() = 0;
+  // Points `alias` at `index` (creating or moving it): {"alias", "index"}.
+  virtual Result<Json> set_alias(const std::string& alias, const std::string& index) = 0;
+  // {"alias", "result": "deleted"}; NotFound when there is no such alias.
+  virtual Result<Json> delete_alias(const std::string& alias) = 0;
 };
 
 // Opens the data directory read-write. Busy (with a message suggesting

@@ -222,6 +222,9 @@ const std::vector<CommandInfo>& commands() {
       {"upsert", "ID JSON", "like \\patch, creating the document when it is missing"},
       {"delete", "QUERY", "delete every document of the current index that QUERY (query-string syntax) matches"},
       {"refresh", "", "make every write of the current index searchable"},
+      {"schema", "[add NAME TYPE]", "fields of the current index; add: a new field (TYPE or a JSON field definition)"},
+      {"alias", "[NAME [INDEX]]", "list the aliases; NAME: point alias NAME at INDEX (default: the current index)"},
+      {"unalias", "NAME", "delete the alias NAME (its index stays)"},
       {"help", "", "this help"},
       {"q", "", "quit"},
   };

@@ -191,6 +191,17 @@ Status Session::command(const ParsedLine& line, std::string* out) {
     return import_file(a, out);
   }
   if (c == "sources") return show_sources(out);
+  if (c == "schema") return schema(a, out);
+  if (c == "alias" || c == "unalias") {
+    if (c == "unalias") {
+      if (a.empty() || a.find(' ') != std::string::npos) return Status::invalid("\\unalias: expected one alias name");
+      MERIDIAN_ASSIGN_OR_RETURN(Json r, backend_->delete_alias(a));
+      indexes_loaded_ = false;
+      *out += "alias " + a + " deleted\n";
+      return Status::ok();
+    }
+    return alias(a, out);
+  }
   if (c == "patch" || c == "upsert" || c == "delete" || c == "refresh") {
     if (index_.empty()) return Status::invalid("\\" + c + ": no index selected (\\c INDEX)");
     Result<Json> r = Status::invalid("no result");
@@ -296,6 +307,64 @@ Status Session::show_sources(std::string* out) {
   return Status::ok();
 }
 
+Status Session::schema(const std::string& arg, std::string* out) {
+  if (index_.empty()) return Status::invalid("\\schema: no index selected (\\c INDEX)");
+  if (arg.empty()) return describe(index_, out);
+  // add NAME TYPE|JSON
+  std::string rest = arg;
+  if (rest.rfind("add ", 0) != 0) return Status::invalid("\\schema: expected nothing or 'add NAME TYPE', got '" + arg + "'");
+  rest = trim(rest.substr(4));
+  size_t sp = rest.find(' ');
+  if (rest.empty() || sp == std::string::npos)
+    return Status::invalid("\\schema add: expected NAME TYPE, e.g. \\schema add tags keyword or \\schema add "
+                           "title {\"type\": \"text\", \"analyzer\": {\"lang\": \"fr\"}}");
+  std::string name = rest.substr(0, sp);
+  std::string spec = trim(rest.substr(sp + 1));
+  Json def;
+  if (spec[0] == '{' || spec[0] == '"') {
+    auto j = parse_json(spec);
+    if (!j) return Status::invalid("\\schema add: " + j.status().message());
+    def = std::move(*j);
+  } else {
+    def = Json(spec);
+  }
+  Json fields = Json::object();
+  fields.set(name, std::move(def));
+  Json body = Json::object();
+  body.set("fields", std::move(fields));
+  MERIDIAN_ASSIGN_OR_RETURN(Json r, backend_->add_fields(index_, body));
+  (void)use(index_);  // the new field for completion
+  const Json* res = r.find("result");
+  bool same = res && res->is_string() && res->as_string() == "unchanged";
+  *out += "field " + name + (same ? " unchanged in " : " added to ") + index_ + "\n";
+  return Status::ok();
+}
+
+Status Session::alias(const std::string& arg, std::string* out) {
+  if (arg.empty()) {
+    MERIDIAN_ASSIGN_OR_RETURN(Json l, backend_->aliases());
+    if (format_ == Format::kJson) {
+      *out += l.dump() + "\n";
+      return Status::ok();
+    }
+    Table t;
+    t.headers = {"alias", "index"};
+    if (const Json* m = l.find("aliases"); m && m->is_object())
+      for (const auto& [k, v] : m->as_object()) t.rows.push_back({k, cell_text(v)});
+    *out += render(t, render_options());
+    return Status::ok();
+  }
+  size_t sp = arg.find(' ');
+  std::string name = arg.substr(0, sp);
+  std::string target = sp == std::string::npos ? index_ : trim(arg.substr(sp + 1));
+  if (target.empty()) return Status::invalid("\\alias " + name + ": which index? (\\alias NAME INDEX, or \\c INDEX first)");
+  if (target.find(' ') != std::string::npos) return Status::invalid("\\alias: expected NAME [INDEX], got '" + arg + "'");
+  MERIDIAN_ASSIGN_OR_RETURN(Json r, backend_->set_alias(name, target));
+  indexes_loaded_ = false;
+  *out += "alias " + name + " -> " + target + "\n";
+  return Status::ok();
+}
+
 Status Session::import_file(const std::string& file, std::string* out) {
   if (index_.empty()) return Status::invalid("\\import: no index selected (\\c INDEX; it is created if missing)");
   auto schema = std::make_shared<index::Schema>();
@@ -365,7 +434,7 @@ std::string Session::help() const {
       "Commands:\n";
   for (const auto& c : commands()) {
     char b[160];
-    std::snprintf(b, sizeof b, "  \\%-8s %-15s %s\n", c.name, c.args, c.help);
+    std::snprintf(b, sizeof b, "  \\%-9s %-15s %s\n", c.name, c.args, c.help);
     s += b;
   }
   return s;

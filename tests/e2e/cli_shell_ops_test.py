@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end test of the shell's write operations (docs/CLI.md): \\patch,
-\\upsert, \\delete QUERY and \\refresh, with --data and with --url.
+\\upsert, \\delete QUERY, \\refresh, \\schema (add), \\alias and \\unalias,
+with --data and with --url.
 
 Usage: cli_shell_ops_test.py PATH/TO/meridian
 Prints "N passed, M failed"; exits non-zero on failure.
@@ -38,6 +39,31 @@ def exercise(name, target, get):
     check(name + ": missing document is an error", rc != 0 and "77" in (out + err), (rc, out, err))
 
 
+def exercise_schema_and_aliases(name, target, server=None):
+    """\\schema shows and adds fields, a changed field is refused with the
+    reindex pointer; \\alias sets and lists, \\unalias deletes."""
+    rc, out, err = shell(target, "\\schema add color keyword", "\\schema add color keyword", "\\schema")
+    check(name + ": \\schema add", rc == 0 and "field color added to t" in out and "field color unchanged in t" in out, (out, err))
+    check(name + ": \\schema lists the new field", any(l.split("|")[0].strip() == "color" and "keyword" in l
+                                                         for l in out.splitlines()), out)
+    rc, out, err = shell(target, '\\patch 1 {"color": "red"}', "color:red")
+    check(name + ": the added field is indexed", rc == 0 and "Paris" in out and "(1 hit)" in out, (out, err))
+    rc, out, err = shell(target, "\\schema add pop text")
+    check(name + ": changing a field's type is refused with the recipe", rc == 1 and "pop" in err and "reindex" in err, err)
+    rc, out, err = shell(target, "\\alias towns", "\\alias")
+    check(name + ": \\alias NAME points at the current index and \\alias lists it",
+          rc == 0 and "alias towns -> t" in out and any(l.replace(" ", "") == "towns|t" for l in out.splitlines()), (out, err))
+    if server is not None:
+        s, b, _ = req(server, "GET", "/v1/aliases/towns")
+        check(name + ": the server has the alias", s == 200 and b.get("index") == "t", (s, b))
+        p = subprocess.run([BIN, "shell", *target, "towns", "-c", "\\format csv", "-c", "color:red"],
+                           capture_output=True, text=True, timeout=60)
+        check(name + ": search through the alias", p.returncode == 0 and "Paris" in p.stdout, (p.stdout, p.stderr))
+    rc, out, err = shell(target, "\\unalias towns", "\\alias", "\\unalias towns")
+    check(name + ": \\unalias deletes, twice is an error", rc == 1 and "alias towns deleted" in out and
+          "towns |" not in out and "towns" in err, (out, err))
+
+
 def seed_docs():
     return [{"id": str(i), "name": n, "pop": i, "tags": ["x"]} for i, n in enumerate(["Oslo", "Paris", "Rome", "Lyon"])]
 
@@ -55,6 +81,7 @@ def main():
                 s, b, _ = req(srv, "GET", "/v1/indexes/t/docs/" + i)
                 return b["source"] if s == 200 else None
             exercise("url", ["--url", srv.base], get)
+            exercise_schema_and_aliases("url", ["--url", srv.base], srv)
         finally:
             srv.stop()
         # The same through --data, on a directory no server holds.
@@ -75,6 +102,15 @@ def main():
                     return d
             return None
         exercise("data", ["--data", data], get_local)
+        exercise_schema_and_aliases("data", ["--data", data])
+        rc, out, err = shell(["--data", data], "\\alias keep")
+        check("data: \\alias", rc == 0, (out, err))
+        srv = Server(data)
+        try:
+            s, b, _ = req(srv, "GET", "/v1/aliases/keep")
+            check("data: a server started on the directory has the alias", s == 200 and b.get("index") == "t", (s, b))
+        finally:
+            srv.stop()
     except Exception:  # noqa: BLE001
         RESULTS["failed"] += 1
         print("FAIL: raised:\n%s" % traceback.format_exc())
