@@ -125,6 +125,10 @@ Status add_value(const std::string& doc_id, const FieldDef& f, const Json& v, Fi
           out->ints.push_back(static_cast<int64_t>(d));
           return Status::ok();
         }
+        // Not truncated (Elasticsearch would store 20 for 20.5): a fraction
+        // is data, and the mapping is the place to say it is a float.
+        return Status::invalid(type_error(doc_id, f, v).message() +
+                               " (an int field holds whole numbers only; map it as float to keep the fraction)");
       }
       return type_error(doc_id, f, v);
     }

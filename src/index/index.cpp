@@ -103,8 +103,29 @@ bool Index::slots_empty_locked() const {
   return true;
 }
 
+Status Index::reprepare_if_stale_locked(Prepared& p) const {
+  // A field the document typed by dynamic mapping may have been added
+  // meanwhile (by an earlier document of the same batch, or another writer)
+  // with another type: "lon": 20 typed int after "lon": 20.5 made it float.
+  // The document is then parsed again against the current schema, exactly
+  // as if it had come after: 20 is stored as 20.0, a date-like string in a
+  // text field is text. Only a value the current type cannot hold fails.
+  bool stale = false;
+  for (const auto& f : p.new_fields) {
+    const FieldDef* have = schema_->find(f.name);
+    if (have && have->type != f.type) stale = true;
+  }
+  if (!stale) return Status::ok();
+  auto json = parse_json(p.doc->source);
+  if (!json) return Status::internal("re-parsing the source of document '" + p.doc->id + "': " + json.status().message());
+  p.new_fields.clear();
+  p.doc = parse_document(*json, *schema_, &p.new_fields);
+  return p.doc.status();
+}
+
 Status Index::admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot, PutResult* out) {
   if (!p.doc) return p.doc.status();
+  MERIDIAN_RETURN_IF_ERROR(reprepare_if_stale_locked(p));
   ParsedDoc& pd = *p.doc;
   // The schema may have grown since the document was prepared: a field the
   // document introduced must still agree with what others added meanwhile.

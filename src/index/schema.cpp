@@ -1,5 +1,7 @@
 #include "meridian/index/schema.h"
 
+#include "meridian/base/date.h"
+
 namespace meridian::index {
 
 std::string_view field_type_name(FieldType t) {
@@ -139,7 +141,8 @@ Status Schema::merge(const Schema& other) {
 
 std::optional<FieldType> Schema::infer_type(const Json& value) {
   switch (value.type()) {
-    case Json::Type::kString: return FieldType::kText;
+    case Json::Type::kString:
+      return parse_rfc3339_millis(value.as_string()).is_ok() ? FieldType::kDate : FieldType::kText;
     case Json::Type::kInt: return FieldType::kInt;
     case Json::Type::kDouble: return FieldType::kFloat;
     case Json::Type::kBool: return FieldType::kBool;

@@ -148,6 +148,44 @@ def test_error_details(srv):
     check("GET huge from reported at from", s == 400 and b["error"].get("path") == "from", (s, b))
 
 
+def test_values_accepted(srv):
+    """Defect 4: an integer in a float field and ISO-8601 strings under dynamic mapping."""
+    import json as _json
+    s, b, _ = req(srv, "PUT", "/v1/indexes/geo", {"fields": {"lon": "float", "pop": "int"}})
+    check("create geo", s == 201, (s, b))
+    s, b, _ = req(srv, "PUT", "/v1/indexes/geo/docs/a?refresh=true", {"lon": 20.5})
+    check("float into float field", s == 201, (s, b))
+    s, b, _ = req(srv, "PUT", "/v1/indexes/geo/docs/b?refresh=true", {"lon": 20, "pop": 3.0})
+    check("integer into float field, 3.0 into int field: accepted", s == 201, (s, b))
+    s, b, _ = req(srv, "PUT", "/v1/indexes/geo/docs/c", {"lon": 1, "pop": 3.5})
+    check("3.5 into int field: 400 naming the field", "'pop' has type int" in error_of(s, b), (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/geo/search", {"filter": "lon:[19.5 TO 20.1]"})
+    check("integer stored as 20.0 is in a float range", s == 200 and [h["id"] for h in b["hits"]] == ["b"], (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/geo/search", {"sort": [{"lon": "desc"}]})
+    check("sort by lon: 20.5 before 20", s == 200 and [h["id"] for h in b["hits"]] == ["a", "b"], (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/geo/search", {"filter": "pop:3"})
+    check("3.0 stored as int 3", s == 200 and [h["id"] for h in b["hits"]] == ["b"], (s, b))
+    # Dynamic mapping: the first document of a batch types lon as float, the second sends 20.
+    s, b, _ = req(srv, "PUT", "/v1/indexes/dyn")
+    check("create dyn (dynamic mapping)", s == 201, (s, b))
+    docs = [{"id": "x", "lon": 20.5, "when": "2024-05-01", "at": "2024-05-01T12:30:00Z"},
+            {"id": "y", "lon": 20, "when": "2024-05-03T01:00:00+02:00", "at": "2024-05-02T12:30:00.250-05:00"},
+            {"id": "z", "note": "2024-05-01 is a date in text"}]
+    s, b, _ = req(srv, "POST", "/v1/indexes/dyn/docs?refresh=wait_for", "\n".join(_json.dumps(d) for d in docs),
+                  headers={"Content-Type": "application/x-ndjson"})
+    check("dynamic batch: float then integer both indexed", s == 200 and b["indexed"] == 3 and b["failed"] == 0, (s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/dyn")
+    fields = b["schema"]["fields"] if s == 200 else {}
+    typ = lambda f: fields.get(f) if isinstance(fields.get(f), str) else (fields.get(f) or {}).get("type")
+    check("dynamic: lon is float", typ("lon") == "float", fields)
+    check("dynamic: ISO-8601 strings are dates", typ("when") == "date" and typ("at") == "date", fields)
+    check("dynamic: other strings are text", typ("note") == "text", fields)
+    s, b, _ = req(srv, "POST", "/v1/indexes/dyn/search", {"filter": 'when:["2024-05-02" TO *]'})
+    check("date range on a detected date (offset applied)", s == 200 and [h["id"] for h in b["hits"]] == ["y"], (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/dyn/search", {"sort": ["at"]})
+    check("sort by detected date-time", s == 200 and [h["id"] for h in b["hits"]][:2] == ["x", "y"], (s, b))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="meridian-e2e-strict-")
     srv = None
@@ -156,7 +194,7 @@ def main():
         srv = Server(os.path.join(tmp, "core"))
         make_cities(srv)
         for name, fn in [("unknown_fields", test_unknown_fields), ("geo_sort_without_radius", test_geo_sort_without_radius),
-                         ("error_details", test_error_details),
+                         ("error_details", test_error_details), ("values_accepted", test_values_accepted),
                          ("missing_body", test_missing_body),
                          ("body_without_content_type", test_body_without_content_type)]:
             run(name, lambda fn=fn: fn(srv))

@@ -71,6 +71,40 @@ TEST_CASE("document: dates accept RFC 3339 and epoch millis, reject garbage") {
   CHECK_FALSE(parse_document(*parse_json(R"({"id":1,"when":"soon"})"), s, nullptr).is_ok());
 }
 
+TEST_CASE("document: a float field takes JSON integers as floats; an int field takes only whole floats") {
+  Schema s;
+  FieldDef f;
+  f.name = "lon";
+  f.type = FieldType::kFloat;
+  REQUIRE(s.add(f).is_ok());
+  f.name = "pop";
+  f.type = FieldType::kInt;
+  REQUIRE(s.add(f).is_ok());
+  auto d = parse_document(*parse_json(R"({"id":1,"lon":[20, -3, 20.5],"pop":3.0})"), s, nullptr);
+  REQUIRE(d.is_ok());
+  CHECK(field(*d, "lon")->doubles == std::vector<double>{20.0, -3.0, 20.5});
+  CHECK(field(*d, "pop")->ints == std::vector<int64_t>{3});
+  auto bad = parse_document(*parse_json(R"({"id":2,"pop":3.5})"), s, nullptr);
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message().find("'pop' has type int") != std::string::npos);
+  CHECK(bad.status().message().find("map it as float") != std::string::npos);
+}
+
+TEST_CASE("document: dynamic mapping types a date string as date (epoch ms) and keeps other strings text") {
+  Schema s;
+  std::vector<FieldDef> nf;
+  auto d = parse_document(*parse_json(R"({"id":1,"day":"1970-01-02","at":"1970-01-01T01:00:00+01:00","t":"hello"})"),
+                          s, &nf);
+  REQUIRE(d.is_ok());
+  std::map<std::string, FieldType> types;
+  for (const auto& nd : nf) types[nd.name] = nd.type;
+  CHECK(types["day"] == FieldType::kDate);
+  CHECK(types["at"] == FieldType::kDate);
+  CHECK(types["t"] == FieldType::kText);
+  CHECK(field(*d, "day")->ints == std::vector<int64_t>{86400000});
+  CHECK(field(*d, "at")->ints == std::vector<int64_t>{0});
+}
+
 TEST_CASE("document: geo_point fields accept every documented form and reject bad latitudes") {
   Schema s;
   FieldDef f;

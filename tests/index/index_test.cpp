@@ -172,6 +172,27 @@ TEST_CASE("index: dynamic mapping conflicts are rejected and nothing else is los
   CHECK(ix->snapshot()->live_docs() == 1);
 }
 
+TEST_CASE("index: a batch whose documents type a new field int and float stores the later ones as the first type") {
+  TempDir dir;
+  auto ix = open_index(dir.path());
+  std::vector<Json> docs = {*parse_json(R"({"id":1,"lon":20.5,"day":"x"})"),
+                            *parse_json(R"({"id":2,"lon":20,"day":"2024-05-01"})"),
+                            *parse_json(R"({"id":3,"lon":-7})")};
+  for (auto& r : ix->put_many(docs)) CHECK(r.is_ok());
+  CHECK(ix->schema()->find("lon")->type == FieldType::kFloat);
+  CHECK(ix->schema()->find("day")->type == FieldType::kText);  // the date string went into the text field
+  REQUIRE(ix->refresh().is_ok());
+  CHECK(ix->snapshot()->live_docs() == 3);
+  CHECK(live_matches(*ix->snapshot(), term_key("day", "2024")) == 1);
+  // The other way round a fraction cannot go into the int field: refused, not truncated.
+  auto r = ix->put_many({*parse_json(R"({"id":4,"n2":3})"), *parse_json(R"({"id":5,"n2":3.5})"),
+                         *parse_json(R"({"id":6,"n2":4.0})")});
+  CHECK(r[0].is_ok());
+  REQUIRE_FALSE(r[1].is_ok());
+  CHECK(r[1].status().message().find("'n2' has type int") != std::string::npos);
+  CHECK(r[2].is_ok());
+}
+
 TEST_CASE("index: merges keep every live document and drop deleted ones") {
   TempDir dir;
   IndexOptions o = manual();

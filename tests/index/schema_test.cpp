@@ -51,6 +51,18 @@ TEST_CASE("schema: dynamic mapping infers types from first values") {
   CHECK(Schema::infer_type(*parse_json("[null, 4]")) == FieldType::kInt);
 }
 
+TEST_CASE("schema: dynamic mapping maps ISO-8601 date strings as date (date detection), other strings as text") {
+  CHECK(Schema::infer_type(Json("2024-05-01")) == FieldType::kDate);
+  CHECK(Schema::infer_type(Json("2024-05-01T12:30:00Z")) == FieldType::kDate);
+  CHECK(Schema::infer_type(Json("2024-05-01T12:30:00.250+02:00")) == FieldType::kDate);
+  CHECK(Schema::infer_type(Json("2024-05-01T12:30-05:00")) == FieldType::kDate);
+  CHECK(Schema::infer_type(*parse_json(R"(["2024-05-01"])")) == FieldType::kDate);
+  CHECK(Schema::infer_type(Json("2024-13-01")) == FieldType::kText);  // no 13th month
+  CHECK(Schema::infer_type(Json("2024-05-01 was a Wednesday")) == FieldType::kText);
+  CHECK(Schema::infer_type(Json("20240501")) == FieldType::kText);
+  CHECK(Schema::infer_type(Json("May 1, 2024")) == FieldType::kText);
+}
+
 TEST_CASE("schema: index names are validated against path traversal") {
   CHECK(validate_index_name("cities-2024_v1.b").is_ok());
   CHECK_FALSE(validate_index_name("../etc").is_ok());

@@ -234,6 +234,7 @@ class Index {
   // Checks a prepared document against the schema, logs it, deletes older
   // copies of its id and reserves its doc number in `slot`; the caller then
   // adds it to the slot's builder.
+  Status reprepare_if_stale_locked(Prepared& p) const;
   Status admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot, PutResult* out);
   Status apply_prepared_locked(uint64_t seq, Prepared& p, bool log, PutResult* out);
   // A live document still in a writer slot: (slot, its entry id -> doc).

@@ -52,7 +52,10 @@ class Schema {
   Status merge(const Schema& other);
 
   // The type dynamic mapping gives a first value, or nullopt for values
-  // that add no field (null, empty array).
+  // that add no field (null, empty array). A string that is an RFC 3339 /
+  // ISO-8601 date or date-time ("2024-05-01", "2024-05-01T12:30:00Z",
+  // "...+02:00") maps as date (Elasticsearch's date_detection); any other
+  // string as text.
   static std::optional<FieldType> infer_type(const Json& value);
 
  private:
