@@ -317,7 +317,7 @@ Status Session::schema(const std::string& arg, std::string* out) {
   size_t sp = rest.find(' ');
   if (rest.empty() || sp == std::string::npos)
     return Status::invalid("\\schema add: expected NAME TYPE, e.g. \\schema add tags keyword or \\schema add "
-                           "title {\"type\": \"text\", \"analyzer\": {\"lang\": \"fr\"}}");
+                           "title {\"type\": \"text\", \"language\": \"fr\"}");
   std::string name = rest.substr(0, sp);
   std::string spec = trim(rest.substr(sp + 1));
   Json def;
