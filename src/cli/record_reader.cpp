@@ -98,6 +98,7 @@ bool RecordReader::next(Record* r) {
     r->line = line_;
     r->text = std::move(line);
     r->deferred = true;
+    r->geo = geo_ ? &*geo_ : nullptr;
     if (!defer_json_) r->parse();
     return true;
   }
@@ -108,6 +109,37 @@ void Record::parse() {
   deferred = false;
   doc = parse_json(text);
   if (doc.is_ok() && !doc->is_object()) doc = Status::invalid("expected a JSON object, got " + std::string(doc->type_name()));
+  if (doc.is_ok() && geo) {
+    if (Status st = geo->combine(&*doc); !st.is_ok()) doc = st;
+  }
+}
+
+Status GeoColumns::combine(Json* doc) const {
+  Json* la = doc->find(lat);
+  Json* lo = doc->find(lon);
+  if (la && la->is_null()) la = nullptr;
+  if (lo && lo->is_null()) lo = nullptr;
+  if (!la && !lo) return Status::ok();
+  auto number = [](const Json* v, Json* out) {
+    if (!v) return false;
+    if (v->is_number()) { *out = *v; return true; }
+    if (!v->is_string() || v->as_string().empty()) return false;
+    const std::string& s = v->as_string();
+    char* end = nullptr;
+    double x = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() + s.size()) return false;
+    *out = Json(x);
+    return true;
+  };
+  Json p, y, x;
+  if (!number(la, &y) || !number(lo, &x))
+    return Status::invalid("fields '" + lat + "','" + lon + "' (--geo) do not hold a latitude and longitude");
+  p.set("lat", std::move(y));
+  p.set("lon", std::move(x));
+  doc->erase(lat);
+  doc->erase(lon);
+  doc->set(field, std::move(p));
+  return Status::ok();
 }
 
 bool RecordReader::next_array(Record* r) {
@@ -135,8 +167,17 @@ bool RecordReader::next_array(Record* r) {
   Json& e = a[array_pos_++];
   r->line = array_pos_;
   r->text = e.dump();
-  if (e.is_object()) r->doc = std::move(e);
-  else r->doc = Status::invalid("expected a JSON object, got " + std::string(e.type_name()));
+  if (!e.is_object()) {
+    r->doc = Status::invalid("expected a JSON object, got " + std::string(e.type_name()));
+    return true;
+  }
+  if (geo_) {
+    if (Status st = geo_->combine(&e); !st.is_ok()) {
+      r->doc = st;
+      return true;
+    }
+  }
+  r->doc = std::move(e);
   return true;
 }
 

@@ -25,6 +25,11 @@ struct GeoColumns {
   std::string lon;
   // "lat,lon" or "field=lat,lon"
   static Result<GeoColumns> parse(const std::string& spec);
+  // JSON documents (NDJSON, array): moves the top-level members `lat` and
+  // `lon` (numbers, or strings holding numbers) into `field` as
+  // {"lat", "lon"}. A document with neither is left alone; one with only
+  // one of them, or a value that is not a number, is an error naming them.
+  Status combine(Json* doc) const;
 };
 
 struct Record {
@@ -32,6 +37,7 @@ struct Record {
   std::string text;   // the raw record (for the rejects file)
   Result<Json> doc = Status::invalid("empty");
   bool deferred = false;  // NDJSON with defer_json: `doc` is parsed by parse()
+  const GeoColumns* geo = nullptr;  // --geo, applied by parse() (owned by the reader)
   // Parses `text` into `doc` when the reader deferred it (any thread).
   void parse();
 };

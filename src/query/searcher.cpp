@@ -361,7 +361,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
     return Status::invalid("from + size (" + std::to_string(req.from + req.size) +
                            ") must not exceed the result window max_window = " + std::to_string(opt.max_window) +
                            "; use search_after to page deeper");
-  MERIDIAN_RETURN_IF_ERROR(check_request_fields(snap.schema(), req));
+  MERIDIAN_RETURN_IF_ERROR(check_request_fields(opt.schema ? *opt.schema : snap.schema(), req));
   MERIDIAN_RETURN_IF_ERROR(check_sort(snap, req.sort));
   MERIDIAN_RETURN_IF_ERROR(check_facets(snap, req.facets));
   MERIDIAN_RETURN_IF_ERROR(check_geo_decay(snap, req.geo_decay));

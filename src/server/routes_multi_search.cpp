@@ -74,7 +74,10 @@ void ServerImpl::install_multi_search_routes() {
         results.push(error_entry(parsed.status()));
         continue;
       }
-      auto r = query::search(*(*idx)->snapshot(), *parsed);
+      auto schema = (*idx)->schema();
+      query::SearchOptions so;
+      so.schema = schema.get();
+      auto r = query::search(*(*idx)->snapshot(), *parsed, so);
       if (!r) {
         results.push(error_entry(r.status()));
         continue;

@@ -53,7 +53,10 @@ void ServerImpl::install_search_routes() {
         return send_json(res, 200, *hit);
       }
     }
-    auto r = query::search(*snap, *parsed);
+    auto schema = idx->schema();
+    query::SearchOptions so;
+    so.schema = schema.get();
+    auto r = query::search(*snap, *parsed, so);
     if (!r) return send_error(res, r.status(), path_of(r.status()));
     std::string body = query::to_json(*r).dump();
     if (!key.empty()) {

@@ -248,11 +248,69 @@ def test_parallel_last_copy_wins_and_merge(tmp):
     check("--merge refused online", p.returncode == 2 and b"offline" in p.stderr, p.stderr)
 
 
+def test_geo_json_inputs(tmp):
+    """--geo lat,lon combines two fields of NDJSON and JSON array documents too; a radius search finds them."""
+    import socket
+    import urllib.request
+    data = os.path.join(tmp, "geo-data")
+    nd = os.path.join(tmp, "geo.ndjson")
+    with open(nd, "w") as f:
+        f.write('{"id": "paris", "lat": 48.8566, "lon": 2.3522}\n')
+        f.write('{"id": "versailles", "lat": "48.8049", "lon": "2.1204"}\n')   # numbers as strings
+        f.write('{"id": "tokyo", "lat": 35.68, "lon": 139.69}\n')
+        f.write('{"id": "half", "lat": 10}\n')                                  # no lon -> rejected
+        f.write('{"id": "nogeo", "name": "x"}\n')                               # neither: kept, no point
+    p = run("import", "geond", nd, "--data", data, "--geo", "lat,lon")
+    err = p.stderr.decode()
+    check("geo ndjson: exit 1, one rejected", p.returncode == 1 and "rejected 1" in err, err)
+    rej = [json.loads(l) for l in open(nd + ".rejects")]
+    check("geo ndjson: reject names the fields", len(rej) == 1 and rej[0]["line"] == 4 and "'lat','lon'" in rej[0]["reason"], rej)
+    docs = {d["id"]: d for d in dump(data, "geond")}
+    check("geo ndjson: location object, lat/lon moved", docs.get("paris", {}).get("location") == {"lat": 48.8566, "lon": 2.3522}
+          and "lat" not in docs.get("paris", {}), docs)
+    arr = os.path.join(tmp, "geo.json")
+    json.dump([{"id": 1, "latitude": 48.8566, "longitude": 2.3522}, {"id": 2, "latitude": -33.87, "longitude": 151.21}],
+              open(arr, "w"))
+    p = run("import", "geoarr", arr, "--data", data, "--geo", "pos=latitude,longitude")
+    check("geo json array: exit 0", p.returncode == 0, p.stderr)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    url = "http://127.0.0.1:%d" % port
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MERIDIAN_")}
+    srv = subprocess.Popen([MERIDIAN, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port, "--no-access-log"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        wait_health(url)
+        info = json.loads(urllib.request.urlopen(url + "/v1/indexes/geond").read())
+        loc = info["schema"]["fields"].get("location")
+        check("geo ndjson: location is a geo_point", (loc if isinstance(loc, str) else (loc or {}).get("type")) == "geo_point", info)
+        hits = json.loads(urllib.request.urlopen(url + "/v1/indexes/geond/search?near=48.85,2.35&radius=50km&sort=_geo_distance").read())["hits"]
+        check("geo ndjson: radius search finds the NDJSON points", [h["id"] for h in hits] == ["paris", "versailles"], hits)
+        hits = json.loads(urllib.request.urlopen(url + "/v1/indexes/geoarr/search?near=48.85,2.35&radius=50km&geo_field=pos").read())["hits"]
+        check("geo json array: radius search on FIELD=", [h["id"] for h in hits] in ([1], ["1"]), hits)
+        ond = os.path.join(tmp, "geo-online.ndjson")
+        with open(ond, "w") as f:
+            f.write('{"id": "lyon", "lat": 45.764, "lon": 4.8357}\n')
+        p = run("import", "geoonline", ond, "--url", url, "--geo", "lat,lon", "--quiet")
+        check("geo ndjson online: exit 0", p.returncode == 0, p.stderr)
+        hit = []
+        for _ in range(50):  # visible within the refresh interval
+            hit = json.loads(urllib.request.urlopen(url + "/v1/indexes/geoonline/search?near=45.76,4.83&radius=10km").read())["hits"]
+            if hit:
+                break
+            time.sleep(0.1)
+        check("geo ndjson online: radius search finds it (no 400 before the refresh)", [h["id"] for h in hit] == ["lyon"], hit)
+    finally:
+        stop_process(srv)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="meridian-e2e-import-")
     try:
         for t in [test_ndjson_with_rejects, test_json_array_csv_and_compressed, test_fatal_and_usage,
-                  test_locked_directory, test_online, test_parallel_last_copy_wins_and_merge]:
+                  test_locked_directory, test_online, test_parallel_last_copy_wins_and_merge, test_geo_json_inputs]:
             try:
                 t(tmp)
             except Exception as e:  # a crash of one test is a failure, not the end of the run

@@ -202,6 +202,22 @@ TEST_CASE("searcher: explain gives value, description and details that add up to
   CHECK(r->hits[0].id == "a");
 }
 
+TEST_CASE("searcher: a field written but not yet refreshed is known through the index's schema, not 'unknown'") {
+  auto s = make_index(kEnglish, {{"a", "quick brown fox"}});
+  REQUIRE(s->idx->put(*parse_json(R"({"id":"b","colour":"red"})")).is_ok());  // dynamic field, no refresh
+  auto r = search_json(*s, R"({"filter":"colour:red","q_fields":["colour"],"q":"red"})");
+  REQUIRE_FALSE(r.is_ok());  // the snapshot alone does not know it
+  SearchOptions so;
+  auto schema = s->idx->schema();
+  so.schema = schema.get();
+  r = search_json(*s, R"({"filter":"colour:red","q_fields":["colour"],"q":"red"})", so);
+  REQUIRE(r.is_ok());
+  CHECK(r->hits.empty());  // not searchable before the refresh
+  r = search_json(*s, R"({"filter":"colr:red"})", so);
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().message().find("did you mean 'colour'") != std::string::npos);
+}
+
 TEST_CASE("searcher: sort and facets on unknown fields, and query_string syntax errors, are invalid with a path") {
   auto s = make_index(kEnglish, {{"a", "quick brown fox"}});
   auto r = search_json(*s, R"({"sort":[{"nope":"asc"}]})");

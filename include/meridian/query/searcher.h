@@ -44,6 +44,10 @@ struct SearchOptions {
   size_t max_pattern_terms = 10000;  // prefix/wildcard/regexp queries: more terms in a segment is an error
   size_t track_total_hits = 10000;
   bool exhaustive = false;  // score every match (no block-max pruning); for tests
+  // The index's current schema, when the caller has it: a field added by a
+  // write not yet refreshed into `snap` is known (it matches nothing yet)
+  // rather than "unknown field". Unset: the snapshot's schema.
+  const index::Schema* schema = nullptr;
 };
 
 struct Hit {
