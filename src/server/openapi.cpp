@@ -193,7 +193,11 @@ const std::string& openapi_document() {
   // Re-serialized once so the served text is compact and known to be valid JSON.
   static const std::string doc = [] {
     auto j = parse_json(kOpenApi);
-    return j ? j->dump() : std::string(kOpenApi);
+    if (!j) return std::string(kOpenApi);
+    auto compat = parse_json(compat_openapi_paths());
+    if (compat && j->find("paths"))
+      for (auto& [path, item] : compat->as_object()) j->find("paths")->set(path, item);
+    return j->dump();
   }();
   return doc;
 }

@@ -49,6 +49,39 @@ constexpr RouteSpec kRoutes[] = {
     {"PUT",    "/v1/indexes/{index}/sources/{name}",         A, true},
     {"GET",    "/v1/indexes/{index}/sources/{name}",         A, true},
     {"DELETE", "/v1/indexes/{index}/sources/{name}",         A, true},
+    // The OpenSearch-compatible API (docs/COMPAT.md). GET / is public: the
+    // console's page for a browser, the cluster info for a client. A `{index}`
+    // as the first segment never matches a segment starting with '_' (no
+    // OpenSearch index name does), so /_bulk is never the index "_bulk".
+    {"GET",    "/",                                          S, false},
+    {"GET",    "/_cat/indices",                              S, true},
+    {"POST",   "/_bulk",                                     W, true},  // per-item index checks in the handler
+    {"GET",    "/_search",                                   S, true},
+    {"POST",   "/_search",                                   S, true},
+    {"POST",   "/_msearch",                                  S, true},  // per-search index checks in the handler
+    {"POST",   "/_aliases",                                  A, true},
+    {"GET",    "/_alias",                                    S, true},
+    {"POST",   "/_refresh",                                  W, true},  // every index the key may write
+    {"PUT",    "/{index}",                                   A, true},
+    {"GET",    "/{index}",                                   S, true},  // and HEAD: does it exist
+    {"DELETE", "/{index}",                                   A, true},
+    {"GET",    "/{index}/_mapping",                          S, true},
+    {"PUT",    "/{index}/_mapping",                          A, true},
+    {"POST",   "/{index}/_doc",                              W, true},  // id chosen by the server
+    {"PUT",    "/{index}/_doc/{id}",                         W, true},
+    {"POST",   "/{index}/_doc/{id}",                         W, true},
+    {"GET",    "/{index}/_doc/{id}",                         S, true},
+    {"DELETE", "/{index}/_doc/{id}",                         W, true},
+    {"PUT",    "/{index}/_create/{id}",                      W, true},
+    {"POST",   "/{index}/_update/{id}",                      W, true},
+    {"POST",   "/{index}/_bulk",                             W, true},
+    {"GET",    "/{index}/_search",                           S, true},
+    {"POST",   "/{index}/_search",                           S, true},
+    {"GET",    "/{index}/_count",                            S, true},
+    {"POST",   "/{index}/_count",                            S, true},
+    {"POST",   "/{index}/_msearch",                          S, true},
+    {"POST",   "/{index}/_delete_by_query",                  W, true},
+    {"POST",   "/{index}/_refresh",                          W, true},
 };
 
 // The next segment of a path or template from *pos (a leading '/' skipped);
@@ -88,6 +121,7 @@ bool match_route_pattern(std::string_view pattern, std::string_view path, std::s
     }
     if (is_placeholder(ts)) {
       if (ps.empty()) return false;
+      if (tp == ts.size() + 1 && ps.front() == '_' && ts == "{index}") return false;  // "/_bulk" is no index
       if (ts == "{index}") idx = ps;
     } else if (ts != ps) {
       return false;
@@ -104,7 +138,7 @@ std::string route_regex(std::string_view pattern) {
   while (next_segment(pattern, &pos, &seg)) {
     re += '/';
     if (is_placeholder(seg)) {
-      re += "([^/]+)";
+      re += pos == seg.size() + 1 && seg == "{index}" ? "([^/_][^/]*)" : "([^/]+)";
       continue;
     }
     for (char c : seg) {

@@ -8,14 +8,19 @@
 
 namespace meridian::server {
 
+Status ServerImpl::apply_aliases(const std::vector<AliasAction>& actions) {
+  Status st = aliases_->apply(actions, [this](const std::string& name) { return engine_->get(name).is_ok(); });
+  if (st.is_ok()) cache_.clear();  // cached answers are keyed by index name
+  return st;
+}
+
 void ServerImpl::install_alias_routes() {
   auto apply = [this](const std::vector<AliasAction>& actions, httplib::Response& res) {
-    Status st = aliases_->apply(actions, [this](const std::string& name) { return engine_->get(name).is_ok(); });
+    Status st = apply_aliases(actions);
     if (!st.is_ok()) {
       send_error(res, st);
       return false;
     }
-    cache_.clear();  // cached answers are keyed by index name
     return true;
   };
 

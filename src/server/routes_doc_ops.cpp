@@ -78,6 +78,58 @@ std::optional<Json> id_cursor(const index::Schema& schema, const std::string& af
 
 }  // namespace
 
+Result<index::PutResult> ServerImpl::patch_document(index::Index& idx, const std::string& id, const Json& patch, bool upsert,
+                                                    const index::WriteOptions& w, bool* created) {
+  std::lock_guard<std::mutex> lock(patch_lock(idx.name()));
+  auto cur = idx.get(id);
+  if (!cur) return cur.status();
+  Json doc = Json::object();
+  if (cur->has_value()) {
+    auto parsed = parse_json(**cur);
+    if (!parsed) return Status::internal("stored document '" + id + "': " + parsed.status().message());
+    doc = std::move(*parsed);
+  } else if (!upsert) {
+    return Status::not_found("no document '" + id + "' in index '" + idx.name() + "'");
+  }
+  *created = !cur->has_value();
+  apply_merge_patch(&doc, patch);
+  const std::string& id_field = idx.schema()->id_field();
+  if (!doc.find(id_field)) doc.set(id_field, Json(id));
+  return idx.put(doc, w);
+}
+
+Status ServerImpl::delete_matching(index::Index& idx, query::SearchRequest q, const index::WriteOptions& w, int64_t* deleted) {
+  // Every acknowledged write is searchable, then one snapshot is walked in
+  // id order; deletes do not change that snapshot.
+  *deleted = 0;
+  MERIDIAN_RETURN_IF_ERROR(idx.refresh());
+  auto snap = idx.snapshot();
+  q.sort = {by_id(snap->schema())};
+  q.size = kDeletePage;
+  q.from = 0;
+  q.source = false;
+  q.track_total_hits = 0;
+  std::vector<std::string> ids;
+  for (;;) {
+    auto r = query::search(*snap, q);
+    if (!r) return r.status();
+    for (const auto& h : r->hits) ids.push_back(h.id);
+    if (r->hits.size() < kDeletePage) break;
+    q.search_after = r->hits.back().sort;
+  }
+  index::WriteOptions lazy = w;
+  lazy.durable = false;
+  lazy.wait_visible = false;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    // The last delete is durable (and visible if asked): the WAL is
+    // sequential, so its sync covers every delete before it.
+    auto r = idx.remove(ids[i], i + 1 == ids.size() ? w : lazy);
+    if (!r) return r.status();
+    if (*r) ++*deleted;
+  }
+  return Status::ok();
+}
+
 void ServerImpl::install_doc_op_routes() {
   route("PATCH", "/v1/indexes/{index}/docs/{id}", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
@@ -105,27 +157,16 @@ void ServerImpl::install_doc_op_routes() {
         return send_error(res, 400, id_field + ": a patch cannot change the document's id '" + id + "'",
                           Json(Json::Object{{"path", Json(id_field)}}));
     }
-    std::lock_guard<std::mutex> lock(patch_lock(idx->name()));
-    auto cur = idx->get(id);
-    if (!cur) return send_error(res, cur.status());
-    Json doc = Json::object();
-    if (cur->has_value()) {
-      auto parsed = parse_json(**cur);
-      if (!parsed) return send_error(res, 500, "stored document '" + id + "': " + parsed.status().message());
-      doc = std::move(*parsed);
-    } else if (!upsert) {
-      return send_error(res, 404, "no document '" + id + "' in index '" + idx->name() + "' (add ?upsert=true to create it)",
-                        Json(Json::Object{{"id", Json(id)}}));
-    }
-    apply_merge_patch(&doc, *patch);
-    if (!doc.find(id_field)) doc.set(id_field, Json(id));
-    auto r = idx->put(doc, *w);
+    bool created = false;
+    auto r = patch_document(*idx, id, *patch, upsert, *w, &created);
+    if (!r && r.status().code() == Status::Code::kNotFound && !upsert)
+      return send_error(res, 404, r.status().message() + " (add ?upsert=true to create it)", Json(Json::Object{{"id", Json(id)}}));
     if (!r) return send_error(res, r.status(), Json(Json::Object{{"id", Json(id)}}));
     Json out = Json::object();
     out.set("id", Json(id));
-    out.set("result", Json(cur->has_value() ? "updated" : "created"));
+    out.set("result", Json(created ? "created" : "updated"));
     out.set("seq", Json(r->seq));
-    send_json(res, cur->has_value() ? 200 : 201, out.dump());
+    send_json(res, created ? 201 : 200, out.dump());
   });
 
   route("POST", "/v1/indexes/{index}/delete-by-query", [this](const httplib::Request& req, httplib::Response& res) {
@@ -146,36 +187,9 @@ void ServerImpl::install_doc_op_routes() {
     }
     auto parsed = query::parse_search_request(*body);
     if (!parsed) return send_error(res, parsed.status());
-    // Every acknowledged write is searchable, then one snapshot is walked in
-    // id order; deletes do not change that snapshot.
-    Status st = idx->refresh();
-    if (!st.is_ok()) return send_error(res, st);
-    auto snap = idx->snapshot();
-    query::SearchRequest q = std::move(*parsed);
-    q.sort = {by_id(snap->schema())};
-    q.size = kDeletePage;
-    q.from = 0;
-    q.source = false;
-    q.track_total_hits = 0;
-    std::vector<std::string> ids;
-    for (;;) {
-      auto r = query::search(*snap, q);
-      if (!r) return send_error(res, r.status());
-      for (const auto& h : r->hits) ids.push_back(h.id);
-      if (r->hits.size() < kDeletePage) break;
-      q.search_after = r->hits.back().sort;
-    }
     int64_t deleted = 0;
-    index::WriteOptions lazy = *w;
-    lazy.durable = false;
-    lazy.wait_visible = false;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      // The last delete is durable (and visible if asked): the WAL is
-      // sequential, so its sync covers every delete before it.
-      auto r = idx->remove(ids[i], i + 1 == ids.size() ? *w : lazy);
-      if (!r) return send_error(res, r.status(), Json(Json::Object{{"deleted", Json(deleted)}}));
-      if (*r) ++deleted;
-    }
+    Status st = delete_matching(*idx, std::move(*parsed), *w, &deleted);
+    if (!st.is_ok()) return send_error(res, st, Json(Json::Object{{"deleted", Json(deleted)}}));
     Json out = Json::object();
     out.set("deleted", Json(deleted));
     out.set("took_ms", Json(ms_since(start)));

@@ -49,6 +49,22 @@ struct BulkLine {
 
 }  // namespace
 
+Result<std::shared_ptr<index::Index>> ServerImpl::create_index(const std::string& name, const index::Schema& schema) {
+  if (auto target = aliases_->resolve(name))
+    return Status::exists("'" + name + "' is an alias of '" + *target + "'; an index cannot have an alias's name");
+  auto idx = engine_->create_index(name, schema);
+  if (idx) hub_.attach(*idx);
+  return idx;
+}
+
+Status ServerImpl::drop_index(const std::string& name) {
+  sources_->remove_index(name);  // stop its CDC sources first (they hold the index)
+  Status st = engine_->drop(name);
+  if (st.is_ok()) st = aliases_->remove_index(name);  // an alias never points nowhere
+  cache_.clear();  // a re-created index of this name restarts its generations
+  return st;
+}
+
 void ServerImpl::install_index_routes() {
   route("GET", "/v1/indexes", [this](const httplib::Request&, httplib::Response& res) {
     Json arr = Json::array();
@@ -75,14 +91,10 @@ void ServerImpl::install_index_routes() {
     if (!body) return;
     if (body->is_null()) *body = Json::object();
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
-    if (auto target = aliases_->resolve(name))
-      return send_error(res, 409, "'" + name + "' is an alias of '" + *target + "'; an index cannot have an alias's name",
-                        Json(Json::Object{{"index", Json(name)}}));
     auto schema = index::Schema::from_json(*body);
     if (!schema) return send_error(res, schema.status());
-    auto idx = engine_->create_index(name, *schema);
+    auto idx = create_index(name, *schema);
     if (!idx) return send_error(res, idx.status(), Json(Json::Object{{"index", Json(name)}}));
-    hub_.attach(*idx);
     Json out = Json::object();
     out.set("index", Json(name));
     out.set("result", Json("created"));
@@ -103,10 +115,7 @@ void ServerImpl::install_index_routes() {
   route("DELETE", "/v1/indexes/{index}", [this](const httplib::Request& req, httplib::Response& res) {
     std::string name = req.matches[1];
     if (!find_index(name, res, false)) return;
-    sources_->remove_index(name);  // stop its CDC sources first (they hold the index)
-    Status st = engine_->drop(name);
-    if (st.is_ok()) st = aliases_->remove_index(name);  // an alias never points nowhere
-    cache_.clear();  // a re-created index of this name restarts its generations
+    Status st = drop_index(name);
     if (!st.is_ok()) return send_error(res, st);
     Json out = Json::object();
     out.set("index", Json(name));

@@ -387,6 +387,9 @@ void ServerImpl::install_routes() {
   install_multi_search_routes();
   install_backup_routes();
   install_cluster_routes();
+  install_compat_routes();  // after the native routes: "/{index}" must not shadow "/health"
+  install_compat_search_routes();
+  install_compat_bulk_routes();
 }
 
 Server::Server(std::unique_ptr<ServerImpl> impl) : impl_(std::move(impl)) {}

@@ -14,6 +14,7 @@
 #include "meridian/cdc/source_manager.h"
 #include "meridian/cluster/cluster_node.h"
 #include "meridian/index/engine.h"
+#include "meridian/query/search_request.h"
 #include "meridian/server/alias_store.h"
 #include "meridian/server/cors.h"
 #include "meridian/server/http_error.h"
@@ -64,6 +65,32 @@ class ServerImpl {
   Status start_cluster();
   void stop_cluster();
   void add_cluster_gauges(std::vector<Gauge>* g) const;
+
+  // OpenSearch-compatible routes (routes_compat_*.cpp, docs/COMPAT.md).
+  void install_compat_routes();         // GET /, indexes, mappings, documents, aliases, _cat
+  void install_compat_search_routes();  // _search, _count, _msearch, _delete_by_query
+  void install_compat_bulk_routes();    // _bulk
+  // GET / answers a browser (Accept includes text/html) with the web
+  // console's page when console_root_ is set (the console's install function
+  // sets it); any other client gets the cluster info JSON.
+  static bool wants_html(const httplib::Request& req);
+  httplib::Server::Handler console_root_;
+
+  // Operations shared by the native routes and the compatible ones.
+  // Creates an index (refused when an alias has the name) and attaches it to the watch hub.
+  Result<std::shared_ptr<index::Index>> create_index(const std::string& name, const index::Schema& schema);
+  // Drops an index: its CDC sources stop, its aliases go, cached answers go.
+  Status drop_index(const std::string& name);
+  // Applies alias actions atomically (AliasStore::apply) and clears the query cache.
+  Status apply_aliases(const std::vector<AliasAction>& actions);
+  // JSON merge patch of one stored document, under a per-index lock; with
+  // `upsert` a missing document is created from the patch, otherwise it is
+  // kNotFound. *created says the document did not exist.
+  Result<index::PutResult> patch_document(index::Index& idx, const std::string& id, const Json& patch, bool upsert,
+                                          const index::WriteOptions& w, bool* created);
+  // Deletes every document matching q's query and filters (after a refresh,
+  // walking one snapshot in id order); *deleted counts them, also on error.
+  Status delete_matching(index::Index& idx, query::SearchRequest q, const index::WriteOptions& w, int64_t* deleted);
 
   // Helpers for handlers.
   static void send_json(httplib::Response& res, int status, const std::string& body);

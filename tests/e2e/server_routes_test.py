@@ -95,7 +95,7 @@ def test_openapi_walk(srv):
 def test_unknown_routes(srv):
     search = make_key(srv, ["search"])
     for method, path in [("GET", "/v1/nope"), ("POST", "/v1/indexes/cities/nope"), ("GET", "/v1/indexes/"),
-                         ("DELETE", "/admin"), ("GET", "/v1/indexes/cities/docs/1/more")]:
+                         ("DELETE", "/_admin"), ("GET", "/v1/indexes/cities/docs/1/more")]:
         name = "%s %s" % (method, path)
         s, h, b = call(srv, method, path)
         check(name + ": 401 before anything else", s == 401 and is_error(b, "unauthorized"), (s, b))

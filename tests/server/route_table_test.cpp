@@ -72,8 +72,8 @@ TEST_CASE("route table: every operation of the OpenAPI document demands the scop
 }
 
 TEST_CASE("route table: an unknown path needs auth and is unknown (fail closed)") {
-  for (const char* p : {"/", "/v1", "/v1/nope", "/v1/indexes/", "/v1/indexes//docs", "/v1/indexes/a/docs/b/c",
-                        "/health/x", "/v1/indexes/a/unknown", "/admin", "/v1/keys/a/b", "v1/indexes"}) {
+  for (const char* p : {"/_nope", "/_cat", "/v1/nope", "/v1/indexes/", "/v1/indexes//docs", "/v1/indexes/a/docs/b/c",
+                        "/health/x", "/v1/indexes/a/unknown", "/a/_nope", "/v1/keys/a/b", "v1/indexes", "//_doc"}) {
     CAPTURE(p);
     for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
       RouteInfo info = classify_route(m, p);
@@ -140,4 +140,24 @@ TEST_CASE("route table: templates match whole segments and capture the index") {
   }
   CHECK(route_regex("/v1/openapi.json") == R"(/v1/openapi\.json)");
   CHECK(route_regex("/v1/indexes/{index}/docs/{id}") == "/v1/indexes/([^/]+)/docs/([^/]+)");
+}
+
+TEST_CASE("route table: a first segment starting with '_' is never an index (OpenSearch-compatible routes)") {
+  std::string_view idx;
+  CHECK(match_route_pattern("/{index}", "/cities", &idx));
+  CHECK(idx == "cities");
+  CHECK_FALSE(match_route_pattern("/{index}", "/_bulk", &idx));
+  CHECK_FALSE(match_route_pattern("/{index}/_search", "/_all/_search", &idx));
+  CHECK(match_route_pattern("/v1/indexes/{index}", "/v1/indexes/_x", &idx));  // the native route reports the bad name
+  CHECK(route_regex("/{index}/_doc/{id}") == "/([^/_][^/]*)/_doc/([^/]+)");
+  CHECK(classify_route("POST", "/_bulk").name == "/_bulk");
+  CHECK(classify_route("POST", "/_bulk").index.empty());
+  CHECK(classify_route("POST", "/cities/_bulk").index == "cities");
+  CHECK(classify_route("PUT", "/_bulk").match == RouteMatch::kWrongMethod);
+  CHECK(classify_route("GET", "/health").name == "/health");  // the native route, not an index named health
+  CHECK_FALSE(classify_route("GET", "/").needs_auth);           // console or cluster info
+  CHECK(classify_route("PUT", "/cities").scope == Scope::kAdmin);
+  CHECK(classify_route("POST", "/cities/_doc").scope == Scope::kWrite);
+  CHECK(classify_route("HEAD", "/cities").scope == Scope::kSearch);
+  CHECK(classify_route("POST", "/cities/_search").scope == Scope::kSearch);
 }

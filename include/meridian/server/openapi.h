@@ -11,4 +11,8 @@ namespace meridian::server {
 // Compact JSON text, parsed and re-serialized once (so known to be valid).
 const std::string& openapi_document();
 
+// The paths of the OpenSearch-compatible routes (tag "compat"), a JSON object
+// merged into openapi_document()'s "paths" (openapi_compat.cpp).
+const char* compat_openapi_paths();
+
 }  // namespace meridian::server

@@ -1,0 +1,416 @@
+// Routes of the OpenSearch-compatible API (docs/COMPAT.md): GET / (cluster
+// info, or the web console for a browser), indexes and their mappings,
+// documents (_doc, _create, _update), _refresh, _aliases, _alias and
+// _cat/indices. They map onto the native operations (ServerImpl's
+// create_index, drop_index, patch_document, apply_aliases and the Index
+// functions); search routes are in routes_compat_search.cpp, _bulk in
+// routes_compat_bulk.cpp.
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+
+#include "compat_http.h"
+#include "meridian/server/compat_search.h"
+#include "meridian/server/sha256.h"
+
+namespace meridian::server {
+namespace {
+
+using compat::OsError;
+
+// "12.5kb", as _cat prints sizes.
+std::string human_bytes(uint64_t b) {
+  const char* units[] = {"b", "kb", "mb", "gb", "tb"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0) std::snprintf(buf, sizeof buf, "%" PRIu64 "b", b);
+  else std::snprintf(buf, sizeof buf, "%.1f%s", v, units[u]);
+  return buf;
+}
+
+// The index settings OpenSearch clients read: one shard, no replicas.
+Json index_settings(const std::string& name) {
+  Json idx = Json::object();
+  idx.set("number_of_shards", Json("1"));
+  idx.set("number_of_replicas", Json("0"));
+  idx.set("provided_name", Json(name));
+  Json out = Json::object();
+  out.set("index", std::move(idx));
+  return out;
+}
+
+}  // namespace
+
+bool ServerImpl::wants_html(const httplib::Request& req) {
+  return req.get_header_value("Accept").find("text/html") != std::string::npos;
+}
+
+void ServerImpl::install_compat_routes() {
+  using namespace compat;
+
+  // GET /: a browser gets the console (when built in), a client the cluster
+  // info its version check reads (distribution "opensearch", number 2.x).
+  route("GET", "/", [this](const httplib::Request& req, httplib::Response& res) {
+    if (wants_html(req) && console_root_) return console_root_(req, res);
+    // Stable for a data directory: the same server answers the same uuid.
+    std::error_code ec;
+    std::string uuid = sha256_hex("meridian cluster " + std::filesystem::absolute(opt_.data_dir, ec).string()).substr(0, 22);
+    Json version = Json::object();
+    version.set("distribution", Json("opensearch"));
+    version.set("number", Json("2.11.0"));
+    version.set("build_type", Json("meridian"));
+    version.set("build_hash", Json("meridian"));
+    version.set("build_date", Json("2026-12-05T00:00:00Z"));
+    version.set("build_snapshot", Json(false));
+    version.set("lucene_version", Json("9.7.0"));
+    version.set("minimum_wire_compatibility_version", Json("7.10.0"));
+    version.set("minimum_index_compatibility_version", Json("7.0.0"));
+    Json out = Json::object();
+    out.set("name", Json(opt_.node_id.empty() ? std::string("meridian") : opt_.node_id));
+    out.set("cluster_name", Json("meridian"));
+    out.set("cluster_uuid", Json(uuid));
+    out.set("version", std::move(version));
+    out.set("tagline", Json("Meridian, speaking the OpenSearch API (docs/COMPAT.md)"));
+    send(res, 200, out);
+  });
+
+  route("PUT", "/{index}", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string name = req.matches[1];
+    Status valid = index::validate_index_name(name);
+    if (!valid.is_ok()) return reply_error(res, OsError{400, "invalid_index_name_exception", valid.message(), name});
+    auto body = body_json(req, res, true);
+    if (!body) return;
+    std::vector<std::string> aliases;
+    auto schema_json = create_body_to_schema(*body, &aliases);
+    if (!schema_json) return reply_error(res, from_status(schema_json.status(), "mapper_parsing_exception"));
+    auto schema = index::Schema::from_json(*schema_json);
+    if (!schema) return reply_error(res, from_status(schema.status(), "mapper_parsing_exception"));
+    if (engine_->get(name) || aliases_->resolve(name))
+      return reply_error(res, OsError{400, "resource_already_exists_exception", "index [" + name + "] already exists", name});
+    auto idx = create_index(name, *schema);
+    if (!idx) return reply_error(res, from_status(idx.status()));
+    std::vector<AliasAction> actions;
+    for (const auto& a : aliases) actions.push_back({AliasAction::Kind::kAdd, a, name});
+    if (!actions.empty()) {
+      Status st = apply_aliases(actions);
+      if (!st.is_ok()) {
+        (void)drop_index(name);  // all or nothing
+        return reply_error(res, from_status(st));
+      }
+    }
+    Json out = Json::object();
+    out.set("acknowledged", Json(true));
+    out.set("shards_acknowledged", Json(true));
+    out.set("index", Json(name));
+    send(res, 200, out);
+  });
+
+  // GET (and HEAD: does it exist) /{index}
+  route("GET", "/{index}", [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = lookup_index(*this, req.matches[1], res);
+    if (!idx) return;
+    Json al = Json::object();
+    for (const auto& [alias, target] : aliases_->list())
+      if (target == idx->name()) al.set(alias, Json::object());
+    Json one = Json::object();
+    one.set("aliases", std::move(al));
+    one.set("mappings", schema_to_mapping(*idx->schema()));
+    one.set("settings", index_settings(idx->name()));
+    Json out = Json::object();
+    out.set(idx->name(), std::move(one));
+    send(res, 200, out);
+  });
+
+  route("DELETE", "/{index}", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string name = req.matches[1];
+    if (!engine_->get(name)) {
+      if (auto target = aliases_->resolve(name))
+        return reply_error(res, OsError{400, "illegal_argument_exception",
+                                       "The provided expression [" + name + "] matches an alias, specify the corresponding concrete index [" + *target + "] instead.", name});
+      return reply_error(res, index_not_found(name));
+    }
+    Status st = drop_index(name);
+    if (!st.is_ok()) return reply_error(res, from_status(st));
+    send(res, 200, Json(Json::Object{{"acknowledged", Json(true)}}));
+  });
+
+  route("GET", "/{index}/_mapping", [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = lookup_index(*this, req.matches[1], res);
+    if (!idx) return;
+    Json one = Json::object();
+    one.set("mappings", schema_to_mapping(*idx->schema()));
+    Json out = Json::object();
+    out.set(idx->name(), std::move(one));
+    send(res, 200, out);
+  });
+
+  route("PUT", "/{index}/_mapping", [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = lookup_index(*this, req.matches[1], res);
+    if (!idx) return;
+    auto body = body_json(req, res, false);
+    if (!body) return;
+    auto schema_json = mapping_to_schema(*body);
+    if (!schema_json) return reply_error(res, from_status(schema_json.status(), "mapper_parsing_exception"));
+    schema_json->erase("id_field");  // the index keeps its own
+    auto add = index::Schema::from_json(*schema_json);
+    if (!add) return reply_error(res, from_status(add.status(), "mapper_parsing_exception"));
+    Status st = idx->add_fields(*add);
+    if (!st.is_ok()) return reply_error(res, from_status(st, "illegal_argument_exception"));
+    cache_.clear();
+    send(res, 200, Json(Json::Object{{"acknowledged", Json(true)}}));
+  });
+
+  // Index a document: PUT/POST /{index}/_doc/{id} (?op_type=create),
+  // PUT /{index}/_create/{id}, POST /{index}/_doc (the server picks the id).
+  auto put_doc = [this](const httplib::Request& req, httplib::Response& res, std::string id, bool create) {
+    std::string name = req.matches[1];
+    auto w = compat::write_options(req, res);
+    if (!w) return;
+    if (req.has_param("op_type")) {
+      std::string op = req.get_param_value("op_type");
+      if (op == "create") create = true;
+      else if (op != "index")
+        return reply_error(res, OsError{400, "illegal_argument_exception", "op_type must be index or create, got [" + op + "]", ""});
+    }
+    auto body = body_json(req, res, false);
+    if (!body) return;
+    if (!body->is_object())
+      return reply_error(res, OsError{400, "mapper_parsing_exception", "failed to parse: the document is not a JSON object", ""});
+    auto idx = index_for_write(*this, name);
+    if (!idx) {
+      if (idx.status().code() == Status::Code::kNotFound) return reply_error(res, index_not_found(name));
+      return reply_error(res, from_status(idx.status()));
+    }
+    auto doc = with_id(**idx, std::move(*body), id);
+    if (!doc) return reply_error(res, from_status(doc.status(), "mapper_parsing_exception"));
+    if (create) {
+      auto cur = (*idx)->get(id);
+      if (!cur) return reply_error(res, from_status(cur.status()));
+      if (cur->has_value())
+        return reply_error(res, OsError{409, "version_conflict_engine_exception",
+                                       "[" + id + "]: version conflict, document already exists", (*idx)->name()});
+    }
+    auto r = (*idx)->put(*doc, *w);
+    if (!r) return reply_error(res, from_status(r.status(), "mapper_parsing_exception"));
+    send(res, r->replaced ? 200 : 201, write_result((*idx)->name(), id, r->replaced ? "updated" : "created", r->seq));
+  };
+  route("PUT", "/{index}/_doc/{id}", [put_doc](const httplib::Request& req, httplib::Response& res) {
+    put_doc(req, res, req.matches[2], false);
+  });
+  route("POST", "/{index}/_doc/{id}", [put_doc](const httplib::Request& req, httplib::Response& res) {
+    put_doc(req, res, req.matches[2], false);
+  });
+  route("PUT", "/{index}/_create/{id}", [put_doc](const httplib::Request& req, httplib::Response& res) {
+    put_doc(req, res, req.matches[2], true);
+  });
+  route("POST", "/{index}/_doc", [put_doc](const httplib::Request& req, httplib::Response& res) {
+    put_doc(req, res, new_id(), false);
+  });
+
+  route("GET", "/{index}/_doc/{id}", [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = lookup_index(*this, req.matches[1], res);
+    if (!idx) return;
+    std::string id = req.matches[2];
+    auto r = idx->get(id);
+    if (!r) return reply_error(res, from_status(r.status()));
+    Json out = Json::object();
+    out.set("_index", Json(idx->name()));
+    out.set("_id", Json(id));
+    out.set("found", Json(r->has_value()));
+    if (!r->has_value()) return send(res, 404, out);
+    auto src = parse_json(**r);
+    if (!src) return reply_error(res, OsError{500, "exception", "stored document [" + id + "]: " + src.status().message(), ""});
+    out.set("_source", compat::public_source(std::move(*src), idx->schema()->id_field()));
+    send(res, 200, out);
+  });
+
+  route("DELETE", "/{index}/_doc/{id}", [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = lookup_index(*this, req.matches[1], res);
+    if (!idx) return;
+    auto w = compat::write_options(req, res);
+    if (!w) return;
+    std::string id = req.matches[2];
+    auto r = idx->remove(id, *w);
+    if (!r) return reply_error(res, from_status(r.status()));
+    send(res, *r ? 200 : 404, write_result(idx->name(), id, *r ? "deleted" : "not_found", idx->stats().last_seq));
+  });
+
+  route("POST", "/{index}/_update/{id}", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string name = req.matches[1];
+    std::string id = req.matches[2];
+    auto w = compat::write_options(req, res);
+    if (!w) return;
+    auto body = body_json(req, res, false);
+    if (!body) return;
+    const Json* upsert_flag = body->find("doc_as_upsert");
+    bool may_create = (upsert_flag && upsert_flag->is_bool() && upsert_flag->as_bool()) || body->find("upsert");
+    std::shared_ptr<index::Index> idx;
+    if (may_create) {
+      auto made = index_for_write(*this, name);
+      if (!made) return reply_error(res, made.status().code() == Status::Code::kNotFound ? index_not_found(name) : from_status(made.status()));
+      idx = *made;
+    } else if (!(idx = lookup_index(*this, name, res))) {
+      return;
+    }
+    std::string result;
+    auto r = update_document(*this, *idx, id, *body, *w, &result);
+    if (!r) {
+      if (r.status().code() == Status::Code::kNotFound)
+        return reply_error(res, OsError{404, "document_missing_exception", r.status().message(), idx->name()});
+      return reply_error(res, from_status(r.status(), "mapper_parsing_exception"));
+    }
+    send(res, result == "created" ? 201 : 200, write_result(idx->name(), id, result, r->seq));
+  });
+
+  auto refresh = [this](const std::vector<std::shared_ptr<index::Index>>& list, httplib::Response& res) {
+    for (const auto& idx : list) {
+      Status st = idx->refresh();
+      if (!st.is_ok()) return reply_error(res, from_status(st));
+    }
+    send(res, 200, Json(Json::Object{{"_shards", shards(static_cast<int64_t>(list.size()))}}));
+  };
+  route("POST", "/{index}/_refresh", [this, refresh](const httplib::Request& req, httplib::Response& res) {
+    auto idx = lookup_index(*this, req.matches[1], res);
+    if (idx) refresh({idx}, res);
+  });
+  route("POST", "/_refresh", [this, refresh](const httplib::Request&, httplib::Response& res) {
+    const auto& who = current_principal();
+    std::vector<std::shared_ptr<index::Index>> list;
+    for (const auto& name : engine_->list())
+      if (!who || who->allows(Scope::kWrite, name))
+        if (auto idx = engine_->get(name)) list.push_back(*idx);
+    refresh(list, res);
+  });
+
+  // {"actions": [{"add": {"index"|"indices", "alias"|"aliases"}}, {"remove": {...}}]}: all or none.
+  route("POST", "/_aliases", [this](const httplib::Request& req, httplib::Response& res) {
+    auto body = body_json(req, res, false);
+    if (!body) return;
+    const Json* actions = body->is_object() ? body->find("actions") : nullptr;
+    if (!actions || !actions->is_array())
+      return reply_error(res, OsError{400, "parsing_exception", "request body: expected {\"actions\": [...]}", ""});
+    auto names = [](const Json& spec, const char* one, const char* many, std::vector<std::string>* out) {
+      if (const Json* v = spec.find(one); v && v->is_string()) out->push_back(v->as_string());
+      if (const Json* v = spec.find(many); v && v->is_array())
+        for (const Json& e : v->as_array())
+          if (e.is_string()) out->push_back(e.as_string());
+    };
+    std::vector<AliasAction> list;
+    for (size_t i = 0; i < actions->size(); ++i) {
+      const Json& a = actions->as_array()[i];
+      std::string path = "actions[" + std::to_string(i) + "]";
+      if (!a.is_object() || a.size() != 1)
+        return reply_error(res, OsError{400, "parsing_exception", path + ": expected {\"add\"|\"remove\": {...}}", ""});
+      const auto& [kind, spec] = a.as_object().front();
+      if (kind != "add" && kind != "remove")
+        return reply_error(res, OsError{400, "parsing_exception", path + ": action [" + kind + "] is not supported (add, remove)", ""});
+      if (!spec.is_object()) return reply_error(res, OsError{400, "parsing_exception", path + "." + kind + ": expected an object", ""});
+      std::vector<std::string> indexes, aliases;
+      names(spec, "index", "indices", &indexes);
+      names(spec, "alias", "aliases", &aliases);
+      if (aliases.empty()) return reply_error(res, OsError{400, "action_request_validation_exception", path + ": [alias] is missing", ""});
+      if (kind == "add" && indexes.size() != 1)
+        return reply_error(res, OsError{400, "action_request_validation_exception", path + ": an alias points at exactly one [index]", ""});
+      if (indexes.empty()) indexes.push_back("");
+      for (const auto& al : aliases)
+        for (const auto& ix : indexes)
+          list.push_back({kind == "add" ? AliasAction::Kind::kAdd : AliasAction::Kind::kRemove, al, ix});
+    }
+    const auto& who = current_principal();
+    for (const auto& a : list)
+      if (who && !a.index.empty() && !who->allows(Scope::kAdmin, a.index))
+        return reply_error(res, OsError{403, "security_exception", "this key lacks the 'admin' scope for index [" + a.index + "]", a.index});
+    Status st = apply_aliases(list);
+    if (!st.is_ok()) {
+      OsError e = from_status(st);
+      if (st.code() == Status::Code::kNotFound) e.type = "aliases_not_found_exception";
+      return reply_error(res, e);
+    }
+    send(res, 200, Json(Json::Object{{"acknowledged", Json(true)}}));
+  });
+
+  route("GET", "/_alias", [this](const httplib::Request&, httplib::Response& res) {
+    const auto& who = current_principal();
+    auto all = aliases_->list();
+    Json out = Json::object();
+    for (const auto& name : engine_->list()) {
+      if (who && !who->allows(Scope::kSearch, name)) continue;
+      Json al = Json::object();
+      for (const auto& [alias, target] : all)
+        if (target == name) al.set(alias, Json::object());
+      out.set(name, Json(Json::Object{{"aliases", std::move(al)}}));
+    }
+    send(res, 200, out);
+  });
+
+  // _cat/indices: text columns (?v adds the header, ?h=a,b picks columns,
+  // ?bytes=b prints sizes in bytes) or ?format=json.
+  route("GET", "/_cat/indices", [this](const httplib::Request& req, httplib::Response& res) {
+    static const std::vector<std::string> kColumns = {"health", "status", "index", "pri", "rep", "docs.count",
+                                                      "docs.deleted", "store.size", "pri.store.size"};
+    std::vector<std::string> cols = kColumns;
+    if (req.has_param("h")) {
+      cols.clear();
+      std::string h = req.get_param_value("h");
+      for (size_t pos = 0; pos <= h.size();) {
+        size_t comma = h.find(',', pos);
+        if (comma == std::string::npos) comma = h.size();
+        std::string c = h.substr(pos, comma - pos);
+        pos = comma + 1;
+        if (c.empty()) continue;
+        if (std::find(kColumns.begin(), kColumns.end(), c) == kColumns.end())
+          return reply_error(res, OsError{400, "illegal_argument_exception", "unknown column [" + c + "] in h", ""});
+        cols.push_back(c);
+      }
+    }
+    bool raw_bytes = req.get_param_value("bytes") == "b";
+    const auto& who = current_principal();
+    std::vector<std::map<std::string, std::string>> rows;
+    for (const auto& name : engine_->list()) {
+      if (who && !who->allows(Scope::kSearch, name)) continue;
+      auto idx = engine_->get(name);
+      if (!idx) continue;
+      index::IndexStats s = (*idx)->stats();
+      std::string size = raw_bytes ? std::to_string(s.bytes_on_disk) : human_bytes(s.bytes_on_disk);
+      rows.push_back({{"health", s.degraded.empty() ? "green" : "red"}, {"status", "open"}, {"index", name},
+                      {"pri", "1"}, {"rep", "0"}, {"docs.count", std::to_string(s.docs)},
+                      {"docs.deleted", std::to_string(s.deleted)}, {"store.size", size}, {"pri.store.size", size}});
+    }
+    if (req.get_param_value("format") == "json") {
+      Json arr = Json::array();
+      for (auto& r : rows) {
+        Json o = Json::object();
+        for (const auto& c : cols) o.set(c, Json(r[c]));
+        arr.push(std::move(o));
+      }
+      return send(res, 200, arr);
+    }
+    std::vector<std::vector<std::string>> table;
+    if (req.has_param("v")) table.push_back(cols);
+    for (auto& r : rows) {
+      std::vector<std::string> line;
+      for (const auto& c : cols) line.push_back(r[c]);
+      table.push_back(std::move(line));
+    }
+    std::vector<size_t> width(cols.size(), 0);
+    for (const auto& line : table)
+      for (size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
+    std::string text;
+    for (const auto& line : table) {
+      for (size_t i = 0; i < line.size(); ++i) {
+        text += line[i];
+        if (i + 1 < line.size()) text += std::string(width[i] - line[i].size() + 1, ' ');
+      }
+      text += '\n';
+    }
+    res.status = 200;
+    res.set_content(text, "text/plain; charset=UTF-8");
+  });
+}
+
+}  // namespace meridian::server
