@@ -62,6 +62,9 @@ constexpr RouteSpec kRoutes[] = {
     {"POST",   "/_aliases",                                  A, true},
     {"GET",    "/_alias",                                    S, true},
     {"POST",   "/_refresh",                                  W, true},  // every index the key may write
+    {"GET",    "/_refresh",                                  W, true},
+    {"POST",   "/_all/_refresh",                             W, true},
+    {"GET",    "/_all/_refresh",                             W, true},
     {"PUT",    "/{index}",                                   A, true},
     {"GET",    "/{index}",                                   S, true},  // and HEAD: does it exist
     {"DELETE", "/{index}",                                   A, true},
@@ -82,6 +85,7 @@ constexpr RouteSpec kRoutes[] = {
     {"POST",   "/{index}/_msearch",                          S, true},
     {"POST",   "/{index}/_delete_by_query",                  W, true},
     {"POST",   "/{index}/_refresh",                          W, true},
+    {"GET",    "/{index}/_refresh",                          W, true},  // what the JS client sends
 };
 
 // The next segment of a path or template from *pos (a leading '/' skipped);

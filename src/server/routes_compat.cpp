@@ -274,18 +274,22 @@ void ServerImpl::install_compat_routes() {
     }
     send(res, 200, Json(Json::Object{{"_shards", shards(static_cast<int64_t>(list.size()))}}));
   };
-  route("POST", "/{index}/_refresh", [this, refresh](const httplib::Request& req, httplib::Response& res) {
-    auto idx = lookup_index(*this, req.matches[1], res);
-    if (idx) refresh({idx}, res);
-  });
-  route("POST", "/_refresh", [this, refresh](const httplib::Request&, httplib::Response& res) {
+  auto refresh_all = [this, refresh](const httplib::Request&, httplib::Response& res) {
     const auto& who = current_principal();
     std::vector<std::shared_ptr<index::Index>> list;
     for (const auto& name : engine_->list())
       if (!who || who->allows(Scope::kWrite, name))
         if (auto idx = engine_->get(name)) list.push_back(*idx);
     refresh(list, res);
-  });
+  };
+  for (const char* m : {"POST", "GET"}) {  // the JS client refreshes with GET
+    route(m, "/{index}/_refresh", [this, refresh](const httplib::Request& req, httplib::Response& res) {
+      auto idx = lookup_index(*this, req.matches[1], res);
+      if (idx) refresh({idx}, res);
+    });
+    route(m, "/_refresh", refresh_all);
+    route(m, "/_all/_refresh", refresh_all);
+  }
 
   // {"actions": [{"add": {"index"|"indices", "alias"|"aliases"}}, {"remove": {...}}]}: all or none.
   route("POST", "/_aliases", [this](const httplib::Request& req, httplib::Response& res) {

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""The OpenSearch-compatible API (docs/COMPAT.md) with the official OpenSearch
+JavaScript client: starts `meridian serve` on a free loopback port and runs
+tests/compat/opensearch_client_test.js against it (an index with a mapping,
+the bulk helper on 10,000 documents, bool/geo_distance searches with
+aggregations, update, delete-by-query, alias swap, _cat/indices, _count,
+_msearch; every result asserted there). Then a few checks of the raw HTTP
+answers a client library hides (HEAD, the error shape, _cat text, GET /
+for a browser without the console).
+
+Needs node (Debian nodejs) and tests/compat/node_modules: run scripts/setup
+(npm ci). Without them the test FAILS, it does not skip.
+
+Usage: compat_client_test.py PATH/TO/meridian
+Prints "N passed, M failed"; exits non-zero on failure.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+from server_test import RESULTS, Server, check, req
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+COMPAT = os.path.join(ROOT, "tests", "compat")
+SCRIPT = os.path.join(COMPAT, "opensearch_client_test.js")
+
+
+def raw(srv, method, path, body=None, headers=None):
+    r = urllib.request.Request(srv.base + path, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(r, timeout=30) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def main():
+    node = shutil.which("node")
+    if not node or not os.path.isdir(os.path.join(COMPAT, "node_modules", "@opensearch-project", "opensearch")):
+        print("FAIL: node or tests/compat/node_modules is missing: run scripts/setup "
+              "(installs nodejs and runs npm ci in tests/compat)")
+        print("0 passed, 1 failed")
+        return 1
+    tmp = tempfile.mkdtemp(prefix="meridian-e2e-compat-")
+    srv = Server(os.path.join(tmp, "data"))
+    try:
+        p = subprocess.run([node, SCRIPT, srv.base], cwd=COMPAT, capture_output=True, text=True, timeout=600)
+        sys.stdout.write(p.stdout)
+        sys.stderr.write(p.stderr)
+        check("the OpenSearch client test passes", p.returncode == 0 and " 0 failed" in p.stdout, p.stdout[-500:])
+
+        # What the client library does not show.
+        s, h, b = raw(srv, "GET", "/")
+        check("GET / without Accept: text/html is the cluster info", s == 200 and b'"distribution":"opensearch"' in b, b[:200])
+        s, h, b = raw(srv, "HEAD", "/places")
+        check("HEAD /places: 200, no body", s == 200 and b == b"", (s, b))
+        s, h, b = raw(srv, "HEAD", "/nope")
+        check("HEAD /nope: 404", s == 404, s)
+        s, body, _ = req(srv, "GET", "/nope/_search")
+        check("error shape: root_cause, type, reason, status",
+              s == 404 and body["status"] == 404 and body["error"]["type"] == "index_not_found_exception"
+              and body["error"]["root_cause"][0]["type"] == "index_not_found_exception" and "reason" in body["error"], body)
+        s, body, _ = req(srv, "PUT", "/_bulk")
+        check("a segment starting with '_' is never an index: PUT /_bulk is 405", s == 405, (s, body))
+        s, body, _ = req(srv, "POST", "/_search", {"query": {"match_all": {}}})
+        check("/_search without an index: 400 naming the way", s == 400 and "/{index}/_search" in body["error"]["reason"], body)
+        s, h, b = raw(srv, "GET", "/_cat/indices")
+        check("_cat/indices text: a row for places", s == 200 and re.match(r"green +open +places +1 +0 +\d+ ", b.decode()), b)
+        s, body, _ = req(srv, "POST", "/places/_bulk", None)
+        check("an empty bulk: no items, no errors", s == 200 and body["items"] == [] and body["errors"] is False, body)
+        s, h, b = raw(srv, "POST", "/places/_bulk", b'{"index": {}}\n{"x": 1}\n{"bogus": {}}\n{}\n',
+                      {"Content-Type": "application/x-ndjson"})
+        check("a malformed action line fails the bulk, naming the line", s == 400 and b"line 3" in b, (s, b))
+        s, body, _ = req(srv, "GET", "/v1/indexes/places")
+        check("the native API sees the same index", s == 200 and body["stats"]["docs"] > 0, s)
+    finally:
+        srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
+    return 1 if RESULTS["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
