@@ -86,6 +86,11 @@ constexpr RouteSpec kRoutes[] = {
     {"POST",   "/{index}/_delete_by_query",                  W, true},
     {"POST",   "/{index}/_refresh",                          W, true},
     {"GET",    "/{index}/_refresh",                          W, true},  // what the JS client sends
+    // The web console (routes_console.cpp; GET / above hands a browser to it):
+    // public files; the API calls the page makes carry the key.
+    {"GET",    "/_console/{file}",                           S, false},
+    {"GET",    "/_console/third_party/{package}/{file}",     S, false},
+    {"GET",    "/_console/third_party/{package}/images/{file}", S, false},
 };
 
 // The next segment of a path or template from *pos (a leading '/' skipped);

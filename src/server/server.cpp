@@ -390,6 +390,7 @@ void ServerImpl::install_routes() {
   install_compat_routes();  // after the native routes: "/{index}" must not shadow "/health"
   install_compat_search_routes();
   install_compat_bulk_routes();
+  install_console_routes();
 }
 
 Server::Server(std::unique_ptr<ServerImpl> impl) : impl_(std::move(impl)) {}

@@ -56,6 +56,8 @@ class ServerImpl {
   void install_doc_op_routes();  // routes_doc_ops.cpp
   void install_multi_search_routes();  // routes_multi_search.cpp
   void install_backup_routes();  // routes_backup.cpp
+  // The web console (routes_console.cpp): /_console/... and console_root_ (the page).
+  void install_console_routes();
   // CDC source gauges for /metrics (routes_sources.cpp).
   void add_source_gauges(std::vector<Gauge>* g) const;
   // Cluster mode (routes_cluster.cpp): GET /v1/cluster; the node starts once

@@ -73,7 +73,8 @@ TEST_CASE("route table: every operation of the OpenAPI document demands the scop
 
 TEST_CASE("route table: an unknown path needs auth and is unknown (fail closed)") {
   for (const char* p : {"/_nope", "/_cat", "/v1/nope", "/v1/indexes/", "/v1/indexes//docs", "/v1/indexes/a/docs/b/c",
-                        "/health/x", "/v1/indexes/a/unknown", "/a/_nope", "/v1/keys/a/b", "v1/indexes", "//_doc"}) {
+                        "/health/x", "/v1/indexes/a/unknown", "/a/_nope", "/v1/keys/a/b", "v1/indexes", "//_doc",
+                        "/_console", "/_console/a/b", "/_console/third_party/a/b/c"}) {
     CAPTURE(p);
     for (const char* m : {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
       RouteInfo info = classify_route(m, p);
