@@ -52,6 +52,7 @@ Result<std::vector<BulkItem>> parse_bulk(std::string_view body, const std::strin
     else return at(line, "Malformed action/metadata line: unknown action [" + name + "] (index, create, update, delete)");
     if (!meta.is_object()) return at(line, "[" + name + "]: expected an object");
     item.index = default_index;
+    std::string occ;  // a versioned write fails alone (ignoring it would lose the update it guards)
     for (const auto& [k, v] : meta.as_object()) {
       if (k == "_index") {
         if (!v.is_string()) return at(line, "[_index]: expected a string");
@@ -61,8 +62,9 @@ Result<std::vector<BulkItem>> parse_bulk(std::string_view body, const std::strin
         else if (v.is_int()) item.id = std::to_string(v.as_int());
         else return at(line, "[_id]: expected a string");
         if (item.id.empty()) return at(line, "[_id]: must not be empty");
-      } else if (k != "routing" && k != "pipeline" && k != "require_alias" && k != "retry_on_conflict" &&
-                 k != "version" && k != "version_type" && k != "if_seq_no" && k != "if_primary_term") {
+      } else if (k == "version" || k == "version_type" || k == "if_seq_no" || k == "if_primary_term") {
+        occ = "[" + k + "] is not supported: Meridian keeps no document versions (optimistic concurrency control is not available)";
+      } else if (k != "routing" && k != "require_alias" && k != "retry_on_conflict") {
         return at(line, "Action/metadata line [" + std::to_string(line) + "] contains an unknown parameter [" + k + "]");
       }
     }
@@ -87,6 +89,7 @@ Result<std::vector<BulkItem>> parse_bulk(std::string_view body, const std::strin
           item.error = "the update on line " + std::to_string(sline) + " has no [doc]";
       }
     }
+    if (!occ.empty()) item.error = occ;
     items.push_back(std::move(item));
   }
   return items;

@@ -48,6 +48,18 @@ Result<std::shared_ptr<index::Index>> index_for_write(ServerImpl& s, const std::
 
 std::optional<index::WriteOptions> write_options(const httplib::Request& req, httplib::Response& res) {
   index::WriteOptions w;
+  for (const char* k : {"version", "version_type", "if_seq_no", "if_primary_term"}) {
+    if (req.has_param(k)) {  // silently ignoring them would lose the update they guard
+      reply_error(res, OsError{400, "illegal_argument_exception",
+                               std::string("[") + k + "] is not supported: Meridian keeps no document versions "
+                               "(optimistic concurrency control is not available; docs/COMPAT.md)", ""});
+      return std::nullopt;
+    }
+  }
+  if (req.has_param("pipeline")) {
+    reply_error(res, OsError{400, "illegal_argument_exception", "[pipeline]: ingest pipelines are not supported", ""});
+    return std::nullopt;
+  }
   if (!req.has_param("refresh")) return w;
   std::string v = req.get_param_value("refresh");
   if (v == "wait_for" || v == "true" || v.empty()) {

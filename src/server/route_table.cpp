@@ -57,7 +57,9 @@ constexpr RouteSpec kRoutes[] = {
     {"GET",    "/_cat/indices",                              S, true},
     {"POST",   "/_bulk",                                     W, true},  // per-item index checks in the handler
     {"GET",    "/_search",                                   S, true},
-    {"POST",   "/_search",                                   S, true},
+    {"POST",   "/_search",                                   S, true},  // every index the key may search
+    {"GET",    "/_count",                                    S, true},
+    {"POST",   "/_count",                                    S, true},
     {"POST",   "/_msearch",                                  S, true},  // per-search index checks in the handler
     {"POST",   "/_aliases",                                  A, true},
     {"GET",    "/_alias",                                    S, true},

@@ -4,7 +4,9 @@
 // parser) and run by query::search, as the native search route does; the
 // delete goes through ServerImpl::delete_matching like the native
 // delete-by-query.
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "compat_http.h"
 #include "meridian/query/search_request.h"
@@ -48,6 +50,83 @@ Outcome run_search(index::Index& idx, const std::string& name, const Json& os_bo
   return {compat::search_response(idx.name(), *r, plan, id_field, ms_since(start)), std::nullopt};
 }
 
+// Orders two sort values: numbers by value, strings by bytes, null last.
+int compare_values(const Json& a, const Json& b) {
+  if (a.is_null() || b.is_null()) return a.is_null() == b.is_null() ? 0 : (a.is_null() ? 1 : -1);
+  if (a.is_number() && b.is_number()) return a.as_double() < b.as_double() ? -1 : a.as_double() > b.as_double() ? 1 : 0;
+  if (a.is_string() && b.is_string()) return a.as_string() < b.as_string() ? -1 : a.as_string() == b.as_string() ? 0 : 1;
+  if (a.is_bool() && b.is_bool()) return a.as_bool() == b.as_bool() ? 0 : (a.as_bool() ? 1 : -1);
+  return 0;
+}
+
+// A search over several indexes (/_search, /a,b/_search): each index is
+// searched for its first from + size hits, and those are merged by score, or
+// by the sort values in the request's directions. Aggregations and
+// search_after need one index.
+Outcome run_multi_search(const std::vector<std::shared_ptr<index::Index>>& targets, const Json& os_body, bool count_only) {
+  auto start = Clock::now();
+  if (os_body.find("aggs") || os_body.find("aggregations"))
+    return {Json(), OsError{400, "illegal_argument_exception",
+                            "aggregations over several indexes are not supported; search one index (docs/COMPAT.md)", ""}};
+  if (os_body.find("search_after"))
+    return {Json(), OsError{400, "illegal_argument_exception", "search_after over several indexes is not supported; search one index", ""}};
+  struct Tagged {
+    const index::Index* idx;
+    query::Hit hit;
+  };
+  std::vector<Tagged> all;
+  query::SearchResponse merged;
+  compat::SearchPlan plan;
+  plan.count_only = count_only;
+  std::vector<query::SortSpec> sort;
+  size_t from = 0, size = 10;
+  for (const auto& idx : targets) {
+    compat::SearchPlan p = plan;
+    auto native = compat::search_body_to_native(os_body, idx->schema()->id_field(), &p);
+    if (!native) return {Json(), compat::from_status(native.status(), "parsing_exception")};
+    auto req = query::parse_search_request(*native);
+    if (!req) return {Json(), compat::from_status(req.status(), "parsing_exception")};
+    sort = req->sort;
+    from = req->from;
+    size = req->size;
+    req->size = req->from + req->size;
+    req->from = 0;
+    auto r = query::search(*idx->snapshot(), *req);
+    if (!r) return {Json(), compat::from_status(r.status(), "search_phase_execution_exception")};
+    merged.total += r->total;
+    merged.total_is_lower_bound = merged.total_is_lower_bound || r->total_is_lower_bound;
+    for (auto& h : r->hits) all.push_back({idx.get(), std::move(h)});
+    plan.sorted = p.sorted;
+  }
+  if (count_only) {
+    Json out = Json::object();
+    out.set("count", Json(merged.total));
+    out.set("_shards", compat::shards(static_cast<int64_t>(targets.size())));
+    return {std::move(out), std::nullopt};
+  }
+  std::stable_sort(all.begin(), all.end(), [&](const Tagged& a, const Tagged& b) {
+    if (!plan.sorted) return a.hit.score > b.hit.score;
+    for (size_t i = 0; i < sort.size() && i < a.hit.sort.size() && i < b.hit.sort.size(); ++i) {
+      int c = compare_values(a.hit.sort.as_array()[i], b.hit.sort.as_array()[i]);
+      if (c != 0) return sort[i].desc ? c > 0 : c < 0;
+    }
+    return false;
+  });
+  std::vector<const index::Index*> owner;
+  for (size_t i = from; i < all.size() && i < from + size; ++i) {
+    owner.push_back(all[i].idx);
+    merged.hits.push_back(std::move(all[i].hit));
+  }
+  Json out = compat::search_response("", merged, plan, "", ms_since(start));
+  out.set("_shards", compat::shards(static_cast<int64_t>(targets.size())));
+  auto& hits = out.find("hits")->find("hits")->as_array();
+  for (size_t i = 0; i < hits.size(); ++i) {
+    hits[i].set("_index", Json(owner[i]->name()));
+    if (Json* src = hits[i].find("_source")) *src = compat::public_source(std::move(*src), owner[i]->schema()->id_field());
+  }
+  return {std::move(out), std::nullopt};
+}
+
 // The request's OpenSearch body: the JSON body with the URL parameters
 // (q, size, from, sort, _source, track_total_hits) folded in.
 std::optional<Json> search_body(const httplib::Request& req, httplib::Response& res) {
@@ -81,24 +160,63 @@ Json error_entry(const OsError& e) {
 void ServerImpl::install_compat_search_routes() {
   using namespace compat;
 
-  auto search = [this](const httplib::Request& req, httplib::Response& res, bool count) {
-    auto idx = lookup_index(*this, req.matches[1], res);
-    if (!idx) return;
+  // One index (or alias): the whole OpenSearch search. Several ("a,b", or
+  // none: every index the key may search): merged hits (run_multi_search).
+  auto search = [this](const httplib::Request& req, httplib::Response& res, const std::string& names, bool count) {
     auto body = search_body(req, res);
     if (!body) return;
-    SearchPlan plan;
-    plan.count_only = count;
-    Outcome o = run_search(*idx, req.matches[1], *body, plan);
+    if (!names.empty() && names.find(',') == std::string::npos) {
+      auto idx = lookup_index(*this, names, res);
+      if (!idx) return;
+      SearchPlan plan;
+      plan.count_only = count;
+      Outcome o = run_search(*idx, names, *body, plan);
+      if (o.error) return reply_error(res, *o.error);
+      return send(res, 200, o.body);
+    }
+    const auto& who = current_principal();
+    std::vector<std::shared_ptr<index::Index>> targets;
+    std::set<std::string> seen;
+    auto add = [&](const std::string& name) {
+      std::string target = resolve_alias(name);
+      if (who && !who->allows(Scope::kSearch, target)) {
+        reply_error(res, OsError{403, "security_exception", "this key may not search index [" + name + "]", name});
+        return false;
+      }
+      auto idx = engine_->get(target);
+      if (!idx) {
+        reply_error(res, index_not_found(name));
+        return false;
+      }
+      if (seen.insert(target).second) targets.push_back(*idx);
+      return true;
+    };
+    if (names.empty()) {
+      for (const auto& name : engine_->list())
+        if (!who || who->allows(Scope::kSearch, name))
+          if (auto idx = engine_->get(name)) targets.push_back(*idx);
+    } else {
+      for (size_t pos = 0; pos <= names.size();) {
+        size_t comma = names.find(',', pos);
+        if (comma == std::string::npos) comma = names.size();
+        std::string one = names.substr(pos, comma - pos);
+        pos = comma + 1;
+        if (!one.empty() && !add(one)) return;
+      }
+    }
+    Outcome o = run_multi_search(targets, *body, count);
     if (o.error) return reply_error(res, *o.error);
     send(res, 200, o.body);
   };
   for (const char* m : {"GET", "POST"}) {
-    route(m, "/{index}/_search", [search](const httplib::Request& req, httplib::Response& res) { search(req, res, false); });
-    route(m, "/{index}/_count", [search](const httplib::Request& req, httplib::Response& res) { search(req, res, true); });
-    route(m, "/_search", [](const httplib::Request&, httplib::Response& res) {
-      reply_error(res, OsError{400, "illegal_argument_exception",
-                              "a search without an index is not supported: search /{index}/_search (an index or an alias; docs/COMPAT.md)", ""});
+    route(m, "/{index}/_search", [search](const httplib::Request& req, httplib::Response& res) {
+      search(req, res, req.matches[1], false);
     });
+    route(m, "/{index}/_count", [search](const httplib::Request& req, httplib::Response& res) {
+      search(req, res, req.matches[1], true);
+    });
+    route(m, "/_search", [search](const httplib::Request& req, httplib::Response& res) { search(req, res, "", false); });
+    route(m, "/_count", [search](const httplib::Request& req, httplib::Response& res) { search(req, res, "", true); });
   }
 
   auto msearch = [this](const httplib::Request& req, httplib::Response& res, const std::string& default_index) {

@@ -290,6 +290,21 @@ async function main() {
   check('cat indices text: header', /^health\s+status\s+index\s+pri\s+rep\s+docs\.count/.test(lines[0]), lines[0]);
   check('cat indices text: a row per index', lines.length === 3 && lines.some((l) => /\bplaces_v2\s+1\s+0\s+3\b/.test(l)), lines);
 
+  // Searching several indexes: all of them (/_search, /_count) or a list.
+  const de = docs.filter((d) => d.country === 'DE');
+  const v2de = [docs[0], docs[1], docs[3]].filter((d) => d.country === 'DE');
+  const every = await client.search({ body: { query: { term: { country: 'DE' } }, size: 3, sort: [{ pop: 'desc' }] } });
+  eq('search every index: total', every.body.hits.total.value, de.length + v2de.length);
+  eq('search every index: merged by sort', every.body.hits.hits.map((h) => [h._index, h._id]),
+    de.slice(-3).reverse().map((d) => ['places', d.key]));
+  // d1 (places) and b (places_v2) both have pop 10, then d6 (pop 60).
+  const low = await client.search({ index: 'places,places_v2', body: { query: { term: { country: 'DE' } }, size: 3, sort: [{ pop: 'asc' }] } });
+  const lowIds = low.body.hits.hits.map((h) => h._index + '/' + h._id);
+  eq('search a list: the lowest pops of both indexes', [lowIds.slice(0, 2).sort(), lowIds[2]], [['places/d1', 'places_v2/b'], 'places/d6']);
+  eq('count every index', (await client.count()).body.count, N - pl + 1 + 3);
+  const multiAggs = await failure(client.search({ body: { aggs: { c: { terms: { field: 'country' } } } } }));
+  eq('aggregations over several indexes: 400', multiAggs.status, 400);
+
   // _msearch: through the alias, a real index, and a missing one.
   const ms = await client.msearch({
     body: [

@@ -212,6 +212,13 @@ TEST_CASE("compat bulk: actions pair with their sources; a bad source fails its 
   CHECK((*items)[4].error.find("line 10") != std::string::npos);
   CHECK((*items)[5].error.find("[script] is not supported") != std::string::npos);
   CHECK(op_name(BulkItem::Op::kCreate) == "create");
+  // Optimistic concurrency cannot be honoured: the item fails, the others go on.
+  auto occ = parse_bulk("{\"index\": {\"_id\": \"1\", \"if_seq_no\": 3}}\n{}\n{\"delete\": {\"_id\": \"2\"}}\n", "a");
+  REQUIRE(occ);
+  REQUIRE(occ->size() == 2);
+  CHECK((*occ)[0].error.find("[if_seq_no] is not supported") != std::string::npos);
+  CHECK((*occ)[1].error.empty());
+  CHECK_FALSE(parse_bulk("{\"index\": {\"pipeline\": \"p\"}}\n{}\n", "a"));  // pipelines would change the document
 }
 
 TEST_CASE("compat bulk: a malformed action line fails the request, naming the line") {
