@@ -63,6 +63,8 @@ constexpr RouteSpec kRoutes[] = {
     {"POST",   "/_msearch",                                  S, true},  // per-search index checks in the handler
     {"POST",   "/_aliases",                                  A, true},
     {"GET",    "/_alias",                                    S, true},
+    {"GET",    "/_alias/{alias}",                            S, true},  // checked against the alias's index in the handler
+    {"GET",    "/_cluster/health",                           S, true},
     {"POST",   "/_refresh",                                  W, true},  // every index the key may write
     {"GET",    "/_refresh",                                  W, true},
     {"POST",   "/_all/_refresh",                             W, true},
@@ -71,6 +73,7 @@ constexpr RouteSpec kRoutes[] = {
     {"GET",    "/{index}",                                   S, true},  // and HEAD: does it exist
     {"DELETE", "/{index}",                                   A, true},
     {"GET",    "/{index}/_mapping",                          S, true},
+    {"GET",    "/{index}/_alias",                            S, true},
     {"PUT",    "/{index}/_mapping",                          A, true},
     {"POST",   "/{index}/_doc",                              W, true},  // id chosen by the server
     {"PUT",    "/{index}/_doc/{id}",                         W, true},

@@ -352,6 +352,59 @@ void ServerImpl::install_compat_routes() {
     send(res, 200, out);
   });
 
+  // One alias: {index: {aliases: {alias: {}}}}; HEAD: does it exist.
+  route("GET", "/_alias/{alias}", [this](const httplib::Request& req, httplib::Response& res) {
+    std::string alias = req.matches[1];
+    auto target = aliases_->resolve(alias);
+    const auto& who = current_principal();
+    if (!target || (who && !who->allows(Scope::kSearch, *target)))
+      return reply_error(res, OsError{404, "aliases_not_found_exception", "alias [" + alias + "] missing", ""});
+    Json out = Json::object();
+    out.set(*target, Json(Json::Object{{"aliases", Json(Json::Object{{alias, Json::object()}})}}));
+    send(res, 200, out);
+  });
+
+  route("GET", "/{index}/_alias", [this](const httplib::Request& req, httplib::Response& res) {
+    auto idx = lookup_index(*this, req.matches[1], res);
+    if (!idx) return;
+    Json al = Json::object();
+    for (const auto& [alias, target] : aliases_->list())
+      if (target == idx->name()) al.set(alias, Json::object());
+    Json out = Json::object();
+    out.set(idx->name(), Json(Json::Object{{"aliases", std::move(al)}}));
+    send(res, 200, out);
+  });
+
+  // What readiness checks poll: one node, one primary shard per index, no
+  // replicas; red while an index refuses writes after an I/O error.
+  route("GET", "/_cluster/health", [this](const httplib::Request&, httplib::Response& res) {
+    int64_t shards = 0;
+    bool red = false;
+    for (const auto& name : engine_->list()) {
+      auto idx = engine_->get(name);
+      if (!idx) continue;
+      ++shards;
+      red = red || !(*idx)->health().is_ok();
+    }
+    Json out = Json::object();
+    out.set("cluster_name", Json("meridian"));
+    out.set("status", Json(red ? "red" : "green"));
+    out.set("timed_out", Json(false));
+    out.set("number_of_nodes", Json(int64_t{1}));
+    out.set("number_of_data_nodes", Json(int64_t{1}));
+    out.set("active_primary_shards", Json(shards));
+    out.set("active_shards", Json(shards));
+    out.set("relocating_shards", Json(int64_t{0}));
+    out.set("initializing_shards", Json(int64_t{0}));
+    out.set("unassigned_shards", Json(int64_t{0}));
+    out.set("delayed_unassigned_shards", Json(int64_t{0}));
+    out.set("number_of_pending_tasks", Json(int64_t{0}));
+    out.set("number_of_in_flight_fetch", Json(int64_t{0}));
+    out.set("task_max_waiting_in_queue_millis", Json(int64_t{0}));
+    out.set("active_shards_percent_as_number", Json(100.0));
+    send(res, 200, out);
+  });
+
   // _cat/indices: text columns (?v adds the header, ?h=a,b picks columns,
   // ?bytes=b prints sizes in bytes) or ?format=json.
   route("GET", "/_cat/indices", [this](const httplib::Request& req, httplib::Response& res) {

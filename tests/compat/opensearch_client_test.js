@@ -100,6 +100,9 @@ async function main() {
   eq('info: distribution', info.body.version.distribution, 'opensearch');
   check('info: version 2.x', /^2\.\d+\.\d+$/.test(info.body.version.number), info.body.version);
 
+  const health = await client.cluster.health({ wait_for_status: 'yellow' });
+  eq('cluster health', [health.body.status, health.body.number_of_nodes], ['green', 1]);
+
   // Index with a mapping.
   const created = await client.indices.create({ index: 'places', body: { settings: { number_of_shards: 1 }, mappings: MAPPING } });
   eq('create index: acknowledged', created.body.acknowledged, true);
@@ -274,6 +277,10 @@ async function main() {
   eq('alias swap: live is places_v2', (await client.count({ index: 'live' })).body.count, 3);
   const aliases = await client.indices.getAlias();
   eq('get aliases', [aliases.body.places.aliases, aliases.body.places_v2.aliases], [{}, { live: {} }]);
+  eq('get one alias', (await client.indices.getAlias({ name: 'live' })).body, { places_v2: { aliases: { live: {} } } });
+  eq('alias exists', (await client.indices.existsAlias({ name: 'live' })).body, true);
+  eq('alias missing', (await client.indices.existsAlias({ name: 'nolive' })).body, false);
+  eq('aliases of an index', (await client.indices.getAlias({ index: 'places' })).body, { places: { aliases: {} } });
   const badSwap = await failure(client.indices.updateAliases({
     body: { actions: [{ add: { index: 'places', alias: 'other' } }, { add: { index: 'nosuch', alias: 'live' } }] },
   }));
