@@ -306,6 +306,7 @@ Json search_response(const std::string& index, const query::SearchResponse& r, c
     if (!h.source.is_null()) o.set("_source", public_source(h.source, id_field));
     if (plan.sorted && !h.sort.is_null()) o.set("sort", h.sort);
     if (!h.highlight.is_null() && h.highlight.size() > 0) o.set("highlight", h.highlight);
+    if (!h.explanation.is_null()) o.set("_explanation", h.explanation);  // Meridian's explanation tree
     hits.push(std::move(o));
   }
   Json total = Json::object();

@@ -175,6 +175,10 @@ TEST_CASE("compat search: facets render as OpenSearch aggregations, hits as hits
   CHECK(hit.find("_source")->find("name")->as_string() == "x");
   CHECK_FALSE(hit.find("_source")->find("_id"));  // the id field of a compat index is hidden
   CHECK_FALSE(out.find("aggregations"));
+  CHECK_FALSE(hit.find("_explanation"));
+  r.hits[0].explanation = J(R"({"value": 1.5, "description": "bm25"})");
+  Json explained = search_response("cities", r, SearchPlan{}, "_id", 3);
+  CHECK(explained.find("hits")->find("hits")->as_array()[0].find("_explanation")->find("value")->as_double() == 1.5);
   SearchPlan sorted;
   sorted.sorted = true;
   r.hits[0].sort = J("[5, 1]");
