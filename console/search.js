@@ -293,7 +293,9 @@
     for (const f of p.numericFields) {
       const st = p.stats[f];
       if (!st || st.min === undefined || st.min === null || st.min === st.max) continue;
-      panels.push(rangePanel(p, f, st));
+      // Built once and kept: a re-render must not replace a slider being dragged.
+      p.rangePanels = p.rangePanels || {};
+      panels.push(p.rangePanels[f] || (p.rangePanels[f] = rangePanel(p, f, st)));
     }
     box.replaceChildren(...panels);
   }
@@ -318,8 +320,10 @@
     };
     sLo.addEventListener("input", () => { lo.value = sLo.value; apply(); });
     sHi.addEventListener("input", () => { hi.value = sHi.value; apply(); });
-    lo.addEventListener("change", apply);
-    hi.addEventListener("change", apply);
+    for (const box of [lo, hi]) {
+      box.addEventListener("input", apply);  // as you type, like the search box
+      box.addEventListener("change", apply);
+    }
     return el("fieldset", { class: "facet range", "data-field": f }, el("legend", {}, f),
       el("div", { class: "range-row" }, lo, "–", hi), sLo, sHi);
   }

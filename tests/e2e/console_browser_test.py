@@ -161,6 +161,32 @@ def run(d, base):
     check("ticking country US filters the hits (%d)" % want["total"]["value"], got, total(d))
     check("every listed hit is in the US", all("countryUS" in h[2].replace(" ", "") for h in hits(d)), hits(d))
 
+    # Sort, paging and a numeric range on the facet's result.
+    from selenium.webdriver.support.ui import Select
+    Select(d.find_element(By.ID, "sort")).select_by_value("population:desc")
+    _, want = http(base, "POST", "/v1/indexes/cities/search",
+                   {"filter": {"term": {"country": "US"}}, "sort": [{"population": "desc"}], "size": 20})
+    ids = [h["id"] for h in want["hits"]]
+    got = wait(d, lambda d: [h[0] for h in hits(d)] == ids[:10], "sorted by population")
+    check("the sort selector sorts (population, largest first)", got, ([h[0] for h in hits(d)], ids[:10]))
+    d.find_element(By.ID, "next").click()
+    got = wait(d, lambda d: [h[0] for h in hits(d)] == ids[10:20], "page 2")
+    check("next page shows hits 11-20", got and d.find_element(By.ID, "page-info").text.startswith("11–20 of"),
+          d.find_element(By.ID, "page-info").text)
+    Select(d.find_element(By.ID, "sort")).select_by_value("")
+    wait(d, lambda d: d.find_element(By.ID, "page-info").text.startswith("1–10 of"), "relevance again")
+    lo = d.find_element(By.CSS_SELECTOR, 'fieldset.range[data-field="population"] input.range-min')
+    lo.send_keys("1000000", Keys.TAB)
+    _, want = http(base, "POST", "/v1/indexes/cities/search",
+                   {"filter": [{"term": {"country": "US"}}, {"range": {"population": {"gte": 1000000}}}], "size": 0})
+    got = wait(d, lambda d: total(d) == want["total"]["value"], "population range")
+    check("a numeric range (population >= 1,000,000) filters (%d)" % want["total"]["value"], got, total(d))
+    lo = d.find_element(By.CSS_SELECTOR, 'fieldset.range[data-field="population"] input.range-min')
+    lo.send_keys(Keys.CONTROL + "a", Keys.DELETE, Keys.TAB)
+    wait(d, lambda d: total(d) == 175, "range cleared")
+    check("page and range reset", total(d) == 175 and d.find_element(By.ID, "page-info").text.startswith("1–10 of"),
+          (total(d), d.find_element(By.ID, "page-info").text))
+
     # 4. Draw a box over the eastern US with the mouse.
     mapel = d.find_element(By.ID, "map")
     wait(d, lambda d: int(mapel.get_attribute("data-land") or 0) > 100, "land outlines")
@@ -213,6 +239,8 @@ def run(d, base):
     first_id = hits(d)[0][0]
     d.find_element(By.CSS_SELECTOR, '#hits li.hit[data-id="%s"]' % first_id).click()
     check("clicking a hit flies the map to it", wait(d, lambda d: mapel.get_attribute("data-flown") == first_id, "fly"))
+    check("zoomed in, the density layer gives way to the markers",
+          wait(d, lambda d: mapel.get_attribute("data-density") == "0", "density hidden"), mapel.get_attribute("data-density"))
 
     # 6. The query-DSL editor with the response beside it.
     d.find_element(By.CSS_SELECTOR, "details#dsl summary").click()
@@ -249,7 +277,35 @@ def run(d, base):
     shot(d, "04-live.png")
     d.find_element(By.ID, "watch").click()
 
-    # 8. Nothing but the server was contacted; no script errors.
+    # 8. A circle: clear the box, zoom out, drag from Chicago eastwards.
+    d.find_element(By.ID, "clear-area").click()
+    d.execute_script("window.Meridian._page().map.leaflet.setView([40, -90], 4, {animate: false})")
+    time.sleep(0.3)
+    pts = d.execute_script(
+        "const map = window.Meridian._page().map.leaflet; const s = map.getSize();"
+        "const c = map.latLngToContainerPoint([41.85, -87.65]), e = map.latLngToContainerPoint([41.85, -81.65]);"
+        "return [c.x - s.x / 2, c.y - s.y / 2, e.x - c.x, e.y - c.y];")
+    d.find_element(By.ID, "draw-circle").click()
+    ActionChains(d).move_to_element_with_offset(mapel, int(pts[0]), int(pts[1])).click_and_hold() \
+        .move_by_offset(int(pts[2]) // 2, 0).move_by_offset(int(pts[2]) - int(pts[2]) // 2, int(pts[3])).release().perform()
+    circle = wait(d, lambda d: mapel.get_attribute("data-area") == "circle" and d.execute_script(
+        "return window.Meridian._page().area"), "circle drawn")
+    check("a circle drawn on the map becomes a geo_distance filter", circle and circle.get("type") == "circle", circle)
+    if circle:
+        check("the circle is centred where the drag began, ~500 km wide",
+              abs(circle["lat"] - 41.85) < 1 and abs(circle["lon"] + 87.65) < 1 and 350e3 < circle["radius_m"] < 650e3,
+              circle)
+        _, want = http(base, "POST", "/v1/indexes/cities/search", {
+            "filter": [{"term": {"country": "US"}}, {"geo_distance": {
+                "distance": "%dm" % round(circle["radius_m"]), "location": {"lat": circle["lat"], "lon": circle["lon"]}}}],
+            "size": 10})
+        got = wait(d, lambda d: total(d) == want["total"]["value"] and [h[0] for h in hits(d)] == [h["id"] for h in want["hits"]],
+                   "circle applied")
+        check("the hit list is the server's answer inside the circle (%d hits)" % want["total"]["value"],
+              got and want["total"]["value"] > 0, (total(d), want["total"]["value"]))
+    shot(d, "05-circle.png")
+
+    # 9. Nothing but the server was contacted; no script errors.
     urls = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     foreign = [u for u in urls if not u.startswith(base + "/")]
     check("every resource came from the server (%d)" % len(urls), urls and not foreign, foreign)
