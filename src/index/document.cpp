@@ -4,6 +4,7 @@
 #include <map>
 
 #include "meridian/base/date.h"
+#include "meridian/base/utf8.h"
 
 namespace meridian::index {
 namespace {
@@ -170,8 +171,14 @@ Result<std::string> document_id(const Json& doc, const std::string& id_field) {
   if (!id) return Status::invalid("document has no '" + id_field + "' field (the index's id field)");
   if (id->is_string()) {
     if (id->as_string().empty()) return Status::invalid("document id '" + id_field + "' is an empty string");
-    if (id->as_string().size() > 512) return Status::invalid("document id longer than 512 bytes");
-    return id->as_string();
+    const std::string& s = id->as_string();
+    if (s.size() > 512) return Status::invalid("document id longer than 512 bytes");
+    for (size_t i = 0; i < s.size();) {  // a CSV cell or CDC row can carry any bytes
+      size_t n = utf8_seq_len(reinterpret_cast<const unsigned char*>(s.data()) + i, s.size() - i);
+      if (n == 0) return Status::invalid("document id is not valid UTF-8 (byte " + std::to_string(i + 1) + ")");
+      i += n;
+    }
+    return s;
   }
   if (id->is_int()) return std::to_string(id->as_int());
   return Status::invalid("document id '" + id_field + "' must be a string or an integer, got " +

@@ -545,4 +545,6 @@ Result<SearchRequest> parse_search_params(const std::map<std::string, std::strin
   return parse_search_request(body, opt);
 }
 
+const std::vector<std::pair<std::string, std::string>>& search_key_aliases() { return kRequestKeyAliases; }
+
 }  // namespace meridian::query

@@ -1,6 +1,8 @@
 // The OpenAPI 3 document of the v1 API (docs/API.md is the prose version).
 #include "server_impl.h"
 
+#include <cctype>
+
 namespace meridian::server {
 namespace {
 
@@ -132,8 +134,12 @@ constexpr const char* kOpenApi = R"JSON({
   "/v1/indexes/{index}/watch": {
     "parameters": [{"$ref": "#/components/parameters/index"}],
     "get": {"operationId": "watch", "x-meridian-scope": "search", "summary": "live query: Server-Sent Events (event: match, delete, truncate, reset, dropped; heartbeats)",
-      "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "filter", "in": "query", "schema": {"type": "string"}},
-        {"name": "heartbeat_ms", "in": "query", "schema": {"type": "integer"}}, {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
+      "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "q_fields", "in": "query", "schema": {"type": "string"}},
+        {"name": "filter", "in": "query", "schema": {"type": "string"}}, {"name": "near", "in": "query", "schema": {"type": "string"}},
+        {"name": "radius", "in": "query", "schema": {"type": "string"}}, {"name": "geo_field", "in": "query", "schema": {"type": "string"}},
+        {"name": "bbox", "in": "query", "schema": {"type": "string"}},
+        {"name": "heartbeat_ms", "in": "query", "schema": {"type": "integer"}}, {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}},
+        {"name": "last_event_id", "in": "query", "schema": {"type": "string"}, "description": "instead of the Last-Event-ID header"}],
       "responses": {"200": {"description": "text/event-stream"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/changes": {
     "parameters": [{"$ref": "#/components/parameters/index"}, {"$ref": "#/components/parameters/refresh"},
@@ -209,6 +215,40 @@ const std::string& openapi_document() {
     return j->dump();
   }();
   return doc;
+}
+
+std::vector<std::string> openapi_query_params(std::string_view method, std::string_view pattern) {
+  static const Json doc = [] {
+    auto j = parse_json(openapi_document());
+    return j ? std::move(*j) : Json::object();
+  }();
+  std::vector<std::string> out;
+  const Json* paths = doc.find("paths");
+  const Json* path = paths ? paths->find(pattern) : nullptr;
+  if (!path) return out;
+  std::string op(method);
+  for (char& c : op) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const Json* params_of_path = path->find("parameters");
+  const Json* operation = path->find(op);
+  const Json* params_of_op = operation ? operation->find("parameters") : nullptr;
+  const Json* components = doc.find("components");
+  const Json* shared = components ? components->find("parameters") : nullptr;
+  for (const Json* list : {params_of_path, params_of_op}) {
+    if (!list || !list->is_array()) continue;
+    for (const Json& p : list->as_array()) {
+      const Json* def = &p;
+      if (const Json* ref = p.find("$ref"); ref && ref->is_string()) {
+        const std::string& r = ref->as_string();
+        def = shared ? shared->find(r.substr(r.rfind('/') + 1)) : nullptr;
+      }
+      if (!def) continue;
+      const Json* in = def->find("in");
+      const Json* name = def->find("name");
+      if (in && name && in->is_string() && name->is_string() && in->as_string() == "query")
+        out.push_back(name->as_string());
+    }
+  }
+  return out;
 }
 
 }  // namespace meridian::server

@@ -35,22 +35,6 @@ double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
-// Only the listed query parameters; anything else is a 400 naming it.
-bool only_params(const httplib::Request& req, httplib::Response& res, std::initializer_list<std::string_view> allowed) {
-  for (const auto& [k, v] : req.params) {
-    bool ok = false;
-    for (auto a : allowed) ok = ok || k == a;
-    if (!ok) {
-      std::string list;
-      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      ServerImpl::send_error(res, 400, "unknown parameter '" + k + "' (expected " + (list.empty() ? "none" : list) + ")",
-                             Json(Json::Object{{"path", Json(k)}}));
-      return false;
-    }
-  }
-  return true;
-}
-
 // A sort on the id field, ascending: listing and paging by id.
 query::SortSpec by_id(const index::Schema& schema) {
   query::SortSpec s;
@@ -135,7 +119,6 @@ void ServerImpl::install_doc_op_routes() {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     std::string id = req.matches[2];
-    if (!only_params(req, res, {"refresh", "upsert"})) return;
     auto w = write_options(req, res);
     if (!w) return;
     bool upsert = false;
@@ -173,7 +156,6 @@ void ServerImpl::install_doc_op_routes() {
     auto start = std::chrono::steady_clock::now();
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
-    if (!only_params(req, res, {"refresh"})) return;
     auto w = write_options(req, res);
     if (!w) return;
     auto body = parse_body(req, res, false);
@@ -199,7 +181,6 @@ void ServerImpl::install_doc_op_routes() {
   route("GET", "/v1/indexes/{index}/docs", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
-    if (!only_params(req, res, {"after", "size", "source"})) return;
     int64_t size = 100;
     if (req.has_param("size")) {
       std::string v = req.get_param_value("size");
@@ -254,7 +235,6 @@ void ServerImpl::install_doc_op_routes() {
   route("POST", "/v1/indexes/{index}/refresh", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
-    if (!only_params(req, res, {})) return;
     Status st = idx->refresh();
     if (!st.is_ok()) return send_error(res, st);
     Json out = Json::object();

@@ -208,6 +208,22 @@ httplib::Server::Handler ServerImpl::guarded(httplib::Server::Handler h) {
   };
 }
 
+httplib::Server::Handler ServerImpl::checked(RequestCheck check, httplib::Server::Handler h) {
+  return [check = std::move(check), h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+    std::vector<std::string_view> segments;
+    for (size_t i = 1; i < req.matches.size(); ++i) segments.emplace_back(req.matches[i].first, req.matches[i].second);
+    std::string path;
+    size_t column = 0;
+    if (Status st = check.check(segments, req.params, &path, &column); !st.is_ok()) {
+      Json extra = Json::object();
+      extra.set("path", Json(path));
+      if (column) extra.set("column", Json(static_cast<int64_t>(column)));
+      return send_error(res, st, extra);
+    }
+    h(req, res);
+  };
+}
+
 void ServerImpl::route(std::string_view method, std::string_view pattern, httplib::Server::Handler h) {
   const RouteSpec* spec = find_route(method, pattern);
   if (!spec) {
@@ -216,6 +232,7 @@ void ServerImpl::route(std::string_view method, std::string_view pattern, httpli
   }
   registered_.insert(spec);
   std::string re = route_regex(pattern);
+  if (pattern.starts_with("/v1/")) h = checked(RequestCheck(method, pattern), std::move(h));
   auto g = guarded(std::move(h));
   if (method == "GET") http_.Get(re, std::move(g));
   else if (method == "POST") http_.Post(re, std::move(g));

@@ -21,6 +21,7 @@
 #include "meridian/server/key_store.h"
 #include "meridian/server/metrics.h"
 #include "meridian/server/openapi.h"
+#include "meridian/server/request_check.h"
 #include "meridian/server/query_cache.h"
 #include "meridian/server/rate_limiter.h"
 #include "meridian/server/route_table.h"
@@ -42,6 +43,9 @@ class ServerImpl {
   // Wraps a route handler: a request refused before its body was read
   // (401/403/429, see install_routes) gets the refusal instead of the route.
   static httplib::Server::Handler guarded(httplib::Server::Handler h);
+  // Runs `check` (path placeholders are UTF-8, query parameters declared)
+  // before `h`; a failure is a 400 naming the placeholder or parameter.
+  static httplib::Server::Handler checked(RequestCheck check, httplib::Server::Handler h);
   // Registers the handler of one route-table line (same method and template,
   // see route_table.h), guarded. A handler without a line is not registered
   // and check_routes() reports it.

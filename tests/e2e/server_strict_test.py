@@ -186,6 +186,65 @@ def test_values_accepted(srv):
     check("sort by detected date-time", s == 200 and [h["id"] for h in b["hits"]][:2] == ["x", "y"], (s, b))
 
 
+def test_bad_ids(srv):
+    """Defect 5a: an id that is not UTF-8 is a 400 on every document route, and CSV ids too."""
+    for method, body in [("PUT", {"t": "x"}), ("GET", None), ("DELETE", None), ("PATCH", {"t": "y"})]:
+        s, b, _ = req(srv, method, "/v1/indexes/cities/docs/%FF", body)
+        check("%s docs/%%FF: 400 naming the id" % method,
+              "document id: invalid UTF-8" in error_of(s, b) and b["error"].get("path") == "id", (s, b))
+    s, b, _ = req(srv, "PUT", "/v1/indexes/cities/docs/ok%C3%A9", {"name": "Évry"})
+    check("a UTF-8 id still works", s == 201, (s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/docs/ok%C3%A9")
+    check("and is fetched back", s == 200 and b["id"] == "oké", (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/docs", b'{"id": "a\xff", "name": "x"}\n',
+                  headers={"Content-Type": "application/x-ndjson"})
+    check("bulk line with a non-UTF-8 id: reported failed", s == 200 and b["failed"] == 1 and b["indexed"] == 0
+          and "invalid UTF-8" in b["errors"][0]["error"], (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/docs", b'{"id": "a\\udcff", "name": "x"}\n{"id": "fine"}\n',
+                  headers={"Content-Type": "application/x-ndjson"})
+    check("bulk line with a lone-surrogate escaped id: reported failed, the next indexed",
+          s == 200 and b["failed"] == 1 and b["indexed"] == 1, (s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/docs/%FF")
+    check("nothing stored under the bad id", s == 400, (s, b))
+
+
+def test_unknown_params(srv):
+    """Defect 5b: unknown query parameters on write routes are a 400 with the closest known one."""
+    cases = [
+        ("PUT", "/v1/indexes/cities/docs/p1?refersh=true", {"name": "P"}, "'refersh' (did you mean 'refresh'?)"),
+        ("POST", "/v1/indexes/cities/docs?refersh=wait_for", '{"id": "p2"}\n', "did you mean 'refresh'?"),
+        ("PATCH", "/v1/indexes/cities/docs/paris?upsrt=true", {"name": "P"}, "did you mean 'upsert'?"),
+        ("DELETE", "/v1/indexes/cities/docs/paris?refesh=true", None, "did you mean 'refresh'?"),
+        ("POST", "/v1/indexes/cities/delete-by-query?refrsh=true", {"q": "nothing"}, "did you mean 'refresh'?"),
+        ("POST", "/v1/indexes/cities/refresh?wait=true", None, "this route takes no query parameters"),
+        ("POST", "/v1/indexes/cities/changes?id_colum=id", '{"op": "c", "after": {"id": 1}}', "did you mean 'id_column'?"),
+        ("PUT", "/v1/indexes/newone?shards=2", {"fields": {}}, "unknown parameter 'shards'"),
+        ("PATCH", "/v1/indexes/cities?dry_run=true", {"fields": {}}, "unknown parameter 'dry_run'"),
+        ("DELETE", "/v1/indexes/cities?force=true", None, "unknown parameter 'force'"),
+        ("PUT", "/v1/aliases/al?x=1", {"index": "cities"}, "unknown parameter 'x'"),
+        ("GET", "/v1/indexes/cities/docs?limit=5", None, "did you mean 'size'?"),
+        ("GET", "/v1/indexes/cities/watch?q=x&heartbeat=100", None, "did you mean 'heartbeat_ms'?"),
+    ]
+    for method, path, body, want in cases:
+        s, b, _ = req(srv, method, path, body)
+        param = path.split("?")[1].split("&")[-1].split("=")[0]
+        check("%s %s: 400 naming the parameter" % (method, path),
+              want in error_of(s, b) and b["error"].get("path") == param, (s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/docs/p1")
+    check("the refused write did nothing", s == 404, (s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/newone")
+    check("the refused create did nothing", s == 404, (s, b))
+    # The documented parameters keep working.
+    s, b, _ = req(srv, "PUT", "/v1/indexes/cities/docs/p1?refresh=true", {"name": "P"})
+    check("refresh=true accepted", s == 201, (s, b))
+    s, b, _ = req(srv, "PATCH", "/v1/indexes/cities/docs/p9?upsert=true&refresh=wait_for", {"name": "Q"})
+    check("upsert + refresh accepted", s == 201, (s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/docs?size=2&after=a&source=false")
+    check("list parameters accepted", s == 200 and len(b["docs"]) == 2, (s, b))
+    s, b, _ = req(srv, "DELETE", "/v1/indexes/cities/docs/p9?refresh=true")
+    check("delete with refresh accepted", s == 200, (s, b))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="meridian-e2e-strict-")
     srv = None
@@ -195,6 +254,7 @@ def main():
         make_cities(srv)
         for name, fn in [("unknown_fields", test_unknown_fields), ("geo_sort_without_radius", test_geo_sort_without_radius),
                          ("error_details", test_error_details), ("values_accepted", test_values_accepted),
+                         ("bad_ids", test_bad_ids), ("unknown_params", test_unknown_params),
                          ("missing_body", test_missing_body),
                          ("body_without_content_type", test_body_without_content_type)]:
             run(name, lambda fn=fn: fn(srv))

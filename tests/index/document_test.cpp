@@ -57,6 +57,11 @@ TEST_CASE("document: ids must be strings or integers") {
   CHECK_FALSE(parse_document(*parse_json(R"({"id":""})"), s, nullptr).is_ok());
   CHECK_FALSE(parse_document(*parse_json(R"([1,2])"), s, nullptr).is_ok());
   CHECK(parse_document(*parse_json(R"({"id":"abc"})"), s, nullptr)->id == "abc");
+  Json bad = Json::object();
+  bad.set("id", std::string("a\xFF"));  // as a CSV cell can hold it
+  auto r = parse_document(bad, s, nullptr);
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().message() == "document id is not valid UTF-8 (byte 2)");
 }
 
 TEST_CASE("document: dates accept RFC 3339 and epoch millis, reject garbage") {

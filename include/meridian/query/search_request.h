@@ -136,4 +136,8 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
 Result<SearchRequest> parse_search_params(const std::map<std::string, std::string>& params,
                                           const SearchRequestOptions& opt = {});
 
+// Names other engines use for our search keys and parameters, mapped to
+// ours ({"limit", "size"}, {"_source", "source"}, ...): "did you mean" hints.
+const std::vector<std::pair<std::string, std::string>>& search_key_aliases();
+
 }  // namespace meridian::query

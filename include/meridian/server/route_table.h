@@ -10,7 +10,9 @@
 //   answered only after authentication (401 without a valid key when auth is
 //   on), so an unknown route never opens a door;
 // - ServerImpl::route() refuses a handler whose line is missing, and the
-//   server refuses to start if a line has no handler.
+//   server refuses to start if a line has no handler;
+// - a /v1 route accepts only the query parameters its OpenAPI operation
+//   lists, and path segments that are valid UTF-8 (request_check.h).
 //
 // Templates: literal segments and `{name}` placeholders, each matching one
 // non-empty path segment. `{index}` names the index (or alias) the scope
