@@ -148,6 +148,14 @@ std::optional<Json> search_body(const httplib::Request& req, httplib::Response& 
   return body;
 }
 
+// ?rest_total_hits_as_int=true: hits.total as a number (the pre-7.0 shape).
+void total_as_int(const httplib::Request& req, Json* body) {
+  if (req.get_param_value("rest_total_hits_as_int") != "true") return;
+  Json* hits = body->find("hits");
+  Json* total = hits ? hits->find("total") : nullptr;
+  if (total && total->find("value")) *total = Json(*total->find("value"));
+}
+
 Json error_entry(const OsError& e) {
   Json out = Json::object();
   out.set("error", compat::error_object(e));
@@ -172,6 +180,7 @@ void ServerImpl::install_compat_search_routes() {
       plan.count_only = count;
       Outcome o = run_search(*idx, names, *body, plan);
       if (o.error) return reply_error(res, *o.error);
+      total_as_int(req, &o.body);
       return send(res, 200, o.body);
     }
     const auto& who = current_principal();
@@ -206,6 +215,7 @@ void ServerImpl::install_compat_search_routes() {
     }
     Outcome o = run_multi_search(targets, *body, count);
     if (o.error) return reply_error(res, *o.error);
+    total_as_int(req, &o.body);
     send(res, 200, o.body);
   };
   for (const char* m : {"GET", "POST"}) {
@@ -241,6 +251,7 @@ void ServerImpl::install_compat_search_routes() {
         responses.push(error_entry(*o.error));
         continue;
       }
+      total_as_int(req, &o.body);
       o.body.set("status", Json(int64_t{200}));
       responses.push(std::move(o.body));
     }

@@ -127,6 +127,8 @@ def main():
         s, h, b = raw(srv, "POST", "/places/_bulk", b'{"index": {}}\n{"x": 1}\n{"bogus": {}}\n{}\n',
                       {"Content-Type": "application/x-ndjson"})
         check("a malformed action line fails the bulk, naming the line", s == 400 and b"line 3" in b, (s, b))
+        s, body, _ = req(srv, "POST", "/places/_search?rest_total_hits_as_int=true&size=0", {"query": {"match_all": {}}})
+        check("rest_total_hits_as_int: hits.total is a number", s == 200 and body["hits"]["total"] == native["stats"]["docs"], body)
         s, body, _ = req(srv, "PUT", "/places/_doc/occ?if_seq_no=1&if_primary_term=1", {"name": "x"})
         check("optimistic concurrency is refused, not ignored", s == 400 and "if_seq_no" in body["error"]["reason"], body)
         s, body, _ = req(srv, "GET", "/places/_doc/occ")
