@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "meridian/base/json_syntax.h"
 #include "meridian/base/utf8.h"
 
 namespace meridian {
@@ -220,6 +221,12 @@ Result<Json> parse_json(std::string_view text, const JsonParseOptions& opt) {
     if (err == simdjson::DEPTH_ERROR) reason = "JSON nesting deeper than " + std::to_string(opt.max_depth) + " levels";
     if (err == simdjson::EMPTY) reason = "empty JSON input";
     if (err == simdjson::UTF8_ERROR) reason = "invalid UTF-8 in JSON";
+    if (err != simdjson::DEPTH_ERROR && err != simdjson::UTF8_ERROR) {
+      JsonSyntaxError se = find_json_syntax_error(text);
+      if (se.found)
+        return Status::invalid("malformed JSON at line " + std::to_string(se.line) + ", column " +
+                               std::to_string(se.column) + ": " + se.what);
+    }
     return Status::invalid("malformed JSON: " + reason);
   }
   return convert(root);

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "meridian/base/file.h"
+#include "meridian/base/json_syntax.h"
 #include "meridian/server/access_log.h"
 #include "server_impl.h"
 
@@ -152,7 +153,12 @@ std::optional<Json> ServerImpl::parse_body(const httplib::Request& req, httplib:
     extra.set("column", Json(static_cast<int64_t>(col)));
     send_error(res, 400, "request body: invalid UTF-8", extra);
   } else {
-    send_error(res, 400, "request body: " + j.status().message());
+    JsonSyntaxError se = find_json_syntax_error(req.body);
+    if (se.found) {
+      extra.set("line", Json(static_cast<int64_t>(se.line)));
+      extra.set("column", Json(static_cast<int64_t>(se.column)));
+    }
+    send_error(res, 400, "request body: " + j.status().message(), extra);
   }
   return std::nullopt;
 }

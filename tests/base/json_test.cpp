@@ -1,4 +1,5 @@
 #include "meridian/base/json.h"
+#include "meridian/base/json_syntax.h"
 
 #include <doctest/doctest.h>
 
@@ -46,4 +47,30 @@ TEST_CASE("json: set replaces and erase removes") {
   CHECK(o.dump() == R"({"a":2,"b":"x"})");
   CHECK(o.erase("a"));
   CHECK(o.dump() == R"({"b":"x"})");
+}
+
+TEST_CASE("json: a syntax error names its line and column and what is wrong") {
+  auto msg = [](std::string_view t) {
+    auto r = parse_json(t);
+    REQUIRE_FALSE(r.is_ok());
+    return r.status().message();
+  };
+  CHECK(msg(R"({"a":1,})") == "malformed JSON at line 1, column 7: trailing comma before '}'");
+  CHECK(msg("[1,\n 2,\n]") == "malformed JSON at line 2, column 3: trailing comma before ']'");
+  CHECK(msg("{\n  \"a\": 1\n  \"b\": 2\n}") == "malformed JSON at line 3, column 3: expected ',' or '}', got '\"'");
+  CHECK(msg(R"({a:1})") == "malformed JSON at line 1, column 2: expected a member name in double quotes");
+  CHECK(msg(R"({"a" 1})") == "malformed JSON at line 1, column 6: expected ':' after a member name");
+  CHECK(msg(R"({"a":'x'})") == "malformed JSON at line 1, column 6: strings take double quotes, not single quotes");
+  CHECK(msg(R"({"a":tru})") == "malformed JSON at line 1, column 6: unexpected 't', expected a value");
+  CHECK(msg(R"({"a":01})") == "malformed JSON at line 1, column 7: expected ',' or '}', got '1'");
+  CHECK(msg(R"({"a":1} x)") == "malformed JSON at line 1, column 9: unexpected 'x' after the end of the JSON value");
+  CHECK(msg(R"({"a":"x)") == "malformed JSON at line 1, column 6: unterminated string");
+  CHECK(msg(R"({"a":[1,2)") == "malformed JSON at line 1, column 10: unexpected end of input, expected ',' or ']'");
+  CHECK(msg(R"({"a":"\q"})") == "malformed JSON at line 1, column 7: invalid escape '\\q'");
+  CHECK(msg("{\"a\":1.}") == "malformed JSON at line 1, column 8: invalid number: digits expected after '.'");
+  // The scanner agrees with simdjson on valid input.
+  for (std::string_view ok : {R"({"a":[1,-2.5e3,true,false,null,"\u00e9\n"],"b":{}})", "[]", " 7 "}) {
+    CHECK(parse_json(ok).is_ok());
+    CHECK_FALSE(find_json_syntax_error(ok).found);
+  }
 }

@@ -146,6 +146,16 @@ def test_error_details(srv):
     check("huge from reported at from", s == 400 and b["error"].get("path") == "from", (s, b))
     s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?from=99999999")
     check("GET huge from reported at from", s == 400 and b["error"].get("path") == "from", (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", '{\n  "q": "paris",\n  "size": 3,\n}')
+    check("trailing comma: line and column in the reason and the body",
+          "malformed JSON at line 3, column 12: trailing comma before '}'" in error_of(s, b) and b["error"].get("line") == 3
+          and b["error"].get("column") == 12, (s, b))
+    s, b, _ = req(srv, "PUT", "/v1/indexes/badjson", '{"fields": {"a": "text",}}')
+    check("index create with a trailing comma: position named", "line 1, column 24: trailing comma" in error_of(s, b), (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/docs", '{"id": "t1", "name": "x",}\n',
+                  headers={"Content-Type": "application/x-ndjson"})
+    check("bulk line with a trailing comma: position in its error",
+          s == 200 and "line 1, column 25: trailing comma" in b["errors"][0]["error"], (s, b))
 
 
 def test_values_accepted(srv):
