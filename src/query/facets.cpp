@@ -1,6 +1,7 @@
 #include "facets.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -9,6 +10,20 @@
 namespace meridian::query {
 
 using index::FieldType;
+
+std::string facet_number_key(double v) {
+  if (v == 0) return "0";  // also -0
+  char buf[64];
+  if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 1e21) {
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+    if (ec == std::errc()) return std::string(buf, end);
+  }
+  double a = std::fabs(v);
+  auto fmt = std::isfinite(v) && a >= 1e-6 && a < 1e21 ? std::chars_format::fixed : std::chars_format::general;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, fmt);  // shortest round-trip in that format
+  if (ec == std::errc()) return std::string(buf, end);
+  return Json(v).dump();
+}
 
 Status check_facets(const index::Snapshot& snap, const std::map<std::string, FacetSpec>& facets) {
   for (const auto& [name, f] : facets) {
@@ -83,7 +98,7 @@ void FacetCollector::add(size_t segment, const postings::Bitmap& match) {
         double v = ic ? static_cast<double>(ic->value(d, i)) : dc->value(d, i);
         switch (f.kind) {
           case FacetSpec::Kind::kTerms: {
-            std::string key = ic ? std::to_string(ic->value(d, i)) : Json(v).dump();
+            std::string key = ic ? std::to_string(ic->value(d, i)) : facet_number_key(v);
             if (seen_terms.insert(key).second) a.terms[key]++;
             break;
           }
@@ -142,7 +157,7 @@ Json FacetCollector::finish() const {
           const auto& fr = f.ranges[r];
           std::string key = fr.key;
           if (key.empty())
-            key = (fr.from ? Json(*fr.from).dump() : "*") + "-" + (fr.to ? Json(*fr.to).dump() : "*");
+            key = (fr.from ? facet_number_key(*fr.from) : "*") + "-" + (fr.to ? facet_number_key(*fr.to) : "*");
           Json b = bucket(Json(key), r < a.ranges.size() ? a.ranges[r] : 0);
           if (fr.from) b.set("from", *fr.from);
           if (fr.to) b.set("to", *fr.to);

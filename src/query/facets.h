@@ -16,6 +16,12 @@ namespace meridian::query {
 
 Status check_facets(const index::Snapshot& snap, const std::map<std::string, FacetSpec>& facets);
 
+// A number as it appears in a bucket key: integral values as integers
+// ("100000", "-3", never "1e+05"), others in shortest round-trip form
+// ("1.5", "0.1"); exponents only where plain digits would be absurdly long
+// (beyond 1e21 or below 1e-6).
+std::string facet_number_key(double v);
+
 class FacetCollector {
  public:
   FacetCollector(const index::Snapshot& snap, const std::map<std::string, FacetSpec>& facets)

@@ -150,6 +150,10 @@ def test_error_details(srv):
     check("trailing comma: line and column in the reason and the body",
           "malformed JSON at line 3, column 12: trailing comma before '}'" in error_of(s, b) and b["error"].get("line") == 3
           and b["error"].get("column") == 12, (s, b))
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"size": 0, "facets": {"p": {"range": {
+        "field": "population", "ranges": [{"to": 100000}, {"from": 100000, "to": 2500000.5}, {"from": 2500000.5}]}}}})
+    keys = [(x["key"], x["count"]) for x in b["facets"]["p"]["buckets"]] if s == 200 else (s, b)
+    check("range facet keys without exponents", keys == [("*-100000", 0), ("100000-2500000.5", 3), ("2500000.5-*", 1)], keys)
     s, b, _ = req(srv, "PUT", "/v1/indexes/badjson", '{"fields": {"a": "text",}}')
     check("index create with a trailing comma: position named", "line 1, column 24: trailing comma" in error_of(s, b), (s, b))
     s, b, _ = req(srv, "POST", "/v1/indexes/cities/docs", '{"id": "t1", "name": "x",}\n',

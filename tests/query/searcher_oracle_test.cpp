@@ -421,6 +421,23 @@ TEST_CASE("searcher: a pattern matching more than max_pattern_terms terms is an 
   CHECK(search(*c->snap, req, opt).is_ok());
 }
 
+TEST_CASE("searcher: range facet keys print numbers as written, never with an exponent") {
+  auto c = make_corpus(300, 61, 100);
+  SearchRequest req;
+  FacetSpec rg;
+  rg.kind = FacetSpec::Kind::kRange;
+  rg.field = "n";
+  rg.ranges = {FacetRange{std::nullopt, 100000.0, ""}, FacetRange{1.5, 2.5, ""}, FacetRange{-3.0, 0.1, ""},
+               FacetRange{100000.0, std::nullopt, ""}, FacetRange{2e7, 1.25e9, ""}, FacetRange{1.0, 2.0, "mine"}};
+  req.facets["rn"] = rg;
+  req.size = 0;
+  auto r = search(*c->snap, req, {});
+  REQUIRE(r.is_ok());
+  std::vector<std::string> keys;
+  for (const auto& b : r->facets.find("rn")->find("buckets")->as_array()) keys.push_back(b.find("key")->as_string());
+  CHECK(keys == std::vector<std::string>{"*-100000", "1.5-2.5", "-3-0.1", "100000-*", "20000000-1250000000", "mine"});
+}
+
 TEST_CASE("searcher: histogram and range facets equal brute-force counts") {
   auto c = make_corpus(900, 61, 300);
   SearchRequest req;
