@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include "meridian/server/compat_search.h"
+
 namespace meridian::server::compat {
 
 void send(httplib::Response& res, int status, const Json& body) { ServerImpl::send_json(res, status, body.dump()); }
@@ -121,6 +123,20 @@ Result<index::PutResult> update_document(ServerImpl& s, index::Index& idx, const
   MERIDIAN_ASSIGN_OR_RETURN(Json fresh, with_id(idx, *upsert, id));
   *result = "created";
   return idx.put(fresh, w);
+}
+
+Result<Json> get_document(const index::Index& idx, const std::string& id) {
+  auto r = idx.get(id);
+  if (!r) return r.status();
+  Json out = Json::object();
+  out.set("_index", Json(idx.name()));
+  out.set("_id", Json(id));
+  out.set("found", Json(r->has_value()));
+  if (!r->has_value()) return out;
+  auto src = parse_json(**r);
+  if (!src) return Status::internal("stored document [" + id + "]: " + src.status().message());
+  out.set("_source", public_source(std::move(*src), idx.schema()->id_field()));
+  return out;
 }
 
 Json shards(int64_t n) {

@@ -45,6 +45,9 @@ Result<Json> with_id(const index::Index& idx, Json doc, const std::string& id);
 Result<index::PutResult> update_document(ServerImpl& s, index::Index& idx, const std::string& id, const Json& body,
                                          const index::WriteOptions& w, std::string* result);
 
+// {"_index", "_id", "found", "_source"?} of one document (GET _doc, _mget).
+Result<Json> get_document(const index::Index& idx, const std::string& id);
+
 // {"total": 1, "successful": 1, "failed": 0}
 Json shards(int64_t n = 1);
 

@@ -61,6 +61,8 @@ constexpr RouteSpec kRoutes[] = {
     {"GET",    "/_count",                                    S, true},
     {"POST",   "/_count",                                    S, true},
     {"POST",   "/_msearch",                                  S, true},  // per-search index checks in the handler
+    {"GET",    "/_mget",                                     S, true},  // per-document index checks in the handler
+    {"POST",   "/_mget",                                     S, true},
     {"POST",   "/_aliases",                                  A, true},
     {"GET",    "/_alias",                                    S, true},
     {"GET",    "/_alias/{alias}",                            S, true},  // checked against the alias's index in the handler
@@ -88,6 +90,8 @@ constexpr RouteSpec kRoutes[] = {
     {"GET",    "/{index}/_count",                            S, true},
     {"POST",   "/{index}/_count",                            S, true},
     {"POST",   "/{index}/_msearch",                          S, true},
+    {"GET",    "/{index}/_mget",                             S, true},
+    {"POST",   "/{index}/_mget",                             S, true},
     {"POST",   "/{index}/_delete_by_query",                  W, true},
     {"POST",   "/{index}/_refresh",                          W, true},
     {"GET",    "/{index}/_refresh",                          W, true},  // what the JS client sends

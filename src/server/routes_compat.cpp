@@ -215,18 +215,9 @@ void ServerImpl::install_compat_routes() {
   route("GET", "/{index}/_doc/{id}", [this](const httplib::Request& req, httplib::Response& res) {
     auto idx = lookup_index(*this, req.matches[1], res);
     if (!idx) return;
-    std::string id = req.matches[2];
-    auto r = idx->get(id);
-    if (!r) return reply_error(res, from_status(r.status()));
-    Json out = Json::object();
-    out.set("_index", Json(idx->name()));
-    out.set("_id", Json(id));
-    out.set("found", Json(r->has_value()));
-    if (!r->has_value()) return send(res, 404, out);
-    auto src = parse_json(**r);
-    if (!src) return reply_error(res, OsError{500, "exception", "stored document [" + id + "]: " + src.status().message(), ""});
-    out.set("_source", compat::public_source(std::move(*src), idx->schema()->id_field()));
-    send(res, 200, out);
+    auto doc = get_document(*idx, req.matches[2]);
+    if (!doc) return reply_error(res, from_status(doc.status()));
+    send(res, doc->find("found")->as_bool() ? 200 : 404, *doc);
   });
 
   route("DELETE", "/{index}/_doc/{id}", [this](const httplib::Request& req, httplib::Response& res) {

@@ -265,6 +265,61 @@ void ServerImpl::install_compat_search_routes() {
     msearch(req, res, req.matches[1]);
   });
 
+  // _mget: {"docs": [{"_index"?, "_id"}]} or {"ids": [...]} (with the URL's
+  // index) → {"docs": [{_index, _id, found, _source?} or {_index, _id, error}]}.
+  auto mget = [this](const httplib::Request& req, httplib::Response& res, const std::string& default_index) {
+    auto body = body_json(req, res, false);
+    if (!body) return;
+    std::vector<std::pair<std::string, std::string>> wanted;  // (index, id)
+    const Json* docs = body->is_object() ? body->find("docs") : nullptr;
+    const Json* ids = body->is_object() ? body->find("ids") : nullptr;
+    auto id_of = [](const Json& v) { return v.is_string() ? v.as_string() : v.is_int() ? std::to_string(v.as_int()) : std::string(); };
+    if (docs && docs->is_array()) {
+      for (const Json& d : docs->as_array()) {
+        const Json* ix = d.is_object() ? d.find("_index") : nullptr;
+        const Json* id = d.is_object() ? d.find("_id") : nullptr;
+        std::string name = ix && ix->is_string() ? ix->as_string() : default_index;
+        if (!id || id_of(*id).empty() || name.empty())
+          return reply_error(res, OsError{400, "action_request_validation_exception", "each of [docs] needs an [_id] and an index", ""});
+        wanted.emplace_back(name, id_of(*id));
+      }
+    } else if (ids && ids->is_array() && !default_index.empty()) {
+      for (const Json& id : ids->as_array()) {
+        if (id_of(id).empty()) return reply_error(res, OsError{400, "action_request_validation_exception", "[ids] holds ids (strings)", ""});
+        wanted.emplace_back(default_index, id_of(id));
+      }
+    } else {
+      return reply_error(res, OsError{400, "action_request_validation_exception",
+                                      "expected {\"docs\": [{\"_index\", \"_id\"}]} or, with an index in the URL, {\"ids\": [...]}", ""});
+    }
+    const auto& who = current_principal();
+    Json out = Json::array();
+    for (const auto& [name, id] : wanted) {
+      std::string target = resolve_alias(name);
+      std::optional<OsError> err;
+      std::shared_ptr<index::Index> idx;
+      if (who && !who->allows(Scope::kSearch, target)) err = OsError{403, "security_exception", "this key may not read index [" + name + "]", name};
+      else if (auto found = engine_->get(target)) idx = *found;
+      else err = index_not_found(name);
+      Result<Json> doc = idx ? get_document(*idx, id) : Result<Json>(Json());
+      if (idx && !doc) err = from_status(doc.status());
+      if (err) {
+        Json e = Json::object();
+        e.set("_index", Json(name));
+        e.set("_id", Json(id));
+        e.set("error", error_object(*err));
+        out.push(std::move(e));
+      } else {
+        out.push(std::move(*doc));
+      }
+    }
+    send(res, 200, Json(Json::Object{{"docs", std::move(out)}}));
+  };
+  for (const char* m : {"GET", "POST"}) {
+    route(m, "/_mget", [mget](const httplib::Request& req, httplib::Response& res) { mget(req, res, ""); });
+    route(m, "/{index}/_mget", [mget](const httplib::Request& req, httplib::Response& res) { mget(req, res, req.matches[1]); });
+  }
+
   route("POST", "/{index}/_delete_by_query", [this](const httplib::Request& req, httplib::Response& res) {
     auto start = Clock::now();
     auto idx = lookup_index(*this, req.matches[1], res);

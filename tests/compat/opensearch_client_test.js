@@ -135,6 +135,12 @@ async function main() {
   eq('get d7', [d7.body.found, d7.body._source], [true, docs[7]]);
   const missing = await failure(client.get({ index: 'places', id: 'nope' }));
   eq('get missing: 404', missing.status, 404);
+  const mg = await client.mget({ body: { docs: [{ _index: 'places', _id: 'd3' }, { _index: 'places', _id: 'nope' }, { _index: 'nosuch', _id: 'x' }] } });
+  eq('mget: found, not found, missing index', mg.body.docs.map((d) => [d._id, d.found, d.error ? d.error.type : null]),
+    [['d3', true, null], ['nope', false, null], ['x', undefined, 'index_not_found_exception']]);
+  eq('mget: source', mg.body.docs[0]._source, docs[3]);
+  const mgi = await client.mget({ index: 'places', body: { ids: ['d9', 'd8'] } });
+  eq('mget by ids', mgi.body.docs.map((d) => d._source), [docs[9], docs[8]]);
 
   // A bool query with aggregations: terms + stats.
   const boolHits = docs.filter((d, i) => i % 4 === 0 && d.country === 'FR' && !(d.pop < 1000));
