@@ -160,7 +160,11 @@ void ServerImpl::install_compat_routes() {
     auto add = index::Schema::from_json(*schema_json);
     if (!add) return reply_error(res, from_status(add.status(), "mapper_parsing_exception"));
     Status st = idx->add_fields(*add);
-    if (!st.is_ok()) return reply_error(res, from_status(st, "illegal_argument_exception"));
+    if (!st.is_ok()) {
+      OsError e = from_status(st, "illegal_argument_exception");
+      if (st.code() == Status::Code::kAlreadyExists) e.type = "illegal_argument_exception";  // a field's type cannot change
+      return reply_error(res, e);
+    }
     cache_.clear();
     send(res, 200, Json(Json::Object{{"acknowledged", Json(true)}}));
   });

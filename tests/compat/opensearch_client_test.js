@@ -100,6 +100,7 @@ async function main() {
   eq('info: distribution', info.body.version.distribution, 'opensearch');
   check('info: version 2.x', /^2\.\d+\.\d+$/.test(info.body.version.number), info.body.version);
 
+  eq('ping (HEAD /)', (await client.ping()).body, true);
   const health = await client.cluster.health({ wait_for_status: 'yellow' });
   eq('cluster health', [health.body.status, health.body.number_of_nodes], ['green', 1]);
 

@@ -133,6 +133,13 @@ def main():
         check("optimistic concurrency is refused, not ignored", s == 400 and "if_seq_no" in body["error"]["reason"], body)
         s, body, _ = req(srv, "GET", "/places/_doc/occ")
         check("the refused write did not happen", s == 404 and body["found"] is False, body)
+        s, body, _ = req(srv, "PUT", "/places/_mapping", {"properties": {"country": {"type": "keyword"}, "extra": {"type": "float"}}})
+        check("put mapping: an unchanged field and a new one", s == 200 and body["acknowledged"] is True, body)
+        s, body, _ = req(srv, "PUT", "/places/_mapping", {"properties": {"country": {"type": "integer"}}})
+        check("put mapping: a changed type is a 400 illegal_argument_exception",
+              s == 400 and body["error"]["type"] == "illegal_argument_exception", body)
+        s, body, _ = req(srv, "GET", "/places/_mapping")
+        check("put mapping: the new field is mapped", s == 200 and body["places"]["mappings"]["properties"]["extra"]["type"] == "double", body)
         s, body, _ = req(srv, "GET", "/v1/indexes/places")
         check("the native API sees the same index", s == 200 and body["stats"]["docs"] > 0, s)
     finally:
