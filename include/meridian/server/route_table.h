@@ -3,8 +3,9 @@
 //
 // One line per (method, path template), in src/server/route_table.cpp. To add
 // a route: add its line there, register its handler with ServerImpl::route()
-// (same method and template), and document it in openapi.cpp and docs/API.md
-// (the tests check all four agree). Fail closed:
+// (same method and template), and document it in openapi.cpp (the
+// OpenSearch-compatible routes: openapi_compat.cpp) and docs/API.md (the
+// tests check all four agree). Fail closed:
 // - classify_route() matches a request against the table only; a path that is
 //   in no line is 404 and a known path with another method is 405, both
 //   answered only after authentication (401 without a valid key when auth is
@@ -15,7 +16,8 @@
 //   lists, and path segments that are valid UTF-8 (request_check.h).
 //
 // Templates: literal segments and `{name}` placeholders, each matching one
-// non-empty path segment. `{index}` names the index (or alias) the scope
+// non-empty path segment; an `{index}` as the first segment does not match a
+// segment starting with '_' (OpenSearch-compatible routes: /_bulk is no index). `{index}` names the index (or alias) the scope
 // applies to; a route without it is index-less (see ApiKey::allows).
 // Matching walks the segments with string_views (no allocation) and needs
 // no regex; HEAD matches the GET line; OPTIONS (CORS preflight) matches any
