@@ -105,6 +105,24 @@ bool ApiKey::allows(Scope scope, std::string_view index) const {
   return false;
 }
 
+std::string ApiKey::denial(Scope scope, std::string_view index) const {
+  if (allows(scope, index)) return "";
+  bool scoped = false;
+  std::string have;
+  for (Scope s : scopes) {
+    scoped = scoped || s == Scope::kAdmin || s == scope;
+    have += (have.empty() ? "" : ", ") + std::string(scope_name(s));
+  }
+  if (!scoped)
+    return "this key lacks the '" + std::string(scope_name(scope)) + "' scope (it has: " + (have.empty() ? "none" : have) +
+           ")";
+  std::string patterns;
+  for (const auto& p : indexes) patterns += (patterns.empty() ? "\"" : ", \"") + p + "\"";
+  if (index.empty())
+    return "this key's index patterns [" + patterns + "] do not cover every index (this action needs the 'admin' scope on \"*\")";
+  return "this key's index patterns [" + patterns + "] do not cover index '" + std::string(index) + "'";
+}
+
 Json ApiKey::to_json() const {
   Json j = Json::object();
   j.set("id", Json(id));

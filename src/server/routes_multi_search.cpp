@@ -61,7 +61,9 @@ void ServerImpl::install_multi_search_routes() {
       search.erase("index");
       std::string target = resolve_alias(name);
       if (who && !who->allows(Scope::kSearch, target)) {
-        results.push(error_entry(403, "forbidden", "this key may not search index '" + name + "'"));
+        std::string why = who->denial(Scope::kSearch, target);
+        if (target != name) why += " (behind alias '" + name + "')";
+        results.push(error_entry(403, "forbidden", why));
         continue;
       }
       auto idx = engine_->get(target);

@@ -315,9 +315,11 @@ void ServerImpl::install_routes() {
       t_ctx.key = who->id();
       t_ctx.principal = who;
       // Through an alias, the key needs the scope on the index it points to.
-      if (info.match == RouteMatch::kFound && !who->allows(info.scope, resolve_alias(info.index))) {
-        send_error(res, 403, "this key lacks the '" + std::string(scope_name(info.scope)) + "' scope" +
-                                 (info.index.empty() ? std::string() : " for index '" + info.index + "'"));
+      const std::string target = resolve_alias(info.index);
+      if (info.match == RouteMatch::kFound && !who->allows(info.scope, target)) {
+        std::string why = who->denial(info.scope, target);
+        if (target != info.index) why += " (behind alias '" + info.index + "')";
+        send_error(res, 403, why);
         return refuse(req, res);
       }
     }

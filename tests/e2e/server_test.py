@@ -296,8 +296,14 @@ def test_auth(tmp):
         check("search key can search", req(srv, "POST", "/v1/indexes/cities/search", {"q": "x"}, headers=S)[0] == 200)
         s, b, _ = req(srv, "POST", "/v1/indexes/towns/search", {"q": "x"}, headers=S)
         check("403 other index", s == 403 and is_error(b, "forbidden"), (s, b))
+        check("403 other index names the pattern, not the scope",
+              b["error"]["reason"] == "this key's index patterns [\"cities*\"] do not cover index 'towns'", b)
         s, b, _ = req(srv, "PUT", "/v1/indexes/cities/docs/1", {"name": "x"}, headers=S)
         check("403 search key writes", s == 403, (s, b))
+        check("403 search key writes names the scope",
+              b["error"]["reason"] == "this key lacks the 'write' scope (it has: search)", b)
+        s, b, _ = req(srv, "POST", "/v1/multi-search", {"searches": [{"index": "towns", "q": "x"}]}, headers=S)
+        check("multi-search 403 names the pattern", s == 200 and "do not cover index 'towns'" in b["responses"][0]["error"]["reason"], (s, b))
         s, b, _ = req(srv, "PUT", "/v1/indexes/cities/docs/1", {"name": "x"}, headers=W)
         check("write key writes", s == 201, (s, b))
         s, b, _ = req(srv, "DELETE", "/v1/indexes/cities", headers=W)

@@ -58,6 +58,23 @@ TEST_CASE("auth: scopes: admin allows all, search and write are separate, patter
   CHECK_FALSE(limited_admin.allows(Scope::kAdmin, ""));  // key management needs admin on "*"
 }
 
+TEST_CASE("auth: a refusal says whether the scope or the index pattern is missing") {
+  ApiKey k;
+  k.scopes = {Scope::kSearch};
+  k.indexes = {"cities*", "logs"};
+  CHECK(k.denial(Scope::kSearch, "cities-2024") == "");
+  CHECK(k.denial(Scope::kSearch, "towns") == "this key's index patterns [\"cities*\", \"logs\"] do not cover index 'towns'");
+  CHECK(k.denial(Scope::kWrite, "cities") == "this key lacks the 'write' scope (it has: search)");
+  CHECK(k.denial(Scope::kAdmin, "") == "this key lacks the 'admin' scope (it has: search)");
+  ApiKey a;
+  a.scopes = {Scope::kAdmin};
+  a.indexes = {"cities"};
+  CHECK(a.denial(Scope::kAdmin, "").find("do not cover every index") != std::string::npos);
+  Principal p;
+  p.key = k;
+  CHECK(p.denial(Scope::kSearch, "towns").find("do not cover index 'towns'") != std::string::npos);
+}
+
 TEST_CASE("auth: keys are stored only as hashes, survive a reopen, and can be revoked") {
   TempDir dir;
   std::string path = fs::join(dir.path(), "keys.json");

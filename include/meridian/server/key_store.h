@@ -41,6 +41,11 @@ struct ApiKey {
   // Whether this key may act with `scope` on `index` ("" = no index: only
   // admin keys may do index-less admin actions).
   bool allows(Scope scope, std::string_view index) const;
+  // Why allows() is false, for the 403: the scope is missing ("this key lacks
+  // the 'write' scope (it has: search)") or the index patterns do not cover
+  // `index` ("this key's index patterns ["logs-*"] do not cover index
+  // 'cities'"). "" when allowed.
+  std::string denial(Scope scope, std::string_view index) const;
   Json to_json() const;  // without the hash
 };
 
@@ -50,6 +55,10 @@ struct Principal {
   std::optional<ApiKey> key;
   bool allows(Scope scope, std::string_view index) const {
     return master || (key && key->allows(scope, index));
+  }
+  std::string denial(Scope scope, std::string_view index) const {
+    if (allows(scope, index)) return "";
+    return key ? key->denial(scope, index) : "no API key";
   }
   std::string id() const { return master ? "master" : key ? key->id : "-"; }
 };
