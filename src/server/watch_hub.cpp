@@ -52,6 +52,10 @@ struct WatchChannel {
     }
     wake.notify_all();
     if (matcher.joinable()) matcher.join();
+    // A watcher holds its group (group_) and the group its watchers: break
+    // the cycle for the watchers never unsubscribed (an HTTP handler still
+    // streaming one keeps it, and its group, alive on its own).
+    for (auto& [key, g] : groups) g->watchers.clear();
   }
 
   // Under the index's writer lock: append only.
