@@ -130,8 +130,18 @@ Result<WriteAck> ClusterNode::publish(const std::string& index, uint32_t shard, 
 Result<WriteAck> ClusterNode::put(const std::string& index, const Json& doc) {
   MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
   if (!m) return Status::not_found("no clustered index '" + index + "'");
-  auto schema = index::Schema::from_json(m->schema);
-  if (!schema) return Status::corruption("shard map of '" + index + "': " + schema.status().message());
+  return put(*m, doc);
+}
+
+Result<WriteAck> ClusterNode::remove(const std::string& index, const std::string& id) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
+  if (!m) return Status::not_found("no clustered index '" + index + "'");
+  return remove(*m, id);
+}
+
+Result<WriteAck> ClusterNode::put(const ShardMap& m, const Json& doc) {
+  auto schema = index::Schema::from_json(m.schema);
+  if (!schema) return Status::corruption("shard map of '" + m.index + "': " + schema.status().message());
   // Refuse here what every replica would refuse, so an acknowledged write
   // is always applied.
   std::vector<index::FieldDef> added;
@@ -139,17 +149,34 @@ Result<WriteAck> ClusterNode::put(const std::string& index, const Json& doc) {
   if (!parsed) return parsed.status();
   LogRecord r;
   r.doc = doc;
-  return publish(index, shard_of(parsed->id, m->shards), r.encode());
+  return publish(m.index, shard_of(parsed->id, m.shards), r.encode());
 }
 
-Result<WriteAck> ClusterNode::remove(const std::string& index, const std::string& id) {
-  MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
-  if (!m) return Status::not_found("no clustered index '" + index + "'");
+Result<WriteAck> ClusterNode::remove(const ShardMap& m, const std::string& id) {
   if (id.empty()) return Status::invalid("document id is empty");
   LogRecord r;
   r.op = LogRecord::Op::kDelete;
   r.id = id;
-  return publish(index, shard_of(id, m->shards), r.encode());
+  return publish(m.index, shard_of(id, m.shards), r.encode());
+}
+
+Result<std::vector<std::vector<ReplicaRoute>>> ClusterNode::routes(const ShardMap& m) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
+  std::map<std::string, std::string> urls;
+  for (const auto& n : live) urls[n.id] = n.url;
+  std::vector<std::vector<ReplicaRoute>> out(m.shards);
+  for (uint32_t s = 0; s < m.shards; ++s) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto progress, replica_progress(m.index, s));
+    for (const auto& [node, applied] : progress) {
+      auto u = urls.find(node);
+      if (u == urls.end()) continue;
+      out[s].push_back(ReplicaRoute{node, u->second, node == opt_.node_id, applied});
+    }
+    std::stable_sort(out[s].begin(), out[s].end(), [](const ReplicaRoute& a, const ReplicaRoute& b) {
+      return a.applied != b.applied ? a.applied > b.applied : a.local > b.local;
+    });
+  }
+  return out;
 }
 
 Result<std::map<std::string, uint64_t>> ClusterNode::replica_progress(const std::string& index, uint32_t shard) {
@@ -172,9 +199,20 @@ Result<std::map<std::string, uint64_t>> ClusterNode::replica_progress(const std:
 Status ClusterNode::wait_for(const std::string& index, uint32_t shard, uint64_t seq, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
+    // Every replica assigned on a live node must have applied seq; one that
+    // has not reported yet (just placed, still opening) is waited for too.
+    MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
+    if (!m) return Status::not_found("no clustered index '" + index + "'");
+    MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
+    std::set<std::string> live_ids;
+    for (const auto& n : live) live_ids.insert(n.id);
     MERIDIAN_ASSIGN_OR_RETURN(auto progress, replica_progress(index, shard));
     bool all = !progress.empty();
-    for (const auto& [node, applied] : progress) all = all && applied >= seq;
+    for (const auto& node : m->nodes_of(shard)) {
+      if (!live_ids.count(node)) continue;
+      auto it = progress.find(node);
+      all = all && it != progress.end() && it->second >= seq;
+    }
     if (all) return Status::ok();
     if (std::chrono::steady_clock::now() >= deadline)
       return Status::busy("refresh=wait_for: shard " + std::to_string(shard) + " of '" + index +

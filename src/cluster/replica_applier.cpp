@@ -164,7 +164,11 @@ void ReplicaRunner::run() {
       continue;
     }
     if (msgs->empty()) continue;
-    auto applied = applier_->apply(*msgs);
+    // Applied means searchable: refresh=wait_for (ClusterNode::wait_for)
+    // waits for the applied sequence, so a batch returns once it is visible.
+    index::WriteOptions w;
+    w.wait_visible = true;
+    auto applied = applier_->apply(*msgs, w);
     if (!applied) {
       set_error(applied.status());
       consumer.reset();  // recreated from the stored sequence on

@@ -14,13 +14,58 @@ uint64_t Snapshot::live_docs() const {
   return n;
 }
 
-uint64_t Snapshot::total_docs() const {
+void StatsRecorder::field(std::string_view f) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fields_.find(f) == fields_.end()) fields_.emplace(f);
+}
+void StatsRecorder::key(std::string_view k) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (keys_.find(k) == keys_.end()) keys_.emplace(k);
+}
+std::set<std::string> StatsRecorder::fields() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {fields_.begin(), fields_.end()};
+}
+std::set<std::string> StatsRecorder::keys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {keys_.begin(), keys_.end()};
+}
+
+std::shared_ptr<const Snapshot> Snapshot::with_stats(std::shared_ptr<const CorpusStats> stats,
+                                                     std::shared_ptr<StatsRecorder> recorder) const {
+  auto s = std::make_shared<Snapshot>(*this);
+  s->stats_ = std::move(stats);
+  s->recorder_ = std::move(recorder);
+  return s;
+}
+
+uint64_t Snapshot::total_docs() const { return stats_ ? stats_->total_docs : local_total_docs(); }
+
+IndexFieldStats Snapshot::field_stats(std::string_view field) const {
+  if (recorder_) recorder_->field(field);
+  if (stats_) {
+    auto it = stats_->fields.find(field);
+    if (it != stats_->fields.end()) return it->second;
+  }
+  return local_field_stats(field);
+}
+
+uint64_t Snapshot::doc_freq(std::string_view key) const {
+  if (recorder_) recorder_->key(key);
+  if (stats_) {
+    auto it = stats_->doc_freq.find(key);
+    if (it != stats_->doc_freq.end()) return it->second;
+  }
+  return local_doc_freq(key);
+}
+
+uint64_t Snapshot::local_total_docs() const {
   uint64_t n = 0;
   for (const auto& s : segments_) n += s.segment->num_docs();
   return n;
 }
 
-IndexFieldStats Snapshot::field_stats(std::string_view field) const {
+IndexFieldStats Snapshot::local_field_stats(std::string_view field) const {
   IndexFieldStats st;
   for (const auto& s : segments_) {
     auto it = s.segment->meta().fields.find(field);
@@ -31,7 +76,7 @@ IndexFieldStats Snapshot::field_stats(std::string_view field) const {
   return st;
 }
 
-uint64_t Snapshot::doc_freq(std::string_view key) const {
+uint64_t Snapshot::local_doc_freq(std::string_view key) const {
   uint64_t df = 0;
   for (const auto& s : segments_) {
     auto p = s.segment->postings_for(key);

@@ -21,7 +21,9 @@ constexpr const char* kOpenApi = R"JSON({
   "schemas": {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["type", "reason"],
       "properties": {"type": {"type": "string"}, "reason": {"type": "string"}, "path": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}}}}},
-    "Schema": {"type": "object", "properties": {"fields": {"type": "object", "additionalProperties": true}, "id_field": {"type": "string", "default": "id"}}},
+    "Schema": {"type": "object", "properties": {"fields": {"type": "object", "additionalProperties": true}, "id_field": {"type": "string", "default": "id"},
+      "shards": {"type": "integer", "minimum": 1, "maximum": 256, "default": 1, "description": "index creation in cluster mode: the fixed shard count (above 1 without --cluster is 400)"},
+      "replicas": {"type": "integer", "minimum": 1, "maximum": 16, "default": 1, "description": "index creation in cluster mode: copies of each shard (above 1 without --cluster is 400)"}}},
     "SearchRequest": {"type": "object", "additionalProperties": false, "description": "docs/QUERY.md, Search request; an unknown key is 400", "properties": {
       "q": {"type": "string"}, "q_fields": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
       "query": {"type": "object"}, "filter": {}, "sort": {}, "from": {"type": "integer", "minimum": 0}, "size": {"type": "integer", "minimum": 0},
@@ -37,7 +39,9 @@ constexpr const char* kOpenApi = R"JSON({
       "hits": {"type": "array", "items": {"type": "object", "required": ["id", "score"], "properties": {
         "id": {"type": "string"}, "score": {"type": "number", "nullable": true, "description": "null when the hits are sorted by something other than relevance"}, "source": {"type": "object"}, "distance_m": {"type": "number"},
         "highlight": {"type": "object"}, "sort": {"type": "array", "items": {}}}}},
-      "facets": {"type": "object"}, "took_ms": {"type": "number"}}},
+      "facets": {"type": "object"}, "took_ms": {"type": "number"},
+      "shards": {"type": "object", "description": "clustered index only", "properties": {"total": {"type": "integer"}, "successful": {"type": "integer"}, "failed": {"type": "integer"}}},
+      "failures": {"type": "array", "description": "clustered index, when a shard failed", "items": {"type": "object", "properties": {"shard": {"type": "integer"}, "reason": {"type": "string"}}}}}},
     "BulkResponse": {"type": "object", "properties": {"indexed": {"type": "integer"}, "failed": {"type": "integer"},
       "errors": {"type": "array", "items": {"type": "object", "properties": {"line": {"type": "integer"}, "id": {}, "error": {"type": "string"}}}},
       "took_ms": {"type": "number"}}},
@@ -141,6 +145,15 @@ constexpr const char* kOpenApi = R"JSON({
         {"name": "heartbeat_ms", "in": "query", "schema": {"type": "integer"}}, {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}},
         {"name": "last_event_id", "in": "query", "schema": {"type": "string"}, "description": "instead of the Last-Event-ID header"}],
       "responses": {"200": {"description": "text/event-stream"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/shards/{shard}/search": {
+    "parameters": [{"$ref": "#/components/parameters/index"}, {"name": "shard", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+    "post": {"operationId": "shardSearch", "x-meridian-scope": "search", "summary": "cluster-internal: one phase of a search on this node's replica of one shard of a clustered index (the search router calls it; docs/CLUSTER.md)",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["phase"], "properties": {
+        "phase": {"type": "string", "enum": ["stats", "search"]}, "search": {"$ref": "#/components/schemas/SearchRequest"},
+        "params": {"type": "object", "additionalProperties": {"type": "string"}, "description": "GET search parameters, instead of search"},
+        "stats": {"type": "object", "description": "phase search: the index-wide statistics {\"total_docs\", \"fields\", \"df\"} the shard scores with"}}}}}},
+      "responses": {"200": {"description": "phase stats: {\"stats\": {\"total_docs\", \"fields\": {name: [docs, sum_len]}, \"df\": {hex term key: n}}}; phase search: the shard's top from+size hits as a search response"},
+        "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/changes": {
     "parameters": [{"$ref": "#/components/parameters/index"}, {"$ref": "#/components/parameters/refresh"},
       {"name": "source", "in": "query", "schema": {"type": "string"}, "description": "a debezium source whose mapping and id column apply"},

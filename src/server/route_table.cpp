@@ -45,6 +45,7 @@ constexpr RouteSpec kRoutes[] = {
     {"GET",    "/v1/indexes/{index}/search",                 S, true},
     {"GET",    "/v1/indexes/{index}/watch",                  S, true},
     {"POST",   "/v1/indexes/{index}/changes",                W, true},
+    {"POST",   "/v1/indexes/{index}/shards/{shard}/search",  S, true},  // cluster-internal: one shard's search phase
     {"GET",    "/v1/indexes/{index}/sources",                A, true},  // configs hold DSNs
     {"PUT",    "/v1/indexes/{index}/sources/{name}",         A, true},
     {"GET",    "/v1/indexes/{index}/sources/{name}",         A, true},

@@ -42,16 +42,12 @@ bool bulk_content_type_ok(const std::string& ct) {
          base == "application/jsonl" || base == "text/plain" || base == "application/octet-stream";
 }
 
-struct BulkLine {
-  size_t line;
-  Json doc;
-};
-
 }  // namespace
 
 Result<std::shared_ptr<index::Index>> ServerImpl::create_index(const std::string& name, const index::Schema& schema) {
   if (auto target = aliases_->resolve(name))
     return Status::exists("'" + name + "' is an alias of '" + *target + "'; an index cannot have an alias's name");
+  if (clustered(name)) return Status::exists("index '" + name + "' already exists in the cluster");
   auto idx = engine_->create_index(name, schema);
   if (idx) hub_.attach(*idx);
   return idx;
@@ -63,6 +59,55 @@ Status ServerImpl::drop_index(const std::string& name) {
   if (st.is_ok()) st = aliases_->remove_index(name);  // an alias never points nowhere
   cache_.clear();  // a re-created index of this name restarts its generations
   return st;
+}
+
+void ServerImpl::add_bulk_error(Json* errors, size_t line, Json id, const std::string& msg) {
+  Json e = Json::object();
+  e.set("line", Json(static_cast<int64_t>(line)));
+  e.set("id", std::move(id));
+  e.set("error", Json(msg));
+  errors->push(std::move(e));
+}
+
+bool ServerImpl::parse_bulk_body(const std::string& b, std::vector<BulkLine>* good, Json* errors, httplib::Response& res) {
+  auto report = [&](size_t line, Json id, const std::string& msg) { add_bulk_error(errors, line, std::move(id), msg); };
+  size_t first = b.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && b[first] == '[') {
+    // A JSON array: "line" is the element's 1-based position.
+    auto arr = parse_json(b);
+    if (!arr) {
+      Json extra = Json::object();
+      if (size_t col = invalid_utf8_offset(b)) extra.set("column", Json(static_cast<int64_t>(col)));
+      send_error(res, 400, "request body: " + arr.status().message(), extra);
+      return false;
+    }
+    for (size_t i = 0; i < arr->size(); ++i) {
+      Json& d = arr->as_array()[i];
+      if (!d.is_object()) report(i + 1, Json(), "expected a JSON object, got " + std::string(d.type_name()));
+      else good->push_back({i + 1, std::move(d)});
+    }
+    return true;
+  }
+  size_t line = 0;
+  for (size_t pos = 0; pos < b.size();) {
+    size_t nl = b.find('\n', pos);
+    if (nl == std::string::npos) nl = b.size();
+    ++line;
+    std::string_view text(b.data() + pos, nl - pos);
+    pos = nl + 1;
+    if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    auto d = parse_json(text);
+    if (!d) {
+      std::string msg = d.status().message();
+      if (invalid_utf8_offset(text)) msg = "invalid UTF-8";
+      report(line, Json(), msg);
+    } else if (!d->is_object()) {
+      report(line, Json(), "expected a JSON object, got " + std::string(d->type_name()));
+    } else {
+      good->push_back({line, std::move(*d)});
+    }
+  }
+  return true;
 }
 
 void ServerImpl::install_index_routes() {
@@ -91,6 +136,24 @@ void ServerImpl::install_index_routes() {
     if (!body) return;
     if (body->is_null()) *body = Json::object();
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
+    // In cluster mode every index created here is clustered (docs/CLUSTER.md).
+    if (cluster_) return create_clustered(name, std::move(*body), res);
+    if (body->find("shards") || body->find("replicas")) {
+      uint32_t shards = 1, replicas = 1;
+      Status sc = cluster::validate_shard_counts(*body, &shards, &replicas);
+      if (!sc) {
+        const std::string field = sc.message().find("replicas") != std::string::npos ? "replicas" : "shards";
+        return send_error(res, sc, Json(Json::Object{{"path", Json(field)}}));
+      }
+      if (shards > 1 || replicas > 1) {
+        const std::string field = shards > 1 ? "shards" : "replicas";
+        return send_error(res, 400, field + ": this server is not in cluster mode; start it with --cluster and --node-id "
+                                            "to create an index with several shards or replicas (docs/CLUSTER.md)",
+                          Json(Json::Object{{"path", Json(field)}}));
+      }
+      body->erase("shards");
+      body->erase("replicas");
+    }
     auto schema = index::Schema::from_json(*body);
     if (!schema) return send_error(res, schema.status());
     auto idx = create_index(name, *schema);
@@ -103,6 +166,7 @@ void ServerImpl::install_index_routes() {
   });
 
   route("GET", "/v1/indexes/{index}", [this](const httplib::Request& req, httplib::Response& res) {
+    if (auto m = clustered(req.matches[1])) return get_clustered(*m, res);
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     Json out = Json::object();
@@ -114,6 +178,7 @@ void ServerImpl::install_index_routes() {
 
   route("DELETE", "/v1/indexes/{index}", [this](const httplib::Request& req, httplib::Response& res) {
     std::string name = req.matches[1];
+    if (auto m = clustered(name)) return drop_clustered(*m, res);
     if (!find_index(name, res, false)) return;
     Status st = drop_index(name);
     if (!st.is_ok()) return send_error(res, st);
@@ -124,6 +189,24 @@ void ServerImpl::install_index_routes() {
   });
 
   route("PUT", "/v1/indexes/{index}/docs/{id}", [this](const httplib::Request& req, httplib::Response& res) {
+    if (auto m = clustered(req.matches[1])) {
+      std::string id = req.matches[2];
+      auto w = write_options(req, res);
+      if (!w) return;
+      auto body = parse_body(req, res, false);
+      if (!body) return;
+      if (!body->is_object()) return send_error(res, 400, "document: expected a JSON object", Json(Json::Object{{"path", Json("")}}));
+      auto schema = index::Schema::from_json(m->schema);
+      const std::string id_field = schema ? schema->id_field() : "id";
+      if (const Json* have = body->find(id_field)) {
+        if (id_string(*have) != id)
+          return send_error(res, 400, id_field + ": the document's id does not match the URL's '" + id + "'",
+                            Json(Json::Object{{"path", Json(id_field)}}));
+      } else {
+        body->set(id_field, Json(id));
+      }
+      return put_clustered(*m, id, std::move(*body), *w, res);
+    }
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     std::string id = req.matches[2];
@@ -167,6 +250,11 @@ void ServerImpl::install_index_routes() {
   });
 
   route("DELETE", "/v1/indexes/{index}/docs/{id}", [this](const httplib::Request& req, httplib::Response& res) {
+    if (auto m = clustered(req.matches[1])) {
+      auto w = write_options(req, res);
+      if (!w) return;
+      return remove_clustered(*m, req.matches[2], *w, res);
+    }
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     std::string id = req.matches[2];
@@ -185,6 +273,14 @@ void ServerImpl::install_index_routes() {
 
   route("POST", "/v1/indexes/{index}/docs", [this](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
+    if (auto m = clustered(req.matches[1])) {
+      auto w = write_options(req, res);
+      if (!w) return;
+      std::string ct = req.get_header_value("Content-Type");
+      if (!bulk_content_type_ok(ct))
+        return send_error(res, 415, "Content-Type must be application/x-ndjson or application/json, got '" + ct + "'");
+      return bulk_clustered(*m, req, *w, res);
+    }
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     auto w = write_options(req, res);
@@ -194,50 +290,9 @@ void ServerImpl::install_index_routes() {
       return send_error(res, 415, "Content-Type must be application/x-ndjson or application/json, got '" + ct + "'");
     const std::string& id_field = idx->schema()->id_field();
     Json errors = Json::array();
-    auto report = [&](size_t line, Json id, const std::string& msg) {
-      Json e = Json::object();
-      e.set("line", Json(static_cast<int64_t>(line)));
-      e.set("id", std::move(id));
-      e.set("error", Json(msg));
-      errors.push(std::move(e));
-    };
+    auto report = [&](size_t line, Json id, const std::string& msg) { add_bulk_error(&errors, line, std::move(id), msg); };
     std::vector<BulkLine> good;
-    const std::string& b = req.body;
-    size_t first = b.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && b[first] == '[') {
-      // A JSON array: "line" is the element's 1-based position.
-      auto arr = parse_json(b);
-      if (!arr) {
-        Json extra = Json::object();
-        if (size_t col = invalid_utf8_offset(b)) extra.set("column", Json(static_cast<int64_t>(col)));
-        return send_error(res, 400, "request body: " + arr.status().message(), extra);
-      }
-      for (size_t i = 0; i < arr->size(); ++i) {
-        Json& d = arr->as_array()[i];
-        if (!d.is_object()) report(i + 1, Json(), "expected a JSON object, got " + std::string(d.type_name()));
-        else good.push_back({i + 1, std::move(d)});
-      }
-    } else {
-      size_t line = 0;
-      for (size_t pos = 0; pos < b.size();) {
-        size_t nl = b.find('\n', pos);
-        if (nl == std::string::npos) nl = b.size();
-        ++line;
-        std::string_view text(b.data() + pos, nl - pos);
-        pos = nl + 1;
-        if (text.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-        auto d = parse_json(text);
-        if (!d) {
-          std::string msg = d.status().message();
-          if (invalid_utf8_offset(text)) msg = "invalid UTF-8";
-          report(line, Json(), msg);
-        } else if (!d->is_object()) {
-          report(line, Json(), "expected a JSON object, got " + std::string(d->type_name()));
-        } else {
-          good.push_back({line, std::move(*d)});
-        }
-      }
-    }
+    if (!parse_bulk_body(req.body, &good, &errors, res)) return;
     std::vector<Json> docs;
     docs.reserve(good.size());
     for (auto& g : good) docs.push_back(g.doc);

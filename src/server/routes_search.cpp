@@ -67,20 +67,34 @@ void ServerImpl::install_search_routes() {
   };
 
   route("POST", "/v1/indexes/{index}/search", [this, run_search](const httplib::Request& req, httplib::Response& res) {
-    auto idx = find_index(req.matches[1], res);
-    if (!idx) return;
+    auto m = clustered(req.matches[1]);
+    auto idx = m ? nullptr : find_index(req.matches[1], res);
+    if (!m && !idx) return;
     auto body = parse_body(req, res, true);
     if (!body) return;
     if (body->is_null()) *body = Json::object();
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
+    if (m) {
+      auto parsed = query::parse_search_request(*body);
+      if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
+      return search_clustered(*m, Json(Json::Object{{"search", *body}}), *parsed, req, res);
+    }
     run_search(idx, query::parse_search_request(*body), "P" + body->dump(), res);
   });
 
   route("GET", "/v1/indexes/{index}/search", [this, run_search](const httplib::Request& req, httplib::Response& res) {
-    auto idx = find_index(req.matches[1], res);
-    if (!idx) return;
+    auto m = clustered(req.matches[1]);
+    auto idx = m ? nullptr : find_index(req.matches[1], res);
+    if (!m && !idx) return;
     auto params = params_map(req, res, {});
     if (!params) return;
+    if (m) {
+      auto parsed = query::parse_search_params(*params);
+      if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
+      Json p = Json::object();
+      for (const auto& [k, v] : *params) p.set(k, Json(v));
+      return search_clustered(*m, Json(Json::Object{{"params", std::move(p)}}), *parsed, req, res);
+    }
     std::string tail = "G";
     for (const auto& [k, v] : *params) {
       tail += k;

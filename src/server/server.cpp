@@ -182,6 +182,13 @@ std::shared_ptr<index::Index> ServerImpl::find_index(const std::string& name, ht
                Json(Json::Object{{"index", Json(name)}}));
     return nullptr;
   }
+  if (!idx && cluster_ && clustered(name)) {
+    send_error(res, 501,
+               "index '" + name + "' is clustered: this route is not supported on a clustered index yet "
+               "(docs/CLUSTER.md lists the routes that are)",
+               Json(Json::Object{{"index", Json(name)}}));
+    return nullptr;
+  }
   if (!idx) {
     send_error(res, 404, "no such index '" + name + "'", Json(Json::Object{{"index", Json(name)}}));
     return nullptr;
@@ -412,6 +419,7 @@ void ServerImpl::install_routes() {
   install_multi_search_routes();
   install_backup_routes();
   install_cluster_routes();
+  install_clustered_routes();
   install_compat_routes();  // after the native routes: "/{index}" must not shadow "/health"
   install_compat_search_routes();
   install_compat_bulk_routes();

@@ -35,6 +35,12 @@ namespace meridian::server {
 const std::optional<Principal>& current_principal();
 
 
+// One well-formed document of a bulk request and its line (or array position).
+struct BulkLine {
+  size_t line;
+  Json doc;
+};
+
 class ServerImpl {
  public:
   ServerImpl(ServeOptions opt, std::unique_ptr<index::Engine> engine, std::unique_ptr<KeyStore> keys);
@@ -68,9 +74,34 @@ class ServerImpl {
   // the port is bound (its URL is part of its membership record) and stops
   // before the engine closes. cluster_ is null on a single node.
   void install_cluster_routes();
+  void install_clustered_routes();  // routes_clustered.cpp: the internal shard-search route
   Status start_cluster();
   void stop_cluster();
   void add_cluster_gauges(std::vector<Gauge>* g) const;
+
+  // Clustered indexes over HTTP (routes_clustered.cpp, docs/CLUSTER.md). The
+  // native routes call these when cluster_ is set and the index is clustered.
+  // The shard map of `name` when it names a clustered index (nullopt on a
+  // single node, for an unknown name, or when NATS cannot be read).
+  std::optional<cluster::ShardMap> clustered(const std::string& name);
+  // PUT /v1/indexes/{index} in cluster mode: body = schema + "shards"/"replicas".
+  void create_clustered(const std::string& name, Json body, httplib::Response& res);
+  void get_clustered(const cluster::ShardMap& m, httplib::Response& res);
+  void drop_clustered(const cluster::ShardMap& m, httplib::Response& res);
+  void put_clustered(const cluster::ShardMap& m, const std::string& id, Json doc, const index::WriteOptions& w,
+                     httplib::Response& res);
+  void remove_clustered(const cluster::ShardMap& m, const std::string& id, const index::WriteOptions& w,
+                        httplib::Response& res);
+  void bulk_clustered(const cluster::ShardMap& m, const httplib::Request& req, const index::WriteOptions& w,
+                      httplib::Response& res);
+  // The search router: `wire` is {"search": body} or {"params": {...}}, what
+  // the shard-search route of a remote node parses into the same request.
+  void search_clustered(const cluster::ShardMap& m, const Json& wire, const query::SearchRequest& req,
+                        const httplib::Request& in, httplib::Response& res);
+  // Bulk bodies (NDJSON or a JSON array): well-formed objects into *good, the
+  // others as {"line","id","error"} into *errors; false after sending a 400.
+  static bool parse_bulk_body(const std::string& body, std::vector<BulkLine>* good, Json* errors, httplib::Response& res);
+  static void add_bulk_error(Json* errors, size_t line, Json id, const std::string& msg);
 
   // OpenSearch-compatible routes (routes_compat_*.cpp, docs/COMPAT.md).
   void install_compat_routes();         // GET /, indexes, mappings, documents, aliases, _cat

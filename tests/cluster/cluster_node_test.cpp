@@ -134,3 +134,54 @@ TEST_CASE("cluster node: writes through any node reach every replica of their sh
   REQUIRE(nodes[0]->drop_index("books").is_ok());
   CHECK_FALSE(nodes[1]->shard_map("books")->has_value());
 }
+
+TEST_CASE("cluster node: routes list each shard's live replicas; wait_for means searchable on every replica") {
+  if (!NatsServer::available()) {
+    MESSAGE("nats-server not installed (scripts/setup): skipped");
+    return;
+  }
+  NatsServer server;
+  REQUIRE(server.ready());
+  TempDir dir;
+  auto a = start_node(server, "a", dir.path());
+  auto b = start_node(server, "b", dir.path());
+  REQUIRE(eventually([&] { return a->status()->find("nodes")->size() == 2; }, 5000));
+  Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}})}});
+  auto m = a->create_index("r", schema, 2, 2);
+  REQUIRE(m.is_ok());
+  // Written through a right after creation: b's replicas may not have
+  // reported yet, and wait_for waits for them too.
+  std::map<uint32_t, uint64_t> last;
+  for (int i = 0; i < 40; ++i) {
+    auto ack = a->put(*m, Json(Json::Object{{"id", Json("d" + std::to_string(i))}, {"title", Json("red kite")}}));
+    REQUIRE(ack.is_ok());
+    last[ack->shard] = std::max(last[ack->shard], ack->seq);
+  }
+  for (const auto& [shard, seq] : last) REQUIRE(b->wait_for("r", shard, seq, 10000).is_ok());
+  std::map<uint32_t, uint64_t> expected;
+  for (int i = 0; i < 40; ++i) ++expected[shard_of("d" + std::to_string(i), 2)];
+  for (uint32_t s = 0; s < 2; ++s) {
+    // Searchable (in the current snapshot), not only applied, on both nodes' replicas.
+    for (auto* n : {a.get(), b.get()}) {
+      auto ix = n->local_replica("r", s);
+      REQUIRE(ix);
+      CHECK(ix->snapshot()->live_docs() == expected[s]);
+    }
+  }
+  auto routes = b->routes(*m);
+  REQUIRE(routes.is_ok());
+  REQUIRE(routes->size() == 2);
+  for (const auto& shard : *routes) {
+    REQUIRE(shard.size() == 2);
+    std::set<std::string> nodes{shard[0].node, shard[1].node};
+    CHECK(nodes == std::set<std::string>{"a", "b"});
+    for (const auto& r : shard) CHECK(r.local == (r.node == "b"));
+    CHECK(shard[0].applied >= shard[1].applied);
+  }
+  // A stopped node's replicas drop out of the routes.
+  a->stop();
+  REQUIRE(eventually([&] {
+    auto r = b->routes(*m);
+    return r.is_ok() && (*r)[0].size() == 1 && (*r)[0][0].node == "b";
+  }, 5000));
+}

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.error
 import urllib.request
 from e2e_util import free_port, stop_process, wait_health
 
@@ -40,6 +41,50 @@ def clean_env(extra=None):
 def get_json(base, path):
     with urllib.request.urlopen(base + path, timeout=10) as r:
         return r.status, json.loads(r.read())
+
+
+def call(base, method, path, body=None, ctype="application/json", timeout=30):
+    """(status, parsed JSON body) of any request; HTTP errors are answers too."""
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": ctype})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+WORDS = ["river", "stone", "bridge", "harbor", "castle", "forest", "market", "tower", "garden", "valley", "north",
+         "old", "green", "quiet", "lake", "mill"]
+
+
+def corpus(n):
+    import random
+    rng = random.Random(11)
+    docs = []
+    for i in range(n):
+        def text(k):
+            return " ".join(WORDS[min(rng.randrange(16), rng.randrange(16))] for _ in range(k))
+        docs.append({"id": "d%d" % i, "title": text(1 + rng.randrange(4)), "body": text(3 + rng.randrange(10)),
+                     "tag": "abcde"[rng.randrange(5)], "year": 1990 + rng.randrange(30)})
+    return docs
+
+
+SCHEMA = {"fields": {"title": "text", "body": "text", "tag": "keyword", "year": "int"}}
+
+
+def same_hits(a, b, what):
+    """Same ids and scores (1e-6); tied scores may come in another order."""
+    ha, hb = a["hits"], b["hits"]
+    assert len(ha) == len(hb) and ha, (what, len(ha), len(hb))
+    assert a["total"] == b["total"], (what, a["total"], b["total"])
+    for i, (x, y) in enumerate(zip(ha, hb)):
+        assert abs(x["score"] - y["score"]) < 1e-6, (what, i, x, y)
+        if x["id"] != y["id"]:
+            tied = [h["id"] for h in hb if abs(h["score"] - y["score"]) < 1e-9]
+            assert len(tied) > 1 or i == len(hb) - 1, (what, i, x["id"], y["id"])
 
 
 def get_text(base, path):
@@ -150,6 +195,121 @@ def main():
                          "meridian_cluster_publishes_total", "meridian_cluster_rebalances_total"):
                 assert name in text, name
         check("/metrics has the cluster gauges", metrics)
+
+        docs = corpus(300)
+        ndjson = ("\n".join(json.dumps(d) for d in docs) + "\n").encode()
+        single = Node(tmp, "single_ref", [])
+        nodes.append(single)
+
+        def not_cluster_mode():
+            st, body = call(single.base, "PUT", "/v1/indexes/x", dict(SCHEMA, shards=3))
+            assert st == 400 and body["error"]["path"] == "shards", body
+            assert "not in cluster mode" in body["error"]["reason"], body
+            st, body = call(single.base, "PUT", "/v1/indexes/x", dict(SCHEMA, replicas=2))
+            assert st == 400 and body["error"]["path"] == "replicas", body
+            st, body = call(single.base, "PUT", "/v1/indexes/ref", dict(SCHEMA, shards=1, replicas=1))
+            assert st == 201, body
+            st, body = call(single.base, "POST", "/v1/indexes/ref/docs?refresh=wait_for", ndjson, "application/x-ndjson")
+            assert st == 200 and body["indexed"] == 300, body
+        check("without --cluster, shards/replicas > 1 is a 400 naming the field", not_cluster_mode)
+
+        def create():
+            for bad, field in ((0, "shards"), (257, "shards"), ("3", "shards")):
+                st, body = call(nodes[0].base, "PUT", "/v1/indexes/bad", dict(SCHEMA, **{field: bad}))
+                assert st == 400 and body["error"]["path"] == field, (bad, body)
+            st, body = call(nodes[0].base, "PUT", "/v1/indexes/bad", dict(SCHEMA, replicas=17))
+            assert st == 400 and body["error"]["path"] == "replicas", body
+            st, body = call(nodes[0].base, "PUT", "/v1/indexes/books", dict(SCHEMA, shards=3, replicas=2))
+            assert st == 201 and body["shards"] == 3 and body["replicas"] == 2, body
+            st, body = call(nodes[1].base, "PUT", "/v1/indexes/books", dict(SCHEMA, shards=3, replicas=2))
+            assert st == 409, body
+            st, body = call(nodes[1].base, "GET", "/v1/indexes/books")
+            assert st == 200 and body["cluster"]["shards"] == 3 and len(body["cluster"]["assignment"]) == 3, body
+            assert all(len(a) == 2 for a in body["cluster"]["assignment"]), body
+            st, body = call(nodes[1].base, "GET", "/v1/cluster")
+            assert [i["index"] for i in body["indexes"]] == ["books"], body
+        check("PUT /v1/indexes with shards/replicas creates a clustered index seen by every node", create)
+
+        def writes_and_search():
+            t0 = time.time()
+            st, body = call(nodes[1].base, "POST", "/v1/indexes/books/docs?refresh=wait_for", ndjson, "application/x-ndjson")
+            assert st == 200 and body["indexed"] == 300 and body["failed"] == 0, body
+            print("     bulk of 300 through n2 with refresh=wait_for: %.2f s" % (time.time() - t0))
+            queries = [{"q": "river"}, {"q": "castle garden", "size": 20}, {"query": {"match": {"body": {"query": "quiet lake mill", "operator": "or"}}}, "size": 15},
+                       {"query": {"match_phrase": {"body": "river stone"}}},
+                       {"q": "stone", "q_fields": ["title^3", "body"], "from": 5, "size": 10},
+                       {"q": "tower", "filter": "tag:b", "size": 10}]
+            for q in queries:
+                st, a = call(nodes[0].base, "POST", "/v1/indexes/books/search", q)
+                assert st == 200, a
+                assert a["shards"] == {"total": 3, "successful": 3, "failed": 0}, a["shards"]
+                st, b = call(single.base, "POST", "/v1/indexes/ref/search", q)
+                same_hits(a, b, q)
+            # GET search, sorts and facets merge too.
+            st, a = call(nodes[1].base, "GET", "/v1/indexes/books/search?q=river&sort=year:desc,id&size=7&facets=tag")
+            st2, b = call(single.base, "GET", "/v1/indexes/ref/search?q=river&sort=year:desc,id&size=7&facets=tag")
+            assert st == 200 and st2 == 200, (a, b)
+            assert a["shards"]["failed"] == 0, (a["shards"], a.get("failures"))
+            assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]], (a["hits"], b["hits"])
+            assert a["facets"] == b["facets"], (a["facets"], b["facets"])
+            # A single write through n1 is searchable through n2 once acknowledged with wait_for.
+            st, body = call(nodes[0].base, "PUT", "/v1/indexes/books/docs/new1?refresh=wait_for",
+                            {"title": "zeppelin", "body": "zeppelin hangar", "tag": "z", "year": 2001})
+            assert st == 200 and body["result"] == "acknowledged" and body["seq"] >= 1, body
+            st, a = call(nodes[1].base, "GET", "/v1/indexes/books/search?q=zeppelin")
+            assert [h["id"] for h in a["hits"]] == ["new1"], a
+            st, body = call(nodes[1].base, "DELETE", "/v1/indexes/books/docs/new1?refresh=wait_for")
+            assert st == 200, body
+            st, a = call(nodes[0].base, "GET", "/v1/indexes/books/search?q=zeppelin")
+            assert a["total"]["value"] == 0, a
+            # A bad query is the client's 400, not a shard failure.
+            st, a = call(nodes[0].base, "POST", "/v1/indexes/books/search", {"q": "x", "sort": [{"nope": "asc"}]})
+            assert st == 400 and "nope" in a["error"]["reason"], a
+            st, a = call(nodes[0].base, "POST", "/v1/indexes/books/search",
+                         {"q": "x", "sort": [{"year": "asc"}], "search_after": [1, 2]})
+            assert st == 400 and a["error"]["path"] == "search_after", a
+        check("bulk through n2, search through n1: same ids and scores as one node; read your writes", writes_and_search)
+
+        def unsupported():
+            for method, path, body in (("PATCH", "/v1/indexes/books/docs/d1", {"year": 1}),
+                                       ("POST", "/v1/indexes/books/delete-by-query", {"q": "river"}),
+                                       ("POST", "/v1/indexes/books/changes", {"op": "c", "after": {"id": "1"}}),
+                                       ("GET", "/v1/indexes/books/docs/d1", None)):
+                st, b = call(nodes[0].base, method, path, body)
+                assert st == 501 and "clustered" in b["error"]["reason"], (method, path, st, b)
+        check("routes not routed on a clustered index yet answer 501, never a local write", unsupported)
+
+        def node_killed():
+            st, body = call(nodes[0].base, "PUT", "/v1/indexes/solo", dict(SCHEMA, shards=4, replicas=1))
+            assert st == 201, body
+            st, body = call(nodes[1].base, "POST", "/v1/indexes/solo/docs?refresh=wait_for", ndjson, "application/x-ndjson")
+            assert st == 200 and body["indexed"] == 300, body
+            st, m = call(nodes[0].base, "GET", "/v1/indexes/solo")
+            on_n2 = [s for s, a in enumerate(m["cluster"]["assignment"]) if a == ["n2"]]
+            assert on_n2 and len(on_n2) < 4, m  # rendezvous placement of 4 shards on 2 nodes
+            nodes[1].proc.kill()
+            nodes[1].proc.wait()
+            st, a = call(nodes[0].base, "POST", "/v1/indexes/solo/search", {"q": "river", "size": 300})
+            assert st == 200, a
+            assert a["shards"]["total"] == 4 and a["shards"]["failed"] == len(on_n2), a["shards"]
+            assert {f["shard"] for f in a["failures"]} == set(on_n2), a["failures"]
+            st, b = call(single.base, "POST", "/v1/indexes/ref/search", {"q": "river", "size": 300})
+            assert 0 < len(a["hits"]) < len(b["hits"]), (len(a["hits"]), len(b["hits"]))
+            # n2's shards move to n1 (membership TTL, rebalance) and are rebuilt from their streams.
+            ok = eventually(lambda: call(nodes[0].base, "POST", "/v1/indexes/solo/search",
+                                         {"q": "river", "size": 300})[1].get("shards", {}).get("failed") == 0, 20)
+            assert ok, call(nodes[0].base, "POST", "/v1/indexes/solo/search", {"q": "river"})[1]
+            st, a = call(nodes[0].base, "POST", "/v1/indexes/solo/search", {"q": "river", "size": 300})
+            same_hits(a, b, "after failover")
+            nodes[1] = Node(tmp, "n2", [], {"MERIDIAN_CLUSTER": url, "MERIDIAN_NODE_ID": "n2"})
+        check("a killed node: its shards are reported failed, then served again after the rebalance", node_killed)
+
+        def drop():
+            st, body = call(nodes[0].base, "DELETE", "/v1/indexes/solo")
+            assert st == 200, body
+            st, body = call(nodes[1].base, "GET", "/v1/indexes/solo")
+            assert st == 404, body
+        check("DELETE drops a clustered index cluster-wide", drop)
 
         def leave():
             nodes[1].stop()

@@ -55,6 +55,14 @@ struct WriteAck {
   bool duplicate = false;
 };
 
+// A replica a search of one shard can be sent to (ClusterNode::routes).
+struct ReplicaRoute {
+  std::string node;
+  std::string url;   // the node's HTTP base URL
+  bool local = false;
+  uint64_t applied = 0;
+};
+
 struct ClusterCounters {
   uint64_t publishes = 0;
   uint64_t publish_failures = 0;
@@ -86,8 +94,16 @@ class ClusterNode {
   // without a valid id; IOError when JetStream did not ack.
   Result<WriteAck> put(const std::string& index, const Json& doc);
   Result<WriteAck> remove(const std::string& index, const std::string& id);
-  // Waits until every in-sync replica of the shard (assigned, on a live
-  // node) has applied `seq`. Busy on timeout.
+  // The same with a shard map already read (one read for a whole bulk request).
+  Result<WriteAck> put(const ShardMap& m, const Json& doc);
+  Result<WriteAck> remove(const ShardMap& m, const std::string& id);
+  // Per shard of `m`, the replicas a search may use: assigned, on a live
+  // node, with a fresh progress entry; the most advanced first (a local
+  // replica's sequence is live, a remote one's as of its last sync pass),
+  // the local one first among equals. An empty list: no reachable replica.
+  Result<std::vector<std::vector<ReplicaRoute>>> routes(const ShardMap& m);
+  // Waits until every replica of the shard assigned to a live node has
+  // applied (made searchable) `seq`. Busy on timeout.
   Status wait_for(const std::string& index, uint32_t shard, uint64_t seq, int timeout_ms);
 
   // One reconcile pass (the background loop calls it; tests may too).

@@ -6,8 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,30 @@ struct IndexFieldStats {
   double avg_len() const { return docs ? static_cast<double>(sum_len) / static_cast<double>(docs) : 0.0; }
 };
 
+// Index-wide scoring statistics supplied from outside the snapshot: a shard
+// of a clustered index scores with the statistics of the whole index
+// (docs/CLUSTER.md, "The search router"), so its BM25 scores equal those of
+// one index holding every document.
+struct CorpusStats {
+  uint64_t total_docs = 0;
+  std::map<std::string, IndexFieldStats, std::less<>> fields;
+  std::map<std::string, uint64_t, std::less<>> doc_freq;  // by full term key
+};
+
+// Which statistics a search looked up (the first phase of a distributed
+// search). Internally locked.
+class StatsRecorder {
+ public:
+  void field(std::string_view f);
+  void key(std::string_view k);
+  std::set<std::string> fields() const;
+  std::set<std::string> keys() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::string, std::less<>> fields_, keys_;  // GUARDED_BY(mu_)
+};
+
 class Snapshot {
  public:
   Snapshot(uint64_t generation, uint64_t visible_seq, std::shared_ptr<const Schema> schema,
@@ -48,6 +75,16 @@ class Snapshot {
   IndexFieldStats field_stats(std::string_view field) const;
   // Documents containing the full term key, summed over segments.
   uint64_t doc_freq(std::string_view key) const;
+  // The same three without an override (this snapshot's own segments).
+  uint64_t local_total_docs() const;
+  IndexFieldStats local_field_stats(std::string_view field) const;
+  uint64_t local_doc_freq(std::string_view key) const;
+
+  // A copy sharing the segments whose total_docs/field_stats/doc_freq answer
+  // from `stats` (a key or field it lacks answers from the segments), and
+  // that records each field and key asked into `recorder` when given.
+  std::shared_ptr<const Snapshot> with_stats(std::shared_ptr<const CorpusStats> stats,
+                                             std::shared_ptr<StatsRecorder> recorder) const;
 
   // The live copy of an external id: (segment index, doc).
   std::optional<std::pair<size_t, uint32_t>> find(std::string_view id) const;
@@ -59,6 +96,8 @@ class Snapshot {
   uint64_t visible_seq_;
   std::shared_ptr<const Schema> schema_;
   std::vector<SegmentView> segments_;
+  std::shared_ptr<const CorpusStats> stats_;   // null: the segments' own statistics
+  std::shared_ptr<StatsRecorder> recorder_;    // null: nothing recorded
 };
 
 }  // namespace meridian::index

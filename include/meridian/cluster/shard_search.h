@@ -1,0 +1,71 @@
+// Distributed search over the shards of a clustered index (docs/CLUSTER.md,
+// "The search router"). Pure functions over snapshots and JSON; no NATS, no
+// HTTP: the server's router runs them in-process for local replicas and
+// behind the internal shard-search route for remote ones.
+//
+// Scores do not depend on sharding. A search runs in two phases, like
+// Elasticsearch's dfs_query_then_fetch:
+//   1. every shard runs the query against a recording snapshot and reports
+//      the statistics BM25 looked up (document count, per-field document
+//      count and length sum, document frequency per term key) — shard_stats;
+//   2. the router sums them (add_stats) and every shard runs the query with
+//      the sums in place of its own (shard_search), so idf and average field
+//      length are those of the whole index.
+// Each shard returns its top from+size hits (shard_request); merge_shard_results
+// merges them by score or by the request's sort, pages, sums totals and
+// facets, and reports {"total", "successful", "failed"} shards.
+//
+// Thread safety: stateless functions.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "meridian/base/json.h"
+#include "meridian/base/status.h"
+#include "meridian/index/snapshot.h"
+#include "meridian/query/search_request.h"
+#include "meridian/query/searcher.h"
+
+namespace meridian::cluster {
+
+// What a shard-level request may not ask of a clustered index (yet):
+// search_after (its tiebreaker is shard-local). InvalidArgument naming the key.
+Status check_clustered_request(const query::SearchRequest& req);
+
+// The request a shard runs for `req`: from 0, size from+size, terms and
+// geohash_grid facets oversampled (max(3 × size, size + 50) buckets).
+query::SearchRequest shard_request(const query::SearchRequest& req);
+
+// Phase 1: the statistics `req` looks up on `snap` (its own, not overridden).
+Result<index::CorpusStats> shard_stats(const index::Snapshot& snap, const query::SearchRequest& req,
+                                       const query::SearchOptions& opt = {});
+// Sums the statistics of one shard into *into (document counts, length sums
+// and document frequencies add up).
+void add_stats(index::CorpusStats* into, const index::CorpusStats& shard);
+// {"total_docs", "fields": {name: [docs, sum_len]}, "df": {hex(term key): n}}.
+Json stats_to_json(const index::CorpusStats& s);
+Result<index::CorpusStats> stats_from_json(const Json& j);
+
+// Phase 2: `shard_req` (from shard_request) on `snap` scored with `stats`
+// (null: the shard's own); the answer in query::to_json form.
+Result<Json> shard_search(const index::Snapshot& snap, const query::SearchRequest& shard_req,
+                          std::shared_ptr<const index::CorpusStats> stats, const query::SearchOptions& opt = {});
+
+// One shard's outcome: its query::to_json answer, or the reason it failed.
+struct ShardOutcome {
+  std::optional<Json> answer;
+  std::string error;
+};
+
+// Merges the answers of every shard of `req` (the client's request): hits
+// by score (desc) or by req.sort, ties by shard then the shard's own order;
+// from/size applied; totals summed ("gte" if any shard's is); facets merged
+// (terms and geohash_grid summed per key, histogram/range per bucket, stats
+// and geo_bounds exactly); "shards": {"total", "successful", "failed"} and,
+// when some failed, "failures": [{"shard", "reason"}].
+Json merge_shard_results(const query::SearchRequest& req, const std::vector<ShardOutcome>& shards, double took_ms);
+
+}  // namespace meridian::cluster

@@ -1,0 +1,365 @@
+#include "meridian/cluster/shard_search.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace meridian::cluster {
+namespace {
+
+std::string to_hex(std::string_view s) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() * 2);
+  for (unsigned char c : s) {
+    out.push_back(d[c >> 4]);
+    out.push_back(d[c & 15]);
+  }
+  return out;
+}
+
+std::optional<std::string> from_hex(std::string_view s) {
+  if (s.size() % 2) return std::nullopt;
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); i += 2) {
+    int h = nib(s[i]), l = nib(s[i + 1]);
+    if (h < 0 || l < 0) return std::nullopt;
+    out.push_back(static_cast<char>(h * 16 + l));
+  }
+  return out;
+}
+
+uint64_t as_count(const Json* j) {
+  if (!j || !j->is_number()) return 0;
+  double v = j->as_double();
+  return v > 0 ? static_cast<uint64_t>(std::llround(v)) : 0;
+}
+
+size_t oversampled(size_t size) { return std::max(size * 3, size + 50); }
+
+// -1, 0, 1: the order of two sort values of one sort key. Missing values
+// (null) go last, or first with missing_first, whatever the direction.
+int compare_values(const Json& a, const Json& b, const query::SortSpec& s) {
+  if (a.is_null() || b.is_null()) {
+    if (a.is_null() && b.is_null()) return 0;
+    return (a.is_null() == s.missing_first) ? -1 : 1;
+  }
+  int c = 0;
+  if (a.is_number() && b.is_number()) {
+    double x = a.as_double(), y = b.as_double();
+    c = x < y ? -1 : x > y ? 1 : 0;
+  } else if (a.is_string() && b.is_string()) {
+    int r = a.as_string().compare(b.as_string());
+    c = r < 0 ? -1 : r > 0 ? 1 : 0;
+  } else {
+    c = a.is_number() ? -1 : b.is_number() ? 1 : 0;  // numbers before strings
+  }
+  return s.desc ? -c : c;
+}
+
+// Whether hit a comes before hit b (both of different shards).
+int compare_hits(const Json& a, const Json& b, const query::SearchRequest& req) {
+  if (req.sort.empty()) {
+    const Json* x = a.find("score");
+    const Json* y = b.find("score");
+    double sx = x && x->is_number() ? x->as_double() : -INFINITY;
+    double sy = y && y->is_number() ? y->as_double() : -INFINITY;
+    return sx > sy ? -1 : sx < sy ? 1 : 0;
+  }
+  const Json* xa = a.find("sort");
+  const Json* xb = b.find("sort");
+  for (size_t i = 0; i < req.sort.size(); ++i) {
+    Json va = xa && xa->is_array() && i < xa->size() ? xa->as_array()[i] : Json();
+    Json vb = xb && xb->is_array() && i < xb->size() ? xb->as_array()[i] : Json();
+    if (int c = compare_values(va, vb, req.sort[i])) return c;
+  }
+  return 0;
+}
+
+Json merge_facets(const query::SearchRequest& req, const std::vector<const Json*>& answers) {
+  Json out = Json::object();
+  for (const auto& [name, spec] : req.facets) {
+    std::vector<const Json*> parts;
+    for (const Json* a : answers) {
+      const Json* f = a->find("facets");
+      const Json* p = f ? f->find(name) : nullptr;
+      if (p && p->is_object()) parts.push_back(p);
+    }
+    auto buckets_of = [](const Json* p) -> const Json::Array* {
+      const Json* b = p->find("buckets");
+      return b && b->is_array() ? &b->as_array() : nullptr;
+    };
+    Json j = Json::object();
+    using K = query::FacetSpec::Kind;
+    switch (spec.kind) {
+      case K::kTerms:
+      case K::kGeohashGrid: {
+        // key -> count, and for geohash cells the count-weighted centroid sums.
+        std::map<std::string, std::pair<uint64_t, std::pair<double, double>>> acc;
+        for (const Json* p : parts)
+          if (auto* bs = buckets_of(p))
+            for (const Json& b : *bs) {
+              const Json* key = b.find("key");
+              if (!key || !key->is_string()) continue;
+              uint64_t n = as_count(b.find("count"));
+              auto& e = acc[key->as_string()];
+              e.first += n;
+              if (const Json* c = b.find("centroid")) {
+                const Json* lat = c->find("lat");
+                const Json* lon = c->find("lon");
+                if (lat && lat->is_number()) e.second.first += lat->as_double() * static_cast<double>(n);
+                if (lon && lon->is_number()) e.second.second += lon->as_double() * static_cast<double>(n);
+              }
+            }
+        std::vector<std::pair<std::string, std::pair<uint64_t, std::pair<double, double>>>> v(acc.begin(), acc.end());
+        std::stable_sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.second.first > y.second.first; });
+        if (v.size() > spec.size) v.resize(spec.size);
+        Json buckets = Json::array();
+        for (const auto& [key, e] : v) {
+          Json b = Json::object();
+          b.set("key", Json(key));
+          b.set("count", Json(e.first));
+          if (spec.kind == K::kGeohashGrid && e.first > 0) {
+            Json c = Json::object();
+            c.set("lat", Json(e.second.first / static_cast<double>(e.first)));
+            c.set("lon", Json(e.second.second / static_cast<double>(e.first)));
+            b.set("centroid", std::move(c));
+          }
+          buckets.push(std::move(b));
+        }
+        j.set("buckets", std::move(buckets));
+        break;
+      }
+      case K::kHistogram: {
+        std::map<double, std::pair<Json, uint64_t>> acc;
+        for (const Json* p : parts)
+          if (auto* bs = buckets_of(p))
+            for (const Json& b : *bs) {
+              const Json* key = b.find("key");
+              if (!key || !key->is_number()) continue;
+              auto& e = acc[key->as_double()];
+              if (e.first.is_null()) e.first = *key;
+              e.second += as_count(b.find("count"));
+            }
+        Json buckets = Json::array();
+        for (const auto& [k, e] : acc) {
+          Json b = Json::object();
+          b.set("key", e.first);
+          b.set("count", Json(e.second));
+          buckets.push(std::move(b));
+        }
+        j.set("buckets", std::move(buckets));
+        break;
+      }
+      case K::kRange: {
+        Json buckets = Json::array();
+        for (size_t r = 0; r < spec.ranges.size(); ++r) {
+          Json b;
+          uint64_t n = 0;
+          for (const Json* p : parts)
+            if (auto* bs = buckets_of(p); bs && r < bs->size()) {
+              if (b.is_null()) b = (*bs)[r];
+              n += as_count((*bs)[r].find("count"));
+            }
+          if (b.is_null()) continue;
+          b.set("count", Json(n));
+          buckets.push(std::move(b));
+        }
+        j.set("buckets", std::move(buckets));
+        break;
+      }
+      case K::kStats: {
+        uint64_t count = 0;
+        double sum = 0, mn = INFINITY, mx = -INFINITY;
+        for (const Json* p : parts) {
+          uint64_t n = as_count(p->find("count"));
+          if (!n) continue;
+          count += n;
+          if (const Json* s = p->find("sum"); s && s->is_number()) sum += s->as_double();
+          if (const Json* s = p->find("min"); s && s->is_number()) mn = std::min(mn, s->as_double());
+          if (const Json* s = p->find("max"); s && s->is_number()) mx = std::max(mx, s->as_double());
+        }
+        j.set("count", Json(count));
+        j.set("min", count ? Json(mn) : Json());
+        j.set("max", count ? Json(mx) : Json());
+        j.set("avg", count ? Json(sum / static_cast<double>(count)) : Json());
+        j.set("sum", Json(sum));
+        break;
+      }
+      case K::kGeoBounds: {
+        uint64_t count = 0;
+        double top = -INFINITY, bottom = INFINITY, left = INFINITY, right = -INFINITY;
+        for (const Json* p : parts) {
+          uint64_t n = as_count(p->find("count"));
+          if (!n) continue;
+          count += n;
+          auto num = [&](const char* k, double dflt) {
+            const Json* v = p->find(k);
+            return v && v->is_number() ? v->as_double() : dflt;
+          };
+          top = std::max(top, num("top", -INFINITY));
+          bottom = std::min(bottom, num("bottom", INFINITY));
+          left = std::min(left, num("left", INFINITY));
+          right = std::max(right, num("right", -INFINITY));
+        }
+        if (count) {
+          j.set("top", Json(top));
+          j.set("left", Json(left));
+          j.set("bottom", Json(bottom));
+          j.set("right", Json(right));
+        }
+        j.set("count", Json(count));
+        break;
+      }
+    }
+    out.set(name, std::move(j));
+  }
+  return out;
+}
+
+}  // namespace
+
+Status check_clustered_request(const query::SearchRequest& req) {
+  if (req.search_after)
+    return Status::invalid("search_after: not supported on a clustered index yet (page with from/size; docs/CLUSTER.md)");
+  return Status::ok();
+}
+
+query::SearchRequest shard_request(const query::SearchRequest& req) {
+  query::SearchRequest s = req;
+  s.size = req.from + req.size;
+  s.from = 0;
+  for (auto& [name, f] : s.facets)
+    if (f.kind == query::FacetSpec::Kind::kTerms || f.kind == query::FacetSpec::Kind::kGeohashGrid)
+      f.size = oversampled(f.size);
+  return s;
+}
+
+Result<index::CorpusStats> shard_stats(const index::Snapshot& snap, const query::SearchRequest& req,
+                                       const query::SearchOptions& opt) {
+  auto recorder = std::make_shared<index::StatsRecorder>();
+  auto recording = snap.with_stats(nullptr, recorder);
+  // Only the query's compilation matters: no hits, facets or highlights.
+  query::SearchRequest probe = req;
+  probe.from = 0;
+  probe.size = 0;
+  probe.facets.clear();
+  probe.highlight.reset();
+  probe.search_after.reset();
+  probe.sort.clear();
+  probe.explain = false;
+  probe.source = false;
+  probe.track_total_hits = 0;
+  auto r = query::search(*recording, probe, opt);
+  if (!r) return r.status();
+  index::CorpusStats out;
+  out.total_docs = snap.local_total_docs();
+  for (const auto& f : recorder->fields()) out.fields[f] = snap.local_field_stats(f);
+  for (const auto& k : recorder->keys()) out.doc_freq[k] = snap.local_doc_freq(k);
+  return out;
+}
+
+void add_stats(index::CorpusStats* into, const index::CorpusStats& shard) {
+  into->total_docs += shard.total_docs;
+  for (const auto& [f, s] : shard.fields) {
+    auto& t = into->fields[f];
+    t.docs += s.docs;
+    t.sum_len += s.sum_len;
+  }
+  for (const auto& [k, n] : shard.doc_freq) into->doc_freq[k] += n;
+}
+
+Json stats_to_json(const index::CorpusStats& s) {
+  Json fields = Json::object();
+  for (const auto& [f, st] : s.fields) fields.set(f, Json(Json::Array{Json(st.docs), Json(st.sum_len)}));
+  Json df = Json::object();
+  for (const auto& [k, n] : s.doc_freq) df.set(to_hex(k), Json(n));
+  return Json(Json::Object{{"total_docs", Json(s.total_docs)}, {"fields", std::move(fields)}, {"df", std::move(df)}});
+}
+
+Result<index::CorpusStats> stats_from_json(const Json& j) {
+  if (!j.is_object()) return Status::invalid("stats: expected an object");
+  index::CorpusStats s;
+  const Json* n = j.find("total_docs");
+  if (!n || !n->is_int() || n->as_int() < 0) return Status::invalid("stats.total_docs: expected a count");
+  s.total_docs = static_cast<uint64_t>(n->as_int());
+  if (const Json* f = j.find("fields")) {
+    if (!f->is_object()) return Status::invalid("stats.fields: expected an object");
+    for (const auto& [name, v] : f->as_object()) {
+      if (!v.is_array() || v.size() != 2 || !v.as_array()[0].is_int() || !v.as_array()[1].is_int())
+        return Status::invalid("stats.fields." + name + ": expected [docs, sum_len]");
+      s.fields[name] = {static_cast<uint64_t>(v.as_array()[0].as_int()), static_cast<uint64_t>(v.as_array()[1].as_int())};
+    }
+  }
+  if (const Json* d = j.find("df")) {
+    if (!d->is_object()) return Status::invalid("stats.df: expected an object");
+    for (const auto& [hex, v] : d->as_object()) {
+      auto key = from_hex(hex);
+      if (!key || !v.is_int() || v.as_int() < 0) return Status::invalid("stats.df." + hex + ": expected a hex key and a count");
+      s.doc_freq[*key] = static_cast<uint64_t>(v.as_int());
+    }
+  }
+  return s;
+}
+
+Result<Json> shard_search(const index::Snapshot& snap, const query::SearchRequest& shard_req,
+                          std::shared_ptr<const index::CorpusStats> stats, const query::SearchOptions& opt) {
+  std::shared_ptr<const index::Snapshot> scored;
+  if (stats) scored = snap.with_stats(std::move(stats), nullptr);
+  auto r = query::search(scored ? *scored : snap, shard_req, opt);
+  if (!r) return r.status();
+  return query::to_json(*r);
+}
+
+Json merge_shard_results(const query::SearchRequest& req, const std::vector<ShardOutcome>& shards, double took_ms) {
+  std::vector<const Json*> answers;
+  std::vector<std::pair<size_t, const Json::Array*>> lists;  // shard, hits
+  uint64_t total = 0;
+  bool gte = false;
+  Json failures = Json::array();
+  for (size_t s = 0; s < shards.size(); ++s) {
+    if (!shards[s].answer) {
+      failures.push(Json(Json::Object{{"shard", Json(static_cast<int64_t>(s))}, {"reason", Json(shards[s].error)}}));
+      continue;
+    }
+    const Json& a = *shards[s].answer;
+    answers.push_back(&a);
+    if (const Json* t = a.find("total")) {
+      total += as_count(t->find("value"));
+      if (const Json* rel = t->find("relation"); rel && rel->is_string() && rel->as_string() == "gte") gte = true;
+    }
+    if (const Json* h = a.find("hits"); h && h->is_array()) lists.emplace_back(s, &h->as_array());
+  }
+  // k-way merge of the shards' sorted lists; ties go to the lower shard.
+  std::vector<size_t> pos(lists.size(), 0);
+  Json hits = Json::array();
+  const size_t want = req.from + req.size;
+  for (size_t taken = 0; taken < want; ++taken) {
+    size_t best = lists.size();
+    for (size_t l = 0; l < lists.size(); ++l) {
+      if (pos[l] >= lists[l].second->size()) continue;
+      if (best == lists.size() || compare_hits((*lists[l].second)[pos[l]], (*lists[best].second)[pos[best]], req) < 0)
+        best = l;
+    }
+    if (best == lists.size()) break;
+    if (taken >= req.from) hits.push((*lists[best].second)[pos[best]]);
+    ++pos[best];
+  }
+  Json out = Json::object();
+  out.set("total", Json(Json::Object{{"value", Json(total)}, {"relation", Json(gte ? "gte" : "eq")}}));
+  out.set("hits", std::move(hits));
+  out.set("facets", merge_facets(req, answers));
+  out.set("took_ms", Json(took_ms));
+  const int64_t n = static_cast<int64_t>(shards.size());
+  const int64_t failed = static_cast<int64_t>(failures.size());
+  out.set("shards", Json(Json::Object{{"total", Json(n)}, {"successful", Json(n - failed)}, {"failed", Json(failed)}}));
+  if (failed) out.set("failures", std::move(failures));
+  return out;
+}
+
+}  // namespace meridian::cluster

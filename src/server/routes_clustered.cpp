@@ -1,0 +1,368 @@
+// Clustered indexes over HTTP (docs/CLUSTER.md): creating and dropping them,
+// writes published to JetStream through ClusterNode, and the search router.
+//   POST /v1/indexes/{index}/shards/{shard}/search   internal: one shard's phase
+// The native routes (routes_indexes.cpp, routes_search.cpp) hand a request
+// here when its index is clustered; every other route on a clustered index
+// answers 501 (find_index).
+#include <chrono>
+#include <future>
+#include <map>
+
+#include "meridian/cluster/placement.h"
+#include "meridian/cluster/shard_search.h"
+#include "meridian/index/schema.h"
+#include "meridian/query/searcher.h"
+#include "server_impl.h"
+
+namespace meridian::server {
+namespace {
+
+constexpr int kWaitForMs = 10000;      // refresh=wait_for on a clustered index
+constexpr int kShardConnectMs = 1000;  // a remote shard's node
+constexpr int kShardReadMs = 10000;
+
+Json ack_json(const std::string& id, const cluster::WriteAck& a) {
+  return Json(Json::Object{{"id", Json(id)},
+                           {"result", Json("acknowledged")},
+                           {"shard", Json(static_cast<int64_t>(a.shard))},
+                           {"seq", Json(a.seq)}});
+}
+
+// A request error as the single-node search route sends it: "sort[0]: ..."
+// also gives {"path": "sort[0]"}.
+Json error_path(const std::string& m) {
+  size_t colon = m.find(": ");
+  if (colon == std::string::npos || colon == 0 || m.substr(0, colon).find(' ') != std::string::npos) return Json();
+  return Json(Json::Object{{"path", Json(m.substr(0, colon))}});
+}
+
+// The parsed request of a shard-search wire object.
+Result<query::SearchRequest> parse_wire(const Json& wire) {
+  if (const Json* b = wire.find("search")) {
+    if (!b->is_object()) return Status::invalid("search: expected an object");
+    return query::parse_search_request(*b);
+  }
+  if (const Json* p = wire.find("params")) {
+    if (!p->is_object()) return Status::invalid("params: expected an object");
+    std::map<std::string, std::string> m;
+    for (const auto& [k, v] : p->as_object()) {
+      if (!v.is_string()) return Status::invalid("params." + k + ": expected a string");
+      m[k] = v.as_string();
+    }
+    return query::parse_search_params(m);
+  }
+  return Status::invalid("expected \"search\" (a search body) or \"params\" (GET parameters)");
+}
+
+// One call to a remote node's shard-search route; the body of a 200, or why not.
+Result<Json> call_shard(const cluster::ReplicaRoute& r, const std::string& index, uint32_t shard, const Json& body,
+                        const std::string& auth) {
+  httplib::Client c(r.url);
+  c.set_connection_timeout(std::chrono::milliseconds(kShardConnectMs));
+  c.set_read_timeout(std::chrono::milliseconds(kShardReadMs));
+  c.set_write_timeout(std::chrono::milliseconds(kShardReadMs));
+  httplib::Headers h;
+  if (!auth.empty()) h.emplace("Authorization", auth);
+  auto res = c.Post("/v1/indexes/" + index + "/shards/" + std::to_string(shard) + "/search", h, body.dump(),
+                    "application/json");
+  if (!res) return Status::io_error("node '" + r.node + "' (" + r.url + "): " + httplib::to_string(res.error()));
+  auto j = parse_json(res->body);
+  if (res->status != 200) {
+    std::string reason = res->body.substr(0, 300);
+    if (j)
+      if (const Json* e = j->find("error"))
+        if (const Json* rs = e->find("reason"); rs && rs->is_string()) reason = rs->as_string();
+    // A 400 is the request's fault (every replica would refuse it), not the node's.
+    if (res->status == 400) return Status::invalid(reason);
+    return Status::io_error("node '" + r.node + "': HTTP " + std::to_string(res->status) + ": " + reason);
+  }
+  if (!j) return Status::io_error("node '" + r.node + "': " + j.status().message());
+  return *j;
+}
+
+}  // namespace
+
+std::optional<cluster::ShardMap> ServerImpl::clustered(const std::string& name) {
+  if (!cluster_) return std::nullopt;
+  auto m = cluster_->shard_map(name);
+  if (!m || !*m) return std::nullopt;
+  return **m;
+}
+
+void ServerImpl::create_clustered(const std::string& name, Json body, httplib::Response& res) {
+  uint32_t shards = 1, replicas = 1;
+  Status st = cluster::validate_shard_counts(body, &shards, &replicas);
+  if (!st) {
+    const std::string field = st.message().find("replicas") != std::string::npos ? "replicas" : "shards";
+    return send_error(res, st, Json(Json::Object{{"path", Json(field)}}));
+  }
+  body.erase("shards");
+  body.erase("replicas");
+  auto schema = index::Schema::from_json(body);
+  if (!schema) return send_error(res, schema.status());
+  if (engine_->get(name))
+    return send_error(res, 409, "index '" + name + "' already exists on this node (not clustered)",
+                      Json(Json::Object{{"index", Json(name)}}));
+  if (auto target = aliases_->resolve(name))
+    return send_error(res, 409, "'" + name + "' is an alias of '" + *target + "'; an index cannot have an alias's name",
+                      Json(Json::Object{{"index", Json(name)}}));
+  auto m = cluster_->create_index(name, schema->to_json(), shards, replicas);
+  if (!m) return send_error(res, m.status(), Json(Json::Object{{"index", Json(name)}}));
+  Json out = Json::object();
+  out.set("index", Json(name));
+  out.set("result", Json("created"));
+  out.set("schema", m->schema);
+  out.set("shards", Json(static_cast<int64_t>(m->shards)));
+  out.set("replicas", Json(static_cast<int64_t>(m->replicas)));
+  send_json(res, 201, out.dump());
+}
+
+void ServerImpl::get_clustered(const cluster::ShardMap& m, httplib::Response& res) {
+  Json out = Json::object();
+  out.set("name", Json(m.index));
+  out.set("schema", m.schema);
+  Json c = m.to_json();
+  c.erase("schema");
+  c.erase("index");
+  out.set("cluster", std::move(c));
+  send_json(res, 200, out.dump());
+}
+
+void ServerImpl::drop_clustered(const cluster::ShardMap& m, httplib::Response& res) {
+  Status st = cluster_->drop_index(m.index);
+  if (!st) return send_error(res, st);
+  cache_.clear();
+  send_json(res, 200, Json(Json::Object{{"index", Json(m.index)}, {"result", Json("deleted")}}).dump());
+}
+
+void ServerImpl::put_clustered(const cluster::ShardMap& m, const std::string& id, Json doc,
+                               const index::WriteOptions& w, httplib::Response& res) {
+  auto ack = cluster_->put(m, doc);
+  if (!ack) return send_error(res, ack.status(), Json(Json::Object{{"id", Json(id)}}));
+  if (w.wait_visible) {
+    Status st = cluster_->wait_for(m.index, ack->shard, ack->seq, kWaitForMs);
+    if (!st) return send_error(res, st, Json(Json::Object{{"id", Json(id)}}));
+  }
+  send_json(res, 200, ack_json(id, *ack).dump());
+}
+
+void ServerImpl::remove_clustered(const cluster::ShardMap& m, const std::string& id, const index::WriteOptions& w,
+                                  httplib::Response& res) {
+  auto ack = cluster_->remove(m, id);
+  if (!ack) return send_error(res, ack.status(), Json(Json::Object{{"id", Json(id)}}));
+  if (w.wait_visible) {
+    Status st = cluster_->wait_for(m.index, ack->shard, ack->seq, kWaitForMs);
+    if (!st) return send_error(res, st, Json(Json::Object{{"id", Json(id)}}));
+  }
+  send_json(res, 200, ack_json(id, *ack).dump());
+}
+
+void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Request& req, const index::WriteOptions& w,
+                                httplib::Response& res) {
+  auto start = std::chrono::steady_clock::now();
+  Json errors = Json::array();
+  std::vector<BulkLine> good;
+  if (!parse_bulk_body(req.body, &good, &errors, res)) return;
+  auto schema = index::Schema::from_json(m.schema);
+  const std::string id_field = schema ? schema->id_field() : "id";
+  size_t indexed = 0, unacked = 0;
+  std::map<uint32_t, uint64_t> last;  // shard -> highest acknowledged sequence
+  for (const auto& g : good) {
+    auto ack = cluster_->put(m, g.doc);
+    if (ack) {
+      ++indexed;
+      last[ack->shard] = std::max(last[ack->shard], ack->seq);
+      continue;
+    }
+    if (ack.status().code() == Status::Code::kIOError) ++unacked;
+    const Json* id = g.doc.find(id_field);
+    add_bulk_error(&errors, g.line, id && (id->is_string() || id->is_int()) ? *id : Json(), ack.status().message());
+  }
+  // JetStream acknowledged none of it: the request fails as a whole, as a
+  // single node's does when its disk refuses a batch.
+  if (unacked > 0 && unacked == good.size())
+    return send_error(res, 503, "no write was acknowledged by JetStream: " +
+                                    errors.as_array().back().find("error")->as_string());
+  if (w.wait_visible)
+    for (const auto& [shard, seq] : last) {
+      Status st = cluster_->wait_for(m.index, shard, seq, kWaitForMs);
+      if (!st) return send_error(res, st);
+    }
+  auto& arr = errors.as_array();
+  std::stable_sort(arr.begin(), arr.end(), [](const Json& a, const Json& c) {
+    return a.find("line")->as_int() < c.find("line")->as_int();
+  });
+  Json out = Json::object();
+  out.set("indexed", Json(static_cast<int64_t>(indexed)));
+  out.set("failed", Json(static_cast<int64_t>(arr.size())));
+  out.set("errors", std::move(errors));
+  out.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));
+  send_json(res, 200, out.dump());
+}
+
+void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, const query::SearchRequest& req,
+                                  const httplib::Request& in, httplib::Response& res) {
+  auto start = std::chrono::steady_clock::now();
+  if (Status st = cluster::check_clustered_request(req); !st)
+    return send_error(res, st, Json(Json::Object{{"path", Json("search_after")}}));
+  auto routes = cluster_->routes(m);
+  if (!routes) return send_error(res, 503, "cluster state unavailable: " + routes.status().message());
+  const std::string auth = in.get_header_value("Authorization");
+  const uint32_t n = m.shards;
+  auto schema = index::Schema::from_json(m.schema);
+  std::shared_ptr<const index::Schema> schema_ptr =
+      schema ? std::make_shared<const index::Schema>(*schema) : nullptr;
+
+  // One shard's phase on one replica: local in-process, remote over HTTP.
+  auto run = [&](uint32_t s, const cluster::ReplicaRoute& r, const std::string& phase,
+                 const std::shared_ptr<const index::CorpusStats>& stats) -> Result<Json> {
+    if (r.local) {
+      auto ix = cluster_->local_replica(m.index, s);
+      if (!ix) return Status::not_found("the local replica of shard " + std::to_string(s) + " is gone");
+      auto snap = ix->snapshot();
+      query::SearchOptions so;
+      so.schema = schema_ptr.get();
+      if (phase == "stats") {
+        auto st = cluster::shard_stats(*snap, req, so);
+        if (!st) return st.status();
+        return cluster::stats_to_json(*st);
+      }
+      return cluster::shard_search(*snap, cluster::shard_request(req), stats, so);
+    }
+    Json body = wire;
+    body.set("phase", Json(phase));
+    if (stats) body.set("stats", cluster::stats_to_json(*stats));
+    auto j = call_shard(r, m.index, s, body, auth);
+    if (!j) return j.status();
+    if (phase == "stats") {
+      const Json* st = j->find("stats");
+      if (!st) return Status::io_error("node '" + r.node + "': no \"stats\" in its answer");
+      return *st;
+    }
+    return *j;
+  };
+
+  // Phase 1: statistics, each shard on its first replica that answers.
+  std::vector<size_t> chosen(n, 0);
+  std::vector<std::string> errors(n);
+  std::vector<char> refused(n, 0);  // the request itself is bad (InvalidArgument)
+  std::vector<std::optional<index::CorpusStats>> per_shard(n);
+  {
+    std::vector<std::future<void>> fs;
+    for (uint32_t s = 0; s < n; ++s)
+      fs.push_back(std::async(std::launch::async, [&, s] {
+        const auto& cands = (*routes)[s];
+        if (cands.empty()) errors[s] = "no reachable in-sync replica";
+        for (size_t c = 0; c < cands.size(); ++c) {
+          auto j = run(s, cands[c], "stats", nullptr);
+          auto st = j ? cluster::stats_from_json(*j) : Result<index::CorpusStats>(j.status());
+          if (st) {
+            per_shard[s] = std::move(*st);
+            chosen[s] = c;
+            return;
+          }
+          errors[s] = st.status().message();
+          if (st.status().code() == Status::Code::kInvalidArgument) {
+            refused[s] = 1;
+            return;
+          }
+        }
+      }));
+    for (auto& f : fs) f.wait();
+  }
+  for (uint32_t s = 0; s < n; ++s)
+    if (refused[s]) return send_error(res, Status::invalid(errors[s]), error_path(errors[s]));
+  auto global = std::make_shared<index::CorpusStats>();
+  for (const auto& st : per_shard)
+    if (st) cluster::add_stats(global.get(), *st);
+  // Phase 2: the query with index-wide statistics, on the same replica
+  // (another one if it fails now).
+  std::vector<cluster::ShardOutcome> outcomes(n);
+  {
+    std::vector<std::future<void>> fs;
+    for (uint32_t s = 0; s < n; ++s)
+      fs.push_back(std::async(std::launch::async, [&, s] {
+        if (!per_shard[s]) {
+          outcomes[s].error = errors[s];
+          return;
+        }
+        const auto& cands = (*routes)[s];
+        for (size_t k = 0; k < cands.size(); ++k) {
+          const size_t c = (chosen[s] + k) % cands.size();
+          auto j = run(s, cands[c], "search", global);
+          if (j) {
+            outcomes[s].answer = std::move(*j);
+            return;
+          }
+          // A query error (bad field, ...) is the client's: every replica would say it.
+          if (j.status().code() == Status::Code::kInvalidArgument) {
+            outcomes[s].error = j.status().message();
+            refused[s] = 1;
+            return;
+          }
+          outcomes[s].error = j.status().message();
+        }
+      }));
+    for (auto& f : fs) f.wait();
+  }
+  for (uint32_t s = 0; s < n; ++s)
+    if (refused[s]) return send_error(res, Status::invalid(outcomes[s].error), error_path(outcomes[s].error));
+  size_t failed = 0;
+  for (const auto& o : outcomes) failed += o.answer ? 0 : 1;
+  if (failed == n) {
+    return send_error(res, 503, "no shard of '" + m.index + "' answered: " + outcomes[0].error,
+                      Json(Json::Object{{"shards", Json(Json::Object{{"total", Json(static_cast<int64_t>(n))},
+                                                                      {"successful", Json(0)},
+                                                                      {"failed", Json(static_cast<int64_t>(n))}})}}));
+  }
+  const double took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  send_json(res, 200, cluster::merge_shard_results(req, outcomes, took).dump());
+}
+
+void ServerImpl::install_clustered_routes() {
+  route("POST", "/v1/indexes/{index}/shards/{shard}/search", [this](const httplib::Request& req, httplib::Response& res) {
+    const std::string name = req.matches[1];
+    if (!cluster_) return send_error(res, 400, "this server is not in cluster mode (start it with --cluster)");
+    auto m = clustered(name);
+    if (!m) return send_error(res, 404, "no clustered index '" + name + "'", Json(Json::Object{{"index", Json(name)}}));
+    const std::string sh = req.matches[2];
+    uint32_t shard = 0;
+    if (sh.empty() || sh.size() > 4 || sh.find_first_not_of("0123456789") != std::string::npos ||
+        (shard = static_cast<uint32_t>(std::stoul(sh))) >= m->shards)
+      return send_error(res, 400, "shard: expected 0 to " + std::to_string(m->shards - 1) + ", got '" + sh + "'",
+                        Json(Json::Object{{"path", Json("shard")}}));
+    auto body = parse_body(req, res, false);
+    if (!body) return;
+    if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
+    const Json* phase = body->find("phase");
+    if (!phase || !phase->is_string() || (phase->as_string() != "stats" && phase->as_string() != "search"))
+      return send_error(res, 400, "phase: expected \"stats\" or \"search\"", Json(Json::Object{{"path", Json("phase")}}));
+    auto parsed = parse_wire(*body);
+    if (!parsed) return send_error(res, parsed.status());
+    if (Status st = cluster::check_clustered_request(*parsed); !st) return send_error(res, st);
+    auto ix = cluster_->local_replica(name, shard);
+    if (!ix)
+      return send_error(res, 404, "node '" + cluster_->node_id() + "' holds no replica of shard " + sh + " of '" + name + "'",
+                        Json(Json::Object{{"index", Json(name)}}));
+    auto snap = ix->snapshot();
+    auto schema = index::Schema::from_json(m->schema);
+    query::SearchOptions so;
+    if (schema) so.schema = &*schema;
+    if (phase->as_string() == "stats") {
+      auto st = cluster::shard_stats(*snap, *parsed, so);
+      if (!st) return send_error(res, st.status());
+      return send_json(res, 200, Json(Json::Object{{"stats", cluster::stats_to_json(*st)}}).dump());
+    }
+    std::shared_ptr<const index::CorpusStats> stats;
+    if (const Json* sj = body->find("stats")) {
+      auto st = cluster::stats_from_json(*sj);
+      if (!st) return send_error(res, st.status(), Json(Json::Object{{"path", Json("stats")}}));
+      stats = std::make_shared<const index::CorpusStats>(std::move(*st));
+    }
+    auto r = cluster::shard_search(*snap, cluster::shard_request(*parsed), stats, so);
+    if (!r) return send_error(res, r.status());
+    send_json(res, 200, r->dump());
+  });
+}
+
+}  // namespace meridian::server

@@ -1,0 +1,204 @@
+// The distributed search of a clustered index without NATS or HTTP: three
+// shard indexes (documents placed by shard_of) against one index holding
+// every document. With index-wide statistics the top hits and their scores
+// must equal the single index's; without them they differ.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "../test_util.h"
+#include "meridian/cluster/placement.h"
+#include "meridian/cluster/shard_search.h"
+#include "meridian/index/index.h"
+
+using namespace meridian;
+using namespace meridian::cluster;
+
+namespace {
+
+const char* kWords[] = {"river", "stone", "bridge", "harbor", "castle", "forest", "market", "tower",
+                        "garden", "valley", "north", "old", "green", "quiet", "lake", "mill"};
+
+struct Corpus {
+  TempDir dir;
+  std::unique_ptr<index::Index> single;
+  std::vector<std::unique_ptr<index::Index>> shards;
+};
+
+std::unique_ptr<index::Index> open_at(const std::string& dir, const index::Schema& s) {
+  auto ix = index::Index::open(dir, "t", index::IndexOptions{.background = false}, &s);
+  REQUIRE(ix.is_ok());
+  return std::move(*ix);
+}
+
+std::unique_ptr<Corpus> make_corpus(uint32_t shards, int n) {
+  auto c = std::make_unique<Corpus>();
+  auto schema = index::Schema::from_json(*parse_json(
+      R"({"fields":{"title":"text","body":"text","tag":"keyword","year":"int"}})"));
+  REQUIRE(schema.is_ok());
+  c->single = open_at(c->dir.path() + "/single", *schema);
+  for (uint32_t s = 0; s < shards; ++s) c->shards.push_back(open_at(c->dir.path() + "/s" + std::to_string(s), *schema));
+  std::mt19937 rng(7);
+  std::vector<Json> all;
+  std::vector<std::vector<Json>> per_shard(shards);
+  for (int i = 0; i < n; ++i) {
+    std::string id = "doc" + std::to_string(i);
+    auto text = [&](int len) {
+      std::string t;
+      // Skewed: low words are frequent, so idf varies by word.
+      for (int w = 0; w < len; ++w) t += std::string(w ? " " : "") + kWords[std::min(rng() % 16, rng() % 16)];
+      return t;
+    };
+    Json d = Json::object();
+    d.set("id", id);
+    d.set("title", text(1 + static_cast<int>(rng() % 4)));
+    d.set("body", text(3 + static_cast<int>(rng() % 12)));
+    d.set("tag", std::string(1, static_cast<char>('a' + rng() % 5)));
+    d.set("year", static_cast<int64_t>(1990 + rng() % 30));
+    all.push_back(d);
+    per_shard[shard_of(id, shards)].push_back(d);
+  }
+  for (const auto& r : c->single->put_many(all)) REQUIRE(r.is_ok());
+  for (uint32_t s = 0; s < shards; ++s)
+    for (const auto& r : c->shards[s]->put_many(per_shard[s])) REQUIRE(r.is_ok());
+  REQUIRE(c->single->refresh().is_ok());
+  for (auto& s : c->shards) REQUIRE(s->refresh().is_ok());
+  return c;
+}
+
+// The router's answer over in-process shards: phase 1, sums, phase 2, merge.
+Json clustered_search(Corpus& c, const query::SearchRequest& req, bool global_stats = true) {
+  REQUIRE(check_clustered_request(req).is_ok());
+  std::shared_ptr<index::CorpusStats> stats;
+  if (global_stats) {
+    stats = std::make_shared<index::CorpusStats>();
+    for (auto& s : c.shards) {
+      auto st = shard_stats(*s->snapshot(), req);
+      REQUIRE(st.is_ok());
+      // The JSON form is what a remote shard sends.
+      auto back = stats_from_json(*parse_json(stats_to_json(*st).dump()));
+      REQUIRE(back.is_ok());
+      add_stats(stats.get(), *back);
+    }
+  }
+  std::vector<ShardOutcome> out;
+  for (auto& s : c.shards) {
+    auto r = shard_search(*s->snapshot(), shard_request(req), stats);
+    REQUIRE(r.is_ok());
+    out.push_back({*r, ""});
+  }
+  return merge_shard_results(req, out, 0);
+}
+
+Json single_search(Corpus& c, const query::SearchRequest& req) {
+  auto r = query::search(*c.single->snapshot(), req);
+  REQUIRE(r.is_ok());
+  return query::to_json(*r);
+}
+
+query::SearchRequest parse(const char* body) {
+  auto r = query::parse_search_request(*parse_json(body));
+  REQUIRE(r.is_ok());
+  return *r;
+}
+
+// Same ids in the same order with scores within 1e-6; where scores tie, the
+// order among the tied (and which of them make a page's last places) may
+// differ, since the tiebreaker is per shard.
+void check_same_hits(const Json& a, const Json& b, const std::string& what) {
+  INFO(what);
+  const auto& ha = a.find("hits")->as_array();
+  const auto& hb = b.find("hits")->as_array();
+  REQUIRE(ha.size() == hb.size());
+  REQUIRE(!ha.empty());
+  auto score = [](const Json& h) { return h.find("score")->as_double(); };
+  for (size_t i = 0; i < ha.size(); ++i) {
+    CHECK(std::fabs(score(ha[i]) - score(hb[i])) < 1e-6);
+    if (ha[i].find("id")->as_string() == hb[i].find("id")->as_string()) continue;
+    // A different id here: it must tie with the single index's hit.
+    bool tie = std::fabs(score(ha[i]) - score(hb[i])) < 1e-9 &&
+               ((i + 1 < ha.size() && std::fabs(score(hb[i]) - score(hb[i + 1])) < 1e-9) ||
+                (i > 0 && std::fabs(score(hb[i]) - score(hb[i - 1])) < 1e-9) || i + 1 == ha.size());
+    INFO(ha[i].find("id")->as_string(), " vs ", hb[i].find("id")->as_string());
+    CHECK(tie);
+  }
+  CHECK(a.find("total")->find("value")->as_int() == b.find("total")->find("value")->as_int());
+}
+
+}  // namespace
+
+TEST_CASE("shard search: 3 shards with index-wide statistics score exactly like one index") {
+  auto c = make_corpus(3, 600);
+  const char* queries[] = {
+      R"({"q": "river"})",
+      R"({"q": "castle garden", "size": 20})",
+      R"({"query": {"match": {"body": {"query": "quiet lake mill", "operator": "or"}}}, "size": 15})",
+      R"({"q": "stone", "q_fields": ["title^3", "body"], "size": 10, "from": 5})",
+      R"({"query": {"match_phrase": {"body": "river stone"}}, "size": 10})",
+      R"({"q": "tower", "filter": "tag:b", "size": 10})",
+      R"({"q": "valley north", "size": 30})",
+  };
+  for (const char* q : queries) {
+    auto req = parse(q);
+    check_same_hits(clustered_search(*c, req), single_search(*c, req), q);
+  }
+}
+
+TEST_CASE("shard search: without index-wide statistics the scores differ (the test can fail)") {
+  auto c = make_corpus(3, 600);
+  auto req = parse(R"({"q": "quiet lake", "size": 10})");
+  Json a = clustered_search(*c, req, false), b = single_search(*c, req);
+  bool differ = false;
+  const auto& ha = a.find("hits")->as_array();
+  const auto& hb = b.find("hits")->as_array();
+  for (size_t i = 0; i < std::min(ha.size(), hb.size()); ++i)
+    differ |= std::fabs(ha[i].find("score")->as_double() - hb[i].find("score")->as_double()) > 1e-6;
+  CHECK(differ);
+}
+
+TEST_CASE("shard search: sorts, paging, totals and facets merge like one index") {
+  auto c = make_corpus(3, 400);
+  auto req = parse(R"({"q": "river", "sort": [{"year": "desc"}, {"id": "asc"}], "from": 3, "size": 12,
+      "facets": {"tags": {"terms": {"field": "tag"}}, "years": {"histogram": {"field": "year", "interval": 5}},
+                 "ys": {"stats": {"field": "year"}},
+                 "r": {"range": {"field": "year", "ranges": [{"to": 2000}, {"from": 2000}]}}}})");
+  Json a = clustered_search(*c, req), b = single_search(*c, req);
+  const auto& ha = a.find("hits")->as_array();
+  const auto& hb = b.find("hits")->as_array();
+  REQUIRE(ha.size() == hb.size());
+  for (size_t i = 0; i < ha.size(); ++i) CHECK(ha[i].find("id")->as_string() == hb[i].find("id")->as_string());
+  CHECK(a.find("total")->dump() == b.find("total")->dump());
+  CHECK(a.find("facets")->dump() == b.find("facets")->dump());
+  CHECK(a.find("shards")->dump() == R"({"total":3,"successful":3,"failed":0})");
+}
+
+TEST_CASE("shard search: a failed shard is reported, the others still answer") {
+  auto c = make_corpus(3, 100);
+  auto req = parse(R"({"q": "river", "size": 100})");
+  std::vector<ShardOutcome> out;
+  for (size_t s = 0; s < c->shards.size(); ++s) {
+    if (s == 1) {
+      out.push_back({std::nullopt, "no reachable in-sync replica"});
+      continue;
+    }
+    auto r = shard_search(*c->shards[s]->snapshot(), shard_request(req), nullptr);
+    REQUIRE(r.is_ok());
+    out.push_back({*r, ""});
+  }
+  Json m = merge_shard_results(req, out, 0);
+  CHECK(m.find("shards")->find("failed")->as_int() == 1);
+  CHECK(m.find("shards")->find("successful")->as_int() == 2);
+  CHECK(m.find("failures")->as_array()[0].find("shard")->as_int() == 1);
+  for (const auto& h : m.find("hits")->as_array()) CHECK(shard_of(h.find("id")->as_string(), 3) != 1);
+  CHECK(m.find("hits")->size() > 0);
+}
+
+TEST_CASE("shard search: search_after is refused on a clustered index; stats JSON errors name the member") {
+  auto req = parse(R"({"q": "x", "sort": [{"year": "asc"}], "search_after": [1, 2]})");
+  auto st = check_clustered_request(req);
+  CHECK(st.message().find("search_after") == 0);
+  CHECK(stats_from_json(*parse_json(R"({"total_docs": -1})")).status().message().find("total_docs") != std::string::npos);
+  CHECK(stats_from_json(*parse_json(R"({"total_docs": 1, "df": {"zz": 1}})")).status().message().find("df") !=
+        std::string::npos);
+}
