@@ -4,6 +4,7 @@
 // The native routes (routes_indexes.cpp, routes_search.cpp) hand a request
 // here when its index is clustered; every other route on a clustered index
 // answers 501 (find_index).
+#include <cctype>
 #include <chrono>
 #include <future>
 #include <map>
@@ -26,6 +27,22 @@ Json ack_json(const std::string& id, const cluster::WriteAck& a) {
                            {"result", Json("acknowledged")},
                            {"shard", Json(static_cast<int64_t>(a.shard))},
                            {"seq", Json(a.seq)}});
+}
+
+// RFC 3986 percent-encoding of one path segment.
+std::string encode_segment(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
 }
 
 // A request error as the single-node search route sends it: "sort[0]: ..."
@@ -198,6 +215,40 @@ void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Reque
   out.set("errors", std::move(errors));
   out.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));
   send_json(res, 200, out.dump());
+}
+
+void ServerImpl::get_doc_clustered(const cluster::ShardMap& m, const std::string& id, const httplib::Request& in,
+                                   httplib::Response& res) {
+  const uint32_t shard = cluster::shard_of(id, m.shards);
+  if (auto ix = cluster_->local_replica(m.index, shard)) {
+    auto r = ix->get(id);
+    if (!r) return send_error(res, r.status());
+    if (!r->has_value())
+      return send_error(res, 404, "no document '" + id + "' in index '" + m.index + "'", Json(Json::Object{{"id", Json(id)}}));
+    std::string out = "{\"id\":";
+    append_json_string(&out, id);
+    out += ",\"found\":true,\"source\":";
+    out += **r;
+    out += "}";
+    return send_json(res, 200, out);
+  }
+  const std::string why = "no replica of shard " + std::to_string(shard) + " of '" + m.index + "' answered";
+  if (in.has_header("X-Meridian-Routed")) return send_error(res, 503, why + " (this node holds none)");
+  auto routes = cluster_->routes(m);
+  if (!routes) return send_error(res, 503, "cluster state unavailable: " + routes.status().message());
+  std::string last = "no live replica";
+  for (const auto& r : (*routes)[shard]) {
+    if (r.local) continue;
+    httplib::Client c(r.url);
+    c.set_connection_timeout(std::chrono::milliseconds(kShardConnectMs));
+    c.set_read_timeout(std::chrono::milliseconds(kShardReadMs));
+    httplib::Headers h{{"X-Meridian-Routed", "1"}};
+    if (in.has_header("Authorization")) h.emplace("Authorization", in.get_header_value("Authorization"));
+    auto got = c.Get("/v1/indexes/" + m.index + "/docs/" + encode_segment(id), h);
+    if (got && (got->status == 200 || got->status == 404)) return send_json(res, got->status, got->body);
+    last = got ? "node '" + r.node + "': HTTP " + std::to_string(got->status) : "node '" + r.node + "': " + httplib::to_string(got.error());
+  }
+  send_error(res, 503, why + ": " + last, Json(Json::Object{{"id", Json(id)}}));
 }
 
 void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, const query::SearchRequest& req,

@@ -94,6 +94,10 @@ class ServerImpl {
                         httplib::Response& res);
   void bulk_clustered(const cluster::ShardMap& m, const httplib::Request& req, const index::WriteOptions& w,
                       httplib::Response& res);
+  // GET .../docs/{id}: the shard's local replica, else a live replica's node
+  // (one hop: a request marked X-Meridian-Routed is never forwarded again).
+  void get_doc_clustered(const cluster::ShardMap& m, const std::string& id, const httplib::Request& in,
+                         httplib::Response& res);
   // The search router: `wire` is {"search": body} or {"params": {...}}, what
   // the shard-search route of a remote node parses into the same request.
   void search_clustered(const cluster::ShardMap& m, const Json& wire, const query::SearchRequest& req,

@@ -262,6 +262,13 @@ def main():
             assert st == 200, body
             st, a = call(nodes[0].base, "GET", "/v1/indexes/books/search?q=zeppelin")
             assert a["total"]["value"] == 0, a
+            # GET by id through either node: the local replica, or the owning node's.
+            for d in docs[:12]:
+                for n in nodes[:2]:
+                    st, got = call(n.base, "GET", "/v1/indexes/books/docs/" + d["id"])
+                    assert st == 200 and got["source"] == d, (n.base, d["id"], got)
+            st, got = call(nodes[0].base, "GET", "/v1/indexes/books/docs/missing%20one")
+            assert st == 404 and "missing one" in got["error"]["reason"], got
             # A bad query is the client's 400, not a shard failure.
             st, a = call(nodes[0].base, "POST", "/v1/indexes/books/search", {"q": "x", "sort": [{"nope": "asc"}]})
             assert st == 400 and "nope" in a["error"]["reason"], a
@@ -274,7 +281,7 @@ def main():
             for method, path, body in (("PATCH", "/v1/indexes/books/docs/d1", {"year": 1}),
                                        ("POST", "/v1/indexes/books/delete-by-query", {"q": "river"}),
                                        ("POST", "/v1/indexes/books/changes", {"op": "c", "after": {"id": "1"}}),
-                                       ("GET", "/v1/indexes/books/docs/d1", None)):
+                                       ("GET", "/v1/indexes/books/docs", None)):
                 st, b = call(nodes[0].base, method, path, body)
                 assert st == 501 and "clustered" in b["error"]["reason"], (method, path, st, b)
         check("routes not routed on a clustered index yet answer 501, never a local write", unsupported)
@@ -287,12 +294,19 @@ def main():
             st, m = call(nodes[0].base, "GET", "/v1/indexes/solo")
             on_n2 = [s for s, a in enumerate(m["cluster"]["assignment"]) if a == ["n2"]]
             assert on_n2 and len(on_n2) < 4, m  # rendezvous placement of 4 shards on 2 nodes
+            # GET by id is forwarded (one hop) to the node holding the document's only replica.
+            for d in docs[:20]:
+                for n in nodes[:2]:
+                    st, got = call(n.base, "GET", "/v1/indexes/solo/docs/" + d["id"])
+                    assert st == 200 and got["source"] == d, (n.base, d["id"], st, got)
             nodes[1].proc.kill()
             nodes[1].proc.wait()
             st, a = call(nodes[0].base, "POST", "/v1/indexes/solo/search", {"q": "river", "size": 300})
             assert st == 200, a
             assert a["shards"]["total"] == 4 and a["shards"]["failed"] == len(on_n2), a["shards"]
             assert {f["shard"] for f in a["failures"]} == set(on_n2), a["failures"]
+            codes = [call(nodes[0].base, "GET", "/v1/indexes/solo/docs/" + d["id"])[0] for d in docs[:60]]
+            assert set(codes) == {200, 503}, codes  # n2's shards cannot answer, n1's do
             st, b = call(single.base, "POST", "/v1/indexes/ref/search", {"q": "river", "size": 300})
             assert 0 < len(a["hits"]) < len(b["hits"]), (len(a["hits"]), len(b["hits"]))
             # n2's shards move to n1 (membership TTL, rebalance) and are rebuilt from their streams.
