@@ -142,6 +142,8 @@ class LocalBackend final : public ShellBackend {
     return out;
   }
 
+  Result<Json> cluster() override { return Json(Json::Object{{"enabled", Json(false)}}); }
+
   Result<Json> sources(const std::string& name) override {
     MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
     MERIDIAN_RETURN_IF_ERROR(ix->commit());  // the manifest holds the positions
@@ -309,6 +311,8 @@ class HttpBackend final : public ShellBackend {
     }
     return post(path(name) + "/docs?refresh=wait_for", ndjson, "application/x-ndjson");
   }
+
+  Result<Json> cluster() override { return get("/v1/cluster"); }
 
   // The server's CDC sources (GET .../sources, admin scope): one line per
   // source with its state and position.

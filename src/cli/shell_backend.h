@@ -35,6 +35,9 @@ class ShellBackend {
   // CDC source positions {"name": "position"}; Unsupported when the
   // backend cannot list them.
   virtual Result<Json> sources(const std::string& index) = 0;
+  // The cluster state (GET /v1/cluster); {"enabled": false} for a data
+  // directory or a single-node server.
+  virtual Result<Json> cluster() = 0;
   // Partial update with a JSON merge patch (RFC 7396), visible on return:
   // {"id", "result": "updated"|"created"}; NotFound when the document is
   // missing and !upsert.

@@ -218,6 +218,7 @@ const std::vector<CommandInfo>& commands() {
       {"analyze", "TEXT", "show the tokens of TEXT"},
       {"import", "FILE", "import an NDJSON, JSON array or CSV file into the current index"},
       {"sources", "", "list CDC source positions of the current index"},
+      {"cluster", "", "cluster state: nodes, and per clustered index each shard's replicas (applied, lag, state)"},
       {"patch", "ID JSON", "partial update of a document of the current index (JSON merge patch)"},
       {"upsert", "ID JSON", "like \\patch, creating the document when it is missing"},
       {"delete", "QUERY", "delete every document of the current index that QUERY (query-string syntax) matches"},

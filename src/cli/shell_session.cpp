@@ -191,6 +191,7 @@ Status Session::command(const ParsedLine& line, std::string* out) {
     return import_file(a, out);
   }
   if (c == "sources") return show_sources(out);
+  if (c == "cluster") return show_cluster(out);
   if (c == "schema") return schema(a, out);
   if (c == "alias" || c == "unalias") {
     if (c == "unalias") {
@@ -304,6 +305,40 @@ Status Session::show_sources(std::string* out) {
   t.headers = {"source", "position"};
   for (const auto& [k, v] : s.as_object()) t.rows.push_back({k, cell_text(v)});
   *out += render(t, render_options());
+  return Status::ok();
+}
+
+Status Session::show_cluster(std::string* out) {
+  MERIDIAN_ASSIGN_OR_RETURN(Json s, backend_->cluster());
+  const Json* enabled = s.find("enabled");
+  if (!enabled || !enabled->is_bool() || !enabled->as_bool()) {
+    *out += "not in cluster mode (a single node)\n";
+    return Status::ok();
+  }
+  auto text = [](const Json* v) { return v ? cell_text(*v) : std::string(); };
+  *out += "node " + text(s.find("node_id")) + ", connected to NATS: " + text(s.find("connected")) + "\n";
+  Table nodes;
+  nodes.headers = {"node", "url", "self"};
+  if (const Json* ns = s.find("nodes"); ns && ns->is_array())
+    for (const Json& n : ns->as_array()) nodes.rows.push_back({text(n.find("id")), text(n.find("url")), text(n.find("self"))});
+  *out += render(nodes, render_options());
+  Table reps;
+  reps.headers = {"index", "shard", "last_seq", "node", "applied", "lag", "state"};
+  if (const Json* ix = s.find("indexes"); ix && ix->is_array())
+    for (const Json& i : ix->as_array()) {
+      const Json* shards = i.find("shard_list");
+      if (!shards || !shards->is_array()) continue;
+      for (const Json& sh : shards->as_array()) {
+        const Json* rs = sh.find("replicas");
+        if (!rs || !rs->is_array()) continue;
+        for (const Json& r : rs->as_array())
+          reps.rows.push_back({text(i.find("index")), text(sh.find("shard")), text(sh.find("last_seq")),
+                               text(r.find("node")), text(r.find("applied_seq")), text(r.find("lag")),
+                               text(r.find("state"))});
+      }
+    }
+  if (reps.rows.empty()) *out += "no clustered indexes\n";
+  else *out += render(reps, render_options());
   return Status::ok();
 }
 

@@ -43,6 +43,7 @@ class Session {
   Status analyze(const std::string& text, std::string* out);
   Status import_file(const std::string& file, std::string* out);
   Status show_sources(std::string* out);
+  Status show_cluster(std::string* out);
   Status schema(const std::string& arg, std::string* out);
   Status alias(const std::string& arg, std::string* out);
   Status toggle(bool* flag, const std::string& arg, const char* name, std::string* out);

@@ -97,7 +97,9 @@ def test_commands(data, tmp):
     rc, out, err = shell(data, "\\help")
     check("\\help lists every command", rc == 0 and all("\\" + c in out for c in
           ["l", "d", "c", "timing", "format", "limit", "facet", "explain", "highlight", "analyze", "import", "help",
-           "q", "sources", "patch", "upsert", "delete", "refresh", "schema", "alias", "unalias"]), out)
+           "q", "sources", "cluster", "patch", "upsert", "delete", "refresh", "schema", "alias", "unalias"]), out)
+    rc, out, err = shell(data, "\\cluster")
+    check("\\cluster on a data directory: not in cluster mode", rc == 0 and "not in cluster mode" in out, out + err)
     rc, out, err = shell(data, "\\c cities", "\\sources")
     check("\\sources lists the import position", rc == 0 and "import:" in out, out + err)
     rc, out, err = shell(data, "\\q", "\\c nope")

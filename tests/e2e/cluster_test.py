@@ -277,6 +277,17 @@ def main():
             assert st == 400 and a["error"]["path"] == "search_after", a
         check("bulk through n2, search through n1: same ids and scores as one node; read your writes", writes_and_search)
 
+        def shell():
+            p = subprocess.run([BIN, "shell", "--url", nodes[0].base, "books", "-c", "\\cluster", "-c", "\\format json",
+                                "-c", "castle garden"], env=clean_env(), capture_output=True, timeout=30)
+            out = p.stdout.decode()
+            assert p.returncode == 0, (p.returncode, out, p.stderr)
+            assert "connected to NATS: true" in out and nodes[1].base in out, out
+            assert out.count("books") >= 6 and "in_sync" in out, out  # 3 shards x 2 replicas
+            st, a = call(nodes[0].base, "POST", "/v1/indexes/books/search", {"q": "castle garden"})
+            assert a["hits"] and a["hits"][0]["id"] in out, (a["hits"][:1], out)
+        check("meridian shell --url: \\cluster shows the replicas; searches a clustered index", shell)
+
         def unsupported():
             for method, path, body in (("PATCH", "/v1/indexes/books/docs/d1", {"year": 1}),
                                        ("POST", "/v1/indexes/books/delete-by-query", {"q": "river"}),
