@@ -347,7 +347,10 @@ Result<std::vector<std::string>> KvBucket::keys() {
   if (s != NATS_OK) return to_status(s, "nats kv " + impl_->name + ": keys");
   for (int i = 0; i < list.Count; ++i) out.emplace_back(list.Keys[i]);
   kvKeysList_Destroy(&list);
+  // The listing reads the last message per subject through a consumer; a
+  // key rewritten while it runs (a heartbeat) can be delivered twice.
   std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 

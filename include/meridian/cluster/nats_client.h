@@ -99,7 +99,7 @@ class KvBucket {
   // AlreadyExists ("revision conflict") otherwise.
   Result<uint64_t> update(const std::string& key, std::string_view value, uint64_t last);
   Status remove(const std::string& key);
-  // Keys holding a value (deleted and expired keys excluded), sorted.
+  // Keys holding a value (deleted and expired keys excluded), sorted, each once.
   Result<std::vector<std::string>> keys();
 
  private:
