@@ -1,6 +1,7 @@
 #include "meridian/cluster/cluster_node.h"
 
 #include <chrono>
+#include <limits>
 #include <set>
 
 #include "meridian/base/file.h"
@@ -166,11 +167,22 @@ Result<std::vector<std::vector<ReplicaRoute>>> ClusterNode::routes(const ShardMa
   for (const auto& n : live) urls[n.id] = n.url;
   std::vector<std::vector<ReplicaRoute>> out(m.shards);
   for (uint32_t s = 0; s < m.shards; ++s) {
-    MERIDIAN_ASSIGN_OR_RETURN(auto progress, replica_progress(m.index, s));
-    for (const auto& [node, applied] : progress) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto states, replica_states(m.index, s));
+    std::optional<uint64_t> head;  // the stream's last sequence, read when needed
+    for (const auto& [node, st] : states) {
       auto u = urls.find(node);
       if (u == urls.end()) continue;
-      out[s].push_back(ReplicaRoute{node, u->second, node == opt_.node_id, applied});
+      // A replica still replaying the stream (new, moved, rebuilt) would
+      // answer with part of the shard: it is not routed to, unless it has
+      // applied everything the stream holds (its flag may not be published yet).
+      if (!st.caught_up) {
+        if (!head) {
+          auto last = client_->last_sequence(stream_name(m.index, s));
+          head = last ? *last : std::numeric_limits<uint64_t>::max();
+        }
+        if (st.applied < *head) continue;
+      }
+      out[s].push_back(ReplicaRoute{node, u->second, node == opt_.node_id, st.applied});
     }
     std::stable_sort(out[s].begin(), out[s].end(), [](const ReplicaRoute& a, const ReplicaRoute& b) {
       return a.applied != b.applied ? a.applied > b.applied : a.local > b.local;
@@ -180,25 +192,60 @@ Result<std::vector<std::vector<ReplicaRoute>>> ClusterNode::routes(const ShardMa
 }
 
 Result<std::map<std::string, uint64_t>> ClusterNode::replica_progress(const std::string& index, uint32_t shard) {
-  MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
+  MERIDIAN_ASSIGN_OR_RETURN(auto states, replica_states(index, shard));
   std::map<std::string, uint64_t> out;
+  for (const auto& [node, st] : states) out[node] = st.applied;
+  return out;
+}
+
+Result<std::map<std::string, ClusterNode::ReplicaState>> ClusterNode::replica_states(const std::string& index,
+                                                                                     uint32_t shard) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
+  std::map<std::string, ReplicaState> out;
   if (!m) return out;
   for (const auto& node : m->nodes_of(shard)) {
     if (auto l = local_replica(index, shard); l && node == opt_.node_id) {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = local_.find({index, shard});
-      if (it != local_.end()) out[node] = it->second.runner->applied_seq();
+      if (it != local_.end()) out[node] = {it->second.runner->applied_seq(), it->second.runner->caught_up()};
       continue;
     }
+    // "<applied>" or "<applied> catching_up" (see sync()).
     MERIDIAN_ASSIGN_OR_RETURN(auto e, progress_->get(progress_key(index, shard, node)));
-    if (e) out[node] = std::strtoull(e->value.c_str(), nullptr, 10);
+    if (e)
+      out[node] = {std::strtoull(e->value.c_str(), nullptr, 10), e->value.find("catching_up") == std::string::npos};
   }
   return out;
 }
 
+std::optional<uint64_t> ClusterNode::publish_progress(const std::string& index, uint32_t shard) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = local_.find({index, shard});
+  if (it == local_.end()) return std::nullopt;
+  return publish_progress_locked(index, shard, *it->second.runner);
+}
+
+uint64_t ClusterNode::publish_progress_locked(const std::string& index, uint32_t shard, const ReplicaRunner& r) {
+  // Read and written under mu_, so a put never replaces a newer value with
+  // an older one (sync() and wait_for() both publish).
+  const uint64_t applied = r.applied_seq();
+  Status st = progress_->put(progress_key(index, shard, opt_.node_id),
+                             std::to_string(applied) + (r.caught_up() ? "" : " catching_up"))
+                  .status();
+  return st ? applied : 0;
+}
+
 Status ClusterNode::wait_for(const std::string& index, uint32_t shard, uint64_t seq, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  bool published = false;
   while (true) {
+    // Once the local replica has applied seq, publish its progress now
+    // rather than at the next sync pass: the other nodes' routers read it
+    // there, so a search through any node sees the write once we return.
+    if (!published) {
+      auto p = publish_progress(index, shard);
+      published = !p || *p >= seq;  // no local replica: nothing to publish
+    }
     // Every replica assigned on a live node must have applied seq; one that
     // has not reported yet (just placed, still opening) is waited for too.
     MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
@@ -213,6 +260,7 @@ Status ClusterNode::wait_for(const std::string& index, uint32_t shard, uint64_t 
       auto it = progress.find(node);
       all = all && it != progress.end() && it->second >= seq;
     }
+    all = all && published;
     if (all) return Status::ok();
     if (std::chrono::steady_clock::now() >= deadline)
       return Status::busy("refresh=wait_for: shard " + std::to_string(shard) + " of '" + index +
@@ -283,8 +331,7 @@ Status ClusterNode::sync() {
         if (!st && first.is_ok()) first = st;
       }
   for (auto& [key, l] : local_) {
-    uint64_t applied = l.runner->applied_seq();
-    (void)progress_->put(progress_key(key.first, key.second, opt_.node_id), std::to_string(applied));
+    (void)publish_progress_locked(key.first, key.second, *l.runner);
     auto last = client_->last_sequence(stream_name(key.first, key.second));
     if (last) last_seq_[stream_name(key.first, key.second)] = *last;
   }
@@ -309,18 +356,18 @@ Result<Json> ClusterNode::status() {
     for (uint32_t s = 0; s < m->shards; ++s) {
       auto last = client_->last_sequence(stream_name(name, s));
       const uint64_t last_seq = last ? *last : 0;
-      MERIDIAN_ASSIGN_OR_RETURN(auto progress, replica_progress(name, s));
+      MERIDIAN_ASSIGN_OR_RETURN(auto states, replica_states(name, s));
       Json reps = Json::array();
       for (const auto& node : m->nodes_of(s)) {
-        auto it = progress.find(node);
+        auto it = states.find(node);
         Json r = Json(Json::Object{{"node", Json(node)}});
-        if (!live_ids.count(node) || it == progress.end()) {
+        if (!live_ids.count(node) || it == states.end()) {
           r.set("state", Json("offline"));
         } else {
-          const uint64_t lag = last_seq > it->second ? last_seq - it->second : 0;
-          r.set("applied_seq", Json(it->second));
+          const uint64_t lag = last_seq > it->second.applied ? last_seq - it->second.applied : 0;
+          r.set("applied_seq", Json(it->second.applied));
           r.set("lag", Json(lag));
-          r.set("state", Json(lag == 0 ? "in_sync" : "catching_up"));
+          r.set("state", Json(lag == 0 && it->second.caught_up ? "in_sync" : "catching_up"));
         }
         reps.push(std::move(r));
       }

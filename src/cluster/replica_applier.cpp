@@ -163,7 +163,10 @@ void ReplicaRunner::run() {
       back_off();
       continue;
     }
-    if (msgs->empty()) continue;
+    if (msgs->empty()) {
+      caught_up_.store(true);
+      continue;
+    }
     // Applied means searchable: refresh=wait_for (ClusterNode::wait_for)
     // waits for the applied sequence, so a batch returns once it is visible.
     index::WriteOptions w;
@@ -175,6 +178,7 @@ void ReplicaRunner::run() {
       back_off();
       continue;
     }
+    if (msgs->back().pending == 0) caught_up_.store(true);
     (void)consumer->ack_fetched();  // a lost ack only means a skipped redelivery
     set_error(Status::ok());
     cv_.notify_all();

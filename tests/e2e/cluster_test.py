@@ -87,6 +87,16 @@ def same_hits(a, b, what):
             assert len(tied) > 1 or i == len(hb) - 1, (what, i, x["id"], y["id"])
 
 
+def call_auth(base, method, path, key, body=None):
+    req = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(), method=method,
+                                 headers={"Content-Type": "application/json", **({"Authorization": "Bearer " + key} if key else {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
 def get_text(base, path):
     with urllib.request.urlopen(base + path, timeout=10) as r:
         return r.read().decode()
@@ -309,7 +319,8 @@ def main():
             for d in docs[:20]:
                 for n in nodes[:2]:
                     st, got = call(n.base, "GET", "/v1/indexes/solo/docs/" + d["id"])
-                    assert st == 200 and got["source"] == d, (n.base, d["id"], st, got)
+                    assert st == 200 and got["source"] == d, (n.base, d["id"], st, got,
+                                                              [i for i in call(n.base, "GET", "/v1/cluster")[1]["indexes"] if i["index"] == "solo"])
             nodes[1].proc.kill()
             nodes[1].proc.wait()
             st, a = call(nodes[0].base, "POST", "/v1/indexes/solo/search", {"q": "river", "size": 300})
@@ -341,6 +352,29 @@ def main():
             ok = eventually(lambda: [n["id"] for n in get_json(nodes[0].base, "/v1/cluster")[1]["nodes"]] == ["n1"])
             assert ok, get_json(nodes[0].base, "/v1/cluster")
         check("a node stopped cleanly leaves the membership", leave)
+
+        def auth():
+            key = "cluster-master-key-0123456789"
+            a = Node(tmp, "a3", ["--cluster", url, "--node-id", "a3", "--master-key", key])
+            nodes.append(a)
+            b = Node(tmp, "a4", ["--cluster", url, "--node-id", "a4", "--master-key", key])
+            nodes.append(b)
+            # Every node sees the three (a node with an older view would rebalance back).
+            assert eventually(lambda: all(len(call_auth(n.base, "GET", "/v1/cluster", key)[1]["nodes"]) == 3
+                                          for n in (a, b, nodes[0])))
+            time.sleep(0.6)  # one more sync pass of every node
+            st, body = call_auth(a.base, "PUT", "/v1/indexes/locked", key, dict(SCHEMA, shards=4, replicas=1))
+            assert st == 201, body
+            st, body = call_auth(b.base, "POST", "/v1/indexes/locked/docs?refresh=wait_for", key, docs[:100])
+            assert st == 200 and body["indexed"] == 100, body
+            # Shards on a4 (and on n1) are searched over HTTP with the caller's key.
+            st, r = call_auth(a.base, "POST", "/v1/indexes/locked/search", key, {"q": "river", "size": 100})
+            assert st == 200 and r["shards"]["failed"] == 0, (r["shards"], r.get("failures"))
+            st, r = call_auth(a.base, "POST", "/v1/indexes/locked/search", None, {"q": "river"})
+            assert st == 401, r
+            st, r = call_auth(a.base, "POST", "/v1/indexes/locked/shards/0/search", None, {"phase": "stats", "search": {}})
+            assert st == 401, r
+        check("with auth on, the router forwards the caller's key to the other nodes", auth)
 
         def single():
             n = Node(tmp, "single", [])

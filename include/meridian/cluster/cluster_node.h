@@ -98,7 +98,8 @@ class ClusterNode {
   Result<WriteAck> put(const ShardMap& m, const Json& doc);
   Result<WriteAck> remove(const ShardMap& m, const std::string& id);
   // Per shard of `m`, the replicas a search may use: assigned, on a live
-  // node, with a fresh progress entry; the most advanced first (a local
+  // node, with a fresh progress entry, caught up with the stream once (a
+  // replica still replaying it is left out); the most advanced first (a local
   // replica's sequence is live, a remote one's as of its last sync pass),
   // the local one first among equals. An empty list: no reachable replica.
   Result<std::vector<std::vector<ReplicaRoute>>> routes(const ShardMap& m);
@@ -122,6 +123,17 @@ class ClusterNode {
   struct Local {
     std::unique_ptr<ReplicaRunner> runner;
   };
+  struct ReplicaState {
+    uint64_t applied = 0;
+    bool caught_up = false;  // reached the stream's head once (ReplicaRunner::caught_up)
+  };
+  // Publishes the local replica's applied sequence (and caught-up flag) to
+  // the progress bucket now; the sequence published (0 if the put failed),
+  // nullopt without a local replica of (index, shard).
+  std::optional<uint64_t> publish_progress(const std::string& index, uint32_t shard);
+  uint64_t publish_progress_locked(const std::string& index, uint32_t shard, const ReplicaRunner& r);  // REQUIRES(mu_)
+  // Fresh state of each replica of a shard, by node.
+  Result<std::map<std::string, ReplicaState>> replica_states(const std::string& index, uint32_t shard);
   Result<WriteAck> publish(const std::string& index, uint32_t shard, const std::string& body);
   Status start_replica(const ShardMap& m, uint32_t shard);
   void loop();

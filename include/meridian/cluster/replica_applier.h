@@ -88,6 +88,10 @@ class ReplicaRunner {
   // The last error of the loop ("" while healthy).
   std::string last_error() const;
   uint64_t errors() const { return errors_.load(); }
+  // Whether the replica has reached the stream's head once since it started
+  // (a fetch found nothing more, or its last message had nothing pending):
+  // a new or rebuilt replica is not searched before (docs/CLUSTER.md).
+  bool caught_up() const { return caught_up_.load(); }
   const std::shared_ptr<index::Index>& index_ptr() const { return applier_->index_ptr(); }
   void stop();
 
@@ -100,6 +104,7 @@ class ReplicaRunner {
   const Options opt_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> errors_{0};
+  std::atomic<bool> caught_up_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string last_error_;  // GUARDED_BY(mu_)
