@@ -49,6 +49,9 @@ void ServerImpl::add_cluster_gauges(std::vector<Gauge>* g) const {
                 static_cast<double>(c.publishes), "counter"});
   g->push_back({"meridian_cluster_publish_failures_total", "Writes JetStream did not acknowledge (the client got an error).",
                 "", static_cast<double>(c.publish_failures), "counter"});
+  g->push_back({"meridian_cluster_search_shard_failures_total",
+                "Shards of clustered searches through this node that no replica answered (left out of the hits).", "",
+                static_cast<double>(shard_failures_.load()), "counter"});
   g->push_back({"meridian_cluster_rebalances_total", "Shard-map changes made by this node.", "",
                 static_cast<double>(c.rebalances), "counter"});
 }

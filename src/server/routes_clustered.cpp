@@ -360,6 +360,7 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
     if (refused[s]) return send_error(res, Status::invalid(outcomes[s].error), error_path(outcomes[s].error));
   size_t failed = 0;
   for (const auto& o : outcomes) failed += o.answer ? 0 : 1;
+  shard_failures_.fetch_add(failed);
   if (failed == n) {
     return send_error(res, 503, "no shard of '" + m.index + "' answered: " + outcomes[0].error,
                       Json(Json::Object{{"shards", Json(Json::Object{{"total", Json(static_cast<int64_t>(n))},

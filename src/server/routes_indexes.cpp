@@ -123,6 +123,18 @@ void ServerImpl::install_index_routes() {
       e.set("docs", Json((*idx)->stats().docs));
       arr.push(std::move(e));
     }
+    // Clustered indexes (cluster mode): no document count without asking every shard.
+    if (cluster_)
+      if (auto names = cluster_->index_names())
+        for (const auto& name : *names) {
+          if (who && !who->allows(Scope::kSearch, name)) continue;
+          auto m = clustered(name);
+          if (!m) continue;
+          arr.push(Json(Json::Object{{"name", Json(name)},
+                                     {"clustered", Json(true)},
+                                     {"shards", Json(static_cast<int64_t>(m->shards))},
+                                     {"replicas", Json(static_cast<int64_t>(m->replicas))}}));
+        }
     Json out = Json::object();
     out.set("indexes", std::move(arr));
     send_json(res, 200, out.dump());

@@ -160,6 +160,7 @@ class ServerImpl {
   QueryCache cache_;
   WatchHub hub_;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> shard_failures_{0};  // clustered searches: shards that did not answer
   int port_ = 0;
   std::set<const RouteSpec*> registered_;
   std::vector<std::string> route_errors_;

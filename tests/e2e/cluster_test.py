@@ -238,6 +238,8 @@ def main():
             assert all(len(a) == 2 for a in body["cluster"]["assignment"]), body
             st, body = call(nodes[1].base, "GET", "/v1/cluster")
             assert [i["index"] for i in body["indexes"]] == ["books"], body
+            st, body = call(nodes[1].base, "GET", "/v1/indexes")
+            assert {"name": "books", "clustered": True, "shards": 3, "replicas": 2} in body["indexes"], body
         check("PUT /v1/indexes with shards/replicas creates a clustered index seen by every node", create)
 
         def writes_and_search():
@@ -331,6 +333,9 @@ def main():
             assert set(codes) == {200, 503}, codes  # n2's shards cannot answer, n1's do
             st, b = call(single.base, "POST", "/v1/indexes/ref/search", {"q": "river", "size": 300})
             assert 0 < len(a["hits"]) < len(b["hits"]), (len(a["hits"]), len(b["hits"]))
+            metric = [l for l in get_text(nodes[0].base, "/metrics").splitlines()
+                      if l.startswith("meridian_cluster_search_shard_failures_total ")]
+            assert metric and float(metric[0].split()[1]) >= len(on_n2), metric
             # n2's shards move to n1 (membership TTL, rebalance) and are rebuilt from their streams.
             ok = eventually(lambda: call(nodes[0].base, "POST", "/v1/indexes/solo/search",
                                          {"q": "river", "size": 300})[1].get("shards", {}).get("failed") == 0, 20)

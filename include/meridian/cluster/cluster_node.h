@@ -89,6 +89,8 @@ class ClusterNode {
   // Removes the shard map and streams; replicas stop at the next sync.
   Status drop_index(const std::string& name);
   Result<std::optional<ShardMap>> shard_map(const std::string& index);
+  // The names of the clustered indexes.
+  Result<std::vector<std::string>> index_names() { return maps_->list(); }
 
   // Publishes a put to the document's shard; InvalidArgument for a document
   // without a valid id; IOError when JetStream did not ack.
