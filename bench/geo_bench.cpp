@@ -102,7 +102,9 @@ size_t load(index::Index& ix, const std::string& path, unsigned threads) {
     std::vector<index::Index::Prepared> all;
     for (auto& f : parts)
       for (auto& p : f.get()) all.push_back(std::move(p));
-    for (auto& r : ix.apply(std::move(all)))
+    index::WriteBatch wb;
+    for (auto& p : all) wb.put(std::move(p));
+    for (auto& r : ix.write(std::move(wb)))
       if (!r) die("put: " + r.status().message());
     batch.clear();
   };

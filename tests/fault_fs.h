@@ -45,6 +45,13 @@ class FaultInjectionFs : public fs::PosixFileSystem {
     sticky_ = sticky;
     fired_ = false;
     crashed_ = false;
+    only_on_.clear();
+  }
+  // After arm(): inject only at calls on a path containing `part` (others
+  // are still counted).
+  void only_on(std::string part) {
+    std::lock_guard<std::mutex> l(mu_);
+    only_on_ = std::move(part);
   }
   // Stops injecting (the disk has room again).
   void heal() {
@@ -212,6 +219,10 @@ class FaultInjectionFs : public fs::PosixFileSystem {
       return true;
     }
     if (fault_ == Fault::kNone || calls_ < at_ || (fired_ && !sticky_)) return false;
+    if (!only_on_.empty()) {
+      std::string p = path ? path : (paths_.count(fd) ? paths_[fd] : std::string());
+      if (p.find(only_on_) == std::string::npos) return false;
+    }
     int e = 0;
     switch (fault_) {
       case Fault::kNone: return false;
@@ -246,6 +257,7 @@ class FaultInjectionFs : public fs::PosixFileSystem {
   uint64_t calls_ = 0;
   uint64_t syncs_ = 0;
   std::string fired_at_;
+  std::string only_on_;
   std::map<int, std::string> paths_;
   std::map<std::string, uint64_t> synced_size_;
   std::map<std::string, std::set<std::string>> unsynced_entries_;  // dir -> paths created or renamed in

@@ -46,29 +46,37 @@ std::vector<ChangeError> ChangeApplier::validate(const std::vector<RowChange>& c
 Result<ApplyStats> ChangeApplier::apply(const std::vector<RowChange>& changes, const index::WriteOptions& w) {
   ApplyStats st;
   std::map<std::string, SourcePosition> current;  // stored or applied so far
-  std::vector<Json> puts;
-  std::vector<size_t> put_index;
-  Status failure;
-
-  auto record_positions = [&]() -> Status {
-    for (const auto& [src, pos] : st.positions)
-      MERIDIAN_RETURN_IF_ERROR(ix_.set_source_position(src, pos.to_string()));
-    return Status::ok();
+  // Changes go into WriteBatches (one WAL write each, no fsync); the
+  // positions follow in a last write with `w`, whose fsync covers them all.
+  index::WriteOptions lazy = w;
+  lazy.durable = false;
+  lazy.wait_visible = false;
+  index::WriteBatch batch;
+  enum class Counts { kNothing, kUpsert, kDelete };  // the removal of an old id counts nothing
+  struct Op {
+    size_t change;
+    Counts counts;
   };
+  std::vector<Op> ops;
   auto flush = [&]() -> Status {
-    if (puts.empty()) return Status::ok();
-    auto results = ix_.put_many(puts, w);
+    if (ops.empty()) return Status::ok();
+    auto results = ix_.write(std::move(batch), lazy);
+    batch = index::WriteBatch();
+    Status failed;
     for (size_t k = 0; k < results.size(); ++k) {
-      if (!results[k].is_ok())
-        return results[k].status().with_context("change " + std::to_string(put_index[k]));
-      ++st.upserts;
+      if (!results[k].is_ok()) {
+        if (failed.is_ok()) failed = results[k].status().with_context("change " + std::to_string(ops[k].change));
+        continue;
+      }
+      if (ops[k].counts == Counts::kUpsert) ++st.upserts;
+      else if (ops[k].counts == Counts::kDelete) ++st.deletes;
     }
-    puts.clear();
-    put_index.clear();
-    return Status::ok();
+    ops.clear();
+    return failed;
   };
 
-  for (size_t i = 0; i < changes.size(); ++i) {
+  Status failure;
+  for (size_t i = 0; i < changes.size() && failure.is_ok(); ++i) {
     const RowChange& c = changes[i];
     auto it = current.find(c.source);
     if (it == current.end()) {
@@ -81,37 +89,24 @@ Result<ApplyStats> ChangeApplier::apply(const std::vector<RowChange>& changes, c
       ++st.skipped;
       continue;
     }
-    Status s;
     switch (c.kind) {
       case ChangeKind::kUpsert:
         if (!c.old_id.empty() && c.old_id != c.id) {
-          s = flush();
-          if (s.is_ok()) {
-            auto r = ix_.remove(c.old_id, w);
-            if (!r) s = r.status();
-          }
+          batch.remove(c.old_id);
+          ops.push_back({i, Counts::kNothing});
         }
-        puts.push_back(c.doc);
-        put_index.push_back(i);
+        batch.put(c.doc);
+        ops.push_back({i, Counts::kUpsert});
         break;
-      case ChangeKind::kDelete: {
-        s = flush();
-        if (s.is_ok()) {
-          auto r = ix_.remove(c.id, w);
-          if (!r) s = r.status();
-          else ++st.deletes;
-        }
+      case ChangeKind::kDelete:
+        batch.remove(c.id);
+        ops.push_back({i, Counts::kDelete});
         break;
-      }
       case ChangeKind::kTruncate:
-        s = flush();
-        if (s.is_ok()) s = ix_.truncate(w);
-        if (s.is_ok()) ++st.truncates;
+        failure = flush();
+        if (failure.is_ok()) failure = ix_.truncate(lazy);
+        if (failure.is_ok()) ++st.truncates;
         break;
-    }
-    if (!s.is_ok()) {
-      failure = s;
-      break;
     }
     it->second = c.position;
     st.positions[c.source] = c.position;
@@ -122,7 +117,13 @@ Result<ApplyStats> ChangeApplier::apply(const std::vector<RowChange>& changes, c
     // when everything up to them is in. A partial batch is replayed whole.
     return failure;
   }
-  MERIDIAN_RETURN_IF_ERROR(record_positions());
+  index::WriteBatch positions;
+  for (const auto& [src, pos] : st.positions) positions.set_position(src, pos.to_string());
+  if (!positions.empty()) {
+    auto pending = ix_.begin_write(std::move(positions), w);
+    (void)pending.finish();  // no documents: the outcome is status()
+    MERIDIAN_RETURN_IF_ERROR(pending.status());
+  }
   return st;
 }
 

@@ -1,9 +1,10 @@
 // meridian import INDEX FILE... : bulk loading into a data directory.
 // A reader thread cuts the input into batches; worker threads parse and
 // analyse them in parallel (Index::prepare); batches are applied in input
-// order (Index::apply), so the last copy of a repeated id wins. After each
-// batch the input position is recorded as a CDC-style source position, in
-// the same WAL as the documents, which is what --resume continues from.
+// order (Index::begin_write), so the last copy of a repeated id wins. The
+// input position is recorded as a CDC-style source position in the WAL
+// write of the next batch (WriteBatch::set_position; the last one after
+// the input ends), which is what --resume continues from.
 #include <unistd.h>
 
 #include <atomic>
@@ -184,6 +185,7 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
   std::deque<Batch> queue;
   bool eof = false;
   uint64_t next_apply = 0;
+  std::string accounted;  // GUARDED_BY(mu) last input line whose batch is admitted and its rejects written
   Status fatal;
   unsigned nthreads = fl.threads ? fl.threads : std::max(1u, std::thread::hardware_concurrency());
 
@@ -221,23 +223,30 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
           continue;
         }
       }
-      // Batches are admitted in input order; `admitted` runs under the
-      // index's lock with the batch's results, then the next batch may go
-      // while this one is indexed (each worker fills its own in-memory
-      // segment). The import is acknowledged by its final commit, so batches
-      // skip the WAL fsync. The input position is recorded with the batch
-      // once its rejects are written.
+      // Batches are admitted in input order: begin_write() resolves ids and
+      // logs the batch under the index lock and returns; its rejects are
+      // written (still in turn, without the index lock) and the turn
+      // passes, then finish() indexes the batch while the next one is
+      // admitted (each worker fills its own in-memory segment). The import
+      // is acknowledged by its final commit, so batches skip the WAL fsync.
+      // The input position recorded with a batch is that of the batch
+      // before it, whose rejects are written by then: a crash or a failed
+      // rejects write never leaves a position past records whose rejects
+      // were lost (--resume redoes at most one batch; puts are idempotent).
       index::WriteOptions wo;
       wo.durable = false;
-      index::Index::BatchOptions bo;
-      if (file != "-" && !b.records.empty()) {
-        bo.source = key;
-        bo.position = std::to_string(b.records.back().line);
-      }
-      bool ran = false;
-      bo.admitted = [&](const std::vector<Result<index::PutResult>>& results) {
+      index::WriteBatch wb;
+      for (auto& p : prepared) wb.put(std::move(p));
+      if (file != "-" && !accounted.empty()) wb.set_position(key, accounted);
+      auto pending = ix.begin_write(std::move(wb), wo);
+      {
         std::lock_guard<std::mutex> l(mu);
-        ran = true;
+        if (!pending.status().is_ok()) {  // closed or degraded: nothing of the batch was applied
+          if (fatal.is_ok()) fatal = pending.status();
+          pass_turn();
+          continue;
+        }
+        const auto& results = pending.admitted();
         std::vector<std::string> reasons(b.records.size());
         for (size_t i = 0; i < b.records.size(); ++i)
           if (!b.records[i].doc.is_ok()) reasons[i] = b.records[i].doc.status().message();
@@ -257,20 +266,14 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
           Status st = rejects.add(file, b.records[i].line, reasons[i], b.records[i].text);
           if (!st.is_ok()) fatal = st;
         }
+        if (fatal.is_ok()) accounted = std::to_string(b.records.back().line);
         pass_turn();
-        return fatal.is_ok();
-      };
-      auto results = ix.apply(std::move(prepared), wo, &bo);
-      std::lock_guard<std::mutex> l(mu);
-      if (!ran) {  // the index was closed: nothing of the batch was applied
-        if (fatal.is_ok())
-          fatal = results.empty() ? Status::io_error("index '" + ix.name() + "' is closed") : results[0].status();
-        pass_turn();
-        continue;
       }
+      auto results = pending.finish();
       // Indexing the batch may still fail (a refresh that cannot write).
       for (const auto& r : results)
         if (!r.is_ok() && r.status().code() == Status::Code::kIOError) {
+          std::lock_guard<std::mutex> l(mu);
           if (fatal.is_ok()) fatal = r.status();
           break;
         }
@@ -310,6 +313,11 @@ Status import_file(index::Index& ix, const ImportFlags& fl, const std::string& f
   for (auto& t : workers) t.join();
   progress.update(c, reader.stream(), true);
   if (!fatal.is_ok()) return fatal;
+  if (file != "-" && !accounted.empty()) {  // the last batch's position (see above)
+    index::WriteOptions wo;
+    wo.durable = false;
+    MERIDIAN_RETURN_IF_ERROR(ix.set_source_position(key, accounted, wo));
+  }
   Status rs = reader.status();
   if (!rs.is_ok()) return rs.with_context(file);
   return Status::ok();

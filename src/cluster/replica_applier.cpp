@@ -24,77 +24,62 @@ Result<std::unique_ptr<ReplicaApplier>> ReplicaApplier::open(std::shared_ptr<ind
   return std::unique_ptr<ReplicaApplier>(new ReplicaApplier(std::move(ix), *seq));
 }
 
-Status ReplicaApplier::record(uint64_t seq, const index::WriteOptions& w) {
-  Status st = ix_->set_source_position(std::string(kLogSource), std::to_string(seq), w);
-  if (st) applied_.store(seq, std::memory_order_release);
-  return st;
-}
-
-Status ReplicaApplier::flush_puts(std::vector<Json>* docs, uint64_t last_seq, const index::WriteOptions& w,
-                                  ReplicaApplyStats* stats) {
-  if (docs->empty()) return Status::ok();
-  auto prepared = ix_->prepare(*docs);
-  index::Index::BatchOptions b;
-  b.source = std::string(kLogSource);
-  b.position = std::to_string(last_seq);
-  auto results = ix_->apply(std::move(prepared), w, &b);
-  docs->clear();
-  for (const auto& r : results) {
-    if (r.is_ok()) {
-      ++stats->puts;
-    } else if (r.status().code() == Status::Code::kInvalidArgument) {
-      ++stats->rejected;  // deterministic: every replica refuses it
-    } else {
-      return r.status();
-    }
-  }
-  if (ix_->source_position(std::string(kLogSource)) != b.position) return record(last_seq, w);
-  applied_.store(last_seq, std::memory_order_release);
-  return Status::ok();
-}
-
 Result<ReplicaApplyStats> ReplicaApplier::apply(const std::vector<LogMessage>& msgs, const index::WriteOptions& w) {
   ReplicaApplyStats stats;
-  std::vector<Json> puts;
-  uint64_t last_put_seq = 0;
+  // Every record up to `last` goes into one WriteBatch with the sequence as
+  // its position: one WAL write (and fsync), documents and sequence
+  // together.
+  index::WriteBatch batch;
+  std::vector<bool> is_put;  // per batch operation
+  uint64_t last = 0;
+  Status gap;
   const uint64_t start = applied_seq();
   for (const auto& m : msgs) {
-    if (m.seq <= start || m.seq <= last_put_seq) {
+    if (m.seq <= start || m.seq <= last) {
       ++stats.skipped;
       continue;
     }
     // A shard's stream has one subject, so its sequences are contiguous: a
     // hole means messages this replica never saw (a consumer that skipped
     // ahead, or a replica behind the stream's retention).
-    const uint64_t expected = std::max(start, last_put_seq) + 1;
+    const uint64_t expected = std::max(start, last) + 1;
     if (m.seq != expected) {
-      MERIDIAN_RETURN_IF_ERROR(flush_puts(&puts, last_put_seq, w, &stats));
-      return Status::not_found("index '" + ix_->name() + "': log gap, expected sequence " +
-                               std::to_string(expected) + ", got " + std::to_string(m.seq));
+      gap = Status::not_found("index '" + ix_->name() + "': log gap, expected sequence " + std::to_string(expected) +
+                              ", got " + std::to_string(m.seq));
+      break;
     }
+    last = m.seq;
     auto rec = LogRecord::decode(m.data);
     if (!rec) {
-      ++stats.rejected;
-      last_put_seq = m.seq;  // carried by the next flush or record
+      ++stats.rejected;  // its sequence is carried by the batch's position
       continue;
     }
     if (rec->op == LogRecord::Op::kPut) {
-      puts.push_back(std::move(rec->doc));
-      last_put_seq = m.seq;
-      continue;
+      batch.put(std::move(rec->doc));
+      is_put.push_back(true);
+    } else {
+      batch.remove(std::move(rec->id));
+      is_put.push_back(false);
     }
-    MERIDIAN_RETURN_IF_ERROR(flush_puts(&puts, last_put_seq, w, &stats));
-    auto removed = ix_->remove(rec->id, w);
-    if (!removed) return removed.status();
-    ++stats.deletes;
-    MERIDIAN_RETURN_IF_ERROR(record(m.seq, w));
-    last_put_seq = m.seq;
   }
-  if (!puts.empty()) {
-    MERIDIAN_RETURN_IF_ERROR(flush_puts(&puts, last_put_seq, w, &stats));
-  } else if (last_put_seq > applied_seq()) {
-    MERIDIAN_RETURN_IF_ERROR(record(last_put_seq, w));  // only rejected records at the end
+  if (last > start) {
+    batch.set_position(std::string(kLogSource), std::to_string(last));
+    auto pending = ix_->begin_write(std::move(batch), w);
+    const Status whole = pending.status();  // closed or degraded: no record is refused for its content
+    auto results = pending.finish();
+    if (!whole.is_ok()) return whole;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].is_ok()) {
+        ++(is_put[i] ? stats.puts : stats.deletes);
+      } else if (is_put[i] && results[i].status().code() == Status::Code::kInvalidArgument) {
+        ++stats.rejected;  // deterministic: every replica refuses it
+      } else {
+        return results[i].status();  // nothing of the batch is recorded
+      }
+    }
+    applied_.store(last, std::memory_order_release);
   }
+  if (!gap.is_ok()) return gap;
   return stats;
 }
 

@@ -11,6 +11,11 @@
 #include "meridian/index/term_key.h"
 
 namespace meridian::index {
+namespace {
+
+constexpr size_t kMaxPositionBytes = 1u << 20;
+
+}  // namespace
 
 Index::Index(std::string dir, std::string name, IndexOptions opt)
     : dir_(std::move(dir)), name_(std::move(name)), opt_(opt) {
@@ -82,24 +87,28 @@ Index::WriterSlot& Index::acquire_slot_locked(std::unique_lock<std::mutex>* slot
   return s;
 }
 
-std::optional<std::pair<Index::WriterSlot*, Index::WriterSlot::IdMap::iterator>> Index::find_in_slots_locked(
-    std::string_view id) const {
-  for (const auto& s : slots_) {
-    auto it = s->ids.find(id);
-    if (it != s->ids.end()) return std::make_pair(s.get(), it);
+std::optional<Index::MemHit> Index::find_in_memory_locked(std::string_view id) const {
+  auto* self = const_cast<Index*>(this);  // the hit may be changed by the (non-const) caller
+  for (auto& s : self->slots_) {
+    auto it = s->mem.ids.find(id);
+    if (it != s->mem.ids.end()) return MemHit{&s->mem, &s->mem.deletes, s.get(), it};
+  }
+  for (auto& f : self->flushing_) {
+    auto it = f->mem.ids.find(id);
+    if (it != f->mem.ids.end()) return MemHit{&f->mem, &f->later_deletes, nullptr, it};
   }
   return std::nullopt;
 }
 
 size_t Index::slot_bytes_locked() const {
   size_t n = 0;
-  for (const auto& s : slots_) n += s->bytes;
+  for (const auto& s : slots_) n += s->mem.bytes;
   return n;
 }
 
 bool Index::slots_empty_locked() const {
   for (const auto& s : slots_)
-    if (s->reserved) return false;
+    if (s->mem.reserved) return false;
   return true;
 }
 
@@ -145,7 +154,7 @@ Status Index::admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot
     const FieldDef* have = (ns ? static_cast<const Schema&>(*ns) : *schema_).find(fv.name);
     if (!have) return Status::internal("field '" + fv.name + "' missing from the schema");
   }
-  auto hit = find_in_slots_locked(pd.id);
+  auto hit = find_in_memory_locked(pd.id);
   std::optional<std::pair<uint64_t, uint32_t>> live;
   if (!hit) {
     MERIDIAN_ASSIGN_OR_RETURN(live, find_live_locked(pd.id));
@@ -154,41 +163,48 @@ Status Index::admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot
   if (ns) schema_ = std::move(ns);
   out->seq = seq;
   out->replaced = false;
+  MemSegment& mem = slot.mem;
   if (hit) {
-    auto& [in, entry] = *hit;
-    in->deletes.add(entry->second);
+    hit->deletes->add(hit->entry->second);
     out->replaced = true;
-    if (in == &slot) {  // replaced in this slot: its entry moves to the new doc
-      entry->second = slot.reserved++;
+    if (hit->mem == &mem) {  // replaced in this slot: its entry moves to the new doc
+      hit->entry->second = mem.reserved++;
     } else {
-      in->ids.erase(entry);
-      slot.ids.emplace(pd.id, slot.reserved++);
+      hit->mem->ids.erase(hit->entry);
+      mem.ids.emplace(pd.id, mem.reserved++);
     }
   } else {
     if (live) {
       pending_deletes_[live->first].add(live->second);
       out->replaced = true;
     }
-    slot.ids.emplace(pd.id, slot.reserved++);
+    mem.ids.emplace(pd.id, mem.reserved++);
   }
   last_seq_ = seq;
   if (listener_active_) unpublished_events_.push_back(ChangeEvent{seq, WalRecordType::kPut, pd.id, pd.source});
   return Status::ok();
 }
 
+// Recovery's replay: one document at a time, mu_ held throughout (no other
+// thread has the index yet), so a refresh may run without unlocking.
 Status Index::apply_prepared_locked(uint64_t seq, Prepared& p, bool log, PutResult* out) {
   std::unique_lock<std::mutex> sl;
   WriterSlot& slot = acquire_slot_locked(&sl);
   MERIDIAN_RETURN_IF_ERROR(admit_locked(seq, p, log, slot, out));
-  slot.builder->add(*p.doc, *schema_);
-  slot.bytes = slot.builder->approx_bytes();
+  slot.mem.builder->add(*p.doc, *schema_);
+  slot.mem.bytes = slot.mem.builder->approx_bytes();
   sl.unlock();
-  if (slot_bytes_locked() > opt_.max_builder_bytes) return refresh_locked();
+  if (slot_bytes_locked() > opt_.max_builder_bytes) {
+    std::unique_lock<std::mutex> held(mu_, std::adopt_lock);
+    Status st = flush(held, false);
+    held.release();
+    return st;
+  }
   return Status::ok();
 }
 
 Status Index::apply_delete_locked(uint64_t seq, std::string_view id, bool log, bool* existed) {
-  auto hit = find_in_slots_locked(id);
+  auto hit = find_in_memory_locked(id);
   std::optional<std::pair<uint64_t, uint32_t>> live;
   if (!hit) {
     MERIDIAN_ASSIGN_OR_RETURN(live, find_live_locked(id));
@@ -196,9 +212,8 @@ Status Index::apply_delete_locked(uint64_t seq, std::string_view id, bool log, b
   if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kDelete, id));
   *existed = false;
   if (hit) {
-    auto& [in, entry] = *hit;
-    in->deletes.add(entry->second);
-    in->ids.erase(entry);
+    hit->deletes->add(hit->entry->second);
+    hit->mem->ids.erase(hit->entry);
     *existed = true;
   } else if (live) {
     pending_deletes_[live->first].add(live->second);
@@ -215,6 +230,12 @@ Status Index::apply_truncate_locked(uint64_t seq, bool log) {
   for (auto& s : slots_) {
     std::lock_guard<std::mutex> sl(s->mu);
     s->take();
+  }
+  // Segments being written: their documents go when they are published
+  // (the refresh applies later_deletes as pending deletes).
+  for (auto& f : flushing_) {
+    if (f->mem.reserved) f->later_deletes.add_range(0, f->mem.reserved);
+    f->mem.ids.clear();
   }
   for (const auto& seg : segments_) pending_deletes_[seg->id()].add_range(0, seg->num_docs());
   last_seq_ = seq;
@@ -240,7 +261,9 @@ Result<PutResult> Index::put(const Json& doc, const WriteOptions& w) {
 }
 
 std::vector<Result<PutResult>> Index::put_many(const std::vector<Json>& docs, const WriteOptions& w) {
-  return apply(prepare(docs), w);
+  WriteBatch b;
+  for (auto& p : prepare(docs)) b.put(std::move(p));
+  return write(std::move(b), w);
 }
 
 std::vector<Index::Prepared> Index::prepare(const std::vector<Json>& docs) const {
@@ -250,85 +273,124 @@ std::vector<Index::Prepared> Index::prepare(const std::vector<Json>& docs) const
   return out;
 }
 
-std::vector<Result<PutResult>> Index::apply(std::vector<Prepared>&& docs, const WriteOptions& w,
-                                            const BatchOptions* batch) {
-  std::vector<Result<PutResult>> out;
-  out.reserve(docs.size());
+std::vector<Result<PutResult>> Index::write(WriteBatch&& batch, const WriteOptions& w) {
+  return begin_write(std::move(batch), w).finish();
+}
+
+Index::PendingWrite Index::begin_write(WriteBatch&& batch, const WriteOptions& w) {
+  PendingWrite pw(this, w);
+  // Documents given as JSON are analysed here, before the lock.
+  std::shared_ptr<const Schema> snap_schema;
+  for (auto& op : batch.ops_) {
+    if (op.kind != WriteBatch::Op::kPut || op.is_prepared) continue;
+    if (!snap_schema) snap_schema = schema();
+    op.prepared.doc = parse_document(op.json, *snap_schema, &op.prepared.new_fields);
+    op.json = Json();
+  }
+  auto& out = pw.results_;
+  out.reserve(batch.ops_.size());
+  Status refuse;
+  for (const auto& [source, position] : batch.positions_)
+    if (source.size() + position.size() > kMaxPositionBytes)
+      refuse = Status::invalid("the position of source '" + source.substr(0, 64) + "' is longer than 1 MiB");
   std::unique_lock<std::mutex> lock(mu_);
-  if (Status ws = writable_locked(); !ws.is_ok()) {
-    for (size_t i = 0; i < docs.size(); ++i) out.emplace_back(ws);
-    return out;
+  if (refuse.is_ok()) refuse = writable_locked();
+  if (!refuse.is_ok()) {
+    for (size_t i = 0; i < batch.ops_.size(); ++i) out.emplace_back(refuse);
+    pw.failed_ = refuse;
+    return pw;
   }
   // Ordered part, under mu_: sequence numbers, one WAL write for the batch,
   // ids resolved, doc numbers reserved in one writer slot.
-  std::unique_lock<std::mutex> sl;
-  WriterSlot& slot = acquire_slot_locked(&sl);
-  std::vector<size_t> admitted;
-  admitted.reserve(docs.size());
-  uint64_t max_seq = 0;
+  bool puts = false;
+  for (const auto& op : batch.ops_) puts |= op.kind == WriteBatch::Op::kPut;
+  if (puts) pw.slot_ = &acquire_slot_locked(&pw.slot_lock_);
   wal_->begin_batch();
-  for (size_t i = 0; i < docs.size(); ++i) {
+  for (auto& op : batch.ops_) {
     PutResult r;
-    Status st = admit_locked(last_seq_ + 1, docs[i], true, slot, &r);
+    Status st;
+    if (op.kind == WriteBatch::Op::kPut) {
+      st = admit_locked(last_seq_ + 1, op.prepared, true, *pw.slot_, &r);
+      if (st.is_ok()) pw.docs_.push_back(std::move(op.prepared));
+    } else {
+      r.seq = last_seq_ + 1;
+      st = apply_delete_locked(r.seq, op.id, true, &r.replaced);
+    }
     if (st.is_ok()) {
-      max_seq = r.seq;
-      admitted.push_back(i);
+      pw.max_seq_ = r.seq;
       out.emplace_back(r);
     } else {
       out.emplace_back(st);
     }
   }
-  // The source position goes into the same WAL write as the documents it
-  // stands for: both are durable, or neither.
-  bool record = batch && batch->admitted ? batch->admitted(out) : true;
-  bool position = record && batch && !batch->source.empty();
-  if (position) {
+  // The positions go into the same WAL write as the writes they stand for:
+  // both are durable, or neither.
+  for (const auto& [source, position] : batch.positions_) {
     std::string payload;
     ByteWriter bw(&payload);
-    bw.str(batch->source);
-    bw.bytes(batch->position);
-    Status pst = wal_->append(last_seq_ + 1, WalRecordType::kPosition, payload);
-    position = pst.is_ok();  // buffered: fails only on a record too large
+    bw.str(source);
+    bw.bytes(position);
+    (void)wal_->append(last_seq_ + 1, WalRecordType::kPosition, payload);  // buffered; the size was checked
+    last_seq_ = pw.max_seq_ = last_seq_ + 1;
   }
   Status wst = wal_->end_batch();
   if (!wst.is_ok()) {
-    // The batch's documents are reserved but not logged (the WAL cut its
-    // partial write off): every one of them is reported failed and the index
-    // refuses writes until a commit has put them in synced segments with a
-    // new log. So a failed batch ends up all there or, after a crash, not
-    // there at all.
+    // The batch's writes are applied in memory but not logged (the WAL cut
+    // its partial write off): every one of them is reported failed and the
+    // index refuses writes until a commit has put them in synced segments
+    // with a new log. So a failed batch ends up all there or, after a
+    // crash, not there at all.
     set_bg_error_locked(wst, "wal write", true);
     for (auto& r : out)
       if (r.is_ok()) r = wst;
-  } else if (position) {
-    sources_[batch->source] = batch->position;
-    last_seq_ = max_seq = last_seq_ + 1;
+    pw.failed_ = wst;
+  } else {
+    for (const auto& [source, position] : batch.positions_) sources_[source] = position;
   }
-  std::shared_ptr<WalWriter> wal = wal_;
-  std::shared_ptr<const Schema> schema = schema_;
-  lock.unlock();
+  pw.wal_ = wal_;
+  pw.schema_ = schema_;
+  return pw;
+}
 
-  // The costly part runs in this thread's slot without mu_: other writers
-  // admit and index their batches meanwhile.
-  for (size_t i : admitted) slot.builder->add(*docs[i].doc, *schema);
-  const size_t bytes = slot.builder->approx_bytes();
-  sl.unlock();
+Index::PendingWrite::~PendingWrite() {
+  if (!finished_ && ix_) (void)finish();
+}
 
-  lock.lock();
-  slot.bytes = bytes;
-  if (!closed_ && bg_error_.is_ok() && slot_bytes_locked() > opt_.max_builder_bytes) {
-    Status st = refresh_locked();
-    if (!st.is_ok())
+std::vector<Result<PutResult>> Index::PendingWrite::finish() {
+  finished_ = true;
+  std::vector<Result<PutResult>> out = std::move(results_);
+  results_.clear();
+  if (slot_) {
+    // The costly part runs in this thread's slot without mu_: other writers
+    // admit and index their batches meanwhile. Admitted documents have
+    // their doc numbers reserved, so they are added even after a failed
+    // WAL write (see begin_write).
+    MemSegment& mem = slot_->mem;
+    SegmentBuilder* builder = mem.builder.get();
+    for (auto& d : docs_) builder->add(*d.doc, *schema_);
+    const size_t bytes = builder->approx_bytes();
+    slot_lock_.unlock();
+    bool refresh = false;
+    {
+      std::lock_guard<std::mutex> lock(ix_->mu_);
+      if (mem.builder.get() == builder) mem.bytes = bytes;  // unless a refresh took it meanwhile
+      refresh = !ix_->closed_ && ix_->bg_error_.is_ok() && ix_->slot_bytes_locked() > ix_->opt_.max_builder_bytes;
+    }
+    if (refresh) {
+      Status st = ix_->refresh();
+      if (!st.is_ok())
+        for (auto& r : out)
+          if (r.is_ok()) r = st;
+    }
+  }
+  if (max_seq_ && failed_.is_ok()) {
+    Status st = w_.durable ? ix_->sync(max_seq_, wal_) : Status::ok();
+    if (st.is_ok() && w_.wait_visible) st = ix_->wait_visible(max_seq_);
+    if (!st.is_ok()) {
+      failed_ = st;
       for (auto& r : out)
         if (r.is_ok()) r = st;
-  }
-  lock.unlock();
-  if (max_seq && wst.is_ok()) {
-    Status st = w.durable ? sync(max_seq, wal) : Status::ok();
-    if (st.is_ok() && w.wait_visible) st = wait_visible(max_seq);
-    if (!st.is_ok())
-      for (auto& r : out)
-        if (r.is_ok()) r = st;
+    }
   }
   return out;
 }
@@ -403,20 +465,27 @@ std::optional<std::string> Index::source_position(const std::string& source) con
 }
 
 Result<std::optional<std::string>> Index::get(std::string_view id) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (auto hit = find_in_slots_locked(id)) {
-    std::lock_guard<std::mutex> sl(hit->first->mu);  // its batch is indexed
-    return std::optional<std::string>(hit->first->builder->source(hit->second->second));
+  std::shared_ptr<const Segment> seg;
+  uint32_t doc = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto hit = find_in_memory_locked(id)) {
+      if (!hit->slot)  // being written as a segment: read-only
+        return std::optional<std::string>(hit->mem->builder->source(hit->entry->second));
+      std::lock_guard<std::mutex> sl(hit->slot->mu);  // its batch is indexed
+      return std::optional<std::string>(hit->mem->builder->source(hit->entry->second));
+    }
+    MERIDIAN_ASSIGN_OR_RETURN(auto live, find_live_locked(id));
+    if (!live) return std::optional<std::string>();
+    for (const auto& s : segments_)
+      if (s->id() == live->first) seg = s;
+    doc = live->second;
   }
-  MERIDIAN_ASSIGN_OR_RETURN(auto hit, find_live_locked(id));
-  if (!hit) return std::optional<std::string>();
-  for (const auto& seg : segments_) {
-    if (seg->id() != hit->first) continue;
-    auto src = seg->store().get(hit->second);
-    if (!src) return src.status();
-    return std::optional<std::string>(std::move(*src));
-  }
-  return std::optional<std::string>();
+  if (!seg) return std::optional<std::string>();
+  // Decompressing the stored source needs no lock: the segment is immutable.
+  auto src = seg->store().get(doc);
+  if (!src) return src.status();
+  return std::optional<std::string>(std::move(*src));
 }
 
 void Index::set_change_listener(std::function<void(const ChangeEvent&)> fn) {
@@ -453,15 +522,13 @@ Status Index::close() {
   bg_cv_.notify_all();
   if (bg_.joinable()) bg_.join();
   std::lock_guard<std::mutex> mlock(merge_mu_);
-  std::lock_guard<std::mutex> lock(mu_);
-  if (closed_) return Status::ok();
-  if (!wal_) {  // recovery did not complete: nothing to commit
-    closed_ = true;
-    return Status::ok();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return Status::ok();
+    closed_ = true;  // writes are refused from here on
+    if (!wal_) return Status::ok();  // recovery did not complete: nothing to commit
   }
-  Status st = commit_locked();
-  closed_ = true;
-  return st;
+  return commit_now(/*closing=*/true);
 }
 
 }  // namespace meridian::index

@@ -1,7 +1,8 @@
 // Index::backup: a consistent online snapshot of one index directory.
 //
-// commit() first (so the WAL tail is short), then, under the writer lock for
-// only as long as a directory listing and some link() calls take: every
+// commit() first (so the WAL tail is short), then, under the writer lock
+// (and the commit lock) for only as long as a directory listing and some
+// link() calls take: every
 // immutable file (manifests, segment files, deletes files) is hard-linked
 // into the destination (copied when it is on another file system) and each
 // WAL file is opened with its current length noted. The WAL prefixes are
@@ -80,6 +81,9 @@ Result<BackupInfo> Index::backup(const std::string& dest) {
   std::vector<WalTail> wals;
   Status st;
   {
+    // commit_mu_: no commit removes files or publishes a manifest while the
+    // directory is listed (commits do that I/O without mu_).
+    std::lock_guard<std::mutex> cl(commit_mu_);
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return Status::invalid("index '" + name_ + "' is closed");
     auto names = fs::list_dir(dir_);

@@ -54,6 +54,7 @@ void Index::set_bg_error_locked(const Status& st, std::string_view during, bool 
   // Whatever the failure, the index reports it as an I/O error: what it
   // refuses is the write, not the request.
   bg_error_ = st.code() == Status::Code::kIOError ? st : Status::io_error(st.message());
+  ++bg_error_count_;
   bg_retryable_ = retryable;
   bg_backoff_ms_ = opt_.retry_min_ms;
   bg_retry_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(bg_backoff_ms_);
@@ -75,27 +76,16 @@ void Index::clear_bg_error_locked() {
   log_transition("info", "index_recovered", name_, {}, Status::ok());
 }
 
-Status Index::commit_locked() {
-  if (!bg_error_.is_ok() && !bg_retryable_) return bg_error_;
-  Status st = commit_once_locked();
-  if (st.is_ok()) {
-    clear_bg_error_locked();
-  } else {
-    // A failed fsync of a segment file leaves pages the kernel may have
-    // dropped: only a reopen (WAL replay) is safe.
-    set_bg_error_locked(st, "commit", !segment_fsync_failed_);
-  }
-  return st;
-}
-
 void Index::retry_bg_error() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_ || bg_error_.is_ok() || !bg_retryable_) return;
+    if (std::chrono::steady_clock::now() < bg_retry_at_) return;
+  }
+  if (commit_now().is_ok()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  if (closed_ || bg_error_.is_ok() || !bg_retryable_) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (now < bg_retry_at_) return;
-  if (commit_locked().is_ok()) return;
   bg_backoff_ms_ = std::min<uint32_t>(std::max<uint32_t>(bg_backoff_ms_ * 2, 1), opt_.retry_max_ms);
-  bg_retry_at_ = now + std::chrono::milliseconds(bg_backoff_ms_);
+  bg_retry_at_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(bg_backoff_ms_);
 }
 
 }  // namespace meridian::index

@@ -87,50 +87,57 @@ Status Index::merge_segments(const std::vector<uint64_t>& ids) {
     if (!seg) return seg.status();
     merged = *seg;
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  bool all_present = !closed_;
-  for (uint64_t id : ids) {
-    bool found = false;
-    for (const auto& s : segments_) found |= s->id() == id;
-    all_present &= found;
-  }
-  if (!all_present) {  // a truncate retired them meanwhile
-    if (merged) merged->mark_obsolete();
-    return Status::ok();
-  }
-  // Deletes that arrived during the merge move to the new segment.
-  postings::Bitmap published, pending;
-  for (uint32_t i = 0; i < origin.size(); ++i) {
-    auto [seg, d] = origin[i];
-    auto dit = deletes_.find(seg);
-    if (dit != deletes_.end() && dit->second->contains(d)) published.add(i);
-    auto pit = pending_deletes_.find(seg);
-    if (pit != pending_deletes_.end() && pit->second.contains(d)) pending.add(i);
-  }
-  std::vector<std::shared_ptr<const Segment>> kept;
-  for (auto& s : segments_) {
-    if (std::find(ids.begin(), ids.end(), s->id()) != ids.end()) {
-      retired_.push_back(s);
-      deletes_.erase(s->id());
-      pending_deletes_.erase(s->id());
-      del_dirty_.erase(s->id());
-    } else {
-      kept.push_back(s);
+  {
+    // refresh_mu_: no refresh is between its capture and its publish (its
+    // set-aside deletes name the segments by id).
+    std::lock_guard<std::mutex> rl(refresh_mu_);
+    std::lock_guard<std::mutex> lock(mu_);
+    bool all_present = !closed_;
+    for (uint64_t id : ids) {
+      bool found = false;
+      for (const auto& s : segments_) found |= s->id() == id;
+      all_present &= found;
     }
-  }
-  segments_ = std::move(kept);
-  if (merged) {
-    segments_.push_back(merged);
-    unsynced_segments_.push_back(new_id);
-    if (!published.is_empty()) {
-      deletes_[new_id] = std::make_shared<const postings::Bitmap>(std::move(published));
-      del_dirty_[new_id] = true;
+    if (!all_present) {  // a truncate retired them meanwhile
+      if (merged) merged->mark_obsolete();
+      return Status::ok();
     }
-    if (!pending.is_empty()) pending_deletes_[new_id] = std::move(pending);
+    // Deletes that arrived during the merge move to the new segment.
+    postings::Bitmap published, pending;
+    for (uint32_t i = 0; i < origin.size(); ++i) {
+      auto [seg, d] = origin[i];
+      auto dit = deletes_.find(seg);
+      if (dit != deletes_.end() && dit->second->contains(d)) published.add(i);
+      auto pit = pending_deletes_.find(seg);
+      if (pit != pending_deletes_.end() && pit->second.contains(d)) pending.add(i);
+    }
+    std::vector<std::shared_ptr<const Segment>> kept;
+    for (auto& s : segments_) {
+      if (std::find(ids.begin(), ids.end(), s->id()) != ids.end()) {
+        retired_.push_back(s);
+        deletes_.erase(s->id());
+        pending_deletes_.erase(s->id());
+        del_dirty_.erase(s->id());
+      } else {
+        kept.push_back(s);
+      }
+    }
+    segments_ = std::move(kept);
+    if (merged) {
+      segments_.push_back(merged);
+      unsynced_segments_.push_back(new_id);
+      if (!published.is_empty()) {
+        deletes_[new_id] = std::make_shared<const postings::Bitmap>(std::move(published));
+        del_dirty_[new_id] = true;
+      }
+      if (!pending.is_empty()) pending_deletes_[new_id] = std::move(pending);
+    }
+    ++merges_;
+    publish_locked();
   }
-  ++merges_;
-  publish_locked();
-  return commit_locked();
+  // The merged segment is fsynced and the merged-away files go by this
+  // commit, without the writer lock.
+  return commit_now();
 }
 
 }  // namespace meridian::index

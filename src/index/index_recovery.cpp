@@ -27,7 +27,10 @@ bool parse_segment_name(const std::string& n, uint64_t* id, std::string* rest) {
 }  // namespace
 
 Status Index::recover(const Schema* create_schema) {
-  std::lock_guard<std::mutex> lock(mu_);
+  // No other thread has the index yet: mu_ is held throughout (a refresh
+  // during the replay writes its segment under it), and released before
+  // the commit at the end.
+  std::unique_lock<std::mutex> lock(mu_);
   Manifest man;
   auto loaded = load_manifest(dir_);
   if (loaded) {
@@ -43,9 +46,9 @@ Status Index::recover(const Schema* create_schema) {
   if (!schema) return Status::corruption(dir_ + ": manifest schema: " + schema.status().message());
   schema_ = std::make_shared<const Schema>(std::move(*schema));
   manifest_gen_ = man.generation;
-  last_seq_ = committed_seq_ = man.last_seq;
+  last_seq_ = committed_seq_ = flushed_seq_ = man.last_seq;
   next_segment_id_ = man.next_segment_id;
-  sources_ = man.sources;
+  sources_ = flushed_sources_ = man.sources;
 
   std::set<uint64_t> live;
   for (const auto& ms : man.segments) {
@@ -108,9 +111,14 @@ Status Index::recover(const Schema* create_schema) {
   MERIDIAN_RETURN_IF_ERROR(st);
   MERIDIAN_ASSIGN_OR_RETURN(auto wal, WalWriter::create(dir_, last_seq_ + 1));
   wal_ = std::move(wal);
-  if (slots_empty_locked()) flushed_seq_ = last_seq_;
+  if (slots_empty_locked() && pending_deletes_.empty()) {
+    flushed_seq_ = last_seq_;
+    flushed_sources_ = sources_;
+  }
   publish_locked();
-  if (rs.records > 0 || last_seq_ > committed_seq_) MERIDIAN_RETURN_IF_ERROR(commit_locked());
+  const bool replayed = rs.records > 0 || last_seq_ > committed_seq_;
+  lock.unlock();
+  if (replayed) MERIDIAN_RETURN_IF_ERROR(commit_now());
   return Status::ok();
 }
 

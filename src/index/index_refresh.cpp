@@ -42,53 +42,98 @@ void Index::publish_locked() {
   }
 }
 
-Status Index::refresh_locked() {
-  if (slots_empty_locked() && pending_deletes_.empty()) {
+// One refresh: capture under mu_, write without it, publish under it.
+// Invariant kept: segments_ and deletes_ hold exactly the writes with
+// seq <= flushed_seq_ (a commit makes that state durable with
+// last_seq = flushed_seq_ and trims the WAL up to it).
+Status Index::flush(std::unique_lock<std::mutex>& lock, bool unlock_for_io, std::shared_ptr<WalWriter> next_wal) {
+  // A commit's new log starts here: the old logs hold exactly the writes
+  // this capture covers.
+  if (next_wal) wal_ = std::move(next_wal);
+  if (slots_empty_locked() && pending_deletes_.empty() && flushing_.empty()) {
     if (snapshot_ && snapshot()->visible_seq() == last_seq_ && snapshot()->schema_ptr() == schema_) return Status::ok();
     flushed_seq_ = last_seq_;
+    flushed_sources_ = sources_;
     publish_locked();
     return Status::ok();
   }
+
+  // Capture. Segments still unwritten after a failed refresh go first; what
+  // was deleted of them since then is as of this capture too.
+  for (auto& f : flushing_) {
+    f->mem.deletes.or_inplace(f->later_deletes);
+    f->later_deletes = postings::Bitmap();
+  }
   for (auto& sp : slots_) {
-    WriterSlot& slot = *sp;
-    if (!slot.reserved) continue;
-    // Waits for a batch still being added: its doc numbers are reserved.
-    std::unique_lock<std::mutex> sl(slot.mu);
-    const uint64_t id = next_segment_id_++;
-    // The slot keeps its documents until their segment is open: after a
-    // failure (disk full) they stay searchable by get() and a retry writes
-    // them again.
-    Status st = slot.builder->write(dir_, id, false);
-    std::shared_ptr<Segment> seg;
+    if (!sp->mem.reserved) continue;
+    std::lock_guard<std::mutex> sl(sp->mu);  // waits for a batch still being added: its doc numbers are reserved
+    auto f = std::make_unique<Flushing>();
+    f->mem = sp->take();
+    flushing_.push_back(std::move(f));
+  }
+  std::map<uint64_t, postings::Bitmap> captured = std::move(pending_deletes_);
+  pending_deletes_.clear();
+  const uint64_t capture_seq = last_seq_;
+  std::map<std::string, std::string> capture_sources = sources_;
+  std::vector<Flushing*> todo;
+  for (auto& f : flushing_) {
+    if (!f->id) f->id = next_segment_id_++;
+    todo.push_back(f.get());
+  }
+
+  // Write, without mu_: writers and realtime gets go on (they read the
+  // Flushing documents; the builders are read-only now).
+  if (unlock_for_io) lock.unlock();
+  Status st;
+  uint64_t failed_id = 0;
+  for (Flushing* f : todo) {
+    if (f->seg) continue;  // written by an earlier, failed refresh
+    st = f->mem.builder->write(dir_, f->id, false);
     if (st.is_ok()) {
-      auto opened = Segment::open(dir_, id);
-      if (opened) seg = *opened;
+      auto opened = Segment::open(dir_, f->id);
+      if (opened) f->seg = *opened;
       else st = opened.status();
     }
     if (!st.is_ok()) {
+      failed_id = f->id;
       for (auto ext : kSegmentExts) {
-        Status rm = fs::remove_file(segment_file(dir_, id, ext));
+        Status rm = fs::remove_file(segment_file(dir_, f->id, ext));
         if (!rm.is_ok()) break;  // recovery removes what is left (no manifest names it)
       }
-      set_bg_error_locked(st, "refresh", true);
-      return st;
-    }
-    auto [b, bdel] = slot.take();
-    sl.unlock();
-    segments_.push_back(seg);
-    unsynced_segments_.push_back(id);
-    if (!bdel.is_empty()) {
-      deletes_[id] = std::make_shared<const postings::Bitmap>(std::move(bdel));
-      del_dirty_[id] = true;
+      break;
     }
   }
-  for (auto& [seg, bm] : pending_deletes_) {
+  if (unlock_for_io) lock.lock();
+
+  // Publish.
+  if (!st.is_ok()) {
+    // The documents stay in flushing_, readable, and a retry writes them
+    // (the failed one under a new id); the deletes wait for it.
+    for (auto& [seg, bm] : captured) pending_deletes_[seg].or_inplace(bm);
+    for (Flushing* f : todo)
+      if (f->id == failed_id) f->id = 0;
+    set_bg_error_locked(st, "refresh", true);
+    return st;
+  }
+  for (auto& f : flushing_) {
+    const uint64_t id = f->id;
+    segments_.push_back(f->seg);
+    unsynced_segments_.push_back(id);
+    if (!f->mem.deletes.is_empty()) {
+      deletes_[id] = std::make_shared<const postings::Bitmap>(std::move(f->mem.deletes));
+      del_dirty_[id] = true;
+    }
+    // Deleted after the capture: published by the next refresh, with the
+    // writes that replaced them.
+    if (!f->later_deletes.is_empty()) pending_deletes_[id].or_inplace(f->later_deletes);
+  }
+  flushing_.clear();
+  for (auto& [seg, bm] : captured) {
     postings::Bitmap merged = deletes_.count(seg) ? deletes_[seg]->copy() : postings::Bitmap();
     merged.or_inplace(bm);
     deletes_[seg] = std::make_shared<const postings::Bitmap>(std::move(merged));
     del_dirty_[seg] = true;
   }
-  pending_deletes_.clear();
   // Segments with nothing left alive leave the snapshot now; their files go
   // after the next commit stops referring to them.
   for (size_t i = 0; i < segments_.size();) {
@@ -102,98 +147,28 @@ Status Index::refresh_locked() {
       ++i;
     }
   }
-  flushed_seq_ = last_seq_;
+  flushed_seq_ = capture_seq;
+  flushed_sources_ = std::move(capture_sources);
   publish_locked();
   return Status::ok();
 }
 
 Status Index::refresh() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> rl(refresh_mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (closed_) return Status::ok();
-  return refresh_locked();
-}
-
-Status Index::commit_once_locked() {
-  MERIDIAN_RETURN_IF_ERROR(refresh_locked());
-  for (uint64_t id : unsynced_segments_) {
-    for (auto ext : kSegmentExts) {
-      Status st = fs::fsync_file(segment_file(dir_, id, ext));
-      if (!st.is_ok()) {
-        segment_fsync_failed_ = true;
-        return st;
-      }
-    }
-  }
-  unsynced_segments_.clear();
-  Manifest m;
-  m.generation = manifest_gen_ + 1;
-  // Delete files are written under the new generation; the bookkeeping
-  // moves only once the manifest naming them is published, so a failed
-  // commit can simply be retried.
-  std::map<uint64_t, uint64_t> new_gens;
-  for (auto& [seg, dirty] : del_dirty_) {
-    auto it = deletes_.find(seg);
-    if (it == deletes_.end()) continue;
-    MERIDIAN_RETURN_IF_ERROR(write_deletes(deletes_file(dir_, seg, m.generation), *it->second));
-    new_gens[seg] = m.generation;
-  }
-  m.last_seq = last_seq_;
-  m.next_segment_id = next_segment_id_;
-  m.schema = schema_->to_json();
-  m.sources = sources_;
-  for (const auto& seg : segments_) {
-    ManifestSegment ms;
-    ms.id = seg->id();
-    ms.docs = seg->num_docs();
-    auto it = deletes_.find(seg->id());
-    ms.deleted = it == deletes_.end() ? 0 : static_cast<uint32_t>(it->second->cardinality());
-    if (ms.deleted) {
-      auto ng = new_gens.find(seg->id());
-      ms.del_gen = ng != new_gens.end() ? ng->second : del_gen_[seg->id()];
-    }
-    m.segments.push_back(ms);
-  }
-  MERIDIAN_RETURN_IF_ERROR(fs::fsync_dir(dir_));
-  MERIDIAN_RETURN_IF_ERROR(publish_manifest(dir_, m));
-  manifest_gen_ = m.generation;
-  committed_seq_ = last_seq_;
-  del_dirty_.clear();
-  // Now nothing committed refers to older files. Removing them is tidying:
-  // what a failure leaves behind, the next recovery removes (orphans).
-  for (auto& [seg, gen] : new_gens) {
-    auto old = del_gen_.find(seg);
-    if (old != del_gen_.end() && old->second != gen) (void)fs::remove_file(deletes_file(dir_, seg, old->second));
-    del_gen_[seg] = gen;
-  }
-  for (auto& seg : retired_) {
-    if (del_gen_.count(seg->id())) (void)fs::remove_file(deletes_file(dir_, seg->id(), del_gen_[seg->id()]));
-    del_gen_.erase(seg->id());
-    seg->mark_obsolete();
-  }
-  retired_.clear();
-  if (wal_->first_seq() <= last_seq_) {
-    MERIDIAN_ASSIGN_OR_RETURN(auto wal, WalWriter::create(dir_, last_seq_ + 1));
-    wal_ = std::move(wal);
-    MERIDIAN_ASSIGN_OR_RETURN(auto files, list_wal_files(dir_));
-    for (const auto& [first, path] : files)
-      if (first <= last_seq_) MERIDIAN_RETURN_IF_ERROR(fs::remove_file(path));
-  }
-  return Status::ok();
-}
-
-Status Index::commit() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (closed_) return Status::invalid("index '" + name_ + "' is closed");
-  return commit_locked();
+  return flush(lock, true);
 }
 
 Status Index::add_fields(const Schema& fields) {
-  std::lock_guard<std::mutex> lock(mu_);
-  MERIDIAN_RETURN_IF_ERROR(writable_locked());
-  auto ns = std::make_shared<Schema>(*schema_);
-  MERIDIAN_RETURN_IF_ERROR(ns->merge(fields));
-  schema_ = std::move(ns);
-  return commit_locked();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    MERIDIAN_RETURN_IF_ERROR(writable_locked());
+    auto ns = std::make_shared<Schema>(*schema_);
+    MERIDIAN_RETURN_IF_ERROR(ns->merge(fields));
+    schema_ = std::move(ns);
+  }
+  return commit_now();
 }
 
 Status Index::wait_visible(uint64_t seq) {
@@ -221,14 +196,17 @@ void Index::background_loop() {
       refresh_wanted_ = false;
     }
     retry_bg_error();
-    // Failures below are recorded as the background error (refresh_locked,
-    // commit_locked and the merge set it) and retried by retry_bg_error().
+    // Failures below are recorded as the background error (flush,
+    // commit_with and the merge set it) and retried by retry_bg_error().
     if (Status st = refresh(); !st.is_ok()) continue;
     if (opt_.commit_interval_ms && clock::now() - last_commit > std::chrono::milliseconds(opt_.commit_interval_ms)) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!closed_ && bg_error_.is_ok() && (last_seq_ > committed_seq_ || !retired_.empty())) {
-        if (Status st = commit_locked(); !st.is_ok()) continue;
+      bool due;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        due = !closed_ && bg_error_.is_ok() && (last_seq_ > committed_seq_ || !retired_.empty());
       }
+      if (due)
+        if (Status st = commit_now(); !st.is_ok()) continue;
       last_commit = clock::now();
     }
     {

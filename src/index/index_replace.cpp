@@ -24,7 +24,13 @@ Status link_or_copy(const std::string& from, const std::string& to) {
 Status Index::replace_all(Index& staged, const std::string& source, const std::string& position) {
   MERIDIAN_RETURN_IF_ERROR(staged.commit());
   auto snap = staged.snapshot();
-  std::lock_guard<std::mutex> lock(mu_);
+  // Everything held to the end: no refresh may publish the old documents
+  // after the swap, and no write may be accepted before the commit makes
+  // the swap durable (it has no WAL record), so this commit does its I/O
+  // under the writer lock. A CDC re-snapshot is rare.
+  std::lock_guard<std::mutex> cl(commit_mu_);
+  std::unique_lock<std::mutex> rl(refresh_mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   MERIDIAN_RETURN_IF_ERROR(writable_locked());
   auto ns = std::make_shared<Schema>(*schema_);
   MERIDIAN_RETURN_IF_ERROR(ns->merge(snap->schema()));
@@ -61,6 +67,9 @@ Status Index::replace_all(Index& staged, const std::string& source, const std::s
     deletes_.erase(seg->id());
     del_dirty_.erase(seg->id());
   }
+  for (auto& f : flushing_)
+    if (f->seg) f->seg->mark_obsolete();  // written by a failed refresh, never published
+  flushing_.clear();
   pending_deletes_.clear();
   segments_ = fresh;
   for (const auto& seg : fresh) unsynced_segments_.push_back(seg->id());
@@ -75,9 +84,9 @@ Status Index::replace_all(Index& staged, const std::string& source, const std::s
   const uint64_t seq = ++last_seq_;
   if (listener_active_) unpublished_events_.push_back(ChangeEvent{seq, WalRecordType::kTruncate, {}, {}});
   flushed_seq_ = last_seq_;
+  flushed_sources_ = sources_;
   publish_locked();
-  Status st = commit_locked();  // on failure the index is degraded: no write lands on a half-durable swap
-  return st;
+  return commit_with(rl, lock, false);  // on failure the index is degraded: no write lands on a half-durable swap
 }
 
 }  // namespace meridian::index

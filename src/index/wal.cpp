@@ -20,6 +20,16 @@ constexpr uint32_t kMagic = fourcc("MWAL");
 constexpr size_t kHeaderSize = 32;
 constexpr size_t kRecordHeader = 4 + 4 + 1 + 8;  // crc, len, type, seq
 constexpr uint32_t kMaxPayload = 256u << 20;
+// Type-byte flag (version 2): another record of the same batch follows.
+// Replay applies a batch only once its last record (without the flag) is
+// read, so a write torn anywhere in a batch drops the whole batch.
+constexpr uint8_t kBatchContinues = 0x80;
+
+// The masked CRC32C of a record starting at rec[0] (over bytes [4, end)).
+void seal_record(std::string& buf, size_t start) {
+  uint32_t crc = crc32c::mask(crc32c::value(buf.data() + start + 4, buf.size() - start - 4));
+  for (int i = 0; i < 4; ++i) buf[start + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+}
 
 std::string wal_name(uint64_t first_seq) {
   char buf[48];
@@ -73,13 +83,14 @@ Status WalWriter::append(uint64_t seq, WalRecordType type, std::string_view payl
   ByteWriter w(&rec);
   w.u32(0);
   w.u32(static_cast<uint32_t>(payload.size()));
-  w.u8(static_cast<uint8_t>(type));
+  // In a batch every record says "more follows"; end_batch() clears it on the last.
+  w.u8(static_cast<uint8_t>(type) | (batching_ ? kBatchContinues : 0));
   w.u64(seq);
   w.bytes(payload);
-  uint32_t crc = crc32c::mask(crc32c::value(rec.data() + start + 4, rec.size() - start - 4));
-  for (int i = 0; i < 4; ++i) rec[start + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  seal_record(rec, start);
   if (batching_) {
     batch_seq_ = std::max(batch_seq_, seq);
+    batch_last_ = start;
     return Status::ok();
   }
   MERIDIAN_RETURN_IF_ERROR(write_or_undo(rec));
@@ -110,6 +121,8 @@ void WalWriter::begin_batch() {
 Status WalWriter::end_batch() {
   batching_ = false;
   if (batch_.empty()) return Status::ok();
+  batch_[batch_last_ + 8] = static_cast<char>(static_cast<uint8_t>(batch_[batch_last_ + 8]) & ~kBatchContinues);
+  seal_record(batch_, batch_last_);
   Status st = write_or_undo(batch_);
   batch_.clear();
   if (!st.is_ok()) return st;
@@ -178,9 +191,21 @@ Status replay_wal(const std::string& dir, uint64_t after_seq, const std::functio
     uint32_t hcrc = crc32c::unmask(h.u32());
     if (magic != kMagic || hcrc != crc32c::value(data.data(), 16))
       return Status::corruption(path + ": bad WAL header at offset 0");
-    if (version != kWalVersion)
+    if (version != 1 && version != kWalVersion)
       return Status::corruption(path + ": unsupported WAL version " + std::to_string(version));
     size_t off = kHeaderSize;
+    std::vector<WalRecord> batch;  // records of a batch whose last record is not read yet
+    size_t batch_start = 0;
+    // Drops an incomplete last batch (torn at a crash): the file is cut back
+    // to the last complete one.
+    auto drop_tail = [&](size_t at) -> Status {
+      if (!last_file)
+        return Status::corruption(path + ": WAL record at offset " + std::to_string(at) + " is truncated");
+      if (stats) stats->torn_tail_bytes += data.size() - at;
+      if (fs::file_system().truncate(path.c_str(), static_cast<off_t>(at)) != 0) return Status::from_errno(path, errno);
+      return Status::ok();
+    };
+    bool dropped = false;
     while (off < data.size()) {
       size_t left = data.size() - off;
       bool torn = false;
@@ -201,26 +226,34 @@ Status replay_wal(const std::string& dir, uint64_t after_seq, const std::functio
         }
       }
       if (torn) {
-        if (!last_file)
-          return Status::corruption(path + ": WAL record at offset " + std::to_string(off) + " is truncated");
-        if (stats) stats->torn_tail_bytes += left;
-        if (fs::file_system().truncate(path.c_str(), static_cast<off_t>(off)) != 0)
-          return Status::from_errno(path, errno);
+        MERIDIAN_RETURN_IF_ERROR(drop_tail(batch.empty() ? off : batch_start));
+        dropped = true;
         break;
       }
       ByteReader r(std::string_view(data).substr(off + 8, kRecordHeader - 8 + len));
       WalRecord rec;
-      rec.type = static_cast<WalRecordType>(r.u8());
+      const uint8_t type = r.u8();
+      const bool continues = version >= 2 && (type & kBatchContinues);
+      rec.type = static_cast<WalRecordType>(type & ~(version >= 2 ? kBatchContinues : 0));
       rec.seq = r.u64();
       rec.payload = std::string(r.bytes(len));
+      if (batch.empty()) batch_start = off;
       off += kRecordHeader + len;
-      if (rec.seq <= after_seq) continue;
-      if (rec.seq <= last_seq)
+      if (rec.seq <= last_seq && rec.seq > after_seq)
         return Status::corruption(path + ": WAL sequence numbers go backwards at seq " + std::to_string(rec.seq));
-      last_seq = rec.seq;
-      if (stats) stats->records++;
-      MERIDIAN_RETURN_IF_ERROR(fn(rec));
+      if (rec.seq > after_seq) last_seq = rec.seq;
+      batch.push_back(std::move(rec));
+      if (continues) continue;
+      for (const auto& b : batch) {
+        if (b.seq <= after_seq) continue;
+        if (stats) stats->records++;
+        MERIDIAN_RETURN_IF_ERROR(fn(b));
+      }
+      batch.clear();
     }
+    // A batch whose last record never came (the write was cut at a record
+    // boundary) is as torn as one cut inside a record.
+    if (!dropped && !batch.empty()) MERIDIAN_RETURN_IF_ERROR(drop_tail(batch_start));
   }
   return Status::ok();
 }

@@ -85,12 +85,12 @@ Outcome run_workload(const std::string& dir) {
   bool import_ok = true;
   for (int k = 1; k <= 3; ++k) {
     Batch b = make_batch("imp" + std::to_string(k), 4);
-    Index::BatchOptions bo;
-    bo.source = "import";
-    bo.position = std::to_string(k);
+    WriteBatch wb;
+    for (auto& p : ix.prepare(jsons(b))) wb.put(std::move(p));
+    wb.set_position("import", std::to_string(k));
     WriteOptions w;
     w.durable = false;
-    auto res = ix.apply(ix.prepare(jsons(b)), w, &bo);
+    auto res = ix.write(std::move(wb), w);
     for (auto& r : res) {
       out.note(r.status());
       import_ok = import_ok && r.is_ok();
@@ -123,6 +123,27 @@ Outcome run_workload(const std::string& dir) {
       out.unacked.push_back(b);
     }
     out.note(ix.refresh());
+  }
+  // A write batch with a delete, a put and a position (a CDC transaction):
+  // durable together when acknowledged, and the position never without them.
+  {
+    WriteBatch wb;
+    wb.remove("bulk2-1");
+    wb.put(doc("txn-0", "written with its position"));
+    wb.set_position("cdc", "7");
+    auto res = ix.write(std::move(wb));
+    bool ok = true;
+    for (auto& r : res) {
+      out.note(r.status());
+      ok = ok && r.is_ok();
+    }
+    if (ok) {
+      out.acked["txn-0"] = "written with its position";
+      out.acked_deletes.insert("bulk2-1");
+    } else {
+      out.uncertain.insert("bulk2-1");
+      out.unacked.push_back({{"txn-0", "written with its position"}});
+    }
   }
   auto removed = ix.remove("bulk1-0");
   out.note(removed.status());
@@ -178,6 +199,11 @@ void check_after(const std::string& dir, const Outcome& out, Fault f) {
     CHECK_MESSAGE((present == 0 || present == counted), "a failed batch is half there (" << present << " of "
                                                             << counted << ") after " << fault_name(f));
   }
+  // The transaction's position comes with its writes.
+  if (ix.source_position("cdc")) {
+    CHECK_MESSAGE(ix.get("txn-0")->has_value(), "position recorded without its document");
+    CHECK_MESSAGE(!ix.get("bulk2-1")->has_value(), "position recorded without its delete");
+  }
   // The source position never runs ahead of the documents it stands for.
   if (auto pos = ix.source_position("import")) {
     int p = std::stoi(*pos);
@@ -208,7 +234,7 @@ TEST_CASE("fault injection: a fault at any I/O call keeps acknowledged writes an
     Outcome clean = run_workload(t.path());
     REQUIRE_MESSAGE(clean.first_error.is_ok(), clean.first_error.to_string());
     total = ffs.calls();
-    CHECK(clean.acked.size() == 18);
+    CHECK(clean.acked.size() == 19);
     check_after(t.path(), clean, Fault::kNone);
   }
   REQUIRE(total > 20);
@@ -333,6 +359,7 @@ TEST_CASE("index health: a failed fsync of a segment file is not retried; reopen
     REQUIRE(ix.put(doc("a", "first")).is_ok());
     REQUIRE(ix.refresh().is_ok());
     ffs.arm(Fault::kSyncEio, ffs.calls() + 1);
+    ffs.only_on("seg-");  // the commit syncs its new WAL first
     Status c = ix.commit();
     REQUIRE(!c.is_ok());
     CHECK(c.message().find("seg-") != std::string::npos);

@@ -138,7 +138,7 @@ TEST_CASE("index: writes without the WAL fsync (durable=false) are logged, recov
     auto ix = open_index(dir.path());
     std::vector<Json> docs;
     for (int i = 0; i < 40; ++i) docs.push_back(doc(i, "lazy", i));
-    for (auto& r : ix->apply(ix->prepare(docs), lazy))
+    for (auto& r : ix->put_many(docs, lazy))
       if (!r.is_ok()) ::_exit(1);
     if (!ix->set_source_position("import:f", "40", lazy).is_ok()) ::_exit(1);
   });
@@ -150,7 +150,7 @@ TEST_CASE("index: writes without the WAL fsync (durable=false) are logged, recov
     CHECK(ix->source_position("import:f") == std::string("40"));
     std::vector<Json> more;
     for (int i = 40; i < 60; ++i) more.push_back(doc(i, "later", i));
-    for (auto& r : ix->apply(ix->prepare(more), lazy)) CHECK(r.is_ok());
+    for (auto& r : ix->put_many(more, lazy)) CHECK(r.is_ok());
     REQUIRE(ix->commit().is_ok());
   }
   auto ix = open_index(dir.path());

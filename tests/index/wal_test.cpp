@@ -85,6 +85,48 @@ TEST_CASE("wal: a torn last record is dropped on replay and the file truncated")
   CHECK(rs2.torn_tail_bytes == 0);
 }
 
+TEST_CASE("wal: a batch torn at any byte replays whole or not at all") {
+  TempDir dir;
+  std::string path;
+  size_t batch_start = 0, full = 0;
+  {
+    auto w = WalWriter::create(dir.path(), 1);
+    REQUIRE(w.is_ok());
+    path = (*w)->path();
+    REQUIRE((*w)->append(1, WalRecordType::kPut, "before").is_ok());
+    batch_start = static_cast<size_t>((*w)->bytes());
+    (*w)->begin_batch();
+    REQUIRE((*w)->append(2, WalRecordType::kPut, "doc a").is_ok());
+    REQUIRE((*w)->append(3, WalRecordType::kDelete, "b").is_ok());
+    REQUIRE((*w)->append(4, WalRecordType::kPosition, "position").is_ok());
+    REQUIRE((*w)->end_batch().is_ok());
+    full = static_cast<size_t>((*w)->bytes());
+  }
+  auto bytes = fs::read_file(path);
+  REQUIRE(bytes.is_ok());
+  REQUIRE(bytes->size() == full);
+  for (size_t cut = batch_start; cut <= full; ++cut) {
+    CAPTURE(cut);
+    REQUIRE(fs::write_file_atomic(path, bytes->substr(0, cut)).is_ok());
+    Status st;
+    WalReplayStats rs;
+    auto recs = replay_all(dir.path(), 0, &st, &rs);
+    REQUIRE(st.is_ok());
+    if (cut < full) {  // the batch is incomplete: none of it, and the file cut back to before it
+      REQUIRE(recs.size() == 1);
+      CHECK(recs[0].payload == "before");
+      CHECK(rs.torn_tail_bytes == cut - batch_start);
+      CHECK(fs::read_file(path)->size() == batch_start);
+    } else {
+      REQUIRE(recs.size() == 4);
+      CHECK(recs[1].type == WalRecordType::kPut);
+      CHECK(recs[2].type == WalRecordType::kDelete);
+      CHECK(recs[3].type == WalRecordType::kPosition);
+      CHECK(recs[3].payload == "position");
+    }
+  }
+}
+
 TEST_CASE("wal: a bad CRC in the middle is corruption naming the file and offset") {
   TempDir dir;
   std::string path;

@@ -78,8 +78,8 @@ std::map<std::string, int64_t> expected_state(const std::vector<Step>& steps) {
 }
 
 // Runs `steps` from `threads` threads, step k on thread k % threads, each
-// admitted in order k: a ticket passed on in the `admitted` hook (puts) or
-// after remove() returns (deletes). Checks every `replaced` flag against a
+// admitted in order k: a ticket passed on once begin_write() returns (puts;
+// finish() indexes the batch after that) or after remove() returns (deletes). Checks every `replaced` flag against a
 // serial replay, advanced in admission order from `live`.
 void run_concurrently(Index& ix, const std::vector<Step>& steps, unsigned threads, bool durable,
                       std::map<std::string, int64_t> live = {}) {  // live: the state before, replayed on
@@ -110,9 +110,12 @@ void run_concurrently(Index& ix, const std::vector<Step>& steps, unsigned thread
         cv.notify_all();
         continue;
       }
-      Index::BatchOptions bo;
-      bo.admitted = [&](const std::vector<Result<PutResult>>& results) {
+      WriteBatch wb;
+      for (auto& p : prepared) wb.put(std::move(p));
+      auto pending = ix.begin_write(std::move(wb), w);
+      {
         std::lock_guard<std::mutex> l(mu);
+        const auto& results = pending.admitted();
         for (size_t i = 0; i < results.size(); ++i) {
           const std::string id = std::to_string(s.puts[i].first);
           if (!results[i].is_ok()) ++failures;
@@ -121,9 +124,8 @@ void run_concurrently(Index& ix, const std::vector<Step>& steps, unsigned thread
         }
         ++next;
         cv.notify_all();
-        return true;
-      };
-      auto results = ix.apply(std::move(prepared), w, &bo);
+      }
+      auto results = pending.finish();
       for (const auto& r : results)
         if (!r.is_ok()) ++failures;
     }
@@ -209,32 +211,47 @@ TEST_CASE("index: concurrent durable writes in slots survive a crash before any 
   check_state(*ix, expected_state(steps), true);
 }
 
-TEST_CASE("index: a batch records its source position only when the admitted hook agrees") {
+TEST_CASE("index: a write batch records its documents, deletes and positions together") {
   TempDir dir;
   {
     auto ix = open_index(dir.path(), slots(2));
-    Index::BatchOptions bo;
-    bo.source = "import:x";
-    bo.position = "10";
-    bool called = false;
-    bo.admitted = [&](const std::vector<Result<PutResult>>& r) {
-      called = true;
-      CHECK(r.size() == 1);
-      return true;
-    };
-    auto res = ix->apply(ix->prepare({doc(1, 1)}), {}, &bo);
-    CHECK(called);
-    REQUIRE(res[0].is_ok());
+    WriteBatch b1;
+    b1.put(doc(1, 1));
+    b1.put(doc(2, 2));
+    b1.set_position("import:x", "10");
+    auto r1 = ix->write(std::move(b1));
+    REQUIRE(r1.size() == 2);
+    REQUIRE(r1[0].is_ok());
+    REQUIRE(r1[1].is_ok());
+    CHECK(r1[1]->seq == r1[0]->seq + 1);
     CHECK(ix->source_position("import:x") == "10");
-    bo.position = "20";
-    bo.admitted = [](const std::vector<Result<PutResult>>&) { return false; };
-    REQUIRE(ix->apply(ix->prepare({doc(2, 2)}), {}, &bo)[0].is_ok());
-    CHECK(ix->source_position("import:x") == "10");  // the hook said no
-    CHECK(ix->get("2")->has_value());                // the documents still went in
-    REQUIRE(ix->commit().is_ok());
+    WriteBatch b2;
+    b2.remove("1");
+    b2.remove("7");  // never there
+    Json bad;
+    bad.set("id", 3);
+    bad.set("version", "text, not a number");  // "version" is an int field by now
+    b2.put(bad);
+    b2.put(doc(2, 5));
+    b2.set_position("import:x", "20");
+    b2.set_position("other", "a");
+    auto r2 = ix->write(std::move(b2));
+    REQUIRE(r2.size() == 4);
+    REQUIRE(r2[0].is_ok());
+    CHECK(r2[0]->replaced);  // deleted
+    REQUIRE(r2[1].is_ok());
+    CHECK_FALSE(r2[1]->replaced);
+    CHECK_FALSE(r2[2].is_ok());  // refused alone
+    REQUIRE(r2[3].is_ok());
+    CHECK(r2[3]->replaced);
+    CHECK(ix->source_position("import:x") == "20");
+    CHECK(ix->source_position("other") == "a");
+    CHECK_FALSE(ix->get("1")->has_value());
   }
   auto ix = open_index(dir.path(), slots(2));
-  CHECK(ix->source_position("import:x") == "10");
-  CHECK(ix->get("1")->has_value());
-  CHECK(ix->get("2")->has_value());
+  CHECK(ix->source_position("import:x") == "20");
+  CHECK(ix->source_position("other") == "a");
+  CHECK_FALSE(ix->get("1")->has_value());
+  CHECK_FALSE(ix->get("3")->has_value());
+  CHECK(ix->get("2")->value().find("\"version\":5}") != std::string::npos);
 }

@@ -3,9 +3,13 @@
 // the position stored for its source (Index::source_position): a change at
 // or before it is skipped (at: unless RowChange::apply_at_stored), so a
 // replayed stream never duplicates a document nor resurrects a deleted one.
-// After applying, the highest applied position of every source is recorded
-// with Index::set_source_position, i.e. in the WAL after the documents it
-// covers and in the manifest of the commit that holds them.
+// Changes are written as index::WriteBatches (puts and deletes in order,
+// one WAL write per run between truncates, no fsync); then the highest
+// applied position of every source is recorded by a last write with the
+// caller's WriteOptions, i.e. in the WAL after the documents it covers, and
+// its fsync makes the whole call durable at once (one fsync per
+// transaction, however many deletes it has). The manifest of the commit
+// that holds the documents stores the positions.
 //
 // Not thread-safe: one applier per stream; different appliers on one index
 // must use different sources.

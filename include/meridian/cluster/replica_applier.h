@@ -2,9 +2,10 @@
 // replica (a plain single-node Index), exactly once across restarts.
 //
 // The stream sequence applied last is recorded with the documents, through
-// the mechanism CDC positions use: Index::apply's BatchOptions (source
-// kLogSource, position = the sequence as decimal text) writes it into the
-// WAL right after the batch, and the next commit stores it in the manifest.
+// the mechanism CDC positions use: each apply() is one index::WriteBatch
+// (puts and deletes in stream order) whose position (source kLogSource, the
+// sequence as decimal text) goes into the same WAL write, and the next
+// commit stores it in the manifest.
 // After a crash the WAL replay restores documents and sequence together, and
 // records at or before the stored sequence are skipped, so a redelivered
 // message never applies twice. A record the index rejects (a document that
@@ -48,10 +49,11 @@ class ReplicaApplier {
   // Reads the applied sequence stored in `ix` (Corruption if unreadable).
   static Result<std::unique_ptr<ReplicaApplier>> open(std::shared_ptr<index::Index> ix);
 
-  // Applies messages in stream order. On an I/O error nothing after the
-  // failing record is applied and the stored sequence stays at the last
-  // record fully applied. A sequence hole (the next message is not
-  // applied_seq()+1) is NotFound ("log gap") after applying what precedes it.
+  // Applies messages in stream order, in one index write. On an I/O error
+  // the stored sequence stays where it was (the write records its
+  // sequence with its documents, or neither). A sequence hole (the next
+  // message is not applied_seq()+1) is NotFound ("log gap") after applying
+  // what precedes it.
   Result<ReplicaApplyStats> apply(const std::vector<LogMessage>& msgs, const index::WriteOptions& w = {});
   uint64_t applied_seq() const { return applied_.load(std::memory_order_acquire); }
   index::Index& index() { return *ix_; }
@@ -59,8 +61,6 @@ class ReplicaApplier {
 
  private:
   explicit ReplicaApplier(std::shared_ptr<index::Index> ix, uint64_t applied) : ix_(std::move(ix)), applied_(applied) {}
-  Status flush_puts(std::vector<Json>* docs, uint64_t last_seq, const index::WriteOptions& w, ReplicaApplyStats* st);
-  Status record(uint64_t seq, const index::WriteOptions& w);
 
   std::shared_ptr<index::Index> ix_;
   std::atomic<uint64_t> applied_;

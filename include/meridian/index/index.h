@@ -23,6 +23,14 @@
 // the dirty pages): the index stays degraded until it is reopened, which
 // replays the WAL. Each transition is one JSON line on stderr.
 //
+// No file I/O under the writer lock (mu_): a refresh takes the writer
+// slots' documents under it, writes their segments without it (the
+// documents stay readable by realtime gets meanwhile, deletes that arrive
+// are recorded) and publishes under it again; a commit collects what its
+// manifest covers under it, fsyncs and writes the manifest without it and
+// publishes under it. So writers and realtime gets wait for bookkeeping,
+// never for a segment write or an fsync. Locking: docs/ARCHITECTURE.md.
+//
 // Thread safety: every public method may be called from any thread. Writers
 // serialize on an internal mutex; snapshot() never blocks on writers.
 // Errors are values (Status/Result); nothing here throws.
@@ -39,6 +47,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "meridian/base/file.h"
@@ -49,6 +58,7 @@
 #include "meridian/index/segment_builder.h"
 #include "meridian/index/snapshot.h"
 #include "meridian/index/wal.h"
+#include "meridian/index/write_batch.h"
 
 namespace meridian::index {
 
@@ -113,6 +123,8 @@ struct ChangeEvent {
 };
 
 class Index {
+  struct WriterSlot;
+
  public:
   // Opens an existing index directory (recovering it) or creates a new one
   // when `create_schema` is given and the directory holds no index.
@@ -127,29 +139,62 @@ class Index {
 
   Result<PutResult> put(const Json& doc, const WriteOptions& w = {});
 
-  // A document parsed and analysed against a schema snapshot, ready to be
-  // applied. prepare() holds no lock while it analyses, so importers call it
-  // from many threads and apply() the batches in input order.
-  struct Prepared {
-    Result<ParsedDoc> doc = Status::invalid("not prepared");
-    std::vector<FieldDef> new_fields;
-  };
+  // Parses and analyses documents against a schema snapshot without any
+  // lock, so loaders call it from many threads and write the results in
+  // input order (WriteBatch::put(PreparedDoc)).
+  using Prepared = PreparedDoc;
   std::vector<Prepared> prepare(const std::vector<Json>& docs) const;
-  // What a bulk loader that applies batches in input order needs from apply().
-  struct BatchOptions {
-    // Runs under the index lock once the batch is admitted (sequence numbers
-    // and results final unless the WAL write fails), before its documents
-    // are indexed. The next batch may be applied from here on. Returning
-    // false skips recording the source position. Must not call into this
-    // Index.
-    std::function<bool(const std::vector<Result<PutResult>>&)> admitted;
-    // When `source` is set, set_source_position(source, position) is
-    // recorded right after the batch, in the same WAL write.
-    std::string source, position;
+
+  // Writes a batch: its puts and deletes in order, then its positions, in
+  // one WAL write and (when durable) one fsync. results[i] is the outcome of
+  // the batch's i-th put or delete: its sequence number, and whether a
+  // document with its id existed (`replaced`; for a delete: it was deleted).
+  // A put the schema refuses fails alone; an I/O error fails them all (and
+  // records no position).
+  std::vector<Result<PutResult>> write(WriteBatch&& batch, const WriteOptions& w = {});
+
+  // write() in two steps, for a loader that orders its batches without
+  // serializing their indexing (meridian import): begin_write() admits the
+  // batch under the index lock (sequence numbers, ids resolved, the WAL
+  // write: the results are final unless a later step fails) and returns;
+  // the loader may then begin the next batch while finish() turns this one
+  // into postings in the calling thread's writer slot, without the lock.
+  // finish() (or the destructor) must run in the thread that began it.
+  class PendingWrite {
+   public:
+    PendingWrite(PendingWrite&& o) noexcept
+        : ix_(o.ix_), w_(o.w_), finished_(std::exchange(o.finished_, true)), results_(std::move(o.results_)),
+          docs_(std::move(o.docs_)), slot_lock_(std::move(o.slot_lock_)), slot_(o.slot_), wal_(std::move(o.wal_)),
+          schema_(std::move(o.schema_)), max_seq_(o.max_seq_), failed_(std::move(o.failed_)) {}
+    PendingWrite& operator=(PendingWrite&&) = delete;
+    ~PendingWrite();
+    // The outcome of each put and delete as admitted.
+    const std::vector<Result<PutResult>>& admitted() const { return results_; }
+    // OK unless the batch failed as a whole: the index is closed or
+    // degraded, or the batch's WAL write failed; after finish(), also its
+    // fsync or the wait for visibility (what a batch without documents,
+    // only positions, reports its outcome by).
+    const Status& status() const { return failed_; }
+    // Indexes the batch, then syncs the WAL and waits as `w` asked.
+    std::vector<Result<PutResult>> finish();
+
+   private:
+    friend class Index;
+    PendingWrite(Index* ix, WriteOptions w) : ix_(ix), w_(w) {}
+    Index* ix_;
+    WriteOptions w_;
+    bool finished_ = false;
+    std::vector<Result<PutResult>> results_;
+    std::vector<PreparedDoc> docs_;     // admitted puts, in doc-number order
+    std::unique_lock<std::mutex> slot_lock_;
+    WriterSlot* slot_ = nullptr;
+    std::shared_ptr<WalWriter> wal_;
+    std::shared_ptr<const Schema> schema_;
+    uint64_t max_seq_ = 0;
+    Status failed_;  // the WAL write failed: nothing to sync
   };
-  // Applies prepared documents in order, one WAL sync for all of them.
-  std::vector<Result<PutResult>> apply(std::vector<Prepared>&& docs, const WriteOptions& w = {},
-                                       const BatchOptions* batch = nullptr);
+  PendingWrite begin_write(WriteBatch&& batch, const WriteOptions& w = {});
+
   // Many documents, one WAL sync: results[i] is the outcome of docs[i].
   std::vector<Result<PutResult>> put_many(const std::vector<Json>& docs, const WriteOptions& w = {});
   // Deletes by external id; the bool says whether it existed.
@@ -200,56 +245,86 @@ class Index {
   Index(std::string dir, std::string name, IndexOptions opt);
   Status recover(const Schema* create_schema);
   Status apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out);
-  // One in-memory segment. Lock order: mu_, then a slot's `mu`. Its builder
-  // is filled under `mu` only, so that adding documents does not hold mu_;
-  // the bookkeeping is under mu_.
-  struct WriterSlot {
-    struct IdHash {  // lookups by string_view, without a std::string
-      using is_transparent = void;
-      size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
-    using IdMap = std::unordered_map<std::string, uint32_t, IdHash, std::equal_to<>>;
 
-    std::mutex mu;
-    std::unique_ptr<SegmentBuilder> builder = std::make_unique<SegmentBuilder>();  // GUARDED_BY(mu)
+  struct IdHash {  // lookups by string_view, without a std::string
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using IdMap = std::unordered_map<std::string, uint32_t, IdHash, std::equal_to<>>;
+  // Documents not yet in a segment: a builder, the ids of its live
+  // documents and the ones replaced or deleted since they were added.
+  struct MemSegment {
+    std::unique_ptr<SegmentBuilder> builder = std::make_unique<SegmentBuilder>();
     IdMap ids;                 // GUARDED_BY(mu_) live docs by id
     postings::Bitmap deletes;  // GUARDED_BY(mu_) docs replaced or deleted
     uint32_t reserved = 0;     // GUARDED_BY(mu_) doc numbers handed out
     size_t bytes = 0;          // GUARDED_BY(mu_) builder size after the last add
-
-    // Hands over the builder and its deletes and starts empty (caller holds
-    // both mu_ and `mu`).
-    std::pair<std::unique_ptr<SegmentBuilder>, postings::Bitmap> take() {
-      std::pair<std::unique_ptr<SegmentBuilder>, postings::Bitmap> out{std::move(builder), std::move(deletes)};
-      builder = std::make_unique<SegmentBuilder>();
-      deletes = postings::Bitmap();
-      ids.clear();
-      reserved = 0;
-      bytes = 0;
-      return out;
-    }
   };
+  // One in-memory segment being filled. Lock order: mu_, then a slot's
+  // `mu`. Its builder is filled under `mu` only, so that adding documents
+  // does not hold mu_; the bookkeeping is under mu_.
+  struct WriterSlot {
+    std::mutex mu;
+    MemSegment mem;  // builder GUARDED_BY(mu); the rest GUARDED_BY(mu_)
+    // Hands over the documents and starts empty (caller holds mu_ and `mu`).
+    MemSegment take() { return std::exchange(mem, MemSegment()); }
+  };
+  // A MemSegment a refresh took from its slot and is writing as a segment
+  // without mu_. Until the segment is published its documents stay
+  // readable here (realtime get, id resolution); the builder is read-only
+  // from now on, so get() reads it without the slot lock.
+  struct Flushing {
+    MemSegment mem;                 // mem.deletes: as of the capture
+    postings::Bitmap later_deletes; // GUARDED_BY(mu_) replaced or deleted after the capture
+    uint64_t id = 0;                // segment id of the current attempt (0: none yet)
+    std::shared_ptr<Segment> seg;   // written and opened, not yet published
+  };
+  // Where a live document not yet in a published segment is.
+  struct MemHit {
+    MemSegment* mem;
+    postings::Bitmap* deletes;  // where a delete of it goes
+    WriterSlot* slot;           // null: a Flushing (its builder is read-only)
+    IdMap::iterator entry;
+  };
+
   // Picks an idle writer slot (or waits for one) and returns it locked.
   WriterSlot& acquire_slot_locked(std::unique_lock<std::mutex>* slot_lock);
+  Status reprepare_if_stale_locked(Prepared& p) const;
   // Checks a prepared document against the schema, logs it, deletes older
   // copies of its id and reserves its doc number in `slot`; the caller then
   // adds it to the slot's builder.
-  Status reprepare_if_stale_locked(Prepared& p) const;
   Status admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot, PutResult* out);
   Status apply_prepared_locked(uint64_t seq, Prepared& p, bool log, PutResult* out);
-  // A live document still in a writer slot: (slot, its entry id -> doc).
-  std::optional<std::pair<WriterSlot*, WriterSlot::IdMap::iterator>> find_in_slots_locked(std::string_view id) const;
+  // (const: get() uses it too; the hit points into state guarded by mu_.)
+  std::optional<MemHit> find_in_memory_locked(std::string_view id) const;
   size_t slot_bytes_locked() const;
   bool slots_empty_locked() const;
   Status apply_delete_locked(uint64_t seq, std::string_view id, bool log, bool* existed);
   Status apply_truncate_locked(uint64_t seq, bool log);
-  Status refresh_locked();
-  Status commit_locked();
-  Status merge_segments(const std::vector<uint64_t>& ids);
-  Status commit_once_locked();  // commit_locked() without the error bookkeeping
   bool is_deleted_locked(uint64_t seg, uint32_t doc) const;
   // The live copy of `id` in a segment; a segment that cannot be read is an error.
   Result<std::optional<std::pair<uint64_t, uint32_t>>> find_live_locked(std::string_view id) const;
+
+  // Refresh (index_refresh.cpp) in three steps: capture under mu_ (the
+  // slots' documents become Flushing, pending deletes are set aside),
+  // write the segments without mu_, publish under mu_. The caller holds
+  // refresh_mu_ and `lock` (on mu_); with `unlock_for_io` false mu_ stays
+  // held throughout (recovery, replace_all). `next_wal`, when set, becomes
+  // the WAL at the capture (a commit's new log).
+  Status flush(std::unique_lock<std::mutex>& lock, bool unlock_for_io,
+               std::shared_ptr<WalWriter> next_wal = nullptr);
+  // Commit (index_commit.cpp): a refresh that also starts a new WAL, then
+  // the manifest of what it published, written and fsynced without mu_.
+  // The caller holds commit_mu_, `refresh_lock` (on refresh_mu_; released
+  // once the refresh is published, when `unlock_for_io`) and `lock`.
+  Status commit_once(std::unique_lock<std::mutex>& refresh_lock, std::unique_lock<std::mutex>& lock,
+                     bool unlock_for_io);
+  // commit_once() with the background-error bookkeeping.
+  Status commit_with(std::unique_lock<std::mutex>& refresh_lock, std::unique_lock<std::mutex>& lock,
+                     bool unlock_for_io);
+  // Takes commit_mu_ and mu_ and commits (not while closed unless `closing`).
+  Status commit_now(bool closing = false);
+  Status merge_segments(const std::vector<uint64_t>& ids);
   // The error writes get: closed, or degraded by a background error.
   Status writable_locked() const;
   // Records a background error (`during`: "commit", "merge", ...); the first
@@ -267,11 +342,15 @@ class Index {
   const std::string name_;
   const IndexOptions opt_;
 
-  mutable std::mutex mu_;  // the writer lock
+  // Lock order: merge_mu_, commit_mu_, refresh_mu_, mu_, a slot's mu.
+  std::mutex commit_mu_;   // one commit at a time
+  std::mutex refresh_mu_;  // one refresh at a time; held while segments_ may change under a capture
+  mutable std::mutex mu_;  // the writer lock: held only for bookkeeping, never for file I/O
   std::shared_ptr<const Schema> schema_;                       // GUARDED_BY(mu_)
   std::shared_ptr<WalWriter> wal_;                             // GUARDED_BY(mu_)
   std::vector<std::unique_ptr<WriterSlot>> slots_;             // fixed at construction
   size_t next_slot_ = 0;                                       // GUARDED_BY(mu_) when all are busy
+  std::vector<std::unique_ptr<Flushing>> flushing_;            // GUARDED_BY(mu_) changed by the refresh_mu_ holder
   std::vector<std::shared_ptr<const Segment>> segments_;       // GUARDED_BY(mu_)
   std::map<uint64_t, std::shared_ptr<const postings::Bitmap>> deletes_;  // GUARDED_BY(mu_)
   std::map<uint64_t, postings::Bitmap> pending_deletes_;       // GUARDED_BY(mu_) not yet published
@@ -280,10 +359,13 @@ class Index {
   std::vector<uint64_t> unsynced_segments_;                    // GUARDED_BY(mu_)
   std::vector<std::shared_ptr<const Segment>> retired_;        // GUARDED_BY(mu_) merged away, not yet committed
   std::map<std::string, std::string> sources_;                 // GUARDED_BY(mu_)
+  std::map<std::string, std::string> flushed_sources_;         // GUARDED_BY(mu_) sources_ as of flushed_seq_
   std::vector<ChangeEvent> unpublished_events_;                // GUARDED_BY(mu_)
   uint64_t last_seq_ = 0;                                      // GUARDED_BY(mu_)
   uint64_t committed_seq_ = 0;                                 // GUARDED_BY(mu_)
-  uint64_t flushed_seq_ = 0;                                   // GUARDED_BY(mu_) writes <= this left the builder
+  // Writes <= this are exactly what segments_ and deletes_ hold (the
+  // published state; what a commit makes durable).
+  uint64_t flushed_seq_ = 0;                                   // GUARDED_BY(mu_)
   uint64_t manifest_gen_ = 0;                                  // GUARDED_BY(mu_)
   uint64_t next_segment_id_ = 1;                               // GUARDED_BY(mu_)
   uint64_t generation_ = 0;                                    // GUARDED_BY(mu_)
@@ -291,6 +373,7 @@ class Index {
   bool closed_ = false;                                        // GUARDED_BY(mu_)
   bool listener_active_ = false;                               // GUARDED_BY(mu_)
   Status bg_error_;                                            // GUARDED_BY(mu_)
+  uint64_t bg_error_count_ = 0;                                // GUARDED_BY(mu_) times it became degraded
   bool bg_retryable_ = true;                                   // GUARDED_BY(mu_)
   bool segment_fsync_failed_ = false;                          // GUARDED_BY(mu_) sticks until reopen
   uint32_t bg_backoff_ms_ = 0;                                 // GUARDED_BY(mu_)

@@ -5,7 +5,10 @@
 // only hands out stored sources by doc number, for realtime gets.
 //
 // Not thread-safe: each belongs to one writer slot of an index, filled under
-// that slot's mutex.
+// that slot's mutex. Once documents are no longer added, source() may be
+// called while another thread runs write() (both only read the stored
+// sources): the index serves realtime gets from a builder whose segment is
+// being written.
 #pragma once
 
 #include <cstdint>

@@ -20,7 +20,9 @@
 
 namespace meridian::index {
 
-constexpr uint32_t kWalVersion = 1;
+// 2: records of one batch are framed as one (docs/FORMAT.md); files of
+// version 1 (no batches) are still read.
+constexpr uint32_t kWalVersion = 2;
 
 enum class WalRecordType : uint8_t {
   kPut = 1,       // payload: the document JSON
@@ -43,7 +45,8 @@ class WalWriter {
 
   // Appends one record (written to the OS, not yet durable). Between
   // begin_batch() and end_batch() records are only encoded into a buffer that
-  // end_batch() writes with one system call (a bulk apply of many documents).
+  // end_batch() writes with one system call (a WriteBatch), framed as one
+  // batch: replay applies all of its records or, torn, none.
   // Callers serialize append/begin_batch/end_batch (the index writer lock).
   Status append(uint64_t seq, WalRecordType type, std::string_view payload);
   void begin_batch();
@@ -68,6 +71,7 @@ class WalWriter {
   bool batching_ = false;
   std::string batch_;        // encoded records not yet written (batch mode)
   uint64_t batch_seq_ = 0;   // highest seq in batch_
+  size_t batch_last_ = 0;    // offset of the last record in batch_
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t written_seq_ = 0;  // GUARDED_BY(mu_)
@@ -85,9 +89,10 @@ struct WalReplayStats {
 Result<std::vector<std::pair<uint64_t, std::string>>> list_wal_files(const std::string& dir);
 
 // Replays every record of every WAL file in `dir` with seq > after_seq, in
-// order. A torn last record (incomplete write at a crash) is dropped and the
-// file truncated to the last good record; a damaged record followed by
-// more data is Corruption naming the file and offset.
+// order. A torn last record (incomplete write at a crash) is dropped with
+// the rest of its batch and the file truncated to the last complete batch;
+// a damaged record followed by more data is Corruption naming the file and
+// offset.
 Status replay_wal(const std::string& dir, uint64_t after_seq,
                   const std::function<Status(const WalRecord&)>& fn, WalReplayStats* stats);
 
