@@ -1,5 +1,6 @@
 #include "meridian/cluster/cluster_node.h"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <set>
@@ -242,14 +243,19 @@ Status ClusterNode::wait_for(const std::string& index, uint32_t shard, uint64_t 
     // Once the local replica has applied seq, publish its progress now
     // rather than at the next sync pass: the other nodes' routers read it
     // there, so a search through any node sees the write once we return.
+    MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
+    if (!m) return Status::not_found("no clustered index '" + index + "'");
+    const auto& assigned = m->nodes_of(shard);
     if (!published) {
-      auto p = publish_progress(index, shard);
-      published = !p || *p >= seq;  // no local replica: nothing to publish
+      if (std::find(assigned.begin(), assigned.end(), opt_.node_id) == assigned.end()) {
+        published = true;  // no replica here: nothing to publish
+      } else {
+        auto p = publish_progress(index, shard);  // nullopt while the replica is still opening
+        published = p && *p >= seq;
+      }
     }
     // Every replica assigned on a live node must have applied seq; one that
     // has not reported yet (just placed, still opening) is waited for too.
-    MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
-    if (!m) return Status::not_found("no clustered index '" + index + "'");
     MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
     std::set<std::string> live_ids;
     for (const auto& n : live) live_ids.insert(n.id);

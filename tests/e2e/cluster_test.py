@@ -300,6 +300,23 @@ def main():
             assert a["hits"] and a["hits"][0]["id"] in out, (a["hits"][:1], out)
         check("meridian shell --url: \\cluster shows the replicas; searches a clustered index", shell)
 
+        def import_url():
+            path = os.path.join(tmp, "docs.ndjson")
+            with open(path, "wb") as f:
+                f.write(ndjson)
+            p = subprocess.run([BIN, "import", "imported", path, "--url", nodes[1].base], env=clean_env(),
+                               capture_output=True, timeout=60)
+            assert p.returncode == 0 and b"imported 300" in p.stdout + p.stderr, (p.returncode, p.stdout, p.stderr)
+            st, body = call(nodes[0].base, "GET", "/v1/indexes/imported")
+            assert st == 200 and body["cluster"]["shards"] == 1, body  # created clustered by the import
+            want = call(single.base, "GET", "/v1/indexes/ref/search?q=river&size=0")[1]["total"]
+            # The import does not wait for the replica: eventually every document is searchable.
+            ok = eventually(lambda: call(nodes[0].base, "GET", "/v1/indexes/imported/search?q=river&size=0")[1]
+                            .get("total") == want, 10)
+            assert ok, call(nodes[0].base, "GET", "/v1/indexes/imported/search?q=river&size=0")
+            assert call(nodes[0].base, "DELETE", "/v1/indexes/imported")[0] == 200
+        check("meridian import --url into a cluster node creates a clustered index and writes it", import_url)
+
         def unsupported():
             for method, path, body in (("PATCH", "/v1/indexes/books/docs/d1", {"year": 1}),
                                        ("POST", "/v1/indexes/books/delete-by-query", {"q": "river"}),
