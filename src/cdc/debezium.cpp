@@ -45,22 +45,28 @@ bool sqlserver_lsn(const Json* v, std::vector<uint64_t>* out) {
   return true;
 }
 
+// a / b rounded down (b > 0), defined for every a (INT64_MIN too).
+int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
+
 // Debezium logical types (schema field "name") → plain values.
 Json convert_logical(const Json& v, const Json& field_schema) {
   std::string name = str_of(field_schema, "name");
   if (name.empty() || v.is_null()) return v;
   auto ms_to_text = [](int64_t ms) { return Json(format_rfc3339_millis(ms)); };
-  if ((name == "io.debezium.time.Date" || name == "org.apache.kafka.connect.data.Date") && v.is_int())
-    return ms_to_text(v.as_int() * 86400000);
+  if ((name == "io.debezium.time.Date" || name == "org.apache.kafka.connect.data.Date") && v.is_int()) {
+    int64_t ms = 0;  // days beyond any calendar overflow: the number is kept as sent
+    if (__builtin_mul_overflow(v.as_int(), int64_t{86400000}, &ms)) return v;
+    return ms_to_text(ms);
+  }
   if ((name == "io.debezium.time.Timestamp" || name == "org.apache.kafka.connect.data.Timestamp") && v.is_int())
     return ms_to_text(v.as_int());
   if (name == "io.debezium.time.MicroTimestamp" && v.is_int()) {
     int64_t us = v.as_int();
-    return ms_to_text(us >= 0 ? us / 1000 : -((-us + 999) / 1000));
+    return ms_to_text(floor_div(us, 1000));
   }
   if (name == "io.debezium.time.NanoTimestamp" && v.is_int()) {
     int64_t ns = v.as_int();
-    return ms_to_text(ns >= 0 ? ns / 1000000 : -((-ns + 999999) / 1000000));
+    return ms_to_text(floor_div(ns, 1000000));
   }
   auto decimal = [](const std::string& b64, int64_t scale) -> Json {
     auto bytes = decode_base64(b64);

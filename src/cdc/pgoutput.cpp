@@ -115,7 +115,7 @@ Result<PgMessage> decode_pgoutput(std::string_view msg) {
       m.kind = PgMessage::Kind::kBegin;
       int64_t ts;
       if (!r.be(&m.lsn) || !r.be(&ts) || !r.be(&m.xid)) return bad("Begin");
-      m.timestamp_us = ts + kPgEpochOffsetUs;
+      if (__builtin_add_overflow(ts, kPgEpochOffsetUs, &m.timestamp_us)) return bad("Begin (timestamp)");
       return m;
     }
     case 'C': {
@@ -123,7 +123,7 @@ Result<PgMessage> decode_pgoutput(std::string_view msg) {
       uint8_t flags;
       int64_t ts;
       if (!r.u8(&flags) || !r.be(&m.lsn) || !r.be(&m.end_lsn) || !r.be(&ts)) return bad("Commit");
-      m.timestamp_us = ts + kPgEpochOffsetUs;
+      if (__builtin_add_overflow(ts, kPgEpochOffsetUs, &m.timestamp_us)) return bad("Commit (timestamp)");
       return m;
     }
     case 'R': {
@@ -203,14 +203,16 @@ Result<ReplicationFrame> decode_replication_frame(std::string_view copy_data) {
   if (tag == 'w') {
     f.kind = ReplicationFrame::Kind::kXLogData;
     if (!r.be(&f.wal_start) || !r.be(&f.wal_end) || !r.be(&t)) return Status::invalid("replication: short XLogData");
-    f.send_time_us = t + kPgEpochOffsetUs;
+    if (__builtin_add_overflow(t, kPgEpochOffsetUs, &f.send_time_us))
+      return Status::invalid("replication: XLogData send time out of range");
     f.data = copy_data.substr(r.pos());
     return f;
   }
   if (tag == 'k') {
     uint8_t reply = 0;
     if (!r.be(&f.wal_end) || !r.be(&t) || !r.u8(&reply)) return Status::invalid("replication: short keepalive");
-    f.send_time_us = t + kPgEpochOffsetUs;
+    if (__builtin_add_overflow(t, kPgEpochOffsetUs, &f.send_time_us))
+      return Status::invalid("replication: keepalive send time out of range");
     f.reply_requested = reply != 0;
     return f;
   }

@@ -208,6 +208,17 @@ TEST_CASE("debezium: the envelope with a schema converts logical types") {
   auto plain = decode_debezium_event(J(R"({"op":"c","after":{"id":4,"born":19844},"source":{"connector":"postgresql","table":"items","lsn":101}})"), {});
   REQUIRE(plain.is_ok());
   CHECK(*(*plain)[0].doc.find("born") == Json(int64_t{19844}));
+  // Days or microseconds beyond int64 milliseconds keep the number as sent
+  // (found by fuzzing: the conversion overflowed).
+  std::string huge = R"({"schema":{"type":"struct","fields":[{"field":"after","type":"struct","fields":[
+      {"field":"id","type":"int32"},{"field":"born","type":"int32","name":"io.debezium.time.Date"},
+      {"field":"seen","type":"int64","name":"io.debezium.time.MicroTimestamp"}]}]},
+    "payload":{"op":"c","after":{"id":5,"born":9223372036854775807,"seen":-9223372036854775808},
+      "source":{"connector":"postgresql","table":"items","lsn":102}}})";
+  auto h = decode_debezium_event(J(huge), {});
+  REQUIRE(h.is_ok());
+  CHECK(*(*h)[0].doc.find("born") == Json(int64_t{9223372036854775807}));
+  CHECK((*h)[0].doc.find("seen")->is_string());
 }
 
 TEST_CASE("debezium: malformed events are reported by number and nothing in the batch is applied") {

@@ -111,6 +111,10 @@ TEST_CASE("pgoutput: replication frames and the standby status update") {
   CHECK(k->wal_end == 99);
   CHECK_FALSE(decode_replication_frame(Msg().c('k').u64(99).b).is_ok());
   CHECK_FALSE(decode_replication_frame("q").is_ok());
+  // A send time past int64 once moved to the Unix epoch (found by fuzzing).
+  CHECK_FALSE(decode_replication_frame(Msg().c('k').u64(99).u64(0x7fffffffffffff00ULL).c(1).b).is_ok());
+  CHECK_FALSE(decode_replication_frame(Msg().c('w').u64(1).u64(2).u64(0x7fffffffffffff00ULL).b).is_ok());
+  CHECK_FALSE(decode_pgoutput(Msg().c('B').u64(1).u64(0x7fffffffffffff00ULL).u32(7).b).is_ok());
   std::string s = encode_standby_status(1, 2, 3, kPgEpochOffsetUs + 7, true);
   CHECK(s == Msg().c('r').u64(1).u64(2).u64(3).u64(7).c(1).b);
 }
