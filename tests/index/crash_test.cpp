@@ -98,9 +98,11 @@ TEST_CASE("crash: every acknowledged write survives SIGKILL at 30 random moments
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(30 + rng() % 170);
     std::string buf;
     char tmp[4096];
+    // Reads what the child has acknowledged, up to the deadline (a child that
+    // writes faster than this reads would otherwise keep it here for ever).
     auto drain = [&](int timeout_ms) {
       pollfd p{fds[0], POLLIN, 0};
-      while (::poll(&p, 1, timeout_ms) > 0) {
+      while (::poll(&p, 1, timeout_ms) > 0 && (timeout_ms == 0 || std::chrono::steady_clock::now() < deadline)) {
         ssize_t n = ::read(fds[0], tmp, sizeof tmp);
         if (n <= 0) break;
         buf.append(tmp, static_cast<size_t>(n));
