@@ -105,11 +105,26 @@ Status ClusterNode::drop_index(const std::string& name) {
   MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(name));
   if (!m) return Status::not_found("no clustered index '" + name + "'");
   MERIDIAN_RETURN_IF_ERROR(maps_->remove(name));
+  {
+    std::lock_guard<std::mutex> lock(schema_mu_);
+    schemas_.erase(name + "/" + m->uid);
+  }
   for (uint32_t s = 0; s < m->shards; ++s) MERIDIAN_RETURN_IF_ERROR(client_->delete_stream(stream_name(name, s)));
   return sync();
 }
 
 Result<std::optional<ShardMap>> ClusterNode::shard_map(const std::string& index) { return maps_->get(index); }
+
+Result<std::shared_ptr<const index::Schema>> ClusterNode::schema(const ShardMap& m) {
+  const std::string key = m.index + "/" + m.uid;
+  std::lock_guard<std::mutex> lock(schema_mu_);
+  if (auto it = schemas_.find(key); it != schemas_.end()) return it->second;
+  auto parsed = index::Schema::from_json(m.schema.is_null() ? Json::object() : m.schema);
+  if (!parsed) return Status::corruption("shard map of '" + m.index + "': " + parsed.status().message());
+  auto s = std::make_shared<const index::Schema>(std::move(*parsed));
+  schemas_.emplace(key, s);
+  return s;
+}
 
 Result<WriteAck> ClusterNode::publish(const std::string& index, uint32_t shard, const std::string& body) {
   // One id per write, reused by the retries of that write: JetStream keeps
@@ -142,8 +157,7 @@ Result<WriteAck> ClusterNode::remove(const std::string& index, const std::string
 }
 
 Result<WriteAck> ClusterNode::put(const ShardMap& m, const Json& doc) {
-  auto schema = index::Schema::from_json(m.schema);
-  if (!schema) return Status::corruption("shard map of '" + m.index + "': " + schema.status().message());
+  MERIDIAN_ASSIGN_OR_RETURN(auto schema, this->schema(m));
   // Refuse here what every replica would refuse, so an acknowledged write
   // is always applied.
   std::vector<index::FieldDef> added;
@@ -283,8 +297,7 @@ std::shared_ptr<index::Index> ClusterNode::local_replica(const std::string& inde
 }
 
 Status ClusterNode::start_replica(const ShardMap& m, uint32_t shard) {
-  auto schema = index::Schema::from_json(m.schema);
-  if (!schema) return schema.status();
+  MERIDIAN_ASSIGN_OR_RETURN(auto schema, this->schema(m));
   const std::string dir = fs::join(fs::join(opt_.dir, escape_name(m.index) + "-" + escape_name(m.uid)), std::to_string(shard));
   MERIDIAN_RETURN_IF_ERROR(fs::ensure_dir(dir));
   MERIDIAN_ASSIGN_OR_RETURN(auto ix, index::Index::open(dir, m.index + "#" + std::to_string(shard), iopt_, &*schema));

@@ -97,6 +97,19 @@ Result<Json> call_shard(const cluster::ReplicaRoute& r, const std::string& index
   return *j;
 }
 
+// One shard's phase on a replica of this node: "stats" (the statistics the
+// query looks up, as JSON) or "search" (scored with `stats` when given).
+Result<Json> local_phase(const index::Index& ix, const std::string& phase, const query::SearchRequest& req,
+                         const std::shared_ptr<const index::CorpusStats>& stats, const query::SearchOptions& so) {
+  auto snap = ix.snapshot();
+  if (phase == "stats") {
+    auto st = cluster::shard_stats(*snap, req, so);
+    if (!st) return st.status();
+    return cluster::stats_to_json(*st);
+  }
+  return cluster::shard_search(*snap, cluster::shard_request(req), stats, so);
+}
+
 }  // namespace
 
 std::optional<cluster::ShardMap> ServerImpl::clustered(const std::string& name) {
@@ -152,36 +165,34 @@ void ServerImpl::drop_clustered(const cluster::ShardMap& m, httplib::Response& r
   send_json(res, 200, Json(Json::Object{{"index", Json(m.index)}, {"result", Json("deleted")}}).dump());
 }
 
-void ServerImpl::put_clustered(const cluster::ShardMap& m, const std::string& id, Json doc,
-                               const index::WriteOptions& w, httplib::Response& res) {
-  auto ack = cluster_->put(m, doc);
+void ServerImpl::send_clustered_ack(const cluster::ShardMap& m, const std::string& id,
+                                    const Result<cluster::WriteAck>& ack, const index::WriteOptions& w,
+                                    httplib::Response& res) {
   if (!ack) return send_error(res, ack.status(), Json(Json::Object{{"id", Json(id)}}));
   if (w.wait_visible) {
     Status st = cluster_->wait_for(m.index, ack->shard, ack->seq, kWaitForMs);
     if (!st) return send_error(res, st, Json(Json::Object{{"id", Json(id)}}));
   }
   send_json(res, 200, ack_json(id, *ack).dump());
+}
+
+void ServerImpl::put_clustered(const cluster::ShardMap& m, const std::string& id, Json doc,
+                               const index::WriteOptions& w, httplib::Response& res) {
+  send_clustered_ack(m, id, cluster_->put(m, doc), w, res);
 }
 
 void ServerImpl::remove_clustered(const cluster::ShardMap& m, const std::string& id, const index::WriteOptions& w,
                                   httplib::Response& res) {
-  auto ack = cluster_->remove(m, id);
-  if (!ack) return send_error(res, ack.status(), Json(Json::Object{{"id", Json(id)}}));
-  if (w.wait_visible) {
-    Status st = cluster_->wait_for(m.index, ack->shard, ack->seq, kWaitForMs);
-    if (!st) return send_error(res, st, Json(Json::Object{{"id", Json(id)}}));
-  }
-  send_json(res, 200, ack_json(id, *ack).dump());
+  send_clustered_ack(m, id, cluster_->remove(m, id), w, res);
 }
 
 void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Request& req, const index::WriteOptions& w,
-                                httplib::Response& res) {
-  auto start = std::chrono::steady_clock::now();
+                                std::chrono::steady_clock::time_point start, httplib::Response& res) {
   Json errors = Json::array();
   std::vector<BulkLine> good;
   if (!parse_bulk_body(req.body, &good, &errors, res)) return;
-  auto schema = index::Schema::from_json(m.schema);
-  const std::string id_field = schema ? schema->id_field() : "id";
+  auto schema = cluster_->schema(m);
+  const std::string id_field = schema ? (*schema)->id_field() : "id";
   size_t indexed = 0, unacked = 0;
   std::map<uint32_t, uint64_t> last;  // shard -> highest acknowledged sequence
   for (const auto& g : good) {
@@ -192,8 +203,7 @@ void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Reque
       continue;
     }
     if (ack.status().code() == Status::Code::kIOError) ++unacked;
-    const Json* id = g.doc.find(id_field);
-    add_bulk_error(&errors, g.line, id && (id->is_string() || id->is_int()) ? *id : Json(), ack.status().message());
+    add_bulk_error(&errors, g.line, doc_id_of(g.doc, id_field), ack.status().message());
   }
   // JetStream acknowledged none of it: the request fails as a whole, as a
   // single node's does when its disk refuses a batch.
@@ -205,33 +215,13 @@ void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Reque
       Status st = cluster_->wait_for(m.index, shard, seq, kWaitForMs);
       if (!st) return send_error(res, st);
     }
-  auto& arr = errors.as_array();
-  std::stable_sort(arr.begin(), arr.end(), [](const Json& a, const Json& c) {
-    return a.find("line")->as_int() < c.find("line")->as_int();
-  });
-  Json out = Json::object();
-  out.set("indexed", Json(static_cast<int64_t>(indexed)));
-  out.set("failed", Json(static_cast<int64_t>(arr.size())));
-  out.set("errors", std::move(errors));
-  out.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));
-  send_json(res, 200, out.dump());
+  send_bulk_result(res, indexed, std::move(errors), start);
 }
 
 void ServerImpl::get_doc_clustered(const cluster::ShardMap& m, const std::string& id, const httplib::Request& in,
                                    httplib::Response& res) {
   const uint32_t shard = cluster::shard_of(id, m.shards);
-  if (auto ix = cluster_->local_replica(m.index, shard)) {
-    auto r = ix->get(id);
-    if (!r) return send_error(res, r.status());
-    if (!r->has_value())
-      return send_error(res, 404, "no document '" + id + "' in index '" + m.index + "'", Json(Json::Object{{"id", Json(id)}}));
-    std::string out = "{\"id\":";
-    append_json_string(&out, id);
-    out += ",\"found\":true,\"source\":";
-    out += **r;
-    out += "}";
-    return send_json(res, 200, out);
-  }
+  if (auto ix = cluster_->local_replica(m.index, shard)) return send_document(res, m.index, id, ix->get(id));
   const std::string why = "no replica of shard " + std::to_string(shard) + " of '" + m.index + "' answered";
   if (in.has_header("X-Meridian-Routed")) return send_error(res, 503, why + " (this node holds none)");
   auto routes = cluster_->routes(m);
@@ -260,9 +250,9 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
   if (!routes) return send_error(res, 503, "cluster state unavailable: " + routes.status().message());
   const std::string auth = in.get_header_value("Authorization");
   const uint32_t n = m.shards;
-  auto schema = index::Schema::from_json(m.schema);
-  std::shared_ptr<const index::Schema> schema_ptr =
-      schema ? std::make_shared<const index::Schema>(*schema) : nullptr;
+  auto schema = cluster_->schema(m);
+  query::SearchOptions so;
+  if (schema) so.schema = schema->get();
 
   // One shard's phase on one replica: local in-process, remote over HTTP.
   auto run = [&](uint32_t s, const cluster::ReplicaRoute& r, const std::string& phase,
@@ -270,15 +260,7 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
     if (r.local) {
       auto ix = cluster_->local_replica(m.index, s);
       if (!ix) return Status::not_found("the local replica of shard " + std::to_string(s) + " is gone");
-      auto snap = ix->snapshot();
-      query::SearchOptions so;
-      so.schema = schema_ptr.get();
-      if (phase == "stats") {
-        auto st = cluster::shard_stats(*snap, req, so);
-        if (!st) return st.status();
-        return cluster::stats_to_json(*st);
-      }
-      return cluster::shard_search(*snap, cluster::shard_request(req), stats, so);
+      return local_phase(*ix, phase, req, stats, so);
     }
     Json body = wire;
     body.set("phase", Json(phase));
@@ -396,24 +378,19 @@ void ServerImpl::install_clustered_routes() {
     if (!ix)
       return send_error(res, 404, "node '" + cluster_->node_id() + "' holds no replica of shard " + sh + " of '" + name + "'",
                         Json(Json::Object{{"index", Json(name)}}));
-    auto snap = ix->snapshot();
-    auto schema = index::Schema::from_json(m->schema);
+    auto schema = cluster_->schema(*m);
     query::SearchOptions so;
-    if (schema) so.schema = &*schema;
-    if (phase->as_string() == "stats") {
-      auto st = cluster::shard_stats(*snap, *parsed, so);
-      if (!st) return send_error(res, st.status());
-      return send_json(res, 200, Json(Json::Object{{"stats", cluster::stats_to_json(*st)}}).dump());
-    }
+    if (schema) so.schema = schema->get();
+    const bool stats_phase = phase->as_string() == "stats";
     std::shared_ptr<const index::CorpusStats> stats;
-    if (const Json* sj = body->find("stats")) {
+    if (const Json* sj = body->find("stats"); sj && !stats_phase) {
       auto st = cluster::stats_from_json(*sj);
       if (!st) return send_error(res, st.status(), Json(Json::Object{{"path", Json("stats")}}));
       stats = std::make_shared<const index::CorpusStats>(std::move(*st));
     }
-    auto r = cluster::shard_search(*snap, cluster::shard_request(*parsed), stats, so);
+    auto r = local_phase(*ix, phase->as_string(), *parsed, stats, so);
     if (!r) return send_error(res, r.status());
-    send_json(res, 200, r->dump());
+    send_json(res, 200, stats_phase ? Json(Json::Object{{"stats", std::move(*r)}}).dump() : r->dump());
   });
 }
 

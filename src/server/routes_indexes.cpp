@@ -7,7 +7,6 @@
 namespace meridian::server {
 namespace {
 
-
 Json stats_json(const index::IndexStats& s) {
   Json j = Json::object();
   j.set("docs", Json(s.docs));
@@ -23,12 +22,6 @@ Json stats_json(const index::IndexStats& s) {
   return j;
 }
 
-// The document's id as a JSON value (for error reports), or null.
-Json doc_id_of(const Json& doc, const std::string& id_field) {
-  if (!doc.is_object()) return Json();
-  const Json* v = doc.find(id_field);
-  return v && (v->is_string() || v->is_int()) ? *v : Json();
-}
 
 std::string id_string(const Json& v) {
   return v.is_string() ? v.as_string() : v.is_int() ? std::to_string(v.as_int()) : std::string();
@@ -43,6 +36,12 @@ bool bulk_content_type_ok(const std::string& ct) {
 }
 
 }  // namespace
+
+Json ServerImpl::doc_id_of(const Json& doc, const std::string& id_field) {
+  if (!doc.is_object()) return Json();
+  const Json* v = doc.find(id_field);
+  return v && (v->is_string() || v->is_int()) ? *v : Json();
+}
 
 Result<std::shared_ptr<index::Index>> ServerImpl::create_index(const std::string& name, const index::Schema& schema) {
   if (auto target = aliases_->resolve(name))
@@ -67,6 +66,34 @@ void ServerImpl::add_bulk_error(Json* errors, size_t line, Json id, const std::s
   e.set("id", std::move(id));
   e.set("error", Json(msg));
   errors->push(std::move(e));
+}
+
+void ServerImpl::send_bulk_result(httplib::Response& res, size_t indexed, Json errors,
+                                  std::chrono::steady_clock::time_point start) {
+  // Errors in line order, parse errors and write errors interleaved.
+  auto& arr = errors.as_array();
+  std::stable_sort(arr.begin(), arr.end(), [](const Json& a, const Json& c) {
+    return a.find("line")->as_int() < c.find("line")->as_int();
+  });
+  Json out = Json::object();
+  out.set("indexed", Json(static_cast<int64_t>(indexed)));
+  out.set("failed", Json(static_cast<int64_t>(arr.size())));
+  out.set("errors", std::move(errors));
+  out.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));
+  send_json(res, 200, out.dump());
+}
+
+void ServerImpl::send_document(httplib::Response& res, const std::string& index, const std::string& id,
+                               const Result<std::optional<std::string>>& source) {
+  if (!source) return send_error(res, source.status());
+  if (!source->has_value())
+    return send_error(res, 404, "no document '" + id + "' in index '" + index + "'", Json(Json::Object{{"id", Json(id)}}));
+  std::string out = "{\"id\":";
+  append_json_string(&out, id);
+  out += ",\"found\":true,\"source\":";
+  out += **source;
+  out += "}";
+  send_json(res, 200, out);
 }
 
 bool ServerImpl::parse_bulk_body(const std::string& b, std::vector<BulkLine>* good, Json* errors, httplib::Response& res) {
@@ -201,33 +228,21 @@ void ServerImpl::install_index_routes() {
   });
 
   route("PUT", "/v1/indexes/{index}/docs/{id}", [this](const httplib::Request& req, httplib::Response& res) {
-    if (auto m = clustered(req.matches[1])) {
-      std::string id = req.matches[2];
-      auto w = write_options(req, res);
-      if (!w) return;
-      auto body = parse_body(req, res, false);
-      if (!body) return;
-      if (!body->is_object()) return send_error(res, 400, "document: expected a JSON object", Json(Json::Object{{"path", Json("")}}));
-      auto schema = index::Schema::from_json(m->schema);
-      const std::string id_field = schema ? schema->id_field() : "id";
-      if (const Json* have = body->find(id_field)) {
-        if (id_string(*have) != id)
-          return send_error(res, 400, id_field + ": the document's id does not match the URL's '" + id + "'",
-                            Json(Json::Object{{"path", Json(id_field)}}));
-      } else {
-        body->set(id_field, Json(id));
-      }
-      return put_clustered(*m, id, std::move(*body), *w, res);
-    }
-    auto idx = find_index(req.matches[1], res);
-    if (!idx) return;
+    auto m = clustered(req.matches[1]);
+    std::shared_ptr<index::Index> idx;
+    if (!m && !(idx = find_index(req.matches[1], res))) return;
     std::string id = req.matches[2];
     auto w = write_options(req, res);
     if (!w) return;
     auto body = parse_body(req, res, false);
     if (!body) return;
     if (!body->is_object()) return send_error(res, 400, "document: expected a JSON object", Json(Json::Object{{"path", Json("")}}));
-    const std::string& id_field = idx->schema()->id_field();
+    std::string id_field = "id";
+    if (m) {
+      if (auto schema = cluster_->schema(*m)) id_field = (*schema)->id_field();
+    } else {
+      id_field = idx->schema()->id_field();
+    }
     if (const Json* have = body->find(id_field)) {
       if (id_string(*have) != id)
         return send_error(res, 400, id_field + ": the document's id does not match the URL's '" + id + "'",
@@ -235,6 +250,7 @@ void ServerImpl::install_index_routes() {
     } else {
       body->set(id_field, Json(id));
     }
+    if (m) return put_clustered(*m, id, std::move(*body), *w, res);
     auto r = idx->put(*body, *w);
     if (!r) return send_error(res, r.status(), Json(Json::Object{{"id", Json(id)}}));
     Json out = Json::object();
@@ -249,30 +265,17 @@ void ServerImpl::install_index_routes() {
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     std::string id = req.matches[2];
-    auto r = idx->get(id);
-    if (!r) return send_error(res, r.status());
-    if (!r->has_value())
-      return send_error(res, 404, "no document '" + id + "' in index '" + idx->name() + "'",
-                        Json(Json::Object{{"id", Json(id)}}));
-    std::string out = "{\"id\":";
-    append_json_string(&out, id);
-    out += ",\"found\":true,\"source\":";
-    out += **r;
-    out += "}";
-    send_json(res, 200, out);
+    send_document(res, idx->name(), id, idx->get(id));
   });
 
   route("DELETE", "/v1/indexes/{index}/docs/{id}", [this](const httplib::Request& req, httplib::Response& res) {
-    if (auto m = clustered(req.matches[1])) {
-      auto w = write_options(req, res);
-      if (!w) return;
-      return remove_clustered(*m, req.matches[2], *w, res);
-    }
-    auto idx = find_index(req.matches[1], res);
-    if (!idx) return;
+    auto m = clustered(req.matches[1]);
+    std::shared_ptr<index::Index> idx;
+    if (!m && !(idx = find_index(req.matches[1], res))) return;
     std::string id = req.matches[2];
     auto w = write_options(req, res);
     if (!w) return;
+    if (m) return remove_clustered(*m, id, *w, res);
     auto r = idx->remove(id, *w);
     if (!r) return send_error(res, r.status());
     if (!*r)
@@ -286,21 +289,15 @@ void ServerImpl::install_index_routes() {
 
   route("POST", "/v1/indexes/{index}/docs", [this](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
-    if (auto m = clustered(req.matches[1])) {
-      auto w = write_options(req, res);
-      if (!w) return;
-      std::string ct = req.get_header_value("Content-Type");
-      if (!bulk_content_type_ok(ct))
-        return send_error(res, 415, "Content-Type must be application/x-ndjson or application/json, got '" + ct + "'");
-      return bulk_clustered(*m, req, *w, res);
-    }
-    auto idx = find_index(req.matches[1], res);
-    if (!idx) return;
+    auto m = clustered(req.matches[1]);
+    std::shared_ptr<index::Index> idx;
+    if (!m && !(idx = find_index(req.matches[1], res))) return;
     auto w = write_options(req, res);
     if (!w) return;
     std::string ct = req.get_header_value("Content-Type");
     if (!bulk_content_type_ok(ct))
       return send_error(res, 415, "Content-Type must be application/x-ndjson or application/json, got '" + ct + "'");
+    if (m) return bulk_clustered(*m, req, *w, start, res);
     const std::string& id_field = idx->schema()->id_field();
     Json errors = Json::array();
     auto report = [&](size_t line, Json id, const std::string& msg) { add_bulk_error(&errors, line, std::move(id), msg); };
@@ -319,17 +316,7 @@ void ServerImpl::install_index_routes() {
       if (results[i].is_ok()) ++indexed;
       else report(good[i].line, doc_id_of(good[i].doc, id_field), results[i].status().message());
     }
-    // Errors in line order, parse errors and write errors interleaved.
-    auto& arr = errors.as_array();
-    std::stable_sort(arr.begin(), arr.end(), [](const Json& a, const Json& c) {
-      return a.find("line")->as_int() < c.find("line")->as_int();
-    });
-    Json out = Json::object();
-    out.set("indexed", Json(static_cast<int64_t>(indexed)));
-    out.set("failed", Json(static_cast<int64_t>(arr.size())));
-    out.set("errors", std::move(errors));
-    out.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));
-    send_json(res, 200, out.dump());
+    send_bulk_result(res, indexed, std::move(errors), start);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
@@ -93,7 +94,10 @@ class ServerImpl {
   void remove_clustered(const cluster::ShardMap& m, const std::string& id, const index::WriteOptions& w,
                         httplib::Response& res);
   void bulk_clustered(const cluster::ShardMap& m, const httplib::Request& req, const index::WriteOptions& w,
-                      httplib::Response& res);
+                      std::chrono::steady_clock::time_point start, httplib::Response& res);
+  // The answer to a clustered put or delete: the ack, after refresh=wait_for's wait.
+  void send_clustered_ack(const cluster::ShardMap& m, const std::string& id, const Result<cluster::WriteAck>& ack,
+                          const index::WriteOptions& w, httplib::Response& res);
   // GET .../docs/{id}: the shard's local replica, else a live replica's node
   // (one hop: a request marked X-Meridian-Routed is never forwarded again).
   void get_doc_clustered(const cluster::ShardMap& m, const std::string& id, const httplib::Request& in,
@@ -106,6 +110,14 @@ class ServerImpl {
   // others as {"line","id","error"} into *errors; false after sending a 400.
   static bool parse_bulk_body(const std::string& body, std::vector<BulkLine>* good, Json* errors, httplib::Response& res);
   static void add_bulk_error(Json* errors, size_t line, Json id, const std::string& msg);
+  // The document's id as a JSON value (for error reports), or null.
+  static Json doc_id_of(const Json& doc, const std::string& id_field);
+  // A bulk request's answer: {"indexed","failed","errors" (in line order),"took_ms"}.
+  static void send_bulk_result(httplib::Response& res, size_t indexed, Json errors,
+                               std::chrono::steady_clock::time_point start);
+  // GET .../docs/{id}'s answer from Index::get (404 when absent).
+  static void send_document(httplib::Response& res, const std::string& index, const std::string& id,
+                            const Result<std::optional<std::string>>& source);
 
   // OpenSearch-compatible routes (routes_compat_*.cpp, docs/COMPAT.md).
   void install_compat_routes();         // GET /, indexes, mappings, documents, aliases, _cat

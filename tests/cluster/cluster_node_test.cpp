@@ -149,6 +149,19 @@ TEST_CASE("cluster node: routes list each shard's live replicas; wait_for means 
   Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}})}});
   auto m = a->create_index("r", schema, 2, 2);
   REQUIRE(m.is_ok());
+  // The schema is parsed once per index creation and shared.
+  auto s1 = a->schema(*m);
+  auto s2 = a->schema(*m);
+  REQUIRE(s1.is_ok());
+  REQUIRE(s2.is_ok());
+  CHECK(s1->get() == s2->get());
+  CHECK((*s1)->find("title") != nullptr);
+  cluster::ShardMap recreated = *m;
+  recreated.uid += "-again";
+  recreated.schema = Json(Json::Object{{"fields", Json(Json::Object{{"body", Json("text")}})}});
+  auto s3 = a->schema(recreated);
+  REQUIRE(s3.is_ok());
+  CHECK((*s3)->find("title") == nullptr);
   // Written through a right after creation: b's replicas may not have
   // reported yet, and wait_for waits for them too.
   std::map<uint32_t, uint64_t> last;

@@ -89,6 +89,9 @@ class ClusterNode {
   // Removes the shard map and streams; replicas stop at the next sync.
   Status drop_index(const std::string& name);
   Result<std::optional<ShardMap>> shard_map(const std::string& index);
+  // The index schema of `m`, parsed once per index creation (a clustered
+  // index's schema does not change; parsing builds every text analyzer).
+  Result<std::shared_ptr<const index::Schema>> schema(const ShardMap& m);
   // The names of the clustered indexes.
   Result<std::vector<std::string>> index_names() { return maps_->list(); }
 
@@ -156,6 +159,8 @@ class ClusterNode {
   bool stop_ = false;  // GUARDED_BY(loop_mu_)
   std::thread thread_;
   std::string start_id_;  // unique per process start: part of every Nats-Msg-Id
+  std::mutex schema_mu_;
+  std::map<std::string, std::shared_ptr<const index::Schema>> schemas_;  // GUARDED_BY(schema_mu_), by index "/" uid
 };
 
 }  // namespace meridian::cluster
