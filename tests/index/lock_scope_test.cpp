@@ -134,16 +134,21 @@ void crash(FaultInjectionFs& ffs, std::unique_ptr<Index> ix) {
   ffs.crash();
 }
 
+// A new index with the dynamic schema and this file's options.
+std::unique_ptr<Index> open_new(const std::string& dir) {
+  Schema schema;
+  auto opened = Index::open(dir, "l", options(), &schema);
+  REQUIRE(opened.is_ok());
+  return std::move(*opened);
+}
+
 }  // namespace
 
 TEST_CASE("index: puts, deletes, realtime gets and searches go on while a refresh writes its segment") {
   LatchFs lfs;
   ScopedFileSystem scoped(&lfs);
   TempDir t("/dev/shm");
-  Schema schema;
-  auto opened = Index::open(t.path(), "l", options(), &schema);
-  REQUIRE(opened.is_ok());
-  std::unique_ptr<Index> ix = std::move(*opened);
+  std::unique_ptr<Index> ix = open_new(t.path());
   REQUIRE(ix->put(doc("a", 1)).is_ok());
   REQUIRE(ix->put(doc("b", 1)).is_ok());
   REQUIRE(ix->refresh().is_ok());  // a and b in a segment
@@ -204,10 +209,7 @@ TEST_CASE("index: writes go on while a commit fsyncs its segments") {
   LatchFs lfs;
   ScopedFileSystem scoped(&lfs);
   TempDir t("/dev/shm");
-  Schema schema;
-  auto opened = Index::open(t.path(), "l", options(), &schema);
-  REQUIRE(opened.is_ok());
-  std::unique_ptr<Index> ix = std::move(*opened);
+  std::unique_ptr<Index> ix = open_new(t.path());
   for (int i = 0; i < 5; ++i) REQUIRE(ix->put(doc("p" + std::to_string(i), 1)).is_ok());
 
   lfs.block(LatchFs::Op::kSync, "seg-");
@@ -239,10 +241,7 @@ TEST_CASE("index: a crash while a commit writes its manifest keeps the writes ac
   LatchFs lfs;
   ScopedFileSystem scoped(&lfs);
   TempDir t("/dev/shm");
-  Schema schema;
-  auto opened = Index::open(t.path(), "l", options(), &schema);
-  REQUIRE(opened.is_ok());
-  std::unique_ptr<Index> ix = std::move(*opened);
+  std::unique_ptr<Index> ix = open_new(t.path());
   REQUIRE(ix->put(doc("a", 1)).is_ok());
   REQUIRE(ix->commit().is_ok());
   REQUIRE(ix->put(doc("b", 1)).is_ok());
