@@ -28,7 +28,10 @@ Result<std::unique_ptr<Index>> Index::open(const std::string& dir, const std::st
   MERIDIAN_RETURN_IF_ERROR(fs::ensure_dir(dir));
   std::unique_ptr<Index> ix(new Index(dir, name, opt));
   MERIDIAN_RETURN_IF_ERROR(ix->recover(create_schema));
-  if (opt.background) ix->bg_ = std::thread([p = ix.get()] { p->background_loop(); });
+  if (opt.background) {
+    ix->bg_ = std::thread([p = ix.get()] { p->background_loop(); });
+    ix->maintenance_ = std::thread([p = ix.get()] { p->maintenance_loop(); });
+  }
   return ix;
 }
 
@@ -71,20 +74,38 @@ Status Index::apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResul
   return apply_prepared_locked(seq, p, log, out);
 }
 
-Index::WriterSlot& Index::acquire_slot_locked(std::unique_lock<std::mutex>* slot_lock) {
+Index::WriterSlot* Index::try_acquire_slot_locked(std::unique_lock<std::mutex>* slot_lock) {
   // The first idle slot: a lone writer always fills slot 0.
   for (auto& s : slots_) {
     std::unique_lock<std::mutex> l(s->mu, std::try_to_lock);
     if (l.owns_lock()) {
       *slot_lock = std::move(l);
-      return *s;
+      return s.get();
     }
   }
-  // All busy: wait for one. Its holder is adding documents and does not
-  // need mu_ for that, so waiting under mu_ cannot deadlock.
+  return nullptr;
+}
+
+Index::WriterSlot& Index::acquire_slot_locked(std::unique_lock<std::mutex>* slot_lock) {
+  if (WriterSlot* s = try_acquire_slot_locked(slot_lock)) return *s;
+  // All busy (recovery only: no other thread can hold mu_ meanwhile).
   WriterSlot& s = *slots_[next_slot_++ % slots_.size()];
   *slot_lock = std::unique_lock<std::mutex>(s.mu);
   return s;
+}
+
+Index::WriterSlot* Index::acquire_slot(std::unique_lock<std::mutex>& lock, std::unique_lock<std::mutex>* slot_lock) {
+  for (;;) {
+    if (WriterSlot* s = try_acquire_slot_locked(slot_lock)) return s;
+    // All busy: wait for one without mu_, so that gets, deletes, searches
+    // and refreshes go on meanwhile (its holder adds documents without
+    // mu_), then look again under mu_: another writer may have taken it.
+    WriterSlot* busy = slots_[next_slot_++ % slots_.size()].get();  // fixed at construction
+    lock.unlock();
+    { std::lock_guard<std::mutex> wait(busy->mu); }
+    lock.lock();
+    if (!writable_locked().is_ok()) return nullptr;  // closed or failed meanwhile: the caller refuses
+  }
 }
 
 std::optional<Index::MemHit> Index::find_in_memory_locked(std::string_view id) const {
@@ -304,7 +325,12 @@ Index::PendingWrite Index::begin_write(WriteBatch&& batch, const WriteOptions& w
   // ids resolved, doc numbers reserved in one writer slot.
   bool puts = false;
   for (const auto& op : batch.ops_) puts |= op.kind == WriteBatch::Op::kPut;
-  if (puts) pw.slot_ = &acquire_slot_locked(&pw.slot_lock_);
+  if (puts && !(pw.slot_ = acquire_slot(lock, &pw.slot_lock_))) {
+    refuse = writable_locked();
+    for (size_t i = 0; i < batch.ops_.size(); ++i) out.emplace_back(refuse);
+    pw.failed_ = refuse;
+    return pw;
+  }
   wal_->begin_batch();
   for (auto& op : batch.ops_) {
     PutResult r;
@@ -521,6 +547,7 @@ Status Index::close() {
   }
   bg_cv_.notify_all();
   if (bg_.joinable()) bg_.join();
+  if (maintenance_.joinable()) maintenance_.join();
   std::lock_guard<std::mutex> mlock(merge_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -1,4 +1,5 @@
-// Index: publishing snapshots, refresh, commit, and the background loop.
+// Index: publishing snapshots, refresh, commit, and the background threads
+// (refresh; commit and merge).
 #include "meridian/index/index.h"
 
 #include <chrono>
@@ -184,9 +185,10 @@ Status Index::wait_visible(uint64_t seq) {
   return Status::ok();
 }
 
+// The refresh thread: visibility only, every refresh_interval_ms or when a
+// writer waits for it, so neither a commit's fsyncs nor a merge delays it
+// (searches with refresh=wait_for and watch streams wait for refreshes).
 void Index::background_loop() {
-  using clock = std::chrono::steady_clock;
-  auto last_commit = clock::now();
   for (;;) {
     {
       std::unique_lock<std::mutex> bl(bg_mu_);
@@ -195,10 +197,37 @@ void Index::background_loop() {
       if (stop_) return;
       refresh_wanted_ = false;
     }
-    retry_bg_error();
-    // Failures below are recorded as the background error (flush,
-    // commit_with and the merge set it) and retried by retry_bg_error().
+    // A failure is recorded as the background error (flush sets it) and
+    // retried by the maintenance thread.
     if (Status st = refresh(); !st.is_ok()) continue;
+    {
+      std::lock_guard<std::mutex> bl(bg_mu_);
+      maintenance_wanted_ = true;
+    }
+    bg_cv_.notify_all();
+  }
+}
+
+// The maintenance thread: recovery from a background error, the periodic
+// commit, and merges (as many as the policy asks for, one at a time).
+void Index::maintenance_loop() {
+  using clock = std::chrono::steady_clock;
+  auto last_commit = clock::now();
+  auto stopping = [&] {
+    std::lock_guard<std::mutex> bl(bg_mu_);
+    return stop_;
+  };
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> bl(bg_mu_);
+      bg_cv_.wait_for(bl, std::chrono::milliseconds(opt_.refresh_interval_ms),
+                      [&] { return stop_ || maintenance_wanted_; });
+      if (stop_) return;
+      maintenance_wanted_ = false;
+    }
+    retry_bg_error();
+    // Failures below are recorded as the background error (commit_with and
+    // the merge set it) and retried by retry_bg_error().
     if (opt_.commit_interval_ms && clock::now() - last_commit > std::chrono::milliseconds(opt_.commit_interval_ms)) {
       bool due;
       {
@@ -209,13 +238,18 @@ void Index::background_loop() {
         if (Status st = commit_now(); !st.is_ok()) continue;
       last_commit = clock::now();
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (closed_ || !bg_error_.is_ok()) continue;  // no merging while degraded
-    }
-    if (auto merged = maybe_merge(); !merged.is_ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      set_bg_error_locked(merged.status(), "merge", true);
+    while (!stopping()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (closed_ || !bg_error_.is_ok()) break;  // no merging while degraded
+      }
+      auto merged = maybe_merge();
+      if (!merged.is_ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        set_bg_error_locked(merged.status(), "merge", true);
+        break;
+      }
+      if (!*merged) break;
     }
   }
 }

@@ -276,3 +276,70 @@ TEST_CASE("index: a crash while a commit writes its manifest keeps the writes ac
   CHECK(version_of((*again)->get("d")) == 1);
   CHECK((*again)->source_position("src") == "42");
 }
+
+TEST_CASE("index: a writer waiting for a busy writer slot does not hold the index lock") {
+  TempDir t("/dev/shm");
+  std::unique_ptr<Index> ix = open_new(t.path());  // one writer slot
+  REQUIRE(ix->put(doc("a", 1)).is_ok());
+  REQUIRE(ix->put(doc("b", 1)).is_ok());
+  REQUIRE(ix->refresh().is_ok());  // a and b in a segment, not in the slot
+  // An importer's batch admitted and not yet indexed holds the only slot.
+  WriteBatch first;
+  first.put(doc("c", 1));
+  Index::PendingWrite holding = ix->begin_write(std::move(first));
+  // A second writer of documents waits for that slot...
+  auto waiting = std::async(std::launch::async, [&] { return ix->put(doc("w", 1)); });
+  CHECK(waiting.wait_for(200ms) == std::future_status::timeout);
+  // ...while gets, deletes and searches go on (a refresh would wait for
+  // the admitted batch to be added, by design: its doc numbers are taken).
+  auto others = std::async(std::launch::async, [&] {
+    CHECK(version_of(ix->get("a")) == 1);
+    CHECK(removed(*ix, "b"));
+    CHECK(version_of(ix->get("b")) == -1);
+    CHECK(version_of(ix->snapshot()->get("b")) == 1);  // searches read the published snapshot
+  });
+  bool ok = others.wait_for(10s) == std::future_status::ready;
+  for (auto& r : holding.finish()) CHECK(r.is_ok());
+  others.wait();
+  REQUIRE_MESSAGE(ok, "a get, delete or search waited behind a writer waiting for a slot");
+  REQUIRE(waiting.wait_for(10s) == std::future_status::ready);
+  CHECK(waiting.get().is_ok());
+  CHECK(version_of(ix->get("c")) == 1);
+  CHECK(version_of(ix->get("w")) == 1);
+  CHECK(version_of(ix->get("b")) == -1);
+}
+
+TEST_CASE("index: refreshes go on while a background merge writes its segment") {
+  LatchFs lfs;
+  ScopedFileSystem scoped(&lfs);
+  TempDir t("/dev/shm");
+  {
+    std::unique_ptr<Index> ix = open_new(t.path());  // no background threads
+    REQUIRE(ix->put(doc("a", 1)).is_ok());
+    REQUIRE(ix->refresh().is_ok());
+    REQUIRE(ix->put(doc("b", 1)).is_ok());
+    REQUIRE(ix->refresh().is_ok());  // two segments: a merge is due at factor 2
+    REQUIRE(ix->close().is_ok());
+  }
+  IndexOptions o = options();
+  o.background = true;
+  o.merge_factor = 2;
+  o.refresh_interval_ms = 20;
+  lfs.block(LatchFs::Op::kCreate, "seg-");  // the first segment file written is the merge's
+  auto opened = Index::open(t.path(), "l", o);
+  REQUIRE(opened.is_ok());
+  std::unique_ptr<Index> ix = std::move(*opened);
+  REQUIRE(lfs.wait_blocked());  // the maintenance thread is merging a and b
+  WriteOptions visible;
+  visible.wait_visible = true;
+  bool ok = finishes(lfs, [&] {
+    CHECK(ix->put(doc("c", 1), visible).is_ok());  // needs a refresh
+    CHECK(version_of(ix->snapshot()->get("c")) == 1);
+  });
+  lfs.release();
+  REQUIRE_MESSAGE(ok, "a refresh waited for the merge");
+  CHECK(ix->close().is_ok());  // joins the merge, which then completes
+  CHECK(ix->stats().merges >= 1);
+  auto snap = ix->snapshot();
+  for (const char* id : {"a", "b", "c"}) CHECK(version_of(snap->get(id)) == 1);
+}

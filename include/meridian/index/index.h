@@ -11,7 +11,10 @@
 // Durability: put/remove return only after their WAL record is fsynced
 // (group commit shares one fsync among concurrent writers). Visibility: a
 // background refresh turns the builder into a segment at least every
-// `refresh_interval_ms`; WriteOptions::wait_visible waits for it. commit()
+// `refresh_interval_ms`; WriteOptions::wait_visible waits for it. The
+// refresh has a thread of its own; commits, merges and retries run on a
+// second one, so neither a merge nor a commit's fsyncs delays visibility
+// (nor the watch streams and refresh=wait_for writes that wait for it). commit()
 // makes segments durable, publishes a manifest and trims the WAL. Recovery
 // loads the manifest and replays the WAL.
 //
@@ -287,8 +290,14 @@ class Index {
     IdMap::iterator entry;
   };
 
-  // Picks an idle writer slot (or waits for one) and returns it locked.
+  // An idle writer slot, locked into `slot_lock`, or null when all are busy.
+  WriterSlot* try_acquire_slot_locked(std::unique_lock<std::mutex>* slot_lock);
+  // Recovery's: an idle slot, or waits for a busy one under mu_.
   WriterSlot& acquire_slot_locked(std::unique_lock<std::mutex>* slot_lock);
+  // A writer's: an idle slot; when all are busy, waits for one with mu_
+  // (held in `lock`) released, and looks again. Null when the index turned
+  // unwritable meanwhile (mu_ held again either way).
+  WriterSlot* acquire_slot(std::unique_lock<std::mutex>& lock, std::unique_lock<std::mutex>* slot_lock);
   Status reprepare_if_stale_locked(Prepared& p) const;
   // Checks a prepared document against the schema, logs it, deletes older
   // copies of its id and reserves its doc number in `slot`; the caller then
@@ -334,7 +343,8 @@ class Index {
   // Background: a commit once the backoff has passed, when degraded.
   void retry_bg_error();
   void publish_locked();
-  void background_loop();
+  void background_loop();   // refreshes
+  void maintenance_loop();  // commits, merges, retries after a background error
   Status sync(uint64_t seq, const std::shared_ptr<WalWriter>& wal);
   void notify(const ChangeEvent& ev);
 
@@ -395,7 +405,9 @@ class Index {
   std::condition_variable bg_cv_;
   bool stop_ = false;  // GUARDED_BY(bg_mu_)
   bool refresh_wanted_ = false;  // GUARDED_BY(bg_mu_)
-  std::thread bg_;
+  bool maintenance_wanted_ = false;  // GUARDED_BY(bg_mu_) set after each refresh
+  std::thread bg_;           // refresh
+  std::thread maintenance_;  // commit and merge
 };
 
 }  // namespace meridian::index
