@@ -74,7 +74,10 @@ Result<Json> convert_value(const Json& v, index::FieldType type, std::string_vie
     case FieldType::kInt:
       if (v.is_int()) return v;
       if (v.is_bool()) return Json(int64_t{v.as_bool() ? 1 : 0});
-      if (v.is_double() && std::trunc(v.as_double()) == v.as_double()) return Json(static_cast<int64_t>(v.as_double()));
+      // A whole double within int64's range (2^63 itself is not: it would overflow).
+      if (v.is_double() && std::trunc(v.as_double()) == v.as_double() && v.as_double() >= -9223372036854775808.0 &&
+          v.as_double() < 9223372036854775808.0)
+        return Json(static_cast<int64_t>(v.as_double()));
       if (v.is_string())
         if (auto i = parse_int(v.as_string())) return Json(*i);
       return fail("int");

@@ -86,6 +86,10 @@ TEST_CASE("mapping: value conversion edge cases") {
   CHECK(*convert_value(Json("42"), FieldType::kInt, "c") == Json(int64_t{42}));
   CHECK_FALSE(convert_value(Json("4.2"), FieldType::kInt, "c").is_ok());
   CHECK(*convert_value(Json(3.0), FieldType::kInt, "c") == Json(int64_t{3}));
+  // A whole double outside int64's range is an error, not a cast (libFuzzer, debezium)
+  CHECK_FALSE(convert_value(Json(1e308), FieldType::kInt, "c").is_ok());
+  CHECK_FALSE(convert_value(Json(9223372036854775808.0), FieldType::kInt, "c").is_ok());
+  CHECK(*convert_value(Json(-9223372036854775808.0), FieldType::kInt, "c") == Json(INT64_MIN));
   CHECK(*convert_value(Json(int64_t{5}), FieldType::kKeyword, "c") == Json("5"));
   CHECK(*convert_value(J(R"(["1","2"])"), FieldType::kInt, "c") == J("[1,2]"));
   CHECK(*convert_value(Json("2024-01-02"), FieldType::kDate, "c") == Json("2024-01-02"));
