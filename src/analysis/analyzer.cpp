@@ -148,7 +148,7 @@ bool Analyzer::is_stopword(std::string_view folded_term) const {
   return stop_ != nullptr && stop_->contains(folded_term);
 }
 
-bool Analyzer::normalize_word(std::string_view word, bool stem, std::string* out) const {
+bool Analyzer::normalize_word(std::string_view word, bool stem, std::string* out, std::string* surface) const {
   Scratch& s = tl_scratch;
   word = word.substr(0, utf8_prefix(word, kMaxWordInputBytes));
   case_fold(word, &s.folded);
@@ -172,6 +172,18 @@ bool Analyzer::normalize_word(std::string_view word, bool stem, std::string* out
     out->assign(*cur);
   }
   out->resize(utf8_prefix(*out, kMaxTokenBytes));
+  if (surface) {
+    surface->clear();
+    if (cur == &s.stemmed && s.stemmed != s.folded) {  // the unstemmed word differs from the term
+      if (cfg_.fold_accents && !fold_first_) {
+        fold_accents(s.folded, surface);
+      } else {
+        surface->assign(s.folded);
+      }
+      surface->resize(utf8_prefix(*surface, kMaxTokenBytes));
+      if (*surface == *out) surface->clear();
+    }
+  }
   return true;
 }
 
@@ -195,21 +207,29 @@ void Analyzer::analyze_keyword(std::string_view text, std::vector<Token>* out,
 }
 
 void Analyzer::analyze(std::string_view text, std::vector<Token>* out, uint32_t first_position) const {
+  analyze(text, out, first_position, nullptr);
+}
+
+void Analyzer::analyze(std::string_view text, std::vector<Token>* out, uint32_t first_position,
+                       std::vector<std::string>* surfaces) const {
   if (cfg_.keyword) {
     analyze_keyword(text, out, first_position);
+    if (surfaces) surfaces->assign(out->size(), std::string());
     return;
   }
   Scratch& s = tl_scratch;
   break_words(text, &s.spans);
   out->reserve(s.spans.size());  // at most one token per word
   // normalize_word uses s.folded and s.stemmed; the result goes to `term`.
-  thread_local std::string term;
+  thread_local std::string term, surface;
   size_t n = 0;
   uint32_t pos = first_position;
+  if (surfaces) surfaces->clear();
   for (const WordSpan& w : s.spans) {
     std::string_view word = text.substr(w.start, w.end - w.start);
-    if (normalize_word(word, cfg_.stem, &term) && !term.empty()) {
+    if (normalize_word(word, cfg_.stem, &term, surfaces ? &surface : nullptr) && !term.empty()) {
       put_token(out, n++, term, pos, w.start, w.end);
+      if (surfaces) surfaces->push_back(surface);
     }
     ++pos;  // stopwords and empty words keep their place
   }

@@ -105,10 +105,13 @@ Status add_value(const std::string& doc_id, const FieldDef& f, const Json& v, Fi
       if (!v.is_string()) return type_error(doc_id, f, v);
       const std::string& s = v.as_string();
       uint32_t first = out->tokens.empty() ? 0 : out->tokens.back().position + kArrayPositionGap;
-      f.analyzer_instance->analyze(s, scratch, first);
+      thread_local std::vector<std::string> surfaces;
+      f.analyzer_instance->analyze(s, scratch, first, &surfaces);
       out->length += static_cast<uint32_t>(scratch->size());
       out->tokens.reserve(out->tokens.size() + scratch->size());
       for (auto& t : *scratch) out->tokens.push_back(std::move(t));
+      out->surfaces.resize(out->tokens.size() - scratch->size());  // earlier values of the field
+      for (auto& w : surfaces) out->surfaces.push_back(std::move(w));
       if (s.size() <= kMaxTextColumnBytes) out->keywords.push_back(s);
       return Status::ok();
     }

@@ -11,12 +11,16 @@
 
 #include "deletes_file.h"
 #include "meridian/index/index.h"
+#include "meridian/index/surface_words.h"
 
 namespace meridian::index {
 namespace {
 
 Status sync_segment_files(const std::string& dir, uint64_t id) {
   for (auto ext : kSegmentExts) MERIDIAN_RETURN_IF_ERROR(fs::fsync_file(segment_file(dir, id, ext)));
+  // Optional (segments older than the surface words have none).
+  if (const std::string w = segment_file(dir, id, kWordsExt); fs::exists(w))
+    MERIDIAN_RETURN_IF_ERROR(fs::fsync_file(w));
   return Status::ok();
 }
 

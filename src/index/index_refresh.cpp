@@ -9,6 +9,7 @@
 #include "deletes_file.h"
 #include "meridian/base/bytes.h"
 #include "meridian/index/document.h"
+#include "meridian/index/surface_words.h"
 #include "meridian/index/term_key.h"
 
 namespace meridian::index {
@@ -97,6 +98,7 @@ Status Index::flush(std::unique_lock<std::mutex>& lock, bool unlock_for_io, std:
     }
     if (!st.is_ok()) {
       failed_id = f->id;
+      (void)fs::remove_file(segment_file(dir_, f->id, kWordsExt));  // recovery removes what is left
       for (auto ext : kSegmentExts) {
         Status rm = fs::remove_file(segment_file(dir_, f->id, ext));
         if (!rm.is_ok()) break;  // recovery removes what is left (no manifest names it)

@@ -7,6 +7,7 @@
 #include "deletes_file.h"
 #include "meridian/base/file_system.h"
 #include "meridian/index/index.h"
+#include "meridian/index/surface_words.h"
 
 namespace meridian::index {
 namespace {
@@ -39,16 +40,23 @@ Status Index::replace_all(Index& staged, const std::string& source, const std::s
   std::vector<std::shared_ptr<const Segment>> fresh;
   std::map<uint64_t, std::shared_ptr<const postings::Bitmap>> fresh_deletes;
   auto undo = [&](const Status& st) {
-    for (const auto& seg : fresh)
+    for (const auto& seg : fresh) {
+      (void)fs::remove_file(segment_file(dir_, seg->id(), kWordsExt));
       for (auto ext : kSegmentExts) {
         if (!fs::remove_file(segment_file(dir_, seg->id(), ext)).is_ok()) break;  // recovery removes orphans
       }
+    }
     return st.with_context("replacing the documents of index '" + name_ + "'");
   };
   for (const auto& v : snap->segments()) {
     const uint64_t id = next_segment_id_++;
     for (auto ext : kSegmentExts) {
       Status st = link_or_copy(segment_file(staged.dir(), v.segment->id(), ext), segment_file(dir_, id, ext));
+      if (!st.is_ok()) return undo(st);
+    }
+    if (v.segment->words()) {
+      Status st = link_or_copy(segment_file(staged.dir(), v.segment->id(), kWordsExt),
+                               segment_file(dir_, id, kWordsExt));
       if (!st.is_ok()) return undo(st);
     }
     auto seg = Segment::open(dir_, id);

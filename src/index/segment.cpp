@@ -2,6 +2,7 @@
 
 #include "meridian/base/file.h"
 #include "meridian/index/segment_builder.h"
+#include "meridian/index/surface_words.h"
 #include "meridian/index/term_key.h"
 
 namespace meridian::index {
@@ -22,6 +23,15 @@ Result<std::shared_ptr<Segment>> Segment::open(const std::string& dir, uint64_t 
   const std::string_view parts[5] = {meta_bytes, s->files_[0]->data(), s->files_[1]->data(), s->files_[2]->data(),
                                      s->files_[3]->data()};
   MERIDIAN_RETURN_IF_ERROR(s->open_parts(dir, parts, /*meta_decoded=*/true));
+  // Optional: segments written before the surface words have no such file.
+  const std::string words_path = segment_file(dir, id, kWordsExt);
+  if (fs::exists(words_path)) {
+    MERIDIAN_ASSIGN_OR_RETURN(s->words_file_, MappedFile::open(words_path));
+    s->bytes_ += s->words_file_->size();
+    auto w = termdict::TermDictReader::open(s->words_file_->data(), words_path);
+    if (!w) return w.status();
+    s->words_.emplace(std::move(*w));
+  }
   return s;
 }
 
@@ -66,8 +76,11 @@ Segment::~Segment() {
   postings_.reset();
   columns_.reset();
   store_.reset();
+  words_.reset();
   for (auto& f : files_) f.reset();
+  words_file_.reset();
   for (auto ext : kSegmentExts) (void)fs::remove_file(segment_file(dir_, id_, ext));
+  (void)fs::remove_file(segment_file(dir_, id_, kWordsExt));
 }
 
 Result<std::optional<postings::TermPostings>> Segment::postings_for(std::string_view key) const {

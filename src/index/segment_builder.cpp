@@ -10,6 +10,7 @@
 #include "meridian/base/file_frame.h"
 #include "meridian/geo/geo.h"
 #include "meridian/index/segment_meta.h"
+#include "meridian/index/surface_words.h"
 #include "meridian/index/term_key.h"
 #include "meridian/postings/postings_writer.h"
 #include "meridian/termdict/term_dict_reader.h"
@@ -63,8 +64,22 @@ void SegmentBuilder::add_tokens(const FieldValues& fv, uint32_t doc, bool keep_p
     terms_.prefetch(tok_hash_.back());
   }
   term_pos_.clear();
-  for (size_t i = 0; i < n; ++i)
-    term_pos_.push_back(static_cast<uint64_t>(term_of(key(i), tok_hash_[i])) << 32 | fv.tokens[i].position);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t t = term_of(key(i), tok_hash_[i]);
+    term_pos_.push_back(static_cast<uint64_t>(t) << 32 | fv.tokens[i].position);
+    // The surface word: the term itself (a flag on it), or another word
+    // that stems to it (a key of its own).
+    const std::string_view surface = i < fv.surfaces.size() ? std::string_view(fv.surfaces[i]) : std::string_view();
+    if (surface.empty()) {
+      if (t >= self_surface_.size()) self_surface_.resize(std::max<size_t>(t + 1, self_surface_.size() * 2), 0);
+      self_surface_[t] = 1;
+    } else {
+      word_buf_.assign(surface_key(fv.name, surface, fv.tokens[i].text));
+      bool inserted = false;
+      words_.find_or_insert(word_buf_, &inserted);
+      if (inserted) bytes_ += word_buf_.size() + 16;
+    }
+  }
   // One posting per term, its positions ascending.
   std::sort(term_pos_.begin(), term_pos_.end());
   for (size_t i = 0; i < n;) {
@@ -221,12 +236,27 @@ Status SegmentBuilder::serialize(const PartSink& put, bool parallel) {
   }
   MERIDIAN_RETURN_IF_ERROR(terms_status);
   MERIDIAN_RETURN_IF_ERROR(other_status);
+  MERIDIAN_RETURN_IF_ERROR(write_words(put));
 
   SegmentMeta meta;
   meta.num_docs = n;
   for (const auto& [name, st] : stats_) meta.fields[name] = SegmentFieldMeta{types_[name], st.docs, st.sum_len};
   // meta last: a segment without its meta file is incomplete and ignored.
   return put("meta", meta.encode());
+}
+
+Status SegmentBuilder::write_words(const PartSink& put) const {
+  std::vector<std::string> keys;
+  keys.reserve(words_.size());
+  for (uint32_t w = 0; w < words_.size(); ++w) keys.emplace_back(words_.key(w));
+  for (uint32_t t = 0; t < self_surface_.size() && t < terms_.size(); ++t) {
+    if (!self_surface_[t]) continue;
+    const std::string_view key = terms_.key(t);
+    const size_t z = key.find('\0');
+    keys.push_back(surface_key(key.substr(0, z), key.substr(z + 1), key.substr(z + 1)));
+  }
+  MERIDIAN_ASSIGN_OR_RETURN(std::string file, build_surface_words(&keys));
+  return put(kWordsExt, file);
 }
 
 Status SegmentBuilder::write_terms(const PartSink& put) const {

@@ -11,6 +11,7 @@
 #include "meridian/index/segment.h"
 #include "meridian/index/segment_builder.h"
 #include "meridian/index/segment_meta.h"
+#include "meridian/index/surface_words.h"
 #include "meridian/index/term_key.h"
 #include "meridian/postings/postings_writer.h"
 #include "meridian/store/store_writer.h"
@@ -169,6 +170,23 @@ Status merge_terms(const std::vector<Input>& in, const Norms& norms, postings::P
   return Status::ok();
 }
 
+// The union of the inputs' surface words (words of deleted documents stay:
+// they only point to stems that match fewer documents). When an input has
+// no words file (written before they existed) the merged segment has none
+// either, so that its words are never incomplete.
+Status merge_words(const std::vector<Input>& in, const std::function<Status(std::string_view, const std::string&)>& put) {
+  std::vector<std::string> keys;
+  for (const auto& i : in) {
+    const termdict::TermDictReader* w = i.view->segment->words();
+    if (!w) return Status::ok();
+    auto it = w->begin();
+    for (; it.valid(); it.next()) keys.emplace_back(it.term());
+    MERIDIAN_RETURN_IF_ERROR(it.status());
+  }
+  MERIDIAN_ASSIGN_OR_RETURN(std::string file, build_surface_words(&keys));
+  return put(kWordsExt, file);
+}
+
 }  // namespace
 
 Result<MergeResult> merge_segments_to(const std::vector<SegmentView>& inputs, const std::string& dir,
@@ -195,6 +213,7 @@ Result<MergeResult> merge_segments_to(const std::vector<SegmentView>& inputs, co
   };
   auto cleanup = [&](Status st) -> Status {
     for (auto ext : kSegmentExts) (void)fs::remove_file(segment_file(dir, segment_id, ext));
+    (void)fs::remove_file(segment_file(dir, segment_id, kWordsExt));
     return st.with_context("merge into segment " + std::to_string(segment_id));
   };
   // Columns and store on a helper thread, terms and postings here (as
@@ -222,6 +241,7 @@ Result<MergeResult> merge_segments_to(const std::vector<SegmentView>& inputs, co
     return put("post", pw.finish());
   }();
   Status other_status = columns_and_store.get();
+  if (terms_status.is_ok()) terms_status = merge_words(in, put);
   if (!terms_status.is_ok()) return cleanup(terms_status);
   if (!other_status.is_ok()) return cleanup(other_status);
 

@@ -5,6 +5,7 @@
 #include "meridian/index/document.h"
 #include "meridian/index/segment.h"
 #include "meridian/index/segment_builder.h"
+#include "meridian/index/surface_words.h"
 
 namespace meridian::query {
 
@@ -64,6 +65,7 @@ Result<MemoryIndex> MemoryIndex::build(std::shared_ptr<const index::Schema> sche
   MERIDIAN_RETURN_IF_ERROR(builder.serialize(
       [&](std::string_view ext, const std::string& bytes) {
         const int i = part_index(ext);
+        if (ext == index::kWordsExt) return Status::ok();  // one-document segments expand over stems
         if (i < 0) return Status::internal("segment part '" + std::string(ext) + "' unknown");
         parts[i] = bytes;
         return Status::ok();

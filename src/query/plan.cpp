@@ -1,5 +1,6 @@
 // Compiling a Query against a Snapshot: analysis, expansions, BM25 weights.
 #include "plan.h"
+#include "word_expansion.h"
 
 #include <algorithm>
 #include <map>
@@ -16,12 +17,6 @@ namespace meridian::query::plan {
 namespace {
 
 using index::FieldType;
-
-size_t utf8_chars(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
 
 // Sets Node::zero_outside on n and its descendants; returns n's.
 bool mark_zero_outside(Node& n) {
@@ -180,36 +175,41 @@ Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& to
                                  const Fuzziness& fz, int prefix_length, bool transpositions, bool prefix,
                                  size_t max_exp, double boost) {
   auto deferred = std::make_shared<DeferredWord>();
-  std::map<std::string, int> found;  // term -> edits (prefix expansions: -1)
-  if (!fz.is_none()) {
+  std::map<std::string, int> found;  // term -> edits (prefix expansions: kPrefix, kLatePrefix)
+  std::string plain = f.analyzer_instance ? f.analyzer_instance->normalize_term(raw, false) : token;
+  if (!opt_.per_segment_expansions && (!fz.is_none() || prefix)) {
+    // Over every segment's surface words (word_expansion.h).
+    WordToExpand w;
+    w.field = f.name;
+    w.text = f.type == FieldType::kText;
+    w.token = token;
+    w.surface = plain;
+    w.fuzziness = fz;
+    w.prefix_length = prefix_length;
+    w.transpositions = transpositions;
+    w.prefix = prefix;
+    w.max_expansions = max_exp;
+    MERIDIAN_RETURN_IF_ERROR(expand_word(snap_, w, &found));
+  } else if (!fz.is_none() || prefix) {
+    // Per segment (live queries: one-document segments without surface
+    // words): the stem and the unstemmed form against the terms.
     std::vector<std::string> forms = {token};
-    std::string plain = f.analyzer_instance ? f.analyzer_instance->normalize_term(raw, false) : token;
     if (!plain.empty() && plain != token) forms.push_back(plain);
     for (const auto& form : forms) {
-      int edits = fz.edits_for(utf8_chars(form));
+      int edits = allowed_edits(fz, form);
       if (edits == 0) {
-        if (form != token) found.emplace(form, 0);
+        if (form != token && !fz.is_none()) found.emplace(form, 0);
         continue;
       }
-      auto a = termdict::levenshtein_automaton(form, std::min(edits, termdict::kMaxLevenshteinEdits),
-                                               transpositions, static_cast<size_t>(std::max(0, prefix_length)));
+      auto a = termdict::levenshtein_automaton(form, edits, transpositions,
+                                               static_cast<size_t>(std::max(0, prefix_length)));
       if (!a) return Status::invalid("fuzzy term '" + form + "': " + a.status().message());
-      if (opt_.per_segment_expansions) {
-        deferred->walks.push_back({std::make_shared<const termdict::Automaton>(std::move(*a)), false, 100000});
-      } else {
-        MERIDIAN_RETURN_IF_ERROR(expand(f.name, *a, 100000, &found));
-      }
+      deferred->walks.push_back({std::make_shared<const termdict::Automaton>(std::move(*a)), false, 100000});
     }
-  }
-  if (prefix) {
-    auto a = termdict::prefix_automaton(token);
-    if (!a) return a.status();
-    if (opt_.per_segment_expansions) {
+    if (prefix) {
+      auto a = termdict::prefix_automaton(token);
+      if (!a) return a.status();
       deferred->walks.push_back({std::make_shared<const termdict::Automaton>(std::move(*a)), true, max_exp + 1});
-    } else {
-      std::map<std::string, int> pre;
-      MERIDIAN_RETURN_IF_ERROR(expand(f.name, *a, max_exp + 1, &pre));
-      for (const auto& [t, e] : pre) found[t] = -1;  // a completion ranks above any typo
     }
   }
   Node n = word(f.name, word_terms(snap_, opt_.bm25, f.name, token, found, max_exp, boost, &hl_));
@@ -446,8 +446,12 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
   if (highlight) highlight->emplace_back(field, token);
   found.erase(token);
   std::vector<std::pair<std::string, int>> list(found.begin(), found.end());
-  // Fewest edits first (prefix expansions after exact-edit ones), then by term order.
-  auto tier = [](int e) { return e < 0 ? 1 : 1 + e; };
+  // Exact, then prefix completions, then fewest edits (a misspelt last word's
+  // completions after every typo tier: kLatePrefix), then by term order.
+  auto tier = [](int e) {
+    if (e == kLatePrefix) return 2 + termdict::kMaxLevenshteinEdits;
+    return e == kPrefix ? 1 : e == 0 ? 0 : 1 + e;
+  };
   std::stable_sort(list.begin(), list.end(), [&](const auto& x, const auto& y) { return tier(x.second) < tier(y.second); });
   if (list.size() > max_exp) list.resize(max_exp);
   if (list.empty()) return terms;

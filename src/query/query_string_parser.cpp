@@ -480,7 +480,7 @@ std::string simple_clean(std::string_view text) {
   return out;
 }
 
-Query parse_simple(std::string_view text, const std::vector<FieldBoost>& fields, Operator op) {
+Query parse_simple(std::string_view text, const std::vector<FieldBoost>& fields, Operator op, const TypoBudget& typos) {
   std::string clean = simple_clean(text);
   if (clean.empty()) return MatchAll{};
   std::vector<FieldBoost> fs = fields.empty() ? std::vector<FieldBoost>{{"*", 1}} : fields;
@@ -489,7 +489,7 @@ Query parse_simple(std::string_view text, const std::vector<FieldBoost>& fields,
     m.field = fs[0].field;
     m.text = std::move(clean);
     m.op = op;
-    m.fuzziness = Fuzziness::automatic();
+    m.fuzziness = typos.fuzziness();
     m.prefix_last = true;
     m.boost = fs[0].boost;
     return m;
@@ -498,7 +498,7 @@ Query parse_simple(std::string_view text, const std::vector<FieldBoost>& fields,
   mm.fields = std::move(fs);
   mm.text = std::move(clean);
   mm.op = op;
-  mm.fuzziness = Fuzziness::automatic();
+  mm.fuzziness = typos.fuzziness();
   mm.prefix_last = true;
   return mm;
 }

@@ -73,6 +73,12 @@ class Analyzer {
   // Replaces *out with the tokens of `text`; positions start at
   // first_position. Invalid UTF-8 is read as U+FFFD; never fails.
   void analyze(std::string_view text, std::vector<Token>* out, uint32_t first_position = 0) const;
+  // The same, and *surfaces parallel to *out: each token's word folded like
+  // the token (case, accents, elision) but not stemmed, or "" when that is
+  // the token's text itself (no stemmer, or the stem is the word). The index
+  // keeps these surface words for typo tolerance (index/surface_words.h).
+  void analyze(std::string_view text, std::vector<Token>* out, uint32_t first_position,
+               std::vector<std::string>* surfaces) const;
 
   // One query term normalized like an indexed token (case fold, stem if both
   // `stem` and the config say so, accent fold, length cap), without word
@@ -90,7 +96,8 @@ class Analyzer {
  private:
   void analyze_keyword(std::string_view text, std::vector<Token>* out, uint32_t first_position) const;
   // Normalizes one word into *out; false if it is a stopword.
-  bool normalize_word(std::string_view word, bool stem, std::string* out) const;
+  // *surface (when given): the unstemmed folded word, "" if equal to *out.
+  bool normalize_word(std::string_view word, bool stem, std::string* out, std::string* surface = nullptr) const;
 
   AnalyzerConfig cfg_;
   int stemmer_id_;           // -1: no stemming

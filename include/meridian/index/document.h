@@ -34,6 +34,10 @@ struct FieldValues {
   const FieldDef* def = nullptr;  // points into the schema given to parse()
   std::string name;
   std::vector<analysis::Token> tokens;  // text
+  // text: per token, its unstemmed folded word, "" when that is the token's
+  // text (Analyzer::analyze with surfaces); may be shorter than `tokens`
+  // (missing entries are "") when the field was filled by hand.
+  std::vector<std::string> surfaces;
   std::vector<std::string> keywords;    // keyword; text: values <= kMaxTextColumnBytes, for facets and sort
   std::vector<int64_t> ints;            // int, bool (0/1), date (epoch ms)
   std::vector<double> doubles;          // float

@@ -47,6 +47,9 @@ class Segment {
   const postings::PostingsReader& postings() const { return *postings_; }
   const columns::ColumnsReader& columns() const { return *columns_; }
   const store::StoreReader& store() const { return *store_; }
+  // The surface words (index/surface_words.h); null for a segment written
+  // before they existed, or an in-memory one.
+  const termdict::TermDictReader* words() const { return words_ ? &*words_ : nullptr; }
 
   // Postings of a full term key (see term_key.h); nullopt if absent.
   Result<std::optional<postings::TermPostings>> postings_for(std::string_view key) const;
@@ -68,11 +71,13 @@ class Segment {
   uint64_t bytes_ = 0;
   SegmentMeta meta_;
   std::unique_ptr<MappedFile> files_[4];
+  std::unique_ptr<MappedFile> words_file_;
   std::shared_ptr<const void> memory_owner_;  // open_memory(): keeps the parts alive
   std::optional<termdict::TermDictReader> terms_;
   std::optional<postings::PostingsReader> postings_;
   std::optional<columns::ColumnsReader> columns_;
   std::optional<store::StoreReader> store_;
+  std::optional<termdict::TermDictReader> words_;
   mutable std::atomic<bool> obsolete_{false};
 };
 

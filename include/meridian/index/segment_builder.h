@@ -48,7 +48,7 @@ class SegmentBuilder {
   size_t approx_bytes() const { return bytes_; }
   bool empty() const { return sources_.empty(); }
 
-  // Writes seg-<id>.{meta,terms,post,cols,store} into `dir`; fsyncs each file
+  // Writes seg-<id>.{meta,terms,post,cols,store,words} into `dir`; fsyncs each file
   // when `sync`. The deletes are not written (the index keeps them). The
   // first call serializes the files into memory and keeps them, so that
   // after a failed write (disk full) the caller may retry, under another id
@@ -56,7 +56,7 @@ class SegmentBuilder {
   Status write(const std::string& dir, uint64_t segment_id, bool sync);
 
   // The same parts handed to `put` (extension, bytes) instead of files:
-  // cols, store, terms, post, then meta. With `parallel` two threads build
+  // cols, store, terms, post, words, then meta. With `parallel` two threads build
   // them (as write() does); without, the calling thread alone (no thread
   // start: for one-document segments built in memory, see
   // query/memory_index.h). The builder is consumed: call once.
@@ -65,6 +65,7 @@ class SegmentBuilder {
 
  private:
   Status write_terms(const PartSink& put) const;
+  Status write_words(const PartSink& put) const;  // the surface words file (index/surface_words.h)
   std::vector<std::pair<std::string, std::string>> encoded_;  // write()'s parts (ext, bytes)
 
   // `key` is field\0term (the field is the key's prefix up to the \0).
@@ -109,6 +110,11 @@ class SegmentBuilder {
     uint32_t doc;
   };
   std::map<std::string, std::vector<GeoCellDoc>> geo_;
+  // Surface words: per term number, whether the term is itself a surface
+  // word; and the surface_key()s of the words that differ from their stem.
+  std::vector<uint8_t> self_surface_;
+  TermTable words_;
+  std::string word_buf_;
   std::string key_buf_;  // key_of() scratch
   // add_tokens() scratch: the keys of one field's tokens back to back, their
   // ends and hashes; (term << 32 | position) pairs; one term's positions.

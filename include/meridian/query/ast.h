@@ -64,6 +64,8 @@ struct Fuzziness {
   int edits = 0;  // 0, 1 or 2 when !is_auto
   int low = 3;
   int high = 6;
+  // Words of digits only take no edits (a typo budget's rule; see TypoBudget).
+  bool exact_numbers = false;
 
   static Fuzziness fixed(int edits) { return Fuzziness{false, edits, 3, 6}; }
   static Fuzziness automatic(int low = 3, int high = 6) { return Fuzziness{true, 0, low, high}; }
@@ -75,6 +77,22 @@ struct Fuzziness {
   // Status::invalid with a message starting "expected".
   static Result<Fuzziness> parse(std::string_view text);
   bool operator==(const Fuzziness&) const = default;
+};
+
+// The typo budget of the words of `q` (docs/QUERY.md, "Typo tolerance"),
+// Meilisearch's defaults: no typo on a word under 5 code points, one from 5,
+// two from 9, and none on a number (a word of digits only). Edits are
+// counted on the folded, unstemmed word against the index's surface words.
+struct TypoBudget {
+  int min_word_length_one_typo = 5;
+  int min_word_length_two_typos = 9;
+  bool typos_on_numbers = false;
+  // As a Fuzziness: AUTO:5,9 with exact_numbers.
+  Fuzziness fuzziness() const {
+    Fuzziness f = Fuzziness::automatic(min_word_length_one_typo, min_word_length_two_typos);
+    f.exact_numbers = !typos_on_numbers;
+    return f;
+  }
 };
 
 // minimum_should_match: unset, a count (negative: "all but N"), or a

@@ -44,10 +44,11 @@ Result<Query> parse_query_string(std::string_view text, const QueryStringOptions
 // Never fails: operator and syntax characters become word separators (a
 // hyphen, apostrophe or dot between two word characters is kept), invalid
 // UTF-8 and control characters are dropped. Gives Match (one field) or
-// MultiMatch (several) with fuzziness AUTO per word, prefix_last and `op`;
+// MultiMatch (several) with the typo budget `typos` per word (by default
+// AUTO:5,9, none on numbers), prefix_last and `op`;
 // MatchAll when no word is left.
 Query parse_simple(std::string_view text, const std::vector<FieldBoost>& fields,
-                   Operator op = Operator::kAnd);
+                   Operator op = Operator::kAnd, const TypoBudget& typos = TypoBudget{});
 
 // The text parse_simple would search for (exposed for tests and the shell).
 std::string simple_clean(std::string_view text);

@@ -1,0 +1,117 @@
+// Surface words file: keys, building, the walk over one field's words.
+#include "meridian/index/surface_words.h"
+
+#include <algorithm>
+
+#include "meridian/termdict/automaton_walk.h"
+#include "meridian/termdict/term_dict_writer.h"
+
+namespace meridian::index {
+
+namespace {
+
+// The words of one field as a sorted term source for the automaton walk:
+// term() is the word (the key between the field's prefix and the next \0).
+class WordSource {
+ public:
+  WordSource(termdict::TermDictReader::Iterator it, std::string prefix)
+      : it_(std::move(it)), prefix_(std::move(prefix)) {}
+  bool valid() const { return it_.valid() && it_.term().starts_with(prefix_); }
+  std::string_view term() const {
+    std::string_view rest = it_.term().substr(prefix_.size());
+    return rest.substr(0, rest.find('\0'));
+  }
+  // The stem of the current word.
+  std::string_view stem() const {
+    std::string_view rest = it_.term().substr(prefix_.size());
+    const size_t z = rest.find('\0');
+    if (z == std::string_view::npos || z + 1 == rest.size()) return rest.substr(0, z);
+    return rest.substr(z + 1);
+  }
+  void next() { it_.next(); }
+  // Keys "<prefix><word>\0..." >= "<prefix><s>" are exactly those whose word
+  // is >= s (a word holds no \0), so the projection keeps the order. A
+  // target holding a \0 ("w\0...", an automaton that accepts that byte)
+  // stands for the first word > "w": "w\x01".
+  void seek(std::string_view s) {
+    key_.assign(prefix_);
+    const size_t z = s.find('\0');
+    if (z == std::string_view::npos) {
+      key_.append(s);
+    } else {
+      key_.append(s.substr(0, z));
+      key_.push_back('\x01');
+    }
+    it_.seek(key_);
+  }
+  Status status() const { return it_.status(); }
+
+ private:
+  termdict::TermDictReader::Iterator it_;
+  std::string prefix_, key_;
+};
+
+}  // namespace
+
+std::string surface_key(std::string_view field, std::string_view word, std::string_view stem) {
+  std::string k;
+  k.reserve(field.size() + word.size() + stem.size() + 2);
+  k.append(field);
+  k.push_back('\0');
+  k.append(word);
+  k.push_back('\0');
+  if (stem != word) k.append(stem);
+  return k;
+}
+
+bool parse_surface_key(std::string_view key, SurfaceEntry* out) {
+  const size_t a = key.find('\0');
+  if (a == std::string_view::npos) return false;
+  const size_t b = key.find('\0', a + 1);
+  if (b == std::string_view::npos) return false;
+  out->field = key.substr(0, a);
+  out->word = key.substr(a + 1, b - a - 1);
+  out->stem = b + 1 == key.size() ? out->word : key.substr(b + 1);
+  return true;
+}
+
+Result<std::string> build_surface_words(std::vector<std::string>* keys) {
+  std::sort(keys->begin(), keys->end());
+  keys->erase(std::unique(keys->begin(), keys->end()), keys->end());
+  termdict::TermDictWriter w;
+  for (const auto& k : *keys) MERIDIAN_RETURN_IF_ERROR(w.add(k, 0));
+  return w.finish();
+}
+
+Status walk_surface_words(const termdict::TermDictReader& words, std::string_view field, const termdict::Automaton& a,
+                          size_t limit,
+                          const std::function<bool(std::string_view word, std::string_view stem, int value)>& fn) {
+  std::string prefix(field);
+  prefix.push_back('\0');
+  return termdict::intersect(
+      a, WordSource(words.lower_bound(prefix), prefix),
+      [&](std::string_view word, termdict::Automaton::State s, const WordSource& it) {
+        return fn(word, it.stem(), a.match_value(s));
+      },
+      limit);
+}
+
+Result<bool> find_surface_word(const termdict::TermDictReader& words, std::string_view field, std::string_view word,
+                               std::string* stem) {
+  std::string key(field);
+  key.push_back('\0');
+  key.append(word);
+  key.push_back('\0');
+  auto it = words.lower_bound(key);
+  if (!it.valid()) {
+    MERIDIAN_RETURN_IF_ERROR(it.status());
+    return false;
+  }
+  if (!it.term().starts_with(key)) return false;
+  SurfaceEntry e;
+  if (!parse_surface_key(it.term(), &e)) return false;
+  if (stem) stem->assign(e.stem);
+  return true;
+}
+
+}  // namespace meridian::index

@@ -1,0 +1,139 @@
+// Expansion of one word over surface words (or terms, for old segments).
+#include "word_expansion.h"
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include "meridian/index/surface_words.h"
+#include "meridian/termdict/levenshtein.h"
+#include "plan.h"
+
+namespace meridian::query::plan {
+
+namespace {
+
+size_t utf8_chars(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+void keep_min(std::map<std::string, int>* out, std::string_view term, int edits) {
+  auto [it, fresh] = out->emplace(std::string(term), edits);
+  if (!fresh) it->second = std::min(it->second, edits);
+}
+
+// Automata built on first use (a snapshot without old segments never builds
+// the term-walk ones).
+class Automata {
+ public:
+  explicit Automata(const WordToExpand& w) : w_(w) {}
+
+  // Levenshtein automaton of `word` with `edits`, or null when edits is 0.
+  Result<const termdict::Automaton*> fuzzy(std::string_view word, int edits) {
+    if (edits <= 0) return static_cast<const termdict::Automaton*>(nullptr);
+    auto& slot = fuzzy_[std::string(word)];
+    if (!slot) {
+      auto a = termdict::levenshtein_automaton(word, edits, w_.transpositions,
+                                               static_cast<size_t>(std::max(0, w_.prefix_length)));
+      if (!a) return Status::invalid("fuzzy term '" + std::string(word) + "': " + a.status().message());
+      slot.emplace(std::move(*a));
+    }
+    return &*slot;
+  }
+  Result<const termdict::Automaton*> prefix(std::string_view word) {
+    auto& slot = prefix_[std::string(word)];
+    if (!slot) {
+      auto a = termdict::prefix_automaton(word);
+      if (!a) return a.status();
+      slot.emplace(std::move(*a));
+    }
+    return &*slot;
+  }
+
+ private:
+  const WordToExpand& w_;
+  std::map<std::string, std::optional<termdict::Automaton>> fuzzy_, prefix_;
+};
+
+}  // namespace
+
+int allowed_edits(const Fuzziness& fz, std::string_view word) {
+  if (fz.is_none() || word.empty()) return 0;
+  if (fz.exact_numbers && std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return 0;
+  return std::min(fz.edits_for(utf8_chars(word)), termdict::kMaxLevenshteinEdits);
+}
+
+Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<std::string, int>* found) {
+  const std::string& typed = w.surface.empty() ? w.token : w.surface;
+  const int edits = allowed_edits(w.fuzziness, typed);
+  Automata automata(w);
+  std::map<std::string, int> fuzzy, completions;
+  bool typed_is_word = false;  // the word as typed is a word of the field (not a misspelling)
+  for (const auto& sv : snap.segments()) {
+    const index::Segment& seg = *sv.segment;
+    const termdict::TermDictReader* words = w.text ? seg.words() : nullptr;
+    if (words) {
+      std::string stem;
+      MERIDIAN_ASSIGN_OR_RETURN(bool known, index::find_surface_word(*words, w.field, typed, &stem));
+      if (known) {
+        typed_is_word = true;
+        keep_min(&fuzzy, stem, 0);
+      }
+      MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* a, automata.fuzzy(typed, edits));
+      if (a) {
+        MERIDIAN_RETURN_IF_ERROR(index::walk_surface_words(
+            *words, w.field, *a, 100000, [&](std::string_view, std::string_view stem, int e) {
+              keep_min(&fuzzy, stem, e);
+              return true;
+            }));
+      }
+      if (w.prefix) {
+        MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* p, automata.prefix(typed));
+        MERIDIAN_RETURN_IF_ERROR(index::walk_surface_words(
+            *words, w.field, *p, w.max_expansions + 1, [&](std::string_view, std::string_view stem, int) {
+              completions.emplace(std::string(stem), kPrefix);
+              return true;
+            }));
+      }
+      continue;
+    }
+    // No surface words: the stem and the unstemmed form against the terms.
+    std::vector<std::string> forms = {w.token};
+    if (!w.surface.empty() && w.surface != w.token) forms.push_back(w.surface);
+    for (const auto& form : forms) {
+      const int e = allowed_edits(w.fuzziness, form);
+      if (e == 0) {
+        if (form != w.token && !w.fuzziness.is_none()) keep_min(&fuzzy, form, 0);
+        continue;
+      }
+      MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* a, automata.fuzzy(form, e));
+      MERIDIAN_RETURN_IF_ERROR(expand_terms(seg, w.field, *a, 100000, &fuzzy));
+    }
+    if (w.prefix) {
+      MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* p, automata.prefix(w.token));
+      MERIDIAN_RETURN_IF_ERROR(expand_terms(seg, w.field, *p, w.max_expansions + 1, &completions));
+    }
+  }
+  // The last word: completions rank above typos, unless the word is a
+  // misspelling (not a word of the field) of at least one typo's length
+  // that reaches whole words: those come first (issue 16, item 3).
+  bool whole_words = false;
+  for (const auto& [t, e] : fuzzy) whole_words |= e > 0 || t != w.token;
+  const bool late = !typed_is_word && edits > 0 && whole_words;
+  *found = std::move(fuzzy);
+  for (const auto& [t, e] : completions) {
+    (void)e;
+    auto it = found->find(t);
+    if (late) {
+      if (it == found->end()) found->emplace(t, kLatePrefix);
+    } else {
+      (*found)[t] = kPrefix;  // a completion ranks above any typo
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace meridian::query::plan

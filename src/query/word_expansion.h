@@ -1,0 +1,51 @@
+// Internal to the query module: the alternatives of one word of a match or
+// fuzzy query over a snapshot (typo tolerance, docs/QUERY.md).
+//
+// On a text field, fuzzy and prefix expansion run over each segment's
+// surface words (index/surface_words.h): the Levenshtein automaton of the
+// word as typed (folded, not stemmed) and its prefix automaton walk the
+// field's words; every word found stands for its stem, with the smallest
+// edit distance of the words that map to that stem. On a segment without
+// surface words (written before they existed) and on keyword fields, the
+// walks run over the terms themselves (the stem and the unstemmed form).
+//
+// Stateless; safe from any thread; the snapshot must outlive the call.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+
+#include "meridian/base/status.h"
+#include "meridian/index/snapshot.h"
+#include "meridian/query/ast.h"
+
+namespace meridian::query::plan {
+
+// found values: edits (>= 0), a prefix completion (kPrefix, ranked above
+// typos), or a completion of a misspelt last word (kLatePrefix, ranked below
+// typos: the whole words within the typo budget come first).
+inline constexpr int kPrefix = -1;
+inline constexpr int kLatePrefix = -2;
+
+struct WordToExpand {
+  std::string field;
+  bool text = true;        // a text field (else: no surface words, walk the terms)
+  std::string token;       // the analysed word: its term (stem)
+  std::string surface;     // the word as typed, folded, not stemmed ("" = token)
+  Fuzziness fuzziness;
+  int prefix_length = 0;
+  bool transpositions = true;
+  bool prefix = false;     // the last word of a search-as-you-type query
+  size_t max_expansions = 50;
+};
+
+// Terms of w.field that the word reaches: term -> edits or kPrefix /
+// kLatePrefix (see above). The token itself may be among them.
+Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<std::string, int>* found);
+
+// The edits a fuzziness allows for `word` (code points; 0 for a number
+// when fz.exact_numbers), at most termdict::kMaxLevenshteinEdits.
+int allowed_edits(const Fuzziness& fz, std::string_view word);
+
+}  // namespace meridian::query::plan
