@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "meridian/index/surface_words.h"
+#include "meridian/index/term_key.h"
 #include "meridian/termdict/levenshtein.h"
+#include "meridian/termdict/wildcard.h"
 #include "plan.h"
 
 namespace meridian::query::plan {
@@ -100,7 +102,11 @@ Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<
       }
       continue;
     }
-    // No surface words: the stem and the unstemmed form against the terms.
+    // No surface words: the stem and the unstemmed form against the terms
+    // (the word counts as a word of the field when its stem is a term).
+    auto own = seg.terms().find(index::term_key(w.field, w.token));
+    if (!own) return own.status();
+    typed_is_word |= own->has_value();
     std::vector<std::string> forms = {w.token};
     if (!w.surface.empty() && w.surface != w.token) forms.push_back(w.surface);
     for (const auto& form : forms) {

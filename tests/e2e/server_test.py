@@ -480,6 +480,37 @@ def test_shutdown_and_restart(tmp):
         srv.stop()
 
 
+def test_typos(tmp):
+    """Typo tolerance of q on surface words (docs/QUERY.md, "Typo tolerance"), and the
+    seg-N.words file on disk."""
+    data = os.path.join(tmp, "typos")
+    srv = Server(data)
+    try:
+        s, b, _ = req(srv, "PUT", "/v1/indexes/t", {"fields": {"body": {"type": "text", "language": "en"}}})
+        check("typos: create", s == 201, (s, b))
+        docs = {"c": "The constitution of the republic", "k": "constant values", "p": "Paris",
+                "m": "Mary", "b": "Bari", "r": "RDF reader library", "d": "PDF reader for documents",
+                "run": "running shoes"}
+        for i, text in docs.items():
+            s, b, _ = req(srv, "PUT", "/v1/indexes/t/docs/%s?refresh=wait_for" % i, {"body": text})
+            check("typos: put " + i, s in (200, 201), (s, b))
+
+        def ids(q):
+            s, b, _ = req(srv, "GET", "/v1/indexes/t/search?q=" + urllib.request.quote(q))
+            check("typos: search " + q, s == 200, (s, b))
+            return [h["id"] for h in b.get("hits", [])]
+        check("typos: constituion finds constitution first", ids("constituion")[:1] == ["c"], ids("constituion"))
+        check("typos: paris is Paris only", ids("paris") == ["p"], ids("paris"))
+        check("typos: pdf reader ranks PDF first, never RDF", ids("pdf reader") == ["d"], ids("pdf reader"))
+        check("typos: runs matches running through its stem", ids("runs") == ["run"], ids("runs"))
+    finally:
+        code = srv.stop()
+    check("typos: clean stop", code == 0, code)
+    idx_dir = os.path.join(data, "indexes", "t")
+    words = [n for n in os.listdir(idx_dir) if n.endswith(".words")]
+    check("typos: segments carry a .words file", len(words) >= 1, os.listdir(idx_dir))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="meridian-e2e-server-")
     srv = None
@@ -491,7 +522,8 @@ def main():
         srv = None
         for name, fn in [("body_limit", test_body_limit), ("auth", test_auth),
                          ("public", test_refuses_public_without_key), ("rate_limit", test_rate_limit),
-                         ("watch", test_watch), ("shutdown", test_shutdown_and_restart)]:
+                         ("watch", test_watch), ("shutdown", test_shutdown_and_restart),
+                         ("typos", test_typos)]:
             run(name, lambda fn=fn: fn(tmp))
     finally:
         if srv:

@@ -11,6 +11,7 @@
 #include "meridian/index/segment_builder.h"
 #include "meridian/index/segment_merger.h"
 #include "meridian/termdict/levenshtein.h"
+#include "meridian/termdict/wildcard.h"
 
 using namespace meridian;
 using namespace meridian::index;
@@ -60,11 +61,13 @@ TEST_CASE("surface words: a key keeps an empty stem for a word that is its own s
   CHECK(surface_key("title", "rivers", "river") == std::string("title\0rivers\0river", 18));
   CHECK(surface_key("title", "river", "river") == std::string("title\0river\0", 12));
   SurfaceEntry e;
-  REQUIRE(parse_surface_key(surface_key("title", "river", "river"), &e));
+  const std::string own = surface_key("title", "river", "river");
+  REQUIRE(parse_surface_key(own, &e));
   CHECK(e.field == "title");
   CHECK(e.word == "river");
   CHECK(e.stem == "river");
-  REQUIRE(parse_surface_key(surface_key("a.b", "rivers", "river"), &e));
+  const std::string other = surface_key("a.b", "rivers", "river");
+  REQUIRE(parse_surface_key(other, &e));
   CHECK(e.word == "rivers");
   CHECK(e.stem == "river");
   CHECK_FALSE(parse_surface_key("title\0river", &e));
@@ -140,8 +143,12 @@ TEST_CASE("surface words: a merge keeps the words of every input") {
   TempDir dir;
   auto a = build(dir.path(), 1, {"rivers of Paris"});
   auto b = build(dir.path(), 2, {"constitutions", "bridges"});
+  REQUIRE(a->words() != nullptr);
+  REQUIRE(b->words() != nullptr);
   std::vector<SegmentView> in = {{a, nullptr}, {b, nullptr}};
-  REQUIRE(merge_segments_to(in, dir.path(), 3, false).is_ok());
+  auto r = merge_segments_to(in, dir.path(), 3, false);
+  REQUIRE_MESSAGE(r.is_ok(), r.status().message());
+  CHECK(fs::exists(segment_file(dir.path(), 3, kWordsExt)));
   auto m = Segment::open(dir.path(), 3);
   REQUIRE(m.is_ok());
   auto words = all_words(**m, "title");
