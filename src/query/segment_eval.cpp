@@ -336,7 +336,7 @@ Json SegmentEval::explain_node(const Node& n, uint32_t doc) {
           e.set("bm25", *e.find("value"));
           e.set("value", v);
           e.set("tier", ts->w->tier);
-          e.set("description", "tier_base + tier_scale * bm25 (tier 0 exact, 1 prefix, 1 + edits fuzzy)");
+          e.set("description", "tier_base + tier_scale * bm25 (tier 0 exact, 1 prefix, 1 + edits fuzzy, 4 completion of a misspelling)");
           e.set("tier_base", ts->w->tier_base);
           e.set("tier_scale", ts->w->tier_scale);
         }

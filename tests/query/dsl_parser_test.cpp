@@ -89,7 +89,7 @@ TEST_CASE("dsl: query_string and simple_query_string embed the text parsers") {
         R"(bool(must=[multi_match([t^2,u],"a"),multi_match([t^2,u],"b")]))");
   CHECK(D(R"({"query_string":{"query":"x","boost":3}})") == R"(match(*,"x")^3)");
   CHECK(D(R"({"simple_query_string":{"query":"new (york","fields":["name"]}})") ==
-        R"(match(name,"new york",fuzziness=AUTO,prefix_last))");
+        R"(match(name,"new york",fuzziness=AUTO:5,9,prefix_last))");
   CHECK(D(R"({"bool":{"must":[{"query_string":{"query":"(a"}}]}})") ==
         "ERROR: query.bool.must[0].query_string.query: expected ')' at column 3");
 }

@@ -240,10 +240,10 @@ TEST_CASE("query string: random input never crashes and errors always name a col
 
 TEST_CASE("simple mode: words get AUTO fuzziness and the last word is a prefix") {
   CHECK(to_string(parse_simple("new yor", {{"name", 1}})) ==
-        R"(match(name,"new yor",op=and,fuzziness=AUTO,prefix_last))");
+        R"(match(name,"new yor",op=and,fuzziness=AUTO:5,9,prefix_last))");
   CHECK(to_string(parse_simple("paris", {{"name", 2}, {"alt", 1}})) ==
-        R"(multi_match([name^2,alt],"paris",op=and,fuzziness=AUTO,prefix_last))");
-  CHECK(to_string(parse_simple("x", {}, Operator::kOr)) == R"(match(*,"x",fuzziness=AUTO,prefix_last))");
+        R"(multi_match([name^2,alt],"paris",op=and,fuzziness=AUTO:5,9,prefix_last))");
+  CHECK(to_string(parse_simple("x", {}, Operator::kOr)) == R"(match(*,"x",fuzziness=AUTO:5,9,prefix_last))");
   CHECK(to_string(parse_simple("", {{"n", 1}})) == "match_all");
   CHECK(to_string(parse_simple("  (( ** ", {{"n", 1}})) == "match_all");
 }

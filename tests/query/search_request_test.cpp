@@ -44,10 +44,10 @@ TEST_CASE("search request: q becomes the simple query over q_fields; query is th
   REQUIRE(r.is_ok());
   CHECK(*r->q == "new yor");
   CHECK(r->q_fields.size() == 2);
-  CHECK(to_string(r->query) == R"(multi_match([name^2,alt],"new yor",op=and,fuzziness=AUTO,prefix_last))");
+  CHECK(to_string(r->query) == R"(multi_match([name^2,alt],"new yor",op=and,fuzziness=AUTO:5,9,prefix_last))");
   SearchRequestOptions opt;
   opt.default_q_fields = {{"name", 1}};
-  CHECK(to_string(R(R"({"q":"x"})", opt)->query) == R"(match(name,"x",op=and,fuzziness=AUTO,prefix_last))");
+  CHECK(to_string(R(R"({"q":"x"})", opt)->query) == R"(match(name,"x",op=and,fuzziness=AUTO:5,9,prefix_last))");
   auto d = R(R"({"query":{"term":{"a":1}}})");
   REQUIRE(d.is_ok());
   CHECK(to_string(d->query) == "term(a,1)");
@@ -216,7 +216,7 @@ TEST_CASE("search params: URL parameters map onto the same request") {
                                 {"from", "40"}, {"fields", "name, country"}, {"facets", "country,admin_code"},
                                 {"highlight", "name"}, {"explain", "true"}, {"track_total_hits", "false"}});
   REQUIRE(r.is_ok());
-  CHECK(to_string(r->query) == R"(match(*,"paris",op=and,fuzziness=AUTO,prefix_last))");
+  CHECK(to_string(r->query) == R"(match(*,"paris",op=and,fuzziness=AUTO:5,9,prefix_last))");
   REQUIRE(r->filters.size() == 2);
   CHECK(to_string(r->filters[0]) == R"(match(country,"FR"))");
   CHECK(to_string(r->filters[1]) == "geo_distance(location,48.85,2.35,5000m)");
@@ -237,7 +237,7 @@ TEST_CASE("search params: URL parameters map onto the same request") {
   CHECK(r->track_total_hits == 0);
   auto q = parse_search_params({{"q", "x"}, {"q_fields", "name^2,alt"}, {"bbox", "50,1,40,3"}, {"geo_field", "pin"}});
   REQUIRE(q.is_ok());
-  CHECK(to_string(q->query) == R"(multi_match([name^2,alt],"x",op=and,fuzziness=AUTO,prefix_last))");
+  CHECK(to_string(q->query) == R"(multi_match([name^2,alt],"x",op=and,fuzziness=AUTO:5,9,prefix_last))");
   CHECK(to_string(q->filters[0]) == "geo_bounding_box(pin,top=50,left=1,bottom=40,right=3)");
 }
 
