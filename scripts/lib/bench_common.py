@@ -93,6 +93,8 @@ class Result:
         self.skipped = []
         self.notes = []
         self.chart = None  # (ylabel, [(label, value), ...])
+        self.plot = None  # or fn(png_path, machine_line) -> bool: a suite's own chart
+        self.extra_md = []  # markdown lines written after the summary table
 
     def add(self, name, metric, value, unit=""):
         self.summary.append({"name": name, "metric": metric, "value": value, "unit": unit})
@@ -169,6 +171,7 @@ def write_markdown(path, res, machine):
     for row in res.summary:
         lines.append("| %s | %s | %s | %s |" % (row["name"], row["metric"], fmt(row["value"]),
                                                  row["unit"]))
+    lines += res.extra_md
     if res.skipped:
         lines += ["", "Skipped:", ""] + ["- " + s for s in res.skipped]
     if res.notes:
@@ -213,11 +216,11 @@ def write_chart(path, res, machine_line=""):
 
 
 def write_result(out_dir, res, machine):
-    """Writes <suite>.json, <suite>.md and, when res.chart is set, <suite>.png."""
+    """Writes <suite>.json, <suite>.md and, when res.chart or res.plot is set, <suite>.png."""
     os.makedirs(out_dir, exist_ok=True)
     base = os.path.join(out_dir, res.suite)
-    chart = write_chart(base + ".png", res, "%s CPUs %s, %s" % (
-        machine["nproc"], machine["cpu_model"], machine["date_utc"][:10]))
+    line = "%s CPUs %s, %s" % (machine["nproc"], machine["cpu_model"], machine["date_utc"][:10])
+    chart = res.plot(base + ".png", line) if res.plot else write_chart(base + ".png", res, line)
     doc = {"suite": res.suite, "title": res.title, "machine": machine, "dataset": res.dataset,
            "commands": res.commands, "runs": res.runs, "summary": res.summary,
            "skipped": res.skipped, "notes": res.notes,
