@@ -12,7 +12,7 @@ datasets/samples with --samples), then refreshed. Load, all at once:
 - bulk: 200-document upserts of random ids in 1..LOAD, 4 per second;
 - churn + delete: 50 new documents (fresh ids) every second, and a deleter
   removing them one by one (DELETE .../docs/{id}, 100/s) once more than
-  2,000 are live, so every DELETE names an acknowledged document (a 404 is a
+  1,000 are live, so every DELETE names an acknowledged document (a 404 is a
   lost write);
 - merge storm: for the first 20 s of every minute, 10 times a second a
   20-document upsert then POST .../refresh, so a small segment is published
@@ -56,7 +56,7 @@ INDEX = "soak"
 LOAD = 30_000               # documents loaded before the run (ids 1..LOAD)
 SEARCH_THREADS = 2
 BULK_BATCH, BULK_PER_S = 200, 4
-CHURN_BATCH, CHURN_PER_S, CHURN_LIVE, DELETES_PER_S = 50, 1, 2_000, 100
+CHURN_BATCH, CHURN_PER_S, CHURN_LIVE, DELETES_PER_S = 50, 1, 1_000, 100
 STORM_BATCH, STORM_PER_S, STORM_ON_S, STORM_EVERY_S = 20, 10, 20, 60
 HEARTBEAT_MS, WATCH_SILENCE_S = 2000, 10
 RSS_SLOPE_MAX = 2.0         # MB/min over the second half: the "flat" threshold
@@ -532,19 +532,22 @@ def plot(path, rows, watch, title):
         for r in rows:
             ev = sum(v for s, v in watch["per_s"].items() if r["t"] - iv <= int(s) < r["t"])
             docs = sum(r[k]["docs"] for k in KINDS)
-            f.write("%.1f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %s %s %s\n" % (
+            f.write("%.3f %.1f %.1f %.1f %.1f %.1f %.1f %.1f %s %s %s %s\n" % (
                 r["t"] / 60.0, r["VmRSS"], r["RssAnon"], r["RssFile"], r["search"]["ops"] / iv,
                 docs / iv, r["delete"]["ops"] / iv, ev / iv,
                 *(("%.2f" % r[k]["p99_ms"]) if r[k]["p99_ms"] else "NaN"
-                  for k in ("search", "bulk", "storm refresh"))))
+                  for k in ("search", "bulk", "storm refresh")), r["segments"] or 0))
         dat = f.name
     script = "\n".join([
         "set terminal pngcairo size 1000,1000 noenhanced",
         "set output '%s'" % path,
         "set multiplot layout 3,1 title '%s'" % title.replace("'", ""),
         "set grid", "set key outside right", "set xlabel 'minutes'",
-        "set ylabel 'MiB'", "set yrange [0:*]",
-        "plot '{0}' u 1:2 w l lw 2 t 'VmRSS', '' u 1:3 w l t 'RssAnon', '' u 1:4 w l t 'RssFile'",
+        "set ylabel 'MiB'", "set yrange [0:*]", "set y2label 'segments'", "set y2range [0:*]",
+        "set y2tics",
+        "plot '{0}' u 1:2 w l lw 2 t 'VmRSS', '' u 1:3 w l t 'RssAnon', '' u 1:4 w l t 'RssFile', "
+        "'' u 1:12 axes x1y2 w l dt 2 t 'segments (right)'",
+        "unset y2tics", "unset y2label",
         "set ylabel 'per second'", "set logscale y",
         "plot '{0}' u 1:5 w l t 'searches', '' u 1:6 w l t 'docs written', '' u 1:7 w l t 'deletes', "
         "'' u 1:8 w l t 'watch events'",
