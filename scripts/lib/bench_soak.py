@@ -95,13 +95,20 @@ class Recorder:
             self.last_error = what
 
 
+IDLE_REOPEN_S = 4.0         # the server closes keep-alive connections idle 5 s (--keep-alive-timeout)
+
+
 class Client:
-    """One keep-alive connection; request() returns (status, body) or raises OSError."""
+    """One keep-alive connection; request() returns (status, body) or raises OSError. A
+    connection idle for IDLE_REOPEN_S is replaced first: the server may be closing it."""
 
     def __init__(self, port):
-        self.port, self.conn = port, None
+        self.port, self.conn, self.used = port, None, 0.0
 
     def request(self, method, path, body=None, ctype="application/json"):
+        if self.conn is not None and time.monotonic() - self.used > IDLE_REOPEN_S:
+            self.close()
+        self.used = time.monotonic()
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
@@ -110,6 +117,7 @@ class Client:
             data = r.read()
             if r.getheader("Connection", "").lower() == "close":
                 self.close()
+            self.used = time.monotonic()
             return r.status, data
         except (OSError, http.client.HTTPException) as e:
             self.close()
