@@ -3,6 +3,7 @@
 #include "meridian/index/index.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <set>
 
@@ -187,18 +188,25 @@ Status Index::wait_visible(uint64_t seq) {
   return Status::ok();
 }
 
+namespace {
+// A background thread's wait: until `wanted` is set or `interval_ms` has
+// passed; false once the index is stopping. Clears `wanted`.
+bool wait_for_work(std::mutex& mu, std::condition_variable& cv, uint32_t interval_ms, const bool& stop,
+                   bool& wanted) {
+  std::unique_lock<std::mutex> l(mu);
+  cv.wait_for(l, std::chrono::milliseconds(interval_ms), [&] { return stop || wanted; });
+  if (stop) return false;
+  wanted = false;
+  return true;
+}
+}  // namespace
+
 // The refresh thread: visibility only, every refresh_interval_ms or when a
 // writer waits for it, so neither a commit's fsyncs nor a merge delays it
 // (searches with refresh=wait_for and watch streams wait for refreshes).
 void Index::background_loop() {
   for (;;) {
-    {
-      std::unique_lock<std::mutex> bl(bg_mu_);
-      bg_cv_.wait_for(bl, std::chrono::milliseconds(opt_.refresh_interval_ms),
-                      [&] { return stop_ || refresh_wanted_; });
-      if (stop_) return;
-      refresh_wanted_ = false;
-    }
+    if (!wait_for_work(bg_mu_, bg_cv_, opt_.refresh_interval_ms, stop_, refresh_wanted_)) return;
     // A failure is recorded as the background error (flush sets it) and
     // retried by the maintenance thread.
     if (Status st = refresh(); !st.is_ok()) continue;
@@ -220,13 +228,7 @@ void Index::maintenance_loop() {
     return stop_;
   };
   for (;;) {
-    {
-      std::unique_lock<std::mutex> bl(bg_mu_);
-      bg_cv_.wait_for(bl, std::chrono::milliseconds(opt_.refresh_interval_ms),
-                      [&] { return stop_ || maintenance_wanted_; });
-      if (stop_) return;
-      maintenance_wanted_ = false;
-    }
+    if (!wait_for_work(bg_mu_, bg_cv_, opt_.refresh_interval_ms, stop_, maintenance_wanted_)) return;
     retry_bg_error();
     // Failures below are recorded as the background error (commit_with and
     // the merge set it) and retried by retry_bg_error().
