@@ -79,8 +79,11 @@ Status PostingsReader::check_index() const {
     }
     for (uint64_t i = 0; i < s.term_count; ++i) {
       uint64_t off = s.offset_at(i);
+      // Entries before i are in range, so prev_end cannot wrap; `off` is
+      // compared without adding to it (an entry near 2^64 would wrap).
       uint64_t prev_end = i == 0 ? 0 : s.offset_at(i - 1) + s.record_header;
-      if (off < prev_end || off + s.record_header > s.index_offset || (i == 0 && off != 0)) {
+      if (off < prev_end || off > s.index_offset || s.index_offset - off < s.record_header ||
+          (i == 0 && off != 0)) {
         s.index_status = Status::corruption(s.name + ": term index entry " + std::to_string(i) +
                                             " is out of order or out of range");
         return;
