@@ -521,6 +521,15 @@ void Index::set_change_listener(std::function<void(const ChangeEvent&)> fn) {
   listener_ = std::move(fn);
 }
 
+void Index::set_live_interest(bool on) {
+  if (live_interest_.exchange(on) == on || !on) return;
+  {
+    std::lock_guard<std::mutex> bl(bg_mu_);
+    refresh_wanted_ = true;  // start the shorter interval now
+  }
+  bg_cv_.notify_all();
+}
+
 IndexStats Index::stats() const {
   IndexStats s;
   auto snap = snapshot();

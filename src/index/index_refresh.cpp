@@ -2,6 +2,7 @@
 // (refresh; commit and merge).
 #include "meridian/index/index.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -201,12 +202,17 @@ bool wait_for_work(std::mutex& mu, std::condition_variable& cv, uint32_t interva
 }
 }  // namespace
 
-// The refresh thread: visibility only, every refresh_interval_ms or when a
-// writer waits for it, so neither a commit's fsyncs nor a merge delays it
-// (searches with refresh=wait_for and watch streams wait for refreshes).
+// The refresh thread: visibility only, every refresh_interval_ms (or
+// live_refresh_interval_ms while watch streams wait for change events) or
+// when a writer waits for it, so neither a commit's fsyncs nor a merge
+// delays it (searches with refresh=wait_for and watch streams wait for
+// refreshes).
 void Index::background_loop() {
   for (;;) {
-    if (!wait_for_work(bg_mu_, bg_cv_, opt_.refresh_interval_ms, stop_, refresh_wanted_)) return;
+    const uint32_t interval = live_interest_.load()
+                                  ? std::min(opt_.refresh_interval_ms, opt_.live_refresh_interval_ms)
+                                  : opt_.refresh_interval_ms;
+    if (!wait_for_work(bg_mu_, bg_cv_, interval, stop_, refresh_wanted_)) return;
     // A failure is recorded as the background error (flush sets it) and
     // retried by the maintenance thread.
     if (Status st = refresh(); !st.is_ok()) continue;

@@ -344,7 +344,7 @@ Result<std::shared_ptr<Watcher>> WatchHub::subscribe(const std::shared_ptr<index
     ch->replays |= !w->replay_.empty();
   }
   group->watchers.push_back(w);
-  ++ch->num_watchers;
+  if (++ch->num_watchers == 1) idx->set_live_interest(true);
   if (!ch->matcher.joinable()) ch->matcher = std::thread([c = ch.get()] { c->run(); });
   ch->wake.notify_one();
   return w;
@@ -361,7 +361,10 @@ void WatchHub::unsubscribe(const std::shared_ptr<index::Index>& idx, const std::
   ws.erase(pos);
   --ch->num_watchers;
   if (ws.empty()) ch->groups.erase(it);
-  if (ch->num_watchers == 0) ch->pending.clear();
+  if (ch->num_watchers == 0) {
+    ch->pending.clear();
+    idx->set_live_interest(false);
+  }
 }
 
 void WatchHub::close_all() {

@@ -327,3 +327,33 @@ TEST_CASE("index: a bit flip in a committed segment file is reported by name on 
   CHECK(ix.status().code() == Status::Code::kCorruption);
   CHECK(ix.status().message().find(".meta") != std::string::npos);
 }
+
+TEST_CASE("index: while someone waits for change events, refreshes come every live_refresh_interval_ms") {
+  TempDir dir;
+  IndexOptions o;
+  o.refresh_interval_ms = 600000;  // never, within this test
+  o.live_refresh_interval_ms = 20;
+  auto ix = open_index(dir.path(), o);
+  auto visible_within = [&](uint64_t seq, int ms) {
+    for (int waited = 0; waited < ms; waited += 5) {
+      if (ix->snapshot()->visible_seq() >= seq) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return ix->snapshot()->visible_seq() >= seq;
+  };
+  auto first = ix->put(doc(1, "alpha"));
+  REQUIRE_MESSAGE(first.is_ok(), first.status().message());
+  CHECK_FALSE(visible_within(first->seq, 300));  // the plain interval: not yet
+
+  ix->set_live_interest(true);  // a watch stream opened
+  CHECK(visible_within(first->seq, 10000));
+  auto second = ix->put(doc(2, "beta"));
+  REQUIRE(second.is_ok());
+  CHECK(visible_within(second->seq, 10000));
+
+  ix->set_live_interest(false);  // the last stream closed: back to the plain interval
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a refresh already waiting ends
+  auto third = ix->put(doc(3, "gamma"));
+  REQUIRE(third.is_ok());
+  CHECK_FALSE(visible_within(third->seq, 300));
+}

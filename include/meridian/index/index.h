@@ -67,6 +67,10 @@ namespace meridian::index {
 
 struct IndexOptions {
   uint32_t refresh_interval_ms = 500;      // near-real-time bound (≤ 1 s)
+  // The refresh interval while change events are awaited (watch streams:
+  // set_live_interest): events are published at refresh, so this bounds
+  // their delay after the acknowledgment.
+  uint32_t live_refresh_interval_ms = 100;
   uint32_t commit_interval_ms = 10000;     // background commit; 0 = only explicit commits
   size_t max_builder_bytes = 64u << 20;    // refresh early past this
   uint32_t merge_factor = 8;               // tiered merge: this many similar segments merge
@@ -243,6 +247,9 @@ class Index {
   Status force_merge();
 
   void set_change_listener(std::function<void(const ChangeEvent&)> fn);
+  // Whether someone waits for change events now (a watch stream is open):
+  // refreshes then come every live_refresh_interval_ms.
+  void set_live_interest(bool on);
 
  private:
   Index(std::string dir, std::string name, IndexOptions opt);
@@ -405,6 +412,7 @@ class Index {
   std::condition_variable bg_cv_;
   bool stop_ = false;  // GUARDED_BY(bg_mu_)
   bool refresh_wanted_ = false;  // GUARDED_BY(bg_mu_)
+  std::atomic<bool> live_interest_{false};
   bool maintenance_wanted_ = false;  // GUARDED_BY(bg_mu_) set after each refresh
   std::thread bg_;           // refresh
   std::thread maintenance_;  // commit and merge
