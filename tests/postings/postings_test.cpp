@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <thread>
 #include <vector>
@@ -433,4 +434,32 @@ TEST_CASE("postings: the ordinal hint is checked; a right, wrong or absent hint 
   // A hint cannot make a bad offset valid.
   auto bad = r->term(fx.terms[3].offset + 1, 3);
   CHECK_FALSE(bad.is_ok());
+}
+
+TEST_CASE("postings: a term index entry near 2^64 is corruption, not a wrapped range check") {
+  // Fuzz finding 7 (tests/fuzz/README.md): the range check added the record
+  // header to the entry, which wrapped for an entry near 2^64.
+  Fixture fx = build(6);
+  std::string bad = fx.file;
+  const size_t body = kFrameHeaderSize, end = bad.size() - kFrameFooterSize, t = end - 24;
+  uint64_t count = 0, index_off = 0;
+  std::memcpy(&count, bad.data() + t, 8);
+  std::memcpy(&index_off, bad.data() + t + 8, 8);
+  REQUIRE(count == fx.terms.size());
+  const uint64_t wrapped = UINT64_MAX - 1;
+  std::memcpy(&bad[body + index_off + 8 * (count - 1)], &wrapped, 8);
+  auto put_crc = [&](size_t at, size_t from, size_t n) {
+    uint32_t c = crc32c::mask(crc32c::value(bad.data() + from, n));
+    std::memcpy(&bad[at], &c, 4);
+  };
+  put_crc(t + 16, body + index_off, t - (body + index_off));  // the term index's checksum
+  put_crc(t + 20, t, 20);                                      // the trailer's
+  auto reader = PostingsReader::open(bad, "seg.pst");
+  REQUIRE(reader.is_ok());
+  auto got = reader->term(wrapped);
+  REQUIRE_FALSE(got.is_ok());
+  CHECK(got.status().code() == Status::Code::kCorruption);
+  CHECK(got.status().message() == "seg.pst: term index entry " + std::to_string(count - 1) +
+                                      " is out of order or out of range");
+  CHECK_FALSE(reader->verify_all().is_ok());
 }
