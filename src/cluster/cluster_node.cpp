@@ -176,6 +176,21 @@ Result<WriteAck> ClusterNode::remove(const ShardMap& m, const std::string& id) {
   return publish(m.index, shard_of(id, m.shards), r.encode());
 }
 
+Result<WriteAck> ClusterNode::patch(const ShardMap& m, const std::string& id, const Json& patch, bool upsert) {
+  if (id.empty()) return Status::invalid("document id is empty");
+  if (!patch.is_object()) return Status::invalid("a merge patch must be an object");
+  LogRecord r;
+  r.op = LogRecord::Op::kPatch;
+  r.id = id;
+  r.doc = patch;
+  r.upsert = upsert;
+  return publish(m.index, shard_of(id, m.shards), r.encode());
+}
+
+Result<uint64_t> ClusterNode::last_sequence(const std::string& index, uint32_t shard) {
+  return client_->last_sequence(stream_name(index, shard));
+}
+
 Result<std::vector<std::vector<ReplicaRoute>>> ClusterNode::routes(const ShardMap& m) {
   MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
   std::map<std::string, std::string> urls;

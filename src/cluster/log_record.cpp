@@ -7,9 +7,14 @@ std::string LogRecord::encode() const {
   if (op == Op::kPut) {
     j.set("op", Json("put"));
     j.set("doc", doc);
-  } else {
+  } else if (op == Op::kDelete) {
     j.set("op", Json("delete"));
     j.set("id", Json(id));
+  } else {
+    j.set("op", Json("patch"));
+    j.set("id", Json(id));
+    j.set("patch", doc);
+    j.set("upsert", Json(upsert));
   }
   return j.dump();
 }
@@ -18,7 +23,7 @@ Result<LogRecord> LogRecord::decode(std::string_view body) {
   auto j = parse_json(body);
   if (!j) return j.status().with_context("log record");
   const Json* op = j->find("op");
-  if (!op || !op->is_string()) return Status::invalid("log record: \"op\" must be \"put\" or \"delete\"");
+  if (!op || !op->is_string()) return Status::invalid("log record: \"op\" must be \"put\", \"delete\" or \"patch\"");
   LogRecord r;
   if (op->as_string() == "put") {
     const Json* doc = j->find("doc");
@@ -30,6 +35,18 @@ Result<LogRecord> LogRecord::decode(std::string_view body) {
     if (!id || !id->is_string()) return Status::invalid("log record: a delete needs a string \"id\"");
     r.op = Op::kDelete;
     r.id = id->as_string();
+  } else if (op->as_string() == "patch") {
+    const Json* id = j->find("id");
+    const Json* patch = j->find("patch");
+    const Json* upsert = j->find("upsert");
+    if (!id || !id->is_string() || id->as_string().empty())
+      return Status::invalid("log record: a patch needs a non-empty string \"id\"");
+    if (!patch || !patch->is_object()) return Status::invalid("log record: a patch needs an object \"patch\"");
+    if (upsert && !upsert->is_bool()) return Status::invalid("log record: a patch's \"upsert\" must be a boolean");
+    r.op = Op::kPatch;
+    r.id = id->as_string();
+    r.doc = *patch;
+    r.upsert = upsert && upsert->as_bool();
   } else {
     return Status::invalid("log record: unknown op '" + op->as_string() + "'");
   }

@@ -3,10 +3,51 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <map>
+#include <optional>
 
+#include "meridian/base/json_merge_patch.h"
 #include "meridian/cluster/log_record.h"
+#include "meridian/index/document.h"
+#include "meridian/index/schema.h"
 
 namespace meridian::cluster {
+namespace {
+
+// The documents the records of one batch wrote so far, by id (nullopt:
+// deleted), so that a patch sees the writes before it in the same batch
+// exactly as it would across two batches.
+using BatchDocs = std::map<std::string, std::optional<Json>>;
+
+// The document a patch record produces on `ix`, or nullopt when it changes
+// nothing (a missing document without upsert) or would be refused by the
+// schema (deterministic: every replica decides alike at this position).
+Result<std::optional<Json>> patched_document(const index::Index& ix, const BatchDocs& pending, const LogRecord& rec) {
+  Json doc = Json::object();
+  bool exists = false;
+  if (auto it = pending.find(rec.id); it != pending.end()) {
+    exists = it->second.has_value();
+    if (exists) doc = *it->second;
+  } else {
+    MERIDIAN_ASSIGN_OR_RETURN(auto cur, ix.get(rec.id));
+    if (cur) {
+      auto parsed = parse_json(*cur);
+      if (!parsed) return Status::corruption("index '" + ix.name() + "': stored document '" + rec.id + "' is not JSON");
+      doc = std::move(*parsed);
+      exists = true;
+    }
+  }
+  if (!exists && !rec.upsert) return std::optional<Json>();
+  apply_merge_patch(&doc, rec.doc);
+  auto schema = ix.schema();
+  if (!doc.find(schema->id_field())) doc.set(schema->id_field(), Json(rec.id));
+  std::vector<index::FieldDef> added;
+  auto parsed = index::parse_document(doc, *schema, &added);
+  if (!parsed || parsed->id != rec.id) return std::optional<Json>();
+  return std::optional<Json>(std::move(doc));
+}
+
+}  // namespace
 
 Result<uint64_t> stored_log_sequence(const index::Index& ix) {
   auto pos = ix.source_position(std::string(kLogSource));
@@ -31,6 +72,8 @@ Result<ReplicaApplyStats> ReplicaApplier::apply(const std::vector<LogMessage>& m
   // together.
   index::WriteBatch batch;
   std::vector<bool> is_put;  // per batch operation
+  BatchDocs pending;
+  const std::string id_field = ix_->schema()->id_field();
   uint64_t last = 0;
   Status gap;
   const uint64_t start = applied_seq();
@@ -54,10 +97,27 @@ Result<ReplicaApplyStats> ReplicaApplier::apply(const std::vector<LogMessage>& m
       ++stats.rejected;  // its sequence is carried by the batch's position
       continue;
     }
-    if (rec->op == LogRecord::Op::kPut) {
+    if (rec->op == LogRecord::Op::kPatch) {
+      auto doc = patched_document(*ix_, pending, *rec);
+      if (!doc) return doc.status();  // nothing of the batch is recorded
+      if (!*doc) {
+        ++stats.rejected;  // no document to patch, or a patch the schema refuses
+        continue;
+      }
+      pending[rec->id] = **doc;
+      batch.put(std::move(**doc));
+      is_put.push_back(true);
+    } else if (rec->op == LogRecord::Op::kPut) {
+      // The id as parse_document spells it (strings as is, integers in
+      // decimal); a put the index refuses was refused by the router first.
+      if (const Json* id = rec->doc.find(id_field)) {
+        if (id->is_string()) pending[id->as_string()] = rec->doc;
+        else if (id->is_int()) pending[std::to_string(id->as_int())] = rec->doc;
+      }
       batch.put(std::move(rec->doc));
       is_put.push_back(true);
     } else {
+      pending[rec->id] = std::nullopt;
       batch.remove(std::move(rec->id));
       is_put.push_back(false);
     }

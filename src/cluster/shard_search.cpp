@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 namespace meridian::cluster {
@@ -60,6 +61,20 @@ int compare_values(const Json& a, const Json& b, const query::SortSpec& s) {
     c = a.is_number() ? -1 : b.is_number() ? 1 : 0;  // numbers before strings
   }
   return s.desc ? -c : c;
+}
+
+// A shard's hit with its "sort" tiebreaker made clustered (shard in the top bits).
+Json clustered_hit(const Json& hit, size_t shard) {
+  const Json* sort = hit.find("sort");
+  if (!sort || !sort->is_array() || sort->size() == 0 || !sort->as_array().back().is_int()) return hit;
+  Json out = hit;
+  Json s = Json::array();
+  const auto& a = sort->as_array();
+  for (size_t i = 0; i + 1 < a.size(); ++i) s.push(a[i]);
+  const uint64_t local = static_cast<uint64_t>(a.back().as_int()) & ((uint64_t{1} << kShardTiebreakShift) - 1);
+  s.push(Json(static_cast<int64_t>((uint64_t{shard} << kShardTiebreakShift) | local)));
+  out.set("sort", std::move(s));
+  return out;
 }
 
 // Whether hit a comes before hit b (both of different shards).
@@ -225,15 +240,35 @@ Json merge_facets(const query::SearchRequest& req, const std::vector<const Json*
 }  // namespace
 
 Status check_clustered_request(const query::SearchRequest& req) {
-  if (req.search_after)
-    return Status::invalid("search_after: not supported on a clustered index yet (page with from/size; docs/CLUSTER.md)");
+  if (!req.search_after) return Status::ok();
+  const size_t keys = std::max<size_t>(req.sort.size(), 1);  // no sort: the score
+  const Json& a = *req.search_after;
+  if (!a.is_array() || a.size() != keys + 1)
+    return Status::invalid("search_after: expected the " + std::to_string(keys + 1) +
+                           " values of a hit's \"sort\" (the sort keys and the tiebreaker)");
+  const Json& tb = a.as_array().back();
+  if (!tb.is_int() || tb.as_int() < 0)
+    return Status::invalid("search_after: the last value must be the tiebreaker of a hit's \"sort\" (a non-negative integer)");
   return Status::ok();
 }
 
-query::SearchRequest shard_request(const query::SearchRequest& req) {
+query::SearchRequest shard_request(const query::SearchRequest& req, uint32_t shard) {
   query::SearchRequest s = req;
   s.size = req.from + req.size;
   s.from = 0;
+  if (req.search_after && req.search_after->is_array() && req.search_after->size() > 0 &&
+      req.search_after->as_array().back().is_int()) {
+    const auto& a = req.search_after->as_array();
+    const uint64_t tb = static_cast<uint64_t>(a.back().as_int());
+    const uint64_t cursor_shard = tb >> kShardTiebreakShift;
+    int64_t mine = -1;  // a higher shard: its hits with the cursor's values come after it
+    if (shard < cursor_shard) mine = std::numeric_limits<int64_t>::max();  // they came before it
+    else if (shard == cursor_shard) mine = static_cast<int64_t>(tb & ((uint64_t{1} << kShardTiebreakShift) - 1));
+    Json local = Json::array();
+    for (size_t i = 0; i + 1 < a.size(); ++i) local.push(a[i]);
+    local.push(Json(mine));
+    s.search_after = std::move(local);
+  }
   for (auto& [name, f] : s.facets)
     if (f.kind == query::FacetSpec::Kind::kTerms || f.kind == query::FacetSpec::Kind::kGeohashGrid)
       f.size = oversampled(f.size);
@@ -347,7 +382,7 @@ Json merge_shard_results(const query::SearchRequest& req, const std::vector<Shar
         best = l;
     }
     if (best == lists.size()) break;
-    if (taken >= req.from) hits.push((*lists[best].second)[pos[best]]);
+    if (taken >= req.from) hits.push(clustered_hit((*lists[best].second)[pos[best]], lists[best].first));
     ++pos[best];
   }
   Json out = Json::object();

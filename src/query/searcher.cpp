@@ -385,6 +385,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
   for (const auto& s : sort) need_scores |= s.kind == SortSpec::Kind::kScore;
 
   std::optional<Row> after;
+  bool after_inclusive = false;  // the cursor is (values, segment 0, doc 0) and includes it
   if (req.search_after) {
     if (!req.search_after->is_array() || req.search_after->size() != sort.size() + 1)
       return Status::invalid("search_after: expected the " + std::to_string(sort.size() + 1) +
@@ -393,9 +394,15 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
     const auto& a = req.search_after->as_array();
     for (size_t i = 0; i < sort.size(); ++i) r.keys.push_back(from_json_value(a[i]));
     if (!a.back().is_int()) return Status::invalid("search_after: the last value must be the integer tiebreaker");
-    uint64_t tb = static_cast<uint64_t>(a.back().as_int());
-    r.segment = static_cast<uint32_t>(tb >> 32);
-    r.doc = static_cast<uint32_t>(tb & 0xffffffffu);
+    if (a.back().as_int() < 0) {
+      // Before every hit with these sort values (a clustered index's router
+      // asks this of the shards after the cursor's shard).
+      after_inclusive = true;
+    } else {
+      uint64_t tb = static_cast<uint64_t>(a.back().as_int());
+      r.segment = static_cast<uint32_t>(tb >> 32);
+      r.doc = static_cast<uint32_t>(tb & 0xffffffffu);
+    }
     after = std::move(r);
   }
 
@@ -436,7 +443,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
     resp.total += match.cardinality();
     facets.add(si, match);
     const uint32_t seg = static_cast<uint32_t>(si);
-    auto after_ok = [&](const Row& r) { return !after || compare_rows(sort, r, *after) > 0; };
+    auto after_ok = [&](const Row& r) { return !after || compare_rows(sort, r, *after) > (after_inclusive ? -1 : 0); };
     if (by_score) {
       auto offer = [&](uint32_t d, double s) {
         if (decay) s *= decay_factor(*sv.segment, *decay, d);

@@ -145,6 +145,13 @@ constexpr const char* kOpenApi = R"JSON({
         {"name": "heartbeat_ms", "in": "query", "schema": {"type": "integer"}}, {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}},
         {"name": "last_event_id", "in": "query", "schema": {"type": "string"}, "description": "instead of the Last-Event-ID header"}],
       "responses": {"200": {"description": "text/event-stream"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/shards/{shard}/select": {
+    "parameters": [{"$ref": "#/components/parameters/index"}, {"name": "shard", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+    "post": {"operationId": "shardSelect", "x-meridian-scope": "write", "summary": "cluster-internal: the ids of the documents this node's replica of one shard of a clustered index selects for a delete-by-query (the router calls it; docs/CLUSTER.md)",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["query"], "properties": {
+        "query": {"type": "object", "description": "the delete-by-query body (q, q_fields, query, filter, near, radius, bbox, geo_field)"}}}}}},
+      "responses": {"200": {"description": "{\"ids\": [...]} in id order"},
+        "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/shards/{shard}/search": {
     "parameters": [{"$ref": "#/components/parameters/index"}, {"name": "shard", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
     "post": {"operationId": "shardSearch", "x-meridian-scope": "search", "summary": "cluster-internal: one phase of a search on this node's replica of one shard of a clustered index (the search router calls it; docs/CLUSTER.md)",

@@ -99,7 +99,7 @@ Result<Json> call_shard(const cluster::ReplicaRoute& r, const std::string& index
 
 // One shard's phase on a replica of this node: "stats" (the statistics the
 // query looks up, as JSON) or "search" (scored with `stats` when given).
-Result<Json> local_phase(const index::Index& ix, const std::string& phase, const query::SearchRequest& req,
+Result<Json> local_phase(const index::Index& ix, uint32_t shard, const std::string& phase, const query::SearchRequest& req,
                          const std::shared_ptr<const index::CorpusStats>& stats, const query::SearchOptions& so) {
   auto snap = ix.snapshot();
   if (phase == "stats") {
@@ -107,7 +107,7 @@ Result<Json> local_phase(const index::Index& ix, const std::string& phase, const
     if (!st) return st.status();
     return cluster::stats_to_json(*st);
   }
-  return cluster::shard_search(*snap, cluster::shard_request(req), stats, so);
+  return cluster::shard_search(*snap, cluster::shard_request(req, shard), stats, so);
 }
 
 }  // namespace
@@ -220,12 +220,20 @@ void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Reque
 
 void ServerImpl::get_doc_clustered(const cluster::ShardMap& m, const std::string& id, const httplib::Request& in,
                                    httplib::Response& res) {
+  auto doc = fetch_doc_clustered(m, id, in);
+  if (!doc && doc.status().code() == Status::Code::kIOError)
+    return send_error(res, 503, doc.status().message(), Json(Json::Object{{"id", Json(id)}}));
+  send_document(res, m.index, id, doc);
+}
+
+Result<std::optional<std::string>> ServerImpl::fetch_doc_clustered(const cluster::ShardMap& m, const std::string& id,
+                                                                   const httplib::Request& in) {
   const uint32_t shard = cluster::shard_of(id, m.shards);
-  if (auto ix = cluster_->local_replica(m.index, shard)) return send_document(res, m.index, id, ix->get(id));
+  if (auto ix = cluster_->local_replica(m.index, shard)) return ix->get(id);
   const std::string why = "no replica of shard " + std::to_string(shard) + " of '" + m.index + "' answered";
-  if (in.has_header("X-Meridian-Routed")) return send_error(res, 503, why + " (this node holds none)");
+  if (in.has_header("X-Meridian-Routed")) return Status::io_error(why + " (this node holds none)");
   auto routes = cluster_->routes(m);
-  if (!routes) return send_error(res, 503, "cluster state unavailable: " + routes.status().message());
+  if (!routes) return Status::io_error("cluster state unavailable: " + routes.status().message());
   std::string last = "no live replica";
   for (const auto& r : (*routes)[shard]) {
     if (r.local) continue;
@@ -235,10 +243,17 @@ void ServerImpl::get_doc_clustered(const cluster::ShardMap& m, const std::string
     httplib::Headers h{{"X-Meridian-Routed", "1"}};
     if (in.has_header("Authorization")) h.emplace("Authorization", in.get_header_value("Authorization"));
     auto got = c.Get("/v1/indexes/" + m.index + "/docs/" + encode_segment(id), h);
-    if (got && (got->status == 200 || got->status == 404)) return send_json(res, got->status, got->body);
+    if (got && got->status == 404) return std::optional<std::string>();
+    if (got && got->status == 200) {
+      auto j = parse_json(got->body);
+      const Json* src = j ? j->find("source") : nullptr;
+      if (src) return std::optional<std::string>(src->dump());
+      last = "node '" + r.node + "': no \"source\" in its answer";
+      continue;
+    }
     last = got ? "node '" + r.node + "': HTTP " + std::to_string(got->status) : "node '" + r.node + "': " + httplib::to_string(got.error());
   }
-  send_error(res, 503, why + ": " + last, Json(Json::Object{{"id", Json(id)}}));
+  return Status::io_error(why + ": " + last);
 }
 
 void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, const query::SearchRequest& req,
@@ -260,7 +275,7 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
     if (r.local) {
       auto ix = cluster_->local_replica(m.index, s);
       if (!ix) return Status::not_found("the local replica of shard " + std::to_string(s) + " is gone");
-      return local_phase(*ix, phase, req, stats, so);
+      return local_phase(*ix, s, phase, req, stats, so);
     }
     Json body = wire;
     body.set("phase", Json(phase));
@@ -388,7 +403,7 @@ void ServerImpl::install_clustered_routes() {
       if (!st) return send_error(res, st.status(), Json(Json::Object{{"path", Json("stats")}}));
       stats = std::make_shared<const index::CorpusStats>(std::move(*st));
     }
-    auto r = local_phase(*ix, phase->as_string(), *parsed, stats, so);
+    auto r = local_phase(*ix, shard, phase->as_string(), *parsed, stats, so);
     if (!r) return send_error(res, r.status());
     send_json(res, 200, stats_phase ? Json(Json::Object{{"stats", std::move(*r)}}).dump() : r->dump());
   });

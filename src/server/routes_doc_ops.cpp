@@ -82,10 +82,7 @@ Result<index::PutResult> ServerImpl::patch_document(index::Index& idx, const std
   return idx.put(doc, w);
 }
 
-Status ServerImpl::delete_matching(index::Index& idx, query::SearchRequest q, const index::WriteOptions& w, int64_t* deleted) {
-  // Every acknowledged write is searchable, then one snapshot is walked in
-  // id order; deletes do not change that snapshot.
-  *deleted = 0;
+Result<std::vector<std::string>> ServerImpl::matching_ids(index::Index& idx, query::SearchRequest q) {
   MERIDIAN_RETURN_IF_ERROR(idx.refresh());
   auto snap = idx.snapshot();
   q.sort = {by_id(snap->schema())};
@@ -101,6 +98,35 @@ Status ServerImpl::delete_matching(index::Index& idx, query::SearchRequest q, co
     if (r->hits.size() < kDeletePage) break;
     q.search_after = r->hits.back().sort;
   }
+  return ids;
+}
+
+std::optional<query::SearchRequest> ServerImpl::parse_delete_query(const Json& body, httplib::Response& res) {
+  if (!body.is_object()) {
+    send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
+    return std::nullopt;
+  }
+  for (const char* k : {"from", "size", "sort", "search_after", "facets", "highlight", "fields", "source", "explain",
+                        "track_total_hits", "geo_decay"}) {
+    if (body.find(k)) {
+      send_error(res, 400, std::string(k) + ": not allowed in delete-by-query (only what selects documents: q, q_fields, query, filter, near, radius, bbox, geo_field)",
+                 Json(Json::Object{{"path", Json(k)}}));
+      return std::nullopt;
+    }
+  }
+  auto parsed = query::parse_search_request(body);
+  if (!parsed) {
+    send_error(res, parsed.status());
+    return std::nullopt;
+  }
+  return std::move(*parsed);
+}
+
+Status ServerImpl::delete_matching(index::Index& idx, query::SearchRequest q, const index::WriteOptions& w, int64_t* deleted) {
+  // Every acknowledged write is searchable, then one snapshot is walked in
+  // id order; deletes do not change that snapshot.
+  *deleted = 0;
+  MERIDIAN_ASSIGN_OR_RETURN(std::vector<std::string> ids, matching_ids(idx, std::move(q)));
   index::WriteOptions lazy = w;
   lazy.durable = false;
   lazy.wait_visible = false;
@@ -116,8 +142,9 @@ Status ServerImpl::delete_matching(index::Index& idx, query::SearchRequest q, co
 
 void ServerImpl::install_doc_op_routes() {
   route("PATCH", "/v1/indexes/{index}/docs/{id}", [this](const httplib::Request& req, httplib::Response& res) {
-    auto idx = find_index(req.matches[1], res);
-    if (!idx) return;
+    auto m = clustered(req.matches[1]);
+    std::shared_ptr<index::Index> idx;
+    if (!m && !(idx = find_index(req.matches[1], res))) return;
     std::string id = req.matches[2];
     auto w = write_options(req, res);
     if (!w) return;
@@ -133,13 +160,19 @@ void ServerImpl::install_doc_op_routes() {
     if (!patch->is_object())
       return send_error(res, 400, "request body: expected a JSON merge patch object, got " + std::string(patch->type_name()),
                         Json(Json::Object{{"path", Json("")}}));
-    const std::string& id_field = idx->schema()->id_field();
+    std::string id_field = "id";
+    if (m) {
+      if (auto schema = cluster_->schema(*m)) id_field = (*schema)->id_field();
+    } else {
+      id_field = idx->schema()->id_field();
+    }
     if (const Json* have = patch->find(id_field)) {
       bool same = (have->is_string() && have->as_string() == id) || (have->is_int() && std::to_string(have->as_int()) == id);
       if (!same)
         return send_error(res, 400, id_field + ": a patch cannot change the document's id '" + id + "'",
                           Json(Json::Object{{"path", Json(id_field)}}));
     }
+    if (m) return patch_clustered(*m, id, *patch, upsert, *w, req, res);
     bool created = false;
     auto r = patch_document(*idx, id, *patch, upsert, *w, &created);
     if (!r && r.status().code() == Status::Code::kNotFound && !upsert)
@@ -154,21 +187,16 @@ void ServerImpl::install_doc_op_routes() {
 
   route("POST", "/v1/indexes/{index}/delete-by-query", [this](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
-    auto idx = find_index(req.matches[1], res);
-    if (!idx) return;
+    auto m = clustered(req.matches[1]);
+    std::shared_ptr<index::Index> idx;
+    if (!m && !(idx = find_index(req.matches[1], res))) return;
     auto w = write_options(req, res);
     if (!w) return;
     auto body = parse_body(req, res, false);
     if (!body) return;
-    if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
-    for (const char* k : {"from", "size", "sort", "search_after", "facets", "highlight", "fields", "source", "explain",
-                          "track_total_hits", "geo_decay"}) {
-      if (body->find(k))
-        return send_error(res, 400, std::string(k) + ": not allowed in delete-by-query (only what selects documents: q, q_fields, query, filter, near, radius, bbox, geo_field)",
-                          Json(Json::Object{{"path", Json(k)}}));
-    }
-    auto parsed = query::parse_search_request(*body);
-    if (!parsed) return send_error(res, parsed.status());
+    auto parsed = parse_delete_query(*body, res);
+    if (!parsed) return;
+    if (m) return delete_by_query_clustered(*m, *body, *parsed, *w, req, res);
     int64_t deleted = 0;
     Status st = delete_matching(*idx, std::move(*parsed), *w, &deleted);
     if (!st.is_ok()) return send_error(res, st, Json(Json::Object{{"deleted", Json(deleted)}}));

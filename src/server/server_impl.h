@@ -102,6 +102,23 @@ class ServerImpl {
   // (one hop: a request marked X-Meridian-Routed is never forwarded again).
   void get_doc_clustered(const cluster::ShardMap& m, const std::string& id, const httplib::Request& in,
                          httplib::Response& res);
+  // The stored source of document `id` of a clustered index, from the
+  // shard's local replica or one live replica's node (nullopt: no such
+  // document); IOError when no replica answered.
+  Result<std::optional<std::string>> fetch_doc_clustered(const cluster::ShardMap& m, const std::string& id,
+                                                         const httplib::Request& in);
+  // PATCH .../docs/{id} (routes_clustered_writes.cpp): checked against a
+  // caught-up replica's copy, then published as a patch record that every
+  // replica applies at its stream position.
+  void patch_clustered(const cluster::ShardMap& m, const std::string& id, const Json& patch, bool upsert,
+                       const index::WriteOptions& w, const httplib::Request& in, httplib::Response& res);
+  // POST .../delete-by-query: one replica per shard selects the ids (after
+  // applying every write acknowledged before the request), then each delete
+  // is published to the log; partial failures are reported per shard.
+  void delete_by_query_clustered(const cluster::ShardMap& m, const Json& body, const query::SearchRequest& q,
+                                 const index::WriteOptions& w, const httplib::Request& in, httplib::Response& res);
+  // The internal selection route of delete-by-query (routes_clustered_writes.cpp).
+  void install_clustered_write_routes();
   // The search router: `wire` is {"search": body} or {"params": {...}}, what
   // the shard-search route of a remote node parses into the same request.
   void search_clustered(const cluster::ShardMap& m, const Json& wire, const query::SearchRequest& req,
@@ -141,6 +158,12 @@ class ServerImpl {
   // kNotFound. *created says the document did not exist.
   Result<index::PutResult> patch_document(index::Index& idx, const std::string& id, const Json& patch, bool upsert,
                                           const index::WriteOptions& w, bool* created);
+  // The ids of every document matching q's query and filters, after a
+  // refresh, walking one snapshot in id order.
+  static Result<std::vector<std::string>> matching_ids(index::Index& idx, query::SearchRequest q);
+  // A delete-by-query body parsed (only what selects documents is allowed),
+  // or nullopt after sending a 400.
+  static std::optional<query::SearchRequest> parse_delete_query(const Json& body, httplib::Response& res);
   // Deletes every document matching q's query and filters (after a refresh,
   // walking one snapshot in id order); *deleted counts them, also on error.
   Status delete_matching(index::Index& idx, query::SearchRequest q, const index::WriteOptions& w, int64_t* deleted);

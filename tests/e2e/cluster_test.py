@@ -285,8 +285,27 @@ def main():
             st, a = call(nodes[0].base, "POST", "/v1/indexes/books/search", {"q": "x", "sort": [{"nope": "asc"}]})
             assert st == 400 and "nope" in a["error"]["reason"], a
             st, a = call(nodes[0].base, "POST", "/v1/indexes/books/search",
-                         {"q": "x", "sort": [{"year": "asc"}], "search_after": [1, 2]})
-            assert st == 400 and a["error"]["path"] == "search_after", a
+                         {"q": "x", "sort": [{"year": "asc"}], "search_after": [1]})
+            assert st == 400 and a["error"]["path"] == "search_after" and "tiebreaker" in a["error"]["reason"], a
+            # search_after pages through n2 are exactly the single node's pages.
+            def paged(base, ix, body):
+                out, cursor = [], None
+                for _ in range(100):
+                    b = dict(body, search_after=cursor) if cursor else body
+                    st, page = call(base, "POST", "/v1/indexes/%s/search" % ix, b)
+                    assert st == 200, page
+                    if not page["hits"]:
+                        return out
+                    out.append([h["id"] for h in page["hits"]])
+                    cursor = page["hits"][-1]["sort"]
+                raise AssertionError("no end of pages")
+            body = {"q": "river", "sort": [{"year": "desc"}, {"id": "asc"}], "size": 9}
+            a, b = paged(nodes[1].base, "books", body), paged(single.base, "ref", body)
+            assert len(a) > 3 and a == b, (a, b)
+            body = {"sort": [{"year": "asc"}], "size": 11}  # every page ends inside a tie
+            a, b = paged(nodes[0].base, "books", body), paged(single.base, "ref", body)
+            flat = [i for p in a for i in p]
+            assert len(flat) == len(set(flat)) == 300 and set(flat) == {i for p in b for i in p}, (len(flat), len(set(flat)))
         check("bulk through n2, search through n1: same ids and scores as one node; read your writes", writes_and_search)
 
         def shell():
@@ -318,9 +337,7 @@ def main():
         check("meridian import --url into a cluster node creates a clustered index and writes it", import_url)
 
         def unsupported():
-            for method, path, body in (("PATCH", "/v1/indexes/books/docs/d1", {"year": 1}),
-                                       ("POST", "/v1/indexes/books/delete-by-query", {"q": "river"}),
-                                       ("POST", "/v1/indexes/books/changes", {"op": "c", "after": {"id": "1"}}),
+            for method, path, body in (("POST", "/v1/indexes/books/changes", {"op": "c", "after": {"id": "1"}}),
                                        ("GET", "/v1/indexes/books/docs", None)):
                 st, b = call(nodes[0].base, method, path, body)
                 assert st == 501 and "clustered" in b["error"]["reason"], (method, path, st, b)
@@ -368,6 +385,54 @@ def main():
             st, body = call(nodes[1].base, "GET", "/v1/indexes/solo")
             assert st == 404, body
         check("DELETE drops a clustered index cluster-wide", drop)
+
+        # After the failover test: its comparison with "ref" needs the corpus untouched.
+        def patch_and_delete_by_query():
+            # Merge patch through n2 (the patch record applies on every replica),
+            # the same patch on the single node: the documents are equal.
+            for base, ix in ((nodes[1].base, "books"), (single.base, "ref")):
+                st, body = call(base, "PATCH", "/v1/indexes/%s/docs/d3?refresh=wait_for" % ix,
+                                {"year": 1899, "title": None, "note": "patched"})
+                assert st == 200, body
+            st, body = call(nodes[1].base, "PATCH", "/v1/indexes/books/docs/d3", {"year": 1899})
+            assert st == 200 and body["result"] == "acknowledged" and body["seq"] >= 1, body
+            for n in nodes[:2]:
+                st, got = call(n.base, "GET", "/v1/indexes/books/docs/d3")
+                want = call(single.base, "GET", "/v1/indexes/ref/docs/d3")[1]
+                assert st == 200 and got["source"] == want["source"] and "title" not in got["source"], (got, want)
+            # Bad input: 4xx naming the problem, as on one node.
+            st, b = call(nodes[0].base, "PATCH", "/v1/indexes/books/docs/nobody", {"year": 1})
+            assert st == 404 and "upsert=true" in b["error"]["reason"], b
+            st, b = call(nodes[0].base, "PATCH", "/v1/indexes/books/docs/d3", {"year": "soon"})
+            assert st == 400 and "year" in b["error"]["reason"], b
+            st, b = call(nodes[0].base, "PATCH", "/v1/indexes/books/docs/d3", {"id": "d4"})
+            assert st == 400 and b["error"]["path"] == "id", b
+            st, b = call(nodes[0].base, "PATCH", "/v1/indexes/books/docs/d3", [1])
+            assert st == 400, b
+            st, b = call(nodes[0].base, "PATCH", "/v1/indexes/books/docs/up1?upsert=true&refresh=wait_for",
+                         {"title": "upserted zeppelin"})
+            assert st == 200, b
+            st, a = call(nodes[1].base, "GET", "/v1/indexes/books/search?q=zeppelin")
+            assert [h["id"] for h in a["hits"]] == ["up1"], a
+            assert call(nodes[0].base, "DELETE", "/v1/indexes/books/docs/up1?refresh=wait_for")[0] == 200
+            # Delete-by-query: the same deleted count and the same remaining hits as one node.
+            q = {"q": "castle", "filter": "tag:c"}
+            st, a = call(nodes[0].base, "POST", "/v1/indexes/books/delete-by-query?refresh=wait_for", q)
+            st2, b = call(single.base, "POST", "/v1/indexes/ref/delete-by-query?refresh=wait_for", q)
+            assert st == 200 and st2 == 200 and a["deleted"] == b["deleted"] > 0, (a, b)
+            assert a["shards"] == {"total": 3, "successful": 3, "failed": 0}, a
+            for probe in ({"q": "castle", "size": 300}, {"filter": "tag:c", "size": 0}):
+                st, x = call(nodes[1].base, "POST", "/v1/indexes/books/search", probe)
+                st2, y = call(single.base, "POST", "/v1/indexes/ref/search", probe)
+                assert x["total"] == y["total"], (probe, x["total"], y["total"])
+                assert sorted(h["id"] for h in x["hits"]) == sorted(h["id"] for h in y["hits"]), probe
+            st, a = call(nodes[1].base, "POST", "/v1/indexes/books/delete-by-query", q)
+            assert st == 200 and a["deleted"] == 0, a
+            st, b = call(nodes[0].base, "POST", "/v1/indexes/books/delete-by-query", {"q": "x", "size": 3})
+            assert st == 400 and b["error"]["path"] == "size", b
+            st, b = call(nodes[0].base, "POST", "/v1/indexes/books/delete-by-query", {"filter": "nope:1"})
+            assert st == 400 and "nope" in b["error"]["reason"], b
+        check("merge patch and delete-by-query on a clustered index: same documents as one node", patch_and_delete_by_query)
 
         def leave():
             nodes[1].stop()

@@ -102,6 +102,12 @@ class ClusterNode {
   // The same with a shard map already read (one read for a whole bulk request).
   Result<WriteAck> put(const ShardMap& m, const Json& doc);
   Result<WriteAck> remove(const ShardMap& m, const std::string& id);
+  // Publishes a JSON merge patch of document `id` to its shard: every
+  // replica applies it to the document it holds at that stream position
+  // (LogRecord kPatch), so concurrent patches compose in stream order.
+  Result<WriteAck> patch(const ShardMap& m, const std::string& id, const Json& patch, bool upsert);
+  // The last sequence of a shard's stream (0 when empty).
+  Result<uint64_t> last_sequence(const std::string& index, uint32_t shard);
   // Per shard of `m`, the replicas a search may use: assigned, on a live
   // node, with a fresh progress entry, caught up with the stream once (a
   // replica still replaying it is left out); the most advanced first (a local

@@ -4,6 +4,11 @@
 // Record body (JSON, one message per write):
 //   {"op":"put","doc":{...}}       a document put (the whole source)
 //   {"op":"delete","id":"..."}     a delete by external id
+//   {"op":"patch","id":"...","patch":{...},"upsert":false}
+//                                  a JSON merge patch (RFC 7396), applied by
+//                                  each replica to the document it holds at
+//                                  that stream position (a missing document
+//                                  is created only with "upsert": true)
 // The message's Nats-Msg-Id header (publisher node id + ':' + a counter)
 // lets JetStream drop a retried publish inside its duplicate window.
 //
@@ -20,10 +25,11 @@
 namespace meridian::cluster {
 
 struct LogRecord {
-  enum class Op { kPut, kDelete };
+  enum class Op { kPut, kDelete, kPatch };
   Op op = Op::kPut;
-  Json doc;        // kPut
-  std::string id;  // kDelete
+  Json doc;             // kPut: the document; kPatch: the merge patch
+  std::string id;       // kDelete, kPatch
+  bool upsert = false;  // kPatch
 
   std::string encode() const;
   // InvalidArgument naming what is wrong (a record no replica can apply).

@@ -31,13 +31,24 @@
 
 namespace meridian::cluster {
 
-// What a shard-level request may not ask of a clustered index (yet):
-// search_after (its tiebreaker is shard-local). InvalidArgument naming the key.
+// The tiebreaker (last "sort" value) of a clustered hit: the shard in the
+// top bits, the shard's own tiebreaker (segment << 32 | doc) below, so hits
+// with equal sort values order by shard, then by the shard's own order —
+// the order merge_shard_results gives them.
+inline constexpr int kShardTiebreakShift = 55;
+
+// What a clustered request may not ask: a search_after that is not a
+// clustered hit's "sort" (its length is the sort keys + 1, the last value a
+// non-negative integer). InvalidArgument naming the key.
 Status check_clustered_request(const query::SearchRequest& req);
 
-// The request a shard runs for `req`: from 0, size from+size, terms and
-// geohash_grid facets oversampled (max(3 × size, size + 50) buckets).
-query::SearchRequest shard_request(const query::SearchRequest& req);
+// The request shard `shard` runs for `req`: from 0, size from+size, terms and
+// geohash_grid facets oversampled (max(3 × size, size + 50) buckets), and a
+// clustered search_after [values..., tiebreaker] turned into this shard's:
+// the shard's own tiebreaker on the cursor's shard, "after every hit with
+// these values" on a lower shard, "before every hit with these values" (-1)
+// on a higher one.
+query::SearchRequest shard_request(const query::SearchRequest& req, uint32_t shard = 0);
 
 // Phase 1: the statistics `req` looks up on `snap` (its own, not overridden).
 Result<index::CorpusStats> shard_stats(const index::Snapshot& snap, const query::SearchRequest& req,
@@ -61,7 +72,8 @@ struct ShardOutcome {
 };
 
 // Merges the answers of every shard of `req` (the client's request): hits
-// by score (desc) or by req.sort, ties by shard then the shard's own order;
+// by score (desc) or by req.sort, ties by shard then the shard's own order
+// (each hit's tiebreaker rewritten to the clustered one, kShardTiebreakShift);
 // from/size applied; totals summed ("gte" if any shard's is); facets merged
 // (terms and geohash_grid summed per key, histogram/range per bucket, stats
 // and geo_bounds exactly); "shards": {"total", "successful", "failed"} and,
