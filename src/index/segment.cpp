@@ -37,13 +37,20 @@ Result<std::shared_ptr<Segment>> Segment::open(const std::string& dir, uint64_t 
 
 Result<std::shared_ptr<Segment>> Segment::open_memory(const std::string& name, uint64_t id,
                                                       const std::string_view (&parts)[5],
-                                                      std::shared_ptr<const void> owner) {
+                                                      std::shared_ptr<const void> owner,
+                                                      std::string_view words) {
   std::shared_ptr<Segment> s(new Segment());
   s->dir_ = name;
   s->id_ = id;
   s->memory_owner_ = std::move(owner);
   MERIDIAN_RETURN_IF_ERROR(s->open_parts(name, parts, /*meta_decoded=*/false));
   for (const auto& p : parts) s->bytes_ += p.size();
+  if (!words.empty()) {
+    auto w = termdict::TermDictReader::open(words, segment_file(name, id, kWordsExt));
+    if (!w) return w.status();
+    s->words_.emplace(std::move(*w));
+    s->bytes_ += words.size();
+  }
   return s;
 }
 

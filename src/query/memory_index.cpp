@@ -61,11 +61,12 @@ Result<MemoryIndex> MemoryIndex::build(std::shared_ptr<const index::Schema> sche
   pd.source.clear();
   index::SegmentBuilder builder;
   builder.add(pd, *schema);
-  std::string parts[5];
+  // parts[5]: the surface words, so that typos are matched on the words
+  // as written, the way a search of the index matches them.
+  std::string parts[6];
   MERIDIAN_RETURN_IF_ERROR(builder.serialize(
       [&](std::string_view ext, const std::string& bytes) {
-        const int i = part_index(ext);
-        if (ext == index::kWordsExt) return Status::ok();  // one-document segments expand over stems
+        const int i = ext == index::kWordsExt ? 5 : part_index(ext);
         if (i < 0) return Status::internal("segment part '" + std::string(ext) + "' unknown");
         parts[i] = bytes;
         return Status::ok();
@@ -74,14 +75,15 @@ Result<MemoryIndex> MemoryIndex::build(std::shared_ptr<const index::Schema> sche
   size_t total = 0;
   for (const auto& p : parts) total += aligned(p.size());
   auto arena = std::make_shared<Arena>(std::max<size_t>(total, 1));
-  std::string_view views[5];
+  std::string_view views[6];
   size_t off = 0;
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 6; ++i) {
     std::copy(parts[i].begin(), parts[i].end(), arena->data() + off);
     views[i] = std::string_view(arena->data() + off, parts[i].size());
     off += aligned(parts[i].size());
   }
-  MERIDIAN_ASSIGN_OR_RETURN(auto seg, index::Segment::open_memory("memory", 0, views, std::move(arena)));
+  const std::string_view core[5] = {views[0], views[1], views[2], views[3], views[4]};
+  MERIDIAN_ASSIGN_OR_RETURN(auto seg, index::Segment::open_memory("memory", 0, core, std::move(arena), views[5]));
   std::vector<index::SegmentView> segments;
   segments.push_back(index::SegmentView{std::move(seg), nullptr});
   m.snap_ = std::make_shared<const index::Snapshot>(0, 0, std::move(schema), std::move(segments));

@@ -177,8 +177,9 @@ Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& to
   auto deferred = std::make_shared<DeferredWord>();
   std::map<std::string, int> found;  // term -> edits (prefix expansions: kPrefix, kLatePrefix)
   std::string plain = f.analyzer_instance ? f.analyzer_instance->normalize_term(raw, false) : token;
-  if (!opt_.per_segment_expansions && (!fz.is_none() || prefix)) {
-    // Over every segment's surface words (word_expansion.h).
+  if (!fz.is_none() || prefix) {
+    // Over every segment's surface words (word_expansion.h); for live
+    // queries (per_segment_expansions) in each segment when it is evaluated.
     WordToExpand w;
     w.field = f.name;
     w.text = f.type == FieldType::kText;
@@ -189,33 +190,17 @@ Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& to
     w.transpositions = transpositions;
     w.prefix = prefix;
     w.max_expansions = max_exp;
-    MERIDIAN_RETURN_IF_ERROR(expand_word(snap_, w, &found));
-  } else if (!fz.is_none() || prefix) {
-    // Per segment (live queries: one-document segments without surface
-    // words): the stem and the unstemmed form against the terms.
-    std::vector<std::string> forms = {token};
-    if (!plain.empty() && plain != token) forms.push_back(plain);
-    for (const auto& form : forms) {
-      int edits = allowed_edits(fz, form);
-      if (edits == 0) {
-        if (form != token && !fz.is_none()) found.emplace(form, 0);
-        continue;
-      }
-      auto a = termdict::levenshtein_automaton(form, edits, transpositions,
-                                               static_cast<size_t>(std::max(0, prefix_length)));
-      if (!a) return Status::invalid("fuzzy term '" + form + "': " + a.status().message());
-      deferred->walks.push_back({std::make_shared<const termdict::Automaton>(std::move(*a)), false, 100000});
-    }
-    if (prefix) {
-      auto a = termdict::prefix_automaton(token);
-      if (!a) return a.status();
-      deferred->walks.push_back({std::make_shared<const termdict::Automaton>(std::move(*a)), true, max_exp + 1});
+    if (opt_.per_segment_expansions) {
+      auto prepared = std::make_shared<PreparedWord>(std::move(w));
+      MERIDIAN_RETURN_IF_ERROR(prepared->automata.prepare_all());
+      deferred->word = std::move(prepared);
+    } else {
+      MERIDIAN_RETURN_IF_ERROR(expand_word(snap_, w, &found));
     }
   }
   Node n = word(f.name, word_terms(snap_, opt_.bm25, f.name, token, found, max_exp, boost, &hl_));
-  if (!deferred->walks.empty()) {
+  if (deferred->word) {
     deferred->token = token;
-    deferred->fixed = std::move(found);
     deferred->max_expansions = max_exp;
     deferred->boost = boost;
     n.deferred = std::move(deferred);

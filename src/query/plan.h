@@ -46,15 +46,13 @@ struct WeightedTerm {
 // (CompileOptions::per_segment_expansions): a query compiled once and
 // evaluated against many one-document segments (live queries). The
 // automata are built once, at compile time.
+struct PreparedWord;  // word_expansion.h
+
 struct DeferredWord {
   std::string token;                       // the analysed word (alternative 0)
-  std::map<std::string, int> fixed;        // alternatives known without a dictionary: term -> edits
-  struct Walk {
-    std::shared_ptr<const termdict::Automaton> automaton;
-    bool prefix = false;  // completions (tier 1); else the automaton's match value is the edits
-    size_t limit = 0;     // terms the walk may visit
-  };
-  std::vector<Walk> walks;
+  // Expanded in each segment as a search expands it across the snapshot
+  // (surface words when the segment has them).
+  std::shared_ptr<const PreparedWord> word;
   size_t max_expansions = 0;
   double boost = 1;
 };

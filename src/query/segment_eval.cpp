@@ -10,6 +10,7 @@
 #include "meridian/termdict/wildcard.h"
 #include "geo_filter.h"
 #include "plan.h"
+#include "word_expansion.h"
 #include "term_walk.h"
 
 namespace meridian::query::plan {
@@ -52,16 +53,10 @@ const std::vector<WeightedTerm>& SegmentEval::expand_here(const Node& n) {
     return out;
   }
   const DeferredWord& d = *n.deferred;
-  std::map<std::string, int> found = d.fixed;
-  for (const auto& walk : d.walks) {
-    std::map<std::string, int> got;
-    Status st = expand_terms(seg, n.field, *walk.automaton, walk.limit, &got);
-    if (!st.is_ok()) expand_status_ = st;
-    for (const auto& [t, e] : got) {
-      if (walk.prefix) found[t] = -1;  // a completion ranks above any typo
-      else if (auto [it, fresh] = found.emplace(t, e); !fresh) it->second = std::min(it->second, e);
-    }
-  }
+  std::map<std::string, int> found;
+  WordExpansion x;
+  if (Status st = expand_in_segment(seg, d.word->w, d.word->automata, &x); !st.is_ok()) expand_status_ = st;
+  finish_expansion(d.word->w, std::move(x), &found);
   out = word_terms(snap_, c_.bm25, n.field, d.token, std::move(found), d.max_expansions, d.boost, nullptr);
   return out;
 }

@@ -26,39 +26,6 @@ void keep_min(std::map<std::string, int>* out, std::string_view term, int edits)
   if (!fresh) it->second = std::min(it->second, edits);
 }
 
-// Automata built on first use (a snapshot without old segments never builds
-// the term-walk ones).
-class Automata {
- public:
-  explicit Automata(const WordToExpand& w) : w_(w) {}
-
-  // Levenshtein automaton of `word` with `edits`, or null when edits is 0.
-  Result<const termdict::Automaton*> fuzzy(std::string_view word, int edits) {
-    if (edits <= 0) return static_cast<const termdict::Automaton*>(nullptr);
-    auto& slot = fuzzy_[std::string(word)];
-    if (!slot) {
-      auto a = termdict::levenshtein_automaton(word, edits, w_.transpositions,
-                                               static_cast<size_t>(std::max(0, w_.prefix_length)));
-      if (!a) return Status::invalid("fuzzy term '" + std::string(word) + "': " + a.status().message());
-      slot.emplace(std::move(*a));
-    }
-    return &*slot;
-  }
-  Result<const termdict::Automaton*> prefix(std::string_view word) {
-    auto& slot = prefix_[std::string(word)];
-    if (!slot) {
-      auto a = termdict::prefix_automaton(word);
-      if (!a) return a.status();
-      slot.emplace(std::move(*a));
-    }
-    return &*slot;
-  }
-
- private:
-  const WordToExpand& w_;
-  std::map<std::string, std::optional<termdict::Automaton>> fuzzy_, prefix_;
-};
-
 }  // namespace
 
 int allowed_edits(const Fuzziness& fz, std::string_view word) {
@@ -68,69 +35,101 @@ int allowed_edits(const Fuzziness& fz, std::string_view word) {
   return std::min(fz.edits_for(utf8_chars(word)), termdict::kMaxLevenshteinEdits);
 }
 
-Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<std::string, int>* found) {
+WordAutomata::WordAutomata(const WordToExpand& w) : w_(w) {}
+
+Result<const termdict::Automaton*> WordAutomata::fuzzy(std::string_view word, int edits) const {
+  if (edits <= 0) return static_cast<const termdict::Automaton*>(nullptr);
+  auto it = fuzzy_.find(word);
+  if (it != fuzzy_.end()) return &it->second;
+  if (frozen_) return Status::internal("no automaton prepared for '" + std::string(word) + "'");
+  auto a = termdict::levenshtein_automaton(word, edits, w_.transpositions,
+                                           static_cast<size_t>(std::max(0, w_.prefix_length)));
+  if (!a) return Status::invalid("fuzzy term '" + std::string(word) + "': " + a.status().message());
+  return &fuzzy_.emplace(std::string(word), std::move(*a)).first->second;
+}
+
+Result<const termdict::Automaton*> WordAutomata::prefix(std::string_view word) const {
+  auto it = prefix_.find(word);
+  if (it != prefix_.end()) return &it->second;
+  if (frozen_) return Status::internal("no prefix automaton prepared for '" + std::string(word) + "'");
+  auto a = termdict::prefix_automaton(word);
+  if (!a) return a.status();
+  return &prefix_.emplace(std::string(word), std::move(*a)).first->second;
+}
+
+Status WordAutomata::prepare_all() {
+  const std::string& typed = w_.surface.empty() ? w_.token : w_.surface;
+  for (const std::string* form : {&typed, &w_.token, &w_.surface}) {
+    if (form->empty()) continue;
+    MERIDIAN_RETURN_IF_ERROR(fuzzy(*form, allowed_edits(w_.fuzziness, *form)).status());
+    if (w_.prefix) MERIDIAN_RETURN_IF_ERROR(prefix(*form).status());
+  }
+  frozen_ = true;
+  return Status::ok();
+}
+
+Status expand_in_segment(const index::Segment& seg, const WordToExpand& w, const WordAutomata& automata,
+                         WordExpansion* x) {
   const std::string& typed = w.surface.empty() ? w.token : w.surface;
-  const int edits = allowed_edits(w.fuzziness, typed);
-  Automata automata(w);
-  std::map<std::string, int> fuzzy, completions;
-  bool typed_is_word = false;  // the word as typed is a word of the field (not a misspelling)
-  for (const auto& sv : snap.segments()) {
-    const index::Segment& seg = *sv.segment;
-    const termdict::TermDictReader* words = w.text ? seg.words() : nullptr;
-    if (words) {
-      std::string stem;
-      MERIDIAN_ASSIGN_OR_RETURN(bool known, index::find_surface_word(*words, w.field, typed, &stem));
-      if (known) {
-        typed_is_word = true;
-        keep_min(&fuzzy, stem, 0);
-      }
-      MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* a, automata.fuzzy(typed, edits));
-      if (a) {
-        MERIDIAN_RETURN_IF_ERROR(index::walk_surface_words(
-            *words, w.field, *a, 100000, [&](std::string_view, std::string_view stem, int e) {
-              keep_min(&fuzzy, stem, e);
-              return true;
-            }));
-      }
-      if (w.prefix) {
-        MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* p, automata.prefix(typed));
-        MERIDIAN_RETURN_IF_ERROR(index::walk_surface_words(
-            *words, w.field, *p, w.max_expansions + 1, [&](std::string_view, std::string_view stem, int) {
-              completions.emplace(std::string(stem), kPrefix);
-              return true;
-            }));
-      }
-      continue;
+  const termdict::TermDictReader* words = w.text ? seg.words() : nullptr;
+  if (words) {
+    std::string stem;
+    MERIDIAN_ASSIGN_OR_RETURN(bool known, index::find_surface_word(*words, w.field, typed, &stem));
+    if (known) {
+      x->typed_is_word = true;
+      keep_min(&x->fuzzy, stem, 0);
     }
-    // No surface words: the stem and the unstemmed form against the terms
-    // (the word counts as a word of the field when its stem is a term).
-    auto own = seg.terms().find(index::term_key(w.field, w.token));
-    if (!own) return own.status();
-    typed_is_word |= own->has_value();
-    std::vector<std::string> forms = {w.token};
-    if (!w.surface.empty() && w.surface != w.token) forms.push_back(w.surface);
-    for (const auto& form : forms) {
-      const int e = allowed_edits(w.fuzziness, form);
-      if (e == 0) {
-        if (form != w.token && !w.fuzziness.is_none()) keep_min(&fuzzy, form, 0);
-        continue;
-      }
-      MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* a, automata.fuzzy(form, e));
-      MERIDIAN_RETURN_IF_ERROR(expand_terms(seg, w.field, *a, 100000, &fuzzy));
+    MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* a, automata.fuzzy(typed, allowed_edits(w.fuzziness, typed)));
+    if (a) {
+      MERIDIAN_RETURN_IF_ERROR(index::walk_surface_words(
+          *words, w.field, *a, 100000, [&](std::string_view, std::string_view stem, int e) {
+            keep_min(&x->fuzzy, stem, e);
+            return true;
+          }));
     }
     if (w.prefix) {
-      MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* p, automata.prefix(w.token));
-      MERIDIAN_RETURN_IF_ERROR(expand_terms(seg, w.field, *p, w.max_expansions + 1, &completions));
+      MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* p, automata.prefix(typed));
+      MERIDIAN_RETURN_IF_ERROR(index::walk_surface_words(
+          *words, w.field, *p, w.max_expansions + 1, [&](std::string_view, std::string_view stem, int) {
+            x->completions.emplace(std::string(stem), kPrefix);
+            return true;
+          }));
     }
+    return Status::ok();
   }
+  // No surface words: the stem and the unstemmed form against the terms
+  // (the word counts as a word of the field when its stem is a term).
+  auto own = seg.terms().find(index::term_key(w.field, w.token));
+  if (!own) return own.status();
+  x->typed_is_word |= own->has_value();
+  std::vector<std::string> forms = {w.token};
+  if (!w.surface.empty() && w.surface != w.token) forms.push_back(w.surface);
+  for (const auto& form : forms) {
+    const int e = allowed_edits(w.fuzziness, form);
+    if (e == 0) {
+      if (form != w.token && !w.fuzziness.is_none()) keep_min(&x->fuzzy, form, 0);
+      continue;
+    }
+    MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* a, automata.fuzzy(form, e));
+    MERIDIAN_RETURN_IF_ERROR(expand_terms(seg, w.field, *a, 100000, &x->fuzzy));
+  }
+  if (w.prefix) {
+    MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* p, automata.prefix(w.token));
+    MERIDIAN_RETURN_IF_ERROR(expand_terms(seg, w.field, *p, w.max_expansions + 1, &x->completions));
+  }
+  return Status::ok();
+}
+
+void finish_expansion(const WordToExpand& w, WordExpansion&& x, std::map<std::string, int>* found) {
+  const std::string& typed = w.surface.empty() ? w.token : w.surface;
   // The last word: completions rank above typos, unless the word is a
   // misspelling (not a word of the field) of at least one typo's length
   // that reaches whole words: those come first (issue 16, item 3).
   bool whole_words = false;
-  for (const auto& [t, e] : fuzzy) whole_words |= e > 0 || t != w.token;
-  const bool late = !typed_is_word && edits > 0 && whole_words;
-  *found = std::move(fuzzy);
-  for (const auto& [t, e] : completions) {
+  for (const auto& [t, e] : x.fuzzy) whole_words |= e > 0 || t != w.token;
+  const bool late = !x.typed_is_word && allowed_edits(w.fuzziness, typed) > 0 && whole_words;
+  *found = std::move(x.fuzzy);
+  for (const auto& [t, e] : x.completions) {
     (void)e;
     auto it = found->find(t);
     if (late) {
@@ -139,6 +138,13 @@ Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<
       (*found)[t] = kPrefix;  // a completion ranks above any typo
     }
   }
+}
+
+Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<std::string, int>* found) {
+  WordAutomata automata(w);
+  WordExpansion x;
+  for (const auto& sv : snap.segments()) MERIDIAN_RETURN_IF_ERROR(expand_in_segment(*sv.segment, w, automata, &x));
+  finish_expansion(w, std::move(x), found);
   return Status::ok();
 }
 

@@ -19,6 +19,7 @@
 #include "meridian/base/status.h"
 #include "meridian/index/snapshot.h"
 #include "meridian/query/ast.h"
+#include "meridian/termdict/automaton.h"
 
 namespace meridian::query::plan {
 
@@ -43,6 +44,42 @@ struct WordToExpand {
 // Terms of w.field that the word reaches: term -> edits or kPrefix /
 // kLatePrefix (see above). The token itself may be among them.
 Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<std::string, int>* found);
+
+// The automata of one word's expansion, built on first use; or all at once
+// by prepare_all(), after which they are only read (a live query's word,
+// expanded on many one-document segments from several threads).
+class WordAutomata {
+ public:
+  explicit WordAutomata(const WordToExpand& w);  // w must outlive this
+  Status prepare_all();
+  // The Levenshtein automaton of `word` with `edits` (null when edits is 0).
+  // Builds it unless prepared: not thread-safe before prepare_all().
+  Result<const termdict::Automaton*> fuzzy(std::string_view word, int edits) const;
+  Result<const termdict::Automaton*> prefix(std::string_view word) const;
+
+ private:
+  const WordToExpand& w_;
+  bool frozen_ = false;
+  mutable std::map<std::string, termdict::Automaton, std::less<>> fuzzy_, prefix_;
+};
+
+// A word compiled for expansion segment by segment (a live query).
+struct PreparedWord {
+  explicit PreparedWord(WordToExpand word) : w(std::move(word)), automata(w) {}
+  WordToExpand w;
+  WordAutomata automata;  // prepared: read only
+};
+
+// expand_word in steps: each segment adds to a WordExpansion, then
+// finish_expansion() ranks the last word's completions (per segment: a live
+// query's word expanded in the one segment it is evaluated on).
+struct WordExpansion {
+  std::map<std::string, int> fuzzy, completions;
+  bool typed_is_word = false;  // the word as typed is a word of the field (not a misspelling)
+};
+Status expand_in_segment(const index::Segment& seg, const WordToExpand& w, const WordAutomata& automata,
+                         WordExpansion* x);
+void finish_expansion(const WordToExpand& w, WordExpansion&& x, std::map<std::string, int>* found);
 
 // The edits a fuzziness allows for `word` (code points; 0 for a number
 // when fz.exact_numbers), at most termdict::kMaxLevenshteinEdits.

@@ -33,9 +33,12 @@ class Segment {
   // part must start 32-byte aligned (frozen bitmap views) and stay alive,
   // unchanged, as long as `owner` does: the segment holds `owner`. `name`
   // stands for the directory in error messages. Nothing is ever removed.
+  // `words`, when not empty, is the surface words part (kWordsExt), held
+  // the same way.
   static Result<std::shared_ptr<Segment>> open_memory(const std::string& name, uint64_t id,
                                                       const std::string_view (&parts)[5],
-                                                      std::shared_ptr<const void> owner);
+                                                      std::shared_ptr<const void> owner,
+                                                      std::string_view words = {});
   ~Segment();
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;
