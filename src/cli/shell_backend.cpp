@@ -82,7 +82,8 @@ class LocalBackend final : public ShellBackend {
 
   Result<Json> search(const std::string& name, const Json& body) override {
     MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
-    MERIDIAN_ASSIGN_OR_RETURN(auto req, query::parse_search_request(body));
+    auto schema = ix->schema();
+    MERIDIAN_ASSIGN_OR_RETURN(auto req, query::parse_search_request(body, request_options(*ix, schema.get())));
     MERIDIAN_ASSIGN_OR_RETURN(auto resp, query::search(*ix->snapshot(), req));
     return query::to_json(resp);
   }
@@ -176,7 +177,9 @@ class LocalBackend final : public ShellBackend {
 
   Result<Json> delete_by_query(const std::string& name, const Json& body) override {
     MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
-    MERIDIAN_ASSIGN_OR_RETURN(auto req, query::parse_search_request(body));
+    auto schema = ix->schema();
+    MERIDIAN_ASSIGN_OR_RETURN(auto req, query::parse_search_request(body, request_options(*ix, schema.get())));
+    req.distinct.clear();  // every matching document goes
     MERIDIAN_RETURN_IF_ERROR(ix->refresh());
     auto snap = ix->snapshot();
     query::SortSpec by_id;
@@ -279,6 +282,34 @@ class LocalBackend final : public ShellBackend {
     return server::AliasStore::open(engine_->data_dir() + "/aliases.json");
   }
 
+  Result<Json> settings(const std::string& name) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
+    return settings_json(*ix);
+  }
+
+  Result<Json> patch_settings(const std::string& name, const Json& patch) override {
+    MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
+    auto schema = ix->schema();
+    MERIDIAN_ASSIGN_OR_RETURN(auto next, index::patch_index_settings(*ix->settings(), patch, schema.get()));
+    MERIDIAN_RETURN_IF_ERROR(ix->set_settings(std::move(next)));
+    return settings_json(*ix);
+  }
+
+ private:
+  // What a search on `ix` takes from its settings (as the server does).
+  static query::SearchRequestOptions request_options(const index::Index& ix, const index::Schema* schema) {
+    query::SearchRequestOptions o;
+    o.settings = ix.settings();
+    o.schema = schema;
+    return o;
+  }
+  static Json settings_json(const index::Index& ix) {
+    Json out = Json::object();
+    out.set("index", Json(ix.name()));
+    out.set("settings", ix.settings()->to_json(ix.default_refresh_interval_ms()));
+    return out;
+  }
+
   std::unique_ptr<index::Engine> engine_;
 };
 
@@ -349,6 +380,12 @@ class HttpBackend final : public ShellBackend {
 
   Result<Json> add_fields(const std::string& name, const Json& body) override {
     return call([&] { return client_->Patch(path(name).c_str(), body.dump(), "application/json"); });
+  }
+
+  Result<Json> settings(const std::string& name) override { return get(path(name) + "/settings"); }
+
+  Result<Json> patch_settings(const std::string& name, const Json& patch) override {
+    return call([&] { return client_->Patch((path(name) + "/settings").c_str(), patch.dump(), "application/json"); });
   }
 
   Result<Json> aliases() override { return get("/v1/aliases"); }

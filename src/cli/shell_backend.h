@@ -56,6 +56,10 @@ class ShellBackend {
   virtual Result<Json> set_alias(const std::string& alias, const std::string& index) = 0;
   // {"alias", "result": "deleted"}; NotFound when there is no such alias.
   virtual Result<Json> delete_alias(const std::string& alias) = 0;
+  // Index settings (GET /v1/indexes/{index}/settings): {"index", "settings"}.
+  virtual Result<Json> settings(const std::string& index) = 0;
+  // Changes them with a JSON merge patch (PATCH .../settings); the same answer.
+  virtual Result<Json> patch_settings(const std::string& index, const Json& patch) = 0;
 };
 
 // Opens the data directory read-write. Busy (with a message suggesting

@@ -224,6 +224,7 @@ const std::vector<CommandInfo>& commands() {
       {"delete", "QUERY", "delete every document of the current index that QUERY (query-string syntax) matches"},
       {"refresh", "", "make every write of the current index searchable"},
       {"schema", "[add NAME TYPE]", "fields of the current index; add: a new field (TYPE or a JSON field definition)"},
+      {"settings", "[JSON]", "search settings of the current index; JSON: change them (a merge patch)"},
       {"alias", "[NAME [INDEX]]", "list the aliases; NAME: point alias NAME at INDEX (default: the current index)"},
       {"unalias", "NAME", "delete the alias NAME (its index stays)"},
       {"help", "", "this help"},

@@ -193,6 +193,7 @@ Status Session::command(const ParsedLine& line, std::string* out) {
   if (c == "sources") return show_sources(out);
   if (c == "cluster") return show_cluster(out);
   if (c == "schema") return schema(a, out);
+  if (c == "settings") return index_settings(a, out);
   if (c == "alias" || c == "unalias") {
     if (c == "unalias") {
       if (a.empty() || a.find(' ') != std::string::npos) return Status::invalid("\\unalias: expected one alias name");
@@ -339,6 +340,30 @@ Status Session::show_cluster(std::string* out) {
     }
   if (reps.rows.empty()) *out += "no clustered indexes\n";
   else *out += render(reps, render_options());
+  return Status::ok();
+}
+
+// \settings: one line per setting; \settings {json} patches them first.
+Status Session::index_settings(const std::string& arg, std::string* out) {
+  if (index_.empty()) return Status::invalid("\\settings: no index selected (\\c INDEX)");
+  Result<Json> r = Status::invalid("no result");
+  if (arg.empty()) {
+    r = backend_->settings(index_);
+  } else {
+    auto patch = parse_json(arg);
+    if (!patch) return Status::invalid("\\settings: " + patch.status().message());
+    if (!patch->is_object())
+      return Status::invalid("\\settings: expected a JSON object, e.g. \\settings {\"stop_words\": [\"the\"]}");
+    r = backend_->patch_settings(index_, *patch);
+  }
+  if (!r) return r.status();
+  const Json* s = r->find("settings");
+  if (format_ == Format::kJson || !s || !s->is_object()) {
+    *out += r->dump() + "\n";
+    return Status::ok();
+  }
+  *out += std::string(arg.empty() ? "settings of " : "settings changed: ") + index_ + "\n";
+  for (const auto& [k, v] : s->as_object()) *out += "  " + k + ": " + v.dump() + "\n";
   return Status::ok();
 }
 

@@ -45,6 +45,7 @@ class Session {
   Status show_sources(std::string* out);
   Status show_cluster(std::string* out);
   Status schema(const std::string& arg, std::string* out);
+  Status index_settings(const std::string& arg, std::string* out);
   Status alias(const std::string& arg, std::string* out);
   Status toggle(bool* flag, const std::string& arg, const char* name, std::string* out);
   std::string help() const;

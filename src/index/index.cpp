@@ -28,6 +28,7 @@ Result<std::unique_ptr<Index>> Index::open(const std::string& dir, const std::st
   MERIDIAN_RETURN_IF_ERROR(fs::ensure_dir(dir));
   std::unique_ptr<Index> ix(new Index(dir, name, opt));
   MERIDIAN_RETURN_IF_ERROR(ix->recover(create_schema));
+  MERIDIAN_RETURN_IF_ERROR(ix->load_settings());
   if (opt.background) {
     ix->bg_ = std::thread([p = ix.get()] { p->background_loop(); });
     ix->maintenance_ = std::thread([p = ix.get()] { p->maintenance_loop(); });

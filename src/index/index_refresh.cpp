@@ -209,9 +209,9 @@ bool wait_for_work(std::mutex& mu, std::condition_variable& cv, uint32_t interva
 // refreshes).
 void Index::background_loop() {
   for (;;) {
-    const uint32_t interval = live_interest_.load()
-                                  ? std::min(opt_.refresh_interval_ms, opt_.live_refresh_interval_ms)
-                                  : opt_.refresh_interval_ms;
+    // refresh_interval_ms_: the index setting refresh_interval, else opt_'s.
+    const uint32_t base = refresh_interval_ms_.load();
+    const uint32_t interval = live_interest_.load() ? std::min(base, opt_.live_refresh_interval_ms) : base;
     if (!wait_for_work(bg_mu_, bg_cv_, interval, stop_, refresh_wanted_)) return;
     // A failure is recorded as the background error (flush sets it) and
     // retried by the maintenance thread.

@@ -5,6 +5,7 @@
 
 #include "meridian/query/dsl_parser.h"
 #include "meridian/query/field_check.h"
+#include "meridian/query/q_query.h"
 #include "meridian/query/query_string_parser.h"
 
 namespace meridian::query {
@@ -393,7 +394,14 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
   bool has_query = false;
   for (const auto& [k, v] : body.as_object()) MERIDIAN_RETURN_IF_ERROR(parse_key(k, v, &r, &geo, &has_query, opt));
   if (r.q && has_query) return error("q", "expected either 'q' or 'query', not both");
-  if (r.q) r.query = parse_simple(*r.q, r.q_fields.empty() ? opt.default_q_fields : r.q_fields, opt.q_operator);
+  if (r.q) {
+    std::vector<FieldBoost> fields = r.q_fields.empty() ? opt.default_q_fields : r.q_fields;
+    if (fields.empty() && opt.settings)
+      for (const auto& f : opt.settings->q_fields) fields.push_back({f.field, f.weight});
+    r.query = opt.settings ? build_q_query(*r.q, fields, opt.q_operator, *opt.settings, opt.schema)
+                           : parse_simple(*r.q, fields, opt.q_operator);
+  }
+  if (opt.settings) r.distinct = opt.settings->distinct;
   if (r.from > opt.max_window || r.size > opt.max_window - r.from)
     return error(r.from > opt.max_window ? "from" : "size",
                  "expected from + size <= " + std::to_string(opt.max_window) + ", got " + std::to_string(r.from) +

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 #include "facets.h"
@@ -80,6 +81,7 @@ struct Row {
   double score = 0;
   uint32_t segment = 0, doc = 0;
   std::optional<double> distance_m;
+  SortValue group;  // the value of the request's `distinct` field (none: a group of its own)
 };
 
 int cmp_value(const SortValue& a, const SortValue& b) {
@@ -177,6 +179,16 @@ const columns::IntColumn* single_valued_int(const index::Segment& seg, const ind
   const uint32_t n = seg.num_docs();
   if (!col || col->docs_with_value() != n || col->num_values() != n) return nullptr;
   return col;
+}
+
+// Keeps the first row of each group (rows sorted best first); rows without
+// a group value are groups of their own.
+void collapse_distinct(std::vector<Row>* rows) {
+  std::unordered_set<std::string> seen;
+  std::erase_if(*rows, [&](const Row& r) {
+    if (r.group.index() == 0) return false;
+    return !seen.insert(to_json_value(r.group).dump()).second;
+  });
 }
 
 // The sort columns of one segment, resolved once (not per document): the
@@ -380,7 +392,11 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
   }
   std::vector<SortSpec> sort = req.sort;
   if (sort.empty()) sort.push_back(SortSpec{});
-  const bool by_score = sort.size() == 1 && sort[0].kind == SortSpec::Kind::kScore;
+  // distinct: every match becomes a row, the rows are sorted, then the best
+  // of each group is kept (collapse_distinct).
+  const bool distinct = !req.distinct.empty();
+  const std::vector<SortSpec> group_spec = {SortSpec{SortSpec::Kind::kField, req.distinct, false}};
+  const bool by_score = !distinct && sort.size() == 1 && sort[0].kind == SortSpec::Kind::kScore;
   bool need_scores = false;
   for (const auto& s : sort) need_scores |= s.kind == SortSpec::Kind::kScore;
 
@@ -443,7 +459,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
     resp.total += match.cardinality();
     facets.add(si, match);
     const uint32_t seg = static_cast<uint32_t>(si);
-    auto after_ok = [&](const Row& r) { return !after || compare_rows(sort, r, *after) > (after_inclusive ? -1 : 0); };
+    auto after_ok = [&](const Row& r) { return distinct || !after || compare_rows(sort, r, *after) > (after_inclusive ? -1 : 0); };
     if (by_score) {
       auto offer = [&](uint32_t d, double s) {
         if (decay) s *= decay_factor(*sv.segment, *decay, d);
@@ -453,10 +469,13 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
       // With a decay (<= 1) times weight, a query score must beat threshold / weight.
       auto threshold = [&] { return decay ? topk.threshold() / decay->weight : topk.threshold(); };
       if (k > 0) resp.docs_scored += plan::collect_top_k(*ev, match, opt.exhaustive, threshold, offer);
-    } else if (k > 0) {
+    } else if (k > 0 || distinct) {
       // Bounded heap of the k best rows, worst on top; one scratch row is
       // refilled per document and copied in only when it qualifies.
       SegmentSortKeys keys(*sv.segment, snap, sort);
+      std::optional<SegmentSortKeys> group_keys;
+      if (distinct) group_keys.emplace(*sv.segment, snap, group_spec);
+      Row group_row;
       auto worse = [&](const Row& a, const Row& b) { return compare_rows(sort, a, b) < 0; };
       Row r;
       auto offer = [&](uint32_t d) {
@@ -466,7 +485,11 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
         r.score = need_scores ? ev->score(d) * (decay ? decay_factor(*sv.segment, *decay, d) : 1.0) : NAN;
         keys.fill(d, &r);
         if (!after_ok(r)) return true;
-        if (rows.size() < k) {
+        if (group_keys) {
+          group_keys->fill(d, &group_row);
+          r.group = group_row.keys[0];
+        }
+        if (distinct || rows.size() < k) {
           rows.push_back(r);
           std::push_heap(rows.begin(), rows.end(), worse);
         } else if (worse(r, rows.front())) {
@@ -476,7 +499,9 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
         }
         return true;
       };
-      if (const int dir = after ? 0 : doc_order(*sv.segment, snap, sort)) {
+      if (distinct) {
+        match.for_each(offer);
+      } else if (const int dir = after ? 0 : doc_order(*sv.segment, snap, sort)) {
         // The sort is document order (or its reverse) here: the segment's
         // best k are its first (last) k matches.
         const uint64_t n = match.cardinality();
@@ -518,6 +543,12 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
     for (const auto& s : topk.take_sorted()) rows.push_back(Row{{s.score}, s.score, s.segment, s.doc, {}});
   } else {
     std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return compare_rows(sort, a, b) < 0; });
+  }
+  if (distinct) {
+    collapse_distinct(&rows);
+    resp.total = rows.size();
+    if (after) std::erase_if(rows, [&](const Row& r) { return compare_rows(sort, r, *after) <= (after_inclusive ? -1 : 0); });
+    if (rows.size() > k) rows.resize(k);
   }
   if (opt.track_total_hits < resp.total && req.track_total_hits < resp.total) {
     resp.total = std::min<uint64_t>(opt.track_total_hits, req.track_total_hits);

@@ -41,6 +41,8 @@ constexpr RouteSpec kRoutes[] = {
     {"DELETE", "/v1/indexes/{index}/docs/{id}",              W, true},
     {"POST",   "/v1/indexes/{index}/delete-by-query",        W, true},
     {"POST",   "/v1/indexes/{index}/refresh",                W, true},
+    {"GET",    "/v1/indexes/{index}/settings",               S, true},
+    {"PATCH",  "/v1/indexes/{index}/settings",               A, true},  // merge patch; like PATCH /v1/indexes/{index}
     {"POST",   "/v1/indexes/{index}/search",                 S, true},
     {"GET",    "/v1/indexes/{index}/search",                 S, true},
     {"GET",    "/v1/indexes/{index}/watch",                  S, true},

@@ -197,6 +197,13 @@ void ServerImpl::install_doc_op_routes() {
     auto parsed = parse_delete_query(*body, res);
     if (!parsed) return;
     if (m) return delete_by_query_clustered(*m, *body, *parsed, *w, req, res);
+    // The index's settings shape q (docs/API.md, "Index settings"); every
+    // matching document goes, not one per distinct value.
+    auto schema = idx->schema();
+    auto local = query::parse_search_request(*body, request_options(*idx, schema.get()));
+    if (!local) return send_error(res, local.status());
+    local->distinct.clear();
+    parsed = std::move(*local);
     int64_t deleted = 0;
     Status st = delete_matching(*idx, std::move(*parsed), *w, &deleted);
     if (!st.is_ok()) return send_error(res, st, Json(Json::Object{{"deleted", Json(deleted)}}));

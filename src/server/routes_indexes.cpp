@@ -176,6 +176,9 @@ void ServerImpl::install_index_routes() {
     if (body->is_null()) *body = Json::object();
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
     // In cluster mode every index created here is clustered (docs/CLUSTER.md).
+    if (cluster_ && body->find("settings"))
+      return send_error(res, Status::unsupported("settings: index settings are not supported on clustered indexes yet"),
+                        Json(Json::Object{{"path", Json("settings")}}));
     if (cluster_) return create_clustered(name, std::move(*body), res);
     if (body->find("shards") || body->find("replicas")) {
       uint32_t shards = 1, replicas = 1;
@@ -193,14 +196,36 @@ void ServerImpl::install_index_routes() {
       body->erase("shards");
       body->erase("replicas");
     }
+    // Initial search settings (docs/API.md, "Index settings"), validated
+    // against the new schema before the index exists.
+    std::optional<Json> settings_patch;
+    if (const Json* sj = body->find("settings")) {
+      settings_patch = *sj;
+      body->erase("settings");
+    }
     auto schema = index::Schema::from_json(*body);
     if (!schema) return send_error(res, schema.status());
+    if (settings_patch) {
+      if (!settings_patch->is_object())
+        return send_error(res, 400, "settings: expected an object", Json(Json::Object{{"path", Json("settings")}}));
+      auto checked = index::patch_index_settings(index::IndexSettings{}, *settings_patch, &*schema);
+      if (!checked) {
+        Json extra = Json::object();
+        extra.set("path", Json("settings"));
+        return send_error(res, Status::invalid("settings." + checked.status().message()), extra);
+      }
+    }
     auto idx = create_index(name, *schema);
     if (!idx) return send_error(res, idx.status(), Json(Json::Object{{"index", Json(name)}}));
+    if (settings_patch) {
+      Status st = apply_settings(**idx, *settings_patch);
+      if (!st.is_ok()) return send_error(res, st, Json(Json::Object{{"index", Json(name)}}));
+    }
     Json out = Json::object();
     out.set("index", Json(name));
     out.set("result", Json("created"));
     out.set("schema", (*idx)->schema()->to_json());
+    if (settings_patch) out.set("settings", (*idx)->settings()->to_json((*idx)->default_refresh_interval_ms()));
     send_json(res, 201, out.dump());
   });
 

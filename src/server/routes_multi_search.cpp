@@ -71,12 +71,12 @@ void ServerImpl::install_multi_search_routes() {
         results.push(error_entry(404, "not_found", "no such index '" + name + "'"));
         continue;
       }
-      auto parsed = query::parse_search_request(search);
+      auto schema = (*idx)->schema();
+      auto parsed = query::parse_search_request(search, request_options(**idx, schema.get()));
       if (!parsed) {
         results.push(error_entry(parsed.status()));
         continue;
       }
-      auto schema = (*idx)->schema();
       query::SearchOptions so;
       so.schema = schema.get();
       auto r = query::search(*(*idx)->snapshot(), *parsed, so);

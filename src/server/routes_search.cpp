@@ -33,6 +33,9 @@ std::optional<std::map<std::string, std::string>> params_map(const httplib::Requ
   return m;
 }
 
+// The part of a query cache key that names the settings a search ran with.
+std::string settings_key(const index::IndexSettings& s) { return "S" + std::to_string(s.version) + ":"; }
+
 std::string sse_event(const char* event, uint64_t seq, const std::string& data) {
   std::string s = "id: " + std::to_string(seq) + "\nevent: " + event + "\ndata: " + data + "\n\n";
   return s;
@@ -79,7 +82,9 @@ void ServerImpl::install_search_routes() {
       if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
       return search_clustered(*m, Json(Json::Object{{"search", *body}}), *parsed, req, res);
     }
-    run_search(idx, query::parse_search_request(*body), "P" + body->dump(), res);
+    auto schema = idx->schema();
+    auto opt = request_options(*idx, schema.get());
+    run_search(idx, query::parse_search_request(*body, opt), settings_key(*opt.settings) + "P" + body->dump(), res);
   });
 
   route("GET", "/v1/indexes/{index}/search", [this, run_search](const httplib::Request& req, httplib::Response& res) {
@@ -95,14 +100,16 @@ void ServerImpl::install_search_routes() {
       for (const auto& [k, v] : *params) p.set(k, Json(v));
       return search_clustered(*m, Json(Json::Object{{"params", std::move(p)}}), *parsed, req, res);
     }
-    std::string tail = "G";
+    auto schema = idx->schema();
+    auto opt = request_options(*idx, schema.get());
+    std::string tail = settings_key(*opt.settings) + "G";
     for (const auto& [k, v] : *params) {
       tail += k;
       tail += '\0';
       tail += v;
       tail += '\0';
     }
-    run_search(idx, query::parse_search_params(*params), tail, res);
+    run_search(idx, query::parse_search_params(*params, opt), tail, res);
   });
 
   route("POST", "/v1/analyze", [](const httplib::Request& req, httplib::Response& res) {

@@ -418,6 +418,7 @@ void ServerImpl::install_routes() {
   install_doc_op_routes();
   install_multi_search_routes();
   install_backup_routes();
+  install_settings_routes();
   install_cluster_routes();
   install_clustered_routes();
   install_clustered_write_routes();

@@ -67,6 +67,13 @@ class ServerImpl {
   void install_doc_op_routes();  // routes_doc_ops.cpp
   void install_multi_search_routes();  // routes_multi_search.cpp
   void install_backup_routes();  // routes_backup.cpp
+  void install_settings_routes();  // routes_settings.cpp
+  // The parsing options of a search on `idx` (its settings, routes_settings.cpp);
+  // `schema` must outlive the parse.
+  static query::SearchRequestOptions request_options(const index::Index& idx, const index::Schema* schema);
+  // Validates `patch` (a merge patch of the settings) against idx's schema,
+  // stores the result and clears the query cache.
+  Status apply_settings(index::Index& idx, const Json& patch);
   // The web console (routes_console.cpp): /_console/... and console_root_ (the page).
   void install_console_routes();
   // CDC source gauges for /metrics (routes_sources.cpp).

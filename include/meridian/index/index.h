@@ -56,6 +56,7 @@
 #include "meridian/base/file.h"
 #include "meridian/base/json.h"
 #include "meridian/index/document.h"
+#include "meridian/index/index_settings.h"
 #include "meridian/index/manifest.h"
 #include "meridian/index/schema.h"
 #include "meridian/index/segment_builder.h"
@@ -251,9 +252,19 @@ class Index {
   // refreshes then come every live_refresh_interval_ms.
   void set_live_interest(bool on);
 
+  // Search settings (index_settings.h), loaded from the SETTINGS file at
+  // open; never null. set_settings stores them durably, then makes them
+  // current (a search that already took the old ones keeps them), and
+  // applies refresh_interval to the background refresh at once.
+  std::shared_ptr<const IndexSettings> settings() const;
+  Status set_settings(IndexSettings s);
+  // The refresh interval the index was opened with (settings may override it).
+  uint32_t default_refresh_interval_ms() const { return opt_.refresh_interval_ms; }
+
  private:
   Index(std::string dir, std::string name, IndexOptions opt);
   Status recover(const Schema* create_schema);
+  Status load_settings();  // index_settings.cpp
   Status apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out);
 
   struct IdHash {  // lookups by string_view, without a std::string
@@ -416,6 +427,10 @@ class Index {
   bool maintenance_wanted_ = false;  // GUARDED_BY(bg_mu_) set after each refresh
   std::thread bg_;           // refresh
   std::thread maintenance_;  // commit and merge
+
+  mutable std::mutex settings_mu_;  // also serializes writes of the SETTINGS file
+  std::shared_ptr<const IndexSettings> settings_ = std::make_shared<const IndexSettings>();  // GUARDED_BY(settings_mu_)
+  std::atomic<uint32_t> refresh_interval_ms_{500};  // the background refresh's period
 };
 
 }  // namespace meridian::index

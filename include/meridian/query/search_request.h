@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@
 #include "meridian/base/json.h"
 #include "meridian/base/status.h"
 #include "meridian/geo/distance.h"
+#include "meridian/index/index_settings.h"
+#include "meridian/index/schema.h"
 #include "meridian/query/ast.h"
 
 namespace meridian::query {
@@ -105,6 +108,9 @@ struct SearchRequest {
   uint64_t track_total_hits = 10000;  // count hits exactly up to this; kTrackAllHits = all, 0 = none
   std::optional<GeoDecay> geo_decay;  // multiplies every score; hits then carry distance_m
   std::string geo_field;  // the field near/radius/bbox/_geo_distance use; "" when none of them is given
+  // One hit per value of this field, the best-ranked (the index's `distinct`
+  // setting, docs/QUERY.md "Distinct"); "" = every hit.
+  std::string distinct;
 };
 
 struct SearchRequestOptions {
@@ -112,6 +118,13 @@ struct SearchRequestOptions {
   std::vector<FieldBoost> default_q_fields;  // when q_fields is absent; empty = {"*"}
   std::string default_geo_field = "location";  // for near/radius/bbox without geo_field
   Operator q_operator = Operator::kAnd;
+  // The index's settings (index_settings.h): q is built by build_q_query
+  // (q_query.h) with them, their q_fields are the default when neither the
+  // request nor default_q_fields names fields, and their `distinct` is the
+  // request's. `schema` resolves "*" for multi-word synonyms and
+  // disable_on_fields. Null: parse_simple with the built-in typo budget.
+  std::shared_ptr<const index::IndexSettings> settings;
+  const index::Schema* schema = nullptr;
 };
 
 // Keys: q, q_fields, query, filter, sort, from, size, search_after, facets,

@@ -1,0 +1,175 @@
+// The q query under index settings: stop words, typo settings, synonyms.
+#include "meridian/query/q_query.h"
+
+#include <algorithm>
+
+#include "meridian/query/query_string_parser.h"
+#include "synonyms.h"
+
+namespace meridian::query {
+
+namespace {
+
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::vector<std::string> split_words(const std::string& clean) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < clean.size()) {
+    size_t sp = clean.find(' ', at);
+    if (sp == std::string::npos) sp = clean.size();
+    if (sp > at) out.push_back(clean.substr(at, sp - at));
+    at = sp + 1;
+  }
+  return out;
+}
+
+// Fields with "*" replaced by the schema's text fields (kept as written
+// without a schema).
+std::vector<FieldBoost> resolve(const std::vector<FieldBoost>& fields, const index::Schema* schema) {
+  std::vector<FieldBoost> out;
+  for (const auto& fb : fields) {
+    if (fb.field != "*" || !schema) {
+      out.push_back(fb);
+      continue;
+    }
+    for (const auto& [name, def] : schema->fields())
+      if (def.type == index::FieldType::kText) out.push_back({name, fb.boost});
+  }
+  return out;
+}
+
+class Builder {
+ public:
+  Builder(const std::vector<FieldBoost>& fields, const index::IndexSettings& s, const index::Schema* schema) {
+    std::vector<FieldBoost> fs = fields.empty() ? std::vector<FieldBoost>{{"*", 1}} : fields;
+    const auto& off = s.typo_tolerance.disable_on_fields;
+    for (const auto& fb : off.empty() ? fs : resolve(fs, schema))
+      (contains(off, fb.field) ? exact_ : typo_).push_back(fb);
+    for (const auto& fb : resolve(fs, schema))
+      if (fb.field != "*") phrase_.push_back(fb);
+    if (s.typo_tolerance.enabled) {
+      TypoBudget b;
+      b.min_word_length_one_typo = s.typo_tolerance.min_word_length_one_typo;
+      b.min_word_length_two_typos = s.typo_tolerance.min_word_length_two_typos;
+      fz_ = b.fuzziness();
+    }
+  }
+
+  const Fuzziness& typos() const { return fz_; }
+
+  // `text`'s words over the fields: those of disable_on_fields without typos.
+  Query words(const std::string& text, Operator op, const Fuzziness& fz, bool prefix) const {
+    if (exact_.empty()) return over(typo_, text, op, fz, prefix);
+    if (typo_.empty()) return over(exact_, text, op, Fuzziness{}, prefix);
+    Bool b;
+    b.should.push_back(over(typo_, text, op, fz, prefix));
+    b.should.push_back(over(exact_, text, op, Fuzziness{}, prefix));
+    return b;
+  }
+
+  // A multi-word synonym: its words adjacent and in order, in any field.
+  std::optional<Query> phrase(const std::string& text) const {
+    if (phrase_.empty()) return std::nullopt;
+    Bool b;
+    for (const auto& fb : phrase_) {
+      MatchPhrase p;
+      p.field = fb.field;
+      p.text = text;
+      p.boost = fb.boost;
+      b.should.push_back(std::move(p));
+    }
+    if (b.should.size() == 1) return std::move(b.should[0]);
+    return Query(std::move(b));
+  }
+
+ private:
+  static Query over(const std::vector<FieldBoost>& fs, const std::string& text, Operator op, const Fuzziness& fz,
+                    bool prefix) {
+    if (fs.size() == 1) {
+      Match m;
+      m.field = fs[0].field;
+      m.text = text;
+      m.op = op;
+      m.fuzziness = fz;
+      m.prefix_last = prefix;
+      m.boost = fs[0].boost;
+      return m;
+    }
+    MultiMatch mm;
+    mm.fields = fs;
+    mm.text = text;
+    mm.op = op;
+    mm.fuzziness = fz;
+    mm.prefix_last = prefix;
+    return mm;
+  }
+
+  std::vector<FieldBoost> typo_, exact_, phrase_;
+  Fuzziness fz_;  // none when typo tolerance is disabled
+};
+
+std::string join(const std::vector<std::string>& words, size_t begin, size_t end) {
+  std::string out;
+  for (size_t i = begin; i < end; ++i) {
+    if (i > begin) out += ' ';
+    out += words[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> q_words(std::string_view text, const index::IndexSettings& settings) {
+  std::vector<std::string> words = split_words(simple_clean(text));
+  if (settings.stop_words.empty()) return words;
+  std::vector<std::string> kept;
+  for (const auto& w : words)
+    if (!contains(settings.stop_words, index::fold_words(w))) kept.push_back(w);
+  return kept.empty() ? words : kept;
+}
+
+Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields, Operator op,
+                    const index::IndexSettings& settings, const index::Schema* schema) {
+  std::vector<std::string> words = q_words(text, settings);
+  if (words.empty()) return MatchAll{};
+  std::vector<std::string> folded;
+  for (const auto& w : words) folded.push_back(index::fold_words(w));
+  Builder b(fields, settings, schema);
+  auto spans = find_synonyms(folded, settings.synonyms);
+  const auto& no_typo = settings.typo_tolerance.disable_on_words;
+  bool per_word = std::any_of(spans.begin(), spans.end(), [](const SynonymSpan& s) { return !s.alternatives.empty(); }) ||
+                  std::any_of(folded.begin(), folded.end(), [&](const std::string& w) { return contains(no_typo, w); });
+  if (!per_word) return b.words(join(words, 0, words.size()), op, b.typos(), true);
+
+  std::vector<Query> clauses;
+  for (const auto& span : spans) {
+    bool last = span.end == words.size();
+    bool typos = std::none_of(folded.begin() + static_cast<std::ptrdiff_t>(span.begin),
+                              folded.begin() + static_cast<std::ptrdiff_t>(span.end),
+                              [&](const std::string& w) { return contains(no_typo, w); });
+    Query original = b.words(join(words, span.begin, span.end), Operator::kAnd, typos ? b.typos() : Fuzziness{}, last);
+    if (span.alternatives.empty()) {
+      clauses.push_back(std::move(original));
+      continue;
+    }
+    Bool any;  // the words as typed, or any of their synonyms
+    any.should.push_back(std::move(original));
+    for (const auto& alt : span.alternatives) {
+      if (alt.find(' ') == std::string::npos) {
+        any.should.push_back(b.words(alt, Operator::kAnd, Fuzziness{}, false));
+      } else if (auto p = b.phrase(alt)) {
+        any.should.push_back(std::move(*p));
+      }
+    }
+    clauses.push_back(any.should.size() == 1 ? std::move(any.should[0]) : Query(std::move(any)));
+  }
+  if (clauses.size() == 1) return std::move(clauses[0]);
+  Bool top;
+  (op == Operator::kAnd ? top.must : top.should) = std::move(clauses);
+  return top;
+}
+
+}  // namespace meridian::query
