@@ -64,6 +64,26 @@ def exercise_schema_and_aliases(name, target, server=None):
           "towns |" not in out and "towns" in err, (out, err))
 
 
+def exercise_settings(name, target):
+    """\\settings shows the index settings; \\settings JSON patches them, the
+    next search uses them, a bad patch is an error naming the key."""
+    rc, out, err = shell(target, "\\settings")
+    check(name + ": \\settings shows every key", rc == 0 and "settings of t" in out and "stop_words: []" in out
+          and '"min_word_length_one_typo":5' in out and 'ranking_rules: ["words"' in out, (out, err))
+    rc, out, err = shell(target, "capital")
+    check(name + ": no synonym yet", rc == 0 and "Paris" not in out, (out, err))
+    rc, out, err = shell(target, '\\settings {"synonyms": {"one_way": {"capital": ["paris"]}}}', "capital")
+    check(name + ": \\settings JSON changes them", rc == 0 and "settings changed: t" in out
+          and 'synonyms: {"multi_way":[],"one_way":{"capital":["paris"]}}' in out, (out, err))
+    check(name + ": the next search uses them", "Paris" in out and "(1 hit)" in out, (out, err))
+    rc, out, err = shell(target, "\\format json", "\\settings")
+    check(name + ": \\settings in json format", rc == 0 and '"settings":{"synonyms"' in out, (out, err))
+    rc, out, err = shell(target, '\\settings {"distinct": "nope"}')
+    check(name + ": a bad patch names the key", rc == 1 and "distinct" in err and "nope" in err, (out, err))
+    rc, out, err = shell(target, "\\settings [1]")
+    check(name + ": a patch must be an object", rc == 1 and "JSON object" in err, (out, err))
+
+
 def seed_docs():
     return [{"id": str(i), "name": n, "pop": i, "tags": ["x"]} for i, n in enumerate(["Oslo", "Paris", "Rome", "Lyon"])]
 
@@ -82,6 +102,7 @@ def main():
                 return b["source"] if s == 200 else None
             exercise("url", ["--url", srv.base], get)
             exercise_schema_and_aliases("url", ["--url", srv.base], srv)
+            exercise_settings("url", ["--url", srv.base])
         finally:
             srv.stop()
         # The same through --data, on a directory no server holds.
@@ -103,12 +124,16 @@ def main():
             return None
         exercise("data", ["--data", data], get_local)
         exercise_schema_and_aliases("data", ["--data", data])
+        exercise_settings("data", ["--data", data])
         rc, out, err = shell(["--data", data], "\\alias keep")
         check("data: \\alias", rc == 0, (out, err))
         srv = Server(data)
         try:
             s, b, _ = req(srv, "GET", "/v1/aliases/keep")
             check("data: a server started on the directory has the alias", s == 200 and b.get("index") == "t", (s, b))
+            s, b, _ = req(srv, "GET", "/v1/indexes/t/settings")
+            check("data: ... and the settings the shell set", s == 200 and
+                  b["settings"]["synonyms"]["one_way"] == {"capital": ["paris"]}, (s, b))
         finally:
             srv.stop()
     except Exception:  # noqa: BLE001

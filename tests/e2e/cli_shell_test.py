@@ -96,7 +96,7 @@ def test_commands(data, tmp):
     check("\\analyze shows tokens", rc == 0 and "run" in out and "dog" in out and "position" in out, out)
     rc, out, err = shell(data, "\\help")
     check("\\help lists every command", rc == 0 and all("\\" + c in out for c in
-          ["l", "d", "c", "timing", "format", "limit", "facet", "explain", "highlight", "analyze", "import", "help",
+          ["l", "d", "c", "timing", "format", "limit", "facet", "explain", "highlight", "analyze", "import", "help", "settings",
            "q", "sources", "cluster", "patch", "upsert", "delete", "refresh", "schema", "alias", "unalias"]), out)
     rc, out, err = shell(data, "\\cluster")
     check("\\cluster on a data directory: not in cluster mode", rc == 0 and "not in cluster mode" in out, out + err)

@@ -338,7 +338,9 @@ def main():
 
         def unsupported():
             for method, path, body in (("POST", "/v1/indexes/books/changes", {"op": "c", "after": {"id": "1"}}),
-                                       ("GET", "/v1/indexes/books/docs", None)):
+                                       ("GET", "/v1/indexes/books/docs", None),
+                                       ("GET", "/v1/indexes/books/settings", None),
+                                       ("PATCH", "/v1/indexes/books/settings", {"stop_words": ["the"]})):
                 st, b = call(nodes[0].base, method, path, body)
                 assert st == 501 and "clustered" in b["error"]["reason"], (method, path, st, b)
         check("routes not routed on a clustered index yet answer 501, never a local write", unsupported)
