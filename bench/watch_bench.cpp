@@ -258,6 +258,7 @@ int main(int argc, char** argv) {
         if (id >= a.id_base && id < a.id_base + static_cast<int64_t>(written)) want[q].insert(id);
   size_t events = 0, missing = 0, extra = 0, dup = 0, dropped = 0, early = 0, expected_events = 0;
   std::vector<double> lat_ms;
+  std::map<size_t, int64_t> missing_by_query;  // query (line of --queries, from 0) -> events
   for (auto& s : streams) {
     std::lock_guard l(s->mu);
     dropped += s->dropped;
@@ -278,7 +279,8 @@ int main(int argc, char** argv) {
       lat_ms.push_back(ms);
     }
     expected_events += want[s->query].size();
-    for (int64_t id : want[s->query]) missing += !seen.count(id);
+    for (int64_t id : want[s->query])
+      if (!seen.count(id)) ++missing, ++missing_by_query[s->query];
   }
   // The streams' threads block in reads until the server closes them: detach.
   for (auto& t : readers) t.detach();
@@ -297,6 +299,9 @@ int main(int argc, char** argv) {
   out.set("events", static_cast<int64_t>(events));
   out.set("expected_events", static_cast<int64_t>(expected_events));
   out.set("missing", static_cast<int64_t>(missing));
+  Json by_query = Json::object();
+  for (const auto& [q, n] : missing_by_query) by_query.set(queries[q].dump(), n);
+  out.set("missing_by_query", by_query);
   out.set("unexpected", static_cast<int64_t>(extra));
   out.set("duplicates", static_cast<int64_t>(dup));
   out.set("dropped_streams", static_cast<int64_t>(dropped));
