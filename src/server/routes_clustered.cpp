@@ -368,18 +368,36 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
   send_json(res, 200, cluster::merge_shard_results(req, outcomes, took).dump());
 }
 
+// The clustered index and shard of an internal /shards/{shard}/ route
+// (matches 1 and 2); nullopt once an error is sent.
+std::optional<cluster::ShardMap> ServerImpl::shard_route_target(const httplib::Request& req, httplib::Response& res,
+                                                               uint32_t* shard) {
+  const std::string name = req.matches[1];
+  if (!cluster_) {
+    send_error(res, 400, "this server is not in cluster mode (start it with --cluster)");
+    return std::nullopt;
+  }
+  auto m = clustered(name);
+  if (!m) {
+    send_error(res, 404, "no clustered index '" + name + "'", Json(Json::Object{{"index", Json(name)}}));
+    return std::nullopt;
+  }
+  const std::string sh = req.matches[2];
+  if (sh.empty() || sh.size() > 4 || sh.find_first_not_of("0123456789") != std::string::npos ||
+      (*shard = static_cast<uint32_t>(std::stoul(sh))) >= m->shards) {
+    send_error(res, 400, "shard: expected 0 to " + std::to_string(m->shards - 1) + ", got '" + sh + "'",
+               Json(Json::Object{{"path", Json("shard")}}));
+    return std::nullopt;
+  }
+  return m;
+}
+
 void ServerImpl::install_clustered_routes() {
   route("POST", "/v1/indexes/{index}/shards/{shard}/search", [this](const httplib::Request& req, httplib::Response& res) {
-    const std::string name = req.matches[1];
-    if (!cluster_) return send_error(res, 400, "this server is not in cluster mode (start it with --cluster)");
-    auto m = clustered(name);
-    if (!m) return send_error(res, 404, "no clustered index '" + name + "'", Json(Json::Object{{"index", Json(name)}}));
-    const std::string sh = req.matches[2];
+    const std::string name = req.matches[1], sh = req.matches[2];
     uint32_t shard = 0;
-    if (sh.empty() || sh.size() > 4 || sh.find_first_not_of("0123456789") != std::string::npos ||
-        (shard = static_cast<uint32_t>(std::stoul(sh))) >= m->shards)
-      return send_error(res, 400, "shard: expected 0 to " + std::to_string(m->shards - 1) + ", got '" + sh + "'",
-                        Json(Json::Object{{"path", Json("shard")}}));
+    auto m = shard_route_target(req, res, &shard);
+    if (!m) return;
     auto body = parse_body(req, res, false);
     if (!body) return;
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));

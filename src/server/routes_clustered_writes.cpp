@@ -200,16 +200,10 @@ void ServerImpl::delete_by_query_clustered(const cluster::ShardMap& m, const Jso
 
 void ServerImpl::install_clustered_write_routes() {
   route("POST", "/v1/indexes/{index}/shards/{shard}/select", [this](const httplib::Request& req, httplib::Response& res) {
-    const std::string name = req.matches[1];
-    if (!cluster_) return send_error(res, 400, "this server is not in cluster mode (start it with --cluster)");
-    auto m = clustered(name);
-    if (!m) return send_error(res, 404, "no clustered index '" + name + "'", Json(Json::Object{{"index", Json(name)}}));
-    const std::string sh = req.matches[2];
+    const std::string name = req.matches[1], sh = req.matches[2];
     uint32_t shard = 0;
-    if (sh.empty() || sh.size() > 4 || sh.find_first_not_of("0123456789") != std::string::npos ||
-        (shard = static_cast<uint32_t>(std::stoul(sh))) >= m->shards)
-      return send_error(res, 400, "shard: expected 0 to " + std::to_string(m->shards - 1) + ", got '" + sh + "'",
-                        Json(Json::Object{{"path", Json("shard")}}));
+    auto m = shard_route_target(req, res, &shard);
+    if (!m) return;
     auto body = parse_body(req, res, false);
     if (!body) return;
     const Json* query = body->is_object() ? body->find("query") : nullptr;

@@ -92,6 +92,9 @@ class ServerImpl {
   // The shard map of `name` when it names a clustered index (nullopt on a
   // single node, for an unknown name, or when NATS cannot be read).
   std::optional<cluster::ShardMap> clustered(const std::string& name);
+  // The index and shard of an internal /shards/{shard}/ route; nullopt once an error is sent.
+  std::optional<cluster::ShardMap> shard_route_target(const httplib::Request& req, httplib::Response& res,
+                                                      uint32_t* shard);
   // PUT /v1/indexes/{index} in cluster mode: body = schema + "shards"/"replicas".
   void create_clustered(const std::string& name, Json body, httplib::Response& res);
   void get_clustered(const cluster::ShardMap& m, httplib::Response& res);
