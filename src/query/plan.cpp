@@ -103,8 +103,23 @@ class Compiler {
                          double boost, bool best);
   Result<Node> phrase(const MatchPhrase& m);
 
+  // The q words the text query being compiled stands for (see QWords): its
+  // word nodes are tagged with them.
+  void tag(Node* n, const std::string& text, size_t start, size_t words) const {
+    if (qw_.first < 0) return;
+    if (qw_.span > 0) {
+      n->q_first = qw_.first;
+      n->q_count = qw_.span;
+      return;
+    }
+    n->q_first = qw_.first + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(
+                                                                          std::min(start, text.size())), ' '));
+    n->q_count = static_cast<int>(words);
+  }
+
   const index::Snapshot& snap_;
   CompileOptions opt_;
+  QWords qw_;
   int next_id_ = 0;
   std::vector<std::pair<std::string, std::string>> hl_;
 };
@@ -216,7 +231,9 @@ Result<Node> Compiler::match_field(const index::FieldDef& f, const std::string& 
   if (f.type != FieldType::kText) {
     auto key = encode(f, Json(text));
     if (!key) return make(Node::K::kNone);  // a word that cannot be a value of the field matches nothing
-    return word(f.name, {weighted(f.name, *key, boost)});
+    Node n = word(f.name, {weighted(f.name, *key, boost)});
+    tag(&n, text, 0, static_cast<size_t>(std::count(text.begin(), text.end(), ' ')) + 1);
+    return n;
   }
   std::vector<analysis::Token> toks;
   f.analyzer_instance->analyze(text, &toks);
@@ -227,6 +244,7 @@ Result<Node> Compiler::match_field(const index::FieldDef& f, const std::string& 
     bool pre = prefix_last && i + 1 == toks.size();
     MERIDIAN_ASSIGN_OR_RETURN(Node w, word_node(f, toks[i].text, raw, fz, prefix_length, transpositions, pre,
                                                 max_exp, boost));
+    tag(&w, text, toks[i].start, 1);
     (op == Operator::kAnd ? b.must : b.should).push_back(std::move(w));
   }
   if (op == Operator::kOr) b.msm = std::max(1, msm.resolve(static_cast<int>(b.should.size()), 1));
@@ -337,18 +355,31 @@ Result<Node> Compiler::compile(const Query& q) {
     }
     case Kind::kMatch: {
       const Match& m = *q.as<Match>();
-      return match_any({{m.field, 1}}, m.text, m.op, m.fuzziness, m.prefix_length,
-                       static_cast<size_t>(std::max(0, std::min<int>(m.max_expansions, opt_.max_expansions))),
-                       m.minimum_should_match, m.prefix_last, m.transpositions, m.boost, true);
+      qw_ = m.q_words;
+      auto n = match_any({{m.field, 1}}, m.text, m.op, m.fuzziness, m.prefix_length,
+                         static_cast<size_t>(std::max(0, std::min<int>(m.max_expansions, opt_.max_expansions))),
+                         m.minimum_should_match, m.prefix_last, m.transpositions, m.boost, true);
+      qw_ = {};
+      return n;
     }
     case Kind::kMultiMatch: {
       const MultiMatch& m = *q.as<MultiMatch>();
-      return match_any(m.fields, m.text, m.op, m.fuzziness, m.prefix_length,
-                       static_cast<size_t>(std::max(0, std::min<int>(m.max_expansions, opt_.max_expansions))),
-                       m.minimum_should_match, m.prefix_last, m.transpositions, m.boost,
-                       m.type == MultiMatchType::kBestFields);
+      qw_ = m.q_words;
+      auto n = match_any(m.fields, m.text, m.op, m.fuzziness, m.prefix_length,
+                         static_cast<size_t>(std::max(0, std::min<int>(m.max_expansions, opt_.max_expansions))),
+                         m.minimum_should_match, m.prefix_last, m.transpositions, m.boost,
+                         m.type == MultiMatchType::kBestFields);
+      qw_ = {};
+      return n;
     }
-    case Kind::kMatchPhrase: return phrase(*q.as<MatchPhrase>());
+    case Kind::kMatchPhrase: {
+      const MatchPhrase& m = *q.as<MatchPhrase>();
+      qw_ = m.q_words;
+      auto n = phrase(m);
+      if (n) tag(&*n, m.text, 0, static_cast<size_t>(std::count(m.text.begin(), m.text.end(), ' ')) + 1);
+      qw_ = {};
+      return n;
+    }
     case Kind::kFuzzy: {
       const Fuzzy& z = *q.as<Fuzzy>();
       const index::FieldDef* f = snap_.schema().find(z.field);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <span>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "meridian/geo/shape.h"
 #include "meridian/index/snapshot.h"
 #include "meridian/postings/bitmap.h"
+#include "meridian/postings/posting_cursor.h"
 #include "meridian/query/ast.h"
 #include "meridian/scoring/bm25.h"
 #include "meridian/termdict/automaton.h"
@@ -82,6 +84,10 @@ struct Node {
   std::vector<Node> must, should, must_not, filter;  // kBool
   int msm = 0;                                       // kBool: should clauses required
   std::vector<Node> children;                        // kDisMax, kConst (one child)
+  // kWord, kPhrase of a q search: the q words [q_first, q_first + q_count)
+  // it stands for (the ranking rules, SegmentEval::rank). -1: none.
+  int q_first = -1;
+  int q_count = 0;
   // Scores 0 on every doc outside its bitmap, so a parent may skip the
   // membership test: a word (its cursors say so), a phrase (its kept
   // frequencies), a dis_max or a pure disjunction of such nodes. Set by compile.
@@ -95,6 +101,9 @@ struct Compiled {
   size_t max_pattern_terms = 10000;  // from CompileOptions, for eval_leaf
   // field -> normalized terms the query matched (for highlighting).
   std::vector<std::pair<std::string, std::string>> highlight_terms;
+  // Ranking rules (SegmentEval::rank): the `attribute` rank of each field a
+  // q search searched (0 the best); a field not listed ranks after them all.
+  std::map<std::string, int> attribute_rank;
 };
 
 struct CompileOptions {
@@ -162,8 +171,40 @@ class SegmentEval {
   };
   std::vector<Group> groups();
 
+  // The ranking-rule values of a matching document of a q search, from its
+  // word and phrase nodes tagged with q words (docs/QUERY.md "Ranking
+  // rules"). Proximity (the one that reads positions) only when asked.
+  // Docs must be asked in increasing order (like score(); both may be asked
+  // for the same doc, in either order).
+  struct RankValues {
+    int words = 0;      // q words matched
+    int typo = 0;       // sum of the matched words' fewest typos
+    int proximity = 0;  // sum of the distance costs of consecutive matched words
+    int attribute = 0;  // sum of the matched words' best attribute ranks
+    int exactness = 0;  // matched words matched exactly (as typed or by stem)
+  };
+  void rank(uint32_t doc, bool proximity, RankValues* out);
+
  private:
-  struct TermState;
+  struct TermState {
+    const WeightedTerm* w = nullptr;
+    std::optional<postings::TermPostings> tp;
+    std::optional<postings::PostingCursor> cur;
+  };
+  // rank()'s per-document state, reused across documents.
+  struct RankScratch {
+    struct Word {
+      bool matched = false;
+      int typo = 0, attribute = 0;
+      bool exact = false;
+      // (field, positions) of the word's matching terms, per field.
+      std::vector<std::pair<const std::string*, std::vector<uint32_t>>> positions;
+    };
+    std::vector<Word> words;
+    std::vector<int> node_attribute;  // per node id: its field's attribute rank, -1 unknown yet
+  };
+  std::unique_ptr<RankScratch> rank_;
+  void rank_node(const Node& n, uint32_t doc, bool proximity);
   Status build(const Node& n);
   double score_node(const Node& n, uint32_t doc);
   Json explain_node(const Node& n, uint32_t doc);

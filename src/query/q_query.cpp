@@ -61,17 +61,18 @@ class Builder {
   const Fuzziness& typos() const { return fz_; }
 
   // `text`'s words over the fields: those of disable_on_fields without typos.
-  Query words(const std::string& text, Operator op, const Fuzziness& fz, bool prefix) const {
-    if (exact_.empty()) return over(typo_, text, op, fz, prefix);
-    if (typo_.empty()) return over(exact_, text, op, Fuzziness{}, prefix);
+  // `qw`: the q words the text stands for (ranking rules).
+  Query words(const std::string& text, Operator op, const Fuzziness& fz, bool prefix, QWords qw) const {
+    if (exact_.empty()) return over(typo_, text, op, fz, prefix, qw);
+    if (typo_.empty()) return over(exact_, text, op, Fuzziness{}, prefix, qw);
     Bool b;
-    b.should.push_back(over(typo_, text, op, fz, prefix));
-    b.should.push_back(over(exact_, text, op, Fuzziness{}, prefix));
+    b.should.push_back(over(typo_, text, op, fz, prefix, qw));
+    b.should.push_back(over(exact_, text, op, Fuzziness{}, prefix, qw));
     return b;
   }
 
   // A multi-word synonym: its words adjacent and in order, in any field.
-  std::optional<Query> phrase(const std::string& text) const {
+  std::optional<Query> phrase(const std::string& text, QWords qw) const {
     if (phrase_.empty()) return std::nullopt;
     Bool b;
     for (const auto& fb : phrase_) {
@@ -79,6 +80,7 @@ class Builder {
       p.field = fb.field;
       p.text = text;
       p.boost = fb.boost;
+      p.q_words = qw;
       b.should.push_back(std::move(p));
     }
     if (b.should.size() == 1) return std::move(b.should[0]);
@@ -87,7 +89,7 @@ class Builder {
 
  private:
   static Query over(const std::vector<FieldBoost>& fs, const std::string& text, Operator op, const Fuzziness& fz,
-                    bool prefix) {
+                    bool prefix, QWords qw) {
     if (fs.size() == 1) {
       Match m;
       m.field = fs[0].field;
@@ -96,6 +98,7 @@ class Builder {
       m.fuzziness = fz;
       m.prefix_last = prefix;
       m.boost = fs[0].boost;
+      m.q_words = qw;
       return m;
     }
     MultiMatch mm;
@@ -104,6 +107,7 @@ class Builder {
     mm.op = op;
     mm.fuzziness = fz;
     mm.prefix_last = prefix;
+    mm.q_words = qw;
     return mm;
   }
 
@@ -132,7 +136,7 @@ std::vector<std::string> q_words(std::string_view text, const index::IndexSettin
 }
 
 Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields, Operator op,
-                    const index::IndexSettings& settings, const index::Schema* schema) {
+                    const index::IndexSettings& settings, const index::Schema* schema, bool relaxed) {
   std::vector<std::string> words = q_words(text, settings);
   if (words.empty()) return MatchAll{};
   std::vector<std::string> folded;
@@ -140,9 +144,14 @@ Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields
   Builder b(fields, settings, schema);
   auto spans = find_synonyms(folded, settings.synonyms);
   const auto& no_typo = settings.typo_tolerance.disable_on_words;
-  bool per_word = std::any_of(spans.begin(), spans.end(), [](const SynonymSpan& s) { return !s.alternatives.empty(); }) ||
+  relaxed = relaxed && spans.size() > 1;
+  // Several words: one clause per word, each in any field (a document may
+  // hold the words in different fields), so that the strict query and the
+  // relaxed one rank a document with every word alike.
+  bool per_word = spans.size() > 1 ||
+                  std::any_of(spans.begin(), spans.end(), [](const SynonymSpan& s) { return !s.alternatives.empty(); }) ||
                   std::any_of(folded.begin(), folded.end(), [&](const std::string& w) { return contains(no_typo, w); });
-  if (!per_word) return b.words(join(words, 0, words.size()), op, b.typos(), true);
+  if (!per_word) return b.words(join(words, 0, words.size()), op, b.typos(), true, QWords{0, 0});
 
   std::vector<Query> clauses;
   for (const auto& span : spans) {
@@ -150,17 +159,20 @@ Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields
     bool typos = std::none_of(folded.begin() + static_cast<std::ptrdiff_t>(span.begin),
                               folded.begin() + static_cast<std::ptrdiff_t>(span.end),
                               [&](const std::string& w) { return contains(no_typo, w); });
-    Query original = b.words(join(words, span.begin, span.end), Operator::kAnd, typos ? b.typos() : Fuzziness{}, last);
+    const int first = static_cast<int>(span.begin);
+    Query original = b.words(join(words, span.begin, span.end), Operator::kAnd, typos ? b.typos() : Fuzziness{}, last,
+                             QWords{first, 0});
     if (span.alternatives.empty()) {
       clauses.push_back(std::move(original));
       continue;
     }
     Bool any;  // the words as typed, or any of their synonyms
     any.should.push_back(std::move(original));
+    const QWords stands_for{first, static_cast<int>(span.end - span.begin)};
     for (const auto& alt : span.alternatives) {
       if (alt.find(' ') == std::string::npos) {
-        any.should.push_back(b.words(alt, Operator::kAnd, Fuzziness{}, false));
-      } else if (auto p = b.phrase(alt)) {
+        any.should.push_back(b.words(alt, Operator::kAnd, Fuzziness{}, false, stands_for));
+      } else if (auto p = b.phrase(alt, stands_for)) {
         any.should.push_back(std::move(*p));
       }
     }
@@ -168,6 +180,13 @@ Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields
   }
   if (clauses.size() == 1) return std::move(clauses[0]);
   Bool top;
+  if (relaxed) {
+    // Matching strategy `last`: the first word (or span) is required, the
+    // others optional; the `words` rule ranks documents matching more first.
+    top.must.push_back(std::move(clauses[0]));
+    top.should.assign(std::make_move_iterator(clauses.begin() + 1), std::make_move_iterator(clauses.end()));
+    return top;
+  }
   (op == Operator::kAnd ? top.must : top.should) = std::move(clauses);
   return top;
 }

@@ -492,6 +492,7 @@ Query parse_simple(std::string_view text, const std::vector<FieldBoost>& fields,
     m.fuzziness = typos.fuzziness();
     m.prefix_last = true;
     m.boost = fs[0].boost;
+    m.q_words = QWords{0, 0};
     return m;
   }
   MultiMatch mm;
@@ -500,6 +501,7 @@ Query parse_simple(std::string_view text, const std::vector<FieldBoost>& fields,
   mm.op = op;
   mm.fuzziness = typos.fuzziness();
   mm.prefix_last = true;
+  mm.q_words = QWords{0, 0};
   return mm;
 }
 

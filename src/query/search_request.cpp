@@ -1,5 +1,6 @@
 #include "meridian/query/search_request.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -330,18 +331,25 @@ struct GeoKeys {
 
 const std::vector<std::string> kRequestKeys = {
     "q", "q_fields", "query", "filter", "sort", "from", "size", "search_after", "facets", "highlight",
-    "fields", "explain", "source", "track_total_hits", "near", "radius", "geo_field", "bbox", "geo_decay"};
+    "fields", "explain", "source", "track_total_hits", "near", "radius", "geo_field", "bbox", "geo_decay",
+    "matching_strategy"};
 // Names other engines use for our keys (Elasticsearch, Meilisearch, SQL).
 const std::vector<std::pair<std::string, std::string>> kRequestKeyAliases = {
     {"limit", "size"}, {"offset", "from"}, {"_source", "source"}, {"_source_includes", "fields"},
     {"aggs", "facets"}, {"aggregations", "facets"}, {"facet", "facets"}, {"attributesToRetrieve", "fields"},
-    {"attributesToHighlight", "highlight"}, {"post_filter", "filter"}, {"page", "from"}, {"hitsPerPage", "size"}};
+    {"attributesToHighlight", "highlight"}, {"post_filter", "filter"}, {"page", "from"}, {"hitsPerPage", "size"},
+    {"matchingStrategy", "matching_strategy"}};
 
 Status parse_key(const std::string& k, const Json& v, SearchRequest* r, GeoKeys* geo, bool* has_query,
                  const SearchRequestOptions& opt) {
   const std::string& kp = k;
   if (k == "q") { MERIDIAN_ASSIGN_OR_RETURN(r->q, get_string(v, kp)); }
   else if (k == "q_fields") { MERIDIAN_ASSIGN_OR_RETURN(r->q_fields, get_fields(v, kp)); }
+  else if (k == "matching_strategy") {
+    MERIDIAN_ASSIGN_OR_RETURN(std::string m, get_string(v, kp));
+    if (m != "last" && m != "all") return error(kp, "expected \"last\" or \"all\", got '" + m + "'");
+    r->matching_strategy = m == "all" ? MatchingStrategy::kAll : MatchingStrategy::kLast;
+  }
   else if (k == "query") { MERIDIAN_ASSIGN_OR_RETURN(r->query, parse_dsl(v, kp)); *has_query = true; }
   else if (k == "filter" && v.is_array()) {
     for (size_t i = 0; i < v.size(); ++i) {
@@ -384,6 +392,36 @@ Status parse_key(const std::string& k, const Json& v, SearchRequest* r, GeoKeys*
   return Status::ok();
 }
 
+// The ranking rules as sort keys. A request `sort` goes where the rule
+// `sort` is; without that rule a request sort replaces the rules (empty
+// result: rank by the request's sort).
+std::vector<SortSpec> ranking_specs(const std::vector<std::string>& rules, const std::vector<SortSpec>& sort) {
+  const bool has_sort_rule = std::find(rules.begin(), rules.end(), "sort") != rules.end();
+  if (!sort.empty() && !has_sort_rule) return {};
+  std::vector<SortSpec> out;
+  for (const auto& rule : rules) {
+    SortSpec s;
+    if (rule == "bm25") {
+      s.kind = SortSpec::Kind::kScore;
+    } else if (rule == "sort") {
+      out.insert(out.end(), sort.begin(), sort.end());
+      continue;
+    } else if (size_t colon = rule.rfind(':'); colon != std::string::npos) {
+      s.kind = SortSpec::Kind::kField;
+      s.field = rule.substr(0, colon);
+      s.desc = rule.substr(colon + 1) == "desc";
+    } else {
+      s.kind = SortSpec::Kind::kRank;
+      s.field = rule;
+      // More words matched and more exact words first; fewer typos, a
+      // smaller proximity cost and a better attribute rank first.
+      s.desc = rule == "words" || rule == "exactness";
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<SearchRequest> parse_search_request(const Json& body, const SearchRequestOptions& opt) {
@@ -395,11 +433,21 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
   for (const auto& [k, v] : body.as_object()) MERIDIAN_RETURN_IF_ERROR(parse_key(k, v, &r, &geo, &has_query, opt));
   if (r.q && has_query) return error("q", "expected either 'q' or 'query', not both");
   if (r.q) {
+    static const index::IndexSettings kDefaultSettings;
+    const index::IndexSettings& settings = opt.settings ? *opt.settings : kDefaultSettings;
     std::vector<FieldBoost> fields = r.q_fields.empty() ? opt.default_q_fields : r.q_fields;
-    if (fields.empty() && opt.settings)
-      for (const auto& f : opt.settings->q_fields) fields.push_back({f.field, f.weight});
-    r.query = opt.settings ? build_q_query(*r.q, fields, opt.q_operator, *opt.settings, opt.schema)
-                           : parse_simple(*r.q, fields, opt.q_operator);
+    if (fields.empty())
+      for (const auto& f : settings.q_fields) fields.push_back({f.field, f.weight});
+    r.query = build_q_query(*r.q, fields, opt.q_operator, settings, opt.schema);
+    if (r.matching_strategy == MatchingStrategy::kLast && opt.q_operator == Operator::kAnd) {
+      Query relaxed = build_q_query(*r.q, fields, opt.q_operator, settings, opt.schema, true);
+      if (!(relaxed == r.query)) r.relaxed_query = std::move(relaxed);
+    }
+    if (!std::holds_alternative<MatchAll>(r.query.node)) {
+      r.rank_fields = fields.empty() ? std::vector<FieldBoost>{{"*", 1}} : fields;
+    r.ranking = ranking_specs(settings.ranking_rules.empty() ? index::default_ranking_rules() : settings.ranking_rules,
+                              r.sort);
+    }
   }
   if (opt.settings) r.distinct = opt.settings->distinct;
   if (r.from > opt.max_window || r.size > opt.max_window - r.from)
@@ -442,7 +490,8 @@ Result<Json> param_size(const std::string& name, const std::string& v, uint64_t 
 
 const std::vector<std::string> kParams = {
     "q", "q_fields", "filter", "near", "radius", "geo_field", "bbox", "sort", "size", "from", "fields", "facets",
-    "highlight", "explain", "source", "track_total_hits", "decay", "scale", "offset", "decay_value"};
+    "highlight", "explain", "source", "track_total_hits", "decay", "scale", "offset", "decay_value",
+    "matching_strategy"};
 
 Result<Json> param_bool(const std::string& name, const std::string& v) {
   if (v == "true" || v == "1" || v.empty()) return Json(true);
@@ -519,7 +568,7 @@ Result<SearchRequest> parse_search_params(const std::map<std::string, std::strin
   for (const auto& [k, v] : params) {
     if (k == "decay" || k == "scale" || k == "offset" || k == "decay_value") continue;  // param_decay
     if (k == "near" && decay && !params.count("radius")) continue;  // only the decay's origin
-    if (k == "q" || k == "q_fields" || k == "filter" || k == "near" || k == "radius" || k == "geo_field" ||
+    if (k == "q" || k == "q_fields" || k == "matching_strategy" || k == "filter" || k == "near" || k == "radius" || k == "geo_field" ||
         k == "bbox" || k == "fields") {
       body.set(k, v);
     } else if (k == "size" || k == "from" || k == "track_total_hits") {

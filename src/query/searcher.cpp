@@ -82,6 +82,7 @@ struct Row {
   uint32_t segment = 0, doc = 0;
   std::optional<double> distance_m;
   SortValue group;  // the value of the request's `distinct` field (none: a group of its own)
+  plan::SegmentEval::RankValues rank;  // ranking rules: the document's values (kRank keys read them)
 };
 
 int cmp_value(const SortValue& a, const SortValue& b) {
@@ -202,6 +203,13 @@ class SegmentSortKeys {
       c.spec = &s;
       if (s.kind == SortSpec::Kind::kScore) {
         c.kind = Col::kScore;
+      } else if (s.kind == SortSpec::Kind::kRank) {
+        c.kind = Col::kRank;
+        c.rule = s.field == "words" ? &plan::SegmentEval::RankValues::words
+                 : s.field == "typo" ? &plan::SegmentEval::RankValues::typo
+                 : s.field == "proximity" ? &plan::SegmentEval::RankValues::proximity
+                 : s.field == "attribute" ? &plan::SegmentEval::RankValues::attribute
+                                          : &plan::SegmentEval::RankValues::exactness;
       } else if (s.kind == SortSpec::Kind::kGeoDistance) {
         c.kind = Col::kGeo;
         c.geo = cols.geo_column(s.field);
@@ -238,8 +246,9 @@ class SegmentSortKeys {
 
  private:
   struct Col {
-    enum Kind { kScore, kGeo, kDouble, kKeyword, kInt, kIdInt } kind = kInt;
+    enum Kind { kScore, kRank, kGeo, kDouble, kKeyword, kInt, kIdInt } kind = kInt;
     const SortSpec* spec = nullptr;
+    int plan::SegmentEval::RankValues::*rule = nullptr;  // kRank
     const columns::GeoColumn* geo = nullptr;
     const columns::DoubleColumn* dbl = nullptr;
     const columns::KeywordColumn* kw = nullptr;
@@ -251,6 +260,8 @@ class SegmentSortKeys {
     switch (c.kind) {
       case Col::kScore:
         return r->score;
+      case Col::kRank:
+        return int64_t{r->rank.*c.rule};
       case Col::kGeo: {
         if (!c.geo || !c.geo->has(doc)) return std::monostate{};
         double best = INFINITY;
@@ -367,7 +378,31 @@ Json filter_source(const Json& src, const std::vector<std::string>& fields) {
 
 }  // namespace
 
-Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& req, const SearchOptions& opt) {
+// The attribute rank of each field a q search searched: by weight, the
+// heaviest 0, equal weights equal ranks ("*" is every text field).
+static std::map<std::string, int> attribute_ranks(const index::Snapshot& snap, const std::vector<FieldBoost>& fields) {
+  std::map<std::string, double> weight;
+  for (const auto& fb : fields) {
+    if (fb.field != "*") {
+      weight[fb.field] = std::max(weight[fb.field], fb.boost);
+      continue;
+    }
+    for (const auto& [name, def] : snap.schema().fields())
+      if (def.type == index::FieldType::kText) weight[name] = std::max(weight[name], fb.boost);
+  }
+  std::vector<double> distinct;
+  for (const auto& [f, w] : weight) distinct.push_back(w);
+  std::sort(distinct.begin(), distinct.end(), std::greater<>());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  std::map<std::string, int> out;
+  for (const auto& [f, w] : weight)
+    out[f] = static_cast<int>(std::find(distinct.begin(), distinct.end(), w) - distinct.begin());
+  return out;
+}
+
+// search() for one query (the request's, or its relaxed one).
+static Result<SearchResponse> search_one(const index::Snapshot& snap, const SearchRequest& req, const Query& query,
+                                  const SearchOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
   if (req.from + req.size > opt.max_window)
     return Status::invalid("from + size (" + std::to_string(req.from + req.size) +
@@ -382,7 +417,14 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
   co.bm25 = {opt.k1, opt.b};
   co.max_expansions = opt.max_expansions;
   co.max_pattern_terms = opt.max_pattern_terms;
-  MERIDIAN_ASSIGN_OR_RETURN(plan::Compiled compiled, plan::compile(snap, req.query, co));
+  MERIDIAN_ASSIGN_OR_RETURN(plan::Compiled compiled, plan::compile(snap, query, co));
+  const bool ranked = !req.ranking.empty();
+  bool need_proximity = false;
+  for (const auto& s : req.ranking) {
+    need_proximity |= s.kind == SortSpec::Kind::kRank && s.field == "proximity";
+    if (s.kind == SortSpec::Kind::kRank && s.field == "attribute")
+      compiled.attribute_rank = attribute_ranks(snap, req.rank_fields);
+  }
   std::vector<plan::Compiled> filters;
   std::vector<std::string> filter_keys;
   for (const auto& f : req.filters) {
@@ -390,7 +432,7 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
     filters.push_back(std::move(c));
     filter_keys.push_back(to_string(f));
   }
-  std::vector<SortSpec> sort = req.sort;
+  std::vector<SortSpec> sort = ranked ? req.ranking : req.sort;
   if (sort.empty()) sort.push_back(SortSpec{});
   // distinct: every match becomes a row, the rows are sorted, then the best
   // of each group is kept (collapse_distinct).
@@ -483,7 +525,19 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
         r.doc = d;
         r.distance_m.reset();
         r.score = need_scores ? ev->score(d) * (decay ? decay_factor(*sv.segment, *decay, d) : 1.0) : NAN;
-        keys.fill(d, &r);
+        if (ranked) {
+          // Proximity reads positions: first rank with its best value (0),
+          // and read them only when the document could still enter.
+          ev->rank(d, false, &r.rank);
+          keys.fill(d, &r);
+          if (need_proximity) {
+            if (!distinct && rows.size() >= k && !worse(r, rows.front())) return true;
+            ev->rank(d, true, &r.rank);
+            keys.fill(d, &r);
+          }
+        } else {
+          keys.fill(d, &r);
+        }
         if (!after_ok(r)) return true;
         if (group_keys) {
           group_keys->fill(d, &group_row);
@@ -590,6 +644,18 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
   resp.facets = facets.finish();
   resp.took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return resp;
+}
+
+Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& req, const SearchOptions& opt) {
+  MERIDIAN_ASSIGN_OR_RETURN(SearchResponse strict, search_one(snap, req, req.query, opt));
+  // Matching strategy `last`: too few hits with every word, so words are
+  // dropped from the end.
+  // The page decides (not the total), so that paging with search_after
+  // relaxes on the page where the hits with every word run out.
+  if (!req.relaxed_query || strict.hits.size() >= req.size) return strict;
+  MERIDIAN_ASSIGN_OR_RETURN(SearchResponse relaxed, search_one(snap, req, *req.relaxed_query, opt));
+  relaxed.took_ms += strict.took_ms;
+  return relaxed;
 }
 
 Json to_json(const SearchResponse& r) {

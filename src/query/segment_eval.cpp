@@ -17,12 +17,6 @@ namespace meridian::query::plan {
 
 using postings::Bitmap;
 
-struct SegmentEval::TermState {
-  const WeightedTerm* w = nullptr;
-  std::optional<postings::TermPostings> tp;
-  std::optional<postings::PostingCursor> cur;
-};
-
 SegmentEval::SegmentEval(const index::Snapshot& snap, size_t seg_index, const Compiled& c)
     : snap_(snap), sv_(snap.segments()[seg_index]), c_(c) {
   bitmaps_.resize(c.num_nodes);

@@ -3,7 +3,7 @@
 // q_fields and distinct, on small hand-made indexes.
 #include <doctest/doctest.h>
 
-#include "../test_util.h"
+#include "small_index.h"
 #include "meridian/index/index.h"
 #include "meridian/query/q_query.h"
 #include "meridian/query/query_string_parser.h"
@@ -18,52 +18,8 @@ namespace {
 const char* kSchema = R"({"fields":{"title":{"type":"text","language":"none","stem":false},
   "body":{"type":"text","language":"none","stem":false},"brand":"keyword","n":"int"}})";
 
-struct Small {
-  TempDir dir;
-  std::unique_ptr<index::Index> idx;
-
-  void set(const char* patch) {
-    auto schema = idx->schema();
-    auto next = index::patch_index_settings(*idx->settings(), *parse_json(patch), schema.get());
-    REQUIRE_MESSAGE(next.is_ok(), next.status().message());
-    REQUIRE(idx->set_settings(std::move(*next)).is_ok());
-  }
-
-  Result<SearchResponse> run(const std::string& body) {
-    auto j = parse_json(body);
-    REQUIRE(j.is_ok());
-    auto schema = idx->schema();
-    SearchRequestOptions o;
-    o.settings = idx->settings();
-    o.schema = schema.get();
-    MERIDIAN_ASSIGN_OR_RETURN(SearchRequest req, parse_search_request(*j, o));
-    return search(*idx->snapshot(), req, {});
-  }
-
-  std::vector<std::string> ids(const std::string& body) {
-    auto r = run(body);
-    REQUIRE_MESSAGE(r.is_ok(), r.status().message());
-    std::vector<std::string> v;
-    for (const auto& h : r->hits) v.push_back(h.id);
-    return v;
-  }
-  std::vector<std::string> q(const std::string& text) { return ids(R"({"q": )" + Json(text).dump() + "}"); }
-};
-
-std::unique_ptr<Small> make_index(const std::vector<const char*>& docs) {
-  auto s = std::make_unique<Small>();
-  auto schema = index::Schema::from_json(*parse_json(kSchema));
-  REQUIRE(schema.is_ok());
-  index::IndexOptions io;
-  io.background = false;
-  auto idx = index::Index::open(s->dir.path(), "t", io, &*schema);
-  REQUIRE(idx.is_ok());
-  s->idx = std::move(*idx);
-  std::vector<Json> batch;
-  for (const char* d : docs) batch.push_back(*parse_json(d));
-  for (auto& r : s->idx->put_many(batch)) REQUIRE_MESSAGE(r.is_ok(), r.status().message());
-  REQUIRE(s->idx->refresh().is_ok());
-  return s;
+std::unique_ptr<testing::SmallIndex> make_index(const std::vector<const char*>& docs) {
+  return testing::make_small_index(kSchema, docs);
 }
 
 using IdList = std::vector<std::string>;
@@ -75,10 +31,22 @@ IdList sorted(IdList v) {
 
 }  // namespace
 
-TEST_CASE("q under default settings is the plain simple search") {
+TEST_CASE("q under default settings is the plain simple search, word by word") {
   index::IndexSettings none;
   auto schema = index::Schema::from_json(*parse_json(kSchema));
-  CHECK(build_q_query("pdf  reader!", {}, Operator::kAnd, none, &*schema) == parse_simple("pdf  reader!", {}));
+  // One clause per word, each the simple search of that word (in any field).
+  Bool both;
+  Query pdf = parse_simple("pdf", {});
+  Query reader = parse_simple("reader", {});
+  pdf.as<Match>()->prefix_last = false;
+  reader.as<Match>()->q_words.first = 1;
+  both.must = {pdf, reader};
+  CHECK(build_q_query("pdf  reader!", {}, Operator::kAnd, none, &*schema) == Query(both));
+  // Strategy last: the first word required, the others optional.
+  Bool relaxed;
+  relaxed.must = {pdf};
+  relaxed.should = {reader};
+  CHECK(build_q_query("pdf  reader!", {}, Operator::kAnd, none, &*schema, true) == Query(relaxed));
   CHECK(build_q_query("x", {{"title", 2}, {"body", 1}}, Operator::kAnd, none, &*schema) ==
         parse_simple("x", {{"title", 2}, {"body", 1}}));
   CHECK(build_q_query("  ", {}, Operator::kAnd, none, &*schema) == Query(MatchAll{}));
@@ -91,7 +59,7 @@ TEST_CASE("synonyms: one-way nyc -> new york matches the phrase, not the reverse
   s->set(R"({"synonyms": {"one_way": {"nyc": ["new york"]}}})");
   CHECK(sorted(s->q("nyc")) == IdList{"1", "2"});  // "new ... york" (3) is not the phrase
   CHECK(sorted(s->q("new york")) == IdList{"1", "3"});  // one-way: new york does not find nyc
-  CHECK(sorted(s->q("nyc pizza")) == IdList{"1"});
+  CHECK(sorted(s->q_all("nyc pizza")) == IdList{"1"});
 }
 
 TEST_CASE("synonyms: a multi-way group matches every member from every other, multi-word ones as phrases") {
@@ -103,7 +71,7 @@ TEST_CASE("synonyms: a multi-way group matches every member from every other, mu
   CHECK(sorted(s->q("television")) == IdList{"1", "2"});
   CHECK(sorted(s->q("nyc night")) == IdList{"3", "5"});  // not 4: "apple big" is not the phrase
   CHECK(sorted(s->q("big apple")) == IdList{"3", "4", "5"});  // the words as typed, or nyc
-  CHECK(sorted(s->q("Big Apple at")) == IdList{"3", "5"});
+  CHECK(sorted(s->q_all("Big Apple at")) == IdList{"3", "5"});
 }
 
 TEST_CASE("synonyms: a change applies to the next search, no reindex") {
@@ -118,7 +86,8 @@ TEST_CASE("synonyms: a change applies to the next search, no reindex") {
 TEST_CASE("stop words are dropped from q unless every word is one") {
   auto s = make_index({R"({"id":"1","body":"matrix reloaded"})", R"({"id":"2","body":"the matrix"})",
                        R"({"id":"3","body":"the end"})"});
-  CHECK(s->q("the matrix") == IdList{"2"});
+  CHECK(s->q_all("the matrix") == IdList{"2"});
+  CHECK(s->q("the matrix") == IdList{"2", "3"});  // strategy last: "matrix" dropped, "the" kept
   s->set(R"({"stop_words": ["the", "of"]})");
   CHECK(sorted(s->q("the matrix")) == IdList{"1", "2"});
   CHECK(sorted(s->q("The")) == IdList{"2", "3"});  // every word a stop word: searched as typed
@@ -141,7 +110,7 @@ TEST_CASE("typo_tolerance: word lengths, enabled, disable_on_words and disable_o
   s->set(R"({"typo_tolerance": {"enabled": true, "disable_on_words": ["parus"]}})");
   CHECK(s->q("parus").empty());
   CHECK(s->q("londn") == IdList{"1"});
-  CHECK(s->q("londn parus").empty());
+  CHECK(s->q_all("londn parus").empty());
   s->set(R"({"typo_tolerance": {"disable_on_words": [], "disable_on_fields": ["body"]}})");
   CHECK(s->q("parus") == IdList{"1"});  // the title takes typos, the body not
   CHECK(s->q("londn").empty());

@@ -153,6 +153,17 @@ struct Terms {
   bool operator==(const Terms&) const = default;
 };
 
+// Which words of a `q` search a text query stands for, for the ranking
+// rules (docs/QUERY.md "Ranking rules"); not part of the canonical form.
+// first < 0: none (a DSL query). span 0: the text's k-th word (space
+// separated) stands for q word first + k. span n > 0: every word of the
+// text stands for the q words [first, first + n) (a synonym of them).
+struct QWords {
+  int first = -1;
+  int span = 0;
+  bool operator==(const QWords&) const = default;
+};
+
 // Analyzed text; each word becomes a term clause joined by `op`.
 // prefix_last: the last word also matches as a prefix (search-as-you-type).
 struct Match {
@@ -166,6 +177,7 @@ struct Match {
   bool prefix_last = false;
   bool transpositions = true;  // a swap of two adjacent chars counts as one edit
   double boost = 1;
+  QWords q_words;
   bool operator==(const Match&) const = default;
 };
 
@@ -178,6 +190,7 @@ struct MatchPhrase {
   bool prefix = false;
   int max_expansions = 50;
   double boost = 1;
+  QWords q_words;
   bool operator==(const MatchPhrase&) const = default;
 };
 
@@ -197,6 +210,7 @@ struct MultiMatch {
   bool prefix_last = false;
   bool transpositions = true;
   double boost = 1;
+  QWords q_words;
   bool operator==(const MultiMatch&) const = default;
 };
 

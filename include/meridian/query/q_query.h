@@ -23,11 +23,16 @@
 
 namespace meridian::query {
 
+// Text queries carry the q words they stand for (QWords) for the ranking
+// rules. `relaxed` (matching strategy `last`): the first word is required
+// and the others optional, word by word; with fewer than two words (or
+// spans) the query is the strict one.
+//
 // `fields` empty = {"*"}. `schema` resolves "*" (every text field) where a
 // phrase (multi-word synonym) or disable_on_fields needs the field list;
 // without it "*" stays as written and multi-word synonyms are left out.
 Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields, Operator op,
-                    const index::IndexSettings& settings, const index::Schema* schema);
+                    const index::IndexSettings& settings, const index::Schema* schema, bool relaxed = false);
 
 // The words of `text` a q search keeps: simple_clean's words without the
 // stop words (all of them when every word is a stop word).

@@ -26,10 +26,13 @@
 
 namespace meridian::query {
 
+// One key of a sort, or of the ranking rules of a q search (kRank: `field`
+// names the rule: words, typo, proximity, attribute or exactness; the bm25
+// rule is kScore, a custom rule a kField).
 struct SortSpec {
-  enum class Kind : uint8_t { kScore, kField, kGeoDistance };
+  enum class Kind : uint8_t { kScore, kField, kGeoDistance, kRank };
   Kind kind = Kind::kScore;
-  std::string field;          // kField, kGeoDistance
+  std::string field;          // kField, kGeoDistance; kRank: the rule
   bool desc = true;           // _score defaults to desc, fields and distances to asc
   bool missing_first = false;  // where documents without a value go
   GeoPoint origin;            // kGeoDistance
@@ -89,6 +92,13 @@ struct GeoDecay {
   bool operator==(const GeoDecay&) const = default;
 };
 
+// How a q search of several words treats documents missing some of them
+// (Meilisearch's matchingStrategy). kAll: every word is required. kLast:
+// when requiring every word finds fewer hits than from + size, words are
+// dropped from the end (the first word stays required) and documents
+// matching more words rank first (the `words` rule).
+enum class MatchingStrategy : uint8_t { kLast, kAll };
+
 inline constexpr uint64_t kTrackAllHits = std::numeric_limits<uint64_t>::max();
 
 struct SearchRequest {
@@ -111,6 +121,16 @@ struct SearchRequest {
   // One hit per value of this field, the best-ranked (the index's `distinct`
   // setting, docs/QUERY.md "Distinct"); "" = every hit.
   std::string distinct;
+  // q searches: the ranking rules as sort keys (docs/QUERY.md "Ranking
+  // rules"), used when `sort` is empty or spliced in by the `sort` rule;
+  // empty = rank by `sort`, else by score. rank_fields: the fields q
+  // searched with their weights (the `attribute` rule ranks by weight).
+  std::vector<SortSpec> ranking;
+  std::vector<FieldBoost> rank_fields;
+  MatchingStrategy matching_strategy = MatchingStrategy::kLast;
+  // Strategy kLast with several words: the query with words dropped from the
+  // end, run when `query` finds fewer than from + size hits.
+  std::optional<Query> relaxed_query;
 };
 
 struct SearchRequestOptions {
