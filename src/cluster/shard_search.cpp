@@ -79,7 +79,9 @@ Json clustered_hit(const Json& hit, size_t shard) {
 
 // Whether hit a comes before hit b (both of different shards).
 int compare_hits(const Json& a, const Json& b, const query::SearchRequest& req) {
-  if (req.sort.empty()) {
+  // A q search ranks by its ranking rules (the hits' "sort" holds their values).
+  const std::vector<query::SortSpec>& order = req.ranking.empty() ? req.sort : req.ranking;
+  if (order.empty()) {
     const Json* x = a.find("score");
     const Json* y = b.find("score");
     double sx = x && x->is_number() ? x->as_double() : -INFINITY;
@@ -88,10 +90,10 @@ int compare_hits(const Json& a, const Json& b, const query::SearchRequest& req) 
   }
   const Json* xa = a.find("sort");
   const Json* xb = b.find("sort");
-  for (size_t i = 0; i < req.sort.size(); ++i) {
+  for (size_t i = 0; i < order.size(); ++i) {
     Json va = xa && xa->is_array() && i < xa->size() ? xa->as_array()[i] : Json();
     Json vb = xb && xb->is_array() && i < xb->size() ? xb->as_array()[i] : Json();
-    if (int c = compare_values(va, vb, req.sort[i])) return c;
+    if (int c = compare_values(va, vb, order[i])) return c;
   }
   return 0;
 }
@@ -241,7 +243,7 @@ Json merge_facets(const query::SearchRequest& req, const std::vector<const Json*
 
 Status check_clustered_request(const query::SearchRequest& req) {
   if (!req.search_after) return Status::ok();
-  const size_t keys = std::max<size_t>(req.sort.size(), 1);  // no sort: the score
+  const size_t keys = std::max<size_t>(req.ranking.empty() ? req.sort.size() : req.ranking.size(), 1);  // no sort: the score
   const Json& a = *req.search_after;
   if (!a.is_array() || a.size() != keys + 1)
     return Status::invalid("search_after: expected the " + std::to_string(keys + 1) +
@@ -254,6 +256,9 @@ Status check_clustered_request(const query::SearchRequest& req) {
 
 query::SearchRequest shard_request(const query::SearchRequest& req, uint32_t shard) {
   query::SearchRequest s = req;
+  // Matching strategy last is the router's decision (on the merged page),
+  // not each shard's: a shard runs the query it is given.
+  s.relaxed_query.reset();
   s.size = req.from + req.size;
   s.from = 0;
   if (req.search_after && req.search_after->is_array() && req.search_after->size() > 0 &&

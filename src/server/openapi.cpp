@@ -37,6 +37,7 @@ constexpr const char* kOpenApi = R"JSON({
       "ranking_rules": {"type": "array", "items": {"type": "string"}}}},
     "SearchRequest": {"type": "object", "additionalProperties": false, "description": "docs/QUERY.md, Search request; an unknown key is 400", "properties": {
       "q": {"type": "string"}, "q_fields": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+      "matching_strategy": {"type": "string", "enum": ["last", "all"], "default": "last", "description": "q of several words: last drops words from the end when the page is short"},
       "query": {"type": "object"}, "filter": {}, "sort": {}, "from": {"type": "integer", "minimum": 0}, "size": {"type": "integer", "minimum": 0},
       "search_after": {"type": "array", "items": {}}, "facets": {"type": "object"}, "highlight": {"type": "object"},
       "fields": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
@@ -152,7 +153,8 @@ constexpr const char* kOpenApi = R"JSON({
         {"name": "facets", "in": "query", "schema": {"type": "string"}, "description": "terms facets, one per field: a,b"},
         {"name": "highlight", "in": "query", "schema": {"type": "string"}, "description": "fields a,b"},
         {"name": "explain", "in": "query", "schema": {"type": "boolean"}},
-        {"name": "track_total_hits", "in": "query", "schema": {"type": "string"}, "description": "true, false or a number"}],
+        {"name": "track_total_hits", "in": "query", "schema": {"type": "string"}, "description": "true, false or a number"},
+        {"name": "matching_strategy", "in": "query", "schema": {"type": "string", "enum": ["last", "all"]}, "description": "q of several words: last (default) or all"}],
       "responses": {"200": {"description": "hits", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/watch": {
     "parameters": [{"$ref": "#/components/parameters/index"}],

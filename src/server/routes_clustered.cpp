@@ -54,7 +54,9 @@ Json error_path(const std::string& m) {
 }
 
 // The parsed request of a shard-search wire object.
-Result<query::SearchRequest> parse_wire(const Json& wire) {
+// The search of a shard-search body; with "relaxed": true (the router's
+// second pass of matching strategy last) its relaxed query.
+Result<query::SearchRequest> parse_wire_request(const Json& wire) {
   if (const Json* b = wire.find("search")) {
     if (!b->is_object()) return Status::invalid("search: expected an object");
     return query::parse_search_request(*b);
@@ -69,6 +71,16 @@ Result<query::SearchRequest> parse_wire(const Json& wire) {
     return query::parse_search_params(m);
   }
   return Status::invalid("expected \"search\" (a search body) or \"params\" (GET parameters)");
+}
+
+Result<query::SearchRequest> parse_wire(const Json& wire) {
+  MERIDIAN_ASSIGN_OR_RETURN(query::SearchRequest req, parse_wire_request(wire));
+  const Json* relaxed = wire.find("relaxed");
+  if (relaxed && relaxed->is_bool() && relaxed->as_bool() && req.relaxed_query) {
+    req.query = std::move(*req.relaxed_query);
+    req.relaxed_query.reset();
+  }
+  return req;
 }
 
 // One call to a remote node's shard-search route; the body of a 200, or why not.
@@ -365,7 +377,19 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
                                                                       {"failed", Json(static_cast<int64_t>(n))}})}}));
   }
   const double took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  send_json(res, 200, cluster::merge_shard_results(req, outcomes, took).dump());
+  Json merged = cluster::merge_shard_results(req, outcomes, took);
+  // Matching strategy last, decided on the merged page as on one node: the
+  // shards ran every word; too few hits, so all of them run the relaxed query.
+  const Json* hits = merged.find("hits");
+  if (req.relaxed_query && hits && hits->is_array() && hits->size() < req.size) {
+    query::SearchRequest relaxed = req;
+    relaxed.query = *req.relaxed_query;
+    relaxed.relaxed_query.reset();
+    Json w = wire;
+    w.set("relaxed", Json(true));
+    return search_clustered(m, w, relaxed, in, res);
+  }
+  send_json(res, 200, merged.dump());
 }
 
 // The clustered index and shard of an internal /shards/{shard}/ route

@@ -89,7 +89,15 @@ Json clustered_search(Corpus& c, const query::SearchRequest& req, bool global_st
     REQUIRE(r.is_ok());
     out.push_back({*r, ""});
   }
-  return merge_shard_results(req, out, 0);
+  Json merged = merge_shard_results(req, out, 0);
+  // Matching strategy last: the router relaxes when the merged page is short.
+  if (req.relaxed_query && merged.find("hits")->size() < req.size) {
+    query::SearchRequest relaxed = req;
+    relaxed.query = *req.relaxed_query;
+    relaxed.relaxed_query.reset();
+    return clustered_search(c, relaxed, global_stats);
+  }
+  return merged;
 }
 
 Json single_search(Corpus& c, const query::SearchRequest& req) {
