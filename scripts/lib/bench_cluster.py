@@ -203,18 +203,22 @@ def run_searches(ports, queries, passes):
     return sorted(lat), errors, wall, hits
 
 
+def close(x, y):
+    return x is None and y is None or (x is not None and y is not None and abs(x - y) <= 1e-5 * max(1.0, abs(x)))
+
+
 def same_topk(a, b):
-    """Same ids and scores (relative 1e-5); tied scores may come in another order."""
-    if len(a) != len(b):
+    """Same scores place by place (relative 1e-5) and every id of a score above the last one
+    with the same score on both sides; tied hits may come in another order, and which of the
+    hits tied with the last one make the cut is not compared."""
+    if len(a) != len(b) or not all(close(x[1], y[1]) for x, y in zip(a, b)):
         return False
-    close = lambda x, y: x is None and y is None or (  # noqa: E731
-        x is not None and y is not None and abs(x - y) <= 1e-5 * max(1.0, abs(x)))
-    for (ia, sa), (ib, sb) in zip(a, b):
-        if not close(sa, sb):
-            return False
-        if ia != ib and sum(1 for _, s in b if close(s, sb)) < 2:
-            return False
-    return True
+    if not a:
+        return True
+    last = a[-1][1]
+    sa = {i: s for i, s in a if not close(s, last)}
+    sb = {i: s for i, s in b if not close(s, last)}
+    return sa.keys() == sb.keys() and all(close(sa[i], sb[i]) for i in sa)
 
 
 # ------------------------------------------------------------------ steady write load and lag
