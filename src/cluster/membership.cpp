@@ -48,7 +48,11 @@ Status Membership::beat() {
 
 Status Membership::start() {
   started_ms_ = now_ms();
-  MERIDIAN_RETURN_IF_ERROR(beat());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opt_.start_retry_ms);
+  for (Status st = beat(); !st.is_ok(); st = beat()) {
+    if (std::chrono::steady_clock::now() >= deadline) return st;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
   thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
     while (!cv_.wait_for(lock, std::chrono::milliseconds(opt_.heartbeat_ms), [this] { return stop_; })) {

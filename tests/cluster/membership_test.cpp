@@ -103,3 +103,43 @@ TEST_CASE("shard map store: create, compare-and-set and rebalance onto a new nod
   REQUIRE((*store)->remove("books.v1").is_ok());
   CHECK((*store)->list()->empty());
 }
+
+TEST_CASE("membership: start() retries its first record while JetStream cannot take it, for a bounded time") {
+  if (!NatsServer::available()) return;
+  NatsServer server;
+  REQUIRE(server.ready());
+  auto c = connect_to(server, "n1");
+  // As for nodes started together on a fresh NATS cluster, the bucket exists
+  // but cannot take the record yet: here its only server is down for 3 s,
+  // longer than the client's 2 s request timeout.
+  Membership::Options o{"n1", "http://127.0.0.1:1", 200, 800, 1};
+  o.start_retry_ms = 15000;
+  auto m = Membership::open(*c, o);
+  REQUIRE(m.is_ok());
+  server.kill();
+  std::thread restart([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+    server.start();
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st = (*m)->start();
+  restart.join();
+  CHECK_MESSAGE(st.is_ok(), st.to_string());
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(2900));
+  auto live = (*m)->live_nodes();
+  REQUIRE(live.is_ok());
+  CHECK(live->size() == 1);
+  (*m)->stop();
+
+  // Nothing to take it at all: start() gives up after start_retry_ms with the error.
+  auto c2 = connect_to(server, "n2");
+  Membership::Options o2{"n2", "http://127.0.0.1:2", 200, 800, 1};
+  o2.start_retry_ms = 500;
+  auto m2 = Membership::open(*c2, o2);
+  REQUIRE(m2.is_ok());
+  server.kill();
+  const auto t1 = std::chrono::steady_clock::now();
+  Status st2 = (*m2)->start();
+  CHECK_FALSE(st2.is_ok());
+  CHECK(std::chrono::steady_clock::now() - t1 < std::chrono::seconds(8));
+}

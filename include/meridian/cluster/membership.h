@@ -41,12 +41,18 @@ class Membership {
     int heartbeat_ms = 1000;
     int ttl_ms = 3000;  // must exceed heartbeat_ms
     int replicas = 3;   // bucket replicas (capped by the servers present)
+    // How long start() keeps retrying the first record write. The bucket's
+    // stream may exist before it can take writes: nodes started together on
+    // a fresh NATS cluster see it while its replicas still elect a leader
+    // ("no responders"), and a broker restart makes the write wait too.
+    int start_retry_ms = 10000;
   };
   // Opens (creating) the bucket; does not start heartbeats.
   static Result<std::unique_ptr<Membership>> open(NatsClient& client, Options opt);
   ~Membership();  // stop()
 
-  // Writes the record once (synchronously) and starts the heartbeat thread.
+  // Writes the record once (synchronously, retried every 200 ms for up to
+  // start_retry_ms; the last error after that) and starts the heartbeat thread.
   Status start();
   // Stops heartbeats and, when `deregister`, deletes the record (best
   // effort). stop(false) leaves the record to expire as a crash would.
