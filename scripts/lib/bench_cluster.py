@@ -196,21 +196,34 @@ def run_searches(ports, queries, passes):
                 continue
             if p > 0:
                 lat.append(ms)
-                hits[q] = [(h["id"], h.get("score")) for h in out["hits"]]
+                hits[q] = [(h["id"], rank_key(h)) for h in out["hits"]]
     wall = time.monotonic() - t0
     for c in clients:
         c.close()
     return sorted(lat), errors, wall, hits
 
 
+def rank_key(hit):
+    """What orders a hit: its "sort" values without the tiebreaker (a `q` search ranked by its
+    ranking rules, or a sorted search), else its score."""
+    if isinstance(hit.get("sort"), list) and len(hit["sort"]) > 1:
+        return tuple(hit["sort"][:-1])
+    return (hit.get("score"),)
+
+
 def close(x, y):
-    return x is None and y is None or (x is not None and y is not None and abs(x - y) <= 1e-5 * max(1.0, abs(x)))
+    """Rank keys equal, numbers within a relative 1e-5."""
+    if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+        return len(x) == len(y) and all(close(a, b) for a, b in zip(x, y))
+    if isinstance(x, (int, float)) and isinstance(y, (int, float)):
+        return abs(x - y) <= 1e-5 * max(1.0, abs(x))
+    return x == y
 
 
 def same_topk(a, b):
-    """Same scores place by place (relative 1e-5) and every id of a score above the last one
-    with the same score on both sides; tied hits may come in another order, and which of the
-    hits tied with the last one make the cut is not compared."""
+    """Same rank keys place by place (scores within a relative 1e-5) and every id ranked above
+    the last key with the same key on both sides; tied hits may come in another order, and which
+    of the hits tied with the last one make the cut is not compared."""
     if len(a) != len(b) or not all(close(x[1], y[1]) for x, y in zip(a, b)):
         return False
     if not a:

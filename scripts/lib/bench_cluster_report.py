@@ -101,9 +101,9 @@ def fill(res, single, cl, args, top_equal, n_queries, dataset_kind, loads):
         "n1 and n3 for the stated seconds (the backlog n2 misses) and stops; n2 is restarted on the same "
         "data directory and port. The membership TTL is 3 s: a node down longer has its replicas "
         "re-placed on the others meanwhile and placed back when it returns.",
-        "The three nodes are started one after the other. (Before commit 54ee391, nodes started at the "
-        "same moment on a fresh NATS cluster could exit 2 with \"nats kv meridian_nodes: put node.nX: "
-        "No responders available for request\"; Membership::start now retries that first write.)",
+        "The three nodes are started one after the other. (Nodes started at the same moment on a fresh "
+        "NATS cluster used to lose one, exit 2 with \"nats kv meridian_nodes: put node.nX: No responders "
+        "available for request\"; Membership::start now retries that first write for up to 10 s.)",
     ]
     if cl.get("topk_differ_by_kind"):
         res.notes.append("top-%d not equal to 1 node, by query kind: %s (examples in cluster.json, "
