@@ -10,6 +10,7 @@
 #include "meridian/index/manifest.h"
 #include "meridian/query/search_request.h"
 #include "meridian/query/searcher.h"
+#include "meridian/query/suggest.h"
 #include "meridian/server/alias_store.h"
 #include "shell_http.h"
 
@@ -83,9 +84,13 @@ class LocalBackend final : public ShellBackend {
   Result<Json> search(const std::string& name, const Json& body) override {
     MERIDIAN_ASSIGN_OR_RETURN(auto ix, engine_->get(name));
     auto schema = ix->schema();
-    MERIDIAN_ASSIGN_OR_RETURN(auto req, query::parse_search_request(body, request_options(*ix, schema.get())));
-    MERIDIAN_ASSIGN_OR_RETURN(auto resp, query::search(*ix->snapshot(), req));
-    return query::to_json(resp);
+    auto opt = request_options(*ix, schema.get());
+    MERIDIAN_ASSIGN_OR_RETURN(auto req, query::parse_search_request(body, opt));
+    auto snap = ix->snapshot();
+    MERIDIAN_ASSIGN_OR_RETURN(auto resp, query::search(*snap, req));
+    Json out = query::to_json(resp);
+    MERIDIAN_RETURN_IF_ERROR(query::add_suggestions(*snap, req, opt.settings.get(), schema.get(), &out));
+    return out;
   }
 
   Result<Json> analyze(const std::string& text) override {

@@ -9,6 +9,7 @@
 
 #include "meridian/query/search_request.h"
 #include "meridian/query/searcher.h"
+#include "meridian/query/suggest.h"
 #include "server_impl.h"
 
 namespace meridian::server {
@@ -72,19 +73,25 @@ void ServerImpl::install_multi_search_routes() {
         continue;
       }
       auto schema = (*idx)->schema();
-      auto parsed = query::parse_search_request(search, request_options(**idx, schema.get()));
+      auto opt = request_options(**idx, schema.get());
+      auto parsed = query::parse_search_request(search, opt);
       if (!parsed) {
         results.push(error_entry(parsed.status()));
         continue;
       }
       query::SearchOptions so;
       so.schema = schema.get();
-      auto r = query::search(*(*idx)->snapshot(), *parsed, so);
+      auto snap = (*idx)->snapshot();
+      auto r = query::search(*snap, *parsed, so);
       if (!r) {
         results.push(error_entry(r.status()));
         continue;
       }
       Json one = query::to_json(*r);
+      if (Status st = query::add_suggestions(*snap, *parsed, opt.settings.get(), schema.get(), &one); !st.is_ok()) {
+        results.push(error_entry(st));
+        continue;
+      }
       one.set("index", Json(name));
       one.set("status", Json(static_cast<int64_t>(200)));
       results.push(std::move(one));

@@ -6,6 +6,7 @@
 #include "meridian/analysis/analyzer.h"
 #include "meridian/query/search_request.h"
 #include "meridian/query/searcher.h"
+#include "meridian/query/suggest.h"
 #include "server_impl.h"
 
 namespace meridian::server {
@@ -44,8 +45,9 @@ std::string sse_event(const char* event, uint64_t seq, const std::string& data) 
 }  // namespace
 
 void ServerImpl::install_search_routes() {
-  auto run_search = [this](const std::shared_ptr<index::Index>& idx, const Result<query::SearchRequest>& parsed,
-                           const std::string& cache_key_tail, httplib::Response& res) {
+  auto run_search = [this](const std::shared_ptr<index::Index>& idx, const query::SearchRequestOptions& opt,
+                           const Result<query::SearchRequest>& parsed, const std::string& cache_key_tail,
+                           httplib::Response& res) {
     if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
     auto snap = idx->snapshot();
     std::string key;
@@ -56,12 +58,14 @@ void ServerImpl::install_search_routes() {
         return send_json(res, 200, *hit);
       }
     }
-    auto schema = idx->schema();
     query::SearchOptions so;
-    so.schema = schema.get();
+    so.schema = opt.schema;
     auto r = query::search(*snap, *parsed, so);
     if (!r) return send_error(res, r.status(), path_of(r.status()));
-    std::string body = query::to_json(*r).dump();
+    Json out = query::to_json(*r);
+    Status st = query::add_suggestions(*snap, *parsed, opt.settings.get(), opt.schema, &out);
+    if (!st.is_ok()) return send_error(res, st, path_of(st));
+    std::string body = out.dump();
     if (!key.empty()) {
       res.set_header("X-Cache", "miss");
       cache_.put(key, body);
@@ -84,7 +88,7 @@ void ServerImpl::install_search_routes() {
     }
     auto schema = idx->schema();
     auto opt = request_options(*idx, schema.get());
-    run_search(idx, query::parse_search_request(*body, opt), settings_key(*opt.settings) + "P" + body->dump(), res);
+    run_search(idx, opt, query::parse_search_request(*body, opt), settings_key(*opt.settings) + "P" + body->dump(), res);
   });
 
   route("GET", "/v1/indexes/{index}/search", [this, run_search](const httplib::Request& req, httplib::Response& res) {
@@ -109,7 +113,7 @@ void ServerImpl::install_search_routes() {
       tail += v;
       tail += '\0';
     }
-    run_search(idx, query::parse_search_params(*params, opt), tail, res);
+    run_search(idx, opt, query::parse_search_params(*params, opt), tail, res);
   });
 
   route("POST", "/v1/analyze", [](const httplib::Request& req, httplib::Response& res) {
