@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "meridian/analysis/analyzer.h"
@@ -138,8 +139,8 @@ class Speller {
     for (auto& [w, c] : found)
       if (c.df > 0) all.push_back(std::move(c));
     std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
-      if (a.edits != b.edits) return a.edits < b.edits;
       if (a.df != b.df) return a.df > b.df;
+      if (a.edits != b.edits) return a.edits < b.edits;
       return a.word < b.word;
     });
     // Words of the same stems find the same documents: the best one stands for them.
@@ -184,7 +185,7 @@ class Speller {
   Status walk_field(const std::string& field, const std::string& surface, std::map<std::string, Candidate>* found) {
     const int edits = plan::allowed_edits(fz_, surface);
     if (edits <= 0) return Status::ok();
-    auto a = termdict::levenshtein_automaton(surface, edits, true);
+    const termdict::Automaton* a = automaton(surface, edits);
     if (!a) return Status::ok();  // too long to correct
     std::set<std::string> seen;  // term keys of this field already counted
     for (const auto& sv : snap_.segments()) {
@@ -204,6 +205,18 @@ class Speller {
     return Status::ok();
   }
 
+  // The word's Levenshtein automaton, built once for all fields (null when
+  // the word cannot have one: over kMaxLevenshteinTermLength).
+  const termdict::Automaton* automaton(const std::string& surface, int edits) {
+    auto key = std::make_pair(surface, edits);
+    auto it = automata_.find(key);
+    if (it == automata_.end()) {
+      auto a = termdict::levenshtein_automaton(surface, edits, true);
+      it = automata_.emplace(key, a ? std::optional<termdict::Automaton>(std::move(*a)) : std::nullopt).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
   uint64_t doc_freq(const std::string& key) {
     auto it = df_.find(key);
     if (it != df_.end()) return it->second;
@@ -215,6 +228,7 @@ class Speller {
   std::vector<SearchedField> fields_;
   Fuzziness fz_;  // none when typo tolerance is disabled
   std::map<std::string, uint64_t> df_;
+  std::map<std::pair<std::string, int>, std::optional<termdict::Automaton>> automata_;
 };
 
 // A (partial) re-spelled query during the beam over the words.
@@ -233,8 +247,8 @@ struct Partial {
 };
 
 bool better(const Partial& a, const Partial& b) {
-  if (a.edits != b.edits) return a.edits < b.edits;
   if (a.score != b.score) return a.score > b.score;
+  if (a.edits != b.edits) return a.edits < b.edits;
   return a.text() < b.text();
 }
 
@@ -259,7 +273,7 @@ Result<std::vector<Suggestion>> suggest(const index::Snapshot& snap, const Searc
   if (!any) return std::vector<Suggestion>{};
 
   // Left to right, the best kMaxSuggestions partial queries: exact for this
-  // order, since edits add and scores multiply word by word.
+  // order, since scores multiply and edits add word by word.
   const double docs = static_cast<double>(std::max<uint64_t>(snap.total_docs(), 1));
   std::vector<Partial> beam(1);
   bool replaced = false;

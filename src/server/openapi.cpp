@@ -52,6 +52,7 @@ constexpr const char* kOpenApi = R"JSON({
         "id": {"type": "string"}, "score": {"type": "number", "nullable": true, "description": "null when the hits are sorted by something other than relevance"}, "source": {"type": "object"}, "distance_m": {"type": "number"},
         "highlight": {"type": "object"}, "sort": {"type": "array", "items": {}}}}},
       "facets": {"type": "object"}, "took_ms": {"type": "number"},
+      "suggest": {"type": "array", "description": "did you mean: q re-spelled, when a word of q is not a word of the searched fields (absent otherwise)", "items": {"type": "object", "required": ["text", "score"], "properties": {"text": {"type": "string"}, "score": {"type": "number"}}}},
       "shards": {"type": "object", "description": "clustered index only", "properties": {"total": {"type": "integer"}, "successful": {"type": "integer"}, "failed": {"type": "integer"}}},
       "failures": {"type": "array", "description": "clustered index, when a shard failed", "items": {"type": "object", "properties": {"shard": {"type": "integer"}, "reason": {"type": "string"}}}}}},
     "BulkResponse": {"type": "object", "properties": {"indexed": {"type": "integer"}, "failed": {"type": "integer"},

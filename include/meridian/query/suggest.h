@@ -13,11 +13,11 @@
 //
 // Each unknown word is replaced by a surface word within its typo budget
 // (q's budget under the index's typo_tolerance; none on disable_on_fields),
-// best first by fewer edits, then higher document frequency, then word
-// order; known words are kept as typed. Alternatives combine the best
-// replacements of every unknown word into whole re-spelled queries, ordered
-// by total edits, then score (the product over replaced words of
-// doc_freq / documents), then text; at most kMaxSuggestions.
+// best first by higher document frequency, then fewer edits, then word
+// order, one word per stem; known words are kept as typed. Alternatives
+// combine the best replacements of every unknown word into whole re-spelled
+// queries, ordered by score (the product over replaced words of doc_freq /
+// documents), then total edits, then text; at most kMaxSuggestions.
 //
 // Stateless; safe from any thread; reads the snapshot only.
 #pragma once
