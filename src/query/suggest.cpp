@@ -139,8 +139,8 @@ class Speller {
     for (auto& [w, c] : found)
       if (c.df > 0) all.push_back(std::move(c));
     std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
-      if (a.df != b.df) return a.df > b.df;
       if (a.edits != b.edits) return a.edits < b.edits;
+      if (a.df != b.df) return a.df > b.df;
       return a.word < b.word;
     });
     // Words of the same stems find the same documents: the best one stands for them.
@@ -247,8 +247,8 @@ struct Partial {
 };
 
 bool better(const Partial& a, const Partial& b) {
-  if (a.score != b.score) return a.score > b.score;
   if (a.edits != b.edits) return a.edits < b.edits;
+  if (a.score != b.score) return a.score > b.score;
   return a.text() < b.text();
 }
 
@@ -273,7 +273,7 @@ Result<std::vector<Suggestion>> suggest(const index::Snapshot& snap, const Searc
   if (!any) return std::vector<Suggestion>{};
 
   // Left to right, the best kMaxSuggestions partial queries: exact for this
-  // order, since scores multiply and edits add word by word.
+  // order, since edits add and scores multiply word by word.
   const double docs = static_cast<double>(std::max<uint64_t>(snap.total_docs(), 1));
   std::vector<Partial> beam(1);
   bool replaced = false;

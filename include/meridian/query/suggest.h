@@ -12,12 +12,15 @@
 // hit matched that word through a typo (or not at all, when it was dropped).
 //
 // Each unknown word is replaced by a surface word within its typo budget
-// (q's budget under the index's typo_tolerance; none on disable_on_fields),
-// best first by higher document frequency, then fewer edits, then word
-// order, one word per stem; known words are kept as typed. Alternatives
-// combine the best replacements of every unknown word into whole re-spelled
-// queries, ordered by score (the product over replaced words of doc_freq /
-// documents), then total edits, then text; at most kMaxSuggestions.
+// (q's budget under the index's typo_tolerance; none on disable_on_fields):
+// the most frequent of the closest, i.e. best first by fewer edits, then
+// higher document frequency, then word order, one word per stem (as the
+// `typo` ranking rule orders hits; frequency first picked the intended word
+// less often, bench/README.md "suggest"). Known words are kept as typed.
+// Alternatives combine the best replacements of every unknown word into
+// whole re-spelled queries, ordered by total edits, then score (the product
+// over replaced words of doc_freq / documents), then text; at most
+// kMaxSuggestions.
 //
 // Stateless; safe from any thread; reads the snapshot only.
 #pragma once
