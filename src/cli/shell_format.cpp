@@ -273,6 +273,17 @@ std::string format_results(const Json& response, const ResultOptions& opt) {
   out += "(" + std::string(lower_bound ? "at least " : "") + std::to_string(total) + (total == 1 ? " hit" : " hits");
   if (t.rows.size() < total) out += ", showing " + std::to_string(t.rows.size());
   out += ")\n";
+  if (const Json* sg = response.find("suggest"); sg && sg->is_array() && sg->size() > 0) {
+    out += "did you mean:";
+    bool first = true;
+    for (const auto& e : sg->as_array()) {
+      const Json* text = e.find("text");
+      if (!text || !text->is_string()) continue;
+      out += std::string(first ? " " : ", ") + "\"" + cell_text(*text) + "\"";
+      first = false;
+    }
+    out += "\n";
+  }
   if (const Json* facets = response.find("facets"); facets && facets->is_object()) {
     for (const auto& [name, f] : facets->as_object()) {
       out += "facet " + name + ":";

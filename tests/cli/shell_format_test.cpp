@@ -127,6 +127,16 @@ TEST_CASE("shell format: an empty response is a header and zero hits") {
   CHECK(s.find("(0 hits)") != std::string::npos);
 }
 
+TEST_CASE("shell format: suggestions read \"did you mean\" under the hit count") {
+  std::string s = format_results(
+      parse(R"({"total":{"value":0,"relation":"eq"},"hits":[],"suggest":[{"text":"constitution","score":0.75},)"
+            R"({"text":"constitutions","score":0.5}]})"),
+      ResultOptions{});
+  CHECK(s.find("(0 hits)\ndid you mean: \"constitution\", \"constitutions\"\n") != std::string::npos);
+  CHECK(format_results(parse(R"({"total":{"value":0,"relation":"eq"},"hits":[]})"), ResultOptions{})
+            .find("did you mean") == std::string::npos);
+}
+
 TEST_CASE("shell format: distances and cells") {
   CHECK(format_distance(12.4) == "12 m");
   CHECK(format_distance(15000) == "15.0 km");
