@@ -3,6 +3,7 @@
 #include "meridian/query/suggest.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -319,8 +320,13 @@ Json to_json(const std::vector<Suggestion>& suggestions) {
 
 Status add_suggestions(const index::Snapshot& snap, const SearchRequest& req, const index::IndexSettings* settings,
                        const index::Schema* schema, Json* response) {
+  auto t0 = std::chrono::steady_clock::now();
   MERIDIAN_ASSIGN_OR_RETURN(std::vector<Suggestion> sg, suggest(snap, req, settings, schema));
-  if (!sg.empty()) response->set("suggest", to_json(sg));
+  if (sg.empty()) return Status::ok();
+  response->set("suggest", to_json(sg));
+  if (const Json* took = response->find("took_ms"); took && took->is_number())
+    response->set("took_ms", took->as_double() +
+                                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   return Status::ok();
 }
 

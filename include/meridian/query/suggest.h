@@ -58,7 +58,7 @@ Result<std::vector<Suggestion>> suggest(const index::Snapshot& snap, const Searc
 Json to_json(const std::vector<Suggestion>& suggestions);
 
 // Adds "suggest" to a search response's JSON when suggest() finds any (the
-// key is absent otherwise).
+// key is absent otherwise), and the time it took to its "took_ms".
 Status add_suggestions(const index::Snapshot& snap, const SearchRequest& req, const index::IndexSettings* settings,
                        const index::Schema* schema, Json* response);
 
