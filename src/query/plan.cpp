@@ -102,11 +102,15 @@ class Compiler {
                          const MinimumShouldMatch& msm, bool prefix_last, bool transpositions,
                          double boost, bool best);
   Result<Node> phrase(const MatchPhrase& m);
+  // q's split: the phrase of the best split of `raw` into two words of the
+  // field's dictionary (both halves indexed), or none.
+  Result<std::optional<Node>> split_phrase(const index::FieldDef& f, std::string_view raw, double boost);
 
   // The q words the text query being compiled stands for (see QWords): its
   // word nodes are tagged with them.
   void tag(Node* n, const std::string& text, size_t start, size_t words) const {
     if (qw_.first < 0) return;
+    n->q_extra_typos = qw_.extra_typos;
     if (qw_.span > 0) {
       n->q_first = qw_.first;
       n->q_count = qw_.span;
@@ -249,9 +253,50 @@ Result<Node> Compiler::match_field(const index::FieldDef& f, const std::string& 
   }
   if (op == Operator::kOr) b.msm = std::max(1, msm.resolve(static_cast<int>(b.should.size()), 1));
   if (b.must.size() + b.should.size() == 1) {  // a single word: no wrapper
-    return std::move(b.must.empty() ? b.should[0] : b.must[0]);
+    Node w = std::move(b.must.empty() ? b.should[0] : b.must[0]);
+    if (!qw_.split) return w;
+    std::string_view raw = std::string_view(text).substr(toks[0].start, toks[0].end - toks[0].start);
+    MERIDIAN_ASSIGN_OR_RETURN(std::optional<Node> split, split_phrase(f, raw, boost));
+    if (!split) return w;
+    split->q_first = w.q_first;
+    split->q_count = 1;
+    split->q_extra_typos = w.q_extra_typos + 1;
+    Node either = make(Node::K::kBool);
+    either.should.push_back(std::move(w));
+    either.should.push_back(std::move(*split));
+    either.msm = 1;
+    return either;
   }
   return b;
+}
+
+Result<std::optional<Node>> Compiler::split_phrase(const index::FieldDef& f, std::string_view raw, double boost) {
+  const std::string word = f.analyzer_instance->normalize_term(raw, false);
+  if (word.find_first_not_of("0123456789") == std::string::npos) return std::optional<Node>();  // numbers stay whole
+  // The split into two indexed words (each at least 2 bytes, cut between
+  // code points) whose rarer half is the most frequent.
+  uint64_t best_df = 0;
+  size_t best_at = 0;
+  for (size_t at = 2; at + 2 <= word.size(); ++at) {
+    if ((static_cast<unsigned char>(word[at]) & 0xC0) == 0x80) continue;
+    const std::string left = f.analyzer_instance->normalize_term(word.substr(0, at));
+    const std::string right = f.analyzer_instance->normalize_term(word.substr(at));
+    if (left.empty() || right.empty()) continue;
+    const uint64_t df = std::min(snap_.doc_freq(index::term_key(f.name, left)),
+                                 snap_.doc_freq(index::term_key(f.name, right)));
+    if (df > best_df) {
+      best_df = df;
+      best_at = at;
+    }
+  }
+  if (best_df == 0) return std::optional<Node>();
+  MatchPhrase p;
+  p.field = f.name;
+  p.text = word.substr(0, best_at) + " " + word.substr(best_at);
+  p.boost = boost;
+  MERIDIAN_ASSIGN_OR_RETURN(Node n, phrase(p));
+  if (n.k != Node::K::kPhrase) return std::optional<Node>();
+  return std::optional<Node>(std::move(n));
 }
 
 Result<Node> Compiler::match_any(const std::vector<FieldBoost>& fields, const std::string& text, Operator op,

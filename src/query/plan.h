@@ -88,6 +88,7 @@ struct Node {
   // it stands for (the ranking rules, SegmentEval::rank). -1: none.
   int q_first = -1;
   int q_count = 0;
+  int q_extra_typos = 0;  // added to the typos of its matches (split, concatenation)
   // Scores 0 on every doc outside its bitmap, so a parent may skip the
   // membership test: a word (its cursors say so), a phrase (its kept
   // frequencies), a dis_max or a pure disjunction of such nodes. Set by compile.

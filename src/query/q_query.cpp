@@ -151,7 +151,7 @@ Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields
   bool per_word = spans.size() > 1 ||
                   std::any_of(spans.begin(), spans.end(), [](const SynonymSpan& s) { return !s.alternatives.empty(); }) ||
                   std::any_of(folded.begin(), folded.end(), [&](const std::string& w) { return contains(no_typo, w); });
-  if (!per_word) return b.words(join(words, 0, words.size()), op, b.typos(), true, QWords{0, 0});
+  if (!per_word) return b.words(join(words, 0, words.size()), op, b.typos(), true, QWords{0, 0, 0, true});
 
   std::vector<Query> clauses;
   for (const auto& span : spans) {
@@ -160,8 +160,25 @@ Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields
                               folded.begin() + static_cast<std::ptrdiff_t>(span.end),
                               [&](const std::string& w) { return contains(no_typo, w); });
     const int first = static_cast<int>(span.begin);
+    const bool single = span.end - span.begin == 1 && span.alternatives.empty();
     Query original = b.words(join(words, span.begin, span.end), Operator::kAnd, typos ? b.typos() : Fuzziness{}, last,
-                             QWords{first, 0});
+                             QWords{first, 0, 0, single});
+    if (single) {
+      // Also the word joined to a plain neighbour ("spell checker" finds
+      // "spellchecker"), at one typo; each of the two words' clauses has it.
+      Bool any;
+      any.should.push_back(std::move(original));
+      auto plain = [&](size_t k) { return spans[k].end - spans[k].begin == 1 && spans[k].alternatives.empty(); };
+      const size_t si = static_cast<size_t>(&span - spans.data());
+      if (si > 0 && plain(si - 1))
+        any.should.push_back(b.words(words[span.begin - 1] + words[span.begin], Operator::kAnd, Fuzziness{}, false,
+                                     QWords{first - 1, 2, 1}));
+      if (si + 1 < spans.size() && plain(si + 1))
+        any.should.push_back(b.words(words[span.begin] + words[span.begin + 1], Operator::kAnd, Fuzziness{}, false,
+                                     QWords{first, 2, 1}));
+      clauses.push_back(any.should.size() == 1 ? std::move(any.should[0]) : Query(std::move(any)));
+      continue;
+    }
     if (span.alternatives.empty()) {
       clauses.push_back(std::move(original));
       continue;

@@ -68,6 +68,10 @@ void SegmentEval::rank_node(const Node& n, uint32_t doc, bool proximity) {
         }
         if (typo == INT_MAX) return;
       }
+      if (n.q_extra_typos > 0) {
+        typo += n.q_extra_typos;
+        exact = false;
+      }
       int& attr = rank_->node_attribute[static_cast<size_t>(n.id)];
       if (attr < 0) {
         auto it = c_.attribute_rank.find(n.field);

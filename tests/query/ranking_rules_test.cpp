@@ -142,3 +142,16 @@ TEST_CASE("ranking rules: distinct keeps the best-ranked document of each value"
   s->set(R"({"distinct": "tag"})");
   CHECK(s->q("red lamp") == IdList{"a1", "b1"});
 }
+
+TEST_CASE("split and concatenate: spell checker finds spellchecker and the reverse, after exact matches") {
+  auto s = make_index({R"({"id":"joined","body":"a spellchecker for text"})",
+                       R"({"id":"apart","body":"a spell checker for text"})",
+                       R"({"id":"other","body":"spell the words, then a grammar checker"})"});
+  // Two words: the pair as typed first, then joined (one typo), then apart.
+  CHECK(s->q_all("spell checker") == IdList{"apart", "other", "joined"});
+  // One word: as typed first, then its split as a phrase (one typo).
+  CHECK(s->q("spellchecker") == IdList{"joined", "apart"});
+  auto r = s->run(R"({"q": "spellchecker"})");
+  REQUIRE(r.is_ok());
+  CHECK(r->hits[1].sort.as_array()[1].as_int() == 1);  // the split costs a typo
+}

@@ -158,9 +158,15 @@ struct Terms {
 // first < 0: none (a DSL query). span 0: the text's k-th word (space
 // separated) stands for q word first + k. span n > 0: every word of the
 // text stands for the q words [first, first + n) (a synonym of them).
+// extra_typos: what a match of it costs in the `typo` rule beyond its own
+// typos (1 for a concatenation of two q words). split: a single word also
+// matches as the phrase of its best split into two indexed words
+// ("spellchecker" as "spell checker"), at one typo.
 struct QWords {
   int first = -1;
   int span = 0;
+  int extra_typos = 0;
+  bool split = false;
   bool operator==(const QWords&) const = default;
 };
 
