@@ -202,6 +202,7 @@ class SegmentEval {
       std::vector<std::pair<const std::string*, std::vector<uint32_t>>> positions;
     };
     std::vector<Word> words;
+    std::vector<uint32_t> pos;  // one word node's positions in the document
     std::vector<int> node_attribute;  // per node id: its field's attribute rank, -1 unknown yet
   };
   std::unique_ptr<RankScratch> rank_;

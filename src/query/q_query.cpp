@@ -14,18 +14,6 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::vector<std::string> split_words(const std::string& clean) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at < clean.size()) {
-    size_t sp = clean.find(' ', at);
-    if (sp == std::string::npos) sp = clean.size();
-    if (sp > at) out.push_back(clean.substr(at, sp - at));
-    at = sp + 1;
-  }
-  return out;
-}
-
 // Fields with "*" replaced by the schema's text fields (kept as written
 // without a schema).
 std::vector<FieldBoost> resolve(const std::vector<FieldBoost>& fields, const index::Schema* schema) {
@@ -126,8 +114,21 @@ std::string join(const std::vector<std::string>& words, size_t begin, size_t end
 
 }  // namespace
 
+std::vector<std::string> simple_words(std::string_view text) {
+  const std::string clean = simple_clean(text);
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at < clean.size()) {
+    size_t sp = clean.find(' ', at);
+    if (sp == std::string::npos) sp = clean.size();
+    if (sp > at) out.push_back(clean.substr(at, sp - at));
+    at = sp + 1;
+  }
+  return out;
+}
+
 std::vector<std::string> q_words(std::string_view text, const index::IndexSettings& settings) {
-  std::vector<std::string> words = split_words(simple_clean(text));
+  std::vector<std::string> words = simple_words(text);
   if (settings.stop_words.empty()) return words;
   std::vector<std::string> kept;
   for (const auto& w : words)

@@ -55,7 +55,8 @@ void SegmentEval::rank_node(const Node& n, uint32_t doc, bool proximity) {
         typo = 0;
         exact = true;
       }
-      std::vector<uint32_t> pos;
+      std::vector<uint32_t>& pos = rank_->pos;  // reused: no allocation per document
+      pos.clear();
       if (n.k == Node::K::kWord) {
         for (auto& ts : terms_[n.id]) {
           if (!ts->cur || ts->cur->next_geq(doc) != doc) continue;

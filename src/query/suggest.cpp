@@ -11,6 +11,7 @@
 #include "meridian/analysis/analyzer.h"
 #include "meridian/index/surface_words.h"
 #include "meridian/index/term_key.h"
+#include "meridian/query/q_query.h"
 #include "meridian/query/query_string_parser.h"
 #include "meridian/termdict/levenshtein.h"
 #include "word_expansion.h"
@@ -37,18 +38,6 @@ struct Candidate {
 
 bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-std::vector<std::string> split_words(const std::string& clean) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at < clean.size()) {
-    size_t sp = clean.find(' ', at);
-    if (sp == std::string::npos) sp = clean.size();
-    if (sp > at) out.push_back(clean.substr(at, sp - at));
-    at = sp + 1;
-  }
-  return out;
 }
 
 // The fields q searches: the request's, else the settings', else every
@@ -260,7 +249,7 @@ Result<std::vector<Suggestion>> suggest(const index::Snapshot& snap, const Searc
   if (!req.q) return std::vector<Suggestion>{};
   const index::IndexSettings defaults;
   const index::IndexSettings& s = settings ? *settings : defaults;
-  std::vector<std::string> words = split_words(simple_clean(*req.q));
+  std::vector<std::string> words = simple_words(*req.q);
   if (words.empty()) return std::vector<Suggestion>{};
   Speller speller(snap, s, searched_fields(req, s, schema ? *schema : snap.schema()));
 

@@ -34,6 +34,10 @@ namespace meridian::query {
 Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields, Operator op,
                     const index::IndexSettings& settings, const index::Schema* schema, bool relaxed = false);
 
+// The words of `text` as simple mode cleans it (simple_clean), stop words
+// included.
+std::vector<std::string> simple_words(std::string_view text);
+
 // The words of `text` a q search keeps: simple_clean's words without the
 // stop words (all of them when every word is a stop word).
 std::vector<std::string> q_words(std::string_view text, const index::IndexSettings& settings);
