@@ -1,6 +1,7 @@
 """The `geo` suite of scripts/bench: radius, box and text + radius latency of
-Meridian (bench/geo_bench.cpp, in-process search()) next to PostgreSQL +
-PostGIS (bench/pg_geo.cpp, libpq prepared statements) and Redis GEOSEARCH
+Meridian (bench/geo_bench.cpp, in-process search()) next to SQLite's R*Tree
+(bench/sqlite_geo.cpp, in-process libsqlite3), PostgreSQL + PostGIS
+(bench/pg_geo.cpp, libpq prepared statements) and Redis GEOSEARCH
 (bench/redis_geo.cpp, RESP over a socket), on the same points and the same
 query file, in one run. Data sets: the GeoNames cities (datasets/full or
 samples) and N generated points, uniform and clustered (bench/gen_points.cpp).
@@ -20,7 +21,8 @@ import tempfile
 from bench_common import BenchError, make_tempdir, run_json
 from bench_peers import Postgres, Redis
 
-ENGINES = ("meridian", "postgis", "redis")
+ENGINES = ("meridian", "sqlite", "postgis", "redis")
+PEERS = ENGINES[1:]
 RADII_KM = (1, 10, 100)
 BOXES_KM = (10, 100)
 TEXT_RADIUS_KM = 50
@@ -126,6 +128,14 @@ def run_dataset(ctx, res, log, label, points, queries, npoints, pg, redis, work)
     got["meridian"] = out
     log("  meridian %s: %d points, %.1f B/point, build %.0f s" % (
         label, out["points"], out["bytes_per_point"], out["build_s"]))
+    if os.access(os.path.join(ctx.build, "bench", "sqlite_geo"), os.X_OK):
+        out = run_json(res, [build("bench/sqlite_geo"), "--points", points, "--queries", queries,
+                             "--db", os.path.join(work, label + ".sqlite"), "--rounds", rounds,
+                             "--counts", counts["sqlite"]],
+                       label="sqlite " + label, timeout=4 * 3600)
+        out["dataset"] = label
+        got["sqlite"] = out
+        log("  sqlite %s: load %.0f s" % (label, out["load_s"]))
     if pg:
         out = run_json(res, [build("bench/pg_geo"), "--conninfo", pg.conninfo(), "--table",
                              "pts_" + label, "--points", points, "--queries", queries, "--rounds",
@@ -157,21 +167,23 @@ def summarize(res, label, got, agree):
             c = got.get(e, {}).get("classes", {}).get(cls)
             cell[e] = c
         for stat in ("p50_ms", "p95_ms"):
-            res.add("%s %s" % (label, cls), "%s meridian | postgis | redis" % stat[:3],
+            res.add("%s %s" % (label, cls), "%s %s" % (stat[:3], " | ".join(ENGINES)),
                     " | ".join("%.3f" % cell[e][stat] if cell[e] else "—" for e in ENGINES), "ms")
         m = cell["meridian"]["p50_ms"]
-        for e in ("postgis", "redis"):
+        for e in PEERS:
             if cell[e]:
                 res.add("%s %s" % (label, cls), "p50 %s / meridian" % e, cell[e]["p50_ms"] / m, "x")
         res.add("%s %s" % (label, cls), "mean matches", cell["meridian"]["mean_hits"], "")
         same = []
-        for e in ("postgis", "redis"):
+        for e in PEERS:
             a = agree.get(e, {}).get(cls)
             same.append("%d/%d" % a if a else "—")
-        res.add("%s %s" % (label, cls), "queries with meridian's count: postgis | redis",
+        res.add("%s %s" % (label, cls), "queries with meridian's count: " + " | ".join(PEERS),
                 " | ".join(same), "")
     m = got["meridian"]
     res.add(label, "meridian index size per point", m["bytes_per_point"], "bytes")
+    if "sqlite" in got:
+        res.add(label, "sqlite database per point", got["sqlite"]["bytes_per_point"], "bytes")
     if "postgis" in got:
         res.add(label, "postgis table+indexes per point", got["postgis"]["bytes_per_point"], "bytes")
     if "redis" in got:
@@ -194,7 +206,8 @@ def grouped_chart(path, title, rows):
         "set style data histograms", "set style histogram clustered gap 1",
         "set style fill solid 0.7 border -1", "set xtics rotate by -35", "set key top left",
         "plot '%s' using 2:xtic(1) title 'meridian' lc rgb '#3b6ea5', "
-        "'' using 3 title 'postgis' lc rgb '#c0504d', '' using 4 title 'redis' lc rgb '#9bbb59'"
+        "'' using 3 title 'sqlite' lc rgb '#8064a2', "
+        "'' using 4 title 'postgis' lc rgb '#c0504d', '' using 5 title 'redis' lc rgb '#9bbb59'"
         % name])
     try:
         p = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True, timeout=60)
@@ -208,7 +221,8 @@ def suite_geo(ctx, log):
     cities_src = os.path.join(ctx.dataset_dir, "cities.ndjson")
     data = ctx.dataset("cities.ndjson")
     data["generated_points"] = ctx.args.geo_points
-    res = Result("geo", "geo queries: Meridian vs PostGIS vs Redis (p50/p95 latency)", data)
+    res = Result("geo", "geo queries: Meridian vs SQLite R*Tree vs PostGIS vs Redis (p50/p95 latency)",
+                 data)
     per_class = ctx.args.geo_per_class
     work = make_tempdir("bench-geo-")
     os.chmod(work, 0o755)  # pg_geo streams the files itself, but keep them readable
@@ -237,8 +251,10 @@ def suite_geo(ctx, log):
                 for path in (p, q):  # 10M points are ~300 MB each
                     os.unlink(path)
             pgrun = next((r for r in res.runs if r.get("engine") == "postgis"), {})
-            res.notes.append("peers: PostgreSQL %s + PostGIS %s, Redis %s" % (
-                pgrun.get("postgres", "?"), pgrun.get("postgis", "?"), redis.version))
+            sqrun = next((r for r in res.runs if r.get("engine") == "sqlite"), {})
+            res.notes.append("peers: SQLite %s, PostgreSQL %s + PostGIS %s, Redis %s" % (
+                sqrun.get("sqlite", "?"), pgrun.get("postgres", "?"), pgrun.get("postgis", "?"),
+                redis.version))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out_dir = os.path.join(ctx.root, ctx.args.out)
@@ -269,6 +285,14 @@ NOTES = [
     "track_total_hits=true, source=false (the hits' ids only, like the peers; the stored "
     "documents are not read). "
     "No network, no JSON serialisation of the response.",
+    "sqlite: libsqlite3 in-process (no network, like meridian), R*Tree virtual table "
+    "rtree(rid, minlat, maxlat, minlon, maxlon, +id, +lat, +lon) (32-bit float boxes rounded "
+    "outwards; the auxiliary columns hold the id and the exact coordinates), database file "
+    "reopened with mmap and a 1 GiB cache before the queries; one prepared statement per "
+    "query over the query's bounding box (two across the antimeridian), refined in C++: "
+    "haversine on Meridian's sphere for radius, the exact lat/lon box for box; text = the "
+    "same statement joined with a contentless FTS5 table (porter unicode61 "
+    "remove_diacritics 2) MATCH the word. Counts every match, keeps the first 10 ids.",
     "postgis: libpq PQexecPrepared over TCP loopback, `SELECT id, count(*) OVER () ... LIMIT "
     "10`; radius = ST_DWithin(geography, point, r, use_spheroid=false) with a GiST index on "
     "geography; box = geometry && ST_MakeEnvelope (GiST on geometry; two envelopes across the "
