@@ -21,7 +21,7 @@ struct IndexRange {
 
 // Indices of the cells of an axis [lo, lo + span) split into 2^k that touch [a, b].
 IndexRange axis_range(double a, double b, double lo, double span, int k) {
-  double n = std::ldexp(1.0, k);
+  double n = static_cast<double>(uint64_t{1} << k);  // k <= 32
   auto index = [&](double v) {
     double i = std::floor((v - lo) / span * n);
     return static_cast<uint64_t>(std::clamp(i, 0.0, n - 1));

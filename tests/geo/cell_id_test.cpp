@@ -75,6 +75,30 @@ TEST_CASE("cell_id: every point lies in the rectangle of each prefix of its id")
   }
 }
 
+TEST_CASE("cell_id: cell rectangles are the exact dyadic borders at every level (ldexp oracle)") {
+  std::mt19937_64 rng(20);
+  auto border = [](double lo, double span, uint64_t q, int k) {
+    return lo + std::ldexp(static_cast<double>(q) * span, -k);
+  };
+  std::vector<uint64_t> ids = {0, ~uint64_t{0}, uint64_t{1} << 63, uint64_t{1}, 0x5555555555555555ULL};
+  for (int i = 0; i < 2000; ++i) ids.push_back(rng());
+  for (uint64_t id : ids) {
+    for (int bits = 0; bits <= 64; ++bits) {
+      int lon_bits = (bits + 1) / 2, lat_bits = bits / 2;
+      uint64_t lon_q = 0, lat_q = 0;  // the axis indices, read bit by bit
+      for (int b = 0; b < bits; ++b) {
+        uint64_t bit = (id >> (63 - b)) & 1;
+        if (b % 2 == 0) lon_q = lon_q * 2 + bit; else lat_q = lat_q * 2 + bit;
+      }
+      Rect r = cell_rect(id, bits);
+      CHECK(r.min_lon == border(-180.0, 360.0, lon_q, lon_bits));
+      CHECK(r.max_lon == border(-180.0, 360.0, lon_q + 1, lon_bits));
+      CHECK(r.min_lat == border(-90.0, 180.0, lat_q, lat_bits));
+      CHECK(r.max_lat == border(-90.0, 180.0, lat_q + 1, lat_bits));
+    }
+  }
+}
+
 TEST_CASE("cell_id: decode_center round-trips within the 32-bit quantization error") {
   std::mt19937_64 rng(2);
   const double lat_err = 180.0 / 4294967296.0, lon_err = 360.0 / 4294967296.0;
