@@ -68,6 +68,7 @@ void ClusterNode::loop() {
   while (!loop_cv_.wait_for(lock, std::chrono::milliseconds(opt_.sync_ms), [this] { return stop_; })) {
     lock.unlock();
     (void)sync();  // errors show in status() and the counters; the next pass retries
+    (void)refresh_view();  // on failure searches keep the last view
     lock.lock();
   }
 }
@@ -98,6 +99,7 @@ Result<ShardMap> ClusterNode::create_index(const std::string& name, const Json& 
   m = m.rebalanced(ids);
   MERIDIAN_ASSIGN_OR_RETURN(ShardMap created, maps_->create(m));
   (void)sync();
+  (void)refresh_view();
   return created;
 }
 
@@ -110,10 +112,73 @@ Status ClusterNode::drop_index(const std::string& name) {
     schemas_.erase(name + "/" + m->uid);
   }
   for (uint32_t s = 0; s < m->shards; ++s) MERIDIAN_RETURN_IF_ERROR(client_->delete_stream(stream_name(name, s)));
-  return sync();
+  Status st = sync();
+  (void)refresh_view();
+  return st;
 }
 
 Result<std::optional<ShardMap>> ClusterNode::shard_map(const std::string& index) { return maps_->get(index); }
+
+Result<std::optional<ShardMap>> ClusterNode::cached_shard_map(const std::string& index) {
+  auto v = view();
+  if (v) {
+    auto it = (*v)->maps.find(index);
+    if (it != (*v)->maps.end()) return std::optional<ShardMap>(it->second);
+  }
+  return maps_->get(index);  // created since the view was read, or not an index
+}
+
+Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::refresh_view() {
+  auto v = std::make_shared<RoutingView>();
+  v->taken = std::chrono::steady_clock::now();
+  MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
+  for (const auto& n : live) v->urls[n.id] = n.url;
+  MERIDIAN_ASSIGN_OR_RETURN(auto names, maps_->list());
+  for (const auto& name : names) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(name));
+    if (!m) continue;
+    for (uint32_t s = 0; s < m->shards; ++s) {
+      auto& remote = v->remote[{name, s}];
+      bool catching_up = false;
+      for (const auto& node : m->nodes_of(s)) {
+        if (node == opt_.node_id) {
+          std::lock_guard<std::mutex> lock(mu_);
+          auto it = local_.find({name, s});
+          catching_up = catching_up || (it != local_.end() && !it->second.runner->caught_up());
+          continue;
+        }
+        if (!v->urls.count(node)) continue;
+        // "<applied>" or "<applied> catching_up" (see publish_progress_locked()).
+        MERIDIAN_ASSIGN_OR_RETURN(auto e, progress_->get(progress_key(name, s, node)));
+        if (!e) continue;
+        ReplicaState st{std::strtoull(e->value.c_str(), nullptr, 10), e->value.find("catching_up") == std::string::npos};
+        catching_up = catching_up || !st.caught_up;
+        remote[node] = st;
+      }
+      if (catching_up) {
+        auto last = client_->last_sequence(stream_name(name, s));
+        v->heads[{name, s}] = last ? *last : std::numeric_limits<uint64_t>::max();
+      }
+    }
+    v->maps.emplace(name, std::move(*m));
+  }
+  std::shared_ptr<const RoutingView> out = std::move(v);
+  std::lock_guard<std::mutex> lock(view_mu_);
+  view_ = out;
+  return out;
+}
+
+Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::view() {
+  std::shared_ptr<const RoutingView> v;
+  {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    v = view_;
+  }
+  if (v && std::chrono::steady_clock::now() - v->taken <= std::chrono::milliseconds(opt_.sync_ms)) return v;
+  auto fresh = refresh_view();
+  if (fresh || !v) return fresh;
+  return v;
+}
 
 Result<std::shared_ptr<const index::Schema>> ClusterNode::schema(const ShardMap& m) {
   const std::string key = m.index + "/" + m.uid;
@@ -126,10 +191,18 @@ Result<std::shared_ptr<const index::Schema>> ClusterNode::schema(const ShardMap&
   return s;
 }
 
+std::string ClusterNode::next_msg_id() {
+  return opt_.node_id + ":" + start_id_ + ":" + std::to_string(msg_counter_.fetch_add(1));
+}
+
 Result<WriteAck> ClusterNode::publish(const std::string& index, uint32_t shard, const std::string& body) {
   // One id per write, reused by the retries of that write: JetStream keeps
   // one copy even when an ack was lost and the publish is repeated.
-  const std::string id = opt_.node_id + ":" + start_id_ + ":" + std::to_string(msg_counter_.fetch_add(1));
+  return publish(index, shard, body, next_msg_id());
+}
+
+Result<WriteAck> ClusterNode::publish(const std::string& index, uint32_t shard, const std::string& body,
+                                      const std::string& id) {
   Status last;
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto ack = client_->publish(shard_subject(index, shard), body, id, opt_.timeout_ms);
@@ -168,6 +241,74 @@ Result<WriteAck> ClusterNode::put(const ShardMap& m, const Json& doc) {
   return publish(m.index, shard_of(parsed->id, m.shards), r.encode());
 }
 
+std::vector<Result<WriteAck>> ClusterNode::put_batch(const ShardMap& m, const std::vector<Json>& docs) {
+  constexpr int kAttempts = 3;   // as publish()
+  constexpr int kWindow = 1024;  // publishes in flight at once
+  std::vector<Result<WriteAck>> out(docs.size(), Result<WriteAck>(Status::io_error("not published")));
+  auto schema = this->schema(m);
+  if (!schema) {
+    for (auto& r : out) r = schema.status();
+    return out;
+  }
+  struct Item {
+    size_t doc;
+    uint32_t shard;
+    std::string id;  // the document's
+  };
+  std::vector<Item> items;
+  std::vector<PublishItem> msgs;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    // Refuse here what every replica would refuse (see put()).
+    std::vector<index::FieldDef> added;
+    auto parsed = index::parse_document(docs[i], **schema, &added);
+    if (!parsed) {
+      out[i] = parsed.status();
+      continue;
+    }
+    LogRecord r;
+    r.doc = docs[i];
+    const uint32_t shard = shard_of(parsed->id, m.shards);
+    items.push_back(Item{i, shard, parsed->id});
+    msgs.push_back(PublishItem{shard_subject(m.index, shard), r.encode(), next_msg_id()});
+  }
+  std::map<std::string, size_t> last_acked;  // document id -> last item acknowledged
+  std::vector<size_t> todo(items.size());
+  for (size_t k = 0; k < todo.size(); ++k) todo[k] = k;
+  for (int attempt = 0; attempt < kAttempts && !todo.empty(); ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+    std::vector<PublishItem> batch;
+    for (size_t k : todo) batch.push_back(msgs[k]);  // same Nats-Msg-Id on a retry
+    auto acks = client_->publish_batch(batch, opt_.timeout_ms, kWindow);
+    std::vector<size_t> failed;
+    for (size_t j = 0; j < todo.size(); ++j) {
+      const Item& it = items[todo[j]];
+      if (acks[j]) {
+        publishes_.fetch_add(1);
+        out[it.doc] = WriteAck{it.shard, acks[j]->seq, acks[j]->duplicate};
+        size_t& last = last_acked[it.id];
+        last = std::max(last, todo[j] + 1);
+      } else {
+        out[it.doc] = acks[j].status().with_context("write not acknowledged by JetStream");
+        failed.push_back(todo[j]);
+      }
+    }
+    todo.clear();
+    for (size_t k : failed) {
+      auto it = last_acked.find(items[k].id);
+      if (it != last_acked.end() && it->second > k + 1) {
+        out[items[k].doc] = Status::io_error(
+            "write not acknowledged by JetStream, and not retried: a later write of the same id in this request was "
+            "acknowledged");
+        continue;
+      }
+      todo.push_back(k);
+    }
+  }
+  for (const auto& it : items)
+    if (!out[it.doc]) publish_failures_.fetch_add(1);
+  return out;
+}
+
 Result<WriteAck> ClusterNode::remove(const ShardMap& m, const std::string& id) {
   if (id.empty()) return Status::invalid("document id is empty");
   LogRecord r;
@@ -192,27 +333,53 @@ Result<uint64_t> ClusterNode::last_sequence(const std::string& index, uint32_t s
 }
 
 Result<std::vector<std::vector<ReplicaRoute>>> ClusterNode::routes(const ShardMap& m) {
-  MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
-  std::map<std::string, std::string> urls;
-  for (const auto& n : live) urls[n.id] = n.url;
+  MERIDIAN_ASSIGN_OR_RETURN(auto v, view());
+  bool incomplete = false;
+  auto out = routes_in(*v, m, &incomplete);
+  // A replica on a live node left out (not reported or still catching up
+  // as of the view): it may be in sync now (a new index, a write just
+  // waited for through another node), so read NATS again rather than route
+  // around it. Steady state never gets here.
+  if (incomplete) {
+    auto fresh = refresh_view();
+    if (fresh) out = routes_in(**fresh, m, &incomplete);
+  }
+  return out;
+}
+
+std::vector<std::vector<ReplicaRoute>> ClusterNode::routes_in(const RoutingView& v, const ShardMap& m,
+                                                              bool* incomplete) {
+  *incomplete = false;
   std::vector<std::vector<ReplicaRoute>> out(m.shards);
   for (uint32_t s = 0; s < m.shards; ++s) {
-    MERIDIAN_ASSIGN_OR_RETURN(auto states, replica_states(m.index, s));
-    std::optional<uint64_t> head;  // the stream's last sequence, read when needed
-    for (const auto& [node, st] : states) {
-      auto u = urls.find(node);
-      if (u == urls.end()) continue;
+    // The local replica's state is live; the others' as of the view.
+    std::map<std::string, ReplicaState> states;
+    if (auto r = v.remote.find({m.index, s}); r != v.remote.end()) states = r->second;
+    const auto& assigned = m.nodes_of(s);
+    if (std::find(assigned.begin(), assigned.end(), opt_.node_id) != assigned.end()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = local_.find({m.index, s});
+      if (it != local_.end()) states[opt_.node_id] = {it->second.runner->applied_seq(), it->second.runner->caught_up()};
+    }
+    for (const auto& node : assigned) {
+      auto u = v.urls.find(node);
+      if (u == v.urls.end()) continue;  // not live
+      auto st = states.find(node);
+      if (st == states.end()) {
+        *incomplete = true;
+        continue;
+      }
       // A replica still replaying the stream (new, moved, rebuilt) would
       // answer with part of the shard: it is not routed to, unless it has
       // applied everything the stream holds (its flag may not be published yet).
-      if (!st.caught_up) {
-        if (!head) {
-          auto last = client_->last_sequence(stream_name(m.index, s));
-          head = last ? *last : std::numeric_limits<uint64_t>::max();
+      if (!st->second.caught_up) {
+        auto h = v.heads.find({m.index, s});
+        if (h == v.heads.end() || st->second.applied < h->second) {
+          *incomplete = true;
+          continue;
         }
-        if (st.applied < *head) continue;
       }
-      out[s].push_back(ReplicaRoute{node, u->second, node == opt_.node_id, st.applied});
+      out[s].push_back(ReplicaRoute{node, u->second, node == opt_.node_id, st->second.applied});
     }
     std::stable_sort(out[s].begin(), out[s].end(), [](const ReplicaRoute& a, const ReplicaRoute& b) {
       return a.applied != b.applied ? a.applied > b.applied : a.local > b.local;

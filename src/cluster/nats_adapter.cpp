@@ -3,6 +3,7 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 
 #include "meridian/cluster/nats_client.h"
@@ -178,6 +179,97 @@ Result<PublishAck> NatsClient::publish(const std::string& subject, std::string_v
   PublishAck ack{pa->Sequence, pa->Duplicate};
   jsPubAck_Destroy(pa);
   return ack;
+}
+
+namespace {
+
+// The acks of one publish_batch, filled by libnats' ack handler thread.
+struct BatchAcks {
+  std::mutex mu;
+  std::map<std::string, size_t, std::less<>> index_of;  // msg id -> item
+  std::vector<Result<PublishAck>>* out = nullptr;
+  std::vector<char>* done = nullptr;
+};
+
+void on_batch_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+  auto* b = static_cast<BatchAcks*>(closure);
+  const char* id = nullptr;
+  if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && id) {
+    std::lock_guard<std::mutex> lock(b->mu);
+    auto it = b->index_of.find(std::string_view(id));
+    if (it != b->index_of.end() && !(*b->done)[it->second]) {
+      (*b->done)[it->second] = 1;
+      if (pa) {
+        (*b->out)[it->second] = PublishAck{pa->Sequence, pa->Duplicate};
+      } else {
+        std::string why = pae ? natsStatus_GetText(pae->Err) : "no ack";
+        if (pae && pae->ErrText && *pae->ErrText) why += std::string(": ") + pae->ErrText;
+        if (pae && pae->ErrCode != 0) why += " (jetstream error " + std::to_string(static_cast<int>(pae->ErrCode)) + ")";
+        (*b->out)[it->second] = Status::io_error("nats: publishing to " + std::string(natsMsg_GetSubject(msg)) + ": " + why);
+      }
+    }
+  }
+  natsMsg_Destroy(msg);
+}
+
+}  // namespace
+
+std::vector<Result<PublishAck>> NatsClient::publish_batch(const std::vector<PublishItem>& items, int timeout_ms,
+                                                          int window) {
+  std::vector<Result<PublishAck>> out(items.size(), Result<PublishAck>(Status::io_error("nats: no publish ack")));
+  std::vector<char> done(items.size(), 0);
+  if (items.empty()) return out;
+  BatchAcks acks;
+  acks.out = &out;
+  acks.done = &done;
+  for (size_t i = 0; i < items.size(); ++i) acks.index_of.emplace(items[i].msg_id, i);
+  // A context of its own: its ack handler and pending list belong to this batch.
+  jsOptions jo = impl_->options();
+  jo.PublishAsync.MaxPending = std::max(1, window);
+  jo.PublishAsync.AckHandler = on_batch_ack;
+  jo.PublishAsync.AckHandlerClosure = &acks;
+  jo.PublishAsync.StallWait = timeout_ms;
+  jsCtx* js = nullptr;
+  natsStatus s = natsConnection_JetStream(&js, impl_->nc, &jo);
+  if (s != NATS_OK) {
+    Status st = to_status(s, "nats: jetstream context");
+    for (auto& r : out) r = st;
+    return out;
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    const PublishItem& it = items[i];
+    natsMsg* msg = nullptr;
+    s = natsMsg_Create(&msg, it.subject.c_str(), nullptr, it.data.data(), static_cast<int>(it.data.size()));
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "Nats-Msg-Id", it.msg_id.c_str());
+    if (s == NATS_OK) s = js_PublishMsgAsync(js, &msg, nullptr);
+    natsMsg_Destroy(msg);  // a no-op once the library owns it
+    if (s != NATS_OK) {
+      std::lock_guard<std::mutex> lock(acks.mu);
+      done[i] = 1;
+      out[i] = to_status(s, "nats: publishing to " + it.subject);
+    }
+  }
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = timeout_ms;
+  s = js_PublishAsyncComplete(js, &po);
+  if (s != NATS_OK) {
+    // Take back what was not acknowledged: its ack, if it comes now, is dropped.
+    natsMsgList pending{nullptr, 0};
+    if (js_PublishAsyncGetPendingList(&pending, js) == NATS_OK) natsMsgList_Destroy(&pending);
+    // An ack handler already running (its message no longer pending) still
+    // counts until it returns: wait for it, since it writes into `acks`.
+    (void)js_PublishAsyncComplete(js, &po);
+    std::lock_guard<std::mutex> lock(acks.mu);
+    for (size_t i = 0; i < items.size(); ++i)
+      if (!done[i]) {
+        done[i] = 1;
+        out[i] = Status::io_error("nats: publishing to " + items[i].subject + ": no publish ack within " +
+                                  std::to_string(timeout_ms) + " ms (" + natsStatus_GetText(s) + ")");
+      }
+  }
+  jsCtx_Destroy(js);
+  return out;
 }
 
 // ---- LogConsumer ----

@@ -124,9 +124,9 @@ Result<Json> local_phase(const index::Index& ix, uint32_t shard, const std::stri
 
 }  // namespace
 
-std::optional<cluster::ShardMap> ServerImpl::clustered(const std::string& name) {
+std::optional<cluster::ShardMap> ServerImpl::clustered(const std::string& name, bool cached) {
   if (!cluster_) return std::nullopt;
-  auto m = cluster_->shard_map(name);
+  auto m = cached ? cluster_->cached_shard_map(name) : cluster_->shard_map(name);
   if (!m || !*m) return std::nullopt;
   return **m;
 }
@@ -207,8 +207,15 @@ void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Reque
   const std::string id_field = schema ? (*schema)->id_field() : "id";
   size_t indexed = 0, unacked = 0;
   std::map<uint32_t, uint64_t> last;  // shard -> highest acknowledged sequence
-  for (const auto& g : good) {
-    auto ack = cluster_->put(m, g.doc);
+  // Every document is published before any ack is waited for; the answer
+  // comes once each has its ack or its error.
+  std::vector<Json> docs;
+  docs.reserve(good.size());
+  for (const auto& g : good) docs.push_back(g.doc);
+  auto acks = cluster_->put_batch(m, docs);
+  for (size_t i = 0; i < good.size(); ++i) {
+    const auto& g = good[i];
+    const auto& ack = acks[i];
     if (ack) {
       ++indexed;
       last[ack->shard] = std::max(last[ack->shard], ack->seq);
@@ -401,7 +408,7 @@ std::optional<cluster::ShardMap> ServerImpl::shard_route_target(const httplib::R
     send_error(res, 400, "this server is not in cluster mode (start it with --cluster)");
     return std::nullopt;
   }
-  auto m = clustered(name);
+  auto m = clustered(name, true);
   if (!m) {
     send_error(res, 404, "no clustered index '" + name + "'", Json(Json::Object{{"index", Json(name)}}));
     return std::nullopt;

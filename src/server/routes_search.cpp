@@ -74,7 +74,7 @@ void ServerImpl::install_search_routes() {
   };
 
   route("POST", "/v1/indexes/{index}/search", [this, run_search](const httplib::Request& req, httplib::Response& res) {
-    auto m = clustered(req.matches[1]);
+    auto m = clustered(req.matches[1], true);
     auto idx = m ? nullptr : find_index(req.matches[1], res);
     if (!m && !idx) return;
     auto body = parse_body(req, res, true);
@@ -92,7 +92,7 @@ void ServerImpl::install_search_routes() {
   });
 
   route("GET", "/v1/indexes/{index}/search", [this, run_search](const httplib::Request& req, httplib::Response& res) {
-    auto m = clustered(req.matches[1]);
+    auto m = clustered(req.matches[1], true);
     auto idx = m ? nullptr : find_index(req.matches[1], res);
     if (!m && !idx) return;
     auto params = params_map(req, res, {});

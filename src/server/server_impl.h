@@ -91,7 +91,9 @@ class ServerImpl {
   // native routes call these when cluster_ is set and the index is clustered.
   // The shard map of `name` when it names a clustered index (nullopt on a
   // single node, for an unknown name, or when NATS cannot be read).
-  std::optional<cluster::ShardMap> clustered(const std::string& name);
+  // With `cached`, from the node's routing view (at most sync_ms old; the
+  // search routes, which must not wait on NATS).
+  std::optional<cluster::ShardMap> clustered(const std::string& name, bool cached = false);
   // The index and shard of an internal /shards/{shard}/ route; nullopt once an error is sent.
   std::optional<cluster::ShardMap> shard_route_target(const httplib::Request& req, httplib::Response& res,
                                                       uint32_t* shard);

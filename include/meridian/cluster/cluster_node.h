@@ -10,13 +10,21 @@
 //     bucket "meridian_replicas" (TTL = membership TTL), which is how every
 //     node knows which replicas are in sync and how far behind they are.
 // Writes (put/remove) are published to the document's shard stream and
-// return after JetStream's ack, with the stream sequence to wait for.
+// return after JetStream's ack, with the stream sequence to wait for; a bulk
+// (put_batch) publishes all its documents before waiting for their acks.
+//
+// Routing metadata (live nodes, shard maps, remote replicas' progress) is
+// read from NATS by each sync pass into a cached view that routes() and
+// cached_shard_map() use, so a search makes no NATS round trip. The view is
+// at most sync_ms old (a search finding it older refreshes it first): a node
+// that dies stops being routed to within ttl_ms + sync_ms (docs/CLUSTER.md).
 //
 // Ownership: owns its NatsClient, buckets, runners and replica indexes.
 // Thread safety: every public method may be called from any thread.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -89,6 +97,9 @@ class ClusterNode {
   // Removes the shard map and streams; replicas stop at the next sync.
   Status drop_index(const std::string& name);
   Result<std::optional<ShardMap>> shard_map(const std::string& index);
+  // shard_map() from the cached routing view (at most sync_ms old; read
+  // from NATS when the view does not have the index).
+  Result<std::optional<ShardMap>> cached_shard_map(const std::string& index);
   // The index schema of `m`, parsed once per index creation (a clustered
   // index's schema does not change; parsing builds every text analyzer).
   Result<std::shared_ptr<const index::Schema>> schema(const ShardMap& m);
@@ -106,9 +117,16 @@ class ClusterNode {
   // replica applies it to the document it holds at that stream position
   // (LogRecord kPatch), so concurrent patches compose in stream order.
   Result<WriteAck> patch(const ShardMap& m, const std::string& id, const Json& patch, bool upsert);
+  // Publishes a put of every document without waiting for each ack (see
+  // NatsClient::publish_batch), returning once every ack arrived or failed:
+  // one result per document, in order, as put() would return it. A publish
+  // without an ack is retried with its own Nats-Msg-Id (stored once), except
+  // when a later document of the batch with the same id was acknowledged
+  // (a retry would overwrite it): that one fails with IOError.
+  std::vector<Result<WriteAck>> put_batch(const ShardMap& m, const std::vector<Json>& docs);
   // The last sequence of a shard's stream (0 when empty).
   Result<uint64_t> last_sequence(const std::string& index, uint32_t shard);
-  // Per shard of `m`, the replicas a search may use: assigned, on a live
+  // Per shard of `m`, from the cached routing view, the replicas a search may use: assigned, on a live
   // node, with a fresh progress entry, caught up with the stream once (a
   // replica still replaying it is left out); the most advanced first (a local
   // replica's sequence is live, a remote one's as of its last sync pass),
@@ -138,6 +156,24 @@ class ClusterNode {
     uint64_t applied = 0;
     bool caught_up = false;  // reached the stream's head once (ReplicaRunner::caught_up)
   };
+  // What routing reads from NATS, as of `taken`; immutable once built.
+  struct RoutingView {
+    std::chrono::steady_clock::time_point taken;
+    std::map<std::string, std::string> urls;  // live node id -> HTTP base URL
+    std::map<std::string, ShardMap> maps;     // by index name
+    // (index, shard) -> state of each replica on another node, by node
+    std::map<std::pair<std::string, uint32_t>, std::map<std::string, ReplicaState>> remote;
+    std::map<std::pair<std::string, uint32_t>, uint64_t> heads;  // stream heads, read for catching-up replicas only
+  };
+  // Reads a new routing view from NATS and installs it.
+  Result<std::shared_ptr<const RoutingView>> refresh_view();
+  // The installed view, refreshed first when older than sync_ms (the old
+  // one is kept if NATS does not answer).
+  Result<std::shared_ptr<const RoutingView>> view();
+  std::string next_msg_id();
+  // routes() on `v`; *incomplete when a replica on a live node was left out
+  // (no progress in `v`, or catching up).
+  std::vector<std::vector<ReplicaRoute>> routes_in(const RoutingView& v, const ShardMap& m, bool* incomplete);
   // Publishes the local replica's applied sequence (and caught-up flag) to
   // the progress bucket now; the sequence published (0 if the put failed),
   // nullopt without a local replica of (index, shard).
@@ -146,6 +182,7 @@ class ClusterNode {
   // Fresh state of each replica of a shard, by node.
   Result<std::map<std::string, ReplicaState>> replica_states(const std::string& index, uint32_t shard);
   Result<WriteAck> publish(const std::string& index, uint32_t shard, const std::string& body);
+  Result<WriteAck> publish(const std::string& index, uint32_t shard, const std::string& body, const std::string& id);
   Status start_replica(const ShardMap& m, uint32_t shard);
   void loop();
 
@@ -165,6 +202,8 @@ class ClusterNode {
   bool stop_ = false;  // GUARDED_BY(loop_mu_)
   std::thread thread_;
   std::string start_id_;  // unique per process start: part of every Nats-Msg-Id
+  std::mutex view_mu_;
+  std::shared_ptr<const RoutingView> view_;  // GUARDED_BY(view_mu_)
   std::mutex schema_mu_;
   std::map<std::string, std::shared_ptr<const index::Schema>> schemas_;  // GUARDED_BY(schema_mu_), by index "/" uid
 };

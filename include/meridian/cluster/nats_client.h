@@ -46,6 +46,13 @@ struct StreamSpec {
   int64_t duplicate_window_ms = 120000;
 };
 
+// One message of NatsClient::publish_batch.
+struct PublishItem {
+  std::string subject;
+  std::string data;
+  std::string msg_id;  // Nats-Msg-Id; must be unique within the batch
+};
+
 struct PublishAck {
   uint64_t seq = 0;
   bool duplicate = false;  // an earlier publish with this id was kept
@@ -126,6 +133,15 @@ class NatsClient {
   // Publishes and waits for the publish ack (at most timeout_ms).
   Result<PublishAck> publish(const std::string& subject, std::string_view data, const std::string& msg_id,
                              int timeout_ms = 5000);
+  // Publishes every item without waiting for each ack (at most `window`
+  // unacknowledged at a time, in item order on the wire, so items of one
+  // subject get increasing sequences), then waits for all the acks (at most
+  // timeout_ms after the last publish). One result per item, in item order:
+  // its ack, or IOError (negative ack, timeout, connection lost) for that
+  // item alone. An item without a result may still be stored: retry it with
+  // the same msg_id, never a new one.
+  std::vector<Result<PublishAck>> publish_batch(const std::vector<PublishItem>& items, int timeout_ms = 5000,
+                                                int window = 256);
   // Binds to the durable consumer `durable` of `stream` (reading
   // `subject`), creating it to start at `start_seq` (>= 1) if it does not
   // exist. An existing consumer keeps its own position: callers skip what
