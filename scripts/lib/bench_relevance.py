@@ -24,6 +24,7 @@ import json
 import os
 import re
 import time
+import urllib.error
 import urllib.parse
 
 from bench_common import BenchError, Result, dir_bytes, make_tempdir, median
@@ -90,7 +91,36 @@ def pairs_of(tsv, df):
     return out
 
 
-def measure(ctx, res, exe_build, label, corpus, pairs, log):
+def exact_queries(corpus, df, n_per_len=100, seed=16):
+    """Exact-word q queries: n_per_len each of 1, 2 and 3 consecutive words of a random title or
+    body (seeded), every word in 5..20,000 documents and at least 3 letters: words people type
+    that are spelt right, for the latency of q (issue 16: within 1.25x of before)."""
+    import random
+    rng = random.Random(seed)
+    texts = []
+    with open(corpus, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                d = json.loads(line)
+                texts.append("%s %s" % (d.get("title", ""), d.get("body", "")))
+    out = []
+    for length in (1, 2, 3):
+        got, tries = 0, 0
+        while got < n_per_len and tries < 100000:
+            tries += 1
+            ws = words_of(rng.choice(texts))
+            if len(ws) < length:
+                continue
+            i = rng.randrange(len(ws) - length + 1)
+            q = ws[i:i + length]
+            if all(len(w) >= 3 and 5 <= df.get(w, 0) <= 20000 and not w.isdigit() for w in q):
+                out.append(" ".join(q))
+                got += 1
+    return out
+
+
+def load(ctx, res, exe_build, label, corpus, typo, log):
+    """Imports the corpus with exe_build's meridian; returns (data dir, seconds, bytes)."""
     work = make_tempdir("bench-relevance-")
     data = os.path.join(work, "meridian-data")
     saved = ctx.build
@@ -99,37 +129,89 @@ def measure(ctx, res, exe_build, label, corpus, pairs, log):
         run = meridian_import(ctx, res, "text", corpus, data, "%s load" % label, merge=True)
     finally:
         ctx.build = saved
-    index_bytes = dir_bytes(data)
-    server = Server(os.path.join(exe_build, "meridian"), data, "0", res, log)
-    hits, rr, took, misses = 0, 0.0, [], []
+    return data, run["seconds"], dir_bytes(data)
+
+
+def set_typo(port, typo):
+    """PATCHes the index's typo_tolerance (typo = (one, two) minimum word lengths)."""
+    import urllib.request
+    body = json.dumps({"typo_tolerance": {"min_word_length_one_typo": typo[0],
+                                          "min_word_length_two_typos": typo[1]}}).encode()
+    req = urllib.request.Request("http://127.0.0.1:%d/v1/indexes/text/settings" % port, data=body,
+                                 method="PATCH", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        if r.status != 200:
+            raise BenchError("PATCH settings: HTTP %d" % r.status)
+
+
+def search(port, q):
+    path = "/v1/indexes/text/search?" + urllib.parse.urlencode({"q": q, "size": 10})
+    t0 = time.perf_counter()
+    status, body = http_get(port, path, timeout=60)
+    wall = (time.perf_counter() - t0) * 1000
+    if status != 200:
+        raise BenchError("%s: HTTP %d" % (path, status))
+    r = json.loads(body)
+    return r, r.get("took_ms", 0.0), wall
+
+
+def p95(xs):
+    xs = sorted(xs)
+    return xs[int(0.95 * (len(xs) - 1))] if xs else None
+
+
+def measure_all(res, sides, pairs, exact, typo, log):
+    """Runs every query on every side in turn (side by side, same moment) and returns per side
+    recall, MRR and the latencies of the misspelt and of the exact-word queries."""
+    servers = {}
+    acc = {label: {"hits": 0, "rr": 0.0, "took": [], "exact_took": [], "exact_wall": [], "misses": []}
+           for label, _, _ in sides}
     try:
+        for label, build, data in sides:
+            servers[label] = Server(os.path.join(build, "meridian"), data, "0", res, log)
+            if typo:
+                try:
+                    set_typo(servers[label].port, typo)
+                except urllib.error.HTTPError as e:  # a build from before index settings
+                    log("  %s: typo_tolerance not set (HTTP %d): its own default budget" % (label, e.code))
         for wrong, right in pairs:
-            path = "/v1/indexes/text/search?" + urllib.parse.urlencode({"q": wrong, "size": 10})
-            status, body = http_get(server.port, path, timeout=60)
-            if status != 200:
-                raise BenchError("%s: HTTP %d" % (path, status))
-            r = json.loads(body)
-            took.append(r.get("took_ms", 0.0))
-            rank = None
-            for i, h in enumerate(r.get("hits", [])):
-                src = h.get("source") or {}
-                if right in words_of("%s %s" % (src.get("title", ""), src.get("body", ""))):
-                    rank = i + 1
-                    break
-            if rank:
-                hits += 1
-                rr += 1.0 / rank
-            else:
-                misses.append("%s->%s" % (wrong, right))
+            for label, _, _ in sides:
+                r, took, _ = search(servers[label].port, wrong)
+                a = acc[label]
+                a["took"].append(took)
+                rank = None
+                for i, h in enumerate(r.get("hits", [])):
+                    src = h.get("source") or {}
+                    if right in words_of("%s %s" % (src.get("title", ""), src.get("body", ""))):
+                        rank = i + 1
+                        break
+                if rank:
+                    a["hits"] += 1
+                    a["rr"] += 1.0 / rank
+                else:
+                    a["misses"].append("%s->%s" % (wrong, right))
+        for _ in range(2):  # two passes: the first warms the page cache of both sides alike
+            for label in acc:
+                acc[label]["exact_took"].clear()
+                acc[label]["exact_wall"].clear()
+            for q in exact:
+                for label, _, _ in sides:
+                    _, took, wall = search(servers[label].port, q)
+                    acc[label]["exact_took"].append(took)
+                    acc[label]["exact_wall"].append(wall)
     finally:
-        server.stop()
-    took.sort()
-    out = {"side": label, "pairs": len(pairs), "recall_at_10": hits / len(pairs), "mrr": rr / len(pairs),
-           "q_took_p50_ms": median(took), "q_took_p95_ms": took[int(0.95 * (len(took) - 1))],
-           "index_bytes": index_bytes, "import_seconds": run["seconds"], "misses_sample": misses[:40]}
-    res.runs.append(out)
-    log("  %s: recall@10 %.1f %%, MRR %.3f, q p50 %.2f ms, index %d bytes" % (
-        label, 100 * out["recall_at_10"], out["mrr"], out["q_took_p50_ms"], index_bytes))
+        for s in servers.values():
+            s.stop()
+    out = {}
+    for label, a in acc.items():
+        out[label] = {"side": label, "pairs": len(pairs), "recall_at_10": a["hits"] / len(pairs),
+                      "mrr": a["rr"] / len(pairs), "q_took_p50_ms": median(a["took"]),
+                      "q_took_p95_ms": p95(a["took"]), "exact_queries": len(exact),
+                      "exact_took_p50_ms": median(a["exact_took"]), "exact_took_p95_ms": p95(a["exact_took"]),
+                      "exact_wall_p50_ms": median(a["exact_wall"]), "misses": a["misses"]}
+        log("  %s: recall@10 %.1f %%, MRR %.3f, misspelt q p50 %.2f ms, exact q p50 %.3f ms (wall %.3f)" % (
+            label, 100 * out[label]["recall_at_10"], out[label]["mrr"], out[label]["q_took_p50_ms"],
+            out[label]["exact_took_p50_ms"], out[label]["exact_wall_p50_ms"]))
     return out
 
 
@@ -141,33 +223,57 @@ def suite_relevance(ctx, log):
     if not os.path.exists(tsv):
         raise BenchError("%s is missing (scripts/fetch-datasets)" % tsv)
     t0 = time.perf_counter()
-    pairs = pairs_of(tsv, doc_freqs(corpus))
-    log("  %d pairs (%.0f s to count words)" % (len(pairs), time.perf_counter() - t0))
+    df = doc_freqs(corpus)
+    pairs = pairs_of(tsv, df)
+    exact = exact_queries(corpus, df)
+    log("  %d pairs, %d exact-word queries (%.0f s to count words)" % (
+        len(pairs), len(exact), time.perf_counter() - t0))
     if not pairs:
         raise BenchError("no misspelling pairs qualify")
-    sides = []
+    typo = None
+    if getattr(ctx.args, "relevance_typo", None):
+        one, two = ctx.args.relevance_typo.split(",")
+        typo = (int(one), int(two))
+    builds = []
     base = getattr(ctx.args, "relevance_baseline", None)
     if base:
-        sides.append(("before", os.path.abspath(os.path.join(ctx.root, base))))
-    sides.append(("after" if base else "this build", ctx.build))
-    got = {}
-    for label, build in sides:
+        builds.append(("before", os.path.abspath(os.path.join(ctx.root, base))))
+    builds.append(("after" if base else "this build", ctx.build))
+    sides, loaded = [], {}
+    for label, build in builds:
         if not os.access(os.path.join(build, "meridian"), os.X_OK):
             raise BenchError("%s/meridian is not built" % build)
-        got[label] = measure(ctx, res, build, label, corpus, pairs, log)
+        data_dir, secs, size = load(ctx, res, build, label, corpus, typo, log)
+        loaded[label] = (secs, size)
+        sides.append((label, build, data_dir))
+    got = measure_all(res, sides, pairs, exact, typo, log)
     for label, r in got.items():
+        r["import_seconds"], r["index_bytes"] = loaded[label]
+        misses = r.pop("misses")
+        r["misses"] = misses
+        res.runs.append(r)
         res.add(label, "typo recall@10", round(100 * r["recall_at_10"], 1), "%")
         res.add(label, "MRR", round(r["mrr"], 3))
-        res.add(label, "q took p50", r["q_took_p50_ms"], "ms")
-        res.add(label, "q took p95", r["q_took_p95_ms"], "ms")
+        res.add(label, "misspelt q took p50", r["q_took_p50_ms"], "ms")
+        res.add(label, "misspelt q took p95", r["q_took_p95_ms"], "ms")
+        res.add(label, "exact-word q took p50", r["exact_took_p50_ms"], "ms")
+        res.add(label, "exact-word q took p95", r["exact_took_p95_ms"], "ms")
+        res.add(label, "exact-word q wall p50 (HTTP)", round(r["exact_wall_p50_ms"], 3), "ms")
         res.add(label, "index size", r["index_bytes"], "bytes")
     if "before" in got and "after" in got:
         b, a = got["before"], got["after"]
-        res.add("after / before", "q took p50", round(a["q_took_p50_ms"] / b["q_took_p50_ms"], 3), "x")
-        res.add("after / before", "index size", round(a["index_bytes"] / b["index_bytes"], 4), "x")
+        for key, name in (("q_took_p50_ms", "misspelt q took p50"), ("exact_took_p50_ms", "exact-word q took p50"),
+                          ("exact_wall_p50_ms", "exact-word q wall p50 (HTTP)"), ("index_bytes", "index size")):
+            if b[key]:
+                res.add("after / before", name, round(a[key] / b[key], 3), "x")
     res.notes.append("%d pairs: intended word in 1..%d documents, misspelling in none, within AUTO "
                      "(3,6) edits; a hit = a top-10 document of q=<misspelling> containing the intended "
-                     "word; one query per pair, server cache off (--cache-bytes 0), latency = took_ms."
-                     % (len(pairs), MAX_DF))
+                     "word; one query per pair, server cache off (--cache-bytes 0), latency = took_ms. "
+                     "%d exact-word queries (1-3 consecutive words of a random document, each word in "
+                     "5..20,000 documents), two passes, the second timed. Sides run side by side: each "
+                     "query goes to every side in turn." % (len(pairs), MAX_DF, len(exact)))
+    if typo:
+        res.notes.append("typo_tolerance set on every side: min_word_length_one_typo %d, "
+                         "min_word_length_two_typos %d (--relevance-typo)" % typo)
     res.chart = ("typo recall@10, %", [(k, 100 * v["recall_at_10"]) for k, v in got.items()])
     return res

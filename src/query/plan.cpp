@@ -502,17 +502,21 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
     t.bm25 = scoring::Bm25(bm25, snap.total_docs(), snap.doc_freq(t.key), snap.field_stats(field).avg_len(), boost);
     return t;
   };
+  // Exact, then prefix completions, then fewest edits (a misspelt last word's
+  // completions and a non-word's stem after every typo tier: kLatePrefix,
+  // kStemOnly), then by term order.
+  auto tier = [](int e) {
+    if (e == kLatePrefix || e == kStemOnly) return 2 + termdict::kMaxLevenshteinEdits;
+    return e == kPrefix ? 1 : e == 0 ? 0 : 1 + e;
+  };
   std::vector<WeightedTerm> terms;
   terms.push_back(weighted(token));
   if (highlight) highlight->emplace_back(field, token);
-  found.erase(token);
+  if (auto own = found.find(token); own != found.end()) {
+    terms[0].tier = tier(own->second);  // the word as typed is not a word of the field
+    found.erase(own);
+  }
   std::vector<std::pair<std::string, int>> list(found.begin(), found.end());
-  // Exact, then prefix completions, then fewest edits (a misspelt last word's
-  // completions after every typo tier: kLatePrefix), then by term order.
-  auto tier = [](int e) {
-    if (e == kLatePrefix) return 2 + termdict::kMaxLevenshteinEdits;
-    return e == kPrefix ? 1 : e == 0 ? 0 : 1 + e;
-  };
   std::stable_sort(list.begin(), list.end(), [&](const auto& x, const auto& y) { return tier(x.second) < tier(y.second); });
   if (list.size() > max_exp) list.resize(max_exp);
   if (list.empty()) return terms;

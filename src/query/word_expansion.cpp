@@ -99,6 +99,7 @@ Status expand_in_segment(const index::Segment& seg, const WordToExpand& w, const
   }
   // No surface words: the stem and the unstemmed form against the terms
   // (the word counts as a word of the field when its stem is a term).
+  x->surface_words = false;
   auto own = seg.terms().find(index::term_key(w.field, w.token));
   if (!own) return own.status();
   x->typed_is_word |= own->has_value();
@@ -129,13 +130,20 @@ void finish_expansion(const WordToExpand& w, WordExpansion&& x, std::map<std::st
   for (const auto& [t, e] : x.fuzzy) whole_words |= e > 0 || t != w.token;
   const bool late = !x.typed_is_word && allowed_edits(w.fuzziness, typed) > 0 && whole_words;
   *found = std::move(x.fuzzy);
+  // A word that is no word of the field matches its stem's documents only
+  // through the stemmer: after every real word within the typo budget.
+  if (!x.typed_is_word && x.surface_words && w.text) found->emplace(w.token, kStemOnly);
   for (const auto& [t, e] : x.completions) {
     (void)e;
     auto it = found->find(t);
     if (late) {
       if (it == found->end()) found->emplace(t, kLatePrefix);
     } else {
-      (*found)[t] = kPrefix;  // a completion ranks above any typo
+      if (it == found->end()) {
+        found->emplace(t, kPrefix);
+      } else if (it->second != 0) {
+        it->second = kPrefix;  // a completion ranks above any typo, not above the word itself
+      }
     }
   }
 }

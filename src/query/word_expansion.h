@@ -25,9 +25,13 @@ namespace meridian::query::plan {
 
 // found values: edits (>= 0), a prefix completion (kPrefix, ranked above
 // typos), or a completion of a misspelt last word (kLatePrefix, ranked below
-// typos: the whole words within the typo budget come first).
+// typos: the whole words within the typo budget come first), or the token's
+// own stem reached only through the stemmer (kStemOnly: the word as typed is
+// no word of the field and no word of that stem is within the typo budget,
+// as "durring" -> stem "dur"; ranked with kLatePrefix, after every typo).
 inline constexpr int kPrefix = -1;
 inline constexpr int kLatePrefix = -2;
+inline constexpr int kStemOnly = -3;
 
 struct WordToExpand {
   std::string field;
@@ -76,6 +80,7 @@ struct PreparedWord {
 struct WordExpansion {
   std::map<std::string, int> fuzzy, completions;
   bool typed_is_word = false;  // the word as typed is a word of the field (not a misspelling)
+  bool surface_words = true;   // every segment had surface words for the field
 };
 Status expand_in_segment(const index::Segment& seg, const WordToExpand& w, const WordAutomata& automata,
                          WordExpansion* x);
