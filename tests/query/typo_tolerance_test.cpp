@@ -185,3 +185,17 @@ TEST_CASE("typo tolerance: segments written without surface words still search w
   CHECK(q(*s, "constitution") == std::vector<std::string>{"c"});
   CHECK(q(*s, "constitutin") == std::vector<std::string>{"c"});  // the stem-based fuzzy of before
 }
+
+TEST_CASE("typo tolerance: a word not in the index matches its stem after the words within its budget") {
+  // "durring" is no word of the index; its stem is "dur" (a word of its own),
+  // while "during" is one edit away: the typo ranks first, the stem still matches.
+  auto s = make_index({{"dur", "dur dur dur"},
+                       {"during", "during a very long day of many words and more words"},
+                       {"other", "unrelated text"}});
+  CHECK(q(*s, "durring") == std::vector<std::string>{"during", "dur"});
+  // Through the stem alone (no typo for 4 letters): "runs" still finds "running".
+  auto t = make_index({{"running", "running shoes"}, {"other", "walking boots"}});
+  CHECK(q(*t, "runs") == std::vector<std::string>{"running"});
+  // A word of the index keeps its stem's documents as exact matches.
+  CHECK(q(*t, "running") == std::vector<std::string>{"running"});
+}
