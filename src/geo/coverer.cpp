@@ -39,20 +39,23 @@ struct Bounds {
                       axis_range(r.min_lat, r.max_lat, -90.0, 180.0, lat_bits(bits))});
     }
   }
-  size_t count(int bits) const {
-    std::vector<std::pair<IndexRange, IndexRange>> rs;
-    ranges(bits, &rs);
+  size_t count(int bits) const {  // without allocating: called once per level
     size_t n = 0;
-    for (const auto& [lon, lat] : rs) n += (lon.hi - lon.lo + 1) * (lat.hi - lat.lo + 1);
+    for (const Rect& r : rects) {
+      IndexRange lon = axis_range(r.min_lon, r.max_lon, -180.0, 360.0, lon_bits(bits));
+      IndexRange lat = axis_range(r.min_lat, r.max_lat, -90.0, 180.0, lat_bits(bits));
+      n += (lon.hi - lon.lo + 1) * (lat.hi - lat.lo + 1);
+    }
     return n;
   }
 };
 
 // Cells at level `bits` inside `parent` (or anywhere if parent.bits == 0)
 // that touch the bounds, sorted and unique.
-void candidates(const Bounds& b, Cell parent, int bits, std::vector<uint64_t>* out) {
+void candidates(const Bounds& b, Cell parent, int bits, std::vector<uint64_t>* out,
+                std::vector<std::pair<IndexRange, IndexRange>>* scratch) {
   out->clear();
-  std::vector<std::pair<IndexRange, IndexRange>> rs;
+  std::vector<std::pair<IndexRange, IndexRange>>& rs = *scratch;
   b.ranges(bits, &rs);
   uint64_t p_lon = compact(parent.id >> 1) >> (32 - lon_bits(parent.bits));
   uint64_t p_lat = compact(parent.id) >> (32 - lat_bits(parent.bits));
@@ -91,11 +94,12 @@ Covering cover(const Shape& s, size_t max_cells) {
   Covering out;
   std::deque<Cell> partial;  // FIFO: cells come out coarsest first
   std::vector<uint64_t> ids;
+  std::vector<std::pair<IndexRange, IndexRange>> ranges;
   std::vector<Cell> in, part;
   auto classify = [&](Cell parent, int bits) {
     in.clear();
     part.clear();
-    candidates(bounds, parent, bits, &ids);
+    candidates(bounds, parent, bits, &ids, &ranges);
     for (uint64_t id : ids) {
       switch (s.relate(cell_rect(id, bits))) {
         case Shape::Relation::kInside: in.push_back({id, bits}); break;
