@@ -58,14 +58,17 @@ void SegmentEval::rank_node(const Node& n, uint32_t doc, bool proximity) {
       std::vector<uint32_t>& pos = rank_->pos;  // reused: no allocation per document
       pos.clear();
       if (n.k == Node::K::kWord) {
+        // Without positions, an exact term (0 typos) settles the word.
         for (auto& ts : terms_[n.id]) {
           if (!ts->cur || ts->cur->next_geq(doc) != doc) continue;
           typo = std::min(typo, typos_of_tier(ts->w->tier));
           exact |= ts->w->tier == 0;
-          if (proximity) {
-            auto p = ts->cur->positions();
-            pos.insert(pos.end(), p.begin(), p.end());
+          if (!proximity) {
+            if (typo == 0 && exact) break;
+            continue;
           }
+          auto p = ts->cur->positions();
+          pos.insert(pos.end(), p.begin(), p.end());
         }
         if (typo == INT_MAX) return;
       }
