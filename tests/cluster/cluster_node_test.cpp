@@ -45,12 +45,7 @@ bool eventually(const std::function<bool()>& f, int ms) {
 }  // namespace
 
 TEST_CASE("cluster node: writes through any node reach every replica of their shard; a lost node's replicas move") {
-  if (!NatsServer::available()) {
-    MESSAGE("nats-server not installed (scripts/setup): skipped");
-    return;
-  }
-  NatsServer server;
-  REQUIRE(server.ready());
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
   TempDir dir;
   std::vector<std::unique_ptr<ClusterNode>> nodes;
   for (const char* id : {"n1", "n2", "n3"}) nodes.push_back(start_node(server, id, dir.path()));
@@ -136,12 +131,7 @@ TEST_CASE("cluster node: writes through any node reach every replica of their sh
 }
 
 TEST_CASE("cluster node: routes list each shard's live replicas; wait_for means searchable on every replica") {
-  if (!NatsServer::available()) {
-    MESSAGE("nats-server not installed (scripts/setup): skipped");
-    return;
-  }
-  NatsServer server;
-  REQUIRE(server.ready());
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
   TempDir dir;
   auto a = start_node(server, "a", dir.path());
   auto b = start_node(server, "b", dir.path());
@@ -200,12 +190,7 @@ TEST_CASE("cluster node: routes list each shard's live replicas; wait_for means 
 }
 
 TEST_CASE("cluster node: a batch of puts over all shards is acknowledged per document, a bad one fails alone") {
-  if (!NatsServer::available()) {
-    MESSAGE("nats-server not installed (scripts/setup): skipped");
-    return;
-  }
-  NatsServer server;
-  REQUIRE(server.ready());
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
   TempDir dir;
   auto a = start_node(server, "a", dir.path());
   Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}, {"n", Json("int")}})}});
@@ -247,12 +232,7 @@ TEST_CASE("cluster node: a batch of puts over all shards is acknowledged per doc
 }
 
 TEST_CASE("cluster node: searches route from the cached view, with no NATS round trip") {
-  if (!NatsServer::available()) {
-    MESSAGE("nats-server not installed (scripts/setup): skipped");
-    return;
-  }
-  NatsServer server;
-  REQUIRE(server.ready());
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
   TempDir dir;
   auto a = start_node(server, "a", dir.path());
   Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}})}});

@@ -41,12 +41,7 @@ TEST_CASE("nats: connecting to nothing fails fast with an I/O error") {
 }
 
 TEST_CASE("nats: a publish is acked with its stream sequence and a retried id is stored once") {
-  if (!NatsServer::available()) {
-    MESSAGE("nats-server not installed (scripts/setup): skipped");
-    return;
-  }
-  NatsServer server;
-  REQUIRE(server.ready());
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
   auto c = connect_to(server);
   REQUIRE(c->ensure_stream({"S_0", {"s.0"}, 1}).is_ok());
   REQUIRE(c->ensure_stream({"S_0", {"s.0"}, 1}).is_ok());  // idempotent
@@ -76,12 +71,7 @@ TEST_CASE("nats: a publish is acked with its stream sequence and a retried id is
 }
 
 TEST_CASE("nats: a batch over several subjects gets one result per item, in order; a retried batch is stored once") {
-  if (!NatsServer::available()) {
-    MESSAGE("nats-server not installed (scripts/setup): skipped");
-    return;
-  }
-  NatsServer server;
-  REQUIRE(server.ready());
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
   auto c = connect_to(server);
   REQUIRE(c->ensure_stream({"B_0", {"b.0"}, 1}).is_ok());
   REQUIRE(c->ensure_stream({"B_1", {"b.1"}, 1}).is_ok());

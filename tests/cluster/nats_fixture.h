@@ -1,7 +1,8 @@
 // Test helper: a real nats-server with JetStream on a free loopback port and
 // a temporary store directory, started by the test and killed at scope exit.
-// Tests that need one call NatsServer::available() and skip when the
-// nats-server binary is missing (scripts/setup installs it).
+// Tests that need one start it with MERIDIAN_NATS_SERVER_OR_SKIP(name), which
+// skips the test case when the nats-server binary is missing (scripts/setup
+// installs it).
 #pragma once
 
 #include <netinet/in.h>
@@ -93,3 +94,13 @@ class NatsServer {
 };
 
 }  // namespace meridian
+
+// Declares `server`, a nats-server started for the test case, or skips the
+// test case (returns) when nats-server is not installed.
+#define MERIDIAN_NATS_SERVER_OR_SKIP(server)                              \
+  if (!::meridian::NatsServer::available()) {                             \
+    MESSAGE("nats-server not installed (scripts/setup): skipped");        \
+    return;                                                               \
+  }                                                                       \
+  ::meridian::NatsServer server;                                          \
+  REQUIRE(server.ready())

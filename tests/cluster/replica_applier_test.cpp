@@ -120,12 +120,7 @@ TEST_CASE("replica: a record every replica refuses is skipped and its sequence r
 }
 
 TEST_CASE("replica runner: follows a stream through a broker SIGKILL and restart, exactly once") {
-  if (!NatsServer::available()) {
-    MESSAGE("nats-server not installed (scripts/setup): skipped");
-    return;
-  }
-  NatsServer server;
-  REQUIRE(server.ready());
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
   NatsOptions o;
   o.servers = {server.url()};
   o.timeout_ms = 1000;

@@ -118,12 +118,7 @@ TEST_CASE("replica: patches apply to the document at their stream position, in a
 }
 
 TEST_CASE("cluster node: concurrent patches through two nodes all apply, on every replica of the shard") {
-  if (!NatsServer::available()) {
-    MESSAGE("nats-server not installed (scripts/setup): skipped");
-    return;
-  }
-  NatsServer server;
-  REQUIRE(server.ready());
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
   TempDir dir;
   std::vector<std::unique_ptr<ClusterNode>> nodes;
   for (const char* id : {"n1", "n2"}) {
