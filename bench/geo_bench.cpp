@@ -1,7 +1,7 @@
 // geo_bench: Meridian's side of the `geo` benchmark suite.
 //
 //   geo_bench --points P.tsv --queries Q.tsv --work DIR [--rounds R] [--counts OUT] [--threads N]
-//             [--reuse 1] [--build-only 1]
+//             [--reuse 1] [--build-only 1] [--ids all]
 //
 // Builds an index in DIR with index::Engine (documents {"id", "name",
 // "location": {"lat","lon"}}, "name" text, "location" geo_point), commits
@@ -10,7 +10,9 @@
 // -> geo_bounding_box filter, text_radius -> match on name + geo_distance
 // filter. Each search asks for the exact total and the first 10 hits' ids
 // ("source": false, as the peers return ids only: PostGIS SELECT id, Redis
-// GEOSEARCH member names; the stored documents are not read). The request is parsed once per query,
+// GEOSEARCH member names; the stored documents are not read); with --ids all
+// every match's id (size = the number of points, the result window raised to
+// match; sqlite_geo's --ids all). The request is parsed once per query,
 // outside the clock, like the peers' prepared statements; the clock covers
 // search() only (in-process: no network, no serialisation).
 // With --build-only 1 it stops after the build (no "classes" in the output);
@@ -46,7 +48,7 @@ Json point_json(double lat, double lon) {
   return p;
 }
 
-Json request_json(const geobench::Query& q) {
+Json request_json(const geobench::Query& q, size_t size) {
   Json body = Json::object();
   Json filter = Json::object();
   if (q.kind == "radius" || q.kind == "text_radius") {
@@ -74,7 +76,7 @@ Json request_json(const geobench::Query& q) {
     match.set("match", std::move(m));
     body.set("query", std::move(match));
   }
-  body.set("size", 10);
+  body.set("size", static_cast<int64_t>(size));
   body.set("track_total_hits", true);
   body.set("source", false);
   return body;
@@ -126,7 +128,7 @@ int main(int argc, char** argv) {
   std::string points, queries, work, counts;
   int rounds = 3;
   unsigned threads = 2;
-  bool reuse = false, build_only = false;
+  bool reuse = false, build_only = false, all_ids = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--points") points = v;
@@ -136,12 +138,13 @@ int main(int argc, char** argv) {
     else if (k == "--rounds") rounds = std::atoi(v.c_str());
     else if (k == "--reuse") reuse = v == "1";
     else if (k == "--build-only") build_only = v == "1";
+    else if (k == "--ids") all_ids = v == "all";
     else if (k == "--threads") threads = static_cast<unsigned>(std::max(1, std::atoi(v.c_str())));
     else die("geo_bench: unknown option " + k);
   }
   if (points.empty() || queries.empty() || work.empty() || rounds < 1)
     die("usage: geo_bench --points P.tsv --queries Q.tsv --work DIR [--rounds R] [--counts OUT] [--threads N] "
-        "[--reuse 1] [--build-only 1]");
+        "[--reuse 1] [--build-only 1] [--ids all]");
 
   index::IndexOptions opt;
   opt.refresh_interval_ms = 600000;
@@ -179,21 +182,27 @@ int main(int argc, char** argv) {
     return 0;
   }
   auto qs = geobench::read_queries(queries);
+  const size_t size = all_ids ? std::max<size_t>(n, 1) : 10;
+  query::SearchRequestOptions popt;
+  query::SearchOptions sopt;
+  popt.max_window = sopt.max_window = std::max<size_t>(size, popt.max_window);
   std::vector<query::SearchRequest> reqs;
   for (const auto& q : qs) {
-    auto r = query::parse_search_request(request_json(q));
+    auto r = query::parse_search_request(request_json(q, size), popt);
     if (!r) die("request: " + r.status().message());
     reqs.push_back(std::move(*r));
   }
   std::string classes = geobench::time_queries(qs, rounds, counts, [&](const geobench::Query& q) -> uint64_t {
     size_t i = static_cast<size_t>(&q - qs.data());
-    auto res = query::search(*snap, reqs[i]);
+    auto res = query::search(*snap, reqs[i], sopt);
     if (!res) die("search: " + res.status().message());
+    if (all_ids && res->hits.size() != std::min<uint64_t>(res->total, size)) die("search: not every id returned");
     return res->total;
   });
   std::printf("{\"engine\":\"meridian\",\"points\":%zu,\"segments\":%zu,\"build_s\":%.2f,\"index_bytes\":%llu,"
-              "\"bytes_per_point\":%.2f,\"rounds\":%d,\"classes\":%s}\n",
+              "\"bytes_per_point\":%.2f,\"ids\":\"%s\",\"rounds\":%d,\"classes\":%s}\n",
               n, snap->segments().size(), build_s, static_cast<unsigned long long>(bytes),
-              static_cast<double>(bytes) / static_cast<double>(std::max<size_t>(n, 1)), rounds, classes.c_str());
+              static_cast<double>(bytes) / static_cast<double>(std::max<size_t>(n, 1)), all_ids ? "all" : "10", rounds,
+              classes.c_str());
   return 0;
 }

@@ -109,6 +109,12 @@ def _agreement(mine, theirs):
 def run_dataset(ctx, res, log, label, points, queries, npoints, pg, redis, work):
     build = lambda rel: ctx.binary(rel)  # noqa: E731
     rounds = str(ctx.args.geo_rounds)
+    # --geo-ids all: every match's id from Meridian and SQLite (the per-returned-point cost);
+    # PostGIS and Redis have no such mode here and are skipped.
+    ids = ["--ids", "all"] if getattr(ctx.args, "geo_ids", "10") == "all" else []
+    if ids and (pg or redis):
+        log("  --geo-ids all: postgis and redis skipped (their programs return 10 ids)")
+        pg = redis = None
     got = {}
     counts = {e: os.path.join(work, "%s.%s.counts" % (label, e)) for e in ENGINES}
     mdir = make_tempdir("bench-geo-meridian-")
@@ -118,7 +124,7 @@ def run_dataset(ctx, res, log, label, points, queries, npoints, pg, redis, work)
         built = run_json(res, base + ["--build-only", "1"], label="meridian build " + label,
                          timeout=4 * 3600)
         out = run_json(res, base + ["--reuse", "1", "--rounds", rounds, "--counts",
-                                    counts["meridian"]],
+                                    counts["meridian"]] + ids,
                        label="meridian " + label, timeout=4 * 3600)
         for k in ("build_s", "index_bytes", "bytes_per_point"):
             out[k] = built[k]
@@ -131,7 +137,7 @@ def run_dataset(ctx, res, log, label, points, queries, npoints, pg, redis, work)
     if os.access(os.path.join(ctx.build, "bench", "sqlite_geo"), os.X_OK):
         out = run_json(res, [build("bench/sqlite_geo"), "--points", points, "--queries", queries,
                              "--db", os.path.join(work, label + ".sqlite"), "--rounds", rounds,
-                             "--counts", counts["sqlite"]],
+                             "--counts", counts["sqlite"]] + ids,
                        label="sqlite " + label, timeout=4 * 3600)
         out["dataset"] = label
         got["sqlite"] = out
