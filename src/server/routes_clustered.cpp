@@ -8,15 +8,12 @@
 #include <chrono>
 #include <future>
 #include <map>
-#include <memory>
-#include <mutex>
-#include <unordered_map>
-#include <vector>
 
 #include "meridian/cluster/placement.h"
 #include "meridian/cluster/shard_search.h"
 #include "meridian/index/schema.h"
 #include "meridian/query/searcher.h"
+#include "peer_clients.h"
 #include "server_impl.h"
 
 namespace meridian::server {
@@ -87,71 +84,20 @@ Result<query::SearchRequest> parse_wire(const Json& wire) {
   return req;
 }
 
-// Idle keep-alive clients to other nodes, by base URL: a shard call reuses
-// a connection instead of opening one (a TCP handshake per shard and phase).
-// A client is used by one call at a time; one that failed is dropped.
-class PeerClients {
- public:
-  // An idle client of `url`, or a new one (*reused false).
-  std::unique_ptr<httplib::Client> take(const std::string& url, bool* reused) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto& v = idle_[url];
-      if (!v.empty()) {
-        auto c = std::move(v.back());
-        v.pop_back();
-        *reused = true;
-        return c;
-      }
-    }
-    *reused = false;
-    auto c = std::make_unique<httplib::Client>(url);
-    c->set_keep_alive(true);
-    c->set_tcp_nodelay(true);  // headers and body leave as two writes: no Nagle wait between them
-    c->set_connection_timeout(std::chrono::milliseconds(kShardConnectMs));
-    c->set_read_timeout(std::chrono::milliseconds(kShardReadMs));
-    c->set_write_timeout(std::chrono::milliseconds(kShardReadMs));
-    return c;
-  }
-  void give(const std::string& url, std::unique_ptr<httplib::Client> c) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto& v = idle_[url];
-    if (v.size() < kIdlePerPeer) v.push_back(std::move(c));
-  }
-
- private:
-  static constexpr size_t kIdlePerPeer = 8;
-  std::mutex mu_;
-  std::unordered_map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;
-};
-
 PeerClients& peer_clients() {
-  static PeerClients* p = new PeerClients();  // never destroyed: calls may run at exit
+  static PeerClients* p = new PeerClients(kShardConnectMs, kShardReadMs);  // never destroyed: calls may run at exit
   return *p;
 }
 
 // One call to a remote node's shard-search route; the body of a 200, or why not.
-// A reused connection that fails (the peer closed it while idle, or restarted)
-// is retried once on a new one before the node counts as failed.
+// Over a kept connection (peer_clients.h).
 Result<Json> call_shard(const cluster::ReplicaRoute& r, const std::string& index, uint32_t shard, const Json& body,
                         const std::string& auth) {
   httplib::Headers h;
   if (!auth.empty()) h.emplace("Authorization", auth);
   const std::string path = "/v1/indexes/" + index + "/shards/" + std::to_string(shard) + "/search";
-  const std::string payload = body.dump();
-  std::unique_ptr<httplib::Response> res;
-  for (;;) {
-    bool reused = false;
-    auto c = peer_clients().take(r.url, &reused);
-    auto got = c->Post(path, h, payload, "application/json");
-    if (got) {
-      peer_clients().give(r.url, std::move(c));
-      res = std::make_unique<httplib::Response>(std::move(got.value()));
-      break;
-    }
-    if (!reused)
-      return Status::io_error("node '" + r.node + "' (" + r.url + "): " + httplib::to_string(got.error()));
-  }
+  auto res = peer_clients().post(r.url, path, h, body.dump(), "application/json");
+  if (!res) return Status::io_error("node '" + r.node + "' (" + r.url + "): " + res.status().message());
   auto j = parse_json(res->body);
   if (res->status != 200) {
     std::string reason = res->body.substr(0, 300);

@@ -1,0 +1,60 @@
+// PeerClients: keep-alive clients to other nodes (peer_clients.h).
+#include "peer_clients.h"
+
+#include <chrono>
+
+namespace meridian::server {
+
+PeerClients::PeerClients(int connect_ms, int read_ms, size_t idle_per_peer)
+    : connect_ms_(connect_ms), read_ms_(read_ms), idle_per_peer_(idle_per_peer) {}
+
+std::unique_ptr<httplib::Client> PeerClients::take(const std::string& url, bool* reused) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = idle_.find(url);
+    if (it != idle_.end() && !it->second.empty()) {
+      auto c = std::move(it->second.back());
+      it->second.pop_back();
+      *reused = true;
+      return c;
+    }
+  }
+  *reused = false;
+  auto c = std::make_unique<httplib::Client>(url);
+  c->set_keep_alive(true);
+  c->set_tcp_nodelay(true);  // headers and body leave as two writes: no Nagle wait between them
+  c->set_connection_timeout(std::chrono::milliseconds(connect_ms_));
+  c->set_read_timeout(std::chrono::milliseconds(read_ms_));
+  c->set_write_timeout(std::chrono::milliseconds(read_ms_));
+  return c;
+}
+
+void PeerClients::give(const std::string& url, std::unique_ptr<httplib::Client> c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& v = idle_[url];
+  if (v.size() < idle_per_peer_) v.push_back(std::move(c));
+}
+
+size_t PeerClients::idle(const std::string& url) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = idle_.find(url);
+  return it == idle_.end() ? 0 : it->second.size();
+}
+
+Result<httplib::Response> PeerClients::post(const std::string& url, const std::string& path,
+                                            const httplib::Headers& headers, const std::string& body,
+                                            const char* content_type) {
+  for (;;) {
+    bool reused = false;
+    auto c = take(url, &reused);
+    auto got = c->Post(path, headers, body, content_type);
+    if (got) {
+      httplib::Response r = std::move(got.value());
+      give(url, std::move(c));
+      return r;
+    }
+    if (!reused) return Status::io_error(httplib::to_string(got.error()));
+  }
+}
+
+}  // namespace meridian::server

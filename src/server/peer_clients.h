@@ -1,0 +1,45 @@
+// Keep-alive HTTP clients to the other nodes of a cluster, by base URL: the
+// search router's shard calls reuse a connection instead of opening one per
+// shard and phase (docs/CLUSTER.md, "The search router").
+//
+// Thread-safe. A client serves one call at a time (taken from the idle list,
+// given back after a call that got a response); one whose call failed is
+// dropped. A call on a reused connection that fails (the peer closed it while
+// idle, or restarted) is retried once on a new connection, so only a peer
+// that cannot be reached at all fails the call.
+#pragma once
+
+#include <httplib.h>
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "meridian/base/status.h"
+
+namespace meridian::server {
+
+class PeerClients {
+ public:
+  PeerClients(int connect_ms, int read_ms, size_t idle_per_peer = 8);
+
+  // POSTs `body` to url + path; the response (any status), or why none came.
+  Result<httplib::Response> post(const std::string& url, const std::string& path, const httplib::Headers& headers,
+                                 const std::string& body, const char* content_type);
+  // Idle connections kept for `url` (tests, metrics).
+  size_t idle(const std::string& url) const;
+
+ private:
+  std::unique_ptr<httplib::Client> take(const std::string& url, bool* reused);
+  void give(const std::string& url, std::unique_ptr<httplib::Client> c);
+
+  const int connect_ms_, read_ms_;
+  const size_t idle_per_peer_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace meridian::server
