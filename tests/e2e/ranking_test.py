@@ -15,11 +15,10 @@ import os
 import shutil
 import sys
 import tempfile
-import traceback
 import urllib.parse
 
 import server_test
-from server_test import RESULTS, Server, check, is_error, req
+from server_test import Server, check, is_error, req, run, summary
 
 server_test.BIN = sys.argv[1] if len(sys.argv) > 1 else "build/meridian"
 
@@ -128,17 +127,12 @@ def main():
         load(srv)
         for name, fn in [("default_rules", test_default_rules), ("matching_strategy", test_matching_strategy),
                          ("custom_rules", test_custom_rules), ("dsl", test_dsl_keeps_bm25)]:
-            try:
-                fn(srv)
-            except Exception:  # noqa: BLE001 - report and continue with the other groups
-                RESULTS["failed"] += 1
-                print("FAIL: %s raised:\n%s" % (name, traceback.format_exc()))
+            run(name, lambda fn=fn: fn(srv))
     finally:
         if srv:
             srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -14,10 +14,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 from e2e_util import free_port
-from server_test import BIN, RESULTS, Server, check, is_error, req
+from server_test import BIN, Server, check, is_error, req, run, summary
 
 
 def raw_request(srv, head, timeout=5):
@@ -276,16 +275,7 @@ def main():
         if srv:
             srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
-    return 1 if RESULTS["failed"] else 0
-
-
-def run(name, fn):
-    try:
-        fn()
-    except Exception:  # noqa: BLE001 - report and continue with the other groups
-        RESULTS["failed"] += 1
-        print("FAIL: %s raised:\n%s" % (name, traceback.format_exc()))
+    return summary()
 
 
 if __name__ == "__main__":

@@ -107,6 +107,21 @@ def check(name, cond, detail=""):
         print("FAIL: %s %s" % (name, detail))
 
 
+def run(name, fn):
+    """Runs one group of checks; an exception counts as one failure and the next group runs."""
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 - report and continue with the other groups
+        RESULTS["failed"] += 1
+        print("FAIL: %s raised:\n%s" % (name, traceback.format_exc()))
+
+
+def summary():
+    """Prints the counts; the exit code of a test script (1 when anything failed)."""
+    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
+    return 1 if RESULTS["failed"] else 0
+
+
 def is_error(body, typ=None):
     return (isinstance(body, dict) and isinstance(body.get("error"), dict) and "type" in body["error"]
             and "reason" in body["error"] and (typ is None or body["error"]["type"] == typ))
@@ -529,16 +544,7 @@ def main():
         if srv:
             srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
-    return 1 if RESULTS["failed"] else 0
-
-
-def run(name, fn):
-    try:
-        fn()
-    except Exception:  # noqa: BLE001 - report and continue with the other groups
-        RESULTS["failed"] += 1
-        print("FAIL: %s raised:\n%s" % (name, traceback.format_exc()))
+    return summary()
 
 
 if __name__ == "__main__":

@@ -14,11 +14,10 @@ import shutil
 import sys
 import tempfile
 import time
-import traceback
 import urllib.parse
 
 import server_test
-from server_test import MASTER, RESULTS, Server, check, is_error, req
+from server_test import MASTER, Server, check, is_error, req, run, summary
 
 server_test.BIN = sys.argv[1] if len(sys.argv) > 1 else "build/meridian"
 
@@ -251,16 +250,7 @@ def main():
         if srv:
             srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
-    return 1 if RESULTS["failed"] else 0
-
-
-def run(name, fn):
-    try:
-        fn()
-    except Exception:  # noqa: BLE001 - report and continue with the other groups
-        RESULTS["failed"] += 1
-        print("FAIL: %s raised:\n%s" % (name, traceback.format_exc()))
+    return summary()
 
 
 if __name__ == "__main__":

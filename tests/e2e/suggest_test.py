@@ -14,11 +14,10 @@ import os
 import shutil
 import sys
 import tempfile
-import traceback
 import urllib.parse
 
 import server_test
-from server_test import RESULTS, Server, check, is_error, req
+from server_test import Server, check, is_error, req, run, summary
 
 server_test.BIN = sys.argv[1] if len(sys.argv) > 1 else "build/meridian"
 
@@ -116,16 +115,7 @@ def main():
         if srv:
             srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (RESULTS["passed"], RESULTS["failed"]))
-    return 1 if RESULTS["failed"] else 0
-
-
-def run(name, fn):
-    try:
-        fn()
-    except Exception:  # noqa: BLE001 - report and continue with the other groups
-        RESULTS["failed"] += 1
-        print("FAIL: %s raised:\n%s" % (name, traceback.format_exc()))
+    return summary()
 
 
 if __name__ == "__main__":
