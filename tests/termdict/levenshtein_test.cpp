@@ -205,3 +205,24 @@ TEST_CASE("levenshtein: construction is fast for long terms") {
     CHECK(a->matches(t));
   }
 }
+
+TEST_CASE("levenshtein: a repeated build (served from the cache) equals a fresh one, per parameter set") {
+  // The same term with other edits, transpositions or prefix lengths must not
+  // share an automaton; asking twice gives the same language.
+  const std::vector<std::string> probes = {"kitten", "sitten", "sittin", "itkten", "kitte", "kittens",
+                                           "ktten", "sitting", "kitt", "mitten", "xitten", "kittne"};
+  for (int round = 0; round < 2; ++round) {
+    for (int k = 0; k <= 2; ++k)
+      for (bool t : {false, true})
+        for (size_t p : {size_t{0}, size_t{1}, size_t{3}}) {
+          auto a = levenshtein_automaton("kitten", k, t, p);
+          REQUIRE(a.is_ok());
+          for (const auto& w : probes) {
+            int d = edit_distance("kitten", w, t);
+            bool prefix_ok = w.compare(0, std::min<size_t>(p, 6), std::string("kitten").substr(0, p)) == 0;
+            INFO("k=" << k << " t=" << t << " p=" << p << " w=" << w << " round " << round);
+            CHECK(a->matches(w) == (d <= k && prefix_ok));
+          }
+        }
+  }
+}
