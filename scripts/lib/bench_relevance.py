@@ -60,15 +60,22 @@ def auto_edits(word):
     return 0 if n < 3 else 1 if n < 6 else 2
 
 
-def doc_freqs(corpus):
-    df = {}
+def read_texts(corpus):
+    """Each document's "title body", lowercased words later (read once for the whole suite)."""
+    texts = []
     with open(corpus, encoding="utf-8") as f:
         for line in f:
-            if not line.strip():
-                continue
-            d = json.loads(line)
-            for w in set(words_of("%s %s" % (d.get("title", ""), d.get("body", "")))):
-                df[w] = df.get(w, 0) + 1
+            if line.strip():
+                d = json.loads(line)
+                texts.append("%s %s" % (d.get("title", ""), d.get("body", "")))
+    return texts
+
+
+def doc_freqs(texts):
+    df = {}
+    for text in texts:
+        for w in set(words_of(text)):
+            df[w] = df.get(w, 0) + 1
     return df
 
 
@@ -91,18 +98,12 @@ def pairs_of(tsv, df):
     return out
 
 
-def exact_queries(corpus, df, n_per_len=100, seed=16):
+def exact_queries(texts, df, n_per_len=100, seed=16):
     """Exact-word q queries: n_per_len each of 1, 2 and 3 consecutive words of a random title or
     body (seeded), every word in 5..20,000 documents and at least 3 letters: words people type
     that are spelt right, for the latency of q (issue 16: within 1.25x of before)."""
     import random
     rng = random.Random(seed)
-    texts = []
-    with open(corpus, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                d = json.loads(line)
-                texts.append("%s %s" % (d.get("title", ""), d.get("body", "")))
     out = []
     for length in (1, 2, 3):
         got, tries = 0, 0
@@ -119,7 +120,7 @@ def exact_queries(corpus, df, n_per_len=100, seed=16):
     return out
 
 
-def load(ctx, res, exe_build, label, corpus, typo, log):
+def load(ctx, res, exe_build, label, corpus):
     """Imports the corpus with exe_build's meridian; returns (data dir, seconds, bytes)."""
     work = make_tempdir("bench-relevance-")
     data = os.path.join(work, "meridian-data")
@@ -223,9 +224,11 @@ def suite_relevance(ctx, log):
     if not os.path.exists(tsv):
         raise BenchError("%s is missing (scripts/fetch-datasets)" % tsv)
     t0 = time.perf_counter()
-    df = doc_freqs(corpus)
+    texts = read_texts(corpus)
+    df = doc_freqs(texts)
     pairs = pairs_of(tsv, df)
-    exact = exact_queries(corpus, df)
+    exact = exact_queries(texts, df)
+    del texts
     log("  %d pairs, %d exact-word queries (%.0f s to count words)" % (
         len(pairs), len(exact), time.perf_counter() - t0))
     if not pairs:
@@ -243,7 +246,7 @@ def suite_relevance(ctx, log):
     for label, build in builds:
         if not os.access(os.path.join(build, "meridian"), os.X_OK):
             raise BenchError("%s/meridian is not built" % build)
-        data_dir, secs, size = load(ctx, res, build, label, corpus, typo, log)
+        data_dir, secs, size = load(ctx, res, build, label, corpus)
         loaded[label] = (secs, size)
         sides.append((label, build, data_dir))
     got = measure_all(res, sides, pairs, exact, typo, log)

@@ -14,6 +14,16 @@
 namespace meridian::cluster {
 
 namespace {
+// A replica's entry in the progress bucket: "<applied>" or "<applied>
+// catching_up" (written by publish_progress_locked()).
+struct Progress {
+  uint64_t applied = 0;
+  bool caught_up = false;
+};
+Progress parse_progress(const std::string& value) {
+  return {std::strtoull(value.c_str(), nullptr, 10), value.find("catching_up") == std::string::npos};
+}
+
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -148,10 +158,10 @@ Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::refresh_vie
           continue;
         }
         if (!v->urls.count(node)) continue;
-        // "<applied>" or "<applied> catching_up" (see publish_progress_locked()).
         MERIDIAN_ASSIGN_OR_RETURN(auto e, progress_->get(progress_key(name, s, node)));
         if (!e) continue;
-        ReplicaState st{std::strtoull(e->value.c_str(), nullptr, 10), e->value.find("catching_up") == std::string::npos};
+        const Progress p = parse_progress(e->value);
+        const ReplicaState st{p.applied, p.caught_up};
         catching_up = catching_up || !st.caught_up;
         remote[node] = st;
       }
@@ -407,10 +417,10 @@ Result<std::map<std::string, ClusterNode::ReplicaState>> ClusterNode::replica_st
       if (it != local_.end()) out[node] = {it->second.runner->applied_seq(), it->second.runner->caught_up()};
       continue;
     }
-    // "<applied>" or "<applied> catching_up" (see sync()).
     MERIDIAN_ASSIGN_OR_RETURN(auto e, progress_->get(progress_key(index, shard, node)));
-    if (e)
-      out[node] = {std::strtoull(e->value.c_str(), nullptr, 10), e->value.find("catching_up") == std::string::npos};
+    if (!e) continue;
+    const Progress p = parse_progress(e->value);
+    out[node] = {p.applied, p.caught_up};
   }
   return out;
 }

@@ -32,18 +32,18 @@ IndexRange axis_range(double a, double b, double lo, double span, int k) {
 // The shape's bounding rectangles as cell index ranges at one level.
 struct Bounds {
   std::vector<Rect> rects;
+  static std::pair<IndexRange, IndexRange> range_of(const Rect& r, int bits) {
+    return {axis_range(r.min_lon, r.max_lon, -180.0, 360.0, lon_bits(bits)),
+            axis_range(r.min_lat, r.max_lat, -90.0, 180.0, lat_bits(bits))};
+  }
   void ranges(int bits, std::vector<std::pair<IndexRange, IndexRange>>* out) const {
     out->clear();
-    for (const Rect& r : rects) {
-      out->push_back({axis_range(r.min_lon, r.max_lon, -180.0, 360.0, lon_bits(bits)),
-                      axis_range(r.min_lat, r.max_lat, -90.0, 180.0, lat_bits(bits))});
-    }
+    for (const Rect& r : rects) out->push_back(range_of(r, bits));
   }
   size_t count(int bits) const {  // without allocating: called once per level
     size_t n = 0;
     for (const Rect& r : rects) {
-      IndexRange lon = axis_range(r.min_lon, r.max_lon, -180.0, 360.0, lon_bits(bits));
-      IndexRange lat = axis_range(r.min_lat, r.max_lat, -90.0, 180.0, lat_bits(bits));
+      auto [lon, lat] = range_of(r, bits);
       n += (lon.hi - lon.lo + 1) * (lat.hi - lat.lo + 1);
     }
     return n;

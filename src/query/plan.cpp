@@ -513,7 +513,7 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
   terms.push_back(weighted(token));
   if (highlight) highlight->emplace_back(field, token);
   if (auto own = found.find(token); own != found.end()) {
-    terms[0].tier = tier(own->second);  // the word as typed is not a word of the field
+    terms[0].tier = tier(own->second);  // 0 when typed as a word; its edits, or kStemOnly, when not
     found.erase(own);
   }
   std::vector<std::pair<std::string, int>> list(found.begin(), found.end());

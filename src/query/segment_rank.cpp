@@ -64,7 +64,7 @@ void SegmentEval::rank_node(const Node& n, uint32_t doc, bool proximity) {
           typo = std::min(typo, typos_of_tier(ts->w->tier));
           exact |= ts->w->tier == 0;
           if (!proximity) {
-            if (typo == 0 && exact) break;
+            if (exact) break;  // tier 0: no fewer typos to find
             continue;
           }
           auto p = ts->cur->positions();

@@ -214,7 +214,7 @@ void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Reque
   // comes once each has its ack or its error.
   std::vector<Json> docs;
   docs.reserve(good.size());
-  for (const auto& g : good) docs.push_back(g.doc);
+  for (auto& g : good) docs.push_back(std::move(g.doc));
   auto acks = cluster_->put_batch(m, docs);
   for (size_t i = 0; i < good.size(); ++i) {
     const auto& g = good[i];
@@ -225,7 +225,7 @@ void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Reque
       continue;
     }
     if (ack.status().code() == Status::Code::kIOError) ++unacked;
-    add_bulk_error(&errors, g.line, doc_id_of(g.doc, id_field), ack.status().message());
+    add_bulk_error(&errors, g.line, doc_id_of(docs[i], id_field), ack.status().message());
   }
   // JetStream acknowledged none of it: the request fails as a whole, as a
   // single node's does when its disk refuses a batch.

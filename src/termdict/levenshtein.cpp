@@ -78,34 +78,6 @@ AutomatonCache& cache() {
 }
 
 Result<Automaton> build_levenshtein(const std::vector<uint32_t>& cps, int max_edits, bool transpositions,
-                                    size_t prefix_length);
-
-}  // namespace
-
-Result<Automaton> levenshtein_automaton(std::string_view term, int max_edits, bool transpositions,
-                                        size_t prefix_length) {
-  if (max_edits < 0 || max_edits > kMaxLevenshteinEdits) {
-    return Status::invalid("fuzzy: max_edits must be between 0 and 2, got " + std::to_string(max_edits));
-  }
-  bool valid = true;
-  std::vector<uint32_t> cps = code_points(term, &valid);
-  if (!valid) return Status::invalid("fuzzy: term is not valid UTF-8");
-  if (cps.size() > kMaxLevenshteinTermLength) {
-    return Status::invalid("fuzzy: term longer than " + std::to_string(kMaxLevenshteinTermLength) +
-                           " characters");
-  }
-  std::string key(term);
-  key.push_back('\0');
-  key += std::to_string(max_edits) + (transpositions ? "t" : "l") + std::to_string(prefix_length);
-  if (auto hit = cache().get(key)) return std::move(*hit);
-  auto built = build_levenshtein(cps, max_edits, transpositions, prefix_length);
-  if (built) cache().put(key, *built);
-  return built;
-}
-
-namespace {
-
-Result<Automaton> build_levenshtein(const std::vector<uint32_t>& cps, int max_edits, bool transpositions,
                                     size_t prefix_length) {
   const size_t n = cps.size(), k = static_cast<size_t>(max_edits);
   const size_t p = std::min(prefix_length, n);
@@ -137,6 +109,29 @@ Result<Automaton> build_levenshtein(const std::vector<uint32_t>& cps, int max_ed
 }
 
 }  // namespace
+
+Result<Automaton> levenshtein_automaton(std::string_view term, int max_edits, bool transpositions,
+                                        size_t prefix_length) {
+  if (max_edits < 0 || max_edits > kMaxLevenshteinEdits) {
+    return Status::invalid("fuzzy: max_edits must be between 0 and 2, got " + std::to_string(max_edits));
+  }
+  // A cached automaton was built from this very term: it passed the checks below.
+  std::string key(term);
+  key.push_back('\0');
+  key += std::to_string(max_edits) + (transpositions ? "t" : "l") + std::to_string(prefix_length);
+  if (auto hit = cache().get(key)) return std::move(*hit);
+  bool valid = true;
+  std::vector<uint32_t> cps = code_points(term, &valid);
+  if (!valid) return Status::invalid("fuzzy: term is not valid UTF-8");
+  if (cps.size() > kMaxLevenshteinTermLength) {
+    return Status::invalid("fuzzy: term longer than " + std::to_string(kMaxLevenshteinTermLength) +
+                           " characters");
+  }
+  auto built = build_levenshtein(cps, max_edits, transpositions, prefix_length);
+  if (built) cache().put(key, *built);
+  return built;
+}
+
 
 int edit_distance(std::string_view a_bytes, std::string_view b_bytes, bool transpositions) {
   std::vector<uint32_t> a = code_points(a_bytes, nullptr), b = code_points(b_bytes, nullptr);
