@@ -79,6 +79,9 @@ void SegmentBuilder::add_tokens(const FieldValues& fv, uint32_t doc, bool keep_p
       words_.find_or_insert(word_buf_, &inserted);
       if (inserted) bytes_ += word_buf_.size() + 16;
     }
+    // The word's documents (surface_words.h, "Word postings").
+    word_buf_.assign(word_docs_key(fv.name, surface.empty() ? std::string_view(fv.tokens[i].text) : surface));
+    add_term(word_buf_, doc, 1, nullptr, false);
   }
   // One posting per term, its positions ascending.
   std::sort(term_pos_.begin(), term_pos_.end());
@@ -129,6 +132,7 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
   sources_.push_back(doc.source);
   bytes_ += doc.source.size() + 32;
   add_term(key_of(kIdField, doc.id), d, 1, nullptr, false);
+  add_term(kWordDocsMarker, d, 1, nullptr, false);  // this document's words have postings
   columns_.add_keyword(kIdField, d, doc.id);
   // An id field declared int also gets an int column "_id", so that sorting
   // by the id is numeric and reads packed integers.
@@ -225,18 +229,23 @@ Status SegmentBuilder::serialize(const PartSink& put, bool parallel) {
     for (const auto& s : sources_) sw.add(s);
     return put("store", sw.finish());
   };
+  // The surface words first: which words get word postings depends on them.
+  std::vector<std::string> words = surface_keys();
+  MERIDIAN_ASSIGN_OR_RETURN(std::string words_file, build_surface_words(&words));
+  std::unordered_set<std::string> word_docs;
+  for (auto& w : itemized_words(words)) word_docs.insert(std::move(w.docs_key));
   Status terms_status, other_status;
   if (parallel) {
     auto other = std::async(std::launch::async, columns_and_store);
-    terms_status = write_terms(put);
+    terms_status = write_terms(put, word_docs);
     other_status = other.get();
   } else {
-    terms_status = write_terms(put);
+    terms_status = write_terms(put, word_docs);
     other_status = columns_and_store();
   }
   MERIDIAN_RETURN_IF_ERROR(terms_status);
   MERIDIAN_RETURN_IF_ERROR(other_status);
-  MERIDIAN_RETURN_IF_ERROR(write_words(put));
+  MERIDIAN_RETURN_IF_ERROR(put(kWordsExt, words_file));
 
   SegmentMeta meta;
   meta.num_docs = n;
@@ -245,7 +254,7 @@ Status SegmentBuilder::serialize(const PartSink& put, bool parallel) {
   return put("meta", meta.encode());
 }
 
-Status SegmentBuilder::write_words(const PartSink& put) const {
+std::vector<std::string> SegmentBuilder::surface_keys() const {
   std::vector<std::string> keys;
   keys.reserve(words_.size());
   for (uint32_t w = 0; w < words_.size(); ++w) keys.emplace_back(words_.key(w));
@@ -255,11 +264,10 @@ Status SegmentBuilder::write_words(const PartSink& put) const {
     const size_t z = key.find('\0');
     keys.push_back(surface_key(key.substr(0, z), key.substr(z + 1), key.substr(z + 1)));
   }
-  MERIDIAN_ASSIGN_OR_RETURN(std::string file, build_surface_words(&keys));
-  return put(kWordsExt, file);
+  return keys;
 }
 
-Status SegmentBuilder::write_terms(const PartSink& put) const {
+Status SegmentBuilder::write_terms(const PartSink& put, const std::unordered_set<std::string>& word_docs) const {
   // Terms in byte order; postings in the same order.
   const uint32_t nterms = terms_.size();
   std::vector<uint32_t> terms(nterms);
@@ -311,6 +319,11 @@ Status SegmentBuilder::write_terms(const PartSink& put) const {
   auto write_plain = [&](const std::string* bound) -> Status {
     for (; next < terms.size() && (!bound || terms_.key(terms[next]) < *bound); ++next) {
       const std::string_view key = terms_.key(terms[next]);
+      // Word postings: only those of itemized stems (a stem's only word
+      // holds all its documents), and the marker.
+      if (key.starts_with(kWordDocsMarker) && key.size() > kWordDocsMarker.size() &&
+          !word_docs.count(std::string(key)))
+        continue;
       const std::string_view field = key.substr(0, key.find('\0'));
       if (!have_field || field != norms_field) {
         have_field = true;

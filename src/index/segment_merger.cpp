@@ -4,6 +4,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <optional>
 #include <queue>
 
 #include "meridian/base/file.h"
@@ -104,12 +105,60 @@ Status copy_columns(const std::vector<Input>& in, const Norms& norms, columns::C
   return Status::ok();
 }
 
+// The merged segment's surface words: the union of the inputs' keys (words
+// of deleted documents stay: they only point to stems that match fewer
+// documents), sorted. False when an input has no words file (written before
+// they existed): the merged segment then has none either, so that its words
+// are never incomplete, and no word postings.
+Result<bool> merged_words(const std::vector<Input>& in, std::vector<std::string>* keys) {
+  for (const auto& i : in) {
+    const termdict::TermDictReader* w = i.view->segment->words();
+    if (!w) return false;
+    auto it = w->begin();
+    for (; it.valid(); it.next()) keys->emplace_back(it.term());
+    MERIDIAN_RETURN_IF_ERROR(it.status());
+  }
+  std::sort(keys->begin(), keys->end());
+  keys->erase(std::unique(keys->begin(), keys->end()), keys->end());
+  return true;
+}
+
+// One input's documents of an itemized word it holds no word postings for
+// (index/surface_words.h): when the word is its stem's only word there, the
+// stem's documents whose words are indexed (the marker's); else none.
+// `marker`: the input's marker term (its documents whose words are indexed).
+Status implied_word_docs(const Input& i, const std::optional<postings::TermPostings>& marker, const ItemizedWord& w,
+                         std::vector<uint32_t>* docs, std::vector<uint32_t>* freqs) {
+  if (!marker) return Status::ok();
+  const Segment& seg = *i.view->segment;
+  std::string stem;
+  bool itemized = false;
+  MERIDIAN_ASSIGN_OR_RETURN(bool known, find_surface_word(*seg.words(), w.field, w.word, &stem, &itemized));
+  if (!known || itemized || stem != w.stem) return Status::ok();
+  MERIDIAN_ASSIGN_OR_RETURN(auto tp, seg.postings_for(term_key(w.field, w.stem)));
+  if (!tp) return Status::ok();
+  const postings::Bitmap& covered = marker->docs();
+  tp->docs().for_each([&](uint32_t d) {
+    if (i.new_doc[d] != kGone && covered.contains(d)) {
+      docs->push_back(i.new_doc[d]);
+      freqs->push_back(1);
+    }
+    return true;
+  });
+  return Status::ok();
+}
+
 // Merges the term dictionaries (k-way, by key) and copies each term's
 // postings with remapped documents; a term left without live documents is
-// dropped. Also counts, per field, the live documents with a value (the
-// `_exists` postings), for the segment meta.
-Status merge_terms(const std::vector<Input>& in, const Norms& norms, postings::PostingsWriter* pw,
-                   termdict::TermDictWriter* tw, std::map<std::string, uint64_t, std::less<>>* field_docs) {
+// dropped. Word postings (index/surface_words.h): with `words` (the merged
+// segment's itemized words), each of those words gets the union of the
+// inputs' postings of it, and of the documents it implies in an input where
+// it was its stem's only word; without, no word postings are written. Also
+// counts, per field, the live documents with a value (the `_exists`
+// postings), for the segment meta.
+Status merge_terms(const std::vector<Input>& in, const Norms& norms, const std::vector<ItemizedWord>* words,
+                   postings::PostingsWriter* pw, termdict::TermDictWriter* tw,
+                   std::map<std::string, uint64_t, std::less<>>* field_docs) {
   std::vector<termdict::TermDictReader::Iterator> its;
   its.reserve(in.size());
   for (const auto& i : in) its.push_back(i.view->segment->terms().begin());
@@ -125,32 +174,53 @@ Status merge_terms(const std::vector<Input>& in, const Norms& norms, postings::P
   const std::string exists_prefix = field_prefix(kExistsField);
   std::string key;
   std::vector<uint32_t> docs, freqs, positions;
-  bool all_positions = true;
-  while (!heap.empty()) {
-    key.assign(its[heap.top()].term());
+  std::vector<bool> holds(in.size());
+  size_t next_word = 0;  // the first of *words not yet written
+  std::vector<std::optional<postings::TermPostings>> markers(in.size());
+  for (size_t k = 0; words && k < in.size(); ++k) {
+    MERIDIAN_ASSIGN_OR_RETURN(markers[k], in[k].view->segment->postings_for(kWordDocsMarker));
+  }
+  while (!heap.empty() || (words && next_word < words->size())) {
+    // The next key: the inputs' smallest, or an itemized word before it
+    // (one that no input has postings for).
+    const ItemizedWord* word = nullptr;
+    if (words && next_word < words->size() &&
+        (heap.empty() || std::string_view((*words)[next_word].docs_key) <= its[heap.top()].term())) {
+      word = &(*words)[next_word++];
+      key = word->docs_key;
+    } else {
+      key.assign(its[heap.top()].term());
+    }
     docs.clear();
     freqs.clear();
     positions.clear();
-    all_positions = true;
+    bool all_positions = true;
     // Inputs holding this key, in input order (= ascending new doc ids).
-    std::vector<size_t> holders;
+    std::fill(holds.begin(), holds.end(), false);
     while (!heap.empty() && its[heap.top()].term() == key) {
-      holders.push_back(heap.top());
+      holds[heap.top()] = true;
       heap.pop();
     }
-    std::sort(holders.begin(), holders.end());
-    for (size_t k : holders) {
+    const bool word_postings = std::string_view(key).starts_with(kWordDocsMarker);
+    for (size_t k = 0; k < in.size(); ++k) {
       const Input& i = in[k];
-      MERIDIAN_ASSIGN_OR_RETURN(postings::TermPostings tp, i.view->segment->postings().term(its[k].value(), its[k].ordinal()));
-      all_positions &= tp.has_positions();
-      postings::PostingCursor c = tp.cursor();
-      for (uint32_t d = c.doc(); d != postings::PostingCursor::kEnd; d = c.next()) {
-        if (i.new_doc[d] == kGone) continue;
-        docs.push_back(i.new_doc[d]);
-        freqs.push_back(c.freq());
-        if (tp.has_positions()) {
-          auto p = c.positions();
-          positions.insert(positions.end(), p.begin(), p.end());
+      if (!holds[k]) {
+        if (word) MERIDIAN_RETURN_IF_ERROR(implied_word_docs(i, markers[k], *word, &docs, &freqs));
+        continue;
+      }
+      if (!word_postings || (words && (word || key == kWordDocsMarker))) {
+        MERIDIAN_ASSIGN_OR_RETURN(postings::TermPostings tp,
+                                  i.view->segment->postings().term(its[k].value(), its[k].ordinal()));
+        all_positions &= tp.has_positions();
+        postings::PostingCursor c = tp.cursor();
+        for (uint32_t d = c.doc(); d != postings::PostingCursor::kEnd; d = c.next()) {
+          if (i.new_doc[d] == kGone) continue;
+          docs.push_back(i.new_doc[d]);
+          freqs.push_back(c.freq());
+          if (tp.has_positions()) {
+            auto p = c.positions();
+            positions.insert(positions.end(), p.begin(), p.end());
+          }
         }
       }
       its[k].next();
@@ -168,23 +238,6 @@ Status merge_terms(const std::vector<Input>& in, const Norms& norms, postings::P
       (*field_docs)[std::string(std::string_view(key).substr(exists_prefix.size()))] = docs.size();
   }
   return Status::ok();
-}
-
-// The union of the inputs' surface words (words of deleted documents stay:
-// they only point to stems that match fewer documents). When an input has
-// no words file (written before they existed) the merged segment has none
-// either, so that its words are never incomplete.
-Status merge_words(const std::vector<Input>& in, const std::function<Status(std::string_view, const std::string&)>& put) {
-  std::vector<std::string> keys;
-  for (const auto& i : in) {
-    const termdict::TermDictReader* w = i.view->segment->words();
-    if (!w) return Status::ok();
-    auto it = w->begin();
-    for (; it.valid(); it.next()) keys.emplace_back(it.term());
-    MERIDIAN_RETURN_IF_ERROR(it.status());
-  }
-  MERIDIAN_ASSIGN_OR_RETURN(std::string file, build_surface_words(&keys));
-  return put(kWordsExt, file);
 }
 
 }  // namespace
@@ -234,14 +287,20 @@ Result<MergeResult> merge_segments_to(const std::vector<SegmentView>& inputs, co
   });
   std::map<std::string, uint64_t, std::less<>> field_docs;
   Status terms_status = [&]() -> Status {
+    std::vector<std::string> word_keys;
+    MERIDIAN_ASSIGN_OR_RETURN(bool have_words, merged_words(in, &word_keys));
+    std::vector<ItemizedWord> itemized;
+    if (have_words) itemized = itemized_words(word_keys);
     postings::PostingsWriter pw;
     termdict::TermDictWriter tw;
-    MERIDIAN_RETURN_IF_ERROR(merge_terms(in, norms, &pw, &tw, &field_docs));
+    MERIDIAN_RETURN_IF_ERROR(merge_terms(in, norms, have_words ? &itemized : nullptr, &pw, &tw, &field_docs));
     MERIDIAN_RETURN_IF_ERROR(put("terms", tw.finish()));
-    return put("post", pw.finish());
+    MERIDIAN_RETURN_IF_ERROR(put("post", pw.finish()));
+    if (!have_words) return Status::ok();
+    MERIDIAN_ASSIGN_OR_RETURN(std::string file, build_surface_words(&word_keys));
+    return put(kWordsExt, file);
   }();
   Status other_status = columns_and_store.get();
-  if (terms_status.is_ok()) terms_status = merge_words(in, put);
   if (!terms_status.is_ok()) return cleanup(terms_status);
   if (!other_status.is_ok()) return cleanup(other_status);
 

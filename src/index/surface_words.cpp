@@ -2,6 +2,7 @@
 #include "meridian/index/surface_words.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "meridian/termdict/automaton_walk.h"
 #include "meridian/termdict/term_dict_writer.h"
@@ -53,6 +54,16 @@ class WordSource {
 
 }  // namespace
 
+std::string word_docs_key(std::string_view field, std::string_view word) {
+  std::string k;
+  k.reserve(kWordDocsMarker.size() + field.size() + 1 + word.size());
+  k.append(kWordDocsMarker);
+  k.append(field);
+  k.push_back('\0');
+  k.append(word);
+  return k;
+}
+
 std::string surface_key(std::string_view field, std::string_view word, std::string_view stem) {
   std::string k;
   k.reserve(field.size() + word.size() + stem.size() + 2);
@@ -75,12 +86,58 @@ bool parse_surface_key(std::string_view key, SurfaceEntry* out) {
   return true;
 }
 
+namespace {
+
+// Words per (field, stem) of sorted keys.
+std::unordered_map<std::string, uint32_t> words_per_stem(const std::vector<std::string>& keys) {
+  std::unordered_map<std::string, uint32_t> n;
+  std::string fs;
+  SurfaceEntry e;
+  for (const auto& k : keys) {
+    if (!parse_surface_key(k, &e)) continue;
+    fs.assign(e.field).push_back('\0');
+    fs.append(e.stem);
+    ++n[fs];
+  }
+  return n;
+}
+
+}  // namespace
+
 Result<std::string> build_surface_words(std::vector<std::string>* keys) {
   std::sort(keys->begin(), keys->end());
   keys->erase(std::unique(keys->begin(), keys->end()), keys->end());
+  const auto per_stem = words_per_stem(*keys);
   termdict::TermDictWriter w;
-  for (const auto& k : *keys) MERIDIAN_RETURN_IF_ERROR(w.add(k, 0));
+  std::string fs;
+  SurfaceEntry e;
+  for (const auto& k : *keys) {
+    uint64_t value = 0;
+    if (parse_surface_key(k, &e)) {
+      fs.assign(e.field).push_back('\0');
+      fs.append(e.stem);
+      auto it = per_stem.find(fs);
+      if (it != per_stem.end() && it->second >= 2) value = kWordItemized;
+    }
+    MERIDIAN_RETURN_IF_ERROR(w.add(k, value));
+  }
   return w.finish();
+}
+
+std::vector<ItemizedWord> itemized_words(const std::vector<std::string>& keys) {
+  const auto per_stem = words_per_stem(keys);
+  std::vector<ItemizedWord> out;
+  std::string fs;
+  SurfaceEntry e;
+  for (const auto& k : keys) {
+    if (!parse_surface_key(k, &e)) continue;
+    fs.assign(e.field).push_back('\0');
+    fs.append(e.stem);
+    auto it = per_stem.find(fs);
+    if (it == per_stem.end() || it->second < 2) continue;
+    out.push_back({word_docs_key(e.field, e.word), std::string(e.field), std::string(e.word), std::string(e.stem)});
+  }
+  return out;
 }
 
 Status walk_surface_words(const termdict::TermDictReader& words, std::string_view field, const termdict::Automaton& a,
@@ -97,7 +154,7 @@ Status walk_surface_words(const termdict::TermDictReader& words, std::string_vie
 }
 
 Result<bool> find_surface_word(const termdict::TermDictReader& words, std::string_view field, std::string_view word,
-                               std::string* stem) {
+                               std::string* stem, bool* itemized) {
   std::string key(field);
   key.push_back('\0');
   key.append(word);
@@ -111,6 +168,7 @@ Result<bool> find_surface_word(const termdict::TermDictReader& words, std::strin
   SurfaceEntry e;
   if (!parse_surface_key(it.term(), &e)) return false;
   if (stem) stem->assign(e.stem);
+  if (itemized) *itemized = it.value() == kWordItemized;
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "meridian/base/date.h"
+#include "meridian/index/surface_words.h"
 #include "meridian/index/term_key.h"
 #include "meridian/termdict/automaton_walk.h"
 #include "meridian/termdict/levenshtein.h"
@@ -195,6 +196,7 @@ Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& to
                                  size_t max_exp, double boost) {
   auto deferred = std::make_shared<DeferredWord>();
   std::map<std::string, int> found;  // term -> edits (prefix expansions: kPrefix, kLatePrefix)
+  FoundWords found_words;
   std::string plain = f.analyzer_instance ? f.analyzer_instance->normalize_term(raw, false) : token;
   if (!fz.is_none() || prefix) {
     // Over every segment's surface words (word_expansion.h); for live
@@ -214,10 +216,10 @@ Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& to
       MERIDIAN_RETURN_IF_ERROR(prepared->automata.prepare_all());
       deferred->word = std::move(prepared);
     } else {
-      MERIDIAN_RETURN_IF_ERROR(expand_word(snap_, w, &found));
+      MERIDIAN_RETURN_IF_ERROR(expand_word(snap_, w, &found, &found_words));
     }
   }
-  Node n = word(f.name, word_terms(snap_, opt_.bm25, f.name, token, found, max_exp, boost, &hl_));
+  Node n = word(f.name, word_terms(snap_, opt_.bm25, f.name, token, found, &found_words, max_exp, boost, &hl_));
   if (deferred->word) {
     deferred->token = token;
     deferred->max_expansions = max_exp;
@@ -492,10 +494,15 @@ Result<Node> Compiler::compile(const Query& q) {
 
 }  // namespace
 
+int tier_of(int found) {
+  if (found == kLatePrefix || found == kStemOnly) return kLateTier;
+  return found == kPrefix ? 1 : found == 0 ? 0 : 1 + found;
+}
+
 std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring::Bm25Params& bm25,
                                      const std::string& field, const std::string& token,
-                                     std::map<std::string, int> found, size_t max_exp, double boost,
-                                     std::vector<std::pair<std::string, std::string>>* highlight) {
+                                     std::map<std::string, int> found, const FoundWords* words, size_t max_exp,
+                                     double boost, std::vector<std::pair<std::string, std::string>>* highlight) {
   auto weighted = [&](std::string_view term) {
     WeightedTerm t;
     t.key = index::term_key(field, term);
@@ -505,15 +512,21 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
   // Exact, then prefix completions, then fewest edits (a misspelt last word's
   // completions and a non-word's stem after every typo tier: kLatePrefix,
   // kStemOnly), then by term order.
-  auto tier = [](int e) {
-    if (e == kLatePrefix || e == kStemOnly) return 2 + termdict::kMaxLevenshteinEdits;
-    return e == kPrefix ? 1 : e == 0 ? 0 : 1 + e;
+  auto tier = tier_of;
+  // A term reached through a typo or a completion ranks each document by the
+  // words of the stem it holds (WeightedTerm::words).
+  auto add_words = [&](WeightedTerm* t, std::string_view term) {
+    if (!words || t->tier == 0 || t->tier >= kLateTier) return;
+    auto it = words->find(std::string(term));
+    if (it == words->end()) return;
+    for (const auto& [word, e] : it->second) t->words.emplace_back(index::word_docs_key(field, word), tier(e));
   };
   std::vector<WeightedTerm> terms;
   terms.push_back(weighted(token));
   if (highlight) highlight->emplace_back(field, token);
   if (auto own = found.find(token); own != found.end()) {
     terms[0].tier = tier(own->second);  // 0 when typed as a word; its edits, or kStemOnly, when not
+    add_words(&terms[0], token);
     found.erase(own);
   }
   std::vector<std::pair<std::string, int>> list(found.begin(), found.end());
@@ -526,6 +539,7 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
   for (const auto& [t, e] : list) {
     terms.push_back(weighted(t));
     terms.back().tier = tier(e);
+    add_words(&terms.back(), t);
     if (highlight) highlight->emplace_back(field, t);
   }
   std::vector<int> tiers;

@@ -20,6 +20,7 @@
 #include "meridian/query/ast.h"
 #include "meridian/scoring/bm25.h"
 #include "meridian/termdict/automaton.h"
+#include "meridian/termdict/levenshtein.h"
 
 namespace meridian::query::plan {
 
@@ -33,6 +34,13 @@ namespace meridian::query::plan {
 struct WeightedTerm {
   std::string key;    // full term key
   int tier = 0;       // 0 exact, 1 prefix expansion, 1 + edits for fuzzy ones
+  // For the ranking rules, when the term was reached through a typo or a
+  // completion: the surface words that reached it, as (word-docs key, tier)
+  // (index/surface_words.h, "Word postings"). A document of the term ranks
+  // at the best tier of the words it holds, or after every typo when it
+  // holds none of them (only other words of the stem). Empty: every
+  // document at `tier`.
+  std::vector<std::pair<std::string, int>> words;
   double tier_base = 0;
   double tier_scale = 1;
   scoring::Bm25 bm25;
@@ -118,14 +126,25 @@ struct CompileOptions {
   bool per_segment_expansions = false;
 };
 
+// The surface words through which a word reached each stem: stem -> word
+// -> edits or kPrefix (the fewest edits, a completion before a typo).
+using FoundWords = std::map<std::string, std::map<std::string, int>>;
+
+// The tier of a term reached with `found` edits or kPrefix / kLatePrefix /
+// kStemOnly (word_expansion.h): 0 exact, 1 a completion, 1 + edits, then
+// kLateTier for a misspelt word's completions and a non-word's stem.
+inline constexpr int kLateTier = 2 + termdict::kMaxLevenshteinEdits;
+int tier_of(int found);
+
 // The alternatives of a word (see WeightedTerm): `token` first, then the
 // terms of `found` (term -> edits, -1 for a prefix completion) other than
 // token, fewest edits first, at most max_exp of them, tiered with one shared
-// idf over `snap`. Appends every term to *highlight when given.
+// idf over `snap`; `words` (optional) gives each the words that reached it.
+// Appends every term to *highlight when given.
 std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring::Bm25Params& bm25,
                                      const std::string& field, const std::string& token,
-                                     std::map<std::string, int> found, size_t max_exp, double boost,
-                                     std::vector<std::pair<std::string, std::string>>* highlight);
+                                     std::map<std::string, int> found, const FoundWords* words, size_t max_exp,
+                                     double boost, std::vector<std::pair<std::string, std::string>>* highlight);
 
 // Segments of at most this many documents (the one-document segments of
 // live queries) are expanded by a scan of the field's terms, not a walk.
@@ -191,7 +210,17 @@ class SegmentEval {
     const WeightedTerm* w = nullptr;
     std::optional<postings::TermPostings> tp;
     std::optional<postings::PostingCursor> cur;
+    // rank(): how this segment tells the words of the term's documents apart
+    // (WeightedTerm::words), settled on first use: kStem (no word postings:
+    // the term's tier), kOne (the stem's one word here: every document at
+    // one_tier), kPostings (word_docs), or unset.
+    enum class Words { kUnset, kStem, kOne, kPostings } words = Words::kUnset;
+    int one_tier = 0;
+    std::vector<std::pair<int, postings::TermPostings>> word_docs;  // (tier, documents)
   };
+  // The tier of a matching document of ts's term (WeightedTerm::words).
+  int doc_tier(TermState& ts, uint32_t doc);
+  void open_words(TermState& ts);
   // rank()'s per-document state, reused across documents.
   struct RankScratch {
     struct Word {
@@ -204,6 +233,9 @@ class SegmentEval {
     std::vector<Word> words;
     std::vector<uint32_t> pos;  // one word node's positions in the document
     std::vector<int> node_attribute;  // per node id: its field's attribute rank, -1 unknown yet
+    // The documents whose words have postings (index/surface_words.h).
+    bool marker_open = false;
+    std::optional<postings::TermPostings> word_docs_marker;
   };
   std::unique_ptr<RankScratch> rank_;
   void rank_node(const Node& n, uint32_t doc, bool proximity);

@@ -48,10 +48,11 @@ const std::vector<WeightedTerm>& SegmentEval::expand_here(const Node& n) {
   }
   const DeferredWord& d = *n.deferred;
   std::map<std::string, int> found;
+  FoundWords words;
   WordExpansion x;
   if (Status st = expand_in_segment(seg, d.word->w, d.word->automata, &x); !st.is_ok()) expand_status_ = st;
-  finish_expansion(d.word->w, std::move(x), &found);
-  out = word_terms(snap_, c_.bm25, n.field, d.token, std::move(found), d.max_expansions, d.boost, nullptr);
+  finish_expansion(d.word->w, std::move(x), &found, &words);
+  out = word_terms(snap_, c_.bm25, n.field, d.token, std::move(found), &words, d.max_expansions, d.boost, nullptr);
   return out;
 }
 

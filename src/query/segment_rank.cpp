@@ -5,6 +5,7 @@
 #include <climits>
 
 #include "plan.h"
+#include "meridian/index/surface_words.h"
 #include "meridian/termdict/levenshtein.h"
 
 namespace meridian::query::plan {
@@ -42,6 +43,63 @@ int pair_cost(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
 
 }  // namespace
 
+void SegmentEval::open_words(TermState& ts) {
+  // The stem's words here (index/surface_words.h): itemized (two or more, each
+  // with word postings), or one, which all the stem's documents hold. Among
+  // the words that reached the term, those of this segment say which. A word
+  // whose postings cannot be read leaves the term's tier.
+  using Words = TermState::Words;
+  ts.words = Words::kStem;
+  const index::Segment& seg = *sv_.segment;
+  const termdict::TermDictReader* dict = seg.words();
+  if (!dict) return;
+  const std::string_view key = ts.w->key;
+  const std::string_view stem = key.substr(key.find('\0') + 1);
+  std::string word_stem;
+  Words mode = Words::kUnset;  // none of the words is here: only other words of the stem
+  for (const auto& [docs_key, tier] : ts.w->words) {
+    const std::string_view rest = std::string_view(docs_key).substr(index::kWordDocsMarker.size());
+    const size_t z = rest.find('\0');
+    bool itemized = false;
+    auto known = index::find_surface_word(*dict, rest.substr(0, z), rest.substr(z + 1), &word_stem, &itemized);
+    if (!known.is_ok()) return;
+    if (!*known || word_stem != stem) continue;
+    if (!itemized) {  // the stem's one word here
+      ts.words = Words::kOne;
+      ts.one_tier = tier;
+      return;
+    }
+    mode = Words::kPostings;
+    auto tp = seg.postings_for(docs_key);
+    if (!tp.is_ok()) return;
+    if (*tp) ts.word_docs.emplace_back(tier, std::move(**tp));
+  }
+  ts.words = mode == Words::kPostings ? Words::kPostings : Words::kOne;
+  if (mode != Words::kPostings) ts.one_tier = kLateTier;
+}
+
+int SegmentEval::doc_tier(TermState& ts, uint32_t doc) {
+  const WeightedTerm& w = *ts.w;
+  if (w.words.empty()) return w.tier;
+  if (!rank_->marker_open) {
+    rank_->marker_open = true;
+    auto m = sv_.segment->postings_for(index::kWordDocsMarker);
+    if (m.is_ok() && *m) rank_->word_docs_marker.emplace(std::move(**m));
+  }
+  // A document indexed before word postings existed: its stem's tier.
+  if (!rank_->word_docs_marker || !rank_->word_docs_marker->docs().contains(doc)) return w.tier;
+  if (ts.words == TermState::Words::kUnset) open_words(ts);
+  switch (ts.words) {
+    case TermState::Words::kStem: return w.tier;
+    case TermState::Words::kOne: return ts.one_tier;
+    default: break;
+  }
+  int best = kLateTier;  // only other words of the stem: after every typo
+  for (const auto& [tier, tp] : ts.word_docs)
+    if (tier < best && tp.docs().contains(doc)) best = tier;
+  return best;
+}
+
 void SegmentEval::rank_node(const Node& n, uint32_t doc, bool proximity) {
   switch (n.k) {
     case Node::K::kWord:
@@ -61,8 +119,9 @@ void SegmentEval::rank_node(const Node& n, uint32_t doc, bool proximity) {
         // Without positions, an exact term (0 typos) settles the word.
         for (auto& ts : terms_[n.id]) {
           if (!ts->cur || ts->cur->next_geq(doc) != doc) continue;
-          typo = std::min(typo, typos_of_tier(ts->w->tier));
-          exact |= ts->w->tier == 0;
+          const int tier = doc_tier(*ts, doc);
+          typo = std::min(typo, typos_of_tier(tier));
+          exact |= tier == 0;
           if (!proximity) {
             if (exact) break;  // tier 0: no fewer typos to find
             continue;

@@ -26,6 +26,15 @@ void keep_min(std::map<std::string, int>* out, std::string_view term, int edits)
   if (!fresh) it->second = std::min(it->second, edits);
 }
 
+// A completion (kPrefix) before any typo, after the word itself (0).
+int better(int a, int b) { return tier_of(a) <= tier_of(b) ? a : b; }
+
+void keep_word(FoundWords* out, std::string_view stem, std::string_view word, int value) {
+  auto& words = (*out)[std::string(stem)];
+  auto [it, fresh] = words.emplace(std::string(word), value);
+  if (!fresh) it->second = better(it->second, value);
+}
+
 }  // namespace
 
 int allowed_edits(const Fuzziness& fz, std::string_view word) {
@@ -78,20 +87,23 @@ Status expand_in_segment(const index::Segment& seg, const WordToExpand& w, const
     if (known) {
       x->typed_is_word = true;
       keep_min(&x->fuzzy, stem, 0);
+      keep_word(&x->words, stem, typed, 0);
     }
     MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* a, automata.fuzzy(typed, allowed_edits(w.fuzziness, typed)));
     if (a) {
       MERIDIAN_RETURN_IF_ERROR(index::walk_surface_words(
-          *words, w.field, *a, 100000, [&](std::string_view, std::string_view stem, int e) {
+          *words, w.field, *a, 100000, [&](std::string_view word, std::string_view stem, int e) {
             keep_min(&x->fuzzy, stem, e);
+            keep_word(&x->words, stem, word, e);
             return true;
           }));
     }
     if (w.prefix) {
       MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* p, automata.prefix(typed));
       MERIDIAN_RETURN_IF_ERROR(index::walk_surface_words(
-          *words, w.field, *p, w.max_expansions + 1, [&](std::string_view, std::string_view stem, int) {
+          *words, w.field, *p, w.max_expansions + 1, [&](std::string_view word, std::string_view stem, int) {
             x->completions.emplace(std::string(stem), kPrefix);
+            keep_word(&x->words, stem, word, kPrefix);
             return true;
           }));
     }
@@ -121,7 +133,8 @@ Status expand_in_segment(const index::Segment& seg, const WordToExpand& w, const
   return Status::ok();
 }
 
-void finish_expansion(const WordToExpand& w, WordExpansion&& x, std::map<std::string, int>* found) {
+void finish_expansion(const WordToExpand& w, WordExpansion&& x, std::map<std::string, int>* found,
+                      FoundWords* words) {
   const std::string& typed = w.surface.empty() ? w.token : w.surface;
   // The last word: completions rank above typos, unless the word is a
   // misspelling (not a word of the field) of at least one typo's length
@@ -146,13 +159,22 @@ void finish_expansion(const WordToExpand& w, WordExpansion&& x, std::map<std::st
       }
     }
   }
+  if (words) {
+    // A misspelt word's completions rank after every typo whatever word of
+    // the stem a document holds: no words to tell apart.
+    if (late)
+      for (auto& [stem, ws] : x.words)
+        std::erase_if(ws, [](const auto& e) { return e.second == kPrefix; });
+    *words = std::move(x.words);
+  }
 }
 
-Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<std::string, int>* found) {
+Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<std::string, int>* found,
+                   FoundWords* words) {
   WordAutomata automata(w);
   WordExpansion x;
   for (const auto& sv : snap.segments()) MERIDIAN_RETURN_IF_ERROR(expand_in_segment(*sv.segment, w, automata, &x));
-  finish_expansion(w, std::move(x), found);
+  finish_expansion(w, std::move(x), found, words);
   return Status::ok();
 }
 

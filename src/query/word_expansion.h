@@ -20,6 +20,7 @@
 #include "meridian/index/snapshot.h"
 #include "meridian/query/ast.h"
 #include "meridian/termdict/automaton.h"
+#include "plan.h"
 
 namespace meridian::query::plan {
 
@@ -46,8 +47,10 @@ struct WordToExpand {
 };
 
 // Terms of w.field that the word reaches: term -> edits or kPrefix /
-// kLatePrefix (see above). The token itself may be among them.
-Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<std::string, int>* found);
+// kLatePrefix (see above). The token itself may be among them. With
+// `words`, also the surface words that reached each term.
+Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<std::string, int>* found,
+                   FoundWords* words = nullptr);
 
 // The automata of one word's expansion, built on first use; or all at once
 // by prepare_all(), after which they are only read (a live query's word,
@@ -79,12 +82,14 @@ struct PreparedWord {
 // query's word expanded in the one segment it is evaluated on).
 struct WordExpansion {
   std::map<std::string, int> fuzzy, completions;
+  FoundWords words;  // the surface words behind fuzzy and completions
   bool typed_is_word = false;  // the word as typed is a word of the field (not a misspelling)
   bool surface_words = true;   // every segment had surface words for the field
 };
 Status expand_in_segment(const index::Segment& seg, const WordToExpand& w, const WordAutomata& automata,
                          WordExpansion* x);
-void finish_expansion(const WordToExpand& w, WordExpansion&& x, std::map<std::string, int>* found);
+void finish_expansion(const WordToExpand& w, WordExpansion&& x, std::map<std::string, int>* found,
+                      FoundWords* words = nullptr);
 
 // The edits a fuzziness allows for `word` (code points; 0 for a number
 // when fz.exact_numbers), at most termdict::kMaxLevenshteinEdits.

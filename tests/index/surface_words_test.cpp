@@ -191,3 +191,72 @@ TEST_CASE("surface words: a damaged words file is reported by name when the segm
   REQUIRE_FALSE(seg.is_ok());
   CHECK(seg.status().message().find(".words") != std::string::npos);
 }
+
+TEST_CASE("word postings: the words of a stem with two or more words, each with its documents") {
+  TempDir dir;
+  auto seg = build(dir.path(), 1, {"rivers and a river", "a river", "Paris", "rivers"});
+  auto docs_of = [&](std::string_view word) {
+    std::vector<uint32_t> v;
+    auto tp = seg->postings_for(word_docs_key("title", word));
+    REQUIRE(tp.is_ok());
+    if (*tp) (*tp)->docs().for_each([&](uint32_t d) { v.push_back(d); return true; });
+    return v;
+  };
+  CHECK(docs_of("river") == std::vector<uint32_t>{0, 1});
+  CHECK(docs_of("rivers") == std::vector<uint32_t>{0, 3});
+  CHECK(docs_of("paris").empty());  // its stem's only word: the stem's documents say it
+  CHECK(docs_of("and").empty());
+  auto marker = seg->postings_for(kWordDocsMarker);
+  REQUIRE(marker.is_ok());
+  REQUIRE(marker->has_value());
+  CHECK((*marker)->doc_freq() == 4);
+  // The words file marks the words of itemized stems.
+  for (auto [word, want] : std::vector<std::pair<std::string, bool>>{{"river", true}, {"rivers", true}, {"paris", false}}) {
+    bool itemized = !want;
+    auto known = find_surface_word(*seg->words(), "title", word, nullptr, &itemized);
+    REQUIRE(known.is_ok());
+    CHECK(*known);
+    CHECK_MESSAGE(itemized == want, word);
+  }
+  std::vector<std::string> keys = {surface_key("title", "rivers", "river"), surface_key("title", "river", "river"),
+                                   surface_key("title", "paris", "pari"), surface_key("body", "river", "river")};
+  std::sort(keys.begin(), keys.end());
+  auto items = itemized_words(keys);
+  REQUIRE(items.size() == 2);
+  CHECK(items[0].docs_key == word_docs_key("title", "river"));
+  CHECK(items[1].docs_key == word_docs_key("title", "rivers"));
+  CHECK(items[1].stem == "river");
+}
+
+TEST_CASE("word postings: a merge itemizes a stem whose words were alone in each input, and drops deleted documents") {
+  TempDir dir;
+  auto a = build(dir.path(), 1, {"a river", "the river flows"});
+  auto b = build(dir.path(), 2, {"rivers", "many rivers"});
+  for (const auto& s : {a, b}) {
+    auto tp = s->postings_for(word_docs_key("title", "river"));
+    REQUIRE(tp.is_ok());
+    CHECK_FALSE(tp->has_value());
+  }
+  std::vector<SegmentView> in;
+  in.push_back(SegmentView{a, nullptr});
+  auto del = std::make_shared<postings::Bitmap>();
+  del->add(0);  // "rivers" (doc 0 of b) deleted
+  in.push_back(SegmentView{b, del});
+  auto r = merge_segments_to(in, dir.path(), 3, false);
+  REQUIRE(r.is_ok());
+  auto m = Segment::open(dir.path(), 3);
+  REQUIRE(m.is_ok());
+  auto docs_of = [&](std::string_view word) {
+    std::vector<uint32_t> v;
+    auto tp = (*m)->postings_for(word_docs_key("title", word));
+    REQUIRE(tp.is_ok());
+    if (*tp) (*tp)->docs().for_each([&](uint32_t d) { v.push_back(d); return true; });
+    return v;
+  };
+  CHECK(docs_of("river") == std::vector<uint32_t>{0, 1});
+  CHECK(docs_of("rivers") == std::vector<uint32_t>{2});  // "many rivers"
+  bool itemized = false;
+  auto known = find_surface_word(*(*m)->words(), "title", "rivers", nullptr, &itemized);
+  REQUIRE(known.is_ok());
+  CHECK(itemized);
+}

@@ -199,3 +199,100 @@ TEST_CASE("typo tolerance: a word not in the index matches its stem after the wo
   // A word of the index keeps its stem's documents as exact matches.
   CHECK(q(*t, "running") == std::vector<std::string>{"running"});
 }
+
+TEST_CASE("typo tolerance: a typo counts against the word a document holds, not the other words of its stem") {
+  // "addresing" is one edit from "addressing" and three from "address": both
+  // stem to "address". The document that holds "address" three times has the
+  // better BM25, but only the other one holds the word one typo away.
+  const std::vector<std::pair<std::string, std::string>> docs = {
+      {"b", "address address address book"}, {"a", "addressing the problem"}, {"c", "the address of the office"}};
+  auto s = make_index(docs);
+  auto got = q(*s, "addresing");
+  REQUIRE(got.size() == 3);
+  CHECK(got[0] == "a");
+  // Every document of the stem still matches: the others rank after the typo.
+  CHECK(std::set<std::string>(got.begin() + 1, got.end()) == std::set<std::string>{"b", "c"});
+  // The word itself, typed: its stem's documents stay exact matches (BM25 order).
+  CHECK(q(*s, "address")[0] == "b");
+  // The documents of each surface word are in the segment's term dictionary.
+  for (const auto& v : s->snap->segments()) {
+    auto marker = v.segment->postings_for(index::kWordDocsMarker);
+    REQUIRE(marker.is_ok());
+    REQUIRE(marker->has_value());
+    CHECK((*marker)->doc_freq() == v.segment->num_docs());
+    auto addressing = v.segment->postings_for(index::word_docs_key("body", "addressing"));
+    REQUIRE(addressing.is_ok());
+    REQUIRE(addressing->has_value());
+    CHECK((*addressing)->doc_freq() == 1);
+  }
+}
+
+TEST_CASE("typo tolerance: word postings survive merges, and deletes leave them") {
+  auto s = make_index({{"b", "address address address book"}, {"x", "addressing old"}});
+  std::vector<Json> more;
+  for (const auto& [id, text] : std::vector<std::pair<std::string, std::string>>{
+           {"a", "addressing the problem"}, {"c", "the address of the office"}}) {
+    Json d = Json::object();
+    d.set("id", id);
+    d.set("body", text);
+    more.push_back(std::move(d));
+  }
+  for (auto& r : s->idx->put_many(more)) REQUIRE(r.is_ok());
+  REQUIRE(s->idx->remove("x").is_ok());
+  REQUIRE(s->idx->refresh().is_ok());
+  REQUIRE(s->idx->force_merge().is_ok());
+  s->snap = s->idx->snapshot();
+  REQUIRE(s->snap->segments().size() == 1);
+  const auto& seg = *s->snap->segments()[0].segment;
+  auto addressing = seg.postings_for(index::word_docs_key("body", "addressing"));
+  REQUIRE(addressing.is_ok());
+  REQUIRE(addressing->has_value());
+  CHECK((*addressing)->doc_freq() == 1);  // "x" was deleted
+  auto got = q(*s, "addresing");
+  REQUIRE(got.size() == 3);
+  CHECK(got[0] == "a");
+}
+
+TEST_CASE("typo tolerance: a stem with one word in each segment, before and after they merge") {
+  auto s = make_index({{"b", "address address address book"}});
+  Json d = Json::object();
+  d.set("id", "a");
+  d.set("body", "addressing the problem");
+  std::vector<Json> more;
+  more.push_back(std::move(d));
+  for (auto& r : s->idx->put_many(more)) REQUIRE(r.is_ok());
+  REQUIRE(s->idx->refresh().is_ok());
+  s->snap = s->idx->snapshot();
+  REQUIRE(s->snap->segments().size() == 2);
+  // Each segment holds one word of the stem: no word postings, only the marker.
+  for (const auto& v : s->snap->segments()) {
+    for (const char* w : {"address", "addressing"}) {
+      auto tp = v.segment->postings_for(index::word_docs_key("body", w));
+      REQUIRE(tp.is_ok());
+      CHECK_FALSE(tp->has_value());
+    }
+    auto marker = v.segment->postings_for(index::kWordDocsMarker);
+    REQUIRE(marker.is_ok());
+    CHECK(marker->has_value());
+  }
+  CHECK(q(*s, "addresing") == std::vector<std::string>{"a", "b"});
+  // Merged, the stem has two words: each gets the documents it holds.
+  REQUIRE(s->idx->force_merge().is_ok());
+  s->snap = s->idx->snapshot();
+  REQUIRE(s->snap->segments().size() == 1);
+  const auto& seg = *s->snap->segments()[0].segment;
+  for (const char* w : {"address", "addressing"}) {
+    auto tp = seg.postings_for(index::word_docs_key("body", w));
+    REQUIRE(tp.is_ok());
+    REQUIRE(tp->has_value());
+    CHECK((*tp)->doc_freq() == 1);
+  }
+  std::string stem;
+  bool itemized = false;
+  REQUIRE(seg.words());
+  auto known = index::find_surface_word(*seg.words(), "body", "address", &stem, &itemized);
+  REQUIRE(known.is_ok());
+  CHECK(*known);
+  CHECK(itemized);
+  CHECK(q(*s, "addresing") == std::vector<std::string>{"a", "b"});
+}

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "meridian/columns/columns_writer.h"
@@ -64,8 +65,10 @@ class SegmentBuilder {
   Status serialize(const PartSink& put, bool parallel);
 
  private:
-  Status write_terms(const PartSink& put) const;
-  Status write_words(const PartSink& put) const;  // the surface words file (index/surface_words.h)
+  // The terms and postings; of the word postings only the marker and those
+  // of `word_docs` (the words of itemized stems, index/surface_words.h).
+  Status write_terms(const PartSink& put, const std::unordered_set<std::string>& word_docs) const;
+  std::vector<std::string> surface_keys() const;  // the surface words' keys (index/surface_words.h)
   std::vector<std::pair<std::string, std::string>> encoded_;  // write()'s parts (ext, bytes)
 
   // `key` is field\0term (the field is the key's prefix up to the \0).

@@ -14,6 +14,19 @@
 // Segments written before the file existed have none; the query layer then
 // falls back to expansion over the stems.
 //
+// Word postings: two words of one stem ("address", "addressing") share the
+// stem's postings; word postings tell which of them a document holds, so
+// that a typo is counted against the word the document has, not against its
+// stem. For every word of a stem with two or more words in the segment (an
+// "itemized" stem, value kWordItemized in the file; 0 otherwise), the term
+// dictionary holds the documents of that word under the reserved field
+// "_word" (docs only):
+//   _word \0 <field> \0 <word>
+// and the marker term "_word\0" lists the documents whose words are so
+// indexed (every document of a segment built since; merges keep the union).
+// A stem with one word in the segment has no word postings: its documents
+// all hold that word.
+//
 // Thread safety: free functions over immutable readers; any thread.
 #pragma once
 
@@ -32,6 +45,11 @@ namespace meridian::index {
 // Segment file extension of the surface words (not in kSegmentExts: optional).
 inline constexpr std::string_view kWordsExt = "words";
 
+// The term key of the documents holding `word` in `field`, and the key of
+// the marker term (the documents whose words are indexed).
+std::string word_docs_key(std::string_view field, std::string_view word);
+inline constexpr std::string_view kWordDocsMarker{"_word\0", 6};
+
 // "<field>\0<word>\0<stem>", with an empty stem when stem == word.
 std::string surface_key(std::string_view field, std::string_view word, std::string_view stem);
 
@@ -41,9 +59,20 @@ struct SurfaceEntry {
 };
 bool parse_surface_key(std::string_view key, SurfaceEntry* out);
 
+// The value of a word whose stem has two or more words in the segment.
+inline constexpr uint64_t kWordItemized = 1;
+
 // The framed words file of `keys` (surface_key()s, any order, duplicates
-// allowed; sorted and deduplicated in place).
+// allowed; sorted and deduplicated in place), each valued kWordItemized or 0.
 Result<std::string> build_surface_words(std::vector<std::string>* keys);
+
+// The words of sorted, deduplicated `keys` whose stem has two or more words
+// in its field: the words that get word postings, in word_docs_key order.
+struct ItemizedWord {
+  std::string docs_key;  // word_docs_key(field, word)
+  std::string field, word, stem;
+};
+std::vector<ItemizedWord> itemized_words(const std::vector<std::string>& keys);
 
 // Every surface word of `field` accepted by `a`, in word order, at most
 // `limit`: fn(word, stem, a.match_value(state)) returns false to stop.
@@ -52,8 +81,9 @@ Status walk_surface_words(const termdict::TermDictReader& words, std::string_vie
                           size_t limit,
                           const std::function<bool(std::string_view word, std::string_view stem, int value)>& fn);
 
-// Whether `word` is a surface word of `field`; its stem in *stem when so.
+// Whether `word` is a surface word of `field`; its stem in *stem, and
+// whether that stem is itemized (has word postings) in *itemized, when so.
 Result<bool> find_surface_word(const termdict::TermDictReader& words, std::string_view field, std::string_view word,
-                               std::string* stem);
+                               std::string* stem, bool* itemized = nullptr);
 
 }  // namespace meridian::index
