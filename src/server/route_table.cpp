@@ -1,6 +1,8 @@
 #include "meridian/server/route_table.h"
 
 #include <array>
+#include <cstdlib>
+#include <vector>
 
 namespace meridian::server {
 namespace {
@@ -171,28 +173,93 @@ std::string route_regex(std::string_view pattern) {
   return re;
 }
 
+namespace {
+
+// The table's templates split into segments once, so that classifying a
+// request splits its path once and compares segment lists (the segment
+// count first) instead of walking every template against the path.
+constexpr size_t kMaxSegments = 8;
+
+struct SplitRoute {
+  const RouteSpec* spec = nullptr;
+  size_t n = 0;
+  std::array<std::string_view, kMaxSegments> seg;
+  std::array<bool, kMaxSegments> placeholder{};
+  int index_at = -1;  // the segment that is {index}, or -1
+};
+
+// Splits s as next_segment walks it; false when it has more than kMaxSegments.
+bool split(std::string_view s, std::array<std::string_view, kMaxSegments>* out, size_t* n) {
+  size_t pos = 0;
+  std::string_view seg;
+  *n = 0;
+  while (next_segment(s, &pos, &seg)) {
+    if (*n == kMaxSegments) return false;
+    (*out)[(*n)++] = seg;
+  }
+  return true;
+}
+
+const std::vector<SplitRoute>& split_routes() {
+  static const std::vector<SplitRoute> routes = [] {
+    std::vector<SplitRoute> v;
+    for (const auto& r : kRoutes) {
+      SplitRoute s;
+      s.spec = &r;
+      if (!split(r.pattern, &s.seg, &s.n)) std::abort();  // a template longer than kMaxSegments: raise it
+      for (size_t i = 0; i < s.n; ++i) {
+        s.placeholder[i] = is_placeholder(s.seg[i]);
+        if (s.seg[i] == "{index}") s.index_at = static_cast<int>(i);
+      }
+      v.push_back(s);
+    }
+    return v;
+  }();
+  return routes;
+}
+
+// match_route_pattern(r's template, path) for a path already split.
+bool matches(const SplitRoute& r, const std::array<std::string_view, kMaxSegments>& ps, size_t n) {
+  if (r.n != n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (!r.placeholder[i]) {
+      if (r.seg[i] != ps[i]) return false;
+      continue;
+    }
+    if (ps[i].empty()) return false;
+    if (i == 0 && r.index_at == 0 && ps[i].front() == '_') return false;  // "/_bulk" is no index
+  }
+  return true;
+}
+
+}  // namespace
+
 RouteInfo classify_route(std::string_view method, std::string_view path) {
   RouteInfo info;
   if (method == "HEAD") method = "GET";
+  std::array<std::string_view, kMaxSegments> ps;
+  size_t n = 0;
+  // No template has more segments; every template starts with '/'.
+  if (path.empty() || path.front() != '/' || !split(path, &ps, &n)) return info;
+  const auto& routes = split_routes();
   bool known_path = false;
-  for (const auto& r : kRoutes) {
-    std::string_view idx;
-    if (!match_route_pattern(r.pattern, path, &idx)) continue;
-    if (!known_path) info.name = r.pattern;
+  for (const auto& r : routes) {
+    if (!matches(r, ps, n)) continue;
+    if (!known_path) info.name = r.spec->pattern;
     known_path = true;
-    if (r.method != method) continue;
+    if (r.spec->method != method) continue;
     info.match = RouteMatch::kFound;
-    info.name = r.pattern;
-    info.needs_auth = r.needs_auth;
-    info.scope = r.scope;
-    info.index = std::string(idx);
+    info.name = r.spec->pattern;
+    info.needs_auth = r.spec->needs_auth;
+    info.scope = r.spec->scope;
+    if (r.index_at >= 0) info.index = std::string(ps[static_cast<size_t>(r.index_at)]);
     return info;
   }
   if (!known_path) return info;  // kUnknown: needs auth, name "other"
-  for (const auto& r : kRoutes) {
-    if (!match_route_pattern(r.pattern, path, nullptr) || info.allow.find(r.method) != std::string::npos) continue;
+  for (const auto& r : routes) {
+    if (!matches(r, ps, n) || info.allow.find(r.spec->method) != std::string::npos) continue;
     if (!info.allow.empty()) info.allow += ", ";
-    info.allow += r.method;
+    info.allow += r.spec->method;
   }
   if (method == "OPTIONS") {
     info.match = RouteMatch::kPreflight;
