@@ -53,6 +53,7 @@
 #include <unordered_set>
 
 #include "conn_stream.h"
+#include "path_captures.h"
 #include "worker_pool.h"
 
 namespace meridian::server {
@@ -109,6 +110,7 @@ class HttpServer final : public httplib::Server {
     std::regex re;
     bool has_middle = false;  // the regex syntax lies between prefix and suffix:
     std::regex middle;        // matched alone (req.matches[0] then covers only it)
+    std::optional<PathCaptures> captures;  // the middle matched without the regex engine, when it can be
     Handler handler;
   };
   enum class Lean { kNotMine, kServed, kClose };

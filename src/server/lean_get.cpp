@@ -117,8 +117,17 @@ HttpServer::GetRoute::GetRoute(const std::string& pattern, Handler h) : re(patte
     prefix = pattern;
     return;
   }
-  // Alternation or anchors: no literal ends to test first.
-  if (pattern.find_first_of("|^$\\") != std::string::npos) return;
+  // Alternation, anchors or escapes: no literal ends to test first. A '^'
+  // right after '[' negates the bracket ("([^/]+)", the route placeholders).
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '[') {
+      size_t close = pattern.find(']', i + 2);
+      if (close == std::string::npos) return;
+      i = close;
+    } else if (pattern[i] != '\0' && std::strchr("|^$\\", pattern[i])) {
+      return;
+    }
+  }
   prefix = pattern.substr(0, first);
   // A quantifier binds the character before it: that one is not required.
   if (std::strchr("*+?{", pattern[first]) && !prefix.empty()) prefix.pop_back();
@@ -129,6 +138,7 @@ HttpServer::GetRoute::GetRoute(const std::string& pattern, Handler h) : re(patte
   if (pattern[first] == '(' && pattern[last] == ')') {
     middle = std::regex(pattern.substr(first, last - first + 1));
     has_middle = true;
+    captures = PathCaptures::compile(std::string_view(pattern).substr(first, last - first + 1));
   }
 }
 
@@ -209,7 +219,7 @@ HttpServer::Lean HttpServer::serve_lean_get(Conn* c, ConnStream& strm) {
   req.method = "GET";
   req.version = "HTTP/1.1";
   req.target = std::string(target);
-  req.path = httplib::detail::decode_url(std::string(target.substr(0, q)), false);
+  req.path = decode(target.substr(0, q), false);
   if (q != std::string_view::npos && q + 1 < target.size()) parse_query(target.substr(q + 1), &req.params);
   req.remote_addr = c->peer_ip;
   req.remote_port = c->peer_port;
@@ -229,7 +239,9 @@ HttpServer::Lean HttpServer::serve_lean_get(Conn* c, ConnStream& strm) {
                        req.path.compare(req.path.size() - r.suffix.size(), r.suffix.size(), r.suffix) != 0))
           continue;
         if (!r.exact) {
-          bool m = r.has_middle ? std::regex_match(req.path.cbegin() + static_cast<long>(r.prefix.size()),
+          const size_t mid_end = req.path.size() - r.suffix.size();
+          bool m = r.captures     ? r.captures->match(req.path, r.prefix.size(), mid_end, &req.matches)
+                   : r.has_middle ? std::regex_match(req.path.cbegin() + static_cast<long>(r.prefix.size()),
                                                    req.path.cend() - static_cast<long>(r.suffix.size()), req.matches,
                                                    r.middle)
                                 : std::regex_match(req.path, req.matches, r.re);

@@ -239,3 +239,45 @@ TEST_CASE("http_server: idle connections hold no worker; the per-client limit an
   close(fd);
   for (int s : idle) close(s);
 }
+
+TEST_CASE("path_captures: the route regexes' middles match as std::regex_match matches them") {
+  const std::vector<std::string> middles = {"([^/]+)", "([^/_][^/]*)", "([^/]+)/docs/([^/]+)", "([^/]+)/shards/([^/]+)",
+                                            "([^/_][^/]*)/_doc/([^/]+)", "([^/]+)/images/([^/]+)"};
+  const std::vector<std::string> paths = {"", "x", "cities", "_bulk", "a/b", "/", "a/", "/a", "cities/docs/42", "cities/docs/",
+                                          "cities/docs/4/2", "cities/shards/0", "_x/_doc/1", "x/_doc/1", "x/_doc/",
+                                          "x/_doc//", "p/images/f.png", "a b%2F/docs/\xc3\xa9", "cities/docsx/1", "c/shards/"};
+  for (const auto& mid : middles) {
+    auto pc = PathCaptures::compile(mid);
+    REQUIRE(pc.has_value());
+    std::regex re(mid);
+    for (const auto& p : paths) {
+      const std::string s = "/pre/" + p + "/suf";  // matched between the literal ends, as lean_get does
+      const size_t begin = 5, end = s.size() - 4;
+      std::smatch want, got;
+      bool w = std::regex_match(s.cbegin() + begin, s.cbegin() + static_cast<long>(end), want, re);
+      bool g = pc->match(s, begin, end, &got);
+      CAPTURE(mid);
+      CAPTURE(p);
+      REQUIRE(g == w);
+      if (!w) continue;
+      REQUIRE(got.size() == want.size());
+      for (size_t i = 0; i <= want.size(); ++i) {  // size(): the unmatched sub-match
+        CHECK(got[i].matched == want[i].matched);
+        CHECK(got[i].first - s.cbegin() == want[i].first - s.cbegin());
+        CHECK(got[i].second - s.cbegin() == want[i].second - s.cbegin());
+        CHECK(got[i].str() == want[i].str());
+      }
+      CHECK(got.prefix().first == want.prefix().first);
+      CHECK(got.prefix().second == want.prefix().second);
+      CHECK(got.suffix().first == want.suffix().first);
+      CHECK(got.suffix().second == want.suffix().second);
+      CHECK(got.prefix().matched == want.prefix().matched);
+      CHECK(got.suffix().matched == want.suffix().matched);
+    }
+  }
+  // Anything else keeps the regex.
+  CHECK_FALSE(PathCaptures::compile("([^/]+)([^/]+)").has_value());
+  CHECK_FALSE(PathCaptures::compile("([0-9]+)").has_value());
+  CHECK_FALSE(PathCaptures::compile("([^/]+)x").has_value());
+  CHECK_FALSE(PathCaptures::compile("docs").has_value());
+}
