@@ -419,11 +419,10 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
   co.max_pattern_terms = opt.max_pattern_terms;
   MERIDIAN_ASSIGN_OR_RETURN(plan::Compiled compiled, plan::compile(snap, query, co));
   const bool ranked = !req.ranking.empty();
-  bool need_proximity = false;
+  bool need_proximity = false, need_attribute = false;
   for (const auto& s : req.ranking) {
     need_proximity |= s.kind == SortSpec::Kind::kRank && s.field == "proximity";
-    if (s.kind == SortSpec::Kind::kRank && s.field == "attribute")
-      compiled.attribute_rank = attribute_ranks(snap, req.rank_fields);
+    need_attribute |= s.kind == SortSpec::Kind::kRank && s.field == "attribute";
   }
   std::vector<plan::Compiled> filters;
   std::vector<std::string> filter_keys;
@@ -511,7 +510,10 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
       // With a decay (<= 1) times weight, a query score must beat threshold / weight.
       auto threshold = [&] { return decay ? topk.threshold() / decay->weight : topk.threshold(); };
       if (k > 0) resp.docs_scored += plan::collect_top_k(*ev, match, opt.exhaustive, threshold, offer);
-    } else if (k > 0 || distinct) {
+    } else if ((k > 0 || distinct) && !match.is_empty()) {
+      // The attribute rule's field ranks, once, when a document is ranked.
+      if (need_attribute && compiled.attribute_rank.empty())
+        compiled.attribute_rank = attribute_ranks(snap, req.rank_fields);
       // Bounded heap of the k best rows, worst on top; one scratch row is
       // refilled per document and copied in only when it qualifies.
       SegmentSortKeys keys(*sv.segment, snap, sort);
