@@ -439,7 +439,10 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
     if (fields.empty())
       for (const auto& f : settings.q_fields) fields.push_back({f.field, f.weight});
     r.query = build_q_query(*r.q, fields, opt.q_operator, settings, opt.schema);
-    if (r.matching_strategy == MatchingStrategy::kLast && opt.q_operator == Operator::kAnd) {
+    // Relaxing drops words (spans of words) from the end: with one word the
+    // relaxed query is the strict one, so it is not built (build_q_query).
+    if (r.matching_strategy == MatchingStrategy::kLast && opt.q_operator == Operator::kAnd &&
+        q_words(*r.q, settings).size() > 1) {
       Query relaxed = build_q_query(*r.q, fields, opt.q_operator, settings, opt.schema, true);
       if (!(relaxed == r.query)) r.relaxed_query = std::move(relaxed);
     }

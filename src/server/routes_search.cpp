@@ -70,7 +70,7 @@ void ServerImpl::install_search_routes() {
       res.set_header("X-Cache", "miss");
       cache_.put(key, body);
     }
-    send_json(res, 200, body);
+    send_json(res, 200, std::move(body));
   };
 
   route("POST", "/v1/indexes/{index}/search", [this, run_search](const httplib::Request& req, httplib::Response& res) {

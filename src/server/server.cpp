@@ -130,6 +130,13 @@ void ServerImpl::send_json(httplib::Response& res, int status, const std::string
   res.set_content(body, "application/json");
 }
 
+void ServerImpl::send_json(httplib::Response& res, int status, std::string&& body) {
+  res.status = status;
+  res.body = std::move(body);  // what set_content does, without copying the body
+  res.headers.erase("Content-Type");
+  res.headers.emplace("Content-Type", "application/json");
+}
+
 void ServerImpl::send_error(httplib::Response& res, const Status& st, const Json& extra) {
   send_json(res, http_status(st.code()), error_body(st, extra));
 }

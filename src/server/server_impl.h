@@ -182,6 +182,7 @@ class ServerImpl {
 
   // Helpers for handlers.
   static void send_json(httplib::Response& res, int status, const std::string& body);
+  static void send_json(httplib::Response& res, int status, std::string&& body);  // the body moved, not copied
   static void send_error(httplib::Response& res, const Status& st, const Json& extra = Json());
   static void send_error(httplib::Response& res, int status, std::string_view reason, const Json& extra = Json());
   // Parses a JSON body; on failure sends a 400 (with "column" for bad UTF-8) and returns nullopt.
