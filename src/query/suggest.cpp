@@ -116,6 +116,19 @@ class Speller {
     return false;
   }
 
+  // Whether candidates() can find anything for one of `words`: some field it
+  // walks gives the word a typo budget (a short word has none), so that a
+  // query of such words is not looked up at all.
+  bool correctable(const std::vector<std::string>& words) const {
+    for (const auto& word : words)
+      for (const auto& f : fields_) {
+        if (!f.typos || f.def->type != index::FieldType::kText) continue;
+        std::string surface, stem;
+        if (analyze_word(*f.def, word, &surface, &stem) && plan::allowed_edits(fz_, surface) > 0) return true;
+      }
+    return false;
+  }
+
   // The best replacements of an unknown word, best first, at most `n`.
   Result<std::vector<Candidate>> candidates(const std::string& word, size_t n) {
     std::map<std::string, Candidate> found;
@@ -252,6 +265,7 @@ Result<std::vector<Suggestion>> suggest(const index::Snapshot& snap, const Searc
   std::vector<std::string> words = simple_words(*req.q);
   if (words.empty()) return std::vector<Suggestion>{};
   Speller speller(snap, s, searched_fields(req, s, schema ? *schema : snap.schema()));
+  if (!speller.correctable(words)) return std::vector<Suggestion>{};
 
   std::vector<bool> unknown(words.size(), false);
   bool any = false;
