@@ -117,6 +117,24 @@ HttpServer::GetRoute::GetRoute(const std::string& pattern, Handler h) : re(patte
     prefix = pattern;
     return;
   }
+  // A literal with escaped characters ("/v1/openapi\.json", route_regex's
+  // escaping) is an exact path too.
+  std::string literal;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\' && i + 1 < pattern.size() && kMeta.find(pattern[i + 1]) != std::string_view::npos) {
+      literal += pattern[++i];
+    } else if (kMeta.find(pattern[i]) != std::string_view::npos) {
+      literal.clear();
+      break;
+    } else {
+      literal += pattern[i];
+    }
+    if (i + 1 == pattern.size()) {
+      exact = true;
+      prefix = literal;
+      return;
+    }
+  }
   // Alternation, anchors or escapes: no literal ends to test first. A '^'
   // right after '[' negates the bracket ("([^/]+)", the route placeholders).
   for (size_t i = 0; i < pattern.size(); ++i) {

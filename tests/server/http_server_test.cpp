@@ -61,6 +61,10 @@ struct Running {
       out += " x-h=" + req.get_header_value("X-H");
       res.set_content(out, "text/plain");
     });
+    srv.Get(R"(/file\.json)", [](const httplib::Request&, httplib::Response& res) { res.set_content("file", "text/plain"); });
+    srv.Get(R"(/u/([^/_][^/]*)/end)", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content("u=" + req.matches[1].str(), "text/plain");  // [0] differs (http_server.h)
+    });
     srv.Get("/boom", [](const httplib::Request&, httplib::Response&) { throw std::runtime_error("boom"); });
     srv.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
       res.status = 500;
@@ -177,6 +181,12 @@ TEST_CASE("http_server: the lean GET path answers what httplib's own path answer
   both("/nope");               // 404 through the error handler
   both("/echo/only-one");      // no route
   both("/boom");               // exception handler
+  CHECK(both("/file.json") == "file");  // an escaped '.' is a literal one
+  both("/fileXjson");
+  CHECK(both("/u/ab/end") == "u=ab");
+  both("/u/_b/end");
+  both("/u//end");
+  both("/u/a/b/end");
   close(fd);
 }
 
