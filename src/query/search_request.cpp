@@ -399,6 +399,7 @@ std::vector<SortSpec> ranking_specs(const std::vector<std::string>& rules, const
   const bool has_sort_rule = std::find(rules.begin(), rules.end(), "sort") != rules.end();
   if (!sort.empty() && !has_sort_rule) return {};
   std::vector<SortSpec> out;
+  out.reserve(rules.size() + sort.size());
   for (const auto& rule : rules) {
     SortSpec s;
     if (rule == "bm25") {

@@ -65,7 +65,9 @@ void ServerImpl::install_search_routes() {
     Json out = query::to_json(*r);
     Status st = query::add_suggestions(*snap, *parsed, opt.settings.get(), opt.schema, &out);
     if (!st.is_ok()) return send_error(res, st, path_of(st));
-    std::string body = out.dump();
+    std::string body;
+    body.reserve(512);  // a small response is written without growing the string
+    out.dump_to(&body);
     if (!key.empty()) {
       res.set_header("X-Cache", "miss");
       cache_.put(key, body);
