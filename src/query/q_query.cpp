@@ -31,13 +31,16 @@ std::vector<FieldBoost> resolve(const std::vector<FieldBoost>& fields, const ind
 
 class Builder {
  public:
-  Builder(const std::vector<FieldBoost>& fields, const index::IndexSettings& s, const index::Schema* schema) {
-    std::vector<FieldBoost> fs = fields.empty() ? std::vector<FieldBoost>{{"*", 1}} : fields;
+  Builder(const std::vector<FieldBoost>& fields, const index::IndexSettings& s, const index::Schema* schema)
+      : schema_(schema) {
+    fields_ = fields.empty() ? std::vector<FieldBoost>{{"*", 1}} : fields;
     const auto& off = s.typo_tolerance.disable_on_fields;
-    for (const auto& fb : off.empty() ? fs : resolve(fs, schema))
-      (contains(off, fb.field) ? exact_ : typo_).push_back(fb);
-    for (const auto& fb : resolve(fs, schema))
-      if (fb.field != "*") phrase_.push_back(fb);
+    if (off.empty()) {
+      typo_ = fields_;
+    } else {
+      for (const auto& fb : resolve(fields_, schema))
+        (contains(off, fb.field) ? exact_ : typo_).push_back(fb);
+    }
     if (s.typo_tolerance.enabled) {
       TypoBudget b;
       b.min_word_length_one_typo = s.typo_tolerance.min_word_length_one_typo;
@@ -61,9 +64,12 @@ class Builder {
 
   // A multi-word synonym: its words adjacent and in order, in any field.
   std::optional<Query> phrase(const std::string& text, QWords qw) const {
-    if (phrase_.empty()) return std::nullopt;
+    std::vector<FieldBoost> fields;  // only a multi-word synonym needs them
+    for (const auto& fb : resolve(fields_, schema_))
+      if (fb.field != "*") fields.push_back(fb);
+    if (fields.empty()) return std::nullopt;
     Bool b;
-    for (const auto& fb : phrase_) {
+    for (const auto& fb : fields) {
       MatchPhrase p;
       p.field = fb.field;
       p.text = text;
@@ -99,7 +105,9 @@ class Builder {
     return mm;
   }
 
-  std::vector<FieldBoost> typo_, exact_, phrase_;
+  const index::Schema* schema_;
+  std::vector<FieldBoost> fields_;  // as given ("*" not resolved)
+  std::vector<FieldBoost> typo_, exact_;
   Fuzziness fz_;  // none when typo tolerance is disabled
 };
 

@@ -299,7 +299,8 @@ void ServerImpl::install_routes() {
     t_ctx = RequestContext{};
     t_ctx.start_s = monotonic_seconds();
     normalize_body_headers(req);
-    res.set_header("X-Request-Id", request_id_from(req.get_header_value("X-Request-Id")));
+    // Printable ASCII only (request_id_from): no CR/LF for set_header to refuse.
+    res.headers.emplace("X-Request-Id", request_id_from(req.get_header_value("X-Request-Id")));
     RouteInfo info = classify_route(req.method, req.path);
     t_ctx.route = info.name;
     std::optional<std::string> cors_origin;
