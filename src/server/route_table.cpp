@@ -1,5 +1,6 @@
 #include "meridian/server/route_table.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <vector>
@@ -200,9 +201,16 @@ bool split(std::string_view s, std::array<std::string_view, kMaxSegments>* out, 
   return true;
 }
 
-const std::vector<SplitRoute>& split_routes() {
-  static const std::vector<SplitRoute> routes = [] {
-    std::vector<SplitRoute> v;
+// The split templates grouped by segment count, in table order within a
+// group: a path is compared only with the templates of its length.
+struct SplitTable {
+  std::vector<SplitRoute> routes;
+  std::array<std::span<const SplitRoute>, kMaxSegments + 1> by_count;
+};
+
+const SplitTable& split_table() {
+  static const SplitTable table = [] {
+    SplitTable t;
     for (const auto& r : kRoutes) {
       SplitRoute s;
       s.spec = &r;
@@ -211,11 +219,17 @@ const std::vector<SplitRoute>& split_routes() {
         s.placeholder[i] = is_placeholder(s.seg[i]);
         if (s.seg[i] == "{index}") s.index_at = static_cast<int>(i);
       }
-      v.push_back(s);
+      t.routes.push_back(s);
     }
-    return v;
+    std::stable_sort(t.routes.begin(), t.routes.end(), [](const SplitRoute& a, const SplitRoute& b) { return a.n < b.n; });
+    for (size_t n = 0; n <= kMaxSegments; ++n) {
+      auto lo = std::lower_bound(t.routes.begin(), t.routes.end(), n, [](const SplitRoute& r, size_t v) { return r.n < v; });
+      auto hi = std::upper_bound(t.routes.begin(), t.routes.end(), n, [](size_t v, const SplitRoute& r) { return v < r.n; });
+      t.by_count[n] = std::span<const SplitRoute>(&*t.routes.begin() + (lo - t.routes.begin()), static_cast<size_t>(hi - lo));
+    }
+    return t;
   }();
-  return routes;
+  return table;
 }
 
 // match_route_pattern(r's template, path) for a path already split.
@@ -241,7 +255,7 @@ RouteInfo classify_route(std::string_view method, std::string_view path) {
   size_t n = 0;
   // No template has more segments; every template starts with '/'.
   if (path.empty() || path.front() != '/' || !split(path, &ps, &n)) return info;
-  const auto& routes = split_routes();
+  const std::span<const SplitRoute> routes = split_table().by_count[n];
   bool known_path = false;
   for (const auto& r : routes) {
     if (!matches(r, ps, n)) continue;
