@@ -22,9 +22,11 @@
 // - A lean path for plain GET requests (lean_get.cpp): a GET/HTTP/1.1 head
 //   without body, Range, Expect or Accept-Encoding is parsed straight from
 //   the connection's buffer, routed by the literal ends of each pattern
-//   before its regex, and answered straight into the output buffer, through
-//   the same pre-routing, route, error, exception and logger handlers
-//   (kept by the setters below, which also install them in httplib).
+//   before its regex (a placeholder middle such as "([^/]+)" without the
+//   regex engine: path_captures.h), and answered straight into the output
+//   buffer, through the same pre-routing, route, error, exception and
+//   logger handlers (kept by the setters below, which also install them in
+//   httplib).
 //   httplib serves everything else. Differences: such requests carry no
 //   REMOTE_ADDR/LOCAL_* pseudo-headers (req.remote_addr etc. are set), an
 //   exact pattern leaves req.matches empty and req.matches[0] spans only
