@@ -70,18 +70,33 @@ void SegmentBuilder::add_tokens(const FieldValues& fv, uint32_t doc, bool keep_p
     // The surface word: the term itself (a flag on it), or another word
     // that stems to it (a key of its own).
     const std::string_view surface = i < fv.surfaces.size() ? std::string_view(fv.surfaces[i]) : std::string_view();
+    uint64_t ref;
+    uint32_t* last;
     if (surface.empty()) {
-      if (t >= self_surface_.size()) self_surface_.resize(std::max<size_t>(t + 1, self_surface_.size() * 2), 0);
+      if (t >= self_surface_.size()) {
+        const size_t n = std::max<size_t>(t + 1, self_surface_.size() * 2);
+        self_surface_.resize(n, 0);
+        self_last_doc_.resize(n, UINT32_MAX);
+      }
       self_surface_[t] = 1;
+      ref = uint64_t{t} << 1 | 1;
+      last = &self_last_doc_[t];
     } else {
       word_buf_.assign(surface_key(fv.name, surface, fv.tokens[i].text));
       bool inserted = false;
-      words_.find_or_insert(word_buf_, &inserted);
-      if (inserted) bytes_ += word_buf_.size() + 16;
+      const uint32_t w = words_.find_or_insert(word_buf_, &inserted);
+      if (inserted) {
+        bytes_ += word_buf_.size() + 16;
+        if (w >= word_last_doc_.size()) word_last_doc_.resize(std::max<size_t>(w + 1, word_last_doc_.size() * 2), UINT32_MAX);
+      }
+      ref = uint64_t{w} << 1;
+      last = &word_last_doc_[w];
     }
-    // The word's documents (surface_words.h, "Word postings").
-    word_buf_.assign(word_docs_key(fv.name, surface.empty() ? std::string_view(fv.tokens[i].text) : surface));
-    add_term(word_buf_, doc, 1, nullptr, false);
+    if (*last != doc) {  // the word's documents (surface_words.h, "Word postings")
+      *last = doc;
+      word_log_.push_back(ref << 32 | doc);
+      bytes_ += sizeof(uint64_t);
+    }
   }
   // One posting per term, its positions ascending.
   std::sort(term_pos_.begin(), term_pos_.end());
@@ -132,7 +147,6 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
   sources_.push_back(doc.source);
   bytes_ += doc.source.size() + 32;
   add_term(key_of(kIdField, doc.id), d, 1, nullptr, false);
-  add_term(kWordDocsMarker, d, 1, nullptr, false);  // this document's words have postings
   columns_.add_keyword(kIdField, d, doc.id);
   // An id field declared int also gets an int column "_id", so that sorting
   // by the id is numeric and reads packed integers.
@@ -232,8 +246,7 @@ Status SegmentBuilder::serialize(const PartSink& put, bool parallel) {
   // The surface words first: which words get word postings depends on them.
   std::vector<std::string> words = surface_keys();
   MERIDIAN_ASSIGN_OR_RETURN(std::string words_file, build_surface_words(&words));
-  std::unordered_set<std::string> word_docs;
-  for (auto& w : itemized_words(words)) word_docs.insert(std::move(w.docs_key));
+  const WordPostings word_docs = word_postings(words);
   Status terms_status, other_status;
   if (parallel) {
     auto other = std::async(std::launch::async, columns_and_store);
@@ -267,7 +280,40 @@ std::vector<std::string> SegmentBuilder::surface_keys() const {
   return keys;
 }
 
-Status SegmentBuilder::write_terms(const PartSink& put, const std::unordered_set<std::string>& word_docs) const {
+SegmentBuilder::WordPostings SegmentBuilder::word_postings(const std::vector<std::string>& surface_keys) const {
+  WordPostings out;
+  std::vector<ItemizedWord> items = itemized_words(surface_keys);
+  // Output slot of each word reference (UINT32_MAX: not itemized).
+  std::vector<uint32_t> slot_of_word(words_.size(), UINT32_MAX), slot_of_self(self_surface_.size(), UINT32_MAX);
+  for (uint32_t i = 0; i < items.size(); ++i) {
+    const ItemizedWord& w = items[i];
+    if (w.word == w.stem) {
+      const uint32_t t = terms_.find(term_key(w.field, w.word));
+      if (t < slot_of_self.size()) slot_of_self[t] = i;
+    } else {
+      const uint32_t n = words_.find(surface_key(w.field, w.word, w.stem));
+      if (n < slot_of_word.size()) slot_of_word[n] = i;
+    }
+    out.keys.push_back(std::move(items[i].docs_key));
+  }
+  auto slot = [&](uint64_t e) {
+    const uint64_t ref = e >> 32;
+    const auto& v = (ref & 1) ? slot_of_self : slot_of_word;
+    return ref >> 1 < v.size() ? v[ref >> 1] : UINT32_MAX;
+  };
+  // A counting sort by slot keeps each word's documents ascending.
+  out.start.assign(out.keys.size() + 1, 0);
+  for (uint64_t e : word_log_)
+    if (uint32_t k = slot(e); k != UINT32_MAX) ++out.start[k + 1];
+  for (size_t k = 0; k < out.keys.size(); ++k) out.start[k + 1] += out.start[k];
+  out.docs.resize(out.start.back());
+  std::vector<uint32_t> fill(out.start.begin(), out.start.end() - 1);
+  for (uint64_t e : word_log_)
+    if (uint32_t k = slot(e); k != UINT32_MAX) out.docs[fill[k]++] = static_cast<uint32_t>(e);
+  return out;
+}
+
+Status SegmentBuilder::write_terms(const PartSink& put, const WordPostings& words) const {
   // Terms in byte order; postings in the same order.
   const uint32_t nterms = terms_.size();
   std::vector<uint32_t> terms(nterms);
@@ -319,11 +365,6 @@ Status SegmentBuilder::write_terms(const PartSink& put, const std::unordered_set
   auto write_plain = [&](const std::string* bound) -> Status {
     for (; next < terms.size() && (!bound || terms_.key(terms[next]) < *bound); ++next) {
       const std::string_view key = terms_.key(terms[next]);
-      // Word postings: only those of itemized stems (a stem's only word
-      // holds all its documents), and the marker.
-      if (key.starts_with(kWordDocsMarker) && key.size() > kWordDocsMarker.size() &&
-          !word_docs.count(std::string(key)))
-        continue;
       const std::string_view field = key.substr(0, key.find('\0'));
       if (!have_field || field != norms_field) {
         have_field = true;
@@ -345,9 +386,7 @@ Status SegmentBuilder::write_terms(const PartSink& put, const std::unordered_set
   // cell id, so sorting (cell prefix, doc) pairs per level yields the keys
   // in dictionary order, each with its ascending docs.
   std::vector<std::pair<uint64_t, uint32_t>> pairs;
-  for (const auto& [field, cells] : geo_) {
-    const std::string prefix = field + std::string(1, '\0');
-    MERIDIAN_RETURN_IF_ERROR(write_plain(&prefix));
+  auto write_geo = [&](const std::string& prefix, const std::vector<GeoCellDoc>& cells) -> Status {
     for (int bits : geo::indexed_levels()) {
       pairs.clear();
       pairs.reserve(cells.size());
@@ -366,6 +405,37 @@ Status SegmentBuilder::write_terms(const PartSink& put, const std::unordered_set
         i = j;
       }
     }
+    return Status::ok();
+  };
+  // Word postings (index/surface_words.h): the marker (every document),
+  // then each word's documents, keys in order after the marker's.
+  auto write_words = [&]() -> Status {
+    const uint32_t n = num_docs();
+    if (n == 0) return Status::ok();
+    docs.resize(n);
+    for (uint32_t d = 0; d < n; ++d) docs[d] = d;
+    freqs.assign(n, 1);
+    MERIDIAN_RETURN_IF_ERROR(tw.add(kWordDocsMarker, pw.add_term(docs, freqs, {}, nullptr)));
+    for (size_t k = 0; k < words.keys.size(); ++k) {
+      const std::span<const uint32_t> wd(words.docs.data() + words.start[k], words.start[k + 1] - words.start[k]);
+      if (wd.empty()) continue;
+      freqs.assign(wd.size(), 1);
+      MERIDIAN_RETURN_IF_ERROR(tw.add(words.keys[k], pw.add_term(wd, freqs, {}, nullptr)));
+    }
+    return Status::ok();
+  };
+  // The blocks written apart from the plain terms, in key order: geo
+  // fields and the word postings, each a contiguous range of keys.
+  std::vector<std::pair<std::string, std::function<Status()>>> blocks;
+  for (const auto& [field, cells] : geo_) {
+    std::string prefix = field + std::string(1, '\0');
+    blocks.emplace_back(prefix, [&, prefix, c = &cells] { return write_geo(prefix, *c); });
+  }
+  blocks.emplace_back(std::string(kWordDocsMarker), write_words);
+  std::sort(blocks.begin(), blocks.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [prefix, write_block] : blocks) {
+    MERIDIAN_RETURN_IF_ERROR(write_plain(&prefix));
+    MERIDIAN_RETURN_IF_ERROR(write_block());
   }
   MERIDIAN_RETURN_IF_ERROR(write_plain(nullptr));
   MERIDIAN_RETURN_IF_ERROR(put("terms", tw.finish()));

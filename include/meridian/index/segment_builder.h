@@ -15,7 +15,6 @@
 #include <functional>
 #include <map>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "meridian/columns/columns_writer.h"
@@ -65,9 +64,15 @@ class SegmentBuilder {
   Status serialize(const PartSink& put, bool parallel);
 
  private:
-  // The terms and postings; of the word postings only the marker and those
-  // of `word_docs` (the words of itemized stems, index/surface_words.h).
-  Status write_terms(const PartSink& put, const std::unordered_set<std::string>& word_docs) const;
+  // Word postings to write (index/surface_words.h): the keys of the words
+  // of itemized stems, in key order, and the documents of each,
+  // docs[start[i] .. start[i+1]).
+  struct WordPostings {
+    std::vector<std::string> keys;
+    std::vector<uint32_t> start, docs;
+  };
+  WordPostings word_postings(const std::vector<std::string>& surface_keys) const;
+  Status write_terms(const PartSink& put, const WordPostings& words) const;
   std::vector<std::string> surface_keys() const;  // the surface words' keys (index/surface_words.h)
   std::vector<std::pair<std::string, std::string>> encoded_;  // write()'s parts (ext, bytes)
 
@@ -118,6 +123,11 @@ class SegmentBuilder {
   std::vector<uint8_t> self_surface_;
   TermTable words_;
   std::string word_buf_;
+  // Word postings: an entry (ref << 32 | doc) per distinct word of a
+  // document, in doc order; ref = words_ number << 1, or term number << 1 | 1
+  // for a word that is its own stem. The last doc of each, against repeats.
+  std::vector<uint64_t> word_log_;
+  std::vector<uint32_t> word_last_doc_, self_last_doc_;
   std::string key_buf_;  // key_of() scratch
   // add_tokens() scratch: the keys of one field's tokens back to back, their
   // ends and hashes; (term << 32 | position) pairs; one term's positions.
