@@ -3,6 +3,8 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -64,14 +66,82 @@ Result<std::vector<std::string>> parse_server_list(std::string_view list) {
 
 // ---- NatsClient ----
 
+namespace {
+
+// Frees subscriptions safely. libnats 3.4's read loop looks a message's
+// subscription up under the connection's table lock, releases that lock, and
+// only then locks the subscription and files the message into it, without
+// holding a reference (nats.c #637, fixed in 3.6.1). A subscription freed by
+// natsSubscription_Destroy in that window is written after free: heap
+// corruption ("malloc(): invalid size"), seen when a replica's consumer was
+// dropped while its pull batch was still arriving. So a subscription is
+// first unsubscribed (out of the table: no later message can find it) and
+// retired here; it is freed only after a flush round trip, whose PONG the
+// read loop handles after any message it had already picked up (a read loop
+// replaced on reconnect is joined before its successor starts), or, for
+// what is left, after natsConnection_Close, which joins the read loop.
+// Thread-safe.
+class RetiredSubscriptions {
+ public:
+  RetiredSubscriptions(natsConnection* nc, int timeout_ms) : nc_(nc), timeout_ms_(timeout_ms) {}
+
+  // Unsubscribes `sub` now and frees it once no message can reach it. `sub`
+  // must be a plain subscription (a JetStream one that created its consumer
+  // would delete it on unsubscribe).
+  void retire(natsSubscription* sub) {
+    (void)natsSubscription_Unsubscribe(sub);  // fails only if already out of the table
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      retired_.push_back(sub);
+    }
+    reap();
+  }
+
+  // Frees what was retired so far if a flush round trip succeeds; keeps it
+  // for a later call otherwise (while disconnected, not even tried).
+  void reap() {
+    std::vector<natsSubscription*> batch;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      batch.swap(retired_);
+    }
+    if (batch.empty()) return;
+    if (natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED &&
+        natsConnection_FlushTimeout(nc_, timeout_ms_) == NATS_OK) {
+      for (natsSubscription* sub : batch) natsSubscription_Destroy(sub);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    retired_.insert(retired_.end(), batch.begin(), batch.end());
+  }
+
+  // Frees the rest; only once natsConnection_Close has returned.
+  void destroy_after_close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (natsSubscription* sub : retired_) natsSubscription_Destroy(sub);
+    retired_.clear();
+  }
+
+ private:
+  natsConnection* const nc_;
+  const int timeout_ms_;
+  std::mutex mu_;
+  std::vector<natsSubscription*> retired_;  // GUARDED_BY(mu_): unsubscribed, not yet freed
+};
+
+}  // namespace
+
 struct NatsClient::Impl {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
   int timeout_ms = 2000;
+  std::unique_ptr<RetiredSubscriptions> retired;  // set once connected
+
   ~Impl() {
     if (js) jsCtx_Destroy(js);
     if (nc) {
-      natsConnection_Close(nc);
+      natsConnection_Close(nc);  // joins the read loop
+      if (retired) retired->destroy_after_close();
       natsConnection_Destroy(nc);
     }
   }
@@ -104,6 +174,7 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const NatsOptions& opt) 
   if (s == NATS_OK) s = natsConnection_Connect(&impl->nc, o);
   natsOptions_Destroy(o);
   if (s != NATS_OK) return to_status(s, "nats: connecting to " + opt.servers.front());
+  impl->retired = std::make_unique<RetiredSubscriptions>(impl->nc, opt.timeout_ms);
   jsOptions jo = impl->options();
   s = natsConnection_JetStream(&impl->js, impl->nc, &jo);
   if (s != NATS_OK) return to_status(s, "nats: jetstream context");
@@ -273,13 +344,72 @@ std::vector<Result<PublishAck>> NatsClient::publish_batch(const std::vector<Publ
 }
 
 // ---- LogConsumer ----
+//
+// The pull protocol is spoken here over a plain subscription rather than
+// through js_PullSubscribe/natsSubscription_Fetch: libnats 3.4's fetch
+// writes past its message array when it starts with messages already queued
+// (late deliveries of an earlier pull request, e.g. requests replayed after
+// a reconnect) and more than the rest of the batch then arrive (nats.c #749,
+// fixed in 3.9.0): heap corruption ("malloc(): invalid size (unsorted)")
+// in a replica following a stream through a broker restart. Here every
+// message is copied out as it is read and the batch bound is ours.
+
+namespace {
+
+// A pull-request status ("NATS/1.0 408 Request Timeout" and the like): a
+// message without data whose header carries the status code.
+const char* pull_status(natsMsg* m) {
+  const char* code = nullptr;
+  if (natsMsg_GetDataLength(m) > 0 || natsMsgHeader_Get(m, "Status", &code) != NATS_OK) return nullptr;
+  return code;
+}
+
+std::string pull_status_text(natsMsg* m, const char* code) {
+  const char* desc = nullptr;
+  std::string out = std::string("status ") + code;
+  if (natsMsgHeader_Get(m, "Description", &desc) == NATS_OK && desc) out += std::string(" ") + desc;
+  return out;
+}
+
+}  // namespace
 
 struct LogConsumer::Impl {
-  natsSubscription* sub = nullptr;
-  natsMsgList fetched{nullptr, 0};
+  RetiredSubscriptions* retired = nullptr;  // the client's
+  natsConnection* nc = nullptr;
+  natsSubscription* sub = nullptr;  // sync, on `inbox`.*: deliveries of every pull request
+  std::string inbox;
+  std::string next_subject;  // $JS.API.CONSUMER.MSG.NEXT.<stream>.<durable>
+  uint64_t requests = 0;     // pull requests sent; request n replies to `inbox`.n
+  std::string last_ack;      // ack subject of the last message fetched ("" if none)
   ~Impl() {
-    if (fetched.Msgs) natsMsgList_Destroy(&fetched);
-    if (sub) natsSubscription_Destroy(sub);  // keeps the durable consumer on the server
+    if (sub) retired->retire(sub);
+  }
+
+  // Sends a pull request for `batch` messages and returns its reply subject.
+  Result<std::string> request(int batch, int64_t expires_ms, bool no_wait) {
+    std::string reply = inbox + "." + std::to_string(++requests);
+    std::string body = "{\"batch\":" + std::to_string(batch);
+    if (no_wait) body += ",\"no_wait\":true";
+    else body += ",\"expires\":" + std::to_string(expires_ms * kNanosPerMilli);
+    body += "}";
+    natsStatus s = natsConnection_PublishRequest(nc, next_subject.c_str(), reply.c_str(), body.data(),
+                                                 static_cast<int>(body.size()));
+    if (s != NATS_OK) return to_status(s, "nats: pull request to " + next_subject);
+    return reply;
+  }
+
+  // Copies a delivered message into `out` (skipping one that is not a
+  // stream message) and remembers its ack subject.
+  void take(natsMsg* m, std::vector<LogMessage>* out) {
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, m) != NATS_OK) return;
+    LogMessage lm;
+    lm.seq = meta->Sequence.Stream;
+    lm.pending = meta->NumPending;
+    jsMsgMetaData_Destroy(meta);
+    lm.data.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
+    out->push_back(std::move(lm));
+    last_ack = natsMsg_GetReply(m);
   }
 };
 
@@ -288,29 +418,45 @@ LogConsumer::~LogConsumer() = default;
 
 Result<std::unique_ptr<LogConsumer>> NatsClient::consumer(const std::string& stream, const std::string& subject,
                                                           const std::string& durable, uint64_t start_seq) {
+  impl_->retired->reap();  // what was retired while disconnected
   jsOptions jo = impl_->options();
   jsErrCode jerr = static_cast<jsErrCode>(0);
   jsConsumerInfo* ci = nullptr;
   natsStatus s = js_GetConsumerInfo(&ci, impl_->js, stream.c_str(), durable.c_str(), &jo, &jerr);
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = stream.c_str();
-  if (s == NATS_OK) {
-    jsConsumerInfo_Destroy(ci);
-    so.Consumer = durable.c_str();  // bind: keep the consumer's own position
-  } else if (s == NATS_NOT_FOUND) {
-    so.Config.DeliverPolicy = js_DeliverByStartSequence;
-    so.Config.OptStartSeq = std::max<uint64_t>(start_seq, 1);
-    so.Config.AckPolicy = js_AckAll;
-    so.Config.AckWait = 10000 * kNanosPerMilli;
-    so.Config.MaxAckPending = 20000;
-  } else {
-    return to_status(s, "nats: consumer " + durable + " of " + stream, jerr);
+  if (s == NATS_NOT_FOUND) {
+    jsConsumerConfig cfg;
+    jsConsumerConfig_Init(&cfg);
+    cfg.Durable = durable.c_str();
+    cfg.FilterSubject = subject.c_str();
+    cfg.DeliverPolicy = js_DeliverByStartSequence;
+    cfg.OptStartSeq = std::max<uint64_t>(start_seq, 1);
+    cfg.AckPolicy = js_AckAll;
+    cfg.AckWait = 10000 * kNanosPerMilli;
+    cfg.MaxAckPending = 20000;
+    jerr = static_cast<jsErrCode>(0);
+    s = js_AddConsumer(&ci, impl_->js, stream.c_str(), &cfg, &jo, &jerr);
+    // Created by someone else meanwhile: use that one.
+    if (s != NATS_OK && (jerr == JSConsumerNameExistErr || jerr == JSConsumerExistingActiveErr)) {
+      jerr = static_cast<jsErrCode>(0);
+      s = js_GetConsumerInfo(&ci, impl_->js, stream.c_str(), durable.c_str(), &jo, &jerr);
+    }
   }
+  if (s != NATS_OK) return to_status(s, "nats: consumer " + durable + " of " + stream, jerr);
+  const bool push = ci->Config && ci->Config->DeliverSubject && *ci->Config->DeliverSubject;
+  jsConsumerInfo_Destroy(ci);
+  if (push) return Status::invalid("nats: consumer " + durable + " of " + stream + " is a push consumer");
   auto impl = std::make_unique<LogConsumer::Impl>();
-  jerr = static_cast<jsErrCode>(0);
-  s = js_PullSubscribe(&impl->sub, impl_->js, subject.c_str(), durable.c_str(), &jo, &so, &jerr);
-  if (s != NATS_OK) return to_status(s, "nats: subscribing " + durable + " to " + stream, jerr);
+  impl->retired = impl_->retired.get();
+  impl->nc = impl_->nc;
+  impl->next_subject = "$JS.API.CONSUMER.MSG.NEXT." + stream + "." + durable;
+  natsInbox* inbox = nullptr;
+  s = natsInbox_Create(&inbox);
+  if (s == NATS_OK) {
+    impl->inbox = inbox;
+    natsInbox_Destroy(inbox);
+    s = natsConnection_SubscribeSync(&impl->sub, impl_->nc, (impl->inbox + ".*").c_str());
+  }
+  if (s != NATS_OK) return to_status(s, "nats: subscribing " + durable + " to " + stream);
   return std::unique_ptr<LogConsumer>(new LogConsumer(std::move(impl)));
 }
 
@@ -322,34 +468,70 @@ Status NatsClient::delete_consumer(const std::string& stream, const std::string&
   return Status::ok();
 }
 
+// As natsSubscription_Fetch does: what earlier requests delivered late is
+// returned first, without a request; otherwise a no-wait request takes what
+// the consumer has now, and only if that is nothing, a waiting request
+// (expiring just before the deadline) waits for the first messages until
+// the batch is full or the time is up.
 Result<std::vector<LogMessage>> LogConsumer::fetch(int max, int timeout_ms) {
-  if (impl_->fetched.Msgs) natsMsgList_Destroy(&impl_->fetched);
-  impl_->fetched = natsMsgList{nullptr, 0};
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = natsSubscription_Fetch(&impl_->fetched, impl_->sub, max, timeout_ms, &jerr);
+  Impl& c = *impl_;
+  c.last_ack.clear();
   std::vector<LogMessage> out;
-  if (s == NATS_TIMEOUT) return out;
-  if (s != NATS_OK) return to_status(s, "nats: fetch", jerr);
-  out.reserve(impl_->fetched.Count);
-  for (int i = 0; i < impl_->fetched.Count; ++i) {
-    natsMsg* m = impl_->fetched.Msgs[i];
-    jsMsgMetaData* meta = nullptr;
-    if (natsMsg_GetMetaData(&meta, m) != NATS_OK) continue;  // not a stream message
-    LogMessage lm;
-    lm.seq = meta->Sequence.Stream;
-    lm.pending = meta->NumPending;
-    jsMsgMetaData_Destroy(meta);
-    lm.data.assign(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
-    out.push_back(std::move(lm));
+  if (max <= 0) return out;
+  natsMsg* m = nullptr;
+  while (static_cast<int>(out.size()) < max && natsSubscription_NextMsg(&m, c.sub, 0) == NATS_OK) {
+    if (!pull_status(m)) c.take(m, &out);  // a status here ends an older request
+    natsMsg_Destroy(m);
+  }
+  if (!out.empty()) return out;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto reply = c.request(max, 0, true);
+  if (!reply) return reply.status();
+  bool waiting = false;
+  while (static_cast<int>(out.size()) < max) {
+    const int64_t left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) break;
+    natsStatus s = natsSubscription_NextMsg(&m, c.sub, left);
+    if (s == NATS_TIMEOUT) break;
+    if (s != NATS_OK) {
+      if (!out.empty()) break;
+      return to_status(s, "nats: fetch");
+    }
+    const char* code = pull_status(m);
+    if (!code) {
+      c.take(m, &out);
+      natsMsg_Destroy(m);
+      continue;
+    }
+    const bool current = *reply == natsMsg_GetSubject(m);
+    const std::string status = std::string(code, std::min<size_t>(std::strlen(code), 3));
+    std::string why = pull_status_text(m, code);
+    natsMsg_Destroy(m);
+    if (!current || status == "100") continue;  // an older request's end, or a heartbeat
+    if (status == "404" || status == "408") {
+      // No-wait found nothing: wait for the first messages.
+      if (out.empty() && !waiting && left > 1) {
+        waiting = true;
+        reply = c.request(max, left >= 20 ? left - 10 : left, false);
+        if (!reply) return reply.status();
+        continue;
+      }
+      break;
+    }
+    if (!out.empty()) break;
+    if (status == "503")
+      return Status::io_error("nats: fetch from " + c.next_subject + ": no responders (JetStream not ready)");
+    return Status::io_error("nats: fetch from " + c.next_subject + ": " + why);
   }
   return out;
 }
 
 Status LogConsumer::ack_fetched() {
-  if (!impl_->fetched.Msgs || impl_->fetched.Count == 0) return Status::ok();
-  natsStatus s = natsMsg_Ack(impl_->fetched.Msgs[impl_->fetched.Count - 1], nullptr);
-  natsMsgList_Destroy(&impl_->fetched);
-  impl_->fetched = natsMsgList{nullptr, 0};
+  if (impl_->last_ack.empty()) return Status::ok();
+  // Ack policy all: acknowledging the last message acknowledges the batch.
+  natsStatus s = natsConnection_Publish(impl_->nc, impl_->last_ack.c_str(), "+ACK", 4);
+  impl_->last_ack.clear();
   if (s != NATS_OK) return to_status(s, "nats: ack");
   return Status::ok();
 }

@@ -129,3 +129,88 @@ TEST_CASE("nats: key-value compare-and-set refuses a stale revision") {
   CHECK_FALSE((*kv)->get("k")->has_value());
   CHECK((*kv)->keys()->empty());
 }
+
+// A consumer dropped while the server is still delivering its pull batch:
+// libnats 3.4's read loop looks the subscription up, unlocks, then files the
+// message into it, so a subscription freed in between is written after free
+// (heap corruption; nats.c #637). Each round asks for 256 messages, gives up
+// after 1 ms and drops the consumer with most of the batch still in flight.
+TEST_CASE("nats: consumers dropped while their pull batch is still arriving leave the client sound") {
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
+  auto c = connect_to(server);
+  REQUIRE(c->ensure_stream({"C_0", {"c.0"}, 1}).is_ok());
+  std::vector<PublishItem> items;
+  for (int i = 0; i < 2000; ++i)
+    items.push_back({"c.0", std::string(200, 'x') + std::to_string(i), "c:" + std::to_string(i)});
+  for (const auto& a : c->publish_batch(items, 10000)) REQUIRE(a.is_ok());
+  for (int round = 0; round < 150; ++round) {
+    const std::string durable = "churn_" + std::to_string(round);
+    auto cons = c->consumer("C_0", "c.0", durable, 1);
+    REQUIRE_MESSAGE(cons.is_ok(), cons.status().to_string());
+    auto got = (*cons)->fetch(256, 1);
+    REQUIRE_MESSAGE(got.is_ok(), got.status().to_string());
+    for (size_t i = 0; i < got->size(); ++i) CHECK((*got)[i].seq == i + 1);
+    cons->reset();  // the rest of the batch is still on its way
+    REQUIRE(c->delete_consumer("C_0", durable).is_ok());
+  }
+  // The client still works: a fresh consumer reads the whole stream in order.
+  auto cons = c->consumer("C_0", "c.0", "final", 1);
+  REQUIRE(cons.is_ok());
+  uint64_t next = 1;
+  for (int tries = 0; tries < 100 && next <= 2000; ++tries) {
+    auto got = (*cons)->fetch(500, 2000);
+    REQUIRE_MESSAGE(got.is_ok(), got.status().to_string());
+    for (const auto& m : *got) {
+      REQUIRE(m.seq == next);
+      CHECK(m.data == std::string(200, 'x') + std::to_string(next - 1));
+      ++next;
+    }
+    REQUIRE((*cons)->ack_fetched().is_ok());
+  }
+  CHECK(next == 2001);
+  CHECK(c->publish("c.0", "after", "c:after")->seq == 2001);
+}
+
+// Fetches made while the broker is down leave their pull requests in the
+// client's reconnect buffer; after the restart they are replayed and each is
+// served at once, so deliveries pour in while later fetches run. libnats
+// 3.4's own fetch then wrote past its batch array (nats.c #749); a fetch must
+// return at most its batch, the stream in order, nothing lost.
+TEST_CASE("nats: pull requests replayed after a broker restart give at most a batch per fetch, in order") {
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
+  NatsOptions o;
+  o.servers = {server.url()};
+  o.timeout_ms = 1000;
+  auto c = NatsClient::connect(o);
+  REQUIRE(c.is_ok());
+  REQUIRE((*c)->ensure_stream({"R_0", {"r.0"}, 1}).is_ok());
+  std::vector<PublishItem> items;
+  for (int i = 0; i < 2000; ++i) items.push_back({"r.0", "m" + std::to_string(i), "r:" + std::to_string(i)});
+  for (const auto& a : (*c)->publish_batch(items, 10000)) REQUIRE(a.is_ok());
+  auto cons = (*c)->consumer("R_0", "r.0", "replay", 1);
+  REQUIRE(cons.is_ok());
+  server.kill();
+  for (int i = 0; i < 40; ++i) {
+    auto none = (*cons)->fetch(64, 20);  // buffered, not answered
+    CHECK((!none.is_ok() || none->empty()));
+  }
+  server.start();
+  REQUIRE(server.ready());
+  uint64_t next = 1;
+  for (int tries = 0; tries < 1000 && next <= 2000; ++tries) {
+    auto got = (*cons)->fetch(64, 200);
+    if (!got.is_ok()) {  // JetStream still starting
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    CHECK(got->size() <= 64);
+    for (const auto& m : *got) {
+      REQUIRE(m.seq <= next);  // a redelivery at most, never a gap
+      if (m.seq < next) continue;
+      CHECK(m.data == "m" + std::to_string(next - 1));
+      ++next;
+    }
+    REQUIRE((*cons)->ack_fetched().is_ok());
+  }
+  CHECK(next == 2001);
+}
