@@ -145,8 +145,8 @@ def set_typo(port, typo):
             raise BenchError("PATCH settings: HTTP %d" % r.status)
 
 
-def search(port, q):
-    path = "/v1/indexes/text/search?" + urllib.parse.urlencode({"q": q, "size": 10})
+def search(port, q, size=10):
+    path = "/v1/indexes/text/search?" + urllib.parse.urlencode({"q": q, "size": size})
     t0 = time.perf_counter()
     status, body = http_get(port, path, timeout=60)
     wall = (time.perf_counter() - t0) * 1000
@@ -161,11 +161,29 @@ def p95(xs):
     return xs[int(0.95 * (len(xs) - 1))] if xs else None
 
 
+def rank_of(r, right):
+    """1-based rank of the first hit holding the word `right`, or None."""
+    for i, h in enumerate(r.get("hits", [])):
+        src = h.get("source") or {}
+        if right in words_of("%s %s" % (src.get("title", ""), src.get("body", ""))):
+            return i + 1
+    return None
+
+
+def budget_edits(word, typo):
+    """Edits the q typo budget (min length for one typo, for two) allows `word`."""
+    n = len(word)
+    return 0 if n < typo[0] else 1 if n < typo[1] else 2
+
+
 def measure_all(res, sides, pairs, exact, typo, log):
     """Runs every query on every side in turn (side by side, same moment) and returns per side
-    recall, MRR and the latencies of the misspelt and of the exact-word queries."""
+    recall, MRR and the latencies of the misspelt and of the exact-word queries. Each miss is
+    classified: out of the typo budget (default 5/9, or `typo`), found at ranks 11-100, or absent."""
     servers = {}
-    acc = {label: {"hits": 0, "rr": 0.0, "took": [], "exact_took": [], "exact_wall": [], "misses": []}
+    budget = typo or (5, 9)
+    acc = {label: {"hits": 0, "rr": 0.0, "took": [], "exact_took": [], "exact_wall": [], "misses": [],
+                   "out_of_budget": 0, "ranks_11_100": 0, "absent": 0}
            for label, _, _ in sides}
     try:
         for label, build, data in sides:
@@ -180,17 +198,18 @@ def measure_all(res, sides, pairs, exact, typo, log):
                 r, took, _ = search(servers[label].port, wrong)
                 a = acc[label]
                 a["took"].append(took)
-                rank = None
-                for i, h in enumerate(r.get("hits", [])):
-                    src = h.get("source") or {}
-                    if right in words_of("%s %s" % (src.get("title", ""), src.get("body", ""))):
-                        rank = i + 1
-                        break
+                rank = rank_of(r, right)
                 if rank:
                     a["hits"] += 1
                     a["rr"] += 1.0 / rank
                 else:
                     a["misses"].append("%s->%s" % (wrong, right))
+                    if osa(wrong, right) > budget_edits(wrong, budget):
+                        a["out_of_budget"] += 1
+                    elif rank_of(search(servers[label].port, wrong, 100)[0], right):
+                        a["ranks_11_100"] += 1
+                    else:
+                        a["absent"] += 1
         for _ in range(2):  # two passes: the first warms the page cache of both sides alike
             for label in acc:
                 acc[label]["exact_took"].clear()
@@ -209,10 +228,17 @@ def measure_all(res, sides, pairs, exact, typo, log):
                       "mrr": a["rr"] / len(pairs), "q_took_p50_ms": median(a["took"]),
                       "q_took_p95_ms": p95(a["took"]), "exact_queries": len(exact),
                       "exact_took_p50_ms": median(a["exact_took"]), "exact_took_p95_ms": p95(a["exact_took"]),
-                      "exact_wall_p50_ms": median(a["exact_wall"]), "misses": a["misses"]}
+                      "exact_wall_p50_ms": median(a["exact_wall"]), "misses": a["misses"],
+                      "misses_out_of_budget": a["out_of_budget"], "misses_ranks_11_100": a["ranks_11_100"],
+                      "misses_absent": a["absent"],
+                      "recall_at_10_within_budget": a["hits"] / max(1, len(pairs) - a["out_of_budget"])}
         log("  %s: recall@10 %.1f %%, MRR %.3f, misspelt q p50 %.2f ms, exact q p50 %.3f ms (wall %.3f)" % (
             label, 100 * out[label]["recall_at_10"], out[label]["mrr"], out[label]["q_took_p50_ms"],
             out[label]["exact_took_p50_ms"], out[label]["exact_wall_p50_ms"]))
+        log("  %s: misses: %d out of the %d/%d budget, %d at ranks 11-100, %d not in the top 100; "
+            "recall@10 of the pairs within the budget %.1f %%" % (
+                label, a["out_of_budget"], budget[0], budget[1], a["ranks_11_100"], a["absent"],
+                100 * out[label]["recall_at_10_within_budget"]))
     return out
 
 
@@ -257,6 +283,11 @@ def suite_relevance(ctx, log):
         res.runs.append(r)
         res.add(label, "typo recall@10", round(100 * r["recall_at_10"], 1), "%")
         res.add(label, "MRR", round(r["mrr"], 3))
+        res.add(label, "typo recall@10 of the pairs within the typo budget",
+                round(100 * r["recall_at_10_within_budget"], 1), "%")
+        res.add(label, "misses out of the typo budget", r["misses_out_of_budget"])
+        res.add(label, "misses at ranks 11-100", r["misses_ranks_11_100"])
+        res.add(label, "misses not in the top 100", r["misses_absent"])
         res.add(label, "misspelt q took p50", r["q_took_p50_ms"], "ms")
         res.add(label, "misspelt q took p95", r["q_took_p95_ms"], "ms")
         res.add(label, "exact-word q took p50", r["exact_took_p50_ms"], "ms")
