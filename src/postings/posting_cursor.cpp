@@ -96,6 +96,11 @@ uint32_t PostingCursor::next_geq(uint32_t target) {
 }
 
 void PostingCursor::load_tfs() {
+  tfs_loaded_ = true;
+  if (t_.tf_len == 0) {  // unit tf (kFlagUnitTf): a term with documents has no empty tf area otherwise
+    std::fill(tfs_, tfs_ + n_, 1u);
+    return;
+  }
   f::BlockEntry e = t_.block(block_);
   const char* p = t_.tf + e.tf_off;
   const char* end = block_ + 1 < t_.n_blocks ? t_.tf + t_.block(block_ + 1).tf_off

@@ -111,7 +111,9 @@ struct TermHeader {
 std::string check_term(const TermHeader& h, const Bitmap& docs, const TermLayout& t) {
   if (docs.cardinality() != h.doc_freq) return "bitmap holds a different number of documents";
   if (h.doc_freq > 0 && *docs.max() == UINT32_MAX) return "document id out of range";
-  if (h.flags & ~(f::kFlagPositions | f::kFlagLengths)) return "unknown flags";
+  if (h.flags & ~(f::kFlagPositions | f::kFlagLengths | f::kFlagUnitTf)) return "unknown flags";
+  const bool unit_tf = h.flags & f::kFlagUnitTf;
+  if (unit_tf && (t.has_positions || t.tf_len != 0)) return "unit tf with a tf area or positions";
   Bitmap::Iterator it = docs.iterator();
   uint32_t buf[f::kBlockSize];
   uint64_t tf_at = 0, pos_at = 0;
@@ -130,7 +132,7 @@ std::string check_term(const TermHeader& h, const Bitmap& docs, const TermLayout
     bool ok = true;
     uint32_t block_max = 0;
     for (uint32_t k = 0; k < n && ok; ++k) {
-      uint32_t tf = f::read_varint(p, end, &ok);
+      uint32_t tf = unit_tf ? 1 : f::read_varint(p, end, &ok);
       if (tf == 0) ok = false;
       block_max = std::max(block_max, tf);
       uint64_t acc = 0;
@@ -226,7 +228,8 @@ Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) 
       ids[i] = static_cast<uint32_t>(doc);
     }
     const char* tf = p;
-    for (uint32_t i = 0; i < h.doc_freq && ok; ++i) {
+    if (h.flags & f::kFlagUnitTf) h.max_tf = 1;
+    for (uint32_t i = 0; i < h.doc_freq && ok && !(h.flags & f::kFlagUnitTf); ++i) {
       uint32_t v = f::read_varint(p, pend, &ok);
       if (v == 0) ok = false;
       h.max_tf = std::max(h.max_tf, v);
@@ -244,6 +247,7 @@ Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) 
   } else {
     return where("unknown record kind " + std::to_string(kind));
   }
+  if ((h.flags & f::kFlagUnitTf) && s.version < 3) return where("unit tf flag in a version " + std::to_string(s.version) + " file");
   layout.doc_freq = h.doc_freq;
   layout.has_positions = h.flags & f::kFlagPositions;
   if (!verified) {

@@ -18,7 +18,9 @@ uint64_t PostingsWriter::add_term(std::span<const uint32_t> docs, std::span<cons
   const bool has_pos = !positions.empty();
   const size_t n = docs.size();
   const uint32_t n_blocks = static_cast<uint32_t>((n + f::kBlockSize - 1) / f::kBlockSize);
-  const uint8_t flags = static_cast<uint8_t>((has_pos ? f::kFlagPositions : 0) | (doc_lengths ? f::kFlagLengths : 0));
+  const bool unit_tf = !has_pos && n > 0 && std::all_of(freqs.begin(), freqs.end(), [](uint32_t t) { return t == 1; });
+  const uint8_t flags = static_cast<uint8_t>((has_pos ? f::kFlagPositions : 0) | (doc_lengths ? f::kFlagLengths : 0) |
+                                             (unit_tf ? f::kFlagUnitTf : 0));
 
   // tf and position streams and the block table, in reused buffers.
   tf_area_.clear();
@@ -35,7 +37,7 @@ uint64_t PostingsWriter::add_term(std::span<const uint32_t> docs, std::span<cons
     for (size_t i = lo; i < hi; ++i) {
       assert(docs[i] != UINT32_MAX && freqs[i] >= 1);
       assert(i == 0 || docs[i] > docs[i - 1]);
-      tfw.varint(freqs[i]);
+      if (!unit_tf) tfw.varint(freqs[i]);
       max_tf = std::max(max_tf, freqs[i]);
       min_len = std::min(min_len, doc_lengths ? doc_lengths[docs[i]] : 0u);
       if (has_pos) {

@@ -463,3 +463,38 @@ TEST_CASE("postings: a term index entry near 2^64 is corruption, not a wrapped r
                                       " is out of order or out of range");
   CHECK_FALSE(reader->verify_all().is_ok());
 }
+
+TEST_CASE("postings: a docs-only term whose every tf is 1 stores no tf area, short or full") {
+  for (size_t n : {size_t{1}, size_t{100}, size_t{128}, size_t{129}, size_t{1000}}) {
+    std::vector<uint32_t> docs, ones(n, 1), twos(n, 1);
+    for (size_t i = 0; i < n; ++i) docs.push_back(static_cast<uint32_t>(3 * i + 1));
+    twos[n / 2] = 2;  // one tf of 2: every tf is stored
+    PostingsWriter w;
+    const uint64_t a = w.add_term(docs, ones, {}, nullptr);
+    const uint64_t b = w.add_term(docs, twos, {}, nullptr);
+    const uint64_t c = w.add_term(docs, twos, {}, nullptr);
+    // The unit term is one byte per document smaller than the same documents with a tf area.
+    CHECK_MESSAGE(c - b == (b - a) + n, n);
+    std::string file = w.finish();
+    auto r = PostingsReader::open(file, "unit.pst");
+    REQUIRE(r.is_ok());
+    REQUIRE(r->verify_all().is_ok());
+    auto unit = r->term(a);
+    REQUIRE(unit.is_ok());
+    CHECK(unit->docs().to_vector() == docs);
+    CHECK(unit->max_tf() == 1);
+    auto cur = unit->cursor();
+    size_t seen = 0;
+    for (uint32_t d = cur.doc(); d != PostingCursor::kEnd; d = cur.next(), ++seen) {
+      CHECK(cur.freq() == 1);
+      CHECK(cur.block_max_tf() == 1);
+    }
+    CHECK(seen == n);
+    auto other = r->term(b);
+    REQUIRE(other.is_ok());
+    CHECK(other->max_tf() == 2);
+    auto oc = other->cursor();
+    CHECK(oc.next_geq(docs[n / 2]) == docs[n / 2]);
+    CHECK(oc.freq() == 2);
+  }
+}

@@ -12,14 +12,14 @@
 namespace meridian::postings::format {
 
 constexpr uint32_t kMagic = fourcc("MPST");
-constexpr uint32_t kVersion = 2;        // current format version
+constexpr uint32_t kVersion = 3;        // current format version (3: the unit tf flag)
 constexpr uint32_t kMinVersion = 1;     // oldest version this build reads
 constexpr uint32_t kBlockSize = 128;    // documents per tf/position block
 
 // Version 1 record: crc u32 | len u64 | payload (len bytes); crc = masked
 // CRC32C of the len field and the payload. Always a full payload.
 constexpr size_t kRecordHeaderSizeV1 = 12;
-// Version 2 record: crc u32 | kind u8 | payload, the payload running to the
+// Version 2 and 3 record: crc u32 | kind u8 | payload, the payload running to the
 // next record (the term index gives the boundaries); crc = masked CRC32C of
 // kind and payload.
 constexpr size_t kRecordHeaderSizeV2 = 5;
@@ -32,6 +32,10 @@ constexpr uint8_t kKindShort = 1;  // 1..kBlockSize documents, varint-coded, no 
 constexpr size_t kTermHeaderSize = 32;
 constexpr uint8_t kFlagPositions = 1;
 constexpr uint8_t kFlagLengths = 2;
+// Every tf is 1 and no positions are stored: no tf area (tf_len 0, every
+// tf_off 0), each block's max_tf 1. Docs-only terms (_id, _exists, keyword
+// and numeric values, word postings) take one byte less per document.
+constexpr uint8_t kFlagUnitTf = 4;
 // Block entry: last_doc u32, max_tf u32, min_len u32, tf_off u32, pos_off u64.
 constexpr size_t kBlockEntrySize = 24;
 // Trailer at the end of the body: term_count u64, index_offset u64,
