@@ -245,8 +245,9 @@ Status SegmentBuilder::serialize(const PartSink& put, bool parallel) {
   };
   // The surface words first: which words get word postings depends on them.
   std::vector<std::string> words = surface_keys();
-  MERIDIAN_ASSIGN_OR_RETURN(std::string words_file, build_surface_words(&words));
-  const WordPostings word_docs = word_postings(words);
+  std::vector<ItemizedWord> itemized;
+  MERIDIAN_ASSIGN_OR_RETURN(std::string words_file, build_surface_words(&words, &itemized));
+  const WordPostings word_docs = word_postings(std::move(itemized));
   Status terms_status, other_status;
   if (parallel) {
     auto other = std::async(std::launch::async, columns_and_store);
@@ -280,9 +281,8 @@ std::vector<std::string> SegmentBuilder::surface_keys() const {
   return keys;
 }
 
-SegmentBuilder::WordPostings SegmentBuilder::word_postings(const std::vector<std::string>& surface_keys) const {
+SegmentBuilder::WordPostings SegmentBuilder::word_postings(std::vector<ItemizedWord> items) const {
   WordPostings out;
-  std::vector<ItemizedWord> items = itemized_words(surface_keys);
   // Output slot of each word reference (UINT32_MAX: not itemized).
   std::vector<uint32_t> slot_of_word(words_.size(), UINT32_MAX), slot_of_self(self_surface_.size(), UINT32_MAX);
   for (uint32_t i = 0; i < items.size(); ++i) {

@@ -107,9 +107,9 @@ Status copy_columns(const std::vector<Input>& in, const Norms& norms, columns::C
 
 // The merged segment's surface words: the union of the inputs' keys (words
 // of deleted documents stay: they only point to stems that match fewer
-// documents), sorted. False when an input has no words file (written before
-// they existed): the merged segment then has none either, so that its words
-// are never incomplete, and no word postings.
+// documents). False when an input has no words file (written before they
+// existed): the merged segment then has none either, so that its words are
+// never incomplete, and no word postings.
 Result<bool> merged_words(const std::vector<Input>& in, std::vector<std::string>* keys) {
   for (const auto& i : in) {
     const termdict::TermDictReader* w = i.view->segment->words();
@@ -118,8 +118,6 @@ Result<bool> merged_words(const std::vector<Input>& in, std::vector<std::string>
     for (; it.valid(); it.next()) keys->emplace_back(it.term());
     MERIDIAN_RETURN_IF_ERROR(it.status());
   }
-  std::sort(keys->begin(), keys->end());
-  keys->erase(std::unique(keys->begin(), keys->end()), keys->end());
   return true;
 }
 
@@ -290,15 +288,16 @@ Result<MergeResult> merge_segments_to(const std::vector<SegmentView>& inputs, co
     std::vector<std::string> word_keys;
     MERIDIAN_ASSIGN_OR_RETURN(bool have_words, merged_words(in, &word_keys));
     std::vector<ItemizedWord> itemized;
-    if (have_words) itemized = itemized_words(word_keys);
+    std::string words_file;
+    if (have_words) {
+      MERIDIAN_ASSIGN_OR_RETURN(words_file, build_surface_words(&word_keys, &itemized));
+    }
     postings::PostingsWriter pw;
     termdict::TermDictWriter tw;
     MERIDIAN_RETURN_IF_ERROR(merge_terms(in, norms, have_words ? &itemized : nullptr, &pw, &tw, &field_docs));
     MERIDIAN_RETURN_IF_ERROR(put("terms", tw.finish()));
     MERIDIAN_RETURN_IF_ERROR(put("post", pw.finish()));
-    if (!have_words) return Status::ok();
-    MERIDIAN_ASSIGN_OR_RETURN(std::string file, build_surface_words(&word_keys));
-    return put(kWordsExt, file);
+    return have_words ? put(kWordsExt, words_file) : Status::ok();
   }();
   Status other_status = columns_and_store.get();
   if (!terms_status.is_ok()) return cleanup(terms_status);

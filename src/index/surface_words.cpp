@@ -86,58 +86,31 @@ bool parse_surface_key(std::string_view key, SurfaceEntry* out) {
   return true;
 }
 
-namespace {
-
-// Words per (field, stem) of sorted keys.
-std::unordered_map<std::string, uint32_t> words_per_stem(const std::vector<std::string>& keys) {
-  std::unordered_map<std::string, uint32_t> n;
-  std::string fs;
-  SurfaceEntry e;
-  for (const auto& k : keys) {
-    if (!parse_surface_key(k, &e)) continue;
-    fs.assign(e.field).push_back('\0');
-    fs.append(e.stem);
-    ++n[fs];
-  }
-  return n;
-}
-
-}  // namespace
-
-Result<std::string> build_surface_words(std::vector<std::string>* keys) {
+Result<std::string> build_surface_words(std::vector<std::string>* keys, std::vector<ItemizedWord>* itemized) {
   std::sort(keys->begin(), keys->end());
   keys->erase(std::unique(keys->begin(), keys->end()), keys->end());
-  const auto per_stem = words_per_stem(*keys);
+  // Words per (field, stem), each key's "<field>\0<stem>" computed once.
+  std::vector<std::string> stem_of(keys->size());
+  std::vector<SurfaceEntry> entry(keys->size());
+  std::unordered_map<std::string_view, uint32_t> per_stem;
+  for (size_t i = 0; i < keys->size(); ++i) {
+    if (!parse_surface_key((*keys)[i], &entry[i])) continue;
+    stem_of[i].assign(entry[i].field).push_back('\0');
+    stem_of[i].append(entry[i].stem);
+  }
+  for (size_t i = 0; i < keys->size(); ++i)
+    if (!stem_of[i].empty()) ++per_stem[stem_of[i]];
   termdict::TermDictWriter w;
-  std::string fs;
-  SurfaceEntry e;
-  for (const auto& k : *keys) {
-    uint64_t value = 0;
-    if (parse_surface_key(k, &e)) {
-      fs.assign(e.field).push_back('\0');
-      fs.append(e.stem);
-      auto it = per_stem.find(fs);
-      if (it != per_stem.end() && it->second >= 2) value = kWordItemized;
+  for (size_t i = 0; i < keys->size(); ++i) {
+    const bool item = !stem_of[i].empty() && per_stem[stem_of[i]] >= 2;
+    MERIDIAN_RETURN_IF_ERROR(w.add((*keys)[i], item ? kWordItemized : 0));
+    if (item && itemized) {
+      const SurfaceEntry& e = entry[i];
+      itemized->push_back(
+          {word_docs_key(e.field, e.word), std::string(e.field), std::string(e.word), std::string(e.stem)});
     }
-    MERIDIAN_RETURN_IF_ERROR(w.add(k, value));
   }
   return w.finish();
-}
-
-std::vector<ItemizedWord> itemized_words(const std::vector<std::string>& keys) {
-  const auto per_stem = words_per_stem(keys);
-  std::vector<ItemizedWord> out;
-  std::string fs;
-  SurfaceEntry e;
-  for (const auto& k : keys) {
-    if (!parse_surface_key(k, &e)) continue;
-    fs.assign(e.field).push_back('\0');
-    fs.append(e.stem);
-    auto it = per_stem.find(fs);
-    if (it == per_stem.end() || it->second < 2) continue;
-    out.push_back({word_docs_key(e.field, e.word), std::string(e.field), std::string(e.word), std::string(e.stem)});
-  }
-  return out;
 }
 
 Status walk_surface_words(const termdict::TermDictReader& words, std::string_view field, const termdict::Automaton& a,

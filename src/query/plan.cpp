@@ -512,25 +512,25 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
   // Exact, then prefix completions, then fewest edits (a misspelt last word's
   // completions and a non-word's stem after every typo tier: kLatePrefix,
   // kStemOnly), then by term order.
-  auto tier = tier_of;
   // A term reached through a typo or a completion ranks each document by the
   // words of the stem it holds (WeightedTerm::words).
   auto add_words = [&](WeightedTerm* t, std::string_view term) {
     if (!words || t->tier == 0 || t->tier >= kLateTier) return;
     auto it = words->find(std::string(term));
     if (it == words->end()) return;
-    for (const auto& [word, e] : it->second) t->words.emplace_back(index::word_docs_key(field, word), tier(e));
+    for (const auto& [word, e] : it->second) t->words.emplace_back(index::word_docs_key(field, word), tier_of(e));
   };
   std::vector<WeightedTerm> terms;
   terms.push_back(weighted(token));
   if (highlight) highlight->emplace_back(field, token);
   if (auto own = found.find(token); own != found.end()) {
-    terms[0].tier = tier(own->second);  // 0 when typed as a word; its edits, or kStemOnly, when not
+    terms[0].tier = tier_of(own->second);  // 0 when typed as a word; its edits, or kStemOnly, when not
     add_words(&terms[0], token);
     found.erase(own);
   }
   std::vector<std::pair<std::string, int>> list(found.begin(), found.end());
-  std::stable_sort(list.begin(), list.end(), [&](const auto& x, const auto& y) { return tier(x.second) < tier(y.second); });
+  std::stable_sort(list.begin(), list.end(),
+                   [](const auto& x, const auto& y) { return tier_of(x.second) < tier_of(y.second); });
   if (list.size() > max_exp) list.resize(max_exp);
   if (list.empty()) return terms;
   // Tiered scores with one shared idf (see WeightedTerm).
@@ -538,7 +538,7 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
   for (const auto& [t, e] : list) df = std::max(df, snap.doc_freq(index::term_key(field, t)));
   for (const auto& [t, e] : list) {
     terms.push_back(weighted(t));
-    terms.back().tier = tier(e);
+    terms.back().tier = tier_of(e);
     add_words(&terms.back(), t);
     if (highlight) highlight->emplace_back(field, t);
   }

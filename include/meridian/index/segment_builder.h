@@ -25,6 +25,8 @@
 
 namespace meridian::index {
 
+struct ItemizedWord;  // index/surface_words.h
+
 struct FieldStats {
   uint64_t docs = 0;     // documents with a value for the field
   uint64_t sum_len = 0;  // text fields: total tokens
@@ -71,7 +73,7 @@ class SegmentBuilder {
     std::vector<std::string> keys;
     std::vector<uint32_t> start, docs;
   };
-  WordPostings word_postings(const std::vector<std::string>& surface_keys) const;
+  WordPostings word_postings(std::vector<ItemizedWord> itemized) const;
   Status write_terms(const PartSink& put, const WordPostings& words) const;
   std::vector<std::string> surface_keys() const;  // the surface words' keys (index/surface_words.h)
   std::vector<std::pair<std::string, std::string>> encoded_;  // write()'s parts (ext, bytes)

@@ -62,17 +62,17 @@ bool parse_surface_key(std::string_view key, SurfaceEntry* out);
 // The value of a word whose stem has two or more words in the segment.
 inline constexpr uint64_t kWordItemized = 1;
 
-// The framed words file of `keys` (surface_key()s, any order, duplicates
-// allowed; sorted and deduplicated in place), each valued kWordItemized or 0.
-Result<std::string> build_surface_words(std::vector<std::string>* keys);
-
-// The words of sorted, deduplicated `keys` whose stem has two or more words
-// in its field: the words that get word postings, in word_docs_key order.
+// A word whose stem has two or more words in its field: a word that gets
+// word postings.
 struct ItemizedWord {
   std::string docs_key;  // word_docs_key(field, word)
   std::string field, word, stem;
 };
-std::vector<ItemizedWord> itemized_words(const std::vector<std::string>& keys);
+
+// The framed words file of `keys` (surface_key()s, any order, duplicates
+// allowed; sorted and deduplicated in place), each valued kWordItemized or 0;
+// with `itemized`, also its itemized words, in word_docs_key order.
+Result<std::string> build_surface_words(std::vector<std::string>* keys, std::vector<ItemizedWord>* itemized = nullptr);
 
 // Every surface word of `field` accepted by `a`, in word order, at most
 // `limit`: fn(word, stem, a.match_value(state)) returns false to stop.
