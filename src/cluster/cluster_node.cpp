@@ -8,6 +8,7 @@
 #include "meridian/base/file.h"
 #include "meridian/cluster/log_record.h"
 #include "meridian/cluster/placement.h"
+#include "meridian/cluster/shard_search.h"
 #include "meridian/index/document.h"
 #include "meridian/index/schema.h"
 
@@ -84,7 +85,7 @@ void ClusterNode::loop() {
 }
 
 Result<ShardMap> ClusterNode::create_index(const std::string& name, const Json& schema, uint32_t shards,
-                                           uint32_t replicas) {
+                                           uint32_t replicas, const Json& settings) {
   MERIDIAN_RETURN_IF_ERROR(index::validate_index_name(name));
   if (shards < 1 || shards > kMaxShards) return Status::invalid("\"shards\" must be from 1 to " + std::to_string(kMaxShards));
   if (replicas < 1 || replicas > kMaxReplicas)
@@ -106,6 +107,10 @@ Result<ShardMap> ClusterNode::create_index(const std::string& name, const Json& 
   m.shards = shards;
   m.replicas = replicas;
   m.schema = parsed->to_json();
+  if (!settings.is_null()) {
+    m.settings = settings;
+    m.settings_version = 1;
+  }
   m = m.rebalanced(ids);
   MERIDIAN_ASSIGN_OR_RETURN(ShardMap created, maps_->create(m));
   (void)sync();
@@ -120,6 +125,7 @@ Status ClusterNode::drop_index(const std::string& name) {
   {
     std::lock_guard<std::mutex> lock(schema_mu_);
     schemas_.erase(name + "/" + m->uid);
+    settings_.erase(name + "/" + m->uid);
   }
   for (uint32_t s = 0; s < m->shards; ++s) MERIDIAN_RETURN_IF_ERROR(client_->delete_stream(stream_name(name, s)));
   Status st = sync();
@@ -199,6 +205,60 @@ Result<std::shared_ptr<const index::Schema>> ClusterNode::schema(const ShardMap&
   auto s = std::make_shared<const index::Schema>(std::move(*parsed));
   schemas_.emplace(key, s);
   return s;
+}
+
+Result<std::shared_ptr<const index::IndexSettings>> ClusterNode::settings(const ShardMap& m) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto schema, this->schema(m));
+  const std::string key = m.index + "/" + m.uid;
+  std::lock_guard<std::mutex> lock(schema_mu_);
+  if (auto it = settings_.find(key); it != settings_.end() && it->second.first == m.settings_version)
+    return it->second.second;
+  auto parsed = index::parse_index_settings(m.settings.is_null() ? Json::object() : m.settings, schema.get());
+  if (!parsed) return Status::corruption("settings in the shard map of '" + m.index + "': " + parsed.status().message());
+  parsed->version = m.settings_version;
+  auto s = std::make_shared<const index::IndexSettings>(std::move(*parsed));
+  auto& slot = settings_[key];
+  if (m.settings_version >= slot.first || !slot.second) slot = {m.settings_version, s};  // keep the newest cached
+  return s;
+}
+
+Result<ShardMap> ClusterNode::patch_settings(const std::string& index, const Json& patch) {
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    MERIDIAN_ASSIGN_OR_RETURN(auto cur, maps_->get(index));
+    if (!cur) return Status::not_found("no clustered index '" + index + "'");
+    MERIDIAN_ASSIGN_OR_RETURN(auto schema, this->schema(*cur));
+    MERIDIAN_ASSIGN_OR_RETURN(auto current, settings(*cur));
+    // Validated against the settings just read, so a patch that loses the
+    // compare-and-set is validated again against the winner's.
+    MERIDIAN_ASSIGN_OR_RETURN(index::IndexSettings next, index::patch_index_settings(*current, patch, schema.get()));
+    MERIDIAN_RETURN_IF_ERROR(check_clustered_settings(next));
+    ShardMap m = *cur;
+    m.settings = next.to_stored_json();
+    m.settings_version = cur->settings_version + 1;
+    auto stored = maps_->update(m);
+    if (!stored) {
+      if (stored.status().code() == Status::Code::kAlreadyExists) continue;  // a concurrent change: re-read
+      return stored.status();
+    }
+    const auto at = std::chrono::steady_clock::now();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [key, l] : local_)
+        if (key.first == index) MERIDIAN_RETURN_IF_ERROR(apply_settings(*stored, *l.runner->index_ptr()));
+    }
+    (void)refresh_view();
+    // Every router's view is at most sync_ms old when used (view()): once
+    // sync_ms has passed, every node's next search parses with these.
+    std::this_thread::sleep_until(at + std::chrono::milliseconds(opt_.sync_ms));
+    return stored;
+  }
+  return Status::busy("settings of '" + index + "': too many concurrent updates");
+}
+
+Status ClusterNode::apply_settings(const ShardMap& m, index::Index& ix) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto want, settings(m));
+  if (ix.settings()->to_stored_json() == want->to_stored_json()) return Status::ok();
+  return ix.set_settings(*want);
 }
 
 std::string ClusterNode::next_msg_id() {
@@ -494,6 +554,7 @@ Status ClusterNode::start_replica(const ShardMap& m, uint32_t shard) {
   MERIDIAN_RETURN_IF_ERROR(fs::ensure_dir(dir));
   MERIDIAN_ASSIGN_OR_RETURN(auto ix, index::Index::open(dir, m.index + "#" + std::to_string(shard), iopt_, &*schema));
   std::shared_ptr<index::Index> shared(std::move(ix));
+  MERIDIAN_RETURN_IF_ERROR(apply_settings(m, *shared));
   MERIDIAN_ASSIGN_OR_RETURN(auto applier, ReplicaApplier::open(shared));
   ReplicaRunner::Options ro{stream_name(m.index, shard), shard_subject(m.index, shard), replica_consumer(opt_.node_id)};
   local_[{m.index, shard}].runner = std::make_unique<ReplicaRunner>(*client_, std::move(applier), ro);
@@ -541,7 +602,15 @@ Status ClusterNode::sync() {
         Status st = start_replica(m, s);
         if (!st && first.is_ok()) first = st;
       }
+  std::map<std::string, const ShardMap*> by_name;
+  for (const auto& m : maps) by_name[m.index] = &m;
   for (auto& [key, l] : local_) {
+    // Settings changed through any node reach every replica here (a replica
+    // started above already has them).
+    if (auto it = by_name.find(key.first); it != by_name.end()) {
+      Status st = apply_settings(*it->second, *l.runner->index_ptr());
+      if (!st && first.is_ok()) first = st;
+    }
     (void)publish_progress_locked(key.first, key.second, *l.runner);
     auto last = client_->last_sequence(stream_name(key.first, key.second));
     if (last) last_seq_[stream_name(key.first, key.second)] = *last;

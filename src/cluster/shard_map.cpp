@@ -36,6 +36,10 @@ Json ShardMap::to_json() const {
   j.set("shards", Json(static_cast<int64_t>(shards)));
   j.set("replicas", Json(static_cast<int64_t>(replicas)));
   j.set("schema", schema);
+  if (settings_version > 0) {
+    j.set("settings", settings);
+    j.set("settings_version", Json(static_cast<int64_t>(settings_version)));
+  }
   j.set("assignment", std::move(a));
   j.set("epoch", Json(static_cast<int64_t>(epoch)));
   return j;
@@ -52,6 +56,12 @@ Result<ShardMap> ShardMap::from_json(const Json& j) {
   if (!j.find("shards") || !j.find("replicas")) return Status::invalid("shard map: \"shards\" and \"replicas\" are required");
   if (auto st = validate_shard_counts(j, &m.shards, &m.replicas); !st) return st.with_context("shard map");
   if (const Json* s = j.find("schema")) m.schema = *s;
+  if (const Json* s = j.find("settings")) {
+    if (!s->is_object() && !s->is_null()) return Status::invalid("shard map: \"settings\" must be an object");
+    m.settings = *s;
+  }
+  if (const Json* v = j.find("settings_version"); v && v->is_int() && v->as_int() >= 0)
+    m.settings_version = static_cast<uint64_t>(v->as_int());
   if (const Json* e = j.find("epoch"); e && e->is_int() && e->as_int() >= 0) m.epoch = static_cast<uint64_t>(e->as_int());
   const Json* a = j.find("assignment");
   if (!a || !a->is_array() || a->size() != m.shards)

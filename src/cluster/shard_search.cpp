@@ -254,6 +254,13 @@ Status check_clustered_request(const query::SearchRequest& req) {
   return Status::ok();
 }
 
+Status check_clustered_settings(const index::IndexSettings& s) {
+  if (!s.distinct.empty())
+    return Status::unsupported("distinct: one hit per value is not merged across shards yet; a clustered index "
+                               "takes every other setting (docs/CLUSTER.md, \"Index settings\")");
+  return Status::ok();
+}
+
 query::SearchRequest shard_request(const query::SearchRequest& req, uint32_t shard) {
   query::SearchRequest s = req;
   // Matching strategy last is the router's decision (on the merged page),

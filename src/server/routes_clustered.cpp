@@ -57,10 +57,10 @@ Json error_path(const std::string& m) {
 // The parsed request of a shard-search wire object.
 // The search of a shard-search body; with "relaxed": true (the router's
 // second pass of matching strategy last) its relaxed query.
-Result<query::SearchRequest> parse_wire_request(const Json& wire) {
+Result<query::SearchRequest> parse_wire_request(const Json& wire, const query::SearchRequestOptions& opt) {
   if (const Json* b = wire.find("search")) {
     if (!b->is_object()) return Status::invalid("search: expected an object");
-    return query::parse_search_request(*b);
+    return query::parse_search_request(*b, opt);
   }
   if (const Json* p = wire.find("params")) {
     if (!p->is_object()) return Status::invalid("params: expected an object");
@@ -69,13 +69,13 @@ Result<query::SearchRequest> parse_wire_request(const Json& wire) {
       if (!v.is_string()) return Status::invalid("params." + k + ": expected a string");
       m[k] = v.as_string();
     }
-    return query::parse_search_params(m);
+    return query::parse_search_params(m, opt);
   }
   return Status::invalid("expected \"search\" (a search body) or \"params\" (GET parameters)");
 }
 
-Result<query::SearchRequest> parse_wire(const Json& wire) {
-  MERIDIAN_ASSIGN_OR_RETURN(query::SearchRequest req, parse_wire_request(wire));
+Result<query::SearchRequest> parse_wire(const Json& wire, const query::SearchRequestOptions& opt) {
+  MERIDIAN_ASSIGN_OR_RETURN(query::SearchRequest req, parse_wire_request(wire, opt));
   const Json* relaxed = wire.find("relaxed");
   if (relaxed && relaxed->is_bool() && relaxed->as_bool() && req.relaxed_query) {
     req.query = std::move(*req.relaxed_query);
@@ -127,6 +127,14 @@ Result<Json> local_phase(const index::Index& ix, uint32_t shard, const std::stri
 
 }  // namespace
 
+Result<query::SearchRequestOptions> ServerImpl::clustered_request_options(const cluster::ShardMap& m) {
+  query::SearchRequestOptions o;
+  MERIDIAN_ASSIGN_OR_RETURN(auto schema, cluster_->schema(m));
+  MERIDIAN_ASSIGN_OR_RETURN(o.settings, cluster_->settings(m));
+  o.schema = schema.get();  // the node keeps the schema while the index exists
+  return o;
+}
+
 std::optional<cluster::ShardMap> ServerImpl::clustered(const std::string& name, bool cached) {
   if (!cluster_) return std::nullopt;
   auto m = cached ? cluster_->cached_shard_map(name) : cluster_->shard_map(name);
@@ -143,15 +151,32 @@ void ServerImpl::create_clustered(const std::string& name, Json body, httplib::R
   }
   body.erase("shards");
   body.erase("replicas");
+  std::optional<Json> settings_patch;  // validated as on one node (routes_indexes.cpp)
+  if (const Json* sj = body.find("settings")) {
+    settings_patch = *sj;
+    body.erase("settings");
+  }
   auto schema = index::Schema::from_json(body);
   if (!schema) return send_error(res, schema.status());
+  Json settings;  // stored form, null without "settings"
+  if (settings_patch) {
+    if (!settings_patch->is_object())
+      return send_error(res, 400, "settings: expected an object", Json(Json::Object{{"path", Json("settings")}}));
+    auto checked = index::patch_index_settings(index::IndexSettings{}, *settings_patch, &*schema);
+    if (!checked)
+      return send_error(res, Status::invalid("settings." + checked.status().message()),
+                        Json(Json::Object{{"path", Json("settings")}}));
+    if (Status cs = cluster::check_clustered_settings(*checked); !cs)
+      return send_error(res, Status::unsupported("settings." + cs.message()), Json(Json::Object{{"path", Json("settings")}}));
+    settings = checked->to_stored_json();
+  }
   if (engine_->get(name))
     return send_error(res, 409, "index '" + name + "' already exists on this node (not clustered)",
                       Json(Json::Object{{"index", Json(name)}}));
   if (auto target = aliases_->resolve(name))
     return send_error(res, 409, "'" + name + "' is an alias of '" + *target + "'; an index cannot have an alias's name",
                       Json(Json::Object{{"index", Json(name)}}));
-  auto m = cluster_->create_index(name, schema->to_json(), shards, replicas);
+  auto m = cluster_->create_index(name, schema->to_json(), shards, replicas, settings);
   if (!m) return send_error(res, m.status(), Json(Json::Object{{"index", Json(name)}}));
   Json out = Json::object();
   out.set("index", Json(name));
@@ -159,6 +184,10 @@ void ServerImpl::create_clustered(const std::string& name, Json body, httplib::R
   out.set("schema", m->schema);
   out.set("shards", Json(static_cast<int64_t>(m->shards)));
   out.set("replicas", Json(static_cast<int64_t>(m->replicas)));
+  if (settings_patch) {
+    auto s = cluster_->settings(*m);
+    if (s) out.set("settings", (*s)->to_json(index::IndexOptions{}.refresh_interval_ms));
+  }
   send_json(res, 201, out.dump());
 }
 
@@ -169,6 +198,7 @@ void ServerImpl::get_clustered(const cluster::ShardMap& m, httplib::Response& re
   Json c = m.to_json();
   c.erase("schema");
   c.erase("index");
+  c.erase("settings");  // GET .../settings shows them
   out.set("cluster", std::move(c));
   send_json(res, 200, out.dump());
 }
@@ -301,6 +331,7 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
     }
     Json body = wire;
     body.set("phase", Json(phase));
+    body.set("settings_version", Json(static_cast<int64_t>(m.settings_version)));
     if (stats) body.set("stats", cluster::stats_to_json(*stats));
     auto j = call_shard(r, m.index, s, body, auth);
     if (!j) return j.status();
@@ -438,7 +469,15 @@ void ServerImpl::install_clustered_routes() {
     const Json* phase = body->find("phase");
     if (!phase || !phase->is_string() || (phase->as_string() != "stats" && phase->as_string() != "search"))
       return send_error(res, 400, "phase: expected \"stats\" or \"search\"", Json(Json::Object{{"path", Json("phase")}}));
-    auto parsed = parse_wire(*body);
+    // The shard parses with the settings the router parsed with: a router
+    // whose shard map is newer than this node's cached one (settings just
+    // patched) makes this node read the map from NATS.
+    if (const Json* v = body->find("settings_version");
+        v && v->is_int() && v->as_int() > static_cast<int64_t>(m->settings_version))
+      if (auto fresh = clustered(name, false)) m = std::move(fresh);
+    auto copt = clustered_request_options(*m);
+    if (!copt) return send_error(res, copt.status());
+    auto parsed = parse_wire(*body, *copt);
     if (!parsed) return send_error(res, parsed.status());
     if (Status st = cluster::check_clustered_request(*parsed); !st) return send_error(res, st);
     auto ix = cluster_->local_replica(name, shard);

@@ -105,12 +105,22 @@ void ServerImpl::patch_clustered(const cluster::ShardMap& m, const std::string& 
   send_clustered_ack(m, id, cluster_->patch(m, id, patch, upsert), w, res);
 }
 
-void ServerImpl::delete_by_query_clustered(const cluster::ShardMap& m, const Json& body, const query::SearchRequest& q,
-                                           const index::WriteOptions& w, const httplib::Request& in,
-                                           httplib::Response& res) {
+Result<query::SearchRequest> ServerImpl::settings_query(const cluster::ShardMap& m, const Json& body) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto opt, clustered_request_options(m));
+  MERIDIAN_ASSIGN_OR_RETURN(query::SearchRequest q, query::parse_search_request(body, opt));
+  q.distinct.clear();
+  return q;
+}
+
+void ServerImpl::delete_by_query_clustered(const cluster::ShardMap& m, const Json& body, const index::WriteOptions& w,
+                                           const httplib::Request& in, httplib::Response& res) {
   const auto start = std::chrono::steady_clock::now();
   const uint32_t n = m.shards;
   const std::string auth = in.get_header_value("Authorization");
+  // The index's settings shape q (as on one node); every matching document
+  // goes, whatever `distinct`.
+  auto with_settings = settings_query(m, body);
+  if (!with_settings) return send_error(res, with_settings.status());
   struct ShardRun {
     std::vector<std::string> ids;
     std::string error;
@@ -138,7 +148,7 @@ void ServerImpl::delete_by_query_clustered(const cluster::ShardMap& m, const Jso
           if (r.local) {
             auto ix = cluster_->local_replica(m.index, s);
             if (!ix) continue;
-            ids = matching_ids(*ix, q);
+            ids = matching_ids(*ix, *with_settings);
           } else {
             ids = select_remote(r, m.index, s, body, auth);
           }
@@ -208,8 +218,9 @@ void ServerImpl::install_clustered_write_routes() {
     if (!body) return;
     const Json* query = body->is_object() ? body->find("query") : nullptr;
     if (!query) return send_error(res, 400, "query: expected a delete-by-query body", Json(Json::Object{{"path", Json("query")}}));
-    auto q = parse_delete_query(*query, res);
-    if (!q) return;
+    if (!parse_delete_query(*query, res)) return;
+    auto q = settings_query(*m, *query);
+    if (!q) return send_error(res, q.status());
     auto ix = cluster_->local_replica(name, shard);
     if (!ix)
       return send_error(res, 404, "node '" + cluster_->node_id() + "' holds no replica of shard " + sh + " of '" + name + "'",

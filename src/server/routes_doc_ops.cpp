@@ -196,7 +196,7 @@ void ServerImpl::install_doc_op_routes() {
     if (!body) return;
     auto parsed = parse_delete_query(*body, res);
     if (!parsed) return;
-    if (m) return delete_by_query_clustered(*m, *body, *parsed, *w, req, res);
+    if (m) return delete_by_query_clustered(*m, *body, *w, req, res);
     // The index's settings shape q (docs/API.md, "Index settings"); every
     // matching document goes, not one per distinct value.
     auto schema = idx->schema();

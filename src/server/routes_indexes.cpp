@@ -176,9 +176,6 @@ void ServerImpl::install_index_routes() {
     if (body->is_null()) *body = Json::object();
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
     // In cluster mode every index created here is clustered (docs/CLUSTER.md).
-    if (cluster_ && body->find("settings"))
-      return send_error(res, Status::unsupported("settings: index settings are not supported on clustered indexes yet"),
-                        Json(Json::Object{{"path", Json("settings")}}));
     if (cluster_) return create_clustered(name, std::move(*body), res);
     if (body->find("shards") || body->find("replicas")) {
       uint32_t shards = 1, replicas = 1;

@@ -84,7 +84,9 @@ void ServerImpl::install_search_routes() {
     if (body->is_null()) *body = Json::object();
     if (!body->is_object()) return send_error(res, 400, "request body: expected an object", Json(Json::Object{{"path", Json("")}}));
     if (m) {
-      auto parsed = query::parse_search_request(*body);
+      auto copt = clustered_request_options(*m);
+      if (!copt) return send_error(res, copt.status());
+      auto parsed = query::parse_search_request(*body, *copt);
       if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
       return search_clustered(*m, Json(Json::Object{{"search", *body}}), *parsed, req, res);
     }
@@ -100,7 +102,9 @@ void ServerImpl::install_search_routes() {
     auto params = params_map(req, res, {});
     if (!params) return;
     if (m) {
-      auto parsed = query::parse_search_params(*params);
+      auto copt = clustered_request_options(*m);
+      if (!copt) return send_error(res, copt.status());
+      auto parsed = query::parse_search_params(*params, *copt);
       if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
       Json p = Json::object();
       for (const auto& [k, v] : *params) p.set(k, Json(v));

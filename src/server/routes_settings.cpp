@@ -39,12 +39,15 @@ Status ServerImpl::apply_settings(index::Index& idx, const Json& patch) {
 }
 
 void ServerImpl::install_settings_routes() {
-  auto unsupported = [](httplib::Response& res, const std::string& name) {
-    send_error(res,
-               Status::unsupported("index '" + name +
-                                   "' is clustered: index settings are not supported on clustered indexes yet "
-                                   "(docs/API.md, \"Index settings\")"),
-               Json(Json::Object{{"index", Json(name)}}));
+  // A clustered index's settings live in its shard map (docs/CLUSTER.md,
+  // "Index settings"): read from NATS, not from a cached view.
+  auto answer_clustered = [this](httplib::Response& res, const cluster::ShardMap& m) {
+    auto s = cluster_->settings(m);
+    if (!s) return send_error(res, s.status(), Json(Json::Object{{"index", Json(m.index)}}));
+    Json out = Json::object();
+    out.set("index", Json(m.index));
+    out.set("settings", (*s)->to_json(index::IndexOptions{}.refresh_interval_ms));
+    send_json(res, 200, out.dump());
   };
   auto answer = [](httplib::Response& res, const index::Index& idx) {
     Json out = Json::object();
@@ -54,23 +57,35 @@ void ServerImpl::install_settings_routes() {
   };
 
   route("GET", "/v1/indexes/{index}/settings",
-        [this, unsupported, answer](const httplib::Request& req, httplib::Response& res) {
-          if (clustered(req.matches[1])) return unsupported(res, req.matches[1]);
+        [this, answer_clustered, answer](const httplib::Request& req, httplib::Response& res) {
+          if (auto m = clustered(req.matches[1])) return answer_clustered(res, *m);
           auto idx = find_index(req.matches[1], res);
           if (!idx) return;
           answer(res, *idx);
         });
 
   route("PATCH", "/v1/indexes/{index}/settings",
-        [this, unsupported, answer](const httplib::Request& req, httplib::Response& res) {
-          if (clustered(req.matches[1])) return unsupported(res, req.matches[1]);
-          auto idx = find_index(req.matches[1], res);
-          if (!idx) return;
+        [this, answer_clustered, answer](const httplib::Request& req, httplib::Response& res) {
+          auto m = clustered(req.matches[1]);
+          auto idx = m ? nullptr : find_index(req.matches[1], res);
+          if (!m && !idx) return;
           auto body = parse_body(req, res, false);
           if (!body) return;
           if (!body->is_object())
             return send_error(res, 400, "request body: expected an object of settings (a JSON merge patch)",
                               Json(Json::Object{{"path", Json("")}}));
+          if (m) {
+            // Validated as on one node, then stored by compare-and-set on
+            // the shard map's revision; answered once every node uses them.
+            auto stored = cluster_->patch_settings(m->index, *body);
+            if (!stored)
+              return send_error(res, stored.status(),
+                                stored.status().code() == Status::Code::kInvalidArgument ||
+                                        stored.status().code() == Status::Code::kUnsupported
+                                    ? settings_error_extra(stored.status())
+                                    : Json());
+            return answer_clustered(res, *stored);
+          }
           Status st = apply_settings(*idx, *body);
           if (!st.is_ok()) return send_error(res, st, st.code() == Status::Code::kInvalidArgument ? settings_error_extra(st) : Json());
           answer(res, *idx);

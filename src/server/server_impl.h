@@ -127,12 +127,21 @@ class ServerImpl {
   // POST .../delete-by-query: one replica per shard selects the ids (after
   // applying every write acknowledged before the request), then each delete
   // is published to the log; partial failures are reported per shard.
-  void delete_by_query_clustered(const cluster::ShardMap& m, const Json& body, const query::SearchRequest& q,
-                                 const index::WriteOptions& w, const httplib::Request& in, httplib::Response& res);
+  // `body` was checked by parse_delete_query.
+  void delete_by_query_clustered(const cluster::ShardMap& m, const Json& body, const index::WriteOptions& w,
+                                 const httplib::Request& in, httplib::Response& res);
+  // A delete-by-query body of clustered index `m` parsed with its settings
+  // (without `distinct`: every match goes).
+  Result<query::SearchRequest> settings_query(const cluster::ShardMap& m, const Json& body);
   // The internal selection route of delete-by-query (routes_clustered_writes.cpp).
   void install_clustered_write_routes();
+  // The parsing options of a search on clustered index `m`
+  // (routes_clustered.cpp): the settings stored in its shard map and its
+  // schema (kept by the cluster node while the index exists).
+  Result<query::SearchRequestOptions> clustered_request_options(const cluster::ShardMap& m);
   // The search router: `wire` is {"search": body} or {"params": {...}}, what
-  // the shard-search route of a remote node parses into the same request.
+  // the shard-search route of a remote node parses into the same request
+  // (with "settings_version": the shard map's, see the shard route).
   void search_clustered(const cluster::ShardMap& m, const Json& wire, const query::SearchRequest& req,
                         const httplib::Request& in, httplib::Response& res);
   // Bulk bodies (NDJSON or a JSON array): well-formed objects into *good, the

@@ -254,3 +254,101 @@ TEST_CASE("cluster node: searches route from the cached view, with no NATS round
   REQUIRE(cm->has_value());
   CHECK((*cm)->uid == m->uid);
 }
+
+TEST_CASE("cluster node: index settings live in the shard map; a patch through any node reaches every replica") {
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
+  TempDir dir;
+  auto a = start_node(server, "a", dir.path());
+  auto b = start_node(server, "b", dir.path());
+  REQUIRE(eventually([&] { return a->status()->find("nodes")->size() == 2; }, 5000));
+  Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}, {"n", Json("int")}})}});
+  auto initial = index::parse_index_settings(Json(Json::Object{{"stop_words", Json(Json::Array{Json("The")})}}), nullptr);
+  REQUIRE(initial.is_ok());
+  auto m = a->create_index("s", schema, 2, 2, initial->to_stored_json());
+  REQUIRE_MESSAGE(m.is_ok(), m.status().to_string());
+  CHECK(m->settings_version == 1);
+  auto s0 = b->settings(*m);
+  REQUIRE(s0.is_ok());
+  CHECK((*s0)->stop_words == std::vector<std::string>{"the"});
+  CHECK((*s0)->typo_tolerance.enabled);
+  // Every replica opens with the settings of the map.
+  auto replicas_have = [&](const std::function<bool(const index::IndexSettings&)>& want) {
+    for (auto* n : {a.get(), b.get()})
+      for (uint32_t s = 0; s < 2; ++s) {
+        auto ix = n->local_replica("s", s);
+        if (!ix || !want(*ix->settings())) return false;
+      }
+    return true;
+  };
+  REQUIRE(eventually([&] { return replicas_have([](const auto& s) { return s.stop_words.size() == 1; }); }, 5000));
+
+  // A patch through b, validated against the schema, stored by
+  // compare-and-set, then read by a from NATS.
+  auto patched = b->patch_settings(
+      "s", Json(Json::Object{{"typo_tolerance", Json(Json::Object{{"enabled", Json(false)}})},
+                             {"ranking_rules", Json(Json::Array{Json("words"), Json("n:desc"), Json("bm25")})}}));
+  REQUIRE_MESSAGE(patched.is_ok(), patched.status().to_string());
+  CHECK(patched->settings_version == 2);
+  auto read = a->shard_map("s");
+  REQUIRE(read.is_ok());
+  REQUIRE(read->has_value());
+  CHECK((*read)->settings_version == 2);
+  auto s1 = a->settings(**read);
+  REQUIRE(s1.is_ok());
+  CHECK_FALSE((*s1)->typo_tolerance.enabled);
+  CHECK((*s1)->stop_words == std::vector<std::string>{"the"});  // a merge patch keeps the other keys
+  CHECK((*s1)->ranking_rules == std::vector<std::string>{"words", "n:desc", "bm25"});
+  // b's replicas have them when the patch returns; a's within a sync pass.
+  for (uint32_t s = 0; s < 2; ++s) CHECK_FALSE(b->local_replica("s", s)->settings()->typo_tolerance.enabled);
+  REQUIRE(eventually([&] { return replicas_have([](const auto& s) { return !s.typo_tolerance.enabled; }); }, 5000));
+
+  // Refused patches are the single node's errors and store nothing.
+  auto bad = a->patch_settings("s", Json(Json::Object{{"typo_tolerance", Json(Json::Object{{"enabled", Json("yes")}})}}));
+  CHECK(bad.status().code() == Status::Code::kInvalidArgument);
+  CHECK(bad.status().message().rfind("typo_tolerance.enabled: ", 0) == 0);
+  auto no_field = a->patch_settings("s", Json(Json::Object{{"q_fields", Json(Json::Array{Json("nope")})}}));
+  CHECK(no_field.status().code() == Status::Code::kInvalidArgument);
+  CHECK(no_field.status().message().find("nope") != std::string::npos);
+  auto distinct = a->patch_settings("s", Json(Json::Object{{"distinct", Json("n")}}));
+  CHECK(distinct.status().code() == Status::Code::kUnsupported);
+  CHECK(distinct.status().message().rfind("distinct: ", 0) == 0);
+  CHECK(a->patch_settings("none", Json::object()).status().code() == Status::Code::kNotFound);
+  CHECK((*a->shard_map("s"))->settings_version == 2);
+
+  // Two patches of different keys at once through two nodes: the loser of
+  // the compare-and-set re-reads, so both apply.
+  Status r1, r2;
+  std::thread t1([&] { r1 = a->patch_settings("s", Json(Json::Object{{"stop_words", Json(Json::Array{Json("of")})}})).status(); });
+  std::thread t2([&] {
+    Json one_way(Json::Object{{"tv", Json(Json::Array{Json("television")})}});
+    r2 = b->patch_settings("s", Json(Json::Object{{"synonyms", Json(Json::Object{{"one_way", one_way}})}})).status();
+  });
+  t1.join();
+  t2.join();
+  CHECK_MESSAGE(r1.is_ok(), r1.to_string());
+  CHECK_MESSAGE(r2.is_ok(), r2.to_string());
+  auto both = a->shard_map("s");
+  CHECK((*both)->settings_version == 4);
+  auto s2 = a->settings(**both);
+  CHECK((*s2)->stop_words == std::vector<std::string>{"of"});
+  CHECK((*s2)->synonyms.one_way.count("tv") == 1);
+  CHECK_FALSE((*s2)->typo_tolerance.enabled);
+
+  // A replica placed later (a third node joins and takes some) opens with
+  // the index's current settings.
+  auto c = start_node(server, "c", dir.path());
+  REQUIRE(eventually([&] {
+    auto cur = c->shard_map("s");
+    if (!cur.is_ok() || !cur->has_value()) return false;
+    for (uint32_t s = 0; s < 2; ++s)
+      for (const auto& n : (*cur)->nodes_of(s))
+        if (n == "c" && c->local_replica("s", s)) return true;
+    return false;
+  }, 10000));
+  for (uint32_t s = 0; s < 2; ++s)
+    if (auto ix = c->local_replica("s", s)) {
+      CHECK(ix->settings()->stop_words == std::vector<std::string>{"of"});
+      CHECK(ix->settings()->synonyms.one_way.count("tv") == 1);
+      CHECK_FALSE(ix->settings()->typo_tolerance.enabled);
+    }
+}

@@ -23,6 +23,25 @@ TEST_CASE("shard map: round-trips through JSON") {
   CHECK(back->assignment == m.assignment);
   CHECK(back->schema == m.schema);
   CHECK(back->epoch == 1);
+  CHECK(back->settings_version == 0);
+  CHECK(m.to_json().find("settings") == nullptr);  // never set: every default, nothing stored
+}
+
+TEST_CASE("shard map: index settings and their version round-trip; a non-object is refused") {
+  ShardMap m;
+  m.index = "books";
+  m.assignment = {{"n1"}};
+  m.settings = Json(Json::Object{{"stop_words", Json(Json::Array{Json("the")})}});
+  m.settings_version = 3;
+  auto back = ShardMap::from_json(m.to_json());
+  REQUIRE(back.is_ok());
+  CHECK(back->settings == m.settings);
+  CHECK(back->settings_version == 3);
+  Json j = m.to_json();
+  j.set("settings", Json("the"));
+  auto bad = ShardMap::from_json(j);
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().message().find("\"settings\"") != std::string::npos);
 }
 
 TEST_CASE("shard map: bad shapes and counts are refused, naming the member") {

@@ -338,12 +338,76 @@ def main():
 
         def unsupported():
             for method, path, body in (("POST", "/v1/indexes/books/changes", {"op": "c", "after": {"id": "1"}}),
-                                       ("GET", "/v1/indexes/books/docs", None),
-                                       ("GET", "/v1/indexes/books/settings", None),
-                                       ("PATCH", "/v1/indexes/books/settings", {"stop_words": ["the"]})):
+                                       ("GET", "/v1/indexes/books/docs", None)):
                 st, b = call(nodes[0].base, method, path, body)
                 assert st == 501 and "clustered" in b["error"]["reason"], (method, path, st, b)
         check("routes not routed on a clustered index yet answer 501, never a local write", unsupported)
+
+        def settings():
+            # Created with settings through n1, the same on one node: searches agree.
+            tuned = {"stop_words": ["the"], "synonyms": {"one_way": {"brook": ["river"]}}}
+            st, body = call(nodes[0].base, "PUT", "/v1/indexes/tuned", dict(SCHEMA, shards=3, replicas=2, settings=tuned))
+            assert st == 201 and body["settings"]["stop_words"] == ["the"], body
+            st, ref = call(single.base, "PUT", "/v1/indexes/tuned_ref", dict(SCHEMA, settings=tuned))
+            assert st == 201 and ref["settings"] == body["settings"], (ref, body)
+            for base, ix in ((nodes[1].base, "tuned"), (single.base, "tuned_ref")):
+                st, r = call(base, "POST", "/v1/indexes/%s/docs?refresh=wait_for" % ix, ndjson, "application/x-ndjson")
+                assert st == 200 and r["indexed"] == 300, r
+            for q in ({"q": "brook", "size": 20}, {"q": "the castle", "size": 20}, {"q": "castel stone", "size": 20}):
+                st, a = call(nodes[0].base, "POST", "/v1/indexes/tuned/search", q)
+                assert st == 200 and a["shards"]["failed"] == 0, a
+                st, b = call(single.base, "POST", "/v1/indexes/tuned_ref/search", q)
+                same_hits(a, b, q)
+            # PATCH through n2 (validated as on one node, stored cluster-wide),
+            # GET through n1 answers it, and searches through n1 use it at once.
+            patch = {"typo_tolerance": {"enabled": False}, "ranking_rules": ["words", "year:desc", "bm25"],
+                     "synonyms": None}
+            st, p2 = call(nodes[1].base, "PATCH", "/v1/indexes/tuned/settings", patch)
+            assert st == 200 and p2["settings"]["typo_tolerance"]["enabled"] is False, p2
+            st, pr = call(single.base, "PATCH", "/v1/indexes/tuned_ref/settings", patch)
+            assert st == 200 and pr["settings"] == p2["settings"], (pr, p2)
+            st, g1 = call(nodes[0].base, "GET", "/v1/indexes/tuned/settings")
+            assert st == 200 and g1 == {"index": "tuned", "settings": p2["settings"]}, g1
+            assert g1["settings"]["stop_words"] == ["the"] and g1["settings"]["synonyms"] == {"multi_way": [], "one_way": {}}, g1
+            for q in ({"q": "castel stone", "size": 20}, {"q": "brook"}, {"q": "river", "size": 15}, {"q": "castle garden", "size": 15}):
+                st, a = call(nodes[0].base, "POST", "/v1/indexes/tuned/search", q)
+                st2, b = call(single.base, "POST", "/v1/indexes/tuned_ref/search", q)
+                assert st == 200 and st2 == 200 and a["shards"]["failed"] == 0, (a, b)
+                assert a["total"] == b["total"], (q, a["total"], b["total"])
+                # Ranked by year first: the same rule values in order (the last
+                # "sort" value is the tiebreaker), the same ids within each tie.
+                def ranked(r):
+                    groups = []
+                    for h in r["hits"]:
+                        key = [round(v, 9) if isinstance(v, float) else v for v in h["sort"][:-1]]
+                        if not groups or groups[-1][0] != key:
+                            groups.append((key, set()))
+                        groups[-1][1].add(h["id"])
+                    return groups
+                assert ranked(a) == ranked(b), (q, ranked(a), ranked(b))
+            st, a = call(nodes[0].base, "GET", "/v1/indexes/tuned/search?q=castel")
+            assert st == 200 and a["total"]["value"] == 0, a  # no typo budget any more
+            st, a = call(nodes[0].base, "GET", "/v1/indexes/tuned/search?q=river&size=5")
+            years = [h["sort"][1] for h in a["hits"]]
+            assert len(years) == 5 and years == sorted(years, reverse=True), a["hits"]
+            # A bad PATCH through n2: the single node's 400, naming the field; nothing changes.
+            bad = {"typo_tolerance": {"enabled": "yes"}, "stop_words": ["of"]}
+            st, e = call(nodes[1].base, "PATCH", "/v1/indexes/tuned/settings", bad)
+            st2, e2 = call(single.base, "PATCH", "/v1/indexes/tuned_ref/settings", bad)
+            assert st == 400 == st2 and e["error"]["path"] == "typo_tolerance.enabled", e
+            assert e["error"] == e2["error"], (e, e2)
+            st, e = call(nodes[0].base, "PATCH", "/v1/indexes/tuned/settings", {"q_fields": ["nope"]})
+            assert st == 400 and e["error"]["key"] == "q_fields" and "nope" in e["error"]["reason"], e
+            st, e = call(nodes[0].base, "PATCH", "/v1/indexes/tuned/settings", {"distinct": "tag"})
+            assert st == 501 and e["error"]["path"] == "distinct", e
+            for n in nodes[:2]:
+                assert call(n.base, "GET", "/v1/indexes/tuned/settings")[1] == g1
+            # Bad settings at creation: the single node's 400; no index.
+            st, e = call(nodes[0].base, "PUT", "/v1/indexes/tuned2", dict(SCHEMA, shards=2, settings={"stop_words": 3}))
+            assert st == 400 and e["error"]["path"] == "settings" and e["error"]["reason"].startswith("settings.stop_words"), e
+            assert call(nodes[1].base, "GET", "/v1/indexes/tuned2")[0] == 404
+            assert call(nodes[0].base, "DELETE", "/v1/indexes/tuned")[0] == 200
+        check("index settings of a clustered index: created, patched through n2, read through n1, used by every shard", settings)
 
         def node_killed():
             st, body = call(nodes[0].base, "PUT", "/v1/indexes/solo", dict(SCHEMA, shards=4, replicas=1))

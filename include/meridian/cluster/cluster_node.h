@@ -5,7 +5,8 @@
 //     (ShardMapStore::rebalance: compare-and-set, so concurrent nodes agree);
 //   - runs a ReplicaRunner for every shard replica assigned to this node
 //     (a plain Index under <dir>/<escaped index>/<shard>/) and stops those no
-//     longer assigned;
+//     longer assigned; applies the index's search settings (stored in its
+//     shard map) to every local replica;
 //   - publishes each local replica's applied sequence to the key-value
 //     bucket "meridian_replicas" (TTL = membership TTL), which is how every
 //     node knows which replicas are in sync and how far behind they are.
@@ -92,8 +93,11 @@ class ClusterNode {
   const std::string& node_id() const { return opt_.node_id; }
 
   // Creates a clustered index: its streams, then its shard map placed on the
-  // live nodes. AlreadyExists if the cluster has it.
-  Result<ShardMap> create_index(const std::string& name, const Json& schema, uint32_t shards, uint32_t replicas);
+  // live nodes. AlreadyExists if the cluster has it. `settings`: the
+  // index's initial search settings in their stored form
+  // (IndexSettings::to_stored_json, validated by the caller), or null.
+  Result<ShardMap> create_index(const std::string& name, const Json& schema, uint32_t shards, uint32_t replicas,
+                                const Json& settings = Json());
   // Removes the shard map and streams; replicas stop at the next sync.
   Status drop_index(const std::string& name);
   Result<std::optional<ShardMap>> shard_map(const std::string& index);
@@ -103,6 +107,16 @@ class ClusterNode {
   // The index schema of `m`, parsed once per index creation (a clustered
   // index's schema does not change; parsing builds every text analyzer).
   Result<std::shared_ptr<const index::Schema>> schema(const ShardMap& m);
+  // The search settings of `m` (parsed once per settings_version).
+  Result<std::shared_ptr<const index::IndexSettings>> settings(const ShardMap& m);
+  // Applies a JSON merge patch to the settings of a clustered index
+  // (index::patch_index_settings against its schema: InvalidArgument as on
+  // one node, nothing stored) and stores them in its shard map by
+  // compare-and-set on the revision read (re-read and re-validated on a
+  // conflict). Returns the map stored once every node routes with it: the
+  // local replicas have applied the settings, and sync_ms has passed since
+  // the store (a router's view is at most sync_ms old).
+  Result<ShardMap> patch_settings(const std::string& index, const Json& patch);
   // The names of the clustered indexes.
   Result<std::vector<std::string>> index_names() { return maps_->list(); }
 
@@ -183,7 +197,10 @@ class ClusterNode {
   Result<std::map<std::string, ReplicaState>> replica_states(const std::string& index, uint32_t shard);
   Result<WriteAck> publish(const std::string& index, uint32_t shard, const std::string& body);
   Result<WriteAck> publish(const std::string& index, uint32_t shard, const std::string& body, const std::string& id);
-  Status start_replica(const ShardMap& m, uint32_t shard);
+  Status start_replica(const ShardMap& m, uint32_t shard);  // REQUIRES(mu_)
+  // Makes ix's settings those of `m` when they differ (stored in the
+  // replica's SETTINGS file, so a restart opens with them).
+  Status apply_settings(const ShardMap& m, index::Index& ix);
   void loop();
 
   const ClusterOptions opt_;
@@ -206,6 +223,9 @@ class ClusterNode {
   std::shared_ptr<const RoutingView> view_;  // GUARDED_BY(view_mu_)
   std::mutex schema_mu_;
   std::map<std::string, std::shared_ptr<const index::Schema>> schemas_;  // GUARDED_BY(schema_mu_), by index "/" uid
+  // By index "/" uid: the settings_version parsed and its settings.
+  std::map<std::string, std::pair<uint64_t, std::shared_ptr<const index::IndexSettings>>>
+      settings_;  // GUARDED_BY(schema_mu_)
 };
 
 }  // namespace meridian::cluster

@@ -1,7 +1,7 @@
 // ShardMap: the placement record of one clustered index, as stored in the
 // cluster's shard-map key-value bucket (key "index.<name>", value to_json()).
-// It names the index's shard count, replica count, schema and, per shard,
-// the nodes holding its replicas. `revision` is the KV revision it was read
+// It names the index's shard count, replica count, schema, search settings
+// and, per shard, the nodes holding its replicas. `revision` is the KV revision it was read
 // at; writers update it with compare-and-set on that revision
 // (ShardMapStore), so two nodes rebalancing at once cannot both win.
 //
@@ -27,6 +27,11 @@ struct ShardMap {
   uint32_t shards = 1;
   uint32_t replicas = 1;
   Json schema;                                      // the index schema as created
+  // The index's search settings (index_settings.h), in their stored form
+  // (IndexSettings::to_stored_json; null = every default), and a counter
+  // bumped by every change of them (0: never set).
+  Json settings;
+  uint64_t settings_version = 0;
   std::vector<std::vector<std::string>> assignment;  // [shard] -> nodes, best first
   uint64_t epoch = 0;                               // bumped by every rebalance
   uint64_t revision = 0;                            // KV revision (not serialized)

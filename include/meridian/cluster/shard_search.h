@@ -42,6 +42,10 @@ inline constexpr int kShardTiebreakShift = 55;
 // non-negative integer). InvalidArgument naming the key.
 Status check_clustered_request(const query::SearchRequest& req);
 
+// What the settings of a clustered index may not hold: `distinct` (one hit
+// per value is not merged across shards). Unsupported naming the key.
+Status check_clustered_settings(const index::IndexSettings& s);
+
 // The request shard `shard` runs for `req`: from 0, size from+size, terms and
 // geohash_grid facets oversampled (max(3 × size, size + 50) buckets), and a
 // clustered search_after [values..., tiebreaker] turned into this shard's:
