@@ -20,6 +20,10 @@ std::unique_ptr<httplib::Client> PeerClients::take(const std::string& url, bool*
     }
   }
   *reused = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++opened_;
+  }
   auto c = std::make_unique<httplib::Client>(url);
   c->set_keep_alive(true);
   c->set_tcp_nodelay(true);  // headers and body leave as two writes: no Nagle wait between them
@@ -41,13 +45,18 @@ size_t PeerClients::idle(const std::string& url) const {
   return it == idle_.end() ? 0 : it->second.size();
 }
 
-Result<httplib::Response> PeerClients::post(const std::string& url, const std::string& path,
-                                            const httplib::Headers& headers, const std::string& body,
-                                            const char* content_type) {
+size_t PeerClients::opened() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return opened_;
+}
+
+template <typename Send>
+Result<httplib::Response> PeerClients::call(const std::string& url, int read_ms, const Send& send) {
   for (;;) {
     bool reused = false;
     auto c = take(url, &reused);
-    auto got = c->Post(path, headers, body, content_type);
+    c->set_read_timeout(std::chrono::milliseconds(read_ms > 0 ? read_ms : read_ms_));
+    auto got = send(*c);
     if (got) {
       httplib::Response r = std::move(got.value());
       give(url, std::move(c));
@@ -55,6 +64,22 @@ Result<httplib::Response> PeerClients::post(const std::string& url, const std::s
     }
     if (!reused) return Status::io_error(httplib::to_string(got.error()));
   }
+}
+
+Result<httplib::Response> PeerClients::post(const std::string& url, const std::string& path,
+                                            const httplib::Headers& headers, const std::string& body,
+                                            const char* content_type, int read_ms) {
+  return call(url, read_ms, [&](httplib::Client& c) { return c.Post(path, headers, body, content_type); });
+}
+
+Result<httplib::Response> PeerClients::get(const std::string& url, const std::string& path,
+                                           const httplib::Headers& headers, int read_ms) {
+  return call(url, read_ms, [&](httplib::Client& c) { return c.Get(path, headers); });
+}
+
+PeerClients& cluster_peers() {
+  static PeerClients* p = new PeerClients(1000, 10000);
+  return *p;
 }
 
 }  // namespace meridian::server

@@ -1,6 +1,7 @@
 // Keep-alive HTTP clients to the other nodes of a cluster, by base URL: the
-// search router's shard calls reuse a connection instead of opening one per
-// shard and phase (docs/CLUSTER.md, "The search router").
+// search router's shard calls, a GET by id forwarded to a replica's node and
+// delete-by-query's selection calls reuse a connection instead of opening
+// one per call (docs/CLUSTER.md, "The search router").
 //
 // Thread-safe. A client serves one call at a time (taken from the idle list,
 // given back after a call that got a response); one whose call failed is
@@ -27,19 +28,35 @@ class PeerClients {
   PeerClients(int connect_ms, int read_ms, size_t idle_per_peer = 8);
 
   // POSTs `body` to url + path; the response (any status), or why none came.
+  // `read_ms` > 0 replaces the pool's read timeout for this call.
   Result<httplib::Response> post(const std::string& url, const std::string& path, const httplib::Headers& headers,
-                                 const std::string& body, const char* content_type);
+                                 const std::string& body, const char* content_type, int read_ms = 0);
+  // GETs url + path, as post().
+  Result<httplib::Response> get(const std::string& url, const std::string& path, const httplib::Headers& headers,
+                                int read_ms = 0);
   // Idle connections kept for `url` (tests, metrics).
   size_t idle(const std::string& url) const;
+  // Clients created so far, over every URL (each keeps one connection;
+  // httplib reopens it when it finds the socket closed before a call).
+  size_t opened() const;
 
  private:
   std::unique_ptr<httplib::Client> take(const std::string& url, bool* reused);
   void give(const std::string& url, std::unique_ptr<httplib::Client> c);
+  // Runs `send` on a kept client (or a new one), retried once on a new
+  // client when a kept one fails.
+  template <typename Send>
+  Result<httplib::Response> call(const std::string& url, int read_ms, const Send& send);
 
   const int connect_ms_, read_ms_;
   const size_t idle_per_peer_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::vector<std::unique_ptr<httplib::Client>>> idle_;  // GUARDED_BY(mu_)
+  size_t opened_ = 0;                                                                    // GUARDED_BY(mu_)
 };
+
+// The pool every cluster route shares (1 s to connect, 10 s to read unless
+// a call says otherwise); never destroyed, since calls may still run at exit.
+PeerClients& cluster_peers();
 
 }  // namespace meridian::server

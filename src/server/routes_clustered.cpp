@@ -20,8 +20,6 @@ namespace meridian::server {
 namespace {
 
 constexpr int kWaitForMs = 10000;      // refresh=wait_for on a clustered index
-constexpr int kShardConnectMs = 1000;  // a remote shard's node
-constexpr int kShardReadMs = 10000;
 
 Json ack_json(const std::string& id, const cluster::WriteAck& a) {
   return Json(Json::Object{{"id", Json(id)},
@@ -84,11 +82,6 @@ Result<query::SearchRequest> parse_wire(const Json& wire, const query::SearchReq
   return req;
 }
 
-PeerClients& peer_clients() {
-  static PeerClients* p = new PeerClients(kShardConnectMs, kShardReadMs);  // never destroyed: calls may run at exit
-  return *p;
-}
-
 // One call to a remote node's shard-search route; the body of a 200, or why not.
 // Over a kept connection (peer_clients.h).
 Result<Json> call_shard(const cluster::ReplicaRoute& r, const std::string& index, uint32_t shard, const Json& body,
@@ -96,7 +89,7 @@ Result<Json> call_shard(const cluster::ReplicaRoute& r, const std::string& index
   httplib::Headers h;
   if (!auth.empty()) h.emplace("Authorization", auth);
   const std::string path = "/v1/indexes/" + index + "/shards/" + std::to_string(shard) + "/search";
-  auto res = peer_clients().post(r.url, path, h, body.dump(), "application/json");
+  auto res = cluster_peers().post(r.url, path, h, body.dump(), "application/json");
   if (!res) return Status::io_error("node '" + r.node + "' (" + r.url + "): " + res.status().message());
   auto j = parse_json(res->body);
   if (res->status != 200) {
@@ -289,12 +282,10 @@ Result<std::optional<std::string>> ServerImpl::fetch_doc_clustered(const cluster
   std::string last = "no live replica";
   for (const auto& r : (*routes)[shard]) {
     if (r.local) continue;
-    httplib::Client c(r.url);
-    c.set_connection_timeout(std::chrono::milliseconds(kShardConnectMs));
-    c.set_read_timeout(std::chrono::milliseconds(kShardReadMs));
     httplib::Headers h{{"X-Meridian-Routed", "1"}};
     if (in.has_header("Authorization")) h.emplace("Authorization", in.get_header_value("Authorization"));
-    auto got = c.Get("/v1/indexes/" + m.index + "/docs/" + encode_segment(id), h);
+    // Over a kept connection, retried once on a new one if the kept one died.
+    auto got = cluster_peers().get(r.url, "/v1/indexes/" + m.index + "/docs/" + encode_segment(id), h);
     if (got && got->status == 404) return std::optional<std::string>();
     if (got && got->status == 200) {
       auto j = parse_json(got->body);
@@ -303,7 +294,7 @@ Result<std::optional<std::string>> ServerImpl::fetch_doc_clustered(const cluster
       last = "node '" + r.node + "': no \"source\" in its answer";
       continue;
     }
-    last = got ? "node '" + r.node + "': HTTP " + std::to_string(got->status) : "node '" + r.node + "': " + httplib::to_string(got.error());
+    last = got ? "node '" + r.node + "': HTTP " + std::to_string(got->status) : "node '" + r.node + "': " + got.status().message();
   }
   return Status::io_error(why + ": " + last);
 }

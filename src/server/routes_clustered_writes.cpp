@@ -14,13 +14,13 @@
 #include "meridian/cluster/placement.h"
 #include "meridian/index/document.h"
 #include "meridian/index/schema.h"
+#include "peer_clients.h"
 #include "server_impl.h"
 
 namespace meridian::server {
 namespace {
 
 constexpr int kWaitForMs = 10000;  // a shard's replicas catching up with the log
-constexpr int kSelectConnectMs = 1000;
 constexpr int kSelectReadMs = 30000;
 
 // Waits until every live replica of `shard` holds every write JetStream
@@ -37,15 +37,13 @@ Status catch_up(cluster::ClusterNode& node, const std::string& index, uint32_t s
 // The ids one remote replica selects (its node's internal select route).
 Result<std::vector<std::string>> select_remote(const cluster::ReplicaRoute& r, const std::string& index, uint32_t shard,
                                                const Json& query, const std::string& auth) {
-  httplib::Client c(r.url);
-  c.set_connection_timeout(std::chrono::milliseconds(kSelectConnectMs));
-  c.set_read_timeout(std::chrono::milliseconds(kSelectReadMs));
   httplib::Headers h;
   if (!auth.empty()) h.emplace("Authorization", auth);
   Json body(Json::Object{{"query", query}});
-  auto res = c.Post("/v1/indexes/" + index + "/shards/" + std::to_string(shard) + "/select", h, body.dump(),
-                    "application/json");
-  if (!res) return Status::io_error("node '" + r.node + "' (" + r.url + "): " + httplib::to_string(res.error()));
+  // Over a kept connection (peer_clients.h), with a longer read timeout.
+  auto res = cluster_peers().post(r.url, "/v1/indexes/" + index + "/shards/" + std::to_string(shard) + "/select", h,
+                                  body.dump(), "application/json", kSelectReadMs);
+  if (!res) return Status::io_error("node '" + r.node + "' (" + r.url + "): " + res.status().message());
   auto j = parse_json(res->body);
   if (res->status != 200) {
     std::string reason = res->body.substr(0, 300);

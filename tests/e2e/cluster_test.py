@@ -112,8 +112,8 @@ def eventually(fn, timeout=15):
 
 
 class Node:
-    def __init__(self, tmp, name, args, env=None):
-        self.port = free_port()
+    def __init__(self, tmp, name, args, env=None, port=None):
+        self.port = port or free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         self.log = open(os.path.join(tmp, name + ".log"), "wb")
         self.proc = subprocess.Popen(
@@ -444,6 +444,39 @@ def main():
             same_hits(a, b, "after failover")
             nodes[1] = Node(tmp, "n2", [], {"MERIDIAN_CLUSTER": url, "MERIDIAN_NODE_ID": "n2"})
         check("a killed node: its shards are reported failed, then served again after the rebalance", node_killed)
+
+        def forwarded_get_across_restart():
+            # One replica per shard: a GET by id through the node without the
+            # shard's replica is forwarded over a kept connection. n2 restarts
+            # on the same port (SIGKILL, back within the membership TTL): the
+            # kept connection is dead and the forwarded GET goes through on a new one.
+            st, body = call(nodes[0].base, "PUT", "/v1/indexes/fwd", dict(SCHEMA, shards=4, replicas=1))
+            assert st == 201, body
+            st, body = call(nodes[0].base, "POST", "/v1/indexes/fwd/docs?refresh=wait_for", docs[:80])
+            assert st == 200 and body["indexed"] == 80, body
+            st, m = call(nodes[0].base, "GET", "/v1/indexes/fwd")
+            assert any(a == ["n2"] for a in m["cluster"]["assignment"]), m
+            for d in docs[:80]:
+                st, got = call(nodes[0].base, "GET", "/v1/indexes/fwd/docs/" + d["id"])
+                assert st == 200 and got["source"] == d, (d["id"], st, got)
+            n2 = nodes[1]
+            n2.proc.kill()
+            n2.proc.wait()
+            n2.log.close()
+            nodes[1] = Node(tmp, "n2", [], {"MERIDIAN_CLUSTER": url, "MERIDIAN_NODE_ID": "n2"}, port=n2.port)
+
+            def n2_in_sync():
+                st, c = call(nodes[0].base, "GET", "/v1/cluster")
+                fwd = [i for i in c.get("indexes", []) if i["index"] == "fwd"]
+                reps = [r for sh in fwd[0]["shard_list"] for r in sh["replicas"]] if fwd else []
+                return reps and all(r["state"] == "in_sync" for r in reps) and \
+                    any(r["node"] == "n2" for r in reps)
+            assert eventually(n2_in_sync, 20), call(nodes[0].base, "GET", "/v1/cluster")[1]
+            for d in docs[:80]:
+                st, got = call(nodes[0].base, "GET", "/v1/indexes/fwd/docs/" + d["id"])
+                assert st == 200 and got["source"] == d, (d["id"], st, got)
+            assert call(nodes[0].base, "DELETE", "/v1/indexes/fwd")[0] == 200
+        check("a GET by id forwarded over a kept connection works across a peer restart", forwarded_get_across_restart)
 
         def drop():
             st, body = call(nodes[0].base, "DELETE", "/v1/indexes/solo")

@@ -18,7 +18,8 @@ using meridian::server::PeerClients;
 namespace {
 
 // An httplib server on 127.0.0.1:port (a free one by default) answering
-// POST /echo with its body.
+// POST /echo with its body and GET /doc with "doc:" and its
+// X-Meridian-Routed header.
 struct EchoServer {
   httplib::Server svr;
   std::thread thread;
@@ -31,6 +32,9 @@ struct EchoServer {
     });
     svr.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content(req.body, "text/plain");
+    });
+    svr.Get("/doc", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content("doc:" + req.get_header_value("X-Meridian-Routed"), "text/plain");
     });
     if (want_port == 0) {
       port = svr.bind_to_any_port("127.0.0.1");
@@ -104,4 +108,37 @@ TEST_CASE("peer clients: concurrent calls each get a connection; at most idle_pe
   CHECK(ok.load() == 120);
   CHECK(peers.idle(server.url()) <= 2);
   CHECK(peers.idle(server.url()) >= 1);
+}
+
+TEST_CASE("peer clients: GET and POST share the kept connections of a peer; a GET survives a peer restart") {
+  PeerClients peers(1000, 5000);
+  auto server = std::make_unique<EchoServer>();
+  const std::string url = server->url();
+  const int port = server->port;
+  for (int i = 0; i < 10; ++i) {
+    auto g = peers.get(url, "/doc", {{"X-Meridian-Routed", "1"}});
+    REQUIRE(g.is_ok());
+    CHECK(g->status == 200);
+    CHECK(g->body == "doc:1");
+    auto p = peers.post(url, "/echo", {}, "x", "text/plain", 2000);  // its own read timeout, same pool
+    REQUIRE(p.is_ok());
+    CHECK(p->body == "x");
+  }
+  CHECK(peers.opened() == 1);  // twenty calls, one connection
+  CHECK(peers.idle(url) == 1);
+
+  // Restarted on the same port: the kept connection is dead; the GET is
+  // retried once on a new connection and succeeds.
+  server.reset();
+  server = std::make_unique<EchoServer>(port);
+  auto g = peers.get(url, "/doc", {{"X-Meridian-Routed", "2"}});
+  REQUIRE_MESSAGE(g.is_ok(), g.status().message());
+  CHECK(g->body == "doc:2");
+  // httplib reopens a kept client's socket it finds closed; a call that
+  // fails on it anyway is retried on a new client: one or two clients.
+  CHECK(peers.opened() <= 2);
+  CHECK(peers.idle(url) == 1);
+  server.reset();
+  CHECK_FALSE(peers.get(url, "/doc", {}).is_ok());
+  CHECK(peers.idle(url) == 0);
 }
