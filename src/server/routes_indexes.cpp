@@ -283,7 +283,8 @@ void ServerImpl::install_index_routes() {
   });
 
   route("GET", "/v1/indexes/{index}/docs/{id}", [this](const httplib::Request& req, httplib::Response& res) {
-    if (auto m = clustered(req.matches[1])) return get_doc_clustered(*m, req.matches[2], req, res);
+    // The shard map from the routing view, as searches take it (no NATS round trip).
+    if (auto m = clustered(req.matches[1], true)) return get_doc_clustered(*m, req.matches[2], req, res);
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     std::string id = req.matches[2];
