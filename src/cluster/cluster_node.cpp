@@ -145,6 +145,20 @@ Result<std::optional<ShardMap>> ClusterNode::cached_shard_map(const std::string&
 }
 
 Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::refresh_view() {
+  auto read = read_view();
+  if (!read) {
+    note_nats_failure();
+    return read.status();
+  }
+  std::lock_guard<std::mutex> lock(view_mu_);
+  // Unsettled (NATS failed lately): what was read may lack the records
+  // that expired during the outage; the last view stays.
+  if (view_ && !settled()) return view_;
+  view_ = std::move(*read);
+  return view_;
+}
+
+Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::read_view() {
   auto v = std::make_shared<RoutingView>();
   v->taken = std::chrono::steady_clock::now();
   MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
@@ -178,10 +192,7 @@ Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::refresh_vie
     }
     v->maps.emplace(name, std::move(*m));
   }
-  std::shared_ptr<const RoutingView> out = std::move(v);
-  std::lock_guard<std::mutex> lock(view_mu_);
-  view_ = out;
-  return out;
+  return std::shared_ptr<const RoutingView>(std::move(v));
 }
 
 Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::view() {
@@ -190,9 +201,16 @@ Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::view() {
     std::lock_guard<std::mutex> lock(view_mu_);
     v = view_;
   }
-  if (v && std::chrono::steady_clock::now() - v->taken <= std::chrono::milliseconds(opt_.sync_ms)) return v;
+  if (!v) return refresh_view();
+  if (std::chrono::steady_clock::now() - v->taken <= std::chrono::milliseconds(opt_.sync_ms)) return v;
+  // A search never waits on a failing NATS, and one search at a time reads
+  // a new view while the others use the last one.
+  if (!settled()) return v;
+  bool expected = false;
+  if (!refreshing_.compare_exchange_strong(expected, true)) return v;
   auto fresh = refresh_view();
-  if (fresh || !v) return fresh;
+  refreshing_.store(false);
+  if (fresh) return fresh;
   return v;
 }
 
@@ -410,7 +428,7 @@ Result<std::vector<std::vector<ReplicaRoute>>> ClusterNode::routes(const ShardMa
   // as of the view): it may be in sync now (a new index, a write just
   // waited for through another node), so read NATS again rather than route
   // around it. Steady state never gets here.
-  if (incomplete) {
+  if (incomplete && settled()) {
     auto fresh = refresh_view();
     if (fresh) out = routes_in(**fresh, m, &incomplete);
   }
@@ -499,6 +517,7 @@ uint64_t ClusterNode::publish_progress_locked(const std::string& index, uint32_t
   Status st = progress_->put(progress_key(index, shard, opt_.node_id),
                              std::to_string(applied) + (r.caught_up() ? "" : " catching_up"))
                   .status();
+  if (!st) note_nats_failure();
   return st ? applied : 0;
 }
 
@@ -561,17 +580,47 @@ Status ClusterNode::start_replica(const ShardMap& m, uint32_t shard) {
   return Status::ok();
 }
 
+namespace {
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void ClusterNode::note_nats_failure() { nats_failure_ms_.store(steady_ms()); }
+
+bool ClusterNode::settled() const {
+  const int64_t last = std::max(nats_failure_ms_.load(), members_ ? members_->last_failure_ms() : int64_t{0});
+  return last == 0 || steady_ms() - last >= opt_.ttl_ms + opt_.sync_ms;
+}
+
 Status ClusterNode::sync() {
-  MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
+  auto live = members_->live_nodes();
+  if (!live) {
+    note_nats_failure();
+    return live.status();
+  }
   std::vector<std::string> ids;
-  for (const auto& n : live) ids.push_back(n.id);
-  MERIDIAN_ASSIGN_OR_RETURN(auto names, maps_->list());
+  for (const auto& n : *live) ids.push_back(n.id);
+  auto names = maps_->list();
+  if (!names) {
+    note_nats_failure();
+    return names.status();
+  }
+  // Right after a NATS outage the records of live nodes may have expired:
+  // placing on what is left would move (and delete) replicas for nothing.
+  const bool settled = this->settled();
   std::set<std::pair<std::string, uint32_t>> wanted;
   std::vector<ShardMap> maps;
-  for (const auto& name : names) {
-    MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(name));
+  for (const auto& name : *names) {
+    auto got = maps_->get(name);
+    if (!got) {
+      note_nats_failure();
+      return got.status();
+    }
+    auto& m = *got;
     if (!m) continue;
-    if (!ids.empty() && m->rebalanced(ids).assignment != m->assignment) {
+    if (settled && !ids.empty() && m->rebalanced(ids).assignment != m->assignment) {
       auto next = maps_->rebalance(name, ids);
       if (next) {
         if (next->epoch != m->epoch) rebalances_.fetch_add(1);
@@ -662,6 +711,7 @@ Result<Json> ClusterNode::status() {
   }
   return Json(Json::Object{{"node_id", Json(opt_.node_id)},
                            {"connected", Json(client_->connected())},
+                           {"settled", Json(settled())},
                            {"nodes", std::move(nodes)},
                            {"indexes", std::move(indexes)}});
 }

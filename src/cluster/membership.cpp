@@ -41,6 +41,9 @@ Status Membership::beat() {
   auto rev = kv_->put(std::string(kPrefix) + opt_.node_id, j.dump());
   if (!rev) {
     failures_.fetch_add(1);
+    last_failure_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count());
     return rev.status();
   }
   return Status::ok();

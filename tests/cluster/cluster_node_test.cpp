@@ -11,13 +11,14 @@ using namespace meridian;
 using namespace meridian::cluster;
 
 namespace {
-std::unique_ptr<ClusterNode> start_node(const NatsServer& s, const std::string& id, const std::string& dir) {
+std::unique_ptr<ClusterNode> start_node(const NatsServer& s, const std::string& id, const std::string& dir,
+                                        int heartbeat_ms = 200) {
   ClusterOptions o;
   o.servers = {s.url()};
   o.node_id = id;
   o.url = "http://127.0.0.1:0";
   o.dir = dir + "/" + id;
-  o.heartbeat_ms = 200;
+  o.heartbeat_ms = heartbeat_ms;
   o.ttl_ms = 1000;
   o.sync_ms = 100;
   o.stream_replicas = 1;
@@ -351,4 +352,38 @@ TEST_CASE("cluster node: index settings live in the shard map; a patch through a
       CHECK(ix->settings()->synonyms.one_way.count("tv") == 1);
       CHECK_FALSE(ix->settings()->typo_tolerance.enabled);
     }
+}
+
+TEST_CASE("cluster node: unsettled from a NATS failure until ttl_ms + sync_ms after it; an outage over the TTL moves no replica") {
+  // Every record expires during the outage (TTL 1 s, NATS down 2.5 s). A node
+  // back first must not place every shard on itself (and the others delete
+  // theirs): it waits until NATS has answered it for ttl_ms + sync_ms. Node b
+  // heartbeats slowly (every 800 ms), so a is back well before b's record is.
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
+  TempDir dir;
+  auto a = start_node(server, "a", dir.path());
+  auto b = start_node(server, "b", dir.path(), 800);
+  REQUIRE(eventually([&] {
+    auto st = a->status();
+    return st.is_ok() && st->find("nodes")->as_array().size() == 2;
+  }, 5000));
+  Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}})}});
+  auto m = a->create_index("o", schema, 4, 1);
+  REQUIRE_MESSAGE(m.is_ok(), m.status().to_string());
+  REQUIRE(eventually([&] { return a->local_replica("o", 0) || b->local_replica("o", 0); }, 5000));
+  CHECK(a->settled());
+  server.kill();
+  CHECK(eventually([&] { return !a->settled() && !b->settled(); }, 5000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  server.start();
+  REQUIRE(server.ready());
+  REQUIRE(eventually([&] { return a->settled() && b->settled(); }, 20000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few sync passes once settled
+  auto after = a->shard_map("o");
+  REQUIRE(after.is_ok());
+  REQUIRE(after->has_value());
+  CHECK((*after)->epoch == m->epoch);
+  CHECK((*after)->assignment == m->assignment);
+  CHECK(a->counters().rebalances == 0);
+  CHECK(b->counters().rebalances == 0);
 }

@@ -20,6 +20,15 @@
 // at most sync_ms old (a search finding it older refreshes it first): a node
 // that dies stops being routed to within ttl_ms + sync_ms (docs/CLUSTER.md).
 //
+// NATS itself fails over: after a nats-server dies, the streams and buckets
+// it led elect new leaders (4-9 s in nats-server 2.9), longer than the
+// membership TTL, so every heartbeat and progress record may expire at once.
+// Until NATS has answered every read and write of this node for
+// ttl_ms + sync_ms ("settled", see settled()), a node neither rebalances
+// (which would move every replica to the few nodes whose records survived)
+// nor replaces its routing view, and a search never waits on NATS when it
+// has a view (the last one keeps routing, as when NATS is unreachable).
+//
 // Ownership: owns its NatsClient, buckets, runners and replica indexes.
 // Thread safety: every public method may be called from any thread.
 #pragma once
@@ -159,6 +168,10 @@ class ClusterNode {
 
   // GET /v1/cluster: nodes, indexes, shards, replicas (node, applied, lag, state).
   Result<Json> status();
+  // True when no NATS read or write of this node's metadata (membership,
+  // shard maps, progress, routing view) failed for ttl_ms + sync_ms: long
+  // enough for every live node to have rewritten its records after an outage.
+  bool settled() const;
   ClusterCounters counters();
 
  private:
@@ -180,7 +193,11 @@ class ClusterNode {
     std::map<std::pair<std::string, uint32_t>, uint64_t> heads;  // stream heads, read for catching-up replicas only
   };
   // Reads a new routing view from NATS and installs it.
+  // Installed only while settled(); otherwise the installed view is kept
+  // (and returned) when there is one.
   Result<std::shared_ptr<const RoutingView>> refresh_view();
+  // Reads a routing view from NATS.
+  Result<std::shared_ptr<const RoutingView>> read_view();
   // The installed view, refreshed first when older than sync_ms (the old
   // one is kept if NATS does not answer).
   Result<std::shared_ptr<const RoutingView>> view();
@@ -202,6 +219,8 @@ class ClusterNode {
   // replica's SETTINGS file, so a restart opens with them).
   Status apply_settings(const ShardMap& m, index::Index& ix);
   void loop();
+  // Records a failed NATS metadata read or write (see settled()).
+  void note_nats_failure();
 
   const ClusterOptions opt_;
   const index::IndexOptions iopt_;
@@ -221,6 +240,8 @@ class ClusterNode {
   std::string start_id_;  // unique per process start: part of every Nats-Msg-Id
   std::mutex view_mu_;
   std::shared_ptr<const RoutingView> view_;  // GUARDED_BY(view_mu_)
+  std::atomic<bool> refreshing_{false};       // a search is reading a new view
+  std::atomic<int64_t> nats_failure_ms_{0};   // steady ms of the last failed metadata op, 0: none
   std::mutex schema_mu_;
   std::map<std::string, std::shared_ptr<const index::Schema>> schemas_;  // GUARDED_BY(schema_mu_), by index "/" uid
   // By index "/" uid: the settings_version parsed and its settings.

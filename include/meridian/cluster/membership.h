@@ -60,6 +60,10 @@ class Membership {
   // Live nodes, sorted by id.
   Result<std::vector<NodeInfo>> live_nodes();
   uint64_t heartbeat_failures() const { return failures_.load(); }
+  // When the last heartbeat failed (steady clock, milliseconds since its
+  // epoch), 0 if none has. ClusterNode reads it to tell a NATS outage (every
+  // record may have expired meanwhile) from a node that died.
+  int64_t last_failure_ms() const { return last_failure_ms_.load(); }
 
  private:
   Membership(std::unique_ptr<KvBucket> kv, Options opt) : kv_(std::move(kv)), opt_(std::move(opt)) {}
@@ -69,6 +73,7 @@ class Membership {
   const Options opt_;
   int64_t started_ms_ = 0;
   std::atomic<uint64_t> failures_{0};
+  std::atomic<int64_t> last_failure_ms_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;  // GUARDED_BY(mu_)
