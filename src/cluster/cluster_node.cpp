@@ -292,14 +292,14 @@ Result<WriteAck> ClusterNode::publish(const std::string& index, uint32_t shard, 
 Result<WriteAck> ClusterNode::publish(const std::string& index, uint32_t shard, const std::string& body,
                                       const std::string& id) {
   Status last;
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int attempt = 0; retry_publish(attempt, start); ++attempt) {
     auto ack = client_->publish(shard_subject(index, shard), body, id, opt_.timeout_ms);
     if (ack) {
       publishes_.fetch_add(1);
       return WriteAck{shard, ack->seq, ack->duplicate};
     }
     last = ack.status();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 * (attempt + 1)));
   }
   publish_failures_.fetch_add(1);
   return last.with_context("write not acknowledged by JetStream");
@@ -330,7 +330,6 @@ Result<WriteAck> ClusterNode::put(const ShardMap& m, const Json& doc) {
 }
 
 std::vector<Result<WriteAck>> ClusterNode::put_batch(const ShardMap& m, const std::vector<Json>& docs) {
-  constexpr int kAttempts = 3;   // as publish()
   constexpr int kWindow = 1024;  // publishes in flight at once
   std::vector<Result<WriteAck>> out(docs.size(), Result<WriteAck>(Status::io_error("not published")));
   auto schema = this->schema(m);
@@ -362,8 +361,8 @@ std::vector<Result<WriteAck>> ClusterNode::put_batch(const ShardMap& m, const st
   std::map<std::string, size_t> last_acked;  // document id -> last item acknowledged
   std::vector<size_t> todo(items.size());
   for (size_t k = 0; k < todo.size(); ++k) todo[k] = k;
-  for (int attempt = 0; attempt < kAttempts && !todo.empty(); ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+  const auto start = std::chrono::steady_clock::now();
+  for (int attempt = 0; !todo.empty() && retry_publish(attempt, start); ++attempt) {
     std::vector<PublishItem> batch;
     for (size_t k : todo) batch.push_back(msgs[k]);  // same Nats-Msg-Id on a retry
     auto acks = client_->publish_batch(batch, opt_.timeout_ms, kWindow);
@@ -586,6 +585,15 @@ int64_t steady_ms() {
       .count();
 }
 }  // namespace
+
+bool ClusterNode::retry_publish(int attempt, std::chrono::steady_clock::time_point start) const {
+  if (attempt == 0) return true;
+  if (attempt >= 3 && std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(opt_.publish_retry_ms))
+    return false;
+  // 100, 200, 400, 800 ms, then every second
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 100 << std::min(attempt - 1, 4))));
+  return true;
+}
 
 void ClusterNode::note_nats_failure() { nats_failure_ms_.store(steady_ms()); }
 

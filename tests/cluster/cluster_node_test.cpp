@@ -387,3 +387,25 @@ TEST_CASE("cluster node: unsettled from a NATS failure until ttl_ms + sync_ms af
   CHECK(a->counters().rebalances == 0);
   CHECK(b->counters().rebalances == 0);
 }
+
+TEST_CASE("cluster node: a put waits out a broker down for longer than three attempts") {
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
+  TempDir dir;
+  auto a = start_node(server, "a", dir.path());
+  Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}})}});
+  auto m = a->create_index("w", schema, 1, 1);
+  REQUIRE(m.is_ok());
+  server.kill();
+  // Three attempts of timeout_ms (2 s) with their backoff end before 7 s;
+  // publish_retry_ms (12 s) keeps retrying with the same Nats-Msg-Id.
+  std::thread restart([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(7000));
+    server.start();
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  auto ack = a->put(*m, Json(Json::Object{{"id", Json("x")}, {"title", Json("late")}}));
+  restart.join();
+  CHECK_MESSAGE(ack.is_ok(), ack.status().to_string());
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(16));
+  if (ack.is_ok()) CHECK(ack->seq == 1);
+}

@@ -65,6 +65,11 @@ struct ClusterOptions {
   int stream_replicas = 3;  // JetStream replicas of streams and buckets (<= servers)
   int64_t stream_max_bytes = int64_t{1} << 30;
   int timeout_ms = 2000;
+  // A publish without an ack is retried (same Nats-Msg-Id, so stored once)
+  // for at least 3 attempts and until this long after the first: a stream
+  // whose leader died answers "no responders" until its replicas elect a
+  // new one (4-9 s in nats-server 2.9).
+  int publish_retry_ms = 12000;
 };
 
 struct WriteAck {
@@ -219,6 +224,10 @@ class ClusterNode {
   // replica's SETTINGS file, so a restart opens with them).
   Status apply_settings(const ShardMap& m, index::Index& ix);
   void loop();
+  // Whether to make publish attempt `attempt` (0 first) of a write that
+  // started at `start` (ClusterOptions::publish_retry_ms); sleeps the backoff
+  // before a retry.
+  bool retry_publish(int attempt, std::chrono::steady_clock::time_point start) const;
   // Records a failed NATS metadata read or write (see settled()).
   void note_nats_failure();
 
