@@ -5,6 +5,9 @@ restartable on the same port and data directory after a SIGKILL).
 Every process is registered in a Procs set; Procs.stop_all() stops the Meridian nodes
 first (SIGTERM, then SIGKILL after a timeout), then the nats-servers. Children get
 PR_SET_PDEATHSIG (SIGTERM), so they also go when the bench process itself is killed.
+A nats-server too can be SIGKILLed and restarted (NatsCluster.kill/start).
+
+Also used by tests/e2e/cluster_kill_test.py (which passes no Result: `res` is optional).
 """
 import ctypes
 import http.client
@@ -72,14 +75,14 @@ class NatsCluster:
     """Three nats-servers in one JetStream cluster (cluster name meridian-bench), each with
     a client port, a route port, a monitoring port and its own store directory."""
 
-    def __init__(self, procs, tmp, res, n=3):
+    def __init__(self, procs, tmp, res=None, n=3):
         exe = nats_binary()
         if not exe:
             raise BenchError("nats-server is not installed (scripts/setup installs it)")
         self.client_ports = [free_port() for _ in range(n)]
         route_ports = [free_port() for _ in range(n)]
         self.monitor_ports = [free_port() for _ in range(n)]
-        self.logs = []
+        self.logs, self.argv, self._procs, self._slots = [], [], procs, []
         for i in range(n):
             routes = ",".join("nats://127.0.0.1:%d" % p for j, p in enumerate(route_ports) if j != i)
             argv = [exe, "-js", "-a", "127.0.0.1", "-p", str(self.client_ports[i]), "-m", str(self.monitor_ports[i]),
@@ -88,14 +91,32 @@ class NatsCluster:
                     "--routes", routes]
             log = open(os.path.join(tmp, "nats%d.log" % i), "ab")
             self.logs.append(log)
-            p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_die_with_parent)
-            procs.nats.append(p)
+            self.argv.append(argv)
+            self._slots.append(len(procs.nats))
+            procs.nats.append(None)
+            self.start(i)
             cmd = " ".join(argv).replace(tmp, "$TMP")
             for port in self.client_ports + route_ports + self.monitor_ports:
                 cmd = cmd.replace(":%d" % port, ":$PORT").replace(" %d" % port, " $PORT")
-            res.commands.append(cmd)
-        self.procs = procs.nats[-n:]
+            if res is not None:
+                res.commands.append(cmd)
         self.urls = ",".join("nats://127.0.0.1:%d" % p for p in self.client_ports)
+
+    @property
+    def procs(self):
+        return [self._procs.nats[k] for k in self._slots]
+
+    def start(self, i):
+        """Starts server i (again after kill(i): same ports, same store directory)."""
+        p = subprocess.Popen(self.argv[i], stdout=subprocess.DEVNULL, stderr=self.logs[i], preexec_fn=_die_with_parent)
+        self._procs.nats[self._slots[i]] = p
+        return p
+
+    def kill(self, i):
+        """SIGKILL of server i, as a crash."""
+        p = self._procs.nats[self._slots[i]]
+        p.send_signal(signal.SIGKILL)
+        p.wait()
 
     def wait_ready(self, timeout=60):
         """Until every server's /healthz says JetStream is up (a meta leader is elected)."""
@@ -118,7 +139,7 @@ class Node:
     """`meridian serve` on a fixed loopback port and data directory; with `cluster`
     (nats URLs) and a node id it joins the cluster. start() may be called again after kill()."""
 
-    def __init__(self, procs, exe, tmp, name, res, cluster=None):
+    def __init__(self, procs, exe, tmp, name, res=None, cluster=None):
         self.exe, self.name, self.cluster = exe, name, cluster
         self.port = free_port()
         self.data = os.path.join(tmp, name)
@@ -130,7 +151,7 @@ class Node:
         cmd = " ".join(self.argv).replace(tmp, "$TMP").replace(str(self.port), "$PORT")
         if cluster:
             cmd = cmd.replace(cluster, "$NATS_URLS")
-        if cmd not in res.commands:
+        if res is not None and cmd not in res.commands:
             res.commands.append(cmd)
         procs.nodes.append(self)
 
