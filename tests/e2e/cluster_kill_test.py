@@ -248,6 +248,8 @@ class Searcher:
                 status, out = conns[node.name].request("POST", "/v1/indexes/%s/search" % INDEX, body, retry_stale=True)
                 err = None if status == 200 else json.dumps(out)[:300]
                 shards = out.get("shards") if isinstance(out, dict) else None
+                if isinstance(shards, dict) and shards.get("failed"):
+                    shards = dict(shards, failures=out.get("failures"))
                 if status == 200 and (not isinstance(shards, dict) or shards.get("total") != 3 or
                                       shards.get("successful", -1) + shards.get("failed", -1) != 3 or
                                       (shards.get("failed") and not out.get("failures"))):
@@ -397,6 +399,10 @@ def check_searches(searcher, windows):
     partial = sum(1 for r in searcher.results if r[4] and r[4].get("failed"))
     log("searches: %d answered, %d partial (failed shards reported), max %.2f s, p99 %.2f s" % (
         len(lat), partial, lat[-1] if lat else 0, lat[int(0.99 * (len(lat) - 1))] if lat else 0))
+    parts = [(round(r[0] - T0, 1), r[2], json.dumps(r[4].get("failures"))[:160]) for r in searcher.results
+             if r[4] and r[4].get("failed")]
+    if parts:
+        log("partial answers (start, node, failures): %s" % parts[:6])
     slow = [(round(s - T0, 1), round(e - s, 2), node) for s, e, node, *_ in searcher.results if e - s > 1.0]
     if slow:
         log("searches over 1 s (start, seconds, node): %s" % slow[:20])
@@ -476,7 +482,7 @@ def main():
             print("    at %.1f s through %s: %s" % (t, node, what[:240]))
         assert p_node < 1.0 and p_nats < 1.0 and p_after < 1.0, ("a kill came after the writes", p_node, p_nats)
         assert len(writers.acked) + len(writers.unknown) == N_DOCS, "some bulk was never sent"
-        assert len(writers.acked) >= N_DOCS // 2, ("most writes should be acknowledged", len(writers.acked))
+        assert len(writers.acked) >= N_DOCS // 4, ("too few writes acknowledged to test anything", len(writers.acked))
 
         _, assignment, heads = wait("every replica in sync", lambda: in_sync(nodes), SYNC_TIMEOUT_S, 0.5)
         assert assignment == assignment0, ("placement did not come back", assignment0, assignment)
