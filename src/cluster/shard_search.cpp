@@ -5,6 +5,8 @@
 #include <limits>
 #include <map>
 
+#include "meridian/query/word_expansion_stats.h"
+
 namespace meridian::cluster {
 namespace {
 
@@ -308,6 +310,7 @@ Result<index::CorpusStats> shard_stats(const index::Snapshot& snap, const query:
   out.total_docs = snap.local_total_docs();
   for (const auto& f : recorder->fields()) out.fields[f] = snap.local_field_stats(f);
   for (const auto& k : recorder->keys()) out.doc_freq[k] = snap.local_doc_freq(k);
+  out.expansions = recorder->expansions();
   return out;
 }
 
@@ -319,6 +322,10 @@ void add_stats(index::CorpusStats* into, const index::CorpusStats& shard) {
     t.sum_len += s.sum_len;
   }
   for (const auto& [k, n] : shard.doc_freq) into->doc_freq[k] += n;
+  for (const auto& [k, x] : shard.expansions) {
+    auto [it, fresh] = into->expansions.emplace(k, x);
+    if (!fresh) query::merge_word_expansion(&it->second, x);
+  }
 }
 
 Json stats_to_json(const index::CorpusStats& s) {
@@ -326,8 +333,70 @@ Json stats_to_json(const index::CorpusStats& s) {
   for (const auto& [f, st] : s.fields) fields.set(f, Json(Json::Array{Json(st.docs), Json(st.sum_len)}));
   Json df = Json::object();
   for (const auto& [k, n] : s.doc_freq) df.set(to_hex(k), Json(n));
-  return Json(Json::Object{{"total_docs", Json(s.total_docs)}, {"fields", std::move(fields)}, {"df", std::move(df)}});
+  Json out(Json::Object{{"total_docs", Json(s.total_docs)}, {"fields", std::move(fields)}, {"df", std::move(df)}});
+  if (!s.expansions.empty()) {
+    auto terms = [](const std::map<std::string, int>& m) {
+      Json o = Json::object();
+      for (const auto& [t, e] : m) o.set(to_hex(t), Json(static_cast<int64_t>(e)));
+      return o;
+    };
+    Json ex = Json::object();
+    for (const auto& [k, x] : s.expansions) {
+      Json words = Json::object();
+      for (const auto& [stem, ws] : x.words) words.set(to_hex(stem), terms(ws));
+      ex.set(to_hex(k), Json(Json::Object{{"fuzzy", terms(x.fuzzy)},
+                                          {"completions", terms(x.completions)},
+                                          {"words", std::move(words)},
+                                          {"typed_is_word", Json(x.typed_is_word)},
+                                          {"surface_words", Json(x.surface_words)}}));
+    }
+    out.set("expansions", std::move(ex));
+  }
+  return out;
 }
+
+namespace {
+// {hex(term): int} of an expansion in stats JSON.
+Status terms_from_json(const Json* j, const std::string& path, std::map<std::string, int>* out) {
+  if (!j) return Status::ok();
+  if (!j->is_object()) return Status::invalid(path + ": expected an object");
+  for (const auto& [hex, v] : j->as_object()) {
+    auto t = from_hex(hex);
+    if (!t || !v.is_int() || v.as_int() < -8 || v.as_int() > 8)
+      return Status::invalid(path + "." + hex + ": expected a hex term and an edit count");
+    (*out)[*t] = static_cast<int>(v.as_int());
+  }
+  return Status::ok();
+}
+
+Status expansions_from_json(const Json& j, index::CorpusStats* s) {
+  if (!j.is_object()) return Status::invalid("stats.expansions: expected an object");
+  for (const auto& [hex, v] : j.as_object()) {
+    const std::string path = "stats.expansions." + hex;
+    auto key = from_hex(hex);
+    if (!key || !v.is_object()) return Status::invalid(path + ": expected a hex key and an object");
+    index::WordExpansionStats x;
+    MERIDIAN_RETURN_IF_ERROR(terms_from_json(v.find("fuzzy"), path + ".fuzzy", &x.fuzzy));
+    MERIDIAN_RETURN_IF_ERROR(terms_from_json(v.find("completions"), path + ".completions", &x.completions));
+    if (const Json* w = v.find("words")) {
+      if (!w->is_object()) return Status::invalid(path + ".words: expected an object");
+      for (const auto& [stem_hex, ws] : w->as_object()) {
+        auto stem = from_hex(stem_hex);
+        if (!stem) return Status::invalid(path + ".words." + stem_hex + ": expected a hex stem");
+        MERIDIAN_RETURN_IF_ERROR(terms_from_json(&ws, path + ".words." + stem_hex, &x.words[*stem]));
+      }
+    }
+    const Json* typed = v.find("typed_is_word");
+    const Json* surface = v.find("surface_words");
+    if (!typed || !typed->is_bool() || !surface || !surface->is_bool())
+      return Status::invalid(path + ": expected \"typed_is_word\" and \"surface_words\" (true or false)");
+    x.typed_is_word = typed->as_bool();
+    x.surface_words = surface->as_bool();
+    s->expansions[*key] = std::move(x);
+  }
+  return Status::ok();
+}
+}  // namespace
 
 Result<index::CorpusStats> stats_from_json(const Json& j) {
   if (!j.is_object()) return Status::invalid("stats: expected an object");
@@ -351,6 +420,7 @@ Result<index::CorpusStats> stats_from_json(const Json& j) {
       s.doc_freq[*key] = static_cast<uint64_t>(v.as_int());
     }
   }
+  if (const Json* e = j.find("expansions")) MERIDIAN_RETURN_IF_ERROR(expansions_from_json(*e, &s));
   return s;
 }
 

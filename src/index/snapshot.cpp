@@ -31,6 +31,25 @@ std::set<std::string> StatsRecorder::keys() const {
   return {keys_.begin(), keys_.end()};
 }
 
+void StatsRecorder::expansion(std::string_view key, const WordExpansionStats& x) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (expansions_.find(key) == expansions_.end()) expansions_.emplace(std::string(key), x);
+}
+std::map<std::string, WordExpansionStats, std::less<>> StatsRecorder::expansions() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return expansions_;
+}
+
+const WordExpansionStats* Snapshot::expansion(std::string_view key) const {
+  if (!stats_) return nullptr;
+  auto it = stats_->expansions.find(key);
+  return it == stats_->expansions.end() ? nullptr : &it->second;
+}
+
+void Snapshot::record_expansion(std::string_view key, const WordExpansionStats& x) const {
+  if (recorder_) recorder_->expansion(key, x);
+}
+
 std::shared_ptr<const Snapshot> Snapshot::with_stats(std::shared_ptr<const CorpusStats> stats,
                                                      std::shared_ptr<StatsRecorder> recorder) const {
   auto s = std::make_shared<Snapshot>(*this);

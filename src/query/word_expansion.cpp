@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "meridian/index/surface_words.h"
+#include "meridian/query/word_expansion_stats.h"
 #include "meridian/index/term_key.h"
 #include "meridian/termdict/levenshtein.h"
 #include "meridian/termdict/wildcard.h"
@@ -169,13 +170,50 @@ void finish_expansion(const WordToExpand& w, WordExpansion&& x, std::map<std::st
   }
 }
 
+std::string expansion_key(const WordToExpand& w) {
+  std::string k = w.field;
+  for (const std::string& part :
+       {w.token, w.surface, w.fuzziness.to_string(), std::to_string(w.fuzziness.exact_numbers),
+        std::to_string(w.prefix_length), std::to_string(w.transpositions), std::to_string(w.prefix),
+        std::to_string(w.text), std::to_string(w.max_expansions)}) {
+    k.push_back('\0');
+    k += part;
+  }
+  return k;
+}
+
 Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<std::string, int>* found,
                    FoundWords* words) {
   WordAutomata automata(w);
   WordExpansion x;
   for (const auto& sv : snap.segments()) MERIDIAN_RETURN_IF_ERROR(expand_in_segment(*sv.segment, w, automata, &x));
+  // A clustered search (docs/CLUSTER.md, "The search router"): the
+  // statistics phase records what the word reached on this shard, the
+  // search phase ranks what it reached in the whole index.
+  if (snap.recording() || snap.has_stats()) {
+    const std::string key = expansion_key(w);
+    snap.record_expansion(key, x);
+    if (const index::WordExpansionStats* global = snap.expansion(key)) merge_word_expansion(&x, *global);
+  }
   finish_expansion(w, std::move(x), found, words);
+  // Every term found, not only the alternatives kept: the whole index may
+  // keep one this shard alone would have cut, and then needs its count here.
+  if (snap.recording())
+    for (const auto& [t, e] : *found) (void)snap.doc_freq(index::term_key(w.field, t));
   return Status::ok();
 }
 
 }  // namespace meridian::query::plan
+
+namespace meridian::query {
+
+void merge_word_expansion(index::WordExpansionStats* into, const index::WordExpansionStats& from) {
+  for (const auto& [t, e] : from.fuzzy) plan::keep_min(&into->fuzzy, t, e);
+  for (const auto& [t, e] : from.completions) into->completions.emplace(t, e);
+  for (const auto& [stem, ws] : from.words)
+    for (const auto& [word, e] : ws) plan::keep_word(&into->words, stem, word, e);
+  into->typed_is_word = into->typed_is_word || from.typed_is_word;
+  into->surface_words = into->surface_words && from.surface_words;
+}
+
+}  // namespace meridian::query

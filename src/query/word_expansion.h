@@ -48,7 +48,11 @@ struct WordToExpand {
 
 // Terms of w.field that the word reaches: term -> edits or kPrefix /
 // kLatePrefix (see above). The token itself may be among them. With
-// `words`, also the surface words that reached each term.
+// `words`, also the surface words that reached each term. On a snapshot
+// with index-wide statistics (a clustered search, docs/CLUSTER.md) what the
+// word reached in the whole index is merged in before ranking, so every
+// shard ranks the same alternatives; a recording snapshot records what the
+// word reached here and looks up the document frequency of every term found.
 Status expand_word(const index::Snapshot& snap, const WordToExpand& w, std::map<std::string, int>* found,
                    FoundWords* words = nullptr);
 
@@ -79,13 +83,14 @@ struct PreparedWord {
 
 // expand_word in steps: each segment adds to a WordExpansion, then
 // finish_expansion() ranks the last word's completions (per segment: a live
-// query's word expanded in the one segment it is evaluated on).
-struct WordExpansion {
-  std::map<std::string, int> fuzzy, completions;
-  FoundWords words;  // the surface words behind fuzzy and completions
-  bool typed_is_word = false;  // the word as typed is a word of the field (not a misspelling)
-  bool surface_words = true;   // every segment had surface words for the field
-};
+// query's word expanded in the one segment it is evaluated on). `words` are
+// the surface words behind fuzzy and completions (FoundWords).
+using WordExpansion = index::WordExpansionStats;
+
+// What identifies one word's expansion in a clustered search's statistics
+// (index::CorpusStats::expansions): field, word and every parameter of the
+// walk.
+std::string expansion_key(const WordToExpand& w);
 Status expand_in_segment(const index::Segment& seg, const WordToExpand& w, const WordAutomata& automata,
                          WordExpansion* x);
 void finish_expansion(const WordToExpand& w, WordExpansion&& x, std::map<std::string, int>* found,

@@ -33,7 +33,14 @@ std::unique_ptr<index::Index> open_at(const std::string& dir, const index::Schem
   return std::move(*ix);
 }
 
-std::unique_ptr<Corpus> make_corpus(uint32_t shards, int n) {
+// Rare relatives of kWords (a typo or a completion away), each in a few
+// documents: their fuzzy and prefix expansions differ from shard to shard.
+const char* kRare[] = {"rivers", "riverside", "rover", "stones", "stoner", "bridges", "harbors", "harborside",
+                       "castles", "castello", "marker", "marketing", "towers", "towering", "gardens", "gardener",
+                       "valleys", "northern", "lakes", "miller", "millers", "greener", "quieter", "forests"};
+
+// With `rare`, one word of some documents' body is a kRare word.
+std::unique_ptr<Corpus> make_corpus(uint32_t shards, int n, bool rare = false) {
   auto c = std::make_unique<Corpus>();
   auto schema = index::Schema::from_json(*parse_json(
       R"({"fields":{"title":"text","body":"text","tag":"keyword","year":"int"}})"));
@@ -54,7 +61,9 @@ std::unique_ptr<Corpus> make_corpus(uint32_t shards, int n) {
     Json d = Json::object();
     d.set("id", id);
     d.set("title", text(1 + static_cast<int>(rng() % 4)));
-    d.set("body", text(3 + static_cast<int>(rng() % 12)));
+    std::string body = text(3 + static_cast<int>(rng() % 12));
+    if (rare && rng() % 25 == 0) body += std::string(" ") + kRare[rng() % (sizeof kRare / sizeof kRare[0])];
+    d.set("body", body);
     d.set("tag", std::string(1, static_cast<char>('a' + rng() % 5)));
     d.set("year", static_cast<int64_t>(1990 + rng() % 30));
     all.push_back(d);
@@ -154,6 +163,29 @@ TEST_CASE("shard search: 3 shards with index-wide statistics score exactly like 
   }
 }
 
+TEST_CASE("shard search: fuzzy and prefix words score with the index-wide expansion, exactly like one index") {
+  // Rare words spread over the shards: a shard alone finds only some of a
+  // word's alternatives (and their document frequencies).
+  auto c = make_corpus(3, 600, true);
+  const char* queries[] = {
+      R"({"q": "rivre", "size": 20})",                // a typo: river, rover, rivers
+      R"({"q": "gardne", "size": 20})",               // garden, gardens (2 edits within AUTO)
+      R"({"q": "green riv", "size": 20})",            // the last word completes: river, rivers, riverside
+      R"({"q": "mark", "size": 30})",                 // completions only: market, marker, marketing
+      R"({"q": "quiet tow", "size": 15})",
+      R"({"q": "castel harbr", "size": 20, "q_fields": ["title^2", "body"]})",
+      R"({"query": {"fuzzy": {"body": {"value": "stone", "fuzziness": 2}}}, "size": 20})",
+      R"({"query": {"fuzzy": {"body": "miler"}}, "size": 20})",
+      R"({"query": {"match": {"body": {"query": "valey lakes", "fuzziness": "AUTO", "operator": "or"}}}, "size": 20})",
+      R"({"query": {"match": {"body": {"query": "north tow", "prefix_last": true}}}, "size": 20})",
+      R"({"query": {"match": {"body": {"query": "harb", "prefix_last": true, "max_expansions": 1}}}, "size": 20})",
+  };
+  for (const char* q : queries) {
+    auto req = parse(q);
+    check_same_hits(clustered_search(*c, req), single_search(*c, req), q);
+  }
+}
+
 TEST_CASE("shard search: without index-wide statistics the scores differ (the test can fail)") {
   auto c = make_corpus(3, 600);
   auto req = parse(R"({"q": "quiet lake", "size": 10})");
@@ -212,6 +244,57 @@ TEST_CASE("shard search: a search_after that is not a clustered hit's sort is re
   CHECK(stats_from_json(*parse_json(R"({"total_docs": -1})")).status().message().find("total_docs") != std::string::npos);
   CHECK(stats_from_json(*parse_json(R"({"total_docs": 1, "df": {"zz": 1}})")).status().message().find("df") !=
         std::string::npos);
+  auto bad = stats_from_json(*parse_json(R"({"total_docs": 1, "expansions": {"61": {"fuzzy": {"62": "x"}}}})"));
+  CHECK(bad.status().message().find("stats.expansions.61.fuzzy") == 0);
+  bad = stats_from_json(*parse_json(R"({"total_docs": 1, "expansions": {"61": {"fuzzy": {}}}})"));
+  CHECK(bad.status().message().find("typed_is_word") != std::string::npos);
+}
+
+TEST_CASE("shard search: a word's expansions from several shards merge as one index's walk") {
+  index::WordExpansionStats a, b;
+  a.fuzzy = {{"river", 1}, {"rover", 2}};
+  a.completions = {{"rivers", -1}};
+  a.words = {{"river", {{"rivers", -1}, {"river", 1}}}};
+  a.typed_is_word = false;
+  b.fuzzy = {{"river", 0}, {"raver", 2}};
+  b.words = {{"river", {{"rivers", 2}, {"river", 0}}}, {"raver", {{"raver", 2}}}};
+  b.typed_is_word = true;
+  b.surface_words = false;
+  index::CorpusStats x, y, sum;
+  x.expansions["k"] = a;
+  y.expansions["k"] = b;
+  add_stats(&sum, x);
+  add_stats(&sum, y);
+  const auto& m = sum.expansions.at("k");
+  CHECK(m.fuzzy == std::map<std::string, int>{{"raver", 2}, {"river", 0}, {"rover", 2}});  // fewest edits
+  CHECK(m.completions == a.completions);
+  CHECK(m.words.at("river").at("river") == 0);   // the word itself first
+  CHECK(m.words.at("river").at("rivers") == -1);  // a completion before a typo
+  CHECK(m.words.at("raver").at("raver") == 2);
+  CHECK(m.typed_is_word);       // a word of the field on one shard is one in the index
+  CHECK_FALSE(m.surface_words);  // and surface words only if every shard had them
+  // Through the JSON a remote shard sends.
+  auto back = stats_from_json(*parse_json(stats_to_json(sum).dump()));
+  REQUIRE(back.is_ok());
+  CHECK(back->expansions == sum.expansions);
+}
+
+TEST_CASE("shard search: without the merged expansions a fuzzy word's scores differ (the test can fail)") {
+  auto c = make_corpus(3, 600, true);
+  auto req = parse(R"({"query": {"fuzzy": {"body": {"value": "stone", "fuzziness": 2}}}, "size": 20})");
+  auto stats = std::make_shared<index::CorpusStats>();
+  for (auto& s : c->shards) add_stats(stats.get(), *shard_stats(*s->snapshot(), req));
+  REQUIRE_FALSE(stats->expansions.empty());
+  stats->expansions.clear();  // index-wide df and field statistics, each shard's own alternatives
+  std::vector<ShardOutcome> out;
+  for (uint32_t s = 0; s < 3; ++s) out.push_back({*shard_search(*c->shards[s]->snapshot(), shard_request(req, s), stats), ""});
+  Json a = merge_shard_results(req, out, 0), b = single_search(*c, req);
+  bool differ = false;
+  const auto& ha = a.find("hits")->as_array();
+  const auto& hb = b.find("hits")->as_array();
+  for (size_t i = 0; i < std::min(ha.size(), hb.size()); ++i)
+    differ |= std::fabs(ha[i].find("score")->as_double() - hb[i].find("score")->as_double()) > 1e-6;
+  CHECK(differ);
 }
 
 namespace {

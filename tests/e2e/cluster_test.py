@@ -250,7 +250,8 @@ def main():
             queries = [{"q": "river"}, {"q": "castle garden", "size": 20}, {"query": {"match": {"body": {"query": "quiet lake mill", "operator": "or"}}}, "size": 15},
                        {"query": {"match_phrase": {"body": "river stone"}}},
                        {"q": "stone", "q_fields": ["title^3", "body"], "from": 5, "size": 10},
-                       {"q": "tower", "filter": "tag:b", "size": 10}]
+                       {"q": "tower", "filter": "tag:b", "size": 10},
+                       {"q": "castel gard", "size": 20}, {"query": {"fuzzy": {"body": "harbr"}}, "size": 20}]
             for q in queries:
                 st, a = call(nodes[0].base, "POST", "/v1/indexes/books/search", q)
                 assert st == 200, a

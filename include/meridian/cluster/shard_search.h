@@ -7,10 +7,12 @@
 // Elasticsearch's dfs_query_then_fetch:
 //   1. every shard runs the query against a recording snapshot and reports
 //      the statistics BM25 looked up (document count, per-field document
-//      count and length sum, document frequency per term key) — shard_stats;
-//   2. the router sums them (add_stats) and every shard runs the query with
-//      the sums in place of its own (shard_search), so idf and average field
-//      length are those of the whole index.
+//      count and length sum, document frequency per term key) and what each
+//      fuzzy or prefix word reached in its dictionaries — shard_stats;
+//   2. the router sums them (add_stats; expansions merged as one index's)
+//      and every shard runs the query with the sums in place of its own
+//      (shard_search), so idf, average field length and each fuzzy or
+//      prefix word's alternatives are those of the whole index.
 // Each shard returns its top from+size hits (shard_request); merge_shard_results
 // merges them by score or by the request's sort, pages, sums totals and
 // facets, and reports {"total", "successful", "failed"} shards.
@@ -58,9 +60,12 @@ query::SearchRequest shard_request(const query::SearchRequest& req, uint32_t sha
 Result<index::CorpusStats> shard_stats(const index::Snapshot& snap, const query::SearchRequest& req,
                                        const query::SearchOptions& opt = {});
 // Sums the statistics of one shard into *into (document counts, length sums
-// and document frequencies add up).
+// and document frequencies add up; expansions merge, query::merge_word_expansion).
 void add_stats(index::CorpusStats* into, const index::CorpusStats& shard);
-// {"total_docs", "fields": {name: [docs, sum_len]}, "df": {hex(term key): n}}.
+// {"total_docs", "fields": {name: [docs, sum_len]}, "df": {hex(term key): n}}
+// and, when a word expanded, "expansions": {hex(expansion key): {"fuzzy":
+// {hex(term): edits}, "completions": {...}, "words": {hex(stem): {hex(word):
+// edits}}, "typed_is_word", "surface_words"}}.
 Json stats_to_json(const index::CorpusStats& s);
 Result<index::CorpusStats> stats_from_json(const Json& j);
 

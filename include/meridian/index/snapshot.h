@@ -35,6 +35,21 @@ struct IndexFieldStats {
   double avg_len() const { return docs ? static_cast<double>(sum_len) / static_cast<double>(docs) : 0.0; }
 };
 
+// What one fuzzy or prefix word reached in a snapshot's dictionaries, before
+// its alternatives are ranked (query/word_expansion.h, where the walk fills
+// it): the terms within its typo budget (fewest edits), its completions, the
+// surface words behind them, and whether the word as typed is a word of the
+// field. Shards of a clustered index report it in their statistics phase,
+// merged by query::merge_word_expansion, so that every shard ranks and
+// weighs a word's alternatives as one index holding every document would.
+struct WordExpansionStats {
+  std::map<std::string, int> fuzzy, completions;                 // term -> edits / kPrefix
+  std::map<std::string, std::map<std::string, int>> words;       // stem -> surface word -> edits or kPrefix
+  bool typed_is_word = false;  // the word as typed is a word of the field (not a misspelling)
+  bool surface_words = true;   // every segment had surface words for the field
+  bool operator==(const WordExpansionStats&) const = default;
+};
+
 // Index-wide scoring statistics supplied from outside the snapshot: a shard
 // of a clustered index scores with the statistics of the whole index
 // (docs/CLUSTER.md, "The search router"), so its BM25 scores equal those of
@@ -43,20 +58,27 @@ struct CorpusStats {
   uint64_t total_docs = 0;
   std::map<std::string, IndexFieldStats, std::less<>> fields;
   std::map<std::string, uint64_t, std::less<>> doc_freq;  // by full term key
+  // Fuzzy and prefix words, by expansion key (query/word_expansion.h).
+  std::map<std::string, WordExpansionStats, std::less<>> expansions;
 };
 
 // Which statistics a search looked up (the first phase of a distributed
-// search). Internally locked.
+// search), and what its fuzzy and prefix words reached. Internally locked.
 class StatsRecorder {
  public:
   void field(std::string_view f);
   void key(std::string_view k);
+  // The first expansion recorded for a key is kept (the same word expanded
+  // twice on one snapshot reaches the same terms).
+  void expansion(std::string_view key, const WordExpansionStats& x);
   std::set<std::string> fields() const;
   std::set<std::string> keys() const;
+  std::map<std::string, WordExpansionStats, std::less<>> expansions() const;
 
  private:
   mutable std::mutex mu_;
-  std::set<std::string, std::less<>> fields_, keys_;  // GUARDED_BY(mu_)
+  std::set<std::string, std::less<>> fields_, keys_;                  // GUARDED_BY(mu_)
+  std::map<std::string, WordExpansionStats, std::less<>> expansions_;  // GUARDED_BY(mu_)
 };
 
 class Snapshot {
@@ -79,6 +101,15 @@ class Snapshot {
   uint64_t local_total_docs() const;
   IndexFieldStats local_field_stats(std::string_view field) const;
   uint64_t local_doc_freq(std::string_view key) const;
+
+  // Fuzzy and prefix words: what word `key` reached across the whole index
+  // according to the supplied statistics (null when none), whether this
+  // snapshot records expansions (then record_expansion() stores one), and
+  // whether statistics were supplied at all.
+  const WordExpansionStats* expansion(std::string_view key) const;
+  bool recording() const { return recorder_ != nullptr; }
+  bool has_stats() const { return stats_ != nullptr; }
+  void record_expansion(std::string_view key, const WordExpansionStats& x) const;
 
   // A copy sharing the segments whose total_docs/field_stats/doc_freq answer
   // from `stats` (a key or field it lacks answers from the segments), and
