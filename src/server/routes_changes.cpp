@@ -2,9 +2,15 @@
 // (cdc::ingest_debezium). All or nothing for malformed events: one bad event
 // gives a 400 naming it ("event", 0-based) and nothing of the request is
 // applied. Requests on one index are serialized (one applier per stream).
+// On a clustered index the same decoding and checks run against the index's
+// fixed schema, then each change is published to its shard's log as a
+// bulk write is (docs/CLUSTER.md "Debezium change events").
+#include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "meridian/cdc/debezium_ingest.h"
+#include "meridian/cluster/cluster_node.h"
 #include "server_impl.h"
 
 namespace meridian::server {
@@ -20,13 +26,155 @@ std::mutex& index_lock(const std::string& index) {
   return *m;
 }
 
+constexpr int kWaitForMs = 10000;  // refresh=wait_for on a clustered index, as routes_clustered.cpp
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The 400 of a batch with malformed events: the first one named, all listed.
+Json ingest_errors_extra(const std::vector<cdc::IngestError>& errors) {
+  Json errs = Json::array();
+  for (const auto& e : errors) {
+    Json j = Json::object();
+    j.set("event", Json(static_cast<int64_t>(e.event)));
+    if (e.line) j.set("line", Json(static_cast<int64_t>(e.line)));
+    j.set("error", Json(e.message));
+    errs.push(std::move(j));
+  }
+  const auto& first = errors.front();
+  Json extra = Json::object();
+  extra.set("event", Json(static_cast<int64_t>(first.event)));
+  if (first.line) extra.set("line", Json(static_cast<int64_t>(first.line)));
+  extra.set("applied", Json(int64_t{0}));
+  extra.set("errors", std::move(errs));
+  return extra;
+}
+
+std::string ingest_errors_reason(const std::vector<cdc::IngestError>& errors) {
+  const auto& first = errors.front();
+  return "event " + std::to_string(first.event) + ": " + first.message + " (no event of this request was applied)";
+}
+
+Json stats_json(size_t events, size_t tombstones, const cdc::ApplyStats& s) {
+  Json positions = Json::object();
+  for (const auto& [src, pos] : s.positions) positions.set(src, Json(pos.to_string()));
+  Json out = Json::object();
+  out.set("events", Json(static_cast<int64_t>(events)));
+  out.set("applied", Json(static_cast<int64_t>(s.upserts + s.deletes + s.truncates)));
+  out.set("upserts", Json(static_cast<int64_t>(s.upserts)));
+  out.set("deletes", Json(static_cast<int64_t>(s.deletes)));
+  out.set("truncates", Json(static_cast<int64_t>(s.truncates)));
+  out.set("skipped", Json(static_cast<int64_t>(s.skipped)));
+  out.set("tombstones", Json(static_cast<int64_t>(tombstones)));
+  out.set("positions", std::move(positions));
+  return out;
+}
+
+// Publishes the checked changes of a clustered index in order: each run of
+// upserts as one pipelined batch (ClusterNode::put_batch, as bulk writes),
+// each delete on its own, so a document's writes reach its shard in event
+// order. Stops at the first change JetStream did not acknowledge; `st` then
+// counts what was acknowledged and `failed` names the change.
+struct Published {
+  cdc::ApplyStats st;
+  std::map<uint32_t, uint64_t> last;  // shard -> highest acknowledged sequence
+  std::optional<size_t> failed;       // index of the first unacknowledged change
+  Status error;
+};
+
+Published publish_changes(cluster::ClusterNode& node, const cluster::ShardMap& m,
+                          const std::vector<cdc::RowChange>& changes) {
+  Published p;
+  auto acked = [&](const cluster::WriteAck& a) { p.last[a.shard] = std::max(p.last[a.shard], a.seq); };
+  size_t i = 0;
+  while (i < changes.size() && !p.failed) {
+    const cdc::RowChange& c = changes[i];
+    if (c.kind == cdc::ChangeKind::kDelete || (!c.old_id.empty() && c.old_id != c.id)) {
+      // A delete, or an upsert whose key changed: the old id goes first.
+      auto ack = node.remove(m, c.kind == cdc::ChangeKind::kDelete ? c.id : c.old_id);
+      if (!ack) {
+        p.failed = i;
+        p.error = ack.status();
+        break;
+      }
+      acked(*ack);
+      if (c.kind == cdc::ChangeKind::kDelete) {
+        ++p.st.deletes;
+        p.st.positions[c.source] = c.position;
+        ++i;
+        continue;
+      }
+    }
+    size_t end = i + 1;  // the run of upserts from i on (no key change after the first)
+    while (end < changes.size() && changes[end].kind == cdc::ChangeKind::kUpsert &&
+           (changes[end].old_id.empty() || changes[end].old_id == changes[end].id))
+      ++end;
+    std::vector<Json> docs;
+    for (size_t k = i; k < end; ++k) docs.push_back(changes[k].doc);
+    auto acks = node.put_batch(m, docs);
+    for (size_t k = 0; k < acks.size(); ++k) {
+      if (!acks[k]) {
+        if (!p.failed) {
+          p.failed = i + k;
+          p.error = acks[k].status();
+        }
+        continue;
+      }
+      acked(*acks[k]);
+      ++p.st.upserts;
+      if (!p.failed) p.st.positions[changes[i + k].source] = changes[i + k].position;
+    }
+    i = end;
+  }
+  return p;
+}
+
+// POST .../changes on a clustered index, once the options are read.
+void changes_clustered(cluster::ClusterNode& node, const cluster::ShardMap& m, const std::string& body, cdc::DebeziumOptions opt,
+                                   const index::WriteOptions& w, std::chrono::steady_clock::time_point start,
+                                   httplib::Response& res) {
+  auto schema = node.schema(m);
+  if (!schema) return ServerImpl::send_error(res, schema.status());
+  opt.id_field = (*schema)->id_field();
+  // All or nothing, as on one node: nothing is published unless every event
+  // decodes and every document fits the index's fixed schema.
+  cdc::DecodedBatch b = cdc::decode_debezium_batch(body, opt);
+  if (b.errors.empty()) cdc::check_fixed_schema(&b, opt.mapping, **schema);
+  if (!b.errors.empty()) return ServerImpl::send_error(res, 400, ingest_errors_reason(b.errors), ingest_errors_extra(b.errors));
+  Published p = publish_changes(node, m, b.changes);
+  Json out = stats_json(b.events, b.tombstones, p.st);
+  Json acks = Json::array();
+  for (const auto& [shard, seq] : p.last)
+    acks.push(Json(Json::Object{{"shard", Json(static_cast<int64_t>(shard))}, {"seq", Json(seq)}}));
+  if (p.failed) {
+    const size_t ev = b.change_event[*p.failed];
+    Json extra = std::move(out);
+    extra.set("event", Json(static_cast<int64_t>(ev)));
+    extra.set("acks", std::move(acks));
+    return ServerImpl::send_error(res, 503,
+                      "event " + std::to_string(ev) + ": " + p.error.message() + " (" +
+                          std::to_string(p.st.upserts + p.st.deletes) +
+                          " changes before it were published; resending the request replays them, which converges)",
+                      extra);
+  }
+  if (w.wait_visible)
+    for (const auto& [shard, seq] : p.last)
+      if (Status st = node.wait_for(m.index, shard, seq, kWaitForMs); !st) return ServerImpl::send_error(res, st);
+  out.set("acks", std::move(acks));
+  out.set("took_ms", Json(ms_since(start)));
+  ServerImpl::send_json(res, 200, out.dump());
+}
+
 }  // namespace
 
 void ServerImpl::install_change_routes() {
   route("POST", "/v1/indexes/{index}/changes", [this](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
-    auto idx = find_index(req.matches[1], res);
-    if (!idx) return;
+    auto m = clustered(req.matches[1]);
+    std::shared_ptr<index::Index> idx;
+    if (!m && !(idx = find_index(req.matches[1], res))) return;
+    const std::string index_name = m ? m->index : idx->name();
     auto w = write_options(req, res);
     if (!w) return;
     cdc::DebeziumOptions opt;
@@ -35,7 +183,7 @@ void ServerImpl::install_change_routes() {
       if (Status st = cdc::validate_source_name(name); !st.is_ok())
         return send_error(res, st, Json(Json::Object{{"path", Json("source")}}));
       opt.source_name = name;
-      if (auto cfg = sources_->get(idx->name(), name)) {
+      if (auto cfg = sources_->get(index_name, name)) {
         if (cfg->type != "debezium")
           return send_error(res, 400, "source '" + name + "' is a " + cfg->type + " source, not debezium",
                             Json(Json::Object{{"path", Json("source")}}));
@@ -47,43 +195,16 @@ void ServerImpl::install_change_routes() {
       if (col.empty()) return send_error(res, 400, "id_column: expected a column name", Json(Json::Object{{"path", Json("id_column")}}));
       opt.mapping.set_id_column(col);
     }
+    if (m) return changes_clustered(*cluster_, *m, req.body, opt, *w, start, res);
     Result<cdc::IngestResult> r = Status::internal("unset");
     {
       std::lock_guard<std::mutex> l(index_lock(idx->name()));
       r = cdc::ingest_debezium(*idx, req.body, opt, *w);
     }
     if (!r) return send_error(res, r.status());
-    if (!r->errors.empty()) {
-      Json errs = Json::array();
-      for (const auto& e : r->errors) {
-        Json j = Json::object();
-        j.set("event", Json(static_cast<int64_t>(e.event)));
-        if (e.line) j.set("line", Json(static_cast<int64_t>(e.line)));
-        j.set("error", Json(e.message));
-        errs.push(std::move(j));
-      }
-      const auto& first = r->errors.front();
-      Json extra = Json::object();
-      extra.set("event", Json(static_cast<int64_t>(first.event)));
-      if (first.line) extra.set("line", Json(static_cast<int64_t>(first.line)));
-      extra.set("applied", Json(int64_t{0}));
-      extra.set("errors", std::move(errs));
-      return send_error(res, 400, "event " + std::to_string(first.event) + ": " + first.message +
-                                      " (no event of this request was applied)", extra);
-    }
-    const auto& s = r->stats;
-    Json positions = Json::object();
-    for (const auto& [src, pos] : s.positions) positions.set(src, Json(pos.to_string()));
-    Json out = Json::object();
-    out.set("events", Json(static_cast<int64_t>(r->events)));
-    out.set("applied", Json(static_cast<int64_t>(s.upserts + s.deletes + s.truncates)));
-    out.set("upserts", Json(static_cast<int64_t>(s.upserts)));
-    out.set("deletes", Json(static_cast<int64_t>(s.deletes)));
-    out.set("truncates", Json(static_cast<int64_t>(s.truncates)));
-    out.set("skipped", Json(static_cast<int64_t>(s.skipped)));
-    out.set("tombstones", Json(static_cast<int64_t>(r->tombstones)));
-    out.set("positions", std::move(positions));
-    out.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));
+    if (!r->errors.empty()) return send_error(res, 400, ingest_errors_reason(r->errors), ingest_errors_extra(r->errors));
+    Json out = stats_json(r->events, r->tombstones, r->stats);
+    out.set("took_ms", Json(ms_since(start)));
     send_json(res, 200, out.dump());
   });
 }

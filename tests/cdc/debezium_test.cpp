@@ -297,3 +297,55 @@ TEST_CASE("debezium: a random event stream with replays matches a brute-force mo
   CHECK(contents(*ix, ids) == want);
   CHECK(ix->stats().last_seq > 0);
 }
+
+TEST_CASE("debezium: a batch checked against a fixed schema (clustered index) keeps order and refuses what replicas would") {
+  auto schema = index::Schema::from_json(J(R"({"fields":{"name":"text","n":"int"}})"));
+  REQUIRE(schema.is_ok());
+  DebeziumOptions opt;
+  std::string text = pg_event("c", 10, "null", row(1, "one")) + "\n" + pg_event("u", 11, row(2, "two"), row(20, "twenty")) +
+                     "\n" + pg_event("d", 12, R"({"id":1})", "null") + "\n" + "null\n";
+  DecodedBatch b = decode_debezium_batch(text, opt);
+  check_fixed_schema(&b, ColumnMapping(), *schema);
+  CHECK(b.errors.empty());
+  CHECK(b.events == 4);
+  CHECK(b.tombstones == 1);
+  REQUIRE(b.changes.size() == 3);
+  CHECK(b.change_event == std::vector<size_t>{0, 1, 2});
+  CHECK((b.changes[0].kind == ChangeKind::kUpsert && b.changes[0].id == "1"));
+  CHECK((b.changes[1].kind == ChangeKind::kUpsert && b.changes[1].id == "20" && b.changes[1].old_id == "2"));
+  CHECK((b.changes[2].kind == ChangeKind::kDelete && b.changes[2].id == "1"));
+  CHECK(b.changes[2].position.to_string() == "12");
+
+  // A value the schema refuses and a truncate: named by event and line, nothing else dropped.
+  std::string bad = pg_event("c", 10, "null", row(1, "one")) + "\n" +
+                    R"({"op":"c","after":{"id":3,"n":"many"},"source":{"connector":"postgresql","schema":"public","table":"items","lsn":12}})" +
+                    "\n" + pg_event("t", 14, "null", "null") + "\n";
+  DecodedBatch c = decode_debezium_batch(bad, opt);
+  REQUIRE(c.errors.empty());
+  check_fixed_schema(&c, ColumnMapping(), *schema);
+  REQUIRE(c.errors.size() == 2);
+  CHECK(c.errors[0].event == 1);
+  CHECK(c.errors[0].line == 2);
+  CHECK(c.errors[0].message.find("n") != std::string::npos);
+  CHECK(c.errors[1].event == 2);
+  CHECK(c.errors[1].message.find("truncate") != std::string::npos);
+
+  // Two upserts giving one new field two types.
+  DecodedBatch d = decode_debezium_batch(
+      R"({"op":"c","after":{"id":4,"x":1},"source":{"connector":"postgresql","schema":"public","table":"items","lsn":1}})"
+      "\n"
+      R"({"op":"c","after":{"id":5,"x":"word"},"source":{"connector":"postgresql","schema":"public","table":"items","lsn":2}})",
+      opt);
+  check_fixed_schema(&d, ColumnMapping(), *schema);
+  REQUIRE(d.errors.size() == 1);
+  CHECK(d.errors[0].event == 1);
+  CHECK(d.errors[0].message.find("earlier change") != std::string::npos);
+
+  // A mapping column typed differently from the index's field: refused before any event.
+  auto mapping = ColumnMapping::from_json(J(R"({"geo":[{"field":"n","lat":"lat","lon":"lon"}]})"));
+  REQUIRE(mapping.is_ok());
+  DecodedBatch e = decode_debezium_batch(pg_event("c", 10, "null", row(1, "one")), opt);
+  check_fixed_schema(&e, *mapping, *schema);
+  REQUIRE(e.errors.size() == 1);
+  CHECK(e.errors[0].message.find("mapping does not fit") != std::string::npos);
+}

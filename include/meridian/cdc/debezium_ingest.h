@@ -34,6 +34,27 @@ struct IngestResult {
   std::vector<IngestError> errors;  // non-empty: nothing was applied
 };
 
+// The decoding half of ingest_debezium, which needs no index: the events of
+// `text` split and decoded in order (opt.id_field must be the index's).
+struct DecodedBatch {
+  size_t events = 0;                 // tombstones included
+  size_t tombstones = 0;
+  std::vector<RowChange> changes;    // in event order
+  std::vector<size_t> change_event;  // changes[k] came from event change_event[k]
+  std::vector<size_t> event_line;    // per event: its 1-based NDJSON line, 0 otherwise
+  std::vector<IngestError> errors;   // malformed events, in event order
+};
+DecodedBatch decode_debezium_batch(std::string_view text, const DebeziumOptions& opt);
+
+// Checks a decoded batch against a schema the ingestion cannot extend (a
+// clustered index's, fixed at creation) and appends each failure to
+// b->errors: the mapping's typed columns must be fields of that type in
+// `schema`; every upsert document must parse against it
+// (index::parse_document, as each replica will); two upserts must not give
+// one new field two types; a truncate is refused (no log record empties
+// every shard).
+void check_fixed_schema(DecodedBatch* b, const ColumnMapping& mapping, const index::Schema& schema);
+
 // Status errors are for the index itself (I/O, corruption, a closed index);
 // malformed events are reported in IngestResult::errors.
 Result<IngestResult> ingest_debezium(index::Index& ix, std::string_view text, DebeziumOptions opt,
