@@ -337,9 +337,45 @@ def main():
             assert call(nodes[0].base, "DELETE", "/v1/indexes/imported")[0] == 200
         check("meridian import --url into a cluster node creates a clustered index and writes it", import_url)
 
+        def changes():
+            def ev(op, lsn, before, after):
+                return {"op": op, "before": before, "after": after, "ts_ms": 1700000000000,
+                        "source": {"connector": "postgresql", "name": "srv", "schema": "public", "table": "items",
+                                   "lsn": lsn}}
+            batch = [ev("c", 10, None, {"id": "cdc1", "title": "walrus", "body": "walrus tusk", "year": 1990}),
+                     ev("c", 11, None, {"id": "cdc2", "title": "walrus", "body": "walrus pup", "year": 1991}),
+                     ev("u", 12, {"id": "cdc2"}, {"id": "cdc3", "title": "walrus", "body": "walrus pup", "year": 1992}),
+                     ev("c", 13, None, {"id": "cdc4", "title": "walrus", "body": "walrus bull", "year": 1993}),
+                     ev("d", 14, {"id": "cdc4"}, None)]
+            nd = ("\n".join(json.dumps(e) for e in batch) + "\n").encode()
+            st, body = call(nodes[0].base, "POST", "/v1/indexes/books/changes?refresh=wait_for", nd, "application/x-ndjson")
+            assert st == 200, body
+            assert (body["events"], body["upserts"], body["deletes"], body["skipped"]) == (5, 4, 1, 0), body
+            assert body["positions"] == {"debezium:postgresql/public.items": "14"}, body
+            assert body["acks"] and all(a["seq"] >= 1 for a in body["acks"]), body
+            st, a = call(nodes[1].base, "GET", "/v1/indexes/books/search?q=walrus&sort=year")
+            assert st == 200 and [h["id"] for h in a["hits"]] == ["cdc1", "cdc3"], a
+            st, got = call(nodes[1].base, "GET", "/v1/indexes/books/docs/cdc3")
+            assert st == 200 and got["source"]["year"] == 1992, got
+            # A value the schema refuses: a 400 naming the event, and nothing of the batch is published.
+            bad = [ev("c", 20, None, {"id": "cdc9", "title": "narwhal", "year": 2000}),
+                   ev("c", 21, None, {"id": "cdc10", "title": "narwhal", "year": "many"})]
+            st, e = call(nodes[1].base, "POST", "/v1/indexes/books/changes?refresh=wait_for", bad)
+            assert st == 400 and e["error"]["event"] == 1 and "year" in e["error"]["reason"], e
+            assert e["error"]["applied"] == 0, e
+            st, e = call(nodes[1].base, "POST", "/v1/indexes/books/changes", [ev("t", 22, None, None)])
+            assert st == 400 and "truncate" in e["error"]["reason"], e
+            st, body = call(nodes[1].base, "PUT", "/v1/indexes/books/docs/probe?refresh=wait_for",
+                            {"title": "probe", "year": 1})
+            assert st == 200, body
+            st, a = call(nodes[0].base, "GET", "/v1/indexes/books/search?q=narwhal")
+            assert st == 200 and a["total"]["value"] == 0, a
+            for i in ("cdc1", "cdc3", "probe"):
+                assert call(nodes[0].base, "DELETE", "/v1/indexes/books/docs/%s?refresh=wait_for" % i)[0] == 200
+        check("POST /changes through n1 is read through n2; a bad change is a 400 and publishes nothing", changes)
+
         def unsupported():
-            for method, path, body in (("POST", "/v1/indexes/books/changes", {"op": "c", "after": {"id": "1"}}),
-                                       ("GET", "/v1/indexes/books/docs", None)):
+            for method, path, body in (("GET", "/v1/indexes/books/docs", None),):
                 st, b = call(nodes[0].base, method, path, body)
                 assert st == 501 and "clustered" in b["error"]["reason"], (method, path, st, b)
         check("routes not routed on a clustered index yet answer 501, never a local write", unsupported)
