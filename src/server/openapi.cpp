@@ -189,7 +189,7 @@ constexpr const char* kOpenApi = R"JSON({
       {"name": "id_column", "in": "query", "schema": {"type": "string"}}],
     "post": {"operationId": "postChanges", "x-meridian-scope": "write", "summary": "Debezium change events (op c, u, d, r, t; with or without the schema/payload envelope): one event, an array or NDJSON",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {}}, "application/x-ndjson": {"schema": {"type": "string"}}}},
-      "responses": {"200": {"description": "{\"events\", \"applied\", \"upserts\", \"deletes\", \"truncates\", \"skipped\", \"tombstones\", \"positions\", \"took_ms\"}; 400 names the malformed event and line, nothing applied"},
+      "responses": {"200": {"description": "{\"events\", \"applied\", \"upserts\", \"deletes\", \"truncates\", \"skipped\", \"tombstones\", \"positions\", \"took_ms\"}, plus \"acks\": [{\"shard\", \"seq\"}] on a clustered index; 400 names the malformed event and line, nothing applied"},
         "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}, "500": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/sources": {
     "parameters": [{"$ref": "#/components/parameters/index"}],
