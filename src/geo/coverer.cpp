@@ -70,15 +70,22 @@ void candidates(const Bounds& b, Cell parent, int bits, std::vector<uint64_t>* o
       }
     }
   }
-  if (rs.size() > 1) {
-    std::sort(out->begin(), out->end());
-    out->erase(std::unique(out->begin(), out->end()), out->end());
-  }
+  // In id order (the loops above go by row and column, not in Morton order):
+  // cells then come out in the term dictionary's order, as CellCounts needs.
+  std::sort(out->begin(), out->end());
+  if (rs.size() > 1) out->erase(std::unique(out->begin(), out->end()), out->end());
 }
 
 }  // namespace
 
 Covering cover(const Shape& s, size_t max_cells) {
+  CoverOptions o;
+  o.max_cells = max_cells;
+  return cover(s, o);
+}
+
+Covering cover(const Shape& s, const CoverOptions& o) {
+  const size_t max_cells = o.max_cells;
   const std::vector<int>& levels = indexed_levels();
   const int finest = levels.back();
   Bounds bounds{s.bounding_rects()};
@@ -96,23 +103,33 @@ Covering cover(const Shape& s, size_t max_cells) {
   std::vector<uint64_t> ids;
   std::vector<std::pair<IndexRange, IndexRange>> ranges;
   std::vector<Cell> in, part;
+  // Partial cells too small to split (with counts): border cells at once.
+  std::vector<Cell> small;
   auto classify = [&](Cell parent, int bits) {
     in.clear();
     part.clear();
+    small.clear();
     candidates(bounds, parent, bits, &ids, &ranges);
     for (uint64_t id : ids) {
-      switch (s.relate(cell_rect(id, bits))) {
-        case Shape::Relation::kInside: in.push_back({id, bits}); break;
-        case Shape::Relation::kPartial: part.push_back({id, bits}); break;
-        case Shape::Relation::kOutside: break;
+      Shape::Relation rel = s.relate(cell_rect(id, bits));
+      if (rel == Shape::Relation::kOutside) continue;
+      uint64_t n = o.counts ? o.counts->count({id, bits}) : 1;
+      if (n == 0) continue;  // no point there: nothing to read
+      if (rel == Shape::Relation::kInside) {
+        in.push_back({id, bits});
+      } else if (o.counts && n <= o.scan_at_most) {
+        small.push_back({id, bits});
+      } else {
+        part.push_back({id, bits});
       }
     }
   };
 
   classify({0, 0}, start);
   out.inner = in;
+  out.border = small;
   partial.assign(part.begin(), part.end());
-  size_t count = in.size() + part.size();
+  size_t count = in.size() + part.size() + small.size();
   int failures = 0;
   while (!partial.empty()) {
     Cell c = partial.front();
@@ -122,7 +139,7 @@ Covering cover(const Shape& s, size_t max_cells) {
       continue;
     }
     classify(c, c.bits + kStep);
-    size_t n = in.size() + part.size();
+    size_t n = in.size() + part.size() + small.size();
     if (count - 1 + n > max_cells) {
       out.border.push_back(c);
       ++failures;
@@ -130,6 +147,7 @@ Covering cover(const Shape& s, size_t max_cells) {
     }
     count = count - 1 + n;
     out.inner.insert(out.inner.end(), in.begin(), in.end());
+    out.border.insert(out.border.end(), small.begin(), small.end());
     partial.insert(partial.end(), part.begin(), part.end());
   }
   return out;

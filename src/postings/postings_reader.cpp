@@ -155,21 +155,85 @@ std::string check_term(const TermHeader& h, const Bitmap& docs, const TermLayout
 
 }  // namespace
 
-Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) const {
-  MERIDIAN_RETURN_IF_ERROR(check_index());
+// The ordinal of the record starting at `offset`: the hint when the offset
+// table confirms it, else a binary search of the table (about 26 cache misses
+// at 50M terms). term_count when no record starts there.
+uint64_t PostingsReader::record_ordinal(uint64_t offset, uint64_t index_hint) const {
   const State& s = *s_;
-  auto where = [&](const std::string& what) {
-    return Status::corruption(s.name + ": term at offset " + std::to_string(offset) + ": " + what);
-  };
-  // The term's ordinal: the hint when the offset table confirms it, else a
-  // binary search of the table (about 26 cache misses at 50M terms).
   uint64_t lo = 0, hi = s.term_count;
   if (index_hint < s.term_count && s.offset_at(index_hint) == offset) lo = hi = index_hint;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
     if (s.offset_at(mid) < offset) lo = mid + 1; else hi = mid;
   }
-  if (lo == s.term_count || s.offset_at(lo) != offset) return where("no term record starts there");
+  return lo < s.term_count && s.offset_at(lo) == offset ? lo : s.term_count;
+}
+
+Result<uint32_t> PostingsReader::doc_freq_hint(uint64_t offset, uint64_t index_hint) const {
+  MERIDIAN_RETURN_IF_ERROR(check_index());
+  const State& s = *s_;
+  uint64_t lo = record_ordinal(offset, index_hint);
+  if (lo == s.term_count) {
+    return Status::corruption(s.name + ": term at offset " + std::to_string(offset) + ": no term record starts there");
+  }
+  uint64_t end = lo + 1 < s.term_count ? s.offset_at(lo + 1) : s.index_offset;
+  std::string_view rec = s.body.substr(offset, end - offset);
+  if (rec.size() <= s.record_header) return uint32_t{0};
+  const uint8_t kind = s.version == 1 ? f::kKindFull : static_cast<uint8_t>(rec[4]);
+  std::string_view payload = rec.substr(s.record_header);
+  if (kind == f::kKindFull) return payload.size() >= 4 ? f::load_u32(payload.data()) : uint32_t{0};
+  if (kind == f::kKindShort) {
+    const char* p = payload.data() + 1;  // after the flags byte
+    bool ok = true;
+    uint32_t n = f::read_varint(p, payload.data() + payload.size(), &ok);
+    return ok ? n : uint32_t{0};
+  }
+  return uint32_t{0};
+}
+
+Status PostingsReader::append_docs(uint64_t offset, uint64_t index_hint, std::vector<uint32_t>* ids) const {
+  MERIDIAN_RETURN_IF_ERROR(check_index());
+  const State& s = *s_;
+  const uint64_t lo = record_ordinal(offset, index_hint);
+  if (lo < s.term_count && s.version >= 2 && s.is_verified(lo)) {
+    uint64_t end = lo + 1 < s.term_count ? s.offset_at(lo + 1) : s.index_offset;
+    std::string_view rec = s.body.substr(offset, end - offset);
+    if (rec.size() > s.record_header && static_cast<uint8_t>(rec[4]) == f::kKindShort) {
+      // A verified short record: its ids straight from the varints (term()
+      // checked this very record, so the decoding cannot fail here).
+      std::string_view payload = rec.substr(s.record_header);
+      const char* p = payload.data() + 1;  // after the flags byte
+      const char* pend = payload.data() + payload.size();
+      bool ok = true;
+      uint32_t n = f::read_varint(p, pend, &ok);
+      f::read_varint(p, pend, &ok);  // min_len
+      uint64_t doc = 0;
+      const size_t first = ids->size();
+      for (uint32_t i = 0; i < n && ok; ++i) {
+        uint32_t g = f::read_varint(p, pend, &ok);
+        doc = i == 0 ? g : doc + g;
+        ids->push_back(static_cast<uint32_t>(doc));
+      }
+      if (ok) return Status::ok();
+      ids->resize(first);  // fall through to the checked path
+    }
+  }
+  MERIDIAN_ASSIGN_OR_RETURN(TermPostings tp, term(offset, index_hint));
+  tp.docs().for_each([&](uint32_t d) {
+    ids->push_back(d);
+    return true;
+  });
+  return Status::ok();
+}
+
+Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) const {
+  MERIDIAN_RETURN_IF_ERROR(check_index());
+  const State& s = *s_;
+  auto where = [&](const std::string& what) {
+    return Status::corruption(s.name + ": term at offset " + std::to_string(offset) + ": " + what);
+  };
+  const uint64_t lo = record_ordinal(offset, index_hint);
+  if (lo == s.term_count) return where("no term record starts there");
   uint64_t end = lo + 1 < s.term_count ? s.offset_at(lo + 1) : s.index_offset;
   std::string_view rec = s.body.substr(offset, end - offset);
   bool verified = s.is_verified(lo);

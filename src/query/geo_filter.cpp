@@ -16,54 +16,103 @@ using postings::Bitmap;
 
 namespace {
 
-// Unions the postings of the covering's cells into *inner and *border. The
-// cell terms are looked up in key order with one forward-seeking dictionary
-// iterator: neighbouring cells share long key prefixes and usually a block,
-// so each lookup continues where the last stopped instead of binary-searching
-// the block index and decoding its block from the start (64 independent
-// lookups were ~80 % of a 1 km radius query).
-Status union_cells(const index::Segment& seg, std::string_view field, const geo::Covering& cov, Bitmap* inner,
-                   Bitmap* border) {
-  // Within a field, cell keys sort by (bits, id): the level byte comes first
-  // and ids of one level are big-endian bytes of equal length. Sorting cells
-  // and writing each key into one buffer avoids two heap strings per cell.
-  struct CellRef {
-    uint64_t id;
-    int bits;
-    bool inner;
-  };
-  std::vector<CellRef> cells;
-  cells.reserve(cov.inner.size() + cov.border.size());
-  for (const geo::Cell& c : cov.inner) cells.push_back({c.id, c.bits, true});
-  for (const geo::Cell& c : cov.border) cells.push_back({c.id, c.bits, false});
-  if (cells.empty()) return Status::ok();
-  std::sort(cells.begin(), cells.end(),
-            [](const CellRef& a, const CellRef& b) { return a.bits != b.bits ? a.bits < b.bits : a.id < b.id; });
-  std::string key = index::field_prefix(field);
-  const size_t base = key.size();
-  auto key_of = [&](const CellRef& c) -> std::string_view {
-    key.resize(base);
-    key += geo::cell_term(c.id, c.bits);  // at most 9 bytes: no allocation
-    return key;
-  };
-  auto it = seg.terms().lower_bound(key_of(cells.front()));
-  for (const CellRef& c : cells) {
-    std::string_view k = key_of(c);
-    // The iterator stands on the first term >= the previous key; if that term
-    // is already past this key, the cell is empty. Seeking would not be free:
-    // a backward seek binary-searches the whole block index again (many cells
-    // of a small query's covering are empty; skipping them cut a small cities
-    // radius / box query from ~163,000 to ~129,000 instructions).
-    if (it.valid() && it.term() > k) continue;
-    it.seek(k);
-    MERIDIAN_RETURN_IF_ERROR(it.status());
-    if (!it.valid()) break;  // past the last term: no later key exists either
-    if (it.term() != k) continue;
-    MERIDIAN_ASSIGN_OR_RETURN(postings::TermPostings tp, seg.postings().term(it.value(), it.ordinal()));
-    (c.inner ? inner : border)->or_inplace(tp.docs());
+// The index side of an adaptive covering (geo::CoverOptions::counts): the
+// number of documents of each cell the coverer asks about is its postings'
+// document frequency, and the postings read for it are kept for the union
+// that follows. Counting reads only the record header; the postings of the
+// cells the covering keeps are read by the union.
+//
+// The coverer asks coarsest level first and in increasing id order, which is
+// the order of the cell terms in the dictionary (within a field, cell keys sort
+// by (bits, id): the level byte first, then big-endian id bytes). So one
+// iterator seeks forward from cell to cell: neighbouring cells share long key
+// prefixes and usually a block, and a cell whose key the iterator has already
+// passed is empty without a seek (a backward seek would binary-search the whole
+// block index again).
+class SegmentCellCounts final : public geo::CellCounts {
+ public:
+  SegmentCellCounts(const index::Segment& seg, std::string_view field)
+      : seg_(seg), key_(index::field_prefix(field)), base_(key_.size()) {}
+
+  uint64_t count(geo::Cell c) override {
+    if (!status_.is_ok()) return 1;  // keep the cell; the union reports the error
+    key_.resize(base_);
+    key_ += geo::cell_term(c.id, c.bits);  // at most 9 bytes: no allocation
+    if (!started_) {
+      it_ = seg_.terms().lower_bound(key_);
+      started_ = true;
+    } else if (it_.valid() && it_.term() > key_) {
+      return 0;
+    } else if (it_.valid()) {
+      it_.seek(key_);
+    } else if (!it_.status().is_ok()) {
+      status_ = it_.status();
+      return 1;
+    } else {
+      return 0;  // past the last term
+    }
+    if (!it_.status().is_ok()) {
+      status_ = it_.status();
+      return 1;
+    }
+    if (!it_.valid() || it_.term() != key_) return 0;
+    auto n = seg_.postings().doc_freq_hint(it_.value(), it_.ordinal());
+    if (!n.is_ok()) {
+      status_ = n.status();
+      return 1;
+    }
+    found_.push_back({packed(c), it_.value(), it_.ordinal(), *n});
+    return *n;
   }
-  return Status::ok();
-}
+
+  // Gathers the documents of the covering's cells (only the cells kept are
+  // read; every one of them was counted): the ids of small cells into
+  // *inner_ids / *border_ids (no bitmap built and freed per cell, which cost
+  // more than the rest of a small query), large cells' bitmaps into *big_inner
+  // / *big_border.
+  Status gather(const geo::Covering& cov, std::vector<uint32_t>* inner_ids, Bitmap* big_inner,
+                std::vector<uint32_t>* border_ids, Bitmap* big_border) {
+    MERIDIAN_RETURN_IF_ERROR(status_);
+    std::sort(found_.begin(), found_.end(), [](const Found& a, const Found& b) { return a.cell < b.cell; });
+    auto add = [&](const std::vector<geo::Cell>& cells, std::vector<uint32_t>* ids, Bitmap* big) -> Status {
+      for (const geo::Cell& c : cells) {
+        auto it = std::lower_bound(found_.begin(), found_.end(), packed(c),
+                                   [](const Found& a, uint64_t k) { return a.cell < k; });
+        if (it == found_.end() || it->cell != packed(c)) continue;
+        if (it->count <= kIdsAtMost) {
+          MERIDIAN_RETURN_IF_ERROR(seg_.postings().append_docs(it->value, it->ordinal, ids));
+        } else {
+          MERIDIAN_ASSIGN_OR_RETURN(postings::TermPostings tp, seg_.postings().term(it->value, it->ordinal));
+          big->or_inplace(tp.docs());
+        }
+      }
+      return Status::ok();
+    };
+    MERIDIAN_RETURN_IF_ERROR(add(cov.inner, inner_ids, big_inner));
+    return add(cov.border, border_ids, big_border);
+  }
+
+ private:
+  const index::Segment& seg_;
+  std::string key_;
+  const size_t base_;
+  termdict::TermDictReader::Iterator it_;
+  bool started_ = false;
+  Status status_;
+  // The cells found in the dictionary: packed cell, postings offset, ordinal.
+  struct Found {
+    uint64_t cell;
+    uint64_t value;
+    uint32_t ordinal;
+    uint32_t count;  // the header's document count
+  };
+  // Cells with more documents are read as bitmaps and ORed.
+  static constexpr uint32_t kIdsAtMost = 128;
+  std::vector<Found> found_;
+  // A cell as one integer: ids of a level have their low 64 - bits bits zero
+  // and bits <= 50, so the level fits in the low byte.
+  static uint64_t packed(geo::Cell c) { return c.id | static_cast<uint64_t>(c.bits); }
+};
 
 bool any_point_inside(const columns::GeoColumn& gc, uint32_t doc, const geo::Shape& shape) {
   for (size_t i = 0; i < gc.count(doc); ++i)
@@ -78,16 +127,30 @@ Result<Bitmap> geo_filter(const index::Segment& seg, std::string_view field, con
   Bitmap out;
   const auto* gc = seg.columns().geo_column(field);
   if (!gc) return out;
-  const geo::Covering cov = geo::cover(shape, max_cells);
-  Bitmap border;
-  MERIDIAN_RETURN_IF_ERROR(union_cells(seg, field, cov, &out, &border));
-  border.andnot_inplace(out);  // already accepted through an inner cell
+  SegmentCellCounts counts(seg, field);
+  geo::CoverOptions opts;
+  opts.max_cells = max_cells;
+  opts.counts = &counts;
+  opts.scan_at_most = kGeoScanAtMost;
+  const geo::Covering cov = geo::cover(shape, opts);
+  std::vector<uint32_t> inner_ids, border_ids;
+  Bitmap big_border;
+  MERIDIAN_RETURN_IF_ERROR(counts.gather(cov, &inner_ids, &out, &border_ids, &big_border));
+  std::sort(inner_ids.begin(), inner_ids.end());
+  auto accepted = [&](uint32_t d) {  // already in through an inner cell
+    return std::binary_search(inner_ids.begin(), inner_ids.end(), d) || out.contains(d);
+  };
   std::vector<uint32_t> keep;
-  border.for_each([&](uint32_t d) {
-    if (any_point_inside(*gc, d, shape)) keep.push_back(d);
+  auto check = [&](uint32_t d) {
+    if (!accepted(d) && any_point_inside(*gc, d, shape)) keep.push_back(d);
     return true;
-  });
-  out.add_many(keep);
+  };
+  for (uint32_t d : border_ids) check(d);
+  big_border.for_each(check);
+  inner_ids.insert(inner_ids.end(), keep.begin(), keep.end());
+  std::sort(inner_ids.begin(), inner_ids.end());
+  if (out.is_empty()) return Bitmap::from_sorted(inner_ids);
+  out.or_inplace(Bitmap::from_sorted(inner_ids));
   return out;
 }
 

@@ -2,7 +2,9 @@
 // cell) evaluated over one segment as a bitmap of documents, using the cell
 // terms the segment builder indexed for every geo_point value.
 //
-// The shape's covering (geo::cover) splits into inner cells, whose postings
+// The shape's covering (geo::cover, adaptive: it reads each cell's document
+// count from the segment, drops empty cells and does not split small ones)
+// splits into inner cells, whose postings
 // bitmaps are taken whole, and border cells, whose documents are refined one
 // by one against the geo column with Shape::contains. A document matches if
 // any of its points is inside the shape; the result is exactly what a scan of
@@ -24,6 +26,9 @@ namespace meridian::query {
 
 // Cell budget handed to geo::cover for one filter evaluation.
 inline constexpr size_t kGeoFilterMaxCells = 24;
+// A partial cell with at most this many documents is not split: its documents
+// are checked one by one (geo::CoverOptions::scan_at_most).
+inline constexpr uint64_t kGeoScanAtMost = 64;
 
 // Documents of `seg` with a point of `field` inside `shape`. Empty if the
 // segment has no geo column for the field. Errors come from reading

@@ -71,11 +71,45 @@ bool in_cells(const std::vector<Cell>& cells, uint64_t id) {
   return false;
 }
 
+// Point numbers per cell term: the index a covering is used with.
+using CellIndex = std::map<std::string, std::vector<size_t>>;
+
+CellIndex index_points(const std::vector<LatLon>& pts) {
+  CellIndex index;
+  for (size_t i = 0; i < pts.size(); ++i) {
+    for (const Cell& c : index_cells(pts[i])) index[cell_term(c.id, c.bits)].push_back(i);
+  }
+  return index;
+}
+
+// The adaptive covering's view of CellIndex; checks that cells are asked in
+// dictionary order (coarsest level first, ids increasing), the order a
+// forward-only dictionary iterator needs.
+class MapCellCounts final : public CellCounts {
+ public:
+  explicit MapCellCounts(const CellIndex& index) : index_(index) {}
+  uint64_t count(Cell c) override {
+    std::string term = cell_term(c.id, c.bits);
+    if (asked_ > 0 && !(last_ < term)) out_of_order_ = true;
+    last_ = term;
+    ++asked_;
+    auto it = index_.find(term);
+    return it == index_.end() ? 0 : it->second.size();
+  }
+  size_t asked() const { return asked_; }
+  bool out_of_order() const { return out_of_order_; }
+
+ private:
+  const CellIndex& index_;
+  std::string last_;
+  size_t asked_ = 0;
+  bool out_of_order_ = false;
+};
+
 // Checks the covering contract over `pts` and simulates the index: cell term
 // -> point numbers, queried with the covering, compared with a linear scan.
-void check_covering(const Shape& s, const std::vector<LatLon>& pts, size_t max_cells = 64) {
-  Covering cov = cover(s, max_cells);
-  INFO(s.describe());
+void check_cells(const Shape& s, const std::vector<LatLon>& pts, const CellIndex& index, const Covering& cov,
+                 size_t max_cells) {
   CHECK(cov.inner.size() + cov.border.size() <= std::max<size_t>(max_cells, 32));
   const auto& levels = indexed_levels();
   std::vector<Cell> all = cov.inner;
@@ -90,16 +124,10 @@ void check_covering(const Shape& s, const std::vector<LatLon>& pts, size_t max_c
       REQUIRE(cell_prefix(all[i].id, b) != cell_prefix(all[j].id, b));
     }
   }
-  std::map<std::string, std::vector<size_t>> index;
-  for (size_t i = 0; i < pts.size(); ++i) {
-    for (const Cell& c : index_cells(pts[i])) index[cell_term(c.id, c.bits)].push_back(i);
-  }
   std::set<size_t> found, expected;
-  size_t contained = 0;
   for (size_t i = 0; i < pts.size(); ++i) {
     const LatLon& p = pts[i];
     bool in = s.contains(p);
-    contained += in;
     uint64_t id = encode(p);
     if (in) {
       if (!in_cells(all, id)) FAIL("lost point " << p.lat << "," << p.lon);
@@ -119,6 +147,32 @@ void check_covering(const Shape& s, const std::vector<LatLon>& pts, size_t max_c
     }
   }
   CHECK(found == expected);
+}
+
+// The shape-only covering and the adaptive one (counts from the simulated
+// index; empty cells dropped, small partial cells not split) both keep the
+// contract; the adaptive one never holds an empty cell.
+void check_covering(const Shape& s, const std::vector<LatLon>& pts, size_t max_cells = 64) {
+  INFO(s.describe());
+  CellIndex index = index_points(pts);
+  Covering cov = cover(s, max_cells);
+  check_cells(s, pts, index, cov, max_cells);
+  for (uint64_t scan_at_most : {uint64_t{0}, uint64_t{16}, uint64_t{200}}) {
+    INFO("adaptive, scan_at_most " << scan_at_most);
+    MapCellCounts counts(index);
+    CoverOptions o;
+    o.max_cells = max_cells;
+    o.counts = &counts;
+    o.scan_at_most = scan_at_most;
+    Covering adaptive = cover(s, o);
+    CHECK_FALSE(counts.out_of_order());
+    check_cells(s, pts, index, adaptive, max_cells);
+    for (const auto* cells : {&adaptive.inner, &adaptive.border}) {
+      for (const Cell& c : *cells) CHECK(index.count(cell_term(c.id, c.bits)) == 1);
+    }
+  }
+  size_t contained = 0;
+  for (const LatLon& p : pts) contained += s.contains(p);
   MESSAGE(s.describe() << ": " << cov.inner.size() << " inner + " << cov.border.size() << " border cells, "
                        << contained << "/" << pts.size() << " points inside");
 }
@@ -231,6 +285,35 @@ TEST_CASE("coverer: the cell budget is respected and small budgets still cover")
     return a;
   };
   CHECK(border_area(256) < border_area(16));
+}
+
+TEST_CASE("coverer: adaptive covering drops empty cells and does not split small ones") {
+  Shape s = must(Shape::circle({48.1, 11.5}, 20e3));
+  // Three points near the centre: every non-empty partial cell holds at most
+  // three, so with scan_at_most 3 no cell is split below the starting level.
+  std::vector<LatLon> pts = {{48.1, 11.5}, {48.101, 11.502}, {48.2, 11.6}, {10, 10}};
+  CellIndex index = index_points(pts);
+  MapCellCounts counts(index);
+  CoverOptions o;
+  o.counts = &counts;
+  o.scan_at_most = 3;
+  Covering adaptive = cover(s, o);
+  Covering plain = cover(s, 64);
+  CHECK(adaptive.inner.size() + adaptive.border.size() >= 1);
+  CHECK(adaptive.inner.size() + adaptive.border.size() < plain.inner.size() + plain.border.size());
+  int coarsest = 64;
+  for (const Cell& c : plain.border) coarsest = std::min(coarsest, c.bits);
+  for (const Cell& c : adaptive.border) CHECK(c.bits <= coarsest);  // not split further
+  CHECK(counts.asked() <= 8);  // only the starting cells were asked about
+  check_cells(s, pts, index, adaptive, 64);
+  // No point at all: an empty covering, from the starting cells alone.
+  CellIndex none;
+  MapCellCounts zero(none);
+  o.counts = &zero;
+  Covering empty = cover(s, o);
+  CHECK(empty.inner.empty());
+  CHECK(empty.border.empty());
+  CHECK(zero.asked() <= 8);
 }
 
 TEST_CASE("coverer: covering typical circles takes microseconds") {

@@ -498,3 +498,49 @@ TEST_CASE("postings: a docs-only term whose every tf is 1 stores no tf area, sho
     CHECK(oc.freq() == 2);
   }
 }
+
+TEST_CASE("postings: doc_freq_hint and append_docs agree with term(), short and full, before and after verification") {
+  Fixture fx = build(33);
+  auto r = PostingsReader::open(fx.file, "seg.pst");
+  REQUIRE(r.is_ok());
+  for (uint64_t i = 0; i < fx.terms.size(); ++i) {
+    const Term& t = fx.terms[i];
+    INFO("term " << i << " with " << t.docs.size() << " docs");
+    auto n = r->doc_freq_hint(t.offset, i);
+    REQUIRE(n.is_ok());
+    CHECK(*n == t.docs.size());
+    // First call: the record is not verified yet (checked path); second: the
+    // fast path for a verified short record. Both append after what is there.
+    for (int pass = 0; pass < 2; ++pass) {
+      std::vector<uint32_t> ids{7};
+      REQUIRE(r->append_docs(t.offset, i, &ids).is_ok());
+      std::vector<uint32_t> want{7};
+      want.insert(want.end(), t.docs.begin(), t.docs.end());
+      CHECK(ids == want);
+    }
+  }
+  CHECK_FALSE(r->doc_freq_hint(fx.terms[3].offset + 1).is_ok());
+  std::vector<uint32_t> ids;
+  CHECK_FALSE(r->append_docs(fx.terms[3].offset + 1, UINT64_MAX, &ids).is_ok());
+  CHECK(ids.empty());
+}
+
+TEST_CASE("postings: append_docs on a damaged short record is corruption, not garbage ids") {
+  PostingsWriter w;
+  std::vector<uint32_t> docs{3, 9, 40}, tfs{1, 1, 1}, none;
+  uint64_t off = w.add_term(docs, tfs, none, nullptr);
+  std::string file = w.finish();
+  // Flip a byte inside the record's ids: the checksum no longer matches.
+  std::string bad = file;
+  size_t at = file.find(std::string("\x03\x06\x1f", 3));
+  REQUIRE(at != std::string::npos);
+  bad[at + 1] = 0x05;
+  auto r = PostingsReader::open(bad, "bad.pst");
+  REQUIRE(r.is_ok());
+  std::vector<uint32_t> ids;
+  CHECK_FALSE(r->append_docs(off, 0, &ids).is_ok());
+  auto good = PostingsReader::open(file, "good.pst");
+  REQUIRE(good.is_ok());
+  REQUIRE(good->append_docs(off, 0, &ids).is_ok());
+  CHECK(ids == docs);
+}

@@ -16,7 +16,14 @@
 // further become border cells. Cheap bounding-box rejection keeps this in the
 // microseconds for circles and boxes.
 //
-// Pure function; thread-safe.
+// With CoverOptions::counts (the index's point count per cell), the covering
+// adapts to the data: a cell that holds no point is dropped (it costs neither
+// budget nor a postings read), and a partial cell holding at most
+// `scan_at_most` points becomes a border cell at once: checking a few points
+// exactly is cheaper than relating its 32 children and reading their
+// postings. The guarantees above still hold for every indexed point.
+//
+// Pure function of the shape (and of the counts); thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -33,5 +40,21 @@ struct Covering {
 };
 
 Covering cover(const Shape& s, size_t max_cells = 64);
+
+// How many indexed points a cell holds (for the adaptive covering). Cells are
+// asked coarsest level first and, within a level, in increasing id order.
+class CellCounts {
+ public:
+  virtual ~CellCounts() = default;
+  virtual uint64_t count(Cell c) = 0;
+};
+
+struct CoverOptions {
+  size_t max_cells = 64;
+  CellCounts* counts = nullptr;  // null: the shape alone decides
+  uint64_t scan_at_most = 64;    // with counts: a partial cell this small is not split
+};
+
+Covering cover(const Shape& s, const CoverOptions& o);
 
 }  // namespace meridian::geo

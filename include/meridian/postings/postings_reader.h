@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "meridian/base/status.h"
 #include "meridian/postings/bitmap.h"
@@ -65,6 +66,15 @@ class PostingsReader {
   // dictionary ordinal); it is checked against the offset table, and a wrong
   // or absent hint costs a binary search of that table instead.
   Result<TermPostings> term(uint64_t offset, uint64_t index_hint = UINT64_MAX) const;
+  // The same term's document count, read from its record header alone (no
+  // bitmap decoded, no checksum): exact for an undamaged file, meant for cost
+  // decisions such as whether to split a geo cell. It is not verified, so a
+  // damaged record may give any count; term() still checks the record.
+  Result<uint32_t> doc_freq_hint(uint64_t offset, uint64_t index_hint = UINT64_MAX) const;
+  // The same term's documents appended to *ids (ascending within the term),
+  // without building a bitmap once the record has been verified: the cheap
+  // way to gather many small terms (the cells of a geo covering).
+  Status append_docs(uint64_t offset, uint64_t index_hint, std::vector<uint32_t>* ids) const;
   uint64_t term_count() const;
   const std::string& name() const;
   // Reads and verifies every term (for an index `check` command).
@@ -74,6 +84,7 @@ class PostingsReader {
   struct State;
   explicit PostingsReader(std::unique_ptr<State> s);
   Status check_index() const;
+  uint64_t record_ordinal(uint64_t offset, uint64_t index_hint) const;
   Status verify_term(uint64_t index, uint64_t offset, std::string_view rec) const;
   std::unique_ptr<State> s_;
 };
