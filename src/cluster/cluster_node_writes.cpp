@@ -1,0 +1,163 @@
+// ClusterNode's write path: publishing log records to the shard streams
+// (message ids, bounded retries) and the document writes built on it: put,
+// put_batch, remove, patch. The rest of ClusterNode is in cluster_node.cpp.
+#include "meridian/cluster/cluster_node.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "meridian/cluster/log_record.h"
+#include "meridian/cluster/placement.h"
+#include "meridian/index/document.h"
+#include "meridian/index/schema.h"
+
+namespace meridian::cluster {
+
+std::string ClusterNode::next_msg_id() {
+  return opt_.node_id + ":" + start_id_ + ":" + std::to_string(msg_counter_.fetch_add(1));
+}
+
+Result<WriteAck> ClusterNode::publish(const std::string& index, uint32_t shard, const std::string& body) {
+  // One id per write, reused by the retries of that write: JetStream keeps
+  // one copy even when an ack was lost and the publish is repeated.
+  return publish(index, shard, body, next_msg_id());
+}
+
+Result<WriteAck> ClusterNode::publish(const std::string& index, uint32_t shard, const std::string& body,
+                                      const std::string& id) {
+  Status last;
+  const auto start = std::chrono::steady_clock::now();
+  for (int attempt = 0; retry_publish(attempt, start); ++attempt) {
+    auto ack = client_->publish(shard_subject(index, shard), body, id, opt_.timeout_ms);
+    if (ack) {
+      publishes_.fetch_add(1);
+      return WriteAck{shard, ack->seq, ack->duplicate};
+    }
+    last = ack.status();
+  }
+  publish_failures_.fetch_add(1);
+  return last.with_context("write not acknowledged by JetStream");
+}
+
+Result<WriteAck> ClusterNode::put(const std::string& index, const Json& doc) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
+  if (!m) return Status::not_found("no clustered index '" + index + "'");
+  return put(*m, doc);
+}
+
+Result<WriteAck> ClusterNode::remove(const std::string& index, const std::string& id) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto m, maps_->get(index));
+  if (!m) return Status::not_found("no clustered index '" + index + "'");
+  return remove(*m, id);
+}
+
+Result<WriteAck> ClusterNode::put(const ShardMap& m, const Json& doc) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto schema, this->schema(m));
+  // Refuse here what every replica would refuse, so an acknowledged write
+  // is always applied.
+  std::vector<index::FieldDef> added;
+  auto parsed = index::parse_document(doc, *schema, &added);
+  if (!parsed) return parsed.status();
+  LogRecord r;
+  r.doc = doc;
+  return publish(m.index, shard_of(parsed->id, m.shards), r.encode());
+}
+
+std::vector<Result<WriteAck>> ClusterNode::put_batch(const ShardMap& m, const std::vector<Json>& docs) {
+  constexpr int kWindow = 1024;  // publishes in flight at once
+  std::vector<Result<WriteAck>> out(docs.size(), Result<WriteAck>(Status::io_error("not published")));
+  auto schema = this->schema(m);
+  if (!schema) {
+    for (auto& r : out) r = schema.status();
+    return out;
+  }
+  struct Item {
+    size_t doc;
+    uint32_t shard;
+    std::string id;  // the document's
+  };
+  std::vector<Item> items;
+  std::vector<PublishItem> msgs;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    // Refuse here what every replica would refuse (see put()).
+    std::vector<index::FieldDef> added;
+    auto parsed = index::parse_document(docs[i], **schema, &added);
+    if (!parsed) {
+      out[i] = parsed.status();
+      continue;
+    }
+    LogRecord r;
+    r.doc = docs[i];
+    const uint32_t shard = shard_of(parsed->id, m.shards);
+    items.push_back(Item{i, shard, parsed->id});
+    msgs.push_back(PublishItem{shard_subject(m.index, shard), r.encode(), next_msg_id()});
+  }
+  std::map<std::string, size_t> last_acked;  // document id -> last item acknowledged
+  std::vector<size_t> todo(items.size());
+  for (size_t k = 0; k < todo.size(); ++k) todo[k] = k;
+  const auto start = std::chrono::steady_clock::now();
+  for (int attempt = 0; !todo.empty() && retry_publish(attempt, start); ++attempt) {
+    std::vector<PublishItem> batch;
+    for (size_t k : todo) batch.push_back(msgs[k]);  // same Nats-Msg-Id on a retry
+    auto acks = client_->publish_batch(batch, opt_.timeout_ms, kWindow);
+    std::vector<size_t> failed;
+    for (size_t j = 0; j < todo.size(); ++j) {
+      const Item& it = items[todo[j]];
+      if (acks[j]) {
+        publishes_.fetch_add(1);
+        out[it.doc] = WriteAck{it.shard, acks[j]->seq, acks[j]->duplicate};
+        size_t& last = last_acked[it.id];
+        last = std::max(last, todo[j] + 1);
+      } else {
+        out[it.doc] = acks[j].status().with_context("write not acknowledged by JetStream");
+        failed.push_back(todo[j]);
+      }
+    }
+    todo.clear();
+    for (size_t k : failed) {
+      auto it = last_acked.find(items[k].id);
+      if (it != last_acked.end() && it->second > k + 1) {
+        out[items[k].doc] = Status::io_error(
+            "write not acknowledged by JetStream, and not retried: a later write of the same id in this request was "
+            "acknowledged");
+        continue;
+      }
+      todo.push_back(k);
+    }
+  }
+  for (const auto& it : items)
+    if (!out[it.doc]) publish_failures_.fetch_add(1);
+  return out;
+}
+
+Result<WriteAck> ClusterNode::remove(const ShardMap& m, const std::string& id) {
+  if (id.empty()) return Status::invalid("document id is empty");
+  LogRecord r;
+  r.op = LogRecord::Op::kDelete;
+  r.id = id;
+  return publish(m.index, shard_of(id, m.shards), r.encode());
+}
+
+Result<WriteAck> ClusterNode::patch(const ShardMap& m, const std::string& id, const Json& patch, bool upsert) {
+  if (id.empty()) return Status::invalid("document id is empty");
+  if (!patch.is_object()) return Status::invalid("a merge patch must be an object");
+  LogRecord r;
+  r.op = LogRecord::Op::kPatch;
+  r.id = id;
+  r.doc = patch;
+  r.upsert = upsert;
+  return publish(m.index, shard_of(id, m.shards), r.encode());
+}
+
+bool ClusterNode::retry_publish(int attempt, std::chrono::steady_clock::time_point start) const {
+  if (attempt == 0) return true;
+  if (attempt >= 3 && std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(opt_.publish_retry_ms))
+    return false;
+  // 100, 200, 400, 800 ms, then every second
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 100 << std::min(attempt - 1, 4))));
+  return true;
+}
+
+}  // namespace meridian::cluster
