@@ -152,10 +152,26 @@ Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::refresh_vie
   }
   std::lock_guard<std::mutex> lock(view_mu_);
   // Unsettled (NATS failed lately): what was read may lack the records
-  // that expired during the outage; the last view stays.
-  if (view_ && !settled()) return view_;
+  // that expired during the outage, so it only adds to the last view (a new
+  // index, a replica that reported since) and never removes from it.
+  if (view_ && !settled()) {
+    view_ = merged_view(*view_, std::move(*read));
+    return view_;
+  }
   view_ = std::move(*read);
   return view_;
+}
+
+// `fresh` plus whatever of `old` it lacks: nodes, indexes, replica states.
+// Entries both have come from `fresh` (the newer answer).
+std::shared_ptr<const ClusterNode::RoutingView> ClusterNode::merged_view(
+    const RoutingView& old, std::shared_ptr<const RoutingView> fresh) {
+  auto v = std::make_shared<RoutingView>(*fresh);
+  v->urls.insert(old.urls.begin(), old.urls.end());  // insert keeps existing keys
+  v->maps.insert(old.maps.begin(), old.maps.end());
+  for (const auto& [shard, replicas] : old.remote) v->remote[shard].insert(replicas.begin(), replicas.end());
+  v->heads.insert(old.heads.begin(), old.heads.end());
+  return v;
 }
 
 Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::read_view() {
@@ -291,9 +307,19 @@ Result<std::vector<std::vector<ReplicaRoute>>> ClusterNode::routes(const ShardMa
   // as of the view): it may be in sync now (a new index, a write just
   // waited for through another node), so read NATS again rather than route
   // around it. Steady state never gets here.
+  // Unsettled, one search at a time reads NATS (the read only adds to the
+  // view, see refresh_view); the others route with what they have rather
+  // than wait on a NATS that failed lately.
   if (incomplete && settled()) {
     auto fresh = refresh_view();
     if (fresh) out = routes_in(**fresh, m, &incomplete);
+  } else if (incomplete) {
+    bool expected = false;
+    if (refreshing_.compare_exchange_strong(expected, true)) {
+      auto fresh = refresh_view();
+      refreshing_.store(false);
+      if (fresh) out = routes_in(**fresh, m, &incomplete);
+    }
   }
   return out;
 }

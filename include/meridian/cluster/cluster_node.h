@@ -198,9 +198,12 @@ class ClusterNode {
     std::map<std::pair<std::string, uint32_t>, uint64_t> heads;  // stream heads, read for catching-up replicas only
   };
   // Reads a new routing view from NATS and installs it.
-  // Installed only while settled(); otherwise the installed view is kept
-  // (and returned) when there is one.
+  // Installed as read while settled(); otherwise it is merged into the
+  // installed view (merged_view), so a read during an outage adds what it
+  // found and never drops what expired.
   Result<std::shared_ptr<const RoutingView>> refresh_view();
+  static std::shared_ptr<const RoutingView> merged_view(const RoutingView& old,
+                                                        std::shared_ptr<const RoutingView> fresh);
   // Reads a routing view from NATS.
   Result<std::shared_ptr<const RoutingView>> read_view();
   // The installed view, refreshed first when older than sync_ms (the old
