@@ -158,9 +158,33 @@ def run_dataset(ctx, res, log, label, points, queries, npoints, pg, redis, work)
         out["dataset"] = label
         got["redis"] = out
         log("  redis %s: load %.0f s" % (label, out["load_s"]))
+    if getattr(ctx.args, "geo_http", False) and label == "cities" and redis:
+        got["meridian-http"] = run_http(ctx, res, log, queries, rounds)
     mine = _read_counts(counts["meridian"])
-    agree = {e: _agreement(mine, _read_counts(counts[e])) for e in got if e != "meridian"}
+    agree = {e: _agreement(mine, _read_counts(counts[e])) for e in got if e in PEERS}
     return got, agree
+
+
+def run_http(ctx, res, log, queries, rounds):
+    """The cities queries over HTTP: `meridian serve` (response cache off) on the cities set
+    imported as the http suite does, bench/geo_http --get 1 --ids all (one keep-alive
+    connection, every id up to the server's window of 10,000), beside redis_geo, which
+    returns every member."""
+    from bench_http import Server, import_cities
+    data = make_tempdir("bench-geo-http-")
+    try:
+        import_cities(ctx, res, os.path.join(ctx.dataset_dir, "cities.ndjson"), data)
+        server = Server(ctx.binary("meridian"), data, "0", res, log)
+        try:
+            out = run_json(res, [ctx.binary("bench/geo_http"), "--port", str(server.port), "--index",
+                                 "cities", "--queries", queries, "--rounds", rounds, "--get", "1",
+                                 "--ids", "all"], label="meridian over HTTP cities", timeout=3600)
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+    log("  meridian over HTTP cities: %d classes" % len(out["classes"]))
+    return out
 
 
 def summarize(res, label, got, agree):
@@ -186,6 +210,14 @@ def summarize(res, label, got, agree):
             same.append("%d/%d" % a if a else "—")
         res.add("%s %s" % (label, cls), "queries with meridian's count: " + " | ".join(PEERS),
                 " | ".join(same), "")
+    http = got.get("meridian-http", {}).get("classes", {})
+    for cls in sorted(http, key=order):
+        res.add("%s %s" % (label, cls), "p50 over the wire: meridian HTTP GET (every id) | redis GEOSEARCH",
+                "%.3f | %s" % (http[cls]["p50_ms"], "%.3f" % got["redis"]["classes"][cls]["p50_ms"]
+                               if cls in got.get("redis", {}).get("classes", {}) else "—"), "ms")
+        if cls in got.get("redis", {}).get("classes", {}):
+            res.add("%s %s" % (label, cls), "p50 meridian HTTP / redis",
+                    http[cls]["p50_ms"] / got["redis"]["classes"][cls]["p50_ms"], "x")
     m = got["meridian"]
     res.add(label, "meridian index size per point", m["bytes_per_point"], "bytes")
     if "sqlite" in got:
