@@ -5,9 +5,7 @@
 // On a clustered index the same decoding and checks run against the index's
 // fixed schema, then each change is published to its shard's log as a
 // bulk write is (docs/CLUSTER.md "Debezium change events").
-#include <algorithm>
 #include <chrono>
-#include <map>
 
 #include "meridian/cdc/debezium_ingest.h"
 #include "meridian/cluster/cluster_node.h"
@@ -24,12 +22,6 @@ std::mutex& index_lock(const std::string& index) {
   auto& m = locks[index];
   if (!m) m = std::make_unique<std::mutex>();
   return *m;
-}
-
-constexpr int kWaitForMs = 10000;  // refresh=wait_for on a clustered index, as routes_clustered.cpp
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 // The 400 of a batch with malformed events: the first one named, all listed.
@@ -78,7 +70,7 @@ Json stats_json(size_t events, size_t tombstones, const cdc::ApplyStats& s) {
 // counts what was acknowledged and `failed` names the change.
 struct Published {
   cdc::ApplyStats st;
-  std::map<uint32_t, uint64_t> last;  // shard -> highest acknowledged sequence
+  AckedSeqs acked;
   std::optional<size_t> failed;       // index of the first unacknowledged change
   Status error;
 };
@@ -86,7 +78,6 @@ struct Published {
 Published publish_changes(cluster::ClusterNode& node, const cluster::ShardMap& m,
                           const std::vector<cdc::RowChange>& changes) {
   Published p;
-  auto acked = [&](const cluster::WriteAck& a) { p.last[a.shard] = std::max(p.last[a.shard], a.seq); };
   size_t i = 0;
   while (i < changes.size() && !p.failed) {
     const cdc::RowChange& c = changes[i];
@@ -98,7 +89,7 @@ Published publish_changes(cluster::ClusterNode& node, const cluster::ShardMap& m
         p.error = ack.status();
         break;
       }
-      acked(*ack);
+      p.acked.add(*ack);
       if (c.kind == cdc::ChangeKind::kDelete) {
         ++p.st.deletes;
         p.st.positions[c.source] = c.position;
@@ -121,7 +112,7 @@ Published publish_changes(cluster::ClusterNode& node, const cluster::ShardMap& m
         }
         continue;
       }
-      acked(*acks[k]);
+      p.acked.add(*acks[k]);
       ++p.st.upserts;
       if (!p.failed) p.st.positions[changes[i + k].source] = changes[i + k].position;
     }
@@ -145,7 +136,7 @@ void changes_clustered(cluster::ClusterNode& node, const cluster::ShardMap& m, c
   Published p = publish_changes(node, m, b.changes);
   Json out = stats_json(b.events, b.tombstones, p.st);
   Json acks = Json::array();
-  for (const auto& [shard, seq] : p.last)
+  for (const auto& [shard, seq] : p.acked.last)
     acks.push(Json(Json::Object{{"shard", Json(static_cast<int64_t>(shard))}, {"seq", Json(seq)}}));
   if (p.failed) {
     const size_t ev = b.change_event[*p.failed];
@@ -159,10 +150,9 @@ void changes_clustered(cluster::ClusterNode& node, const cluster::ShardMap& m, c
                       extra);
   }
   if (w.wait_visible)
-    for (const auto& [shard, seq] : p.last)
-      if (Status st = node.wait_for(m.index, shard, seq, kWaitForMs); !st) return ServerImpl::send_error(res, st);
+    if (Status st = p.acked.wait_visible(node, m.index); !st) return ServerImpl::send_error(res, st);
   out.set("acks", std::move(acks));
-  out.set("took_ms", Json(ms_since(start)));
+  out.set("took_ms", Json(elapsed_ms(start)));
   ServerImpl::send_json(res, 200, out.dump());
 }
 
@@ -204,7 +194,7 @@ void ServerImpl::install_change_routes() {
     if (!r) return send_error(res, r.status());
     if (!r->errors.empty()) return send_error(res, 400, ingest_errors_reason(r->errors), ingest_errors_extra(r->errors));
     Json out = stats_json(r->events, r->tombstones, r->stats);
-    out.set("took_ms", Json(ms_since(start)));
+    out.set("took_ms", Json(elapsed_ms(start)));
     send_json(res, 200, out.dump());
   });
 }

@@ -19,7 +19,6 @@
 namespace meridian::server {
 namespace {
 
-constexpr int kWaitForMs = 10000;      // refresh=wait_for on a clustered index
 
 Json ack_json(const std::string& id, const cluster::WriteAck& a) {
   return Json(Json::Object{{"id", Json(id)},
@@ -208,7 +207,7 @@ void ServerImpl::send_clustered_ack(const cluster::ShardMap& m, const std::strin
                                     httplib::Response& res) {
   if (!ack) return send_error(res, ack.status(), Json(Json::Object{{"id", Json(id)}}));
   if (w.wait_visible) {
-    Status st = cluster_->wait_for(m.index, ack->shard, ack->seq, kWaitForMs);
+    Status st = cluster_->wait_for(m.index, ack->shard, ack->seq, kClusterWaitForMs);
     if (!st) return send_error(res, st, Json(Json::Object{{"id", Json(id)}}));
   }
   send_json(res, 200, ack_json(id, *ack).dump());
@@ -232,7 +231,7 @@ void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Reque
   auto schema = cluster_->schema(m);
   const std::string id_field = schema ? (*schema)->id_field() : "id";
   size_t indexed = 0, unacked = 0;
-  std::map<uint32_t, uint64_t> last;  // shard -> highest acknowledged sequence
+  AckedSeqs acked;
   // Every document is published before any ack is waited for; the answer
   // comes once each has its ack or its error.
   std::vector<Json> docs;
@@ -244,7 +243,7 @@ void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Reque
     const auto& ack = acks[i];
     if (ack) {
       ++indexed;
-      last[ack->shard] = std::max(last[ack->shard], ack->seq);
+      acked.add(*ack);
       continue;
     }
     if (ack.status().code() == Status::Code::kIOError) ++unacked;
@@ -256,10 +255,7 @@ void ServerImpl::bulk_clustered(const cluster::ShardMap& m, const httplib::Reque
     return send_error(res, 503, "no write was acknowledged by JetStream: " +
                                     errors.as_array().back().find("error")->as_string());
   if (w.wait_visible)
-    for (const auto& [shard, seq] : last) {
-      Status st = cluster_->wait_for(m.index, shard, seq, kWaitForMs);
-      if (!st) return send_error(res, st);
-    }
+    if (Status st = acked.wait_visible(*cluster_, m.index); !st) return send_error(res, st);
   send_bulk_result(res, indexed, std::move(errors), start);
 }
 

@@ -20,7 +20,6 @@
 namespace meridian::server {
 namespace {
 
-constexpr int kWaitForMs = 10000;  // a shard's replicas catching up with the log
 constexpr int kSelectReadMs = 30000;
 
 // Waits until every live replica of `shard` holds every write JetStream
@@ -29,7 +28,7 @@ Status catch_up(cluster::ClusterNode& node, const std::string& index, uint32_t s
   auto head = node.last_sequence(index, shard);
   if (!head) return Status::io_error("shard " + std::to_string(shard) + ": " + head.status().message());
   if (*head == 0) return Status::ok();
-  Status st = node.wait_for(index, shard, *head, kWaitForMs);
+  Status st = node.wait_for(index, shard, *head, kClusterWaitForMs);
   if (!st) return Status::io_error("shard " + std::to_string(shard) + ": replicas did not catch up: " + st.message());
   return st;
 }
@@ -170,7 +169,7 @@ void ServerImpl::delete_by_query_clustered(const cluster::ShardMap& m, const Jso
   int64_t deleted = 0;
   uint32_t failed = 0;
   Json failures = Json::array();
-  std::map<uint32_t, uint64_t> last;  // shard -> highest acknowledged sequence
+  AckedSeqs acked;
   for (uint32_t s = 0; s < n; ++s) {
     if (runs[s].error.empty()) {
       for (const auto& id : runs[s].ids) {
@@ -180,7 +179,7 @@ void ServerImpl::delete_by_query_clustered(const cluster::ShardMap& m, const Jso
           break;
         }
         ++deleted;
-        last[ack->shard] = std::max(last[ack->shard], ack->seq);
+        acked.add(*ack);
       }
     }
     if (!runs[s].error.empty()) {
@@ -199,10 +198,9 @@ void ServerImpl::delete_by_query_clustered(const cluster::ShardMap& m, const Jso
     return send_json(res, 503, out.dump());
   }
   if (w.wait_visible)
-    for (const auto& [shard, seq] : last)
-      if (Status st = cluster_->wait_for(m.index, shard, seq, kWaitForMs); !st)
-        return send_error(res, st, Json(Json::Object{{"deleted", Json(deleted)}}));
-  out.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));
+    if (Status st = acked.wait_visible(*cluster_, m.index); !st)
+      return send_error(res, st, Json(Json::Object{{"deleted", Json(deleted)}}));
+  out.set("took_ms", Json(elapsed_ms(start)));
   send_json(res, 200, out.dump());
 }
 

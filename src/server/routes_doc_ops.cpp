@@ -31,10 +31,6 @@ std::mutex& patch_lock(const std::string& index) {
   return *m;
 }
 
-double ms_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
-}
-
 // A sort on the id field, ascending: listing and paging by id.
 query::SortSpec by_id(const index::Schema& schema) {
   query::SortSpec s;
@@ -209,7 +205,7 @@ void ServerImpl::install_doc_op_routes() {
     if (!st.is_ok()) return send_error(res, st, Json(Json::Object{{"deleted", Json(deleted)}}));
     Json out = Json::object();
     out.set("deleted", Json(deleted));
-    out.set("took_ms", Json(ms_since(start)));
+    out.set("took_ms", Json(elapsed_ms(start)));
     send_json(res, 200, out.dump());
   });
 

@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -31,6 +32,30 @@
 #include "http_server.h"
 
 namespace meridian::server {
+
+// How long refresh=wait_for (and a catch-up before reading a shard) waits for
+// a clustered index's replicas.
+inline constexpr int kClusterWaitForMs = 10000;
+
+// Milliseconds since `start` (a response's took_ms).
+inline double elapsed_ms(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The highest sequence JetStream acknowledged per shard over the writes of one
+// clustered request; wait_visible() is its refresh=wait_for.
+struct AckedSeqs {
+  std::map<uint32_t, uint64_t> last;  // shard -> highest acknowledged sequence
+  void add(const cluster::WriteAck& a) {
+    uint64_t& s = last[a.shard];
+    s = std::max(s, a.seq);
+  }
+  // Until every replica of each written shard has applied its last sequence.
+  Status wait_visible(cluster::ClusterNode& node, const std::string& index) const {
+    for (const auto& [shard, seq] : last) MERIDIAN_RETURN_IF_ERROR(node.wait_for(index, shard, seq, kClusterWaitForMs));
+    return Status::ok();
+  }
+};
 
 // The authenticated caller of the current request (nullopt when auth is off).
 const std::optional<Principal>& current_principal();
