@@ -27,6 +27,13 @@ struct PostingsReader::State {
 
   const char* index() const { return body.data() + index_offset; }
   uint64_t offset_at(uint64_t i) const { return f::load_u64(index() + 8 * i); }
+  // The bytes of record i: from its offset to the next record's (or the index).
+  std::string_view record(uint64_t i) const {
+    const uint64_t begin = offset_at(i), end = i + 1 < term_count ? offset_at(i + 1) : index_offset;
+    return body.substr(begin, end - begin);
+  }
+  // A record's kind (version 1 files hold full records only, without the byte).
+  uint8_t kind_of(std::string_view rec) const { return version == 1 ? f::kKindFull : static_cast<uint8_t>(rec[4]); }
   bool is_verified(uint64_t i) const {
     return (verified[i / 64].load(std::memory_order_acquire) >> (i % 64)) & 1;
   }
@@ -176,10 +183,9 @@ Result<uint32_t> PostingsReader::doc_freq_hint(uint64_t offset, uint64_t index_h
   if (lo == s.term_count) {
     return Status::corruption(s.name + ": term at offset " + std::to_string(offset) + ": no term record starts there");
   }
-  uint64_t end = lo + 1 < s.term_count ? s.offset_at(lo + 1) : s.index_offset;
-  std::string_view rec = s.body.substr(offset, end - offset);
+  std::string_view rec = s.record(lo);
   if (rec.size() <= s.record_header) return uint32_t{0};
-  const uint8_t kind = s.version == 1 ? f::kKindFull : static_cast<uint8_t>(rec[4]);
+  const uint8_t kind = s.kind_of(rec);
   std::string_view payload = rec.substr(s.record_header);
   if (kind == f::kKindFull) return payload.size() >= 4 ? f::load_u32(payload.data()) : uint32_t{0};
   if (kind == f::kKindShort) {
@@ -196,9 +202,8 @@ Status PostingsReader::append_docs(uint64_t offset, uint64_t index_hint, std::ve
   const State& s = *s_;
   const uint64_t lo = record_ordinal(offset, index_hint);
   if (lo < s.term_count && s.version >= 2 && s.is_verified(lo)) {
-    uint64_t end = lo + 1 < s.term_count ? s.offset_at(lo + 1) : s.index_offset;
-    std::string_view rec = s.body.substr(offset, end - offset);
-    if (rec.size() > s.record_header && static_cast<uint8_t>(rec[4]) == f::kKindShort) {
+    std::string_view rec = s.record(lo);
+    if (rec.size() > s.record_header && s.kind_of(rec) == f::kKindShort) {
       // A verified short record: its ids straight from the varints (term()
       // checked this very record, so the decoding cannot fail here).
       std::string_view payload = rec.substr(s.record_header);
@@ -234,14 +239,13 @@ Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) 
   };
   const uint64_t lo = record_ordinal(offset, index_hint);
   if (lo == s.term_count) return where("no term record starts there");
-  uint64_t end = lo + 1 < s.term_count ? s.offset_at(lo + 1) : s.index_offset;
-  std::string_view rec = s.body.substr(offset, end - offset);
+  std::string_view rec = s.record(lo);
   bool verified = s.is_verified(lo);
   if (s.version == 1 && f::load_u64(rec.data() + 4) != rec.size() - f::kRecordHeaderSizeV1)
     return where("bad record length");
   if (!verified && crc32c::unmask(f::load_u32(rec.data())) != crc32c::value(rec.data() + 4, rec.size() - 4))
     return where("checksum mismatch");
-  const uint8_t kind = s.version == 1 ? f::kKindFull : static_cast<uint8_t>(rec[4]);
+  const uint8_t kind = s.kind_of(rec);
   std::string_view payload = rec.substr(s.record_header);
 
   TermHeader h{};

@@ -18,9 +18,9 @@ namespace {
 
 // The index side of an adaptive covering (geo::CoverOptions::counts): the
 // number of documents of each cell the coverer asks about is its postings'
-// document frequency, and the postings read for it are kept for the union
-// that follows. Counting reads only the record header; the postings of the
-// cells the covering keeps are read by the union.
+// document frequency, read from the record header alone; where the cell's
+// postings are is kept, and gather() reads those of the cells the covering
+// kept.
 //
 // The coverer asks coarsest level first and in increasing id order, which is
 // the order of the cell terms in the dictionary (within a field, cell keys sort
@@ -35,21 +35,14 @@ class SegmentCellCounts final : public geo::CellCounts {
       : seg_(seg), key_(index::field_prefix(field)), base_(key_.size()) {}
 
   uint64_t count(geo::Cell c) override {
-    if (!status_.is_ok()) return 1;  // keep the cell; the union reports the error
+    if (!status_.is_ok()) return 1;  // keep the cell; gather() reports the error
     key_.resize(base_);
     key_ += geo::cell_term(c.id, c.bits);  // at most 9 bytes: no allocation
     if (!started_) {
       it_ = seg_.terms().lower_bound(key_);
       started_ = true;
-    } else if (it_.valid() && it_.term() > key_) {
-      return 0;
-    } else if (it_.valid()) {
-      it_.seek(key_);
-    } else if (!it_.status().is_ok()) {
-      status_ = it_.status();
-      return 1;
-    } else {
-      return 0;  // past the last term
+    } else if (it_.valid() && it_.term() < key_) {
+      it_.seek(key_);  // forward only; a term already past the key means an empty cell
     }
     if (!it_.status().is_ok()) {
       status_ = it_.status();
@@ -61,7 +54,7 @@ class SegmentCellCounts final : public geo::CellCounts {
       status_ = n.status();
       return 1;
     }
-    found_.push_back({packed(c), it_.value(), it_.ordinal(), *n});
+    found_.push_back({c, it_.value(), it_.ordinal(), *n});
     return *n;
   }
 
@@ -73,12 +66,11 @@ class SegmentCellCounts final : public geo::CellCounts {
   Status gather(const geo::Covering& cov, std::vector<uint32_t>* inner_ids, Bitmap* big_inner,
                 std::vector<uint32_t>* border_ids, Bitmap* big_border) {
     MERIDIAN_RETURN_IF_ERROR(status_);
-    std::sort(found_.begin(), found_.end(), [](const Found& a, const Found& b) { return a.cell < b.cell; });
     auto add = [&](const std::vector<geo::Cell>& cells, std::vector<uint32_t>* ids, Bitmap* big) -> Status {
       for (const geo::Cell& c : cells) {
-        auto it = std::lower_bound(found_.begin(), found_.end(), packed(c),
-                                   [](const Found& a, uint64_t k) { return a.cell < k; });
-        if (it == found_.end() || it->cell != packed(c)) continue;
+        auto it = std::lower_bound(found_.begin(), found_.end(), c,
+                                   [](const Found& a, geo::Cell k) { return key_order(a.cell, k); });
+        if (it == found_.end() || !(it->cell == c)) continue;
         if (it->count <= kIdsAtMost) {
           MERIDIAN_RETURN_IF_ERROR(seg_.postings().append_docs(it->value, it->ordinal, ids));
         } else {
@@ -99,9 +91,10 @@ class SegmentCellCounts final : public geo::CellCounts {
   termdict::TermDictReader::Iterator it_;
   bool started_ = false;
   Status status_;
-  // The cells found in the dictionary: packed cell, postings offset, ordinal.
+  // The cells found in the dictionary, in the order they were asked (the
+  // dictionary's: key_order), with their postings offset and ordinal.
   struct Found {
-    uint64_t cell;
+    geo::Cell cell;
     uint64_t value;
     uint32_t ordinal;
     uint32_t count;  // the header's document count
@@ -109,9 +102,7 @@ class SegmentCellCounts final : public geo::CellCounts {
   // Cells with more documents are read as bitmaps and ORed.
   static constexpr uint32_t kIdsAtMost = 128;
   std::vector<Found> found_;
-  // A cell as one integer: ids of a level have their low 64 - bits bits zero
-  // and bits <= 50, so the level fits in the low byte.
-  static uint64_t packed(geo::Cell c) { return c.id | static_cast<uint64_t>(c.bits); }
+  static bool key_order(geo::Cell a, geo::Cell b) { return a.bits != b.bits ? a.bits < b.bits : a.id < b.id; }
 };
 
 bool any_point_inside(const columns::GeoColumn& gc, uint32_t doc, const geo::Shape& shape) {
