@@ -16,42 +16,24 @@
 // 10000 (the server's result window), checked to return every match up to it.
 // The clock covers the request and the whole response. Prints one JSON line:
 // {"engine":"meridian-http","ids","rounds","classes":{...}}.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "geo_query_file.h"
+#include "loopback.h"
 
 using geobench::die;
 
 namespace {
 
 constexpr size_t kAllIds = 10000;  // meridian serve's from + size limit
-
-int connect_to(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    die("geo_http: connect to port " + std::to_string(port) + ": " + std::strerror(errno));
-  }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
 
 std::string num(double v) {
   char b[64];
@@ -87,54 +69,28 @@ std::string body_of(const geobench::Query& q, size_t size) {
 
 class Conn {
  public:
-  explicit Conn(int port) : fd_(connect_to(port)) {}
+  explicit Conn(int port) : fd_(loopback::connect_to(port, "geo_http")) {}
   ~Conn() { close(fd_); }
 
   // Sends one request and reads its whole response; returns the body.
-  const std::string& exchange(const std::string& request) {
-    size_t off = 0;
-    while (off < request.size()) {
-      ssize_t n = send(fd_, request.data() + off, request.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) die("geo_http: send failed");
-      off += static_cast<size_t>(n);
-    }
-    buf_.clear();
-    size_t need = 0, head = 0;
-    char tmp[65536];
-    for (;;) {
-      if (!need) {
-        size_t e = buf_.find("\r\n\r\n");
-        if (e != std::string::npos) {
-          const char* key = "\r\ncontent-length:";
-          auto it = std::search(buf_.begin(), buf_.begin() + static_cast<long>(e), key, key + std::strlen(key),
-                                [](char a, char b) { return std::tolower(a) == b; });
-          if (it == buf_.begin() + static_cast<long>(e)) die("geo_http: response without Content-Length");
-          head = e + 4;
-          need = head + std::strtoull(&*it + std::strlen(key), nullptr, 10);
-          if (buf_.compare(0, 12, "HTTP/1.1 200") != 0) die("geo_http: " + buf_.substr(0, 300));
-        }
-      }
-      if (need && buf_.size() >= need) break;
-      ssize_t n = recv(fd_, tmp, sizeof tmp, 0);
-      if (n <= 0) die("geo_http: connection closed");
-      buf_.append(tmp, static_cast<size_t>(n));
-    }
-    body_ = buf_.substr(head, need - head);
-    return body_;
+  std::string_view exchange(const std::string& request) {
+    loopback::send_all(fd_, request, "geo_http");
+    size_t head = loopback::read_http(fd_, &buf_, "geo_http");
+    return std::string_view(buf_).substr(head);
   }
 
  private:
   int fd_;
-  std::string buf_, body_;
+  std::string buf_;
 };
 
 // total.value and the number of hits of a search response.
-std::pair<uint64_t, size_t> totals(const std::string& body) {
+std::pair<uint64_t, size_t> totals(std::string_view body) {
   size_t t = body.find("\"total\":{\"value\":");
-  if (t == std::string::npos) die("geo_http: no total in " + body.substr(0, 300));
-  uint64_t total = std::strtoull(body.c_str() + t + 17, nullptr, 10);
+  if (t == std::string_view::npos) die("geo_http: no total in " + std::string(body.substr(0, 300)));
+  uint64_t total = std::strtoull(body.data() + t + 17, nullptr, 10);  // the body ends past the digits
   size_t hits = 0;
-  for (size_t p = body.find("{\"id\":"); p != std::string::npos; p = body.find("{\"id\":", p + 6)) ++hits;
+  for (size_t p = body.find("{\"id\":"); p != std::string_view::npos; p = body.find("{\"id\":", p + 6)) ++hits;
   return {total, hits};
 }
 

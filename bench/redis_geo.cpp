@@ -17,10 +17,6 @@
 // Redis has no full-text search) and are skipped. The key is deleted at
 // the end. Prints {"engine":"redis","points","load_s","used_memory",
 // "bytes_per_point","classes":{...}}.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -31,6 +27,7 @@
 #include <vector>
 
 #include "geo_query_file.h"
+#include "loopback.h"
 
 using geobench::die;
 
@@ -39,15 +36,7 @@ namespace {
 class Resp {
  public:
   explicit Resp(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-      die("redis_geo: connect 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(errno));
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fd_ = loopback::connect_to(port, "redis_geo");  // TCP_NODELAY
   }
   ~Resp() { ::close(fd_); }
 

@@ -10,10 +10,6 @@
 // Content-Length bytes of body (status must be 200), for Redis `PING` the
 // `+PONG\r\n` line. --name renames the target before it. Prints one JSON
 // object: per target p50/p90/p99/mean in microseconds.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +19,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "loopback.h"
 
 namespace {
 
@@ -41,52 +39,16 @@ struct Target {
   std::exit(1);
 }
 
-int connect_to(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("connect to port " + std::to_string(port) + ": " + std::strerror(errno));
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
-void send_all(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) die("send failed");
-    off += static_cast<size_t>(n);
-  }
-}
-
-// Reads one whole response into t.buf (cleared first).
+// Reads one whole response into t.buf: for HTTP the head and Content-Length
+// bytes of body (status 200), for Redis the `+PONG\r\n` line.
 void read_response(Target& t) {
+  if (t.http) {
+    loopback::read_http(t.fd, &t.buf, "rtt_bench: " + t.name);
+    return;
+  }
   t.buf.clear();
-  char tmp[65536];
-  size_t need = 0;  // total bytes of the response once known
-  for (;;) {
-    if (need && t.buf.size() >= need) break;
-    if (!need) {
-      if (!t.http) {
-        if (t.buf.find("\r\n") != std::string::npos) break;
-      } else {
-        size_t e = t.buf.find("\r\n\r\n");
-        if (e != std::string::npos) {
-          size_t cl = 0;
-          const char* key = "\r\nContent-Length:";
-          auto it = std::search(t.buf.begin(), t.buf.begin() + static_cast<long>(e), key, key + std::strlen(key),
-                                [](char a, char b) { return std::tolower(a) == std::tolower(b); });
-          if (it == t.buf.begin() + static_cast<long>(e)) die(t.name + ": response without Content-Length");
-          cl = std::strtoull(&*it + std::strlen(key), nullptr, 10);
-          need = e + 4 + cl;
-          if (t.buf.compare(0, 12, "HTTP/1.1 200") != 0) die(t.name + ": " + t.buf.substr(0, 200));
-          continue;
-        }
-      }
-    }
+  char tmp[256];
+  while (t.buf.find("\r\n") == std::string::npos) {
     ssize_t n = recv(t.fd, tmp, sizeof tmp, 0);
     if (n <= 0) die(t.name + ": connection closed");
     t.buf.append(tmp, static_cast<size_t>(n));
@@ -136,14 +98,14 @@ int main(int argc, char** argv) {
     }
   }
   if (targets.empty() || n <= 0) die("usage: rtt_bench --n N [--warmup W] --redis PORT --http PORT PATH ...");
-  for (auto& t : targets) t.fd = connect_to(t.port);
+  for (auto& t : targets) t.fd = loopback::connect_to(t.port, "rtt_bench");
   using clock = std::chrono::steady_clock;
   for (int done = 0; done < warmup + n; done += block) {
     int k = std::min(block, warmup + n - done);
     for (auto& t : targets) {
       for (int i = 0; i < k; ++i) {
         auto t0 = clock::now();
-        send_all(t.fd, t.request);
+        loopback::send_all(t.fd, t.request, "rtt_bench");
         read_response(t);
         auto t1 = clock::now();
         if (done + i >= warmup) t.us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
