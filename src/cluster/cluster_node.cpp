@@ -222,12 +222,16 @@ Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::view() {
   // A search never waits on a failing NATS, and one search at a time reads
   // a new view while the others use the last one.
   if (!settled()) return v;
+  auto fresh = refresh_view_once();
+  return fresh ? fresh : v;
+}
+
+std::shared_ptr<const ClusterNode::RoutingView> ClusterNode::refresh_view_once() {
   bool expected = false;
-  if (!refreshing_.compare_exchange_strong(expected, true)) return v;
+  if (!refreshing_.compare_exchange_strong(expected, true)) return nullptr;
   auto fresh = refresh_view();
   refreshing_.store(false);
-  if (fresh) return fresh;
-  return v;
+  return fresh ? *fresh : nullptr;
 }
 
 Result<std::shared_ptr<const index::Schema>> ClusterNode::schema(const ShardMap& m) {
@@ -310,16 +314,15 @@ Result<std::vector<std::vector<ReplicaRoute>>> ClusterNode::routes(const ShardMa
   // Unsettled, one search at a time reads NATS (the read only adds to the
   // view, see refresh_view); the others route with what they have rather
   // than wait on a NATS that failed lately.
-  if (incomplete && settled()) {
-    auto fresh = refresh_view();
-    if (fresh) out = routes_in(**fresh, m, &incomplete);
-  } else if (incomplete) {
-    bool expected = false;
-    if (refreshing_.compare_exchange_strong(expected, true)) {
-      auto fresh = refresh_view();
-      refreshing_.store(false);
-      if (fresh) out = routes_in(**fresh, m, &incomplete);
+  if (incomplete) {
+    std::shared_ptr<const RoutingView> fresh;
+    if (settled()) {
+      auto read = refresh_view();
+      if (read) fresh = *read;
+    } else {
+      fresh = refresh_view_once();
     }
+    if (fresh) out = routes_in(*fresh, m, &incomplete);
   }
   return out;
 }

@@ -202,6 +202,9 @@ class ClusterNode {
   // installed view (merged_view), so a read during an outage adds what it
   // found and never drops what expired.
   Result<std::shared_ptr<const RoutingView>> refresh_view();
+  // refresh_view() by one caller at a time (refreshing_): null when another
+  // caller is already reading, or when the read failed.
+  std::shared_ptr<const RoutingView> refresh_view_once();
   static std::shared_ptr<const RoutingView> merged_view(const RoutingView& old,
                                                         std::shared_ptr<const RoutingView> fresh);
   // Reads a routing view from NATS.
