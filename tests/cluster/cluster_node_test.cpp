@@ -43,6 +43,9 @@ bool eventually(const std::function<bool()>& f, int ms) {
   }
   return f();
 }
+// The schema of most tests here: one text field.
+Json title_schema() { return Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}})}}); }
+
 }  // namespace
 
 TEST_CASE("cluster node: writes through any node reach every replica of their shard; a lost node's replicas move") {
@@ -137,7 +140,7 @@ TEST_CASE("cluster node: routes list each shard's live replicas; wait_for means 
   auto a = start_node(server, "a", dir.path());
   auto b = start_node(server, "b", dir.path());
   REQUIRE(eventually([&] { return a->status()->find("nodes")->size() == 2; }, 5000));
-  Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}})}});
+  const Json schema = title_schema();
   auto m = a->create_index("r", schema, 2, 2);
   REQUIRE(m.is_ok());
   // The schema is parsed once per index creation and shared.
@@ -236,7 +239,7 @@ TEST_CASE("cluster node: searches route from the cached view, with no NATS round
   MERIDIAN_NATS_SERVER_OR_SKIP(server);
   TempDir dir;
   auto a = start_node(server, "a", dir.path());
-  Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}})}});
+  const Json schema = title_schema();
   auto m = a->create_index("v", schema, 2, 1);
   REQUIRE(m.is_ok());
   REQUIRE(eventually([&] {
@@ -367,7 +370,7 @@ TEST_CASE("cluster node: unsettled from a NATS failure until ttl_ms + sync_ms af
     auto st = a->status();
     return st.is_ok() && st->find("nodes")->as_array().size() == 2;
   }, 5000));
-  Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}})}});
+  const Json schema = title_schema();
   auto m = a->create_index("o", schema, 4, 1);
   REQUIRE_MESSAGE(m.is_ok(), m.status().to_string());
   REQUIRE(eventually([&] { return a->local_replica("o", 0) || b->local_replica("o", 0); }, 5000));
@@ -392,7 +395,7 @@ TEST_CASE("cluster node: a put waits out a broker down for longer than three att
   MERIDIAN_NATS_SERVER_OR_SKIP(server);
   TempDir dir;
   auto a = start_node(server, "a", dir.path());
-  Json schema = Json(Json::Object{{"fields", Json(Json::Object{{"title", Json("text")}})}});
+  const Json schema = title_schema();
   auto m = a->create_index("w", schema, 1, 1);
   REQUIRE(m.is_ok());
   server.kill();
