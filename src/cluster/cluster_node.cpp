@@ -8,7 +8,6 @@
 #include "meridian/base/file.h"
 #include "meridian/cluster/log_record.h"
 #include "meridian/cluster/placement.h"
-#include "meridian/cluster/shard_search.h"
 #include "meridian/index/document.h"
 #include "meridian/index/schema.h"
 
@@ -269,7 +268,6 @@ Result<ShardMap> ClusterNode::patch_settings(const std::string& index, const Jso
     // Validated against the settings just read, so a patch that loses the
     // compare-and-set is validated again against the winner's.
     MERIDIAN_ASSIGN_OR_RETURN(index::IndexSettings next, index::patch_index_settings(*current, patch, schema.get()));
-    MERIDIAN_RETURN_IF_ERROR(check_clustered_settings(next));
     ShardMap m = *cur;
     m.settings = next.to_stored_json();
     m.settings_version = cur->settings_version + 1;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <unordered_set>
 
 #include "meridian/query/word_expansion_stats.h"
 
@@ -241,6 +242,26 @@ Json merge_facets(const query::SearchRequest& req, const std::vector<const Json*
   return out;
 }
 
+// The router's answer: total, hits, facets merged over `answers`, took,
+// and the shards that answered or failed.
+Json merged_answer(const query::SearchRequest& req, uint64_t total, bool gte, Json hits,
+                   const std::vector<const Json*>& answers, size_t shards, Json failures, double took_ms) {
+  Json out = Json::object();
+  out.set("total", Json(Json::Object{{"value", Json(total)}, {"relation", Json(gte ? "gte" : "eq")}}));
+  out.set("hits", std::move(hits));
+  out.set("facets", merge_facets(req, answers));
+  out.set("took_ms", Json(took_ms));
+  const int64_t n = static_cast<int64_t>(shards);
+  const int64_t failed = static_cast<int64_t>(failures.size());
+  out.set("shards", Json(Json::Object{{"total", Json(n)}, {"successful", Json(n - failed)}, {"failed", Json(failed)}}));
+  if (failed) out.set("failures", std::move(failures));
+  return out;
+}
+
+Json failure(size_t shard, const std::string& reason) {
+  return Json(Json::Object{{"shard", Json(static_cast<int64_t>(shard))}, {"reason", Json(reason)}});
+}
+
 }  // namespace
 
 Status check_clustered_request(const query::SearchRequest& req) {
@@ -253,13 +274,6 @@ Status check_clustered_request(const query::SearchRequest& req) {
   const Json& tb = a.as_array().back();
   if (!tb.is_int() || tb.as_int() < 0)
     return Status::invalid("search_after: the last value must be the tiebreaker of a hit's \"sort\" (a non-negative integer)");
-  return Status::ok();
-}
-
-Status check_clustered_settings(const index::IndexSettings& s) {
-  if (!s.distinct.empty())
-    return Status::unsupported("distinct: one hit per value is not merged across shards yet; a clustered index "
-                               "takes every other setting (docs/CLUSTER.md, \"Index settings\")");
   return Status::ok();
 }
 
@@ -424,13 +438,90 @@ Result<index::CorpusStats> stats_from_json(const Json& j) {
   return s;
 }
 
+Json distinct_round_to_json(const DistinctRound& r) {
+  if (r.kind == DistinctRound::Kind::kCheck) {
+    Json keys = Json::array();
+    for (const auto& k : r.keys) keys.push(Json(k));
+    return Json(Json::Object{{"check", std::move(keys)}});
+  }
+  return Json(Json::Object{
+      {"more", Json(Json::Object{{"after", r.after}, {"size", Json(static_cast<int64_t>(r.size))}})}});
+}
+
+Result<DistinctRound> distinct_round_from_json(const Json& j) {
+  DistinctRound r;
+  if (const Json* c = j.is_object() ? j.find("check") : nullptr) {
+    if (!c->is_array()) return Status::invalid("distinct.check: expected an array of group keys");
+    r.kind = DistinctRound::Kind::kCheck;
+    for (const Json& k : c->as_array()) {
+      if (!k.is_string()) return Status::invalid("distinct.check: expected an array of group keys");
+      r.keys.push_back(k.as_string());
+    }
+    return r;
+  }
+  const Json* m = j.is_object() ? j.find("more") : nullptr;
+  if (!m || !m->is_object()) return Status::invalid("distinct: expected {\"more\": ...} or {\"check\": [...]}");
+  const Json* after = m->find("after");
+  const Json* size = m->find("size");
+  if (!after || !after->is_array() || !size || !size->is_int() || size->as_int() < 0)
+    return Status::invalid("distinct.more: expected \"after\" (a hit's sort) and \"size\" (a count)");
+  r.after = *after;
+  r.size = static_cast<size_t>(size->as_int());
+  return r;
+}
+
 Result<Json> shard_search(const index::Snapshot& snap, const query::SearchRequest& shard_req,
-                          std::shared_ptr<const index::CorpusStats> stats, const query::SearchOptions& opt) {
+                          std::shared_ptr<const index::CorpusStats> stats, const query::SearchOptions& opt,
+                          const DistinctRound* round) {
   std::shared_ptr<const index::Snapshot> scored;
   if (stats) scored = snap.with_stats(std::move(stats), nullptr);
-  auto r = query::search(scored ? *scored : snap, shard_req, opt);
+  const index::Snapshot& on = scored ? *scored : snap;
+  if (shard_req.distinct.empty()) {
+    auto r = query::search(on, shard_req, opt);
+    if (!r) return r.status();
+    return query::to_json(*r);
+  }
+  query::SearchRequest req = shard_req;
+  query::SearchOptions o = opt;
+  if (!round) {
+    o.distinct_groups = true;
+  } else {
+    req.from = 0;
+    req.facets.clear();  // the first round's facets count every match already
+    if (round->kind == DistinctRound::Kind::kMore) {
+      req.search_after = round->after;
+      req.size = round->size;
+    } else {
+      req.size = 0;
+      req.highlight.reset();
+      req.source = false;
+      req.explain = false;
+      o.distinct_check = &round->keys;
+    }
+  }
+  auto r = query::search(on, req, o);
   if (!r) return r.status();
-  return query::to_json(*r);
+  Json out = query::to_json(*r);
+  if (Json* hits = out.find("hits"); hits && hits->is_array())
+    for (size_t i = 0; i < r->hits.size() && i < hits->size(); ++i)
+      hits->as_array()[i].set("group", r->hits[i].group.empty() ? Json() : Json(r->hits[i].group));
+  Json d = Json::object();
+  if (round && round->kind == DistinctRound::Kind::kCheck) {
+    Json before = Json::array();
+    for (const auto& k : r->groups_before) before.push(Json(k));
+    d.set("before", std::move(before));
+  } else if (!round) {
+    if (r->groups.size() + r->ungrouped > req.track_total_hits) {
+      d.set("over", Json(true));  // the total is capped whatever the other shards hold
+    } else {
+      Json groups = Json::array();
+      for (const auto& k : r->groups) groups.push(Json(k));
+      d.set("groups", std::move(groups));
+      d.set("ungrouped", Json(r->ungrouped));
+    }
+  }
+  out.set("distinct", std::move(d));
+  return out;
 }
 
 Json merge_shard_results(const query::SearchRequest& req, const std::vector<ShardOutcome>& shards, double took_ms) {
@@ -441,7 +532,7 @@ Json merge_shard_results(const query::SearchRequest& req, const std::vector<Shar
   Json failures = Json::array();
   for (size_t s = 0; s < shards.size(); ++s) {
     if (!shards[s].answer) {
-      failures.push(Json(Json::Object{{"shard", Json(static_cast<int64_t>(s))}, {"reason", Json(shards[s].error)}}));
+      failures.push(failure(s, shards[s].error));
       continue;
     }
     const Json& a = *shards[s].answer;
@@ -467,16 +558,181 @@ Json merge_shard_results(const query::SearchRequest& req, const std::vector<Shar
     if (taken >= req.from) hits.push(clustered_hit((*lists[best].second)[pos[best]], lists[best].first));
     ++pos[best];
   }
-  Json out = Json::object();
-  out.set("total", Json(Json::Object{{"value", Json(total)}, {"relation", Json(gte ? "gte" : "eq")}}));
-  out.set("hits", std::move(hits));
-  out.set("facets", merge_facets(req, answers));
-  out.set("took_ms", Json(took_ms));
-  const int64_t n = static_cast<int64_t>(shards.size());
-  const int64_t failed = static_cast<int64_t>(failures.size());
-  out.set("shards", Json(Json::Object{{"total", Json(n)}, {"successful", Json(n - failed)}, {"failed", Json(failed)}}));
-  if (failed) out.set("failures", std::move(failures));
+  return merged_answer(req, total, gte, std::move(hits), answers, shards.size(), std::move(failures), took_ms);
+}
+
+namespace {
+
+// One shard's hits of a distinct search so far, in its order (one per group).
+struct DistinctList {
+  size_t shard = 0;
+  const Json* first = nullptr;  // its first answer: facets and group keys
+  std::vector<Json> hits;
+  size_t asked = 0;   // the size of its last round
+  bool more = false;  // that round was full: the shard may hold further groups
+  bool failed = false;  // a later round failed: left out of the answer
+};
+
+std::string group_of(const Json& hit) {
+  const Json* g = hit.find("group");
+  return g && g->is_string() ? g->as_string() : std::string();
+}
+
+// One attempt at the page: its hits (shard, hit), or the lists that ran out
+// while their shard may hold more, which the merge cannot go past.
+struct DistinctMerge {
+  std::vector<std::pair<size_t, const Json*>> page;
+  std::vector<size_t> starved;
+};
+
+// The k-way merge (ties to the lower shard) keeping each group's first hit,
+// skipping the groups seen before the cursor.
+DistinctMerge merge_distinct_lists(const query::SearchRequest& req, const std::vector<DistinctList>& lists,
+                                   const std::unordered_set<std::string>& seen_before) {
+  DistinctMerge m;
+  std::vector<size_t> pos(lists.size(), 0);
+  std::unordered_set<std::string> taken;
+  size_t emitted = 0;
+  while (emitted < req.from + req.size) {
+    size_t best = lists.size();
+    for (size_t l = 0; l < lists.size(); ++l) {
+      if (lists[l].failed) continue;
+      if (pos[l] < lists[l].hits.size()) {
+        if (best == lists.size() || compare_hits(lists[l].hits[pos[l]], lists[best].hits[pos[best]], req) < 0) best = l;
+      } else if (lists[l].more) {
+        m.starved.push_back(l);
+      }
+    }
+    if (!m.starved.empty() || best == lists.size()) break;
+    const Json& h = lists[best].hits[pos[best]++];
+    const std::string key = group_of(h);
+    if (!key.empty() && (seen_before.contains(key) || !taken.insert(key).second)) continue;
+    if (emitted++ >= req.from) m.page.emplace_back(lists[best].shard, &h);
+  }
+  return m;
+}
+
+// Runs `round` on the shard of each list in `which` (in parallel, as `more`
+// does); a shard that fails is marked failed and reported in *failures.
+// The answers, in the order of `which` (null for a failed shard).
+std::vector<std::optional<Json>> run_rounds(std::vector<DistinctList>* lists, const std::vector<size_t>& which,
+                                            const std::function<DistinctRound(const DistinctList&)>& round,
+                                            const DistinctRounds& more, Json* failures) {
+  std::vector<std::pair<uint32_t, DistinctRound>> calls;
+  for (size_t l : which) calls.emplace_back(static_cast<uint32_t>((*lists)[l].shard), round((*lists)[l]));
+  std::vector<Result<Json>> got = more(calls);
+  std::vector<std::optional<Json>> out(which.size());
+  for (size_t i = 0; i < which.size(); ++i) {
+    if (i < got.size() && got[i]) {
+      out[i] = std::move(*got[i]);
+      continue;
+    }
+    DistinctList& l = (*lists)[which[i]];
+    l.failed = true;
+    failures->push(failure(l.shard, i < got.size() ? got[i].status().message() : "no answer"));
+  }
   return out;
+}
+
+}  // namespace
+
+Json merge_distinct_results(const query::SearchRequest& req, const std::vector<ShardOutcome>& shards,
+                            const DistinctRounds& more, const query::SearchOptions& opt, double took_ms) {
+  const size_t want = req.from + req.size;
+  std::vector<DistinctList> lists;
+  Json failures = Json::array();
+  for (size_t s = 0; s < shards.size(); ++s) {
+    if (!shards[s].answer) {
+      failures.push(failure(s, shards[s].error));
+      continue;
+    }
+    const Json& a = *shards[s].answer;
+    const Json* d = a.find("distinct");
+    if (!d || !d->is_object()) {
+      failures.push(failure(s, "no \"distinct\" in the shard's answer"));
+      continue;
+    }
+    DistinctList l;
+    l.shard = s;
+    l.first = &a;
+    if (const Json* h = a.find("hits"); h && h->is_array()) l.hits = h->as_array();
+    l.asked = want;
+    l.more = l.hits.size() >= want;
+    lists.push_back(std::move(l));
+  }
+  std::unordered_set<std::string> checked, before;
+  DistinctMerge m;
+  for (;;) {
+    if (req.search_after) {
+      // Which of the groups met so far the client saw on an earlier page:
+      // those with a hit at or before the cursor on some shard.
+      DistinctRound check;
+      check.kind = DistinctRound::Kind::kCheck;
+      std::vector<size_t> live;
+      for (size_t l = 0; l < lists.size(); ++l) {
+        if (lists[l].failed) continue;
+        live.push_back(l);
+        for (const Json& h : lists[l].hits)
+          if (std::string k = group_of(h); !k.empty() && checked.insert(k).second) check.keys.push_back(std::move(k));
+      }
+      if (!check.keys.empty())
+        for (const auto& j : run_rounds(&lists, live, [&](const DistinctList&) { return check; }, more, &failures))
+          if (const Json* d = j ? j->find("distinct") : nullptr)
+            if (const Json* b = d->find("before"); b && b->is_array())
+              for (const Json& k : b->as_array())
+                if (k.is_string()) before.insert(k.as_string());
+    }
+    m = merge_distinct_lists(req, lists, before);
+    if (m.starved.empty()) break;
+    // The next hits of each starved shard, twice as many as last time.
+    auto next = [&](const DistinctList& l) {
+      DistinctRound r;
+      r.kind = DistinctRound::Kind::kMore;
+      const Json* sort = l.hits.empty() ? nullptr : l.hits.back().find("sort");
+      r.after = sort ? *sort : Json::array();
+      r.size = std::min(std::max<size_t>(l.asked * 2, 1), std::max(opt.max_window, want));
+      return r;
+    };
+    auto got = run_rounds(&lists, m.starved, next, more, &failures);
+    for (size_t i = 0; i < got.size(); ++i) {
+      if (!got[i]) continue;
+      DistinctList& l = lists[m.starved[i]];
+      const size_t asked = next(l).size;  // what was asked: computed before the hits are added
+      size_t n = 0;
+      if (Json* h = got[i]->find("hits"); h && h->is_array())
+        for (Json& hit : h->as_array()) {
+          l.hits.push_back(std::move(hit));
+          ++n;
+        }
+      l.asked = asked;
+      l.more = n > 0 && n >= asked;
+    }
+  }
+  // The total: each group key once, plus the matches without a value.
+  std::vector<const Json*> answers;
+  std::unordered_set<std::string> groups;
+  uint64_t ungrouped = 0;
+  bool over = false;
+  for (const auto& l : lists) {
+    if (l.failed) continue;
+    answers.push_back(l.first);
+    const Json* d = l.first->find("distinct");
+    if (const Json* o = d->find("over"); o && o->is_bool() && o->as_bool()) over = true;
+    if (const Json* g = d->find("groups"); g && g->is_array())
+      for (const Json& k : g->as_array())
+        if (k.is_string()) groups.insert(k.as_string());
+    ungrouped += as_count(d->find("ungrouped"));
+  }
+  const uint64_t counted = groups.size() + ungrouped;
+  const bool capped = over || counted > req.track_total_hits;  // a shard over the limit: so is the index
+  const uint64_t total = capped ? std::min<uint64_t>(req.track_total_hits, opt.track_total_hits) : counted;
+  Json hits = Json::array();
+  for (const auto& [shard, h] : m.page) {
+    Json out = clustered_hit(*h, shard);
+    out.erase("group");
+    hits.push(std::move(out));
+  }
+  return merged_answer(req, total, capped, std::move(hits), answers, shards.size(), std::move(failures), took_ms);
 }
 
 }  // namespace meridian::cluster

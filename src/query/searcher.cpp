@@ -182,13 +182,20 @@ const columns::IntColumn* single_valued_int(const index::Segment& seg, const ind
   return col;
 }
 
+// The key of a row's group: the JSON text of its value; "" when it has none.
+std::string group_key(const Row& r) { return r.group.index() == 0 ? std::string() : to_json_value(r.group).dump(); }
+
 // Keeps the first row of each group (rows sorted best first); rows without
-// a group value are groups of their own.
-void collapse_distinct(std::vector<Row>* rows) {
+// a group value are groups of their own. With `keys`, each kept group's key.
+void collapse_distinct(std::vector<Row>* rows, std::vector<std::string>* keys) {
   std::unordered_set<std::string> seen;
   std::erase_if(*rows, [&](const Row& r) {
     if (r.group.index() == 0) return false;
-    return !seen.insert(to_json_value(r.group).dump()).second;
+    std::string key = group_key(r);
+    if (seen.contains(key)) return true;
+    if (keys) keys->push_back(key);
+    seen.insert(std::move(key));
+    return false;
   });
 }
 
@@ -601,8 +608,16 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
     std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return compare_rows(sort, a, b) < 0; });
   }
   if (distinct) {
-    collapse_distinct(&rows);
+    collapse_distinct(&rows, opt.distinct_groups ? &resp.groups : nullptr);
     resp.total = rows.size();
+    if (opt.distinct_groups) resp.ungrouped = resp.total - resp.groups.size();
+    if (opt.distinct_check && after) {
+      // Rows are each group's best: a group is before the cursor when its best is.
+      const std::unordered_set<std::string> asked(opt.distinct_check->begin(), opt.distinct_check->end());
+      for (const Row& r : rows)
+        if (r.group.index() != 0 && compare_rows(sort, r, *after) <= (after_inclusive ? -1 : 0))
+          if (std::string key = group_key(r); asked.contains(key)) resp.groups_before.push_back(std::move(key));
+    }
     if (after) std::erase_if(rows, [&](const Row& r) { return compare_rows(sort, r, *after) <= (after_inclusive ? -1 : 0); });
     if (rows.size() > k) rows.resize(k);
   }
@@ -624,6 +639,7 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
     h.segment = r.segment;
     h.doc = r.doc;
     h.distance_m = r.distance_m;
+    if (distinct) h.group = group_key(r);
     if (decay && !h.distance_m) h.distance_m = min_distance_m(seg, decay->field, decay->origin, r.doc);
     h.sort = Json::array();
     for (const auto& kv : r.keys) h.sort.push(to_json_value(kv));

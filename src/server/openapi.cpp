@@ -24,7 +24,7 @@ constexpr const char* kOpenApi = R"JSON({
     "Schema": {"type": "object", "properties": {"fields": {"type": "object", "additionalProperties": true}, "id_field": {"type": "string", "default": "id"},
       "shards": {"type": "integer", "minimum": 1, "maximum": 256, "default": 1, "description": "index creation in cluster mode: the fixed shard count (above 1 without --cluster is 400)"},
       "replicas": {"type": "integer", "minimum": 1, "maximum": 16, "default": 1, "description": "index creation in cluster mode: copies of each shard (above 1 without --cluster is 400)"},
-      "settings": {"$ref": "#/components/schemas/IndexSettings", "description": "index creation: initial search settings (a clustered index takes every one but distinct)"}}},
+      "settings": {"$ref": "#/components/schemas/IndexSettings", "description": "index creation: initial search settings"}}},
     "IndexSettings": {"type": "object", "additionalProperties": false, "description": "docs/API.md, Index settings; an unknown key is 400", "properties": {
       "synonyms": {"oneOf": [{"type": "object", "properties": {"multi_way": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}, "one_way": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}},
         {"type": "array", "items": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]}}]},
@@ -127,7 +127,7 @@ constexpr const char* kOpenApi = R"JSON({
     "get": {"operationId": "getSettings", "x-meridian-scope": "search", "summary": "the index's search settings, every key with its effective value",
       "responses": {"200": {"description": "{\"index\", \"settings\"}", "content": {"application/json": {"schema": {"type": "object", "properties": {"index": {"type": "string"}, "settings": {"$ref": "#/components/schemas/IndexSettings"}}}}}},
         "404": {"$ref": "#/components/responses/Error"}}},
-    "patch": {"operationId": "updateSettings", "x-meridian-scope": "admin", "summary": "change settings: a JSON merge patch (RFC 7396; null restores a key's default); applies at once, no reindex (a clustered index: stored in its shard map, 501 for distinct)",
+    "patch": {"operationId": "updateSettings", "x-meridian-scope": "admin", "summary": "change settings: a JSON merge patch (RFC 7396; null restores a key's default); applies at once, no reindex (a clustered index: stored in its shard map)",
       "requestBody": {"required": true, "content": {"application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/IndexSettings"}}, "application/json": {"schema": {"$ref": "#/components/schemas/IndexSettings"}}}},
       "responses": {"200": {"description": "{\"index\", \"settings\"}: the settings now in force"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "501": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/search": {

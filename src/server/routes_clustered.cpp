@@ -105,16 +105,18 @@ Result<Json> call_shard(const cluster::ReplicaRoute& r, const std::string& index
 }
 
 // One shard's phase on a replica of this node: "stats" (the statistics the
-// query looks up, as JSON) or "search" (scored with `stats` when given).
+// query looks up, as JSON) or "search" (scored with `stats` when given; a
+// later round of a distinct search with `round`).
 Result<Json> local_phase(const index::Index& ix, uint32_t shard, const std::string& phase, const query::SearchRequest& req,
-                         const std::shared_ptr<const index::CorpusStats>& stats, const query::SearchOptions& so) {
+                         const std::shared_ptr<const index::CorpusStats>& stats, const query::SearchOptions& so,
+                         const cluster::DistinctRound* round = nullptr) {
   auto snap = ix.snapshot();
   if (phase == "stats") {
     auto st = cluster::shard_stats(*snap, req, so);
     if (!st) return st.status();
     return cluster::stats_to_json(*st);
   }
-  return cluster::shard_search(*snap, cluster::shard_request(req, shard), stats, so);
+  return cluster::shard_search(*snap, cluster::shard_request(req, shard), stats, so, round);
 }
 
 }  // namespace
@@ -158,8 +160,6 @@ void ServerImpl::create_clustered(const std::string& name, Json body, httplib::R
     if (!checked)
       return send_error(res, Status::invalid("settings." + checked.status().message()),
                         Json(Json::Object{{"path", Json("settings")}}));
-    if (Status cs = cluster::check_clustered_settings(*checked); !cs)
-      return send_error(res, Status::unsupported("settings." + cs.message()), Json(Json::Object{{"path", Json("settings")}}));
     settings = checked->to_stored_json();
   }
   if (engine_->get(name))
@@ -310,16 +310,18 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
 
   // One shard's phase on one replica: local in-process, remote over HTTP.
   auto run = [&](uint32_t s, const cluster::ReplicaRoute& r, const std::string& phase,
-                 const std::shared_ptr<const index::CorpusStats>& stats) -> Result<Json> {
+                 const std::shared_ptr<const index::CorpusStats>& stats,
+                 const cluster::DistinctRound* round = nullptr) -> Result<Json> {
     if (r.local) {
       auto ix = cluster_->local_replica(m.index, s);
       if (!ix) return Status::not_found("the local replica of shard " + std::to_string(s) + " is gone");
-      return local_phase(*ix, s, phase, req, stats, so);
+      return local_phase(*ix, s, phase, req, stats, so, round);
     }
     Json body = wire;
     body.set("phase", Json(phase));
     body.set("settings_version", Json(static_cast<int64_t>(m.settings_version)));
     if (stats) body.set("stats", cluster::stats_to_json(*stats));
+    if (round) body.set("distinct", cluster::distinct_round_to_json(*round));
     auto j = call_shard(r, m.index, s, body, auth);
     if (!j) return j.status();
     if (phase == "stats") {
@@ -364,7 +366,18 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
   for (const auto& st : per_shard)
     if (st) cluster::add_stats(global.get(), *st);
   // Phase 2: the query with index-wide statistics, on the same replica
-  // (another one if it fails now).
+  // (another one if it fails now). A query error (bad field, ...) is the
+  // client's: every replica would say it, so no other is tried.
+  auto search_shard = [&](uint32_t s, const cluster::DistinctRound* round) -> Result<Json> {
+    const auto& cands = (*routes)[s];
+    Status last = Status::io_error("no reachable in-sync replica");
+    for (size_t k = 0; k < cands.size(); ++k) {
+      auto j = run(s, cands[(chosen[s] + k) % cands.size()], "search", global, round);
+      if (j || j.status().code() == Status::Code::kInvalidArgument) return j;
+      last = j.status();
+    }
+    return last;
+  };
   std::vector<cluster::ShardOutcome> outcomes(n);
   {
     std::vector<std::future<void>> fs;
@@ -374,22 +387,13 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
           outcomes[s].error = errors[s];
           return;
         }
-        const auto& cands = (*routes)[s];
-        for (size_t k = 0; k < cands.size(); ++k) {
-          const size_t c = (chosen[s] + k) % cands.size();
-          auto j = run(s, cands[c], "search", global);
-          if (j) {
-            outcomes[s].answer = std::move(*j);
-            return;
-          }
-          // A query error (bad field, ...) is the client's: every replica would say it.
-          if (j.status().code() == Status::Code::kInvalidArgument) {
-            outcomes[s].error = j.status().message();
-            refused[s] = 1;
-            return;
-          }
-          outcomes[s].error = j.status().message();
+        auto j = search_shard(s, nullptr);
+        if (j) {
+          outcomes[s].answer = std::move(*j);
+          return;
         }
+        outcomes[s].error = j.status().message();
+        refused[s] = j.status().code() == Status::Code::kInvalidArgument;
       }));
     for (auto& f : fs) f.wait();
   }
@@ -404,8 +408,19 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
                                                                       {"successful", Json(0)},
                                                                       {"failed", Json(static_cast<int64_t>(n))}})}}));
   }
-  const double took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  Json merged = cluster::merge_shard_results(req, outcomes, took);
+  // distinct: later rounds (more hits of a shard, or which values a page
+  // already showed) on the shards' chosen replicas, in parallel.
+  auto rounds = [&](const std::vector<std::pair<uint32_t, cluster::DistinctRound>>& calls) {
+    std::vector<std::future<Result<Json>>> fs;
+    for (const auto& [s, round] : calls)
+      fs.push_back(std::async(std::launch::async, [&, s = s, r = &round] { return search_shard(s, r); }));
+    std::vector<Result<Json>> out;
+    for (auto& f : fs) out.push_back(f.get());
+    return out;
+  };
+  Json merged = req.distinct.empty() ? cluster::merge_shard_results(req, outcomes, 0)
+                                     : cluster::merge_distinct_results(req, outcomes, rounds, so, 0);
+  merged.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));
   // Matching strategy last, decided on the merged page as on one node: the
   // shards ran every word; too few hits, so all of them run the relaxed query.
   const Json* hits = merged.find("hits");
@@ -481,7 +496,13 @@ void ServerImpl::install_clustered_routes() {
       if (!st) return send_error(res, st.status(), Json(Json::Object{{"path", Json("stats")}}));
       stats = std::make_shared<const index::CorpusStats>(std::move(*st));
     }
-    auto r = local_phase(*ix, shard, phase->as_string(), *parsed, stats, so);
+    std::optional<cluster::DistinctRound> round;
+    if (const Json* dj = body->find("distinct"); dj && !stats_phase) {
+      auto r = cluster::distinct_round_from_json(*dj);
+      if (!r) return send_error(res, r.status(), Json(Json::Object{{"path", Json("distinct")}}));
+      round = std::move(*r);
+    }
+    auto r = local_phase(*ix, shard, phase->as_string(), *parsed, stats, so, round ? &*round : nullptr);
     if (!r) return send_error(res, r.status());
     send_json(res, 200, stats_phase ? Json(Json::Object{{"stats", std::move(*r)}}).dump() : r->dump());
   });

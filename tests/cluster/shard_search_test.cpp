@@ -25,6 +25,8 @@ struct Corpus {
   TempDir dir;
   std::unique_ptr<index::Index> single;
   std::vector<std::unique_ptr<index::Index>> shards;
+  int rounds[2] = {0, 0};  // distinct rounds run by clustered_search: kMore, kCheck
+  bool blind = false;      // kCheck rounds answer "no value before the cursor" (a control)
 };
 
 std::unique_ptr<index::Index> open_at(const std::string& dir, const index::Schema& s) {
@@ -43,7 +45,8 @@ const char* kRare[] = {"rivers", "riverside", "rover", "stones", "stoner", "brid
 std::unique_ptr<Corpus> make_corpus(uint32_t shards, int n, bool rare = false) {
   auto c = std::make_unique<Corpus>();
   auto schema = index::Schema::from_json(*parse_json(
-      R"({"fields":{"title":"text","body":"text","tag":"keyword","year":"int"}})"));
+      R"({"fields":{"title":"text","body":"text","tag":"keyword","year":"int","series":"keyword",)"
+      R"("location":"geo_point"}})"));
   REQUIRE(schema.is_ok());
   c->single = open_at(c->dir.path() + "/single", *schema);
   for (uint32_t s = 0; s < shards; ++s) c->shards.push_back(open_at(c->dir.path() + "/s" + std::to_string(s), *schema));
@@ -66,6 +69,11 @@ std::unique_ptr<Corpus> make_corpus(uint32_t shards, int n, bool rare = false) {
     d.set("body", body);
     d.set("tag", std::string(1, static_cast<char>('a' + rng() % 5)));
     d.set("year", static_cast<int64_t>(1990 + rng() % 30));
+    // Not drawn from rng (the other fields stay as they were): 41 series,
+    // each on every shard, and a few documents without one.
+    if (i % 23 != 0) d.set("series", "s" + std::to_string(i * 7919 % 41));
+    d.set("location", Json(Json::Object{{"lat", Json(40.0 + (i * 37 % 1000) / 1000.0)},
+                                        {"lon", Json(-74.0 + (i * 91 % 997) / 997.0)}}));
     all.push_back(d);
     per_shard[shard_of(id, shards)].push_back(d);
   }
@@ -98,7 +106,23 @@ Json clustered_search(Corpus& c, const query::SearchRequest& req, bool global_st
     REQUIRE(r.is_ok());
     out.push_back({*r, ""});
   }
-  Json merged = merge_shard_results(req, out, 0);
+  // distinct: later rounds in-process, each round through its JSON form
+  // (what a remote shard receives), counted by kind.
+  DistinctRounds more = [&](const std::vector<std::pair<uint32_t, DistinctRound>>& calls) {
+    std::vector<Result<Json>> got;
+    for (const auto& [s, round] : calls) {
+      auto back = distinct_round_from_json(*parse_json(distinct_round_to_json(round).dump()));
+      REQUIRE(back.is_ok());
+      ++c.rounds[static_cast<int>(back->kind)];
+      if (c.blind && back->kind == DistinctRound::Kind::kCheck) {
+        got.push_back(Json(Json::Object{{"distinct", Json(Json::Object{{"before", Json::array()}})}}));
+        continue;
+      }
+      got.push_back(shard_search(*c.shards[s]->snapshot(), shard_request(req, s), stats, {}, &*back));
+    }
+    return got;
+  };
+  Json merged = req.distinct.empty() ? merge_shard_results(req, out, 0) : merge_distinct_results(req, out, more, {}, 0);
   // Matching strategy last: the router relaxes when the merged page is short.
   if (req.relaxed_query && merged.find("hits")->size() < req.size) {
     query::SearchRequest relaxed = req;
@@ -300,7 +324,8 @@ TEST_CASE("shard search: without the merged expansions a fuzzy word's scores dif
 namespace {
 // Pages through `body` with search_after (the last hit's "sort" each time),
 // on the clustered corpus or the single index, until a page is empty.
-std::vector<Json> pages(Corpus& c, const std::string& body, bool clustered) {
+// With `distinct`, one hit per value of that field (the index setting).
+std::vector<Json> pages(Corpus& c, const std::string& body, bool clustered, const std::string& distinct = "") {
   std::vector<Json> out;
   Json cursor;
   for (int p = 0; p < 200; ++p) {
@@ -308,6 +333,7 @@ std::vector<Json> pages(Corpus& c, const std::string& body, bool clustered) {
     if (!cursor.is_null()) b.set("search_after", cursor);
     auto req = query::parse_search_request(b);
     REQUIRE_MESSAGE(req.is_ok(), req.status().to_string());
+    req->distinct = distinct;
     Json page = clustered ? clustered_search(c, *req) : single_search(c, *req);
     const auto& hits = page.find("hits")->as_array();
     if (hits.empty()) break;
@@ -356,4 +382,191 @@ TEST_CASE("shard search: search_after with tied sort values visits every hit onc
     CHECK(std::set<std::string>(ia.begin(), ia.end()) == std::set<std::string>(ib.begin(), ib.end()));
     for (size_t i = 0; i < va.size(); ++i) CHECK(std::fabs(va[i] - vb[i]) < 1e-6);  // same value at each place
   }
+}
+
+namespace {
+query::SearchRequest parse_distinct(const std::string& body, const char* field = "series") {
+  auto r = query::parse_search_request(*parse_json(body));
+  REQUIRE(r.is_ok());
+  r->distinct = field;
+  return *r;
+}
+
+std::string series_of(const Json& hit) {
+  const Json* src = hit.find("source");
+  const Json* v = src ? src->find("series") : nullptr;
+  return v && v->is_string() ? v->as_string() : "(none)";
+}
+
+// One hit per series on both sides, the same sort values at each place and,
+// within each run of equal values but the last (a page may cut a tie), the
+// same series; the same total and facets.
+void check_same_groups(const Json& a, const Json& b, const std::string& what) {
+  INFO(what);
+  const auto& ha = a.find("hits")->as_array();
+  const auto& hb = b.find("hits")->as_array();
+  REQUIRE(ha.size() == hb.size());
+  REQUIRE(!ha.empty());
+  CHECK(a.find("total")->dump() == b.find("total")->dump());
+  CHECK(a.find("facets")->dump() == b.find("facets")->dump());
+  auto values = [](const Json& h) {
+    std::vector<double> v;
+    const auto& s = h.find("sort")->as_array();
+    for (size_t i = 0; i + 1 < s.size(); ++i) v.push_back(s[i].is_number() ? s[i].as_double() : -1);
+    return v;
+  };
+  auto same = [&](const std::vector<double>& x, const std::vector<double>& y) {
+    for (size_t i = 0; i < x.size(); ++i)
+      if (std::fabs(x[i] - y[i]) > 1e-6) return false;
+    return x.size() == y.size();
+  };
+  std::set<std::string> seen;
+  for (const auto& h : ha) {
+    if (series_of(h) != "(none)") CHECK(seen.insert(series_of(h)).second);  // one hit per value
+  }
+  size_t run = 0;
+  for (size_t i = 0; i <= ha.size(); ++i) {
+    if (i < ha.size()) REQUIRE(same(values(ha[i]), values(hb[i])));
+    if (i < ha.size() && same(values(ha[i]), values(ha[run]))) continue;
+    if (i < ha.size()) {  // a run ended before the page did
+      std::multiset<std::string> x, y;
+      for (size_t j = run; j < i; ++j) x.insert(series_of(ha[j])), y.insert(series_of(hb[j]));
+      CHECK(x == y);
+    }
+    run = i;
+  }
+}
+}  // namespace
+
+TEST_CASE("distinct: 3 shards answer one index's hits, totals and facets (one hit per value)") {
+  auto c = make_corpus(3, 500);
+  const char* by_id[] = {
+      R"({"sort": [{"year": "desc"}, {"id": "asc"}], "size": 12})",
+      R"({"q": "river", "sort": [{"_score": "desc"}, {"id": "asc"}], "size": 15, "facets": {"t": {"terms": {"field": "tag"}}}})",
+      R"({"query": {"match": {"body": "stone bridge"}}, "sort": [{"_score": "desc"}, {"id": "asc"}], "from": 5, "size": 10})",
+      R"({"near": {"lat": 40.5, "lon": -73.5}, "sort": ["_geo_distance", {"id": "asc"}], "size": 20})",
+      R"({"sort": [{"series": "asc"}, {"year": "asc"}, {"id": "asc"}], "size": 45})",  // every series, and the ungrouped
+  };
+  for (const char* q : by_id) {
+    INFO(q);
+    auto req = parse_distinct(q);
+    Json a = clustered_search(*c, req), b = single_search(*c, req);
+    CHECK(ids_of(a) == ids_of(b));
+    CHECK(a.find("total")->dump() == b.find("total")->dump());
+    CHECK(a.find("facets")->dump() == b.find("facets")->dump());
+    CHECK(a.find("shards")->dump() == R"({"total":3,"successful":3,"failed":0})");
+  }
+  // Ranked q searches and scores: the same values at each place, the same series in each tie.
+  for (const char* q : {R"({"q": "river", "size": 20})", R"({"q": "castle garden", "size": 10, "facets": {"y": {"stats": {"field": "year"}}}})",
+                        R"({"query": {"match": {"body": {"query": "quiet lake mill", "operator": "or"}}}, "size": 15})"})
+    check_same_groups(clustered_search(*c, parse_distinct(q)), single_search(*c, parse_distinct(q)), q);
+  // Totals count each value once (a series is on every shard), plus the
+  // documents without one; capped by track_total_hits as on one node.
+  for (const char* q : {R"({"size": 3})", R"({"q": "river", "size": 3, "track_total_hits": 10})",
+                        R"({"size": 3, "track_total_hits": true})", R"({"size": 0, "track_total_hits": 0})"}) {
+    INFO(q);
+    auto req = parse_distinct(q);
+    CHECK(clustered_search(*c, req).find("total")->dump() == single_search(*c, req).find("total")->dump());
+  }
+  CHECK(single_search(*c, parse_distinct(R"({"size": 0})")).find("total")->dump() ==
+        R"({"value":63,"relation":"eq"})");  // 41 series + 22 documents without one
+}
+
+TEST_CASE("distinct: search_after pages over 3 shards are exactly one index's pages") {
+  auto c = make_corpus(3, 500);
+  for (const char* body : {R"({"sort": [{"year": "desc"}, {"id": "asc"}], "size": 4})",
+                           R"({"q": "river", "sort": [{"_score": "desc"}, {"id": "asc"}], "size": 3})",
+                           R"({"near": {"lat": 40.5, "lon": -73.5}, "sort": [{"_geo_distance": "asc"}], "size": 5})"}) {
+    INFO(body);
+    c->rounds[0] = c->rounds[1] = 0;
+    auto a = pages(*c, body, true, "series"), b = pages(*c, body, false, "series");
+    REQUIRE(a.size() == b.size());
+    REQUIRE(a.size() > 4);
+    std::set<std::string> values;
+    for (size_t p = 0; p < a.size(); ++p) {
+      INFO("page ", p);
+      CHECK(ids_of(a[p]) == ids_of(b[p]));
+      CHECK(a[p].find("total")->dump() == b[p].find("total")->dump());
+      for (const auto& h : a[p].find("hits")->as_array())
+        if (series_of(h) != "(none)") CHECK(values.insert(series_of(h)).second);  // no value on two pages
+    }
+    // Both kinds of rounds ran: values an earlier page showed came back from
+    // other shards and were checked, and shards were asked for more.
+    CHECK(c->rounds[1] > 0);
+    CHECK(c->rounds[0] > 0);
+  }
+}
+
+TEST_CASE("distinct: search_after by tied scores visits every value once, scores in one index's order") {
+  auto c = make_corpus(3, 500);
+  // Scores tie (the tiebreaker is per shard): the same score at each place
+  // and the same values, each once.
+  const char* body = R"({"query": {"match": {"body": "tower"}}, "size": 6})";
+  auto a = pages(*c, body, true, "series"), b = pages(*c, body, false, "series");
+  std::vector<double> sa, sb;
+  std::multiset<std::string> va, vb;
+  for (auto* side : {&a, &b})
+    for (const auto& page : *side)
+      for (const auto& h : page.find("hits")->as_array()) {
+        (side == &a ? sa : sb).push_back(h.find("score")->as_double());
+        (side == &a ? va : vb).insert(series_of(h));
+      }
+  REQUIRE(sa.size() == sb.size());
+  REQUIRE(sa.size() > 30);
+  for (size_t i = 0; i < sa.size(); ++i) CHECK(std::fabs(sa[i] - sb[i]) < 1e-6);
+  CHECK(va == vb);
+  CHECK(std::set<std::string>(va.begin(), va.end()).size() + va.count("(none)") == va.size() + (va.count("(none)") ? 1 : 0));
+}
+
+TEST_CASE("distinct: without the check round a value comes back on a later page (the test can fail)") {
+  auto c = make_corpus(3, 500);
+  c->blind = true;
+  std::multiset<std::string> values;
+  for (const auto& page : pages(*c, R"({"sort": [{"year": "desc"}, {"id": "asc"}], "size": 4})", true, "series"))
+    for (const auto& h : page.find("hits")->as_array())
+      if (series_of(h) != "(none)") values.insert(series_of(h));
+  CHECK(std::set<std::string>(values.begin(), values.end()).size() < values.size());
+}
+
+TEST_CASE("distinct: a shard that fails a later round is reported and left out") {
+  auto c = make_corpus(3, 300);
+  auto req = parse_distinct(R"({"sort": [{"year": "desc"}, {"id": "asc"}], "size": 5})");
+  Json first = clustered_search(*c, req);
+  req.search_after = *first.find("hits")->as_array().back().find("sort");
+  std::vector<ShardOutcome> out;
+  for (uint32_t s = 0; s < 3; ++s) out.push_back({*shard_search(*c->shards[s]->snapshot(), shard_request(req, s), nullptr), ""});
+  DistinctRounds flaky = [&](const std::vector<std::pair<uint32_t, DistinctRound>>& calls) {
+    std::vector<Result<Json>> got;
+    for (const auto& [s, round] : calls)
+      got.push_back(s == 2 ? Result<Json>(Status::io_error("node 'n3': connection refused"))
+                           : shard_search(*c->shards[s]->snapshot(), shard_request(req, s), nullptr, {}, &round));
+    return got;
+  };
+  Json m = merge_distinct_results(req, out, flaky, {}, 0);
+  CHECK(m.find("shards")->dump() == R"({"total":3,"successful":2,"failed":1})");
+  CHECK(m.find("failures")->as_array()[0].find("reason")->as_string() == "node 'n3': connection refused");
+  REQUIRE(m.find("hits")->size() > 0);
+  for (const auto& h : m.find("hits")->as_array()) CHECK(shard_of(h.find("id")->as_string(), 3) != 2);
+  CHECK(m.find("hits")->as_array()[0].find("group") == nullptr);  // the router's key is not shown
+}
+
+TEST_CASE("distinct: a round's JSON form reads back; a malformed one names the member") {
+  DistinctRound more;
+  more.after = Json(Json::Array{Json(1.5), Json(int64_t{7})});
+  more.size = 20;
+  auto back = distinct_round_from_json(*parse_json(distinct_round_to_json(more).dump()));
+  REQUIRE(back.is_ok());
+  CHECK(back->kind == DistinctRound::Kind::kMore);
+  CHECK(back->after == more.after);
+  CHECK(back->size == 20);
+  DistinctRound check;
+  check.kind = DistinctRound::Kind::kCheck;
+  check.keys = {"\"s1\"", "42"};
+  back = distinct_round_from_json(*parse_json(distinct_round_to_json(check).dump()));
+  REQUIRE(back.is_ok());
+  CHECK(back->kind == DistinctRound::Kind::kCheck);
+  CHECK(back->keys == check.keys);
+  CHECK(distinct_round_from_json(*parse_json(R"({"check": [1]})")).status().message().find("distinct.check") == 0);
+  CHECK(distinct_round_from_json(*parse_json(R"({"more": {"size": 3}})")).status().message().find("distinct.more") == 0);
+  CHECK(distinct_round_from_json(*parse_json(R"([])")).status().message().find("distinct") == 0);
 }

@@ -87,6 +87,36 @@ def same_hits(a, b, what):
             assert len(tied) > 1 or i == len(hb) - 1, (what, i, x["id"], y["id"])
 
 
+def paged(base, ix, body, pages=None):
+    """The ids of each page of `body`, paged with search_after until a page
+    is empty; with `pages` (a list), each whole page is appended to it."""
+    out, cursor = [], None
+    for _ in range(100):
+        b = dict(body, search_after=cursor) if cursor else body
+        st, page = call(base, "POST", "/v1/indexes/%s/search" % ix, b)
+        assert st == 200, page
+        assert page.get("shards", {}).get("failed", 0) == 0, page
+        if not page["hits"]:
+            return out
+        out.append([h["id"] for h in page["hits"]])
+        if pages is not None:
+            pages.append(page)
+        cursor = page["hits"][-1]["sort"]
+    raise AssertionError("no end of pages")
+
+
+def geo_docs(docs):
+    """The corpus with a point each and a `series` value on most documents
+    (41 values, each on every shard of a 3-shard index)."""
+    out = []
+    for i, d in enumerate(docs):
+        e = dict(d, location={"lat": 40.0 + (i * 37 % 1000) / 1000.0, "lon": -74.0 + (i * 91 % 997) / 997.0})
+        if i % 23:
+            e["series"] = "s%d" % (i * 7919 % 41)
+        out.append(e)
+    return out
+
+
 def call_auth(base, method, path, key, body=None):
     req = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(), method=method,
                                  headers={"Content-Type": "application/json", **({"Authorization": "Bearer " + key} if key else {})})
@@ -289,17 +319,6 @@ def main():
                          {"q": "x", "sort": [{"year": "asc"}], "search_after": [1]})
             assert st == 400 and a["error"]["path"] == "search_after" and "tiebreaker" in a["error"]["reason"], a
             # search_after pages through n2 are exactly the single node's pages.
-            def paged(base, ix, body):
-                out, cursor = [], None
-                for _ in range(100):
-                    b = dict(body, search_after=cursor) if cursor else body
-                    st, page = call(base, "POST", "/v1/indexes/%s/search" % ix, b)
-                    assert st == 200, page
-                    if not page["hits"]:
-                        return out
-                    out.append([h["id"] for h in page["hits"]])
-                    cursor = page["hits"][-1]["sort"]
-                raise AssertionError("no end of pages")
             body = {"q": "river", "sort": [{"year": "desc"}, {"id": "asc"}], "size": 9}
             a, b = paged(nodes[1].base, "books", body), paged(single.base, "ref", body)
             assert len(a) > 3 and a == b, (a, b)
@@ -435,8 +454,6 @@ def main():
             assert e["error"] == e2["error"], (e, e2)
             st, e = call(nodes[0].base, "PATCH", "/v1/indexes/tuned/settings", {"q_fields": ["nope"]})
             assert st == 400 and e["error"]["key"] == "q_fields" and "nope" in e["error"]["reason"], e
-            st, e = call(nodes[0].base, "PATCH", "/v1/indexes/tuned/settings", {"distinct": "tag"})
-            assert st == 501 and e["error"]["path"] == "distinct", e
             for n in nodes[:2]:
                 assert call(n.base, "GET", "/v1/indexes/tuned/settings")[1] == g1
             # Bad settings at creation: the single node's 400; no index.
@@ -445,6 +462,65 @@ def main():
             assert call(nodes[1].base, "GET", "/v1/indexes/tuned2")[0] == 404
             assert call(nodes[0].base, "DELETE", "/v1/indexes/tuned")[0] == 200
         check("index settings of a clustered index: created, patched through n2, read through n1, used by every shard", settings)
+
+        def distinct():
+            gschema = {"fields": dict(SCHEMA["fields"], series="keyword", location="geo_point")}
+            gd = geo_docs(docs)
+            nd = ("\n".join(json.dumps(d) for d in gd) + "\n").encode()
+            st, body = call(nodes[0].base, "PUT", "/v1/indexes/geo", dict(gschema, shards=3, replicas=2))
+            assert st == 201, body
+            st, body = call(single.base, "PUT", "/v1/indexes/geo_ref", gschema)
+            assert st == 201, body
+            for base, ix in ((nodes[1].base, "geo"), (single.base, "geo_ref")):
+                st, r = call(base, "POST", "/v1/indexes/%s/docs?refresh=wait_for" % ix, nd, "application/x-ndjson")
+                assert st == 200 and r["indexed"] == 300, r
+            near = {"lat": 40.5, "lon": -73.5}
+            # A geo-distance sort paged with search_after across shards: one node's pages, distances included.
+            body = {"near": near, "sort": ["_geo_distance"], "size": 13, "source": False}
+            pa, pb = [], []
+            a, b = paged(nodes[1].base, "geo", body, pa), paged(single.base, "geo_ref", body, pb)
+            assert len(a) == 24 and a == b, (a, b)
+            assert [h["sort"][0] for p in pa for h in p["hits"]] == [h["sort"][0] for p in pb for h in p["hits"]]
+            # distinct set by PATCH through n2 (501 before it was merged), and at creation.
+            for base, ix in ((nodes[1].base, "geo"), (single.base, "geo_ref")):
+                st, r = call(base, "PATCH", "/v1/indexes/%s/settings" % ix, {"distinct": "series"})
+                assert st == 200 and r["settings"]["distinct"] == "series", r
+            st, r = call(nodes[0].base, "PUT", "/v1/indexes/geo2", dict(gschema, shards=2, settings={"distinct": "series"}))
+            assert st == 201 and r["settings"]["distinct"] == "series", r
+            assert call(nodes[1].base, "GET", "/v1/indexes/geo2/settings")[1]["settings"]["distinct"] == "series"
+            assert call(nodes[0].base, "DELETE", "/v1/indexes/geo2")[0] == 200
+            # One hit per series (41, and 14 documents without one): ids, scores, totals and facets of one node.
+            facets = {"t": {"terms": {"field": "tag"}}, "y": {"stats": {"field": "year"}}}
+            queries = [{"sort": [{"year": "desc"}, {"id": "asc"}], "size": 12, "facets": facets},
+                       {"q": "river", "sort": ["_score", "id"], "size": 15},
+                       {"query": {"match": {"body": "stone bridge"}}, "sort": ["_score", "id"], "from": 5, "size": 10},
+                       {"near": near, "sort": ["_geo_distance", "id"], "size": 20, "facets": facets},
+                       {"q": "castle", "filter": "tag:b", "sort": ["_score", "id"], "size": 10},
+                       {"sort": ["id"], "size": 2, "track_total_hits": True},
+                       {"q": "river", "sort": ["_score", "id"], "size": 3, "track_total_hits": 10}]
+            for q in queries:
+                st, x = call(nodes[0].base, "POST", "/v1/indexes/geo/search", q)
+                st2, y = call(single.base, "POST", "/v1/indexes/geo_ref/search", q)
+                assert st == 200 == st2 and x["shards"]["failed"] == 0, (q, x, y)
+                assert [h["id"] for h in x["hits"]] == [h["id"] for h in y["hits"]] and x["hits"], (q, x["hits"], y["hits"])
+                assert all(abs(h["score"] - k["score"]) < 1e-6 for h, k in zip(x["hits"], y["hits"]) if h["score"] is not None), q
+                assert x["total"] == y["total"] and x["facets"] == y["facets"], (q, x["total"], y["total"])
+                series = [h["source"].get("series") for h in x["hits"] if "series" in h["source"]]
+                assert len(series) == len(set(series)), (q, series)
+            st, x = call(nodes[0].base, "POST", "/v1/indexes/geo/search", {"size": 0})
+            assert x["total"] == {"value": 55, "relation": "eq"}, x["total"]
+            # Pages with search_after through n2: one node's pages, each series once.
+            for body in ({"sort": [{"year": "desc"}, {"id": "asc"}], "size": 4, "fields": ["series"]},
+                         {"near": near, "sort": ["_geo_distance"], "size": 6, "fields": ["series"]},
+                         {"q": "river", "sort": ["_score", "id"], "size": 3, "fields": ["series"]}):
+                pa, pb = [], []
+                a, b = paged(nodes[1].base, "geo", body, pa), paged(single.base, "geo_ref", body, pb)
+                assert len(a) > 4 and a == b, (body, a, b)
+                assert [p["total"] for p in pa] == [p["total"] for p in pb], body
+                series = [h["source"]["series"] for p in pa for h in p["hits"] if "series" in h["source"]]
+                assert len(series) == len(set(series)), (body, series)
+            assert call(nodes[0].base, "DELETE", "/v1/indexes/geo")[0] == 200
+        check("distinct and geo-distance pages on a clustered index: one node's hits, totals, facets and pages", distinct)
 
         def node_killed():
             st, body = call(nodes[0].base, "PUT", "/v1/indexes/solo", dict(SCHEMA, shards=4, replicas=1))

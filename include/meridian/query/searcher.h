@@ -48,6 +48,14 @@ struct SearchOptions {
   // write not yet refreshed into `snap` is known (it matches nothing yet)
   // rather than "unknown field". Unset: the snapshot's schema.
   const index::Schema* schema = nullptr;
+  // For a clustered index's router (docs/CLUSTER.md, "distinct across
+  // shards"), searches with `distinct` only: distinct_groups fills
+  // SearchResponse::groups and ::ungrouped (every group of the matches,
+  // whatever the page); distinct_check names group keys, and
+  // ::groups_before answers those whose best hit is at or before
+  // req.search_after (none without one).
+  bool distinct_groups = false;
+  const std::vector<std::string>* distinct_check = nullptr;
 };
 
 struct Hit {
@@ -60,6 +68,9 @@ struct Hit {
   Json explanation;
   uint32_t segment = 0;
   uint32_t doc = 0;
+  // With `distinct`: the key of the hit's group (the JSON text of its value
+  // of the field, e.g. "\"red\"" or "42"); "" when it has none (a group of its own).
+  std::string group;
 };
 
 struct SearchResponse {
@@ -69,6 +80,12 @@ struct SearchResponse {
   Json facets;
   double took_ms = 0;
   uint64_t docs_scored = 0;  // documents whose score was computed (test/debug statistic)
+  // SearchOptions::distinct_groups: each group's key once, and the matches
+  // without a value (each a group of its own). distinct_check: the keys
+  // whose group's best hit is at or before the cursor.
+  std::vector<std::string> groups;
+  uint64_t ungrouped = 0;
+  std::vector<std::string> groups_before;
 };
 
 Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& req,
