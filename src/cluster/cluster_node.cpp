@@ -14,14 +14,18 @@
 namespace meridian::cluster {
 
 namespace {
-// A replica's entry in the progress bucket: "<applied>" or "<applied>
-// catching_up" (written by publish_progress_locked()).
+// A replica's entry in the progress bucket: "<applied>", "<applied>
+// catching_up" or "<applied> rebuilding" (written by
+// publish_progress_locked()).
 struct Progress {
   uint64_t applied = 0;
   bool caught_up = false;
+  bool rebuilding = false;
 };
 Progress parse_progress(const std::string& value) {
-  return {std::strtoull(value.c_str(), nullptr, 10), value.find("catching_up") == std::string::npos};
+  const bool rebuilding = value.find("rebuilding") != std::string::npos;
+  return {std::strtoull(value.c_str(), nullptr, 10), !rebuilding && value.find("catching_up") == std::string::npos,
+          rebuilding};
 }
 
 int64_t now_ms() {
@@ -51,6 +55,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::start(ClusterOptions opt, inde
   MERIDIAN_RETURN_IF_ERROR(n->members_->start());
   (void)n->sync();  // a failing first pass is retried by the loop
   n->thread_ = std::thread([p = n.get()] { p->loop(); });
+  n->rebuild_thread_ = std::thread([p = n.get()] { p->rebuild_loop(); });
   return n;
 }
 
@@ -64,6 +69,7 @@ void ClusterNode::stop() {
   }
   loop_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (rebuild_thread_.joinable()) rebuild_thread_.join();
   if (members_) members_->stop();
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [key, l] : local_) {
@@ -196,7 +202,7 @@ Result<std::shared_ptr<const ClusterNode::RoutingView>> ClusterNode::read_view()
         MERIDIAN_ASSIGN_OR_RETURN(auto e, progress_->get(progress_key(name, s, node)));
         if (!e) continue;
         const Progress p = parse_progress(e->value);
-        const ReplicaState st{p.applied, p.caught_up};
+        const ReplicaState st{p.applied, p.caught_up, p.rebuilding};
         catching_up = catching_up || !st.caught_up;
         remote[node] = st;
       }
@@ -382,13 +388,15 @@ Result<std::map<std::string, ClusterNode::ReplicaState>> ClusterNode::replica_st
     if (auto l = local_replica(index, shard); l && node == opt_.node_id) {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = local_.find({index, shard});
-      if (it != local_.end()) out[node] = {it->second.runner->applied_seq(), it->second.runner->caught_up()};
+      if (it != local_.end())
+        out[node] = {it->second.runner->applied_seq(), it->second.runner->caught_up(),
+                     it->second.runner->behind_retention()};
       continue;
     }
     MERIDIAN_ASSIGN_OR_RETURN(auto e, progress_->get(progress_key(index, shard, node)));
     if (!e) continue;
     const Progress p = parse_progress(e->value);
-    out[node] = {p.applied, p.caught_up};
+    out[node] = {p.applied, p.caught_up, p.rebuilding};
   }
   return out;
 }
@@ -405,7 +413,9 @@ uint64_t ClusterNode::publish_progress_locked(const std::string& index, uint32_t
   // an older one (sync() and wait_for() both publish).
   const uint64_t applied = r.applied_seq();
   Status st = progress_->put(progress_key(index, shard, opt_.node_id),
-                             std::to_string(applied) + (r.caught_up() ? "" : " catching_up"))
+                             std::to_string(applied) + (r.behind_retention() ? " rebuilding"
+                                                        : r.caught_up()        ? ""
+                                                                               : " catching_up"))
                   .status();
   if (!st) note_nats_failure();
   return st ? applied : 0;
@@ -430,16 +440,17 @@ Status ClusterNode::wait_for(const std::string& index, uint32_t shard, uint64_t 
       }
     }
     // Every replica assigned on a live node must have applied seq; one that
-    // has not reported yet (just placed, still opening) is waited for too.
+    // has not reported yet (just placed, still opening) is waited for too,
+    // one being rebuilt from a peer (never searched meanwhile) is not.
     MERIDIAN_ASSIGN_OR_RETURN(auto live, members_->live_nodes());
     std::set<std::string> live_ids;
     for (const auto& n : live) live_ids.insert(n.id);
-    MERIDIAN_ASSIGN_OR_RETURN(auto progress, replica_progress(index, shard));
+    MERIDIAN_ASSIGN_OR_RETURN(auto progress, replica_states(index, shard));
     bool all = !progress.empty();
     for (const auto& node : m->nodes_of(shard)) {
       if (!live_ids.count(node)) continue;
       auto it = progress.find(node);
-      all = all && it != progress.end() && it->second >= seq;
+      all = all && it != progress.end() && (it->second.applied >= seq || it->second.rebuilding);
     }
     all = all && published;
     if (all) return Status::ok();
@@ -457,9 +468,13 @@ std::shared_ptr<index::Index> ClusterNode::local_replica(const std::string& inde
   return it == local_.end() ? nullptr : it->second.runner->index_ptr();
 }
 
+std::string ClusterNode::replica_dir(const ShardMap& m, uint32_t shard) const {
+  return fs::join(fs::join(opt_.dir, escape_name(m.index) + "-" + escape_name(m.uid)), std::to_string(shard));
+}
+
 Status ClusterNode::start_replica(const ShardMap& m, uint32_t shard) {
   MERIDIAN_ASSIGN_OR_RETURN(auto schema, this->schema(m));
-  const std::string dir = fs::join(fs::join(opt_.dir, escape_name(m.index) + "-" + escape_name(m.uid)), std::to_string(shard));
+  const std::string dir = replica_dir(m, shard);
   MERIDIAN_RETURN_IF_ERROR(fs::ensure_dir(dir));
   MERIDIAN_ASSIGN_OR_RETURN(auto ix, index::Index::open(dir, m.index + "#" + std::to_string(shard), iopt_, &*schema));
   std::shared_ptr<index::Index> shared(std::move(ix));
@@ -538,7 +553,8 @@ Status ClusterNode::sync() {
   for (const auto& m : maps)
     for (uint32_t s : m.shards_on(opt_.node_id))
       if (!local_.count({m.index, s})) {
-        Status st = start_replica(m, s);
+        Status st = recover_replica_dir(replica_dir(m, s));  // a rebuild's swap a crash interrupted
+        if (st) st = start_replica(m, s);
         if (!st && first.is_ok()) first = st;
       }
   std::map<std::string, const ShardMap*> by_name;
@@ -586,7 +602,15 @@ Result<Json> ClusterNode::status() {
           const uint64_t lag = last_seq > it->second.applied ? last_seq - it->second.applied : 0;
           r.set("applied_seq", Json(it->second.applied));
           r.set("lag", Json(lag));
-          r.set("state", Json(lag == 0 && it->second.caught_up ? "in_sync" : "catching_up"));
+          r.set("state", Json(it->second.rebuilding                     ? "rebuilding"
+                              : lag == 0 && it->second.caught_up ? "in_sync"
+                                                                 : "catching_up"));
+          if (it->second.rebuilding && node == opt_.node_id) {
+            std::lock_guard<std::mutex> lock(mu_);
+            auto retry = rebuild_retry_.find({name, s});
+            if (retry != rebuild_retry_.end() && !retry->second.error.empty())
+              r.set("rebuild_error", Json(retry->second.error));
+          }
         }
         reps.push(std::move(r));
       }
@@ -611,6 +635,8 @@ ClusterCounters ClusterNode::counters() {
   c.publishes = publishes_.load();
   c.publish_failures = publish_failures_.load();
   c.rebalances = rebalances_.load();
+  c.rebuilds = rebuilds_.load();
+  c.rebuild_failures = rebuild_failures_.load();
   std::lock_guard<std::mutex> lock(mu_);
   c.replicas_local = local_.size();
   for (auto& [key, l] : local_) {
@@ -618,6 +644,7 @@ ClusterCounters ClusterNode::counters() {
     const uint64_t applied = l.runner->applied_seq();
     if (it != last_seq_.end() && it->second > applied) c.replica_lag_max = std::max(c.replica_lag_max, it->second - applied);
     c.replica_errors += l.runner->errors();
+    if (l.runner->behind_retention()) ++c.replicas_rebuilding;
   }
   return c;
 }

@@ -237,6 +237,17 @@ Result<uint64_t> NatsClient::last_sequence(const std::string& stream) {
   return last;
 }
 
+Result<uint64_t> NatsClient::first_sequence(const std::string& stream) {
+  jsOptions jo = impl_->options();
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  jsStreamInfo* si = nullptr;
+  natsStatus s = js_GetStreamInfo(&si, impl_->js, stream.c_str(), &jo, &jerr);
+  if (s != NATS_OK) return to_status(s, "nats: stream " + stream, jerr);
+  uint64_t first = si->State.FirstSeq;
+  jsStreamInfo_Destroy(si);
+  return first;
+}
+
 Result<PublishAck> NatsClient::publish(const std::string& subject, std::string_view data, const std::string& msg_id,
                                        int timeout_ms) {
   jsPubOptions po;

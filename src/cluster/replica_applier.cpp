@@ -176,6 +176,18 @@ void ReplicaRunner::set_error(const Status& st) {
   if (!st.is_ok()) errors_.fetch_add(1);
 }
 
+bool ReplicaRunner::check_retention() {
+  auto first = client_.first_sequence(opt_.stream);
+  if (!first || *first <= applied_seq() + 1) return false;
+  caught_up_.store(false);
+  behind_.store(true);
+  set_error(Status::not_found("stream " + opt_.stream + " starts at sequence " + std::to_string(*first) +
+                              ", after this replica's " + std::to_string(applied_seq()) +
+                              " + 1: behind retention, to be rebuilt from a peer"));
+  cv_.notify_all();
+  return true;
+}
+
 void ReplicaRunner::run() {
   std::unique_ptr<LogConsumer> consumer;
   auto back_off = [this] {
@@ -183,6 +195,12 @@ void ReplicaRunner::run() {
     cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_.load(); });
   };
   while (!stop_.load()) {
+    if (behind_.load()) {  // nothing to apply until a rebuild replaces this runner
+      consumer.reset();
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_.load(); });
+      continue;
+    }
     if (!consumer) {
       // The consumer always restarts right after what this replica holds:
       // its stored sequence, not the consumer's server-side position, is the
@@ -209,6 +227,9 @@ void ReplicaRunner::run() {
       continue;
     }
     if (msgs->empty()) {
+      // Nothing to fetch from a stream whose every message after ours was
+      // dropped is not being caught up: checked once, before the first claim.
+      if (!caught_up_.load() && check_retention()) continue;
       caught_up_.store(true);
       continue;
     }
@@ -219,6 +240,9 @@ void ReplicaRunner::run() {
     auto applied = applier_->apply(*msgs, w);
     if (!applied) {
       set_error(applied.status());
+      // A log gap: behind retention when the stream starts past what we
+      // hold, otherwise a consumer that ran ahead (re-bound below).
+      if (applied.status().code() == Status::Code::kNotFound) check_retention();
       consumer.reset();  // recreated from the stored sequence on
       back_off();
       continue;

@@ -10,6 +10,11 @@
 //   - publishes each local replica's applied sequence to the key-value
 //     bucket "meridian_replicas" (TTL = membership TTL), which is how every
 //     node knows which replicas are in sync and how far behind they are.
+// A thread of its own rebuilds the local replicas that fell behind their
+// stream's retention (ReplicaRunner::behind_retention) from an in-sync peer
+// replica (ClusterOptions::fetch_snapshot, replica_snapshot.h), retrying with
+// a back-off while no peer can serve; meanwhile the replica is "rebuilding"
+// and never searched.
 // Writes (put/remove) are published to the document's shard stream and
 // return after JetStream's ack, with the stream sequence to wait for; a bulk
 // (put_batch) publishes all its documents before waiting for their acks.
@@ -49,6 +54,7 @@
 #include "meridian/cluster/membership.h"
 #include "meridian/cluster/nats_client.h"
 #include "meridian/cluster/replica_applier.h"
+#include "meridian/cluster/replica_snapshot.h"
 #include "meridian/cluster/shard_map_store.h"
 #include "meridian/index/index.h"
 
@@ -70,6 +76,11 @@ struct ClusterOptions {
   // whose leader died answers "no responders" until its replicas elect a
   // new one (4-9 s in nats-server 2.9).
   int publish_retry_ms = 12000;
+  // Copies a peer replica's snapshot (the server's HTTP transfer); without
+  // it a replica behind retention stays "rebuilding" (each try fails).
+  SnapshotFetcher fetch_snapshot;
+  // The first retry of a failed rebuild; doubled per failure up to 30 s.
+  int rebuild_retry_ms = 1000;
 };
 
 struct WriteAck {
@@ -93,6 +104,9 @@ struct ClusterCounters {
   uint64_t replicas_local = 0;
   uint64_t replica_lag_max = 0;  // over local replicas
   uint64_t replica_errors = 0;
+  uint64_t rebuilds = 0;          // replicas rebuilt from a peer by this node
+  uint64_t rebuild_failures = 0;  // rebuild attempts that failed (retried)
+  uint64_t replicas_rebuilding = 0;  // local replicas behind retention now
 };
 
 class ClusterNode {
@@ -171,6 +185,13 @@ class ClusterNode {
   // Applied sequence of each replica of a shard, by node (fresh entries only).
   Result<std::map<std::string, uint64_t>> replica_progress(const std::string& index, uint32_t shard);
 
+  // A consistent snapshot (Index::backup) of the local replica of (index,
+  // shard) into `dest`, for a peer rebuilding its own: NotFound unless this
+  // node hosts that replica of the index creation `uid`, Busy while the
+  // replica is itself behind retention.
+  Result<index::BackupInfo> snapshot_replica(const std::string& index, uint32_t shard, const std::string& uid,
+                                             const std::string& dest);
+
   // GET /v1/cluster: nodes, indexes, shards, replicas (node, applied, lag, state).
   Result<Json> status();
   // True when no NATS read or write of this node's metadata (membership,
@@ -187,6 +208,7 @@ class ClusterNode {
   struct ReplicaState {
     uint64_t applied = 0;
     bool caught_up = false;  // reached the stream's head once (ReplicaRunner::caught_up)
+    bool rebuilding = false;  // behind retention (ReplicaRunner::behind_retention)
   };
   // What routing reads from NATS, as of `taken`; immutable once built.
   struct RoutingView {
@@ -226,6 +248,18 @@ class ClusterNode {
   Result<WriteAck> publish(const std::string& index, uint32_t shard, const std::string& body);
   Result<WriteAck> publish(const std::string& index, uint32_t shard, const std::string& body, const std::string& id);
   Status start_replica(const ShardMap& m, uint32_t shard);  // REQUIRES(mu_)
+  std::string replica_dir(const ShardMap& m, uint32_t shard) const;
+  // The rebuild thread: every sync_ms, rebuilds the local replicas behind
+  // retention whose retry time has come.
+  void rebuild_loop();
+  void rebuild_due();
+  // One rebuild of the local replica of (m, shard): the peers, most
+  // advanced first, until one's snapshot covers the stream's first
+  // sequence - 1; then the swap (swap_replica).
+  Status rebuild_replica(const ShardMap& m, uint32_t shard);
+  // Replaces the local replica by the one staged in `staging` (covering
+  // `seq`); the old one is removed once the new one opened.
+  Status swap_replica(const ShardMap& m, uint32_t shard, const std::string& staging, uint64_t seq);
   // Makes ix's settings those of `m` when they differ (stored in the
   // replica's SETTINGS file, so a restart opens with them).
   Status apply_settings(const ShardMap& m, index::Index& ix);
@@ -248,6 +282,14 @@ class ClusterNode {
   std::mutex mu_;
   std::map<std::pair<std::string, uint32_t>, Local> local_;  // GUARDED_BY(mu_)
   std::map<std::string, uint64_t> last_seq_;                 // GUARDED_BY(mu_) stream -> last seq seen
+  struct RebuildRetry {
+    std::chrono::steady_clock::time_point at;
+    int delay_ms = 0;
+    std::string error;  // of the last attempt
+  };
+  std::map<std::pair<std::string, uint32_t>, RebuildRetry> rebuild_retry_;  // GUARDED_BY(mu_)
+  std::atomic<uint64_t> rebuilds_{0}, rebuild_failures_{0};
+  std::thread rebuild_thread_;
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
   bool stop_ = false;  // GUARDED_BY(loop_mu_)

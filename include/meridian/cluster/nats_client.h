@@ -130,6 +130,10 @@ class NatsClient {
   Status delete_stream(const std::string& name);
   // The sequence of the stream's last message (0 when empty).
   Result<uint64_t> last_sequence(const std::string& stream);
+  // The sequence of the stream's first message still held (retention drops
+  // the oldest); last_sequence() + 1 when every message was dropped, 0 when
+  // none was ever stored.
+  Result<uint64_t> first_sequence(const std::string& stream);
   // Publishes and waits for the publish ack (at most timeout_ms).
   Result<PublishAck> publish(const std::string& subject, std::string_view data, const std::string& msg_id,
                              int timeout_ms = 5000);

@@ -15,7 +15,12 @@
 // thread of its own: fetch, apply (durable), then ack; transport errors are
 // retried with a short back-off forever, so a broker restart only pauses it.
 // Whenever it (re)binds, it recreates its durable consumer to start right
-// after the replica's stored sequence.
+// after the replica's stored sequence. When the stream no longer holds the
+// message after the stored sequence (a log gap with the stream's first
+// sequence above it: the replica fell behind retention, or is new on a
+// stream that no longer starts at 1), the runner stops for good and says so
+// (behind_retention()): only a rebuild from a peer can continue it
+// (ClusterNode, replica_snapshot.h).
 //
 // Thread safety: ReplicaApplier is used by one thread; applied_seq() may be
 // read from any thread. ReplicaRunner's accessors are thread-safe.
@@ -92,12 +97,17 @@ class ReplicaRunner {
   // (a fetch found nothing more, or its last message had nothing pending):
   // a new or rebuilt replica is not searched before (docs/CLUSTER.md).
   bool caught_up() const { return caught_up_.load(); }
+  // The stream starts after applied_seq() + 1: the runner applies nothing
+  // more and never counts as caught up (the replica must be rebuilt).
+  bool behind_retention() const { return behind_.load(); }
   const std::shared_ptr<index::Index>& index_ptr() const { return applier_->index_ptr(); }
   void stop();
 
  private:
   void run();
   void set_error(const Status& st);
+  // Sets behind_ when the stream's first sequence is past applied_seq() + 1.
+  bool check_retention();
 
   NatsClient& client_;
   std::unique_ptr<ReplicaApplier> applier_;
@@ -105,6 +115,7 @@ class ReplicaRunner {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> errors_{0};
   std::atomic<bool> caught_up_{false};
+  std::atomic<bool> behind_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::string last_error_;  // GUARDED_BY(mu_)
