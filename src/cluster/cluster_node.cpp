@@ -591,6 +591,7 @@ Result<Json> ClusterNode::status() {
     for (uint32_t s = 0; s < m->shards; ++s) {
       auto last = client_->last_sequence(stream_name(name, s));
       const uint64_t last_seq = last ? *last : 0;
+      auto first = client_->first_sequence(stream_name(name, s));
       MERIDIAN_ASSIGN_OR_RETURN(auto states, replica_states(name, s));
       Json reps = Json::array();
       for (const auto& node : m->nodes_of(s)) {
@@ -615,7 +616,8 @@ Result<Json> ClusterNode::status() {
         reps.push(std::move(r));
       }
       shards.push(Json(Json::Object{{"shard", Json(static_cast<int64_t>(s))}, {"stream", Json(stream_name(name, s))},
-                                    {"last_seq", Json(last_seq)}, {"replicas", std::move(reps)}}));
+                                    {"first_seq", Json(first ? *first : 0)}, {"last_seq", Json(last_seq)},
+                                    {"replicas", std::move(reps)}}));
     }
     indexes.push(Json(Json::Object{{"index", Json(name)},
                                    {"shards", Json(static_cast<int64_t>(m->shards))},

@@ -167,6 +167,20 @@ constexpr const char* kOpenApi = R"JSON({
         {"name": "heartbeat_ms", "in": "query", "schema": {"type": "integer"}}, {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}},
         {"name": "last_event_id", "in": "query", "schema": {"type": "string"}, "description": "instead of the Last-Event-ID header"}],
       "responses": {"200": {"description": "text/event-stream"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/cluster/snapshots": {
+    "post": {"operationId": "createReplicaSnapshot", "x-meridian-scope": "admin", "summary": "cluster-internal: a consistent snapshot of this node's replica of one shard, for a node rebuilding its own replica (docs/CLUSTER.md); its files with sizes and CRC32C",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["index", "shard", "uid"], "properties": {
+        "index": {"type": "string"}, "shard": {"type": "integer", "minimum": 0}, "uid": {"type": "string", "description": "the index creation's uid (its shard map)"}}}}}},
+      "responses": {"201": {"description": "{\"id\", \"index\", \"shard\", \"files\": [{\"name\", \"size\", \"crc32c\"}], \"bytes\"}"},
+        "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/cluster/snapshots/{id}/files/{name}": {
+    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+    "get": {"operationId": "getReplicaSnapshotFile", "x-meridian-scope": "admin", "summary": "cluster-internal: one file of a replica snapshot, streamed (application/octet-stream)",
+      "responses": {"200": {"description": "the file's bytes"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/cluster/snapshots/{id}": {
+    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+    "delete": {"operationId": "deleteReplicaSnapshot", "x-meridian-scope": "admin", "summary": "cluster-internal: removes a replica snapshot",
+      "responses": {"200": {"description": "{\"deleted\": id}"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/shards/{shard}/select": {
     "parameters": [{"$ref": "#/components/parameters/index"}, {"name": "shard", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
     "post": {"operationId": "shardSelect", "x-meridian-scope": "write", "summary": "cluster-internal: the ids of the documents this node's replica of one shard of a clustered index selects for a delete-by-query (the router calls it; docs/CLUSTER.md)",

@@ -19,6 +19,9 @@ constexpr RouteSpec kRoutes[] = {
     {"GET",    "/v1/openapi.json",                           S, false},
     {"GET",    "/metrics",                                   A, true},
     {"GET",    "/v1/cluster",                                A, true},  // cluster state (docs/CLUSTER.md)
+    {"POST",   "/v1/cluster/snapshots",                      A, true},  // cluster-internal: a replica's snapshot for a rebuilding peer
+    {"GET",    "/v1/cluster/snapshots/{id}/files/{name}",    A, true},
+    {"DELETE", "/v1/cluster/snapshots/{id}",                 A, true},
     {"POST",   "/v1/keys",                                   A, true},
     {"GET",    "/v1/keys",                                   A, true},
     {"GET",    "/v1/keys/{id}",                              A, true},

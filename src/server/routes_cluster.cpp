@@ -2,6 +2,7 @@
 // server touches the cluster module; on a single node (no --cluster) the
 // node is never started and GET /v1/cluster says so.
 //   GET /v1/cluster   nodes, indexes, shards, replicas (applied sequence, lag, state)
+// (The snapshot routes a rebuilding replica copies from: routes_replica_snapshot.cpp.)
 #include "server_impl.h"
 
 namespace meridian::server {
@@ -15,6 +16,10 @@ Status ServerImpl::start_cluster() {
   co.url = "http://" + (v6 ? "[" + opt_.host + "]" : opt_.host) + ":" + std::to_string(port_);
   co.dir = fs::join(opt_.data_dir, "cluster");
   co.stream_replicas = static_cast<int>(std::min<size_t>(3, opt_.cluster.size()));
+  co.stream_max_bytes = opt_.cluster_stream_max_bytes;
+  co.fetch_snapshot = [key = opt_.master_key](const cluster::SnapshotRequest& req, const std::string& staging) {
+    return fetch_replica_snapshot(req, staging, key);
+  };
   auto node = cluster::ClusterNode::start(co);
   if (!node) return node.status().with_context("--cluster");
   cluster_ = std::move(*node);
@@ -54,6 +59,12 @@ void ServerImpl::add_cluster_gauges(std::vector<Gauge>* g) const {
                 static_cast<double>(shard_failures_.load()), "counter"});
   g->push_back({"meridian_cluster_rebalances_total", "Shard-map changes made by this node.", "",
                 static_cast<double>(c.rebalances), "counter"});
+  g->push_back({"meridian_cluster_rebuilds_total", "Replicas behind stream retention rebuilt from a peer's snapshot.", "",
+                static_cast<double>(c.rebuilds), "counter"});
+  g->push_back({"meridian_cluster_rebuild_failures_total", "Rebuild attempts that failed (retried with a back-off).", "",
+                static_cast<double>(c.rebuild_failures), "counter"});
+  g->push_back({"meridian_cluster_replicas_rebuilding", "This node's replicas behind stream retention, waiting for a rebuild.",
+                "", static_cast<double>(c.replicas_rebuilding)});
 }
 
 }  // namespace meridian::server

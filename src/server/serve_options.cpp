@@ -30,7 +30,9 @@ const char* const kServeUsage =
     "  --no-access-log      no JSON access log on stderr (MERIDIAN_ACCESS_LOG=0)\n"
     "  --cors-origin ORIGINS  browser origins allowed to call the API: '*' or a comma-separated list (MERIDIAN_CORS_ORIGIN, default off)\n"
     "  --cluster URLS       join a cluster on NATS JetStream: nats://HOST:PORT[,...] (MERIDIAN_CLUSTER; docs/CLUSTER.md)\n"
-    "  --node-id NAME       this node's id in the cluster, [A-Za-z0-9_-]{1,64} (MERIDIAN_NODE_ID)\n";
+    "  --node-id NAME       this node's id in the cluster, [A-Za-z0-9_-]{1,64} (MERIDIAN_NODE_ID)\n"
+    "  --cluster-stream-max-bytes BYTES  retention of each shard stream this node creates (default 1G;\n"
+    "                       MERIDIAN_CLUSTER_STREAM_MAX_BYTES); older messages are dropped\n";
 
 namespace {
 
@@ -115,6 +117,11 @@ Status apply(ServeOptions* o, const std::string& key, const std::string& v, cons
     auto urls = cluster::parse_server_list(v);
     if (!urls) return Status::invalid(what + ": " + urls.status().message());
     o->cluster = std::move(*urls);
+  } else if (key == "cluster-stream-max-bytes") {
+    auto n = parse_byte_size(v);
+    if (!n) return n.status().with_context(what);
+    if (*n < 1024) return Status::invalid(what + ": must be at least 1K");
+    o->cluster_stream_max_bytes = static_cast<int64_t>(*n);
   } else if (key == "node-id") {
     if (Status st = cluster::validate_node_id(v); !st) return Status::invalid(what + ": " + st.message());
     o->node_id = v;
@@ -140,6 +147,7 @@ constexpr EnvVar kEnv[] = {
     {"MERIDIAN_KEEP_ALIVE_TIMEOUT", "keep-alive-timeout"},
     {"MERIDIAN_CORS_ORIGIN", "cors-origin"},
     {"MERIDIAN_CLUSTER", "cluster"},     {"MERIDIAN_NODE_ID", "node-id"},
+    {"MERIDIAN_CLUSTER_STREAM_MAX_BYTES", "cluster-stream-max-bytes"},
 };
 
 }  // namespace

@@ -428,6 +428,7 @@ void ServerImpl::install_routes() {
   install_backup_routes();
   install_settings_routes();
   install_cluster_routes();
+  install_snapshot_routes();
   install_clustered_routes();
   install_clustered_write_routes();
   install_compat_routes();  // after the native routes: "/{index}" must not shadow "/health"

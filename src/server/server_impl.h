@@ -60,6 +60,11 @@ struct AckedSeqs {
 // The authenticated caller of the current request (nullopt when auth is off).
 const std::optional<Principal>& current_principal();
 
+// Copies the replica snapshot `req` names from its node into `staging`
+// (routes_replica_snapshot.cpp; ClusterOptions::fetch_snapshot).
+Status fetch_replica_snapshot(const cluster::SnapshotRequest& req, const std::string& staging,
+                              const std::string& master_key);
+
 
 // One well-formed document of a bulk request and its line (or array position).
 struct BulkLine {
@@ -107,6 +112,8 @@ class ServerImpl {
   // the port is bound (its URL is part of its membership record) and stops
   // before the engine closes. cluster_ is null on a single node.
   void install_cluster_routes();
+  void install_snapshot_routes();  // routes_replica_snapshot.cpp: rebuilding a replica from a peer
+  std::string snapshot_root() const;
   void install_clustered_routes();  // routes_clustered.cpp: the internal shard-search route
   Status start_cluster();
   void stop_cluster();

@@ -21,6 +21,7 @@
 //   --cors-origin O     MERIDIAN_CORS_ORIGIN   off ('*' or origins, see cors.h)
 //   --cluster URLS      MERIDIAN_CLUSTER       none (single node); nats://HOST:PORT,...
 //   --node-id NAME      MERIDIAN_NODE_ID       none; required with --cluster
+//   --cluster-stream-max-bytes BYTES  MERIDIAN_CLUSTER_STREAM_MAX_BYTES  1G (per shard stream)
 //
 // Value type; parsing is a pure function (the environment is passed in).
 #pragma once
@@ -56,6 +57,7 @@ struct ServeOptions {
   std::string cors_origin;  // validated by CorsPolicy::parse; "" = CORS off
   std::vector<std::string> cluster;  // NATS URLs; empty = single node (docs/CLUSTER.md)
   std::string node_id;
+  int64_t cluster_stream_max_bytes = int64_t{1} << 30;  // retention of the shard streams this node creates
   bool help = false;  // --help was given
 };
 
