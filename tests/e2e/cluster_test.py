@@ -646,6 +646,69 @@ def main():
             assert st == 400 and "nope" in b["error"]["reason"], b
         check("merge patch and delete-by-query on a clustered index: same documents as one node", patch_and_delete_by_query)
 
+        def rebuilt_from_peer():
+            # n2 restarts with a tiny stream retention, so the index it creates
+            # has 16K streams. n2 stops while 280 more documents go through n1:
+            # its stream drops what n2 had not applied; back, n2's replica sees
+            # the gap, copies n1's snapshot and consumes from what it covers.
+            n2 = nodes[1]
+            n2.stop()
+            env2 = {"MERIDIAN_CLUSTER": url, "MERIDIAN_NODE_ID": "n2"}
+            nodes[1] = Node(tmp, "n2", ["--cluster-stream-max-bytes", "16K"], env2, port=n2.port)
+            assert eventually(lambda: all(len(get_json(n.base, "/v1/cluster")[1]["nodes"]) == 2 for n in nodes[:2]))
+            time.sleep(0.6)  # one more sync pass of every node
+            st, body = call(nodes[1].base, "PUT", "/v1/indexes/small", dict(SCHEMA, shards=1, replicas=2))
+            assert st == 201, body
+            want = {d["id"]: d for d in docs[:20]}
+            st, body = call(nodes[0].base, "POST", "/v1/indexes/small/docs?refresh=wait_for", docs[:20])
+            assert st == 200 and body["indexed"] == 20, body
+            nodes[1].stop()
+            for k in range(20, 300, 20):  # a bulk smaller than the retention: n1 applies it before it ages out
+                st, body = call(nodes[0].base, "POST", "/v1/indexes/small/docs?refresh=wait_for", docs[k:k + 20])
+                assert st == 200, body
+                want.update((d["id"], d) for d in docs[k:k + 20])
+            for i in range(0, 40, 3):
+                assert call(nodes[0].base, "DELETE", "/v1/indexes/small/docs/d%d?refresh=wait_for" % i)[0] == 200
+                want.pop("d%d" % i)
+            st, c = call(nodes[0].base, "GET", "/v1/cluster")
+            shard = [i for i in c["indexes"] if i["index"] == "small"][0]["shard_list"][0]
+            assert shard["first_seq"] > 21, shard  # n2 applied 20: the stream no longer holds 21
+
+            nodes[1] = Node(tmp, "n2", [], env2, port=n2.port)
+
+            def n2_in_sync():
+                st, c = call(nodes[0].base, "GET", "/v1/cluster")
+                reps = [r for i in c["indexes"] if i["index"] == "small" for r in i["shard_list"][0]["replicas"]]
+                return len(reps) == 2 and all(r["state"] == "in_sync" for r in reps)
+            assert eventually(n2_in_sync, 20), call(nodes[0].base, "GET", "/v1/cluster")[1]
+            metrics = {l.split()[0]: float(l.split()[1]) for l in get_text(nodes[1].base, "/metrics").splitlines()
+                       if l.startswith("meridian_cluster_") and not l.startswith("#")}
+            assert metrics["meridian_cluster_rebuilds_total"] == 1, metrics
+            assert metrics["meridian_cluster_replicas_rebuilding"] == 0, metrics
+            # n1 served one snapshot and removed it.
+            assert os.listdir(os.path.join(tmp, "n1", "cluster", ".snapshots")) == []
+            # A write after the rebuild reaches n2's replica (it consumes from the copied sequence + 1).
+            late = {"id": "late", "title": "zeppelin", "body": "after the rebuild", "tag": "a", "year": 2020}
+            st, body = call(nodes[0].base, "PUT", "/v1/indexes/small/docs/late?refresh=wait_for", late)
+            assert st in (200, 201), body
+            want["late"] = late
+            # Each node's own replica (the internal shard route): exactly the same documents.
+            for n in nodes[:2]:
+                st, r = call(n.base, "POST", "/v1/indexes/small/shards/0/search",
+                             {"phase": "search", "search": {"size": 1000}})
+                assert st == 200, r
+                got = {h["id"]: h["source"] for h in r["hits"]}
+                assert got == want, (n.base, len(got), len(want), sorted(set(got) ^ set(want))[:10])
+            # Searches through n2 find them.
+            st, a = call(nodes[1].base, "POST", "/v1/indexes/small/search", {"q": "river", "size": 300})
+            st2, b = call(nodes[0].base, "POST", "/v1/indexes/small/search", {"q": "river", "size": 300})
+            assert st == 200 and a["shards"]["failed"] == 0, a
+            same_hits(a, b, "rebuilt replica")
+            st, a = call(nodes[1].base, "GET", "/v1/indexes/small/search?q=zeppelin")
+            assert [h["id"] for h in a["hits"]] == ["late"], a
+            assert call(nodes[0].base, "DELETE", "/v1/indexes/small")[0] == 200
+        check("a replica behind its stream's retention is rebuilt from a peer's snapshot", rebuilt_from_peer)
+
         def leave():
             nodes[1].stop()
             ok = eventually(lambda: [n["id"] for n in get_json(nodes[0].base, "/v1/cluster")[1]["nodes"]] == ["n1"])
