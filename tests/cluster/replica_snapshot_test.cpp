@@ -192,7 +192,7 @@ TEST_CASE("cluster node: a replica placed on a stream that no longer starts at 1
   MERIDIAN_NATS_SERVER_OR_SKIP(server);
   TempDir dir;
   std::map<std::string, ClusterNode*> by_id;
-  std::atomic<int> transfers{0}, refuse{1};
+  std::atomic<int> transfers{0}, refuse{3};
   auto start = [&](const std::string& id) {
     ClusterOptions o;
     o.servers = {server.url()};
@@ -204,9 +204,9 @@ TEST_CASE("cluster node: a replica placed on a stream that no longer starts at 1
     o.sync_ms = 100;
     o.stream_replicas = 1;
     o.stream_max_bytes = 16 << 10;
-    o.rebuild_retry_ms = 100;
+    o.rebuild_retry_ms = 200;  // retries 0.2, 0.6, 1.4 s after the first try
     o.fetch_snapshot = [&](const SnapshotRequest& req, const std::string& staging) -> Status {
-      if (refuse.fetch_sub(1) > 0) return Status::io_error("peer unreachable (test)");  // the first try fails
+      if (refuse.fetch_sub(1) > 0) return Status::io_error("peer unreachable (test)");  // the first tries fail
       ++transfers;
       return copy_from(*by_id.at(req.node), req, staging, dir.path());
     };
@@ -239,6 +239,30 @@ TEST_CASE("cluster node: a replica placed on a stream that no longer starts at 1
   CHECK(shard.find("last_seq")->as_int() == 300);
 
   auto n2 = start("n2");
+  auto eventually = [](const std::function<bool()>& f, int ms) {
+    for (int waited = 0; waited < ms; waited += 20) {
+      if (f()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return f();
+  };
+  // While no peer can serve, the replica is visibly rebuilding and never routed to.
+  auto n2_state = [&]() -> Json {
+    auto s = n2->status();
+    if (!s || s->find("indexes")->as_array().empty()) return Json();
+    for (const auto& r : s->find("indexes")->as_array()[0].find("shard_list")->as_array()[0].find("replicas")->as_array())
+      if (r.find("node")->as_string() == "n2") return r;
+    return Json();
+  };
+  REQUIRE(eventually([&] { return !n2_state().is_null() && n2_state().find("rebuild_error"); }, 5000));
+  CHECK(n2_state().find("state")->as_string() == "rebuilding");
+  CHECK(n2_state().find("rebuild_error")->as_string().find("peer unreachable") != std::string::npos);
+  CHECK(n2->counters().replicas_rebuilding == 1);
+  auto routes = n2->routes(*m);
+  REQUIRE(routes.is_ok());
+  REQUIRE(routes->size() == 1);
+  REQUIRE((*routes)[0].size() == 1);
+  CHECK((*routes)[0][0].node == "n1");
   auto holds_all = [&] {
     auto ix = n2->local_replica("rb", 0);
     if (!ix) return false;
@@ -246,19 +270,12 @@ TEST_CASE("cluster node: a replica placed on a stream that no longer starts at 1
       if (!ix->get(id)->has_value()) return false;
     return true;
   };
-  auto eventually = [](const std::function<bool()>& f, int ms) {
-    for (int waited = 0; waited < ms; waited += 50) {
-      if (f()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return f();
-  };
   REQUIRE(eventually(holds_all, 15000));
   CHECK(transfers.load() == 1);
   CHECK(eventually([&] { return n2->counters().rebuilds == 1; }, 2000));  // counted once the swap returned
   ClusterCounters c = n2->counters();
   CHECK(c.rebuilds == 1);
-  CHECK(c.rebuild_failures >= 1);  // the refused first try, retried after the back-off
+  CHECK(c.rebuild_failures >= 3);  // the refused tries, each retried after the back-off
   CHECK(c.replicas_rebuilding == 0);
   // It consumes from the sequence its copy covered: a write after the rebuild reaches it.
   auto ack = n2->put(*m, Json(Json::Object{{"id", Json("late")}, {"title", Json("after")}}));
