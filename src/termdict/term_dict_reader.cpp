@@ -25,6 +25,21 @@ uint64_t load_u64(const char* p) {
   return v;
 }
 
+// The first 8 bytes of s as a big-endian number, zero-padded: a < b as
+// numbers implies a < b as byte strings (equal numbers decide nothing).
+uint64_t key_prefix(std::string_view s) {
+  uint64_t v = 0;
+  size_t n = s.size() < 8 ? s.size() : 8;
+  for (size_t i = 0; i < n; ++i) v |= uint64_t{static_cast<uint8_t>(s[i])} << (56 - 8 * i);
+  return v;
+}
+
+size_t common_prefix(std::string_view a, std::string_view b) {
+  size_t n = a.size() < b.size() ? a.size() : b.size(), i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
 }  // namespace
 
 struct TermDictReader::State {
@@ -35,6 +50,9 @@ struct TermDictReader::State {
   mutable std::once_flag index_once;
   mutable Status index_status;
   mutable std::unique_ptr<std::atomic<uint64_t>[]> verified;  // one bit per block
+  // key_prefix() of each block's first term, so that the block search
+  // compares numbers and reads a first term only on a tie.
+  mutable std::unique_ptr<uint64_t[]> first_prefix;
 
   const char* entry(uint64_t b) const { return body.data() + index_off + b * f::kIndexEntrySize; }
   uint64_t block_off(uint64_t b) const { return load_u64(entry(b)); }
@@ -52,6 +70,9 @@ struct TermDictReader::State {
                               std::to_string(kFrameHeaderSize + block_off(b)) + ": " + std::string(what));
   }
   Status check_index() const;
+  // The last block whose first term is <= target among [lo, n_blocks), or lo
+  // when none is (block 0 sorts first, so lo = 0 answers 0).
+  uint64_t block_for(std::string_view target, uint64_t lo) const;
   Status check_block(uint64_t b, std::string_view payload) const;
   Status block_payload(uint64_t b, std::string_view* payload) const;
 };
@@ -75,11 +96,24 @@ Status TermDictReader::State::check_index() const {
         return bad("first terms out of order at entry " + std::to_string(b));
     }
     if (expect_off != index_off) return bad("blocks do not end where the index starts");
+    first_prefix.reset(new uint64_t[n_blocks]);
+    for (uint64_t b = 0; b < n_blocks; ++b) first_prefix[b] = key_prefix(first_key(b));
     size_t words = (n_blocks + 63) / 64;
     verified.reset(new std::atomic<uint64_t>[words]);
     for (size_t i = 0; i < words; ++i) verified[i].store(0, std::memory_order_relaxed);
   });
   return index_status;
+}
+
+uint64_t TermDictReader::State::block_for(std::string_view target, uint64_t lo) const {
+  const uint64_t t = key_prefix(target);
+  uint64_t hi = n_blocks;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    uint64_t p = first_prefix[mid];
+    if (p < t || (p == t && first_key(mid) <= target)) lo = mid + 1; else hi = mid;
+  }
+  return lo;
 }
 
 // Full decode of a block whose CRC matched: counts, prefix lengths and order.
@@ -207,19 +241,45 @@ void TermDictReader::Iterator::seek(std::string_view target) {
   if (s_ == nullptr) return;
   Status st = s_->check_index();
   if (!st.is_ok()) return fail(std::move(st));
-  bool forward_in_block = valid_ && std::string_view(term_) <= target &&
-                          (block_ + 1 >= s_->n_blocks || target < s_->first_key(block_ + 1));
+  bool from_here = valid_ && std::string_view(term_) <= target;
+  bool forward_in_block = from_here && (block_ + 1 >= s_->n_blocks || target < s_->first_key(block_ + 1));
   if (!forward_in_block) {
     // Last block whose first term is <= target (block 0 if none); a forward
     // seek searches only the blocks from the current one on.
-    uint64_t lo = valid_ && std::string_view(term_) <= target ? block_ : 0, hi = s_->n_blocks;
-    while (lo < hi) {
-      uint64_t mid = lo + (hi - lo) / 2;
-      if (s_->first_key(mid) <= target) lo = mid + 1; else hi = mid;
-    }
+    uint64_t lo = s_->block_for(target, from_here ? block_ : 0);
     load_block(lo == 0 ? 0 : lo - 1);
   }
-  while (valid_ && std::string_view(term_) < target) next();
+  if (valid_ && std::string_view(term_) < target) scan_block(target);
+}
+
+// The current term is below target, and target is below the next block's
+// first term: steps through the block to the first term >= target, or to
+// the next block's first. An entry's shared prefix length alone tells how it
+// compares while it differs from the common prefix of the previous term and
+// target; only an entry that shares exactly that prefix is compared.
+void TermDictReader::Iterator::scan_block(std::string_view target) {
+  size_t match = common_prefix(term_, target);  // term_ < target
+  while (in_block_ + 1 < block_n_) {
+    ++in_block_;
+    uint64_t shared = in_.varint();
+    std::string_view suffix = in_.str();
+    value_ = in_.varint();
+    if (in_.failed() || shared > term_.size()) return fail(s_->corrupt_block(block_, "damaged entry"));
+    term_.resize(shared);
+    term_.append(suffix);
+    ordinal_ = static_cast<uint32_t>(block_ * s_->block_size + in_block_);
+    if (shared < match) return;    // it left the common prefix upwards: above target
+    if (shared > match) continue;  // it differs from target where the previous term did: below
+    std::string_view rest = target.substr(match);
+    size_t more = common_prefix(suffix, rest);
+    if (more == rest.size()) return;  // equal to target, or target is its prefix: at or above
+    if (more == suffix.size() || static_cast<uint8_t>(suffix[more]) < static_cast<uint8_t>(rest[more])) {
+      match += more;  // below target
+      continue;
+    }
+    return;  // above target
+  }
+  load_block(block_ + 1);
 }
 
 // ---- Reader queries ----

@@ -102,10 +102,11 @@ TEST_CASE("termdict: iteration, find and ordinals agree with a std::map for seve
   }
 }
 
-TEST_CASE("termdict: seek to every term and every gap, forward and backward") {
-  std::mt19937 rng(2);
+static void check_seeks(uint32_t block_size) {
+  CAPTURE(block_size);
+  std::mt19937 rng(2 + block_size);
   Oracle m = random_terms(rng, 1500);
-  std::string file = build(m, 16);
+  std::string file = build(m, block_size);
   auto r = TermDictReader::open(file, "seg.trm");
   REQUIRE(r.is_ok());
   std::vector<std::string> targets;
@@ -142,6 +143,12 @@ TEST_CASE("termdict: seek to every term and every gap, forward and backward") {
       check_at(it, m, want);
     }
   }
+}
+
+TEST_CASE("termdict: seek to every term and every gap, forward and backward") {
+  // One term per block (every seek is a block search), a few, and the
+  // default (most seeks scan within a block).
+  for (uint32_t block_size : {1u, 3u, 16u}) check_seeks(block_size);
 }
 
 TEST_CASE("termdict: for_each_prefix visits exactly the prefixed terms in order and stops early") {

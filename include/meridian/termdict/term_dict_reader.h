@@ -70,6 +70,7 @@ class TermDictReader {
     explicit Iterator(const State* s) : s_(s) {}
     void load_block(uint64_t b);
     void decode_entry();
+    void scan_block(std::string_view target);
     void fail(Status st);
     void set_end();
 
