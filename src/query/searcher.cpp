@@ -5,10 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <list>
 #include <map>
-#include <mutex>
-#include <unordered_map>
 #include <unordered_set>
 #include <variant>
 
@@ -20,6 +17,7 @@
 #include "meridian/index/index.h"
 #include "meridian/index/term_key.h"
 #include "meridian/query/field_check.h"
+#include "meridian/query/filter_cache.h"
 #include "meridian/scoring/bm25.h"
 
 namespace meridian::query {
@@ -27,52 +25,6 @@ namespace meridian::query {
 using postings::Bitmap;
 
 namespace {
-
-// Small LRU of filter bitmaps keyed by segment id + canonical filter string.
-// Segment ids are only unique within one index (and in-memory segments all
-// have id 0), so each entry also remembers its Segment object and only answers
-// for that very object while it is alive.
-class FilterCache {
- public:
-  std::shared_ptr<const Bitmap> get(const std::string& key, const index::Segment* seg) {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = map_.find(key);
-    if (it == map_.end()) return nullptr;
-    if (it->second->segment.lock().get() != seg) return nullptr;
-    lru_.splice(lru_.begin(), lru_, it->second);
-    return it->second->bitmap;
-  }
-  void put(const std::string& key, const std::shared_ptr<const index::Segment>& seg,
-           std::shared_ptr<const Bitmap> b) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (auto it = map_.find(key); it != map_.end()) {  // replace an entry of another segment
-      lru_.erase(it->second);
-      map_.erase(it);
-    }
-    lru_.push_front(Entry{key, seg, std::move(b)});
-    map_[key] = lru_.begin();
-    if (lru_.size() > kCapacity) {
-      map_.erase(lru_.back().key);
-      lru_.pop_back();
-    }
-  }
-
- private:
-  struct Entry {
-    std::string key;
-    std::weak_ptr<const index::Segment> segment;
-    std::shared_ptr<const Bitmap> bitmap;
-  };
-  static constexpr size_t kCapacity = 256;
-  std::mutex mu_;
-  std::list<Entry> lru_;
-  std::unordered_map<std::string, std::list<Entry>::iterator> map_;
-};
-
-FilterCache& filter_cache() {
-  static FilterCache c;
-  return c;
-}
 
 using SortValue = std::variant<std::monostate, int64_t, double, std::string>;
 

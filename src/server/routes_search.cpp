@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "meridian/analysis/analyzer.h"
+#include "meridian/query/filter_cache.h"
 #include "meridian/query/search_request.h"
 #include "meridian/query/searcher.h"
 #include "meridian/query/suggest.h"
@@ -206,6 +207,13 @@ void ServerImpl::install_search_routes() {
     g.push_back({"meridian_cache_hit_ratio", "Query cache hits / lookups.", "", hits + misses > 0 ? hits / (hits + misses) : 0});
     g.push_back({"meridian_cache_bytes", "Bytes held by the query cache.", "", static_cast<double>(cache_.bytes())});
     g.push_back({"meridian_cache_entries", "Entries in the query cache.", "", static_cast<double>(cache_.entries())});
+    const query::FilterCacheStats fc = query::filter_cache().stats();
+    g.push_back({"meridian_filter_cache_entries", "Filter bitmaps kept (per segment and filter).", "", static_cast<double>(fc.entries)});
+    g.push_back({"meridian_filter_cache_bytes", "Bytes held by the filter cache (bounded at 64 MiB).", "", static_cast<double>(fc.bytes)});
+    g.push_back({"meridian_filter_cache_hits_total", "Filter cache hits.", "", static_cast<double>(fc.hits), "counter"});
+    g.push_back({"meridian_filter_cache_misses_total", "Filter cache misses.", "", static_cast<double>(fc.misses), "counter"});
+    g.push_back({"meridian_filter_cache_evictions_total", "Filter bitmaps dropped for the entry or byte bound.", "",
+                 static_cast<double>(fc.evictions), "counter"});
     g.push_back({"meridian_watchers", "Open live-query streams.", "", static_cast<double>(hub_.watchers())});
     g.push_back({"meridian_watch_queries", "Distinct queries the live-query streams watch (each evaluated once per change).", "",
                  static_cast<double>(hub_.queries())});

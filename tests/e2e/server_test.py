@@ -217,6 +217,15 @@ def test_core(srv):
     check("search get", s == 200 and [h["id"] for h in b["hits"]] == ["l"], (s, b))
     s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"filter": {"term": {"country": "FR"}}, "size": 10})
     check("search filter", s == 200 and sorted(h["id"] for h in b["hits"]) == ["l", "p"], (s, b))
+    # The same filter again (another size, so not from the query cache): its bitmap comes from the filter cache.
+    s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"filter": {"term": {"country": "FR"}}, "size": 9})
+    check("search filter again", s == 200 and sorted(h["id"] for h in b["hits"]) == ["l", "p"], (s, b))
+    s, _, payload = req(srv, "GET", "/metrics", raw=True)
+    fc = {l.split()[0]: float(l.split()[1]) for l in payload.decode().splitlines()
+          if l.startswith("meridian_filter_cache_")}
+    check("filter cache on /metrics", fc.get("meridian_filter_cache_hits_total", 0) >= 1
+          and fc.get("meridian_filter_cache_entries", 0) >= 1 and 0 < fc.get("meridian_filter_cache_bytes", 0) <= 64 << 20,
+          fc)
     s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?near=48.85,2.35&radius=600km&sort=_geo_distance:asc")
     check("search geo", s == 200 and b["hits"] and b["hits"][0]["id"] == "p", (s, b))
     s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?near=48.85,2.35&radius=600km&sort=_geo_distance:asc"
