@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <map>
 
-#include "meridian/base/file.h"
-#include "meridian/cdc/change_applier.h"
 #include "meridian/cdc/pgoutput.h"
 
 namespace meridian::cdc {
@@ -97,18 +95,19 @@ Json PgSourceStatus::to_json() const {
 // or stop.
 class PgSession {
  public:
-  PgSession(PgSource& src) : src_(src), cfg_(src.cfg_), ix_(*src.ix_), applier_(ix_) {}
+  PgSession(PgSource& src) : src_(src), cfg_(src.cfg_), sink_(*src.sink_) {}
 
   Status run() {
     MERIDIAN_ASSIGN_OR_RETURN(sql_, connect(cfg_.dsn, false));
     MERIDIAN_ASSIGN_OR_RETURN(repl_, connect(cfg_.dsn, true));
     MERIDIAN_RETURN_IF_ERROR(load_geo_oids());
     MERIDIAN_RETURN_IF_ERROR(ensure_publication());
-    MERIDIAN_ASSIGN_OR_RETURN(SourcePosition stored, applier_.stored_position(cfg_.position_key()));
+    MERIDIAN_ASSIGN_OR_RETURN(schema_, sink_.schema());
+    MERIDIAN_ASSIGN_OR_RETURN(SourcePosition stored, sink_.stored_position());
     MERIDIAN_ASSIGN_OR_RETURN(bool slot_exists, slot_present());
     if (stored.empty() || !slot_exists) {
       MERIDIAN_RETURN_IF_ERROR(snapshot(slot_exists));
-      MERIDIAN_ASSIGN_OR_RETURN(stored, applier_.stored_position(cfg_.position_key()));
+      MERIDIAN_ASSIGN_OR_RETURN(stored, sink_.stored_position());
     }
     applied_lsn_ = committed_lsn_ = stored.parts.empty() ? 0 : stored.parts[0];
     update([&](PgSourceStatus& s) { s.applied_lsn = applied_lsn_; s.flushed_lsn = committed_lsn_; });
@@ -163,25 +162,7 @@ class PgSession {
     MERIDIAN_RETURN_IF_ERROR(exec(c, "SET TRANSACTION SNAPSHOT " + quote_literal(c, snap)).status());
     MERIDIAN_RETURN_IF_ERROR(exec(c, "DECLARE meridian_snap NO SCROLL CURSOR FOR SELECT * FROM " + quote_ident(c, schema) +
                                          "." + quote_ident(c, table)).status());
-    // The new generation is built in a staging index and swapped in at the
-    // end: the live index keeps serving the old rows meanwhile.
-    const std::string staging = fs::join(ix_.dir(), ".snapshot-" + cfg_.name);
-    MERIDIAN_RETURN_IF_ERROR(fs::remove_all(staging));
-    struct Cleanup {
-      std::string dir;
-      ~Cleanup() {
-        if (!fs::remove_all(dir).is_ok()) {}  // best effort: the next snapshot starts by removing it
-      }
-    } cleanup{staging};
-    index::IndexOptions so;
-    so.background = false;
-    std::unique_ptr<index::Index> staged;
-    {
-      auto schema = ix_.schema();
-      MERIDIAN_ASSIGN_OR_RETURN(staged, index::Index::open(staging, ix_.name(), so, schema.get()));
-    }
-    index::WriteOptions lazy;  // durable at the staged commit
-    lazy.durable = false;
+    MERIDIAN_ASSIGN_OR_RETURN(std::unique_ptr<SnapshotLoad> load, sink_.begin_snapshot());
     uint64_t rows = 0;
     for (;;) {
       if (src_.stopping()) return Status::io_error("stopped during the snapshot");
@@ -199,7 +180,7 @@ class PgSession {
           else row.set(PQfname(r.get(), f), std::move(*v));
         }
         if (bad.is_ok()) {
-          auto d = cfg_.mapping.to_document(row, ix_.schema()->id_field());
+          auto d = cfg_.mapping.to_document(row, schema_->id_field());
           if (d) {
             docs.push_back(std::move(*d));
             continue;
@@ -208,17 +189,17 @@ class PgSession {
         }
         dead_letter(row, point, bad);
       }
-      auto results = staged->put_many(docs, lazy);
+      auto results = load->put(docs);
       for (size_t k = 0; k < results.size(); ++k) {
         if (results[k].is_ok()) continue;
-        if (results[k].status().code() == Status::Code::kIOError) return results[k].status().with_context("snapshot");
-        dead_letter(docs[k], point, results[k].status());
+        if (results[k].code() == Status::Code::kIOError) return results[k].with_context("snapshot");
+        dead_letter(docs[k], point, results[k]);
       }
       rows += static_cast<uint64_t>(n);
       update([&](PgSourceStatus& s) { s.snapshot_rows = rows; });
     }
     MERIDIAN_RETURN_IF_ERROR(exec(c, "COMMIT").status());
-    MERIDIAN_RETURN_IF_ERROR(ix_.replace_all(*staged, cfg_.position_key(), SourcePosition{{point, 0}}.to_string()));
+    MERIDIAN_RETURN_IF_ERROR(load->finish(SourcePosition{{point, 0}}));
     return Status::ok();
   }
 
@@ -242,7 +223,7 @@ class PgSession {
 
   Status commit_and_feedback() {
     if (applied_lsn_ > committed_lsn_) {
-      MERIDIAN_RETURN_IF_ERROR(ix_.commit());
+      MERIDIAN_RETURN_IF_ERROR(sink_.flush());
       committed_lsn_ = applied_lsn_;
     }
     MERIDIAN_RETURN_IF_ERROR(send_feedback());
@@ -333,22 +314,9 @@ class PgSession {
     }
     MERIDIAN_ASSIGN_OR_RETURN(c->id, cfg_.mapping.row_id(*row));
     if (c->old_id == c->id) c->old_id.clear();
-    MERIDIAN_ASSIGN_OR_RETURN(c->doc, cfg_.mapping.to_document(*row, ix_.schema()->id_field()));
-    if (toast) MERIDIAN_RETURN_IF_ERROR(keep_unchanged(c));
+    MERIDIAN_ASSIGN_OR_RETURN(c->doc, cfg_.mapping.to_document(*row, schema_->id_field()));
+    if (toast) MERIDIAN_RETURN_IF_ERROR(sink_.keep_unchanged(c));
     c->kind = ChangeKind::kUpsert;
-    return Status::ok();
-  }
-
-  // An update that did not resend an unchanged TOASTed value: keep the
-  // fields the new row lacks from the stored document.
-  Status keep_unchanged(RowChange* c) {
-    auto prev = ix_.get(c->old_id.empty() ? c->id : c->old_id);
-    if (!prev) return prev.status();
-    if (!prev->has_value()) return Status::ok();
-    auto old = parse_json(**prev);
-    if (!old || !old->is_object()) return Status::ok();
-    for (const auto& [k, v] : old->as_object())
-      if (!c->doc.find(k)) c->doc.set(k, v);
     return Status::ok();
   }
 
@@ -360,7 +328,7 @@ class PgSession {
     for (const auto& [row, why] : txn_dead_) dead_letter(row, m.end_lsn, why);
     txn_dead_.clear();
     if (!txn_.empty()) {
-      auto errors = applier_.validate(txn_);
+      auto errors = sink_.validate(txn_);
       if (!errors.empty()) {
         std::vector<bool> drop(txn_.size(), false);
         for (const auto& e : errors) {
@@ -379,8 +347,8 @@ class PgSession {
         txn_[i].source = cfg_.position_key();
         txn_[i].position = SourcePosition{{m.end_lsn, i + 1}};
       }
-      auto r = applier_.apply(txn_);
-      if (!r) return r.status().with_context("applying the transaction ending at " + format_pg_lsn(m.end_lsn));
+      Status r = sink_.apply(txn_);
+      if (!r) return r.with_context("applying the transaction ending at " + format_pg_lsn(m.end_lsn));
       update([&](PgSourceStatus& s) { s.changes += txn_.size(); });
       txn_.clear();
     }
@@ -470,8 +438,8 @@ class PgSession {
 
   PgSource& src_;
   const SourceConfig& cfg_;
-  index::Index& ix_;
-  ChangeApplier applier_;
+  ChangeSink& sink_;
+  std::shared_ptr<const index::Schema> schema_;  // the sink's, read at the session's start
   Conn sql_, repl_;
   std::vector<uint32_t> geo_oids_;
   std::map<uint32_t, PgRelation> relations_;
@@ -483,7 +451,10 @@ class PgSession {
   uint64_t applied_lsn_ = 0, committed_lsn_ = 0;
 };
 
-PgSource::PgSource(SourceConfig cfg, std::shared_ptr<index::Index> ix) : cfg_(std::move(cfg)), ix_(std::move(ix)) {}
+PgSource::PgSource(SourceConfig cfg, std::shared_ptr<index::Index> ix)
+    : PgSource(cfg, std::make_unique<IndexSink>(std::move(ix), cfg.position_key(), cfg.name)) {}
+
+PgSource::PgSource(SourceConfig cfg, std::unique_ptr<ChangeSink> sink) : cfg_(std::move(cfg)), sink_(std::move(sink)) {}
 
 PgSource::~PgSource() { stop(); }
 

@@ -140,6 +140,21 @@ Status ClusterNode::drop_index(const std::string& name) {
 
 Result<std::optional<ShardMap>> ClusterNode::shard_map(const std::string& index) { return maps_->get(index); }
 
+Result<std::vector<std::string>> ClusterNode::live_node_ids() {
+  auto live = members_->live_nodes();
+  if (!live) {
+    note_nats_failure();
+    return live.status();
+  }
+  std::vector<std::string> ids;
+  for (const auto& n : *live) ids.push_back(n.id);
+  return ids;
+}
+
+Result<std::unique_ptr<KvBucket>> ClusterNode::open_bucket(const std::string& name, int64_t ttl_ms, int history) {
+  return client_->bucket(name, opt_.stream_replicas, ttl_ms, history);
+}
+
 Result<std::optional<ShardMap>> ClusterNode::cached_shard_map(const std::string& index) {
   auto v = view();
   if (v) {

@@ -67,6 +67,22 @@ std::vector<std::vector<std::string>> place_index(std::string_view index, uint32
   return out;
 }
 
+std::string source_owner(std::string_view index, std::string_view source, const std::vector<std::string>& nodes) {
+  // Length-prefixed parts, as placement_weight; "source:" keeps these
+  // weights apart from the replica placement's.
+  std::string key = "source:" + std::to_string(index.size()) + ":" + std::string(index) + "/" + std::string(source) + "/";
+  const std::string* best = nullptr;
+  uint64_t best_w = 0;
+  for (const auto& n : nodes) {
+    const uint64_t w = stable_hash(key + n);
+    if (!best || w > best_w || (w == best_w && n < *best)) {
+      best = &n;
+      best_w = w;
+    }
+  }
+  return best ? *best : std::string();
+}
+
 size_t moved_replicas(const std::vector<std::vector<std::string>>& before,
                       const std::vector<std::vector<std::string>>& after) {
   assert(before.size() == after.size());

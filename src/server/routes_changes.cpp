@@ -8,7 +8,7 @@
 #include <chrono>
 
 #include "meridian/cdc/debezium_ingest.h"
-#include "meridian/cluster/cluster_node.h"
+#include "meridian/cluster/cluster_change_sink.h"
 #include "server_impl.h"
 
 namespace meridian::server {
@@ -63,64 +63,6 @@ Json stats_json(size_t events, size_t tombstones, const cdc::ApplyStats& s) {
   return out;
 }
 
-// Publishes the checked changes of a clustered index in order: each run of
-// upserts as one pipelined batch (ClusterNode::put_batch, as bulk writes),
-// each delete on its own, so a document's writes reach its shard in event
-// order. Stops at the first change JetStream did not acknowledge; `st` then
-// counts what was acknowledged and `failed` names the change.
-struct Published {
-  cdc::ApplyStats st;
-  AckedSeqs acked;
-  std::optional<size_t> failed;       // index of the first unacknowledged change
-  Status error;
-};
-
-Published publish_changes(cluster::ClusterNode& node, const cluster::ShardMap& m,
-                          const std::vector<cdc::RowChange>& changes) {
-  Published p;
-  size_t i = 0;
-  while (i < changes.size() && !p.failed) {
-    const cdc::RowChange& c = changes[i];
-    if (c.kind == cdc::ChangeKind::kDelete || (!c.old_id.empty() && c.old_id != c.id)) {
-      // A delete, or an upsert whose key changed: the old id goes first.
-      auto ack = node.remove(m, c.kind == cdc::ChangeKind::kDelete ? c.id : c.old_id);
-      if (!ack) {
-        p.failed = i;
-        p.error = ack.status();
-        break;
-      }
-      p.acked.add(*ack);
-      if (c.kind == cdc::ChangeKind::kDelete) {
-        ++p.st.deletes;
-        p.st.positions[c.source] = c.position;
-        ++i;
-        continue;
-      }
-    }
-    size_t end = i + 1;  // the run of upserts from i on (no key change after the first)
-    while (end < changes.size() && changes[end].kind == cdc::ChangeKind::kUpsert &&
-           (changes[end].old_id.empty() || changes[end].old_id == changes[end].id))
-      ++end;
-    std::vector<Json> docs;
-    for (size_t k = i; k < end; ++k) docs.push_back(changes[k].doc);
-    auto acks = node.put_batch(m, docs);
-    for (size_t k = 0; k < acks.size(); ++k) {
-      if (!acks[k]) {
-        if (!p.failed) {
-          p.failed = i + k;
-          p.error = acks[k].status();
-        }
-        continue;
-      }
-      p.acked.add(*acks[k]);
-      ++p.st.upserts;
-      if (!p.failed) p.st.positions[changes[i + k].source] = changes[i + k].position;
-    }
-    i = end;
-  }
-  return p;
-}
-
 // POST .../changes on a clustered index, once the options are read.
 void changes_clustered(cluster::ClusterNode& node, const cluster::ShardMap& m, const std::string& body, cdc::DebeziumOptions opt,
                                    const index::WriteOptions& w, std::chrono::steady_clock::time_point start,
@@ -133,10 +75,11 @@ void changes_clustered(cluster::ClusterNode& node, const cluster::ShardMap& m, c
   cdc::DecodedBatch b = cdc::decode_debezium_batch(body, opt);
   if (b.errors.empty()) cdc::check_fixed_schema(&b, opt.mapping, **schema);
   if (!b.errors.empty()) return ServerImpl::send_error(res, 400, ingest_errors_reason(b.errors), ingest_errors_extra(b.errors));
-  Published p = publish_changes(node, m, b.changes);
-  Json out = stats_json(b.events, b.tombstones, p.st);
+  // In event order, stopping at the first change JetStream did not acknowledge.
+  cluster::PublishedChanges p = cluster::publish_changes(node, m, b.changes);
+  Json out = stats_json(b.events, b.tombstones, p.stats);
   Json acks = Json::array();
-  for (const auto& [shard, seq] : p.acked.last)
+  for (const auto& [shard, seq] : p.last)
     acks.push(Json(Json::Object{{"shard", Json(static_cast<int64_t>(shard))}, {"seq", Json(seq)}}));
   if (p.failed) {
     const size_t ev = b.change_event[*p.failed];
@@ -145,12 +88,14 @@ void changes_clustered(cluster::ClusterNode& node, const cluster::ShardMap& m, c
     extra.set("acks", std::move(acks));
     return ServerImpl::send_error(res, 503,
                       "event " + std::to_string(ev) + ": " + p.error.message() + " (" +
-                          std::to_string(p.st.upserts + p.st.deletes) +
+                          std::to_string(p.stats.upserts + p.stats.deletes) +
                           " changes before it were published; resending the request replays them, which converges)",
                       extra);
   }
+  AckedSeqs acked;
+  acked.last = std::move(p.last);
   if (w.wait_visible)
-    if (Status st = p.acked.wait_visible(node, m.index); !st) return ServerImpl::send_error(res, st);
+    if (Status st = acked.wait_visible(node, m.index); !st) return ServerImpl::send_error(res, st);
   out.set("acks", std::move(acks));
   out.set("took_ms", Json(elapsed_ms(start)));
   ServerImpl::send_json(res, 200, out.dump());
@@ -173,7 +118,15 @@ void ServerImpl::install_change_routes() {
       if (Status st = cdc::validate_source_name(name); !st.is_ok())
         return send_error(res, st, Json(Json::Object{{"path", Json("source")}}));
       opt.source_name = name;
-      if (auto cfg = sources_->get(index_name, name)) {
+      std::optional<cdc::SourceConfig> cfg;
+      if (m) {  // a clustered index's sources live in NATS
+        auto stored = cluster_sources_->get(index_name, name);
+        if (!stored) return send_error(res, 503, "cluster state unavailable: " + stored.status().message());
+        cfg = std::move(*stored);
+      } else {
+        cfg = sources_->get(index_name, name);
+      }
+      if (cfg) {
         if (cfg->type != "debezium")
           return send_error(res, 400, "source '" + name + "' is a " + cfg->type + " source, not debezium",
                             Json(Json::Object{{"path", Json("source")}}));

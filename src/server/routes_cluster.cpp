@@ -23,10 +23,14 @@ Status ServerImpl::start_cluster() {
   auto node = cluster::ClusterNode::start(co);
   if (!node) return node.status().with_context("--cluster");
   cluster_ = std::move(*node);
+  auto sources = cluster::ClusterSources::start(*cluster_);
+  if (!sources) return sources.status().with_context("--cluster: CDC sources");
+  cluster_sources_ = std::move(*sources);
   return Status::ok();
 }
 
 void ServerImpl::stop_cluster() {
+  if (cluster_sources_) cluster_sources_->stop();  // flushes their positions while NATS is still there
   if (cluster_) cluster_->stop();
 }
 

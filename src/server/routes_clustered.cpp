@@ -196,7 +196,8 @@ void ServerImpl::get_clustered(const cluster::ShardMap& m, httplib::Response& re
 }
 
 void ServerImpl::drop_clustered(const cluster::ShardMap& m, httplib::Response& res) {
-  Status st = cluster_->drop_index(m.index);
+  Status st = cluster_sources_->remove_index(m.index);  // its sources stop first
+  if (st) st = cluster_->drop_index(m.index);
   if (!st) return send_error(res, st);
   cache_.clear();
   send_json(res, 200, Json(Json::Object{{"index", Json(m.index)}, {"result", Json("deleted")}}).dump());

@@ -15,6 +15,7 @@
 
 #include "meridian/cdc/source_manager.h"
 #include "meridian/cluster/cluster_node.h"
+#include "meridian/cluster/cluster_sources.h"
 #include "meridian/index/engine.h"
 #include "meridian/query/search_request.h"
 #include "meridian/server/alias_store.h"
@@ -133,6 +134,9 @@ class ServerImpl {
   void create_clustered(const std::string& name, Json body, httplib::Response& res);
   void get_clustered(const cluster::ShardMap& m, httplib::Response& res);
   void drop_clustered(const cluster::ShardMap& m, httplib::Response& res);
+  // PUT .../sources/{name} on a clustered index (routes_sources.cpp).
+  void put_source_clustered(const cluster::ShardMap& m, const std::string& name, const Json& body,
+                            httplib::Response& res);
   void put_clustered(const cluster::ShardMap& m, const std::string& id, Json doc, const index::WriteOptions& w,
                      httplib::Response& res);
   void remove_clustered(const cluster::ShardMap& m, const std::string& id, const index::WriteOptions& w,
@@ -243,6 +247,7 @@ class ServerImpl {
   CorsPolicy cors_;                      // from opt_.cors_origin
   std::unique_ptr<cdc::SourceManager> sources_;  // set by Server::open
   std::unique_ptr<cluster::ClusterNode> cluster_;  // set by Server::bind in cluster mode
+  std::unique_ptr<cluster::ClusterSources> cluster_sources_;  // with cluster_: sources of clustered indexes
   HttpServer http_;
   Metrics metrics_;
   RateLimiter limiter_;

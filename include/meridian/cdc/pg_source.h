@@ -17,7 +17,12 @@
 // A row that cannot be mapped (a value of the wrong type, no id) or that the
 // index rejects becomes a DeadLetter and is skipped: streaming goes on.
 //
-// Ownership: holds a shared_ptr to its index and one worker thread.
+// What "applied", "committed" and "the stored position" are is the sink's
+// (change_sink.h): the above describes IndexSink, the sink of a source on a
+// local index; a clustered index's source publishes to the shard logs and
+// keeps its position in NATS (cluster::ClusterChangeSink).
+//
+// Ownership: owns its sink (which holds the index) and one worker thread.
 // Thread safety: start/stop/status may be called from any thread.
 #pragma once
 
@@ -29,6 +34,7 @@
 #include <thread>
 
 #include "meridian/base/json.h"
+#include "meridian/cdc/change_sink.h"
 #include "meridian/cdc/source_config.h"
 #include "meridian/index/index.h"
 
@@ -63,7 +69,9 @@ struct PgSourceStatus {
 
 class PgSource {
  public:
+  // A source on a local index (IndexSink).
   PgSource(SourceConfig cfg, std::shared_ptr<index::Index> ix);
+  PgSource(SourceConfig cfg, std::unique_ptr<ChangeSink> sink);
   ~PgSource();
   PgSource(const PgSource&) = delete;
   PgSource& operator=(const PgSource&) = delete;
@@ -86,7 +94,7 @@ class PgSource {
   bool stopping() const { return stop_.load(); }
 
   const SourceConfig cfg_;
-  std::shared_ptr<index::Index> ix_;
+  std::unique_ptr<ChangeSink> sink_;
   std::thread worker_;
   std::atomic<bool> stop_{false};
   std::mutex wait_mu_;

@@ -24,6 +24,10 @@ struct RowChange {
   // positions several changes share (snapshot reads, ts_ms-only positions):
   // those are idempotent re-applications of the same row image.
   bool apply_at_stored = false;
+  // Upsert only: the document lacks fields whose stored values are to be
+  // kept (unchanged TOASTed columns PostgreSQL did not resend), for a sink
+  // that cannot read the stored document itself (ChangeSink::keep_unchanged).
+  bool partial = false;
 };
 
 }  // namespace meridian::cdc

@@ -191,6 +191,12 @@ class ClusterNode {
   // replica is itself behind retention.
   Result<index::BackupInfo> snapshot_replica(const std::string& index, uint32_t shard, const std::string& uid,
                                              const std::string& dest);
+  // The ids of the live nodes (membership), sorted.
+  Result<std::vector<std::string>> live_node_ids();
+  // Opens (creating) a key-value bucket with the replicas of the node's
+  // buckets (ClusterOptions::stream_replicas); ttl_ms 0: entries never expire.
+  Result<std::unique_ptr<KvBucket>> open_bucket(const std::string& name, int64_t ttl_ms, int history);
+  int sync_ms() const { return opt_.sync_ms; }
 
   // GET /v1/cluster: nodes, indexes, shards, replicas (node, applied, lag, state).
   Result<Json> status();

@@ -38,6 +38,12 @@ uint64_t placement_weight(std::string_view index, uint32_t shard, std::string_vi
 std::vector<std::string> place_replicas(std::string_view index, uint32_t shard, uint32_t replicas,
                                         const std::vector<std::string>& nodes);
 
+// The node that runs CDC source `source` of a clustered index: the one of
+// `nodes` with the highest rendezvous weight for (index, source), ties broken
+// by node name; "" when `nodes` is empty. A node joining takes over about
+// 1/(N+1) of the sources; a node leaving hands over exactly the ones it ran.
+std::string source_owner(std::string_view index, std::string_view source, const std::vector<std::string>& nodes);
+
 // Replica sets of every shard of an index: result[s] = place_replicas(s).
 std::vector<std::vector<std::string>> place_index(std::string_view index, uint32_t shards, uint32_t replicas,
                                                   const std::vector<std::string>& nodes);
