@@ -72,3 +72,27 @@ TEST_CASE("placement: removing a node moves only the replicas it held") {
   for (const auto& r : before) held_by_c += std::count(r.begin(), r.end(), "c");
   CHECK(moved_replicas(before, after) == held_by_c);
 }
+
+TEST_CASE("placement: a source has one owner, whatever the node order; only its owner leaving moves it") {
+  const std::vector<std::string> nodes = {"n1", "n2", "n3", "n4"};
+  std::map<std::string, int> owned;
+  for (int i = 0; i < 400; ++i) {
+    const std::string src = "s" + std::to_string(i);
+    const std::string owner = source_owner("books", src, nodes);
+    REQUIRE(std::find(nodes.begin(), nodes.end(), owner) != nodes.end());
+    CHECK(source_owner("books", src, {"n4", "n3", "n2", "n1"}) == owner);
+    ++owned[owner];
+    // Another node leaving keeps the owner; the owner leaving hands over.
+    for (const auto& gone : nodes) {
+      std::vector<std::string> rest;
+      for (const auto& n : nodes)
+        if (n != gone) rest.push_back(n);
+      const std::string next = source_owner("books", src, rest);
+      if (gone == owner) CHECK(next != owner);
+      else CHECK(next == owner);
+    }
+  }
+  for (const auto& [n, k] : owned) CHECK_MESSAGE((k > 60 && k < 140), n << " owns " << k << " of 400");
+  CHECK(source_owner("books", "s1", {}).empty());
+  CHECK(source_owner("a", "b", {"x"}) == "x");
+}
