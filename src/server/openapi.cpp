@@ -215,7 +215,7 @@ constexpr const char* kOpenApi = R"JSON({
         "type": {"type": "string", "enum": ["postgres", "debezium"]}, "dsn": {"type": "string"}, "table": {"type": "string"},
         "publication": {"type": "string"}, "slot": {"type": "string"}, "id_column": {"type": "string"}, "mapping": {"type": "object"}}}}}},
       "responses": {"200": {"description": "replaced"}, "201": {"description": "created"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
-    "get": {"operationId": "getSource", "x-meridian-scope": "admin", "summary": "a source's config and state: state, last_error, applied_lsn, flushed_lsn, server_lsn, lag_bytes, lag_seconds, snapshot_rows, changes, reconnects",
+    "get": {"operationId": "getSource", "x-meridian-scope": "admin", "summary": "a source's config and state: state, last_error, applied_lsn, flushed_lsn, server_lsn, lag_bytes, lag_seconds, snapshot_rows, changes, reconnects (a clustered index: also node, position)",
       "responses": {"200": {"description": "source"}, "404": {"$ref": "#/components/responses/Error"}}},
     "delete": {"operationId": "deleteSource", "x-meridian-scope": "admin", "summary": "stop and forget a source", "parameters": [{"name": "drop_slot", "in": "query", "schema": {"type": "boolean"}}],
       "responses": {"200": {"description": "{\"source\", \"result\": \"deleted\", \"slot_dropped\"}"}, "404": {"$ref": "#/components/responses/Error"}}}},
