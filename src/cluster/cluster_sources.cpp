@@ -59,10 +59,6 @@ Status ClusterSources::reconcile() {
   std::lock_guard<std::mutex> pass(reconcile_mu_);
   MERIDIAN_ASSIGN_OR_RETURN(auto configs, store_->configs());
   MERIDIAN_ASSIGN_OR_RETURN(auto live, node_.live_node_ids());
-  {
-    std::lock_guard<std::mutex> l(loop_mu_);
-    if (stop_) return Status::ok();
-  }
   if (node_.settled()) {
     std::map<std::pair<std::string, std::string>, const cdc::SourceConfig*> mine;
     for (const auto& c : configs)
@@ -84,6 +80,11 @@ Status ClusterSources::reconcile() {
     // the slot its old run releases.
     for (auto& s : stopping) s->stop();
     std::lock_guard<std::mutex> l(mu_);
+    {
+      // stop() sets stop_ before it takes what runs: nothing starts after.
+      std::lock_guard<std::mutex> ls(loop_mu_);
+      if (stop_) return Status::ok();
+    }
     for (const auto& [key, c] : mine) {
       if (running_.count(key)) continue;
       auto src = std::make_unique<cdc::PgSource>(*c, std::make_unique<ClusterChangeSink>(node_, *store_, *c));
