@@ -151,6 +151,10 @@ Status ClusterChangeSink::apply(const std::vector<cdc::RowChange>& changes) {
 
 Status ClusterChangeSink::flush() {
   if (applied_.empty() || applied_ == stored_) return Status::ok();
+  // A source deleted meanwhile (its runner flushes once more as it stops)
+  // must not leave a position behind for a source re-created later.
+  MERIDIAN_ASSIGN_OR_RETURN(auto still, store_.config(cfg_.index, cfg_.name));
+  if (!still) return Status::ok();
   MERIDIAN_RETURN_IF_ERROR(store_.put_position(cfg_.index, cfg_.name, applied_));
   stored_ = applied_;
   return Status::ok();

@@ -131,6 +131,7 @@ TEST_CASE("cluster change sink: changes reach their shards in order; the positio
   auto kv = node->open_bucket(SourceStore::kBucket, 0, 1);
   REQUIRE(kv.is_ok());
   SourceStore store(std::move(*kv));
+  REQUIRE(store.put_config(pg_config("items", "src")).is_ok());
   ClusterChangeSink sink(*node, store, pg_config("items", "src"));
 
   auto schema = sink.schema();
@@ -197,6 +198,13 @@ TEST_CASE("cluster change sink: changes reach their shards in order; the positio
   ClusterChangeSink again(*node, store, pg_config("items", "src"));
   REQUIRE(again.schema().is_ok());
   CHECK(again.stored_position()->to_string() == "200,4");
+
+  // Once the source is deleted, its runner's last flush stores nothing: a
+  // source re-created under that name starts with a snapshot.
+  REQUIRE(again.apply({upsert(item("f", "phi", 6), 400, 1)}).is_ok());
+  REQUIRE(store.remove("items", "src").is_ok());
+  REQUIRE(again.flush().is_ok());
+  CHECK(store.position("items", "src")->empty());
 }
 
 TEST_CASE("cluster sources: exactly one live node runs a postgres source; its owner leaving hands it over") {
