@@ -210,8 +210,9 @@ void ServerImpl::install_doc_op_routes() {
   });
 
   route("GET", "/v1/indexes/{index}/docs", [this](const httplib::Request& req, httplib::Response& res) {
-    auto idx = find_index(req.matches[1], res);
-    if (!idx) return;
+    auto m = clustered(req.matches[1], true);
+    auto idx = m ? nullptr : find_index(req.matches[1], res);
+    if (!m && !idx) return;
     int64_t size = 100;
     if (req.has_param("size")) {
       std::string v = req.get_param_value("size");
@@ -231,6 +232,7 @@ void ServerImpl::install_doc_op_routes() {
       if (v == "false") source = false;
       else if (v != "true") return send_error(res, 400, "source: expected true or false, got '" + v + "'", Json(Json::Object{{"path", Json("source")}}));
     }
+    if (m) return list_clustered(*m, size, source, req, res);
     auto snap = idx->snapshot();
     query::SearchRequest q;
     q.sort = {by_id(snap->schema())};
@@ -319,6 +321,65 @@ void ServerImpl::install_doc_op_routes() {
     out.set("schema", idx->schema()->to_json());
     send_json(res, 200, out.dump());
   });
+}
+
+void ServerImpl::list_clustered(const cluster::ShardMap& m, int64_t size, bool source, const httplib::Request& in,
+                                httplib::Response& res) {
+  // The router's search sorted by id (every shard's page merged in id
+  // order), one more than asked to say whether a next page exists.
+  auto schema = cluster_->schema(m);
+  if (!schema) return send_error(res, 503, "cluster state unavailable: " + schema.status().message());
+  const std::string& id_field = (*schema)->id_field();
+  Json body = Json::object();
+  body.set("sort", Json(Json::Array{Json(Json::Object{{id_field, Json("asc")}})}));
+  body.set("size", Json(size + 1));
+  body.set("source", Json(source));
+  body.set("track_total_hits", Json(int64_t{0}));
+  if (in.has_param("after")) {
+    auto c = id_cursor(**schema, in.get_param_value("after"));
+    if (!c) return send_error(res, 400, "after: expected an integer id (the id field is int)", Json(Json::Object{{"path", Json("after")}}));
+    // After every copy of that id on every shard (the tiebreaker's shard bits all set).
+    body.set("search_after", Json(Json::Array{std::move(*c), Json(std::numeric_limits<int64_t>::max())}));
+  }
+  auto copt = clustered_request_options(m);
+  if (!copt) return send_error(res, copt.status());
+  auto parsed = query::parse_search_request(body, *copt);
+  if (!parsed) return send_error(res, parsed.status());
+  httplib::Response routed;
+  search_clustered(m, Json(Json::Object{{"search", body}}), *parsed, in, routed);
+  if (routed.status != 200) {
+    res.status = routed.status;
+    res.set_content(routed.body, "application/json");
+    return;
+  }
+  auto r = parse_json(routed.body);
+  const Json* hits = r ? r->find("hits") : nullptr;
+  if (!hits || !hits->is_array()) return send_error(res, 502, "the search router's answer has no hits");
+  // A listing is complete or an error: a page without an unreachable
+  // shard's documents would let a client page past them unknowingly.
+  if (const Json* sh = r->find("shards"); sh && sh->find("failed") && sh->find("failed")->is_int() &&
+                                            sh->find("failed")->as_int() > 0)
+    return send_error(res, 503, "listing documents needs every shard; " + std::to_string(sh->find("failed")->as_int()) +
+                                    " of " + std::to_string(m.shards) + " did not answer (retry)",
+                      Json(Json::Object{{"shards", *sh}}));
+  Json docs = Json::array();
+  const auto& a = hits->as_array();
+  const size_t n = std::min(a.size(), static_cast<size_t>(size));
+  for (size_t i = 0; i < n; ++i) {
+    Json d = Json::object();
+    const Json* id = a[i].find("id");
+    d.set("id", id ? *id : Json());
+    if (source) {
+      const Json* src = a[i].find("source");
+      d.set("source", src ? *src : Json());
+    }
+    docs.push(std::move(d));
+  }
+  Json out = Json::object();
+  out.set("docs", std::move(docs));
+  const Json* last = n > 0 ? a[n - 1].find("id") : nullptr;
+  out.set("next", a.size() > n && last ? *last : Json());
+  send_json(res, 200, out.dump());
 }
 
 }  // namespace meridian::server

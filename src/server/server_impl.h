@@ -180,6 +180,10 @@ class ServerImpl {
   // (with "settings_version": the shard map's, see the shard route).
   void search_clustered(const cluster::ShardMap& m, const Json& wire, const query::SearchRequest& req,
                         const httplib::Request& in, httplib::Response& res);
+  // GET .../docs on a clustered index (routes_doc_ops.cpp): the router's
+  // search sorted by id, as {"docs", "next"}; 503 while a shard is unreachable.
+  void list_clustered(const cluster::ShardMap& m, int64_t size, bool source, const httplib::Request& in,
+                      httplib::Response& res);
   // Bulk bodies (NDJSON or a JSON array): well-formed objects into *good, the
   // others as {"line","id","error"} into *errors; false after sending a 400.
   static bool parse_bulk_body(const std::string& body, std::vector<BulkLine>* good, Json* errors, httplib::Response& res);

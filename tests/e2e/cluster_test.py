@@ -326,6 +326,24 @@ def main():
             a, b = paged(nodes[0].base, "books", body), paged(single.base, "ref", body)
             flat = [i for p in a for i in p]
             assert len(flat) == len(set(flat)) == 300 and set(flat) == {i for p in b for i in p}, (len(flat), len(set(flat)))
+            # Listing documents in id order through a node: the single node's pages, cursor and all.
+            def listing(base, ix, size):
+                pages, after = [], None
+                for _ in range(100):
+                    st, page = call(base, "GET", "/v1/indexes/%s/docs?size=%d%s" % (ix, size, "&after=" + after if after else ""))
+                    assert st == 200, page
+                    pages.append(page)
+                    after = page["next"]
+                    if after is None:
+                        return pages
+                raise AssertionError("no end of the listing")
+            a, b = listing(nodes[1].base, "books", 37), listing(single.base, "ref", 37)
+            assert a == b and sum(len(p["docs"]) for p in a) == 300, ([p["next"] for p in a], [p["next"] for p in b])
+            assert a[0]["docs"][0]["source"] == next(d for d in docs if d["id"] == a[0]["docs"][0]["id"]), a[0]["docs"][0]
+            st, a = call(nodes[0].base, "GET", "/v1/indexes/books/docs?size=5&source=false")
+            assert st == 200 and all(set(d) == {"id"} for d in a["docs"]) and len(a["docs"]) == 5, a
+            st, a = call(nodes[0].base, "GET", "/v1/indexes/books/docs?size=0")
+            assert st == 400 and a["error"]["path"] == "size", a
         check("bulk through n2, search through n1: same ids and scores as one node; read your writes", writes_and_search)
 
         def shell():
@@ -394,7 +412,7 @@ def main():
         check("POST /changes through n1 is read through n2; a bad change is a 400 and publishes nothing", changes)
 
         def unsupported():
-            for method, path, body in (("GET", "/v1/indexes/books/docs", None),):
+            for method, path, body in (("POST", "/v1/indexes/books/refresh", None),):
                 st, b = call(nodes[0].base, method, path, body)
                 assert st == 501 and "clustered" in b["error"]["reason"], (method, path, st, b)
         check("routes not routed on a clustered index yet answer 501, never a local write", unsupported)
@@ -544,6 +562,9 @@ def main():
             assert {f["shard"] for f in a["failures"]} == set(on_n2), a["failures"]
             codes = [call(nodes[0].base, "GET", "/v1/indexes/solo/docs/" + d["id"])[0] for d in docs[:60]]
             assert set(codes) == {200, 503}, codes  # n2's shards cannot answer, n1's do
+            # A listing is complete or an error: never a page without n2's shards.
+            st, lst = call(nodes[0].base, "GET", "/v1/indexes/solo/docs?size=10")
+            assert st == 503 and lst["error"]["shards"]["failed"] == len(on_n2) and "shard" in lst["error"]["reason"], (st, lst)
             st, b = call(single.base, "POST", "/v1/indexes/ref/search", {"q": "river", "size": 300})
             assert 0 < len(a["hits"]) < len(b["hits"]), (len(a["hits"]), len(b["hits"]))
             metric = [l for l in get_text(nodes[0].base, "/metrics").splitlines()
