@@ -143,11 +143,9 @@ void collapse_distinct(std::vector<Row>* rows, std::vector<std::string>* keys) {
   std::unordered_set<std::string> seen;
   std::erase_if(*rows, [&](const Row& r) {
     if (r.group.index() == 0) return false;
-    std::string key = group_key(r);
-    if (seen.contains(key)) return true;
-    if (keys) keys->push_back(key);
-    seen.insert(std::move(key));
-    return false;
+    auto [it, fresh] = seen.insert(group_key(r));
+    if (fresh && keys) keys->push_back(*it);
+    return !fresh;
   });
 }
 
