@@ -322,6 +322,9 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
     body.set("phase", Json(phase));
     body.set("settings_version", Json(static_cast<int64_t>(m.settings_version)));
     if (stats) body.set("stats", cluster::stats_to_json(*stats));
+    // The shards use the router's distinct (a listing has none whatever the
+    // settings; a settings patch between two parses does not split them).
+    body.set("distinct_field", Json(req.distinct));
     if (round) body.set("distinct", cluster::distinct_round_to_json(*round));
     auto j = call_shard(r, m.index, s, body, auth);
     if (!j) return j.status();
@@ -483,6 +486,7 @@ void ServerImpl::install_clustered_routes() {
     auto parsed = parse_wire(*body, *copt);
     if (!parsed) return send_error(res, parsed.status());
     if (Status st = cluster::check_clustered_request(*parsed); !st) return send_error(res, st);
+    if (const Json* df = body->find("distinct_field"); df && df->is_string()) parsed->distinct = df->as_string();
     auto ix = cluster_->local_replica(name, shard);
     if (!ix)
       return send_error(res, 404, "node '" + cluster_->node_id() + "' holds no replica of shard " + sh + " of '" + name + "'",

@@ -345,6 +345,7 @@ void ServerImpl::list_clustered(const cluster::ShardMap& m, int64_t size, bool s
   if (!copt) return send_error(res, copt.status());
   auto parsed = query::parse_search_request(body, *copt);
   if (!parsed) return send_error(res, parsed.status());
+  parsed->distinct.clear();  // every document, as on one node, whatever the index's distinct
   httplib::Response routed;
   search_clustered(m, Json(Json::Object{{"search", body}}), *parsed, in, routed);
   if (routed.status != 200) {

@@ -527,6 +527,8 @@ def main():
                 assert len(series) == len(set(series)), (q, series)
             st, x = call(nodes[0].base, "POST", "/v1/indexes/geo/search", {"size": 0})
             assert x["total"] == {"value": 55, "relation": "eq"}, x["total"]
+            st, x = call(nodes[1].base, "GET", "/v1/indexes/geo/docs?size=400&source=false")  # a listing: every document
+            assert st == 200 and len(x["docs"]) == 300, (st, len(x.get("docs", [])))
             # Pages with search_after through n2: one node's pages, each series once.
             for body in ({"sort": [{"year": "desc"}, {"id": "asc"}], "size": 4, "fields": ["series"]},
                          {"near": near, "sort": ["_geo_distance"], "size": 6, "fields": ["series"]},
