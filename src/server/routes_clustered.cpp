@@ -513,4 +513,27 @@ void ServerImpl::install_clustered_routes() {
   });
 }
 
+std::optional<Json> ServerImpl::routed_search(const cluster::ShardMap& m, const Json& body, const httplib::Request& in,
+                                              httplib::Response& res) {
+  auto copt = clustered_request_options(m);
+  if (!copt) {
+    send_error(res, copt.status());
+    return std::nullopt;
+  }
+  auto parsed = query::parse_search_request(body, *copt);
+  if (!parsed) {
+    send_error(res, parsed.status());
+    return std::nullopt;
+  }
+  parsed->distinct.clear();  // every document, as on one node, whatever the index's distinct
+  search_clustered(m, Json(Json::Object{{"search", body}}), *parsed, in, res);
+  if (res.status != 200) return std::nullopt;
+  auto j = parse_json(res.body);
+  if (!j || !j->is_object()) {
+    send_error(res, 502, "the search router's answer is not a JSON object");
+    return std::nullopt;
+  }
+  return std::move(*j);
+}
+
 }  // namespace meridian::server

@@ -341,20 +341,9 @@ void ServerImpl::list_clustered(const cluster::ShardMap& m, int64_t size, bool s
     // After every copy of that id on every shard (the tiebreaker's shard bits all set).
     body.set("search_after", Json(Json::Array{std::move(*c), Json(std::numeric_limits<int64_t>::max())}));
   }
-  auto copt = clustered_request_options(m);
-  if (!copt) return send_error(res, copt.status());
-  auto parsed = query::parse_search_request(body, *copt);
-  if (!parsed) return send_error(res, parsed.status());
-  parsed->distinct.clear();  // every document, as on one node, whatever the index's distinct
-  httplib::Response routed;
-  search_clustered(m, Json(Json::Object{{"search", body}}), *parsed, in, routed);
-  if (routed.status != 200) {
-    res.status = routed.status;
-    res.set_content(routed.body, "application/json");
-    return;
-  }
-  auto r = parse_json(routed.body);
-  const Json* hits = r ? r->find("hits") : nullptr;
+  auto r = routed_search(m, body, in, res);
+  if (!r) return;
+  const Json* hits = r->find("hits");
   if (!hits || !hits->is_array()) return send_error(res, 502, "the search router's answer has no hits");
   // A listing is complete or an error: a page without an unreachable
   // shard's documents would let a client page past them unknowingly.

@@ -138,7 +138,7 @@ bool ServerImpl::parse_bulk_body(const std::string& b, std::vector<BulkLine>* go
 }
 
 void ServerImpl::install_index_routes() {
-  route("GET", "/v1/indexes", [this](const httplib::Request&, httplib::Response& res) {
+  route("GET", "/v1/indexes", [this](const httplib::Request& req, httplib::Response& res) {
     Json arr = Json::array();
     const auto& who = current_principal();
     for (const auto& name : engine_->list()) {
@@ -150,17 +150,33 @@ void ServerImpl::install_index_routes() {
       e.set("docs", Json((*idx)->stats().docs));
       arr.push(std::move(e));
     }
-    // Clustered indexes (cluster mode): no document count without asking every shard.
+    // Clustered indexes (cluster mode): the document count is the router's
+    // exact total of a match-all search; null unless every shard answered
+    // ("shards_failed" says how many did not).
     if (cluster_)
       if (auto names = cluster_->index_names())
         for (const auto& name : *names) {
           if (who && !who->allows(Scope::kSearch, name)) continue;
           auto m = clustered(name);
           if (!m) continue;
+          Json docs;  // null
+          int64_t failed = m->shards;
+          httplib::Response scratch;
+          Json count = Json(Json::Object{{"size", Json(int64_t{0})}, {"track_total_hits", Json(true)}});
+          if (auto r = routed_search(*m, count, req, scratch)) {
+            const Json* sh = r->find("shards");
+            const Json* f = sh ? sh->find("failed") : nullptr;
+            failed = f && f->is_int() ? f->as_int() : m->shards;
+            const Json* total = r->find("total");
+            const Json* value = total ? total->find("value") : nullptr;
+            if (failed == 0 && value && value->is_int()) docs = *value;
+          }
           arr.push(Json(Json::Object{{"name", Json(name)},
+                                     {"docs", std::move(docs)},
                                      {"clustered", Json(true)},
                                      {"shards", Json(static_cast<int64_t>(m->shards))},
-                                     {"replicas", Json(static_cast<int64_t>(m->replicas))}}));
+                                     {"replicas", Json(static_cast<int64_t>(m->replicas))},
+                                     {"shards_failed", Json(failed)}}));
         }
     Json out = Json::object();
     out.set("indexes", std::move(arr));

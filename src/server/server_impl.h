@@ -180,6 +180,13 @@ class ServerImpl {
   // (with "settings_version": the shard map's, see the shard route).
   void search_clustered(const cluster::ShardMap& m, const Json& wire, const query::SearchRequest& req,
                         const httplib::Request& in, httplib::Response& res);
+  // The router's answer to search `body` on clustered index `m` as JSON
+  // (routes_clustered.cpp), for routes built on a search over every document
+  // (the index's distinct setting is not applied); nullopt when it is
+  // not a 200, the error then already written to res (which the caller
+  // overwrites on success).
+  std::optional<Json> routed_search(const cluster::ShardMap& m, const Json& body, const httplib::Request& in,
+                                    httplib::Response& res);
   // GET .../docs on a clustered index (routes_doc_ops.cpp): the router's
   // search sorted by id, as {"docs", "next"}; 503 while a shard is unreachable.
   void list_clustered(const cluster::ShardMap& m, int64_t size, bool source, const httplib::Request& in,

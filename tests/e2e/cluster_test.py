@@ -269,7 +269,8 @@ def main():
             st, body = call(nodes[1].base, "GET", "/v1/cluster")
             assert [i["index"] for i in body["indexes"]] == ["books"], body
             st, body = call(nodes[1].base, "GET", "/v1/indexes")
-            assert {"name": "books", "clustered": True, "shards": 3, "replicas": 2} in body["indexes"], body
+            assert {"name": "books", "docs": 0, "clustered": True, "shards": 3, "replicas": 2, "shards_failed": 0} \
+                in body["indexes"], body
         check("PUT /v1/indexes with shards/replicas creates a clustered index seen by every node", create)
 
         def writes_and_search():
@@ -344,6 +345,11 @@ def main():
             assert st == 200 and all(set(d) == {"id"} for d in a["docs"]) and len(a["docs"]) == 5, a
             st, a = call(nodes[0].base, "GET", "/v1/indexes/books/docs?size=0")
             assert st == 400 and a["error"]["path"] == "size", a
+            # GET /v1/indexes counts a clustered index's documents across its shards.
+            st, a = call(nodes[1].base, "GET", "/v1/indexes")
+            books = [i for i in a["indexes"] if i["name"] == "books"]
+            assert st == 200 and len(books) == 1 and books[0]["docs"] == 300 and books[0]["shards_failed"] == 0 \
+                and books[0]["clustered"] is True and books[0]["shards"] == 3, a
         check("bulk through n2, search through n1: same ids and scores as one node; read your writes", writes_and_search)
 
         def shell():
@@ -529,6 +535,8 @@ def main():
             assert x["total"] == {"value": 55, "relation": "eq"}, x["total"]
             st, x = call(nodes[1].base, "GET", "/v1/indexes/geo/docs?size=400&source=false")  # a listing: every document
             assert st == 200 and len(x["docs"]) == 300, (st, len(x.get("docs", [])))
+            st, x = call(nodes[0].base, "GET", "/v1/indexes")  # documents, not distinct values
+            assert [i["docs"] for i in x["indexes"] if i["name"] == "geo"] == [300], x
             # Pages with search_after through n2: one node's pages, each series once.
             for body in ({"sort": [{"year": "desc"}, {"id": "asc"}], "size": 4, "fields": ["series"]},
                          {"near": near, "sort": ["_geo_distance"], "size": 6, "fields": ["series"]},
@@ -567,6 +575,9 @@ def main():
             # A listing is complete or an error: never a page without n2's shards.
             st, lst = call(nodes[0].base, "GET", "/v1/indexes/solo/docs?size=10")
             assert st == 503 and lst["error"]["shards"]["failed"] == len(on_n2) and "shard" in lst["error"]["reason"], (st, lst)
+            st, li = call(nodes[0].base, "GET", "/v1/indexes")
+            solo = [i for i in li["indexes"] if i["name"] == "solo"]
+            assert st == 200 and solo and solo[0]["docs"] is None and solo[0]["shards_failed"] == len(on_n2), li
             st, b = call(single.base, "POST", "/v1/indexes/ref/search", {"q": "river", "size": 300})
             assert 0 < len(a["hits"]) < len(b["hits"]), (len(a["hits"]), len(b["hits"]))
             metric = [l for l in get_text(nodes[0].base, "/metrics").splitlines()
