@@ -303,6 +303,8 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
     return send_error(res, st, Json(Json::Object{{"path", Json("search_after")}}));
   auto routes = cluster_->routes(m);
   if (!routes) return send_error(res, 503, "cluster state unavailable: " + routes.status().message());
+  // Each shard's replicas by health and load (fewest calls in flight, then the fastest).
+  for (auto& cands : *routes) replica_load_.order(&cands);
   const std::string auth = in.get_header_value("Authorization");
   const uint32_t n = m.shards;
   auto schema = cluster_->schema(m);
@@ -310,9 +312,9 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
   if (schema) so.schema = schema->get();
 
   // One shard's phase on one replica: local in-process, remote over HTTP.
-  auto run = [&](uint32_t s, const cluster::ReplicaRoute& r, const std::string& phase,
-                 const std::shared_ptr<const index::CorpusStats>& stats,
-                 const cluster::DistinctRound* round = nullptr) -> Result<Json> {
+  auto run_on = [&](uint32_t s, const cluster::ReplicaRoute& r, const std::string& phase,
+                    const std::shared_ptr<const index::CorpusStats>& stats,
+                    const cluster::DistinctRound* round) -> Result<Json> {
     if (r.local) {
       auto ix = cluster_->local_replica(m.index, s);
       if (!ix) return Status::not_found("the local replica of shard " + std::to_string(s) + " is gone");
@@ -334,6 +336,16 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
       return *st;
     }
     return *j;
+  };
+  // The same, counted in the replica's node's load and health.
+  auto run = [&](uint32_t s, const cluster::ReplicaRoute& r, const std::string& phase,
+                 const std::shared_ptr<const index::CorpusStats>& stats,
+                 const cluster::DistinctRound* round = nullptr) -> Result<Json> {
+    ReplicaLoad::Call call(&replica_load_, r.node);
+    auto j = run_on(s, r, phase, stats, round);
+    // A bad request is the client's, not a sign of the node's health.
+    call.finish(j || j.status().code() == Status::Code::kInvalidArgument);
+    return j;
   };
 
   // Phase 1: statistics, each shard on its first replica that answers.

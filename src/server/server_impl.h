@@ -31,6 +31,7 @@
 #include "meridian/server/serve_options.h"
 #include "meridian/server/watch_hub.h"
 #include "http_server.h"
+#include "replica_load.h"
 
 namespace meridian::server {
 
@@ -265,6 +266,7 @@ class ServerImpl {
   QueryCache cache_;
   WatchHub hub_;
   std::atomic<bool> stopping_{false};
+  ReplicaLoad replica_load_;  // the search router's view of each node's load and health
   std::atomic<uint64_t> shard_failures_{0};  // clustered searches: shards that did not answer
   int port_ = 0;
   std::set<const RouteSpec*> registered_;
