@@ -1,7 +1,6 @@
 #include "replica_load.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace meridian::server {
 
@@ -46,37 +45,34 @@ ReplicaLoad::NodeLoad ReplicaLoad::of(const std::string& node) const {
   return it == nodes_.end() ? NodeLoad{} : it->second;
 }
 
+Json ReplicaLoad::to_json(Clock::time_point now) const {
+  std::lock_guard<std::mutex> l(mu_);
+  Json out = Json::object();
+  for (const auto& [node, n] : nodes_) {
+    const bool penalized = n.failed_at != Clock::time_point{} && now - n.failed_at < kFailurePenalty;
+    out.set(node, Json(Json::Object{{"in_flight", Json(static_cast<int64_t>(n.in_flight))},
+                                    {"mean_ms", Json(n.mean_us / 1000)},
+                                    {"calls", Json(static_cast<int64_t>(n.calls))},
+                                    {"failures", Json(static_cast<int64_t>(n.failures))},
+                                    {"penalized", Json(penalized)}}));
+  }
+  return out;
+}
+
 void ReplicaLoad::order(std::vector<cluster::ReplicaRoute>* candidates, Clock::time_point now) const {
   if (candidates->size() < 2) return;
-  struct Key {
-    bool penalized;
-    uint32_t in_flight;
-    int latency;  // bucket: latencies within a factor 1.25 of each other mostly share one
-  };
-  // A node not measured yet is in the best bucket, so it gets tried.
-  auto bucket = [](double us) { return us <= 1 ? 0 : 1 + static_cast<int>(std::log(us) / std::log(1.25)); };
-  std::vector<Key> keys;
+  std::vector<char> penalized;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& c : *candidates) {
       auto it = nodes_.find(c.node);
-      if (it == nodes_.end()) {
-        keys.push_back({false, 0, 0});
-        continue;
-      }
-      const NodeLoad& n = it->second;
-      const bool penalized = n.failed_at != Clock::time_point{} && now - n.failed_at < kFailurePenalty;
-      keys.push_back({penalized, n.in_flight, bucket(n.mean_us)});
+      penalized.push_back(it != nodes_.end() && it->second.failed_at != Clock::time_point{} &&
+                          now - it->second.failed_at < kFailurePenalty);
     }
   }
   std::vector<size_t> idx(candidates->size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
-    const Key &x = keys[a], &y = keys[b];
-    if (x.penalized != y.penalized) return !x.penalized;
-    if (x.in_flight != y.in_flight) return x.in_flight < y.in_flight;
-    return x.latency < y.latency;
-  });
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return !penalized[a] && penalized[b]; });
   std::vector<cluster::ReplicaRoute> out;
   out.reserve(idx.size());
   for (size_t i : idx) out.push_back(std::move((*candidates)[i]));

@@ -1,13 +1,14 @@
 // ReplicaLoad: how busy and how healthy each node looks to this node's
-// search router, so that a shard's search goes to the replica that is
-// likely to answer first (the cluster's "chosen by health and load").
-// Per node it keeps the shard calls in flight, an exponentially weighted
-// mean of their latency, and the time of the last failed call. order()
-// ranks a shard's in-sync replicas: a node that failed within the penalty
-// window last, then fewer calls in flight, then a lower mean latency (in
-// buckets a factor 1.25 wide, so noise does not reorder; a node not measured
-// yet ranks first, so it gets tried), then the routing view's own order (most
-// advanced replica, local first).
+// search router. Per node it keeps the shard calls in flight, an
+// exponentially weighted mean of their latency, and the time of the last
+// failed call (reported per node in GET /v1/cluster's "router" section).
+// order() ranks a shard's in-sync replicas by health only: a node that
+// failed a call within the penalty window goes last, the others keep the
+// routing view's order (most advanced replica, local first). Load does not
+// reorder them: a shard's local search_after tiebreaker (segment position,
+// document) differs between replicas, so two pages of one search must be
+// answered by the same replica, which a deterministic order gives and a
+// load-dependent one would not (docs/CLUSTER.md, "The search router").
 //
 // Thread-safe (one mutex); a Call is used by one thread.
 #pragma once
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "meridian/base/json.h"
 #include "meridian/cluster/cluster_node.h"
 
 namespace meridian::server {
@@ -46,7 +48,7 @@ class ReplicaLoad {
     bool done_ = false;
   };
 
-  // Stable: equal candidates keep their order.
+  // Stable: healthy candidates keep their order, then the penalized ones.
   void order(std::vector<cluster::ReplicaRoute>* candidates, Clock::time_point now = Clock::now()) const;
 
   struct NodeLoad {
@@ -56,6 +58,9 @@ class ReplicaLoad {
     uint64_t calls = 0, failures = 0;
   };
   NodeLoad of(const std::string& node) const;
+  // {"<node>": {"in_flight", "mean_ms", "calls", "failures", "penalized"}}
+  // for GET /v1/cluster's "router".
+  Json to_json(Clock::time_point now = Clock::now()) const;
   // Test hook: a finished call of `us` microseconds.
   void record(const std::string& node, double us, bool ok, Clock::time_point now = Clock::now());
 

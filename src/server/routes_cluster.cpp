@@ -1,7 +1,8 @@
 // Routes and lifecycle of cluster mode (docs/CLUSTER.md). The only place the
 // server touches the cluster module; on a single node (no --cluster) the
 // node is never started and GET /v1/cluster says so.
-//   GET /v1/cluster   nodes, indexes, shards, replicas (applied sequence, lag, state)
+//   GET /v1/cluster   nodes, indexes, shards, replicas (applied sequence, lag, state),
+//                     and this node's search router's view of each node ("router")
 // (The snapshot routes a rebuilding replica copies from: routes_replica_snapshot.cpp.)
 #include "server_impl.h"
 
@@ -42,6 +43,7 @@ void ServerImpl::install_cluster_routes() {
     auto st = cluster_->status();
     if (!st) return send_error(res, 503, "cluster state unavailable: " + st.status().message());
     st->set("enabled", Json(true));
+    st->set("router", replica_load_.to_json());
     send_json(res, 200, st->dump());
   });
 }
