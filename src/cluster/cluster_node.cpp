@@ -515,13 +515,7 @@ bool ClusterNode::settled() const {
 }
 
 Status ClusterNode::sync() {
-  auto live = members_->live_nodes();
-  if (!live) {
-    note_nats_failure();
-    return live.status();
-  }
-  std::vector<std::string> ids;
-  for (const auto& n : *live) ids.push_back(n.id);
+  MERIDIAN_ASSIGN_OR_RETURN(std::vector<std::string> ids, live_node_ids());
   auto names = maps_->list();
   if (!names) {
     note_nats_failure();

@@ -226,26 +226,29 @@ Status NatsClient::delete_stream(const std::string& name) {
   return Status::ok();
 }
 
-Result<uint64_t> NatsClient::last_sequence(const std::string& stream) {
-  jsOptions jo = impl_->options();
+namespace {
+
+// The stream's first and last sequence (one stream-info request).
+Result<std::pair<uint64_t, uint64_t>> stream_sequences(jsCtx* js, jsOptions jo, const std::string& stream) {
   jsErrCode jerr = static_cast<jsErrCode>(0);
   jsStreamInfo* si = nullptr;
-  natsStatus s = js_GetStreamInfo(&si, impl_->js, stream.c_str(), &jo, &jerr);
+  natsStatus s = js_GetStreamInfo(&si, js, stream.c_str(), &jo, &jerr);
   if (s != NATS_OK) return to_status(s, "nats: stream " + stream, jerr);
-  uint64_t last = si->State.LastSeq;
+  std::pair<uint64_t, uint64_t> seqs{si->State.FirstSeq, si->State.LastSeq};
   jsStreamInfo_Destroy(si);
-  return last;
+  return seqs;
+}
+
+}  // namespace
+
+Result<uint64_t> NatsClient::last_sequence(const std::string& stream) {
+  MERIDIAN_ASSIGN_OR_RETURN(auto seqs, stream_sequences(impl_->js, impl_->options(), stream));
+  return seqs.second;
 }
 
 Result<uint64_t> NatsClient::first_sequence(const std::string& stream) {
-  jsOptions jo = impl_->options();
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  jsStreamInfo* si = nullptr;
-  natsStatus s = js_GetStreamInfo(&si, impl_->js, stream.c_str(), &jo, &jerr);
-  if (s != NATS_OK) return to_status(s, "nats: stream " + stream, jerr);
-  uint64_t first = si->State.FirstSeq;
-  jsStreamInfo_Destroy(si);
-  return first;
+  MERIDIAN_ASSIGN_OR_RETURN(auto seqs, stream_sequences(impl_->js, impl_->options(), stream));
+  return seqs.first;
 }
 
 Result<PublishAck> NatsClient::publish(const std::string& subject, std::string_view data, const std::string& msg_id,

@@ -3,6 +3,24 @@
 #include <algorithm>
 
 namespace meridian::server {
+namespace {
+
+// One finished call of `us` microseconds into n's counters.
+void add_call(ReplicaLoad::NodeLoad* n, double us, bool ok, ReplicaLoad::Clock::time_point now) {
+  ++n->calls;
+  if (!ok) {
+    ++n->failures;
+    n->failed_at = now;
+    return;  // a failure's latency (often a timeout) says nothing of the node's speed
+  }
+  n->mean_us = n->mean_us == 0 ? us : (1 - ReplicaLoad::kLatencyWeight) * n->mean_us + ReplicaLoad::kLatencyWeight * us;
+}
+
+bool penalized(const ReplicaLoad::NodeLoad& n, ReplicaLoad::Clock::time_point now) {
+  return n.failed_at != ReplicaLoad::Clock::time_point{} && now - n.failed_at < ReplicaLoad::kFailurePenalty;
+}
+
+}  // namespace
 
 ReplicaLoad::Call::Call(ReplicaLoad* load, std::string node) : load_(load), node_(std::move(node)), start_(Clock::now()) {
   load_->begin(node_);
@@ -16,9 +34,9 @@ void ReplicaLoad::Call::finish(bool ok) {
   if (done_) return;
   done_ = true;
   const Clock::time_point now = Clock::now();
-  load_->record(node_, std::chrono::duration<double, std::micro>(now - start_).count(), ok, now);
   std::lock_guard<std::mutex> l(load_->mu_);
   auto& n = load_->nodes_[node_];
+  add_call(&n, std::chrono::duration<double, std::micro>(now - start_).count(), ok, now);
   if (n.in_flight > 0) --n.in_flight;
 }
 
@@ -29,14 +47,7 @@ void ReplicaLoad::begin(const std::string& node) {
 
 void ReplicaLoad::record(const std::string& node, double us, bool ok, Clock::time_point now) {
   std::lock_guard<std::mutex> l(mu_);
-  auto& n = nodes_[node];
-  ++n.calls;
-  if (!ok) {
-    ++n.failures;
-    n.failed_at = now;
-    return;  // a failure's latency (often a timeout) says nothing of the node's speed
-  }
-  n.mean_us = n.mean_us == 0 ? us : (1 - kLatencyWeight) * n.mean_us + kLatencyWeight * us;
+  add_call(&nodes_[node], us, ok, now);
 }
 
 ReplicaLoad::NodeLoad ReplicaLoad::of(const std::string& node) const {
@@ -49,30 +60,28 @@ Json ReplicaLoad::to_json(Clock::time_point now) const {
   std::lock_guard<std::mutex> l(mu_);
   Json out = Json::object();
   for (const auto& [node, n] : nodes_) {
-    const bool penalized = n.failed_at != Clock::time_point{} && now - n.failed_at < kFailurePenalty;
     out.set(node, Json(Json::Object{{"in_flight", Json(static_cast<int64_t>(n.in_flight))},
                                     {"mean_ms", Json(n.mean_us / 1000)},
                                     {"calls", Json(static_cast<int64_t>(n.calls))},
                                     {"failures", Json(static_cast<int64_t>(n.failures))},
-                                    {"penalized", Json(penalized)}}));
+                                    {"penalized", Json(penalized(n, now))}}));
   }
   return out;
 }
 
 void ReplicaLoad::order(std::vector<cluster::ReplicaRoute>* candidates, Clock::time_point now) const {
   if (candidates->size() < 2) return;
-  std::vector<char> penalized;
+  std::vector<char> late;  // failed within the penalty window
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& c : *candidates) {
       auto it = nodes_.find(c.node);
-      penalized.push_back(it != nodes_.end() && it->second.failed_at != Clock::time_point{} &&
-                          now - it->second.failed_at < kFailurePenalty);
+      late.push_back(it != nodes_.end() && penalized(it->second, now));
     }
   }
   std::vector<size_t> idx(candidates->size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return !penalized[a] && penalized[b]; });
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return !late[a] && late[b]; });
   std::vector<cluster::ReplicaRoute> out;
   out.reserve(idx.size());
   for (size_t i : idx) out.push_back(std::move((*candidates)[i]));

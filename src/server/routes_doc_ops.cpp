@@ -347,10 +347,11 @@ void ServerImpl::list_clustered(const cluster::ShardMap& m, int64_t size, bool s
   if (!hits || !hits->is_array()) return send_error(res, 502, "the search router's answer has no hits");
   // A listing is complete or an error: a page without an unreachable
   // shard's documents would let a client page past them unknowingly.
-  if (const Json* sh = r->find("shards"); sh && sh->find("failed") && sh->find("failed")->is_int() &&
-                                            sh->find("failed")->as_int() > 0)
-    return send_error(res, 503, "listing documents needs every shard; " + std::to_string(sh->find("failed")->as_int()) +
-                                    " of " + std::to_string(m.shards) + " did not answer (retry)",
+  const Json* sh = r->find("shards");
+  const Json* failed = sh ? sh->find("failed") : nullptr;
+  if (failed && failed->is_int() && failed->as_int() > 0)
+    return send_error(res, 503, "listing documents needs every shard; " + std::to_string(failed->as_int()) + " of " +
+                                    std::to_string(m.shards) + " did not answer (retry)",
                       Json(Json::Object{{"shards", *sh}}));
   Json docs = Json::array();
   const auto& a = hits->as_array();
