@@ -15,6 +15,9 @@
 //   filter: + filter term(source)   sort: sort [{"id": "desc"}]
 //   facets: + facets {"src": {"terms": {"field": "source"}}}
 // track_total_hits stays at its default (exact up to 10000).
+// --ids: the peer-neutral task, top-10 ids only: "source": false and
+// "track_total_hits": false (no stored source read, no exact count; facets
+// still see every match), as xapian_query --ids is asked.
 // Prints the harness JSON line. Exit 2 on usage/open errors, 1 on a failed query.
 #include <cstdio>
 #include <cstdlib>
@@ -40,7 +43,7 @@ std::string join(const std::vector<std::string>& w) {
 }
 
 // The JSON search request for one query of the set.
-std::string request_json(const bench::QuerySpec& q) {
+std::string request_json(const bench::QuerySpec& q, bool ids_only) {
   const std::string fields = "\"fields\":[\"title\",\"body\"]";
   const std::string text = quoted(join(q.words));
   std::string query;
@@ -61,6 +64,7 @@ std::string request_json(const bench::QuerySpec& q) {
   if (q.cls == "filter") req += ",\"filter\":[{\"term\":{\"source\":" + quoted(q.filter) + "}}]";
   if (q.cls == "sort") req += ",\"sort\":[{\"id\":\"desc\"}]";
   if (q.cls == "facets") req += ",\"facets\":{\"src\":{\"terms\":{\"field\":\"source\"}}}";
+  if (ids_only) req += ",\"source\":false,\"track_total_hits\":false";
   return req + "}";
 }
 
@@ -87,14 +91,16 @@ class MeridianWorker : public bench::Worker {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: query_bench DATA_DIR INDEX QUERIES [--passes N] [--threads N]\n");
+    std::fprintf(stderr, "usage: query_bench DATA_DIR INDEX QUERIES [--passes N] [--threads N] [--ids]\n");
     return 2;
   }
   int passes = 3, threads = 2;
-  for (int i = 4; i + 1 < argc; i += 2) {
+  bool ids_only = false;
+  for (int i = 4; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--passes") passes = std::atoi(argv[i + 1]);
-    else if (a == "--threads") threads = std::atoi(argv[i + 1]);
+    if (a == "--ids") ids_only = true;
+    else if (a == "--passes" && i + 1 < argc) passes = std::atoi(argv[++i]);
+    else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
   }
   std::vector<bench::QuerySpec> queries;
   if (!bench::load_queries(argv[3], &queries)) {
@@ -114,18 +120,19 @@ int main(int argc, char** argv) {
   auto snap = (*index)->snapshot();
   std::map<const bench::QuerySpec*, meridian::query::SearchRequest> reqs;
   for (const auto& q : queries) {
-    auto body = meridian::parse_json(request_json(q));
+    auto body = meridian::parse_json(request_json(q, ids_only));
     if (!body.is_ok()) return 2;
     auto req = meridian::query::parse_search_request(*body);
     if (!req.is_ok()) {
-      std::fprintf(stderr, "query_bench: %s: %s\n", request_json(q).c_str(), req.status().to_string().c_str());
+      std::fprintf(stderr, "query_bench: %s: %s\n", request_json(q, ids_only).c_str(), req.status().to_string().c_str());
       return 2;
     }
     reqs.emplace(&q, std::move(*req));
   }
   bench::WorkerFactory make = [&] { return std::make_unique<MeridianWorker>(snap, &reqs); };
   std::string extra = ",\"docs\":" + std::to_string((*index)->stats().docs) +
-                      ",\"segments\":" + std::to_string(snap->segments().size());
+                      ",\"segments\":" + std::to_string(snap->segments().size()) +
+                      ",\"ids_only\":" + (ids_only ? "true" : "false");
   bool ok = bench::run_suite("meridian", queries, passes, threads, make, extra);
   return ok ? 0 : 1;
 }

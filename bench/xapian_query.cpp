@@ -12,7 +12,8 @@
 //   facets: a ValueCountMatchSpy on value 1 over every match
 //   (checkatleast = doc count).
 // Top 10 by BM25 (Xapian's default weighting); the data (JSON line) of each hit
-// is read, as Meridian returns the stored source. Each thread opens its own
+// is read, as Meridian returns the stored source; with --ids only the top-10
+// docids are taken (the peer-neutral task: no data, no exact count). Each thread opens its own
 // Database. Timing and output: bench/query_harness.h.
 #include <xapian.h>
 
@@ -27,7 +28,7 @@ namespace {
 
 class XapianWorker : public bench::Worker {
  public:
-  explicit XapianWorker(const std::string& path) : db_(path) {
+  XapianWorker(const std::string& path, bool ids_only) : db_(path), ids_only_(ids_only) {
     qp_.set_database(db_);
     qp_.set_stemmer(Xapian::Stem("english"));
     qp_.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
@@ -60,7 +61,8 @@ class XapianWorker : public bench::Worker {
       long hits = 0;
       size_t bytes = 0;
       for (auto it = mset.begin(); it != mset.end(); ++it) {
-        bytes += it.get_document().get_data().size();
+        if (ids_only_) bytes += *it;  // the docid
+        else bytes += it.get_document().get_data().size();
         ++hits;
       }
       if (q.cls == "facets") {
@@ -79,6 +81,7 @@ class XapianWorker : public bench::Worker {
  private:
   Xapian::Database db_;
   Xapian::QueryParser qp_;
+  bool ids_only_ = false;
   size_t sink_ = 0;
 };
 
@@ -86,23 +89,25 @@ class XapianWorker : public bench::Worker {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: xapian_query DB QUERIES [--passes N] [--threads N]\n");
+    std::fprintf(stderr, "usage: xapian_query DB QUERIES [--passes N] [--threads N] [--ids]\n");
     return 2;
   }
   int passes = 3, threads = 2;
-  for (int i = 3; i + 1 < argc; i += 2) {
+  bool ids_only = false;
+  for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--passes") passes = std::atoi(argv[i + 1]);
-    else if (a == "--threads") threads = std::atoi(argv[i + 1]);
+    if (a == "--ids") ids_only = true;
+    else if (a == "--passes" && i + 1 < argc) passes = std::atoi(argv[++i]);
+    else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
   }
   std::vector<bench::QuerySpec> queries;
   if (!bench::load_queries(argv[2], &queries)) return 2;
   std::string db = argv[1];
   try {
     Xapian::Database probe(db);
-    bench::WorkerFactory make = [&] { return std::make_unique<XapianWorker>(db); };
+    bench::WorkerFactory make = [&] { return std::make_unique<XapianWorker>(db, ids_only); };
     std::string extra = ",\"docs\":" + std::to_string(probe.get_doccount()) + ",\"xapian_version\":\"" +
-                        Xapian::version_string() + "\"";
+                        Xapian::version_string() + "\",\"ids_only\":" + (ids_only ? "true" : "false");
     return bench::run_suite("xapian", queries, passes, threads, make, extra) ? 0 : 1;
   } catch (const Xapian::Error& e) {
     std::fprintf(stderr, "xapian_query: %s\n", e.get_description().c_str());

@@ -173,23 +173,6 @@ class SegmentEval {
   // Score of a matching document; docs must be asked in increasing order.
   double score(uint32_t doc);
   Json explain(uint32_t doc);
-  // MaxScore groups: for each word of a pure disjunction, its term cursors
-  // (fresh, independent of score()'s) and its score bound in this segment.
-  // Empty when the query is not one.
-  struct Group {
-    double bound = 0;
-    std::vector<postings::PostingCursor> cursors;
-    std::vector<const WeightedTerm*> weights;  // parallel to cursors
-    // Per cursor: the block (by its last doc) whose bound was last computed,
-    // and that bound; a block's bound is computed once, not per candidate.
-    std::vector<uint32_t> bound_last;
-    std::vector<double> bound_value;
-    // Bound of the group's score for documents >= target in the blocks the
-    // cursors reach with shallow_advance(target); *last = the smallest last
-    // doc of those blocks (the bound holds for every doc in [target, *last]).
-    double block_bound(uint32_t target, uint32_t* last);
-  };
-  std::vector<Group> groups();
 
   // The ranking-rule values of a matching document of a q search, from its
   // word and phrase nodes tagged with q words (docs/QUERY.md "Ranking
@@ -206,6 +189,7 @@ class SegmentEval {
   void rank(uint32_t doc, bool proximity, RankValues* out);
 
  private:
+  friend class Disjunction;  // block_max.h: reads the opened terms
   struct TermState {
     const WeightedTerm* w = nullptr;
     std::optional<postings::TermPostings> tp;
@@ -242,7 +226,6 @@ class SegmentEval {
   Status build(const Node& n);
   double score_node(const Node& n, uint32_t doc);
   Json explain_node(const Node& n, uint32_t doc);
-  bool collect_groups(const Node& n, std::vector<Group>* out);
   uint32_t phrase_freq(const Node& n, uint32_t doc);
   uint32_t norm(const std::string& field, uint32_t doc);
 
@@ -268,15 +251,6 @@ class SegmentEval {
   const std::vector<WeightedTerm>& expand_here(const Node& n);
 };
 
-// Top-k over one segment. Offers to `offer` every document of `match` that
-// could enter the top-k given `threshold()` (the score a new document must
-// beat; ties never enter since documents come in increasing order), with its
-// exact score(). Pure disjunctions use block-max MaxScore over the groups'
-// cursors; anything else, or `exhaustive`, scores every match. Returns the
-// number of documents scored.
-uint64_t collect_top_k(SegmentEval& ev, const postings::Bitmap& match, bool exhaustive,
-                       const std::function<double()>& threshold,
-                       const std::function<void(uint32_t, double)>& offer);
 
 // Bitmap of a leaf query (term-free filters: range, exists, ids, prefix,
 // wildcard, regexp, geo) over one segment.

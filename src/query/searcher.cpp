@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "facets.h"
+#include "block_max.h"
 #include "plan.h"
 #include "meridian/query/live_query.h"
 #include "meridian/query/memory_index.h"
@@ -461,12 +462,15 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
     if (by_score) {
       auto offer = [&](uint32_t d, double s) {
         if (decay) s *= decay_factor(*sv.segment, *decay, d);
-        Row r{{s}, s, seg, d, {}};
-        if (after_ok(r)) topk.push({s, seg, d});
+        if (after && !after_ok(Row{{s}, s, seg, d, {}})) return;  // a row only to compare with the cursor
+        topk.push({s, seg, d});
       };
       // With a decay (<= 1) times weight, a query score must beat threshold / weight.
       auto threshold = [&] { return decay ? topk.threshold() / decay->weight : topk.threshold(); };
-      if (k > 0) resp.docs_scored += plan::collect_top_k(*ev, match, opt.exhaustive, threshold, offer);
+      // Without filters or deletes the matches are the query's own: the
+      // disjunction's cursors need no membership test.
+      const bool match_is_query = !implied_all && filters.empty() && !sv.deletes;
+      if (k > 0) resp.docs_scored += plan::collect_top_k(*ev, match, match_is_query, opt.exhaustive, threshold, offer);
     } else if ((k > 0 || distinct) && !match.is_empty()) {
       // The attribute rule's field ranks, once, when a document is ranked.
       if (need_attribute && compiled.attribute_rank.empty())

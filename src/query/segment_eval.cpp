@@ -361,60 +361,6 @@ Json SegmentEval::explain_node(const Node& n, uint32_t doc) {
   }
 }
 
-bool SegmentEval::collect_groups(const Node& n, std::vector<Group>* out) {
-  if (n.k == Node::K::kWord) {
-    Group g;
-    for (auto& ts : terms_[n.id]) {
-      if (!ts->tp) continue;
-      g.bound = std::max(g.bound, ts->w->bound(ts->tp->max_tf(), ts->tp->min_len()));
-      g.cursors.push_back(ts->tp->cursor());
-      g.weights.push_back(ts->w);
-    }
-    if (!g.cursors.empty()) out->push_back(std::move(g));
-    return true;
-  }
-  if (n.k == Node::K::kNone) return true;
-  if (n.boost != 1) return false;
-  if (n.k == Node::K::kDisMax) {
-    for (const auto& c : n.children)
-      if (!collect_groups(c, out)) return false;
-    return true;
-  }
-  // msm must be exactly 1: with 0 (and no must/filter) every document matches, even outside the groups.
-  if (n.k == Node::K::kBool && n.must.empty() && n.filter.empty() && n.must_not.empty() && n.msm == 1) {
-    for (const auto& c : n.should)
-      if (!collect_groups(c, out)) return false;
-    return true;
-  }
-  return false;
-}
-
-double SegmentEval::Group::block_bound(uint32_t target, uint32_t* last) {
-  if (bound_last.size() != cursors.size()) {
-    bound_last.assign(cursors.size(), postings::PostingCursor::kEnd);
-    bound_value.assign(cursors.size(), 0);
-  }
-  double b = 0;
-  for (size_t i = 0; i < cursors.size(); ++i) {
-    auto& c = cursors[i];
-    c.shallow_advance(target);
-    const uint32_t block_last = c.block_last_doc();
-    *last = std::min(*last, block_last);
-    if (block_last != bound_last[i] || block_last == postings::PostingCursor::kEnd) {
-      bound_last[i] = block_last;
-      bound_value[i] = weights[i]->bound(c.block_max_tf(), c.block_min_len());
-    }
-    b = std::max(b, bound_value[i]);
-  }
-  return b;
-}
-
-std::vector<SegmentEval::Group> SegmentEval::groups() {
-  std::vector<Group> g;
-  if (!collect_groups(c_.root, &g)) g.clear();
-  return g;
-}
-
 namespace {
 
 Result<Bitmap> single_term(const index::Segment& seg, const std::string& key) {

@@ -45,7 +45,7 @@ std::unique_ptr<Corpus> make_corpus(int n, uint32_t seed, int per_segment) {
   auto c = std::make_unique<Corpus>();
   auto schema = index::Schema::from_json(*parse_json(
       R"({"fields":{"body":{"type":"text","language":"none","stem":false},"tag":"keyword","n":"int",
-          "x":"float","when":"date"}})"));
+          "x":"float","when":"date","title":{"type":"text","language":"none","stem":false}}})"));
   REQUIRE(schema.is_ok());
   index::IndexOptions io;
   io.background = false;
@@ -65,6 +65,15 @@ std::unique_ptr<Corpus> make_corpus(int n, uint32_t seed, int per_segment) {
     Json d = Json::object();
     d.set("id", "d" + std::to_string(i));
     d.set("body", body);
+    // A short second text field, derived from the body (the random sequence
+    // stays the body's): its 1st and 4th words.
+    {
+      std::string title = body.substr(0, body.find(' '));
+      size_t at = 0;
+      for (int w = 0; w < 3 && at != std::string::npos; ++w) at = body.find(' ', at + 1);
+      if (at != std::string::npos) title += " " + body.substr(at + 1, body.find(' ', at + 1) - at - 1);
+      d.set("title", title);
+    }
     d.set("tag", rand_key(rng));
     d.set("n", static_cast<int64_t>(rng() % 1000));
     d.set("x", std::round(std::uniform_real_distribution<double>(-50, 50)(rng) * 4) / 4);
@@ -153,8 +162,17 @@ TEST_CASE("searcher: block-max top-k equals exhaustive scoring on hundreds of ra
     std::string text;
     int words = 1 + rng() % 4;
     for (int w = 0; w < words; ++w) text += std::string(w ? " " : "") + kVocab[rng() % kVocabSize];
-    switch (round % 4) {
+    switch (round % 6) {
       case 0: req.query = Match{"body", text}; break;
+      case 4: case 5: {  // two fields: a dis_max of sums (best_fields) or a sum of sums (most_fields)
+        MultiMatch m;
+        m.fields = {{"body", 1}, {"title", round % 12 == 4 ? 1.0 : 2.5}};
+        m.text = text;
+        m.type = round % 6 == 4 ? MultiMatchType::kBestFields : MultiMatchType::kMostFields;
+        if (round % 18 == 5) m.fuzziness = Fuzziness::fixed(1);
+        req.query = m;
+        break;
+      }
       case 1: req.query = parse_simple(text, {{"body", 1}}, Operator::kOr); break;  // fuzzy AUTO + prefix
       case 2: {
         Match m{"body", text};
