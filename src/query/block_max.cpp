@@ -165,6 +165,11 @@ uint64_t collect_top_k(SegmentEval& ev, const postings::Bitmap& match, bool matc
   for (size_t i = 0; i < groups.size(); ++i) prefix[i + 1] = prefix[i] + groups[i].bound;
   size_t essential = 0;
   uint32_t doc = 0;
+  // The last block bound and the documents it covers: a candidate before
+  // `last` lies in the same blocks of every term, so the bound is reused.
+  bool have_bound = false;
+  uint32_t last = 0;
+  double bound = 0;
   while (true) {
     const double th = threshold();
     while (essential < groups.size() && cannot_enter(prefix[essential + 1], th)) ++essential;
@@ -173,8 +178,12 @@ uint64_t collect_top_k(SegmentEval& ev, const postings::Bitmap& match, bool matc
     for (size_t g = essential; g < groups.size(); ++g)
       for (uint32_t t : groups[g].terms) cand = std::min(cand, dj->cursor(t).next_geq(doc));
     if (cand == PostingCursor::kEnd) break;
-    uint32_t last = PostingCursor::kEnd;
-    if (cannot_enter(dj->block_bound(cand, &last), th)) {
+    if (!have_bound || cand > last) {
+      last = PostingCursor::kEnd;
+      bound = dj->block_bound(cand, &last);
+      have_bound = true;
+    }
+    if (cannot_enter(bound, th)) {
       // Nothing in [cand, last] can enter: the blocks (and bound) are the same there.
       if (last == PostingCursor::kEnd) break;
       doc = last + 1;
