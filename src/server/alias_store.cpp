@@ -23,6 +23,50 @@ Result<std::string> string_member(const Json& obj, std::string_view key, const s
 
 }  // namespace
 
+NameKind classify_name(bool is_index, bool node_alias, bool cluster_alias) {
+  if (is_index) return NameKind::kIndex;
+  if (node_alias) return NameKind::kNodeAlias;
+  if (cluster_alias) return NameKind::kClusterAlias;
+  return NameKind::kUnknown;
+}
+
+AliasMap effective_aliases(const AliasMap& node, const AliasMap& cluster,
+                           const std::function<bool(const std::string&)>& is_index) {
+  AliasMap out = node;
+  for (const auto& [a, i] : cluster)
+    if (classify_name(is_index(a), node.count(a) > 0, true) == NameKind::kClusterAlias) out.emplace(a, i);
+  return out;
+}
+
+Result<NameKind> alias_store_for(const std::vector<AliasAction>& actions,
+                                 const std::function<bool(const std::string&)>& clustered_index,
+                                 const AliasMap& node, const AliasMap& cluster) {
+  std::optional<NameKind> side;
+  for (size_t i = 0; i < actions.size(); ++i) {
+    const AliasAction& a = actions[i];
+    const std::string where = "actions[" + std::to_string(i) + "]: ";
+    NameKind s;
+    if (a.kind == AliasAction::Kind::kAdd) {
+      const bool to_cluster = clustered_index(a.index);
+      s = to_cluster ? NameKind::kClusterAlias : NameKind::kNodeAlias;
+      // Moving the node's own alias is fine even when it hides a cluster alias.
+      const AliasMap& other = to_cluster ? node : cluster;
+      if (auto it = other.find(a.alias); it != other.end() && (to_cluster || !node.count(a.alias)))
+        return Status::exists(where + "'" + a.alias + "' is an alias of " + (to_cluster ? "single-node" : "clustered") +
+                              " index '" + it->second + "'; remove it before pointing the name at a " +
+                              (to_cluster ? "clustered" : "single-node") + " index");
+    } else {
+      s = node.count(a.alias) || !cluster.count(a.alias) ? NameKind::kNodeAlias : NameKind::kClusterAlias;
+    }
+    if (side && *side != s)
+      return Status::invalid(where + "this request changes aliases of single-node and of clustered indexes; they are "
+                             "stored apart (this node's, the cluster's) and cannot change atomically together: "
+                             "send them in separate requests");
+    side = s;
+  }
+  return side.value_or(NameKind::kNodeAlias);
+}
+
 Result<std::unique_ptr<AliasStore>> AliasStore::open(std::string path) {
   std::unique_ptr<AliasStore> s(new AliasStore(std::move(path)));
   MERIDIAN_RETURN_IF_ERROR(s->load());
@@ -65,19 +109,16 @@ std::map<std::string, std::string> AliasStore::list() const {
   return {aliases_.begin(), aliases_.end()};
 }
 
-Status AliasStore::apply(const std::vector<AliasAction>& actions,
-                         const std::function<bool(const std::string&)>& index_exists) {
-  std::lock_guard lock(mu_);
-  std::map<std::string, std::string> next(aliases_.begin(), aliases_.end());
+Result<AliasMap> AliasStore::applied(AliasMap next, const std::vector<AliasAction>& actions, const AliasNames& names) {
   for (size_t i = 0; i < actions.size(); ++i) {
     const AliasAction& a = actions[i];
     std::string where = "actions[" + std::to_string(i) + "]: ";
     Status st = index::validate_index_name(a.alias);
     if (!st.is_ok()) return Status::invalid(where + "alias: " + st.message());
     if (a.kind == AliasAction::Kind::kAdd) {
-      if (index_exists(a.alias))
+      if (names.is_index(a.alias))
         return Status::exists(where + "'" + a.alias + "' is an index; an alias cannot have an index's name");
-      if (!index_exists(a.index)) return Status::not_found(where + "no such index '" + a.index + "'");
+      if (!names.is_target(a.index)) return Status::not_found(where + "no such index '" + a.index + "'");
       next[a.alias] = a.index;
     } else {
       auto it = next.find(a.alias);
@@ -87,6 +128,12 @@ Status AliasStore::apply(const std::vector<AliasAction>& actions,
       next.erase(it);
     }
   }
+  return next;
+}
+
+Status AliasStore::apply(const std::vector<AliasAction>& actions, const AliasNames& names) {
+  std::lock_guard lock(mu_);
+  MERIDIAN_ASSIGN_OR_RETURN(AliasMap next, applied(AliasMap(aliases_.begin(), aliases_.end()), actions, names));
   MERIDIAN_RETURN_IF_ERROR(save(next));
   aliases_ = {next.begin(), next.end()};
   return Status::ok();

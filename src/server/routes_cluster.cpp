@@ -27,6 +27,11 @@ Status ServerImpl::start_cluster() {
   auto sources = cluster::ClusterSources::start(*cluster_);
   if (!sources) return sources.status().with_context("--cluster: CDC sources");
   cluster_sources_ = std::move(*sources);
+  // Aliases of clustered indexes: the record "aliases" of the shard-map bucket.
+  auto kv = cluster_->open_bucket(cluster::ShardMapStore::kBucket, 0, 5);
+  if (!kv) return kv.status().with_context("--cluster: aliases");
+  cluster_aliases_ = std::make_unique<cluster::AliasDirectory>(std::move(*kv), cluster_->sync_ms(),
+                                                               [n = cluster_.get()] { return n->settled(); });
   return Status::ok();
 }
 

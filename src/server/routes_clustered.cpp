@@ -132,6 +132,12 @@ Result<query::SearchRequestOptions> ServerImpl::clustered_request_options(const 
 std::optional<cluster::ShardMap> ServerImpl::clustered(const std::string& name, bool cached) {
   if (!cluster_) return std::nullopt;
   auto m = cached ? cluster_->cached_shard_map(name) : cluster_->shard_map(name);
+  if (m && *m) return **m;
+  // A cluster alias, unless the node's own index or alias has the name.
+  if (!cluster_aliases_ || engine_->get(name) || aliases_->resolve(name)) return std::nullopt;
+  auto target = cluster_aliases_->resolve(name);
+  if (!target) return std::nullopt;
+  m = cached ? cluster_->cached_shard_map(*target) : cluster_->shard_map(*target);
   if (!m || !*m) return std::nullopt;
   return **m;
 }
@@ -165,8 +171,8 @@ void ServerImpl::create_clustered(const std::string& name, Json body, httplib::R
   if (engine_->get(name))
     return send_error(res, 409, "index '" + name + "' already exists on this node (not clustered)",
                       Json(Json::Object{{"index", Json(name)}}));
-  if (auto target = aliases_->resolve(name))
-    return send_error(res, 409, "'" + name + "' is an alias of '" + *target + "'; an index cannot have an alias's name",
+  if (auto target = resolve_alias(name); target != name)
+    return send_error(res, 409, "'" + name + "' is an alias of '" + target + "'; an index cannot have an alias's name",
                       Json(Json::Object{{"index", Json(name)}}));
   auto m = cluster_->create_index(name, schema->to_json(), shards, replicas, settings);
   if (!m) return send_error(res, m.status(), Json(Json::Object{{"index", Json(name)}}));
@@ -199,6 +205,14 @@ void ServerImpl::drop_clustered(const cluster::ShardMap& m, httplib::Response& r
   Status st = cluster_sources_->remove_index(m.index);  // its sources stop first
   if (st) st = cluster_->drop_index(m.index);
   if (!st) return send_error(res, st);
+  // Its aliases go with it, as on one node (a failure leaves an alias that
+  // resolves to no index: 404 until it is removed or moved).
+  (void)cluster_aliases_->update([&](const cluster::AliasMap& cur) {
+    cluster::AliasMap next;
+    for (const auto& [a, i] : cur)
+      if (i != m.index) next.emplace(a, i);
+    return Result<cluster::AliasMap>(std::move(next));
+  });
   cache_.clear();
   send_json(res, 200, Json(Json::Object{{"index", Json(m.index)}, {"result", Json("deleted")}}).dump());
 }

@@ -44,8 +44,8 @@ Json ServerImpl::doc_id_of(const Json& doc, const std::string& id_field) {
 }
 
 Result<std::shared_ptr<index::Index>> ServerImpl::create_index(const std::string& name, const index::Schema& schema) {
-  if (auto target = aliases_->resolve(name))
-    return Status::exists("'" + name + "' is an alias of '" + *target + "'; an index cannot have an alias's name");
+  if (auto target = resolve_alias(name); target != name)
+    return Status::exists("'" + name + "' is an alias of '" + target + "'; an index cannot have an alias's name");
   if (clustered(name)) return Status::exists("index '" + name + "' already exists in the cluster");
   auto idx = engine_->create_index(name, schema);
   if (idx) hub_.attach(*idx);
@@ -255,7 +255,13 @@ void ServerImpl::install_index_routes() {
 
   route("DELETE", "/v1/indexes/{index}", [this](const httplib::Request& req, httplib::Response& res) {
     std::string name = req.matches[1];
-    if (auto m = clustered(name)) return drop_clustered(*m, res);
+    if (auto m = clustered(name)) {
+      if (m->index != name)  // a cluster alias: as on one node, an alias is not dropped as an index
+        return send_error(res, 400, "'" + name + "' is an alias of '" + m->index +
+                                        "', not an index (manage it with /v1/aliases/" + name + ")",
+                          Json(Json::Object{{"index", Json(name)}}));
+      return drop_clustered(*m, res);
+    }
     if (!find_index(name, res, false)) return;
     Status st = drop_index(name);
     if (!st.is_ok()) return send_error(res, st);

@@ -5,6 +5,9 @@
 // response, or {"error": {...}, "status": N} for that search alone; the
 // request itself fails only when its body is malformed. With auth on, each
 // search needs the search scope on its index (403 for that search only).
+// A search of a clustered index (or of a cluster alias of one) goes through
+// the search router as POST .../search does: the merged hits with "shards",
+// or in its slot the error that route would answer (docs/CLUSTER.md).
 #include <chrono>
 
 #include "meridian/query/search_request.h"
@@ -31,6 +34,64 @@ Json error_entry(const Status& st) {
   return error_entry(http_status(st.code()), std::string(error_type_for_http(http_status(st.code()))), st.message());
 }
 
+// A search of a clustered index (or of a cluster alias of one) through the
+// search router, as POST .../search answers it: the merged hits with
+// "shards", or the error the single route would send, in the slot.
+Json clustered_slot(ServerImpl& s, const cluster::ShardMap& m, const Json& search, const httplib::Request& in) {
+  auto copt = s.clustered_request_options(m);
+  if (!copt) return error_entry(copt.status());
+  auto parsed = query::parse_search_request(search, *copt);
+  if (!parsed) return error_entry(parsed.status());
+  httplib::Response one;
+  s.search_clustered(m, Json(Json::Object{{"search", search}}), *parsed, in, one);
+  auto j = parse_json(one.body);
+  if (!j || !j->is_object()) return error_entry(502, "internal", "the search router's answer is not a JSON object");
+  if (one.status == 200) return std::move(*j);
+  Json out = Json::object();
+  const Json* e = j->find("error");
+  out.set("error", e ? *e : Json(Json::Object{{"type", Json("internal")}, {"reason", Json(one.body)}}));
+  out.set("status", Json(static_cast<int64_t>(one.status)));
+  return out;
+}
+
+// One search of the request: its response with "index" and "status", or its error.
+Json multi_search_one(ServerImpl& s, const Json& entry, const httplib::Request& in) {
+  const std::string name = entry.find("index")->as_string();
+  Json search = entry;
+  search.erase("index");
+  // A clustered index, or a cluster alias of one, goes through the router.
+  auto m = s.cluster_ ? s.clustered(name, true) : std::nullopt;
+  const std::string target = m ? m->index : s.resolve_alias(name);
+  if (const auto& who = current_principal(); who && !who->allows(Scope::kSearch, target)) {
+    std::string why = who->denial(Scope::kSearch, target);
+    if (target != name) why += " (behind alias '" + name + "')";
+    return error_entry(403, "forbidden", why);
+  }
+  Json one;
+  if (m) {
+    one = clustered_slot(s, *m, search, in);
+    if (one.find("error")) return one;
+  } else {
+    auto idx = s.engine_->get(target);
+    if (!idx) return error_entry(404, "not_found", "no such index '" + name + "'");
+    auto schema = (*idx)->schema();
+    auto opt = ServerImpl::request_options(**idx, schema.get());
+    auto parsed = query::parse_search_request(search, opt);
+    if (!parsed) return error_entry(parsed.status());
+    query::SearchOptions so;
+    so.schema = schema.get();
+    auto snap = (*idx)->snapshot();
+    auto r = query::search(*snap, *parsed, so);
+    if (!r) return error_entry(r.status());
+    one = query::to_json(*r);
+    if (Status st = query::add_suggestions(*snap, *parsed, opt.settings.get(), schema.get(), &one); !st.is_ok())
+      return error_entry(st);
+  }
+  one.set("index", Json(name));
+  one.set("status", Json(static_cast<int64_t>(200)));
+  return one;
+}
+
 }  // namespace
 
 void ServerImpl::install_multi_search_routes() {
@@ -54,48 +115,8 @@ void ServerImpl::install_multi_search_routes() {
       if (!index || !index->is_string())
         return send_error(res, 400, path + ".index: expected the name of an index or alias", Json(Json::Object{{"path", Json(path + ".index")}}));
     }
-    const auto& who = current_principal();
     Json results = Json::array();
-    for (const Json& s : arr->as_array()) {
-      std::string name = s.find("index")->as_string();
-      Json search = s;
-      search.erase("index");
-      std::string target = resolve_alias(name);
-      if (who && !who->allows(Scope::kSearch, target)) {
-        std::string why = who->denial(Scope::kSearch, target);
-        if (target != name) why += " (behind alias '" + name + "')";
-        results.push(error_entry(403, "forbidden", why));
-        continue;
-      }
-      auto idx = engine_->get(target);
-      if (!idx) {
-        results.push(error_entry(404, "not_found", "no such index '" + name + "'"));
-        continue;
-      }
-      auto schema = (*idx)->schema();
-      auto opt = request_options(**idx, schema.get());
-      auto parsed = query::parse_search_request(search, opt);
-      if (!parsed) {
-        results.push(error_entry(parsed.status()));
-        continue;
-      }
-      query::SearchOptions so;
-      so.schema = schema.get();
-      auto snap = (*idx)->snapshot();
-      auto r = query::search(*snap, *parsed, so);
-      if (!r) {
-        results.push(error_entry(r.status()));
-        continue;
-      }
-      Json one = query::to_json(*r);
-      if (Status st = query::add_suggestions(*snap, *parsed, opt.settings.get(), schema.get(), &one); !st.is_ok()) {
-        results.push(error_entry(st));
-        continue;
-      }
-      one.set("index", Json(name));
-      one.set("status", Json(static_cast<int64_t>(200)));
-      results.push(std::move(one));
-    }
+    for (const Json& s : arr->as_array()) results.push(multi_search_one(*this, s, req));
     Json out = Json::object();
     out.set("responses", std::move(results));
     out.set("took_ms", Json(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()));

@@ -172,8 +172,10 @@ std::optional<Json> ServerImpl::parse_body(const httplib::Request& req, httplib:
 
 std::string ServerImpl::resolve_alias(const std::string& name) const {
   if (!aliases_) return name;
-  auto target = aliases_->resolve(name);
-  return target ? *target : name;
+  if (auto target = aliases_->resolve(name)) return *target;
+  if (cluster_aliases_ && !engine_->get(name))
+    if (auto target = cluster_aliases_->resolve(name)) return *target;
+  return name;
 }
 
 std::shared_ptr<index::Index> ServerImpl::find_index(const std::string& name, httplib::Response& res, bool through_alias) {

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "meridian/cdc/source_manager.h"
+#include "meridian/cluster/alias_directory.h"
 #include "meridian/cluster/cluster_node.h"
 #include "meridian/cluster/cluster_sources.h"
 #include "meridian/index/engine.h"
@@ -123,8 +124,9 @@ class ServerImpl {
 
   // Clustered indexes over HTTP (routes_clustered.cpp, docs/CLUSTER.md). The
   // native routes call these when cluster_ is set and the index is clustered.
-  // The shard map of `name` when it names a clustered index (nullopt on a
-  // single node, for an unknown name, or when NATS cannot be read).
+  // The shard map of `name` when it names a clustered index, or is a cluster
+  // alias of one that no index or alias of this node hides (classify_name;
+  // nullopt on a single node, for an unknown name, or when NATS cannot be read).
   // With `cached`, from the node's routing view (at most sync_ms old; the
   // search routes, which must not wait on NATS).
   std::optional<cluster::ShardMap> clustered(const std::string& name, bool cached = false);
@@ -247,7 +249,9 @@ class ServerImpl {
   // The index named in the path (or the index an alias of that name points
   // to, unless `through_alias` is false), or sends 400/404.
   std::shared_ptr<index::Index> find_index(const std::string& name, httplib::Response& res, bool through_alias = true);
-  // The index `name` stands for: the alias's target, or `name` itself.
+  // The index `name` stands for: the target of the node's alias of that
+  // name, else of the cluster's (unless the node has an index so named), or
+  // `name` itself.
   std::string resolve_alias(const std::string& name) const;
   // ?refresh=wait_for|true|false; sends 400 on other values.
   static std::optional<index::WriteOptions> write_options(const httplib::Request& req, httplib::Response& res);
@@ -260,6 +264,7 @@ class ServerImpl {
   std::unique_ptr<cdc::SourceManager> sources_;  // set by Server::open
   std::unique_ptr<cluster::ClusterNode> cluster_;  // set by Server::bind in cluster mode
   std::unique_ptr<cluster::ClusterSources> cluster_sources_;  // with cluster_: sources of clustered indexes
+  std::unique_ptr<cluster::AliasDirectory> cluster_aliases_;  // with cluster_: aliases of clustered indexes
   HttpServer http_;
   Metrics metrics_;
   RateLimiter limiter_;

@@ -423,6 +423,108 @@ def main():
                 assert st == 501 and "clustered" in b["error"]["reason"], (method, path, st, b)
         check("routes not routed on a clustered index yet answer 501, never a local write", unsupported)
 
+        def multi_search():
+            # A single-node index on n2 beside the clustered "books" (the
+            # OpenSearch-compatible create makes node-local indexes).
+            props = {"title": {"type": "text"}, "body": {"type": "text"}, "tag": {"type": "keyword"},
+                     "year": {"type": "integer"}}
+            st, body = call(nodes[1].base, "PUT", "/loc", {"mappings": {"properties": props}})
+            assert st == 200, body
+            local = [dict(((k if k != "id" else "_id"), v) for k, v in d.items()) for d in docs]  # its id field
+            st, body = call(nodes[1].base, "POST", "/v1/indexes/loc/docs?refresh=wait_for", local)
+            assert st == 200 and body["indexed"] == 300, (body.get("indexed"), body.get("errors", [])[:1])
+            searches = [{"index": "books", "q": "castle garden", "size": 20},
+                        {"index": "loc", "q": "river", "size": 15, "facets": {"t": {"terms": {"field": "tag"}}}},
+                        {"index": "books", "q": "x", "sort": [{"nope": "asc"}]},
+                        {"index": "nowhere", "q": "x"},
+                        {"index": "books", "query": {"match": {"body": "quiet lake"}}, "sort": [{"year": "desc"}, "id"], "size": 7}]
+            st, ms = call(nodes[1].base, "POST", "/v1/multi-search", {"searches": searches})
+            assert st == 200 and len(ms["responses"]) == 5, ms
+            r = ms["responses"]
+            assert [x["status"] for x in r] == [200, 200, 400, 404, 200], [x["status"] for x in r]
+            for k in (0, 1, 4):
+                one = dict(searches[k])
+                ix = one.pop("index")
+                st, alone = call(nodes[1].base, "POST", "/v1/indexes/%s/search" % ix, one)
+                assert st == 200 and r[k]["index"] == ix, (k, alone, r[k])
+                if "sort" not in searches[k]:
+                    same_hits(r[k], alone, searches[k])
+                assert [(h["id"], h.get("sort")) for h in r[k]["hits"]] == [(h["id"], h.get("sort")) for h in alone["hits"]], k
+                assert r[k]["hits"] and r[k]["total"] == alone["total"], k
+                assert r[k].get("shards") == alone.get("shards") and r[k].get("facets") == alone.get("facets"), k
+            assert r[0]["shards"] == {"total": 3, "successful": 3, "failed": 0} and "shards" not in r[1], r[:2]
+            st, alone = call(nodes[1].base, "POST", "/v1/indexes/books/search", {"q": "x", "sort": [{"nope": "asc"}]})
+            assert st == 400 and r[2]["error"]["reason"] == alone["error"]["reason"], (r[2], alone)
+            # The clustered search equals the single node's too.
+            st, b = call(single.base, "POST", "/v1/indexes/ref/search", {"q": "castle garden", "size": 20})
+            same_hits(r[0], b, "multi-search vs one node")
+        check("multi-search mixes a clustered and a single-node index: each slot equals its own search", multi_search)
+
+        def aliases():
+            a, b = nodes[0].base, nodes[1].base
+            st, body = call(a, "PUT", "/v1/aliases/shelf", {"index": "books"})
+            assert st == 201 and body["result"] == "created", body
+            # Created through n1, usable through n2 once answered (the store waits out the cache TTL).
+            for q in ({"q": "river", "size": 20}, {"q": "castel gard", "size": 20}):
+                st, x = call(b, "POST", "/v1/indexes/shelf/search", q)
+                st2, y = call(b, "POST", "/v1/indexes/books/search", q)
+                assert st == 200 and x["shards"]["failed"] == 0, x
+                assert [h["id"] for h in x["hits"]] == [h["id"] for h in y["hits"]], q
+                same_hits(x, y, q)
+            assert call(b, "GET", "/v1/aliases")[1]["aliases"].get("shelf") == "books"
+            assert call(b, "GET", "/v1/aliases/shelf")[1] == {"alias": "shelf", "index": "books"}
+            st, got = call(b, "GET", "/v1/indexes/shelf/docs/d5")
+            assert st == 200 and got["source"] == docs[5], got
+            st, got = call(b, "GET", "/v1/indexes/shelf")
+            assert st == 200 and got["name"] == "books", got
+            # Writes through the alias reach the index; multi-search takes it too.
+            st, body = call(b, "PUT", "/v1/indexes/shelf/docs/al1?refresh=wait_for",
+                            {"title": "zeppelin", "body": "alias write", "tag": "z", "year": 2002})
+            assert st == 200 and body["result"] == "acknowledged", body
+            st, x = call(a, "GET", "/v1/indexes/books/search?q=zeppelin")
+            assert [h["id"] for h in x["hits"]] == ["al1"], x
+            st, ms = call(a, "POST", "/v1/multi-search", {"searches": [{"index": "shelf", "q": "zeppelin"}]})
+            assert ms["responses"][0]["index"] == "shelf" and [h["id"] for h in ms["responses"][0]["hits"]] == ["al1"], ms
+            assert call(b, "DELETE", "/v1/indexes/shelf/docs/al1?refresh=wait_for")[0] == 200
+            # An alias is not an index: not dropped, not re-created as one.
+            st, e = call(b, "DELETE", "/v1/indexes/shelf")
+            assert st == 400 and "alias" in e["error"]["reason"], e
+            st, e = call(b, "PUT", "/v1/indexes/shelf", dict(SCHEMA, shards=1))
+            assert st == 409 and "alias" in e["error"]["reason"], e
+            # Two stores, one rule: n2's own alias "mine" (of its index "loc")
+            # hides the cluster's "mine" on n2 only; a name taken in one store
+            # cannot be given in the other through the node that sees both.
+            st, e = call(b, "PUT", "/v1/aliases/shelf", {"index": "loc"})
+            assert st == 409 and "clustered index 'books'" in e["error"]["reason"], e
+            assert call(b, "PUT", "/v1/aliases/mine", {"index": "loc"})[0] == 201
+            st, e = call(b, "PUT", "/v1/aliases/mine", {"index": "books"})
+            assert st == 409 and "single-node index 'loc'" in e["error"]["reason"], e
+            assert call(a, "PUT", "/v1/aliases/mine", {"index": "books"})[0] == 201  # n1 cannot see n2's
+            st, x = call(b, "POST", "/v1/indexes/mine/search", {"q": "river"})
+            assert st == 200 and "shards" not in x, x  # n2: its own alias, the single-node index
+            st, y = call(a, "POST", "/v1/indexes/mine/search", {"q": "river"})
+            assert st == 200 and y["shards"]["total"] == 3, y  # n1: the cluster's, the clustered index
+            assert call(b, "GET", "/v1/aliases/mine")[1]["index"] == "loc"
+            assert call(a, "GET", "/v1/aliases/mine")[1]["index"] == "books"
+            st, e = call(b, "POST", "/v1/aliases", {"actions": [{"add": {"alias": "p", "index": "books"}},
+                                                                 {"add": {"alias": "q", "index": "loc"}}]})
+            assert st == 400 and "separate requests" in e["error"]["reason"], e
+            assert call(b, "DELETE", "/v1/aliases/mine")[0] == 200  # n2's own; the cluster's shows through
+            assert call(b, "GET", "/v1/aliases/mine")[1]["index"] == "books"
+            assert call(b, "DELETE", "/v1/aliases/mine")[0] == 200
+            assert call(a, "GET", "/v1/aliases/mine")[0] == 404
+            # An atomic switch, and dropping an index removes its aliases cluster-wide.
+            assert call(a, "PUT", "/v1/indexes/tmp_al", dict(SCHEMA, shards=1))[0] == 201
+            st, body = call(b, "POST", "/v1/aliases", {"actions": [{"remove": {"alias": "shelf", "index": "books"}},
+                                                                    {"add": {"alias": "shelf", "index": "tmp_al"}}]})
+            assert st == 200, body
+            assert call(a, "GET", "/v1/aliases/shelf")[1]["index"] == "tmp_al"
+            assert call(a, "DELETE", "/v1/indexes/tmp_al")[0] == 200
+            assert call(b, "GET", "/v1/aliases/shelf")[0] == 404
+            assert call(b, "POST", "/v1/indexes/shelf/search", {"q": "river"})[0] == 404
+        check("an alias of a clustered index: created through n1, searched, read and written through n2; the two-store rule",
+              aliases)
+
         def settings():
             # Created with settings through n1, the same on one node: searches agree.
             tuned = {"stop_words": ["the"], "synonyms": {"one_way": {"brook": ["river"]}}}
