@@ -207,7 +207,7 @@ void ServerImpl::drop_clustered(const cluster::ShardMap& m, httplib::Response& r
   if (!st) return send_error(res, st);
   // Its aliases go with it, as on one node (a failure leaves an alias that
   // resolves to no index: 404 until it is removed or moved).
-  (void)cluster_aliases_->update([&](const cluster::AliasMap& cur) {
+  if (cluster_aliases_) (void)cluster_aliases_->update([&](const cluster::AliasMap& cur) {
     cluster::AliasMap next;
     for (const auto& [a, i] : cur)
       if (i != m.index) next.emplace(a, i);
