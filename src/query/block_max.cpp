@@ -28,92 +28,199 @@ bool cannot_enter(double bound, double threshold) { return bound * kSlack < thre
 
 }  // namespace
 
-std::unique_ptr<Disjunction> Disjunction::build(SegmentEval& ev) {
+namespace {
+
+bool exact_single_term_phrase(const Node& n) {
+  if (n.slop != 0 || n.phrase_prefix) return false;
+  for (const auto& slot : n.slots)
+    if (slot.size() > 1) return false;
+  return true;
+}
+
+}  // namespace
+
+bool Disjunction::supports(const Node& n) {
+  switch (n.k) {
+    case Node::K::kWord: case Node::K::kNone: return true;
+    case Node::K::kPhrase: return exact_single_term_phrase(n);
+    case Node::K::kDisMax:
+      return n.boost == 1 && std::all_of(n.children.begin(), n.children.end(), supports);
+    case Node::K::kBool:
+      // msm must be exactly 1: with 0 (and no must/filter) every document
+      // matches, even outside the terms.
+      return n.boost == 1 && n.must.empty() && n.filter.empty() && n.must_not.empty() && n.msm == 1 &&
+             std::all_of(n.should.begin(), n.should.end(), supports);
+    default: return false;
+  }
+}
+
+std::unique_ptr<Disjunction> Disjunction::build(SegmentEval& ev, bool phrases) {
+  if (!supports(ev.c_.root)) return nullptr;
   auto d = std::make_unique<Disjunction>();
   uint32_t root = 0;
-  if (!d->add(ev.c_.root, ev, &root)) return nullptr;
+  if (!d->add(ev.c_.root, ev, phrases, &root)) return nullptr;
   d->node_value_.resize(d->nodes_.size());
+  d->node_matched_.resize(d->nodes_.size());
   return d;
 }
 
 // Adds n's score node (its index in *node), its terms and its groups; false
-// when n is not part of a pure disjunction.
-bool Disjunction::add(const Node& n, SegmentEval& ev, uint32_t* node) {
+// when n holds a phrase and phrases are not wanted.
+bool Disjunction::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node) {
   ScoreNode sn;
+  auto add_term = [&](const SegmentEval::TermState& ts, const columns::NormColumn* norms) {
+    terms_.push_back(Term{ts.tp->cursor(), ts.w, norms});
+    return static_cast<uint32_t>(terms_.size() - 1);
+  };
   switch (n.k) {
     case Node::K::kWord: {
       sn.k = ScoreNode::K::kWord;
       const columns::NormColumn* norms = ev.sv_.segment->columns().norms(n.field);
+      Group g;
       for (const auto& ts : ev.terms_[n.id]) {
         if (!ts->tp) continue;
-        Term t{ts->tp->cursor(), ts->w, norms};
-        t.bound = ts->w->bound(ts->tp->max_tf(), ts->tp->min_len());
-        sn.items.push_back(static_cast<uint32_t>(terms_.size()));
-        terms_.push_back(std::move(t));
+        sn.items.push_back(add_term(*ts, norms));
+        g.bound = std::max(g.bound, ts->w->bound(ts->tp->max_tf(), ts->tp->min_len()));
       }
       // A word's score is the largest of its terms': one group.
-      if (!sn.items.empty()) {
-        Group g{0, sn.items};
-        for (uint32_t t : g.terms) g.bound = std::max(g.bound, terms_[t].bound);
-        groups_.push_back(std::move(g));
+      g.lead = sn.items;
+      if (!g.lead.empty()) groups_.push_back(std::move(g));
+      break;
+    }
+    case Node::K::kPhrase: {
+      if (!phrases) return false;
+      sn.k = ScoreNode::K::kPhrase;
+      sn.phrase = &n;
+      const columns::NormColumn* norms = ev.sv_.segment->columns().norms(n.field);
+      const auto& slots = ev.slots_[n.id];
+      // A slot whose term is not in this segment: the phrase matches nothing here.
+      if (std::any_of(slots.begin(), slots.end(), [](const auto& s) { return s.empty() || !s[0]->tp; })) break;
+      uint32_t tf = UINT32_MAX, len = 0, rarest = 0;
+      uint64_t rarest_df = UINT64_MAX;
+      for (size_t i = 0, slot = 0; i < n.slots.size(); ++i) {
+        if (n.slots[i].empty()) continue;  // stopword gap
+        const auto& ts = *slots[slot++][0];
+        sn.items.push_back(add_term(ts, norms));
+        sn.offsets.push_back(static_cast<uint32_t>(i));
+        // Every occurrence of the phrase takes a distinct position of each
+        // term: its frequency is at most the smallest tf; its document's
+        // length at least every term's smallest.
+        tf = std::min(tf, ts.tp->max_tf());
+        len = std::max(len, ts.tp->min_len());
+        if (ts.tp->doc_freq() < rarest_df) rarest_df = ts.tp->doc_freq(), rarest = sn.items.back();
       }
+      if (sn.items.empty()) break;
+      has_phrase_ = true;
+      Group g{n.phrase_bm25.upper_bound(tf, len), sn.items, true};
+      std::iter_swap(g.lead.begin(), std::find(g.lead.begin(), g.lead.end(), rarest));
+      groups_.push_back(std::move(g));
       break;
     }
     case Node::K::kNone: sn.k = ScoreNode::K::kSum; break;  // scores 0, matches nothing
-    case Node::K::kBool:
-    case Node::K::kDisMax: {
-      if (n.boost != 1) return false;
+    default: {  // bool of should clauses, dis_max (supports())
       const bool dis_max = n.k == Node::K::kDisMax;
-      // msm must be exactly 1: with 0 (and no must/filter) every document
-      // matches, even outside the terms.
-      if (!dis_max && !(n.must.empty() && n.filter.empty() && n.must_not.empty() && n.msm == 1)) return false;
       sn.k = dis_max ? ScoreNode::K::kMax : ScoreNode::K::kSum;
       // A max of sums is at most their sum: every word is a group of its own
       // (merging a word's groups across a dis_max's fields would tighten
       // the sum of bounds but make the essential lists longer: measured slower).
       for (const auto& c : dis_max ? n.children : n.should) {
         uint32_t child = 0;
-        if (!add(c, ev, &child)) return false;
+        if (!add(c, ev, phrases, &child)) return false;
         sn.items.push_back(child);
       }
       break;
     }
-    default: return false;
   }
   *node = static_cast<uint32_t>(nodes_.size());
   nodes_.push_back(std::move(sn));
   return true;
 }
 
+uint32_t Disjunction::next_in_all(const Group& g, uint32_t doc) {
+  // Leapfrog: the rarest term proposes, every other one must hold it.
+  uint32_t c = terms_[g.lead[0]].cur.next_geq(doc);
+  for (size_t i = 1; i < g.lead.size() && c != postings::PostingCursor::kEnd;) {
+    const uint32_t d = terms_[g.lead[i]].cur.next_geq(c);
+    if (d == c) {
+      ++i;
+    } else {
+      c = terms_[g.lead[0]].cur.next_geq(d);
+      i = 1;
+    }
+  }
+  return c;
+}
+
+double Disjunction::phrase_score(const ScoreNode& n, uint32_t doc, bool bound) {
+  const size_t k = n.items.size();
+  if (k == 0) return 0;
+  pos_.resize(k);
+  uint32_t freq = UINT32_MAX;
+  for (size_t i = 0; i < k; ++i) {
+    Term& t = terms_[n.items[i]];
+    if (t.cur.next_geq(doc) != doc) return 0;
+    if (bound) {
+      freq = std::min(freq, t.cur.freq());
+      continue;
+    }
+    pos_[i] = t.cur.positions();  // valid while the cursor stays on doc
+    if (pos_[i].empty()) return 0;
+  }
+  if (!bound) freq = exact_phrase_freq(std::span(pos_.data(), k), n.offsets, &at_);
+  if (freq == 0) return 0;
+  const Term& t = terms_[n.items[0]];
+  return n.phrase->phrase_bm25.score(freq, t.norms ? t.norms->length(doc) : 0);
+}
+
+
 // Nodes are stored children first (add() appends a node after its
 // children), so one pass in order computes every node from its items; the
 // root is the last node.
-double Disjunction::score(uint32_t doc) {
+template <bool kBound>
+double Disjunction::evaluate(uint32_t doc, bool* matched) {
   // SegmentEval::score_node's arithmetic, in its order, on this disjunction's cursors.
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const ScoreNode& n = nodes_[i];
     double s = 0;
+    bool m = false;
     switch (n.k) {
       case ScoreNode::K::kWord: {
         uint32_t len = UINT32_MAX;
         for (uint32_t ti : n.items) {
           Term& t = terms_[ti];
           if (t.cur.next_geq(doc) != doc) continue;
+          m = true;
           if (len == UINT32_MAX) len = t.norms ? t.norms->length(doc) : 0;
           s = std::max(s, t.w->score(t.cur.freq(), len));
         }
         break;
       }
+      case ScoreNode::K::kPhrase:
+        s = phrase_score(n, doc, kBound);
+        m = s > 0;
+        break;
       case ScoreNode::K::kSum:
-        for (uint32_t c : n.items) s += node_value_[c];
+        for (uint32_t c : n.items)
+          if (node_matched_[c]) s += node_value_[c], m = true;
         break;
       case ScoreNode::K::kMax:
-        for (uint32_t c : n.items) s = std::max(s, node_value_[c]);
+        for (uint32_t c : n.items)
+          if (node_matched_[c]) s = std::max(s, node_value_[c]), m = true;
         break;
     }
     node_value_[i] = s;
+    node_matched_[i] = m;
   }
+  *matched = node_matched_.back();
   return node_value_.back();
+}
+
+double Disjunction::score(uint32_t doc, bool* matched) { return evaluate<false>(doc, matched); }
+
+double Disjunction::doc_bound(uint32_t doc) {
+  bool matched = false;
+  const double b = evaluate<true>(doc, &matched);
+  return matched ? b : 0;
 }
 
 double Disjunction::block_bound(uint32_t target, uint32_t* last) {
@@ -121,9 +228,11 @@ double Disjunction::block_bound(uint32_t target, uint32_t* last) {
     t.cur.shallow_advance(target);
     const uint32_t block_last = t.cur.block_last_doc();
     *last = std::min(*last, block_last);
-    if (block_last != t.bound_last || block_last == postings::PostingCursor::kEnd) {
-      t.bound_last = block_last;
-      t.bound_value = t.w->bound(t.cur.block_max_tf(), t.cur.block_min_len());
+    if (block_last != t.block_last || block_last == postings::PostingCursor::kEnd) {
+      t.block_last = block_last;
+      t.block_tf = t.cur.block_max_tf();
+      t.block_len = t.cur.block_min_len();
+      t.bound_value = t.w->bound(t.block_tf, t.block_len);
     }
   }
   for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -133,6 +242,13 @@ double Disjunction::block_bound(uint32_t target, uint32_t* last) {
       case ScoreNode::K::kWord:
         for (uint32_t t : n.items) b = std::max(b, terms_[t].bound_value);
         break;
+      case ScoreNode::K::kPhrase: {
+        if (n.items.empty()) break;
+        uint32_t tf = UINT32_MAX, len = 0;
+        for (uint32_t t : n.items) tf = std::min(tf, terms_[t].block_tf), len = std::max(len, terms_[t].block_len);
+        b = n.phrase->phrase_bm25.upper_bound(tf, len);
+        break;
+      }
       case ScoreNode::K::kSum:
         for (uint32_t c : n.items) b += node_value_[c];
         break;
@@ -145,21 +261,11 @@ double Disjunction::block_bound(uint32_t target, uint32_t* last) {
   return node_value_.back();
 }
 
-uint64_t collect_top_k(SegmentEval& ev, const postings::Bitmap& match, bool match_is_query, bool exhaustive,
-                       const std::function<double()>& threshold,
-                       const std::function<void(uint32_t, double)>& offer) {
-  uint64_t scored = 0;
-  std::unique_ptr<Disjunction> dj = exhaustive ? nullptr : Disjunction::build(ev);
-  if (!dj) {
-    match.for_each([&](uint32_t d) {
-      offer(d, ev.score(d));
-      ++scored;
-      return true;
-    });
-    return scored;
-  }
+uint64_t max_score(Disjunction& dj, const std::function<bool(uint32_t)>* admit,
+                   const std::function<double()>& threshold, const std::function<void(uint32_t, double)>& offer) {
   using postings::PostingCursor;
-  auto& groups = dj->groups();
+  uint64_t scored = 0;
+  auto& groups = dj.groups();
   std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) { return a.bound < b.bound; });
   std::vector<double> prefix(groups.size() + 1, 0);
   for (size_t i = 0; i < groups.size(); ++i) prefix[i + 1] = prefix[i] + groups[i].bound;
@@ -175,12 +281,11 @@ uint64_t collect_top_k(SegmentEval& ev, const postings::Bitmap& match, bool matc
     while (essential < groups.size() && cannot_enter(prefix[essential + 1], th)) ++essential;
     if (essential >= groups.size()) break;
     uint32_t cand = PostingCursor::kEnd;
-    for (size_t g = essential; g < groups.size(); ++g)
-      for (uint32_t t : groups[g].terms) cand = std::min(cand, dj->cursor(t).next_geq(doc));
+    for (size_t g = essential; g < groups.size(); ++g) cand = std::min(cand, dj.next(groups[g], doc));
     if (cand == PostingCursor::kEnd) break;
     if (!have_bound || cand > last) {
       last = PostingCursor::kEnd;
-      bound = dj->block_bound(cand, &last);
+      bound = dj.block_bound(cand, &last);
       have_bound = true;
     }
     if (cannot_enter(bound, th)) {
@@ -189,14 +294,37 @@ uint64_t collect_top_k(SegmentEval& ev, const postings::Bitmap& match, bool matc
       doc = last + 1;
       continue;
     }
-    if (match_is_query || match.contains(cand)) {
-      offer(cand, dj->score(cand));
-      ++scored;
+    // With a phrase, a bound from the terms' frequencies first: it spares
+    // reading positions of a document that cannot enter.
+    if ((!admit || (*admit)(cand)) && !(dj.has_phrase() && cannot_enter(dj.doc_bound(cand), th))) {
+      bool matched = false;
+      const double s = dj.score(cand, &matched);
+      if (matched) {
+        offer(cand, s);
+        ++scored;
+      }
     }
     if (cand == PostingCursor::kEnd - 1) break;
     doc = cand + 1;
   }
   return scored;
+}
+
+uint64_t collect_top_k(SegmentEval& ev, const postings::Bitmap& match, bool match_is_query, bool exhaustive,
+                       const std::function<double()>& threshold,
+                       const std::function<void(uint32_t, double)>& offer) {
+  std::unique_ptr<Disjunction> dj = exhaustive ? nullptr : Disjunction::build(ev, false);
+  if (!dj) {
+    uint64_t scored = 0;
+    match.for_each([&](uint32_t d) {
+      offer(d, ev.score(d));
+      ++scored;
+      return true;
+    });
+    return scored;
+  }
+  const std::function<bool(uint32_t)> in_match = [&](uint32_t d) { return match.contains(d); };
+  return max_score(*dj, match_is_query ? nullptr : &in_match, threshold, offer);
 }
 
 }  // namespace meridian::query::plan

@@ -12,9 +12,11 @@
 // bitmap of the query is read: the documents come from the cursors.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "meridian/columns/column_views.h"
@@ -26,47 +28,88 @@ namespace meridian::query::plan {
 
 class Disjunction {
  public:
+  // Whether a compiled query runs as a Disjunction: a word; an exact phrase
+  // (slop 0) of one term per position; a bool of should clauses with
+  // minimum_should_match 1, or a dis_max, boost 1, of such nodes.
+  static bool supports(const Node& root);
   // The disjunction of ev's query over its segment; null when the query is
-  // not a pure disjunction. `ev` must be prepared (its terms opened).
-  static std::unique_ptr<Disjunction> build(SegmentEval& ev);
+  // not a pure disjunction of words, or holds a phrase and `phrases` is
+  // false. `ev` must have its terms opened (prepare() or open_terms()).
+  static std::unique_ptr<Disjunction> build(SegmentEval& ev, bool phrases);
 
-  // The query's score of `doc` (0 when no term holds it), equal to
-  // SegmentEval::score() for a matching document. Docs in increasing order.
-  double score(uint32_t doc);
+  // The query's score of `doc`, equal to SegmentEval::score() for a matching
+  // document; *matched says whether it matches (a document of a phrase's
+  // first term may not hold the phrase). Docs in increasing order.
+  double score(uint32_t doc, bool* matched);
   // Bound of the score of every document in [target, *last] (*last lowered
   // to the end of the shortest block the cursors' shallow_advance(target)
   // reached).
   double block_bound(uint32_t target, uint32_t* last);
 
   // An additive group: the score of any document is at most the sum over
-  // groups of the largest score one of the group's terms gives it.
+  // groups of their bounds' values at it. Every match of the group is a
+  // document of one of its `lead` cursors (a word: all its terms; a phrase:
+  // its rarest term).
   struct Group {
-    double bound = 0;             // segment-wide bound of the group's terms
-    std::vector<uint32_t> terms;  // indices into terms_
+    double bound = 0;            // segment-wide
+    std::vector<uint32_t> lead;  // indices of terms, the rarest first
+    bool all = false;            // a match is in every lead cursor (a phrase), not in one
   };
   std::vector<Group>& groups() { return groups_; }
-  postings::PostingCursor& cursor(uint32_t term) { return terms_[term].cur; }
+  // The group's first possible match >= doc (kEnd: none).
+  uint32_t next(const Group& g, uint32_t doc) {
+    if (g.all) return next_in_all(g, doc);
+    uint32_t c = postings::PostingCursor::kEnd;
+    for (uint32_t t : g.lead) c = std::min(c, terms_[t].cur.next_geq(doc));
+    return c;
+  }
+  // Whether any node is a phrase: doc_bound() is then worth asking before score().
+  bool has_phrase() const { return has_phrase_; }
+  // A bound of score(doc) read without positions: a phrase counts as if it
+  // occurred min(tf of its terms) times. 0 when doc cannot match.
+  double doc_bound(uint32_t doc);
 
  private:
   struct Term {
     postings::PostingCursor cur;
     const WeightedTerm* w = nullptr;
     const columns::NormColumn* norms = nullptr;  // null: length 0
-    double bound = 0;                            // segment-wide
-    uint32_t bound_last = postings::PostingCursor::kEnd;  // the block whose bound is cached
+    // The block whose bounds are cached (by its last document), its max tf
+    // and min length, and w's bound there.
+    uint32_t block_last = postings::PostingCursor::kEnd;
+    uint32_t block_tf = 0, block_len = 0;
     double bound_value = 0;
   };
   struct ScoreNode {
-    enum class K { kWord, kSum, kMax } k = K::kWord;
-    std::vector<uint32_t> items;  // kWord: terms; kSum, kMax: child nodes
+    enum class K { kWord, kPhrase, kSum, kMax } k = K::kWord;
+    std::vector<uint32_t> items;  // kWord: terms; kPhrase: one term per slot; kSum, kMax: child nodes
+    const Node* phrase = nullptr;  // kPhrase: its weight
+    std::vector<uint32_t> offsets;  // kPhrase: each item's position in the phrase
   };
-  bool add(const Node& n, SegmentEval& ev, uint32_t* node);
+  bool add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node);
+  // A phrase node's score of doc; with `bound`, its bound from the terms' tf.
+  double phrase_score(const ScoreNode& n, uint32_t doc, bool bound);
+  uint32_t next_in_all(const Group& g, uint32_t doc);
+  // score() and doc_bound(): one pass over the nodes.
+  template <bool kBound>
+  double evaluate(uint32_t doc, bool* matched);
+  bool has_phrase_ = false;
 
   std::vector<Term> terms_;
   std::vector<ScoreNode> nodes_;  // children before parents; the root last
   std::vector<Group> groups_;
   std::vector<double> node_value_;  // score()'s and block_bound()'s per-node values
+  std::vector<char> node_matched_;  // score()'s per-node match
+  std::vector<std::span<const uint32_t>> pos_;  // phrase_score scratch
+  std::vector<size_t> at_;
 };
+
+// Block-max MaxScore over a disjunction: offers every document that could
+// enter the top-k given threshold() (see collect_top_k) and that `admit`
+// accepts (null: every match), with its exact score. Returns the number of
+// documents scored and offered.
+uint64_t max_score(Disjunction& dj, const std::function<bool(uint32_t)>* admit,
+                   const std::function<double()>& threshold, const std::function<void(uint32_t, double)>& offer);
 
 // Top-k over one segment. Offers to `offer` every document of `match` that
 // could enter the top-k given `threshold()` (the score a new document must

@@ -166,6 +166,10 @@ class SegmentEval {
   // With materialize_all = false a match_all root is left unbuilt (docs()
   // is then empty): for a caller that intersects it with filters anyway.
   Status prepare(bool materialize_all = true);
+  // Instead of prepare(), for a query that runs as a lazy Disjunction
+  // (block_max.h) with no count asked: opens the words' and phrases' terms
+  // and builds no bitmap (docs() stays empty, score() must not be asked).
+  Status open_terms();
   const postings::Bitmap& docs() const { return bitmaps_[c_.root.id]; }
   bool matches_all() const { return c_.root.k == Node::K::kAll; }
   // Moves the root's bitmap out (docs() is empty afterwards).
@@ -224,6 +228,8 @@ class SegmentEval {
   std::unique_ptr<RankScratch> rank_;
   void rank_node(const Node& n, uint32_t doc, bool proximity);
   Status build(const Node& n);
+  Result<std::unique_ptr<TermState>> open_term(const WeightedTerm& w);
+  Status open_node(const Node& n);
   double score_node(const Node& n, uint32_t doc);
   Json explain_node(const Node& n, uint32_t doc);
   uint32_t phrase_freq(const Node& n, uint32_t doc);
@@ -251,6 +257,12 @@ class SegmentEval {
   const std::vector<WeightedTerm>& expand_here(const Node& n);
 };
 
+
+// The frequency of an exact phrase (slop 0) in one document: the starts v
+// where every slot i has a position v + off[i]. pos[i] is slot i's
+// positions, ascending; offsets are distinct. *at is scratch.
+uint32_t exact_phrase_freq(std::span<const std::span<const uint32_t>> pos, std::span<const uint32_t> off,
+                           std::vector<size_t>* at);
 
 // Bitmap of a leaf query (term-free filters: range, exists, ids, prefix,
 // wildcard, regexp, geo) over one segment.

@@ -427,6 +427,12 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
   scoring::TopK topk(k);
   std::vector<Row> rows;
   std::vector<std::unique_ptr<plan::SegmentEval>> evals(snap.segments().size());
+  // Top-k by score of a pure disjunction with no count and no facets asked:
+  // the query runs lazily (block_max.h) and no bitmap of it is built, only
+  // the filters' (cached). The total is then only "some" or "none".
+  const bool lazy = by_score && k > 0 && req.track_total_hits == 0 && req.facets.empty() && !opt.exhaustive &&
+                    plan::Disjunction::supports(compiled.root);
+  bool lazy_matched = false;
 
   for (size_t si = 0; si < snap.segments().size(); ++si) {
     const auto& sv = snap.segments()[si];
@@ -435,10 +441,10 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
     // it is not built (one full container per 65,536 documents) and the
     // filters alone give the matches.
     const bool implied_all = ev->matches_all() && !filters.empty();
-    MERIDIAN_RETURN_IF_ERROR(ev->prepare(!implied_all));
+    MERIDIAN_RETURN_IF_ERROR(lazy ? ev->open_terms() : ev->prepare(!implied_all));
     std::vector<std::shared_ptr<const Bitmap>> held;  // the filters' cached bitmaps
     std::vector<const Bitmap*> parts;
-    if (!implied_all) parts.push_back(&ev->docs());
+    if (!implied_all && !lazy) parts.push_back(&ev->docs());
     bool empty = !parts.empty() && parts[0]->is_empty();
     for (size_t fi = 0; fi < filters.size() && !empty; ++fi) {
       std::string key = std::to_string(sv.segment->id()) + "|" + filter_keys[fi];
@@ -453,10 +459,13 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
       parts.push_back(cached.get());
       held.push_back(std::move(cached));
     }
-    Bitmap match = empty ? Bitmap() : Bitmap::and_many(parts);
-    if (sv.deletes) match.andnot_inplace(*sv.deletes);
-    resp.total += match.cardinality();
-    facets.add(si, match);
+    Bitmap match;
+    if (!lazy) {
+      match = empty ? Bitmap() : Bitmap::and_many(parts);
+      if (sv.deletes) match.andnot_inplace(*sv.deletes);
+      resp.total += match.cardinality();
+      facets.add(si, match);
+    }
     const uint32_t seg = static_cast<uint32_t>(si);
     auto after_ok = [&](const Row& r) { return distinct || !after || compare_rows(sort, r, *after) > (after_inclusive ? -1 : 0); };
     if (by_score) {
@@ -467,10 +476,24 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
       };
       // With a decay (<= 1) times weight, a query score must beat threshold / weight.
       auto threshold = [&] { return decay ? topk.threshold() / decay->weight : topk.threshold(); };
-      // Without filters or deletes the matches are the query's own: the
-      // disjunction's cursors need no membership test.
-      const bool match_is_query = !implied_all && filters.empty() && !sv.deletes;
-      if (k > 0) resp.docs_scored += plan::collect_top_k(*ev, match, match_is_query, opt.exhaustive, threshold, offer);
+      if (lazy && !empty) {
+        auto dj = plan::Disjunction::build(*ev, true);
+        if (!dj) return Status::internal("a lazy disjunction could not be built");
+        const Bitmap* deletes = sv.deletes ? sv.deletes.get() : nullptr;
+        const std::function<bool(uint32_t)> admit = [&](uint32_t d) {
+          for (const Bitmap* f : parts)
+            if (!f->contains(d)) return false;
+          return !deletes || !deletes->contains(d);
+        };
+        const uint64_t n = plan::max_score(*dj, parts.empty() && !deletes ? nullptr : &admit, threshold, offer);
+        resp.docs_scored += n;
+        lazy_matched |= n > 0;
+      } else if (!lazy && k > 0) {
+        // Without filters or deletes the matches are the query's own: the
+        // disjunction's cursors need no membership test.
+        const bool match_is_query = !implied_all && filters.empty() && !sv.deletes;
+        resp.docs_scored += plan::collect_top_k(*ev, match, match_is_query, opt.exhaustive, threshold, offer);
+      }
     } else if ((k > 0 || distinct) && !match.is_empty()) {
       // The attribute rule's field ranks, once, when a document is ranked.
       if (need_attribute && compiled.attribute_rank.empty())
@@ -574,6 +597,10 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
     }
     if (after) std::erase_if(rows, [&](const Row& r) { return compare_rows(sort, r, *after) <= (after_inclusive ? -1 : 0); });
     if (rows.size() > k) rows.resize(k);
+  }
+  if (lazy) {
+    resp.total = 0;
+    resp.total_is_lower_bound = lazy_matched;
   }
   if (opt.track_total_hits < resp.total && req.track_total_hits < resp.total) {
     resp.total = std::min<uint64_t>(opt.track_total_hits, req.track_total_hits);

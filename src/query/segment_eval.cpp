@@ -62,16 +62,51 @@ Status SegmentEval::prepare(bool materialize_all) {
   return expand_status_;
 }
 
+Result<std::unique_ptr<SegmentEval::TermState>> SegmentEval::open_term(const WeightedTerm& w) {
+  auto ts = std::make_unique<TermState>();
+  ts->w = &w;
+  MERIDIAN_ASSIGN_OR_RETURN(ts->tp, sv_.segment->postings_for(w.key));
+  if (ts->tp) ts->cur.emplace(ts->tp->cursor());
+  return ts;
+}
+
+Status SegmentEval::open_terms() {
+  MERIDIAN_RETURN_IF_ERROR(open_node(c_.root));
+  return expand_status_;
+}
+
+Status SegmentEval::open_node(const Node& n) {
+  switch (n.k) {
+    case Node::K::kWord:
+      for (const auto& w : n.deferred ? expand_here(n) : n.terms) {
+        MERIDIAN_ASSIGN_OR_RETURN(auto ts, open_term(w));
+        terms_[n.id].push_back(std::move(ts));
+      }
+      break;
+    case Node::K::kPhrase:
+      for (size_t si = 0; si < n.slots.size(); ++si) {
+        if (n.slots[si].empty()) continue;  // stopword gap
+        std::vector<std::unique_ptr<TermState>> states;
+        const bool deferred = n.phrase_prefix && si + 1 == n.slots.size();
+        for (const auto& w : deferred ? expand_here(n) : n.slots[si]) {
+          MERIDIAN_ASSIGN_OR_RETURN(auto ts, open_term(w));
+          states.push_back(std::move(ts));
+        }
+        slots_[n.id].push_back(std::move(states));
+      }
+      break;
+    default:
+      for (const auto* v : {&n.must, &n.should, &n.must_not, &n.filter, &n.children})
+        for (const auto& c : *v) MERIDIAN_RETURN_IF_ERROR(open_node(c));
+      break;
+  }
+  return Status::ok();
+}
+
 Status SegmentEval::build(const Node& n) {
   Bitmap& out = bitmaps_[n.id];
   const index::Segment& seg = *sv_.segment;
-  auto open = [&](const WeightedTerm& w) -> Result<std::unique_ptr<TermState>> {
-    auto ts = std::make_unique<TermState>();
-    ts->w = &w;
-    MERIDIAN_ASSIGN_OR_RETURN(ts->tp, seg.postings_for(w.key));
-    if (ts->tp) ts->cur.emplace(ts->tp->cursor());
-    return ts;
-  };
+  auto open = [&](const WeightedTerm& w) { return open_term(w); };
   switch (n.k) {
     case Node::K::kAll: out = Bitmap::from_range(0, seg.num_docs()); break;
     case Node::K::kNone: break;
@@ -223,25 +258,7 @@ uint32_t SegmentEval::phrase_freq(const Node& n, uint32_t doc) {
     }
   }
   const auto& pos = ph_span_;
-  if (n.slop == 0) {
-    // Exact phrase: count the starts v where every slot i has v + off[i].
-    // Slot offsets differ, so the positions are distinct by construction.
-    uint32_t freq = 0;
-    ph_at_.assign(k, 0);
-    for (uint32_t p0 : pos[0]) {
-      const int64_t v = int64_t{p0} - ph_off_[0];
-      bool all = true;
-      for (size_t i = 1; i < k && all; ++i) {
-        const int64_t want = v + ph_off_[i];
-        size_t& a = ph_at_[i];
-        while (a < pos[i].size() && int64_t{pos[i][a]} < want) ++a;
-        if (a == pos[i].size()) return freq;  // no later start can match either
-        all = int64_t{pos[i][a]} == want;
-      }
-      freq += all;
-    }
-    return freq;
-  }
+  if (n.slop == 0) return exact_phrase_freq(std::span(ph_span_.data(), k), std::span(ph_off_.data(), k), &ph_at_);
   // Lucene's sloppy phrase: each slot's position minus its offset in the
   // phrase; a configuration matches when max - min <= slop ("a b" matches
   // "b a" from slop 2) and no two slots share a position. Sweep: advance the
@@ -263,6 +280,27 @@ uint32_t SegmentEval::phrase_freq(const Node& n, uint32_t doc) {
       if (std::adjacent_find(ph_used_.begin(), ph_used_.end()) == ph_used_.end()) ++freq;
     }
     if (++ph_at_[lo_slot] == pos[lo_slot].size()) break;
+  }
+  return freq;
+}
+
+uint32_t exact_phrase_freq(std::span<const std::span<const uint32_t>> pos, std::span<const uint32_t> off,
+                           std::vector<size_t>* at) {
+  // Slot offsets differ, so the positions are distinct by construction.
+  const size_t k = pos.size();
+  uint32_t freq = 0;
+  at->assign(k, 0);
+  for (uint32_t p0 : pos[0]) {
+    const int64_t v = int64_t{p0} - off[0];
+    bool all = true;
+    for (size_t i = 1; i < k && all; ++i) {
+      const int64_t want = v + off[i];
+      size_t& a = (*at)[i];
+      while (a < pos[i].size() && int64_t{pos[i][a]} < want) ++a;
+      if (a == pos[i].size()) return freq;  // no later start can match either
+      all = int64_t{pos[i][a]} == want;
+    }
+    freq += all;
   }
   return freq;
 }

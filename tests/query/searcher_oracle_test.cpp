@@ -162,14 +162,26 @@ TEST_CASE("searcher: block-max top-k equals exhaustive scoring on hundreds of ra
     std::string text;
     int words = 1 + rng() % 4;
     for (int w = 0; w < words; ++w) text += std::string(w ? " " : "") + kVocab[rng() % kVocabSize];
-    switch (round % 6) {
+    switch (round % 7) {
       case 0: req.query = Match{"body", text}; break;
+      case 6: {  // phrases: exact (the lazy disjunction's), sloppy, or with a filter
+        Bool b;
+        MatchPhrase body{"body", text};
+        MatchPhrase title{"title", text};
+        if (round % 21 == 6) body.slop = 2;
+        title.boost = 2;
+        b.should = {body, title};
+        if (round % 14 == 13) b.should.push_back(Match{"body", kVocab[rng() % kVocabSize]});
+        req.query = b;
+        if (round % 28 == 27) req.filters.push_back(Term{"tag", Json(rand_key(rng))});
+        break;
+      }
       case 4: case 5: {  // two fields: a dis_max of sums (best_fields) or a sum of sums (most_fields)
         MultiMatch m;
         m.fields = {{"body", 1}, {"title", round % 12 == 4 ? 1.0 : 2.5}};
         m.text = text;
-        m.type = round % 6 == 4 ? MultiMatchType::kBestFields : MultiMatchType::kMostFields;
-        if (round % 18 == 5) m.fuzziness = Fuzziness::fixed(1);
+        m.type = round % 7 == 4 ? MultiMatchType::kBestFields : MultiMatchType::kMostFields;
+        if (round % 21 == 5) m.fuzziness = Fuzziness::fixed(1);
         req.query = m;
         break;
       }
@@ -203,6 +215,19 @@ TEST_CASE("searcher: block-max top-k equals exhaustive scoring on hundreds of ra
       CHECK(a->hits[i].score == b->hits[i].score);
     }
     CHECK(a->docs_scored <= b->docs_scored);
+    // No count asked: a disjunction runs lazily (no bitmap of the query),
+    // with the same hits and scores; the total only says whether any matched.
+    SearchRequest no_count = req;
+    no_count.track_total_hits = 0;
+    auto l = search(*c->snap, no_count, fast);
+    REQUIRE(l.is_ok());
+    CHECK(l->total == 0);
+    CHECK(l->total_is_lower_bound == (b->total > 0));
+    REQUIRE(l->hits.size() == b->hits.size());
+    for (size_t i = 0; i < l->hits.size(); ++i) {
+      CHECK(l->hits[i].id == b->hits[i].id);
+      CHECK(l->hits[i].score == b->hits[i].score);
+    }
   }
 }
 
@@ -254,6 +279,63 @@ TEST_CASE("searcher: block-max scores far fewer documents than match for size 10
       CHECK(a->hits[i].score == b->hits[i].score);
     }
   }
+}
+
+TEST_CASE("searcher: an exact phrase with no count asked runs lazily, its block bounds never dropping a better document") {
+  TempDir dir;
+  auto schema = index::Schema::from_json(
+      *parse_json(R"({"fields":{"body":{"type":"text","language":"none","stem":false}}})"));
+  index::IndexOptions io;
+  io.background = false;
+  auto idx = index::Index::open(dir.path(), "t", io, &*schema);
+  REQUIRE(idx.is_ok());
+  // Short documents with the phrase once come first (the threshold); later
+  // blocks hold longer ones with it once, and every 500th three times, which
+  // beats the short ones only through its frequency.
+  std::vector<Json> batch;
+  const int n = 3000;
+  for (int i = 0; i < n; ++i) {
+    std::string body = i < 20 ? "alpha beta"
+                       : i % 500 == 250 ? "alpha beta alpha beta alpha beta f1 f2 f3 f4 f5 f6"
+                                        : "alpha beta f1 f2 f3 f4 f5 f6 f7 f8 f9 f10";
+    if (i % 7 == 3) body = "beta alpha" + body.substr(10);  // the words, not the phrase
+    Json d = Json::object();
+    d.set("id", std::to_string(i));
+    d.set("body", body);
+    batch.push_back(std::move(d));
+  }
+  for (auto& r : (*idx)->put_many(batch)) REQUIRE(r.is_ok());
+  REQUIRE((*idx)->refresh().is_ok());
+  auto snap = (*idx)->snapshot();
+  SearchRequest req;
+  req.query = MatchPhrase{"body", "alpha beta"};
+  req.size = 5;
+  SearchOptions slow;
+  slow.exhaustive = true;
+  auto b = search(*snap, req, slow);
+  req.track_total_hits = 0;
+  auto a = search(*snap, req, {});
+  REQUIRE(a.is_ok());
+  REQUIRE(b.is_ok());
+  CHECK(a->total == 0);
+  CHECK(a->total_is_lower_bound);
+  REQUIRE(a->hits.size() == 5);
+  REQUIRE(b->hits.size() == 5);
+  for (size_t i = 0; i < 5; ++i) {
+    CHECK(a->hits[i].id == b->hits[i].id);
+    CHECK(a->hits[i].score == b->hits[i].score);
+    // The frequent ones win: the 500th documents.
+    CHECK(std::stoi(a->hits[i].id) % 500 == 250);
+  }
+  // Only the first block and the six blocks holding a frequent one can
+  // beat the threshold (of 2,572 phrase documents).
+  CHECK(a->docs_scored * 3 < b->docs_scored);
+  // A phrase that occurs nowhere: no hit, and the total says none.
+  req.query = MatchPhrase{"body", "beta beta"};
+  auto none = search(*snap, req, {});
+  REQUIRE(none.is_ok());
+  CHECK(none->hits.empty());
+  CHECK_FALSE(none->total_is_lower_bound);
 }
 
 TEST_CASE("searcher: bool minimum_should_match > 1 agrees with counting matched clauses") {
