@@ -10,6 +10,8 @@ std::string LogRecord::encode() const {
   } else if (op == Op::kDelete) {
     j.set("op", Json("delete"));
     j.set("id", Json(id));
+  } else if (op == Op::kTruncate) {
+    j.set("op", Json("truncate"));
   } else {
     j.set("op", Json("patch"));
     j.set("id", Json(id));
@@ -23,7 +25,7 @@ Result<LogRecord> LogRecord::decode(std::string_view body) {
   auto j = parse_json(body);
   if (!j) return j.status().with_context("log record");
   const Json* op = j->find("op");
-  if (!op || !op->is_string()) return Status::invalid("log record: \"op\" must be \"put\", \"delete\" or \"patch\"");
+  if (!op || !op->is_string()) return Status::invalid("log record: \"op\" must be \"put\", \"delete\", \"patch\" or \"truncate\"");
   LogRecord r;
   if (op->as_string() == "put") {
     const Json* doc = j->find("doc");
@@ -47,6 +49,8 @@ Result<LogRecord> LogRecord::decode(std::string_view body) {
     r.id = id->as_string();
     r.doc = *patch;
     r.upsert = upsert && upsert->as_bool();
+  } else if (op->as_string() == "truncate") {
+    r.op = Op::kTruncate;
   } else {
     return Status::invalid("log record: unknown op '" + op->as_string() + "'");
   }

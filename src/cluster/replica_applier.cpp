@@ -47,6 +47,36 @@ Result<std::optional<Json>> patched_document(const index::Index& ix, const Batch
   return std::optional<Json>(std::move(doc));
 }
 
+// The records of a fetched batch between two truncates, as one WriteBatch.
+struct Run {
+  index::WriteBatch batch;
+  std::vector<bool> is_put;  // per batch operation
+  BatchDocs pending;
+};
+
+// Writes `run` with `seq` as its log position and counts its outcome. A put
+// the index refuses for its content is counted rejected (deterministic:
+// every replica refuses it); any other failure fails the whole run, whose
+// position is then not recorded.
+Status write_run(index::Index& ix, Run run, uint64_t seq, const index::WriteOptions& w, ReplicaApplyStats* stats) {
+  run.batch.set_position(std::string(kLogSource), std::to_string(seq));
+  auto pending = ix.begin_write(std::move(run.batch), w);
+  const Status whole = pending.status();  // closed or degraded: no record is refused for its content
+  auto results = pending.finish();
+  if (!whole.is_ok()) return whole;
+  if (!pending.status().is_ok()) return pending.status();  // its fsync (a run of only a position reports here)
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].is_ok()) {
+      ++(run.is_put[i] ? stats->puts : stats->deletes);
+    } else if (run.is_put[i] && results[i].status().code() == Status::Code::kInvalidArgument) {
+      ++stats->rejected;
+    } else {
+      return results[i].status();
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<uint64_t> stored_log_sequence(const index::Index& ix) {
@@ -67,78 +97,81 @@ Result<std::unique_ptr<ReplicaApplier>> ReplicaApplier::open(std::shared_ptr<ind
 
 Result<ReplicaApplyStats> ReplicaApplier::apply(const std::vector<LogMessage>& msgs, const index::WriteOptions& w) {
   ReplicaApplyStats stats;
-  // Every record up to `last` goes into one WriteBatch with the sequence as
-  // its position: one WAL write (and fsync), documents and sequence
-  // together.
-  index::WriteBatch batch;
-  std::vector<bool> is_put;  // per batch operation
-  BatchDocs pending;
+  // The records between two truncates go into one WriteBatch (a run) with
+  // the sequence of its last record as its position: one WAL write (and
+  // fsync), documents and sequence together. A truncate first records the
+  // run before it, at the sequence before it, then empties the replica; the
+  // run after it (if only a position) records the truncate's sequence. A
+  // crash between the two applies the truncate again, which then removes
+  // nothing more: nothing was written after it.
+  Run run;
   const std::string id_field = ix_->schema()->id_field();
-  uint64_t last = 0;
+  uint64_t last = applied_seq();  // the last sequence taken
   Status gap;
-  const uint64_t start = applied_seq();
+  auto record = [&](uint64_t seq) -> Status {
+    MERIDIAN_RETURN_IF_ERROR(write_run(*ix_, std::move(run), seq, w, &stats));
+    run = Run();
+    applied_.store(seq, std::memory_order_release);
+    return Status::ok();
+  };
   for (const auto& m : msgs) {
-    if (m.seq <= start || m.seq <= last) {
+    if (m.seq <= last) {
       ++stats.skipped;
       continue;
     }
     // A shard's stream has one subject, so its sequences are contiguous: a
     // hole means messages this replica never saw (a consumer that skipped
     // ahead, or a replica behind the stream's retention).
-    const uint64_t expected = std::max(start, last) + 1;
-    if (m.seq != expected) {
-      gap = Status::not_found("index '" + ix_->name() + "': log gap, expected sequence " + std::to_string(expected) +
+    if (m.seq != last + 1) {
+      gap = Status::not_found("index '" + ix_->name() + "': log gap, expected sequence " + std::to_string(last + 1) +
                               ", got " + std::to_string(m.seq));
       break;
     }
-    last = m.seq;
     auto rec = LogRecord::decode(m.data);
     if (!rec) {
-      ++stats.rejected;  // its sequence is carried by the batch's position
+      last = m.seq;
+      ++stats.rejected;  // its sequence is carried by the run's position
       continue;
     }
+    if (rec->op == LogRecord::Op::kTruncate) {
+      if (last > applied_seq()) MERIDIAN_RETURN_IF_ERROR(record(last));
+      // Not synced here: the next run's write (its position at least)
+      // follows it in the WAL, and its fsync covers both.
+      index::WriteOptions lazy;
+      lazy.durable = false;
+      MERIDIAN_RETURN_IF_ERROR(ix_->truncate(lazy));
+      run = Run();
+      ++stats.truncates;
+      last = m.seq;
+      continue;
+    }
+    last = m.seq;
     if (rec->op == LogRecord::Op::kPatch) {
-      auto doc = patched_document(*ix_, pending, *rec);
-      if (!doc) return doc.status();  // nothing of the batch is recorded
+      auto doc = patched_document(*ix_, run.pending, *rec);
+      if (!doc) return doc.status();  // nothing of this run is recorded
       if (!*doc) {
         ++stats.rejected;  // no document to patch, or a patch the schema refuses
         continue;
       }
-      pending[rec->id] = **doc;
-      batch.put(std::move(**doc));
-      is_put.push_back(true);
+      run.pending[rec->id] = **doc;
+      run.batch.put(std::move(**doc));
+      run.is_put.push_back(true);
     } else if (rec->op == LogRecord::Op::kPut) {
       // The id as parse_document spells it (strings as is, integers in
       // decimal); a put the index refuses was refused by the router first.
       if (const Json* id = rec->doc.find(id_field)) {
-        if (id->is_string()) pending[id->as_string()] = rec->doc;
-        else if (id->is_int()) pending[std::to_string(id->as_int())] = rec->doc;
+        if (id->is_string()) run.pending[id->as_string()] = rec->doc;
+        else if (id->is_int()) run.pending[std::to_string(id->as_int())] = rec->doc;
       }
-      batch.put(std::move(rec->doc));
-      is_put.push_back(true);
+      run.batch.put(std::move(rec->doc));
+      run.is_put.push_back(true);
     } else {
-      pending[rec->id] = std::nullopt;
-      batch.remove(std::move(rec->id));
-      is_put.push_back(false);
+      run.pending[rec->id] = std::nullopt;
+      run.batch.remove(std::move(rec->id));
+      run.is_put.push_back(false);
     }
   }
-  if (last > start) {
-    batch.set_position(std::string(kLogSource), std::to_string(last));
-    auto pending = ix_->begin_write(std::move(batch), w);
-    const Status whole = pending.status();  // closed or degraded: no record is refused for its content
-    auto results = pending.finish();
-    if (!whole.is_ok()) return whole;
-    for (size_t i = 0; i < results.size(); ++i) {
-      if (results[i].is_ok()) {
-        ++(is_put[i] ? stats.puts : stats.deletes);
-      } else if (is_put[i] && results[i].status().code() == Status::Code::kInvalidArgument) {
-        ++stats.rejected;  // deterministic: every replica refuses it
-      } else {
-        return results[i].status();  // nothing of the batch is recorded
-      }
-    }
-    applied_.store(last, std::memory_order_release);
-  }
+  if (last > applied_seq()) MERIDIAN_RETURN_IF_ERROR(record(last));
   if (!gap.is_ok()) return gap;
   return stats;
 }

@@ -27,7 +27,100 @@ LogMessage del_msg(uint64_t seq, const std::string& id) {
   r.id = id;
   return LogMessage{seq, 0, r.encode()};
 }
+LogMessage truncate_msg(uint64_t seq) {
+  LogRecord r;
+  r.op = LogRecord::Op::kTruncate;
+  return LogMessage{seq, 0, r.encode()};
+}
+LogMessage patch_msg(uint64_t seq, const std::string& id, int64_t v) {
+  LogRecord r;
+  r.op = LogRecord::Op::kPatch;
+  r.id = id;
+  r.doc = Json(Json::Object{{"v", Json(v)}});
+  return LogMessage{seq, 0, r.encode()};
+}
 }  // namespace
+
+TEST_CASE("log record: a truncate round-trips and carries nothing but its op") {
+  LogRecord r;
+  r.op = LogRecord::Op::kTruncate;
+  CHECK(r.encode() == R"({"op":"truncate"})");
+  auto t = LogRecord::decode(r.encode());
+  REQUIRE(t.is_ok());
+  CHECK(t->op == LogRecord::Op::kTruncate);
+  CHECK(t->id.empty());
+  // Extra members are ignored, as for the other ops.
+  auto u = LogRecord::decode(R"({"op":"truncate","id":"x"})");
+  REQUIRE(u.is_ok());
+  CHECK(u->op == LogRecord::Op::kTruncate);
+  CHECK(LogRecord::decode(R"({"op":3})").status().message().find("truncate") != std::string::npos);
+}
+
+TEST_CASE("replica: a truncate removes the writes before it and keeps those after, in any batching") {
+  // Two truncates; a patch right after the first sees the emptied replica
+  // (its document is gone: no upsert, nothing), one after the second sees
+  // the put between them.
+  const std::vector<LogMessage> msgs = {put_msg(1, "a", 1), put_msg(2, "b", 2), truncate_msg(3), put_msg(4, "c", 3),
+                                        patch_msg(5, "a", 9), truncate_msg(6), put_msg(7, "d", 4),
+                                        patch_msg(8, "d", 40), truncate_msg(9), truncate_msg(10), put_msg(11, "e", 5)};
+  std::vector<std::vector<std::vector<LogMessage>>> batchings(4);
+  batchings[0].push_back(msgs);
+  for (const auto& m : msgs) batchings[1].push_back({m});
+  for (size_t i = 0; i < msgs.size(); i += 3)
+    batchings[2].emplace_back(msgs.begin() + i, msgs.begin() + std::min(msgs.size(), i + 3));
+  batchings[3] = {{msgs.begin(), msgs.begin() + 3}, {msgs.begin() + 3, msgs.begin() + 9},
+                  {msgs.begin() + 9, msgs.end()}};  // a batch ending and one starting with a truncate
+  for (const auto& batches : batchings) {
+    TempDir dir;
+    auto ix = open_index(dir.path());
+    auto a = ReplicaApplier::open(ix);
+    REQUIRE(a.is_ok());
+    ReplicaApplyStats sum;
+    for (const auto& b : batches) {
+      auto st = (*a)->apply(b);
+      REQUIRE_MESSAGE(st.is_ok(), st.status().to_string());
+      sum.truncates += st->truncates;
+      sum.rejected += st->rejected;
+      sum.puts += st->puts;
+    }
+    CHECK(sum.truncates == 4);
+    CHECK(sum.rejected == 1);  // the patch of "a" after the first truncate
+    CHECK(sum.puts == 6);
+    CHECK((*a)->applied_seq() == 11);
+    CHECK(*stored_log_sequence(*ix) == 11);
+    for (const char* gone : {"a", "b", "c", "d"}) CHECK_MESSAGE(!ix->get(gone)->has_value(), gone);
+    REQUIRE(ix->get("e")->has_value());
+    REQUIRE(ix->refresh().is_ok());
+    CHECK(ix->stats().docs == 1);
+  }
+}
+
+TEST_CASE("replica: a truncate and the writes around it survive a crash without commit; a redelivery is skipped") {
+  TempDir dir;
+  {
+    auto ix = open_index(dir.path());
+    auto a = ReplicaApplier::open(ix);
+    REQUIRE((*a)->apply({put_msg(1, "a"), put_msg(2, "b"), truncate_msg(3), put_msg(4, "c")}).is_ok());
+    REQUIRE(std::system(("cp -r " + dir.path() + " " + dir.path() + "-crash").c_str()) == 0);
+  }
+  {
+    auto ix = open_index(dir.path() + "-crash");
+    CHECK(*stored_log_sequence(*ix) == 4);
+    CHECK_FALSE(ix->get("a")->has_value());
+    CHECK_FALSE(ix->get("b")->has_value());
+    CHECK(ix->get("c")->has_value());
+    // The consumer redelivers 3..4 and brings 5: the truncate is not applied
+    // again (it would remove "c").
+    auto a = ReplicaApplier::open(ix);
+    auto st = (*a)->apply({truncate_msg(3), put_msg(4, "c"), put_msg(5, "d")});
+    REQUIRE(st.is_ok());
+    CHECK(st->skipped == 2);
+    CHECK(st->truncates == 0);
+    CHECK(ix->get("c")->has_value());
+    CHECK(ix->get("d")->has_value());
+  }
+  (void)fs::remove_all(dir.path() + "-crash");
+}
 
 TEST_CASE("log record: puts and deletes round-trip; bad records are named") {
   auto p = LogRecord::decode(put_msg(1, "a").data);

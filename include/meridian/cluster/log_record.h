@@ -9,6 +9,10 @@
 //                                  each replica to the document it holds at
 //                                  that stream position (a missing document
 //                                  is created only with "upsert": true)
+//   {"op":"truncate"}              every document of the shard removed: the
+//                                  writes before it in the stream are gone,
+//                                  those after it stay (published to every
+//                                  shard of the index, ClusterNode::truncate)
 // The message's Nats-Msg-Id header (publisher node id + ':' + a counter)
 // lets JetStream drop a retried publish inside its duplicate window.
 //
@@ -25,7 +29,7 @@
 namespace meridian::cluster {
 
 struct LogRecord {
-  enum class Op { kPut, kDelete, kPatch };
+  enum class Op { kPut, kDelete, kPatch, kTruncate };
   Op op = Op::kPut;
   Json doc;             // kPut: the document; kPatch: the merge patch
   std::string id;       // kDelete, kPatch

@@ -10,6 +10,9 @@
 // records at or before the stored sequence are skipped, so a redelivered
 // message never applies twice. A record the index rejects (a document that
 // does not fit the schema) is skipped on every replica alike and counted.
+// A truncate record empties the replica at its stream position
+// (Index::truncate): the records before it are written and recorded first,
+// those after it in a write of their own.
 //
 // ReplicaRunner drives an applier from a durable JetStream consumer in a
 // thread of its own: fetch, apply (durable), then ack; transport errors are
@@ -45,6 +48,7 @@ namespace meridian::cluster {
 struct ReplicaApplyStats {
   size_t puts = 0;
   size_t deletes = 0;
+  size_t truncates = 0;
   size_t skipped = 0;   // at or before the applied sequence (redelivered)
   size_t rejected = 0;  // undecodable record or a document the index refused
 };
@@ -54,9 +58,10 @@ class ReplicaApplier {
   // Reads the applied sequence stored in `ix` (Corruption if unreadable).
   static Result<std::unique_ptr<ReplicaApplier>> open(std::shared_ptr<index::Index> ix);
 
-  // Applies messages in stream order, in one index write. On an I/O error
-  // the stored sequence stays where it was (the write records its
-  // sequence with its documents, or neither). A sequence hole (the next
+  // Applies messages in stream order, in one index write per run between
+  // truncates. On an I/O error the stored sequence stays at the last run
+  // written (each write records its sequence with its documents, or
+  // neither). A sequence hole (the next
   // message is not applied_seq()+1) is NotFound ("log gap") after applying
   // what precedes it.
   Result<ReplicaApplyStats> apply(const std::vector<LogMessage>& msgs, const index::WriteOptions& w = {});
