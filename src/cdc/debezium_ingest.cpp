@@ -45,10 +45,6 @@ void check_fixed_schema(DecodedBatch* b, const ColumnMapping& mapping, const ind
   for (size_t k = 0; k < b->changes.size(); ++k) {
     const RowChange& c = b->changes[k];
     const size_t ev = b->change_event[k];
-    if (c.kind == ChangeKind::kTruncate) {
-      b->errors.push_back({ev, b->event_line[ev], "a truncate is not supported on a clustered index"});
-      continue;
-    }
     if (c.kind != ChangeKind::kUpsert) continue;
     std::vector<index::FieldDef> fresh;
     auto parsed = index::parse_document(c.doc, schema, &fresh);

@@ -19,8 +19,29 @@ PublishedChanges publish_changes(ClusterNode& node, const ShardMap& m, const std
     const cdc::RowChange& c = changes[i];
     const bool key_changed = c.kind == cdc::ChangeKind::kUpsert && !c.old_id.empty() && c.old_id != c.id;
     if (c.kind == cdc::ChangeKind::kTruncate) {
-      fail(i, Status::unsupported("a truncate is not supported on a clustered index"));
-      break;
+      // On every shard; the changes after it wait for all of its acks.
+      auto acks = node.truncate(m);
+      Status first;
+      std::string names;
+      for (uint32_t s = 0; s < acks.size(); ++s) {
+        if (acks[s]) {
+          acked(*acks[s]);
+          continue;
+        }
+        if (first.is_ok()) first = acks[s].status();
+        p.failed_shards.push_back(s);
+        names += (names.empty() ? "" : ", ") + std::to_string(s);
+      }
+      if (!p.failed_shards.empty()) {
+        fail(i, Status::io_error("the truncate was not acknowledged on shard" +
+                                 std::string(p.failed_shards.size() > 1 ? "s " : " ") + names + " (" +
+                                 first.message() + "); the shards that acknowledged it are truncated"));
+        break;
+      }
+      ++p.stats.truncates;
+      p.stats.positions[c.source] = c.position;
+      ++i;
+      continue;
     }
     if (c.kind == cdc::ChangeKind::kDelete || key_changed) {
       // A delete, or an upsert whose key changed: the old id goes first.
@@ -68,6 +89,22 @@ PublishedChanges publish_changes(ClusterNode& node, const ShardMap& m, const std
     i = end;
   }
   return p;
+}
+
+ChangesToPublish changes_after(const std::vector<cdc::RowChange>& changes,
+                               std::map<std::string, cdc::SourcePosition> stored) {
+  ChangesToPublish out;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const cdc::RowChange& c = changes[i];
+    cdc::SourcePosition& have = stored[c.source];
+    if (!have.empty() && (c.position < have || (c.position == have && !c.apply_at_stored))) {
+      ++out.skipped;
+      continue;
+    }
+    have = c.position;
+    out.kept.push_back(i);
+  }
+  return out;
 }
 
 // The snapshot's rows as upserts, published in pipelined batches; the

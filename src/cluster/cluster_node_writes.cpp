@@ -1,6 +1,6 @@
 // ClusterNode's write path: publishing log records to the shard streams
 // (message ids, bounded retries) and the document writes built on it: put,
-// put_batch, remove, patch. The rest of ClusterNode is in cluster_node.cpp.
+// put_batch, remove, patch, truncate. The rest of ClusterNode is in cluster_node.cpp.
 #include "meridian/cluster/cluster_node.h"
 
 #include <algorithm>
@@ -149,6 +149,37 @@ Result<WriteAck> ClusterNode::patch(const ShardMap& m, const std::string& id, co
   r.doc = patch;
   r.upsert = upsert;
   return publish(m.index, shard_of(id, m.shards), r.encode());
+}
+
+std::vector<Result<WriteAck>> ClusterNode::truncate(const ShardMap& m) {
+  LogRecord r;
+  r.op = LogRecord::Op::kTruncate;
+  const std::string body = r.encode();
+  std::vector<PublishItem> msgs;
+  for (uint32_t s = 0; s < m.shards; ++s) msgs.push_back(PublishItem{shard_subject(m.index, s), body, next_msg_id()});
+  std::vector<Result<WriteAck>> out(m.shards, Result<WriteAck>(Status::io_error("not published")));
+  std::vector<uint32_t> todo(m.shards);
+  for (uint32_t s = 0; s < m.shards; ++s) todo[s] = s;
+  const auto start = std::chrono::steady_clock::now();
+  for (int attempt = 0; !todo.empty() && retry_publish(attempt, start); ++attempt) {
+    std::vector<PublishItem> batch;
+    for (uint32_t s : todo) batch.push_back(msgs[s]);  // same Nats-Msg-Id on a retry
+    auto acks = client_->publish_batch(batch, opt_.timeout_ms, static_cast<int>(batch.size()));
+    std::vector<uint32_t> failed;
+    for (size_t j = 0; j < todo.size(); ++j) {
+      const uint32_t s = todo[j];
+      if (acks[j]) {
+        publishes_.fetch_add(1);
+        out[s] = WriteAck{s, acks[j]->seq, acks[j]->duplicate};
+      } else {
+        out[s] = acks[j].status().with_context("truncate not acknowledged by JetStream");
+        failed.push_back(s);
+      }
+    }
+    todo = std::move(failed);
+  }
+  publish_failures_.fetch_add(todo.size());
+  return out;
 }
 
 bool ClusterNode::retry_publish(int attempt, std::chrono::steady_clock::time_point start) const {

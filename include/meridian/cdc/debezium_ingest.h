@@ -51,8 +51,7 @@ DecodedBatch decode_debezium_batch(std::string_view text, const DebeziumOptions&
 // b->errors: the mapping's typed columns must be fields of that type in
 // `schema`; every upsert document must parse against it
 // (index::parse_document, as each replica will); two upserts must not give
-// one new field two types; a truncate is refused (no log record empties
-// every shard).
+// one new field two types. Deletes and truncates need no check.
 void check_fixed_schema(DecodedBatch* b, const ColumnMapping& mapping, const index::Schema& schema);
 
 // Status errors are for the index itself (I/O, corruption, a closed index);

@@ -166,6 +166,13 @@ class ClusterNode {
   // when a later document of the batch with the same id was acknowledged
   // (a retry would overwrite it): that one fails with IOError.
   std::vector<Result<WriteAck>> put_batch(const ShardMap& m, const std::vector<Json>& docs);
+  // Publishes a truncate (LogRecord kTruncate) to every shard of `m` at
+  // once, each with its own Nats-Msg-Id reused by its retries (stored
+  // once), and waits for the acks: result s is shard s's ack, or the error
+  // of its last attempt. Each replica empties itself at that position of its
+  // shard's log; a shard that acknowledged stays truncated whatever the
+  // others answered.
+  std::vector<Result<WriteAck>> truncate(const ShardMap& m);
   // The last sequence of a shard's stream (0 when empty).
   Result<uint64_t> last_sequence(const std::string& index, uint32_t shard);
   // Per shard of `m`, from the cached routing view, the replicas a search may use: assigned, on a live
