@@ -141,6 +141,7 @@ Status ClusterSources::remove_index(const std::string& index) {
   MERIDIAN_ASSIGN_OR_RETURN(auto configs, store_->configs());
   for (const auto& c : configs)
     if (c.index == index) MERIDIAN_RETURN_IF_ERROR(store_->remove(c.index, c.name));
+  MERIDIAN_RETURN_IF_ERROR(store_->remove_change_positions(index));
   return reconcile();
 }
 
@@ -152,7 +153,11 @@ Result<ClusterSourceReport> ClusterSources::report_of(const cdc::SourceConfig& c
   ClusterSourceReport r;
   r.config = c;
   if (c.type == "postgres") r.owner = source_owner(c.index, c.name, live);
-  MERIDIAN_ASSIGN_OR_RETURN(r.position, store_->position(c.index, c.name));
+  if (c.type == "debezium") {
+    MERIDIAN_ASSIGN_OR_RETURN(r.position, store_->change_position(c.index, c.position_key()));
+  } else {
+    MERIDIAN_ASSIGN_OR_RETURN(r.position, store_->position(c.index, c.name));
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     if (auto it = running_.find({c.index, c.name}); it != running_.end()) r.live = it->second.source->status();

@@ -3,12 +3,15 @@
 // gives a 400 naming it ("event", 0-based) and nothing of the request is
 // applied. Requests on one index are serialized (one applier per stream).
 // On a clustered index the same decoding and checks run against the index's
-// fixed schema, then each change is published to its shard's log as a
-// bulk write is (docs/CLUSTER.md "Debezium change events").
+// fixed schema, then each change after its source's position stored in NATS
+// is published to its shard's log as a bulk write is (a truncate to every
+// shard), and the positions are stored once every change is acknowledged
+// (docs/CLUSTER.md "Debezium change events").
 #include <chrono>
 
 #include "meridian/cdc/debezium_ingest.h"
 #include "meridian/cluster/cluster_change_sink.h"
+#include "meridian/cluster/cluster_sources.h"
 #include "server_impl.h"
 
 namespace meridian::server {
@@ -63,10 +66,22 @@ Json stats_json(size_t events, size_t tombstones, const cdc::ApplyStats& s) {
   return out;
 }
 
+// The stored position of every source the changes name (503 text on failure).
+Result<std::map<std::string, cdc::SourcePosition>> stored_positions(cluster::SourceStore& store,
+                                                                    const std::string& index,
+                                                                    const std::vector<cdc::RowChange>& changes) {
+  std::map<std::string, cdc::SourcePosition> out;
+  for (const auto& c : changes) {
+    if (out.count(c.source)) continue;
+    MERIDIAN_ASSIGN_OR_RETURN(out[c.source], store.change_position(index, c.source));
+  }
+  return out;
+}
+
 // POST .../changes on a clustered index, once the options are read.
-void changes_clustered(cluster::ClusterNode& node, const cluster::ShardMap& m, const std::string& body, cdc::DebeziumOptions opt,
-                                   const index::WriteOptions& w, std::chrono::steady_clock::time_point start,
-                                   httplib::Response& res) {
+void changes_clustered(cluster::ClusterNode& node, cluster::SourceStore& store, const cluster::ShardMap& m,
+                       const std::string& body, cdc::DebeziumOptions opt, const index::WriteOptions& w,
+                       std::chrono::steady_clock::time_point start, httplib::Response& res) {
   auto schema = node.schema(m);
   if (!schema) return ServerImpl::send_error(res, schema.status());
   opt.id_field = (*schema)->id_field();
@@ -75,22 +90,50 @@ void changes_clustered(cluster::ClusterNode& node, const cluster::ShardMap& m, c
   cdc::DecodedBatch b = cdc::decode_debezium_batch(body, opt);
   if (b.errors.empty()) cdc::check_fixed_schema(&b, opt.mapping, **schema);
   if (!b.errors.empty()) return ServerImpl::send_error(res, 400, ingest_errors_reason(b.errors), ingest_errors_extra(b.errors));
+  // One request per index at a time on this node, as on one node. Events at
+  // or before their source's position stored in NATS were published before.
+  std::lock_guard<std::mutex> l(index_lock(m.index));
+  auto stored = stored_positions(store, m.index, b.changes);
+  if (!stored) return ServerImpl::send_error(res, 503, "cluster state unavailable: " + stored.status().message());
+  const cluster::ChangesToPublish todo = cluster::changes_after(b.changes, std::move(*stored));
+  std::vector<cdc::RowChange> changes;
+  std::vector<size_t> event_of;  // changes[k] came from event event_of[k]
+  for (size_t k : todo.kept) {
+    changes.push_back(std::move(b.changes[k]));
+    event_of.push_back(b.change_event[k]);
+  }
   // In event order, stopping at the first change JetStream did not acknowledge.
-  cluster::PublishedChanges p = cluster::publish_changes(node, m, b.changes);
+  cluster::PublishedChanges p = cluster::publish_changes(node, m, changes);
+  p.stats.skipped = todo.skipped;
   Json out = stats_json(b.events, b.tombstones, p.stats);
   Json acks = Json::array();
   for (const auto& [shard, seq] : p.last)
     acks.push(Json(Json::Object{{"shard", Json(static_cast<int64_t>(shard))}, {"seq", Json(seq)}}));
   if (p.failed) {
-    const size_t ev = b.change_event[*p.failed];
+    const size_t ev = event_of[*p.failed];
     Json extra = std::move(out);
     extra.set("event", Json(static_cast<int64_t>(ev)));
     extra.set("acks", std::move(acks));
+    if (!p.failed_shards.empty()) {
+      Json shards = Json::array();
+      for (uint32_t s : p.failed_shards) shards.push(Json(static_cast<int64_t>(s)));
+      extra.set("failed_shards", std::move(shards));
+    }
     return ServerImpl::send_error(res, 503,
                       "event " + std::to_string(ev) + ": " + p.error.message() + " (" +
-                          std::to_string(p.stats.upserts + p.stats.deletes) +
-                          " changes before it were published; resending the request replays them, which converges)",
+                          std::to_string(p.stats.upserts + p.stats.deletes + p.stats.truncates) +
+                          " changes before it were published and no position was stored; resending the request "
+                          "replays them, which converges)",
                       extra);
+  }
+  // Every change has JetStream's acks: now each source's position may say so.
+  for (const auto& [src, pos] : p.stats.positions) {
+    auto now = store.advance_change_position(m.index, src, pos);
+    if (!now)
+      return ServerImpl::send_error(res, 503,
+                                    "every change was published, but the position of source '" + src +
+                                        "' was not stored (" + now.status().message() +
+                                        "); resending the request publishes them again, which converges");
   }
   AckedSeqs acked;
   acked.last = std::move(p.last);
@@ -138,7 +181,7 @@ void ServerImpl::install_change_routes() {
       if (col.empty()) return send_error(res, 400, "id_column: expected a column name", Json(Json::Object{{"path", Json("id_column")}}));
       opt.mapping.set_id_column(col);
     }
-    if (m) return changes_clustered(*cluster_, *m, req.body, opt, *w, start, res);
+    if (m) return changes_clustered(*cluster_, cluster_sources_->store(), *m, req.body, opt, *w, start, res);
     Result<cdc::IngestResult> r = Status::internal("unset");
     {
       std::lock_guard<std::mutex> l(index_lock(idx->name()));

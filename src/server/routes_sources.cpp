@@ -27,11 +27,13 @@ Json report_json(const cdc::SourceReport& r) {
 
 // A clustered index's source: the config, the node that runs it and the
 // position it resumes from, with the state of its runner (live when it runs
-// here, else as the runner last stored it).
+// here, else as the runner last stored it). A debezium source: its config
+// and the position POST .../changes?source=NAME stored.
 Json report_json(const cluster::ClusterSourceReport& r) {
   Json j = r.config.to_json(true);
   if (r.config.type != "postgres") {
     j.set("state", Json("passive"));
+    j.set("position", Json(r.position.to_string()));  // stored by POST .../changes?source=NAME
     return j;
   }
   if (r.live) {

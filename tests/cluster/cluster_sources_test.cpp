@@ -4,6 +4,7 @@
 // the whole path against a real PostgreSQL).
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "meridian/cluster/cluster_change_sink.h"
@@ -185,19 +186,37 @@ TEST_CASE("cluster change sink: changes reach their shards in order; the positio
   REQUIRE(sink.apply(txn).is_ok());
   CHECK(node->counters().publishes == before);
 
-  // A truncate is refused (a dead letter for the source), as on POST .../changes.
+  // A transaction with a TRUNCATE: published to every shard in order with
+  // the transaction's other changes, so what came before it is gone on
+  // every shard and what came after it stays.
+  std::vector<uint64_t> heads;
+  for (uint32_t s = 0; s < 3; ++s) heads.push_back(*node->last_sequence("items", s));
   cdc::RowChange trunc;
   trunc.kind = cdc::ChangeKind::kTruncate;
-  trunc.position = cdc::SourcePosition{{300, 1}};
-  auto errors = sink.validate({upsert(item("e", "eps", 5), 300, 1), trunc});
-  REQUIRE(errors.size() == 1);
-  CHECK(errors[0].index == 1);
-  CHECK(errors[0].message.find("truncate") != std::string::npos);
+  trunc.source = "postgres:src";
+  trunc.position = cdc::SourcePosition{{300, 2}};
+  std::vector<cdc::RowChange> txn2 = {upsert(item("e", "eps", 5), 300, 1), trunc, upsert(item("g", "gee", 7), 300, 3)};
+  CHECK(sink.validate(txn2).empty());
+  REQUIRE(sink.apply(txn2).is_ok());
+  REQUIRE(sink.flush().is_ok());
+  CHECK(store.position("items", "src")->to_string() == "300,3");
+  for (uint32_t s = 0; s < 3; ++s) CHECK(*node->last_sequence("items", s) > heads[s]);  // a truncate on each
+  for (const char* gone : {"c", "d", "e"}) CHECK_MESSAGE(doc_of(*node, *m, gone).empty(), gone);
+  CHECK(doc_of(*node, *m, "g").find("gee") != std::string::npos);
+  uint64_t docs = 0;
+  for (uint32_t s = 0; s < 3; ++s) {
+    REQUIRE(node->wait_for("items", s, *node->last_sequence("items", s), 10000).is_ok());
+    auto ix = node->local_replica("items", s);
+    REQUIRE(ix);
+    REQUIRE(ix->refresh().is_ok());
+    docs += ix->stats().docs;
+  }
+  CHECK(docs == 1);
 
   // A new sink (a restart, another node) resumes from the stored position.
   ClusterChangeSink again(*node, store, pg_config("items", "src"));
   REQUIRE(again.schema().is_ok());
-  CHECK(again.stored_position()->to_string() == "200,4");
+  CHECK(again.stored_position()->to_string() == "300,3");
 
   // Once the source is deleted, its runner's last flush stores nothing: a
   // source re-created under that name starts with a snapshot.
@@ -205,6 +224,90 @@ TEST_CASE("cluster change sink: changes reach their shards in order; the positio
   REQUIRE(store.remove("items", "src").is_ok());
   REQUIRE(again.flush().is_ok());
   CHECK(store.position("items", "src")->empty());
+}
+
+TEST_CASE("change positions: escaped into valid key-value keys, one to one") {
+  CHECK(change_position_key("books", "debezium:orders") == "changes.books.debezium_3aorders");
+  CHECK(change_position_key("a.b", "debezium:postgresql/public.items_x") ==
+        "changes.a_2eb.debezium_3apostgresql_2fpublic_2eitems_5fx");
+  CHECK(change_position_key("i", "debezium:a_2e") != change_position_key("i", "debezium:a."));
+}
+
+TEST_CASE("change positions: a stored position only moves forward, also under two nodes' concurrent stores") {
+  MERIDIAN_NATS_SERVER_OR_SKIP(server);
+  NatsOptions o;
+  o.servers = {server.url()};
+  auto c1 = NatsClient::connect(o);
+  auto c2 = NatsClient::connect(o);
+  REQUIRE(c1.is_ok());
+  REQUIRE(c2.is_ok());
+  auto kv1 = (*c1)->bucket(SourceStore::kBucket, 1);
+  auto kv2 = (*c2)->bucket(SourceStore::kBucket, 1);
+  REQUIRE(kv1.is_ok());
+  REQUIRE(kv2.is_ok());
+  SourceStore a(std::move(*kv1)), b(std::move(*kv2));  // as two nodes
+  const std::string src = "debezium:postgresql/public.items";
+
+  CHECK(a.change_position("books", src)->empty());
+  CHECK(a.advance_change_position("books", src, cdc::SourcePosition{{10}})->to_string() == "10");  // created
+  CHECK(b.change_position("books", src)->to_string() == "10");
+  CHECK(b.advance_change_position("books", src, cdc::SourcePosition{{12}})->to_string() == "12");  // updated
+  // A lower or equal position leaves it, and says what is stored.
+  CHECK(a.advance_change_position("books", src, cdc::SourcePosition{{11}})->to_string() == "12");
+  CHECK(a.advance_change_position("books", src, cdc::SourcePosition{{12}})->to_string() == "12");
+  CHECK(a.advance_change_position("books", src, cdc::SourcePosition{{12, 1}})->to_string() == "12,1");
+  // Per index and per source.
+  CHECK(a.change_position("other", src)->empty());
+  CHECK(a.change_position("books", "debezium:orders")->empty());
+
+  // Two nodes storing interleaved positions at once: each call returns at
+  // least its own position, and the stored one ends at the highest.
+  const std::string hot = "debezium:hot";
+  std::atomic<bool> backwards{false};
+  auto run = [&](SourceStore& st, uint64_t first) {
+    for (uint64_t v = first; v < 200; v += 2) {
+      auto now = st.advance_change_position("books", hot, cdc::SourcePosition{{v}});
+      if (!now.is_ok() || now->parts[0] < v) backwards = true;
+    }
+  };
+  std::thread t1(run, std::ref(a), 1), t2(run, std::ref(b), 2);
+  t1.join();
+  t2.join();
+  CHECK_FALSE(backwards.load());
+  CHECK(a.change_position("books", hot)->to_string() == "199");
+
+  // Dropping the index forgets its positions only.
+  REQUIRE(a.advance_change_position("books2", hot, cdc::SourcePosition{{5}}).is_ok());
+  REQUIRE(a.remove_change_positions("books").is_ok());
+  CHECK(a.change_position("books", src)->empty());
+  CHECK(a.change_position("books", hot)->empty());
+  CHECK(a.change_position("books2", hot)->to_string() == "5");
+  // A position stored again after the removal starts over.
+  CHECK(a.advance_change_position("books", hot, cdc::SourcePosition{{3}})->to_string() == "3");
+}
+
+TEST_CASE("cluster changes: events at or before their source's stored position are skipped, as on one node") {
+  auto change = [](const std::string& source, uint64_t pos, bool at_stored = false) {
+    cdc::RowChange c;
+    c.id = "x";
+    c.source = source;
+    c.position = cdc::SourcePosition{{pos}};
+    c.apply_at_stored = at_stored;
+    return c;
+  };
+  std::vector<cdc::RowChange> cs = {change("debezium:a", 4), change("debezium:a", 5), change("debezium:b", 1),
+                                    change("debezium:a", 7), change("debezium:a", 6),  // out of order: skipped
+                                    change("debezium:a", 7, true),                     // shared position: kept
+                                    change("debezium:b", 1)};                          // at its own position: skipped
+  auto none = changes_after(cs, {});
+  CHECK(none.kept == std::vector<size_t>{0, 1, 2, 3, 5});
+  CHECK(none.skipped == 2);
+  auto some = changes_after(cs, {{"debezium:a", cdc::SourcePosition{{5}}}});
+  CHECK(some.kept == std::vector<size_t>{2, 3, 5});
+  CHECK(some.skipped == 4);
+  auto all = changes_after(cs, {{"debezium:a", cdc::SourcePosition{{9}}}, {"debezium:b", cdc::SourcePosition{{1}}}});
+  CHECK(all.kept.empty());
+  CHECK(all.skipped == cs.size());
 }
 
 TEST_CASE("cluster sources: exactly one live node runs a postgres source; its owner leaving hands it over") {

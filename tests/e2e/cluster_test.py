@@ -396,18 +396,38 @@ def main():
             assert (body["events"], body["upserts"], body["deletes"], body["skipped"]) == (5, 4, 1, 0), body
             assert body["positions"] == {"debezium:postgresql/public.items": "14"}, body
             assert body["acks"] and all(a["seq"] >= 1 for a in body["acks"]), body
+            # The positions are in NATS: the batch resent through either node is skipped, as on one node.
+            for n in nodes[:2]:
+                st, again = call(n.base, "POST", "/v1/indexes/books/changes?refresh=wait_for", nd, "application/x-ndjson")
+                assert st == 200 and (again["skipped"], again["applied"], again["positions"], again["acks"]) == \
+                    (5, 0, {}, []), again
+            # One newer event after the resent ones: only it is published.
+            st, more = call(nodes[1].base, "POST", "/v1/indexes/books/changes?refresh=wait_for",
+                            batch + [ev("u", 15, {"id": "cdc1"}, {"id": "cdc1", "title": "walrus", "body": "walrus tusk",
+                                                                 "year": 1995})])
+            assert st == 200 and (more["skipped"], more["upserts"]) == (5, 1), more
+            assert more["positions"] == {"debezium:postgresql/public.items": "15"}, more
+            # A named debezium source shows its stored position through any node.
+            st, body = call(nodes[0].base, "PUT", "/v1/indexes/books/sources/dbz", {"type": "debezium"})
+            assert st == 201, body
+            st, body = call(nodes[0].base, "POST", "/v1/indexes/books/changes?source=dbz", [ev("c", 16, None, {
+                "id": "cdc5", "title": "walrus", "year": 1996})])
+            assert st == 200 and body["positions"] == {"debezium:dbz": "16"}, body
+            st, body = call(nodes[1].base, "GET", "/v1/indexes/books/sources/dbz")
+            assert st == 200 and body["position"] == "16", body
+            assert call(nodes[1].base, "DELETE", "/v1/indexes/books/sources/dbz")[0] == 200
+            assert call(nodes[1].base, "DELETE", "/v1/indexes/books/docs/cdc5?refresh=wait_for")[0] == 200
             st, a = call(nodes[1].base, "GET", "/v1/indexes/books/search?q=walrus&sort=year")
-            assert st == 200 and [h["id"] for h in a["hits"]] == ["cdc1", "cdc3"], a
+            assert st == 200 and [h["id"] for h in a["hits"]] == ["cdc3", "cdc1"], a  # cdc1 updated to 1995
             st, got = call(nodes[1].base, "GET", "/v1/indexes/books/docs/cdc3")
             assert st == 200 and got["source"]["year"] == 1992, got
+            assert call(nodes[1].base, "GET", "/v1/indexes/books/docs/cdc1")[1]["source"]["year"] == 1995
             # A value the schema refuses: a 400 naming the event, and nothing of the batch is published.
             bad = [ev("c", 20, None, {"id": "cdc9", "title": "narwhal", "year": 2000}),
                    ev("c", 21, None, {"id": "cdc10", "title": "narwhal", "year": "many"})]
             st, e = call(nodes[1].base, "POST", "/v1/indexes/books/changes?refresh=wait_for", bad)
             assert st == 400 and e["error"]["event"] == 1 and "year" in e["error"]["reason"], e
             assert e["error"]["applied"] == 0, e
-            st, e = call(nodes[1].base, "POST", "/v1/indexes/books/changes", [ev("t", 22, None, None)])
-            assert st == 400 and "truncate" in e["error"]["reason"], e
             st, body = call(nodes[1].base, "PUT", "/v1/indexes/books/docs/probe?refresh=wait_for",
                             {"title": "probe", "year": 1})
             assert st == 200, body
@@ -415,7 +435,67 @@ def main():
             assert st == 200 and a["total"]["value"] == 0, a
             for i in ("cdc1", "cdc3", "probe"):
                 assert call(nodes[0].base, "DELETE", "/v1/indexes/books/docs/%s?refresh=wait_for" % i)[0] == 200
-        check("POST /changes through n1 is read through n2; a bad change is a 400 and publishes nothing", changes)
+        check("POST /changes through n1 is read through n2; positions in NATS skip a resent batch; a bad change is a 400",
+              changes)
+
+        def truncate():
+            st, body = call(nodes[0].base, "PUT", "/v1/indexes/trunc", dict(SCHEMA, shards=3, replicas=2))
+            assert st == 201, body
+            st, body = call(nodes[0].base, "POST", "/v1/indexes/trunc/docs?refresh=wait_for", docs[:30])
+            assert st == 200 and body["indexed"] == 30, body
+
+            def ev(op, lsn, after=None):
+                return {"op": op, "before": None, "after": after, "ts_ms": 1700000000000,
+                        "source": {"connector": "postgresql", "name": "srv", "schema": "public", "table": "t", "lsn": lsn}}
+
+            def ids(base):
+                st, a = call(base, "POST", "/v1/indexes/trunc/search", {"size": 100, "sort": ["id"]})
+                assert st == 200 and a["shards"]["failed"] == 0, a
+                return [h["id"] for h in a["hits"]]
+
+            # A write, a truncate, a write: the truncate is on every shard's log between the two.
+            batch = [ev("c", 40, {"id": "before", "title": "x", "year": 1}), ev("t", 41),
+                     ev("c", 42, {"id": "after", "title": "y", "year": 2})]
+            st, body = call(nodes[1].base, "POST", "/v1/indexes/trunc/changes?refresh=wait_for", batch)
+            assert st == 200 and (body["upserts"], body["truncates"], body["applied"]) == (2, 1, 3), body
+            assert sorted(a["shard"] for a in body["acks"]) == [0, 1, 2], body  # acknowledged on every shard
+            for n in nodes[:2]:
+                assert ids(n.base) == ["after"], (n.base, ids(n.base))
+            # A truncate alone empties the index through every node; a write after it stays.
+            st, body = call(nodes[0].base, "POST", "/v1/indexes/trunc/changes?refresh=wait_for", [ev("t", 43)])
+            assert st == 200 and body["truncates"] == 1 and body["positions"] == {"debezium:postgresql/public.t": "43"}, body
+            for n in nodes[:2]:
+                assert ids(n.base) == [], (n.base, ids(n.base))
+                st, li = call(n.base, "GET", "/v1/indexes")
+                assert {"name": "trunc", "docs": 0, "clustered": True, "shards": 3, "replicas": 2, "shards_failed": 0} \
+                    in li["indexes"], li
+            st, body = call(nodes[1].base, "PUT", "/v1/indexes/trunc/docs/late?refresh=wait_for", {"title": "z", "year": 3})
+            assert st == 200, body
+            # Resent, the truncate is skipped by its stored position: the later write stays.
+            st, body = call(nodes[1].base, "POST", "/v1/indexes/trunc/changes?refresh=wait_for", [ev("t", 43)])
+            assert st == 200 and (body["skipped"], body["truncates"]) == (1, 0), body
+            for n in nodes[:2]:
+                assert ids(n.base) == ["late"], (n.base, ids(n.base))
+
+            # Every replica of a shard has applied the same sequence, the stream's last.
+            def same_applied():
+                for n in nodes[:2]:
+                    st, c = call(n.base, "GET", "/v1/cluster")
+                    shards = [i for i in c["indexes"] if i["index"] == "trunc"][0]["shard_list"]
+                    for sh in shards:
+                        if len(sh["replicas"]) != 2 or \
+                                any(r.get("applied_seq") != sh["last_seq"] or r["state"] != "in_sync" for r in sh["replicas"]):
+                            return False
+                return True
+            assert eventually(same_applied, 10), call(nodes[0].base, "GET", "/v1/cluster")[1]
+            assert call(nodes[0].base, "DELETE", "/v1/indexes/trunc")[0] == 200
+            # Dropping the index forgot its positions: a re-created index takes the same events again.
+            st, body = call(nodes[0].base, "PUT", "/v1/indexes/trunc", dict(SCHEMA, shards=1, replicas=1))
+            assert st == 201, body
+            st, body = call(nodes[0].base, "POST", "/v1/indexes/trunc/changes", batch)
+            assert st == 200 and (body["skipped"], body["applied"]) == (0, 3), body
+            assert call(nodes[0].base, "DELETE", "/v1/indexes/trunc")[0] == 200
+        check("a truncate through POST /changes empties every shard at its log position, on every replica", truncate)
 
         def unsupported():
             for method, path, body in (("POST", "/v1/indexes/books/refresh", None),):
@@ -813,11 +893,18 @@ def main():
             st, a = source(nodes[k].base)
             assert st == 200 and a["node"] in ("n1", "n2") and not a.get("last_dead_letters"), a
 
-            # A TRUNCATE cannot empty every shard: a dead letter, the rows stay.
+            # A TRUNCATE is published to every shard at its transaction's
+            # commit, in order with the transaction's other changes.
+            psql("BEGIN; UPDATE clu_items SET title = 'lost' WHERE id = 1; TRUNCATE clu_items;"
+                 "INSERT INTO clu_items VALUES (900, 'kept 900', 9), (901, 'kept 901', 9); COMMIT;")
+            converged([n.base for n in nodes[:2]])
+            assert sorted(indexed(nodes[0].base)) == ["900", "901"], indexed(nodes[0].base)
             psql("TRUNCATE clu_items;")
-            assert eventually(lambda: source(nodes[0].base)[1].get("dead_letters", 0) >= 1), source(nodes[0].base)
-            reason = source(nodes[0].base)[1]["last_dead_letters"][-1]["reason"]
-            assert "truncate" in reason, reason
+            converged([n.base for n in nodes[:2]])
+            assert indexed(nodes[1].base) == {}, indexed(nodes[1].base)
+            psql("INSERT INTO clu_items VALUES (902, 'after 902', 9);")
+            converged([n.base for n in nodes[:2]])
+            assert not source(nodes[0].base)[1].get("last_dead_letters"), source(nodes[0].base)
 
             st, body = call(nodes[1 - k].base, "DELETE", "/v1/indexes/pgsrc/sources/pg?drop_slot=true")
             assert st == 200 and body["slot_dropped"] is True, body

@@ -39,7 +39,8 @@ namespace meridian::cluster {
 struct ClusterSourceReport {
   cdc::SourceConfig config;
   std::string owner;                       // the live node that runs it ("" when none is live)
-  cdc::SourcePosition position;            // as stored (what a new owner resumes from)
+  cdc::SourcePosition position;            // as stored (what a new owner resumes from; for a
+                                           // debezium source, POST .../changes?source=NAME's)
   std::optional<cdc::PgSourceStatus> live;  // when this node runs it
   std::optional<Json> reported;            // else the state its runner last stored, if any
 };
@@ -60,13 +61,17 @@ class ClusterSources {
   // Forgets the source (config, position, state); with drop_slot also drops
   // its slot, waiting (up to 15 s) for its runner on another node to stop.
   Status remove(const std::string& index, const std::string& name, bool drop_slot);
-  // Forgets every source of an index (the index is dropped).
+  // Forgets every source of an index and the positions POST .../changes
+  // stored for it (the index is dropped).
   Status remove_index(const std::string& index);
   Result<std::optional<cdc::SourceConfig>> get(const std::string& index, const std::string& name);
   Result<std::optional<ClusterSourceReport>> report(const std::string& index, const std::string& name);
   Result<std::vector<ClusterSourceReport>> reports(const std::string& index);
   // The sources this node runs, with their state (for /metrics).
   std::vector<std::pair<cdc::SourceConfig, cdc::PgSourceStatus>> running() const;
+
+  // The store (for the Debezium positions of POST .../changes).
+  SourceStore& store() { return *store_; }
 
   // One pass of the loop (tests call it too).
   Status reconcile();
