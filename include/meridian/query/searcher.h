@@ -7,7 +7,10 @@
 // the exact matching set (total, facets). Scoring: BM25 with index-wide idf
 // and average field length; top-k by block-max MaxScore over posting cursors
 // when the query is a disjunction of (possibly fuzzy/prefix-expanded) words,
-// otherwise by scoring every match. Sort by fields uses the columns.
+// otherwise by scoring every match. With no count and no facets asked
+// (track_total_hits false), a disjunction of words and exact phrases builds
+// no bitmap of the query: only the filters are bitmaps. Sort by fields uses
+// the columns.
 //
 // Semantics worth knowing (docs/QUERY.md, "Execution and scoring"): sloppy
 // phrases follow Lucene (reordering costs distance); prefix/wildcard/regexp/
