@@ -99,6 +99,13 @@ Result<std::optional<postings::TermPostings>> Segment::postings_for(std::string_
   return std::optional<postings::TermPostings>(std::move(*tp));
 }
 
+Result<uint32_t> Segment::doc_freq(std::string_view key) const {
+  auto e = terms_->find(key);
+  if (!e) return e.status();
+  if (!e->has_value()) return uint32_t{0};
+  return postings_->doc_freq((*e)->value, (*e)->ordinal);
+}
+
 std::optional<uint32_t> Segment::find_doc(std::string_view external_id) const {
   auto r = postings_for(term_key(kIdField, external_id));
   if (!r || !r->has_value()) return std::nullopt;

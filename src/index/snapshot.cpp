@@ -98,8 +98,8 @@ IndexFieldStats Snapshot::local_field_stats(std::string_view field) const {
 uint64_t Snapshot::local_doc_freq(std::string_view key) const {
   uint64_t df = 0;
   for (const auto& s : segments_) {
-    auto p = s.segment->postings_for(key);
-    if (p && p->has_value()) df += (*p)->doc_freq();
+    auto n = s.segment->doc_freq(key);
+    if (n.is_ok()) df += *n;
   }
   return df;
 }

@@ -197,6 +197,15 @@ Result<uint32_t> PostingsReader::doc_freq_hint(uint64_t offset, uint64_t index_h
   return uint32_t{0};
 }
 
+Result<uint32_t> PostingsReader::doc_freq(uint64_t offset, uint64_t index_hint) const {
+  MERIDIAN_RETURN_IF_ERROR(check_index());
+  const State& s = *s_;
+  const uint64_t lo = record_ordinal(offset, index_hint);
+  if (lo < s.term_count && s.version >= 2 && s.is_verified(lo)) return doc_freq_hint(offset, lo);
+  MERIDIAN_ASSIGN_OR_RETURN(TermPostings tp, term(offset, index_hint));
+  return tp.doc_freq();
+}
+
 Status PostingsReader::append_docs(uint64_t offset, uint64_t index_hint, std::vector<uint32_t>* ids) const {
   MERIDIAN_RETURN_IF_ERROR(check_index());
   const State& s = *s_;

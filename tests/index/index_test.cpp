@@ -44,6 +44,10 @@ uint64_t live_matches(const Snapshot& snap, const std::string& key) {
   for (const auto& v : snap.segments()) {
     auto p = v.segment->postings_for(key);
     REQUIRE(p.is_ok());
+    // The segment's df lookup (no bitmap decoded) agrees with the postings.
+    auto df = v.segment->doc_freq(key);
+    REQUIRE(df.is_ok());
+    CHECK(*df == (p->has_value() ? (*p)->doc_freq() : 0u));
     if (!p->has_value()) continue;
     (*p)->docs().for_each([&](uint32_t d) {
       if (!v.is_deleted(d)) ++n;

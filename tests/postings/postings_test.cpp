@@ -544,3 +544,31 @@ TEST_CASE("postings: append_docs on a damaged short record is corruption, not ga
   REQUIRE(good->append_docs(off, 0, &ids).is_ok());
   CHECK(ids == docs);
 }
+
+TEST_CASE("postings: doc_freq is term()'s count, verified on first use, and a damaged record is an error") {
+  Fixture fx = build(33);
+  auto r = PostingsReader::open(fx.file, "seg.pst");
+  REQUIRE(r.is_ok());
+  for (uint64_t i = 0; i < fx.terms.size(); ++i) {
+    const Term& t = fx.terms[i];
+    INFO("term " << i << " with " << t.docs.size() << " docs");
+    // First call verifies through term(); second reads the header.
+    for (int pass = 0; pass < 2; ++pass) {
+      auto n = r->doc_freq(t.offset, pass == 0 ? i : UINT64_MAX);
+      REQUIRE(n.is_ok());
+      CHECK(*n == t.docs.size());
+    }
+  }
+  CHECK_FALSE(r->doc_freq(fx.terms[3].offset + 1).is_ok());
+
+  PostingsWriter w;
+  std::vector<uint32_t> docs{3, 9, 40}, tfs{1, 1, 1}, none;
+  uint64_t off = w.add_term(docs, tfs, none, nullptr);
+  std::string bad = w.finish();
+  size_t at = bad.find(std::string("\x03\x06\x1f", 3));
+  REQUIRE(at != std::string::npos);
+  bad[at + 1] = 0x05;
+  auto damaged = PostingsReader::open(bad, "bad.pst");
+  REQUIRE(damaged.is_ok());
+  CHECK_FALSE(damaged->doc_freq(off, 0).is_ok());
+}

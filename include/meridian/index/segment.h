@@ -56,6 +56,9 @@ class Segment {
 
   // Postings of a full term key (see term_key.h); nullopt if absent.
   Result<std::optional<postings::TermPostings>> postings_for(std::string_view key) const;
+  // Its document count (0 if absent), without decoding the postings once
+  // they have been verified (PostingsReader::doc_freq).
+  Result<uint32_t> doc_freq(std::string_view key) const;
   // Segment-local doc of an external id (ignores deletes).
   std::optional<uint32_t> find_doc(std::string_view external_id) const;
   std::string external_id(uint32_t doc) const;

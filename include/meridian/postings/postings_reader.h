@@ -71,6 +71,11 @@ class PostingsReader {
   // decisions such as whether to split a geo cell. It is not verified, so a
   // damaged record may give any count; term() still checks the record.
   Result<uint32_t> doc_freq_hint(uint64_t offset, uint64_t index_hint = UINT64_MAX) const;
+  // The same term's verified document count: from the header once the
+  // record has been verified (by an earlier term() in this process), else
+  // through term(), which verifies it. For idf: no bitmap decoded after the
+  // first time.
+  Result<uint32_t> doc_freq(uint64_t offset, uint64_t index_hint = UINT64_MAX) const;
   // The same term's documents appended to *ids (ascending within the term),
   // without building a bitmap once the record has been verified: the cheap
   // way to gather many small terms (the cells of a geo covering).
