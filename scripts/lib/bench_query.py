@@ -12,6 +12,8 @@
    (p50 / p95 µs per call), then the same passes on 2 threads (queries/s).
    build/bench/query_bench, build/bench/xapian_query, bench/sqlite_query.py,
    build/bench/pg_query; the protocol is bench/query_harness.h.
+4. The peer-neutral task, Meridian and Xapian only: the same passes with --ids (top-10 ids,
+   no exact count, no stored data), into query_ids_table.md.
 Writes query.json/.md via write_result, plus query_table.md (class x engine) and query.png
 (clustered p50 bars, log scale). Python 3 stdlib only.
 """
@@ -47,6 +49,19 @@ def _table(results):
             if best is None or c["p50_us"] < best[1]:
                 best = (e, c["p50_us"])
         lines.append("| %s | %s | %s |" % (cls, " | ".join(cells), best[0] if best else "—"))
+    return "\n".join(lines) + "\n"
+
+
+def _ids_table(results):
+    """Markdown: the peer-neutral task (top-10 ids, no count), meridian vs xapian p50 and ratio."""
+    lines = ["| class | meridian p50 µs | xapian p50 µs | meridian / xapian |", "|---|---:|---:|---:|"]
+    for cls in QUERY_CLASSES:
+        m = results.get("meridian", {}).get("classes", {}).get(cls) or {}
+        x = results.get("xapian", {}).get("classes", {}).get(cls) or {}
+        mp = m.get("p50_us")
+        xp = None if x.get("unsupported") else x.get("p50_us")
+        lines.append("| %s | %s | %s | %s |" % (cls, "%.0f" % mp if mp else "—", "%.0f" % xp if xp else "n/a",
+                                               "%.2f" % (mp / xp) if mp and xp else "—"))
     return "\n".join(lines) + "\n"
 
 
@@ -89,6 +104,7 @@ def suite_query(ctx, log):
     passes = ["--passes", str(ctx.args.query_passes), "--threads", "2"]
     work = make_tempdir("bench-query-")
     results = {}
+    ids_results = {}
     try:
         with PgCluster(ctx.root, res) as pg:
             mdata = os.path.join(work, "meridian-data")
@@ -123,6 +139,13 @@ def suite_query(ctx, log):
                 out = run_json(res, argv + passes, label=name, timeout=7200)
                 results[name] = out
                 log("  %s done" % name)
+            # The peer-neutral task: top-10 ids, no exact count, no stored data
+            # (query_bench --ids: "source": false, "track_total_hits": false).
+            if have_xapian:
+                for name, argv in progs[:2]:
+                    ids_results[name] = run_json(res, argv + passes + ["--ids"], label=name + " --ids",
+                                                 timeout=7200)
+                    log("  %s --ids done" % name)
     finally:
         subprocess.run(["rm", "-rf", work])
     for cls in QUERY_CLASSES:
@@ -138,8 +161,19 @@ def suite_query(ctx, log):
             if c.get("cpu_p50_us") is not None and e != "postgresql":
                 res.add("%s %s" % (cls, e), "CPU p50 (calling thread)", c["cpu_p50_us"], "µs")
             res.add("%s %s" % (cls, e), "queries/s (2 threads)", c["qps"], "q/s")
+    for cls in QUERY_CLASSES:
+        m = ids_results.get("meridian", {}).get("classes", {}).get(cls)
+        x = ids_results.get("xapian", {}).get("classes", {}).get(cls)
+        for e, c in (("meridian", m), ("xapian", x)):
+            if c and not c.get("unsupported"):
+                res.add("%s %s ids" % (cls, e), "p50 (top-10 ids, no count)", c["p50_us"], "µs")
+        if m and x and not x.get("unsupported") and x.get("p50_us"):
+            res.add("%s ids" % cls, "meridian / xapian p50", m["p50_us"] / x["p50_us"], "ratio")
     with open(os.path.join(out_dir, "query_table.md"), "w") as f:
         f.write(_table(results))
+    if ids_results:
+        with open(os.path.join(out_dir, "query_ids_table.md"), "w") as f:
+            f.write(_ids_table(ids_results))
     _chart(os.path.join(out_dir, "query.png"), results,
            "p50 per query class, text.ndjson (%s)" % ctx.dataset_kind)
     res.notes.append("Table by class: query_table.md; chart: query.png (clustered p50).")
@@ -153,7 +187,11 @@ def suite_query(ctx, log):
                      "constant); xapian: QueryParser, BM25, terms over title+body; sqlite: "
                      "FTS5 bm25(); postgresql: GIN on a stored tsvector, ts_rank. Fuzzy: only "
                      "meridian has an edit-distance query.")
-    res.table_md = _table(results)
+    if ids_results:
+        res.notes.append("query_ids_table.md: the peer-neutral task, meridian and xapian asked for "
+                         "the top-10 ids only (no exact count, no stored data: query_bench --ids, "
+                         "xapian_query --ids), same passes.")
+    res.table_md = _table(results) + ("\n" + _ids_table(ids_results) if ids_results else "")
     return res
 
 
