@@ -1,0 +1,192 @@
+// Collectors of a search's matches (collectors.h).
+#include "collectors.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace meridian::query {
+
+using postings::Bitmap;
+
+Result<std::optional<Cursor>> parse_cursor(const std::optional<Json>& search_after, const std::vector<SortSpec>& sort) {
+  if (!search_after) return std::optional<Cursor>();
+  if (!search_after->is_array() || search_after->size() != sort.size() + 1)
+    return Status::invalid("search_after: expected the " + std::to_string(sort.size() + 1) +
+                           " values of a hit's \"sort\" (the sort keys and the tiebreaker)");
+  Cursor c;
+  const auto& a = search_after->as_array();
+  for (size_t i = 0; i < sort.size(); ++i) c.row.keys.push_back(from_json_value(a[i]));
+  if (!a.back().is_int()) return Status::invalid("search_after: the last value must be the integer tiebreaker");
+  if (a.back().as_int() < 0) {
+    c.inclusive = true;  // before every hit with these sort values
+  } else {
+    const uint64_t tb = static_cast<uint64_t>(a.back().as_int());
+    c.row.segment = static_cast<uint32_t>(tb >> 32);
+    c.row.doc = static_cast<uint32_t>(tb & 0xffffffffu);
+  }
+  return std::optional<Cursor>(std::move(c));
+}
+
+void HitCount::finish(bool lazy, size_t req_track, size_t opt_track, SearchResponse* resp) const {
+  resp->total = lazy ? 0 : total_;
+  resp->total_is_lower_bound = lazy && some_;
+  if (opt_track < resp->total && req_track < resp->total) {
+    resp->total = std::min<uint64_t>(opt_track, req_track);
+    resp->total_is_lower_bound = true;
+  } else if (req_track < resp->total) {
+    resp->total = req_track;
+    resp->total_is_lower_bound = true;
+  }
+}
+
+TopScoreCollector::TopScoreCollector(size_t k, const GeoDecay* decay, const std::vector<SortSpec>& sort,
+                                     const Cursor* after)
+    : decay_(decay), sort_(sort), after_(after), topk_(k) {}
+
+std::function<void(uint32_t, double)> TopScoreCollector::offer(const index::Segment& seg, uint32_t si) {
+  return [this, &seg, si](uint32_t d, double s) {
+    if (decay_) s *= decay_factor(seg, *decay_, d);
+    if (after_ && !after_->admits(sort_, Row{{s}, s, si, d, {}})) return;  // a row only to compare with the cursor
+    topk_.push({s, si, d});
+  };
+}
+
+// With a decay (<= 1) times weight, a query score must beat threshold / weight.
+std::function<double()> TopScoreCollector::threshold() const {
+  return [this] { return decay_ ? topk_.threshold() / decay_->weight : topk_.threshold(); };
+}
+
+uint64_t TopScoreCollector::collect(const index::Segment& seg, uint32_t si, plan::SegmentEval& ev, const Bitmap& match,
+                                    bool match_is_query, bool exhaustive) {
+  return plan::collect_top_k(ev, match, match_is_query, exhaustive, threshold(), offer(seg, si));
+}
+
+Result<uint64_t> TopScoreCollector::collect_lazy(const index::Segment& seg, uint32_t si, plan::SegmentEval& ev,
+                                                 const std::function<bool(uint32_t)>* admit) {
+  auto dj = plan::Disjunction::build(ev, true);
+  if (!dj) return Status::internal("a lazy disjunction could not be built");
+  return plan::max_score(*dj, admit, threshold(), offer(seg, si));
+}
+
+std::vector<Row> TopScoreCollector::take_sorted() {
+  std::vector<Row> rows;
+  for (const auto& s : topk_.take_sorted()) rows.push_back(Row{{s.score}, s.score, s.segment, s.doc, {}});
+  return rows;
+}
+
+TopFieldCollector::TopFieldCollector(const index::Snapshot& snap, const std::vector<SortSpec>& sort, Options o)
+    : snap_(snap), sort_(sort), o_(o) {
+  if (o_.distinct) group_spec_ = {SortSpec{SortSpec::Kind::kField, *o_.distinct, false}};
+}
+
+// Bounded heap of the k best rows, worst on top (every row with distinct).
+void TopFieldCollector::push(const Row& r) {
+  auto worse = [this](const Row& a, const Row& b) { return this->worse(a, b); };
+  if (o_.distinct || rows_.size() < o_.k) {
+    rows_.push_back(r);
+    std::push_heap(rows_.begin(), rows_.end(), worse);
+  } else if (worse(r, rows_.front())) {
+    std::pop_heap(rows_.begin(), rows_.end(), worse);
+    rows_.back() = r;
+    std::push_heap(rows_.begin(), rows_.end(), worse);
+  }
+}
+
+void TopFieldCollector::collect(uint32_t si, plan::SegmentEval& ev, const Bitmap& match) {
+  if ((o_.k == 0 && !o_.distinct) || match.is_empty()) return;
+  const index::Segment& seg = *snap_.segments()[si].segment;
+  const Cursor* after = o_.distinct ? nullptr : o_.after;
+  // One scratch row is refilled per document and copied in only when it qualifies.
+  SegmentSortKeys keys(seg, snap_, sort_);
+  std::optional<SegmentSortKeys> group_keys;
+  if (o_.distinct) group_keys.emplace(seg, snap_, group_spec_);
+  Row group_row;
+  Row r;
+  auto offer = [&](uint32_t d) {
+    r.segment = si;
+    r.doc = d;
+    r.distance_m.reset();
+    r.score = o_.need_scores ? ev.score(d) * (o_.decay ? decay_factor(seg, *o_.decay, d) : 1.0) : NAN;
+    if (o_.ranked) {
+      // Proximity reads positions: first rank with its best value (0),
+      // and read them only when the document could still enter.
+      ev.rank(d, false, &r.rank);
+      keys.fill(d, &r);
+      if (o_.need_proximity) {
+        if (!o_.distinct && rows_.size() >= o_.k && !worse(r, rows_.front())) return true;
+        ev.rank(d, true, &r.rank);
+        keys.fill(d, &r);
+      }
+    } else {
+      keys.fill(d, &r);
+    }
+    if (after && !after->admits(sort_, r)) return true;
+    if (group_keys) {
+      group_keys->fill(d, &group_row);
+      r.group = group_row.keys[0];
+    }
+    push(r);
+    return true;
+  };
+  if (o_.distinct) {
+    match.for_each(offer);
+  } else if (const int dir = after ? 0 : doc_order(seg, snap_, sort_)) {
+    // The sort is document order (or its reverse) here: the segment's
+    // best k are its first (last) k matches.
+    const uint64_t n = match.cardinality();
+    for (uint64_t j = 0; j < std::min<uint64_t>(o_.k, n); ++j)
+      if (auto d = match.select(dir > 0 ? j : n - 1 - j)) offer(*d);
+  } else if (const columns::IntColumn* col = after ? nullptr : single_valued_int(seg, snap_, sort_)) {
+    // One int key with a value for every document: a heap of plain
+    // (value, doc) pairs, then only the segment's best k become rows.
+    // Documents come in ascending order and ties keep the lower doc, so
+    // a later document must be strictly better to enter.
+    const bool desc = sort_[0].desc;
+    auto better = [desc](const std::pair<int64_t, uint32_t>& a, const std::pair<int64_t, uint32_t>& b) {
+      return desc ? (a.first > b.first || (a.first == b.first && a.second < b.second))
+                  : (a.first < b.first || (a.first == b.first && a.second < b.second));
+    };
+    std::vector<std::pair<int64_t, uint32_t>> best;  // heap, the worst on top
+    best.reserve(o_.k);
+    match.for_each([&](uint32_t d) {
+      const std::pair<int64_t, uint32_t> e{col->value(d), d};
+      if (best.size() < o_.k) {
+        best.push_back(e);
+        std::push_heap(best.begin(), best.end(), better);
+      } else if (desc ? e.first > best.front().first : e.first < best.front().first) {
+        std::pop_heap(best.begin(), best.end(), better);
+        best.back() = e;
+        std::push_heap(best.begin(), best.end(), better);
+      }
+      return true;
+    });
+    for (const auto& e : best) offer(e.second);
+  } else {
+    match.for_each(offer);
+  }
+}
+
+std::vector<Row> TopFieldCollector::take_sorted() {
+  std::vector<Row> rows = std::move(rows_);
+  rows_.clear();
+  std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return worse(a, b); });
+  return rows;
+}
+
+void page_distinct(std::vector<Row>* rows, const std::vector<SortSpec>& sort, const Cursor* after, size_t k,
+                   const SearchOptions& opt, SearchResponse* resp) {
+  collapse_distinct(rows, opt.distinct_groups ? &resp->groups : nullptr);
+  resp->total = rows->size();
+  if (opt.distinct_groups) resp->ungrouped = resp->total - resp->groups.size();
+  if (opt.distinct_check && after) {
+    // Rows are each group's best: a group is before the cursor when its best is.
+    const std::unordered_set<std::string> asked(opt.distinct_check->begin(), opt.distinct_check->end());
+    for (const Row& r : *rows)
+      if (r.group.index() != 0 && !after->admits(sort, r))
+        if (std::string key = group_key(r); asked.contains(key)) resp->groups_before.push_back(std::move(key));
+  }
+  if (after) std::erase_if(*rows, [&](const Row& r) { return !after->admits(sort, r); });
+  if (rows->size() > k) rows->resize(k);
+}
+
+}  // namespace meridian::query
