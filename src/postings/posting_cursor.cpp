@@ -1,6 +1,8 @@
 #include "meridian/postings/posting_cursor.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 namespace meridian::postings {
 
@@ -130,9 +132,21 @@ std::span<const uint32_t> PostingCursor::positions() {
   }
   if (pos_cached_i_ == static_cast<int64_t>(i_)) return pos_buf_;
   bool ok = true;
-  for (; pos_next_i_ < i_; ++pos_next_i_) {  // skip the docs in between
-    for (uint32_t k = 0; k < tfs_[pos_next_i_] && ok; ++k) f::read_varint(pos_p_, pos_end_, &ok);
+  // Skip the positions of the docs in between without decoding them: each
+  // varint ends with a byte below 0x80, counted eight bytes at a time.
+  uint64_t skip = 0;
+  for (; pos_next_i_ < i_; ++pos_next_i_) skip += tfs_[pos_next_i_];
+  while (skip > 0 && pos_end_ - pos_p_ >= 8) {
+    uint64_t w;
+    std::memcpy(&w, pos_p_, 8);
+    const uint64_t ends = static_cast<uint64_t>(std::popcount(~w & 0x8080808080808080ull));
+    if (ends > skip) break;
+    skip -= ends;
+    pos_p_ += 8;
   }
+  for (; skip > 0 && pos_p_ < pos_end_; ++pos_p_)
+    if (!(static_cast<uint8_t>(*pos_p_) & 0x80)) --skip;
+  if (skip > 0) ok = false;
   pos_buf_.resize(tfs_[i_]);
   uint32_t acc = 0;
   for (uint32_t k = 0; k < tfs_[i_]; ++k) {

@@ -15,6 +15,7 @@
 #include "block_max.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace meridian::query::plan {
 
@@ -295,8 +296,10 @@ uint64_t max_score(Disjunction& dj, const std::function<bool(uint32_t)>* admit,
       continue;
     }
     // With a phrase, a bound from the terms' frequencies first: it spares
-    // reading positions of a document that cannot enter.
-    if ((!admit || (*admit)(cand)) && !(dj.has_phrase() && cannot_enter(dj.doc_bound(cand), th))) {
+    // reading positions of a document that cannot enter (once there is a
+    // threshold: until the top-k is full every match enters).
+    if ((!admit || (*admit)(cand)) &&
+        !(dj.has_phrase() && th != -INFINITY && cannot_enter(dj.doc_bound(cand), th))) {
       bool matched = false;
       const double s = dj.score(cand, &matched);
       if (matched) {
