@@ -52,4 +52,22 @@ OsError index_not_found(std::string_view index) {
   return e;
 }
 
+OsError from_native_error(int status, std::string_view body, std::string_view invalid_type) {
+  OsError e;
+  e.status = status;
+  switch (status) {
+    case 400: e.type = std::string(invalid_type); break;
+    case 404: e.type = "resource_not_found_exception"; break;
+    case 409: e.type = "resource_already_exists_exception"; break;
+    case 503: e.type = "unavailable_shards_exception"; break;
+    default: e.type = "exception"; break;
+  }
+  auto j = parse_json(body);
+  const Json* err = j && j->is_object() ? j->find("error") : nullptr;
+  const Json* reason = err && err->is_object() ? err->find("reason") : nullptr;
+  e.reason = reason && reason->is_string() ? reason->as_string() : "HTTP " + std::to_string(status) + " without a reason";
+  if (const Json* ix = err && err->is_object() ? err->find("index") : nullptr; ix && ix->is_string()) e.index = ix->as_string();
+  return e;
+}
+
 }  // namespace meridian::server::compat

@@ -33,9 +33,38 @@ std::shared_ptr<index::Index> lookup_index(ServerImpl& s, const std::string& nam
   return *idx;
 }
 
-Result<std::shared_ptr<index::Index>> index_for_write(ServerImpl& s, const std::string& name) {
+Result<Target> find_target(ServerImpl& s, const std::string& name, bool cached) {
+  Target t;
+  if (auto idx = s.engine_->get(s.resolve_alias(name))) {
+    t.local = *idx;
+    t.schema = t.local->schema();
+    return t;
+  }
+  auto m = s.clustered(name, cached);
+  if (!m) return Status::not_found("no such index [" + name + "]");
+  auto schema = s.cluster_->schema(*m);
+  if (!schema) return schema.status();
+  t.clustered = std::move(*m);
+  t.schema = std::move(*schema);
+  return t;
+}
+
+std::optional<Target> lookup_target(ServerImpl& s, const std::string& name, httplib::Response& res, bool cached) {
+  auto t = find_target(s, name, cached);
+  if (!t) {
+    reply_error(res, not_found_or(t.status(), name));
+    return std::nullopt;
+  }
+  return std::move(*t);
+}
+
+Result<Target> target_for_write(ServerImpl& s, const std::string& name) {
   if (name.empty()) return Status::invalid("no index: name it in the URL or in the action's _index");
-  if (auto idx = s.engine_->get(s.resolve_alias(name))) return *idx;
+  auto found = find_target(s, name);
+  if (found || found.status().code() != Status::Code::kNotFound) return found;
+  if (s.cluster_)
+    return Status::not_found("no such index [" + name + "] (in cluster mode an index is not created by its first write: "
+                             "create it with PUT /" + name + " and its mappings, docs/CLUSTER.md)");
   const auto& who = current_principal();
   if (who && !who->allows(Scope::kAdmin, name))
     return Status::not_found("no such index [" + name + "] (creating it on first write needs the admin scope)");
@@ -43,9 +72,20 @@ Result<std::shared_ptr<index::Index>> index_for_write(ServerImpl& s, const std::
   if (!schema) return schema.status();
   auto idx = s.create_index(name, *schema);
   if (!idx && idx.status().code() == Status::Code::kAlreadyExists) {  // created meanwhile
-    if (auto again = s.engine_->get(name)) return *again;
+    if (auto again = s.engine_->get(name)) idx = *again;
   }
-  return idx;
+  if (!idx) return idx.status();
+  Target t;
+  t.local = *idx;
+  t.schema = t.local->schema();
+  return t;
+}
+
+OsError not_found_or(const Status& st, const std::string& name) {
+  if (st.code() != Status::Code::kNotFound) return from_status(st);
+  OsError e = index_not_found(name);
+  e.reason = st.message();
+  return e;
 }
 
 std::optional<index::WriteOptions> write_options(const httplib::Request& req, httplib::Response& res) {
@@ -82,61 +122,77 @@ std::string new_id() {
   return id;
 }
 
-Result<Json> with_id(const index::Index& idx, Json doc, const std::string& id) {
-  const std::string& id_field = idx.schema()->id_field();
+Result<Json> with_id(const std::string& id_field, const std::string& index, Json doc, const std::string& id) {
   if (const Json* have = doc.find(id_field); have && id_field != kCompatIdField) {
     bool same = (have->is_string() && have->as_string() == id) || (have->is_int() && std::to_string(have->as_int()) == id);
     if (!same)
       return Status::invalid("the document's id field [" + id_field + "] holds " + have->dump() + ", not the _id [" + id +
-                             "] (index [" + idx.name() + "] keeps its ids in [" + id_field + "])");
+                             "] (index [" + index + "] keeps its ids in [" + id_field + "])");
   }
   doc.set(id_field, Json(id));
   return doc;
 }
 
-Result<index::PutResult> update_document(ServerImpl& s, index::Index& idx, const std::string& id, const Json& body,
-                                         const index::WriteOptions& w, std::string* result) {
+Result<UpdateSpec> parse_update(const Json& body) {
   if (!body.is_object()) return Status::invalid("request body: expected {\"doc\": {...}}");
+  UpdateSpec u;
   const Json* doc = nullptr;
-  const Json* upsert = nullptr;
-  bool doc_as_upsert = false;
   for (const auto& [k, v] : body.as_object()) {
     if (k == "doc") doc = &v;
-    else if (k == "upsert") upsert = &v;
-    else if (k == "doc_as_upsert") doc_as_upsert = v.is_bool() && v.as_bool();
+    else if (k == "upsert") u.upsert = v;
+    else if (k == "doc_as_upsert") u.doc_as_upsert = v.is_bool() && v.as_bool();
     else if (k == "script" || k == "scripted_upsert") return Status::invalid("[" + k + "] is not supported; send a partial [doc]");
     else if (k != "detect_noop" && k != "_source") return Status::invalid("unknown key [" + k + "] in an update");
   }
   if (doc && !doc->is_object()) return Status::invalid("[doc]: expected an object");
-  if (upsert && !upsert->is_object()) return Status::invalid("[upsert]: expected an object");
+  if (u.upsert && !u.upsert->is_object()) return Status::invalid("[upsert]: expected an object");
   if (!doc) return Status::invalid("an update needs a partial [doc] (scripts are not supported)");
-  MERIDIAN_ASSIGN_OR_RETURN(Json patch, with_id(idx, *doc, id));
+  u.doc = *doc;
+  return u;
+}
+
+Result<index::PutResult> update_document(ServerImpl& s, index::Index& idx, const std::string& id, const Json& body,
+                                         const index::WriteOptions& w, std::string* result) {
+  MERIDIAN_ASSIGN_OR_RETURN(UpdateSpec u, parse_update(body));
+  MERIDIAN_ASSIGN_OR_RETURN(Json patch, with_id(idx, u.doc, id));
   bool created = false;
-  auto r = s.patch_document(idx, id, patch, doc_as_upsert, w, &created);
+  auto r = s.patch_document(idx, id, patch, u.doc_as_upsert, w, &created);
   if (r) {
     *result = created ? "created" : "updated";
     return r;
   }
   if (r.status().code() != Status::Code::kNotFound) return r.status();
-  if (!upsert) return Status::not_found("[" + id + "]: document missing");
+  if (!u.upsert) return Status::not_found("[" + id + "]: document missing");
   // A missing document with an "upsert" document: that document is stored.
-  MERIDIAN_ASSIGN_OR_RETURN(Json fresh, with_id(idx, *upsert, id));
+  MERIDIAN_ASSIGN_OR_RETURN(Json fresh, with_id(idx, *u.upsert, id));
   *result = "created";
   return idx.put(fresh, w);
+}
+
+Result<Json> document_json(const std::string& index, const std::string& id, const std::optional<std::string>& stored,
+                           const std::string& id_field) {
+  Json out = Json::object();
+  out.set("_index", Json(index));
+  out.set("_id", Json(id));
+  out.set("found", Json(stored.has_value()));
+  if (!stored) return out;
+  auto src = parse_json(*stored);
+  if (!src) return Status::internal("stored document [" + id + "]: " + src.status().message());
+  out.set("_source", public_source(std::move(*src), id_field));
+  return out;
 }
 
 Result<Json> get_document(const index::Index& idx, const std::string& id) {
   auto r = idx.get(id);
   if (!r) return r.status();
-  Json out = Json::object();
-  out.set("_index", Json(idx.name()));
-  out.set("_id", Json(id));
-  out.set("found", Json(r->has_value()));
-  if (!r->has_value()) return out;
-  auto src = parse_json(**r);
-  if (!src) return Status::internal("stored document [" + id + "]: " + src.status().message());
-  out.set("_source", public_source(std::move(*src), idx.schema()->id_field()));
-  return out;
+  return document_json(idx.name(), id, *r, idx.schema()->id_field());
+}
+
+Result<Json> get_target_document(ServerImpl& s, const Target& t, const std::string& id, const httplib::Request& in) {
+  if (t.local) return get_document(*t.local, id);
+  auto r = s.fetch_doc_clustered(*t.clustered, id, in);
+  if (!r) return r.status();
+  return document_json(t.name(), id, *r, t.id_field());
 }
 
 Json shards(int64_t n) {
@@ -144,6 +200,14 @@ Json shards(int64_t n) {
   j.set("total", Json(n));
   j.set("successful", Json(n));
   j.set("failed", Json(int64_t{0}));
+  return j;
+}
+
+Json shards(int64_t n, int64_t failed) {
+  Json j = Json::object();
+  j.set("total", Json(n));
+  j.set("successful", Json(n - failed));
+  j.set("failed", Json(failed));
   return j;
 }
 

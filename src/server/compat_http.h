@@ -21,12 +21,40 @@ void reply_error(httplib::Response& res, const OsError& e);
 std::optional<Json> body_json(const httplib::Request& req, httplib::Response& res, bool allow_empty);
 
 // The index `name` stands for (through an alias), or index_not_found sent.
+// Node-local indexes only: routes that also serve clustered ones use lookup_target.
 std::shared_ptr<index::Index> lookup_index(ServerImpl& s, const std::string& name, httplib::Response& res);
 
-// For a write: the index, created with dynamic mapping (id field "_id") when
-// missing, as OpenSearch does, if the caller may create indexes (admin
-// scope on it when auth is on). Otherwise an error is returned.
-Result<std::shared_ptr<index::Index>> index_for_write(ServerImpl& s, const std::string& name);
+// What an index name of a compat route stands for: a node-local index, or on
+// a node in cluster mode a clustered index (docs/CLUSTER.md, "The
+// OpenSearch-compatible API"), either through an alias. Exactly one of
+// `local` and `clustered` is set; `schema` is that index's.
+struct Target {
+  std::shared_ptr<index::Index> local;
+  std::optional<cluster::ShardMap> clustered;
+  std::shared_ptr<const index::Schema> schema;
+  const std::string& name() const { return local ? local->name() : clustered->index; }
+  const std::string& id_field() const { return schema->id_field(); }
+};
+
+// The target of `name`: the node's index first, then the cluster's (with
+// `cached`, from the node's routing view: the read routes, which must not
+// wait on NATS). NotFound when neither has it.
+Result<Target> find_target(ServerImpl& s, const std::string& name, bool cached = false);
+// The same, or index_not_found (an error reading the cluster's schema) sent.
+std::optional<Target> lookup_target(ServerImpl& s, const std::string& name, httplib::Response& res,
+                                    bool cached = false);
+
+// For a write: the target, on a single node created with dynamic mapping (id
+// field "_id") when missing, as OpenSearch does, if the caller may create
+// indexes (admin scope on it when auth is on). In cluster mode a missing
+// index is not created (a clustered index's fields are fixed when it is
+// created, so PUT /{index} with its mappings comes first): NotFound saying so.
+Result<Target> target_for_write(ServerImpl& s, const std::string& name);
+
+// An index_not_found_exception with the reason of a NotFound `st` (which
+// says why, e.g. that creating the index needs the admin scope), or
+// from_status for any other code.
+OsError not_found_or(const Status& st, const std::string& name);
 
 // ?refresh=true|wait_for|false; sends an illegal_argument_exception otherwise.
 std::optional<index::WriteOptions> write_options(const httplib::Request& req, httplib::Response& res);
@@ -37,19 +65,56 @@ std::string new_id();
 // The document stored for `id`: `doc` with the id field set. When the index's
 // id field is a real field ("id" of a native index) that already holds
 // another value, it is an error.
-Result<Json> with_id(const index::Index& idx, Json doc, const std::string& id);
+Result<Json> with_id(const std::string& id_field, const std::string& index, Json doc, const std::string& id);
+inline Result<Json> with_id(const index::Index& idx, Json doc, const std::string& id) {
+  return with_id(idx.schema()->id_field(), idx.name(), std::move(doc), id);
+}
 
-// _update semantics: {"doc": partial, "doc_as_upsert": bool, "upsert": doc}.
-// *result is "updated", "created" or "noop"; a missing document without an
-// upsert is kNotFound ("document missing").
+// An _update body: {"doc": partial, "doc_as_upsert": bool, "upsert": doc}
+// (scripts refused, "detect_noop" and "_source" ignored).
+struct UpdateSpec {
+  Json doc;
+  std::optional<Json> upsert;
+  bool doc_as_upsert = false;
+};
+Result<UpdateSpec> parse_update(const Json& body);
+
+// _update semantics on a node-local index. *result is "updated" or
+// "created"; a missing document without an upsert is kNotFound ("document missing").
 Result<index::PutResult> update_document(ServerImpl& s, index::Index& idx, const std::string& id, const Json& body,
                                          const index::WriteOptions& w, std::string* result);
 
 // {"_index", "_id", "found", "_source"?} of one document (GET _doc, _mget).
 Result<Json> get_document(const index::Index& idx, const std::string& id);
+// The same from a stored source (nullopt: no such document).
+Result<Json> document_json(const std::string& index, const std::string& id, const std::optional<std::string>& stored,
+                           const std::string& id_field);
+// The same for a target of either kind; `in` carries the caller's
+// Authorization to the node holding a clustered document's shard.
+Result<Json> get_target_document(ServerImpl& s, const Target& t, const std::string& id, const httplib::Request& in);
+
+// Clustered writes (routes_compat_clustered.cpp). Each is one record in the
+// shard's log, acknowledged by JetStream; IOError when no ack came, and
+// InvalidArgument for a document every replica would refuse.
+// A put of `doc` (its id field set); with `create`, refused with
+// AlreadyExists when a caught-up replica holds `id`.
+Result<cluster::WriteAck> clustered_put(ServerImpl& s, const Target& t, const Json& doc, const std::string& id, bool create,
+                                        const httplib::Request& in);
+// _update: checked against a caught-up replica's copy (as ServerImpl::patch_clustered),
+// then a patch record, or the "upsert" document put when none is stored.
+Result<cluster::WriteAck> clustered_update(ServerImpl& s, const Target& t, const std::string& id, const Json& body,
+                                           const httplib::Request& in, std::string* result);
+// refresh=wait_for|true of one acknowledged write: until every replica of its shard applied it.
+Status wait_visible(ServerImpl& s, const Target& t, const cluster::WriteAck& ack, const index::WriteOptions& w);
+// _refresh of a clustered index: every shard's replicas apply every write
+// acknowledged before it (catch_up, in parallel). Returns how many shards
+// did not within kClusterWaitForMs.
+int64_t refresh_clustered(ServerImpl& s, const cluster::ShardMap& m);
 
 // {"total": 1, "successful": 1, "failed": 0}
 Json shards(int64_t n = 1);
+// {"total": n, "successful": n - failed, "failed": failed}
+Json shards(int64_t n, int64_t failed);
 
 // The write response {"_index", "_id", "result", "_shards", "_seq_no"}.
 Json write_result(const std::string& index, const std::string& id, const std::string& result, uint64_t seq);

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "meridian/cluster/shard_map.h"
+
 namespace meridian::server::compat {
 namespace {
 
@@ -117,6 +119,52 @@ Result<Json> create_body_to_schema(const Json& body, std::vector<std::string>* a
     }
   }
   return mapping_to_schema(mapping);
+}
+
+namespace {
+
+// One count setting: an integer or a string of digits within [lo, hi].
+Status read_setting(const Json& v, const std::string& name, int64_t lo, int64_t hi, int64_t* out) {
+  int64_t n = -1;
+  if (v.is_int()) {
+    n = v.as_int();
+  } else if (v.is_string() && !v.as_string().empty() && v.as_string().size() <= 9 &&
+             v.as_string().find_first_not_of("0123456789") == std::string::npos) {
+    n = std::stoll(v.as_string());
+  } else {
+    return Status::invalid("Failed to parse value [" + (v.is_string() ? v.as_string() : v.dump()) + "] for setting [index." +
+                           name + "]: expected an integer");
+  }
+  if (n < lo || n > hi)
+    return Status::invalid("Failed to parse value [" + std::to_string(n) + "] for setting [index." + name + "] must be from " +
+                           std::to_string(lo) + " to " + std::to_string(hi));
+  *out = n;
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<ShardCounts> create_body_shard_counts(const Json& body) {
+  ShardCounts out;
+  const Json* settings = body.is_object() ? body.find("settings") : nullptr;
+  if (!settings || settings->is_null()) return out;
+  if (!settings->is_object()) return Status::invalid("[settings] must be an object");
+  auto lookup = [&](const std::string& name) -> const Json* {
+    if (const Json* v = settings->find(name)) return v;
+    if (const Json* v = settings->find("index." + name)) return v;
+    const Json* ix = settings->find("index");
+    return ix && ix->is_object() ? ix->find(name) : nullptr;
+  };
+  int64_t n = 0;
+  if (const Json* v = lookup("number_of_shards")) {
+    MERIDIAN_RETURN_IF_ERROR(read_setting(*v, "number_of_shards", 1, cluster::kMaxShards, &n));
+    out.shards = static_cast<uint32_t>(n);
+  }
+  if (const Json* v = lookup("number_of_replicas")) {
+    MERIDIAN_RETURN_IF_ERROR(read_setting(*v, "number_of_replicas", 0, cluster::kMaxReplicas - 1, &n));
+    out.replicas = static_cast<uint32_t>(n) + 1;
+  }
+  return out;
 }
 
 Json schema_to_mapping(const index::Schema& schema) {

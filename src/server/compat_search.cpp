@@ -330,4 +330,63 @@ Json search_response(const std::string& index, const query::SearchResponse& r, c
   return out;
 }
 
+Json clustered_search_response(const std::string& index, const Json& merged, const SearchPlan& plan,
+                               const std::string& id_field, int64_t took_ms) {
+  query::SearchResponse r;
+  if (const Json* total = merged.find("total")) {
+    if (const Json* v = total->find("value"); v && v->is_int()) r.total = static_cast<uint64_t>(v->as_int());
+    if (const Json* rel = total->find("relation"); rel && rel->is_string()) r.total_is_lower_bound = rel->as_string() == "gte";
+  }
+  if (const Json* hits = merged.find("hits"); hits && hits->is_array()) {
+    for (const Json& h : hits->as_array()) {
+      query::Hit hit;
+      if (const Json* id = h.find("id"); id && id->is_string()) hit.id = id->as_string();
+      if (const Json* sc = h.find("score"); sc && sc->is_number()) hit.score = sc->as_double();
+      if (const Json* v = h.find("source")) hit.source = *v;
+      if (const Json* v = h.find("sort")) hit.sort = *v;
+      if (const Json* v = h.find("highlight")) hit.highlight = *v;
+      if (const Json* v = h.find("explanation")) hit.explanation = *v;
+      r.hits.push_back(std::move(hit));
+    }
+  }
+  if (const Json* f = merged.find("facets")) r.facets = *f;
+  // The router's shard counts; a missing member counts as every shard answering.
+  auto count = [&](const char* k, int64_t fallback) {
+    const Json* sh = merged.find("shards");
+    const Json* v = sh ? sh->find(k) : nullptr;
+    return v && v->is_int() ? v->as_int() : fallback;
+  };
+  const int64_t total = count("total", 1), failed = count("failed", 0);
+  Json shards = Json::object();
+  shards.set("total", Json(total));
+  shards.set("successful", Json(count("successful", total - failed)));
+  if (!plan.count_only) shards.set("skipped", Json(int64_t{0}));
+  shards.set("failed", Json(failed));
+  if (const Json* fl = merged.find("failures"); fl && fl->is_array() && fl->size() > 0) {
+    Json failures = Json::array();
+    for (const Json& f : fl->as_array()) {
+      const Json* sh = f.find("shard");
+      const Json* why = f.find("reason");
+      Json reason = Json::object();
+      reason.set("type", Json("no_shard_available_action_exception"));
+      reason.set("reason", why && why->is_string() ? *why : Json("the shard did not answer"));
+      Json one = Json::object();
+      one.set("shard", sh ? *sh : Json());
+      one.set("index", Json(index));
+      one.set("reason", std::move(reason));
+      failures.push(std::move(one));
+    }
+    shards.set("failures", std::move(failures));
+  }
+  if (plan.count_only) {
+    Json out = Json::object();
+    out.set("count", Json(r.total));
+    out.set("_shards", std::move(shards));
+    return out;
+  }
+  Json out = search_response(index, r, plan, id_field, took_ms);
+  out.set("_shards", std::move(shards));
+  return out;
+}
+
 }  // namespace meridian::server::compat

@@ -22,17 +22,6 @@ namespace {
 
 constexpr int kSelectReadMs = 30000;
 
-// Waits until every live replica of `shard` holds every write JetStream
-// acknowledged before now, so what a replica reads next includes them.
-Status catch_up(cluster::ClusterNode& node, const std::string& index, uint32_t shard) {
-  auto head = node.last_sequence(index, shard);
-  if (!head) return Status::io_error("shard " + std::to_string(shard) + ": " + head.status().message());
-  if (*head == 0) return Status::ok();
-  Status st = node.wait_for(index, shard, *head, kClusterWaitForMs);
-  if (!st) return Status::io_error("shard " + std::to_string(shard) + ": replicas did not catch up: " + st.message());
-  return st;
-}
-
 // The ids one remote replica selects (its node's internal select route).
 Result<std::vector<std::string>> select_remote(const cluster::ReplicaRoute& r, const std::string& index, uint32_t shard,
                                                const Json& query, const std::string& auth) {
@@ -69,6 +58,15 @@ Json shards_json(uint32_t total, uint32_t failed) {
 }
 
 }  // namespace
+
+Status catch_up(cluster::ClusterNode& node, const std::string& index, uint32_t shard) {
+  auto head = node.last_sequence(index, shard);
+  if (!head) return Status::io_error("shard " + std::to_string(shard) + ": " + head.status().message());
+  if (*head == 0) return Status::ok();
+  Status st = node.wait_for(index, shard, *head, kClusterWaitForMs);
+  if (!st) return Status::io_error("shard " + std::to_string(shard) + ": replicas did not catch up: " + st.message());
+  return st;
+}
 
 void ServerImpl::patch_clustered(const cluster::ShardMap& m, const std::string& id, const Json& patch, bool upsert,
                                  const index::WriteOptions& w, const httplib::Request& in, httplib::Response& res) {

@@ -3,8 +3,10 @@
 // documents (_doc, _create, _update), _refresh, _aliases, _alias and
 // _cat/indices. They map onto the native operations (ServerImpl's
 // create_index, drop_index, patch_document, apply_aliases and the Index
-// functions); search routes are in routes_compat_search.cpp, _bulk in
-// routes_compat_bulk.cpp.
+// functions) and, on a clustered index, onto the clustered ones
+// (create_clustered's ClusterNode::create_index, drop_clustered, the writes
+// of routes_compat_clustered.cpp; docs/CLUSTER.md); search routes are in
+// routes_compat_search.cpp, _bulk in routes_compat_bulk.cpp.
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
@@ -33,15 +35,57 @@ std::string human_bytes(uint64_t b) {
   return buf;
 }
 
-// The index settings OpenSearch clients read: one shard, no replicas.
-Json index_settings(const std::string& name) {
+// The index settings OpenSearch clients read: one shard, no replicas on one
+// node; a clustered index's shards and its copies besides the first.
+Json index_settings(const compat::Target& t) {
+  const std::string& name = t.name();
+  const uint32_t shards = t.clustered ? t.clustered->shards : 1, copies = t.clustered ? t.clustered->replicas : 1;
   Json idx = Json::object();
-  idx.set("number_of_shards", Json("1"));
-  idx.set("number_of_replicas", Json("0"));
+  idx.set("number_of_shards", Json(std::to_string(shards)));
+  idx.set("number_of_replicas", Json(std::to_string(copies - 1)));
   idx.set("provided_name", Json(name));
   Json out = Json::object();
   out.set("index", std::move(idx));
   return out;
+}
+
+// {alias: {}} of every alias of the target: the node's aliases of a local
+// index, the cluster's of a clustered one.
+Json aliases_of(ServerImpl& s, const compat::Target& t) {
+  Json al = Json::object();
+  if (t.local) {
+    for (const auto& [alias, target] : s.aliases_->list())
+      if (target == t.name()) al.set(alias, Json::object());
+  } else if (s.cluster_aliases_) {
+    if (auto all = s.cluster_aliases_->aliases())
+      for (const auto& [alias, target] : **all)
+        if (target == t.name()) al.set(alias, Json::object());
+  }
+  return al;
+}
+
+// PUT /{index} on a node in cluster mode: a clustered index with the
+// mappings' schema and the settings' shard counts (compat::create_body_shard_counts).
+void create_clustered_index(ServerImpl& s, const std::string& name, const index::Schema& schema, const Json& body,
+                            const std::vector<std::string>& aliases, httplib::Response& res) {
+  using namespace compat;
+  auto counts = create_body_shard_counts(body);
+  if (!counts) return reply_error(res, from_status(counts.status(), "illegal_argument_exception"));
+  if (!aliases.empty())
+    return reply_error(res, OsError{400, "illegal_argument_exception",
+                                    "[aliases] at creation are not supported in cluster mode: add them with POST /v1/aliases "
+                                    "once the index exists (docs/CLUSTER.md)", name});
+  auto m = s.cluster_->create_index(name, schema.to_json(), counts->shards, counts->replicas);
+  if (!m) {
+    if (m.status().code() == Status::Code::kAlreadyExists)
+      return reply_error(res, OsError{400, "resource_already_exists_exception", "index [" + name + "] already exists", name});
+    return reply_error(res, from_status(m.status()));
+  }
+  Json out = Json::object();
+  out.set("acknowledged", Json(true));
+  out.set("shards_acknowledged", Json(true));
+  out.set("index", Json(name));
+  send(res, 200, out);
 }
 
 }  // namespace
@@ -90,8 +134,10 @@ void ServerImpl::install_compat_routes() {
     if (!schema_json) return reply_error(res, from_status(schema_json.status(), "mapper_parsing_exception"));
     auto schema = index::Schema::from_json(*schema_json);
     if (!schema) return reply_error(res, from_status(schema.status(), "mapper_parsing_exception"));
-    if (engine_->get(name) || aliases_->resolve(name))
+    if (engine_->get(name) || aliases_->resolve(name) || (cluster_ && clustered(name)))
       return reply_error(res, OsError{400, "resource_already_exists_exception", "index [" + name + "] already exists", name});
+    // In cluster mode an index is created clustered, as PUT /v1/indexes creates it (docs/CLUSTER.md).
+    if (cluster_) return create_clustered_index(*this, name, *schema, *body, aliases, res);
     auto idx = create_index(name, *schema);
     if (!idx) return reply_error(res, from_status(idx.status()));
     std::vector<AliasAction> actions;
@@ -112,22 +158,28 @@ void ServerImpl::install_compat_routes() {
 
   // GET (and HEAD: does it exist) /{index}
   route("GET", "/{index}", [this](const httplib::Request& req, httplib::Response& res) {
-    auto idx = lookup_index(*this, req.matches[1], res);
-    if (!idx) return;
-    Json al = Json::object();
-    for (const auto& [alias, target] : aliases_->list())
-      if (target == idx->name()) al.set(alias, Json::object());
+    auto t = lookup_target(*this, req.matches[1], res);
+    if (!t) return;
     Json one = Json::object();
-    one.set("aliases", std::move(al));
-    one.set("mappings", schema_to_mapping(*idx->schema()));
-    one.set("settings", index_settings(idx->name()));
+    one.set("aliases", aliases_of(*this, *t));
+    one.set("mappings", schema_to_mapping(*t->schema));
+    one.set("settings", index_settings(*t));
     Json out = Json::object();
-    out.set(idx->name(), std::move(one));
+    out.set(t->name(), std::move(one));
     send(res, 200, out);
   });
 
   route("DELETE", "/{index}", [this](const httplib::Request& req, httplib::Response& res) {
     std::string name = req.matches[1];
+    if (auto m = !engine_->get(name) && cluster_ ? clustered(name) : std::nullopt) {
+      if (m->index != name)
+        return reply_error(res, OsError{400, "illegal_argument_exception",
+                                       "The provided expression [" + name + "] matches an alias, specify the corresponding concrete index [" + m->index + "] instead.", name});
+      httplib::Response native;
+      drop_clustered(*m, native);
+      if (native.status != 200) return reply_error(res, from_native_error(native.status, native.body));
+      return send(res, 200, Json(Json::Object{{"acknowledged", Json(true)}}));
+    }
     if (!engine_->get(name)) {
       if (auto target = aliases_->resolve(name))
         return reply_error(res, OsError{400, "illegal_argument_exception",
@@ -140,16 +192,21 @@ void ServerImpl::install_compat_routes() {
   });
 
   route("GET", "/{index}/_mapping", [this](const httplib::Request& req, httplib::Response& res) {
-    auto idx = lookup_index(*this, req.matches[1], res);
-    if (!idx) return;
+    auto t = lookup_target(*this, req.matches[1], res);
+    if (!t) return;
     Json one = Json::object();
-    one.set("mappings", schema_to_mapping(*idx->schema()));
+    one.set("mappings", schema_to_mapping(*t->schema));
     Json out = Json::object();
-    out.set(idx->name(), std::move(one));
+    out.set(t->name(), std::move(one));
     send(res, 200, out);
   });
 
   route("PUT", "/{index}/_mapping", [this](const httplib::Request& req, httplib::Response& res) {
+    if (cluster_ && !engine_->get(resolve_alias(req.matches[1])))
+      if (auto m = clustered(req.matches[1]))
+        return reply_error(res, OsError{400, "illegal_argument_exception",
+                                        "index [" + m->index + "] is clustered: its mapping is fixed when it is created "
+                                        "(adding fields to a clustered index is not supported; docs/CLUSTER.md)", m->index});
     auto idx = lookup_index(*this, req.matches[1], res);
     if (!idx) return;
     auto body = body_json(req, res, false);
@@ -185,13 +242,21 @@ void ServerImpl::install_compat_routes() {
     if (!body) return;
     if (!body->is_object())
       return reply_error(res, OsError{400, "mapper_parsing_exception", "failed to parse: the document is not a JSON object", ""});
-    auto idx = index_for_write(*this, name);
-    if (!idx) {
-      if (idx.status().code() == Status::Code::kNotFound) return reply_error(res, index_not_found(name));
-      return reply_error(res, from_status(idx.status()));
-    }
-    auto doc = with_id(**idx, std::move(*body), id);
+    auto t = target_for_write(*this, name);
+    if (!t) return reply_error(res, not_found_or(t.status(), name));
+    auto doc = with_id(t->id_field(), t->name(), std::move(*body), id);
     if (!doc) return reply_error(res, from_status(doc.status(), "mapper_parsing_exception"));
+    if (t->clustered) {
+      auto ack = clustered_put(*this, *t, *doc, id, create, req);
+      Status st = ack ? wait_visible(*this, *t, *ack, *w) : ack.status();
+      if (st.code() == Status::Code::kAlreadyExists)
+        return reply_error(res, OsError{409, "version_conflict_engine_exception", st.message(), t->name()});
+      if (!st) return reply_error(res, from_status(st, "mapper_parsing_exception"));
+      // Acknowledged by the log before any replica applied it: whether it
+      // replaced a document is not known, so every put answers "created".
+      return send(res, 201, write_result(t->name(), id, "created", ack->seq));
+    }
+    auto idx = &t->local;
     if (create) {
       auto cur = (*idx)->get(id);
       if (!cur) return reply_error(res, from_status(cur.status()));
@@ -217,19 +282,28 @@ void ServerImpl::install_compat_routes() {
   });
 
   route("GET", "/{index}/_doc/{id}", [this](const httplib::Request& req, httplib::Response& res) {
-    auto idx = lookup_index(*this, req.matches[1], res);
-    if (!idx) return;
-    auto doc = get_document(*idx, req.matches[2]);
+    auto t = lookup_target(*this, req.matches[1], res, true);
+    if (!t) return;
+    auto doc = get_target_document(*this, *t, req.matches[2], req);
     if (!doc) return reply_error(res, from_status(doc.status()));
     send(res, doc->find("found")->as_bool() ? 200 : 404, *doc);
   });
 
   route("DELETE", "/{index}/_doc/{id}", [this](const httplib::Request& req, httplib::Response& res) {
-    auto idx = lookup_index(*this, req.matches[1], res);
-    if (!idx) return;
+    auto t = lookup_target(*this, req.matches[1], res);
+    if (!t) return;
     auto w = compat::write_options(req, res);
     if (!w) return;
     std::string id = req.matches[2];
+    if (t->clustered) {
+      // A delete record in the shard's log: acknowledged whether or not a
+      // replica holds the document, so it answers "deleted".
+      auto ack = cluster_->remove(*t->clustered, id);
+      Status st = ack ? wait_visible(*this, *t, *ack, *w) : ack.status();
+      if (!st) return reply_error(res, from_status(st));
+      return send(res, 200, write_result(t->name(), id, "deleted", ack->seq));
+    }
+    auto idx = t->local;
     auto r = idx->remove(id, *w);
     if (!r) return reply_error(res, from_status(r.status()));
     send(res, *r ? 200 : 404, write_result(idx->name(), id, *r ? "deleted" : "not_found", idx->stats().last_seq));
@@ -242,17 +316,20 @@ void ServerImpl::install_compat_routes() {
     if (!w) return;
     auto body = body_json(req, res, false);
     if (!body) return;
-    const Json* upsert_flag = body->find("doc_as_upsert");
-    bool may_create = (upsert_flag && upsert_flag->is_bool() && upsert_flag->as_bool()) || body->find("upsert");
-    std::shared_ptr<index::Index> idx;
-    if (may_create) {
-      auto made = index_for_write(*this, name);
-      if (!made) return reply_error(res, made.status().code() == Status::Code::kNotFound ? index_not_found(name) : from_status(made.status()));
-      idx = *made;
-    } else if (!(idx = lookup_index(*this, name, res))) {
-      return;
-    }
+    const Json* upsert_flag = body->is_object() ? body->find("doc_as_upsert") : nullptr;
+    bool may_create = (upsert_flag && upsert_flag->is_bool() && upsert_flag->as_bool()) || (body->is_object() && body->find("upsert"));
+    auto t = may_create ? target_for_write(*this, name) : find_target(*this, name);
+    if (!t) return reply_error(res, not_found_or(t.status(), name));
     std::string result;
+    if (t->clustered) {
+      auto ack = clustered_update(*this, *t, id, *body, req, &result);
+      Status st = ack ? wait_visible(*this, *t, *ack, *w) : ack.status();
+      if (st.code() == Status::Code::kNotFound)
+        return reply_error(res, OsError{404, "document_missing_exception", st.message(), t->name()});
+      if (!st) return reply_error(res, from_status(st, "mapper_parsing_exception"));
+      return send(res, result == "created" ? 201 : 200, write_result(t->name(), id, result, ack->seq));
+    }
+    auto idx = t->local;
     auto r = update_document(*this, *idx, id, *body, *w, &result);
     if (!r) {
       if (r.status().code() == Status::Code::kNotFound)
@@ -262,25 +339,40 @@ void ServerImpl::install_compat_routes() {
     send(res, result == "created" ? 201 : 200, write_result(idx->name(), id, result, r->seq));
   });
 
-  auto refresh = [this](const std::vector<std::shared_ptr<index::Index>>& list, httplib::Response& res) {
-    for (const auto& idx : list) {
-      Status st = idx->refresh();
+  // A node-local index counts one shard; a clustered index its shards, each
+  // refreshed once its replicas applied every write acknowledged before
+  // (a shard that did not within the wait counts as failed).
+  auto refresh = [this](const std::vector<Target>& list, httplib::Response& res) {
+    int64_t total = 0, failed = 0;
+    for (const auto& t : list) {
+      if (t.clustered) {
+        total += t.clustered->shards;
+        failed += refresh_clustered(*this, *t.clustered);
+        continue;
+      }
+      Status st = t.local->refresh();
       if (!st.is_ok()) return reply_error(res, from_status(st));
+      ++total;
     }
-    send(res, 200, Json(Json::Object{{"_shards", shards(static_cast<int64_t>(list.size()))}}));
+    send(res, 200, Json(Json::Object{{"_shards", shards(total, failed)}}));
   };
   auto refresh_all = [this, refresh](const httplib::Request&, httplib::Response& res) {
     const auto& who = current_principal();
-    std::vector<std::shared_ptr<index::Index>> list;
+    std::vector<Target> list;
     for (const auto& name : engine_->list())
       if (!who || who->allows(Scope::kWrite, name))
-        if (auto idx = engine_->get(name)) list.push_back(*idx);
+        if (auto idx = engine_->get(name)) list.push_back(Target{*idx, std::nullopt, (*idx)->schema()});
+    if (cluster_)
+      if (auto names = cluster_->index_names())
+        for (const auto& name : *names)
+          if (!who || who->allows(Scope::kWrite, name))
+            if (auto m = clustered(name)) list.push_back(Target{nullptr, std::move(*m), nullptr});
     refresh(list, res);
   };
   for (const char* m : {"POST", "GET"}) {  // the JS client refreshes with GET
     route(m, "/{index}/_refresh", [this, refresh](const httplib::Request& req, httplib::Response& res) {
-      auto idx = lookup_index(*this, req.matches[1], res);
-      if (idx) refresh({idx}, res);
+      auto t = lookup_target(*this, req.matches[1], res);
+      if (t) refresh({*t}, res);
     });
     route(m, "/_refresh", refresh_all);
     route(m, "/_all/_refresh", refresh_all);
@@ -324,6 +416,10 @@ void ServerImpl::install_compat_routes() {
     for (const auto& a : list)
       if (who && !a.index.empty() && !who->allows(Scope::kAdmin, a.index))
         return reply_error(res, OsError{403, "security_exception", "this key lacks the 'admin' scope for index [" + a.index + "]", a.index});
+    for (const auto& a : list)
+      if (cluster_ && !a.index.empty() && !engine_->get(a.index) && clustered(a.index))
+        return reply_error(res, OsError{400, "illegal_argument_exception",
+                                        "index [" + a.index + "] is clustered: manage its aliases with /v1/aliases (docs/CLUSTER.md)", a.index});
     Status st = apply_aliases(list);
     if (!st.is_ok()) {
       OsError e = from_status(st);
@@ -360,13 +456,10 @@ void ServerImpl::install_compat_routes() {
   });
 
   route("GET", "/{index}/_alias", [this](const httplib::Request& req, httplib::Response& res) {
-    auto idx = lookup_index(*this, req.matches[1], res);
-    if (!idx) return;
-    Json al = Json::object();
-    for (const auto& [alias, target] : aliases_->list())
-      if (target == idx->name()) al.set(alias, Json::object());
+    auto t = lookup_target(*this, req.matches[1], res, true);
+    if (!t) return;
     Json out = Json::object();
-    out.set(idx->name(), Json(Json::Object{{"aliases", std::move(al)}}));
+    out.set(t->name(), Json(Json::Object{{"aliases", aliases_of(*this, *t)}}));
     send(res, 200, out);
   });
 

@@ -2,11 +2,17 @@
 // index, create, update and delete actions and per-item results. Runs of
 // index/create actions go to Index::put_many (one WAL sync per run, as the
 // native bulk route); updates use ServerImpl::patch_document (the native
-// merge patch), deletes Index::remove; each waits for its WAL sync.
+// merge patch), deletes Index::remove; each waits for its WAL sync. On a
+// clustered index (docs/CLUSTER.md) a run is published with
+// ClusterNode::put_batch as the native bulk route publishes it, deletes and
+// updates are records in the shard's log (routes_compat_clustered.cpp), and
+// each item answers its own ack or error.
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "compat_http.h"
+#include "meridian/cluster/placement.h"
 #include "meridian/server/compat_bulk.h"
 
 namespace meridian::server {
@@ -47,7 +53,7 @@ void ServerImpl::install_compat_bulk_routes() {
     std::vector<BulkItem>& items = *parsed;
     const auto& who = current_principal();
     std::vector<Json> results(items.size());
-    std::vector<std::shared_ptr<index::Index>> target(items.size());
+    std::vector<std::optional<Target>> target(items.size());
     for (size_t i = 0; i < items.size(); ++i) {
       BulkItem& it = items[i];
       if (it.id.empty() && (it.op == BulkItem::Op::kIndex || it.op == BulkItem::Op::kCreate)) it.id = new_id();
@@ -69,26 +75,70 @@ void ServerImpl::install_compat_bulk_routes() {
         const Json* f = it.source.find("doc_as_upsert");
         may_create = (f && f->is_bool() && f->as_bool()) || it.source.find("upsert");
       }
-      if (may_create) {
-        auto idx = index_for_write(*this, it.index);
-        if (!idx) {
-          fail(idx.status().code() == Status::Code::kNotFound ? index_not_found(it.index) : from_status(idx.status()));
-          continue;
-        }
-        target[i] = *idx;
-      } else if (auto idx = engine_->get(resolve_alias(it.index))) {
-        target[i] = *idx;
-      } else {
-        fail(index_not_found(it.index));
+      auto t = may_create ? target_for_write(*this, it.index) : find_target(*this, it.index);
+      if (!t) {
+        fail(not_found_or(t.status(), it.index));
         continue;
       }
+      target[i] = std::move(*t);
     }
+    std::map<std::string, AckedSeqs> acked;  // clustered index -> its acknowledged writes
+    auto answer = [&](size_t i, const Target& t, const Result<cluster::WriteAck>& ack, int status, const std::string& result) {
+      if (ack) {
+        acked[t.name()].add(*ack);
+        results[i] = item_result(items[i], t.name(), items[i].id, status, result, ack->seq, std::nullopt);
+        return;
+      }
+      OsError e = ack.status().code() == Status::Code::kNotFound
+                      ? OsError{404, "document_missing_exception", ack.status().message(), t.name()}
+                  : ack.status().code() == Status::Code::kAlreadyExists
+                      ? OsError{409, "version_conflict_engine_exception", ack.status().message(), t.name()}
+                      : from_status(ack.status(), "mapper_parsing_exception");
+      results[i] = item_result(items[i], t.name(), items[i].id, e.status, "", 0, e);
+    };
+
+    // A run of index/create items on a clustered index: one put_batch (a
+    // create reads its id on a replica of its shard caught up once per run).
+    // Acknowledged before any replica applied it, a put answers "created".
+    auto flush_clustered = [&](const Target& t, const std::vector<size_t>& run) {
+      const cluster::ShardMap& m = *t.clustered;
+      std::vector<Json> docs;
+      std::vector<size_t> slots;
+      std::map<uint32_t, Status> caught_up;
+      for (size_t i : run) {
+        const BulkItem& it = items[i];
+        auto doc = with_id(t.id_field(), t.name(), it.source, it.id);
+        if (!doc) {
+          answer(i, t, doc.status(), 0, "");
+          continue;
+        }
+        if (it.op == BulkItem::Op::kCreate) {
+          const uint32_t shard = cluster::shard_of(it.id, m.shards);
+          if (!caught_up.count(shard)) caught_up.emplace(shard, catch_up(*cluster_, m.index, shard));
+          auto cur = caught_up.at(shard) ? fetch_doc_clustered(m, it.id, req)
+                                         : Result<std::optional<std::string>>(caught_up.at(shard));
+          if (!cur || cur->has_value()) {
+            answer(i, t, cur ? Status::exists("[" + it.id + "]: version conflict, document already exists") : cur.status(), 0, "");
+            continue;
+          }
+        }
+        docs.push_back(std::move(*doc));
+        slots.push_back(i);
+      }
+      auto acks = cluster_->put_batch(m, docs);
+      for (size_t k = 0; k < slots.size(); ++k) answer(slots[k], t, acks[k], 201, "created");
+    };
 
     // A run of index/create items on one index with distinct ids: one put_many.
     std::vector<size_t> run;
     auto flush = [&]() {
       if (run.empty()) return;
-      index::Index& idx = *target[run.front()];
+      if (target[run.front()]->clustered) {
+        flush_clustered(*target[run.front()], run);
+        run.clear();
+        return;
+      }
+      index::Index& idx = *target[run.front()]->local;
       std::vector<Json> docs;
       std::vector<size_t> slots;
       for (size_t i : run) {
@@ -131,7 +181,7 @@ void ServerImpl::install_compat_bulk_routes() {
       if (!target[i]) continue;  // failed above
       const BulkItem& it = items[i];
       bool put = it.op == BulkItem::Op::kIndex || it.op == BulkItem::Op::kCreate;
-      if (!put || (!run.empty() && (target[run.front()] != target[i] || run_ids.count(it.id)))) {
+      if (!put || (!run.empty() && (target[run.front()]->name() != target[i]->name() || run_ids.count(it.id)))) {
         flush();
         run_ids.clear();
       }
@@ -140,7 +190,17 @@ void ServerImpl::install_compat_bulk_routes() {
         run_ids.insert(it.id);
         continue;
       }
-      index::Index& idx = *target[i];
+      if (const Target& t = *target[i]; t.clustered) {
+        if (it.op == BulkItem::Op::kDelete) {
+          answer(i, t, cluster_->remove(*t.clustered, it.id), 200, "deleted");  // acknowledged whether or not it was stored
+        } else {
+          std::string result;
+          auto ack = clustered_update(*this, t, it.id, it.source, req, &result);
+          answer(i, t, ack, result == "created" ? 201 : 200, result);
+        }
+        continue;
+      }
+      index::Index& idx = *target[i]->local;
       if (it.op == BulkItem::Op::kDelete) {
         auto r = idx.remove(it.id, *w);
         if (!r) {
@@ -164,6 +224,9 @@ void ServerImpl::install_compat_bulk_routes() {
       }
     }
     flush();
+    if (w->wait_visible)
+      for (const auto& [name, seqs] : acked)
+        if (Status st = seqs.wait_visible(*cluster_, name); !st) return reply_error(res, from_status(st));
     bool errors = false;
     Json arr = Json::array();
     for (auto& r : results) {

@@ -3,7 +3,9 @@
 // body (compat_search.h), parsed by parse_search_request (the native DSL
 // parser) and run by query::search, as the native search route does; the
 // delete goes through ServerImpl::delete_matching like the native
-// delete-by-query.
+// delete-by-query. On a clustered index (docs/CLUSTER.md) the translated
+// body goes to the search router (ServerImpl::search_clustered) and the
+// delete to ServerImpl::delete_by_query_clustered, as the native routes do.
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -48,6 +50,33 @@ Outcome run_search(index::Index& idx, const std::string& name, const Json& os_bo
     return {std::move(out), std::nullopt};
   }
   return {compat::search_response(idx.name(), *r, plan, id_field, ms_since(start)), std::nullopt};
+}
+
+// The same on a clustered index: the search router's merged answer, with
+// "_shards" from its shard counts (partial when some shard had no
+// reachable replica; a 503 search_phase_execution_exception when none answered).
+Outcome run_clustered_search(ServerImpl& s, const compat::Target& t, const Json& os_body, compat::SearchPlan plan,
+                             const httplib::Request& in) {
+  auto start = Clock::now();
+  auto native = compat::search_body_to_native(os_body, t.id_field(), &plan);
+  if (!native) return {Json(), compat::from_status(native.status(), "parsing_exception")};
+  auto copt = s.clustered_request_options(*t.clustered);
+  if (!copt) return {Json(), compat::from_status(copt.status())};
+  auto req = query::parse_search_request(*native, *copt);
+  if (!req) return {Json(), compat::from_status(req.status(), "parsing_exception")};
+  httplib::Response routed;
+  s.search_clustered(*t.clustered, Json(Json::Object{{"search", *native}}), *req, in, routed);
+  auto merged = routed.status == 200 ? parse_json(routed.body) : Result<Json>(Status::internal(""));
+  if (!merged) {
+    OsError e = compat::from_native_error(routed.status, routed.body, "parsing_exception");
+    if (routed.status == 503) {
+      e.type = "search_phase_execution_exception";
+      e.reason = "all shards failed: " + e.reason;
+    }
+    e.index = t.name();
+    return {Json(), std::move(e)};
+  }
+  return {compat::clustered_search_response(t.name(), *merged, plan, t.id_field(), ms_since(start)), std::nullopt};
 }
 
 // Orders two sort values: numbers by value, strings by bytes, null last.
@@ -174,11 +203,11 @@ void ServerImpl::install_compat_search_routes() {
     auto body = search_body(req, res);
     if (!body) return;
     if (!names.empty() && names.find(',') == std::string::npos) {
-      auto idx = lookup_index(*this, names, res);
-      if (!idx) return;
+      auto t = lookup_target(*this, names, res, true);
+      if (!t) return;
       SearchPlan plan;
       plan.count_only = count;
-      Outcome o = run_search(*idx, names, *body, plan);
+      Outcome o = t->clustered ? run_clustered_search(*this, *t, *body, plan, req) : run_search(*t->local, names, *body, plan);
       if (o.error) return reply_error(res, *o.error);
       total_as_int(req, &o.body);
       return send(res, 200, o.body);
@@ -193,6 +222,12 @@ void ServerImpl::install_compat_search_routes() {
         return false;
       }
       auto idx = engine_->get(target);
+      if (!idx && cluster_ && clustered(name, true)) {
+        reply_error(res, OsError{400, "illegal_argument_exception",
+                                 "index [" + name + "] is clustered: a search over several indexes covers node-local indexes "
+                                 "only; search a clustered index on its own (docs/CLUSTER.md)", name});
+        return false;
+      }
       if (!idx) {
         reply_error(res, index_not_found(name));
         return false;
@@ -241,12 +276,13 @@ void ServerImpl::install_compat_search_routes() {
         responses.push(error_entry(OsError{403, "security_exception", "this key may not search index [" + name + "]", name}));
         continue;
       }
-      auto idx = engine_->get(target);
-      if (!idx) {
-        responses.push(error_entry(index_not_found(name)));
+      auto t = find_target(*this, name, true);
+      if (!t) {
+        responses.push(error_entry(not_found_or(t.status(), name)));
         continue;
       }
-      Outcome o = run_search(**idx, name, body, SearchPlan{});
+      Outcome o = t->clustered ? run_clustered_search(*this, *t, body, SearchPlan{}, req)
+                               : run_search(*t->local, name, body, SearchPlan{});
       if (o.error) {
         responses.push(error_entry(*o.error));
         continue;
@@ -297,12 +333,12 @@ void ServerImpl::install_compat_search_routes() {
     for (const auto& [name, id] : wanted) {
       std::string target = resolve_alias(name);
       std::optional<OsError> err;
-      std::shared_ptr<index::Index> idx;
+      std::optional<Target> t;
       if (who && !who->allows(Scope::kSearch, target)) err = OsError{403, "security_exception", "this key may not read index [" + name + "]", name};
-      else if (auto found = engine_->get(target)) idx = *found;
-      else err = index_not_found(name);
-      Result<Json> doc = idx ? get_document(*idx, id) : Result<Json>(Json());
-      if (idx && !doc) err = from_status(doc.status());
+      else if (auto found = find_target(*this, name, true)) t = std::move(*found);
+      else err = not_found_or(found.status(), name);
+      Result<Json> doc = t ? get_target_document(*this, *t, id, req) : Result<Json>(Json());
+      if (t && !doc) err = from_status(doc.status());
       if (err) {
         Json e = Json::object();
         e.set("_index", Json(name));
@@ -322,8 +358,8 @@ void ServerImpl::install_compat_search_routes() {
 
   route("POST", "/{index}/_delete_by_query", [this](const httplib::Request& req, httplib::Response& res) {
     auto start = Clock::now();
-    auto idx = lookup_index(*this, req.matches[1], res);
-    if (!idx) return;
+    auto t = lookup_target(*this, req.matches[1], res);
+    if (!t) return;
     for (const auto& [k, v] : req.params) {
       if (k == "wait_for_completion" && v == "false")
         return reply_error(res, OsError{400, "illegal_argument_exception", "wait_for_completion=false (a task) is not supported", ""});
@@ -337,13 +373,37 @@ void ServerImpl::install_compat_search_routes() {
     if (!body->is_object() || !body->find("query") || body->size() != 1)
       return reply_error(res, OsError{400, "parsing_exception", "_delete_by_query takes {\"query\": {...}} and nothing else", ""});
     SearchPlan plan;
-    auto native = search_body_to_native(*body, idx->schema()->id_field(), &plan);
+    auto native = search_body_to_native(*body, t->id_field(), &plan);
     if (!native) return reply_error(res, from_status(native.status(), "parsing_exception"));
-    auto q = query::parse_search_request(*native);
-    if (!q) return reply_error(res, from_status(q.status(), "parsing_exception"));
     int64_t deleted = 0;
-    Status st = delete_matching(*idx, std::move(*q), *w, &deleted);
-    if (!st.is_ok()) return reply_error(res, from_status(st));
+    Json failures = Json::array();
+    if (t->clustered) {
+      // The native clustered delete-by-query: one replica per shard selects,
+      // each delete is a record in the shard's log; a shard that could not
+      // select is reported in "failures", its documents stay.
+      httplib::Response routed;
+      if (!parse_delete_query(*native, routed)) return reply_error(res, from_native_error(routed.status, routed.body, "parsing_exception"));
+      delete_by_query_clustered(*t->clustered, *native, *w, req, routed);
+      auto answer = parse_json(routed.body);
+      if (routed.status != 200 || !answer) return reply_error(res, from_native_error(routed.status, routed.body, "parsing_exception"));
+      if (const Json* d = answer->find("deleted"); d && d->is_int()) deleted = d->as_int();
+      if (const Json* fl = answer->find("failures"); fl && fl->is_array())
+        for (const Json& f : fl->as_array()) {
+          const Json* why = f.find("reason");
+          OsError cause{503, "no_shard_available_action_exception", why && why->is_string() ? why->as_string() : "", ""};
+          Json one = Json::object();
+          one.set("index", Json(t->name()));
+          one.set("shard", f.find("shard") ? *f.find("shard") : Json());
+          one.set("cause", Json(Json::Object{{"type", Json(cause.type)}, {"reason", Json(cause.reason)}}));
+          one.set("status", Json(int64_t{503}));
+          failures.push(std::move(one));
+        }
+    } else {
+      auto q = query::parse_search_request(*native);
+      if (!q) return reply_error(res, from_status(q.status(), "parsing_exception"));
+      Status st = delete_matching(*t->local, std::move(*q), *w, &deleted);
+      if (!st.is_ok()) return reply_error(res, from_status(st));
+    }
     Json out = Json::object();
     out.set("took", Json(ms_since(start)));
     out.set("timed_out", Json(false));
@@ -356,7 +416,7 @@ void ServerImpl::install_compat_search_routes() {
     out.set("throttled_millis", Json(int64_t{0}));
     out.set("requests_per_second", Json(-1.0));
     out.set("throttled_until_millis", Json(int64_t{0}));
-    out.set("failures", Json::array());
+    out.set("failures", std::move(failures));
     send(res, 200, out);
   });
 }

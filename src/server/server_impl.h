@@ -60,6 +60,11 @@ struct AckedSeqs {
   }
 };
 
+// Waits until every live replica of `shard` holds every write JetStream
+// acknowledged before now, so what a replica reads next includes them
+// (routes_clustered_writes.cpp); IOError naming the shard otherwise.
+Status catch_up(cluster::ClusterNode& node, const std::string& index, uint32_t shard);
+
 // The authenticated caller of the current request (nullopt when auth is off).
 const std::optional<Principal>& current_principal();
 

@@ -34,4 +34,11 @@ OsError from_status(const Status& st, std::string_view invalid_type = "illegal_a
 
 OsError index_not_found(std::string_view index);
 
+// A native route's error answer ({"error": {"type", "reason", ...}}, as
+// ServerImpl::send_error writes it) as an OpenSearch error with the same
+// status: 400 is `invalid_type`, 404 resource_not_found_exception, 409
+// resource_already_exists_exception, 503 unavailable_shards_exception, any
+// other exception. A body without a reason keeps the status and says so.
+OsError from_native_error(int status, std::string_view body, std::string_view invalid_type = "illegal_argument_exception");
+
 }  // namespace meridian::server::compat

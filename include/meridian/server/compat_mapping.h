@@ -36,6 +36,19 @@ Result<Json> mapping_to_schema(const Json& mapping);
 // are accepted and ignored, aliases are returned in *aliases (names).
 Result<Json> create_body_to_schema(const Json& body, std::vector<std::string>* aliases);
 
+// The shard counts of PUT /{index} on a node in cluster mode (docs/CLUSTER.md,
+// "The OpenSearch-compatible API"): settings "number_of_shards" (default 1,
+// at most cluster::kMaxShards) and "number_of_replicas" (copies besides the
+// first, default 0), flat, dotted ("index.number_of_shards") or under
+// "index", as numbers or digit strings. Meridian's replicas count every copy,
+// so replicas = number_of_replicas + 1. Other settings are ignored, as on
+// one node. InvalidArgument naming the setting for a bad value.
+struct ShardCounts {
+  uint32_t shards = 1;
+  uint32_t replicas = 1;
+};
+Result<ShardCounts> create_body_shard_counts(const Json& body);
+
 // A schema as an OpenSearch mapping {"properties": {...}}; dotted names
 // become nested "properties"; the id field is left out when it is "_id".
 Json schema_to_mapping(const index::Schema& schema);

@@ -43,6 +43,17 @@ Json facets_to_aggregations(const Json& facets, const SearchPlan& plan);
 Json search_response(const std::string& index, const query::SearchResponse& r, const SearchPlan& plan,
                      const std::string& id_field, int64_t took_ms);
 
+// The search router's merged answer on a clustered index (docs/CLUSTER.md,
+// cluster::merge_shard_results: {"total", "hits": [{"id", "score", "source"?,
+// "sort"?, "highlight"?, "explanation"?}], "facets", "shards": {"total",
+// "successful", "failed"}, "failures"?: [{"shard", "reason"}]}) as
+// search_response renders it, with "_shards" from the router's counts and,
+// when shards failed, "_shards.failures": [{"shard", "index", "reason":
+// {"type": "no_shard_available_action_exception", "reason"}}]. With
+// plan.count_only, _count's {"count", "_shards"} (without "skipped").
+Json clustered_search_response(const std::string& index, const Json& merged, const SearchPlan& plan,
+                               const std::string& id_field, int64_t took_ms);
+
 // A hit's _source: the stored document without the "_id" field.
 Json public_source(Json source, const std::string& id_field);
 

@@ -1,0 +1,70 @@
+// The OpenSearch-compatible routes on a clustered index (docs/CLUSTER.md,
+// "The OpenSearch-compatible API"): document writes published to the
+// shard's log through ClusterNode, as the native clustered routes publish
+// them (routes_clustered.cpp, routes_clustered_writes.cpp), and _refresh as
+// every shard's replicas catching up with their log.
+#include <future>
+
+#include "compat_http.h"
+#include "meridian/base/json_merge_patch.h"
+#include "meridian/cluster/placement.h"
+#include "meridian/index/document.h"
+
+namespace meridian::server::compat {
+
+Result<cluster::WriteAck> clustered_put(ServerImpl& s, const Target& t, const Json& doc, const std::string& id, bool create,
+                                        const httplib::Request& in) {
+  const cluster::ShardMap& m = *t.clustered;
+  if (create) {
+    // Read after every write acknowledged before this request: the answer
+    // the log would give now (a create racing another one may still win).
+    MERIDIAN_RETURN_IF_ERROR(catch_up(*s.cluster_, m.index, cluster::shard_of(id, m.shards)));
+    MERIDIAN_ASSIGN_OR_RETURN(auto cur, s.fetch_doc_clustered(m, id, in));
+    if (cur) return Status::exists("[" + id + "]: version conflict, document already exists");
+  }
+  return s.cluster_->put(m, doc);
+}
+
+Result<cluster::WriteAck> clustered_update(ServerImpl& s, const Target& t, const std::string& id, const Json& body,
+                                           const httplib::Request& in, std::string* result) {
+  const cluster::ShardMap& m = *t.clustered;
+  MERIDIAN_ASSIGN_OR_RETURN(UpdateSpec u, parse_update(body));
+  MERIDIAN_ASSIGN_OR_RETURN(Json patch, with_id(t.id_field(), t.name(), u.doc, id));
+  MERIDIAN_RETURN_IF_ERROR(catch_up(*s.cluster_, m.index, cluster::shard_of(id, m.shards)));
+  MERIDIAN_ASSIGN_OR_RETURN(auto cur, s.fetch_doc_clustered(m, id, in));
+  if (!cur && !u.doc_as_upsert) {
+    if (!u.upsert) return Status::not_found("[" + id + "]: document missing");
+    // A missing document with an "upsert" document: that document is stored.
+    MERIDIAN_ASSIGN_OR_RETURN(Json fresh, with_id(t.id_field(), t.name(), *u.upsert, id));
+    *result = "created";
+    return s.cluster_->put(m, fresh);
+  }
+  // Refuse what every replica would refuse, so an acknowledged patch applies.
+  Json doc = Json::object();
+  if (cur) {
+    auto parsed = parse_json(*cur);
+    if (!parsed) return Status::internal("stored document [" + id + "]: " + parsed.status().message());
+    doc = std::move(*parsed);
+  }
+  apply_merge_patch(&doc, patch);
+  std::vector<index::FieldDef> added;
+  if (auto checked = index::parse_document(doc, *t.schema, &added); !checked) return checked.status();
+  *result = cur ? "updated" : "created";
+  return s.cluster_->patch(m, id, patch, u.doc_as_upsert);
+}
+
+Status wait_visible(ServerImpl& s, const Target& t, const cluster::WriteAck& ack, const index::WriteOptions& w) {
+  if (!w.wait_visible) return Status::ok();
+  return s.cluster_->wait_for(t.name(), ack.shard, ack.seq, kClusterWaitForMs);
+}
+
+int64_t refresh_clustered(ServerImpl& s, const cluster::ShardMap& m) {
+  std::vector<std::future<Status>> fs;
+  for (uint32_t shard = 0; shard < m.shards; ++shard)
+    fs.push_back(std::async(std::launch::async, [&s, &m, shard] { return catch_up(*s.cluster_, m.index, shard); }));
+  int64_t failed = 0;
+  for (auto& f : fs) failed += f.get() ? 0 : 1;
+  return failed;
+}
+
+}  // namespace meridian::server::compat
