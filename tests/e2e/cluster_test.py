@@ -212,6 +212,17 @@ def main():
             except OSError:
                 time.sleep(0.1)
         nodes.append(Node(tmp, "n1", ["--cluster", url, "--node-id", "n1"]))
+        # n2 holds a node-local index "loc" made before it joins (in cluster
+        # mode every index created over HTTP is clustered): the corpus,
+        # imported offline into its data directory.
+        local_path, schema_path = os.path.join(tmp, "loc.ndjson"), os.path.join(tmp, "loc_schema.json")
+        with open(local_path, "w") as f:
+            f.write("\n".join(json.dumps(d) for d in corpus(300)) + "\n")
+        with open(schema_path, "w") as f:
+            json.dump(SCHEMA, f)
+        p = subprocess.run([BIN, "import", "loc", local_path, "--data", os.path.join(tmp, "n2"), "--schema", schema_path],
+                           env=clean_env(), capture_output=True, timeout=60)
+        assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
         nodes.append(Node(tmp, "n2", [], {"MERIDIAN_CLUSTER": url, "MERIDIAN_NODE_ID": "n2"}))
 
         def membership():
@@ -504,15 +515,9 @@ def main():
         check("routes not routed on a clustered index yet answer 501, never a local write", unsupported)
 
         def multi_search():
-            # A single-node index on n2 beside the clustered "books" (the
-            # OpenSearch-compatible create makes node-local indexes).
-            props = {"title": {"type": "text"}, "body": {"type": "text"}, "tag": {"type": "keyword"},
-                     "year": {"type": "integer"}}
-            st, body = call(nodes[1].base, "PUT", "/loc", {"mappings": {"properties": props}})
-            assert st == 200, body
-            local = [dict(((k if k != "id" else "_id"), v) for k, v in d.items()) for d in docs]  # its id field
-            st, body = call(nodes[1].base, "POST", "/v1/indexes/loc/docs?refresh=wait_for", local)
-            assert st == 200 and body["indexed"] == 300, (body.get("indexed"), body.get("errors", [])[:1])
+            # n2's node-local index "loc" (imported before n2 joined) beside the clustered "books".
+            st, body = call(nodes[1].base, "GET", "/v1/indexes/loc")
+            assert st == 200 and "cluster" not in body, body
             searches = [{"index": "books", "q": "castle garden", "size": 20},
                         {"index": "loc", "q": "river", "size": 15, "facets": {"t": {"terms": {"field": "tag"}}}},
                         {"index": "books", "q": "x", "sort": [{"nope": "asc"}]},
@@ -604,6 +609,81 @@ def main():
             assert call(b, "POST", "/v1/indexes/shelf/search", {"q": "river"})[0] == 404
         check("an alias of a clustered index: created through n1, searched, read and written through n2; the two-store rule",
               aliases)
+
+        def as_native(os_answer):
+            """An OpenSearch search answer's hits and total as same_hits reads them."""
+            return {"hits": [{"id": h["_id"], "score": h["_score"]} for h in os_answer["hits"]["hits"]],
+                    "total": os_answer["hits"]["total"]}
+
+        def compat_api():
+            # The OpenSearch-compatible API on a clustered index: created and
+            # bulk-written through n1, read and searched through n2 like the
+            # native routes (docs/CLUSTER.md, "The OpenSearch-compatible API").
+            a, b = nodes[0].base, nodes[1].base
+            props = {"title": {"type": "text"}, "body": {"type": "text"}, "tag": {"type": "keyword"},
+                     "year": {"type": "integer"}}
+            st, body = call(a, "PUT", "/osx", {"settings": {"number_of_shards": 3, "number_of_replicas": 1},
+                                               "mappings": {"properties": props}})
+            assert st == 200 and body == {"acknowledged": True, "shards_acknowledged": True, "index": "osx"}, body
+            st, body = call(b, "GET", "/v1/indexes/osx")
+            assert st == 200 and (body["cluster"]["shards"], body["cluster"]["replicas"]) == (3, 2), body
+            st, body = call(b, "GET", "/osx")
+            assert body["osx"]["settings"]["index"]["number_of_shards"] == "3", body
+            assert body["osx"]["mappings"]["properties"]["year"] == {"type": "long"}, body
+            lines = []
+            for d in docs:
+                lines += [json.dumps({"index": {"_id": d["id"]}}), json.dumps({k: v for k, v in d.items() if k != "id"})]
+            lines += [json.dumps({"create": {"_id": docs[0]["id"]}}), json.dumps({"title": "again"}),
+                      json.dumps({"update": {"_id": "nobody"}}), json.dumps({"doc": {"year": 1}})]
+            st, r = call(a, "POST", "/osx/_bulk?refresh=wait_for", ("\n".join(lines) + "\n").encode(), "application/x-ndjson")
+            assert st == 200 and r["errors"] is True and len(r["items"]) == 302, (st, r.get("items", [])[-2:])
+            assert all(i["index"]["status"] == 201 for i in r["items"][:300]), r["items"][:3]
+            assert r["items"][300]["create"]["status"] == 409, r["items"][300]
+            assert r["items"][300]["create"]["error"]["type"] == "version_conflict_engine_exception", r["items"][300]
+            assert r["items"][301]["update"]["error"]["type"] == "document_missing_exception", r["items"][301]
+            # Through n2: the native clustered search's ids, scores and totals, and its facets as aggregations.
+            for q in ({"query": {"match": {"body": {"query": "quiet lake mill", "operator": "or"}}}, "size": 15},
+                      {"query": {"bool": {"must": [{"match": {"title": "castle"}}], "filter": [{"term": {"tag": "b"}}]}}},
+                      {"query": {"match": {"body": "river"}}, "size": 5, "aggs": {"tags": {"terms": {"field": "tag"}}}}):
+                st, x = call(b, "POST", "/osx/_search", q)
+                native = {k: v for k, v in q.items() if k != "aggs"}
+                if "aggs" in q:
+                    native["facets"] = q["aggs"]
+                st2, y = call(b, "POST", "/v1/indexes/osx/search", native)
+                assert st == 200 == st2, (x, y)
+                assert x["_shards"] == {"total": 3, "successful": 3, "skipped": 0, "failed": 0}, x["_shards"]
+                same_hits(as_native(x), y, q)
+                if "aggs" in q:
+                    want = [{"key": k["key"], "doc_count": k["count"]} for k in y["facets"]["tags"]["buckets"]]
+                    assert x["aggregations"]["tags"]["buckets"] == want and want, (x["aggregations"], y["facets"])
+            # Scores are index-wide: the single node's too.
+            st, x = call(b, "POST", "/osx/_search", {"query": {"match": {"body": "castle garden"}}, "size": 20})
+            st2, y = call(single.base, "POST", "/v1/indexes/ref/search", {"query": {"match": {"body": "castle garden"}}, "size": 20})
+            same_hits(as_native(x), y, "compat vs one node")
+            st, c = call(b, "GET", "/osx/_count?q=tag:b")
+            want = call(b, "POST", "/v1/indexes/osx/search", {"filter": "tag:b", "size": 0})[1]["total"]["value"]
+            assert st == 200 and c == {"count": want, "_shards": {"total": 3, "successful": 3, "failed": 0}} and want, (c, want)
+            st, got = call(b, "GET", "/osx/_doc/" + docs[7]["id"])
+            assert st == 200 and got["found"] and got["_source"] == {k: v for k, v in docs[7].items() if k != "id"}, got
+            st, gone = call(b, "DELETE", "/osx/_doc/%s?refresh=wait_for" % docs[7]["id"])
+            assert st == 200 and gone["result"] == "deleted", gone
+            assert call(a, "GET", "/osx/_doc/" + docs[7]["id"]) == (404, {"_index": "osx", "_id": docs[7]["id"], "found": False})
+            assert call(a, "GET", "/osx/_count")[1]["count"] == 299
+            # A bad body is OpenSearch's 400; a first write does not create an index in cluster mode.
+            st, e = call(b, "POST", "/osx/_search", {"query": {"nope": {}}})
+            assert st == 400 and e["status"] == 400 and e["error"]["type"] == "parsing_exception" \
+                and e["error"]["root_cause"][0]["reason"] == e["error"]["reason"], e
+            st, e = call(b, "POST", "/osx/_search", b"{not json")
+            assert st == 400 and e["error"]["type"] == "parse_exception", e
+            st, e = call(a, "PUT", "/nowhere/_doc/1", {"title": "x"})
+            assert st == 404 and e["error"]["type"] == "index_not_found_exception" and "PUT /nowhere" in e["error"]["reason"], e
+            st, e = call(a, "PUT", "/osx/_mapping", {"properties": {"extra": {"type": "keyword"}}})
+            assert st == 400 and "clustered" in e["error"]["reason"], e
+            st, body = call(b, "DELETE", "/osx")
+            assert st == 200 and body == {"acknowledged": True}, body
+            assert call(a, "GET", "/osx")[0] == 404
+        check("the OpenSearch-compatible API on a clustered index: bulk through n1; search, count, get, delete through n2",
+              compat_api)
 
         def settings():
             # Created with settings through n1, the same on one node: searches agree.
@@ -746,12 +826,37 @@ def main():
                     st, got = call(n.base, "GET", "/v1/indexes/solo/docs/" + d["id"])
                     assert st == 200 and got["source"] == d, (n.base, d["id"], st, got,
                                                               [i for i in call(n.base, "GET", "/v1/cluster")[1]["indexes"] if i["index"] == "solo"])
+            # One copy per shard through the compatible API too (number_of_replicas 0).
+            st, body = call(nodes[0].base, "PUT", "/solo_os", {"settings": {"number_of_shards": 4, "number_of_replicas": 0},
+                                                                "mappings": {"properties": {"title": {"type": "text"}}}})
+            assert st == 200, body
+            st, body = call(nodes[0].base, "POST", "/solo_os/_bulk?refresh=wait_for", ("\n".join(
+                json.dumps(x) for i in range(8) for x in ({"index": {"_id": "s%d" % i}}, {"title": "river"})) + "\n").encode(),
+                "application/x-ndjson")
+            assert st == 200 and not body["errors"], body
+            st, m = call(nodes[0].base, "GET", "/v1/indexes/solo_os")
+            os_on_n2 = [s for s, a in enumerate(m["cluster"]["assignment"]) if a == ["n2"]]
             nodes[1].proc.kill()
             nodes[1].proc.wait()
             st, a = call(nodes[0].base, "POST", "/v1/indexes/solo/search", {"q": "river", "size": 300})
             assert st == 200, a
             assert a["shards"]["total"] == 4 and a["shards"]["failed"] == len(on_n2), a["shards"]
             assert {f["shard"] for f in a["failures"]} == set(on_n2), a["failures"]
+            # The compatible search: partial _shards naming the failed shards;
+            # a bulk answers per item (a create reads its id on its shard's replica).
+            st, x = call(nodes[0].base, "POST", "/solo_os/_search", {"query": {"match": {"title": "river"}}})
+            assert st == 200 and x["_shards"]["failed"] == len(os_on_n2) and x["_shards"]["total"] == 4, x["_shards"]
+            assert {f["shard"] for f in x["_shards"].get("failures", [])} == set(os_on_n2), x["_shards"]
+            ids = ["s%d" % i for i in range(8, 16)]
+            owned = {i: call(nodes[0].base, "GET", "/v1/indexes/solo_os/docs/" + i)[0] == 404 for i in ids}  # 503: n2's shard
+            st, body = call(nodes[0].base, "POST", "/solo_os/_bulk", ("\n".join(
+                json.dumps(x) for i in ids for x in ({"create": {"_id": i}}, {"title": "stone"})) + "\n").encode(),
+                "application/x-ndjson")
+            assert st == 200 and body["errors"] == (not all(owned.values())), body
+            for i, item in zip(ids, body["items"]):
+                want = 201 if owned[i] else 503
+                assert item["create"]["status"] == want, (i, item)
+                assert owned[i] or item["create"]["error"]["type"] == "unavailable_shards_exception", item
             codes = [call(nodes[0].base, "GET", "/v1/indexes/solo/docs/" + d["id"])[0] for d in docs[:60]]
             assert set(codes) == {200, 503}, codes  # n2's shards cannot answer, n1's do
             # A listing is complete or an error: never a page without n2's shards.
@@ -772,6 +877,7 @@ def main():
             st, a = call(nodes[0].base, "POST", "/v1/indexes/solo/search", {"q": "river", "size": 300})
             same_hits(a, b, "after failover")
             nodes[1] = Node(tmp, "n2", [], {"MERIDIAN_CLUSTER": url, "MERIDIAN_NODE_ID": "n2"})
+            assert call(nodes[0].base, "DELETE", "/solo_os")[0] == 200
         check("a killed node: its shards are reported failed, then served again after the rebalance", node_killed)
 
         def forwarded_get_across_restart():

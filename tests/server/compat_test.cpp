@@ -268,3 +268,103 @@ TEST_CASE("compat errors: OpenSearch's shape") {
   CHECK(x.type == "resource_already_exists_exception");
   CHECK(from_status(Status::io_error("disk full")).status == 503);
 }
+
+TEST_CASE("compat errors: a native route's error keeps its status and reason") {
+  OsError e = from_native_error(400, R"({"error": {"type": "invalid_argument", "reason": "query: unknown field 'x'", "path": "query"}})",
+                                "parsing_exception");
+  CHECK(e.status == 400);
+  CHECK(e.type == "parsing_exception");
+  CHECK(e.reason == "query: unknown field 'x'");
+  e = from_native_error(503, R"({"error": {"type": "unavailable", "reason": "no shard of 'b' answered", "index": "b"}})");
+  CHECK(e.type == "unavailable_shards_exception");
+  CHECK(e.index == "b");
+  CHECK(from_native_error(404, "{}").type == "resource_not_found_exception");
+  CHECK(from_native_error(409, "{}").type == "resource_already_exists_exception");
+  e = from_native_error(502, "not json");
+  CHECK(e.type == "exception");
+  CHECK(e.reason == "HTTP 502 without a reason");
+}
+
+TEST_CASE("compat cluster: number_of_shards and number_of_replicas become shards and copies") {
+  auto c = create_body_shard_counts(J(R"({"mappings": {}})"));
+  REQUIRE(c);
+  CHECK(c->shards == 1);
+  CHECK(c->replicas == 1);
+  c = create_body_shard_counts(J(R"({"settings": {"number_of_shards": 3, "number_of_replicas": "1", "refresh_interval": "1s"}})"));
+  REQUIRE(c);
+  CHECK(c->shards == 3);
+  CHECK(c->replicas == 2);  // one copy besides the first
+  c = create_body_shard_counts(J(R"({"settings": {"index": {"number_of_shards": "4", "number_of_replicas": 0}}})"));
+  REQUIRE(c);
+  CHECK(c->shards == 4);
+  CHECK(c->replicas == 1);
+  c = create_body_shard_counts(J(R"({"settings": {"index.number_of_shards": 2}})"));
+  REQUIRE(c);
+  CHECK(c->shards == 2);
+  for (const char* bad : {R"({"settings": {"number_of_shards": 0}})", R"({"settings": {"number_of_shards": 257}})",
+                          R"({"settings": {"number_of_shards": "two"}})", R"({"settings": {"number_of_replicas": 16}})",
+                          R"({"settings": {"number_of_replicas": -1}})", R"({"settings": 3})"}) {
+    auto r = create_body_shard_counts(J(bad));
+    REQUIRE_FALSE(r);
+    CHECK(r.status().code() == Status::Code::kInvalidArgument);
+  }
+  auto r = create_body_shard_counts(J(R"({"settings": {"number_of_replicas": 16}})"));
+  CHECK(r.status().message().find("[index.number_of_replicas]") != std::string::npos);
+}
+
+TEST_CASE("compat cluster: the router's merged answer renders as a node-local search does") {
+  Json merged = J(R"({"total": {"value": 12, "relation": "eq"},
+      "hits": [{"id": "a", "score": 2.5, "source": {"_id": "a", "title": "river"}, "sort": [2.5, 7]},
+               {"id": "b", "score": 1.25, "source": {"_id": "b", "title": "stone"}, "highlight": {"title": ["<em>stone</em>"]}}],
+      "facets": {"t": {"buckets": [{"key": "x", "count": 7}]}}, "took_ms": 3.2,
+      "shards": {"total": 3, "successful": 3, "failed": 0}})");
+  SearchPlan plan;
+  plan.aggs["t"] = "terms";
+  Json out = clustered_search_response("books", merged, plan, "_id", 4);
+  // The same shape as search_response of the same hits on one node, but for _shards.
+  query::SearchResponse r;
+  r.total = 12;
+  r.hits.resize(2);
+  r.hits[0].id = "a";
+  r.hits[0].score = 2.5;
+  r.hits[0].source = J(R"({"_id": "a", "title": "river"})");
+  r.hits[0].sort = J("[2.5, 7]");
+  r.hits[1].id = "b";
+  r.hits[1].score = 1.25;
+  r.hits[1].source = J(R"({"_id": "b", "title": "stone"})");
+  r.hits[1].highlight = J(R"({"title": ["<em>stone</em>"]})");
+  r.facets = *merged.find("facets");
+  Json local = search_response("books", r, plan, "_id", 4);
+  CHECK(out.find("hits")->dump() == local.find("hits")->dump());
+  CHECK(out.find("aggregations")->dump() == local.find("aggregations")->dump());
+  CHECK(out.find("_shards")->dump() == R"({"total":3,"successful":3,"skipped":0,"failed":0})");
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : out.as_object()) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"took", "timed_out", "_shards", "hits", "aggregations"});
+  CHECK(out.find("hits")->find("hits")->as_array()[0].find("_source")->dump() == R"({"title":"river"})");
+}
+
+TEST_CASE("compat cluster: shards without a reachable replica are _shards failures; _count keeps its shape") {
+  Json merged = J(R"({"total": {"value": 4, "relation": "eq"}, "hits": [], "facets": {},
+      "shards": {"total": 3, "successful": 2, "failed": 1},
+      "failures": [{"shard": 1, "reason": "no reachable in-sync replica"}]})");
+  Json out = clustered_search_response("books", merged, SearchPlan{}, "_id", 1);
+  const Json* sh = out.find("_shards");
+  CHECK(sh->find("total")->as_int() == 3);
+  CHECK(sh->find("successful")->as_int() == 2);
+  CHECK(sh->find("failed")->as_int() == 1);
+  const Json& f = sh->find("failures")->as_array().at(0);
+  CHECK(f.find("shard")->as_int() == 1);
+  CHECK(f.find("index")->as_string() == "books");
+  CHECK(f.find("reason")->find("type")->as_string() == "no_shard_available_action_exception");
+  CHECK(f.find("reason")->find("reason")->as_string() == "no reachable in-sync replica");
+  CHECK(out.find("hits")->find("total")->find("value")->as_int() == 4);
+  CHECK(out.find("hits")->find("max_score")->is_null());
+  SearchPlan count;
+  count.count_only = true;
+  Json c = clustered_search_response("books", merged, count, "_id", 1);
+  CHECK(c.find("count")->as_int() == 4);
+  CHECK(c.find("_shards")->find("failed")->as_int() == 1);
+  CHECK_FALSE(c.find("_shards")->find("skipped"));
+  CHECK_FALSE(c.find("hits"));
+}
