@@ -66,7 +66,9 @@ Outcome run_clustered_search(ServerImpl& s, const compat::Target& t, const Json&
   if (!req) return {Json(), compat::from_status(req.status(), "parsing_exception")};
   httplib::Response routed;
   s.search_clustered(*t.clustered, Json(Json::Object{{"search", *native}}), *req, in, routed);
-  auto merged = routed.status == 200 ? parse_json(routed.body) : Result<Json>(Status::internal(""));
+  std::optional<Json> merged;
+  if (routed.status == 200)
+    if (auto j = parse_json(routed.body)) merged = std::move(*j);
   if (!merged) {
     OsError e = compat::from_native_error(routed.status, routed.body, "parsing_exception");
     if (routed.status == 503) {
@@ -390,11 +392,11 @@ void ServerImpl::install_compat_search_routes() {
       if (const Json* fl = answer->find("failures"); fl && fl->is_array())
         for (const Json& f : fl->as_array()) {
           const Json* why = f.find("reason");
-          OsError cause{503, "no_shard_available_action_exception", why && why->is_string() ? why->as_string() : "", ""};
           Json one = Json::object();
           one.set("index", Json(t->name()));
           one.set("shard", f.find("shard") ? *f.find("shard") : Json());
-          one.set("cause", Json(Json::Object{{"type", Json(cause.type)}, {"reason", Json(cause.reason)}}));
+          one.set("cause", Json(Json::Object{{"type", Json("no_shard_available_action_exception")},
+                                             {"reason", why && why->is_string() ? *why : Json("")}}));
           one.set("status", Json(int64_t{503}));
           failures.push(std::move(one));
         }
