@@ -106,6 +106,15 @@ Result<cluster::WriteAck> clustered_update(ServerImpl& s, const Target& t, const
                                            const httplib::Request& in, std::string* result);
 // refresh=wait_for|true of one acknowledged write: until every replica of its shard applied it.
 Status wait_visible(ServerImpl& s, const Target& t, const cluster::WriteAck& ack, const index::WriteOptions& w);
+// The clustered indexes the caller may `scope` (none on a single node), as
+// targets without a schema.
+std::vector<Target> clustered_targets(ServerImpl& s, Scope scope);
+// The number of documents of clustered index `m`: the router's exact total
+// of a match-all search, as GET /v1/indexes counts it; nullopt unless every
+// shard answered (*failed: how many did not).
+std::optional<int64_t> count_clustered(ServerImpl& s, const cluster::ShardMap& m, const httplib::Request& in,
+                                       int64_t* failed);
+
 // _refresh of a clustered index: every shard's replicas apply every write
 // acknowledged before it (catch_up, in parallel). Returns how many shards
 // did not within kClusterWaitForMs.

@@ -362,11 +362,7 @@ void ServerImpl::install_compat_routes() {
     for (const auto& name : engine_->list())
       if (!who || who->allows(Scope::kWrite, name))
         if (auto idx = engine_->get(name)) list.push_back(Target{*idx, std::nullopt, (*idx)->schema()});
-    if (cluster_)
-      if (auto names = cluster_->index_names())
-        for (const auto& name : *names)
-          if (!who || who->allows(Scope::kWrite, name))
-            if (auto m = clustered(name)) list.push_back(Target{nullptr, std::move(*m), nullptr});
+    for (auto& t : clustered_targets(*this, Scope::kWrite)) list.push_back(std::move(t));
     refresh(list, res);
   };
   for (const char* m : {"POST", "GET"}) {  // the JS client refreshes with GET
@@ -440,6 +436,9 @@ void ServerImpl::install_compat_routes() {
         if (target == name) al.set(alias, Json::object());
       out.set(name, Json(Json::Object{{"aliases", std::move(al)}}));
     }
+    // Clustered indexes and the cluster's aliases of them.
+    for (const auto& t : clustered_targets(*this, Scope::kSearch))
+      out.set(t.name(), Json(Json::Object{{"aliases", aliases_of(*this, t)}}));
     send(res, 200, out);
   });
 
@@ -447,6 +446,7 @@ void ServerImpl::install_compat_routes() {
   route("GET", "/_alias/{alias}", [this](const httplib::Request& req, httplib::Response& res) {
     std::string alias = req.matches[1];
     auto target = aliases_->resolve(alias);
+    if (!target && cluster_aliases_ && !engine_->get(alias)) target = cluster_aliases_->resolve(alias);
     const auto& who = current_principal();
     if (!target || (who && !who->allows(Scope::kSearch, *target)))
       return reply_error(res, OsError{404, "aliases_not_found_exception", "alias [" + alias + "] missing", ""});
@@ -526,6 +526,18 @@ void ServerImpl::install_compat_routes() {
                       {"pri", "1"}, {"rep", "0"}, {"docs.count", std::to_string(s.docs)},
                       {"docs.deleted", std::to_string(s.deleted)}, {"store.size", size}, {"pri.store.size", size}});
     }
+    // A clustered index: its shards and copies, and the router's count of
+    // its documents (empty, and health red, while a shard does not answer);
+    // what no single node knows (deleted documents, sizes) is left empty.
+    for (const auto& t : clustered_targets(*this, Scope::kSearch)) {
+      int64_t failed = 0;
+      auto docs = count_clustered(*this, *t.clustered, req, &failed);
+      rows.push_back({{"health", failed == 0 ? "green" : "red"}, {"status", "open"}, {"index", t.name()},
+                      {"pri", std::to_string(t.clustered->shards)}, {"rep", std::to_string(t.clustered->replicas - 1)},
+                      {"docs.count", docs ? std::to_string(*docs) : ""}, {"docs.deleted", ""}, {"store.size", ""},
+                      {"pri.store.size", ""}});
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.at("index") < b.at("index"); });
     if (req.get_param_value("format") == "json") {
       Json arr = Json::array();
       for (auto& r : rows) {

@@ -58,6 +58,33 @@ Status wait_visible(ServerImpl& s, const Target& t, const cluster::WriteAck& ack
   return s.cluster_->wait_for(t.name(), ack.shard, ack.seq, kClusterWaitForMs);
 }
 
+std::vector<Target> clustered_targets(ServerImpl& s, Scope scope) {
+  std::vector<Target> out;
+  if (!s.cluster_) return out;
+  auto names = s.cluster_->index_names();
+  if (!names) return out;
+  const auto& who = current_principal();
+  for (const auto& name : *names)
+    if (!who || who->allows(scope, name))
+      if (auto m = s.clustered(name, true); m && m->index == name) out.push_back(Target{nullptr, std::move(*m), nullptr});
+  return out;
+}
+
+std::optional<int64_t> count_clustered(ServerImpl& s, const cluster::ShardMap& m, const httplib::Request& in,
+                                       int64_t* failed) {
+  *failed = m.shards;
+  httplib::Response scratch;
+  auto r = s.routed_search(m, Json(Json::Object{{"size", Json(int64_t{0})}, {"track_total_hits", Json(true)}}), in, scratch);
+  if (!r) return std::nullopt;
+  const Json* sh = r->find("shards");
+  const Json* f = sh ? sh->find("failed") : nullptr;
+  *failed = f && f->is_int() ? f->as_int() : m.shards;
+  const Json* total = r->find("total");
+  const Json* value = total ? total->find("value") : nullptr;
+  if (*failed != 0 || !value || !value->is_int()) return std::nullopt;
+  return value->as_int();
+}
+
 int64_t refresh_clustered(ServerImpl& s, const cluster::ShardMap& m) {
   std::vector<std::future<Status>> fs;
   for (uint32_t shard = 0; shard < m.shards; ++shard)

@@ -669,6 +669,9 @@ def main():
             assert st == 200 and gone["result"] == "deleted", gone
             assert call(a, "GET", "/osx/_doc/" + docs[7]["id"]) == (404, {"_index": "osx", "_id": docs[7]["id"], "found": False})
             assert call(a, "GET", "/osx/_count")[1]["count"] == 299
+            st, cat = call(b, "GET", "/_cat/indices?format=json")
+            row = [r for r in cat if r["index"] == "osx"]
+            assert row and (row[0]["pri"], row[0]["rep"], row[0]["docs.count"], row[0]["health"]) == ("3", "1", "299", "green"), cat
             # A bad body is OpenSearch's 400; a first write does not create an index in cluster mode.
             st, e = call(b, "POST", "/osx/_search", {"query": {"nope": {}}})
             assert st == 400 and e["status"] == 400 and e["error"]["type"] == "parsing_exception" \
