@@ -330,8 +330,7 @@ Json search_response(const std::string& index, const query::SearchResponse& r, c
   return out;
 }
 
-Json clustered_search_response(const std::string& index, const Json& merged, const SearchPlan& plan,
-                               const std::string& id_field, int64_t took_ms) {
+query::SearchResponse merged_to_response(const Json& merged) {
   query::SearchResponse r;
   if (const Json* total = merged.find("total")) {
     if (const Json* v = total->find("value"); v && v->is_int()) r.total = static_cast<uint64_t>(v->as_int());
@@ -350,6 +349,12 @@ Json clustered_search_response(const std::string& index, const Json& merged, con
     }
   }
   if (const Json* f = merged.find("facets")) r.facets = *f;
+  return r;
+}
+
+Json clustered_search_response(const std::string& index, const Json& merged, const SearchPlan& plan,
+                               const std::string& id_field, int64_t took_ms) {
+  query::SearchResponse r = merged_to_response(merged);
   // The router's shard counts; a missing member counts as every shard answering.
   auto count = [&](const char* k, int64_t fallback) {
     const Json* sh = merged.find("shards");

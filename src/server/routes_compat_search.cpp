@@ -52,33 +52,88 @@ Outcome run_search(index::Index& idx, const std::string& name, const Json& os_bo
   return {compat::search_response(idx.name(), *r, plan, id_field, ms_since(start)), std::nullopt};
 }
 
-// The same on a clustered index: the search router's merged answer, with
-// "_shards" from its shard counts (partial when some shard had no
-// reachable replica; a 503 search_phase_execution_exception when none answered).
+// The search router's merged answer to native body `native` on clustered
+// target t, or the error to report: the single node's 400 for a bad query,
+// a 503 search_phase_execution_exception when no shard answered.
+struct Routed {
+  Json merged;
+  std::optional<OsError> error;
+};
+Routed route_search(ServerImpl& s, const compat::Target& t, const Json& native, const httplib::Request& in) {
+  auto copt = s.clustered_request_options(*t.clustered);
+  if (!copt) return {Json(), compat::from_status(copt.status())};
+  auto req = query::parse_search_request(native, *copt);
+  if (!req) return {Json(), compat::from_status(req.status(), "parsing_exception")};
+  httplib::Response routed;
+  s.search_clustered(*t.clustered, Json(Json::Object{{"search", native}}), *req, in, routed);
+  if (routed.status == 200)
+    if (auto j = parse_json(routed.body)) return {std::move(*j), std::nullopt};
+  OsError e = compat::from_native_error(routed.status, routed.body, "parsing_exception");
+  if (routed.status == 503) {
+    e.type = "search_phase_execution_exception";
+    e.reason = "all shards failed: " + e.reason;
+  }
+  e.index = t.name();
+  return {Json(), std::move(e)};
+}
+
+// The same as run_search on a clustered index: the search router's merged
+// answer, with "_shards" from its shard counts (partial when some shard had
+// no reachable replica).
 Outcome run_clustered_search(ServerImpl& s, const compat::Target& t, const Json& os_body, compat::SearchPlan plan,
                              const httplib::Request& in) {
   auto start = Clock::now();
   auto native = compat::search_body_to_native(os_body, t.id_field(), &plan);
   if (!native) return {Json(), compat::from_status(native.status(), "parsing_exception")};
-  auto copt = s.clustered_request_options(*t.clustered);
-  if (!copt) return {Json(), compat::from_status(copt.status())};
-  auto req = query::parse_search_request(*native, *copt);
-  if (!req) return {Json(), compat::from_status(req.status(), "parsing_exception")};
-  httplib::Response routed;
-  s.search_clustered(*t.clustered, Json(Json::Object{{"search", *native}}), *req, in, routed);
-  std::optional<Json> merged;
-  if (routed.status == 200)
-    if (auto j = parse_json(routed.body)) merged = std::move(*j);
-  if (!merged) {
-    OsError e = compat::from_native_error(routed.status, routed.body, "parsing_exception");
-    if (routed.status == 503) {
-      e.type = "search_phase_execution_exception";
-      e.reason = "all shards failed: " + e.reason;
-    }
-    e.index = t.name();
-    return {Json(), std::move(e)};
+  Routed r = route_search(s, t, *native, in);
+  if (r.error) return {Json(), std::move(r.error)};
+  return {compat::clustered_search_response(t.name(), r.merged, plan, t.id_field(), ms_since(start)), std::nullopt};
+}
+
+// One index's part of a search over several: its first from + size hits
+// (with from 0), its total, and its shards (a node-local index is one), or
+// the error to report.
+struct Part {
+  query::SearchResponse r;
+  int64_t shards = 1, failed = 0;
+  std::vector<query::SortSpec> sort;
+  size_t from = 0, size = 10;
+  std::optional<OsError> error;
+};
+Part search_part(ServerImpl& s, const compat::Target& t, const Json& native, const httplib::Request& in) {
+  Part p;
+  auto copt = t.clustered ? s.clustered_request_options(*t.clustered) : Result<query::SearchRequestOptions>(query::SearchRequestOptions{});
+  auto req = copt ? query::parse_search_request(native, *copt) : Result<query::SearchRequest>(copt.status());
+  if (!req) {
+    p.error = compat::from_status(req.status(), "parsing_exception");
+    return p;
   }
-  return {compat::clustered_search_response(t.name(), *merged, plan, t.id_field(), ms_since(start)), std::nullopt};
+  p.sort = req->sort;
+  p.from = req->from;
+  p.size = req->size;
+  if (t.local) {
+    req->size = req->from + req->size;
+    req->from = 0;
+    auto r = query::search(*t.local->snapshot(), *req);
+    if (r) p.r = std::move(*r);
+    else p.error = compat::from_status(r.status(), "search_phase_execution_exception");
+    return p;
+  }
+  Json wide = native;
+  wide.set("from", Json(int64_t{0}));
+  wide.set("size", Json(static_cast<int64_t>(p.from + p.size)));
+  Routed routed = route_search(s, t, wide, in);
+  if (routed.error) {
+    p.error = std::move(routed.error);
+    return p;
+  }
+  p.r = compat::merged_to_response(routed.merged);
+  const Json* sh = routed.merged.find("shards");
+  const Json* total = sh ? sh->find("total") : nullptr;
+  const Json* failed = sh ? sh->find("failed") : nullptr;
+  p.shards = total && total->is_int() ? total->as_int() : t.clustered->shards;
+  p.failed = failed && failed->is_int() ? failed->as_int() : 0;
+  return p;
 }
 
 // Orders two sort values: numbers by value, strings by bytes, null last.
@@ -91,10 +146,12 @@ int compare_values(const Json& a, const Json& b) {
 }
 
 // A search over several indexes (/_search, /a,b/_search): each index is
-// searched for its first from + size hits, and those are merged by score, or
-// by the sort values in the request's directions. Aggregations and
+// searched for its first from + size hits (a clustered one through the
+// search router), and those are merged by score, or by the sort values in
+// the request's directions. Aggregations and
 // search_after need one index.
-Outcome run_multi_search(const std::vector<std::shared_ptr<index::Index>>& targets, const Json& os_body, bool count_only) {
+Outcome run_multi_search(ServerImpl& s, const std::vector<compat::Target>& targets, const Json& os_body, bool count_only,
+                         const httplib::Request& in) {
   auto start = Clock::now();
   if (os_body.find("aggs") || os_body.find("aggregations"))
     return {Json(), OsError{400, "illegal_argument_exception",
@@ -102,7 +159,7 @@ Outcome run_multi_search(const std::vector<std::shared_ptr<index::Index>>& targe
   if (os_body.find("search_after"))
     return {Json(), OsError{400, "illegal_argument_exception", "search_after over several indexes is not supported; search one index", ""}};
   struct Tagged {
-    const index::Index* idx;
+    const compat::Target* t;
     query::Hit hit;
   };
   std::vector<Tagged> all;
@@ -111,28 +168,27 @@ Outcome run_multi_search(const std::vector<std::shared_ptr<index::Index>>& targe
   plan.count_only = count_only;
   std::vector<query::SortSpec> sort;
   size_t from = 0, size = 10;
-  for (const auto& idx : targets) {
+  int64_t shards = 0, failed = 0;
+  for (const auto& t : targets) {
     compat::SearchPlan p = plan;
-    auto native = compat::search_body_to_native(os_body, idx->schema()->id_field(), &p);
+    auto native = compat::search_body_to_native(os_body, t.id_field(), &p);
     if (!native) return {Json(), compat::from_status(native.status(), "parsing_exception")};
-    auto req = query::parse_search_request(*native);
-    if (!req) return {Json(), compat::from_status(req.status(), "parsing_exception")};
-    sort = req->sort;
-    from = req->from;
-    size = req->size;
-    req->size = req->from + req->size;
-    req->from = 0;
-    auto r = query::search(*idx->snapshot(), *req);
-    if (!r) return {Json(), compat::from_status(r.status(), "search_phase_execution_exception")};
-    merged.total += r->total;
-    merged.total_is_lower_bound = merged.total_is_lower_bound || r->total_is_lower_bound;
-    for (auto& h : r->hits) all.push_back({idx.get(), std::move(h)});
+    Part part = search_part(s, t, *native, in);
+    if (part.error) return {Json(), std::move(part.error)};
+    sort = part.sort;
+    from = part.from;
+    size = part.size;
+    shards += part.shards;
+    failed += part.failed;
+    merged.total += part.r.total;
+    merged.total_is_lower_bound = merged.total_is_lower_bound || part.r.total_is_lower_bound;
+    for (auto& h : part.r.hits) all.push_back({&t, std::move(h)});
     plan.sorted = p.sorted;
   }
   if (count_only) {
     Json out = Json::object();
     out.set("count", Json(merged.total));
-    out.set("_shards", compat::shards(static_cast<int64_t>(targets.size())));
+    out.set("_shards", compat::shards(shards, failed));
     return {std::move(out), std::nullopt};
   }
   std::stable_sort(all.begin(), all.end(), [&](const Tagged& a, const Tagged& b) {
@@ -143,17 +199,17 @@ Outcome run_multi_search(const std::vector<std::shared_ptr<index::Index>>& targe
     }
     return false;
   });
-  std::vector<const index::Index*> owner;
+  std::vector<const compat::Target*> owner;
   for (size_t i = from; i < all.size() && i < from + size; ++i) {
-    owner.push_back(all[i].idx);
+    owner.push_back(all[i].t);
     merged.hits.push_back(std::move(all[i].hit));
   }
   Json out = compat::search_response("", merged, plan, "", ms_since(start));
-  out.set("_shards", compat::shards(static_cast<int64_t>(targets.size())));
+  out.set("_shards", compat::shards(shards, failed));
   auto& hits = out.find("hits")->find("hits")->as_array();
   for (size_t i = 0; i < hits.size(); ++i) {
     hits[i].set("_index", Json(owner[i]->name()));
-    if (Json* src = hits[i].find("_source")) *src = compat::public_source(std::move(*src), owner[i]->schema()->id_field());
+    if (Json* src = hits[i].find("_source")) *src = compat::public_source(std::move(*src), owner[i]->id_field());
   }
   return {std::move(out), std::nullopt};
 }
@@ -215,7 +271,7 @@ void ServerImpl::install_compat_search_routes() {
       return send(res, 200, o.body);
     }
     const auto& who = current_principal();
-    std::vector<std::shared_ptr<index::Index>> targets;
+    std::vector<Target> targets;
     std::set<std::string> seen;
     auto add = [&](const std::string& name) {
       std::string target = resolve_alias(name);
@@ -223,24 +279,24 @@ void ServerImpl::install_compat_search_routes() {
         reply_error(res, OsError{403, "security_exception", "this key may not search index [" + name + "]", name});
         return false;
       }
-      auto idx = engine_->get(target);
-      if (!idx && cluster_ && clustered(name, true)) {
-        reply_error(res, OsError{400, "illegal_argument_exception",
-                                 "index [" + name + "] is clustered: a search over several indexes covers node-local indexes "
-                                 "only; search a clustered index on its own (docs/CLUSTER.md)", name});
+      auto t = find_target(*this, name, true);
+      if (!t) {
+        reply_error(res, not_found_or(t.status(), name));
         return false;
       }
-      if (!idx) {
-        reply_error(res, index_not_found(name));
-        return false;
-      }
-      if (seen.insert(target).second) targets.push_back(*idx);
+      if (seen.insert(t->name()).second) targets.push_back(std::move(*t));
       return true;
     };
     if (names.empty()) {
       for (const auto& name : engine_->list())
         if (!who || who->allows(Scope::kSearch, name))
-          if (auto idx = engine_->get(name)) targets.push_back(*idx);
+          if (auto idx = engine_->get(name)) targets.push_back(Target{*idx, std::nullopt, (*idx)->schema()});
+      for (auto& t : clustered_targets(*this, Scope::kSearch)) {
+        auto schema = cluster_->schema(*t.clustered);
+        if (!schema) return reply_error(res, from_status(schema.status()));
+        t.schema = std::move(*schema);
+        targets.push_back(std::move(t));
+      }
     } else {
       for (size_t pos = 0; pos <= names.size();) {
         size_t comma = names.find(',', pos);
@@ -250,7 +306,7 @@ void ServerImpl::install_compat_search_routes() {
         if (!one.empty() && !add(one)) return;
       }
     }
-    Outcome o = run_multi_search(targets, *body, count);
+    Outcome o = run_multi_search(*this, targets, *body, count, req);
     if (o.error) return reply_error(res, *o.error);
     total_as_int(req, &o.body);
     send(res, 200, o.body);

@@ -669,6 +669,15 @@ def main():
             assert st == 200 and gone["result"] == "deleted", gone
             assert call(a, "GET", "/osx/_doc/" + docs[7]["id"]) == (404, {"_index": "osx", "_id": docs[7]["id"], "found": False})
             assert call(a, "GET", "/osx/_count")[1]["count"] == 299
+            # Several indexes, the clustered "osx" and n2's node-local "loc": each one's hits, merged by score.
+            q = {"query": {"match": {"body": "castle garden"}}, "size": 30}
+            st, x = call(b, "POST", "/osx,loc/_search", q)
+            parts = [call(b, "POST", "/%s/_search" % ix, q)[1] for ix in ("osx", "loc")]
+            assert st == 200 and x["_shards"] == {"total": 4, "successful": 4, "failed": 0}, x["_shards"]
+            assert x["hits"]["total"]["value"] == sum(p["hits"]["total"]["value"] for p in parts), x["hits"]["total"]
+            union = sorted((h["_score"] for p in parts for h in p["hits"]["hits"]), reverse=True)[:30]
+            assert [h["_score"] for h in x["hits"]["hits"]] == union, (x["hits"]["hits"][:3], union[:3])
+            assert {h["_index"] for h in x["hits"]["hits"]} == {"osx", "loc"}, x["hits"]["hits"]
             st, cat = call(b, "GET", "/_cat/indices?format=json")
             row = [r for r in cat if r["index"] == "osx"]
             assert row and (row[0]["pri"], row[0]["rep"], row[0]["docs.count"], row[0]["health"]) == ("3", "1", "299", "green"), cat

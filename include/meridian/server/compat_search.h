@@ -43,6 +43,10 @@ Json facets_to_aggregations(const Json& facets, const SearchPlan& plan);
 Json search_response(const std::string& index, const query::SearchResponse& r, const SearchPlan& plan,
                      const std::string& id_field, int64_t took_ms);
 
+// The hits, total and facets of the search router's merged answer
+// (cluster::merge_shard_results JSON, below) as a SearchResponse.
+query::SearchResponse merged_to_response(const Json& merged);
+
 // The search router's merged answer on a clustered index (docs/CLUSTER.md,
 // cluster::merge_shard_results: {"total", "hits": [{"id", "score", "source"?,
 // "sort"?, "highlight"?, "explanation"?}], "facets", "shards": {"total",
