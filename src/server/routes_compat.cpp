@@ -465,31 +465,54 @@ void ServerImpl::install_compat_routes() {
 
   // What readiness checks poll: one node, one primary shard per index, no
   // replicas; red while an index refuses writes after an I/O error.
+  // In cluster mode the clustered indexes count too, from the routing view:
+  // a shard with an in-sync replica on a live node is an active primary, each
+  // such replica an active shard, each missing copy unassigned (yellow); a
+  // shard without one is red.
   route("GET", "/_cluster/health", [this](const httplib::Request&, httplib::Response& res) {
-    int64_t shards = 0;
-    bool red = false;
+    int64_t shards = 0, primaries = 0, unassigned = 0, nodes = 1;
+    bool red = false, yellow = false;
     for (const auto& name : engine_->list()) {
       auto idx = engine_->get(name);
       if (!idx) continue;
       ++shards;
+      ++primaries;
       red = red || !(*idx)->health().is_ok();
+    }
+    if (cluster_) {
+      if (auto live = cluster_->live_node_ids()) nodes = static_cast<int64_t>(live->size());
+      if (auto names = cluster_->index_names())
+        for (const auto& name : *names) {
+          auto m = clustered(name, true);
+          auto routes = m ? cluster_->routes(*m) : Result<std::vector<std::vector<cluster::ReplicaRoute>>>(Status::not_found(""));
+          if (!routes) continue;
+          for (const auto& replicas : *routes) {
+            const auto n = static_cast<int64_t>(replicas.size());
+            shards += n;
+            primaries += n > 0 ? 1 : 0;
+            unassigned += std::max<int64_t>(0, static_cast<int64_t>(m->replicas) - n);
+            red = red || n == 0;
+            yellow = yellow || n < static_cast<int64_t>(m->replicas);
+          }
+        }
     }
     Json out = Json::object();
     out.set("cluster_name", Json("meridian"));
-    out.set("status", Json(red ? "red" : "green"));
+    out.set("status", Json(red ? "red" : yellow ? "yellow" : "green"));
     out.set("timed_out", Json(false));
-    out.set("number_of_nodes", Json(int64_t{1}));
-    out.set("number_of_data_nodes", Json(int64_t{1}));
-    out.set("active_primary_shards", Json(shards));
+    out.set("number_of_nodes", Json(nodes));
+    out.set("number_of_data_nodes", Json(nodes));
+    out.set("active_primary_shards", Json(primaries));
     out.set("active_shards", Json(shards));
     out.set("relocating_shards", Json(int64_t{0}));
     out.set("initializing_shards", Json(int64_t{0}));
-    out.set("unassigned_shards", Json(int64_t{0}));
+    out.set("unassigned_shards", Json(unassigned));
     out.set("delayed_unassigned_shards", Json(int64_t{0}));
     out.set("number_of_pending_tasks", Json(int64_t{0}));
     out.set("number_of_in_flight_fetch", Json(int64_t{0}));
     out.set("task_max_waiting_in_queue_millis", Json(int64_t{0}));
-    out.set("active_shards_percent_as_number", Json(100.0));
+    out.set("active_shards_percent_as_number",
+            Json(shards + unassigned == 0 ? 100.0 : 100.0 * static_cast<double>(shards) / static_cast<double>(shards + unassigned)));
     send(res, 200, out);
   });
 

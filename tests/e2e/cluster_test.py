@@ -678,6 +678,9 @@ def main():
             union = sorted((h["_score"] for p in parts for h in p["hits"]["hits"]), reverse=True)[:30]
             assert [h["_score"] for h in x["hits"]["hits"]] == union, (x["hits"]["hits"][:3], union[:3])
             assert {h["_index"] for h in x["hits"]["hits"]} == {"osx", "loc"}, x["hits"]["hits"]
+            st, h = call(a, "GET", "/_cluster/health")
+            assert st == 200 and (h["status"], h["number_of_nodes"], h["unassigned_shards"]) == ("green", 2, 0), h
+            assert h["active_primary_shards"] >= 6 and h["active_shards"] >= 12, h  # books, osx: 3 shards x 2 copies each
             st, cat = call(b, "GET", "/_cat/indices?format=json")
             row = [r for r in cat if r["index"] == "osx"]
             assert row and (row[0]["pri"], row[0]["rep"], row[0]["docs.count"], row[0]["health"]) == ("3", "1", "299", "green"), cat
