@@ -54,6 +54,7 @@ void ServerImpl::install_compat_bulk_routes() {
     const auto& who = current_principal();
     std::vector<Json> results(items.size());
     std::vector<std::optional<Target>> target(items.size());
+    std::map<std::pair<std::string, bool>, Result<Target>> resolved;  // (name, may create) -> target
     for (size_t i = 0; i < items.size(); ++i) {
       BulkItem& it = items[i];
       if (it.id.empty() && (it.op == BulkItem::Op::kIndex || it.op == BulkItem::Op::kCreate)) it.id = new_id();
@@ -75,12 +76,17 @@ void ServerImpl::install_compat_bulk_routes() {
         const Json* f = it.source.find("doc_as_upsert");
         may_create = (f && f->is_bool() && f->as_bool()) || it.source.find("upsert");
       }
-      auto t = may_create ? target_for_write(*this, it.index) : find_target(*this, it.index);
+      // Each name once per request (a clustered index's shard map is read from NATS).
+      auto cached = resolved.find({it.index, may_create});
+      if (cached == resolved.end())
+        cached = resolved.emplace(std::make_pair(it.index, may_create),
+                                  may_create ? target_for_write(*this, it.index) : find_target(*this, it.index)).first;
+      const Result<Target>& t = cached->second;
       if (!t) {
         fail(not_found_or(t.status(), it.index));
         continue;
       }
-      target[i] = std::move(*t);
+      target[i] = *t;
     }
     std::map<std::string, AckedSeqs> acked;  // clustered index -> its acknowledged writes
     auto answer = [&](size_t i, const Target& t, const Result<cluster::WriteAck>& ack, int status, const std::string& result) {
