@@ -35,6 +35,8 @@ int64_t now_ms() {
 std::string progress_key(const std::string& index, uint32_t shard, const std::string& node) {
   return escape_name(index) + "." + std::to_string(shard) + "." + node;
 }
+// The key of a parsed schema (and of the settings parsed against it).
+std::string schema_key(const ShardMap& m) { return m.index + "/" + m.uid + "/" + std::to_string(m.schema_version); }
 }  // namespace
 
 Result<std::unique_ptr<ClusterNode>> ClusterNode::start(ClusterOptions opt, index::IndexOptions iopt) {
@@ -129,8 +131,9 @@ Status ClusterNode::drop_index(const std::string& name) {
   MERIDIAN_RETURN_IF_ERROR(maps_->remove(name));
   {
     std::lock_guard<std::mutex> lock(schema_mu_);
-    schemas_.erase(name + "/" + m->uid);
-    settings_.erase(name + "/" + m->uid);
+    const std::string prefix = name + "/" + m->uid + "/";  // every schema version
+    std::erase_if(schemas_, [&](const auto& e) { return e.first.rfind(prefix, 0) == 0; });
+    std::erase_if(settings_, [&](const auto& e) { return e.first.rfind(prefix, 0) == 0; });
   }
   for (uint32_t s = 0; s < m->shards; ++s) MERIDIAN_RETURN_IF_ERROR(client_->delete_stream(stream_name(name, s)));
   Status st = sync();
@@ -255,7 +258,7 @@ std::shared_ptr<const ClusterNode::RoutingView> ClusterNode::refresh_view_once()
 }
 
 Result<std::shared_ptr<const index::Schema>> ClusterNode::schema(const ShardMap& m) {
-  const std::string key = m.index + "/" + m.uid;
+  const std::string key = schema_key(m);
   std::lock_guard<std::mutex> lock(schema_mu_);
   if (auto it = schemas_.find(key); it != schemas_.end()) return it->second;
   auto parsed = index::Schema::from_json(m.schema.is_null() ? Json::object() : m.schema);
@@ -267,7 +270,7 @@ Result<std::shared_ptr<const index::Schema>> ClusterNode::schema(const ShardMap&
 
 Result<std::shared_ptr<const index::IndexSettings>> ClusterNode::settings(const ShardMap& m) {
   MERIDIAN_ASSIGN_OR_RETURN(auto schema, this->schema(m));
-  const std::string key = m.index + "/" + m.uid;
+  const std::string key = schema_key(m);
   std::lock_guard<std::mutex> lock(schema_mu_);
   if (auto it = settings_.find(key); it != settings_.end() && it->second.first == m.settings_version)
     return it->second.second;
@@ -474,6 +477,33 @@ Status ClusterNode::wait_for(const std::string& index, uint32_t shard, uint64_t 
                           "' did not apply sequence " + std::to_string(seq) + " within " +
                           std::to_string(timeout_ms) + " ms");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+Result<uint64_t> ClusterNode::refresh_replica(const std::string& index, uint32_t shard, uint64_t seq, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    // Looked up each time: a sync pass may stop the runner meanwhile.
+    std::shared_ptr<index::Index> ix;
+    uint64_t applied = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = local_.find({index, shard});
+      if (it == local_.end())
+        return Status::not_found("node '" + opt_.node_id + "' holds no replica of shard " + std::to_string(shard) +
+                                 " of '" + index + "'");
+      applied = it->second.runner->applied_seq();
+      ix = it->second.runner->index_ptr();
+    }
+    if (applied >= seq) {
+      MERIDIAN_RETURN_IF_ERROR(ix->refresh());
+      return applied;
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Status::busy("shard " + std::to_string(shard) + " of '" + index + "' on node '" + opt_.node_id +
+                          "' did not apply sequence " + std::to_string(seq) + " within " + std::to_string(timeout_ms) +
+                          " ms (applied " + std::to_string(applied) + ")");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 

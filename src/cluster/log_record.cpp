@@ -12,6 +12,9 @@ std::string LogRecord::encode() const {
     j.set("id", Json(id));
   } else if (op == Op::kTruncate) {
     j.set("op", Json("truncate"));
+  } else if (op == Op::kSchema) {
+    j.set("op", Json("schema"));
+    j.set("schema", doc);
   } else {
     j.set("op", Json("patch"));
     j.set("id", Json(id));
@@ -25,7 +28,7 @@ Result<LogRecord> LogRecord::decode(std::string_view body) {
   auto j = parse_json(body);
   if (!j) return j.status().with_context("log record");
   const Json* op = j->find("op");
-  if (!op || !op->is_string()) return Status::invalid("log record: \"op\" must be \"put\", \"delete\", \"patch\" or \"truncate\"");
+  if (!op || !op->is_string()) return Status::invalid("log record: \"op\" must be \"put\", \"delete\", \"patch\", \"truncate\" or \"schema\"");
   LogRecord r;
   if (op->as_string() == "put") {
     const Json* doc = j->find("doc");
@@ -51,6 +54,11 @@ Result<LogRecord> LogRecord::decode(std::string_view body) {
     r.upsert = upsert && upsert->as_bool();
   } else if (op->as_string() == "truncate") {
     r.op = Op::kTruncate;
+  } else if (op->as_string() == "schema") {
+    const Json* schema = j->find("schema");
+    if (!schema || !schema->is_object()) return Status::invalid("log record: a schema change needs an object \"schema\"");
+    r.op = Op::kSchema;
+    r.doc = *schema;
   } else {
     return Status::invalid("log record: unknown op '" + op->as_string() + "'");
   }

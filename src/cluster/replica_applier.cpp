@@ -10,6 +10,7 @@
 #include "meridian/cluster/log_record.h"
 #include "meridian/index/document.h"
 #include "meridian/index/schema.h"
+#include "meridian/index/schema_change.h"
 
 namespace meridian::cluster {
 namespace {
@@ -77,6 +78,19 @@ Status write_run(index::Index& ix, Run run, uint64_t seq, const index::WriteOpti
   return Status::ok();
 }
 
+// Adds the fields of a schema record that `ix` lacks. Index::add_fields
+// commits them, so the schema is durable before the record's sequence is
+// recorded (by the next run's write): a crash between the two applies the
+// record again, which then adds nothing. A record that does not parse (no
+// router publishes one) changes nothing, on every replica alike.
+Status apply_schema(index::Index& ix, const Json& schema) {
+  auto wanted = index::Schema::from_json(schema);
+  if (!wanted) return Status::ok();
+  index::Schema missing = index::missing_fields(*ix.schema(), *wanted, nullptr);
+  if (missing.fields().empty()) return Status::ok();
+  return ix.add_fields(missing);
+}
+
 }  // namespace
 
 Result<uint64_t> stored_log_sequence(const index::Index& ix) {
@@ -142,6 +156,14 @@ Result<ReplicaApplyStats> ReplicaApplier::apply(const std::vector<LogMessage>& m
       MERIDIAN_RETURN_IF_ERROR(ix_->truncate(lazy));
       run = Run();
       ++stats.truncates;
+      last = m.seq;
+      continue;
+    }
+    if (rec->op == LogRecord::Op::kSchema) {
+      if (last > applied_seq()) MERIDIAN_RETURN_IF_ERROR(record(last));
+      MERIDIAN_RETURN_IF_ERROR(apply_schema(*ix_, rec->doc));
+      run = Run();
+      ++stats.schema_changes;
       last = m.seq;
       continue;
     }

@@ -36,6 +36,7 @@ Json ShardMap::to_json() const {
   j.set("shards", Json(static_cast<int64_t>(shards)));
   j.set("replicas", Json(static_cast<int64_t>(replicas)));
   j.set("schema", schema);
+  if (schema_version > 0) j.set("schema_version", Json(static_cast<int64_t>(schema_version)));
   if (settings_version > 0) {
     j.set("settings", settings);
     j.set("settings_version", Json(static_cast<int64_t>(settings_version)));
@@ -62,6 +63,8 @@ Result<ShardMap> ShardMap::from_json(const Json& j) {
   }
   if (const Json* v = j.find("settings_version"); v && v->is_int() && v->as_int() >= 0)
     m.settings_version = static_cast<uint64_t>(v->as_int());
+  if (const Json* v = j.find("schema_version"); v && v->is_int() && v->as_int() >= 0)
+    m.schema_version = static_cast<uint64_t>(v->as_int());
   if (const Json* e = j.find("epoch"); e && e->is_int() && e->as_int() >= 0) m.epoch = static_cast<uint64_t>(e->as_int());
   const Json* a = j.find("assignment");
   if (!a || !a->is_array() || a->size() != m.shards)

@@ -87,9 +87,9 @@ constexpr const char* kOpenApi = R"JSON({
     "put": {"operationId": "createIndex", "x-meridian-scope": "admin", "summary": "create an index", "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schema"}}}},
       "responses": {"201": {"description": "created"}, "400": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}},
     "get": {"operationId": "getIndex", "x-meridian-scope": "search", "summary": "schema and stats", "responses": {"200": {"description": "{\"name\", \"schema\", \"stats\"}"}, "404": {"$ref": "#/components/responses/Error"}}},
-    "patch": {"operationId": "updateIndexSchema", "x-meridian-scope": "admin", "summary": "schema evolution: add fields (with their analyzers) without a reindex; changing an existing field is 409 naming it, with a pointer to the reindex recipe",
+    "patch": {"operationId": "updateIndexSchema", "x-meridian-scope": "admin", "summary": "schema evolution: add fields (with their analyzers) without a reindex; changing an existing field is 409 naming it, with a pointer to the reindex recipe. On a clustered index through any node: stored cluster-wide and applied by every replica at its log position (docs/CLUSTER.md)",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schema"}}}},
-      "responses": {"200": {"description": "{\"index\", \"result\": \"updated\"|\"unchanged\", \"added\": [names], \"schema\"}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}},
+      "responses": {"200": {"description": "{\"index\", \"result\": \"updated\"|\"unchanged\", \"added\": [names], \"schema\"}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}},
     "delete": {"operationId": "deleteIndex", "x-meridian-scope": "admin", "summary": "drop an index", "responses": {"200": {"description": "deleted"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/docs": {
     "parameters": [{"$ref": "#/components/parameters/index"}, {"$ref": "#/components/parameters/refresh"}],
@@ -120,8 +120,8 @@ constexpr const char* kOpenApi = R"JSON({
       "responses": {"200": {"description": "{\"deleted\": n, \"took_ms\"}"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/refresh": {
     "parameters": [{"$ref": "#/components/parameters/index"}],
-    "post": {"operationId": "refreshIndex", "x-meridian-scope": "write", "summary": "make every acknowledged write searchable now",
-      "responses": {"200": {"description": "{\"index\", \"result\": \"refreshed\", \"visible_seq\"}"}, "404": {"$ref": "#/components/responses/Error"}}}},
+    "post": {"operationId": "refreshIndex", "x-meridian-scope": "write", "summary": "make every acknowledged write searchable now; on a clustered index every in-sync replica of every shard refreshes",
+      "responses": {"200": {"description": "{\"index\", \"result\": \"refreshed\", \"visible_seq\"}; on a clustered index {\"index\", \"result\": \"refreshed\", \"shards\": {\"total\", \"successful\", \"failed\"}} and \"failures\": [{\"shard\", \"reason\"}] when a shard failed"}, "404": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/settings": {
     "parameters": [{"$ref": "#/components/parameters/index"}],
     "get": {"operationId": "getSettings", "x-meridian-scope": "search", "summary": "the index's search settings, every key with its effective value",
@@ -188,6 +188,13 @@ constexpr const char* kOpenApi = R"JSON({
         "query": {"type": "object", "description": "the delete-by-query body (q, q_fields, query, filter, near, radius, bbox, geo_field)"}}}}}},
       "responses": {"200": {"description": "{\"ids\": [...]} in id order"},
         "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/shards/{shard}/refresh": {
+    "parameters": [{"$ref": "#/components/parameters/index"}, {"name": "shard", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+    "post": {"operationId": "shardRefresh", "x-meridian-scope": "write", "summary": "cluster-internal: this node's replica of one shard of a clustered index refreshes once it has applied stream sequence seq (the refresh router calls it; docs/CLUSTER.md)",
+      "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {
+        "seq": {"type": "integer", "minimum": 0, "description": "the stream sequence to apply first (waited for up to 5 s)"}}}}}},
+      "responses": {"200": {"description": "{\"index\", \"shard\", \"node\", \"result\": \"refreshed\", \"applied_seq\"}"},
+        "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/shards/{shard}/search": {
     "parameters": [{"$ref": "#/components/parameters/index"}, {"name": "shard", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
     "post": {"operationId": "shardSearch", "x-meridian-scope": "search", "summary": "cluster-internal: one phase of a search on this node's replica of one shard of a clustered index (the search router calls it; docs/CLUSTER.md)",

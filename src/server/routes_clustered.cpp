@@ -2,8 +2,9 @@
 // writes published to JetStream through ClusterNode, and the search router.
 //   POST /v1/indexes/{index}/shards/{shard}/search   internal: one shard's phase
 // The native routes (routes_indexes.cpp, routes_search.cpp) hand a request
-// here when its index is clustered; every other route on a clustered index
-// answers 501 (find_index).
+// here when its index is clustered (routes_clustered_writes.cpp and
+// routes_clustered_admin.cpp hold more); every other route on a clustered
+// index answers 501 (find_index).
 #include <cctype>
 #include <chrono>
 #include <future>
@@ -337,6 +338,7 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
     Json body = wire;
     body.set("phase", Json(phase));
     body.set("settings_version", Json(static_cast<int64_t>(m.settings_version)));
+    body.set("schema_version", Json(static_cast<int64_t>(m.schema_version)));
     if (stats) body.set("stats", cluster::stats_to_json(*stats));
     // The shards use the router's distinct (a listing has none whatever the
     // settings; a settings patch between two parses does not split them).
@@ -501,11 +503,14 @@ void ServerImpl::install_clustered_routes() {
     const Json* phase = body->find("phase");
     if (!phase || !phase->is_string() || (phase->as_string() != "stats" && phase->as_string() != "search"))
       return send_error(res, 400, "phase: expected \"stats\" or \"search\"", Json(Json::Object{{"path", Json("phase")}}));
-    // The shard parses with the settings the router parsed with: a router
-    // whose shard map is newer than this node's cached one (settings just
-    // patched) makes this node read the map from NATS.
-    if (const Json* v = body->find("settings_version");
-        v && v->is_int() && v->as_int() > static_cast<int64_t>(m->settings_version))
+    // The shard parses with the settings and schema the router parsed with:
+    // a router whose shard map is newer than this node's cached one
+    // (settings or schema just patched) makes this node read the map from NATS.
+    auto newer = [&](const char* key, uint64_t have) {
+      const Json* v = body->find(key);
+      return v && v->is_int() && v->as_int() > static_cast<int64_t>(have);
+    };
+    if (newer("settings_version", m->settings_version) || newer("schema_version", m->schema_version))
       if (auto fresh = clustered(name, false)) m = std::move(fresh);
     auto copt = clustered_request_options(*m);
     if (!copt) return send_error(res, copt.status());

@@ -10,6 +10,7 @@
 
 #include "meridian/base/json_merge_patch.h"
 #include "meridian/index/schema.h"
+#include "meridian/index/schema_change.h"
 #include "meridian/query/search_request.h"
 #include "meridian/query/searcher.h"
 #include "server_impl.h"
@@ -266,6 +267,7 @@ void ServerImpl::install_doc_op_routes() {
   });
 
   route("POST", "/v1/indexes/{index}/refresh", [this](const httplib::Request& req, httplib::Response& res) {
+    if (auto m = clustered(req.matches[1])) return refresh_replicas_clustered(*m, req, res);
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     Status st = idx->refresh();
@@ -278,45 +280,22 @@ void ServerImpl::install_doc_op_routes() {
   });
 
   route("PATCH", "/v1/indexes/{index}", [this](const httplib::Request& req, httplib::Response& res) {
+    if (auto m = clustered(req.matches[1])) return patch_schema_clustered(*m, req, res);
     auto idx = find_index(req.matches[1], res);
     if (!idx) return;
     auto body = parse_body(req, res, false);
     if (!body) return;
-    if (!body->is_object()) return send_error(res, 400, "request body: expected {\"fields\": {...}}", Json(Json::Object{{"path", Json("")}}));
-    for (const auto& [k, v] : body->as_object())
-      if (k != "fields" && k != "id_field")
-        return send_error(res, 400, "unknown key '" + k + "' (a schema change takes \"fields\")", Json(Json::Object{{"path", Json(k)}}));
-    auto add = index::Schema::from_json(*body);
-    if (!add) return send_error(res, add.status());
-    auto cur = idx->schema();
-    constexpr const char* kRecipe = "; changing a field needs a reindex into a new index, then an alias swap "
-                                    "(docs/API.md, \"Zero-downtime reindex\")";
-    if (body->find("id_field") && add->id_field() != cur->id_field())
-      return send_error(res, 409, "id_field: cannot change the id field from '" + cur->id_field() + "' to '" + add->id_field() + "'" + kRecipe,
-                        Json(Json::Object{{"path", Json("id_field")}}));
-    std::vector<std::string> added;
-    for (const auto& [name, def] : add->fields()) {
-      const index::FieldDef* old = cur->find(name);
-      if (!old) {
-        added.push_back(name);
-        continue;
-      }
-      if (old->to_json() == def.to_json()) continue;  // unchanged: fine (idempotent)
-      std::string what = old->type != def.type
-                             ? "has type " + std::string(index::field_type_name(old->type)) + ", cannot change it to " +
-                                   std::string(index::field_type_name(def.type))
-                             : "exists with other options (" + old->to_json().dump() + "), cannot change them to " + def.to_json().dump();
-      return send_error(res, 409, "fields." + name + ": field '" + name + "' " + what + kRecipe,
-                        Json(Json::Object{{"path", Json("fields." + name)}, {"reindex", Json("docs/API.md#zero-downtime-reindex")}}));
-    }
-    Status st = idx->add_fields(*add);
+    Json extra;
+    auto change = index::check_schema_change(*idx->schema(), *body, &extra);
+    if (!change) return send_error(res, change.status(), extra);
+    Status st = idx->add_fields(change->add);
     if (!st.is_ok()) return send_error(res, st);
     cache_.clear();
     Json names = Json::array();
-    for (auto& n : added) names.push(Json(n));
+    for (auto& n : change->added) names.push(Json(n));
     Json out = Json::object();
     out.set("index", Json(idx->name()));
-    out.set("result", Json(added.empty() ? "unchanged" : "updated"));
+    out.set("result", Json(change->added.empty() ? "unchanged" : "updated"));
     out.set("added", std::move(names));
     out.set("schema", idx->schema()->to_json());
     send_json(res, 200, out.dump());

@@ -179,6 +179,11 @@ class ServerImpl {
   Result<query::SearchRequest> settings_query(const cluster::ShardMap& m, const Json& body);
   // The internal selection route of delete-by-query (routes_clustered_writes.cpp).
   void install_clustered_write_routes();
+  // PATCH /v1/indexes/{index} and POST .../refresh on a clustered index, and
+  // the internal per-replica refresh route (routes_clustered_admin.cpp).
+  void patch_schema_clustered(const cluster::ShardMap& m, const httplib::Request& req, httplib::Response& res);
+  void refresh_replicas_clustered(const cluster::ShardMap& m, const httplib::Request& req, httplib::Response& res);
+  void install_clustered_admin_routes();
   // The parsing options of a search on clustered index `m`
   // (routes_clustered.cpp): the settings stored in its shard map and its
   // schema (kept by the cluster node while the index exists).

@@ -132,8 +132,9 @@ class ClusterNode {
   // shard_map() from the cached routing view (at most sync_ms old; read
   // from NATS when the view does not have the index).
   Result<std::optional<ShardMap>> cached_shard_map(const std::string& index);
-  // The index schema of `m`, parsed once per index creation (a clustered
-  // index's schema does not change; parsing builds every text analyzer).
+  // The index schema of `m`, parsed once per index creation and schema
+  // version (parsing builds every text analyzer). Every version parsed is
+  // kept while the index exists, so a request may hold a raw pointer to it.
   Result<std::shared_ptr<const index::Schema>> schema(const ShardMap& m);
   // The search settings of `m` (parsed once per settings_version).
   Result<std::shared_ptr<const index::IndexSettings>> settings(const ShardMap& m);
@@ -145,6 +146,30 @@ class ClusterNode {
   // local replicas have applied the settings, and sync_ms has passed since
   // the store (a router's view is at most sync_ms old).
   Result<ShardMap> patch_settings(const std::string& index, const Json& patch);
+  // Adds fields to the schema of a clustered index, as a single node's
+  // PATCH /v1/indexes/{index} does: `body` is checked against the schema of
+  // the shard map read (index::check_schema_change: the single node's
+  // InvalidArgument / AlreadyExists, with their error members in *extra;
+  // nothing stored or published), the new schema stored in the shard map by
+  // compare-and-set on its revision (re-read and re-checked on a conflict),
+  // then a schema record (LogRecord kSchema, the whole schema) published to
+  // every shard, so each replica adds the fields at that position of its
+  // log: every write acknowledged after this returns is applied with them.
+  // The record is published even when nothing changed, so resending a
+  // change repairs a shard that missed it. Returns once every shard
+  // acknowledged the record and sync_ms has passed since the store (every
+  // router then parses with the new schema); IOError naming the shards
+  // that did not acknowledge (the schema is stored: resend).
+  struct SchemaPatch {
+    ShardMap map;                    // as stored
+    std::vector<std::string> added;  // the fields new to the schema
+  };
+  Result<SchemaPatch> patch_schema(const std::string& index, const Json& body, Json* extra);
+  // Refreshes the local replica of (index, shard) (Index::refresh) once it
+  // has applied stream sequence `seq`, waiting up to timeout_ms for that
+  // (Busy after). Returns the sequence it had applied. NotFound without a
+  // local replica.
+  Result<uint64_t> refresh_replica(const std::string& index, uint32_t shard, uint64_t seq, int timeout_ms);
   // The names of the clustered indexes.
   Result<std::vector<std::string>> index_names() { return maps_->list(); }
 
@@ -260,6 +285,10 @@ class ClusterNode {
   Result<std::map<std::string, ReplicaState>> replica_states(const std::string& index, uint32_t shard);
   Result<WriteAck> publish(const std::string& index, uint32_t shard, const std::string& body);
   Result<WriteAck> publish(const std::string& index, uint32_t shard, const std::string& body, const std::string& id);
+  // Publishes `body` to every shard of `m` at once, each message with its
+  // own Nats-Msg-Id reused by its retries; result s is shard s's ack or the
+  // error of its last attempt (`what` names the record in it).
+  std::vector<Result<WriteAck>> publish_to_shards(const ShardMap& m, const std::string& body, const std::string& what);
   Status start_replica(const ShardMap& m, uint32_t shard);  // REQUIRES(mu_)
   std::string replica_dir(const ShardMap& m, uint32_t shard) const;
   // The rebuild thread: every sync_ms, rebuilds the local replicas behind
@@ -313,8 +342,10 @@ class ClusterNode {
   std::atomic<bool> refreshing_{false};       // a search is reading a new view
   std::atomic<int64_t> nats_failure_ms_{0};   // steady ms of the last failed metadata op, 0: none
   std::mutex schema_mu_;
-  std::map<std::string, std::shared_ptr<const index::Schema>> schemas_;  // GUARDED_BY(schema_mu_), by index "/" uid
-  // By index "/" uid: the settings_version parsed and its settings.
+  // GUARDED_BY(schema_mu_), by schema_key(): index "/" uid "/" schema_version
+  std::map<std::string, std::shared_ptr<const index::Schema>> schemas_;
+  // By schema_key(): the settings_version parsed and its settings (parsed
+  // against that schema version).
   std::map<std::string, std::pair<uint64_t, std::shared_ptr<const index::IndexSettings>>>
       settings_;  // GUARDED_BY(schema_mu_)
 };

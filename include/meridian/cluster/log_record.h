@@ -13,6 +13,10 @@
 //                                  writes before it in the stream are gone,
 //                                  those after it stay (published to every
 //                                  shard of the index, ClusterNode::truncate)
+//   {"op":"schema","schema":{...}}  the index schema from here on: each
+//                                  replica adds the fields it lacks at that
+//                                  stream position (published to every
+//                                  shard, ClusterNode::patch_schema)
 // The message's Nats-Msg-Id header (publisher node id + ':' + a counter)
 // lets JetStream drop a retried publish inside its duplicate window.
 //
@@ -29,9 +33,9 @@
 namespace meridian::cluster {
 
 struct LogRecord {
-  enum class Op { kPut, kDelete, kPatch, kTruncate };
+  enum class Op { kPut, kDelete, kPatch, kTruncate, kSchema };
   Op op = Op::kPut;
-  Json doc;             // kPut: the document; kPatch: the merge patch
+  Json doc;             // kPut: the document; kPatch: the merge patch; kSchema: the schema
   std::string id;       // kDelete, kPatch
   bool upsert = false;  // kPatch
 

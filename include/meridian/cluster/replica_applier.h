@@ -12,7 +12,11 @@
 // does not fit the schema) is skipped on every replica alike and counted.
 // A truncate record empties the replica at its stream position
 // (Index::truncate): the records before it are written and recorded first,
-// those after it in a write of their own.
+// those after it in a write of their own. A schema record is applied the
+// same way: the records before it written first, then the fields the
+// replica lacks added (Index::add_fields); a field the replica already has
+// with another type (mapped dynamically from a document before the change)
+// keeps its type, on every replica alike.
 //
 // ReplicaRunner drives an applier from a durable JetStream consumer in a
 // thread of its own: fetch, apply (durable), then ack; transport errors are
@@ -49,6 +53,7 @@ struct ReplicaApplyStats {
   size_t puts = 0;
   size_t deletes = 0;
   size_t truncates = 0;
+  size_t schema_changes = 0;  // schema records applied (fields added or not)
   size_t skipped = 0;   // at or before the applied sequence (redelivered)
   size_t rejected = 0;  // undecodable record or a document the index refused
 };

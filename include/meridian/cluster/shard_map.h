@@ -26,7 +26,12 @@ struct ShardMap {
   std::string uid;  // unique per creation: a dropped and re-created index gets fresh replicas
   uint32_t shards = 1;
   uint32_t replicas = 1;
-  Json schema;                                      // the index schema as created
+  // The index schema (Schema::to_json): as created, then as changed by
+  // schema patches (ClusterNode::patch_schema), each bumping schema_version
+  // (0: never changed). Replicas take changes from their stream's schema
+  // records; this copy is what a new or rebuilt replica opens with.
+  Json schema;
+  uint64_t schema_version = 0;
   // The index's search settings (index_settings.h), in their stored form
   // (IndexSettings::to_stored_json; null = every default), and a counter
   // bumped by every change of them (0: never set).
