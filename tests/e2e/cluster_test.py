@@ -509,10 +509,24 @@ def main():
         check("a truncate through POST /changes empties every shard at its log position, on every replica", truncate)
 
         def unsupported():
-            for method, path, body in (("POST", "/v1/indexes/books/refresh", None),):
+            for method, path, body in (("GET", "/v1/indexes/books/watch", None),):
                 st, b = call(nodes[0].base, method, path, body)
                 assert st == 501 and "clustered" in b["error"]["reason"], (method, path, st, b)
         check("routes not routed on a clustered index yet answer 501, never a local write", unsupported)
+
+        def refresh():
+            for n in nodes[:2]:
+                st, b = call(n.base, "POST", "/v1/indexes/books/refresh")
+                assert st == 200, b
+                assert b == {"index": "books", "result": "refreshed", "shards": {"total": 3, "successful": 3, "failed": 0}}, b
+            # The internal per-replica route: this node's replica of a shard it holds.
+            held = call(nodes[0].base, "GET", "/v1/indexes/books")[1]["cluster"]["assignment"]
+            s = next(i for i, a in enumerate(held) if "n1" in a)
+            st, b = call(nodes[0].base, "POST", "/v1/indexes/books/shards/%d/refresh" % s, {"seq": 1})
+            assert st == 200 and b["node"] == "n1" and b["applied_seq"] >= 1, b
+            st, b = call(nodes[0].base, "POST", "/v1/indexes/books/shards/%d/refresh" % s, {"seq": "x"})
+            assert st == 400 and b["error"]["path"] == "seq", b
+        check("POST /refresh on a clustered index refreshes every in-sync replica and counts the shards", refresh)
 
         def multi_search():
             # n2's node-local index "loc" (imported before n2 joined) beside the clustered "books".
@@ -1191,6 +1205,63 @@ def main():
             st, r = call_auth(a.base, "POST", "/v1/indexes/locked/shards/0/search", None, {"phase": "stats", "search": {}})
             assert st == 401, r
         check("with auth on, the router forwards the caller's key to the other nodes", auth)
+
+        def schema_change():
+            # Three nodes (n1, a3, a4, with the master key): PATCH through a3,
+            # writes through a4, searches through n1; the single node "ref"
+            # side by side gets the same PATCH and writes.
+            key = "cluster-master-key-0123456789"
+            n1, a3, a4 = nodes[0], nodes[-2], nodes[-1]
+            st, body = call_auth(a3.base, "PUT", "/v1/indexes/evolve", key, dict(SCHEMA, shards=3, replicas=2))
+            assert st == 201, body
+            st, body = call(single.base, "PUT", "/v1/indexes/evolve_ref", SCHEMA)
+            assert st == 201, body
+            add = {"fields": {"genre": "keyword", "pages": "int"}}
+            st, p = call_auth(a3.base, "PATCH", "/v1/indexes/evolve", key, add)
+            st2, pr = call(single.base, "PATCH", "/v1/indexes/evolve_ref", add)
+            assert st == 200 == st2 and p["result"] == "updated" and sorted(p["added"]) == ["genre", "pages"], p
+            assert p["schema"] == pr["schema"] and p["added"] == pr["added"], (p, pr)
+            # At once, through the other nodes: the new schema, and writes using it.
+            for n in (n1, a4):
+                st, g = call_auth(n.base, "GET", "/v1/indexes/evolve", key)
+                assert st == 200 and g["schema"] == p["schema"] and g["cluster"]["schema_version"] == 1, g
+            genres = ["Science Fiction", "History", "Science"]
+            new_docs = [dict(d, genre=genres[i % 3], pages=100 + i) for i, d in enumerate(docs[:60])]
+            st, body = call_auth(a4.base, "POST", "/v1/indexes/evolve/docs?refresh=wait_for", key, new_docs)
+            assert st == 200 and body["indexed"] == 60 and body["failed"] == 0, body
+            st, body = call(single.base, "POST", "/v1/indexes/evolve_ref/docs?refresh=wait_for", new_docs)
+            assert st == 200 and body["indexed"] == 60, body
+            # genre is a keyword on every shard: whole values in facets and filters.
+            for q in ({"filter": "genre:Science", "size": 100}, {"filter": "pages:>=150", "size": 100},
+                      {"q": "river", "filter": "genre:History", "size": 100, "facets": {"g": {"terms": {"field": "genre"}}}},
+                      {"size": 0, "facets": {"g": {"terms": {"field": "genre"}}}}):
+                st, a = call_auth(n1.base, "POST", "/v1/indexes/evolve/search", key, q)
+                st2, b = call(single.base, "POST", "/v1/indexes/evolve_ref/search", q)
+                assert st == 200 == st2 and a["shards"]["failed"] == 0, (q, a)
+                assert a["total"] == b["total"] and sorted(h["id"] for h in a["hits"]) == sorted(h["id"] for h in b["hits"]), q
+                assert a.get("facets") == b.get("facets"), (q, a.get("facets"), b.get("facets"))
+            st, a = call_auth(n1.base, "POST", "/v1/indexes/evolve/search", key, {"filter": "genre:Science", "size": 0})
+            assert a["total"]["value"] == 20, a  # not "Science Fiction": a keyword, not text
+            # Bad changes: the single node's 4xx naming the problem, and nothing changes.
+            for bad in ({"fields": {"pages": "text"}}, {"fields": {"genre": {"type": "text"}}}, {"id_field": "sku"},
+                        {"fields": {"x": "colour"}}, {"mappings": {}}, [1]):
+                st, e = call_auth(a4.base, "PATCH", "/v1/indexes/evolve", key, bad)
+                st2, e2 = call(single.base, "PATCH", "/v1/indexes/evolve_ref", bad)
+                assert st == st2 and st in (400, 409) and e["error"] == e2["error"], (bad, e, e2)
+            st, e = call_auth(a4.base, "PATCH", "/v1/indexes/evolve", key, {"fields": {"pages": "text"}})
+            assert st == 409 and e["error"]["path"] == "fields.pages", e
+            for n in (n1, a3, a4):
+                st, g = call_auth(n.base, "GET", "/v1/indexes/evolve", key)
+                assert g["schema"] == p["schema"] and g["cluster"]["schema_version"] == 1, g
+            # The same change again is unchanged (and repairs nothing that was fine).
+            st, again = call_auth(n1.base, "PATCH", "/v1/indexes/evolve", key, add)
+            assert st == 200 and again["result"] == "unchanged" and again["added"] == [], again
+            st, r = call_auth(n1.base, "POST", "/v1/indexes/evolve/refresh", key)
+            assert st == 200 and r["shards"] == {"total": 3, "successful": 3, "failed": 0}, r
+            assert call_auth(a3.base, "POST", "/v1/indexes/evolve/refresh", None)[0] == 401
+            assert call_auth(a3.base, "DELETE", "/v1/indexes/evolve", key)[0] == 200
+        check("a schema change through one node: writes through another use it, a third searches it; bad ones change nothing",
+              schema_change)
 
         def single():
             n = Node(tmp, "single", [])
