@@ -115,10 +115,11 @@ std::vector<Target> clustered_targets(ServerImpl& s, Scope scope);
 std::optional<int64_t> count_clustered(ServerImpl& s, const cluster::ShardMap& m, const httplib::Request& in,
                                        int64_t* failed);
 
-// _refresh of a clustered index: every shard's replicas apply every write
-// acknowledged before it (catch_up, in parallel). Returns how many shards
-// did not within kClusterWaitForMs.
-int64_t refresh_clustered(ServerImpl& s, const cluster::ShardMap& m);
+// _refresh of a clustered index: the native clustered refresh
+// (ServerImpl::refresh_replicas_clustered: every in-sync replica of every
+// shard applies every write acknowledged before it and refreshes). Returns
+// how many shards did not.
+int64_t refresh_clustered(ServerImpl& s, const cluster::ShardMap& m, const httplib::Request& in);
 
 // {"total": 1, "successful": 1, "failed": 0}
 Json shards(int64_t n = 1);

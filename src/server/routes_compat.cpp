@@ -201,14 +201,12 @@ void ServerImpl::install_compat_routes() {
     send(res, 200, out);
   });
 
+  // Adds fields. On a clustered index: the native schema change
+  // (ClusterNode::patch_schema), which every replica applies at its position
+  // in the shard's log, with the same refusals.
   route("PUT", "/{index}/_mapping", [this](const httplib::Request& req, httplib::Response& res) {
-    if (cluster_ && !engine_->get(resolve_alias(req.matches[1])))
-      if (auto m = clustered(req.matches[1]))
-        return reply_error(res, OsError{400, "illegal_argument_exception",
-                                        "index [" + m->index + "] is clustered: its mapping is fixed when it is created "
-                                        "(adding fields to a clustered index is not supported; docs/CLUSTER.md)", m->index});
-    auto idx = lookup_index(*this, req.matches[1], res);
-    if (!idx) return;
+    auto t = lookup_target(*this, req.matches[1], res);
+    if (!t) return;
     auto body = body_json(req, res, false);
     if (!body) return;
     auto schema_json = mapping_to_schema(*body);
@@ -216,7 +214,7 @@ void ServerImpl::install_compat_routes() {
     schema_json->erase("id_field");  // the index keeps its own
     auto add = index::Schema::from_json(*schema_json);
     if (!add) return reply_error(res, from_status(add.status(), "mapper_parsing_exception"));
-    Status st = idx->add_fields(*add);
+    Status st = t->local ? t->local->add_fields(*add) : cluster_->patch_schema(t->name(), *schema_json, nullptr).status();
     if (!st.is_ok()) {
       OsError e = from_status(st, "illegal_argument_exception");
       if (st.code() == Status::Code::kAlreadyExists) e.type = "illegal_argument_exception";  // a field's type cannot change
@@ -340,14 +338,14 @@ void ServerImpl::install_compat_routes() {
   });
 
   // A node-local index counts one shard; a clustered index its shards, each
-  // refreshed once its replicas applied every write acknowledged before
-  // (a shard that did not within the wait counts as failed).
-  auto refresh = [this](const std::vector<Target>& list, httplib::Response& res) {
+  // refreshed by the native clustered refresh (a shard that did not
+  // refresh counts as failed).
+  auto refresh = [this](const std::vector<Target>& list, const httplib::Request& req, httplib::Response& res) {
     int64_t total = 0, failed = 0;
     for (const auto& t : list) {
       if (t.clustered) {
         total += t.clustered->shards;
-        failed += refresh_clustered(*this, *t.clustered);
+        failed += refresh_clustered(*this, *t.clustered, req);
         continue;
       }
       Status st = t.local->refresh();
@@ -356,19 +354,19 @@ void ServerImpl::install_compat_routes() {
     }
     send(res, 200, Json(Json::Object{{"_shards", shards(total, failed)}}));
   };
-  auto refresh_all = [this, refresh](const httplib::Request&, httplib::Response& res) {
+  auto refresh_all = [this, refresh](const httplib::Request& req, httplib::Response& res) {
     const auto& who = current_principal();
     std::vector<Target> list;
     for (const auto& name : engine_->list())
       if (!who || who->allows(Scope::kWrite, name))
         if (auto idx = engine_->get(name)) list.push_back(Target{*idx, std::nullopt, (*idx)->schema()});
     for (auto& t : clustered_targets(*this, Scope::kWrite)) list.push_back(std::move(t));
-    refresh(list, res);
+    refresh(list, req, res);
   };
   for (const char* m : {"POST", "GET"}) {  // the JS client refreshes with GET
     route(m, "/{index}/_refresh", [this, refresh](const httplib::Request& req, httplib::Response& res) {
       auto t = lookup_target(*this, req.matches[1], res);
-      if (t) refresh({*t}, res);
+      if (t) refresh({*t}, req, res);
     });
     route(m, "/_refresh", refresh_all);
     route(m, "/_all/_refresh", refresh_all);

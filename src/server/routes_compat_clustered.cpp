@@ -1,10 +1,9 @@
 // The OpenSearch-compatible routes on a clustered index (docs/CLUSTER.md,
 // "The OpenSearch-compatible API"): document writes published to the
 // shard's log through ClusterNode, as the native clustered routes publish
-// them (routes_clustered.cpp, routes_clustered_writes.cpp), and _refresh as
-// every shard's replicas catching up with their log.
-#include <future>
-
+// them (routes_clustered.cpp, routes_clustered_writes.cpp); the clustered
+// indexes a request lists, their document counts and _refresh, through the
+// native clustered operations.
 #include "compat_http.h"
 #include "meridian/base/json_merge_patch.h"
 #include "meridian/cluster/placement.h"
@@ -85,13 +84,15 @@ std::optional<int64_t> count_clustered(ServerImpl& s, const cluster::ShardMap& m
   return value->as_int();
 }
 
-int64_t refresh_clustered(ServerImpl& s, const cluster::ShardMap& m) {
-  std::vector<std::future<Status>> fs;
-  for (uint32_t shard = 0; shard < m.shards; ++shard)
-    fs.push_back(std::async(std::launch::async, [&s, &m, shard] { return catch_up(*s.cluster_, m.index, shard); }));
-  int64_t failed = 0;
-  for (auto& f : fs) failed += f.get() ? 0 : 1;
-  return failed;
+int64_t refresh_clustered(ServerImpl& s, const cluster::ShardMap& m, const httplib::Request& in) {
+  httplib::Response native;
+  s.refresh_replicas_clustered(m, in, native);
+  // {"shards": {...}} on a 200, {"error": {"shards": {...}}} on the 503 of no shard refreshed.
+  auto j = parse_json(native.body);
+  const Json* holder = j && native.status != 200 ? j->find("error") : (j ? &*j : nullptr);
+  const Json* shards = holder ? holder->find("shards") : nullptr;
+  const Json* failed = shards ? shards->find("failed") : nullptr;
+  return failed && failed->is_int() ? failed->as_int() : m.shards;
 }
 
 }  // namespace meridian::server::compat

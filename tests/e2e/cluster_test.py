@@ -706,8 +706,16 @@ def main():
             assert st == 400 and e["error"]["type"] == "parse_exception", e
             st, e = call(a, "PUT", "/nowhere/_doc/1", {"title": "x"})
             assert st == 404 and e["error"]["type"] == "index_not_found_exception" and "PUT /nowhere" in e["error"]["reason"], e
-            st, e = call(a, "PUT", "/osx/_mapping", {"properties": {"extra": {"type": "keyword"}}})
-            assert st == 400 and "clustered" in e["error"]["reason"], e
+            # A field added through n1's _mapping is searchable through n2 once acknowledged.
+            st, body = call(a, "PUT", "/osx/_mapping", {"properties": {"shelf": {"type": "keyword"}}})
+            assert st == 200 and body == {"acknowledged": True}, body
+            st, e = call(a, "PUT", "/osx/_mapping", {"properties": {"year": {"type": "keyword"}}})
+            assert st == 400 and e["error"]["type"] == "illegal_argument_exception" and "year" in e["error"]["reason"], e
+            assert call(b, "GET", "/osx/_mapping")[1]["osx"]["mappings"]["properties"]["shelf"] == {"type": "keyword"}
+            st, body = call(a, "PUT", "/osx/_doc/shelved?refresh=wait_for", {"title": "shelved", "shelf": "top"})
+            assert st == 201, body
+            st, x = call(b, "POST", "/osx/_search", {"query": {"term": {"shelf": "top"}}})
+            assert st == 200 and [h["_id"] for h in x["hits"]["hits"]] == ["shelved"], x
             st, body = call(b, "DELETE", "/osx")
             assert st == 200 and body == {"acknowledged": True}, body
             assert call(a, "GET", "/osx")[0] == 404
