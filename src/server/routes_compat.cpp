@@ -71,15 +71,19 @@ void create_clustered_index(ServerImpl& s, const std::string& name, const index:
   using namespace compat;
   auto counts = create_body_shard_counts(body);
   if (!counts) return reply_error(res, from_status(counts.status(), "illegal_argument_exception"));
-  if (!aliases.empty())
-    return reply_error(res, OsError{400, "illegal_argument_exception",
-                                    "[aliases] at creation are not supported in cluster mode: add them with POST /v1/aliases "
-                                    "once the index exists (docs/CLUSTER.md)", name});
   auto m = s.cluster_->create_index(name, schema.to_json(), counts->shards, counts->replicas);
   if (!m) {
     if (m.status().code() == Status::Code::kAlreadyExists)
       return reply_error(res, OsError{400, "resource_already_exists_exception", "index [" + name + "] already exists", name});
     return reply_error(res, from_status(m.status()));
+  }
+  // Its aliases are the cluster's (ServerImpl::apply_aliases); all or nothing.
+  std::vector<AliasAction> actions;
+  for (const auto& a : aliases) actions.push_back({AliasAction::Kind::kAdd, a, name});
+  if (Status st = actions.empty() ? Status::ok() : s.apply_aliases(actions); !st) {
+    httplib::Response dropped;
+    s.drop_clustered(*m, dropped);
+    return reply_error(res, from_status(st));
   }
   Json out = Json::object();
   out.set("acknowledged", Json(true));
@@ -410,10 +414,6 @@ void ServerImpl::install_compat_routes() {
     for (const auto& a : list)
       if (who && !a.index.empty() && !who->allows(Scope::kAdmin, a.index))
         return reply_error(res, OsError{403, "security_exception", "this key lacks the 'admin' scope for index [" + a.index + "]", a.index});
-    for (const auto& a : list)
-      if (cluster_ && !a.index.empty() && !engine_->get(a.index) && clustered(a.index))
-        return reply_error(res, OsError{400, "illegal_argument_exception",
-                                        "index [" + a.index + "] is clustered: manage its aliases with /v1/aliases (docs/CLUSTER.md)", a.index});
     Status st = apply_aliases(list);
     if (!st.is_ok()) {
       OsError e = from_status(st);

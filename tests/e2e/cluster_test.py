@@ -637,12 +637,13 @@ def main():
             props = {"title": {"type": "text"}, "body": {"type": "text"}, "tag": {"type": "keyword"},
                      "year": {"type": "integer"}}
             st, body = call(a, "PUT", "/osx", {"settings": {"number_of_shards": 3, "number_of_replicas": 1},
-                                               "mappings": {"properties": props}})
+                                               "mappings": {"properties": props}, "aliases": {"osx_read": {}}})
             assert st == 200 and body == {"acknowledged": True, "shards_acknowledged": True, "index": "osx"}, body
             st, body = call(b, "GET", "/v1/indexes/osx")
             assert st == 200 and (body["cluster"]["shards"], body["cluster"]["replicas"]) == (3, 2), body
             st, body = call(b, "GET", "/osx")
             assert body["osx"]["settings"]["index"]["number_of_shards"] == "3", body
+            assert body["osx"]["aliases"] == {"osx_read": {}}, body  # the cluster's alias, seen through n2
             assert body["osx"]["mappings"]["properties"]["year"] == {"type": "long"}, body
             lines = []
             for d in docs:
@@ -674,6 +675,9 @@ def main():
             st, x = call(b, "POST", "/osx/_search", {"query": {"match": {"body": "castle garden"}}, "size": 20})
             st2, y = call(single.base, "POST", "/v1/indexes/ref/search", {"query": {"match": {"body": "castle garden"}}, "size": 20})
             same_hits(as_native(x), y, "compat vs one node")
+            st, body = call(b, "POST", "/_aliases", {"actions": [{"add": {"index": "osx", "alias": "osx_write"}}]})
+            assert st == 200 and body == {"acknowledged": True}, body
+            assert call(a, "GET", "/osx_write/_count")[1]["count"] == call(a, "GET", "/osx_read/_count")[1]["count"] == 300
             st, c = call(b, "GET", "/osx/_count?q=tag:b")
             want = call(b, "POST", "/v1/indexes/osx/search", {"filter": "tag:b", "size": 0})[1]["total"]["value"]
             assert st == 200 and c == {"count": want, "_shards": {"total": 3, "successful": 3, "failed": 0}} and want, (c, want)
@@ -718,7 +722,7 @@ def main():
             assert st == 200 and [h["_id"] for h in x["hits"]["hits"]] == ["shelved"], x
             st, body = call(b, "DELETE", "/osx")
             assert st == 200 and body == {"acknowledged": True}, body
-            assert call(a, "GET", "/osx")[0] == 404
+            assert call(a, "GET", "/osx")[0] == 404 and call(a, "GET", "/osx_read")[0] == 404  # its aliases went with it
         check("the OpenSearch-compatible API on a clustered index: bulk through n1; search, count, get, delete through n2",
               compat_api)
 
