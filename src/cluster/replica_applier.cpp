@@ -111,6 +111,8 @@ Result<std::unique_ptr<ReplicaApplier>> ReplicaApplier::open(std::shared_ptr<ind
 
 Result<ReplicaApplyStats> ReplicaApplier::apply(const std::vector<LogMessage>& msgs, const index::WriteOptions& w) {
   ReplicaApplyStats stats;
+  // A put's write order (the tiebreaker of equal sort keys) is its log
+  // sequence, so every replica of the shard orders ties alike.
   // The records between two truncates go into one WriteBatch (a run) with
   // the sequence of its last record as its position: one WAL write (and
   // fsync), documents and sequence together. A truncate first records the
@@ -176,7 +178,7 @@ Result<ReplicaApplyStats> ReplicaApplier::apply(const std::vector<LogMessage>& m
         continue;
       }
       run.pending[rec->id] = **doc;
-      run.batch.put(std::move(**doc));
+      run.batch.put_ordered(std::move(**doc), m.seq);
       run.is_put.push_back(true);
     } else if (rec->op == LogRecord::Op::kPut) {
       // The id as parse_document spells it (strings as is, integers in
@@ -185,7 +187,7 @@ Result<ReplicaApplyStats> ReplicaApplier::apply(const std::vector<LogMessage>& m
         if (id->is_string()) run.pending[id->as_string()] = rec->doc;
         else if (id->is_int()) run.pending[std::to_string(id->as_int())] = rec->doc;
       }
-      run.batch.put(std::move(rec->doc));
+      run.batch.put_ordered(std::move(rec->doc), m.seq);
       run.is_put.push_back(true);
     } else {
       run.pending[rec->id] = std::nullopt;

@@ -69,9 +69,10 @@ Result<std::optional<std::pair<uint64_t, uint32_t>>> Index::find_live_locked(std
   return Found();
 }
 
-Status Index::apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out) {
+Status Index::apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out, uint64_t order) {
   Prepared p;
   p.doc = parse_document(doc, *schema_, &p.new_fields);
+  p.order = order;
   return apply_prepared_locked(seq, p, log, out);
 }
 
@@ -158,6 +159,7 @@ Status Index::admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot
   if (!p.doc) return p.doc.status();
   MERIDIAN_RETURN_IF_ERROR(reprepare_if_stale_locked(p));
   ParsedDoc& pd = *p.doc;
+  pd.order = p.order ? p.order : seq;
   // The schema may have grown since the document was prepared: a field the
   // document introduced must still agree with what others added meanwhile.
   std::shared_ptr<Schema> ns;
@@ -181,7 +183,14 @@ Status Index::admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot
   if (!hit) {
     MERIDIAN_ASSIGN_OR_RETURN(live, find_live_locked(pd.id));
   }
-  if (log) MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kPut, pd.source));
+  if (log && p.order) {
+    std::string payload(8, '\0');
+    for (int i = 0; i < 8; ++i) payload[i] = static_cast<char>(p.order >> (8 * i));
+    payload += pd.source;
+    MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kPutOrdered, payload));
+  } else if (log) {
+    MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kPut, pd.source));
+  }
   if (ns) schema_ = std::move(ns);
   out->seq = seq;
   out->replaced = false;

@@ -90,6 +90,17 @@ Status Index::recover(const Schema* create_schema) {
         PutResult ignored;
         return apply_put_locked(rec.seq, *doc, false, &ignored);
       }
+      case WalRecordType::kPutOrdered: {
+        uint64_t order = 0;
+        for (int i = 0; i < 8 && i < static_cast<int>(rec.payload.size()); ++i)
+          order |= uint64_t{static_cast<uint8_t>(rec.payload[i])} << (8 * i);
+        auto doc = rec.payload.size() > 8 ? parse_json(std::string_view(rec.payload).substr(8))
+                                          : Result<Json>(Status::corruption("short"));
+        if (!doc || order == 0)
+          return Status::corruption(dir_ + ": WAL seq " + std::to_string(rec.seq) + ": bad ordered document");
+        PutResult ignored;
+        return apply_put_locked(rec.seq, *doc, false, &ignored, order);
+      }
       case WalRecordType::kDelete: {
         bool existed;
         return apply_delete_locked(rec.seq, rec.payload, false, &existed);

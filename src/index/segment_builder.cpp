@@ -148,6 +148,7 @@ uint32_t SegmentBuilder::add(const ParsedDoc& doc, const Schema& schema) {
   bytes_ += doc.source.size() + 32;
   add_term(key_of(kIdField, doc.id), d, 1, nullptr, false);
   columns_.add_keyword(kIdField, d, doc.id);
+  if (doc.order != 0) columns_.add_int(kOrderField, d, static_cast<int64_t>(doc.order));
   // An id field declared int also gets an int column "_id", so that sorting
   // by the id is numeric and reads packed integers.
   if (const FieldDef* idf = schema.find(schema.id_field()); idf && idf->type == FieldType::kInt) {

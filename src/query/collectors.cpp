@@ -2,6 +2,7 @@
 #include "collectors.h"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_set>
 
 namespace meridian::query {
@@ -20,9 +21,10 @@ Result<std::optional<Cursor>> parse_cursor(const std::optional<Json>& search_aft
   if (a.back().as_int() < 0) {
     c.inclusive = true;  // before every hit with these sort values
   } else {
-    const uint64_t tb = static_cast<uint64_t>(a.back().as_int());
-    c.row.segment = static_cast<uint32_t>(tb >> 32);
-    c.row.doc = static_cast<uint32_t>(tb & 0xffffffffu);
+    // The hit's write order; the cursor's place is after every document of
+    // that order (so the hit itself is not repeated).
+    c.row.order = static_cast<uint64_t>(a.back().as_int());
+    c.row.segment = c.row.doc = UINT32_MAX;
   }
   return std::optional<Cursor>(std::move(c));
 }
@@ -41,19 +43,52 @@ void HitCount::finish(bool lazy, size_t req_track, size_t opt_track, SearchRespo
 
 TopScoreCollector::TopScoreCollector(size_t k, const GeoDecay* decay, const std::vector<SortSpec>& sort,
                                      const Cursor* after)
-    : decay_(decay), sort_(sort), after_(after), topk_(k) {}
+    : k_(k), decay_(decay), sort_(sort), after_(after) {
+  heap_.reserve(k);
+}
+
+bool TopScoreCollector::before(const Entry& a, const Entry& b) const {
+  if (a.score != b.score) return a.score > b.score;
+  const uint64_t oa = order(a), ob = order(b);
+  if (oa != ob) return oa < ob;
+  if (a.segment != b.segment) return a.segment < b.segment;
+  return a.doc < b.doc;
+}
+
+void TopScoreCollector::push(const Entry& e) {
+  auto worse = [this](const Entry& a, const Entry& b) { return before(a, b); };  // heap front: the worst
+  if (heap_.size() < k_) {
+    heap_.push_back(e);
+    std::push_heap(heap_.begin(), heap_.end(), worse);
+  } else if (k_ > 0 && before(e, heap_.front())) {
+    std::pop_heap(heap_.begin(), heap_.end(), worse);
+    heap_.back() = e;
+    std::push_heap(heap_.begin(), heap_.end(), worse);
+  }
+}
 
 std::function<void(uint32_t, double)> TopScoreCollector::offer(const index::Segment& seg, uint32_t si) {
+  if (order_cols_.size() <= si) order_cols_.resize(si + 1, nullptr);
+  order_cols_[si] = order_column(seg);
   return [this, &seg, si](uint32_t d, double s) {
     if (decay_) s *= decay_factor(seg, *decay_, d);
-    if (after_ && !after_->admits(sort_, Row{{s}, s, si, d, {}})) return;  // a row only to compare with the cursor
-    topk_.push({s, si, d});
+    if (after_) {  // a row only to compare with the cursor
+      Row r{{s}, s, si, d, {}};
+      r.order = order_of(order_cols_[si], d);
+      if (!after_->admits(sort_, r)) return;
+    }
+    push({s, si, d});
   };
 }
 
-// With a decay (<= 1) times weight, a query score must beat threshold / weight.
+// The score a new document must reach (ties enter by their write order);
+// -inf until k are kept. With a decay (<= 1) times weight, a query score
+// must reach threshold / weight.
 std::function<double()> TopScoreCollector::threshold() const {
-  return [this] { return decay_ ? topk_.threshold() / decay_->weight : topk_.threshold(); };
+  return [this] {
+    const double t = k_ > 0 && heap_.size() >= k_ ? heap_.front().score : -INFINITY;
+    return decay_ ? t / decay_->weight : t;
+  };
 }
 
 uint64_t TopScoreCollector::collect(const index::Segment& seg, uint32_t si, plan::SegmentEval& ev, const Bitmap& match,
@@ -69,8 +104,14 @@ Result<uint64_t> TopScoreCollector::collect_lazy(const index::Segment& seg, uint
 }
 
 std::vector<Row> TopScoreCollector::take_sorted() {
+  std::sort(heap_.begin(), heap_.end(), [this](const Entry& a, const Entry& b) { return before(a, b); });
   std::vector<Row> rows;
-  for (const auto& s : topk_.take_sorted()) rows.push_back(Row{{s.score}, s.score, s.segment, s.doc, {}});
+  rows.reserve(heap_.size());
+  for (const Entry& e : heap_) {
+    rows.push_back(Row{{e.score}, e.score, e.segment, e.doc, {}});
+    rows.back().order = order(e);
+  }
+  heap_.clear();
   return rows;
 }
 
@@ -100,11 +141,13 @@ void TopFieldCollector::collect(uint32_t si, plan::SegmentEval& ev, const Bitmap
   SegmentSortKeys keys(seg, snap_, sort_);
   std::optional<SegmentSortKeys> group_keys;
   if (o_.distinct) group_keys.emplace(seg, snap_, group_spec_);
+  const columns::IntColumn* order_col = order_column(seg);
   Row group_row;
   Row r;
   auto offer = [&](uint32_t d) {
     r.segment = si;
     r.doc = d;
+    r.order = order_of(order_col, d);
     r.distance_m.reset();
     r.score = o_.need_scores ? ev.score(d) * (o_.decay ? decay_factor(seg, *o_.decay, d) : 1.0) : NAN;
     if (o_.ranked) {
@@ -138,13 +181,13 @@ void TopFieldCollector::collect(uint32_t si, plan::SegmentEval& ev, const Bitmap
       if (auto d = match.select(dir > 0 ? j : n - 1 - j)) offer(*d);
   } else if (const columns::IntColumn* col = after ? nullptr : single_valued_int(seg, snap_, sort_)) {
     // One int key with a value for every document: a heap of plain
-    // (value, doc) pairs, then only the segment's best k become rows.
-    // Documents come in ascending order and ties keep the lower doc, so
-    // a later document must be strictly better to enter.
+    // (value, doc) pairs, then only the segment's best k become rows. Equal
+    // values go by write order, read only for them.
     const bool desc = sort_[0].desc;
-    auto better = [desc](const std::pair<int64_t, uint32_t>& a, const std::pair<int64_t, uint32_t>& b) {
-      return desc ? (a.first > b.first || (a.first == b.first && a.second < b.second))
-                  : (a.first < b.first || (a.first == b.first && a.second < b.second));
+    auto better = [desc, order_col](const std::pair<int64_t, uint32_t>& a, const std::pair<int64_t, uint32_t>& b) {
+      if (a.first != b.first) return desc ? a.first > b.first : a.first < b.first;
+      const uint64_t oa = order_of(order_col, a.second), ob = order_of(order_col, b.second);
+      return oa != ob ? oa < ob : a.second < b.second;
     };
     std::vector<std::pair<int64_t, uint32_t>> best;  // heap, the worst on top
     best.reserve(o_.k);
@@ -153,7 +196,7 @@ void TopFieldCollector::collect(uint32_t si, plan::SegmentEval& ev, const Bitmap
       if (best.size() < o_.k) {
         best.push_back(e);
         std::push_heap(best.begin(), best.end(), better);
-      } else if (desc ? e.first > best.front().first : e.first < best.front().first) {
+      } else if (better(e, best.front())) {
         std::pop_heap(best.begin(), best.end(), better);
         best.back() = e;
         std::push_heap(best.begin(), best.end(), better);

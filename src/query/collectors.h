@@ -27,7 +27,6 @@
 #include "meridian/postings/bitmap.h"
 #include "meridian/query/search_request.h"
 #include "meridian/query/searcher.h"
-#include "meridian/scoring/bm25.h"
 
 namespace meridian::query {
 
@@ -79,13 +78,24 @@ class TopScoreCollector {
   std::vector<Row> take_sorted();
 
  private:
+  struct Entry {
+    double score;
+    uint32_t segment, doc;
+  };
   std::function<void(uint32_t, double)> offer(const index::Segment& seg, uint32_t si);
   std::function<double()> threshold() const;
+  uint64_t order(const Entry& e) const { return order_of(order_cols_[e.segment], e.doc); }
+  // Whether a ranks before b: a higher score, then the write order (read
+  // only for equal scores), then the place in the snapshot.
+  bool before(const Entry& a, const Entry& b) const;
+  void push(const Entry& e);
 
+  size_t k_;
   const GeoDecay* decay_;
   const std::vector<SortSpec>& sort_;
   const Cursor* after_;
-  scoring::TopK topk_;
+  std::vector<Entry> heap_;  // at most k_, the worst on top
+  std::vector<const columns::IntColumn*> order_cols_;  // by segment position
 };
 
 class TopFieldCollector {

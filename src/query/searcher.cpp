@@ -125,7 +125,7 @@ static Status fetch_hits(const index::Snapshot& snap, const SearchRequest& req, 
     if (decay && !h.distance_m) h.distance_m = min_distance_m(seg, decay->field, decay->origin, r.doc);
     h.sort = Json::array();
     for (const auto& kv : r.keys) h.sort.push(to_json_value(kv));
-    h.sort.push(Json(static_cast<int64_t>((uint64_t{r.segment} << 32) | r.doc)));
+    h.sort.push(Json(static_cast<int64_t>(r.order)));
     if (req.source || req.highlight) {  // the stored document is read only when something shows it
       MERIDIAN_ASSIGN_OR_RETURN(std::string src, seg.store().get(r.doc));
       auto parsed = parse_json(src);

@@ -35,6 +35,7 @@ int compare_rows(const std::vector<SortSpec>& sort, const Row& a, const Row& b) 
     int c = cmp_value(x, y);
     if (c) return sort[i].desc ? -c : c;
   }
+  if (a.order != b.order) return a.order < b.order ? -1 : 1;
   if (a.segment != b.segment) return a.segment < b.segment ? -1 : 1;
   if (a.doc != b.doc) return a.doc < b.doc ? -1 : 1;
   return 0;

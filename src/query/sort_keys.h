@@ -1,7 +1,7 @@
 // Sort keys: the values a search orders its hits by (sort fields, ranking
 // rule values, the score, geo distances), read per segment from the columns,
-// and the total order of two hits, which ends with the tiebreaker
-// (segment position, doc). Shared by the collectors (collectors.h) and the
+// and the total order of two hits, which ends with the tiebreaker (the
+// documents' write order). Shared by the collectors (collectors.h) and the
 // search itself (searcher.cpp); internal to the query module.
 #pragma once
 
@@ -19,6 +19,7 @@
 #include "meridian/base/status.h"
 #include "meridian/geo/geo.h"
 #include "meridian/index/snapshot.h"
+#include "meridian/index/term_key.h"
 #include "meridian/query/search_request.h"
 
 namespace meridian::query {
@@ -32,10 +33,24 @@ struct Row {
   std::optional<double> distance_m;
   SortValue group;  // the value of the request's `distinct` field (none: a group of its own)
   plan::SegmentEval::RankValues rank;  // ranking rules: the document's values (kRank keys read them)
+  // The tiebreaker: the document's write order (order_of), the last value
+  // of a hit's "sort"; 0 for a document of a segment written without it.
+  uint64_t order = 0;
 };
 
-// Negative if a sorts before b (the sort's keys, then the tiebreaker).
+// Negative if a sorts before b: the sort's keys, then the tiebreaker (the
+// write order; rows of equal order, only documents written without one, by
+// their place in the snapshot).
 int compare_rows(const std::vector<SortSpec>& sort, const Row& a, const Row& b);
+
+// A segment's write-order column (index/term_key.h kOrderField), null in a
+// segment written before it; order_of reads a document's (0 without).
+inline const columns::IntColumn* order_column(const index::Segment& seg) {
+  return seg.columns().int_column(index::kOrderField);
+}
+inline uint64_t order_of(const columns::IntColumn* col, uint32_t doc) {
+  return col && col->has(doc) ? static_cast<uint64_t>(col->value(doc, 0)) : 0;
+}
 Json to_json_value(const SortValue& v);
 SortValue from_json_value(const Json& j);
 // Every sort field exists and has a type its kind can sort.

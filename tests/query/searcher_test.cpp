@@ -424,3 +424,69 @@ TEST_CASE("searcher: sorting by the id field orders by the document ids (numeric
     }
   }
 }
+
+TEST_CASE("searcher: ties go by write order, and search_after pages stay exact while segments merge") {
+  auto c = make_corpus(300, 8);
+  // A newer version of d5 is written last: its ties now come last.
+  Json d5 = c->docs[5];
+  REQUIRE(c->idx->put(d5).is_ok());
+  REQUIRE(c->idx->refresh().is_ok());
+  std::vector<std::string> write_order;  // ids by their last write
+  for (size_t i = 0; i < c->docs.size(); ++i)
+    if (i != 5) write_order.push_back("d" + std::to_string(i));
+  write_order.push_back("d5");
+  auto pos = [&](const std::string& id) { return std::find(write_order.begin(), write_order.end(), id) - write_order.begin(); };
+
+  SortSpec by_n; by_n.kind = SortSpec::Kind::kField; by_n.field = "n";
+  SearchRequest all_docs;   // match_all by score: every score ties
+  SearchRequest red;        // a constant-score prefix: every score ties
+  red.query = Prefix{"tag", "re"};
+  SearchRequest sorted;     // 100 values over 300 docs
+  sorted.sort = {by_n};
+  SearchRequest bm25;       // BM25 ties (block-max top-k); not merged midway,
+  bm25.query = Match{"tag", "red"};  // since dropping deletes changes idf
+  for (SearchRequest* req : {&all_docs, &red, &sorted, &bm25}) {
+    const std::string what = req == &all_docs ? "match_all" : req == &red ? "prefix" : req == &sorted ? "sort" : "bm25";
+    CAPTURE(what);
+    REQUIRE(c->idx->snapshot()->segments().size() > 1);
+    SearchRequest full = *req;
+    full.size = 1000;
+    auto want = search(*c->idx->snapshot(), full, {});
+    REQUIRE(want.is_ok());
+    REQUIRE(want->hits.size() > 50);
+    // Equal keys in write order; the last "sort" value is that order.
+    for (size_t i = 1; i < want->hits.size(); ++i) {
+      const auto& a = want->hits[i - 1].sort.as_array();
+      const auto& b = want->hits[i].sort.as_array();
+      if (a[0] == b[0]) {
+        CHECK(pos(want->hits[i - 1].id) < pos(want->hits[i].id));
+        CHECK(a.back().as_int() < b.back().as_int());
+      }
+    }
+    // Page through it, merging everything after the first page: the pages
+    // are still exactly the full order (the tiebreaker is not a place in
+    // the snapshot, which the merge changed).
+    SearchRequest p = *req;
+    p.size = 23;
+    std::vector<std::string> paged;
+    for (int page = 0;; ++page) {
+      auto r = search(*c->idx->snapshot(), p, {});
+      REQUIRE(r.is_ok());
+      if (r->hits.empty()) break;
+      for (auto& h : r->hits) paged.push_back(h.id);
+      p.search_after = r->hits.back().sort;
+      if (page == 0 && req != &bm25) REQUIRE(c->idx->force_merge().is_ok());
+    }
+    if (req != &bm25) CHECK(c->idx->snapshot()->segments().size() == 1);
+    REQUIRE(paged.size() == want->hits.size());
+    for (size_t i = 0; i < paged.size(); ++i) CHECK(paged[i] == want->hits[i].id);
+    // Unmerged again for the next request: new segments.
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE(c->idx->put(c->docs[300 - 1 - i]).is_ok());
+      REQUIRE(c->idx->refresh().is_ok());
+      const std::string id = "d" + std::to_string(300 - 1 - i);
+      write_order.erase(write_order.begin() + pos(id));
+      write_order.push_back(id);
+    }
+  }
+}

@@ -49,6 +49,9 @@ struct ParsedDoc {
   std::string id;      // external id, as a string (integers in decimal)
   std::string source;  // the JSON as stored (compact form)
   std::vector<FieldValues> fields;
+  // Write order (term_key.h kOrderField): set by the index when it admits
+  // the document, to the write's sequence number.
+  uint64_t order = 0;
 };
 
 // Parses `source_text` (one JSON object). Fields missing from `schema` are

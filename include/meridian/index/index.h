@@ -265,7 +265,7 @@ class Index {
   Index(std::string dir, std::string name, IndexOptions opt);
   Status recover(const Schema* create_schema);
   Status load_settings();  // index_settings.cpp
-  Status apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out);
+  Status apply_put_locked(uint64_t seq, const Json& doc, bool log, PutResult* out, uint64_t order = 0);
 
   struct IdHash {  // lookups by string_view, without a std::string
     using is_transparent = void;

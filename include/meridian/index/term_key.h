@@ -4,7 +4,8 @@
 // bool, float) are 8-byte big-endian order-preserving encodings, so a range
 // over a numeric field is a range of keys; geo cells use geo::cell_term.
 // Reserved fields: "_id" (external ids) and "_exists" (one term per field
-// name, listing the documents that have a value for it).
+// name, listing the documents that have a value for it). The int column
+// "_order" holds each document's write order (kOrderField).
 #pragma once
 
 #include <cmath>
@@ -17,6 +18,10 @@ namespace meridian::index {
 
 inline constexpr std::string_view kIdField = "_id";
 inline constexpr std::string_view kExistsField = "_exists";
+// Int column: the document's write order, the sequence number of the write
+// that put this version (unique in the index, the same after merges and
+// recovery). Searches break ties of equal sort keys by it.
+inline constexpr std::string_view kOrderField = "_order";
 
 inline std::string term_key(std::string_view field, std::string_view term) {
   std::string k;

@@ -29,6 +29,7 @@ enum class WalRecordType : uint8_t {
   kDelete = 2,    // payload: the external id
   kPosition = 3,  // payload: varint-length source name + position bytes (CDC)
   kTruncate = 4,  // payload: empty; removes every document
+  kPutOrdered = 5,  // payload: the write order (8 bytes, little-endian), then the document JSON
 };
 
 struct WalRecord {

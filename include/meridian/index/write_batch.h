@@ -28,6 +28,9 @@ namespace meridian::index {
 struct PreparedDoc {
   Result<ParsedDoc> doc = Status::invalid("not prepared");
   std::vector<FieldDef> new_fields;  // fields the document adds to the schema
+  // The document's write order (ParsedDoc::order) when the writer gives it
+  // (WriteBatch::put_ordered); 0: the write's sequence number.
+  uint64_t order = 0;
 };
 
 class WriteBatch {
@@ -39,6 +42,13 @@ class WriteBatch {
   // Puts a document (replacing any with its id).
   void put(Json doc) { ops_.push_back(Op{Op::kPut, {}, std::move(doc), {}, false}); }
   void put(PreparedDoc doc) { ops_.push_back(Op{Op::kPut, {}, Json(), std::move(doc), true}); }
+  // Puts a document with its write order given (> 0) instead of the write's
+  // sequence number: a cluster replica gives its log's sequence, so every
+  // replica of a shard orders ties the same way. Logged with the document.
+  void put_ordered(Json doc, uint64_t order) {
+    ops_.push_back(Op{Op::kPut, {}, std::move(doc), {}, false});
+    ops_.back().prepared.order = order;
+  }
   // Deletes the document with this external id, if there is one.
   void remove(std::string id) { ops_.push_back(Op{Op::kDelete, std::move(id), Json(), {}, false}); }
   // Records `position` as the position of `source` (Index::source_position)

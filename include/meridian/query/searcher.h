@@ -16,8 +16,10 @@
 // phrases follow Lucene (reordering costs distance); prefix/wildcard/regexp/
 // range/exists/ids and geo queries score a constant (their boost); a word
 // with fuzzy/prefix expansions scores in tiers, so for the same word exact >
-// prefix > 1 edit > 2 edits. Every hit's "sort" ends
-// with a tiebreaker (segment << 32 | doc) so search_after pages exactly.
+// prefix > 1 edit > 2 edits. Every hit's "sort" ends with a tiebreaker,
+// the document's write order (the sequence number of the write that put
+// it: unique, and the same after merges and recovery), so search_after
+// pages exactly even while segments merge.
 // Highlight fragments are raw stored text with the tags inserted: nothing is
 // HTML-escaped.
 //
