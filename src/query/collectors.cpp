@@ -9,6 +9,24 @@ namespace meridian::query {
 
 using postings::Bitmap;
 
+namespace {
+
+// Offers `e` to *heap, which keeps the k best (its front is the worst kept;
+// `before(a, b)`: a ranks first), or everything with `keep_all`.
+template <typename T, typename Before>
+void push_bounded(std::vector<T>* heap, const T& e, size_t k, const Before& before, bool keep_all = false) {
+  if (keep_all || heap->size() < k) {
+    heap->push_back(e);
+    std::push_heap(heap->begin(), heap->end(), before);
+  } else if (k > 0 && before(e, heap->front())) {
+    std::pop_heap(heap->begin(), heap->end(), before);
+    heap->back() = e;
+    std::push_heap(heap->begin(), heap->end(), before);
+  }
+}
+
+}  // namespace
+
 Result<std::optional<Cursor>> parse_cursor(const std::optional<Json>& search_after, const std::vector<SortSpec>& sort) {
   if (!search_after) return std::optional<Cursor>();
   if (!search_after->is_array() || search_after->size() != sort.size() + 1)
@@ -56,15 +74,7 @@ bool TopScoreCollector::before(const Entry& a, const Entry& b) const {
 }
 
 void TopScoreCollector::push(const Entry& e) {
-  auto worse = [this](const Entry& a, const Entry& b) { return before(a, b); };  // heap front: the worst
-  if (heap_.size() < k_) {
-    heap_.push_back(e);
-    std::push_heap(heap_.begin(), heap_.end(), worse);
-  } else if (k_ > 0 && before(e, heap_.front())) {
-    std::pop_heap(heap_.begin(), heap_.end(), worse);
-    heap_.back() = e;
-    std::push_heap(heap_.begin(), heap_.end(), worse);
-  }
+  push_bounded(&heap_, e, k_, [this](const Entry& a, const Entry& b) { return before(a, b); });
 }
 
 std::function<void(uint32_t, double)> TopScoreCollector::offer(const index::Segment& seg, uint32_t si) {
@@ -122,15 +132,7 @@ TopFieldCollector::TopFieldCollector(const index::Snapshot& snap, const std::vec
 
 // Bounded heap of the k best rows, worst on top (every row with distinct).
 void TopFieldCollector::push(const Row& r) {
-  auto worse = [this](const Row& a, const Row& b) { return this->worse(a, b); };
-  if (o_.distinct || rows_.size() < o_.k) {
-    rows_.push_back(r);
-    std::push_heap(rows_.begin(), rows_.end(), worse);
-  } else if (worse(r, rows_.front())) {
-    std::pop_heap(rows_.begin(), rows_.end(), worse);
-    rows_.back() = r;
-    std::push_heap(rows_.begin(), rows_.end(), worse);
-  }
+  push_bounded(&rows_, r, o_.k, [this](const Row& a, const Row& b) { return before(a, b); }, o_.distinct != nullptr);
 }
 
 void TopFieldCollector::collect(uint32_t si, plan::SegmentEval& ev, const Bitmap& match) {
@@ -156,7 +158,7 @@ void TopFieldCollector::collect(uint32_t si, plan::SegmentEval& ev, const Bitmap
       ev.rank(d, false, &r.rank);
       keys.fill(d, &r);
       if (o_.need_proximity) {
-        if (!o_.distinct && rows_.size() >= o_.k && !worse(r, rows_.front())) return true;
+        if (!o_.distinct && rows_.size() >= o_.k && !before(r, rows_.front())) return true;
         ev.rank(d, true, &r.rank);
         keys.fill(d, &r);
       }
@@ -192,15 +194,7 @@ void TopFieldCollector::collect(uint32_t si, plan::SegmentEval& ev, const Bitmap
     std::vector<std::pair<int64_t, uint32_t>> best;  // heap, the worst on top
     best.reserve(o_.k);
     match.for_each([&](uint32_t d) {
-      const std::pair<int64_t, uint32_t> e{col->value(d), d};
-      if (best.size() < o_.k) {
-        best.push_back(e);
-        std::push_heap(best.begin(), best.end(), better);
-      } else if (better(e, best.front())) {
-        std::pop_heap(best.begin(), best.end(), better);
-        best.back() = e;
-        std::push_heap(best.begin(), best.end(), better);
-      }
+      push_bounded(&best, std::pair<int64_t, uint32_t>{col->value(d), d}, o_.k, better);
       return true;
     });
     for (const auto& e : best) offer(e.second);
@@ -212,7 +206,7 @@ void TopFieldCollector::collect(uint32_t si, plan::SegmentEval& ev, const Bitmap
 std::vector<Row> TopFieldCollector::take_sorted() {
   std::vector<Row> rows = std::move(rows_);
   rows_.clear();
-  std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return worse(a, b); });
+  std::sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return before(a, b); });
   return rows;
 }
 

@@ -115,7 +115,8 @@ class TopFieldCollector {
   std::vector<Row> take_sorted();
 
  private:
-  bool worse(const Row& a, const Row& b) const { return compare_rows(sort_, a, b) < 0; }
+  // Whether a ranks before b (the sort order, then the tiebreaker).
+  bool before(const Row& a, const Row& b) const { return compare_rows(sort_, a, b) < 0; }
   void push(const Row& r);
 
   const index::Snapshot& snap_;
