@@ -39,7 +39,8 @@
 namespace meridian::cluster {
 
 // The tiebreaker (last "sort" value) of a clustered hit: the shard in the
-// top bits, the shard's own tiebreaker (segment << 32 | doc) below, so hits
+// top bits, the shard's own tiebreaker (the hit's write order, its put's
+// log sequence: the same on every replica) below, so hits
 // with equal sort values order by shard, then by the shard's own order —
 // the order merge_shard_results gives them.
 inline constexpr int kShardTiebreakShift = 55;
