@@ -284,35 +284,29 @@ Result<std::shared_ptr<const index::IndexSettings>> ClusterNode::settings(const 
 }
 
 Result<ShardMap> ClusterNode::patch_settings(const std::string& index, const Json& patch) {
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    MERIDIAN_ASSIGN_OR_RETURN(auto cur, maps_->get(index));
-    if (!cur) return Status::not_found("no clustered index '" + index + "'");
-    MERIDIAN_ASSIGN_OR_RETURN(auto schema, this->schema(*cur));
-    MERIDIAN_ASSIGN_OR_RETURN(auto current, settings(*cur));
-    // Validated against the settings just read, so a patch that loses the
-    // compare-and-set is validated again against the winner's.
-    MERIDIAN_ASSIGN_OR_RETURN(index::IndexSettings next, index::patch_index_settings(*current, patch, schema.get()));
-    ShardMap m = *cur;
-    m.settings = next.to_stored_json();
-    m.settings_version = cur->settings_version + 1;
-    auto stored = maps_->update(m);
-    if (!stored) {
-      if (stored.status().code() == Status::Code::kAlreadyExists) continue;  // a concurrent change: re-read
-      return stored.status();
-    }
-    const auto at = std::chrono::steady_clock::now();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& [key, l] : local_)
-        if (key.first == index) MERIDIAN_RETURN_IF_ERROR(apply_settings(*stored, *l.runner->index_ptr()));
-    }
-    (void)refresh_view();
-    // Every router's view is at most sync_ms old when used (view()): once
-    // sync_ms has passed, every node's next search parses with these.
-    std::this_thread::sleep_until(at + std::chrono::milliseconds(opt_.sync_ms));
-    return stored;
+  // Validated against the settings read, so a patch that loses the
+  // compare-and-set is validated again against the winner's.
+  MERIDIAN_ASSIGN_OR_RETURN(
+      ShardMap stored, maps_->modify(index, "settings", [&](const ShardMap& cur) -> Result<std::optional<ShardMap>> {
+        MERIDIAN_ASSIGN_OR_RETURN(auto schema, this->schema(cur));
+        MERIDIAN_ASSIGN_OR_RETURN(auto current, settings(cur));
+        MERIDIAN_ASSIGN_OR_RETURN(index::IndexSettings next, index::patch_index_settings(*current, patch, schema.get()));
+        ShardMap m = cur;
+        m.settings = next.to_stored_json();
+        m.settings_version = cur.settings_version + 1;
+        return std::optional<ShardMap>(std::move(m));
+      }));
+  const auto at = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [key, l] : local_)
+      if (key.first == index) MERIDIAN_RETURN_IF_ERROR(apply_settings(stored, *l.runner->index_ptr()));
   }
-  return Status::busy("settings of '" + index + "': too many concurrent updates");
+  (void)refresh_view();
+  // Every router's view is at most sync_ms old when used (view()): once
+  // sync_ms has passed, every node's next search parses with these.
+  std::this_thread::sleep_until(at + std::chrono::milliseconds(opt_.sync_ms));
+  return stored;
 }
 
 Status ClusterNode::apply_settings(const ShardMap& m, index::Index& ix) {

@@ -188,46 +188,39 @@ std::vector<Result<WriteAck>> ClusterNode::publish_to_shards(const ShardMap& m, 
 }
 
 Result<ClusterNode::SchemaPatch> ClusterNode::patch_schema(const std::string& index, const Json& body, Json* extra) {
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    MERIDIAN_ASSIGN_OR_RETURN(auto cur, maps_->get(index));
-    if (!cur) return Status::not_found("no clustered index '" + index + "'");
-    MERIDIAN_ASSIGN_OR_RETURN(auto schema, this->schema(*cur));
-    // Checked against the schema just read, so a change that loses the
-    // compare-and-set is checked again against the winner's.
-    MERIDIAN_ASSIGN_OR_RETURN(index::SchemaChange change, index::check_schema_change(*schema, body, extra));
-    SchemaPatch out{*cur, change.added};
-    if (!change.added.empty()) {
-      index::Schema next = *schema;
-      MERIDIAN_RETURN_IF_ERROR(next.merge(change.add));
-      ShardMap m = *cur;
-      m.schema = next.to_json();
-      m.schema_version = cur->schema_version + 1;
-      auto stored = maps_->update(m);
-      if (!stored) {
-        if (stored.status().code() == Status::Code::kAlreadyExists) continue;  // a concurrent change: re-read
-        return stored.status();
-      }
-      out.map = std::move(*stored);
-    }
-    const auto at = std::chrono::steady_clock::now();
-    LogRecord r;
-    r.op = LogRecord::Op::kSchema;
-    r.doc = out.map.schema;
-    auto acks = publish_to_shards(out.map, r.encode(), "schema change");
-    std::string failed;
-    for (uint32_t s = 0; s < acks.size(); ++s)
-      if (!acks[s]) failed += (failed.empty() ? "" : "; ") + std::string("shard ") + std::to_string(s) + ": " +
-                              acks[s].status().message();
-    if (!failed.empty())
-      return Status::io_error("schema of '" + index + "' stored, but not every shard's log has it (resend the change): " +
-                              failed);
-    (void)refresh_view();
-    // Every router's view is at most sync_ms old when used (view()): once
-    // sync_ms has passed, every node parses searches with the new schema.
-    std::this_thread::sleep_until(at + std::chrono::milliseconds(opt_.sync_ms));
-    return out;
-  }
-  return Status::busy("schema of '" + index + "': too many concurrent updates");
+  SchemaPatch out;
+  // Checked against the schema read, so a change that loses the
+  // compare-and-set is checked again against the winner's.
+  MERIDIAN_ASSIGN_OR_RETURN(
+      out.map, maps_->modify(index, "schema", [&](const ShardMap& cur) -> Result<std::optional<ShardMap>> {
+        MERIDIAN_ASSIGN_OR_RETURN(auto schema, this->schema(cur));
+        MERIDIAN_ASSIGN_OR_RETURN(index::SchemaChange change, index::check_schema_change(*schema, body, extra));
+        out.added = change.added;
+        if (change.added.empty()) return std::optional<ShardMap>();  // unchanged: the record is published again
+        index::Schema next = *schema;
+        MERIDIAN_RETURN_IF_ERROR(next.merge(change.add));
+        ShardMap m = cur;
+        m.schema = next.to_json();
+        m.schema_version = cur.schema_version + 1;
+        return std::optional<ShardMap>(std::move(m));
+      }));
+  const auto at = std::chrono::steady_clock::now();
+  LogRecord r;
+  r.op = LogRecord::Op::kSchema;
+  r.doc = out.map.schema;
+  auto acks = publish_to_shards(out.map, r.encode(), "schema change");
+  std::string failed;
+  for (uint32_t s = 0; s < acks.size(); ++s)
+    if (!acks[s]) failed += (failed.empty() ? "" : "; ") + std::string("shard ") + std::to_string(s) + ": " +
+                            acks[s].status().message();
+  if (!failed.empty())
+    return Status::io_error("schema of '" + index + "' stored, but not every shard's log has it (resend the change): " +
+                            failed);
+  (void)refresh_view();
+  // Every router's view is at most sync_ms old when used (view()): once
+  // sync_ms has passed, every node parses searches with the new schema.
+  std::this_thread::sleep_until(at + std::chrono::milliseconds(opt_.sync_ms));
+  return out;
 }
 
 bool ClusterNode::retry_publish(int attempt, std::chrono::steady_clock::time_point start) const {

@@ -69,21 +69,28 @@ Result<std::vector<std::string>> ShardMapStore::list() {
   return out;
 }
 
-Result<ShardMap> ShardMapStore::rebalance(const std::string& index, const std::vector<std::string>& live_nodes,
-                                          size_t* moved) {
+Result<ShardMap> ShardMapStore::modify(const std::string& index, const std::string& what, const Change& change) {
   for (int attempt = 0; attempt < 10; ++attempt) {
     auto cur = get(index);
     if (!cur) return cur.status();
     if (!cur->has_value()) return Status::not_found("no clustered index '" + index + "'");
-    size_t m = 0;
-    ShardMap next = (*cur)->rebalanced(live_nodes, &m);
-    if (moved) *moved = m;
-    if (next.assignment == (*cur)->assignment) return **cur;
-    auto done = update(next);
-    if (done) return done;
-    if (done.status().code() != Status::Code::kAlreadyExists) return done.status();
+    MERIDIAN_ASSIGN_OR_RETURN(std::optional<ShardMap> next, change(**cur));
+    if (!next) return **cur;
+    auto done = update(*next);
+    if (done || done.status().code() != Status::Code::kAlreadyExists) return done;  // else a concurrent change: re-read
   }
-  return Status::busy("shard map of '" + index + "': too many concurrent updates");
+  return Status::busy(what + " of '" + index + "': too many concurrent updates");
+}
+
+Result<ShardMap> ShardMapStore::rebalance(const std::string& index, const std::vector<std::string>& live_nodes,
+                                          size_t* moved) {
+  return modify(index, "shard map", [&](const ShardMap& cur) -> Result<std::optional<ShardMap>> {
+    size_t m = 0;
+    ShardMap next = cur.rebalanced(live_nodes, &m);
+    if (moved) *moved = m;
+    if (next.assignment == cur.assignment) return std::optional<ShardMap>();
+    return std::optional<ShardMap>(std::move(next));
+  });
 }
 
 }  // namespace meridian::cluster

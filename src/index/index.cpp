@@ -184,9 +184,10 @@ Status Index::admit_locked(uint64_t seq, Prepared& p, bool log, WriterSlot& slot
     MERIDIAN_ASSIGN_OR_RETURN(live, find_live_locked(pd.id));
   }
   if (log && p.order) {
-    std::string payload(8, '\0');
-    for (int i = 0; i < 8; ++i) payload[i] = static_cast<char>(p.order >> (8 * i));
-    payload += pd.source;
+    std::string payload;
+    ByteWriter bw(&payload);
+    bw.u64(p.order);
+    bw.bytes(pd.source);
     MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kPutOrdered, payload));
   } else if (log) {
     MERIDIAN_RETURN_IF_ERROR(wal_->append(seq, WalRecordType::kPut, pd.source));

@@ -91,12 +91,10 @@ Status Index::recover(const Schema* create_schema) {
         return apply_put_locked(rec.seq, *doc, false, &ignored);
       }
       case WalRecordType::kPutOrdered: {
-        uint64_t order = 0;
-        for (int i = 0; i < 8 && i < static_cast<int>(rec.payload.size()); ++i)
-          order |= uint64_t{static_cast<uint8_t>(rec.payload[i])} << (8 * i);
-        auto doc = rec.payload.size() > 8 ? parse_json(std::string_view(rec.payload).substr(8))
-                                          : Result<Json>(Status::corruption("short"));
-        if (!doc || order == 0)
+        ByteReader r(rec.payload);
+        const uint64_t order = r.u64();
+        auto doc = parse_json(r.bytes(r.remaining()));
+        if (r.failed() || order == 0 || !doc)
           return Status::corruption(dir_ + ": WAL seq " + std::to_string(rec.seq) + ": bad ordered document");
         PutResult ignored;
         return apply_put_locked(rec.seq, *doc, false, &ignored, order);

@@ -211,10 +211,10 @@ std::vector<Row> TopFieldCollector::take_sorted() {
 }
 
 void page_distinct(std::vector<Row>* rows, const std::vector<SortSpec>& sort, const Cursor* after, size_t k,
-                   const SearchOptions& opt, SearchResponse* resp) {
+                   const SearchOptions& opt, HitCount* count, SearchResponse* resp) {
   collapse_distinct(rows, opt.distinct_groups ? &resp->groups : nullptr);
-  resp->total = rows->size();
-  if (opt.distinct_groups) resp->ungrouped = resp->total - resp->groups.size();
+  count->set(rows->size());
+  if (opt.distinct_groups) resp->ungrouped = rows->size() - resp->groups.size();
   if (opt.distinct_check && after) {
     // Rows are each group's best: a group is before the cursor when its best is.
     const std::unordered_set<std::string> asked(opt.distinct_check->begin(), opt.distinct_check->end());

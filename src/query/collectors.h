@@ -50,6 +50,7 @@ class HitCount {
   void add(uint64_t matches) { total_ += matches; }
   // The lazy path found a match (it counts nothing).
   void add_some() { some_ = true; }
+  // Replaces the count (distinct: the groups, not the matches).
   void set(uint64_t total) { total_ = total; }
   // The response's total and whether it is a lower bound: the count capped
   // at the request's and the server's track_total_hits; with `lazy`, 0 and
@@ -127,9 +128,9 @@ class TopFieldCollector {
 };
 
 // The page of a distinct search from every matching row (sorted best
-// first): each group's best, the cursor applied, at most k; sets the total
-// (and the groups asked of opt).
+// first): each group's best, the cursor applied, at most k. The count
+// becomes the number of groups; the groups asked of opt go into *resp.
 void page_distinct(std::vector<Row>* rows, const std::vector<SortSpec>& sort, const Cursor* after, size_t k,
-                   const SearchOptions& opt, SearchResponse* resp);
+                   const SearchOptions& opt, HitCount* count, SearchResponse* resp);
 
 }  // namespace meridian::query

@@ -260,10 +260,7 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
   }
 
   std::vector<Row> rows = by_score ? top_score.take_sorted() : top_field.take_sorted();
-  if (distinct) {
-    page_distinct(&rows, sort, after, k, opt, &resp);
-    count.set(resp.total);
-  }
+  if (distinct) page_distinct(&rows, sort, after, k, opt, &count, &resp);
   count.finish(lazy, req.track_total_hits, opt.track_total_hits, &resp);
   MERIDIAN_RETURN_IF_ERROR(fetch_hits(snap, req, compiled, decay, rows, &resp));
   resp.facets = facets.finish();

@@ -82,4 +82,25 @@ PeerClients& cluster_peers() {
   return *p;
 }
 
+Result<Json> post_shard_route(const std::string& node, const std::string& url, const std::string& index,
+                              uint32_t shard, const std::string& route, const Json& body, const std::string& auth,
+                              int read_ms, bool bad_request_invalid) {
+  httplib::Headers h;
+  if (!auth.empty()) h.emplace("Authorization", auth);
+  const std::string path = "/v1/indexes/" + index + "/shards/" + std::to_string(shard) + "/" + route;
+  auto res = cluster_peers().post(url, path, h, body.dump(), "application/json", read_ms);
+  if (!res) return Status::io_error("node '" + node + "' (" + url + "): " + res.status().message());
+  auto j = parse_json(res->body);
+  if (res->status != 200) {
+    std::string reason = res->body.substr(0, 300);
+    if (j)
+      if (const Json* e = j->find("error"))
+        if (const Json* rs = e->find("reason"); rs && rs->is_string()) reason = rs->as_string();
+    if (res->status == 400 && bad_request_invalid) return Status::invalid(reason);
+    return Status::io_error("node '" + node + "': HTTP " + std::to_string(res->status) + ": " + reason);
+  }
+  if (!j) return Status::io_error("node '" + node + "': " + j.status().message());
+  return std::move(*j);
+}
+
 }  // namespace meridian::server

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "meridian/base/json.h"
 #include "meridian/base/status.h"
 
 namespace meridian::server {
@@ -58,5 +59,14 @@ class PeerClients {
 // The pool every cluster route shares (1 s to connect, 10 s to read unless
 // a call says otherwise); never destroyed, since calls may still run at exit.
 PeerClients& cluster_peers();
+
+// One call to another node's internal shard route, POST
+// /v1/indexes/{index}/shards/{shard}/{route} with a JSON body over
+// cluster_peers(): the JSON answer of a 200, or an error naming `node` and
+// the peer's reason. A 400 is the request's fault (every replica would
+// refuse it): InvalidArgument with the reason when `bad_request_invalid`.
+Result<Json> post_shard_route(const std::string& node, const std::string& url, const std::string& index,
+                              uint32_t shard, const std::string& route, const Json& body, const std::string& auth,
+                              int read_ms = 0, bool bad_request_invalid = true);
 
 }  // namespace meridian::server

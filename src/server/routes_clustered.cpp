@@ -86,23 +86,7 @@ Result<query::SearchRequest> parse_wire(const Json& wire, const query::SearchReq
 // Over a kept connection (peer_clients.h).
 Result<Json> call_shard(const cluster::ReplicaRoute& r, const std::string& index, uint32_t shard, const Json& body,
                         const std::string& auth) {
-  httplib::Headers h;
-  if (!auth.empty()) h.emplace("Authorization", auth);
-  const std::string path = "/v1/indexes/" + index + "/shards/" + std::to_string(shard) + "/search";
-  auto res = cluster_peers().post(r.url, path, h, body.dump(), "application/json");
-  if (!res) return Status::io_error("node '" + r.node + "' (" + r.url + "): " + res.status().message());
-  auto j = parse_json(res->body);
-  if (res->status != 200) {
-    std::string reason = res->body.substr(0, 300);
-    if (j)
-      if (const Json* e = j->find("error"))
-        if (const Json* rs = e->find("reason"); rs && rs->is_string()) reason = rs->as_string();
-    // A 400 is the request's fault (every replica would refuse it), not the node's.
-    if (res->status == 400) return Status::invalid(reason);
-    return Status::io_error("node '" + r.node + "': HTTP " + std::to_string(res->status) + ": " + reason);
-  }
-  if (!j) return Status::io_error("node '" + r.node + "': " + j.status().message());
-  return *j;
+  return post_shard_route(r.node, r.url, index, shard, "search", body, auth);
 }
 
 // One shard's phase on a replica of this node: "stats" (the statistics the

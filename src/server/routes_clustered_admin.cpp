@@ -25,21 +25,10 @@ constexpr int kRefreshReadMs = 8000;
 // had applied, or why not.
 Result<uint64_t> refresh_remote(const cluster::ReplicaRoute& r, const std::string& index, uint32_t shard, uint64_t seq,
                                 const std::string& auth) {
-  httplib::Headers h;
-  if (!auth.empty()) h.emplace("Authorization", auth);
-  Json body(Json::Object{{"seq", Json(seq)}});
-  auto res = cluster_peers().post(r.url, "/v1/indexes/" + index + "/shards/" + std::to_string(shard) + "/refresh", h,
-                                  body.dump(), "application/json", kRefreshReadMs);
-  if (!res) return Status::io_error("node '" + r.node + "' (" + r.url + "): " + res.status().message());
-  auto j = parse_json(res->body);
-  if (res->status != 200) {
-    std::string reason = res->body.substr(0, 300);
-    if (j)
-      if (const Json* e = j->find("error"))
-        if (const Json* rs = e->find("reason"); rs && rs->is_string()) reason = rs->as_string();
-    return Status::io_error("node '" + r.node + "': HTTP " + std::to_string(res->status) + ": " + reason);
-  }
-  const Json* applied = j ? j->find("applied_seq") : nullptr;
+  MERIDIAN_ASSIGN_OR_RETURN(Json j, post_shard_route(r.node, r.url, index, shard, "refresh",
+                                                     Json(Json::Object{{"seq", Json(seq)}}), auth, kRefreshReadMs,
+                                                     /*bad_request_invalid=*/false));
+  const Json* applied = j.find("applied_seq");
   if (!applied || !applied->is_int()) return Status::io_error("node '" + r.node + "': no \"applied_seq\" in its answer");
   return static_cast<uint64_t>(applied->as_int());
 }

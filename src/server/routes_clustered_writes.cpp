@@ -25,23 +25,10 @@ constexpr int kSelectReadMs = 30000;
 // The ids one remote replica selects (its node's internal select route).
 Result<std::vector<std::string>> select_remote(const cluster::ReplicaRoute& r, const std::string& index, uint32_t shard,
                                                const Json& query, const std::string& auth) {
-  httplib::Headers h;
-  if (!auth.empty()) h.emplace("Authorization", auth);
-  Json body(Json::Object{{"query", query}});
   // Over a kept connection (peer_clients.h), with a longer read timeout.
-  auto res = cluster_peers().post(r.url, "/v1/indexes/" + index + "/shards/" + std::to_string(shard) + "/select", h,
-                                  body.dump(), "application/json", kSelectReadMs);
-  if (!res) return Status::io_error("node '" + r.node + "' (" + r.url + "): " + res.status().message());
-  auto j = parse_json(res->body);
-  if (res->status != 200) {
-    std::string reason = res->body.substr(0, 300);
-    if (j)
-      if (const Json* e = j->find("error"))
-        if (const Json* rs = e->find("reason"); rs && rs->is_string()) reason = rs->as_string();
-    if (res->status == 400) return Status::invalid(reason);
-    return Status::io_error("node '" + r.node + "': HTTP " + std::to_string(res->status) + ": " + reason);
-  }
-  const Json* ids = j ? j->find("ids") : nullptr;
+  MERIDIAN_ASSIGN_OR_RETURN(Json j, post_shard_route(r.node, r.url, index, shard, "select",
+                                                     Json(Json::Object{{"query", query}}), auth, kSelectReadMs));
+  const Json* ids = j.find("ids");
   if (!ids || !ids->is_array()) return Status::io_error("node '" + r.node + "': no \"ids\" array in its answer");
   std::vector<std::string> out;
   for (const auto& v : ids->as_array()) {

@@ -64,6 +64,22 @@ Json aliases_of(ServerImpl& s, const compat::Target& t) {
   return al;
 }
 
+// The alias actions of a creation body's "aliases": each added to `index`.
+std::vector<AliasAction> alias_adds(const std::vector<std::string>& aliases, const std::string& index) {
+  std::vector<AliasAction> actions;
+  for (const auto& a : aliases) actions.push_back({AliasAction::Kind::kAdd, a, index});
+  return actions;
+}
+
+// The answer to PUT /{index} that created the index.
+void reply_created(httplib::Response& res, const std::string& index) {
+  Json out = Json::object();
+  out.set("acknowledged", Json(true));
+  out.set("shards_acknowledged", Json(true));
+  out.set("index", Json(index));
+  compat::send(res, 200, out);
+}
+
 // PUT /{index} on a node in cluster mode: a clustered index with the
 // mappings' schema and the settings' shard counts (compat::create_body_shard_counts).
 void create_clustered_index(ServerImpl& s, const std::string& name, const index::Schema& schema, const Json& body,
@@ -78,18 +94,12 @@ void create_clustered_index(ServerImpl& s, const std::string& name, const index:
     return reply_error(res, from_status(m.status()));
   }
   // Its aliases are the cluster's (ServerImpl::apply_aliases); all or nothing.
-  std::vector<AliasAction> actions;
-  for (const auto& a : aliases) actions.push_back({AliasAction::Kind::kAdd, a, name});
-  if (Status st = actions.empty() ? Status::ok() : s.apply_aliases(actions); !st) {
+  if (Status st = aliases.empty() ? Status::ok() : s.apply_aliases(alias_adds(aliases, name)); !st) {
     httplib::Response dropped;
     s.drop_clustered(*m, dropped);
     return reply_error(res, from_status(st));
   }
-  Json out = Json::object();
-  out.set("acknowledged", Json(true));
-  out.set("shards_acknowledged", Json(true));
-  out.set("index", Json(name));
-  send(res, 200, out);
+  reply_created(res, name);
 }
 
 }  // namespace
@@ -144,20 +154,11 @@ void ServerImpl::install_compat_routes() {
     if (cluster_) return create_clustered_index(*this, name, *schema, *body, aliases, res);
     auto idx = create_index(name, *schema);
     if (!idx) return reply_error(res, from_status(idx.status()));
-    std::vector<AliasAction> actions;
-    for (const auto& a : aliases) actions.push_back({AliasAction::Kind::kAdd, a, name});
-    if (!actions.empty()) {
-      Status st = apply_aliases(actions);
-      if (!st.is_ok()) {
-        (void)drop_index(name);  // all or nothing
-        return reply_error(res, from_status(st));
-      }
+    if (Status st = aliases.empty() ? Status::ok() : apply_aliases(alias_adds(aliases, name)); !st) {
+      (void)drop_index(name);  // all or nothing
+      return reply_error(res, from_status(st));
     }
-    Json out = Json::object();
-    out.set("acknowledged", Json(true));
-    out.set("shards_acknowledged", Json(true));
-    out.set("index", Json(name));
-    send(res, 200, out);
+    reply_created(res, name);
   });
 
   // GET (and HEAD: does it exist) /{index}

@@ -7,6 +7,7 @@
 // Thread safety: all methods may be called from any thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,8 +34,15 @@ class ShardMapStore {
   Status remove(const std::string& index);
   // Every clustered index name, sorted.
   Result<std::vector<std::string>> list();
-  // Places the index on `live_nodes` (read, rebalance, compare-and-set,
-  // retried on conflict up to 10 times). `moved` receives the replicas moved.
+  // Read, change, compare-and-set, re-read and change again on a conflict
+  // (up to 10 times): `change` gets the index's current map and returns
+  // the map to store, or nullopt to keep it (then that map is returned);
+  // its error ends the loop. NotFound without a map; Busy after 10
+  // conflicts ("<what> of '<index>': too many concurrent updates").
+  using Change = std::function<Result<std::optional<ShardMap>>(const ShardMap& current)>;
+  Result<ShardMap> modify(const std::string& index, const std::string& what, const Change& change);
+  // Places the index on `live_nodes` (modify with a rebalance). `moved`
+  // receives the replicas moved.
   Result<ShardMap> rebalance(const std::string& index, const std::vector<std::string>& live_nodes,
                              size_t* moved = nullptr);
 
