@@ -32,31 +32,4 @@ Json Bm25::explain(uint32_t tf, uint32_t len) const {
   return j;
 }
 
-bool TopK::push(const Scored& s) {
-  if (k_ == 0) return false;
-  if (heap_.size() < k_) {
-    heap_.push(s);
-    return true;
-  }
-  if (!ranks_before(s, heap_.top())) return false;
-  heap_.pop();
-  heap_.push(s);
-  return true;
-}
-
-double TopK::threshold() const {
-  return full() ? heap_.top().score : -std::numeric_limits<double>::infinity();
-}
-
-std::vector<Scored> TopK::take_sorted() {
-  std::vector<Scored> out;
-  out.reserve(heap_.size());
-  while (!heap_.empty()) {
-    out.push_back(heap_.top());
-    heap_.pop();
-  }
-  std::reverse(out.begin(), out.end());
-  return out;
-}
-
 }  // namespace meridian::scoring

@@ -1,6 +1,8 @@
 #include "replica_load.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace meridian::server {
 namespace {
@@ -69,19 +71,26 @@ Json ReplicaLoad::to_json(Clock::time_point now) const {
   return out;
 }
 
+int ReplicaLoad::band(const NodeLoad& n) {
+  const double cost = (n.in_flight + 1.0) * std::max(n.mean_us, kLatencyFloorUs) / kLatencyFloorUs;
+  return static_cast<int>(std::floor(std::log2(cost)));
+}
+
 void ReplicaLoad::order(std::vector<cluster::ReplicaRoute>* candidates, Clock::time_point now) const {
   if (candidates->size() < 2) return;
-  std::vector<char> late;  // failed within the penalty window
+  // Per candidate: its load band, or INT_MAX when it failed within the penalty window.
+  std::vector<int> rank;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& c : *candidates) {
       auto it = nodes_.find(c.node);
-      late.push_back(it != nodes_.end() && penalized(it->second, now));
+      if (it == nodes_.end()) rank.push_back(0);
+      else rank.push_back(penalized(it->second, now) ? std::numeric_limits<int>::max() : band(it->second));
     }
   }
   std::vector<size_t> idx(candidates->size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return !late[a] && late[b]; });
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return rank[a] < rank[b]; });
   std::vector<cluster::ReplicaRoute> out;
   out.reserve(idx.size());
   for (size_t i : idx) out.push_back(std::move((*candidates)[i]));

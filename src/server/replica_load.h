@@ -2,13 +2,14 @@
 // search router. Per node it keeps the shard calls in flight, an
 // exponentially weighted mean of their latency, and the time of the last
 // failed call (reported per node in GET /v1/cluster's "router" section).
-// order() ranks a shard's in-sync replicas by health only: a node that
-// failed a call within the penalty window goes last, the others keep the
-// routing view's order (most advanced replica, local first). Load does not
-// reorder them: a shard's local search_after tiebreaker (segment position,
-// document) differs between replicas, so two pages of one search must be
-// answered by the same replica, which a deterministic order gives and a
-// load-dependent one would not (docs/CLUSTER.md, "The search router").
+// order() ranks a shard's in-sync replicas by health, then load: a node that
+// failed a call within the penalty window goes last; the others go by their
+// load band, floor(log2((in flight + 1) x max(mean latency, 1 ms) / 1 ms)),
+// so a node twice as busy (or twice as slow) as another yields to it, while
+// small differences keep the routing view's order (most advanced replica,
+// local first) and do not flap. Two pages of one search may meet different
+// replicas of a shard: the search_after tiebreaker (a put's log sequence) is
+// the same on each (docs/CLUSTER.md, "The search router").
 //
 // Thread-safe (one mutex); a Call is used by one thread.
 #pragma once
@@ -30,6 +31,7 @@ class ReplicaLoad {
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::milliseconds kFailurePenalty{5000};
   static constexpr double kLatencyWeight = 0.2;  // of the newest call in the mean
+  static constexpr double kLatencyFloorUs = 1000;  // latencies below this count as equal
 
   // One shard call to `node`: in flight from construction to finish() (or
   // destruction, which counts as a failure).
@@ -48,7 +50,8 @@ class ReplicaLoad {
     bool done_ = false;
   };
 
-  // Stable: healthy candidates keep their order, then the penalized ones.
+  // Stable: healthy candidates by load band (ties keep their order), then
+  // the penalized ones.
   void order(std::vector<cluster::ReplicaRoute>* candidates, Clock::time_point now = Clock::now()) const;
 
   struct NodeLoad {
@@ -58,6 +61,9 @@ class ReplicaLoad {
     uint64_t calls = 0, failures = 0;
   };
   NodeLoad of(const std::string& node) const;
+  // The load band order() sorts healthy nodes by (0 for an idle node whose
+  // calls take at most kLatencyFloorUs, or that has not been called).
+  static int band(const NodeLoad& n);
   // {"<node>": {"in_flight", "mean_ms", "calls", "failures", "penalized"}}
   // for GET /v1/cluster's "router".
   Json to_json(Clock::time_point now = Clock::now()) const;

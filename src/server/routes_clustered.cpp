@@ -302,7 +302,7 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
     return send_error(res, st, Json(Json::Object{{"path", Json("search_after")}}));
   auto routes = cluster_->routes(m);
   if (!routes) return send_error(res, 503, "cluster state unavailable: " + routes.status().message());
-  // Each shard's replicas by health and load (fewest calls in flight, then the fastest).
+  // Each shard's replicas by health, then load (calls in flight x mean latency, ReplicaLoad::order).
   for (auto& cands : *routes) replica_load_.order(&cands);
   const std::string auth = in.get_header_value("Authorization");
   const uint32_t n = m.shards;

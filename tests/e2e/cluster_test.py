@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import urllib.error
@@ -1186,6 +1187,35 @@ def main():
             same_hits(a, b, "rebuilt replica")
             st, a = call(nodes[1].base, "GET", "/v1/indexes/small/search?q=zeppelin")
             assert [h["id"] for h in a["hits"]] == ["late"], a
+            # Load spreads over the replicas: n1 searches its idle local replica in-process, but
+            # while its calls are in flight the router sends searches to n2's copy, with the
+            # same answers (ids, scores, sort values with the replica-independent tiebreaker).
+            router = lambda: call(nodes[0].base, "GET", "/v1/cluster")[1]["router"]
+            before = router().get("n2", {}).get("calls", 0)
+            body = {"q": "river", "size": 5, "sort": ["year", "id"]}
+            st, ref = call(nodes[0].base, "POST", "/v1/indexes/small/search", body)
+            assert st == 200 and ref["hits"], ref
+            answers, lock = [], threading.Lock()
+
+            def hammer():
+                for _ in range(40):
+                    got = call(nodes[0].base, "POST", "/v1/indexes/small/search", body)
+                    with lock:
+                        answers.append(got)
+            for _ in range(5):  # rounds of 8 concurrent clients, until n2 took some
+                threads = [threading.Thread(target=hammer) for _ in range(8)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                view = router()
+                if view.get("n2", {}).get("calls", 0) > before:
+                    break
+            assert view["n2"]["calls"] > before and view["n1"]["calls"] > 0, view
+            for st, got in answers:
+                assert st == 200 and got["shards"]["failed"] == 0, got
+                assert [(h["id"], h["sort"]) for h in got["hits"]] == [(h["id"], h["sort"]) for h in ref["hits"]], \
+                    (got["hits"], ref["hits"])
             assert call(nodes[0].base, "DELETE", "/v1/indexes/small")[0] == 200
         check("a replica behind its stream's retention is rebuilt from a peer's snapshot", rebuilt_from_peer)
 

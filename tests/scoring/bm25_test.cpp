@@ -25,21 +25,3 @@ TEST_CASE("bm25: a field without lengths uses a length factor of one") {
   CHECK(w.score(1, 0) == doctest::Approx(w.idf() * 2.2 / 2.2));
 }
 
-TEST_CASE("topk: keeps the k best by score then (segment, doc), same as a full sort") {
-  std::mt19937 rng(7);
-  for (int round = 0; round < 50; ++round) {
-    std::vector<Scored> all;
-    for (uint32_t i = 0; i < 300; ++i) all.push_back({double(rng() % 20), i % 3, i});
-    size_t k = rng() % 40;
-    TopK q(k);
-    for (auto& s : all) q.push(s);
-    std::sort(all.begin(), all.end(), ranks_before);
-    all.resize(std::min(k, all.size()));
-    auto got = q.take_sorted();
-    REQUIRE(got.size() == all.size());
-    for (size_t i = 0; i < got.size(); ++i) {
-      CHECK(got[i].score == all[i].score);
-      CHECK(got[i].doc == all[i].doc);
-    }
-  }
-}

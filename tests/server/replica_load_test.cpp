@@ -32,21 +32,25 @@ TEST_CASE("replica load: with nothing known the routing view's order stands") {
   CHECK(names(r) == std::vector<std::string>{"n1", "n2", "n3"});
 }
 
-TEST_CASE("replica load: calls in flight and latency are counted, and do not reorder") {
+TEST_CASE("replica load: calls in flight and latency are counted, and a busier node yields") {
   ReplicaLoad load;
   const auto now = ReplicaLoad::Clock::now();
   for (int i = 0; i < 5; ++i) {
     load.record("n1", 900, true, now);
     load.record("n2", 300, true, now);
   }
+  // Both at most 1 ms and idle: one band, the routing view's order stands.
+  auto idle = routes({"n1", "n2", "n3"});
+  load.order(&idle, now);
+  CHECK(names(idle) == std::vector<std::string>{"n1", "n2", "n3"});
   {
     ReplicaLoad::Call a(&load, "n1"), b(&load, "n1");
     CHECK(load.of("n1").in_flight == 2);
+    CHECK(ReplicaLoad::band(load.of("n1")) == 1);  // 3 x 1 ms
     auto r = routes({"n1", "n2", "n3"});
     load.order(&r, now);
-    // Busier and slower, n1 still comes first: two pages of one search must
-    // meet the same replica (the tiebreaker is the replica's own).
-    CHECK(names(r) == std::vector<std::string>{"n1", "n2", "n3"});
+    // Two calls in flight put n1 behind the idle n2 and the unknown n3.
+    CHECK(names(r) == std::vector<std::string>{"n2", "n3", "n1"});
     const Json j = load.to_json(now);
     CHECK(j.find("n1")->find("in_flight")->as_int() == 2);
     CHECK(j.find("n2")->find("mean_ms")->as_double() == doctest::Approx(0.3));
@@ -56,6 +60,30 @@ TEST_CASE("replica load: calls in flight and latency are counted, and do not reo
   }
   CHECK(load.of("n1").in_flight == 0);
   CHECK(load.of("n1").calls == 7);
+}
+
+TEST_CASE("replica load: a slow node yields only to one at least twice as fast") {
+  ReplicaLoad load;
+  const auto now = ReplicaLoad::Clock::now();
+  for (int i = 0; i < 50; ++i) {
+    load.record("n1", 3000, true, now);  // band 1
+    load.record("n2", 2000, true, now);  // band 1
+    load.record("n3", 1500, true, now);  // band 0
+  }
+  CHECK(ReplicaLoad::band(load.of("n1")) == 1);
+  CHECK(ReplicaLoad::band(load.of("n2")) == 1);
+  CHECK(ReplicaLoad::band(load.of("n3")) == 0);
+  auto r = routes({"n1", "n2", "n3"});
+  load.order(&r, now);
+  CHECK(names(r) == std::vector<std::string>{"n3", "n1", "n2"});
+  // A failed call outranks any load: the fast n3 goes last.
+  load.record("n3", 0, false, now);
+  auto p = routes({"n1", "n2", "n3"});
+  load.order(&p, now);
+  CHECK(names(p) == std::vector<std::string>{"n1", "n2", "n3"});
+  auto q = routes({"n3", "n2", "n1"});
+  load.order(&q, now);
+  CHECK(names(q) == std::vector<std::string>{"n2", "n1", "n3"});
 }
 
 TEST_CASE("replica load: a node that failed lately goes last until the penalty passes") {

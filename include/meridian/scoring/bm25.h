@@ -1,4 +1,4 @@
-// BM25 term weights and the top-k queue of the query executor.
+// BM25 term weights.
 //
 // Bm25 is the weight of one term in one field with index-wide statistics:
 //   score(tf, len) = boost * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avg_len))
@@ -8,13 +8,11 @@
 // grows with tf and shrinks with len, so score(max_tf, min_len) bounds every
 // document of a block or posting list (used by MaxScore pruning).
 //
-// TopK keeps the k best (score desc, then (segment, doc) asc) candidates.
-// Value types; no shared state; one instance per thread.
+// A value type; no shared state. (The top-k heaps are the collectors',
+// src/query/collectors.h.)
 #pragma once
 
 #include <cstdint>
-#include <queue>
-#include <vector>
 
 #include "meridian/base/json.h"
 
@@ -47,38 +45,6 @@ class Bm25 {
   Bm25Params p_;
   double idf_ = 0, avg_len_ = 0, boost_ = 1;
   uint64_t n_ = 0, df_ = 0;
-};
-
-struct Scored {
-  double score;
-  uint32_t segment;
-  uint32_t doc;
-};
-
-// True if a ranks before b: higher score, then lower (segment, doc).
-inline bool ranks_before(const Scored& a, const Scored& b) {
-  if (a.score != b.score) return a.score > b.score;
-  if (a.segment != b.segment) return a.segment < b.segment;
-  return a.doc < b.doc;
-}
-
-class TopK {
- public:
-  explicit TopK(size_t k) : k_(k) {}
-  // Returns true if the candidate entered the queue.
-  bool push(const Scored& s);
-  bool full() const { return k_ > 0 && heap_.size() >= k_; }
-  // Score a new candidate must beat to enter (when full); -inf otherwise.
-  double threshold() const;
-  // The kept candidates, best first; empties the queue.
-  std::vector<Scored> take_sorted();
-
- private:
-  struct Worse {
-    bool operator()(const Scored& a, const Scored& b) const { return ranks_before(a, b); }
-  };
-  size_t k_;
-  std::priority_queue<Scored, std::vector<Scored>, Worse> heap_;  // top() = worst kept
 };
 
 }  // namespace meridian::scoring
