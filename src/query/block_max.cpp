@@ -1,10 +1,11 @@
 // Top-k over one segment: block-max MaxScore (PISA's block_max_maxscore)
-// over a Disjunction.
+// over a LazyScorer.
 //
-// The disjunction's additive groups are sorted by their segment-wide bound.
+// The scorer's additive groups are sorted by their segment-wide bound.
 // The shortest prefix of groups whose bounds sum below the threshold is
 // "non-essential": a document found only there cannot enter the top-k, so
-// candidates come from the essential groups' cursors alone. Each candidate
+// candidates come from the essential groups' cursors alone (a conjunction's
+// group leapfrogs over its clauses, so its candidates hold them all). Each candidate
 // is then bounded by the block maxima of EVERY term at that document
 // (shallow_advance, no decoding), combined as the query combines scores (sum
 // for bool, max for dis_max); if that bound cannot beat the threshold, the
@@ -40,24 +41,26 @@ bool exact_single_term_phrase(const Node& n) {
 
 }  // namespace
 
-bool Disjunction::supports(const Node& n) {
+bool LazyScorer::supports(const Node& n) {
   switch (n.k) {
     case Node::K::kWord: case Node::K::kNone: return true;
     case Node::K::kPhrase: return exact_single_term_phrase(n);
     case Node::K::kDisMax:
       return n.boost == 1 && std::all_of(n.children.begin(), n.children.end(), supports);
     case Node::K::kBool:
-      // msm must be exactly 1: with 0 (and no must/filter) every document
-      // matches, even outside the terms.
-      return n.boost == 1 && n.must.empty() && n.filter.empty() && n.must_not.empty() && n.msm == 1 &&
-             std::all_of(n.should.begin(), n.should.end(), supports);
+      if (n.boost != 1 || !n.filter.empty() || !n.must_not.empty()) return false;
+      // A conjunction: must clauses only.
+      if (!n.must.empty()) return n.should.empty() && n.msm == 0 && std::all_of(n.must.begin(), n.must.end(), supports);
+      // A disjunction: msm must be exactly 1 (with 0, every document matches,
+      // even outside the terms).
+      return n.msm == 1 && std::all_of(n.should.begin(), n.should.end(), supports);
     default: return false;
   }
 }
 
-std::unique_ptr<Disjunction> Disjunction::build(SegmentEval& ev, bool phrases) {
+std::unique_ptr<LazyScorer> LazyScorer::build(SegmentEval& ev, bool phrases) {
   if (!supports(ev.c_.root)) return nullptr;
-  auto d = std::make_unique<Disjunction>();
+  auto d = std::make_unique<LazyScorer>();
   uint32_t root = 0;
   if (!d->add(ev.c_.root, ev, phrases, &root)) return nullptr;
   d->node_value_.resize(d->nodes_.size());
@@ -67,10 +70,10 @@ std::unique_ptr<Disjunction> Disjunction::build(SegmentEval& ev, bool phrases) {
 
 // Adds n's score node (its index in *node), its terms and its groups; false
 // when n holds a phrase and phrases are not wanted.
-bool Disjunction::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node) {
+bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node) {
   ScoreNode sn;
   auto add_term = [&](const SegmentEval::TermState& ts, const columns::NormColumn* norms) {
-    terms_.push_back(Term{ts.tp->cursor(), ts.w, norms});
+    terms_.push_back(Term{ts.tp->cursor(), ts.w, norms, ts.tp->doc_freq()});
     return static_cast<uint32_t>(terms_.size() - 1);
   };
   switch (n.k) {
@@ -83,9 +86,9 @@ bool Disjunction::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* no
         sn.items.push_back(add_term(*ts, norms));
         g.bound = std::max(g.bound, ts->w->bound(ts->tp->max_tf(), ts->tp->min_len()));
       }
-      // A word's score is the largest of its terms': one group.
-      g.lead = sn.items;
-      if (!g.lead.empty()) groups_.push_back(std::move(g));
+      // A word's score is the largest of its terms': one group of one clause.
+      if (!sn.items.empty()) g.clauses.push_back(sn.items);
+      if (!g.clauses.empty()) groups_.push_back(std::move(g));
       break;
     }
     case Node::K::kPhrase: {
@@ -112,23 +115,32 @@ bool Disjunction::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* no
       }
       if (sn.items.empty()) break;
       has_phrase_ = true;
-      Group g{n.phrase_bm25.upper_bound(tf, len), sn.items, true};
-      std::iter_swap(g.lead.begin(), std::find(g.lead.begin(), g.lead.end(), rarest));
+      // A match holds every term: one clause per term, the rarest first.
+      Group g{n.phrase_bm25.upper_bound(tf, len), {}};
+      for (uint32_t t : sn.items) g.clauses.push_back({t});
+      std::iter_swap(g.clauses.begin(),
+                     std::find(g.clauses.begin(), g.clauses.end(), std::vector<uint32_t>{rarest}));
       groups_.push_back(std::move(g));
       break;
     }
     case Node::K::kNone: sn.k = ScoreNode::K::kSum; break;  // scores 0, matches nothing
-    default: {  // bool of should clauses, dis_max (supports())
+    default: {  // bool of must or of should clauses, dis_max (supports())
       const bool dis_max = n.k == Node::K::kDisMax;
-      sn.k = dis_max ? ScoreNode::K::kMax : ScoreNode::K::kSum;
+      const bool all = !dis_max && !n.must.empty();
+      sn.k = dis_max ? ScoreNode::K::kMax : all ? ScoreNode::K::kAnd : ScoreNode::K::kSum;
       // A max of sums is at most their sum: every word is a group of its own
       // (merging a word's groups across a dis_max's fields would tighten
       // the sum of bounds but make the essential lists longer: measured slower).
-      for (const auto& c : dis_max ? n.children : n.should) {
+      // A conjunction's children's groups become one group (conjoin).
+      const size_t first = groups_.size();
+      std::vector<size_t> ends;
+      for (const auto& c : dis_max ? n.children : all ? n.must : n.should) {
         uint32_t child = 0;
         if (!add(c, ev, phrases, &child)) return false;
         sn.items.push_back(child);
+        ends.push_back(groups_.size());
       }
+      if (all) conjoin(first, ends);
       break;
     }
   }
@@ -137,22 +149,55 @@ bool Disjunction::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* no
   return true;
 }
 
-uint32_t Disjunction::next_in_all(const Group& g, uint32_t doc) {
-  // Leapfrog: the rarest term proposes, every other one must hold it.
-  uint32_t c = terms_[g.lead[0]].cur.next_geq(doc);
-  for (size_t i = 1; i < g.lead.size() && c != postings::PostingCursor::kEnd;) {
-    const uint32_t d = terms_[g.lead[i]].cur.next_geq(c);
+void LazyScorer::conjoin(size_t first, const std::vector<size_t>& child_ends) {
+  Group g;
+  size_t begin = first;
+  for (size_t end : child_ends) {
+    if (begin == end) {  // a child that matches nothing here: neither does the conjunction
+      groups_.resize(first);
+      return;
+    }
+    for (size_t i = begin; i < end; ++i) g.bound += groups_[i].bound;
+    if (end - begin == 1) {
+      // Every match of the child holds a term of each of its clauses.
+      for (auto& c : groups_[begin].clauses) g.clauses.push_back(std::move(c));
+    } else {
+      // A match of the child is a match of one of its groups, so it holds a
+      // term of one of their first clauses.
+      std::vector<uint32_t> any;
+      for (size_t i = begin; i < end; ++i) any.insert(any.end(), groups_[i].clauses[0].begin(), groups_[i].clauses[0].end());
+      g.clauses.push_back(std::move(any));
+    }
+    begin = end;
+  }
+  groups_.resize(first);
+  // The rarest clause proposes (next_in_all).
+  auto docs = [this](const std::vector<uint32_t>& c) {
+    uint64_t n = 0;
+    for (uint32_t t : c) n += terms_[t].df;
+    return n;
+  };
+  std::stable_sort(g.clauses.begin(), g.clauses.end(),
+                   [&](const auto& a, const auto& b) { return docs(a) < docs(b); });
+  groups_.push_back(std::move(g));
+}
+
+uint32_t LazyScorer::next_in_all(const Group& g, uint32_t doc) {
+  // Leapfrog: the rarest clause proposes, every other one must hold it.
+  uint32_t c = next_in(g.clauses[0], doc);
+  for (size_t i = 1; i < g.clauses.size() && c != postings::PostingCursor::kEnd;) {
+    const uint32_t d = next_in(g.clauses[i], c);
     if (d == c) {
       ++i;
     } else {
-      c = terms_[g.lead[0]].cur.next_geq(d);
+      c = next_in(g.clauses[0], d);
       i = 1;
     }
   }
   return c;
 }
 
-double Disjunction::phrase_score(const ScoreNode& n, uint32_t doc, bool bound) {
+double LazyScorer::phrase_score(const ScoreNode& n, uint32_t doc, bool bound) {
   const size_t k = n.items.size();
   if (k == 0) return 0;
   pos_.resize(k);
@@ -178,8 +223,8 @@ double Disjunction::phrase_score(const ScoreNode& n, uint32_t doc, bool bound) {
 // children), so one pass in order computes every node from its items; the
 // root is the last node.
 template <bool kBound>
-double Disjunction::evaluate(uint32_t doc, bool* matched) {
-  // SegmentEval::score_node's arithmetic, in its order, on this disjunction's cursors.
+double LazyScorer::evaluate(uint32_t doc, bool* matched) {
+  // SegmentEval::score_node's arithmetic, in its order, on this scorer's cursors.
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const ScoreNode& n = nodes_[i];
     double s = 0;
@@ -204,6 +249,17 @@ double Disjunction::evaluate(uint32_t doc, bool* matched) {
         for (uint32_t c : n.items)
           if (node_matched_[c]) s += node_value_[c], m = true;
         break;
+      case ScoreNode::K::kAnd:
+        m = !n.items.empty();
+        for (uint32_t c : n.items) {
+          if (!node_matched_[c]) {
+            m = false;
+            break;
+          }
+          s += node_value_[c];
+        }
+        if (!m) s = 0;
+        break;
       case ScoreNode::K::kMax:
         for (uint32_t c : n.items)
           if (node_matched_[c]) s = std::max(s, node_value_[c]), m = true;
@@ -216,15 +272,15 @@ double Disjunction::evaluate(uint32_t doc, bool* matched) {
   return node_value_.back();
 }
 
-double Disjunction::score(uint32_t doc, bool* matched) { return evaluate<false>(doc, matched); }
+double LazyScorer::score(uint32_t doc, bool* matched) { return evaluate<false>(doc, matched); }
 
-double Disjunction::doc_bound(uint32_t doc) {
+double LazyScorer::doc_bound(uint32_t doc) {
   bool matched = false;
   const double b = evaluate<true>(doc, &matched);
   return matched ? b : 0;
 }
 
-double Disjunction::block_bound(uint32_t target, uint32_t* last) {
+double LazyScorer::block_bound(uint32_t target, uint32_t* last) {
   for (Term& t : terms_) {
     t.cur.shallow_advance(target);
     const uint32_t block_last = t.cur.block_last_doc();
@@ -250,7 +306,7 @@ double Disjunction::block_bound(uint32_t target, uint32_t* last) {
         b = n.phrase->phrase_bm25.upper_bound(tf, len);
         break;
       }
-      case ScoreNode::K::kSum:
+      case ScoreNode::K::kSum: case ScoreNode::K::kAnd:
         for (uint32_t c : n.items) b += node_value_[c];
         break;
       case ScoreNode::K::kMax:
@@ -262,7 +318,7 @@ double Disjunction::block_bound(uint32_t target, uint32_t* last) {
   return node_value_.back();
 }
 
-uint64_t max_score(Disjunction& dj, const std::function<bool(uint32_t)>* admit,
+uint64_t max_score(LazyScorer& dj, const std::function<bool(uint32_t)>* admit,
                    const std::function<double()>& threshold, const std::function<void(uint32_t, double)>& offer) {
   using postings::PostingCursor;
   uint64_t scored = 0;
@@ -316,7 +372,7 @@ uint64_t max_score(Disjunction& dj, const std::function<bool(uint32_t)>* admit,
 uint64_t collect_top_k(SegmentEval& ev, const postings::Bitmap& match, bool match_is_query, bool exhaustive,
                        const std::function<double()>& threshold,
                        const std::function<void(uint32_t, double)>& offer) {
-  std::unique_ptr<Disjunction> dj = exhaustive ? nullptr : Disjunction::build(ev, false);
+  std::unique_ptr<LazyScorer> dj = exhaustive ? nullptr : LazyScorer::build(ev, false);
   if (!dj) {
     uint64_t scored = 0;
     match.for_each([&](uint32_t d) {

@@ -1,14 +1,16 @@
 // Internal to the query module: top-k by score over one segment, and the
-// scorer it runs on for a pure disjunction (block-max MaxScore).
+// lazy scorer it runs on (block-max MaxScore).
 //
-// A pure disjunction is a word, a bool of should clauses with
-// minimum_should_match 1, a dis_max, or any nesting of them in which only
-// the words carry a boost. For such a query `Disjunction` is the lazy
-// scorer: one cursor per term (opened fresh, independent of the
-// SegmentEval's own), the query's score computed from those cursors by a
-// small tree mirroring the query (sum for bool, max for dis_max and for a
-// word's alternatives), block bounds computed by the same tree, and the
-// additive groups MaxScore partitions into essential and non-essential. No
+// A query runs lazily when it is built from words and exact phrases by
+// disjunctions (a bool of should clauses with minimum_should_match 1, a
+// dis_max) and conjunctions (a bool of must clauses only), nested in any
+// way, with boosts only on the words. For such a query `LazyScorer` has one
+// cursor per term (opened fresh, independent of the SegmentEval's own), the
+// query's score computed from those cursors by a small tree mirroring the
+// query (sum for bool, max for dis_max and for a word's alternatives), block
+// bounds computed by the same tree, and the additive groups MaxScore
+// partitions into essential and non-essential. A conjunction is one group
+// whose candidates leapfrog over its clauses (the rarest proposes). No
 // bitmap of the query is read: the documents come from the cursors.
 #pragma once
 
@@ -26,16 +28,16 @@
 
 namespace meridian::query::plan {
 
-class Disjunction {
+class LazyScorer {
  public:
-  // Whether a compiled query runs as a Disjunction: a word; an exact phrase
+  // Whether a compiled query runs as a LazyScorer: a word; an exact phrase
   // (slop 0) of one term per position; a bool of should clauses with
-  // minimum_should_match 1, or a dis_max, boost 1, of such nodes.
+  // minimum_should_match 1, a bool of must clauses only, or a dis_max,
+  // boost 1, of such nodes.
   static bool supports(const Node& root);
-  // The disjunction of ev's query over its segment; null when the query is
-  // not a pure disjunction of words, or holds a phrase and `phrases` is
-  // false. `ev` must have its terms opened (prepare() or open_terms()).
-  static std::unique_ptr<Disjunction> build(SegmentEval& ev, bool phrases);
+  // The scorer of ev's query over its segment; null when supports() is
+  // false, or the query holds a phrase and `phrases` is false. `ev` must have its terms opened (prepare() or open_terms()).
+  static std::unique_ptr<LazyScorer> build(SegmentEval& ev, bool phrases);
 
   // The query's score of `doc`, equal to SegmentEval::score() for a matching
   // document; *matched says whether it matches (a document of a phrase's
@@ -47,21 +49,19 @@ class Disjunction {
   double block_bound(uint32_t target, uint32_t* last);
 
   // An additive group: the score of any document is at most the sum over
-  // groups of their bounds' values at it. Every match of the group is a
-  // document of one of its `lead` cursors (a word: all its terms; a phrase:
-  // its rarest term).
+  // groups of their bounds' values at it. Every match of the group holds a
+  // term of each of its clauses (a word: one clause, all its terms; a phrase:
+  // one clause per term, the rarest first; a conjunction: its children's
+  // clauses, the rarest first).
   struct Group {
-    double bound = 0;            // segment-wide
-    std::vector<uint32_t> lead;  // indices of terms, the rarest first
-    bool all = false;            // a match is in every lead cursor (a phrase), not in one
+    double bound = 0;                            // segment-wide
+    std::vector<std::vector<uint32_t>> clauses;  // indices of terms
   };
   std::vector<Group>& groups() { return groups_; }
   // The group's first possible match >= doc (kEnd: none).
   uint32_t next(const Group& g, uint32_t doc) {
-    if (g.all) return next_in_all(g, doc);
-    uint32_t c = postings::PostingCursor::kEnd;
-    for (uint32_t t : g.lead) c = std::min(c, terms_[t].cur.next_geq(doc));
-    return c;
+    if (g.clauses.size() == 1) return next_in(g.clauses[0], doc);
+    return next_in_all(g, doc);
   }
   // Whether any node is a phrase: doc_bound() is then worth asking before score().
   bool has_phrase() const { return has_phrase_; }
@@ -74,6 +74,7 @@ class Disjunction {
     postings::PostingCursor cur;
     const WeightedTerm* w = nullptr;
     const columns::NormColumn* norms = nullptr;  // null: length 0
+    uint64_t df = 0;  // in the segment
     // The block whose bounds are cached (by its last document), its max tf
     // and min length, and w's bound there.
     uint32_t block_last = postings::PostingCursor::kEnd;
@@ -81,15 +82,24 @@ class Disjunction {
     double bound_value = 0;
   };
   struct ScoreNode {
-    enum class K { kWord, kPhrase, kSum, kMax } k = K::kWord;
-    std::vector<uint32_t> items;  // kWord: terms; kPhrase: one term per slot; kSum, kMax: child nodes
+    enum class K { kWord, kPhrase, kSum, kAnd, kMax } k = K::kWord;
+    // kWord: terms; kPhrase: one term per slot; kSum, kAnd, kMax: child nodes
+    std::vector<uint32_t> items;
     const Node* phrase = nullptr;  // kPhrase: its weight
     std::vector<uint32_t> offsets;  // kPhrase: each item's position in the phrase
   };
   bool add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node);
   // A phrase node's score of doc; with `bound`, its bound from the terms' tf.
   double phrase_score(const ScoreNode& n, uint32_t doc, bool bound);
+  // The first document >= doc of any of the clause's terms.
+  uint32_t next_in(const std::vector<uint32_t>& clause, uint32_t doc) {
+    uint32_t c = postings::PostingCursor::kEnd;
+    for (uint32_t t : clause) c = std::min(c, terms_[t].cur.next_geq(doc));
+    return c;
+  }
   uint32_t next_in_all(const Group& g, uint32_t doc);
+  // A conjunction's group from the groups its children added (from `first` on).
+  void conjoin(size_t first, const std::vector<size_t>& child_ends);
   // score() and doc_bound(): one pass over the nodes.
   template <bool kBound>
   double evaluate(uint32_t doc, bool* matched);
@@ -104,18 +114,18 @@ class Disjunction {
   std::vector<size_t> at_;
 };
 
-// Block-max MaxScore over a disjunction: offers every document that could
+// Block-max MaxScore over a LazyScorer: offers every document that could
 // enter the top-k given threshold() (see collect_top_k) and that `admit`
 // accepts (null: every match), with its exact score. Returns the number of
 // documents scored and offered.
-uint64_t max_score(Disjunction& dj, const std::function<bool(uint32_t)>* admit,
+uint64_t max_score(LazyScorer& dj, const std::function<bool(uint32_t)>* admit,
                    const std::function<double()>& threshold, const std::function<void(uint32_t, double)>& offer);
 
 // Top-k over one segment. Offers to `offer` every document of `match` that
 // could enter the top-k given `threshold()` (the score a new document must
 // beat; ties never enter since documents come in increasing order), with its
-// exact score(). Pure disjunctions use block-max MaxScore over a
-// Disjunction: its documents come from the terms' cursors and are checked
+// exact score(). A query with a LazyScorer (supports()) runs block-max
+// MaxScore over it: its documents come from the terms' cursors and are checked
 // against `match` only when `match_is_query` is false (filters or deletes
 // narrowed it). Anything else, or `exhaustive`, scores every document of
 // `match`. Returns the number of documents scored.

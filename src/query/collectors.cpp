@@ -108,8 +108,8 @@ uint64_t TopScoreCollector::collect(const index::Segment& seg, uint32_t si, plan
 
 Result<uint64_t> TopScoreCollector::collect_lazy(const index::Segment& seg, uint32_t si, plan::SegmentEval& ev,
                                                  const std::function<bool(uint32_t)>* admit) {
-  auto dj = plan::Disjunction::build(ev, true);
-  if (!dj) return Status::internal("a lazy disjunction could not be built");
+  auto dj = plan::LazyScorer::build(ev, true);
+  if (!dj) return Status::internal("a lazy scorer could not be built");
   return plan::max_score(*dj, admit, threshold(), offer(seg, si));
 }
 

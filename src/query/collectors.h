@@ -67,12 +67,12 @@ class TopScoreCollector {
   // `after` (may be null) must outlive the collector; so must `decay`.
   TopScoreCollector(size_t k, const GeoDecay* decay, const std::vector<SortSpec>& sort, const Cursor* after);
   // The segment's matches by bitmap evaluation: block-max MaxScore over a
-  // pure disjunction's cursors (checked against `match` unless
+  // LazyScorer's cursors when the query has one (checked against `match` unless
   // `match_is_query`), else every match scored. Returns documents scored.
   uint64_t collect(const index::Segment& seg, uint32_t si, plan::SegmentEval& ev, const postings::Bitmap& match,
                    bool match_is_query, bool exhaustive);
   // Lazily, with no bitmap of the query: ev opened with open_terms(), its
-  // disjunction's documents admitted by `admit` (null: every document).
+  // lazy scorer's documents admitted by `admit` (null: every document).
   Result<uint64_t> collect_lazy(const index::Segment& seg, uint32_t si, plan::SegmentEval& ev,
                                 const std::function<bool(uint32_t)>* admit);
   // Best first; empties the collector.

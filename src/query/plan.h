@@ -166,7 +166,7 @@ class SegmentEval {
   // With materialize_all = false a match_all root is left unbuilt (docs()
   // is then empty): for a caller that intersects it with filters anyway.
   Status prepare(bool materialize_all = true);
-  // Instead of prepare(), for a query that runs as a lazy Disjunction
+  // Instead of prepare(), for a query that runs as a LazyScorer
   // (block_max.h) with no count asked: opens the words' and phrases' terms
   // and builds no bitmap (docs() stays empty, score() must not be asked).
   Status open_terms();
@@ -193,7 +193,7 @@ class SegmentEval {
   void rank(uint32_t doc, bool proximity, RankValues* out);
 
  private:
-  friend class Disjunction;  // block_max.h: reads the opened terms
+  friend class LazyScorer;  // block_max.h: reads the opened terms
   struct TermState {
     const WeightedTerm* w = nullptr;
     std::optional<postings::TermPostings> tp;

@@ -196,11 +196,12 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
                               {.k = k, .after = after, .distinct = distinct ? &req.distinct : nullptr,
                                .need_scores = need_scores, .ranked = ranked, .need_proximity = need_proximity,
                                .decay = decay});
-  // Top-k by score of a pure disjunction with no count and no facets asked:
+  // Top-k by score of words and exact phrases under disjunctions and
+  // conjunctions (LazyScorer::supports), with no count and no facets asked:
   // the query runs lazily (block_max.h) and no bitmap of it is built, only
   // the filters' (cached). The total is then only "some" or "none".
   const bool lazy = by_score && k > 0 && req.track_total_hits == 0 && req.facets.empty() && !opt.exhaustive &&
-                    plan::Disjunction::supports(compiled.root);
+                    plan::LazyScorer::supports(compiled.root);
 
   for (size_t si = 0; si < snap.segments().size(); ++si) {
     const auto& sv = snap.segments()[si];
@@ -248,7 +249,7 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
     facets.add(si, match);
     if (by_score) {
       // Without filters or deletes the matches are the query's own: the
-      // disjunction's cursors need no membership test.
+      // lazy scorer's cursors need no membership test.
       const bool match_is_query = !implied_all && filters.empty() && !sv.deletes;
       if (k > 0) resp.docs_scored += top_score.collect(*sv.segment, seg, ev, match, match_is_query, opt.exhaustive);
     } else {

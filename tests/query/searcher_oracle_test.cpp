@@ -231,6 +231,141 @@ TEST_CASE("searcher: block-max top-k equals exhaustive scoring on hundreds of ra
   }
 }
 
+TEST_CASE("searcher: conjunctions run lazily with the exhaustive ids and scores") {
+  auto c = make_corpus(2400, 11, 800);
+  std::mt19937 rng(21);
+  auto word = [&] { return std::string(kVocab[rng() % kVocabSize]); };
+  for (int round = 0; round < 240; ++round) {
+    SearchRequest req;
+    std::string text;
+    const int words = 2 + rng() % 3;
+    for (int w = 0; w < words; ++w) text += std::string(w ? " " : "") + word();
+    switch (round % 6) {
+      case 0: {  // match with operator and
+        Match m{"body", text};
+        m.op = Operator::kAnd;
+        req.query = m;
+        break;
+      }
+      case 1: {  // multi_match and: per field a conjunction, or per word a dis_max
+        MultiMatch m;
+        m.fields = {{"body", 1}, {"title", round % 12 == 1 ? 1.0 : 2.5}};
+        m.text = text;
+        m.op = Operator::kAnd;
+        m.type = round % 4 == 1 ? MultiMatchType::kBestFields : MultiMatchType::kMostFields;
+        req.query = m;
+        break;
+      }
+      case 2: {  // fuzzy words, a filter
+        Match m{"body", text};
+        m.op = Operator::kAnd;
+        m.fuzziness = Fuzziness::fixed(1);
+        req.query = m;
+        req.filters.push_back(Term{"tag", Json(rand_key(rng))});
+        break;
+      }
+      case 3: {  // a word and an exact phrase
+        Bool b;
+        b.must = {Match{"body", word()}, MatchPhrase{"body", word() + " " + word()}};
+        req.query = b;
+        break;
+      }
+      case 4: {  // a conjunction inside a disjunction, and a disjunction inside a conjunction
+        Bool inner;
+        inner.must = {Match{"body", word()}, Match{"title", word()}};
+        Bool either;
+        either.should = {Match{"body", word()}, Match{"body", word()}};
+        Bool outer;
+        outer.must = {either, Match{"body", word()}};
+        Bool top;
+        top.should = {inner, outer};
+        req.query = top;
+        break;
+      }
+      default: {  // a word missing from every segment: nothing matches
+        Bool b;
+        b.must = {Match{"body", word()}, Match{"body", "zzzunknown"}};
+        req.query = b;
+        break;
+      }
+    }
+    req.size = 1 + rng() % 25;
+    req.from = rng() % 3 == 0 ? rng() % 10 : 0;
+    SearchOptions fast, slow;
+    slow.exhaustive = true;
+    auto a = search(*c->snap, req, fast);
+    auto b = search(*c->snap, req, slow);
+    REQUIRE(a.is_ok());
+    REQUIRE(b.is_ok());
+    CHECK(a->total == b->total);
+    REQUIRE(a->hits.size() == b->hits.size());
+    for (size_t i = 0; i < a->hits.size(); ++i) {
+      CHECK(a->hits[i].id == b->hits[i].id);
+      CHECK(a->hits[i].score == b->hits[i].score);
+    }
+    CHECK(a->docs_scored <= b->docs_scored);
+    SearchRequest no_count = req;
+    no_count.track_total_hits = 0;
+    auto l = search(*c->snap, no_count, fast);
+    REQUIRE(l.is_ok());
+    CHECK(l->total_is_lower_bound == (b->total > 0));
+    REQUIRE(l->hits.size() == b->hits.size());
+    for (size_t i = 0; i < l->hits.size(); ++i) {
+      CHECK(l->hits[i].id == b->hits[i].id);
+      CHECK(l->hits[i].score == b->hits[i].score);
+    }
+  }
+}
+
+TEST_CASE("searcher: a conjunction's block bounds skip the blocks that cannot enter the top-k") {
+  TempDir dir;
+  auto schema = index::Schema::from_json(
+      *parse_json(R"({"fields":{"body":{"type":"text","language":"none","stem":false}}})"));
+  index::IndexOptions io;
+  io.background = false;
+  auto idx = index::Index::open(dir.path(), "t", io, &*schema);
+  REQUIRE(idx.is_ok());
+  // Every document holds both words; the first 20 are short (the best
+  // scores), the others long, except every 2000th, short again.
+  std::vector<Json> batch;
+  const int n = 6000;
+  for (int i = 0; i < n; ++i) {
+    std::string body = "common rare";
+    if (i >= 20 && i % 2000 != 1000)
+      for (int w = 0; w < 20; ++w) body += " filler" + std::to_string((i + w) % 50);
+    Json d = Json::object();
+    d.set("id", std::to_string(i));
+    d.set("body", body);
+    batch.push_back(std::move(d));
+  }
+  for (auto& r : (*idx)->put_many(batch)) REQUIRE(r.is_ok());
+  REQUIRE((*idx)->refresh().is_ok());
+  auto snap = (*idx)->snapshot();
+  for (bool count : {true, false}) {
+    CAPTURE(count);
+    Match m{"body", "rare common"};
+    m.op = Operator::kAnd;
+    SearchRequest req;
+    req.query = m;
+    req.size = 10;
+    req.track_total_hits = count ? kTrackAllHits : 0;
+    SearchOptions slow;
+    slow.exhaustive = true;
+    auto a = search(*snap, req, {});
+    auto b = search(*snap, req, slow);
+    REQUIRE(a.is_ok());
+    REQUIRE(b.is_ok());
+    CHECK(b->docs_scored == static_cast<uint64_t>(n));
+    CHECK(a->docs_scored * 10 < static_cast<uint64_t>(n));
+    if (count) CHECK(a->total == static_cast<uint64_t>(n));
+    REQUIRE(a->hits.size() == 10);
+    for (size_t i = 0; i < 10; ++i) {
+      CHECK(a->hits[i].id == b->hits[i].id);
+      CHECK(a->hits[i].score == b->hits[i].score);
+    }
+  }
+}
+
 TEST_CASE("searcher: block-max scores far fewer documents than match for size 10") {
   TempDir dir;
   auto schema = index::Schema::from_json(
