@@ -28,12 +28,20 @@ constexpr double kSlack = 1 + 1e-9;
 
 bool cannot_enter(double bound, double threshold) { return bound * kSlack < threshold; }
 
+// A bound of a phrase's frequency from its k terms' frequencies: an exact
+// phrase occurs at most min(tf) times, a sloppy one at most sum(tf) - k + 1
+// times (sloppy_phrase_freq).
+uint32_t phrase_freq_bound(uint32_t tf_sum, size_t k) {
+  return tf_sum + 1 > k ? static_cast<uint32_t>(tf_sum + 1 - k) : 0;
+}
+
 }  // namespace
 
 namespace {
 
-bool exact_single_term_phrase(const Node& n) {
-  if (n.slop != 0 || n.phrase_prefix) return false;
+// A phrase of one term per position (exact or sloppy), without a prefix last word.
+bool single_term_phrase(const Node& n) {
+  if (n.phrase_prefix) return false;
   for (const auto& slot : n.slots)
     if (slot.size() > 1) return false;
   return true;
@@ -44,7 +52,7 @@ bool exact_single_term_phrase(const Node& n) {
 bool LazyScorer::supports(const Node& n) {
   switch (n.k) {
     case Node::K::kWord: case Node::K::kNone: return true;
-    case Node::K::kPhrase: return exact_single_term_phrase(n);
+    case Node::K::kPhrase: return single_term_phrase(n);
     case Node::K::kDisMax:
       return n.boost == 1 && std::all_of(n.children.begin(), n.children.end(), supports);
     case Node::K::kBool:
@@ -99,7 +107,7 @@ bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* nod
       const auto& slots = ev.slots_[n.id];
       // A slot whose term is not in this segment: the phrase matches nothing here.
       if (std::any_of(slots.begin(), slots.end(), [](const auto& s) { return s.empty() || !s[0]->tp; })) break;
-      uint32_t tf = UINT32_MAX, len = 0, rarest = 0;
+      uint32_t tf = UINT32_MAX, tf_sum = 0, len = 0, rarest = 0;
       uint64_t rarest_df = UINT64_MAX;
       for (size_t i = 0, slot = 0; i < n.slots.size(); ++i) {
         if (n.slots[i].empty()) continue;  // stopword gap
@@ -110,11 +118,13 @@ bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* nod
         // term: its frequency is at most the smallest tf; its document's
         // length at least every term's smallest.
         tf = std::min(tf, ts.tp->max_tf());
+        tf_sum += ts.tp->max_tf();
         len = std::max(len, ts.tp->min_len());
         if (ts.tp->doc_freq() < rarest_df) rarest_df = ts.tp->doc_freq(), rarest = sn.items.back();
       }
       if (sn.items.empty()) break;
       has_phrase_ = true;
+      if (n.slop > 0) tf = phrase_freq_bound(tf_sum, sn.items.size());
       // A match holds every term: one clause per term, the rarest first.
       Group g{n.phrase_bm25.upper_bound(tf, len), {}};
       for (uint32_t t : sn.items) g.clauses.push_back({t});
@@ -201,18 +211,23 @@ double LazyScorer::phrase_score(const ScoreNode& n, uint32_t doc, bool bound) {
   const size_t k = n.items.size();
   if (k == 0) return 0;
   pos_.resize(k);
-  uint32_t freq = UINT32_MAX;
+  const int slop = n.phrase->slop;
+  uint32_t freq = UINT32_MAX, freq_sum = 0;
   for (size_t i = 0; i < k; ++i) {
     Term& t = terms_[n.items[i]];
     if (t.cur.next_geq(doc) != doc) return 0;
     if (bound) {
       freq = std::min(freq, t.cur.freq());
+      freq_sum += t.cur.freq();
       continue;
     }
     pos_[i] = t.cur.positions();  // valid while the cursor stays on doc
     if (pos_[i].empty()) return 0;
   }
-  if (!bound) freq = exact_phrase_freq(std::span(pos_.data(), k), n.offsets, &at_);
+  if (bound && slop > 0) freq = phrase_freq_bound(freq_sum, k);
+  if (!bound)
+    freq = slop == 0 ? exact_phrase_freq(std::span(pos_.data(), k), n.offsets, &at_)
+                     : sloppy_phrase_freq(std::span(pos_.data(), k), n.offsets, slop, &at_, &used_);
   if (freq == 0) return 0;
   const Term& t = terms_[n.items[0]];
   return n.phrase->phrase_bm25.score(freq, t.norms ? t.norms->length(doc) : 0);
@@ -301,8 +316,13 @@ double LazyScorer::block_bound(uint32_t target, uint32_t* last) {
         break;
       case ScoreNode::K::kPhrase: {
         if (n.items.empty()) break;
-        uint32_t tf = UINT32_MAX, len = 0;
-        for (uint32_t t : n.items) tf = std::min(tf, terms_[t].block_tf), len = std::max(len, terms_[t].block_len);
+        uint32_t tf = UINT32_MAX, tf_sum = 0, len = 0;
+        for (uint32_t t : n.items) {
+          tf = std::min(tf, terms_[t].block_tf);
+          tf_sum += terms_[t].block_tf;
+          len = std::max(len, terms_[t].block_len);
+        }
+        if (n.phrase->slop > 0 && tf > 0) tf = phrase_freq_bound(tf_sum, n.items.size());
         b = n.phrase->phrase_bm25.upper_bound(tf, len);
         break;
       }

@@ -1,7 +1,7 @@
 // Internal to the query module: top-k by score over one segment, and the
 // lazy scorer it runs on (block-max MaxScore).
 //
-// A query runs lazily when it is built from words and exact phrases by
+// A query runs lazily when it is built from words and phrases (one term per position) by
 // disjunctions (a bool of should clauses with minimum_should_match 1, a
 // dis_max) and conjunctions (a bool of must clauses only), nested in any
 // way, with boosts only on the words. For such a query `LazyScorer` has one
@@ -30,8 +30,8 @@ namespace meridian::query::plan {
 
 class LazyScorer {
  public:
-  // Whether a compiled query runs as a LazyScorer: a word; an exact phrase
-  // (slop 0) of one term per position; a bool of should clauses with
+  // Whether a compiled query runs as a LazyScorer: a word; a phrase (exact
+  // or sloppy) of one term per position; a bool of should clauses with
   // minimum_should_match 1, a bool of must clauses only, or a dis_max,
   // boost 1, of such nodes.
   static bool supports(const Node& root);
@@ -112,6 +112,7 @@ class LazyScorer {
   std::vector<char> node_matched_;  // score()'s per-node match
   std::vector<std::span<const uint32_t>> pos_;  // phrase_score scratch
   std::vector<size_t> at_;
+  std::vector<uint32_t> used_;
 };
 
 // Block-max MaxScore over a LazyScorer: offers every document that could

@@ -263,6 +263,14 @@ class SegmentEval {
 // positions, ascending; offsets are distinct. *at is scratch.
 uint32_t exact_phrase_freq(std::span<const std::span<const uint32_t>> pos, std::span<const uint32_t> off,
                            std::vector<size_t>* at);
+// The frequency of a sloppy phrase (slop > 0), Lucene's: the configurations,
+// one position per slot, met by a sweep that always advances the slot of the
+// smallest position - offset, where max - min of those is at most `slop` and
+// no two slots share a position. Every pos[i] non-empty. It is at most
+// sum(|pos[i]|) - k + 1 (each step advances one slot; the sweep ends when
+// one runs out). *at and *used are scratch.
+uint32_t sloppy_phrase_freq(std::span<const std::span<const uint32_t>> pos, std::span<const uint32_t> off, int slop,
+                            std::vector<size_t>* at, std::vector<uint32_t>* used);
 
 // Bitmap of a leaf query (term-free filters: range, exists, ids, prefix,
 // wildcard, regexp, geo) over one segment.

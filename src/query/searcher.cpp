@@ -196,7 +196,7 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
                               {.k = k, .after = after, .distinct = distinct ? &req.distinct : nullptr,
                                .need_scores = need_scores, .ranked = ranked, .need_proximity = need_proximity,
                                .decay = decay});
-  // Top-k by score of words and exact phrases under disjunctions and
+  // Top-k by score of words and phrases under disjunctions and
   // conjunctions (LazyScorer::supports), with no count and no facets asked:
   // the query runs lazily (block_max.h) and no bitmap of it is built, only
   // the filters' (cached). The total is then only "some" or "none".

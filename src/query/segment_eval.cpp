@@ -257,29 +257,34 @@ uint32_t SegmentEval::phrase_freq(const Node& n, uint32_t doc) {
       ph_span_[i] = ph_pos_[i];
     }
   }
-  const auto& pos = ph_span_;
   if (n.slop == 0) return exact_phrase_freq(std::span(ph_span_.data(), k), std::span(ph_off_.data(), k), &ph_at_);
+  return sloppy_phrase_freq(std::span(ph_span_.data(), k), std::span(ph_off_.data(), k), n.slop, &ph_at_, &ph_used_);
+}
+
+uint32_t sloppy_phrase_freq(std::span<const std::span<const uint32_t>> pos, std::span<const uint32_t> off, int slop,
+                            std::vector<size_t>* at, std::vector<uint32_t>* used) {
   // Lucene's sloppy phrase: each slot's position minus its offset in the
   // phrase; a configuration matches when max - min <= slop ("a b" matches
   // "b a" from slop 2) and no two slots share a position. Sweep: advance the
   // slot with the smallest value, counting every matching configuration met.
-  ph_at_.assign(k, 0);
-  ph_used_.assign(k, 0);
+  const size_t k = pos.size();
+  at->assign(k, 0);
+  used->assign(k, 0);
   uint32_t freq = 0;
   while (true) {
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     size_t lo_slot = 0;
     for (size_t i = 0; i < k; ++i) {
-      const int64_t v = int64_t{pos[i][ph_at_[i]]} - ph_off_[i];
+      const int64_t v = int64_t{pos[i][(*at)[i]]} - off[i];
       if (v < lo) { lo = v; lo_slot = i; }
       hi = std::max(hi, v);
-      ph_used_[i] = pos[i][ph_at_[i]];
+      (*used)[i] = pos[i][(*at)[i]];
     }
-    if (hi - lo <= n.slop) {
-      std::sort(ph_used_.begin(), ph_used_.end());
-      if (std::adjacent_find(ph_used_.begin(), ph_used_.end()) == ph_used_.end()) ++freq;
+    if (hi - lo <= slop) {
+      std::sort(used->begin(), used->end());
+      if (std::adjacent_find(used->begin(), used->end()) == used->end()) ++freq;
     }
-    if (++ph_at_[lo_slot] == pos[lo_slot].size()) break;
+    if (++(*at)[lo_slot] == pos[lo_slot].size()) break;
   }
   return freq;
 }

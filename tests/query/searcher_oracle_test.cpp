@@ -266,7 +266,9 @@ TEST_CASE("searcher: conjunctions run lazily with the exhaustive ids and scores"
       }
       case 3: {  // a word and an exact phrase
         Bool b;
-        b.must = {Match{"body", word()}, MatchPhrase{"body", word() + " " + word()}};
+        MatchPhrase phrase{"body", word() + " " + word()};
+        if (round % 12 == 9) phrase.slop = 1 + round % 3;
+        b.must = {Match{"body", word()}, phrase};
         req.query = b;
         break;
       }
@@ -315,6 +317,51 @@ TEST_CASE("searcher: conjunctions run lazily with the exhaustive ids and scores"
       CHECK(l->hits[i].score == b->hits[i].score);
     }
   }
+}
+
+TEST_CASE("searcher: a sloppy phrase runs lazily, bounded by its terms' summed frequencies") {
+  TempDir dir;
+  auto schema = index::Schema::from_json(
+      *parse_json(R"({"fields":{"body":{"type":"text","language":"none","stem":false}}})"));
+  index::IndexOptions io;
+  io.background = false;
+  auto idx = index::Index::open(dir.path(), "t", io, &*schema);
+  REQUIRE(idx.is_ok());
+  // "a b a" holds "a b" twice within slop 2 (a-b, then b-a), more often than
+  // either word's smallest frequency: a bound by min(tf), as for an exact
+  // phrase, would skip it behind the 20 short "a b" documents at the start
+  // (the later ones are longer, so their blocks are skipped).
+  std::vector<Json> batch;
+  for (int i = 0; i < 600; ++i) {
+    Json d = Json::object();
+    d.set("id", std::to_string(i));
+    d.set("body", i == 400 ? "alpha beta alpha" : i < 20 ? "alpha beta" : "alpha beta f1 f2 f3 f4");
+    batch.push_back(std::move(d));
+  }
+  for (auto& r : (*idx)->put_many(batch)) REQUIRE(r.is_ok());
+  REQUIRE((*idx)->refresh().is_ok());
+  auto snap = (*idx)->snapshot();
+  MatchPhrase p{"body", "alpha beta"};
+  p.slop = 2;
+  SearchRequest req;
+  req.query = p;
+  req.size = 5;
+  req.track_total_hits = 0;
+  SearchOptions slow;
+  slow.exhaustive = true;
+  auto a = search(*snap, req, {});
+  req.track_total_hits = kTrackAllHits;
+  auto b = search(*snap, req, slow);
+  REQUIRE(a.is_ok());
+  REQUIRE(b.is_ok());
+  REQUIRE(a->hits.size() == 5);
+  REQUIRE(b->hits.size() == 5);
+  CHECK(b->hits[0].id == "400");
+  for (size_t i = 0; i < 5; ++i) {
+    CHECK(a->hits[i].id == b->hits[i].id);
+    CHECK(a->hits[i].score == b->hits[i].score);
+  }
+  CHECK(a->docs_scored < 600);  // lazily: the later blocks of plain "alpha beta" are skipped
 }
 
 TEST_CASE("searcher: a conjunction's block bounds skip the blocks that cannot enter the top-k") {
