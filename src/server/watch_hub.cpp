@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 #include <thread>
 
 #include "meridian/query/live_query.h"
@@ -28,6 +29,7 @@ struct QueryGroup {
 
 struct WatchChannel {
   std::weak_ptr<index::Index> index;
+  uint64_t ring_id = 0;  // random, never 0: names this channel's ring (Watcher::ring)
   size_t ring_limit = 0;
   size_t backlog_limit = 0;
   size_t match_threads = 1;
@@ -298,6 +300,12 @@ std::shared_ptr<WatchChannel> WatchHub::channel(const std::shared_ptr<index::Ind
   ch->backlog_limit = opt_.matcher_backlog;
   ch->match_threads = opt_.match_threads ? opt_.match_threads : std::max(1u, std::thread::hardware_concurrency());
   ch->index = idx;
+  static std::mutex rng_mu;
+  static std::mt19937_64 rng{std::random_device{}()};
+  {
+    std::lock_guard rl(rng_mu);
+    while (ch->ring_id == 0) ch->ring_id = rng();
+  }
   channels_[idx.get()] = {idx, ch};
   std::weak_ptr<WatchChannel> weak = ch;
   idx->set_change_listener([weak](const index::ChangeEvent& ev) {
@@ -310,7 +318,8 @@ void WatchHub::attach(const std::shared_ptr<index::Index>& idx) { (void)channel(
 
 Result<std::shared_ptr<Watcher>> WatchHub::subscribe(const std::shared_ptr<index::Index>& idx,
                                                      const query::SearchRequest& req,
-                                                     std::optional<uint64_t> after_seq) {
+                                                     std::optional<uint64_t> after_seq,
+                                                     std::optional<uint64_t> ring) {
   auto ch = channel(idx);
   const std::string key = query::LiveQuery::key_of(req);
   std::shared_ptr<QueryGroup> group;
@@ -333,7 +342,14 @@ Result<std::shared_ptr<Watcher>> WatchHub::subscribe(const std::shared_ptr<index
   group = ch->groups.emplace(key, group).first->second;  // another subscriber may have added it meanwhile
   w->group_ = group;
   w->start_seq_ = ch->last_seq;
+  w->ring_ = ch->ring_id;
+  w->from_seq_ = ch->last_seq;
+  if (ring && *ring != ch->ring_id) {  // a position in another ring: start now, say so
+    w->gap_ = true;
+    after_seq.reset();
+  }
   if (after_seq) {
+    w->from_seq_ = *after_seq;
     if (*after_seq < ch->dropped_through) w->gap_ = true;
     for (const auto& e : ch->ring)
       if (e->seq > *after_seq) w->replay_.push_back(e);

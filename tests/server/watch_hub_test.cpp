@@ -224,3 +224,36 @@ TEST_CASE("watch_hub: a matcher that falls matcher_backlog events behind drops e
   CHECK(b->next(&ev, 10, 1000) == Watcher::Wait::kDropped);
   CHECK(idx->snapshot()->live_docs() == 3);
 }
+
+TEST_CASE("watch_hub: a resume point of another ring starts now with a gap; the same ring resumes exactly") {
+  TempDir dir;
+  auto idx = make_index(dir.path());
+  WatchHub hub;
+  hub.attach(idx);
+  std::vector<uint64_t> seqs;
+  for (int i = 0; i < 3; ++i) {
+    auto r = idx->put(doc("d" + std::to_string(i), "apple"));
+    REQUIRE(r.is_ok());
+    seqs.push_back(r->seq);
+  }
+  REQUIRE(idx->refresh().is_ok());
+  auto first = subscribe(hub, idx, all());
+  CHECK(first->ring() != 0);
+  CHECK(first->from_seq() == seqs[2]);  // the last seq published when it subscribed
+  auto same = hub.subscribe(idx, all(), seqs[0], first->ring());
+  REQUIRE(same.is_ok());
+  CHECK_FALSE((*same)->gap());
+  CHECK((*same)->from_seq() == seqs[0]);
+  auto got = drain(**same, 2);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].change->seq == seqs[1]);
+  auto other = hub.subscribe(idx, all(), seqs[0], first->ring() + 1);  // e.g. the replica was rebuilt
+  REQUIRE(other.is_ok());
+  CHECK((*other)->gap());
+  CHECK((*other)->from_seq() == seqs[2]);
+  CHECK(drain(**other, 0).empty());  // nothing replayed: it starts now
+  // Another index (another Index object) has another ring.
+  TempDir dir2;
+  auto idx2 = make_index(dir2.path());
+  CHECK(subscribe(hub, idx2, all())->ring() != first->ring());
+}

@@ -68,6 +68,13 @@ class Watcher {
   // *out (kEvent), oldest first.
   Wait next(std::vector<WatchEvent>* out, size_t max, int timeout_ms);
   bool gap() const { return gap_; }  // the resume point was older than the ring
+  // The ring this watcher reads: a random token per channel (per Index
+  // object), so a resume point (ring, seq) names one sequence of events
+  // (a cluster router resumes a shard's stream with it).
+  uint64_t ring() const { return ring_; }
+  // Every event after this seq reaches the watcher (unless gap()): the
+  // resume point it was given, else the last seq published when it subscribed.
+  uint64_t from_seq() const { return from_seq_; }
 
  private:
   friend class WatchHub;
@@ -78,6 +85,8 @@ class Watcher {
   bool dropped_ = false;          // GUARDED_BY(mu_)
   bool closed_ = false;           // GUARDED_BY(mu_)
   bool gap_ = false;              // set before the watcher is shared
+  uint64_t ring_ = 0;             // set before the watcher is shared
+  uint64_t from_seq_ = 0;         // set before the watcher is shared
   size_t limit_ = 0;
   size_t tracked_limit_ = 0;
   std::shared_ptr<QueryGroup> group_;  // set before the watcher is shared
@@ -103,10 +112,14 @@ class WatchHub {
   void attach(const std::shared_ptr<index::Index>& idx);
   // A watcher of `req`'s query and filters over `idx`: it receives the
   // changes after now; with `after_seq`, first those of the ring with a
-  // larger seq (gap() tells whether some were already gone). Errors: the
-  // query does not compile against the index's schema (Status::invalid).
+  // larger seq (gap() tells whether some were already gone). With `ring`,
+  // after_seq is a position in that ring only: when the channel's ring is
+  // another one (the index was reopened, the process restarted) the watcher
+  // starts at now with gap() set. Errors: the query does not compile
+  // against the index's schema (Status::invalid).
   Result<std::shared_ptr<Watcher>> subscribe(const std::shared_ptr<index::Index>& idx,
-                                             const query::SearchRequest& req, std::optional<uint64_t> after_seq);
+                                             const query::SearchRequest& req, std::optional<uint64_t> after_seq,
+                                             std::optional<uint64_t> ring = std::nullopt);
   void unsubscribe(const std::shared_ptr<index::Index>& idx, const std::shared_ptr<Watcher>& w);
   // Wakes and closes every watcher (server shutdown).
   void close_all();
