@@ -195,6 +195,17 @@ constexpr const char* kOpenApi = R"JSON({
         "seq": {"type": "integer", "minimum": 0, "description": "the stream sequence to apply first (waited for up to 5 s)"}}}}}},
       "responses": {"200": {"description": "{\"index\", \"shard\", \"node\", \"result\": \"refreshed\", \"applied_seq\"}"},
         "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}},
+  "/v1/indexes/{index}/shards/{shard}/watch": {
+    "parameters": [{"$ref": "#/components/parameters/index"}, {"name": "shard", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+    "get": {"operationId": "shardWatch", "x-meridian-scope": "search", "summary": "cluster-internal: the live query of this node's replica of one shard of a clustered index, as Server-Sent Events (the watch router calls it; docs/CLUSTER.md): first event replica {\"node\", \"shard\", \"ring\", \"from\", \"gap\"}, then the single-node watch's events with \"shard\" in their data",
+      "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "q_fields", "in": "query", "schema": {"type": "string"}},
+        {"name": "filter", "in": "query", "schema": {"type": "string"}}, {"name": "near", "in": "query", "schema": {"type": "string"}},
+        {"name": "radius", "in": "query", "schema": {"type": "string"}}, {"name": "geo_field", "in": "query", "schema": {"type": "string"}},
+        {"name": "bbox", "in": "query", "schema": {"type": "string"}},
+        {"name": "heartbeat_ms", "in": "query", "schema": {"type": "integer"}},
+        {"name": "last_event_id", "in": "query", "schema": {"type": "string"}, "description": "resume after this sequence of the replica's ring (with ring)"},
+        {"name": "ring", "in": "query", "schema": {"type": "string"}, "description": "the hexadecimal ring last_event_id belongs to; another ring starts now with gap true"}],
+      "responses": {"200": {"description": "text/event-stream"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/shards/{shard}/search": {
     "parameters": [{"$ref": "#/components/parameters/index"}, {"name": "shard", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
     "post": {"operationId": "shardSearch", "x-meridian-scope": "search", "summary": "cluster-internal: one phase of a search on this node's replica of one shard of a clustered index (the search router calls it; docs/CLUSTER.md)",

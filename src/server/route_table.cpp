@@ -56,6 +56,7 @@ constexpr RouteSpec kRoutes[] = {
     {"POST",   "/v1/indexes/{index}/shards/{shard}/search",  S, true},  // cluster-internal: one shard's search phase
     {"POST",   "/v1/indexes/{index}/shards/{shard}/select",  W, true},  // cluster-internal: delete-by-query's ids of one shard
     {"POST",   "/v1/indexes/{index}/shards/{shard}/refresh", W, true},  // cluster-internal: one replica's refresh
+    {"GET",    "/v1/indexes/{index}/shards/{shard}/watch",   S, true},  // cluster-internal: one replica's live-query stream
     {"GET",    "/v1/indexes/{index}/sources",                A, true},  // configs hold DSNs
     {"PUT",    "/v1/indexes/{index}/sources/{name}",         A, true},
     {"GET",    "/v1/indexes/{index}/sources/{name}",         A, true},

@@ -8,6 +8,7 @@
 #include "meridian/query/search_request.h"
 #include "meridian/query/searcher.h"
 #include "meridian/query/suggest.h"
+#include "cluster_watch.h"
 #include "server_impl.h"
 
 namespace meridian::server {
@@ -214,7 +215,16 @@ void ServerImpl::install_search_routes() {
     g.push_back({"meridian_filter_cache_misses_total", "Filter cache misses.", "", static_cast<double>(fc.misses), "counter"});
     g.push_back({"meridian_filter_cache_evictions_total", "Filter bitmaps dropped for the entry or byte bound.", "",
                  static_cast<double>(fc.evictions), "counter"});
-    g.push_back({"meridian_watchers", "Open live-query streams.", "", static_cast<double>(hub_.watchers())});
+    // Client streams: a clustered index's stream counts once, on the node the
+    // client is connected to; the subscriptions serving its shards do not.
+    const int64_t shard_subs = shard_watch_subscriptions_.load();
+    g.push_back({"meridian_watchers", "Open live-query streams.", "",
+                 static_cast<double>(std::max<int64_t>(0, static_cast<int64_t>(hub_.watchers()) - shard_subs) +
+                                     cluster_watch_streams_.load())});
+    if (cluster_)
+      g.push_back({"meridian_cluster_watch_shard_streams",
+                   "Shard streams this node's replicas serve to clustered live queries (its own and other nodes').", "",
+                   static_cast<double>(shard_subs)});
     g.push_back({"meridian_watch_queries", "Distinct queries the live-query streams watch (each evaluated once per change).", "",
                  static_cast<double>(hub_.queries())});
     ConnectionStats cs = http_.stats();
@@ -231,95 +241,106 @@ void ServerImpl::install_search_routes() {
   });
 
   route("GET", "/v1/indexes/{index}/watch", [this](const httplib::Request& req, httplib::Response& res) {
-    auto idx = find_index(req.matches[1], res);
-    if (!idx) return;
-    auto params = params_map(req, res, {"heartbeat_ms", "last_event_id"});
-    if (!params) return;
-    auto parsed = query::parse_search_params(*params);
-    if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
-    int heartbeat_ms = 15000;
-    if (req.has_param("heartbeat_ms")) {
-      try {
-        heartbeat_ms = std::clamp(std::stoi(req.get_param_value("heartbeat_ms")), 100, 600000);
-      } catch (...) {
-        return send_error(res, 400, "heartbeat_ms: expected an integer", Json(Json::Object{{"path", Json("heartbeat_ms")}}));
-      }
-    }
-    std::string last = req.has_header("Last-Event-ID") ? req.get_header_value("Last-Event-ID")
-                                                       : req.get_param_value("last_event_id");
+    auto m = clustered(req.matches[1], true);
+    auto idx = m ? nullptr : find_index(req.matches[1], res);
+    if (!m && !idx) return;
+    WatchParams wp;
+    if (!parse_watch_params(req, res, {}, &wp)) return;
+    if (m) return watch_clustered(*m, wp, req, res);
     std::optional<uint64_t> after;
-    if (!last.empty()) {
+    if (!wp.last_event_id.empty()) {
       char* end = nullptr;
-      unsigned long long v = std::strtoull(last.c_str(), &end, 10);
-      if (end != last.c_str() + last.size())
+      unsigned long long v = std::strtoull(wp.last_event_id.c_str(), &end, 10);
+      if (end != wp.last_event_id.c_str() + wp.last_event_id.size())
         return send_error(res, 400, "Last-Event-ID: expected a sequence number", Json(Json::Object{{"path", Json("Last-Event-ID")}}));
       after = v;
     }
-    // An event stream must not be gzip-buffered: httplib picks the encoding
-    // from the request when it writes, so drop the client's Accept-Encoding.
-    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
-    auto subscribed = hub_.subscribe(idx, *parsed, after);
+    auto subscribed = hub_.subscribe(idx, wp.request, after);
     if (!subscribed) return send_error(res, subscribed.status(), path_of(subscribed.status()));
     auto watcher = *subscribed;
-    auto first = std::make_shared<bool>(true);
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Accel-Buffering", "no");
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [this, idx, watcher, first, heartbeat_ms](size_t, httplib::DataSink& sink) {
-          std::string out;
-          if (*first) {
-            *first = false;
-            out = "retry: 1000\n: watching " + idx->name() + "\n\n";
-            if (watcher->gap())
-              out += "event: reset\ndata: {\"reason\":\"resume point no longer held; some events were missed\"}\n\n";
-            return sink.write(out.data(), out.size());
-          }
-          auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(heartbeat_ms);
-          std::vector<WatchEvent> events;
-          while (out.empty()) {
-            if (stopping_ || !sink.is_writable()) {
-              sink.done();
-              return true;
-            }
-            events.clear();
-            auto w = watcher->next(&events, 256, 200);  // what is queued leaves in one write
-            if (w == Watcher::Wait::kDropped) {
-              out = "event: dropped\ndata: {\"reason\":\"client too slow; reconnect with Last-Event-ID\"}\n\n";
-              sink.write(out.data(), out.size());
-              sink.done();
-              return true;
-            }
-            if (w == Watcher::Wait::kClosed) {
-              sink.done();
-              return true;
-            }
-            if (w == Watcher::Wait::kTimeout) {
-              if (std::chrono::steady_clock::now() >= deadline) out = ": heartbeat\n\n";
-              continue;
-            }
-            for (const auto& e : events) {
-              const index::ChangeEvent& ev = *e.change;
-              const std::string seq = std::to_string(ev.seq);
-              std::string id_json;
-              append_json_string(&id_json, ev.id);
-              switch (e.kind) {
-                case WatchEvent::Kind::kMatch:
-                  out += sse_event("match", ev.seq, "{\"id\":" + id_json + ",\"seq\":" + seq + ",\"source\":" + ev.source + "}");
-                  break;
-                case WatchEvent::Kind::kDelete:
-                  out += sse_event("delete", ev.seq, "{\"id\":" + id_json + ",\"seq\":" + seq + "}");
-                  break;
-                case WatchEvent::Kind::kTruncate:
-                  out += sse_event("truncate", ev.seq, "{\"seq\":" + seq + "}");
-                  break;
-              }
-            }
-          }
-          return sink.write(out.data(), out.size());
-        },
-        [this, idx, watcher](bool) { hub_.unsubscribe(idx, watcher); });
+    std::string preamble = "retry: 1000\n: watching " + idx->name() + "\n\n";
+    if (watcher->gap())
+      preamble += "event: reset\ndata: {\"reason\":\"resume point no longer held; some events were missed\"}\n\n";
+    stream_watcher(res, idx, watcher, wp.heartbeat_ms, std::move(preamble), -1, nullptr, nullptr);
   });
+}
+
+bool ServerImpl::parse_watch_params(const httplib::Request& req, httplib::Response& res,
+                                    const std::vector<std::string>& skip, WatchParams* out) {
+  std::vector<std::string> not_query = {"heartbeat_ms", "last_event_id"};
+  not_query.insert(not_query.end(), skip.begin(), skip.end());
+  auto params = params_map(req, res, not_query);
+  if (!params) return false;
+  auto parsed = query::parse_search_params(*params);
+  if (!parsed) {
+    send_error(res, parsed.status(), path_of(parsed.status()));
+    return false;
+  }
+  out->request = std::move(*parsed);
+  out->params.assign(params->begin(), params->end());
+  if (req.has_param("heartbeat_ms")) {
+    try {
+      out->heartbeat_ms = std::clamp(std::stoi(req.get_param_value("heartbeat_ms")), 100, 600000);
+    } catch (...) {
+      send_error(res, 400, "heartbeat_ms: expected an integer", Json(Json::Object{{"path", Json("heartbeat_ms")}}));
+      return false;
+    }
+  }
+  out->last_event_id = req.has_header("Last-Event-ID") ? req.get_header_value("Last-Event-ID")
+                                                       : req.get_param_value("last_event_id");
+  // An event stream must not be gzip-buffered: httplib picks the encoding
+  // from the request when it writes, so drop the client's Accept-Encoding.
+  const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+  return true;
+}
+
+void ServerImpl::stream_watcher(httplib::Response& res, std::shared_ptr<index::Index> idx,
+                                std::shared_ptr<Watcher> watcher, int heartbeat_ms, std::string preamble, int shard,
+                                std::function<bool()> still_valid, std::function<void()> on_end) {
+  auto first = std::make_shared<bool>(true);
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [this, watcher, first, heartbeat_ms, shard, preamble = std::move(preamble),
+       still_valid = std::move(still_valid)](size_t, httplib::DataSink& sink) {
+        std::string out;
+        if (*first) {
+          *first = false;
+          return sink.write(preamble.data(), preamble.size());
+        }
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(heartbeat_ms);
+        std::vector<WatchEvent> events;
+        while (out.empty()) {
+          if (stopping_ || !sink.is_writable() || (still_valid && !still_valid())) {
+            sink.done();
+            return true;
+          }
+          events.clear();
+          auto w = watcher->next(&events, 256, 200);  // what is queued leaves in one write
+          if (w == Watcher::Wait::kDropped) {
+            out = "event: dropped\ndata: {\"reason\":\"client too slow; reconnect with Last-Event-ID\"}\n\n";
+            sink.write(out.data(), out.size());
+            sink.done();
+            return true;
+          }
+          if (w == Watcher::Wait::kClosed) {
+            sink.done();
+            return true;
+          }
+          if (w == Watcher::Wait::kTimeout) {
+            if (std::chrono::steady_clock::now() >= deadline) out = ": heartbeat\n\n";
+            continue;
+          }
+          for (const auto& e : events)
+            out += sse_event(watch_event_name(e.kind), e.change->seq, watch_event_data(e, shard));
+        }
+        return sink.write(out.data(), out.size());
+      },
+      [this, idx, watcher, on_end = std::move(on_end)](bool) {
+        hub_.unsubscribe(idx, watcher);
+        if (on_end) on_end();
+      });
 }
 
 }  // namespace meridian::server

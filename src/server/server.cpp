@@ -432,6 +432,7 @@ void ServerImpl::install_routes() {
   install_cluster_routes();
   install_snapshot_routes();
   install_clustered_routes();
+  install_clustered_watch_routes();
   install_clustered_write_routes();
   install_clustered_admin_routes();
   install_compat_routes();  // after the native routes: "/{index}" must not shadow "/health"

@@ -74,6 +74,14 @@ Status fetch_replica_snapshot(const cluster::SnapshotRequest& req, const std::st
                               const std::string& master_key);
 
 
+// The parameters of a watch stream (GET .../watch and the internal shard route).
+struct WatchParams {
+  query::SearchRequest request;  // the selection: q, filter, near, ...
+  std::vector<std::pair<std::string, std::string>> params;  // those parameters as given
+  int heartbeat_ms = 15000;
+  std::string last_event_id;  // the Last-Event-ID header, else ?last_event_id=
+};
+
 // One well-formed document of a bulk request and its line (or array position).
 struct BulkLine {
   size_t line;
@@ -123,6 +131,23 @@ class ServerImpl {
   void install_snapshot_routes();  // routes_replica_snapshot.cpp: rebuilding a replica from a peer
   std::string snapshot_root() const;
   void install_clustered_routes();  // routes_clustered.cpp: the internal shard-search route
+  // Live queries (routes_search.cpp, routes_clustered_watch.cpp). A watch's
+  // parameters (parameters named in `skip` are not selection parameters);
+  // false once a 400 is sent.
+  bool parse_watch_params(const httplib::Request& req, httplib::Response& res, const std::vector<std::string>& skip,
+                          WatchParams* out);
+  // Streams `watcher` of `idx` as Server-Sent Events: `preamble`, then its
+  // events (with "shard" in their data when shard >= 0) and heartbeats,
+  // until the client goes, the server stops, the watcher is dropped or
+  // `still_valid` (checked every 200 ms, may be null) turns false; then it
+  // unsubscribes and calls `on_end` (may be null).
+  void stream_watcher(httplib::Response& res, std::shared_ptr<index::Index> idx, std::shared_ptr<Watcher> watcher,
+                      int heartbeat_ms, std::string preamble, int shard, std::function<bool()> still_valid,
+                      std::function<void()> on_end);
+  // GET .../watch on a clustered index: one stream per shard, merged (cluster_watch.h).
+  void watch_clustered(const cluster::ShardMap& m, const WatchParams& wp, const httplib::Request& req,
+                       httplib::Response& res);
+  void install_clustered_watch_routes();  // the internal shard watch route
   Status start_cluster();
   void stop_cluster();
   void add_cluster_gauges(std::vector<Gauge>* g) const;
@@ -283,6 +308,11 @@ class ServerImpl {
   std::atomic<bool> stopping_{false};
   ReplicaLoad replica_load_;  // the search router's view of each node's load and health
   std::atomic<uint64_t> shard_failures_{0};  // clustered searches: shards that did not answer
+  // Watch streams of clustered indexes opened through this node, and the
+  // WatchHub subscriptions that serve shard streams (the internal route's
+  // and this node's in-process ones): /metrics counts client streams.
+  std::atomic<int64_t> cluster_watch_streams_{0};
+  std::atomic<int64_t> shard_watch_subscriptions_{0};
   int port_ = 0;
   std::set<const RouteSpec*> registered_;
   std::vector<std::string> route_errors_;

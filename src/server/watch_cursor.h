@@ -1,0 +1,77 @@
+// Event ids of a live query on a clustered index (docs/CLUSTER.md, "Live
+// queries"): which replica stream serves each shard and how far the client
+// got in it, and the rendering of the merged stream's events with those ids.
+//
+// A shard's position is a ShardCursor: the node whose replica streams the
+// shard, the ring of that replica's watch hub (Watcher::ring, random per
+// replica Index object) and the last local sequence the client was sent
+// from it. An event id lists every shard's cursor, so a client that
+// reconnects with Last-Event-ID resumes each shard exactly where that
+// replica's ring still holds it:
+//
+//   c1~n1.5f2a09c3.42~n2.77e1.10~
+//
+// "c1" is the format; then one "~"-prefixed cursor per shard, in shard
+// order, `node.ring(hex).seq(decimal)`, empty for a shard that has not been
+// streamed yet. Node ids hold only letters, digits, '_' and '-', so '.' and
+// '~' never occur in them.
+//
+// Thread safety: WatchStreamIds is used by the one thread writing a stream.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "meridian/base/status.h"
+
+namespace meridian::server {
+
+struct ShardCursor {
+  std::string node;   // empty: not streamed yet
+  uint64_t ring = 0;
+  uint64_t seq = 0;
+  bool known() const { return !node.empty(); }
+  bool operator==(const ShardCursor&) const = default;
+};
+
+std::string encode_watch_id(const std::vector<ShardCursor>& cursors);
+// InvalidArgument naming what is wrong when `id` is not an id encode_watch_id
+// writes (a single-node watch's sequence number, say).
+Result<std::vector<ShardCursor>> decode_watch_id(std::string_view id);
+
+// One thing a shard's feed reports to the merged stream.
+struct ClusterWatchItem {
+  enum class Kind { kHello, kEvent };
+  Kind kind = Kind::kEvent;
+  uint32_t shard = 0;
+  // kHello: the replica stream now serving the shard, from position `seq`
+  // of ring `ring` on `node`; with `gap`, events of the shard before that
+  // may have been missed (or may come again), said as a reset event.
+  std::string node;
+  uint64_t ring = 0;
+  uint64_t seq = 0;  // kEvent: the event's local sequence
+  bool gap = false;
+  std::string reason;  // kHello with gap: why
+  // kEvent: "match", "delete" or "truncate" and its JSON data.
+  std::string event;
+  std::string data;
+};
+
+// The cursors of one stream, and its SSE text: each event goes out with the
+// id of every cursor after it.
+class WatchStreamIds {
+ public:
+  explicit WatchStreamIds(std::vector<ShardCursor> start) : cursors_(std::move(start)) {}
+  // The SSE text of `item` (a hello without gap is none), after moving its
+  // shard's cursor.
+  std::string render(const ClusterWatchItem& item);
+  std::string id() const { return encode_watch_id(cursors_); }
+  const std::vector<ShardCursor>& cursors() const { return cursors_; }
+
+ private:
+  std::vector<ShardCursor> cursors_;
+};
+
+}  // namespace meridian::server

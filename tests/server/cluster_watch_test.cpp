@@ -1,0 +1,189 @@
+// ClusterWatch (src/server/cluster_watch.h) with in-process replicas: the
+// shards' streams merged into one, a replaced replica streamed again with a
+// reset, an overflowing queue dropped, and stop() closing every subscription.
+// (Remote replicas, over the internal HTTP route, are tested end to end by
+// tests/e2e/cluster_test.py.)
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "../../src/server/cluster_watch.h"
+#include "../test_util.h"
+#include "meridian/query/search_request.h"
+
+using namespace meridian;
+using namespace meridian::server;
+
+namespace {
+std::shared_ptr<index::Index> make_index(const std::string& dir) {
+  index::IndexOptions opt;
+  opt.background = false;
+  auto schema = index::Schema::from_json(*parse_json(R"({"fields":{"title":"text"}})"));
+  REQUIRE(schema.is_ok());
+  auto idx = index::Index::open(dir, "t", opt, &*schema);
+  REQUIRE(idx.is_ok());
+  return std::shared_ptr<index::Index>(std::move(*idx));
+}
+void put(index::Index& ix, const std::string& id, const std::string& title) {
+  Json d = Json::object();
+  d.set("id", id);
+  d.set("title", title);
+  REQUIRE(ix.put(d).is_ok());
+  REQUIRE(ix.refresh().is_ok());
+}
+query::SearchRequest apple() {
+  auto r = query::parse_search_request(*parse_json(R"({"query":{"match":{"title":"apple"}}})"));
+  REQUIRE(r.is_ok());
+  return std::move(*r);
+}
+// Items until `events` events arrived (20 s at most), rendered.
+std::vector<std::string> collect(ClusterWatch& w, WatchStreamIds& ids, size_t events, std::vector<ClusterWatchItem>* all) {
+  std::vector<std::string> out;
+  size_t n = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (n < events && std::chrono::steady_clock::now() < deadline) {
+    std::vector<ClusterWatchItem> items;
+    if (w.next(&items, 100) != ClusterWatch::Wait::kItems) continue;
+    for (auto& it : items) {
+      n += it.kind == ClusterWatchItem::Kind::kEvent;
+      std::string s = ids.render(it);
+      if (!s.empty()) out.push_back(s);
+      all->push_back(std::move(it));
+    }
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("cluster_watch: in-process shards are merged; a replaced replica is streamed again after a reset") {
+  TempDir d0, d1, d1b;
+  auto s0 = make_index(d0.path()), s1 = make_index(d1.path()), s1b = make_index(d1b.path());
+  WatchHub hub;
+  std::mutex mu;
+  std::shared_ptr<index::Index> cur1 = s1;
+  ClusterWatchPeers peers;
+  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  peers.local_replica = [&](uint32_t s) {
+    std::lock_guard lock(mu);
+    return s == 0 ? s0 : cur1;
+  };
+  ClusterWatchOptions opt;
+  opt.index = "t";
+  opt.shards = 2;
+  opt.node_id = "n1";
+  opt.retry_ms = 50;
+  std::atomic<int64_t> subs{0};
+  ClusterWatch w(hub, peers, opt, apple(), {}, false, &subs);
+  w.start();
+  REQUIRE(w.wait_subscribed(10000));
+  CHECK(subs.load() == 2);
+  put(*s0, "a", "red apple");
+  put(*s1, "b", "pear");
+  put(*s1, "c", "apple pie");
+  WatchStreamIds ids(std::vector<ShardCursor>(2));
+  std::vector<ClusterWatchItem> items;
+  auto out = collect(w, ids, 2, &items);
+  REQUIRE(out.size() == 2);  // the fresh hellos render nothing
+  std::string joined = out[0] + out[1];
+  CHECK(joined.find("\"id\":\"a\"") != std::string::npos);
+  CHECK(joined.find("\"shard\":0") != std::string::npos);
+  CHECK(joined.find("\"id\":\"c\"") != std::string::npos);
+  CHECK(joined.find("\"shard\":1") != std::string::npos);
+  CHECK(joined.find("\"id\":\"b\"") == std::string::npos);
+  const auto before = ids.cursors();
+  CHECK(before[0].node == "n1");
+  CHECK(before[1].ring != before[0].ring);  // two Index objects, two rings
+  // Shard 1's replica is replaced (rebuilt): the feed notices within a
+  // second, subscribes to the new one and says events may have been missed.
+  {
+    std::lock_guard lock(mu);
+    cur1 = s1b;
+  }
+  std::vector<ClusterWatchItem> more;
+  for (int i = 0; i < 100; ++i) {
+    std::vector<ClusterWatchItem> got;
+    if (w.next(&got, 100) == ClusterWatch::Wait::kItems)
+      for (auto& it : got) more.push_back(std::move(it));
+    if (!more.empty()) break;
+  }
+  REQUIRE(more.size() == 1);
+  CHECK(more[0].kind == ClusterWatchItem::Kind::kHello);
+  CHECK(more[0].shard == 1);
+  CHECK(more[0].gap);
+  std::string reset = ids.render(more[0]);
+  CHECK(reset.find("event: reset") != std::string::npos);
+  CHECK(ids.cursors()[1].ring != before[1].ring);
+  put(*s1b, "d", "apple");
+  out = collect(w, ids, 1, &items);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].find("\"id\":\"d\"") != std::string::npos);
+  w.stop();
+  CHECK(subs.load() == 0);
+  CHECK(hub.watchers() == 0);
+}
+
+TEST_CASE("cluster_watch: a resumed stream continues each shard from its cursor; an unknown shard starts with a gap") {
+  TempDir d0, d1;
+  auto s0 = make_index(d0.path()), s1 = make_index(d1.path());
+  WatchHub hub;
+  ClusterWatchPeers peers;
+  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  peers.local_replica = [&](uint32_t s) { return s == 0 ? s0 : s1; };
+  ClusterWatchOptions opt;
+  opt.index = "t";
+  opt.shards = 2;
+  opt.node_id = "n1";
+  std::vector<ShardCursor> cursors;
+  {
+    ClusterWatch first(hub, peers, opt, apple(), {}, false, nullptr);
+    first.start();
+    REQUIRE(first.wait_subscribed(10000));
+    WatchStreamIds ids(std::vector<ShardCursor>(2));
+    std::vector<ClusterWatchItem> items;
+    put(*s0, "a", "apple");
+    REQUIRE(collect(first, ids, 1, &items).size() == 1);
+    cursors = ids.cursors();
+  }  // the client goes
+  put(*s0, "b", "apple");  // while it is away
+  cursors[1] = ShardCursor{};  // as if shard 1 had not been streamed yet
+  ClusterWatch again(hub, peers, opt, apple(), cursors, true, nullptr);
+  again.start();
+  REQUIRE(again.wait_subscribed(10000));
+  WatchStreamIds ids(cursors);
+  std::vector<ClusterWatchItem> items;
+  auto out = collect(again, ids, 1, &items);
+  REQUIRE(out.size() == 2);  // shard 1's reset, and b replayed from shard 0's ring
+  std::string joined = out[0] + out[1];
+  CHECK(joined.find("event: reset") != std::string::npos);
+  CHECK(joined.find("\"id\":\"b\"") != std::string::npos);
+  CHECK(joined.find("\"id\":\"a\"") == std::string::npos);
+}
+
+TEST_CASE("cluster_watch: a client that does not read is dropped, and writes never wait") {
+  TempDir d0;
+  auto s0 = make_index(d0.path());
+  WatchHub hub;
+  ClusterWatchPeers peers;
+  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  peers.local_replica = [&](uint32_t) { return s0; };
+  ClusterWatchOptions opt;
+  opt.index = "t";
+  opt.shards = 1;
+  opt.node_id = "n1";
+  opt.queue_limit = 3;
+  ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
+  w.start();
+  REQUIRE(w.wait_subscribed(10000));
+  for (int i = 0; i < 10; ++i) put(*s0, "d" + std::to_string(i), "apple");
+  ClusterWatch::Wait got = ClusterWatch::Wait::kTimeout;
+  for (int i = 0; i < 200 && got != ClusterWatch::Wait::kDropped; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::vector<ClusterWatchItem> none;
+    if (i > 20) got = w.next(&none, 0);  // read only once the queue had time to overflow
+  }
+  CHECK(got == ClusterWatch::Wait::kDropped);
+  w.stop();
+  CHECK(hub.watchers() == 0);
+}
