@@ -142,6 +142,58 @@ def eventually(fn, timeout=15):
     return fn()
 
 
+class Sse:
+    """A Server-Sent Events stream read on a thread: .events (dicts with id,
+    event, data), .ready once its first line arrived; close() ends it."""
+
+    def __init__(self, base, path, headers=None):
+        import http.client
+        import socket
+        import threading
+        import urllib.parse
+        u = urllib.parse.urlparse(base)
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        self.conn.connect()
+        self.sock = self.conn.sock
+        self._socket = socket
+        self.conn.request("GET", path, headers=dict(headers or {}, Accept="text/event-stream"))
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+        self.events = []
+        self.ready = threading.Event()
+        if self.status == 200:
+            threading.Thread(target=self._run, daemon=True).start()
+        else:
+            self.body = self.resp.read()
+
+    def _run(self):
+        ev = {}
+        try:
+            for raw in self.resp:
+                self.ready.set()
+                line = raw.decode().rstrip("\r\n")
+                if line == "":
+                    if ev:
+                        self.events.append(ev)
+                    ev = {}
+                elif not line.startswith(":") and not line.startswith("retry"):
+                    k, _, v = line.partition(": ")
+                    ev[k] = v
+        except Exception:  # noqa: BLE001 - closed by close() or the server
+            pass
+        self.ready.set()
+
+    def data(self, event):
+        return [json.loads(e["data"]) for e in list(self.events) if e.get("event") == event]
+
+    def close(self):
+        try:
+            self.sock.shutdown(self._socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.conn.close()
+
+
 class Node:
     def __init__(self, tmp, name, args, env=None, port=None):
         self.port = port or free_port()
@@ -510,10 +562,9 @@ def main():
         check("a truncate through POST /changes empties every shard at its log position, on every replica", truncate)
 
         def unsupported():
-            for method, path, body in (("GET", "/v1/indexes/books/watch", None),):
-                st, b = call(nodes[0].base, method, path, body)
-                assert st == 501 and "clustered" in b["error"]["reason"], (method, path, st, b)
-        check("routes not routed on a clustered index yet answer 501, never a local write", unsupported)
+            st, b = call(nodes[0].base, "POST", "/v1/backup", {"path": os.path.join(tmp, "bk"), "indexes": ["books"]})
+            assert st == 501 and "clustered" in b["error"]["reason"], (st, b)
+        check("a backup naming a clustered index answers 501, never a local copy", unsupported)
 
         def refresh():
             for n in nodes[:2]:
@@ -854,6 +905,88 @@ def main():
             assert call(nodes[0].base, "DELETE", "/v1/indexes/geo")[0] == 200
         check("distinct and geo-distance pages on a clustered index: one node's hits, totals, facets and pages", distinct)
 
+        def watch():
+            # A live query on a 4-shard, 1-copy index through n1, which holds
+            # only some of its shards: the others stream from n2 over the
+            # internal route. Writes go through n2.
+            name, on_n1 = None, []
+            for cand in ("live", "live2", "live3", "live4", "live5"):
+                st, body = call(nodes[0].base, "PUT", "/v1/indexes/" + cand, dict(SCHEMA, shards=4, replicas=1))
+                assert st == 201, body
+                m = call(nodes[0].base, "GET", "/v1/indexes/" + cand)[1]
+                on_n1 = [s for s, a in enumerate(m["cluster"]["assignment"]) if a == ["n1"]]
+                if 0 < len(on_n1) < 4:
+                    name = cand
+                    break
+                assert call(nodes[0].base, "DELETE", "/v1/indexes/" + cand)[0] == 200
+            assert name, "no name placed on both nodes"
+            path = "/v1/indexes/%s/watch?q=zeppelin&heartbeat_ms=300" % name
+            # Bad input: the single node's 400s, as JSON.
+            def refused(p):  # (status, JSON error); a stream that opened instead is closed
+                x = Sse(nodes[0].base, p)
+                if x.status == 200:
+                    x.close()
+                    return 200, None
+                return x.status, json.loads(x.body)
+            st, e = refused("/v1/indexes/%s/watch?near=abc" % name)
+            assert st == 400 and e["error"]["path"] == "near", (st, e)
+            st, e = refused(path + "&last_event_id=42")
+            assert st == 400 and e["error"]["path"] == "Last-Event-ID", (st, e)
+            st, e = refused(path + "&nope=1")
+            assert st == 400 and "nope" in e["error"]["reason"], (st, e)
+            first = Sse(nodes[0].base, path)
+            assert first.status == 200 and first.ready.wait(10), (first.status, first.events)
+            hits = [{"id": "z%d" % i, "title": "zeppelin", "body": "zeppelin hangar %d" % i, "year": 2000} for i in range(24)]
+            misses = [{"id": "m%d" % i, "title": "river", "body": "stone bridge", "year": 2000} for i in range(24)]
+            st, body = call(nodes[1].base, "POST", "/v1/indexes/%s/docs?refresh=wait_for" % name, hits + misses)
+            assert st == 200 and body["indexed"] == 48, body
+            st, body = call(nodes[1].base, "DELETE", "/v1/indexes/%s/docs/z3?refresh=wait_for" % name)
+            assert st == 200, body
+            st, body = call(nodes[1].base, "DELETE", "/v1/indexes/%s/docs/m3?refresh=wait_for" % name)  # never matched
+            assert st == 200, body
+            want = {d["id"] for d in hits}
+            ok = eventually(lambda: {x["id"] for x in first.data("match")} >= want and first.data("delete"), 10)
+            time.sleep(0.3)  # a duplicate or an extra event would arrive now
+            matches = first.data("match")
+            assert ok, (len(matches), first.events[-3:])
+            assert sorted(x["id"] for x in matches) == sorted(want), sorted(x["id"] for x in matches)
+            assert [x["id"] for x in first.data("delete")] == ["z3"], first.data("delete")
+            assert {e.get("event") for e in first.events} == {"match", "delete"}, first.events[:5]
+            shards = {x["shard"] for x in matches}
+            assert shards & set(on_n1) and shards - set(on_n1), (shards, on_n1)  # local and remote shards
+            assert all(x["source"]["title"] == "zeppelin" for x in matches)
+            ids = [e["id"] for e in first.events]
+            assert len(set(ids)) == len(ids) and all(i.startswith("c1~") and i.count("~") == 4 for i in ids), ids[:3]
+            text = get_text(nodes[0].base, "/metrics")
+            assert "\nmeridian_watchers 1\n" in text, [l for l in text.splitlines() if "watch" in l]
+            # Resume with the id of the first event: the rest again, exactly.
+            # Through n2: its own shards in process, n1's from n1's replicas, each
+            # from the position the id gives (a delete of the first event's document
+            # is not sent: the resumed stream never told it matched, as on one node).
+            again = Sse(nodes[1].base, path, {"Last-Event-ID": ids[0]})
+            assert again.status == 200
+            first_id = json.loads(first.events[0]["data"])["id"]
+            rest = sorted((e["event"], json.loads(e["data"])["id"]) for e in first.events[1:]
+                          if not (e["event"] == "delete" and json.loads(e["data"])["id"] == first_id))
+            ok = eventually(lambda: len(again.events) >= len(rest), 10)
+            time.sleep(0.3)
+            got = sorted((e["event"], json.loads(e["data"])["id"]) for e in again.events)
+            assert ok and got == rest, (got[:5], rest[:5], len(got), len(rest))
+            first.close()
+            again.close()
+
+            def closed():  # no stream, subscription or feed left behind on either node
+                for n in nodes[:2]:
+                    t = get_text(n.base, "/metrics")
+                    if "\nmeridian_watchers 0\n" not in t or "\nmeridian_cluster_watch_shard_streams 0\n" not in t:
+                        return False
+                return True
+            assert eventually(closed, 10), [l for n in nodes[:2] for l in get_text(n.base, "/metrics").splitlines()
+                                            if "watch" in l and not l.startswith("#")]
+            assert call(nodes[0].base, "DELETE", "/v1/indexes/" + name)[0] == 200
+        check("watch on a clustered index through a node holding some shards: each match once, deletes, resume, 400s",
+              watch)
+
         def node_killed():
             st, body = call(nodes[0].base, "PUT", "/v1/indexes/solo", dict(SCHEMA, shards=4, replicas=1))
             assert st == 201, body
@@ -878,6 +1011,9 @@ def main():
             assert st == 200 and not body["errors"], body
             st, m = call(nodes[0].base, "GET", "/v1/indexes/solo_os")
             os_on_n2 = [s for s, a in enumerate(m["cluster"]["assignment"]) if a == ["n2"]]
+            # A live query through n1 across the kill: n2's shards come back with a reset each.
+            live = Sse(nodes[0].base, "/v1/indexes/solo/watch?q=zeppelin&heartbeat_ms=300")
+            assert live.status == 200 and live.ready.wait(10), live.status
             nodes[1].proc.kill()
             nodes[1].proc.wait()
             st, a = call(nodes[0].base, "POST", "/v1/indexes/solo/search", {"q": "river", "size": 300})
@@ -918,6 +1054,18 @@ def main():
             assert ok, call(nodes[0].base, "POST", "/v1/indexes/solo/search", {"q": "river"})[1]
             st, a = call(nodes[0].base, "POST", "/v1/indexes/solo/search", {"q": "river", "size": 300})
             same_hits(a, b, "after failover")
+
+            def reset_shards():
+                return {json.loads(e["data"])["shard"] for e in list(live.events) if e.get("event") == "reset"}
+            assert eventually(lambda: reset_shards() == set(on_n2), 10), (reset_shards(), on_n2, live.events[-3:])
+            zs = [{"id": "zk%d" % i, "title": "zeppelin", "year": 2001} for i in range(12)]
+            st, body = call(nodes[0].base, "POST", "/v1/indexes/solo/docs?refresh=wait_for", zs)
+            assert st == 200 and body["indexed"] == 12, body
+            ok = eventually(lambda: len(live.data("match")) >= 12, 10)
+            time.sleep(0.3)
+            assert ok and sorted(x["id"] for x in live.data("match")) == sorted(d["id"] for d in zs), live.events
+            assert {x["shard"] for x in live.data("match")} & set(on_n2), live.data("match")  # through the moved shards too
+            live.close()
             nodes[1] = Node(tmp, "n2", [], {"MERIDIAN_CLUSTER": url, "MERIDIAN_NODE_ID": "n2"})
             assert call(nodes[0].base, "DELETE", "/solo_os")[0] == 200
         check("a killed node: its shards are reported failed, then served again after the rebalance", node_killed)
