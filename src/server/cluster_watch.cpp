@@ -204,7 +204,7 @@ void ClusterWatch::run_feed(uint32_t shard) {
       o = stream_remote(f, r);
     }
     if (o == Outcome::kStopped) return;
-    avoid = r.node;
+    avoid = o == Outcome::kBroken ? r.node : std::string();
     sleep_ms(opt_.retry_ms);
   }
 }
@@ -228,7 +228,10 @@ ClusterWatch::Outcome ClusterWatch::stream_local(Feed& f, const cluster::Replica
     }
     events.clear();
     auto got = w->next(&events, 256, 200);
-    if (got == Watcher::Wait::kDropped) break;  // resumed from the ring by the next attempt
+    if (got == Watcher::Wait::kDropped) {  // resumed from the ring by the next attempt
+      out = Outcome::kDropped;
+      break;
+    }
     if (got == Watcher::Wait::kClosed) {
       out = Outcome::kStopped;  // the server is stopping
       break;
@@ -277,7 +280,7 @@ ClusterWatch::Outcome ClusterWatch::stream_remote(Feed& f, const cluster::Replic
   const std::string path =
       "/v1/indexes/" + encode_segment(opt_.index) + "/shards/" + std::to_string(f.shard) + "/watch";
   SseParser parser;
-  bool greeted = false, full = false;
+  bool greeted = false, full = false, dropped = false;
   auto on_event = [&](const SseEvent& ev) {
     if (ev.event == "replica") {
       auto j = parse_json(ev.data);
@@ -308,13 +311,18 @@ ClusterWatch::Outcome ClusterWatch::stream_remote(Feed& f, const cluster::Replic
       }
       return true;
     }
-    return ev.event != "dropped";  // dropped: reconnect from the position; reset: the hello said it
+    if (ev.event == "dropped") {  // reconnect to it from the position
+      dropped = true;
+      return false;
+    }
+    return true;  // reset: the hello said it
   };
   auto res = cli.Get(
       path, params, headers, [&](const httplib::Response& resp) { return resp.status == 200 && !stopped(); },
       [&](const char* data, size_t n) { return !stopped() && parser.feed(std::string_view(data, n), on_event); });
   (void)res;
-  return stopped() || full ? Outcome::kStopped : Outcome::kBroken;
+  if (stopped() || full) return Outcome::kStopped;
+  return dropped ? Outcome::kDropped : Outcome::kBroken;
 }
 
 }  // namespace meridian::server

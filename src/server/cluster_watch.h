@@ -92,7 +92,9 @@ class ClusterWatch {
 
  private:
   struct Feed;
-  enum class Outcome { kBroken, kStopped };
+  // kBroken: the replica failed (another one is tried first next);
+  // kDropped: its watcher was dropped (resumed on the same replica).
+  enum class Outcome { kBroken, kDropped, kStopped };
   void run_feed(uint32_t shard);
   Outcome stream_local(Feed& f, const cluster::ReplicaRoute& r, std::shared_ptr<index::Index> ix);
   Outcome stream_remote(Feed& f, const cluster::ReplicaRoute& r);

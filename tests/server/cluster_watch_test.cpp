@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "../../src/server/cluster_watch.h"
@@ -186,4 +187,47 @@ TEST_CASE("cluster_watch: a client that does not read is dropped, and writes nev
   CHECK(got == ClusterWatch::Wait::kDropped);
   w.stop();
   CHECK(hub.watchers() == 0);
+}
+
+TEST_CASE("cluster_watch: a replica watcher dropped by its matcher's backlog is resumed exactly from the ring") {
+  TempDir d0;
+  auto s0 = make_index(d0.path());
+  WatchOptions wo;
+  wo.matcher_backlog = 3;  // one refresh of 10 writes drops every watcher
+  WatchHub hub(wo);
+  ClusterWatchPeers peers;
+  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  peers.local_replica = [&](uint32_t) { return s0; };
+  ClusterWatchOptions opt;
+  opt.index = "t";
+  opt.shards = 1;
+  opt.node_id = "n1";
+  opt.retry_ms = 50;
+  ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
+  w.start();
+  REQUIRE(w.wait_subscribed(10000));
+  for (int i = 0; i < 10; ++i) {
+    Json d = Json::object();
+    d.set("id", "d" + std::to_string(i));
+    d.set("title", "apple");
+    REQUIRE(s0->put(d).is_ok());
+  }
+  REQUIRE(s0->refresh().is_ok());
+  WatchStreamIds ids(std::vector<ShardCursor>(1));
+  std::vector<ClusterWatchItem> items;
+  auto out = collect(w, ids, 10, &items);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::vector<ClusterWatchItem> extra;
+  (void)w.next(&extra, 0);
+  CHECK(extra.empty());
+  REQUIRE(out.size() == 10);  // no reset: the same ring, resumed after the last event sent
+  std::set<std::string> seen;
+  for (const auto& s : out) {
+    CHECK(s.find("event: match") != std::string::npos);
+    seen.insert(s.substr(s.find("\"id\":")));
+  }
+  CHECK(seen.size() == 10);
+  size_t hellos = 0;
+  for (const auto& it : items) hellos += it.kind == ClusterWatchItem::Kind::kHello;
+  CHECK(hellos >= 2);  // it did subscribe again
 }
