@@ -61,15 +61,12 @@ void ServerImpl::watch_clustered(const cluster::ShardMap& m, const WatchParams& 
     return out;
   };
   peers.local_replica = [this, index](uint32_t shard) { return cluster_->local_replica(index, shard); };
+  if (start.empty()) start.resize(m.shards);
+  auto ids = std::make_shared<WatchStreamIds>(start);
   auto watch = std::make_shared<ClusterWatch>(hub_, std::move(peers), std::move(opt), wp.request, std::move(start),
                                               !wp.last_event_id.empty(), &shard_watch_subscriptions_);
   watch->start();
   cluster_watch_streams_.fetch_add(1);
-  auto ids = std::make_shared<WatchStreamIds>(std::vector<ShardCursor>(m.shards));
-  if (!wp.last_event_id.empty()) {
-    auto d = decode_watch_id(wp.last_event_id);
-    if (d && d->size() == m.shards) *ids = WatchStreamIds(std::move(*d));
-  }
   auto first = std::make_shared<bool>(true);
   const int heartbeat_ms = wp.heartbeat_ms;
   res.set_header("Cache-Control", "no-cache");
