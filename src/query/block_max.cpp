@@ -96,7 +96,7 @@ bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* nod
       }
       // A word's score is the largest of its terms': one group of one clause.
       if (!sn.items.empty()) g.clauses.push_back(sn.items);
-      if (!g.clauses.empty()) groups_.push_back(std::move(g));
+      if (!g.clauses.empty()) seal(std::move(g));
       break;
     }
     case Node::K::kPhrase: {
@@ -130,7 +130,7 @@ bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* nod
       for (uint32_t t : sn.items) g.clauses.push_back({t});
       std::iter_swap(g.clauses.begin(),
                      std::find(g.clauses.begin(), g.clauses.end(), std::vector<uint32_t>{rarest}));
-      groups_.push_back(std::move(g));
+      seal(std::move(g));
       break;
     }
     case Node::K::kNone: sn.k = ScoreNode::K::kSum; break;  // scores 0, matches nothing
@@ -189,11 +189,32 @@ void LazyScorer::conjoin(size_t first, const std::vector<size_t>& child_ends) {
   };
   std::stable_sort(g.clauses.begin(), g.clauses.end(),
                    [&](const auto& a, const auto& b) { return docs(a) < docs(b); });
+  seal(std::move(g));
+}
+
+void LazyScorer::seal(Group g) {
+  g.singles.clear();
+  if (std::all_of(g.clauses.begin(), g.clauses.end(), [](const auto& c) { return c.size() == 1; }))
+    for (const auto& c : g.clauses) g.singles.push_back(c[0]);
   groups_.push_back(std::move(g));
 }
 
 uint32_t LazyScorer::next_in_all(const Group& g, uint32_t doc) {
   // Leapfrog: the rarest clause proposes, every other one must hold it.
+  if (!g.singles.empty()) {  // one term per clause: its cursor
+    const auto& t = g.singles;
+    uint32_t c = terms_[t[0]].cur.next_geq(doc);
+    for (size_t i = 1; i < t.size() && c != postings::PostingCursor::kEnd;) {
+      const uint32_t d = terms_[t[i]].cur.next_geq(c);
+      if (d == c) {
+        ++i;
+      } else {
+        c = terms_[t[0]].cur.next_geq(d);
+        i = 1;
+      }
+    }
+    return c;
+  }
   uint32_t c = next_in(g.clauses[0], doc);
   for (size_t i = 1; i < g.clauses.size() && c != postings::PostingCursor::kEnd;) {
     const uint32_t d = next_in(g.clauses[i], c);

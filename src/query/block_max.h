@@ -56,6 +56,9 @@ class LazyScorer {
   struct Group {
     double bound = 0;                            // segment-wide
     std::vector<std::vector<uint32_t>> clauses;  // indices of terms
+    // Set by seal(): the clauses' terms when each has one (a phrase, a
+    // conjunction of single-term words), for next_in_all's short path.
+    std::vector<uint32_t> singles;
   };
   std::vector<Group>& groups() { return groups_; }
   // The group's first possible match >= doc (kEnd: none).
@@ -93,11 +96,14 @@ class LazyScorer {
   double phrase_score(const ScoreNode& n, uint32_t doc, bool bound);
   // The first document >= doc of any of the clause's terms.
   uint32_t next_in(const std::vector<uint32_t>& clause, uint32_t doc) {
+    if (clause.size() == 1) return terms_[clause[0]].cur.next_geq(doc);
     uint32_t c = postings::PostingCursor::kEnd;
     for (uint32_t t : clause) c = std::min(c, terms_[t].cur.next_geq(doc));
     return c;
   }
   uint32_t next_in_all(const Group& g, uint32_t doc);
+  // Adds g to the groups, with its `singles`.
+  void seal(Group g);
   // A conjunction's group from the groups its children added (from `first` on).
   void conjoin(size_t first, const std::vector<size_t>& child_ends);
   // score() and doc_bound(): one pass over the nodes.
