@@ -81,7 +81,7 @@ std::unique_ptr<LazyScorer> LazyScorer::build(SegmentEval& ev, bool phrases) {
 bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node) {
   ScoreNode sn;
   auto add_term = [&](const SegmentEval::TermState& ts, const columns::NormColumn* norms) {
-    terms_.push_back(Term{ts.tp->cursor(), ts.w, norms, ts.tp->doc_freq()});
+    terms_.push_back(Term{ts.tp->cursor(), ts.w, norms, ts.tp->doc_freq(), &ts.tp->docs()});
     return static_cast<uint32_t>(terms_.size() - 1);
   };
   switch (n.k) {
@@ -189,6 +189,22 @@ void LazyScorer::conjoin(size_t first, const std::vector<size_t>& child_ends) {
   };
   std::stable_sort(g.clauses.begin(), g.clauses.end(),
                    [&](const auto& a, const auto& b) { return docs(a) < docs(b); });
+  if (g.clauses.size() > 1) {
+    std::vector<postings::Bitmap> unions;  // of the clauses with several terms
+    std::vector<const postings::Bitmap*> all;
+    unions.reserve(g.clauses.size());
+    for (const auto& c : g.clauses) {
+      if (c.size() == 1) {
+        all.push_back(terms_[c[0]].docs);
+        continue;
+      }
+      std::vector<const postings::Bitmap*> parts;
+      for (uint32_t t : c) parts.push_back(terms_[t].docs);
+      unions.push_back(postings::Bitmap::or_many(parts));
+      all.push_back(&unions.back());
+    }
+    g.candidates = std::make_shared<Group::Candidates>(postings::Bitmap::and_many(all));
+  }
   seal(std::move(g));
 }
 

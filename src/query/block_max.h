@@ -59,10 +59,29 @@ class LazyScorer {
     // Set by seal(): the clauses' terms when each has one (a phrase, a
     // conjunction of single-term words), for next_in_all's short path.
     std::vector<uint32_t> singles;
+    // A conjunction's candidates: the intersection of its clauses' document
+    // bitmaps (roaring's AND beats leapfrogging the cursors, which decode
+    // every block they pass), walked in order.
+    struct Candidates {
+      explicit Candidates(postings::Bitmap b) : docs(std::move(b)), it(docs) {}
+      postings::Bitmap docs;
+      postings::Bitmap::Iterator it;
+    };
+    std::shared_ptr<Candidates> candidates;
   };
   std::vector<Group>& groups() { return groups_; }
   // The group's first possible match >= doc (kEnd: none).
   uint32_t next(const Group& g, uint32_t doc) {
+    if (g.candidates) {
+      // Mostly called with the last candidate + 1: one step, not a seek
+      // (CRoaring's seek finds each bitset container's maximum on its way).
+      auto& it = g.candidates->it;
+      if (it.valid() && it.value() < doc) {
+        it.next();
+        if (it.valid() && it.value() < doc) it.seek(doc);
+      }
+      return it.valid() ? it.value() : postings::PostingCursor::kEnd;
+    }
     if (g.clauses.size() == 1) return next_in(g.clauses[0], doc);
     return next_in_all(g, doc);
   }
@@ -78,6 +97,7 @@ class LazyScorer {
     const WeightedTerm* w = nullptr;
     const columns::NormColumn* norms = nullptr;  // null: length 0
     uint64_t df = 0;  // in the segment
+    const postings::Bitmap* docs = nullptr;  // the term's documents in the segment
     // The block whose bounds are cached (by its last document), its max tf
     // and min length, and w's bound there.
     uint32_t block_last = postings::PostingCursor::kEnd;
