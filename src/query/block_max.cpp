@@ -4,8 +4,8 @@
 // The scorer's additive groups are sorted by their segment-wide bound.
 // The shortest prefix of groups whose bounds sum below the threshold is
 // "non-essential": a document found only there cannot enter the top-k, so
-// candidates come from the essential groups' cursors alone (a conjunction's
-// group leapfrogs over its clauses, so its candidates hold them all). Each candidate
+// candidates come from the essential groups alone (a word's cursors; a
+// phrase's or conjunction's intersection of its clauses' documents). Each candidate
 // is then bounded by the block maxima of EVERY term at that document
 // (shallow_advance, no decoding), combined as the query combines scores (sum
 // for bool, max for dis_max); if that bound cannot beat the threshold, the
@@ -81,7 +81,7 @@ std::unique_ptr<LazyScorer> LazyScorer::build(SegmentEval& ev, bool phrases) {
 bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node) {
   ScoreNode sn;
   auto add_term = [&](const SegmentEval::TermState& ts, const columns::NormColumn* norms) {
-    terms_.push_back(Term{ts.tp->cursor(), ts.w, norms, ts.tp->doc_freq(), &ts.tp->docs()});
+    terms_.push_back(Term{ts.tp->cursor(), ts.w, norms, &ts.tp->docs()});
     return static_cast<uint32_t>(terms_.size() - 1);
   };
   switch (n.k) {
@@ -107,8 +107,7 @@ bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* nod
       const auto& slots = ev.slots_[n.id];
       // A slot whose term is not in this segment: the phrase matches nothing here.
       if (std::any_of(slots.begin(), slots.end(), [](const auto& s) { return s.empty() || !s[0]->tp; })) break;
-      uint32_t tf = UINT32_MAX, tf_sum = 0, len = 0, rarest = 0;
-      uint64_t rarest_df = UINT64_MAX;
+      uint32_t tf = UINT32_MAX, tf_sum = 0, len = 0;
       for (size_t i = 0, slot = 0; i < n.slots.size(); ++i) {
         if (n.slots[i].empty()) continue;  // stopword gap
         const auto& ts = *slots[slot++][0];
@@ -120,16 +119,13 @@ bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* nod
         tf = std::min(tf, ts.tp->max_tf());
         tf_sum += ts.tp->max_tf();
         len = std::max(len, ts.tp->min_len());
-        if (ts.tp->doc_freq() < rarest_df) rarest_df = ts.tp->doc_freq(), rarest = sn.items.back();
       }
       if (sn.items.empty()) break;
       has_phrase_ = true;
       if (n.slop > 0) tf = phrase_freq_bound(tf_sum, sn.items.size());
-      // A match holds every term: one clause per term, the rarest first.
+      // A match holds every term: one clause per term.
       Group g{n.phrase_bm25.upper_bound(tf, len), {}};
       for (uint32_t t : sn.items) g.clauses.push_back({t});
-      std::iter_swap(g.clauses.begin(),
-                     std::find(g.clauses.begin(), g.clauses.end(), std::vector<uint32_t>{rarest}));
       seal(std::move(g));
       break;
     }
@@ -181,15 +177,13 @@ void LazyScorer::conjoin(size_t first, const std::vector<size_t>& child_ends) {
     begin = end;
   }
   groups_.resize(first);
-  // The rarest clause proposes (next_in_all).
-  auto docs = [this](const std::vector<uint32_t>& c) {
-    uint64_t n = 0;
-    for (uint32_t t : c) n += terms_[t].df;
-    return n;
-  };
-  std::stable_sort(g.clauses.begin(), g.clauses.end(),
-                   [&](const auto& a, const auto& b) { return docs(a) < docs(b); });
+  seal(std::move(g));
+}
+
+void LazyScorer::seal(Group g) {
   if (g.clauses.size() > 1) {
+    // The intersection of the clauses' documents: roaring's AND beats
+    // leapfrogging the cursors, which decode every block they pass.
     std::vector<postings::Bitmap> unions;  // of the clauses with several terms
     std::vector<const postings::Bitmap*> all;
     unions.reserve(g.clauses.size());
@@ -205,43 +199,7 @@ void LazyScorer::conjoin(size_t first, const std::vector<size_t>& child_ends) {
     }
     g.candidates = std::make_shared<Group::Candidates>(postings::Bitmap::and_many(all));
   }
-  seal(std::move(g));
-}
-
-void LazyScorer::seal(Group g) {
-  g.singles.clear();
-  if (std::all_of(g.clauses.begin(), g.clauses.end(), [](const auto& c) { return c.size() == 1; }))
-    for (const auto& c : g.clauses) g.singles.push_back(c[0]);
   groups_.push_back(std::move(g));
-}
-
-uint32_t LazyScorer::next_in_all(const Group& g, uint32_t doc) {
-  // Leapfrog: the rarest clause proposes, every other one must hold it.
-  if (!g.singles.empty()) {  // one term per clause: its cursor
-    const auto& t = g.singles;
-    uint32_t c = terms_[t[0]].cur.next_geq(doc);
-    for (size_t i = 1; i < t.size() && c != postings::PostingCursor::kEnd;) {
-      const uint32_t d = terms_[t[i]].cur.next_geq(c);
-      if (d == c) {
-        ++i;
-      } else {
-        c = terms_[t[0]].cur.next_geq(d);
-        i = 1;
-      }
-    }
-    return c;
-  }
-  uint32_t c = next_in(g.clauses[0], doc);
-  for (size_t i = 1; i < g.clauses.size() && c != postings::PostingCursor::kEnd;) {
-    const uint32_t d = next_in(g.clauses[i], c);
-    if (d == c) {
-      ++i;
-    } else {
-      c = next_in(g.clauses[0], d);
-      i = 1;
-    }
-  }
-  return c;
 }
 
 double LazyScorer::phrase_score(const ScoreNode& n, uint32_t doc, bool bound) {

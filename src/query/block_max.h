@@ -9,9 +9,11 @@
 // query's score computed from those cursors by a small tree mirroring the
 // query (sum for bool, max for dis_max and for a word's alternatives), block
 // bounds computed by the same tree, and the additive groups MaxScore
-// partitions into essential and non-essential. A conjunction is one group
-// whose candidates leapfrog over its clauses (the rarest proposes). No
-// bitmap of the query is read: the documents come from the cursors.
+// partitions into essential and non-essential. A phrase or a conjunction is
+// one group whose candidates are the roaring AND of its clauses' document
+// bitmaps (the terms' own, read with their postings). No bitmap of the
+// query is built from its nodes: the documents come from the cursors and
+// those intersections.
 #pragma once
 
 #include <algorithm>
@@ -51,17 +53,12 @@ class LazyScorer {
   // An additive group: the score of any document is at most the sum over
   // groups of their bounds' values at it. Every match of the group holds a
   // term of each of its clauses (a word: one clause, all its terms; a phrase:
-  // one clause per term, the rarest first; a conjunction: its children's
-  // clauses, the rarest first).
+  // one clause per term; a conjunction: its children's clauses).
   struct Group {
     double bound = 0;                            // segment-wide
     std::vector<std::vector<uint32_t>> clauses;  // indices of terms
-    // Set by seal(): the clauses' terms when each has one (a phrase, a
-    // conjunction of single-term words), for next_in_all's short path.
-    std::vector<uint32_t> singles;
-    // A conjunction's candidates: the intersection of its clauses' document
-    // bitmaps (roaring's AND beats leapfrogging the cursors, which decode
-    // every block they pass), walked in order.
+    // With several clauses (set by seal()): the intersection of their
+    // documents, walked in order.
     struct Candidates {
       explicit Candidates(postings::Bitmap b) : docs(std::move(b)), it(docs) {}
       postings::Bitmap docs;
@@ -82,8 +79,7 @@ class LazyScorer {
       }
       return it.valid() ? it.value() : postings::PostingCursor::kEnd;
     }
-    if (g.clauses.size() == 1) return next_in(g.clauses[0], doc);
-    return next_in_all(g, doc);
+    return next_in(g.clauses[0], doc);
   }
   // Whether any node is a phrase: doc_bound() is then worth asking before score().
   bool has_phrase() const { return has_phrase_; }
@@ -96,7 +92,6 @@ class LazyScorer {
     postings::PostingCursor cur;
     const WeightedTerm* w = nullptr;
     const columns::NormColumn* norms = nullptr;  // null: length 0
-    uint64_t df = 0;  // in the segment
     const postings::Bitmap* docs = nullptr;  // the term's documents in the segment
     // The block whose bounds are cached (by its last document), its max tf
     // and min length, and w's bound there.
@@ -121,8 +116,7 @@ class LazyScorer {
     for (uint32_t t : clause) c = std::min(c, terms_[t].cur.next_geq(doc));
     return c;
   }
-  uint32_t next_in_all(const Group& g, uint32_t doc);
-  // Adds g to the groups, with its `singles`.
+  // Adds g to the groups, with its candidates when it has several clauses.
   void seal(Group g);
   // A conjunction's group from the groups its children added (from `first` on).
   void conjoin(size_t first, const std::vector<size_t>& child_ends);
