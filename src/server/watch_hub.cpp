@@ -44,6 +44,7 @@ struct WatchChannel {
   std::map<std::string, std::shared_ptr<QueryGroup>> groups;  // GUARDED_BY(mu)
   size_t num_watchers = 0;       // GUARDED_BY(mu)
   bool replays = false;          // some watcher has replay_ events; GUARDED_BY(mu)
+  bool seeds = false;            // some watcher is seeded_; GUARDED_BY(mu)
   bool stop = false;             // GUARDED_BY(mu)
   std::thread matcher;           // started by the first subscribe; GUARDED_BY(mu)
 
@@ -103,6 +104,9 @@ struct WatchChannel {
   static void deliver(QueryGroup& g, Watcher& w, const EventPtr& ev, bool matched);
   // Moves w's outbox into its queue: one lock and one wake-up per batch.
   static void flush(Watcher& w);
+  // Under mu, on the matcher thread: the ids of g's new seeded watchers join
+  // g.matched (so the group's shortcut does not skip their deletes).
+  static void add_seeds(QueryGroup& g);
 };
 
 bool WatchChannel::match(const query::LiveQuery& live, const query::MemoryIndex* doc) {
@@ -156,6 +160,17 @@ void WatchChannel::flush(Watcher& w) {
   w.cv_.notify_one();
 }
 
+void WatchChannel::add_seeds(QueryGroup& g) {
+  for (auto& w : g.watchers) {
+    if (!w->seeded_) continue;
+    w->seeded_ = false;
+    for (const auto& id : w->matched_) {
+      if (g.matched.size() < w->tracked_limit_) g.matched.insert(id);
+      else g.complete = false;
+    }
+  }
+}
+
 // Recompiles the groups' queries when the index's schema changed (a
 // dynamic field, say), so that documents are matched with the fields they
 // were indexed with.
@@ -189,11 +204,12 @@ void WatchChannel::run() {
     std::vector<std::shared_ptr<QueryGroup>> groups;
     for (auto& [key, g] : this->groups) {
       groups.push_back(g);
+      if (seeds) add_seeds(*g);
       if (!replays) continue;
       for (auto& w : g->watchers)
         if (!w->replay_.empty()) replay.emplace_back(w, std::move(w->replay_)), w->replay_.clear();
     }
-    replays = false;
+    replays = seeds = false;
     lock.unlock();
 
     std::shared_ptr<const index::Schema> schema = refresh_queries(&groups);
@@ -319,7 +335,8 @@ void WatchHub::attach(const std::shared_ptr<index::Index>& idx) { (void)channel(
 Result<std::shared_ptr<Watcher>> WatchHub::subscribe(const std::shared_ptr<index::Index>& idx,
                                                      const query::SearchRequest& req,
                                                      std::optional<uint64_t> after_seq,
-                                                     std::optional<uint64_t> ring) {
+                                                     std::optional<uint64_t> ring,
+                                                     const std::unordered_set<std::string>* matched) {
   auto ch = channel(idx);
   const std::string key = query::LiveQuery::key_of(req);
   std::shared_ptr<QueryGroup> group;
@@ -338,13 +355,22 @@ Result<std::shared_ptr<Watcher>> WatchHub::subscribe(const std::shared_ptr<index
   auto w = std::make_shared<Watcher>();
   w->limit_ = opt_.client_queue;
   w->tracked_limit_ = opt_.tracked_ids;
+  if (matched && !matched->empty()) {  // the watcher is not shared yet: the matcher reads it under the channel's mu
+    for (const auto& id : *matched) {
+      if (w->matched_.size() >= w->tracked_limit_) break;
+      w->matched_.insert(id);
+    }
+    w->seeded_ = true;
+  }
   std::lock_guard lock(ch->mu);
   group = ch->groups.emplace(key, group).first->second;  // another subscriber may have added it meanwhile
   w->group_ = group;
   w->start_seq_ = ch->last_seq;
   w->ring_ = ch->ring_id;
   w->from_seq_ = ch->last_seq;
-  if (ring && *ring != ch->ring_id) {  // a position in another ring: start now, say so
+  // A position in another ring, or past anything this ring published (a
+  // restarted process's, a made-up one): start now, say so.
+  if ((ring && *ring != ch->ring_id) || (after_seq && *after_seq > ch->last_seq)) {
     w->gap_ = true;
     after_seq.reset();
   }
@@ -360,6 +386,7 @@ Result<std::shared_ptr<Watcher>> WatchHub::subscribe(const std::shared_ptr<index
     ch->replays |= !w->replay_.empty();
   }
   group->watchers.push_back(w);
+  ch->seeds |= w->seeded_;
   if (++ch->num_watchers == 1) idx->set_live_interest(true);
   if (!ch->matcher.joinable()) ch->matcher = std::thread([c = ch.get()] { c->run(); });
   ch->wake.notify_one();

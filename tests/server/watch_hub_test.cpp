@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <set>
+#include <unordered_set>
 #include <thread>
 
 #include "meridian/index/index.h"
@@ -256,4 +257,59 @@ TEST_CASE("watch_hub: a resume point of another ring starts now with a gap; the 
   TempDir dir2;
   auto idx2 = make_index(dir2.path());
   CHECK(subscribe(hub, idx2, all())->ring() != first->ring());
+}
+
+TEST_CASE("watch_hub: a resume point past the last event published starts now with a gap") {
+  TempDir dir;
+  auto idx = make_index(dir.path());
+  WatchHub hub;
+  hub.attach(idx);
+  auto r = idx->put(doc("a", "apple"));
+  REQUIRE(r.is_ok());
+  REQUIRE(idx->refresh().is_ok());
+  // e.g. the id of a process that had published more before it restarted,
+  // or a made-up one (above 2^63 too)
+  for (uint64_t after : {r->seq + 1, uint64_t{18446744073709551615ull}}) {
+    auto w = subscribe(hub, idx, all(), after);
+    CHECK(w->gap());
+    CHECK(w->from_seq() == r->seq);  // what it streams from: now
+    REQUIRE(idx->put(doc("b" + std::to_string(after % 7), "apple")).is_ok());
+    REQUIRE(idx->refresh().is_ok());
+    auto got = drain(*w, 1);
+    REQUIRE(got.size() == 1);  // the next event reaches it
+    CHECK(got[0].change->seq > r->seq);
+    hub.unsubscribe(idx, w);
+    r = idx->put(doc("c", "x"));  // the next round's last event
+    REQUIRE(r.is_ok());
+    REQUIRE(idx->refresh().is_ok());
+  }
+}
+
+TEST_CASE("watch_hub: a watcher given the ids another held as matched sends their deletes") {
+  TempDir dir;
+  auto idx = make_index(dir.path());
+  WatchHub hub;
+  hub.attach(idx);
+  const auto apple = request(R"({"query":{"match":{"title":"apple"}}})");
+  REQUIRE(idx->put(doc("a", "apple")).is_ok());
+  REQUIRE(idx->put(doc("b", "apple")).is_ok());
+  REQUIRE(idx->refresh().is_ok());
+  // Another watcher of the same query, subscribed before: its group knows
+  // no matched id, which must not hide the seeded watcher's deletes.
+  auto other = subscribe(hub, idx, apple);
+  std::unordered_set<std::string> matched = {"a", "b"};
+  auto seeded = hub.subscribe(idx, apple, std::nullopt, std::nullopt, &matched);
+  REQUIRE(seeded.is_ok());
+  auto plain = subscribe(hub, idx, apple);
+  REQUIRE(idx->remove("a").is_ok());
+  REQUIRE(idx->put(doc("b", "pear")).is_ok());  // no longer matches
+  REQUIRE(idx->refresh().is_ok());
+  auto got = drain(**seeded, 2);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0].kind == WatchEvent::Kind::kDelete);
+  CHECK(got[0].change->id == "a");
+  CHECK(got[1].kind == WatchEvent::Kind::kDelete);
+  CHECK(got[1].change->id == "b");
+  CHECK(drain(*plain, 0).empty());  // never told a or b matched
+  CHECK(drain(*other, 0).empty());
 }

@@ -95,6 +95,9 @@ class Watcher {
   // before any newer event. Both GUARDED_BY(the channel's mu).
   uint64_t start_seq_ = 0;
   std::vector<std::shared_ptr<const index::ChangeEvent>> replay_;
+  // matched_ was given at subscribe: the matcher adds it to its group's
+  // ids before this watcher's first event. GUARDED_BY(the channel's mu).
+  bool seeded_ = false;
   // Ids last delivered as matches, and events not yet moved to queue_;
   // the matcher thread's alone.
   std::unordered_set<std::string> matched_;
@@ -115,15 +118,22 @@ class WatchHub {
   // larger seq (gap() tells whether some were already gone). With `ring`,
   // after_seq is a position in that ring only: when the channel's ring is
   // another one (the index was reopened, the process restarted) the watcher
-  // starts at now with gap() set. Errors: the query does not compile
-  // against the index's schema (Status::invalid).
+  // starts at now with gap() set; so does an after_seq beyond the last
+  // event the channel published (no event of it has such a seq: another
+  // process's, or a made-up one). `matched`: the ids a previous watcher of
+  // the same query held as matched (at most WatchOptions::tracked_ids are
+  // kept), so that a watcher resuming another's stream sends the deletes
+  // that one would have. Errors: the query does not compile against the
+  // index's schema (Status::invalid).
   Result<std::shared_ptr<Watcher>> subscribe(const std::shared_ptr<index::Index>& idx,
                                              const query::SearchRequest& req, std::optional<uint64_t> after_seq,
-                                             std::optional<uint64_t> ring = std::nullopt);
+                                             std::optional<uint64_t> ring = std::nullopt,
+                                             const std::unordered_set<std::string>* matched = nullptr);
   void unsubscribe(const std::shared_ptr<index::Index>& idx, const std::shared_ptr<Watcher>& w);
   // Wakes and closes every watcher (server shutdown).
   void close_all();
   size_t watchers() const;
+  const WatchOptions& options() const { return opt_; }
   // Distinct queries being watched, over every index.
   size_t queries() const;
 
