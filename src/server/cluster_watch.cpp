@@ -2,10 +2,12 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <optional>
+#include <unordered_set>
 
 #include "meridian/base/json.h"
 #include "sse_parser.h"
@@ -78,6 +80,12 @@ struct ClusterWatch::Feed {
   ShardCursor pos;       // the last position pushed (or the client's)
   bool need_gap = false;  // a fresh subscription must carry a gap
   bool said_hello = false;
+  uint64_t hellos = 0;    // subscriptions so far
+  // The ids the client holds as matched on this shard, kept as the hub's
+  // watcher keeps its own (same bound): exact while `matched_exact`, i.e.
+  // while the feed streams in process (a remote stream's are not kept).
+  std::unordered_set<std::string> matched;
+  bool matched_exact = true;
 };
 
 ClusterWatch::ClusterWatch(WatchHub& hub, ClusterWatchPeers peers, ClusterWatchOptions opt, query::SearchRequest req,
@@ -125,9 +133,9 @@ bool ClusterWatch::wait_subscribed(int timeout_ms) {
 
 ClusterWatch::Wait ClusterWatch::next(std::vector<ClusterWatchItem>* out, int timeout_ms) {
   std::unique_lock lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return !queue_.empty() || dropped_; });
+  cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return !queue_.empty() || dropped_ || gone_; });
   if (dropped_) return Wait::kDropped;
-  if (queue_.empty()) return Wait::kTimeout;
+  if (queue_.empty()) return gone_ ? Wait::kGone : Wait::kTimeout;
   while (!queue_.empty()) {
     out->push_back(std::move(queue_.front()));
     queue_.pop_front();
@@ -156,7 +164,8 @@ bool ClusterWatch::push(ClusterWatchItem item) {
   return ok;
 }
 
-void ClusterWatch::hello(Feed& f, const std::string& node, uint64_t ring, uint64_t from, bool replica_gap) {
+void ClusterWatch::hello(Feed& f, const std::string& node, uint64_t ring, uint64_t from, bool replica_gap,
+                         bool fresh_watcher) {
   const bool same = f.pos.known() && f.pos.node == node && f.pos.ring == ring;
   ClusterWatchItem h;
   h.kind = ClusterWatchItem::Kind::kHello;
@@ -171,16 +180,44 @@ void ClusterWatch::hello(Feed& f, const std::string& node, uint64_t ring, uint64
     h.gap = true;
     h.reason = "shard " + std::to_string(f.shard) + " is now streamed by node '" + node +
                "': its events since the last one sent may have been missed or may repeat";
+  } else if (fresh_watcher && f.hellos > 0) {
+    h.gap = true;
+    h.reason = "shard " + std::to_string(f.shard) + " was subscribed again on node '" + node +
+               "': a delete of a document matched before may have been missed";
   }
   f.pos = ShardCursor{node, ring, from};
   f.need_gap = false;
+  ++f.hellos;
   push(std::move(h));
+}
+
+void ClusterWatch::track(Feed& f, const std::string& event, const std::string& id) {
+  if (event == "match") {
+    if (f.matched.size() < hub_.options().tracked_ids) f.matched.insert(id);
+  } else if (event == "delete") {
+    f.matched.erase(id);
+  } else {
+    f.matched.clear();  // truncate
+  }
 }
 
 void ClusterWatch::run_feed(uint32_t shard) {
   Feed& f = *feeds_[shard];
   std::string avoid;  // the node whose stream just failed: another replica first
+  int delay = opt_.retry_ms;
+  auto pause = [&] {
+    sleep_ms(delay);
+    delay = std::min(delay * 2, std::max(opt_.retry_ms, opt_.max_retry_ms));
+  };
   while (!stopped()) {
+    if (peers_.gone && peers_.gone()) {  // the stream ends after what was queued
+      {
+        std::lock_guard lock(mu_);
+        gone_ = true;
+      }
+      cv_.notify_all();
+      return;
+    }
     std::vector<cluster::ReplicaRoute> routes = peers_.routes(shard);
     const cluster::ReplicaRoute* pick = nullptr;
     auto pick_if = [&](auto pred) {
@@ -193,10 +230,11 @@ void ClusterWatch::run_feed(uint32_t shard) {
     if (!pick && !routes.empty()) pick = &routes.front();  // only the failed one: try it again
     if (!pick) {
       avoid.clear();
-      sleep_ms(opt_.retry_ms);
+      pause();
       continue;
     }
     const cluster::ReplicaRoute r = *pick;
+    const uint64_t hellos = f.hellos;
     Outcome o = Outcome::kBroken;
     if (r.local || r.node == opt_.node_id) {
       if (auto ix = peers_.local_replica(shard)) o = stream_local(f, r, std::move(ix));
@@ -205,7 +243,8 @@ void ClusterWatch::run_feed(uint32_t shard) {
     }
     if (o == Outcome::kStopped) return;
     avoid = o == Outcome::kBroken ? r.node : std::string();
-    sleep_ms(opt_.retry_ms);
+    if (o == Outcome::kDropped || f.hellos != hellos) delay = opt_.retry_ms;  // it did stream: retry soon
+    pause();
   }
 }
 
@@ -213,11 +252,16 @@ ClusterWatch::Outcome ClusterWatch::stream_local(Feed& f, const cluster::Replica
                                                  std::shared_ptr<index::Index> ix) {
   std::optional<uint64_t> after, ring;
   if (f.pos.known() && f.pos.node == r.node) after = f.pos.seq, ring = f.pos.ring;
-  auto sub = hub_.subscribe(ix, req_, after, ring);
+  // The new watcher is told which documents the client holds as matched
+  // when the feed knows them, so its deletes are those the last one would
+  // have sent.
+  auto sub = hub_.subscribe(ix, req_, after, ring, f.matched_exact ? &f.matched : nullptr);
   if (!sub) return Outcome::kBroken;  // the replica's schema refuses the query (not expected)
   auto w = *sub;
   if (hub_subs_) hub_subs_->fetch_add(1);
-  hello(f, r.node, w->ring(), w->from_seq(), w->gap());
+  const bool fresh = !f.matched_exact;
+  if (fresh) f.matched.clear(), f.matched_exact = true;  // the new watcher knows none, as the feed now
+  hello(f, r.node, w->ring(), w->from_seq(), w->gap(), fresh);
   Outcome out = Outcome::kBroken;
   auto check_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   std::vector<WatchEvent> events;
@@ -244,6 +288,7 @@ ClusterWatch::Outcome ClusterWatch::stream_local(Feed& f, const cluster::Replica
       it.event = watch_event_name(e.kind);
       it.data = watch_event_data(e, static_cast<int>(f.shard));
       f.pos.seq = it.seq;
+      track(f, it.event, e.change->id);
       if (!push(std::move(it))) {
         ok = false;
         break;
@@ -292,7 +337,12 @@ ClusterWatch::Outcome ClusterWatch::stream_remote(Feed& f, const cluster::Replic
       if (!node || !node->is_string() || !ring || !ring->is_string() || !parse_u64(ring->as_string(), 16, &ring_v) ||
           !from || !from->is_int())
         return false;
-      hello(f, node->as_string(), ring_v, static_cast<uint64_t>(from->as_int()), gap && gap->is_bool() && gap->as_bool());
+      // The replica's new watcher knows no earlier match; nor does the
+      // feed from here on (it does not keep a remote stream's ids).
+      hello(f, node->as_string(), ring_v, static_cast<uint64_t>(from->as_int()), gap && gap->is_bool() && gap->as_bool(),
+            true);
+      f.matched.clear();
+      f.matched_exact = false;
       greeted = true;
       return true;
     }

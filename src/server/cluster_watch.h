@@ -13,10 +13,16 @@
 // watcher was dropped) reconnects: to the same replica from its position
 // when that replica is still in sync (exact, while its ring holds it),
 // otherwise to another in-sync replica from now, saying so with a hello
-// that carries a gap.
+// that carries a gap. A new watcher of the same replica sends a delete only
+// for documents it knows matched: a local one is given the ids the client
+// holds as matched (the feed keeps them, as the hub's watcher does); a
+// remote one cannot be, so that resubscription carries a gap too. Once the
+// index is dropped (or dropped and re-created) the stream ends (kGone).
 //
 // Ownership: owns its feed threads; stop() (or the destructor) stops and
-// joins them, closing their subscriptions and connections.
+// joins them, closing their subscriptions and connections: within about a
+// second (a remote stream heartbeats every replica_heartbeat_ms), but up to
+// read_timeout_ms while a replica node is silent (dead or cut off).
 // Thread safety: next() is for one consumer thread; stop() may be called
 // from any thread.
 #pragma once
@@ -57,7 +63,8 @@ struct ClusterWatchOptions {
   size_t queue_limit = 10000;      // undelivered items past which the stream is dropped
   int replica_heartbeat_ms = 1000;  // asked of the replica streams: bounds how long a stop waits
   int read_timeout_ms = 5000;       // a replica stream silent this long is broken
-  int retry_ms = 500;               // between reconnection attempts
+  int retry_ms = 500;               // between reconnection attempts, doubling while they fail
+  int max_retry_ms = 5000;          // up to this
 };
 
 // How a feed finds the replicas of a shard (ServerImpl gives ClusterNode's).
@@ -66,6 +73,9 @@ struct ClusterWatchPeers {
   std::function<std::vector<cluster::ReplicaRoute>(uint32_t shard)> routes;
   // This node's replica of the shard, or null.
   std::function<std::shared_ptr<index::Index>(uint32_t shard)> local_replica;
+  // True once the index streamed is gone: dropped, or dropped and created
+  // again (another shard map uid). Null: never.
+  std::function<bool()> gone;
 };
 
 class ClusterWatch {
@@ -80,14 +90,16 @@ class ClusterWatch {
   ClusterWatch& operator=(const ClusterWatch&) = delete;
 
   void start();
-  // Stops and joins every feed (at most about replica_heartbeat_ms).
+  // Stops and joins every feed: within about replica_heartbeat_ms, or up
+  // to read_timeout_ms while a feed waits on a silent replica node.
   void stop();
   // Until every shard's feed said hello (subscribed somewhere) or timeout_ms passed.
   bool wait_subscribed(int timeout_ms);
 
-  enum class Wait { kItems, kTimeout, kDropped };
+  enum class Wait { kItems, kTimeout, kDropped, kGone };
   // Waits up to timeout_ms, then moves the queued items to *out (kItems).
-  // kDropped once the queue overflowed (the client reads too slowly).
+  // kDropped once the queue overflowed (the client reads too slowly);
+  // kGone once the index is gone and every item before was taken.
   Wait next(std::vector<ClusterWatchItem>* out, int timeout_ms);
 
  private:
@@ -99,7 +111,11 @@ class ClusterWatch {
   Outcome stream_local(Feed& f, const cluster::ReplicaRoute& r, std::shared_ptr<index::Index> ix);
   Outcome stream_remote(Feed& f, const cluster::ReplicaRoute& r);
   // The hello of a new subscription of f's shard; updates f's position.
-  void hello(Feed& f, const std::string& node, uint64_t ring, uint64_t from, bool replica_gap);
+  // `fresh_watcher`: the replica's new watcher does not know which
+  // documents the client holds as matched (their deletes may be missed).
+  void hello(Feed& f, const std::string& node, uint64_t ring, uint64_t from, bool replica_gap, bool fresh_watcher);
+  // What the client was sent of f's shard, as the hub's watcher tracks it.
+  void track(Feed& f, const std::string& event, const std::string& id);
   bool push(ClusterWatchItem item);  // false once dropped or stopping
   bool stopped() const { return stop_.load(); }
   void sleep_ms(int ms);
@@ -117,6 +133,7 @@ class ClusterWatch {
   std::condition_variable stop_cv_;     // feeds sleeping between attempts
   std::deque<ClusterWatchItem> queue_;  // GUARDED_BY(mu_)
   bool dropped_ = false;                // GUARDED_BY(mu_)
+  bool gone_ = false;                   // GUARDED_BY(mu_)
   size_t hellos_ = 0;                   // shards subscribed at least once; GUARDED_BY(mu_)
 };
 

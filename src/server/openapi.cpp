@@ -159,7 +159,7 @@ constexpr const char* kOpenApi = R"JSON({
       "responses": {"200": {"description": "hits", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResponse"}}}}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
   "/v1/indexes/{index}/watch": {
     "parameters": [{"$ref": "#/components/parameters/index"}],
-    "get": {"operationId": "watch", "x-meridian-scope": "search", "summary": "live query: Server-Sent Events (event: match, delete, truncate, reset, dropped; heartbeats)",
+    "get": {"operationId": "watch", "x-meridian-scope": "search", "summary": "live query: Server-Sent Events (event: match, delete, truncate, reset, dropped, closed; heartbeats)",
       "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, {"name": "q_fields", "in": "query", "schema": {"type": "string"}},
         {"name": "filter", "in": "query", "schema": {"type": "string"}}, {"name": "near", "in": "query", "schema": {"type": "string"}},
         {"name": "radius", "in": "query", "schema": {"type": "string"}}, {"name": "geo_field", "in": "query", "schema": {"type": "string"}},

@@ -61,6 +61,12 @@ void ServerImpl::watch_clustered(const cluster::ShardMap& m, const WatchParams& 
     return out;
   };
   peers.local_replica = [this, index](uint32_t shard) { return cluster_->local_replica(index, shard); };
+  // Dropped, or dropped and created again (another uid): the stream ends.
+  // A NATS failure is not that (the feed retries).
+  peers.gone = [this, index, uid = m.uid] {
+    auto map = cluster_->cached_shard_map(index);
+    return map && (!*map || (*map)->uid != uid);
+  };
   if (start.empty()) start.resize(m.shards);
   auto ids = std::make_shared<WatchStreamIds>(start);
   auto watch = std::make_shared<ClusterWatch>(hub_, std::move(peers), std::move(opt), wp.request, std::move(start),
@@ -94,6 +100,14 @@ void ServerImpl::watch_clustered(const cluster::ShardMap& m, const WatchParams& 
           auto w = watch->next(&items, 200);
           if (w == ClusterWatch::Wait::kDropped) {
             out = "event: dropped\ndata: {\"reason\":\"client too slow; reconnect with Last-Event-ID\"}\n\n";
+            sink.write(out.data(), out.size());
+            sink.done();
+            return true;
+          }
+          if (w == ClusterWatch::Wait::kGone) {  // what was queued before went out first
+            std::string data = "{\"reason\":";
+            append_json_string(&data, "index '" + index + "' was dropped");
+            out = "event: closed\ndata: " + data + "}\n\n";
             sink.write(out.data(), out.size());
             sink.done();
             return true;

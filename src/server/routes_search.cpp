@@ -261,7 +261,18 @@ void ServerImpl::install_search_routes() {
     std::string preamble = "retry: 1000\n: watching " + idx->name() + "\n\n";
     if (watcher->gap())
       preamble += "event: reset\ndata: {\"reason\":\"resume point no longer held; some events were missed\"}\n\n";
-    stream_watcher(res, idx, watcher, wp.heartbeat_ms, std::move(preamble), -1, nullptr, nullptr);
+    // The stream ends (event: closed) once the index is dropped, or dropped
+    // and created again: checked once a second.
+    auto check_at = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+    std::weak_ptr<index::Index> weak = idx;
+    auto still_there = [this, name = idx->name(), weak, check_at] {
+      auto now = std::chrono::steady_clock::now();
+      if (now < *check_at) return true;
+      *check_at = now + std::chrono::seconds(1);
+      auto cur = engine_->get(name);
+      return cur.is_ok() && *cur == weak.lock();  // NotFound: dropped
+    };
+    stream_watcher(res, idx, watcher, wp.heartbeat_ms, std::move(preamble), -1, still_there, nullptr);
   });
 }
 
@@ -302,7 +313,7 @@ void ServerImpl::stream_watcher(httplib::Response& res, std::shared_ptr<index::I
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, watcher, first, heartbeat_ms, shard, preamble = std::move(preamble),
+      [this, watcher, first, heartbeat_ms, shard, preamble = std::move(preamble), name = idx->name(),
        still_valid = std::move(still_valid)](size_t, httplib::DataSink& sink) {
         std::string out;
         if (*first) {
@@ -312,7 +323,19 @@ void ServerImpl::stream_watcher(httplib::Response& res, std::shared_ptr<index::I
         auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(heartbeat_ms);
         std::vector<WatchEvent> events;
         while (out.empty()) {
-          if (stopping_ || !sink.is_writable() || (still_valid && !still_valid())) {
+          if (stopping_ || !sink.is_writable()) {
+            sink.done();
+            return true;
+          }
+          if (still_valid && !still_valid()) {
+            // A client's stream says why it ends (the index was dropped); a
+            // shard's internal stream just ends (its router streams another).
+            if (shard < 0) {
+              out = "event: closed\ndata: {\"reason\":";
+              append_json_string(&out, "index '" + name + "' was dropped");
+              out += "}\n\n";
+              sink.write(out.data(), out.size());
+            }
             sink.done();
             return true;
           }

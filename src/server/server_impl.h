@@ -139,8 +139,8 @@ class ServerImpl {
   // Streams `watcher` of `idx` as Server-Sent Events: `preamble`, then its
   // events (with "shard" in their data when shard >= 0) and heartbeats,
   // until the client goes, the server stops, the watcher is dropped or
-  // `still_valid` (checked every 200 ms, may be null) turns false; then it
-  // unsubscribes and calls `on_end` (may be null).
+  // `still_valid` (checked every 200 ms, may be null) turns false (shard < 0:
+  // after an event: closed); then it unsubscribes and calls `on_end` (may be null).
   void stream_watcher(httplib::Response& res, std::shared_ptr<index::Index> idx, std::shared_ptr<Watcher> watcher,
                       int heartbeat_ms, std::string preamble, int shard, std::function<bool()> still_valid,
                       std::function<void()> on_end);

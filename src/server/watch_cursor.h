@@ -9,12 +9,18 @@
 // reconnects with Last-Event-ID resumes each shard exactly where that
 // replica's ring still holds it:
 //
-//   c1~n1.5f2a09c3.42~n2.77e1.10~
+//   c2.n1.n2~0.1Vq2Xz3.g~1.7Ux.A~
 //
-// "c1" is the format; then one "~"-prefixed cursor per shard, in shard
-// order, `node.ring(hex).seq(decimal)`, empty for a shard that has not been
-// streamed yet. Node ids hold only letters, digits, '_' and '-', so '.' and
-// '~' never occur in them.
+// "c2" and the node ids the cursors name, each once ("." before each);
+// then one "~"-prefixed cursor per shard, in shard order,
+// `node.ring.seq`: the node's place in that list (decimal), the ring and
+// the seq in base 64 (digits 0-9A-Za-z-_, most significant first), empty
+// for a shard that has not been streamed yet. Node ids hold only letters,
+// digits, '_' and '-', so '.' and '~' never occur in them. Each node is
+// written once and a cursor takes at most 27 bytes, so an id of 256 shards
+// on a few nodes stays under the 8 KB an HTTP header line may have.
+// The older "c1" format (`~node.ring(hex).seq(decimal)` per shard) is still
+// read. A seq above 2^63-1 is refused (it is no position of any stream).
 //
 // Thread safety: WatchStreamIds is used by the one thread writing a stream.
 #pragma once

@@ -161,6 +161,7 @@ class Sse:
         self.status = self.resp.status
         self.events = []
         self.ready = threading.Event()
+        self.ended = threading.Event()  # the server ended the stream (or close() did)
         if self.status == 200:
             threading.Thread(target=self._run, daemon=True).start()
         else:
@@ -182,6 +183,7 @@ class Sse:
         except Exception:  # noqa: BLE001 - closed by close() or the server
             pass
         self.ready.set()
+        self.ended.set()
 
     def data(self, event):
         return [json.loads(e["data"]) for e in list(self.events) if e.get("event") == event]
@@ -956,7 +958,8 @@ def main():
             assert shards & set(on_n1) and shards - set(on_n1), (shards, on_n1)  # local and remote shards
             assert all(x["source"]["title"] == "zeppelin" for x in matches)
             ids = [e["id"] for e in first.events]
-            assert len(set(ids)) == len(ids) and all(i.startswith("c1~") and i.count("~") == 4 for i in ids), ids[:3]
+            assert len(set(ids)) == len(ids) and all(i.startswith("c2.") and i.count("~") == 4 for i in ids), ids[:3]
+            assert max(len(i) for i in ids) < 100, ids[-1]  # two node ids, each once
             text = get_text(nodes[0].base, "/metrics")
             assert "\nmeridian_watchers 1\n" in text, [l for l in text.splitlines() if "watch" in l]
             # Resume with the id of the first event: the rest again, exactly.
@@ -973,6 +976,14 @@ def main():
             got = sorted((e["event"], json.loads(e["data"])["id"]) for e in again.events)
             assert ok and got == rest, (got[:5], rest[:5], len(got), len(rest))
             first.close()
+            # Dropping the index ends the streams on it, with a last event saying so.
+            t0 = time.time()
+            assert call(nodes[0].base, "DELETE", "/v1/indexes/" + name)[0] == 200
+            assert again.ended.wait(10), again.events[-3:]
+            last = again.events[-1]
+            assert last.get("event") == "closed" and json.loads(last["data"]) == {
+                "reason": "index '%s' was dropped" % name}, again.events[-3:]
+            print("  stream closed %.1f s after the drop" % (time.time() - t0))
             again.close()
 
             def closed():  # no stream, subscription or feed left behind on either node
@@ -983,8 +994,7 @@ def main():
                 return True
             assert eventually(closed, 10), [l for n in nodes[:2] for l in get_text(n.base, "/metrics").splitlines()
                                             if "watch" in l and not l.startswith("#")]
-            assert call(nodes[0].base, "DELETE", "/v1/indexes/" + name)[0] == 200
-        check("watch on a clustered index through a node holding some shards: each match once, deletes, resume, 400s",
+        check("watch on a clustered index through a node holding some shards: each match once, deletes, resume, 400s, drop",
               watch)
 
         def node_killed():

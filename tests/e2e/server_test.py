@@ -459,6 +459,17 @@ def test_watch(tmp):
         stop2.set()
         s, b, _ = req(srv, "GET", "/v1/indexes/w/watch?q=apple", headers={"Last-Event-ID": "x"})
         check("sse bad Last-Event-ID 400", s == 400 and is_error(b), (s, b))
+        # Dropping the index ends its streams, with a last event saying so.
+        events3, stop3 = [], threading.Event()
+        t3 = threading.Thread(target=sse_reader, args=(srv, "/v1/indexes/w/watch?q=apple&heartbeat_ms=200", events3, stop3),
+                              daemon=True)
+        t3.start()
+        wait_for(lambda: any("comment" in e for e in events3))
+        req(srv, "DELETE", "/v1/indexes/w")
+        t3.join(10)
+        closed = [e for e in events3 if e.get("event") == "closed"]
+        check("sse ends with event: closed when its index is dropped", not t3.is_alive() and len(closed) == 1
+              and json.loads(closed[0]["data"]) == {"reason": "index 'w' was dropped"}, events3[-3:])
     finally:
         code = srv.stop()
         check("stops with open streams, exit 0", code == 0, code)

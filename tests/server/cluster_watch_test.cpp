@@ -1,9 +1,12 @@
 // ClusterWatch (src/server/cluster_watch.h) with in-process replicas: the
 // shards' streams merged into one, a replaced replica streamed again with a
-// reset, an overflowing queue dropped, and stop() closing every subscription.
+// reset, an overflowing queue dropped, stop() closing every subscription, a
+// resubscription keeping deletes (or saying they may be missed), the end of
+// a dropped index's stream and the back-off of failing attempts.
 // (Remote replicas, over the internal HTTP route, are tested end to end by
 // tests/e2e/cluster_test.py.)
 #include <doctest/doctest.h>
+#include <httplib.h>
 
 #include <chrono>
 #include <mutex>
@@ -230,4 +233,166 @@ TEST_CASE("cluster_watch: a replica watcher dropped by its matcher's backlog is 
   size_t hellos = 0;
   for (const auto& it : items) hellos += it.kind == ClusterWatchItem::Kind::kHello;
   CHECK(hellos >= 2);  // it did subscribe again
+}
+
+TEST_CASE("cluster_watch: a document matched before a replica watcher was dropped and resumed still gets its delete") {
+  TempDir d0;
+  auto s0 = make_index(d0.path());
+  WatchOptions wo;
+  wo.matcher_backlog = 3;  // one refresh of 10 writes drops every watcher
+  WatchHub hub(wo);
+  ClusterWatchPeers peers;
+  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  peers.local_replica = [&](uint32_t) { return s0; };
+  ClusterWatchOptions opt;
+  opt.index = "t";
+  opt.shards = 1;
+  opt.node_id = "n1";
+  opt.retry_ms = 50;
+  ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
+  w.start();
+  REQUIRE(w.wait_subscribed(10000));
+  put(*s0, "k", "apple");
+  WatchStreamIds ids(std::vector<ShardCursor>(1));
+  std::vector<ClusterWatchItem> items;
+  REQUIRE(collect(w, ids, 1, &items).size() == 1);
+  for (int i = 0; i < 10; ++i) {
+    Json d = Json::object();
+    d.set("id", "d" + std::to_string(i));
+    d.set("title", "apple");
+    REQUIRE(s0->put(d).is_ok());
+  }
+  REQUIRE(s0->refresh().is_ok());  // the watcher is dropped, and resumed
+  REQUIRE(collect(w, ids, 10, &items).size() == 10);
+  size_t hellos = 0;
+  for (const auto& it : items) hellos += it.kind == ClusterWatchItem::Kind::kHello;
+  CHECK(hellos >= 2);
+  REQUIRE(s0->remove("k").is_ok());
+  REQUIRE(s0->refresh().is_ok());
+  auto out = collect(w, ids, 1, &items);
+  REQUIRE(out.size() == 1);  // no reset: the resumed watcher knows k matched
+  CHECK(out[0].find("event: delete") != std::string::npos);
+  CHECK(out[0].find("\"id\":\"k\"") != std::string::npos);
+}
+
+TEST_CASE("cluster_watch: a remote replica subscribed again on the same ring starts with a reset") {
+  // A replica node's internal route: its watcher is dropped after one event;
+  // the next subscription resumes the same ring (exactly, but that watcher
+  // does not know k matched: a delete of k could be missed).
+  httplib::Server srv;
+  std::atomic<int> calls{0};
+  std::string resumed_after;
+  std::mutex mu;
+  srv.Get("/v1/indexes/t/shards/0/watch", [&](const httplib::Request& req, httplib::Response& res) {
+    const int n = ++calls;
+    std::string from = "0";
+    if (n > 1) {
+      std::lock_guard lock(mu);
+      resumed_after = req.get_param_value("last_event_id") + "@" + req.get_param_value("ring");
+      from = req.get_param_value("last_event_id");
+    }
+    std::string body = "event: replica\ndata: {\"node\":\"n2\",\"shard\":0,\"ring\":\"a\",\"from\":" + from + ",\"gap\":false}\n\n";
+    if (n == 1) body += "id: 1\nevent: match\ndata: {\"id\":\"k\",\"seq\":1,\"shard\":0,\"source\":{}}\n\nevent: dropped\ndata: {}\n\n";
+    res.set_content(body, "text/event-stream");
+  });
+  const int port = srv.bind_to_any_port("127.0.0.1");
+  REQUIRE(port > 0);
+  std::thread t([&] { srv.listen_after_bind(); });
+  WatchHub hub;
+  ClusterWatchPeers peers;
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  peers.routes = [&](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n2", url, false, 0}}; };
+  peers.local_replica = [](uint32_t) { return std::shared_ptr<index::Index>(); };
+  ClusterWatchOptions opt;
+  opt.index = "t";
+  opt.shards = 1;
+  opt.node_id = "n1";
+  opt.retry_ms = 50;
+  std::vector<ClusterWatchItem> hellos;
+  {
+    ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
+    w.start();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (hellos.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+      std::vector<ClusterWatchItem> got;
+      if (w.next(&got, 100) != ClusterWatch::Wait::kItems) continue;
+      for (auto& it : got)
+        if (it.kind == ClusterWatchItem::Kind::kHello) hellos.push_back(it);
+    }
+  }
+  srv.stop();
+  t.join();
+  REQUIRE(hellos.size() == 2);
+  CHECK_FALSE(hellos[0].gap);  // a fresh stream
+  CHECK(hellos[1].gap);
+  CHECK(hellos[1].reason.find("delete") != std::string::npos);
+  std::lock_guard lock(mu);
+  CHECK(resumed_after == "1@a");  // from its position, on the same ring
+}
+
+TEST_CASE("cluster_watch: once the index is gone the stream ends, after what was queued") {
+  TempDir d0;
+  auto s0 = make_index(d0.path());
+  WatchHub hub;
+  std::mutex mu;
+  std::shared_ptr<index::Index> cur = s0;
+  std::atomic<bool> gone{false};
+  ClusterWatchPeers peers;
+  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  peers.local_replica = [&](uint32_t) {
+    std::lock_guard lock(mu);
+    return cur;
+  };
+  peers.gone = [&] { return gone.load(); };
+  ClusterWatchOptions opt;
+  opt.index = "t";
+  opt.shards = 1;
+  opt.node_id = "n1";
+  opt.retry_ms = 50;
+  ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
+  w.start();
+  REQUIRE(w.wait_subscribed(10000));
+  put(*s0, "a", "apple");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // queued, not read
+  {  // dropped: the replica goes, the shard map with it
+    std::lock_guard lock(mu);
+    cur = nullptr;
+  }
+  gone = true;
+  std::vector<ClusterWatchItem> items;
+  ClusterWatch::Wait last = ClusterWatch::Wait::kTimeout;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (last != ClusterWatch::Wait::kGone && std::chrono::steady_clock::now() < deadline) {
+    last = w.next(&items, 100);
+    if (last == ClusterWatch::Wait::kItems) CHECK(items.size() >= 2);  // the hello and a's match come first
+  }
+  CHECK(last == ClusterWatch::Wait::kGone);
+  REQUIRE(items.size() == 2);
+  CHECK(items[1].event == "match");
+  w.stop();
+  CHECK(hub.watchers() == 0);
+}
+
+TEST_CASE("cluster_watch: attempts that keep failing are retried with a doubling pause") {
+  WatchHub hub;
+  std::atomic<int> calls{0};
+  ClusterWatchPeers peers;
+  peers.routes = [&](uint32_t) {  // no in-sync replica
+    ++calls;
+    return std::vector<cluster::ReplicaRoute>{};
+  };
+  peers.local_replica = [](uint32_t) { return std::shared_ptr<index::Index>(); };
+  ClusterWatchOptions opt;
+  opt.index = "t";
+  opt.shards = 1;
+  opt.node_id = "n1";
+  opt.retry_ms = 50;
+  opt.max_retry_ms = 400;
+  ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
+  w.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  w.stop();
+  // at 0, 50, 150, 350, 750, 1150 ms (every 50 ms: 24)
+  CHECK(calls.load() >= 4);
+  CHECK(calls.load() <= 8);
 }
