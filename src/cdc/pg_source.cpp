@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <thread>
 
 #include "meridian/cdc/pgoutput.h"
 
@@ -528,9 +529,19 @@ void PgSource::run() {
 
 Status PgSource::drop_slot(const SourceConfig& cfg) {
   MERIDIAN_ASSIGN_OR_RETURN(Conn c, connect(cfg.dsn, false));
-  MERIDIAN_ASSIGN_OR_RETURN(Res r, exec(c.get(), "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = " +
-                                                     quote_literal(c.get(), cfg.slot), PGRES_TUPLES_OK));
-  return Status::ok();
+  const std::string sql = "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = " +
+                          quote_literal(c.get(), cfg.slot);
+  // Just after a source stops, the server's walsender may not have exited
+  // yet and the slot is still "active": wait for it (5 s at most), never
+  // terminate it (another consumer may hold the slot).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (true) {
+    auto r = exec(c.get(), sql, PGRES_TUPLES_OK);
+    if (r) return Status::ok();
+    if (r.status().message().find("is active") == std::string::npos || std::chrono::steady_clock::now() >= deadline)
+      return r.status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 }  // namespace meridian::cdc

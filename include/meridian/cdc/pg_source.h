@@ -82,7 +82,8 @@ class PgSource {
   PgSourceStatus status() const;
   const SourceConfig& config() const { return cfg_; }
 
-  // Drops the replication slot (and the publication if Meridian named it).
+  // Drops the replication slot (and the publication if Meridian named it),
+  // waiting up to 5 s while the slot is still active (a walsender exiting).
   static Status drop_slot(const SourceConfig& cfg);
 
  private:
