@@ -76,10 +76,12 @@ int ReplicaLoad::band(const NodeLoad& n) {
   return static_cast<int>(std::floor(std::log2(cost)));
 }
 
-void ReplicaLoad::order(std::vector<cluster::ReplicaRoute>* candidates, Clock::time_point now) const {
+void ReplicaLoad::order(std::vector<cluster::ReplicaRoute>* candidates, Clock::time_point now) {
   if (candidates->size() < 2) return;
   // Per candidate: its load band, or INT_MAX when it failed within the penalty window.
   std::vector<int> rank;
+  std::vector<size_t> idx(candidates->size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& c : *candidates) {
@@ -87,10 +89,14 @@ void ReplicaLoad::order(std::vector<cluster::ReplicaRoute>* candidates, Clock::t
       if (it == nodes_.end()) rank.push_back(0);
       else rank.push_back(penalized(it->second, now) ? std::numeric_limits<int>::max() : band(it->second));
     }
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return rank[a] < rank[b]; });
+    // The healthy ones passed over drift back towards the floor.
+    for (size_t k = 1; k < idx.size(); ++k) {
+      if (rank[idx[k]] == std::numeric_limits<int>::max()) continue;
+      auto it = nodes_.find((*candidates)[idx[k]].node);
+      if (it != nodes_.end() && it->second.mean_us > kLatencyFloorUs) it->second.mean_us *= kSkippedDecay;
+    }
   }
-  std::vector<size_t> idx(candidates->size());
-  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return rank[a] < rank[b]; });
   std::vector<cluster::ReplicaRoute> out;
   out.reserve(idx.size());
   for (size_t i : idx) out.push_back(std::move((*candidates)[i]));

@@ -7,7 +7,8 @@
 // load band, floor(log2((in flight + 1) x max(mean latency, 1 ms) / 1 ms)),
 // so a node twice as busy (or twice as slow) as another yields to it, while
 // small differences keep the routing view's order (most advanced replica,
-// local first) and do not flap. Two pages of one search may meet different
+// local first) and do not flap. A healthy node passed over decays towards
+// the floor (kSkippedDecay). Two pages of one search may meet different
 // replicas of a shard: the search_after tiebreaker (a put's log sequence) is
 // the same on each (docs/CLUSTER.md, "The search router").
 //
@@ -32,6 +33,11 @@ class ReplicaLoad {
   static constexpr std::chrono::milliseconds kFailurePenalty{5000};
   static constexpr double kLatencyWeight = 0.2;  // of the newest call in the mean
   static constexpr double kLatencyFloorUs = 1000;  // latencies below this count as equal
+  // A healthy node passed over by order() has its mean latency multiplied by
+  // this, so one measured slow during a transient (a restart) is tried again
+  // after some dozens of searches instead of never (the same idea as
+  // Elasticsearch's adaptive replica selection).
+  static constexpr double kSkippedDecay = 0.95;
 
   // One shard call to `node`: in flight from construction to finish() (or
   // destruction, which counts as a failure).
@@ -52,7 +58,7 @@ class ReplicaLoad {
 
   // Stable: healthy candidates by load band (ties keep their order), then
   // the penalized ones.
-  void order(std::vector<cluster::ReplicaRoute>* candidates, Clock::time_point now = Clock::now()) const;
+  void order(std::vector<cluster::ReplicaRoute>* candidates, Clock::time_point now = Clock::now());
 
   struct NodeLoad {
     uint32_t in_flight = 0;

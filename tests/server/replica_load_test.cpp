@@ -76,14 +76,38 @@ TEST_CASE("replica load: a slow node yields only to one at least twice as fast")
   auto r = routes({"n1", "n2", "n3"});
   load.order(&r, now);
   CHECK(names(r) == std::vector<std::string>{"n3", "n1", "n2"});
+  // Passed over, n1 and n2 drift towards the floor; n3, chosen, does not.
+  CHECK(load.of("n1").mean_us == doctest::Approx(3000 * ReplicaLoad::kSkippedDecay));
+  CHECK(load.of("n2").mean_us == doctest::Approx(2000 * ReplicaLoad::kSkippedDecay));
+  CHECK(load.of("n3").mean_us == doctest::Approx(1500));
   // A failed call outranks any load: the fast n3 goes last.
   load.record("n3", 0, false, now);
-  auto p = routes({"n1", "n2", "n3"});
+  auto p = routes({"n3", "n1", "n2"});
   load.order(&p, now);
-  CHECK(names(p) == std::vector<std::string>{"n1", "n2", "n3"});
-  auto q = routes({"n3", "n2", "n1"});
-  load.order(&q, now);
-  CHECK(names(q) == std::vector<std::string>{"n2", "n1", "n3"});
+  CHECK(names(p) == std::vector<std::string>{"n2", "n1", "n3"});  // n2 at 1.8 ms: band 0 now
+}
+
+TEST_CASE("replica load: a node measured slow once is tried again after some searches") {
+  ReplicaLoad load;
+  const auto now = ReplicaLoad::Clock::now();
+  load.record("local", 200, true, now);
+  load.record("remote", 6000, true, now);  // slow while it restarted: band 2
+  int searches = 0;
+  while (ReplicaLoad::band(load.of("remote")) > 0 && searches < 1000) {
+    auto r = routes({"local", "remote"});
+    load.order(&r, now);
+    CHECK(names(r) == std::vector<std::string>{"local", "remote"});
+    ++searches;
+  }
+  CHECK(searches > 10);
+  CHECK(searches < 40);
+  CHECK(load.of("local").mean_us == doctest::Approx(200));
+  // Now one call in flight on the local node sends the next search to the remote one.
+  ReplicaLoad::Call busy(&load, "local");
+  auto r = routes({"local", "remote"});
+  load.order(&r, now);
+  CHECK(names(r) == std::vector<std::string>{"remote", "local"});
+  busy.finish(true);
 }
 
 TEST_CASE("replica load: a node that failed lately goes last until the penalty passes") {
