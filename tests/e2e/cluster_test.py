@@ -11,6 +11,7 @@ nats-server is not installed. Bounded: every wait has a deadline.
 """
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -355,6 +356,29 @@ def main():
                 assert a["shards"] == {"total": 3, "successful": 3, "failed": 0}, a["shards"]
                 st, b = call(single.base, "POST", "/v1/indexes/ref/search", q)
                 same_hits(a, b, q)
+            # 200 random text queries, through both nodes: the top-10 ids and scores of one node;
+            # every 4th with facets, every 5th sorted by year then id.
+            rq = random.Random(200)
+            for i in range(200):
+                words = " ".join(rq.choice(WORDS) for _ in range(1 + rq.randrange(3)))
+                kind = i % 3
+                q = ({"q": words} if kind == 0 else
+                     {"query": {"match": {"body": {"query": words, "operator": rq.choice(["or", "and"])}}}} if kind == 1 else
+                     {"query": {"multi_match": {"query": words, "fields": ["title^2", "body"]}}})
+                q["size"] = 10
+                if i % 4 == 0:
+                    q["facets"] = {"tag": {"terms": {"field": "tag"}}}
+                if i % 5 == 0:
+                    q["sort"] = [{"year": "desc"}, "id"]
+                st, a = call(nodes[i % 2].base, "POST", "/v1/indexes/books/search", q)
+                st2, b = call(single.base, "POST", "/v1/indexes/ref/search", q)
+                assert st == 200 == st2 and a["shards"]["failed"] == 0, (q, a)
+                assert a["total"] == b["total"], (q, a["total"], b["total"])
+                if "sort" in q or not b["hits"]:
+                    assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]], (q, a["hits"], b["hits"])
+                else:
+                    same_hits(a, b, q)
+                assert a.get("facets") == b.get("facets"), (q, a.get("facets"), b.get("facets"))
             # GET search, sorts and facets merge too.
             st, a = call(nodes[1].base, "GET", "/v1/indexes/books/search?q=river&sort=year:desc,id&size=7&facets=tag")
             st2, b = call(single.base, "GET", "/v1/indexes/ref/search?q=river&sort=year:desc,id&size=7&facets=tag")
