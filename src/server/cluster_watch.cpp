@@ -3,34 +3,19 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <optional>
 #include <unordered_set>
 
 #include "meridian/base/json.h"
+#include "peer_clients.h"
 #include "sse_parser.h"
 
 namespace meridian::server {
 namespace {
 
 constexpr const char* kResumeLost = "resume point no longer held; some events were missed";
-
-std::string encode_segment(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
 
 std::string hex_u64(uint64_t v) {
   char buf[24];

@@ -1,6 +1,7 @@
 // PeerClients: keep-alive clients to other nodes (peer_clients.h).
 #include "peer_clients.h"
 
+#include <cctype>
 #include <chrono>
 
 namespace meridian::server {
@@ -101,6 +102,21 @@ Result<Json> post_shard_route(const std::string& node, const std::string& url, c
   }
   if (!j) return Status::io_error("node '" + node + "': " + j.status().message());
   return std::move(*j);
+}
+
+std::string encode_segment(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
 }
 
 }  // namespace meridian::server

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -68,5 +69,9 @@ PeerClients& cluster_peers();
 Result<Json> post_shard_route(const std::string& node, const std::string& url, const std::string& index,
                               uint32_t shard, const std::string& route, const Json& body, const std::string& auth,
                               int read_ms = 0, bool bad_request_invalid = true);
+
+// RFC 3986 percent-encoding of one path segment (an id or index name in a
+// peer's URL).
+std::string encode_segment(std::string_view s);
 
 }  // namespace meridian::server

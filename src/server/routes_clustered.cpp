@@ -5,7 +5,6 @@
 // here when its index is clustered (routes_clustered_writes.cpp and
 // routes_clustered_admin.cpp hold more); every other route on a clustered
 // index answers 501 (find_index).
-#include <cctype>
 #include <chrono>
 #include <future>
 #include <map>
@@ -26,22 +25,6 @@ Json ack_json(const std::string& id, const cluster::WriteAck& a) {
                            {"result", Json("acknowledged")},
                            {"shard", Json(static_cast<int64_t>(a.shard))},
                            {"seq", Json(a.seq)}});
-}
-
-// RFC 3986 percent-encoding of one path segment.
-std::string encode_segment(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
 }
 
 // A request error as the single-node search route sends it: "sort[0]: ..."
