@@ -340,20 +340,38 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
     std::vector<std::future<void>> fs;
     for (uint32_t s = 0; s < n; ++s)
       fs.push_back(std::async(std::launch::async, [&, s] {
-        const auto& cands = (*routes)[s];
-        if (cands.empty()) errors[s] = "no reachable in-sync replica";
-        for (size_t c = 0; c < cands.size(); ++c) {
-          auto j = run(s, cands[c], "stats", nullptr);
-          auto st = j ? cluster::stats_from_json(*j) : Result<index::CorpusStats>(j.status());
-          if (st) {
-            per_shard[s] = std::move(*st);
-            chosen[s] = c;
-            return;
+        // Twice at most: when no replica answered and one said it holds the
+        // shard no more, the map and the routing view are older than a move
+        // (the replica that stayed may not be listed): read them again, unless
+        // NATS failed lately (settled(): a search never waits on it then).
+        bool moved = false;
+        for (int attempt = 0; attempt < 2; ++attempt) {
+          if (attempt == 1) {
+            if (!moved || !cluster_->settled()) return;
+            auto fresh = cluster_->shard_map(m.index);
+            if (!fresh || !*fresh || (*fresh)->shards != n) return;
+            auto again = cluster_->routes(**fresh);
+            if (!again) return;
+            replica_load_.order(&(*again)[s]);
+            (*routes)[s] = std::move((*again)[s]);
           }
-          errors[s] = st.status().message();
-          if (st.status().code() == Status::Code::kInvalidArgument) {
-            refused[s] = 1;
-            return;
+          const auto& cands = (*routes)[s];
+          if (cands.empty()) errors[s] = "no reachable in-sync replica";
+          for (size_t c = 0; c < cands.size(); ++c) {
+            auto j = run(s, cands[c], "stats", nullptr);
+            auto st = j ? cluster::stats_from_json(*j) : Result<index::CorpusStats>(j.status());
+            if (st) {
+              per_shard[s] = std::move(*st);
+              chosen[s] = c;
+              return;
+            }
+            errors[s] = st.status().message();
+            if (st.status().code() == Status::Code::kInvalidArgument) {
+              refused[s] = 1;
+              return;
+            }
+            // A local replica gone, or a peer's 404 ("holds no replica").
+            moved |= st.status().code() == Status::Code::kNotFound || errors[s].find("HTTP 404") != std::string::npos;
           }
         }
       }));
