@@ -527,14 +527,14 @@ void PgSource::run() {
   }
 }
 
-Status PgSource::drop_slot(const SourceConfig& cfg) {
+Status PgSource::drop_slot(const SourceConfig& cfg, std::chrono::milliseconds wait) {
   MERIDIAN_ASSIGN_OR_RETURN(Conn c, connect(cfg.dsn, false));
   const std::string sql = "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = " +
                           quote_literal(c.get(), cfg.slot);
   // Just after a source stops, the server's walsender may not have exited
-  // yet and the slot is still "active": wait for it (5 s at most), never
+  // yet and the slot is still "active": wait for it (`wait` at most), never
   // terminate it (another consumer may hold the slot).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  const auto deadline = std::chrono::steady_clock::now() + wait;
   while (true) {
     auto r = exec(c.get(), sql, PGRES_TUPLES_OK);
     if (r) return Status::ok();

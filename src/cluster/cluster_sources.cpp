@@ -128,13 +128,7 @@ Status ClusterSources::remove(const std::string& index, const std::string& name,
   if (!drop_slot || cfg->type != "postgres") return Status::ok();
   // Its runner on another node stops within a sync pass; until then the
   // slot is active and cannot be dropped.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  for (;;) {
-    Status st = cdc::PgSource::drop_slot(*cfg);
-    if (st || st.message().find("is active") == std::string::npos || std::chrono::steady_clock::now() > deadline)
-      return st;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  return cdc::PgSource::drop_slot(*cfg, std::chrono::seconds(15));
 }
 
 Status ClusterSources::remove_index(const std::string& index) {

@@ -197,7 +197,7 @@ void LazyScorer::seal(Group g) {
       unions.push_back(postings::Bitmap::or_many(parts));
       all.push_back(&unions.back());
     }
-    g.candidates = std::make_shared<Group::Candidates>(postings::Bitmap::and_many(all));
+    g.candidates = std::make_unique<Group::Candidates>(postings::Bitmap::and_many(all));
   }
   groups_.push_back(std::move(g));
 }

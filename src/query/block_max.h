@@ -1,10 +1,10 @@
 // Internal to the query module: top-k by score over one segment, and the
 // lazy scorer it runs on (block-max MaxScore).
 //
-// A query runs lazily when it is built from words and phrases (one term per position) by
-// disjunctions (a bool of should clauses with minimum_should_match 1, a
-// dis_max) and conjunctions (a bool of must clauses only), nested in any
-// way, with boosts only on the words. For such a query `LazyScorer` has one
+// A query runs lazily when it is built from words and phrases (one term
+// per position) by disjunctions (a bool of should clauses with
+// minimum_should_match 1, a dis_max) and conjunctions (a bool of must
+// clauses only), nested in any way, with boosts only on the words. For such a query `LazyScorer` has one
 // cursor per term (opened fresh, independent of the SegmentEval's own), the
 // query's score computed from those cursors by a small tree mirroring the
 // query (sum for bool, max for dis_max and for a word's alternatives), block
@@ -38,7 +38,8 @@ class LazyScorer {
   // boost 1, of such nodes.
   static bool supports(const Node& root);
   // The scorer of ev's query over its segment; null when supports() is
-  // false, or the query holds a phrase and `phrases` is false. `ev` must have its terms opened (prepare() or open_terms()).
+  // false, or the query holds a phrase and `phrases` is false. `ev` must
+  // have its terms opened (prepare() or open_terms()).
   static std::unique_ptr<LazyScorer> build(SegmentEval& ev, bool phrases);
 
   // The query's score of `doc`, equal to SegmentEval::score() for a matching
@@ -64,7 +65,7 @@ class LazyScorer {
       postings::Bitmap docs;
       postings::Bitmap::Iterator it;
     };
-    std::shared_ptr<Candidates> candidates;
+    std::unique_ptr<Candidates> candidates;
   };
   std::vector<Group>& groups() { return groups_; }
   // The group's first possible match >= doc (kEnd: none).

@@ -98,6 +98,8 @@ Result<Json> post_shard_route(const std::string& node, const std::string& url, c
       if (const Json* e = j->find("error"))
         if (const Json* rs = e->find("reason"); rs && rs->is_string()) reason = rs->as_string();
     if (res->status == 400 && bad_request_invalid) return Status::invalid(reason);
+    if (res->status == 404)  // the node holds no replica of the shard (it moved) or no such index
+      return Status::not_found("node '" + node + "': HTTP 404: " + reason);
     return Status::io_error("node '" + node + "': HTTP " + std::to_string(res->status) + ": " + reason);
   }
   if (!j) return Status::io_error("node '" + node + "': " + j.status().message());

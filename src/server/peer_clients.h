@@ -66,6 +66,7 @@ PeerClients& cluster_peers();
 // cluster_peers(): the JSON answer of a 200, or an error naming `node` and
 // the peer's reason. A 400 is the request's fault (every replica would
 // refuse it): InvalidArgument with the reason when `bad_request_invalid`.
+// A 404 (the node holds no replica of the shard) is NotFound.
 Result<Json> post_shard_route(const std::string& node, const std::string& url, const std::string& index,
                               uint32_t shard, const std::string& route, const Json& body, const std::string& auth,
                               int read_ms = 0, bool bad_request_invalid = true);

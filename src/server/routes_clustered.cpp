@@ -336,6 +336,18 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
   std::vector<std::string> errors(n);
   std::vector<char> refused(n, 0);  // the request itself is bad (InvalidArgument)
   std::vector<std::optional<index::CorpusStats>> per_shard(n);
+  // The shard map and routes read again from NATS, at most once per search,
+  // by the first shard that needs them (below); nullopt when that failed.
+  std::once_flag reread_once;
+  std::optional<std::vector<std::vector<cluster::ReplicaRoute>>> reread;
+  auto reread_routes = [&]() -> const auto& {
+    std::call_once(reread_once, [&] {
+      auto fresh = cluster_->shard_map(m.index);
+      if (!fresh || !*fresh || (*fresh)->shards != n) return;
+      if (auto again = cluster_->routes(**fresh)) reread = std::move(*again);
+    });
+    return reread;
+  };
   {
     std::vector<std::future<void>> fs;
     for (uint32_t s = 0; s < n; ++s)
@@ -348,12 +360,10 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
         for (int attempt = 0; attempt < 2; ++attempt) {
           if (attempt == 1) {
             if (!moved || !cluster_->settled()) return;
-            auto fresh = cluster_->shard_map(m.index);
-            if (!fresh || !*fresh || (*fresh)->shards != n) return;
-            auto again = cluster_->routes(**fresh);
-            if (!again) return;
-            replica_load_.order(&(*again)[s]);
-            (*routes)[s] = std::move((*again)[s]);
+            const auto& fresh = reread_routes();
+            if (!fresh) return;
+            (*routes)[s] = (*fresh)[s];
+            replica_load_.order(&(*routes)[s]);
           }
           const auto& cands = (*routes)[s];
           if (cands.empty()) errors[s] = "no reachable in-sync replica";
@@ -371,7 +381,7 @@ void ServerImpl::search_clustered(const cluster::ShardMap& m, const Json& wire, 
               return;
             }
             // A local replica gone, or a peer's 404 ("holds no replica").
-            moved |= st.status().code() == Status::Code::kNotFound || errors[s].find("HTTP 404") != std::string::npos;
+            moved |= st.status().code() == Status::Code::kNotFound;
           }
         }
       }));

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -83,8 +84,9 @@ class PgSource {
   const SourceConfig& config() const { return cfg_; }
 
   // Drops the replication slot (and the publication if Meridian named it),
-  // waiting up to 5 s while the slot is still active (a walsender exiting).
-  static Status drop_slot(const SourceConfig& cfg);
+  // waiting up to `wait` while the slot is still active (a walsender exiting,
+  // or a runner on another node not stopped yet).
+  static Status drop_slot(const SourceConfig& cfg, std::chrono::milliseconds wait = std::chrono::seconds(5));
 
  private:
   friend class PgSession;
