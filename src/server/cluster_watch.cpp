@@ -3,7 +3,6 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <optional>
 #include <unordered_set>
@@ -16,18 +15,6 @@ namespace meridian::server {
 namespace {
 
 constexpr const char* kResumeLost = "resume point no longer held; some events were missed";
-
-std::string hex_u64(uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, 16);
-  return std::string(buf, r.ptr);
-}
-
-bool parse_u64(std::string_view s, int base, uint64_t* out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out, base);
-  return ec == std::errc() && p == s.data() + s.size();
-}
 
 }  // namespace
 
@@ -176,13 +163,13 @@ void ClusterWatch::hello(Feed& f, const std::string& node, uint64_t ring, uint64
   push(std::move(h));
 }
 
-void ClusterWatch::track(Feed& f, const std::string& event, const std::string& id) {
-  if (event == "match") {
-    if (f.matched.size() < hub_.options().tracked_ids) f.matched.insert(id);
-  } else if (event == "delete") {
-    f.matched.erase(id);
-  } else {
-    f.matched.clear();  // truncate
+void ClusterWatch::track(Feed& f, WatchEvent::Kind kind, const std::string& id) {
+  switch (kind) {
+    case WatchEvent::Kind::kMatch:
+      if (f.matched.size() < hub_.options().tracked_ids) f.matched.insert(id);
+      break;
+    case WatchEvent::Kind::kDelete: f.matched.erase(id); break;
+    case WatchEvent::Kind::kTruncate: f.matched.clear(); break;
   }
 }
 
@@ -245,7 +232,7 @@ ClusterWatch::Outcome ClusterWatch::stream_local(Feed& f, const cluster::Replica
   auto w = *sub;
   if (hub_subs_) hub_subs_->fetch_add(1);
   const bool fresh = !f.matched_exact;
-  if (fresh) f.matched.clear(), f.matched_exact = true;  // the new watcher knows none, as the feed now
+  f.matched_exact = true;  // a fresh watcher knows none, and neither does the feed (emptied when it went inexact)
   hello(f, r.node, w->ring(), w->from_seq(), w->gap(), fresh);
   Outcome out = Outcome::kBroken;
   auto check_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -273,7 +260,7 @@ ClusterWatch::Outcome ClusterWatch::stream_local(Feed& f, const cluster::Replica
       it.event = watch_event_name(e.kind);
       it.data = watch_event_data(e, static_cast<int>(f.shard));
       f.pos.seq = it.seq;
-      track(f, it.event, e.change->id);
+      track(f, e.kind, e.change->id);
       if (!push(std::move(it))) {
         ok = false;
         break;

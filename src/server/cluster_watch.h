@@ -115,7 +115,7 @@ class ClusterWatch {
   // documents the client holds as matched (their deletes may be missed).
   void hello(Feed& f, const std::string& node, uint64_t ring, uint64_t from, bool replica_gap, bool fresh_watcher);
   // What the client was sent of f's shard, as the hub's watcher tracks it.
-  void track(Feed& f, const std::string& event, const std::string& id);
+  void track(Feed& f, WatchEvent::Kind kind, const std::string& id);
   bool push(ClusterWatchItem item);  // false once dropped or stopping
   bool stopped() const { return stop_.load(); }
   void sleep_ms(int ms);

@@ -93,4 +93,10 @@ size_t invalid_utf8_offset(std::string_view s) {
   return 0;
 }
 
+Json error_path(const std::string& m) {
+  size_t colon = m.find(": ");
+  if (colon == std::string::npos || colon == 0 || m.substr(0, colon).find(' ') != std::string::npos) return Json();
+  return Json(Json::Object{{"path", Json(m.substr(0, colon))}});
+}
+
 }  // namespace meridian::server

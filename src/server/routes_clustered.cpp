@@ -27,14 +27,6 @@ Json ack_json(const std::string& id, const cluster::WriteAck& a) {
                            {"seq", Json(a.seq)}});
 }
 
-// A request error as the single-node search route sends it: "sort[0]: ..."
-// also gives {"path": "sort[0]"}.
-Json error_path(const std::string& m) {
-  size_t colon = m.find(": ");
-  if (colon == std::string::npos || colon == 0 || m.substr(0, colon).find(' ') != std::string::npos) return Json();
-  return Json(Json::Object{{"path", Json(m.substr(0, colon))}});
-}
-
 // The parsed request of a shard-search wire object.
 // The search of a shard-search body; with "relaxed": true (the router's
 // second pass of matching strategy last) its relaxed query.

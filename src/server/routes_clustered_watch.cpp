@@ -2,7 +2,6 @@
 // clustered index"):
 //   GET /v1/indexes/{index}/watch                   on a clustered index: every shard's stream, merged
 //   GET /v1/indexes/{index}/shards/{shard}/watch    internal: the single-node watch of this node's replica
-#include <charconv>
 
 #include "cluster_watch.h"
 #include "meridian/query/live_query.h"
@@ -15,12 +14,6 @@ namespace {
 // subscribed: once they arrive, writes acknowledged after are streamed.
 constexpr int kSubscribeWaitMs = 5000;
 
-std::string hex_u64(uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, 16);
-  return std::string(buf, r.ptr);
-}
-
 }  // namespace
 
 void ServerImpl::watch_clustered(const cluster::ShardMap& m, const WatchParams& wp, const httplib::Request& req,
@@ -29,14 +22,8 @@ void ServerImpl::watch_clustered(const cluster::ShardMap& m, const WatchParams& 
   // cluster's schema, the single node's 400 before the stream starts.
   auto schema = cluster_->schema(m);
   if (!schema) return send_error(res, 503, "cluster state unavailable: " + schema.status().message());
-  if (auto live = query::LiveQuery::compile(*schema, wp.request); !live) {
-    const std::string& msg = live.status().message();
-    size_t colon = msg.find(": ");
-    Json extra;
-    if (colon != std::string::npos && colon > 0 && msg.substr(0, colon).find(' ') == std::string::npos)
-      extra = Json(Json::Object{{"path", Json(msg.substr(0, colon))}});
-    return send_error(res, live.status(), extra);
-  }
+  if (auto live = query::LiveQuery::compile(*schema, wp.request); !live)
+    return send_error(res, live.status(), error_path(live.status()));
   std::vector<ShardCursor> start;
   if (!wp.last_event_id.empty()) {
     auto d = decode_watch_id(wp.last_event_id);
@@ -136,15 +123,12 @@ void ServerImpl::install_clustered_watch_routes() {
     std::optional<uint64_t> after, ring;
     if (!wp.last_event_id.empty()) {
       uint64_t v = 0;
-      const std::string& s = wp.last_event_id;
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (ec != std::errc() || p != s.data() + s.size())
+      if (!parse_u64(wp.last_event_id, 10, &v))
         return send_error(res, 400, "last_event_id: expected a sequence number", Json(Json::Object{{"path", Json("last_event_id")}}));
       after = v;
       const std::string r = req.get_param_value("ring");
       uint64_t rv = 0;
-      auto [q, ec2] = std::from_chars(r.data(), r.data() + r.size(), rv, 16);
-      if (r.empty() || ec2 != std::errc() || q != r.data() + r.size())
+      if (!parse_u64(r, 16, &rv))
         return send_error(res, 400, "ring: expected the hexadecimal ring of last_event_id", Json(Json::Object{{"path", Json("ring")}}));
       ring = rv;
     }

@@ -14,14 +14,6 @@
 namespace meridian::server {
 namespace {
 
-// "sort[0].order: expected ..." → {"path": "sort[0].order"}.
-Json path_of(const Status& st) {
-  const std::string& m = st.message();
-  size_t colon = m.find(": ");
-  if (colon == std::string::npos || colon == 0 || m.substr(0, colon).find(' ') != std::string::npos) return Json();
-  return Json(Json::Object{{"path", Json(m.substr(0, colon))}});
-}
-
 // GET parameters as a map; a repeated parameter is an error.
 std::optional<std::map<std::string, std::string>> params_map(const httplib::Request& req, httplib::Response& res,
                                                             const std::vector<std::string>& skip) {
@@ -39,18 +31,13 @@ std::optional<std::map<std::string, std::string>> params_map(const httplib::Requ
 // The part of a query cache key that names the settings a search ran with.
 std::string settings_key(const index::IndexSettings& s) { return "S" + std::to_string(s.version) + ":"; }
 
-std::string sse_event(const char* event, uint64_t seq, const std::string& data) {
-  std::string s = "id: " + std::to_string(seq) + "\nevent: " + event + "\ndata: " + data + "\n\n";
-  return s;
-}
-
 }  // namespace
 
 void ServerImpl::install_search_routes() {
   auto run_search = [this](const std::shared_ptr<index::Index>& idx, const query::SearchRequestOptions& opt,
                            const Result<query::SearchRequest>& parsed, const std::string& cache_key_tail,
                            httplib::Response& res) {
-    if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
+    if (!parsed) return send_error(res, parsed.status(), error_path(parsed.status()));
     auto snap = idx->snapshot();
     std::string key;
     if (cache_.capacity() > 0) {
@@ -63,10 +50,10 @@ void ServerImpl::install_search_routes() {
     query::SearchOptions so;
     so.schema = opt.schema;
     auto r = query::search(*snap, *parsed, so);
-    if (!r) return send_error(res, r.status(), path_of(r.status()));
+    if (!r) return send_error(res, r.status(), error_path(r.status()));
     Json out = query::to_json(*r);
     Status st = query::add_suggestions(*snap, *parsed, opt.settings.get(), opt.schema, &out);
-    if (!st.is_ok()) return send_error(res, st, path_of(st));
+    if (!st.is_ok()) return send_error(res, st, error_path(st));
     std::string body;
     body.reserve(512);  // a small response is written without growing the string
     out.dump_to(&body);
@@ -89,7 +76,7 @@ void ServerImpl::install_search_routes() {
       auto copt = clustered_request_options(*m);
       if (!copt) return send_error(res, copt.status());
       auto parsed = query::parse_search_request(*body, *copt);
-      if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
+      if (!parsed) return send_error(res, parsed.status(), error_path(parsed.status()));
       return search_clustered(*m, Json(Json::Object{{"search", *body}}), *parsed, req, res);
     }
     auto schema = idx->schema();
@@ -107,7 +94,7 @@ void ServerImpl::install_search_routes() {
       auto copt = clustered_request_options(*m);
       if (!copt) return send_error(res, copt.status());
       auto parsed = query::parse_search_params(*params, *copt);
-      if (!parsed) return send_error(res, parsed.status(), path_of(parsed.status()));
+      if (!parsed) return send_error(res, parsed.status(), error_path(parsed.status()));
       Json p = Json::object();
       for (const auto& [k, v] : *params) p.set(k, Json(v));
       return search_clustered(*m, Json(Json::Object{{"params", std::move(p)}}), *parsed, req, res);
@@ -136,9 +123,9 @@ void ServerImpl::install_search_routes() {
       if (k != "text") cfg_json.set(k, v);
     }
     auto cfg = analysis::AnalyzerConfig::from_json(cfg_json);
-    if (!cfg) return send_error(res, cfg.status(), path_of(cfg.status()));
+    if (!cfg) return send_error(res, cfg.status(), error_path(cfg.status()));
     auto an = analysis::Analyzer::create(*cfg);
-    if (!an) return send_error(res, an.status(), path_of(an.status()));
+    if (!an) return send_error(res, an.status(), error_path(an.status()));
     std::vector<analysis::Token> tokens;
     (*an)->analyze(text->as_string(), &tokens);
     Json arr = Json::array();
@@ -160,7 +147,7 @@ void ServerImpl::install_search_routes() {
     auto body = parse_body(req, res, false);
     if (!body) return;
     auto k = keys_->create(*body);
-    if (!k) return send_error(res, k.status(), path_of(k.status()));
+    if (!k) return send_error(res, k.status(), error_path(k.status()));
     send_json(res, 201, k->dump());
   });
   route("GET", "/v1/keys", [this](const httplib::Request&, httplib::Response& res) {
@@ -256,7 +243,7 @@ void ServerImpl::install_search_routes() {
       after = v;
     }
     auto subscribed = hub_.subscribe(idx, wp.request, after);
-    if (!subscribed) return send_error(res, subscribed.status(), path_of(subscribed.status()));
+    if (!subscribed) return send_error(res, subscribed.status(), error_path(subscribed.status()));
     auto watcher = *subscribed;
     std::string preamble = "retry: 1000\n: watching " + idx->name() + "\n\n";
     if (watcher->gap())
@@ -284,7 +271,7 @@ bool ServerImpl::parse_watch_params(const httplib::Request& req, httplib::Respon
   if (!params) return false;
   auto parsed = query::parse_search_params(*params);
   if (!parsed) {
-    send_error(res, parsed.status(), path_of(parsed.status()));
+    send_error(res, parsed.status(), error_path(parsed.status()));
     return false;
   }
   out->request = std::move(*parsed);
@@ -356,7 +343,7 @@ void ServerImpl::stream_watcher(httplib::Response& res, std::shared_ptr<index::I
             continue;
           }
           for (const auto& e : events)
-            out += sse_event(watch_event_name(e.kind), e.change->seq, watch_event_data(e, shard));
+            out += sse_event(watch_event_name(e.kind), std::to_string(e.change->seq), watch_event_data(e, shard));
         }
         return sink.write(out.data(), out.size());
       },

@@ -13,12 +13,6 @@ constexpr uint64_t kMaxSeq = 9223372036854775807ull;  // INT64_MAX: a seq is a J
 // The digits of c2's numbers: base 64, most significant first, no leading zeros.
 constexpr std::string_view kDigits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
 
-bool parse_u64(std::string_view s, int base, uint64_t* out) {
-  if (s.empty() || s.size() > 20) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out, base);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
 void append_b64(std::string* out, uint64_t v) {
   char buf[11];
   size_t n = 0;
@@ -159,10 +153,29 @@ std::string WatchStreamIds::render(const ClusterWatchItem& item) {
     std::string data = "{\"reason\":";
     append_json_string(&data, item.reason);
     data += ",\"shard\":" + std::to_string(item.shard) + "}";
-    return "id: " + id() + "\nevent: reset\ndata: " + data + "\n\n";
+    return sse_event("reset", id(), data);
   }
   c.seq = item.seq;
-  return "id: " + id() + "\nevent: " + item.event + "\ndata: " + item.data + "\n\n";
+  return sse_event(item.event, id(), item.data);
+}
+
+bool parse_u64(std::string_view s, int base, uint64_t* out) {
+  if (s.empty() || s.size() > 20) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out, base);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+std::string hex_u64(uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, 16);
+  return std::string(buf, r.ptr);
+}
+
+std::string sse_event(std::string_view event, std::string_view id, std::string_view data) {
+  std::string s;
+  s.reserve(event.size() + id.size() + data.size() + 24);
+  s.append("id: ").append(id).append("\nevent: ").append(event).append("\ndata: ").append(data).append("\n\n");
+  return s;
 }
 
 }  // namespace meridian::server

@@ -43,6 +43,13 @@ struct ShardCursor {
 };
 
 std::string encode_watch_id(const std::vector<ShardCursor>& cursors);
+
+// The SSE text of one event: "id: ID\nevent: EVENT\ndata: DATA\n\n".
+std::string sse_event(std::string_view event, std::string_view id, std::string_view data);
+// The whole of `s` as an unsigned number in `base` (digits only, at most 20).
+bool parse_u64(std::string_view s, int base, uint64_t* out);
+// `v` in hexadecimal, as ring tokens are spelled.
+std::string hex_u64(uint64_t v);
 // InvalidArgument naming what is wrong when `id` is not an id encode_watch_id
 // writes (a single-node watch's sequence number, say).
 Result<std::vector<ShardCursor>> decode_watch_id(std::string_view id);

@@ -21,6 +21,22 @@ using namespace meridian;
 using namespace meridian::server;
 
 namespace {
+// The watch of index "t" with `shards` shards on node n1 (retry_ms: the
+// options' own when 0).
+ClusterWatchOptions opts(uint32_t shards, int retry_ms = 0) {
+  ClusterWatchOptions o;
+  o.index = "t";
+  o.shards = shards;
+  o.node_id = "n1";
+  if (retry_ms > 0) o.retry_ms = retry_ms;
+  return o;
+}
+// Every shard's replica on this node (n1), in process; the caller sets local_replica.
+ClusterWatchPeers local_peers() {
+  ClusterWatchPeers p;
+  p.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  return p;
+}
 std::shared_ptr<index::Index> make_index(const std::string& dir) {
   index::IndexOptions opt;
   opt.background = false;
@@ -67,17 +83,12 @@ TEST_CASE("cluster_watch: in-process shards are merged; a replaced replica is st
   WatchHub hub;
   std::mutex mu;
   std::shared_ptr<index::Index> cur1 = s1;
-  ClusterWatchPeers peers;
-  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  ClusterWatchPeers peers = local_peers();
   peers.local_replica = [&](uint32_t s) {
     std::lock_guard lock(mu);
     return s == 0 ? s0 : cur1;
   };
-  ClusterWatchOptions opt;
-  opt.index = "t";
-  opt.shards = 2;
-  opt.node_id = "n1";
-  opt.retry_ms = 50;
+  ClusterWatchOptions opt = opts(2, 50);
   std::atomic<int64_t> subs{0};
   ClusterWatch w(hub, peers, opt, apple(), {}, false, &subs);
   w.start();
@@ -132,13 +143,9 @@ TEST_CASE("cluster_watch: a resumed stream continues each shard from its cursor;
   TempDir d0, d1;
   auto s0 = make_index(d0.path()), s1 = make_index(d1.path());
   WatchHub hub;
-  ClusterWatchPeers peers;
-  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  ClusterWatchPeers peers = local_peers();
   peers.local_replica = [&](uint32_t s) { return s == 0 ? s0 : s1; };
-  ClusterWatchOptions opt;
-  opt.index = "t";
-  opt.shards = 2;
-  opt.node_id = "n1";
+  ClusterWatchOptions opt = opts(2);
   std::vector<ShardCursor> cursors;
   {
     ClusterWatch first(hub, peers, opt, apple(), {}, false, nullptr);
@@ -169,13 +176,9 @@ TEST_CASE("cluster_watch: a client that does not read is dropped, and writes nev
   TempDir d0;
   auto s0 = make_index(d0.path());
   WatchHub hub;
-  ClusterWatchPeers peers;
-  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  ClusterWatchPeers peers = local_peers();
   peers.local_replica = [&](uint32_t) { return s0; };
-  ClusterWatchOptions opt;
-  opt.index = "t";
-  opt.shards = 1;
-  opt.node_id = "n1";
+  ClusterWatchOptions opt = opts(1);
   opt.queue_limit = 3;
   ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
   w.start();
@@ -198,14 +201,9 @@ TEST_CASE("cluster_watch: a replica watcher dropped by its matcher's backlog is 
   WatchOptions wo;
   wo.matcher_backlog = 3;  // one refresh of 10 writes drops every watcher
   WatchHub hub(wo);
-  ClusterWatchPeers peers;
-  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  ClusterWatchPeers peers = local_peers();
   peers.local_replica = [&](uint32_t) { return s0; };
-  ClusterWatchOptions opt;
-  opt.index = "t";
-  opt.shards = 1;
-  opt.node_id = "n1";
-  opt.retry_ms = 50;
+  ClusterWatchOptions opt = opts(1, 50);
   ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
   w.start();
   REQUIRE(w.wait_subscribed(10000));
@@ -241,14 +239,9 @@ TEST_CASE("cluster_watch: a document matched before a replica watcher was droppe
   WatchOptions wo;
   wo.matcher_backlog = 3;  // one refresh of 10 writes drops every watcher
   WatchHub hub(wo);
-  ClusterWatchPeers peers;
-  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  ClusterWatchPeers peers = local_peers();
   peers.local_replica = [&](uint32_t) { return s0; };
-  ClusterWatchOptions opt;
-  opt.index = "t";
-  opt.shards = 1;
-  opt.node_id = "n1";
-  opt.retry_ms = 50;
+  ClusterWatchOptions opt = opts(1, 50);
   ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
   w.start();
   REQUIRE(w.wait_subscribed(10000));
@@ -303,11 +296,7 @@ TEST_CASE("cluster_watch: a remote replica subscribed again on the same ring sta
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
   peers.routes = [&](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n2", url, false, 0}}; };
   peers.local_replica = [](uint32_t) { return std::shared_ptr<index::Index>(); };
-  ClusterWatchOptions opt;
-  opt.index = "t";
-  opt.shards = 1;
-  opt.node_id = "n1";
-  opt.retry_ms = 50;
+  ClusterWatchOptions opt = opts(1, 50);
   std::vector<ClusterWatchItem> hellos;
   {
     ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
@@ -337,18 +326,13 @@ TEST_CASE("cluster_watch: once the index is gone the stream ends, after what was
   std::mutex mu;
   std::shared_ptr<index::Index> cur = s0;
   std::atomic<bool> gone{false};
-  ClusterWatchPeers peers;
-  peers.routes = [](uint32_t) { return std::vector<cluster::ReplicaRoute>{{"n1", "", true, 0}}; };
+  ClusterWatchPeers peers = local_peers();
   peers.local_replica = [&](uint32_t) {
     std::lock_guard lock(mu);
     return cur;
   };
   peers.gone = [&] { return gone.load(); };
-  ClusterWatchOptions opt;
-  opt.index = "t";
-  opt.shards = 1;
-  opt.node_id = "n1";
-  opt.retry_ms = 50;
+  ClusterWatchOptions opt = opts(1, 50);
   ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
   w.start();
   REQUIRE(w.wait_subscribed(10000));
@@ -382,11 +366,7 @@ TEST_CASE("cluster_watch: attempts that keep failing are retried with a doubling
     return std::vector<cluster::ReplicaRoute>{};
   };
   peers.local_replica = [](uint32_t) { return std::shared_ptr<index::Index>(); };
-  ClusterWatchOptions opt;
-  opt.index = "t";
-  opt.shards = 1;
-  opt.node_id = "n1";
-  opt.retry_ms = 50;
+  ClusterWatchOptions opt = opts(1, 50);
   opt.max_retry_ms = 400;
   ClusterWatch w(hub, peers, opt, apple(), {}, false, nullptr);
   w.start();

@@ -25,6 +25,12 @@ std::string_view error_type(Status::Code code);
 std::string error_body(std::string_view type, std::string_view reason, const Json& extra = Json());
 std::string error_body(const Status& st, const Json& extra = Json());
 
+// The member a request error names, as the error body's extra fields: a
+// message "sort[0].order: expected ..." gives {"path": "sort[0].order"};
+// null when the message does not start with a path and ": ".
+Json error_path(const std::string& message);
+inline Json error_path(const Status& st) { return error_path(st.message()); }
+
 // The type used for an HTTP status without a Status (401, 403, 405, 415, 429...).
 std::string_view error_type_for_http(int http);
 
