@@ -89,7 +89,16 @@ void ReplicaLoad::order(std::vector<cluster::ReplicaRoute>* candidates, Clock::t
       if (it == nodes_.end()) rank.push_back(0);
       else rank.push_back(penalized(it->second, now) ? std::numeric_limits<int>::max() : band(it->second));
     }
-    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return rank[a] < rank[b]; });
+    // Healthy first; then the most advanced (a search never reads an older
+    // state than the freshest replica the view knows, so reads stay
+    // monotonic while a lagging replica catches up); then the load band.
+    const auto& c = *candidates;
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+      const bool la = rank[a] == std::numeric_limits<int>::max(), lb = rank[b] == std::numeric_limits<int>::max();
+      if (la != lb) return lb;
+      if (c[a].applied != c[b].applied) return c[a].applied > c[b].applied;
+      return rank[a] < rank[b];
+    });
     // The healthy ones passed over drift back towards the floor.
     for (size_t k = 1; k < idx.size(); ++k) {
       if (rank[idx[k]] == std::numeric_limits<int>::max()) continue;

@@ -2,12 +2,14 @@
 // search router. Per node it keeps the shard calls in flight, an
 // exponentially weighted mean of their latency, and the time of the last
 // failed call (reported per node in GET /v1/cluster's "router" section).
-// order() ranks a shard's in-sync replicas by health, then load: a node that
-// failed a call within the penalty window goes last; the others go by their
-// load band, floor(log2((in flight + 1) x max(mean latency, 1 ms) / 1 ms)),
-// so a node twice as busy (or twice as slow) as another yields to it, while
-// small differences keep the routing view's order (most advanced replica,
-// local first) and do not flap. A healthy node passed over decays towards
+// order() ranks a shard's in-sync replicas by health, then how far they have
+// applied the shard's log, then load: a node that failed a call within the
+// penalty window goes last; a replica behind another (as of the routing
+// view) comes after it, so a search never reads older data than the
+// freshest replica known; equally advanced ones go by their load band,
+// floor(log2((in flight + 1) x max(mean latency, 1 ms) / 1 ms)), so a node
+// twice as busy (or twice as slow) as another yields to it, while small
+// differences keep the routing view's order (local first) and do not flap. A healthy node passed over decays towards
 // the floor (kSkippedDecay). Two pages of one search may meet different
 // replicas of a shard: the search_after tiebreaker (a put's log sequence) is
 // the same on each (docs/CLUSTER.md, "The search router").

@@ -141,3 +141,19 @@ TEST_CASE("replica load: the mean follows the newest calls") {
   for (int i = 0; i < 40; ++i) load.record("n1", 100, true);
   CHECK(load.of("n1").mean_us < 110);
 }
+
+TEST_CASE("replica load: a replica behind another comes after it, whatever the load") {
+  ReplicaLoad load;
+  const auto now = ReplicaLoad::Clock::now();
+  ReplicaLoad::Call b1(&load, "n1"), b2(&load, "n1"), b3(&load, "n1");  // n1 busy: band 2
+  auto r = routes({"n1", "n2"});
+  r[1].applied = 99;  // n2 has not applied the shard's last write yet
+  load.order(&r, now);
+  CHECK(names(r) == std::vector<std::string>{"n1", "n2"});
+  r[1].applied = 100;  // caught up: the idle one first
+  load.order(&r, now);
+  CHECK(names(r) == std::vector<std::string>{"n2", "n1"});
+  b1.finish(true);
+  b2.finish(true);
+  b3.finish(true);
+}
