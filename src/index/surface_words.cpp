@@ -123,7 +123,7 @@ Status walk_surface_words(const termdict::TermDictReader& words, std::string_vie
       [&](std::string_view word, termdict::Automaton::State s, const WordSource& it) {
         return fn(word, it.stem(), a.match_value(s));
       },
-      limit);
+      limit, termdict::walk_mode_for(words.size()));
 }
 
 Result<bool> find_surface_word(const termdict::TermDictReader& words, std::string_view field, std::string_view word,

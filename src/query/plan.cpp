@@ -561,23 +561,6 @@ Status expand_terms(const index::Segment& seg, const std::string& field, const t
                     std::map<std::string, int>* out) {
   const std::string prefix = index::field_prefix(field);
   const auto& td = seg.terms();
-  if (seg.num_docs() <= kScanExpansionDocs) {
-    // A segment this small holds a few hundred terms per field: running the
-    // automaton over each (in order, so the same terms and the same limit as
-    // the walk) is cheaper than the walk's seeks, which decode blocks anew.
-    size_t found = 0;
-    auto it = td.lower_bound(prefix);
-    for (; found < limit && it.valid() && it.term().starts_with(prefix); it.next()) {
-      const std::string_view term = it.term().substr(prefix.size());
-      const termdict::Automaton::State s = a.run(term);
-      if (!a.is_match(s)) continue;
-      ++found;
-      const int e = a.match_value(s);
-      auto [pos, fresh] = out->emplace(std::string(term), e);
-      if (!fresh) pos->second = std::min(pos->second, e);
-    }
-    return it.status();
-  }
   return termdict::intersect_with_prefix(
       a, prefix, td.lower_bound(prefix),
       [&](std::string_view term, termdict::Automaton::State s) {
@@ -585,7 +568,7 @@ Status expand_terms(const index::Segment& seg, const std::string& field, const t
         auto [it, fresh] = out->emplace(std::string(term), e);
         if (!fresh) it->second = std::min(it->second, e);
       },
-      limit);
+      limit, termdict::walk_mode_for(td.size()));
 }
 
 Result<Compiled> compile(const index::Snapshot& snap, const Query& q, const CompileOptions& opt) {

@@ -146,9 +146,6 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
                                      std::map<std::string, int> found, const FoundWords* words, size_t max_exp,
                                      double boost, std::vector<std::pair<std::string, std::string>>* highlight);
 
-// Segments of at most this many documents (the one-document segments of
-// live queries) are expanded by a scan of the field's terms, not a walk.
-inline constexpr uint32_t kScanExpansionDocs = 8;
 // Terms of `field` in one segment accepted by `a` (at most `limit` of them, in term order):
 // term -> match value (the edits of a Levenshtein automaton), the smallest
 // kept when *out already has the term.

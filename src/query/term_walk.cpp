@@ -211,7 +211,8 @@ Result<Bitmap> pattern_docs(const index::Segment& seg, const std::string& field,
   const size_t cap = max_terms == SIZE_MAX ? SIZE_MAX : max_terms + 1;
   MERIDIAN_RETURN_IF_ERROR(termdict::intersect_with_prefix(
       a, prefix, seg.terms().lower_bound(prefix),
-      [&](std::string_view term) { keys.push_back(index::term_key(field, term)); }, cap));
+      [&](std::string_view term) { keys.push_back(index::term_key(field, term)); }, cap,
+      termdict::walk_mode_for(seg.terms().size())));
   if (keys.size() > max_terms)
     return Status::invalid(what + " matches more than max_pattern_terms = " + std::to_string(max_terms) +
                            " terms in a segment; make the pattern more selective");

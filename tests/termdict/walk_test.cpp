@@ -303,3 +303,46 @@ TEST_CASE("walk: drives TermDictReader::Iterator like the vector source") {
     for (size_t i = 0; i < got.size(); ++i) CHECK(terms[values[i]] == got[i]);
   }
 }
+
+TEST_CASE("walk: the scan of a small source reports what the seeking walk does, with one seek") {
+  CHECK(walk_mode_for(kScanTerms) == WalkMode::kScan);
+  CHECK(walk_mode_for(kScanTerms + 1) == WalkMode::kSeek);
+  const auto terms = random_terms(400, 7);
+  std::vector<std::pair<std::string, Result<Automaton>>> cases;
+  cases.emplace_back("fuzzy kaste 1", levenshtein_automaton("kaste", 1, true));
+  cases.emplace_back("fuzzy ab 2", levenshtein_automaton("ab", 2, false));
+  cases.emplace_back("prefix e", prefix_automaton("e"));
+  cases.emplace_back("prefix empty", prefix_automaton(""));
+  cases.emplace_back("regex .*t.*", regex_automaton(".*t.*"));
+  cases.emplace_back("wildcard zzz*", wildcard_automaton("zzz*"));
+  for (auto& [name, a] : cases) {
+    REQUIRE(a.is_ok());
+    for (size_t limit : {size_t{1}, size_t{5}, SIZE_MAX}) {
+      Counters seek_c, scan_c;
+      std::vector<std::string> by_seek, by_scan;
+      REQUIRE(intersect(*a, VectorSource(&terms, &seek_c), [&](std::string_view t) { by_seek.emplace_back(t); },
+                        limit, WalkMode::kSeek)
+                  .is_ok());
+      REQUIRE(intersect(*a, VectorSource(&terms, &scan_c), [&](std::string_view t) { by_scan.emplace_back(t); },
+                        limit, WalkMode::kScan)
+                  .is_ok());
+      CHECK_MESSAGE(by_scan == by_seek, name << " limit " << limit);
+      if (limit == SIZE_MAX)
+        CHECK(by_scan == brute_force(terms, [&](const std::string& t) { return a->matches(t); }));
+      CHECK(scan_c.seeks <= 1);  // the first target only, then next() alone
+    }
+  }
+  // Within one field's keys too: the scan stops where the field's keys end.
+  std::vector<std::string> keys;
+  for (const char* k : {"a\x1f" "cat", "b\x1f" "bat", "b\x1f" "cat", "b\x1f" "cot", "c\x1f" "cat"}) keys.emplace_back(k);
+  auto a = levenshtein_automaton("cat", 1, false);
+  REQUIRE(a.is_ok());
+  for (WalkMode mode : {WalkMode::kSeek, WalkMode::kScan}) {
+    Counters c;
+    std::vector<std::string> got;
+    REQUIRE(intersect_with_prefix(*a, "b\x1f", VectorSource(&keys, &c), [&](std::string_view t) { got.emplace_back(t); },
+                                  SIZE_MAX, mode)
+                .is_ok());
+    CHECK(got == std::vector<std::string>{"bat", "cat", "cot"});
+  }
+}

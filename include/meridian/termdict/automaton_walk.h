@@ -22,6 +22,14 @@
 // to the term's postings. It returns void or something convertible to bool
 // (false = stop). `term` is valid only during the call.
 //
+// A small source (at most kScanTerms terms, as a one-document segment's
+// dictionary: live queries match each changed document on one) is better
+// scanned: running the automaton over every term in order costs tens of
+// instructions per term, while each seek of the walk costs thousands
+// (computing the target, then decoding a block anew). The callers that know
+// their dictionary's size pass WalkMode::kScan for it: the same terms are
+// reported, in the same order, with the same limit.
+//
 // Errors: a source that reports failures through `Status status() const`
 // (TermDictReader::Iterator does, for a damaged block) ends the walk when it
 // turns invalid, and intersect() returns that status, so a corrupt dictionary
@@ -50,6 +58,13 @@ concept TermIterator = requires(It it, std::string_view s) {
   it.next();
   it.seek(s);  // to the first term >= s
 };
+
+enum class WalkMode { kSeek, kScan };
+inline constexpr size_t kScanTerms = 512;
+// kScan for a dictionary of at most kScanTerms terms, else kSeek.
+inline WalkMode walk_mode_for(size_t dictionary_terms) {
+  return dictionary_terms <= kScanTerms ? WalkMode::kScan : WalkMode::kSeek;
+}
 
 namespace detail {
 
@@ -89,11 +104,19 @@ Status source_status(const It& it) {
 
 // The walk itself; emit(term, state) returns false to stop.
 template <class It, class Emit>
-void walk(const Automaton& a, It& it, Emit&& emit, size_t max_expansions) {
+void walk(const Automaton& a, It& it, Emit&& emit, size_t max_expansions, WalkMode mode) {
   std::string target;
   if (max_expansions == 0 || !detail::first_seek_target(a, &target)) return;
   it.seek(target);
   size_t found = 0;
+  if (mode == WalkMode::kScan) {
+    for (; it.valid(); it.next()) {
+      std::string_view term = it.term();
+      Automaton::State s = a.run(term);
+      if (a.is_match(s) && (!emit(term, s) || ++found >= max_expansions)) return;
+    }
+    return;
+  }
   while (it.valid()) {
     std::string_view term = it.term();
     Automaton::State s = a.run(term);
@@ -134,10 +157,10 @@ class KeyPrefixIterator {
 // max_expansions calls or when fn returns false. Returns the source's error
 // (see above) or ok.
 template <TermIterator It, class Fn>
-Status intersect(const Automaton& a, It it, Fn fn, size_t max_expansions) {
+Status intersect(const Automaton& a, It it, Fn fn, size_t max_expansions, WalkMode mode = WalkMode::kSeek) {
   detail::walk(
       a, it, [&](std::string_view term, Automaton::State s) { return detail::report(fn, term, s, it); },
-      max_expansions);
+      max_expansions, mode);
   return detail::source_status(it);
 }
 
@@ -147,12 +170,12 @@ Status intersect(const Automaton& a, It it, Fn fn, size_t max_expansions) {
 // iterator, positioned on the full key.
 template <TermIterator It, class Fn>
 Status intersect_with_prefix(const Automaton& a, std::string_view key_prefix, It it, Fn fn,
-                             size_t max_expansions) {
+                             size_t max_expansions, WalkMode mode = WalkMode::kSeek) {
   detail::KeyPrefixIterator<It> sub(std::move(it), key_prefix);
   detail::walk(
       a, sub,
       [&](std::string_view term, Automaton::State s) { return detail::report(fn, term, s, sub.inner()); },
-      max_expansions);
+      max_expansions, mode);
   return sub.status();
 }
 
