@@ -6,6 +6,7 @@
 #include "cluster_watch.h"
 #include "meridian/query/live_query.h"
 #include "server_impl.h"
+#include "sse_stream.h"
 
 namespace meridian::server {
 namespace {
@@ -60,57 +61,33 @@ void ServerImpl::watch_clustered(const cluster::ShardMap& m, const WatchParams& 
                                               !wp.last_event_id.empty(), &shard_watch_subscriptions_);
   watch->start();
   cluster_watch_streams_.fetch_add(1);
-  auto first = std::make_shared<bool>(true);
-  const int heartbeat_ms = wp.heartbeat_ms;
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [this, watch, ids, first, heartbeat_ms, index](size_t, httplib::DataSink& sink) {
-        std::string out;
-        if (*first) {
-          *first = false;
-          // Every shard subscribed (or the wait ran out: late shards join
-          // with a reset) before the client is told the stream is open.
-          watch->wait_subscribed(kSubscribeWaitMs);
-          out = "retry: 1000\n: watching " + index + "\n\n";
-          return sink.write(out.data(), out.size());
-        }
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(heartbeat_ms);
-        std::vector<ClusterWatchItem> items;
-        while (out.empty()) {
-          if (stopping_ || !sink.is_writable()) {
-            sink.done();
-            return true;
-          }
-          items.clear();
-          auto w = watch->next(&items, 200);
-          if (w == ClusterWatch::Wait::kDropped) {
-            out = "event: dropped\ndata: {\"reason\":\"client too slow; reconnect with Last-Event-ID\"}\n\n";
-            sink.write(out.data(), out.size());
-            sink.done();
-            return true;
-          }
-          if (w == ClusterWatch::Wait::kGone) {  // what was queued before went out first
-            std::string data = "{\"reason\":";
-            append_json_string(&data, "index '" + index + "' was dropped");
-            out = "event: closed\ndata: " + data + "}\n\n";
-            sink.write(out.data(), out.size());
-            sink.done();
-            return true;
-          }
-          if (w == ClusterWatch::Wait::kTimeout) {
-            if (std::chrono::steady_clock::now() >= deadline) out = ": heartbeat\n\n";
-            continue;
-          }
-          for (const auto& it : items) out += ids->render(it);
-        }
-        return sink.write(out.data(), out.size());
-      },
-      [this, watch](bool) {
-        watch->stop();  // joins the feeds: their subscriptions and connections close
-        cluster_watch_streams_.fetch_sub(1);
-      });
+  auto preamble = [watch, index] {
+    // Every shard subscribed (or the wait ran out: late shards join with a
+    // reset) before the client is told the stream is open.
+    watch->wait_subscribed(kSubscribeWaitMs);
+    return "retry: 1000\n: watching " + index + "\n\n";
+  };
+  auto poll = [watch, ids, index, items = std::make_shared<std::vector<ClusterWatchItem>>()](std::string* out) {
+    items->clear();
+    switch (watch->next(items.get(), 200)) {
+      case ClusterWatch::Wait::kDropped:
+        *out = sse_dropped_event();
+        return SsePoll::kEnd;
+      case ClusterWatch::Wait::kGone:  // what was queued before went out first
+        *out = sse_closed_event(index);
+        return SsePoll::kEnd;
+      case ClusterWatch::Wait::kTimeout:
+        return SsePoll::kIdle;
+      case ClusterWatch::Wait::kItems:
+        break;
+    }
+    for (const auto& it : *items) *out += ids->render(it);
+    return SsePoll::kData;
+  };
+  serve_sse(res, std::move(preamble), wp.heartbeat_ms, stopping_, std::move(poll), [this, watch] {
+    watch->stop();  // joins the feeds: their subscriptions and connections close
+    cluster_watch_streams_.fetch_sub(1);
+  });
 }
 
 void ServerImpl::install_clustered_watch_routes() {

@@ -10,6 +10,7 @@
 #include "meridian/query/suggest.h"
 #include "cluster_watch.h"
 #include "server_impl.h"
+#include "sse_stream.h"
 
 namespace meridian::server {
 namespace {
@@ -295,59 +296,33 @@ bool ServerImpl::parse_watch_params(const httplib::Request& req, httplib::Respon
 void ServerImpl::stream_watcher(httplib::Response& res, std::shared_ptr<index::Index> idx,
                                 std::shared_ptr<Watcher> watcher, int heartbeat_ms, std::string preamble, int shard,
                                 std::function<bool()> still_valid, std::function<void()> on_end) {
-  auto first = std::make_shared<bool>(true);
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [this, watcher, first, heartbeat_ms, shard, preamble = std::move(preamble), name = idx->name(),
-       still_valid = std::move(still_valid)](size_t, httplib::DataSink& sink) {
-        std::string out;
-        if (*first) {
-          *first = false;
-          return sink.write(preamble.data(), preamble.size());
-        }
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(heartbeat_ms);
-        std::vector<WatchEvent> events;
-        while (out.empty()) {
-          if (stopping_ || !sink.is_writable()) {
-            sink.done();
-            return true;
-          }
-          if (still_valid && !still_valid()) {
-            // A client's stream says why it ends (the index was dropped); a
-            // shard's internal stream just ends (its router streams another).
-            if (shard < 0) {
-              out = "event: closed\ndata: {\"reason\":";
-              append_json_string(&out, "index '" + name + "' was dropped");
-              out += "}\n\n";
-              sink.write(out.data(), out.size());
-            }
-            sink.done();
-            return true;
-          }
-          events.clear();
-          auto w = watcher->next(&events, 256, 200);  // what is queued leaves in one write
-          if (w == Watcher::Wait::kDropped) {
-            out = "event: dropped\ndata: {\"reason\":\"client too slow; reconnect with Last-Event-ID\"}\n\n";
-            sink.write(out.data(), out.size());
-            sink.done();
-            return true;
-          }
-          if (w == Watcher::Wait::kClosed) {
-            sink.done();
-            return true;
-          }
-          if (w == Watcher::Wait::kTimeout) {
-            if (std::chrono::steady_clock::now() >= deadline) out = ": heartbeat\n\n";
-            continue;
-          }
-          for (const auto& e : events)
-            out += sse_event(watch_event_name(e.kind), std::to_string(e.change->seq), watch_event_data(e, shard));
-        }
-        return sink.write(out.data(), out.size());
-      },
-      [this, idx, watcher, on_end = std::move(on_end)](bool) {
+  auto poll = [watcher, shard, name = idx->name(), still_valid = std::move(still_valid),
+               events = std::make_shared<std::vector<WatchEvent>>()](std::string* out) {
+    if (still_valid && !still_valid()) {
+      // A client's stream says why it ends (the index was dropped); a
+      // shard's internal stream just ends (its router streams another).
+      if (shard < 0) *out = sse_closed_event(name);
+      return SsePoll::kEnd;
+    }
+    events->clear();
+    switch (watcher->next(events.get(), 256, 200)) {  // what is queued leaves in one write
+      case Watcher::Wait::kDropped:
+        *out = sse_dropped_event();
+        return SsePoll::kEnd;
+      case Watcher::Wait::kClosed:
+        return SsePoll::kEnd;
+      case Watcher::Wait::kTimeout:
+        return SsePoll::kIdle;
+      case Watcher::Wait::kEvent:
+        break;
+    }
+    for (const auto& e : *events)
+      *out += sse_event(watch_event_name(e.kind), std::to_string(e.change->seq), watch_event_data(e, shard));
+    return SsePoll::kData;
+  };
+  serve_sse(
+      res, [preamble = std::move(preamble)] { return preamble; }, heartbeat_ms, stopping_, std::move(poll),
+      [this, idx, watcher, on_end = std::move(on_end)] {
         hub_.unsubscribe(idx, watcher);
         if (on_end) on_end();
       });
