@@ -54,9 +54,9 @@ bool LazyScorer::supports(const Node& n) {
     case Node::K::kWord: case Node::K::kNone: return true;
     case Node::K::kPhrase: return single_term_phrase(n);
     case Node::K::kDisMax:
-      return n.boost == 1 && std::all_of(n.children.begin(), n.children.end(), supports);
+      return std::all_of(n.children.begin(), n.children.end(), supports);
     case Node::K::kBool:
-      if (n.boost != 1 || !n.filter.empty() || !n.must_not.empty()) return false;
+      if (!n.filter.empty() || !n.must_not.empty()) return false;
       // A conjunction: must clauses only.
       if (!n.must.empty()) return n.should.empty() && n.msm == 0 && std::all_of(n.must.begin(), n.must.end(), supports);
       // A disjunction: msm must be exactly 1 (with 0, every document matches,
@@ -78,7 +78,7 @@ std::unique_ptr<LazyScorer> LazyScorer::build(SegmentEval& ev, bool phrases) {
 
 // Adds n's score node (its index in *node), its terms and its groups; false
 // when n holds a phrase and phrases are not wanted.
-bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node) {
+bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node, double scale) {
   ScoreNode sn;
   auto add_term = [&](const SegmentEval::TermState& ts, const columns::NormColumn* norms) {
     terms_.push_back(Term{ts.tp->cursor(), ts.w, norms, &ts.tp->docs()});
@@ -95,6 +95,7 @@ bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* nod
         g.bound = std::max(g.bound, ts->w->bound(ts->tp->max_tf(), ts->tp->min_len()));
       }
       // A word's score is the largest of its terms': one group of one clause.
+      g.bound *= scale;
       if (!sn.items.empty()) g.clauses.push_back(sn.items);
       if (!g.clauses.empty()) seal(std::move(g));
       break;
@@ -124,7 +125,7 @@ bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* nod
       has_phrase_ = true;
       if (n.slop > 0) tf = phrase_freq_bound(tf_sum, sn.items.size());
       // A match holds every term: one clause per term.
-      Group g{n.phrase_bm25.upper_bound(tf, len), {}};
+      Group g{n.phrase_bm25.upper_bound(tf, len) * scale, {}};
       for (uint32_t t : sn.items) g.clauses.push_back({t});
       seal(std::move(g));
       break;
@@ -134,6 +135,7 @@ bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* nod
       const bool dis_max = n.k == Node::K::kDisMax;
       const bool all = !dis_max && !n.must.empty();
       sn.k = dis_max ? ScoreNode::K::kMax : all ? ScoreNode::K::kAnd : ScoreNode::K::kSum;
+      sn.boost = n.boost;
       // A max of sums is at most their sum: every word is a group of its own
       // (merging a word's groups across a dis_max's fields would tighten
       // the sum of bounds but make the essential lists longer: measured slower).
@@ -142,7 +144,7 @@ bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* nod
       std::vector<size_t> ends;
       for (const auto& c : dis_max ? n.children : all ? n.must : n.should) {
         uint32_t child = 0;
-        if (!add(c, ev, phrases, &child)) return false;
+        if (!add(c, ev, phrases, &child, scale * n.boost)) return false;
         sn.items.push_back(child);
         ends.push_back(groups_.size());
       }
@@ -202,7 +204,8 @@ void LazyScorer::seal(Group g) {
   groups_.push_back(std::move(g));
 }
 
-double LazyScorer::phrase_score(const ScoreNode& n, uint32_t doc, bool bound) {
+double LazyScorer::phrase_score(const ScoreNode& n, uint32_t doc, bool bound, bool* matched) {
+  *matched = false;
   const size_t k = n.items.size();
   if (k == 0) return 0;
   pos_.resize(k);
@@ -224,6 +227,7 @@ double LazyScorer::phrase_score(const ScoreNode& n, uint32_t doc, bool bound) {
     freq = slop == 0 ? exact_phrase_freq(std::span(pos_.data(), k), n.offsets, &at_)
                      : sloppy_phrase_freq(std::span(pos_.data(), k), n.offsets, slop, &at_, &used_);
   if (freq == 0) return 0;
+  *matched = true;  // also when a boost of 0 makes it score 0
   const Term& t = terms_[n.items[0]];
   return n.phrase->phrase_bm25.score(freq, t.norms ? t.norms->length(doc) : 0);
 }
@@ -252,8 +256,7 @@ double LazyScorer::evaluate(uint32_t doc, bool* matched) {
         break;
       }
       case ScoreNode::K::kPhrase:
-        s = phrase_score(n, doc, kBound);
-        m = s > 0;
+        s = phrase_score(n, doc, kBound, &m);
         break;
       case ScoreNode::K::kSum:
         for (uint32_t c : n.items)
@@ -275,6 +278,7 @@ double LazyScorer::evaluate(uint32_t doc, bool* matched) {
           if (node_matched_[c]) s = std::max(s, node_value_[c]), m = true;
         break;
     }
+    if (n.boost != 1) s *= n.boost;
     node_value_[i] = s;
     node_matched_[i] = m;
   }
@@ -328,6 +332,7 @@ double LazyScorer::block_bound(uint32_t target, uint32_t* last) {
         for (uint32_t c : n.items) b = std::max(b, node_value_[c]);
         break;
     }
+    if (n.boost != 1) b *= n.boost;
     node_value_[i] = b;
   }
   return node_value_.back();

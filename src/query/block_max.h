@@ -106,10 +106,14 @@ class LazyScorer {
     std::vector<uint32_t> items;
     const Node* phrase = nullptr;  // kPhrase: its weight
     std::vector<uint32_t> offsets;  // kPhrase: each item's position in the phrase
+    double boost = 1;               // kSum, kAnd, kMax: the bool's or dis_max's, times the combined score
   };
-  bool add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node);
-  // A phrase node's score of doc; with `bound`, its bound from the terms' tf.
-  double phrase_score(const ScoreNode& n, uint32_t doc, bool bound);
+  // `scale`: the product of n's ancestors' boosts, which scale the bounds of
+  // n's groups (a group's bound is what it can add to the root's score).
+  bool add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node, double scale = 1);
+  // A phrase node's score of doc, and whether it occurs there (*matched);
+  // with `bound`, its bound from the terms' tf (and whether they all hold doc).
+  double phrase_score(const ScoreNode& n, uint32_t doc, bool bound, bool* matched);
   // The first document >= doc of any of the clause's terms.
   uint32_t next_in(const std::vector<uint32_t>& clause, uint32_t doc) {
     if (clause.size() == 1) return terms_[clause[0]].cur.next_geq(doc);

@@ -319,6 +319,84 @@ TEST_CASE("searcher: conjunctions run lazily with the exhaustive ids and scores"
   }
 }
 
+TEST_CASE("searcher: boosted bool and multi_match clauses run lazily with the exhaustive ids and scores") {
+  auto c = make_corpus(2400, 11, 800);
+  std::mt19937 rng(31);
+  auto word = [&] { return std::string(kVocab[rng() % kVocabSize]); };
+  const double kBoosts[] = {0, 0.5, 1, 2, 3.7};
+  auto boost = [&] { return kBoosts[rng() % 5]; };
+  uint64_t lazy_scored = 0, exhaustive_scored = 0;
+  for (int round = 0; round < 200; ++round) {
+    SearchRequest req;
+    switch (round % 4) {
+      case 0: {  // boosted should clauses, one of them a boosted bool of must clauses
+        Bool inner;
+        inner.must = {Match{"body", word()}, Match{"title", word()}};
+        inner.boost = boost();
+        Match m{"body", word() + " " + word()};
+        m.boost = boost();
+        Bool top;
+        top.should = {inner, m, Match{"title", word()}};
+        top.boost = boost();
+        req.query = top;
+        break;
+      }
+      case 1: {  // a boosted multi_match (a dis_max of fields), inside a boosted bool
+        MultiMatch mm;
+        mm.fields = {{"body", 1}, {"title", 2.5}};
+        mm.text = word() + " " + word();
+        mm.type = round % 8 == 1 ? MultiMatchType::kBestFields : MultiMatchType::kMostFields;
+        mm.boost = boost();
+        Bool top;
+        top.should = {mm, Match{"body", word()}};
+        top.boost = boost();
+        req.query = top;
+        break;
+      }
+      case 2: {  // a boosted conjunction of a word and a phrase
+        Bool b;
+        MatchPhrase phrase{"body", word() + " " + word()};
+        phrase.boost = boost();
+        b.must = {Match{"body", word()}, phrase};
+        b.boost = boost();
+        req.query = b;
+        break;
+      }
+      default: {  // boosted disjunction of a disjunction and a conjunction
+        Bool either;
+        either.should = {Match{"body", word()}, Match{"body", word()}};
+        either.boost = boost();
+        Bool both;
+        both.must = {Match{"body", word()}, Match{"body", word()}};
+        both.boost = boost();
+        Bool top;
+        top.should = {either, both};
+        top.boost = boost();
+        req.query = top;
+        break;
+      }
+    }
+    req.size = 1 + rng() % 15;
+    req.track_total_hits = 0;
+    SearchOptions fast, slow;
+    slow.exhaustive = true;
+    auto l = search(*c->snap, req, fast);
+    auto b = search(*c->snap, req, slow);
+    REQUIRE(l.is_ok());
+    REQUIRE(b.is_ok());
+    REQUIRE(l->hits.size() == b->hits.size());
+    for (size_t i = 0; i < l->hits.size(); ++i) {
+      CHECK(l->hits[i].id == b->hits[i].id);
+      CHECK(l->hits[i].score == b->hits[i].score);
+    }
+    lazy_scored += l->docs_scored;
+    exhaustive_scored += b->docs_scored;
+  }
+  // Run lazily, the block bounds (scaled by the boosts) skip documents.
+  CHECK(lazy_scored * 2 < exhaustive_scored);
+  MESSAGE("boosted: " << lazy_scored << " documents scored lazily, " << exhaustive_scored << " exhaustively");
+}
+
 TEST_CASE("searcher: a sloppy phrase runs lazily, bounded by its terms' summed frequencies") {
   TempDir dir;
   auto schema = index::Schema::from_json(
