@@ -96,6 +96,57 @@ TEST_CASE("shape: a circle contains exactly the points within its haversine radi
   CHECK(half.relate({-10, -10, 10, 10}) == Rel::kInside);
 }
 
+TEST_CASE("shape: a circle's contains decides every point as haversine_m <= radius, on and next to the border") {
+  // contains() skips haversine_m's last steps where h alone decides; points
+  // found by bisection on the border, their neighbouring doubles and a thin
+  // band around it must be decided exactly as haversine_m decides them.
+  std::mt19937 rng(5);
+  auto uni = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
+  const double radii[] = {0, 1e-4, 0.5, 1, 999.9, 1000, 12345.678, 100e3, 2500e3, 9000e3, kHalfCircumferenceM - 150e3,
+                          kHalfCircumferenceM - 10};
+  const LatLon centres[] = {{48.1, 11.5}, {0, 179.99}, {-33.9, 151.2}, {89.9, 10}, {-89.99, -170}, {0, 0}};
+  size_t checked = 0;
+  for (double r : radii) {
+    for (LatLon c : centres) {
+      Shape s = must(Shape::circle(c, r));
+      auto check = [&](LatLon p) {
+        if (p.lat > 90 || p.lat < -90) return;
+        if (p.lon > 180) p.lon -= 360;
+        if (p.lon < -180) p.lon += 360;
+        CHECK_MESSAGE(s.contains(p) == (haversine_m(c, p) <= r), "centre ", c.lat, ",", c.lon, " r ", r, " p ", p.lat,
+                      ",", p.lon);
+        ++checked;
+      };
+      for (int dir = 0; dir < 40; ++dir) {
+        const double a = uni(-1, 1), b = uni(-1, 1);
+        auto at = [&](double t) { return LatLon{c.lat + a * t, c.lon + b * t}; };
+        auto valid = [&](double t) { return std::fabs(c.lat + a * t) <= 90; };
+        double lo = 0, hi = 1e-12;
+        while (valid(hi * 2) && haversine_m(c, at(hi)) <= r && hi < 400) hi *= 2;
+        for (int i = 0; i < 200; ++i) {
+          double mid = (lo + hi) / 2;
+          (haversine_m(c, at(mid)) <= r ? lo : hi) = mid;
+        }
+        for (double t : {lo, hi}) {
+          LatLon p = at(t);
+          check(p);
+          for (int k = 0; k < 4; ++k) {
+            check({std::nextafter(p.lat, 100.0), p.lon});
+            check({std::nextafter(p.lat, -100.0), p.lon});
+            check({p.lat, std::nextafter(p.lon, 400.0)});
+            check({p.lat, std::nextafter(p.lon, -400.0)});
+            p = {std::nextafter(p.lat, k % 2 ? 100.0 : -100.0), std::nextafter(p.lon, k < 2 ? 400.0 : -400.0)};
+          }
+          for (int k = 0; k < 20; ++k) check(at(t * (1 + uni(-1e-8, 1e-8))));
+        }
+        for (int k = 0; k < 20; ++k) check(at(hi * uni(0, 3)));
+      }
+      for (int k = 0; k < 200; ++k) check({uni(-90, 90), uni(-180, 180)});
+    }
+  }
+  CHECK(checked > 50000);
+}
+
 TEST_CASE("shape: polygons with holes include ring borders and exclude hole interiors") {
   // Square 0..10 with a hole 4..6 (rings unclosed on purpose).
   Shape p = must(Shape::polygon({{{0, 0}, {0, 10}, {10, 10}, {10, 0}},
