@@ -81,8 +81,15 @@ void append_json_string(std::string* out, std::string_view s) {
   size_t n = s.size();
   size_t i = 0;
   while (i < n) {
+    // A run of characters that need no escaping leaves in one append.
+    size_t j = i;
+    while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' && p[j] != '\\') ++j;
+    if (j > i) {
+      out->append(s.data() + i, j - i);
+      i = j;
+      continue;
+    }
     unsigned char c = p[i];
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') { out->push_back(static_cast<char>(c)); ++i; continue; }
     if (c < 0x80) {
       switch (c) {
         case '"': out->append("\\\""); break;
@@ -110,6 +117,19 @@ void append_json_string(std::string* out, std::string_view s) {
 
 void append_json_number(std::string* out, double d) {
   if (!std::isfinite(d)) { out->append("null"); return; }
+  // A small whole number (a constant score, a count): its digits, then ".0".
+  // Below 10^5 the shortest form to_chars picks is the plain one (10^5 would
+  // be "1e+05"); -0.0 keeps its sign below.
+  if (d >= 0 && d < 1e5 && !(d == 0 && std::signbit(d))) {
+    const auto w = static_cast<uint32_t>(d);
+    if (static_cast<double>(w) == d) {
+      char buf[16];
+      auto r = std::to_chars(buf, buf + sizeof buf, w);
+      out->append(buf, r.ptr);
+      out->append(".0");
+      return;
+    }
+  }
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, d);
   std::string_view text(buf, static_cast<size_t>(r.ptr - buf));

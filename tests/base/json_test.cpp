@@ -3,6 +3,11 @@
 
 #include <doctest/doctest.h>
 
+#include <charconv>
+#include <cmath>
+#include <string>
+#include <vector>
+
 using namespace meridian;
 
 TEST_CASE("json: parse and dump keep key order and values") {
@@ -30,6 +35,45 @@ TEST_CASE("json: string escaping produces valid JSON for control and invalid byt
   append_json_string(&out, std::string("a\n\x01\xff" "é", 6));
   CHECK(out == "\"a\\n\\u0001\xEF\xBF\xBD" "é\"");
   CHECK(parse_json(out).is_ok());
+}
+
+TEST_CASE("json: a number is written as to_chars' shortest form, a small whole number by its digits too") {
+  // The reference: the shortest form, ".0" added when it reads as an integer.
+  auto reference = [](double d) {
+    if (!std::isfinite(d)) return std::string("null");
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, d);
+    std::string s(buf, r.ptr);
+    if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+    return s;
+  };
+  std::vector<double> values = {-0.0, 0.5, 1e5, 1e5 - 0.5, 99999.0, 123456.0, 1e15, -1.0, -99999.0, 1e-300,
+                                std::nextafter(1.0, 2.0), std::nextafter(1e5, 0.0), NAN, INFINITY, -INFINITY};
+  for (int i = 0; i <= 200000; ++i) values.push_back(i);
+  for (int i = 0; i < 1000; ++i) values.push_back(i * 0.25);
+  for (double d : values) {
+    std::string out;
+    append_json_number(&out, d);
+    CHECK_MESSAGE(out == reference(d), d);
+  }
+  std::string out;
+  append_json_number(&out, 1.0);
+  append_json_number(&out, 100000.0);
+  append_json_number(&out, -0.0);
+  CHECK(out == "1.01e+05-0.0");
+}
+
+TEST_CASE("json: a string's plain runs and escapes are written in order") {
+  std::string out;
+  append_json_string(&out, "");
+  append_json_string(&out, "plain id 42");
+  CHECK(out == "\"\"\"plain id 42\"");
+  std::string mixed;
+  append_json_string(&mixed, std::string("\"q\\ab\tc\x1f\x7f\xc3\xa9z\xe2\x82", 14));
+  CHECK(mixed == "\"\\\"q\\\\ab\\tc\\u001f\x7f\xc3\xa9z\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  auto back = parse_json(mixed);
+  REQUIRE(back.is_ok());
+  CHECK(back->as_string() == "\"q\\ab\tc\x1f\x7f\xc3\xa9z\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST_CASE("json: big unsigned integers become doubles, numbers round-trip") {
