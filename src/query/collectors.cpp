@@ -2,6 +2,8 @@
 #include "collectors.h"
 
 #include <algorithm>
+#include <cassert>
+#include <iterator>
 #include <cmath>
 #include <unordered_set>
 
@@ -62,7 +64,7 @@ void HitCount::finish(bool lazy, size_t req_track, size_t opt_track, SearchRespo
 TopScoreCollector::TopScoreCollector(size_t k, const GeoDecay* decay, const std::vector<SortSpec>& sort,
                                      const Cursor* after)
     : k_(k), decay_(decay), sort_(sort), after_(after) {
-  heap_.reserve(k);
+  heap_.reserve(std::min<size_t>(k, 256));  // not k: a page of 10,000 hits would allocate it for every search
 }
 
 bool TopScoreCollector::before(const Entry& a, const Entry& b) const {
@@ -103,7 +105,41 @@ std::function<double()> TopScoreCollector::threshold() const {
 
 uint64_t TopScoreCollector::collect(const index::Segment& seg, uint32_t si, plan::SegmentEval& ev, const Bitmap& match,
                                     bool match_is_query, bool exhaustive) {
+  if (!exhaustive && !decay_ && !after_)
+    if (const std::optional<double> c = ev.constant_score()) return collect_constant(seg, si, *c, match);
   return plan::collect_top_k(ev, match, match_is_query, exhaustive, threshold(), offer(seg, si));
+}
+
+uint64_t TopScoreCollector::collect_constant(const index::Segment& seg, uint32_t si, double score, const Bitmap& match) {
+  assert(heap_.empty());  // one search takes one path in every segment
+  constant_ = score;
+  const uint64_t n = match.cardinality();
+  if (k_ == 0 || n == 0) return n;
+  const columns::IntColumn* col = order_column(seg);
+  // Without a write-order column every order is 0 and documents rank by number.
+  const bool doc_ordered = !col || col->strictly_increasing();
+  const size_t first = ranked_.size();
+  const uint64_t want = doc_ordered ? std::min<uint64_t>(k_, n) : n;
+  ranked_.reserve(first + want);
+  Bitmap::Iterator it = match.iterator();
+  uint32_t buf[256];
+  for (uint64_t got = 0; got < want;) {
+    const uint32_t m = it.read(buf, static_cast<uint32_t>(std::min<uint64_t>(std::size(buf), want - got)));
+    if (m == 0) break;
+    for (uint32_t i = 0; i < m; ++i) ranked_.push_back({order_of(col, buf[i]), si, buf[i]});
+    got += m;
+  }
+  if (!doc_ordered) {
+    const auto begin = ranked_.begin() + static_cast<std::ptrdiff_t>(first);
+    if (ranked_.size() - first > k_) {
+      std::nth_element(begin, begin + static_cast<std::ptrdiff_t>(k_), ranked_.end());
+      ranked_.resize(first + k_);
+    }
+    // Usually only a few updated documents are out of place.
+    if (!std::is_sorted(ranked_.begin() + static_cast<std::ptrdiff_t>(first), ranked_.end()))
+      std::sort(ranked_.begin() + static_cast<std::ptrdiff_t>(first), ranked_.end());
+  }
+  return n;
 }
 
 Result<uint64_t> TopScoreCollector::collect_lazy(const index::Segment& seg, uint32_t si, plan::SegmentEval& ev,
@@ -113,14 +149,19 @@ Result<uint64_t> TopScoreCollector::collect_lazy(const index::Segment& seg, uint
   return plan::max_score(*dj, admit, threshold(), offer(seg, si));
 }
 
-std::vector<Row> TopScoreCollector::take_sorted() {
-  std::sort(heap_.begin(), heap_.end(), [this](const Entry& a, const Entry& b) { return before(a, b); });
-  std::vector<Row> rows;
-  rows.reserve(heap_.size());
-  for (const Entry& e : heap_) {
-    rows.push_back(Row{{e.score}, e.score, e.segment, e.doc, {}});
-    rows.back().order = order(e);
+std::vector<ScoredRow> TopScoreCollector::take_sorted() {
+  std::vector<ScoredRow> rows;
+  if (!ranked_.empty()) {  // collect_constant: each segment's best, in order
+    if (!std::is_sorted(ranked_.begin(), ranked_.end())) std::sort(ranked_.begin(), ranked_.end());
+    if (ranked_.size() > k_) ranked_.resize(k_);
+    rows.reserve(ranked_.size());
+    for (const Ranked& r : ranked_) rows.push_back({constant_, r.segment, r.doc, r.order});
+    ranked_.clear();
+    return rows;
   }
+  std::sort(heap_.begin(), heap_.end(), [this](const Entry& a, const Entry& b) { return before(a, b); });
+  rows.reserve(heap_.size());
+  for (const Entry& e : heap_) rows.push_back({e.score, e.segment, e.doc, order(e)});
   heap_.clear();
   return rows;
 }

@@ -62,6 +62,15 @@ class HitCount {
   bool some_ = false;
 };
 
+// A row of a search by score (TopScoreCollector): its sort values are the
+// score, then the tiebreaker (the write order). Lighter than a Row (no key
+// vector to allocate per hit).
+struct ScoredRow {
+  double score = 0;
+  uint32_t segment = 0, doc = 0;
+  uint64_t order = 0;
+};
+
 class TopScoreCollector {
  public:
   // `after` (may be null) must outlive the collector; so must `decay`.
@@ -69,6 +78,8 @@ class TopScoreCollector {
   // The segment's matches by bitmap evaluation: block-max MaxScore over a
   // LazyScorer's cursors when the query has one (checked against `match` unless
   // `match_is_query`), else every match scored. Returns documents scored.
+  // A query of constant score (plan::SegmentEval::constant_score) with no
+  // decay and no cursor, unless `exhaustive`, takes collect_constant().
   uint64_t collect(const index::Segment& seg, uint32_t si, plan::SegmentEval& ev, const postings::Bitmap& match,
                    bool match_is_query, bool exhaustive);
   // Lazily, with no bitmap of the query: ev opened with open_terms(), its
@@ -76,12 +87,27 @@ class TopScoreCollector {
   Result<uint64_t> collect_lazy(const index::Segment& seg, uint32_t si, plan::SegmentEval& ev,
                                 const std::function<bool(uint32_t)>* admit);
   // Best first; empties the collector.
-  std::vector<Row> take_sorted();
+  std::vector<ScoredRow> take_sorted();
 
  private:
   struct Entry {
     double score;
     uint32_t segment, doc;
+  };
+  // Every match scores `score`, so the order is the write order (then the
+  // place in the snapshot) alone: no heap and no score per document. When
+  // the segment's write order follows its document numbers (or it has none)
+  // its best are its first k matches, read in bulk; else each match's order
+  // is read once and the segment's k smallest kept. take_sorted() merges the
+  // segments. The oracle is the heap path (collect with `exhaustive`).
+  uint64_t collect_constant(const index::Segment& seg, uint32_t si, double score, const postings::Bitmap& match);
+  struct Ranked {  // a match of a constant-score query
+    uint64_t order;
+    uint32_t segment, doc;
+    bool operator<(const Ranked& o) const {
+      if (order != o.order) return order < o.order;
+      return segment != o.segment ? segment < o.segment : doc < o.doc;
+    }
   };
   std::function<void(uint32_t, double)> offer(const index::Segment& seg, uint32_t si);
   std::function<double()> threshold() const;
@@ -96,6 +122,8 @@ class TopScoreCollector {
   const std::vector<SortSpec>& sort_;
   const Cursor* after_;
   std::vector<Entry> heap_;  // at most k_, the worst on top
+  std::vector<Ranked> ranked_;  // collect_constant: at most k_ per segment, each segment's in order
+  double constant_ = 0;         // collect_constant: the score of every match
   std::vector<const columns::IntColumn*> order_cols_;  // by segment position
 };
 

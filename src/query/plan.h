@@ -169,6 +169,14 @@ class SegmentEval {
   Status open_terms();
   const postings::Bitmap& docs() const { return bitmaps_[c_.root.id]; }
   bool matches_all() const { return c_.root.k == Node::K::kAll; }
+  // The score every match gets when it does not depend on the document (a
+  // match_all, a filter-like leaf or a constant_score root: its boost), else
+  // nullopt. The same in every segment of a search.
+  std::optional<double> constant_score() const {
+    const Node& r = c_.root;
+    if (r.k == Node::K::kAll || r.k == Node::K::kLeaf || r.k == Node::K::kConst) return r.boost;
+    return std::nullopt;
+  }
   // Moves the root's bitmap out (docs() is empty afterwards).
   postings::Bitmap take_docs() { return std::move(bitmaps_[c_.root.id]); }
   // Score of a matching document; docs must be asked in increasing order.

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <type_traits>
 #include <unordered_set>
 #include <variant>
 
@@ -106,26 +108,54 @@ static std::map<std::string, int> attribute_ranks(const index::Snapshot& snap, c
   return out;
 }
 
+// A row's sort values as a hit shows them ("sort"): the sort's keys, then
+// the tiebreaker; a row by score has the score as its one key.
+static Json sort_json(const Row& r) {
+  Json::Array sort;
+  sort.reserve(r.keys.size() + 1);
+  for (const auto& kv : r.keys) sort.push_back(to_json_value(kv));
+  sort.emplace_back(static_cast<int64_t>(r.order));
+  return Json(std::move(sort));
+}
+static Json sort_json(const ScoredRow& r) {
+  Json::Array sort;
+  sort.reserve(2);
+  sort.emplace_back(r.score);
+  sort.emplace_back(static_cast<int64_t>(r.order));
+  return Json(std::move(sort));
+}
+static std::optional<double> row_distance(const Row& r) { return r.distance_m; }
+static std::optional<double> row_distance(const ScoredRow&) { return std::nullopt; }
+
 // The page of hits (rows from req.from on): ids, sort values with the
 // tiebreaker, distances, and what the request shows of each stored document
-// (source, highlights, explanation).
+// (source, highlights, explanation). R is Row or ScoredRow.
+template <typename R>
 static Status fetch_hits(const index::Snapshot& snap, const SearchRequest& req, const plan::Compiled& compiled,
-                         const GeoDecay* decay, const std::vector<Row>& rows, SearchResponse* resp) {
+                         const GeoDecay* decay, const std::vector<R>& rows, SearchResponse* resp) {
   const bool distinct = !req.distinct.empty();
+  if (rows.size() > req.from) resp->hits.reserve(resp->hits.size() + rows.size() - req.from);
+  // Each segment's id column, looked up by name once, not per hit (Segment::external_id).
+  std::vector<const columns::KeywordColumn*> id_cols(snap.segments().size());
+  std::vector<bool> id_col_known(snap.segments().size());
   for (size_t i = req.from; i < rows.size(); ++i) {
-    const Row& r = rows[i];
+    const R& r = rows[i];
     const auto& seg = *snap.segments()[r.segment].segment;
-    Hit h;
-    h.id = seg.external_id(r.doc);
+    Hit& h = resp->hits.emplace_back();  // filled in place (a Hit is large to move)
+    if (!id_col_known[r.segment]) {
+      id_cols[r.segment] = seg.columns().keyword_column(index::kIdField);
+      id_col_known[r.segment] = true;
+    }
+    if (const columns::KeywordColumn* ids = id_cols[r.segment]; ids && ids->count(r.doc) > 0)
+      h.id = ids->value_of(ids->ord(r.doc));
     h.score = r.score;
     h.segment = r.segment;
     h.doc = r.doc;
-    h.distance_m = r.distance_m;
-    if (distinct) h.group = group_key(r);
+    h.distance_m = row_distance(r);
+    if constexpr (std::is_same_v<R, Row>)
+      if (distinct) h.group = group_key(r);
     if (decay && !h.distance_m) h.distance_m = min_distance_m(seg, decay->field, decay->origin, r.doc);
-    h.sort = Json::array();
-    for (const auto& kv : r.keys) h.sort.push(to_json_value(kv));
-    h.sort.push(Json(static_cast<int64_t>(r.order)));
+    h.sort = sort_json(r);
     if (req.source || req.highlight) {  // the stored document is read only when something shows it
       MERIDIAN_ASSIGN_OR_RETURN(std::string src, seg.store().get(r.doc));
       auto parsed = parse_json(src);
@@ -140,7 +170,6 @@ static Status fetch_hits(const index::Snapshot& snap, const SearchRequest& req, 
       h.explanation = fresh.explain(r.doc);
       if (decay) h.explanation = explain_decay(std::move(h.explanation), seg, *decay, r.doc, h.score);
     }
-    resp->hits.push_back(std::move(h));
   }
   return Status::ok();
 }
@@ -260,10 +289,15 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
     }
   }
 
-  std::vector<Row> rows = by_score ? top_score.take_sorted() : top_field.take_sorted();
-  if (distinct) page_distinct(&rows, sort, after, k, opt, &count, &resp);
-  count.finish(lazy, req.track_total_hits, opt.track_total_hits, &resp);
-  MERIDIAN_RETURN_IF_ERROR(fetch_hits(snap, req, compiled, decay, rows, &resp));
+  if (by_score) {
+    count.finish(lazy, req.track_total_hits, opt.track_total_hits, &resp);
+    MERIDIAN_RETURN_IF_ERROR(fetch_hits(snap, req, compiled, decay, top_score.take_sorted(), &resp));
+  } else {
+    std::vector<Row> rows = top_field.take_sorted();
+    if (distinct) page_distinct(&rows, sort, after, k, opt, &count, &resp);
+    count.finish(lazy, req.track_total_hits, opt.track_total_hits, &resp);
+    MERIDIAN_RETURN_IF_ERROR(fetch_hits(snap, req, compiled, decay, rows, &resp));
+  }
   resp.facets = facets.finish();
   resp.took_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return resp;
