@@ -336,6 +336,7 @@ Json to_json(const SearchResponse& r) {
   out.set("hits", std::move(hits));
   out.set("facets", r.facets.is_null() ? Json::object() : r.facets);
   out.set("took_ms", r.took_ms);
+  if (!r.suggest.is_null()) out.set("suggest", r.suggest);
   return out;
 }
 

@@ -333,4 +333,14 @@ Status add_suggestions(const index::Snapshot& snap, const SearchRequest& req, co
   return Status::ok();
 }
 
+Status add_suggestions(const index::Snapshot& snap, const SearchRequest& req, const index::IndexSettings* settings,
+                       const index::Schema* schema, SearchResponse* response) {
+  auto t0 = std::chrono::steady_clock::now();
+  MERIDIAN_ASSIGN_OR_RETURN(std::vector<Suggestion> sg, suggest(snap, req, settings, schema));
+  if (sg.empty()) return Status::ok();
+  response->suggest = to_json(sg);
+  response->took_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return Status::ok();
+}
+
 }  // namespace meridian::query

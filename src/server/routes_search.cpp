@@ -52,12 +52,11 @@ void ServerImpl::install_search_routes() {
     so.schema = opt.schema;
     auto r = query::search(*snap, *parsed, so);
     if (!r) return send_error(res, r.status(), error_path(r.status()));
-    Json out = query::to_json(*r);
-    Status st = query::add_suggestions(*snap, *parsed, opt.settings.get(), opt.schema, &out);
+    Status st = query::add_suggestions(*snap, *parsed, opt.settings.get(), opt.schema, &*r);
     if (!st.is_ok()) return send_error(res, st, error_path(st));
     std::string body;
     body.reserve(512);  // a small response is written without growing the string
-    out.dump_to(&body);
+    query::write_json(*r, &body);  // no tree of the hits
     if (!key.empty()) {
       res.set_header("X-Cache", "miss");
       cache_.put(key, body);

@@ -91,6 +91,8 @@ struct SearchResponse {
   std::vector<std::string> groups;
   uint64_t ungrouped = 0;
   std::vector<std::string> groups_before;
+  // "Did you mean" (add_suggestions, suggest.h); null when there is none.
+  Json suggest;
 };
 
 Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& req,
@@ -99,6 +101,10 @@ Result<SearchResponse> search(const index::Snapshot& snap, const SearchRequest& 
 // {"total":{"value":n,"relation":"eq"|"gte"},"hits":[{"id","score","source","distance_m"?,
 //   "highlight"?,"sort"?,"explanation"?}],"facets":{...},"took_ms":..}
 Json to_json(const SearchResponse& r);
+// Appends the same JSON text as to_json(r).dump(), written straight into
+// *out (no tree of the hits is built: the HTTP search routes' response).
+// "suggest", when r has one, follows "took_ms".
+void write_json(const SearchResponse& r, std::string* out);
 
 // Does one document (its JSON source) match req.query and req.filters? The
 // document is parsed with the snapshot's schema and analysed into a

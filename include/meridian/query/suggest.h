@@ -35,6 +35,7 @@
 #include "meridian/index/schema.h"
 #include "meridian/index/snapshot.h"
 #include "meridian/query/search_request.h"
+#include "meridian/query/searcher.h"
 
 namespace meridian::query {
 
@@ -61,5 +62,9 @@ Json to_json(const std::vector<Suggestion>& suggestions);
 // key is absent otherwise), and the time it took to its "took_ms".
 Status add_suggestions(const index::Snapshot& snap, const SearchRequest& req, const index::IndexSettings* settings,
                        const index::Schema* schema, Json* response);
+// The same on the response itself: sets response->suggest (left null when
+// there is none) and adds the time to its took_ms.
+Status add_suggestions(const index::Snapshot& snap, const SearchRequest& req, const index::IndexSettings* settings,
+                       const index::Schema* schema, SearchResponse* response);
 
 }  // namespace meridian::query
