@@ -10,6 +10,7 @@ restart. Prints "N passed, M failed"; exits non-zero on failure.
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -235,6 +236,18 @@ def test_core(srv):
     s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"q": "paris", "source": False})
     check("search source false", s == 200 and b["total"]["value"] == 1 and b["hits"][0]["id"] == "p"
           and "source" not in b["hits"][0], (s, b))
+    # Every match of a geo filter alone: constant scores, so in write order; GET and POST write the
+    # same bytes (the response is written straight into the body), took_ms aside.
+    s1, _, g = req(srv, "GET", "/v1/indexes/cities/search?bbox=60,-10,40,20&size=10000&source=false", raw=True)
+    s2, _, pb = req(srv, "POST", "/v1/indexes/cities/search", {"filter": {"geo_bounding_box": {"location": {
+        "top": 60, "left": -10, "bottom": 40, "right": 20}}}, "size": 10000, "source": False}, raw=True)
+    gj = json.loads(g)
+    orders = [h["sort"][1] for h in gj["hits"]]
+    masked = [re.sub(rb'"took_ms":[^,}]*', b"", x) for x in (g, pb)]
+    check("geo filter: every id in write order", s1 == 200 and s2 == 200
+          and sorted(h["id"] for h in gj["hits"]) == ["b", "l", "p"] and gj["total"]["value"] == 3
+          and orders == sorted(orders) and len(set(orders)) == 3
+          and b'"score":1.0,"sort":[1.0,' in g and masked[0] == masked[1], (g, pb))
     s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"q": "paris", "source": "no"})
     check("search bad source 400", s == 400 and is_error(b) and b["error"].get("path") == "source", (s, b))
     s, b, _ = req(srv, "POST", "/v1/indexes/cities/search", {"size": "ten"})
