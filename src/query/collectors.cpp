@@ -135,11 +135,35 @@ uint64_t TopScoreCollector::collect_constant(const index::Segment& seg, uint32_t
       std::nth_element(begin, begin + static_cast<std::ptrdiff_t>(k_), ranked_.end());
       ranked_.resize(first + k_);
     }
-    // Usually only a few updated documents are out of place.
     if (!std::is_sorted(ranked_.begin() + static_cast<std::ptrdiff_t>(first), ranked_.end()))
-      std::sort(ranked_.begin() + static_cast<std::ptrdiff_t>(first), ranked_.end());
+      sort_by_order(first);
   }
   return n;
+}
+
+// ranked_[first..] (one segment's matches, in document order) by write
+// order, equal orders kept in document order: a stable radix sort on the
+// bytes where the orders differ (an imported index interleaves its writer
+// slots' orders, so the matches are rarely sorted; std::sort cost ~40
+// instructions per match there), std::sort for a few.
+void TopScoreCollector::sort_by_order(size_t first) {
+  const auto begin = ranked_.begin() + static_cast<std::ptrdiff_t>(first);
+  const size_t n = ranked_.size() - first;
+  if (n < 64) return std::sort(begin, ranked_.end());
+  uint64_t differ = 0;
+  for (size_t i = first + 1; i < ranked_.size(); ++i) differ |= ranked_[i].order ^ ranked_[first].order;
+  scratch_.resize(n);
+  Ranked* from = &ranked_[first];
+  Ranked* to = scratch_.data();
+  for (int shift = 0; shift < 64; shift += 8) {
+    if (((differ >> shift) & 0xff) == 0) continue;
+    size_t count[257] = {};
+    for (size_t i = 0; i < n; ++i) ++count[((from[i].order >> shift) & 0xff) + 1];
+    for (size_t b = 1; b < 257; ++b) count[b] += count[b - 1];
+    for (size_t i = 0; i < n; ++i) to[count[(from[i].order >> shift) & 0xff]++] = from[i];
+    std::swap(from, to);
+  }
+  if (from != &ranked_[first]) std::copy(from, from + n, begin);
 }
 
 Result<uint64_t> TopScoreCollector::collect_lazy(const index::Segment& seg, uint32_t si, plan::SegmentEval& ev,

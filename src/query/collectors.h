@@ -109,6 +109,7 @@ class TopScoreCollector {
       return segment != o.segment ? segment < o.segment : doc < o.doc;
     }
   };
+  void sort_by_order(size_t first);
   std::function<void(uint32_t, double)> offer(const index::Segment& seg, uint32_t si);
   std::function<double()> threshold() const;
   uint64_t order(const Entry& e) const { return order_of(order_cols_[e.segment], e.doc); }
@@ -124,6 +125,7 @@ class TopScoreCollector {
   std::vector<Entry> heap_;  // at most k_, the worst on top
   std::vector<Ranked> ranked_;  // collect_constant: at most k_ per segment, each segment's in order
   double constant_ = 0;         // collect_constant: the score of every match
+  std::vector<Ranked> scratch_;  // sort_by_order's second buffer
   std::vector<const columns::IntColumn*> order_cols_;  // by segment position
 };
 
