@@ -23,18 +23,18 @@ cleanup() {
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-serve() {  # build name -> port
+serve() {  # build name -> port in $port (not in a subshell: the pid must reach cleanup)
   cp -r "$data" "$tmp/$2.data"
-  local port
   port=$(free_port)
   taskset -c 1 "$1/meridian" serve --data "$tmp/$2.data" --listen "127.0.0.1:$port" --cache-bytes 0 \
     --no-access-log >"$tmp/$2.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break; sleep 0.2; done
-  echo "$port"
 }
-bport=$(serve "$base" base)
-nport=$(serve "$new" new)
+serve "$base" base
+bport=$port
+serve "$new" new
+nport=$port
 rport=$(free_port)
 taskset -c 1 redis-server --port "$rport" --save '' --appendonly no >"$tmp/redis.log" 2>&1 &
 pids+=($!)
