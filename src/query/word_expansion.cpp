@@ -72,8 +72,10 @@ Status WordAutomata::prepare_all() {
   for (const std::string* form : {&typed, &w_.token, &w_.surface}) {
     if (form->empty()) continue;
     MERIDIAN_RETURN_IF_ERROR(fuzzy(*form, allowed_edits(w_.fuzziness, *form)).status());
-    if (w_.prefix) MERIDIAN_RETURN_IF_ERROR(prefix(*form).status());
   }
+  // Completions over surface words need no automaton (walk_surface_prefix);
+  // over the terms (a segment without surface words) they walk the token's.
+  if (w_.prefix) MERIDIAN_RETURN_IF_ERROR(prefix(w_.token).status());
   frozen_ = true;
   return Status::ok();
 }
@@ -84,7 +86,23 @@ Status expand_in_segment(const index::Segment& seg, const WordToExpand& w, const
   const termdict::TermDictReader* words = w.text ? seg.words() : nullptr;
   if (words) {
     std::string stem;
-    MERIDIAN_ASSIGN_OR_RETURN(bool known, index::find_surface_word(*words, w.field, typed, &stem));
+    bool known = false;
+    if (w.prefix) {
+      // The completions, and the word itself (the first of them when it is
+      // a word), in one seek.
+      MERIDIAN_RETURN_IF_ERROR(index::walk_surface_prefix(
+          *words, w.field, typed, w.max_expansions + 1, [&](std::string_view word, std::string_view word_stem) {
+            if (word == typed) {
+              known = true;
+              stem.assign(word_stem);
+            }
+            x->completions.emplace(std::string(word_stem), kPrefix);
+            keep_word(&x->words, word_stem, word, kPrefix);
+            return true;
+          }));
+    } else {
+      MERIDIAN_ASSIGN_OR_RETURN(known, index::find_surface_word(*words, w.field, typed, &stem));
+    }
     if (known) {
       x->typed_is_word = true;
       keep_min(&x->fuzzy, stem, 0);
@@ -96,15 +114,6 @@ Status expand_in_segment(const index::Segment& seg, const WordToExpand& w, const
           *words, w.field, *a, 100000, [&](std::string_view word, std::string_view stem, int e) {
             keep_min(&x->fuzzy, stem, e);
             keep_word(&x->words, stem, word, e);
-            return true;
-          }));
-    }
-    if (w.prefix) {
-      MERIDIAN_ASSIGN_OR_RETURN(const termdict::Automaton* p, automata.prefix(typed));
-      MERIDIAN_RETURN_IF_ERROR(index::walk_surface_words(
-          *words, w.field, *p, w.max_expansions + 1, [&](std::string_view word, std::string_view stem, int) {
-            x->completions.emplace(std::string(stem), kPrefix);
-            keep_word(&x->words, stem, word, kPrefix);
             return true;
           }));
     }

@@ -139,6 +139,47 @@ TEST_CASE("surface words: the Levenshtein walk runs over words, not stems, and r
   CHECK(got.empty());
 }
 
+TEST_CASE("surface words: the prefix scan finds the words, stems and order of the prefix automaton's walk") {
+  TempDir dir;
+  auto seg = build(dir.path(), 1, {"constitution constitutional constant institution", "rivers river riverside",
+                                   "a ab abc abd b", "zzz"});
+  using Found = std::vector<std::pair<std::string, std::string>>;  // (word, stem) in the order reported
+  const std::vector<std::string> prefixes = {"",      "a",       "ab",   "abc", "abz",     "con", "constitution",
+                                             "constitutionally",   "river", "rivers", "z", "zzzz", "\xff",
+                                             std::string("ab\0", 3), std::string("\0", 1)};
+  for (const std::string field : {"title", "tag", "nope"}) {
+    for (const auto& prefix : prefixes) {
+      for (size_t limit : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{1000}}) {
+        auto a = termdict::prefix_automaton(prefix);
+        REQUIRE(a.is_ok());
+        Found want, got;
+        REQUIRE(walk_surface_words(*seg->words(), field, *a, limit, [&](std::string_view w, std::string_view stem, int) {
+                  want.emplace_back(w, stem);
+                  return true;
+                }).is_ok());
+        REQUIRE(walk_surface_prefix(*seg->words(), field, prefix, limit, [&](std::string_view w, std::string_view stem) {
+                  got.emplace_back(w, stem);
+                  return true;
+                }).is_ok());
+        CHECK_MESSAGE(got == want, field << " '" << prefix << "' limit " << limit);
+      }
+    }
+  }
+  // The word itself comes first; the stems are the words' own.
+  Found got;
+  REQUIRE(walk_surface_prefix(*seg->words(), "title", "river", 10, [&](std::string_view w, std::string_view stem) {
+            got.emplace_back(w, stem);
+            return true;
+          }).is_ok());
+  CHECK(got == Found{{"river", "river"}, {"rivers", "river"}, {"riverside", "riversid"}});
+  // The callback stops the scan.
+  size_t calls = 0;
+  REQUIRE(walk_surface_prefix(*seg->words(), "title", "", 1000, [&](std::string_view, std::string_view) {
+            return ++calls < 2;
+          }).is_ok());
+  CHECK(calls == 2);
+}
+
 TEST_CASE("surface words: a merge keeps the words of every input") {
   TempDir dir;
   auto a = build(dir.path(), 1, {"rivers of Paris"});

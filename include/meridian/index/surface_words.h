@@ -81,6 +81,14 @@ Status walk_surface_words(const termdict::TermDictReader& words, std::string_vie
                           size_t limit,
                           const std::function<bool(std::string_view word, std::string_view stem, int value)>& fn);
 
+// Every surface word of `field` that starts with `prefix`, in word order, at
+// most `limit`: fn(word, stem) returns false to stop. The words, order and
+// limit of walk_surface_words over termdict::prefix_automaton(prefix), found
+// with one seek and no automaton (the word `prefix` itself, when it is one,
+// comes first). Corruption of the file is returned.
+Status walk_surface_prefix(const termdict::TermDictReader& words, std::string_view field, std::string_view prefix,
+                           size_t limit, const std::function<bool(std::string_view word, std::string_view stem)>& fn);
+
 // Whether `word` is a surface word of `field`; its stem in *stem, and
 // whether that stem is itemized (has word postings) in *itemized, when so.
 Result<bool> find_surface_word(const termdict::TermDictReader& words, std::string_view field, std::string_view word,
