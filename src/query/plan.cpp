@@ -66,8 +66,8 @@ class Compiler {
   WeightedTerm weighted(const std::string& field, std::string_view term, double weight) {
     WeightedTerm t;
     t.key = index::term_key(field, term);
-    t.bm25 = scoring::Bm25(opt_.bm25, snap_.total_docs(), snap_.doc_freq(t.key),
-                           snap_.field_stats(field).avg_len(), weight);
+    const uint64_t df = term_doc_freq(snap_, t.key, opt_.skip_absent_terms, &t.absent);
+    t.bm25 = scoring::Bm25(opt_.bm25, snap_.total_docs(), df, snap_.field_stats(field).avg_len(), weight);
     return t;
   }
   Node word(const std::string& field, std::vector<WeightedTerm> terms) {
@@ -219,7 +219,8 @@ Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& to
       MERIDIAN_RETURN_IF_ERROR(expand_word(snap_, w, &found, &found_words));
     }
   }
-  Node n = word(f.name, word_terms(snap_, opt_.bm25, f.name, token, found, &found_words, max_exp, boost, &hl_));
+  Node n = word(f.name, word_terms(snap_, opt_.bm25, f.name, token, std::move(found), &found_words, max_exp, boost,
+                                   &hl_, opt_.skip_absent_terms));
   if (deferred->word) {
     deferred->token = token;
     deferred->max_expansions = max_exp;
@@ -502,11 +503,17 @@ int tier_of(int found) {
 std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring::Bm25Params& bm25,
                                      const std::string& field, const std::string& token,
                                      std::map<std::string, int> found, const FoundWords* words, size_t max_exp,
-                                     double boost, std::vector<std::pair<std::string, std::string>>* highlight) {
+                                     double boost, std::vector<std::pair<std::string, std::string>>* highlight,
+                                     bool skip_absent) {
+  const uint64_t total_docs = snap.total_docs();
+  const double avg_len = snap.field_stats(field).avg_len();
+  uint64_t max_df = 0;  // of every term: their shared idf when tiered
   auto weighted = [&](std::string_view term) {
     WeightedTerm t;
     t.key = index::term_key(field, term);
-    t.bm25 = scoring::Bm25(bm25, snap.total_docs(), snap.doc_freq(t.key), snap.field_stats(field).avg_len(), boost);
+    const uint64_t df = term_doc_freq(snap, t.key, skip_absent, &t.absent);
+    max_df = std::max(max_df, df);
+    t.bm25 = scoring::Bm25(bm25, total_docs, df, avg_len, boost);
     return t;
   };
   // Exact, then prefix completions, then fewest edits (a misspelt last word's
@@ -533,9 +540,6 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
                    [](const auto& x, const auto& y) { return tier_of(x.second) < tier_of(y.second); });
   if (list.size() > max_exp) list.resize(max_exp);
   if (list.empty()) return terms;
-  // Tiered scores with one shared idf (see WeightedTerm).
-  uint64_t df = snap.doc_freq(terms[0].key);
-  for (const auto& [t, e] : list) df = std::max(df, snap.doc_freq(index::term_key(field, t)));
   for (const auto& [t, e] : list) {
     terms.push_back(weighted(t));
     terms.back().tier = tier_of(e);
@@ -547,14 +551,28 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
   std::sort(tiers.begin(), tiers.end());
   tiers.erase(std::unique(tiers.begin(), tiers.end()), tiers.end());
   const double levels = static_cast<double>(tiers.size());
+  // Tiered scores with one shared idf (see WeightedTerm).
   for (auto& w : terms) {
-    w.bm25 = scoring::Bm25(bm25, snap.total_docs(), df, snap.field_stats(field).avg_len(), boost);
+    w.bm25 = scoring::Bm25(bm25, total_docs, max_df, avg_len, boost);
     const double sup = boost * w.bm25.idf() * (bm25.k1 + 1);
     const double r = static_cast<double>(std::lower_bound(tiers.begin(), tiers.end(), w.tier) - tiers.begin());
     w.tier_base = sup * (levels - 1 - r) / levels;
     w.tier_scale = 1 / levels;
   }
   return terms;
+}
+
+uint64_t term_doc_freq(const index::Snapshot& snap, std::string_view key, bool skip_absent, bool* absent) {
+  if (!skip_absent || snap.has_stats() || snap.recording()) return snap.doc_freq(key);
+  // Snapshot::local_doc_freq, telling a segment that could not answer.
+  uint64_t df = 0;
+  bool answered = true;
+  for (const auto& sv : snap.segments()) {
+    auto n = sv.segment->doc_freq(key);
+    if (n.is_ok()) df += *n; else answered = false;
+  }
+  *absent = answered && df == 0;
+  return df;
 }
 
 Status expand_terms(const index::Segment& seg, const std::string& field, const termdict::Automaton& a, size_t limit,

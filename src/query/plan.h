@@ -43,6 +43,10 @@ struct WeightedTerm {
   std::vector<std::pair<std::string, int>> words;
   double tier_base = 0;
   double tier_scale = 1;
+  // No segment of the snapshot the query was compiled against holds the
+  // term (CompileOptions::skip_absent_terms): SegmentEval opens it as a term
+  // of no document without looking it up.
+  bool absent = false;
   scoring::Bm25 bm25;
   double score(uint32_t tf, uint32_t len) const { return tier_base + tier_scale * bm25.score(tf, len); }
   // Bound for any document with tf <= max_tf and len >= min_len (0 when max_tf is 0).
@@ -124,6 +128,12 @@ struct CompileOptions {
   // snapshot of the schema and evaluated against many segments that did
   // not exist at compile time (query/live_query.h).
   bool per_segment_expansions = false;
+  // The query is evaluated only against the snapshot it is compiled against
+  // (a search; not a live query): a term of a word, phrase or term query
+  // that no segment holds (document frequency 0 in each, counted by the
+  // snapshot itself: no index-wide statistics, nothing recorded) is marked
+  // WeightedTerm::absent, so that no segment looks it up again.
+  bool skip_absent_terms = false;
 };
 
 // The surface words through which a word reached each stem: stem -> word
@@ -140,11 +150,18 @@ int tier_of(int found);
 // terms of `found` (term -> edits, -1 for a prefix completion) other than
 // token, fewest edits first, at most max_exp of them, tiered with one shared
 // idf over `snap`; `words` (optional) gives each the words that reached it.
-// Appends every term to *highlight when given.
+// Appends every term to *highlight when given. With skip_absent, the terms
+// no segment of snap holds are marked absent (CompileOptions::skip_absent_terms).
 std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring::Bm25Params& bm25,
                                      const std::string& field, const std::string& token,
                                      std::map<std::string, int> found, const FoundWords* words, size_t max_exp,
-                                     double boost, std::vector<std::pair<std::string, std::string>>* highlight);
+                                     double boost, std::vector<std::pair<std::string, std::string>>* highlight,
+                                     bool skip_absent = false);
+
+// snap.doc_freq(key); with skip_absent, *absent says whether no segment of
+// snap holds the key, when snap counts with its own segments (no index-wide
+// statistics, nothing recorded) and every segment answered (else false).
+uint64_t term_doc_freq(const index::Snapshot& snap, std::string_view key, bool skip_absent, bool* absent);
 
 // Terms of `field` in one segment accepted by `a` (at most `limit` of them, in term order):
 // term -> match value (the edits of a Levenshtein automaton), the smallest

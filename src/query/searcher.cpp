@@ -191,6 +191,7 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
   co.bm25 = {opt.k1, opt.b};
   co.max_expansions = opt.max_expansions;
   co.max_pattern_terms = opt.max_pattern_terms;
+  co.skip_absent_terms = !opt.look_up_absent_terms;  // evaluated on snap alone
   MERIDIAN_ASSIGN_OR_RETURN(plan::Compiled compiled, plan::compile(snap, query, co));
   const bool ranked = !req.ranking.empty();
   bool need_proximity = false, need_attribute = false;

@@ -65,6 +65,7 @@ Status SegmentEval::prepare(bool materialize_all) {
 Result<std::unique_ptr<SegmentEval::TermState>> SegmentEval::open_term(const WeightedTerm& w) {
   auto ts = std::make_unique<TermState>();
   ts->w = &w;
+  if (w.absent) return ts;  // in no segment (CompileOptions::skip_absent_terms)
   MERIDIAN_ASSIGN_OR_RETURN(ts->tp, sv_.segment->postings_for(w.key));
   if (ts->tp) ts->cur.emplace(ts->tp->cursor());
   return ts;

@@ -49,6 +49,9 @@ struct SearchOptions {
   size_t max_pattern_terms = 10000;  // prefix/wildcard/regexp queries: more terms in a segment is an error
   size_t track_total_hits = 10000;
   bool exhaustive = false;  // score every match (no block-max pruning); for tests
+  // Look up in every segment the terms the snapshot holds nowhere (they
+  // match nothing: by default they are not looked up again); for tests.
+  bool look_up_absent_terms = false;
   // The index's current schema, when the caller has it: a field added by a
   // write not yet refreshed into `snap` is known (it matches nothing yet)
   // rather than "unknown field". Unset: the snapshot's schema.
