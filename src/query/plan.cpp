@@ -245,21 +245,13 @@ Result<Node> Compiler::match_field(const index::FieldDef& f, const std::string& 
   std::vector<analysis::Token> toks;
   f.analyzer_instance->analyze(text, &toks);
   if (toks.empty()) return make(Node::K::kNone);
-  Node b = make(Node::K::kBool);
-  for (size_t i = 0; i < toks.size(); ++i) {
-    std::string_view raw = std::string_view(text).substr(toks[i].start, toks[i].end - toks[i].start);
-    bool pre = prefix_last && i + 1 == toks.size();
-    MERIDIAN_ASSIGN_OR_RETURN(Node w, word_node(f, toks[i].text, raw, fz, prefix_length, transpositions, pre,
-                                                max_exp, boost));
-    tag(&w, text, toks[i].start, 1);
-    (op == Operator::kAnd ? b.must : b.should).push_back(std::move(w));
-  }
-  if (op == Operator::kOr) b.msm = std::max(1, msm.resolve(static_cast<int>(b.should.size()), 1));
-  if (b.must.size() + b.should.size() == 1) {  // a single word: no wrapper
-    Node w = std::move(b.must.empty() ? b.should[0] : b.must[0]);
+  auto raw_of = [&](const analysis::Token& t) { return std::string_view(text).substr(t.start, t.end - t.start); };
+  if (toks.size() == 1) {  // a single word: no wrapper
+    MERIDIAN_ASSIGN_OR_RETURN(Node w, word_node(f, toks[0].text, raw_of(toks[0]), fz, prefix_length, transpositions,
+                                                prefix_last, max_exp, boost));
+    tag(&w, text, toks[0].start, 1);
     if (!qw_.split) return w;
-    std::string_view raw = std::string_view(text).substr(toks[0].start, toks[0].end - toks[0].start);
-    MERIDIAN_ASSIGN_OR_RETURN(std::optional<Node> split, split_phrase(f, raw, boost));
+    MERIDIAN_ASSIGN_OR_RETURN(std::optional<Node> split, split_phrase(f, raw_of(toks[0]), boost));
     if (!split) return w;
     split->q_first = w.q_first;
     split->q_count = 1;
@@ -270,6 +262,15 @@ Result<Node> Compiler::match_field(const index::FieldDef& f, const std::string& 
     either.msm = 1;
     return either;
   }
+  Node b = make(Node::K::kBool);
+  for (size_t i = 0; i < toks.size(); ++i) {
+    bool pre = prefix_last && i + 1 == toks.size();
+    MERIDIAN_ASSIGN_OR_RETURN(Node w, word_node(f, toks[i].text, raw_of(toks[i]), fz, prefix_length, transpositions,
+                                                pre, max_exp, boost));
+    tag(&w, text, toks[i].start, 1);
+    (op == Operator::kAnd ? b.must : b.should).push_back(std::move(w));
+  }
+  if (op == Operator::kOr) b.msm = std::max(1, msm.resolve(static_cast<int>(b.should.size()), 1));
   return b;
 }
 
@@ -315,6 +316,7 @@ Result<Node> Compiler::match_any(const std::vector<FieldBoost>& fields, const st
     }
   }
   Node top = make(best ? Node::K::kDisMax : Node::K::kBool);
+  (best ? top.children : top.should).reserve(fs.size());
   for (const auto& fb : fs) {
     const index::FieldDef* f = snap_.schema().find(fb.field);
     if (!f) continue;  // unknown fields match nothing
