@@ -92,17 +92,30 @@ Result<bool> has_completion(const termdict::TermDictReader& words, std::string_v
   return it.term().starts_with(key);
 }
 
+// The typo budget of the settings (none when typo tolerance is disabled).
+Fuzziness typo_fuzziness(const index::IndexSettings& settings) {
+  if (!settings.typo_tolerance.enabled) return Fuzziness{};
+  TypoBudget b;
+  b.min_word_length_one_typo = settings.typo_tolerance.min_word_length_one_typo;
+  b.min_word_length_two_typos = settings.typo_tolerance.min_word_length_two_typos;
+  return b.fuzziness();
+}
+
+// Whether `word` has no typo budget in any field, known without analysing
+// it: a word of ASCII letters and digits is, in every analyzer, its own
+// surface word lowercased (word break keeps it whole or splits it, case
+// folding keeps its length, nothing else applies), and the budget depends on
+// the length and on whether the word is all digits.
+bool surely_without_budget(const Fuzziness& fz, std::string_view word) {
+  for (char c : word)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  return plan::allowed_edits(fz, word) == 0;
+}
+
 class Speller {
  public:
   Speller(const index::Snapshot& snap, const index::IndexSettings& settings, std::vector<SearchedField> fields)
-      : snap_(snap), settings_(settings), fields_(std::move(fields)) {
-    if (settings.typo_tolerance.enabled) {
-      TypoBudget b;
-      b.min_word_length_one_typo = settings.typo_tolerance.min_word_length_one_typo;
-      b.min_word_length_two_typos = settings.typo_tolerance.min_word_length_two_typos;
-      fz_ = b.fuzziness();
-    }
-  }
+      : snap_(snap), settings_(settings), fields_(std::move(fields)), fz_(typo_fuzziness(settings)) {}
 
   Result<bool> known(const std::string& word, bool last) const {
     std::string folded = index::fold_words(word);
@@ -264,6 +277,10 @@ Result<std::vector<Suggestion>> suggest(const index::Snapshot& snap, const Searc
   const index::IndexSettings& s = settings ? *settings : defaults;
   std::vector<std::string> words = simple_words(*req.q);
   if (words.empty()) return std::vector<Suggestion>{};
+  // Short plain words (a search box's first letters) have nothing to correct.
+  const Fuzziness fz = typo_fuzziness(s);
+  if (std::all_of(words.begin(), words.end(), [&](const std::string& w) { return surely_without_budget(fz, w); }))
+    return std::vector<Suggestion>{};
   Speller speller(snap, s, searched_fields(req, s, schema ? *schema : snap.schema()));
   if (!speller.correctable(words)) return std::vector<Suggestion>{};
 

@@ -178,6 +178,16 @@ TEST_CASE("suggest: the typo budget: none under 5 code points and none on number
   CHECK(s->texts("helo") == Texts{"hello", "help"});
 }
 
+TEST_CASE("suggest: the budget is the folded word's, which may be longer than the word typed") {
+  auto s = make_index({R"({"id":"1","body":"massey"})", R"({"id":"2","body":"hello"})"}, kPlain);
+  // "maße": 4 code points, folded "masse": 5, so one typo ("massey").
+  CHECK(s->texts("maße hello") == Texts{"massey hello"});
+  CHECK(s->texts("MASSE hello") == Texts{"massey hello"});
+  // Plain ASCII words under 5 letters have none, however cased.
+  CHECK(s->texts("mase hello").empty());
+  CHECK(s->texts("MASE HELO").empty());
+}
+
 TEST_CASE("suggest: typo_tolerance disabled, disable_on_words, stop words and synonyms") {
   auto s = plain();
   s->set(R"({"typo_tolerance": {"enabled": false}})");
