@@ -122,9 +122,40 @@ class Compiler {
     n->q_count = static_cast<int>(words);
   }
 
+  // Tokens of `text` under f's analyzer; kept for the next field whose
+  // analyzer has the same configuration (a multi-field match analyses its
+  // text once). Valid until the next call.
+  const std::vector<analysis::Token>& analyzed(const index::FieldDef& f, const std::string& text) {
+    if (!same_analysis(toks_of_, f, toks_text_, text)) {
+      f.analyzer_instance->analyze(text, &toks_);
+      toks_of_ = f.analyzer_instance.get();
+      toks_text_ = text;
+    }
+    return toks_;
+  }
+  // f's analyzer's normalize_term(raw, false), kept likewise.
+  const std::string& unstemmed(const index::FieldDef& f, std::string_view raw) {
+    if (!same_analysis(plain_of_, f, plain_raw_, raw)) {
+      plain_ = f.analyzer_instance->normalize_term(raw, false);
+      plain_of_ = f.analyzer_instance.get();
+      plain_raw_ = raw;
+    }
+    return plain_;
+  }
+  static bool same_analysis(const analysis::Analyzer* last, const index::FieldDef& f, std::string_view last_text,
+                            std::string_view text) {
+    return last && (last == f.analyzer_instance.get() || last->config() == f.analyzer_instance->config()) &&
+           last_text == text;
+  }
+
   const index::Snapshot& snap_;
   CompileOptions opt_;
   QWords qw_;
+  const analysis::Analyzer* toks_of_ = nullptr;
+  std::string toks_text_;
+  std::vector<analysis::Token> toks_;
+  const analysis::Analyzer* plain_of_ = nullptr;
+  std::string plain_raw_, plain_;
   int next_id_ = 0;
   std::vector<std::pair<std::string, std::string>> hl_;
 };
@@ -197,7 +228,7 @@ Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& to
   auto deferred = std::make_shared<DeferredWord>();
   std::map<std::string, int> found;  // term -> edits (prefix expansions: kPrefix, kLatePrefix)
   FoundWords found_words;
-  std::string plain = f.analyzer_instance ? f.analyzer_instance->normalize_term(raw, false) : token;
+  std::string plain = f.analyzer_instance ? unstemmed(f, raw) : token;
   if (!fz.is_none() || prefix) {
     // Over every segment's surface words (word_expansion.h); for live
     // queries (per_segment_expansions) in each segment when it is evaluated.
@@ -242,8 +273,7 @@ Result<Node> Compiler::match_field(const index::FieldDef& f, const std::string& 
     tag(&n, text, 0, static_cast<size_t>(std::count(text.begin(), text.end(), ' ')) + 1);
     return n;
   }
-  std::vector<analysis::Token> toks;
-  f.analyzer_instance->analyze(text, &toks);
+  const std::vector<analysis::Token>& toks = analyzed(f, text);
   if (toks.empty()) return make(Node::K::kNone);
   auto raw_of = [&](const analysis::Token& t) { return std::string_view(text).substr(t.start, t.end - t.start); };
   if (toks.size() == 1) {  // a single word: no wrapper
