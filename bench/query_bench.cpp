@@ -1,4 +1,4 @@
-// query_bench DATA_DIR INDEX QUERIES [--passes N] [--threads N]
+// query_bench DATA_DIR INDEX QUERIES [--passes N] [--threads N] [--ids] [--dump]
 //
 // Meridian's side of `scripts/bench query`: opens the data directory (the
 // index was built by `meridian import` with bench/text_schema.json: title and
@@ -18,6 +18,9 @@
 // --ids: the peer-neutral task, top-10 ids only: "source": false and
 // "track_total_hits": false (no stored source read, no exact count; facets
 // still see every match), as xapian_query --ids is asked.
+// --dump: instead of timing, answers each query once and prints one line per
+// query (class, words, then id:score of each hit, scores to 17 digits), to
+// check that a speed change keeps the answers.
 // Prints the harness JSON line. Exit 2 on usage/open errors, 1 on a failed query.
 #include <cstdio>
 #include <cstdlib>
@@ -91,14 +94,15 @@ class MeridianWorker : public bench::Worker {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: query_bench DATA_DIR INDEX QUERIES [--passes N] [--threads N] [--ids]\n");
+    std::fprintf(stderr, "usage: query_bench DATA_DIR INDEX QUERIES [--passes N] [--threads N] [--ids] [--dump]\n");
     return 2;
   }
   int passes = 3, threads = 2;
-  bool ids_only = false;
+  bool ids_only = false, dump = false;
   for (int i = 4; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--ids") ids_only = true;
+    else if (a == "--dump") dump = true;
     else if (a == "--passes" && i + 1 < argc) passes = std::atoi(argv[++i]);
     else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
   }
@@ -128,6 +132,19 @@ int main(int argc, char** argv) {
       return 2;
     }
     reqs.emplace(&q, std::move(*req));
+  }
+  if (dump) {
+    for (const auto& q : queries) {
+      auto r = meridian::query::search(*snap, reqs.at(&q));
+      if (!r.is_ok()) {
+        std::fprintf(stderr, "query_bench: %s: %s\n", q.cls.c_str(), r.status().to_string().c_str());
+        return 1;
+      }
+      std::printf("%s %s |", q.cls.c_str(), join(q.words).c_str());
+      for (const auto& h : r->hits) std::printf(" %s:%.17g", h.id.c_str(), h.score);
+      std::printf("\n");
+    }
+    return 0;
   }
   bench::WorkerFactory make = [&] { return std::make_unique<MeridianWorker>(snap, &reqs); };
   std::string extra = ",\"docs\":" + std::to_string((*index)->stats().docs) +
