@@ -74,6 +74,78 @@ uint64_t Bitmap::cardinality() const { return roaring_bitmap_get_cardinality(r_)
 bool Bitmap::is_empty() const { return roaring_bitmap_is_empty(r_); }
 uint64_t Bitmap::rank(uint32_t x) const { return roaring_bitmap_rank(r_, x); }
 
+namespace {
+
+// Set bits of a 64-bit word (std::popcount is a libgcc call on the x86-64 baseline).
+inline uint32_t ones(uint64_t w) {
+  w -= (w >> 1) & 0x5555555555555555ull;
+  w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
+  w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return static_cast<uint32_t>((w * 0x0101010101010101ull) >> 56);
+}
+
+// Values of one container in [lo, hi), 0 <= lo < hi <= 65536.
+uint32_t container_count(const void* c, uint8_t type, uint32_t lo, uint32_t hi) {
+  if (type == SHARED_CONTAINER_TYPE_CODE) {
+    const auto* sh = static_cast<const shared_container_t*>(c);
+    c = sh->container;
+    type = sh->typecode;
+  }
+  switch (type) {
+    case BITSET_CONTAINER_TYPE_CODE: {
+      const uint64_t* w = static_cast<const bitset_container_t*>(c)->array;
+      const uint32_t first = lo / 64, last = (hi - 1) / 64;
+      const uint64_t head = ~uint64_t{0} << (lo % 64);
+      const uint64_t tail = ~uint64_t{0} >> (63 - (hi - 1) % 64);
+      if (first == last) return ones(w[first] & head & tail);
+      uint32_t n = ones(w[first] & head) + ones(w[last] & tail);
+      for (uint32_t i = first + 1; i < last; ++i) n += ones(w[i]);
+      return n;
+    }
+    case ARRAY_CONTAINER_TYPE_CODE: {
+      const auto* a = static_cast<const array_container_t*>(c);
+      const uint16_t* b = a->array;
+      const uint16_t* e = b + a->cardinality;
+      const uint16_t* from = std::lower_bound(b, e, lo);
+      const uint16_t* to = hi > 0xffff ? e : std::lower_bound(from, e, hi);
+      return static_cast<uint32_t>(to - from);
+    }
+    case RUN_CONTAINER_TYPE_CODE: {
+      const auto* r = static_cast<const run_container_t*>(c);
+      uint32_t n = 0;
+      // The first run ending at or after lo, then the runs up to hi.
+      const rle16_t* first = std::partition_point(r->runs, r->runs + r->n_runs, [&](const rle16_t& x) {
+        return uint32_t{x.value} + x.length < lo;
+      });
+      for (int32_t i = static_cast<int32_t>(first - r->runs); i < r->n_runs; ++i) {
+        const uint32_t s = r->runs[i].value, e = s + r->runs[i].length + 1;  // [s, e)
+        if (s >= hi) break;
+        if (e > lo) n += std::min(e, hi) - std::max(s, lo);
+      }
+      return n;
+    }
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+uint64_t Bitmap::count_range(uint32_t lo, uint32_t hi) const {
+  if (lo >= hi) return 0;
+  const roaring_array_t& ra = r_->high_low_container;
+  uint64_t n = 0;
+  const uint32_t last_key = (hi - 1) >> 16;
+  // The first container whose key is >= lo's: a binary search of the keys.
+  int32_t i = static_cast<int32_t>(std::lower_bound(ra.keys, ra.keys + ra.size, static_cast<uint16_t>(lo >> 16)) - ra.keys);
+  for (; i < ra.size && ra.keys[i] <= last_key; ++i) {
+    const uint32_t base = uint32_t{ra.keys[i]} << 16;
+    const uint32_t from = lo > base ? lo - base : 0;
+    const uint32_t to = static_cast<uint32_t>(std::min<uint64_t>(uint64_t{hi} - base, 65536));
+    n += container_count(ra.containers[i], ra.typecodes[i], from, to);
+  }
+  return n;
+}
+
 std::optional<uint32_t> Bitmap::select(uint64_t i) const {
   uint32_t v = 0;
   if (i > UINT32_MAX || !roaring_bitmap_select(r_, static_cast<uint32_t>(i), &v)) return std::nullopt;
@@ -248,6 +320,12 @@ Result<Bitmap> Bitmap::deserialize(std::string_view bytes, const std::string& na
   if (roaring_bitmap_portable_size_in_bytes(r) != used)
     return Status::corruption(name + ": bitmap size mismatch after decoding");
   return b;
+}
+
+Result<Bitmap> Bitmap::deserialize_verified(std::string_view bytes) {
+  roaring_bitmap_t* r = roaring_bitmap_portable_deserialize_safe(bytes.data(), bytes.size());
+  if (r == nullptr) return Status::corruption("bitmap rejected by decoder");
+  return Bitmap(r);
 }
 
 }  // namespace meridian::postings

@@ -7,7 +7,7 @@ namespace meridian::postings {
 
 namespace f = format;
 
-PostingCursor::PostingCursor(const Bitmap& docs, const TermLayout& layout) : t_(layout), it_(docs) {
+PostingCursor::PostingCursor(const Bitmap& docs, const TermLayout& layout) : t_(layout), bm_(&docs), it_(docs) {
   if (t_.n_blocks == 0) {
     set_end();
     return;
@@ -21,31 +21,49 @@ void PostingCursor::set_end() {
   bound_block_ = t_.n_blocks;
   i_ = 0;
   n_ = 0;
+  docs_lo_ = 0;
+  docs_n_ = 0;
+  tfs_n_ = 0;
 }
 
-// Decodes the documents of block b into docs_. Sequential block loads reuse
-// the iterator's position; jumps seek past the previous block's last doc.
+// Makes b the current block, at its first document. Sequential block loads
+// reuse the iterator's position; jumps seek past the previous block's last
+// doc. Nothing past the first chunk of documents is decoded yet.
 void PostingCursor::load_block(uint32_t b) {
   if (it_block_ != b) it_.seek(b == 0 ? 0 : last_doc_of(b - 1) + 1);
-  uint32_t want = static_cast<uint32_t>(
-      std::min<uint64_t>(f::kBlockSize, uint64_t{t_.doc_freq} - uint64_t{b} * f::kBlockSize));
-  uint32_t got = it_.valid() ? it_.read(docs_, want) : 0;
-  it_block_ = b + 1;
-  if (got != want) {  // bitmap and block table disagree (impossible after verification)
-    set_end();
-    return;
-  }
   block_ = b;
   bound_block_ = b;
-  n_ = got;
+  n_ = block_size(b);
+  docs_lo_ = 0;
+  docs_n_ = 0;
   i_ = 0;
+  tfs_n_ = 0;
+  tf_p_ = nullptr;
+  it_block_ = kNoBlock;
+  if (!read_docs(16)) return;
   doc_ = docs_[0];
-  tfs_loaded_ = false;
+}
+
+bool PostingCursor::read_docs(uint32_t k) {
+  // Chunks doubling from 4 (16 on a block's first read): a cursor walking
+  // the whole block calls the bitmap reader a few times.
+  const uint32_t want = std::min(n_, std::max(k, docs_n_ + std::max(docs_n_ - docs_lo_, 4u)));
+  const uint32_t need = want - docs_n_;
+  const uint32_t got = it_.valid() ? it_.read(docs_ + docs_n_, need) : 0;
+  if (got != need) {  // bitmap and block table disagree (impossible after verification)
+    set_end();
+    it_block_ = kNoBlock;
+    return false;
+  }
+  docs_n_ = want;
+  if (docs_n_ == n_) it_block_ = block_ + 1;
+  return true;
 }
 
 uint32_t PostingCursor::next() {
   if (doc_ == kEnd) return kEnd;
   if (++i_ < n_) {
+    if (i_ >= docs_n_ && !read_docs(i_ + 1)) return kEnd;
     doc_ = docs_[i_];
     bound_block_ = block_;
     return doc_;
@@ -75,6 +93,38 @@ uint32_t PostingCursor::find_block(uint32_t from, uint32_t target) const {
   return static_cast<uint32_t>(lo);
 }
 
+bool PostingCursor::far(uint32_t b, uint32_t from, uint32_t target) const {
+  // Documents in [from, target) ~ (target - from) * n / span; land past 16.
+  const uint64_t span = uint64_t{last_doc_of(b)} - first_doc_of(b) + 1;
+  return uint64_t{target - from} * block_size(b) > 16 * span;
+}
+
+uint32_t PostingCursor::land(uint32_t b, uint32_t base, uint32_t from, uint32_t target) {
+  const uint64_t i = base + bm_->count_range(from, target);
+  const uint32_t n = block_size(b);
+  it_block_ = kNoBlock;
+  if (i >= n || !it_.seek(target)) {  // bitmap and block table disagree (impossible after verification)
+    set_end();
+    return kEnd;
+  }
+  if (b != block_) {
+    block_ = b;
+    n_ = n;
+    tfs_n_ = 0;
+    tf_p_ = nullptr;
+  }
+  bound_block_ = b;
+  i_ = docs_lo_ = docs_n_ = static_cast<uint32_t>(i);
+  if (it_.read(docs_ + i_, 1) != 1) {
+    set_end();
+    return kEnd;
+  }
+  docs_n_ = i_ + 1;
+  if (docs_n_ == n_) it_block_ = block_ + 1;
+  doc_ = docs_[i_];
+  return doc_;
+}
+
 uint32_t PostingCursor::next_geq(uint32_t target) {
   if (doc_ >= target) return doc_;  // also covers kEnd
   if (target > last_doc_of(block_)) {
@@ -83,43 +133,64 @@ uint32_t PostingCursor::next_geq(uint32_t target) {
       set_end();
       return kEnd;
     }
+    const uint32_t first = first_doc_of(b);
+    if (target > first && far(b, first, target)) return land(b, 0, first, target);
     load_block(b);
     if (doc_ == kEnd) return kEnd;
+  } else if (const uint32_t read = docs_[docs_n_ - 1]; target > read && docs_n_ < n_ && far(block_, read, target)) {
+    return land(block_, docs_n_, read + 1, target);
   }
   bound_block_ = block_;
-  while (i_ < n_ && docs_[i_] < target) ++i_;
-  if (i_ == n_) {  // only with an inconsistent block table
-    set_end();
-    return kEnd;
+  while (true) {
+    while (i_ < docs_n_ && docs_[i_] < target) ++i_;
+    if (i_ < docs_n_) break;
+    if (docs_n_ == n_) {  // only with an inconsistent block table
+      set_end();
+      return kEnd;
+    }
+    if (!read_docs(i_ + 1)) return kEnd;
   }
   doc_ = docs_[i_];
   return doc_;
 }
 
-void PostingCursor::load_tfs() {
-  tfs_loaded_ = true;
+void PostingCursor::decode_tfs_slow(uint32_t k) {
+  k = std::min(k, n_);
   if (t_.tf_len == 0) {  // unit tf (kFlagUnitTf): a term with documents has no empty tf area otherwise
-    std::fill(tfs_, tfs_ + n_, 1u);
+    std::fill(tfs_ + tfs_n_, tfs_ + n_, 1u);
+    tfs_n_ = n_;
     return;
   }
-  f::BlockEntry e = t_.block(block_);
-  const char* p = t_.tf + e.tf_off;
-  const char* end = block_ + 1 < t_.n_blocks ? t_.tf + t_.block(block_ + 1).tf_off
-                                             : t_.tf + t_.tf_len;
+  if (tf_p_ == nullptr) {
+    tf_p_ = t_.tf + t_.block(block_).tf_off;
+    tf_end_ = block_ + 1 < t_.n_blocks ? t_.tf + t_.block(block_ + 1).tf_off : t_.tf + t_.tf_len;
+  }
   bool ok = true;
-  for (uint32_t k = 0; k < n_; ++k) tfs_[k] = f::read_varint(p, end, &ok);
-  tfs_loaded_ = true;
+  while (tfs_n_ < k) {
+    // Eight one-byte varints at once (most tfs are below 128).
+    if (tfs_n_ + 8 <= n_ && tf_end_ - tf_p_ >= 8) {
+      uint64_t w;
+      std::memcpy(&w, tf_p_, 8);
+      if (!(w & 0x8080808080808080ull)) {
+        for (uint32_t j = 0; j < 8; ++j) tfs_[tfs_n_ + j] = static_cast<uint32_t>((w >> (8 * j)) & 0xff);
+        tfs_n_ += 8;
+        tf_p_ += 8;
+        continue;
+      }
+    }
+    tfs_[tfs_n_++] = f::read_varint(tf_p_, tf_end_, &ok);
+  }
 }
 
 uint32_t PostingCursor::freq() {
   if (doc_ == kEnd) return 0;
-  if (!tfs_loaded_) load_tfs();
+  decode_tfs(i_ + 1);
   return tfs_[i_];
 }
 
 std::span<const uint32_t> PostingCursor::positions() {
   if (doc_ == kEnd || !t_.has_positions) return {};
-  if (!tfs_loaded_) load_tfs();
+  decode_tfs(i_ + 1);
   if (pos_block_ != block_) {
     f::BlockEntry e = t_.block(block_);
     pos_p_ = t_.pos + e.pos_off;

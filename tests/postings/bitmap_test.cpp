@@ -232,3 +232,28 @@ TEST_CASE("bitmap: many threads read one bitmap at once") {
   for (auto& th : threads) th.join();
   for (int v : ok) CHECK(v == 1);
 }
+
+TEST_CASE("bitmap: count_range agrees with a std::set over array, bitset and run containers") {
+  std::mt19937 rng(41);
+  std::set<uint32_t> s = mixed_set(rng);
+  for (uint32_t v = 65536 * 40 - 100; v < 65536 * 40 + 100; ++v) s.insert(v);  // a run across two containers
+  Bitmap b = Bitmap::from_sorted(vec(s));
+  for (bool runs : {false, true}) {
+    if (runs) CHECK(b.run_optimize());
+    auto count = [&](uint64_t lo, uint64_t hi) {
+      return lo >= hi ? 0 : static_cast<uint64_t>(std::distance(s.lower_bound(static_cast<uint32_t>(lo)),
+                                                               hi > UINT32_MAX ? s.end() : s.lower_bound(static_cast<uint32_t>(hi))));
+    };
+    const uint32_t edges[] = {0, 1, 63, 64, 65, 65535, 65536, 65537, 200000, 200063, 229999, 500000, 519999,
+                              520000, 65536 * 40 - 1, 65536 * 40, UINT32_MAX - 1, UINT32_MAX};
+    for (uint32_t lo : edges)
+      for (uint32_t hi : edges) CHECK(b.count_range(lo, hi) == count(lo, hi));
+    for (int i = 0; i < 20000; ++i) {
+      uint32_t lo = i % 4 == 0 ? static_cast<uint32_t>(rng()) : (i % 4 == 1 ? 200000 : 500000) + rng() % 40000;
+      uint32_t width = i % 3 == 0 ? rng() % 64 : i % 3 == 1 ? rng() % 3000 : rng() % 200000;
+      uint32_t hi = static_cast<uint32_t>(std::min<uint64_t>(uint64_t{lo} + width, UINT32_MAX));
+      REQUIRE(b.count_range(lo, hi) == count(lo, hi));
+    }
+  }
+  CHECK(Bitmap().count_range(0, UINT32_MAX) == 0);
+}

@@ -186,6 +186,74 @@ TEST_CASE("postings: next_geq agrees with lower_bound over random targets") {
   }
 }
 
+TEST_CASE("postings: next_geq lands far inside and across blocks; tf, positions and next() after a landing") {
+  // A landing counts the target's index in its block in the bitmap and
+  // decodes nothing in between: check rank, tf and positions there (the tfs
+  // and positions of the skipped documents must still be skipped right),
+  // then walk on with next() across block ends. Includes a term stored with
+  // run containers (consecutive documents) and one spanning containers.
+  Fixture fx = build(4);
+  PostingsWriter w;
+  std::mt19937 rng(17);
+  Term runs;
+  for (uint32_t d = 60000; d < 140000; ++d)
+    if (d % 1000 < 900) runs.docs.push_back(d);
+  for (size_t i = 0; i < runs.docs.size(); ++i) {
+    runs.freqs.push_back(1 + (i % 11 == 0 ? 200 : i % 3));
+    std::vector<uint32_t> p;
+    for (uint32_t k = 0; k < runs.freqs.back(); ++k) p.push_back(k * 3 + static_cast<uint32_t>(i % 5));
+    runs.positions.insert(runs.positions.end(), p.begin(), p.end());
+    runs.pos_per_doc.push_back(p);
+  }
+  std::vector<Term> terms;
+  for (const Term& t : fx.terms)
+    if (t.docs.size() > 128) terms.push_back(t);
+  terms.push_back(runs);
+  for (Term& t : terms) t.offset = w.add_term(t.docs, t.freqs, t.positions, fx.lengths.data());
+  std::string file = w.finish();
+  auto reader = PostingsReader::open(file, "seg.pst");
+  REQUIRE(reader.is_ok());
+  for (const Term& t : terms) {
+    auto tp = reader->term(t.offset);
+    REQUIRE(tp.is_ok());
+    const size_t n = t.docs.size();
+    auto check_at = [&](PostingCursor& c, size_t r, bool positions) {
+      REQUIRE(c.doc() == t.docs[r]);
+      CHECK(c.rank() == r);
+      CHECK(c.freq() == t.freqs[r]);
+      if (positions && t.with_positions) {
+        auto p = c.positions();
+        CHECK(std::vector<uint32_t>(p.begin(), p.end()) == t.pos_per_doc[r]);
+      }
+    };
+    for (int round = 0; round < 60; ++round) {
+      PostingCursor c = tp->cursor();
+      size_t r = rng() % n;
+      // Anywhere between the previous document (exclusive) and this one.
+      auto target_of = [&](size_t k) {
+        uint32_t lo = k == 0 ? 0 : t.docs[k - 1] + 1;
+        return lo + static_cast<uint32_t>(rng() % (t.docs[k] - lo + 1));
+      };
+      REQUIRE(c.next_geq(target_of(r)) == t.docs[r]);
+      check_at(c, r, round % 2 == 0);
+      for (int hop = 0; hop < 6 && r + 1 < n; ++hop) {
+        // Far in the same block, into the next block, or several blocks on.
+        size_t step = hop % 3 == 0 ? 1 + rng() % 127 : hop % 3 == 1 ? 128 - r % 128 + rng() % 128 : 1 + rng() % 700;
+        size_t r2 = std::min(n - 1, r + step);
+        REQUIRE(c.next_geq(target_of(r2)) == t.docs[r2]);
+        r = r2;
+        check_at(c, r, (round + hop) % 3 != 0);
+        CHECK(c.next_geq(t.docs[r]) == t.docs[r]);  // never moves backwards
+      }
+      for (int k = 0; k < 300 && r + 1 < n; ++k) {
+        REQUIRE(c.next() == t.docs[r + 1]);
+        ++r;
+        check_at(c, r, k % 4 == 0);
+      }
+    }
+  }
+}
+
 TEST_CASE("postings: shallow_advance moves only the block bounds, forward") {
   Fixture fx = build(3);
   auto reader = PostingsReader::open(fx.file, "seg.pst");

@@ -59,6 +59,11 @@ class Bitmap {
   bool is_empty() const;
   // Number of values <= x.
   uint64_t rank(uint32_t x) const;
+  // Number of values in [lo, hi). Its cost grows with the width of the range,
+  // not with lo's place in the bitmap (CRoaring 0.2.66's rank counts a
+  // bitset container from its start): meant for short ranges, such as the
+  // rank of a document within a postings block of 128.
+  uint64_t count_range(uint32_t lo, uint32_t hi) const;
   // The value of rank i (0-based), or nullopt if i >= cardinality().
   std::optional<uint32_t> select(uint64_t i) const;
   std::optional<uint32_t> min() const;
@@ -118,6 +123,11 @@ class Bitmap {
   // Reads exactly `bytes` (trailing bytes are corruption). `name` names the
   // source in error messages.
   static Result<Bitmap> deserialize(std::string_view bytes, const std::string& name);
+  // The same without the structural check, for bytes that deserialize()
+  // has already accepted (a checksummed record verified earlier in this
+  // process): the check costs more than the decoding. CRoaring's own bounds
+  // still hold; null bytes give a corruption status, never a crash.
+  static Result<Bitmap> deserialize_verified(std::string_view bytes);
   // Checks a portable serialization without building a bitmap; on success
   // *consumed (if not null) is the number of bytes the bitmap occupies.
   static Status validate_portable(std::string_view bytes, size_t* consumed);

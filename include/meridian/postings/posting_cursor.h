@@ -1,14 +1,22 @@
 // PostingCursor: walks one term's postings in document order, the hot loop of
-// scoring. Documents come from the term's roaring bitmap, decoded a block of
-// 128 at a time; the rank of the current document (block * 128 + index in the
-// block) addresses its tf and positions, so rank is tracked incrementally and
-// never recomputed with a bitmap rank query.
+// scoring. Documents come from the term's roaring bitmap, a block of 128 at a
+// time; the rank of the current document (block * 128 + index in the block)
+// addresses its tf and positions, so rank is tracked incrementally and never
+// recomputed with a bitmap rank query over the whole bitmap. Within a block,
+// documents and tfs are decoded lazily, only as far as the cursor has gone
+// (in growing chunks). A next_geq() whose target lies further ahead than a
+// chunk lands on it instead: the target's index in its block is counted in
+// the bitmap from the block's first document (Bitmap::count_range, a few
+// words of a bitset or a binary search of an array) and the bitmap iterator
+// seeks there, so the documents in between are never decoded (a phrase's
+// candidates, which fall one here and one there in their terms' blocks).
 //
 // Ownership: a cursor reads the TermPostings' bitmap and the mapped file; both
 // must outlive it (moving the TermPostings is fine, its bitmap stays put).
 // Thread safety: one cursor per thread; any number of cursors on one term.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -66,20 +74,45 @@ class PostingCursor {
 
  private:
   void load_block(uint32_t b);
+  // Reads documents of the current block until docs_ holds those of index
+  // < k (or all n_); false (and the cursor at its end) when the bitmap runs short.
+  bool read_docs(uint32_t k);
+  // Whether reaching target from doc `from` of the current block (or block
+  // b's first) is worth a landing: more than a chunk of documents in between,
+  // estimated from the block's density.
+  bool far(uint32_t b, uint32_t from, uint32_t target) const;
+  // Moves to the first document >= target in block b (the current block or a
+  // later one), counting the documents of [from, target), `base` being the
+  // index of `from` in the block, without decoding them. Returns doc_.
+  uint32_t land(uint32_t b, uint32_t base, uint32_t from, uint32_t target);
+  uint32_t block_size(uint32_t b) const {
+    return static_cast<uint32_t>(std::min<uint64_t>(format::kBlockSize, uint64_t{t_.doc_freq} - uint64_t{b} * format::kBlockSize));
+  }
+  uint32_t first_doc_of(uint32_t b) const { return b == 0 ? 0 : last_doc_of(b - 1) + 1; }
   uint32_t find_block(uint32_t from, uint32_t target) const;
   uint32_t last_doc_of(uint32_t b) const { return t_.block(b).last_doc; }
   void set_end();
-  void load_tfs();
+  // Decodes tfs of the current block until at least k are in tfs_.
+  void decode_tfs(uint32_t k) {
+    if (tfs_n_ < k) decode_tfs_slow(k);
+  }
+  void decode_tfs_slow(uint32_t k);
 
   TermLayout t_;
+  const Bitmap* bm_;
   Bitmap::Iterator it_;
-  uint32_t it_block_ = 0;     // the bitmap iterator sits at the start of this block
+  static constexpr uint32_t kNoBlock = UINT32_MAX;
+  uint32_t it_block_ = 0;     // the bitmap iterator sits at the start of this block (kNoBlock: inside one)
   uint32_t block_ = 0;        // block of the current document
   uint32_t bound_block_ = 0;  // block reported by block_*()
   uint32_t i_ = 0;            // index of the current document in its block
   uint32_t n_ = 0;            // documents in the current block
+  uint32_t docs_lo_ = 0;      // docs_ holds the documents of index [docs_lo_, docs_n_)
+  uint32_t docs_n_ = 0;       // (docs_lo_ > 0 after a landing)
   uint32_t doc_ = kEnd;
-  bool tfs_loaded_ = false;
+  uint32_t tfs_n_ = 0;        // tfs_ holds the first tfs_n_ tfs of the block
+  const char* tf_p_ = nullptr;    // the varint of tf number tfs_n_ (null: not located yet)
+  const char* tf_end_ = nullptr;
   uint32_t docs_[format::kBlockSize];
   uint32_t tfs_[format::kBlockSize];
   // Positions are decoded lazily, forward only, within the current block.
