@@ -51,6 +51,29 @@ Bitmap Bitmap::from_values(std::span<const uint32_t> values) {
   return b;
 }
 
+Bitmap Bitmap::from_sorted(std::span<const uint32_t> values) {
+  const size_t n = values.size();
+  for (size_t k = 1; k < n; ++k)
+    if (values[k] <= values[k - 1]) return from_values(values);
+  Bitmap b;
+  for (size_t i = 0; i < n;) {
+    const uint32_t key = values[i] >> 16;
+    size_t j = i;
+    while (j < n && values[j] >> 16 == key) ++j;
+    if (j - i > 4096) {  // a bitset's worth: CRoaring builds the rest
+      b.add_many(values.subspan(i));
+      break;
+    }
+    array_container_t* c = array_container_create_given_capacity(static_cast<int32_t>(j - i));
+    if (c == nullptr) throw std::bad_alloc();
+    for (size_t k = i; k < j; ++k) c->array[k - i] = static_cast<uint16_t>(values[k]);
+    c->cardinality = static_cast<int32_t>(j - i);
+    ra_append(&b.r_->high_low_container, static_cast<uint16_t>(key), c, ARRAY_CONTAINER_TYPE_CODE);
+    i = j;
+  }
+  return b;
+}
+
 Bitmap Bitmap::from_range(uint64_t lo, uint64_t hi) {
   Bitmap b;
   b.add_range(lo, hi);

@@ -45,9 +45,7 @@ void PostingCursor::load_block(uint32_t b) {
 }
 
 bool PostingCursor::read_docs(uint32_t k) {
-  // Chunks doubling from 4 (16 on a block's first read): a cursor walking
-  // the whole block calls the bitmap reader a few times.
-  const uint32_t want = std::min(n_, std::max(k, docs_n_ + std::max(docs_n_ - docs_lo_, 4u)));
+  const uint32_t want = std::min(n_, k);
   const uint32_t need = want - docs_n_;
   const uint32_t got = it_.valid() ? it_.read(docs_ + docs_n_, need) : 0;
   if (got != need) {  // bitmap and block table disagree (impossible after verification)
@@ -63,7 +61,8 @@ bool PostingCursor::read_docs(uint32_t k) {
 uint32_t PostingCursor::next() {
   if (doc_ == kEnd) return kEnd;
   if (++i_ < n_) {
-    if (i_ >= docs_n_ && !read_docs(i_ + 1)) return kEnd;
+    // Walking doc by doc: the rest of the block is wanted.
+    if (i_ >= docs_n_ && !read_docs(n_)) return kEnd;
     doc_ = docs_[i_];
     bound_block_ = block_;
     return doc_;
@@ -148,16 +147,17 @@ uint32_t PostingCursor::next_geq(uint32_t target) {
       set_end();
       return kEnd;
     }
-    if (!read_docs(i_ + 1)) return kEnd;
+    // Near the target (else it would have landed): the rest of the block.
+    if (!read_docs(n_)) return kEnd;
   }
   doc_ = docs_[i_];
   return doc_;
 }
 
 void PostingCursor::decode_tfs_slow(uint32_t k) {
-  k = std::min(k, n_);
+  k = std::min(n_, std::max(k, tfs_n_ + 16));  // a cursor walking the block comes back every 16 documents
   if (t_.tf_len == 0) {  // unit tf (kFlagUnitTf): a term with documents has no empty tf area otherwise
-    std::fill(tfs_ + tfs_n_, tfs_ + n_, 1u);
+    for (uint32_t j = tfs_n_ + 1; j <= n_; ++j) cum_[j] = j;
     tfs_n_ = n_;
     return;
   }
@@ -166,26 +166,27 @@ void PostingCursor::decode_tfs_slow(uint32_t k) {
     tf_end_ = block_ + 1 < t_.n_blocks ? t_.tf + t_.block(block_ + 1).tf_off : t_.tf + t_.tf_len;
   }
   bool ok = true;
+  uint32_t sum = cum_[tfs_n_];
   while (tfs_n_ < k) {
     // Eight one-byte varints at once (most tfs are below 128).
     if (tfs_n_ + 8 <= n_ && tf_end_ - tf_p_ >= 8) {
       uint64_t w;
       std::memcpy(&w, tf_p_, 8);
       if (!(w & 0x8080808080808080ull)) {
-        for (uint32_t j = 0; j < 8; ++j) tfs_[tfs_n_ + j] = static_cast<uint32_t>((w >> (8 * j)) & 0xff);
+        for (uint32_t j = 1; j <= 8; ++j, w >>= 8) cum_[tfs_n_ + j] = sum += static_cast<uint32_t>(w & 0xff);
         tfs_n_ += 8;
         tf_p_ += 8;
         continue;
       }
     }
-    tfs_[tfs_n_++] = f::read_varint(tf_p_, tf_end_, &ok);
+    cum_[++tfs_n_] = sum += f::read_varint(tf_p_, tf_end_, &ok);
   }
 }
 
 uint32_t PostingCursor::freq() {
   if (doc_ == kEnd) return 0;
   decode_tfs(i_ + 1);
-  return tfs_[i_];
+  return cum_[i_ + 1] - cum_[i_];
 }
 
 std::span<const uint32_t> PostingCursor::positions() {
@@ -204,8 +205,7 @@ std::span<const uint32_t> PostingCursor::positions() {
   bool ok = true;
   // Skip the positions of the docs in between without decoding them: each
   // varint ends with a byte below 0x80, counted eight bytes at a time.
-  uint64_t skip = 0;
-  for (; pos_next_i_ < i_; ++pos_next_i_) skip += tfs_[pos_next_i_];
+  uint64_t skip = cum_[i_] - cum_[pos_next_i_];
   while (skip > 0 && pos_end_ - pos_p_ >= 8) {
     uint64_t w;
     std::memcpy(&w, pos_p_, 8);
@@ -219,9 +219,10 @@ std::span<const uint32_t> PostingCursor::positions() {
   for (; skip > 0 && pos_p_ < pos_end_; ++pos_p_)
     if (!(static_cast<uint8_t>(*pos_p_) & 0x80)) --skip;
   if (skip > 0) ok = false;
-  pos_buf_.resize(tfs_[i_]);
+  const uint32_t tf = cum_[i_ + 1] - cum_[i_];
+  pos_buf_.resize(tf);
   uint32_t acc = 0;
-  for (uint32_t k = 0; k < tfs_[i_]; ++k) {
+  for (uint32_t k = 0; k < tf; ++k) {
     acc += f::read_varint(pos_p_, pos_end_, &ok);
     pos_buf_[k] = acc;
   }

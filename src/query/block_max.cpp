@@ -185,7 +185,7 @@ void LazyScorer::conjoin(size_t first, const std::vector<size_t>& child_ends) {
 void LazyScorer::seal(Group g) {
   if (g.clauses.size() > 1) {
     // The intersection of the clauses' documents: roaring's AND beats
-    // leapfrogging the cursors, which decode every block they pass.
+    // leapfrogging the cursors (measured when a cursor decoded every block it entered).
     std::vector<postings::Bitmap> unions;  // of the clauses with several terms
     std::vector<const postings::Bitmap*> all;
     unions.reserve(g.clauses.size());

@@ -257,3 +257,30 @@ TEST_CASE("bitmap: count_range agrees with a std::set over array, bitset and run
   }
   CHECK(Bitmap().count_range(0, UINT32_MAX) == 0);
 }
+
+TEST_CASE("bitmap: from_sorted builds the same set as from_values, directly or through its fallback") {
+  std::mt19937 rng(43);
+  std::vector<std::vector<uint32_t>> inputs = {{}, {0}, {UINT32_MAX}, {0, 65535, 65536, 131071, UINT32_MAX}};
+  for (int i = 0; i < 30; ++i) {
+    std::set<uint32_t> s;
+    const uint32_t spread = i % 3 == 0 ? 300 : i % 3 == 1 ? 70000 : UINT32_MAX;
+    for (int k = 0, n = 1 + static_cast<int>(rng() % 200); k < n; ++k) s.insert(static_cast<uint32_t>(rng() % spread));
+    inputs.push_back(vec(s));
+  }
+  inputs.push_back(vec(mixed_set(rng)));  // containers of more than 4096 values: the fallback
+  std::vector<uint32_t> unsorted = {5, 3, 9, 9, 70000, 1};
+  inputs.push_back(unsorted);
+  for (const auto& in : inputs) {
+    Bitmap a = Bitmap::from_sorted(in);
+    Bitmap b = Bitmap::from_values(in);
+    CHECK(a == b);
+    CHECK(a.cardinality() == b.cardinality());
+    std::set<uint32_t> want(in.begin(), in.end());
+    CHECK(a.to_vector() == vec(want));
+    auto round = Bitmap::deserialize(a.serialize(), "t");
+    REQUIRE(round.is_ok());
+    CHECK(*round == b);
+    a.add(7);  // still a well-formed bitmap for CRoaring's own operations
+    CHECK(a.contains(7));
+  }
+}

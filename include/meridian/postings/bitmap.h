@@ -43,7 +43,10 @@ class Bitmap {
   Bitmap copy() const;
   // Values in any order (sorted input is fastest); duplicates are fine.
   static Bitmap from_values(std::span<const uint32_t> values);
-  static Bitmap from_sorted(std::span<const uint32_t> values) { return from_values(values); }
+  // Values in increasing order: strictly increasing values build their
+  // array containers directly (CRoaring 0.2.66 inserts one value at a time);
+  // anything else is from_values().
+  static Bitmap from_sorted(std::span<const uint32_t> values);
   // All values in [lo, hi).
   static Bitmap from_range(uint64_t lo, uint64_t hi);
 

@@ -3,8 +3,9 @@
 // time; the rank of the current document (block * 128 + index in the block)
 // addresses its tf and positions, so rank is tracked incrementally and never
 // recomputed with a bitmap rank query over the whole bitmap. Within a block,
-// documents and tfs are decoded lazily, only as far as the cursor has gone
-// (in growing chunks). A next_geq() whose target lies further ahead than a
+// documents and tfs are decoded lazily: a block's first 16 documents, the
+// rest when the cursor goes past them; tfs 16 at a time up to the cursor.
+// A next_geq() whose target lies further ahead than a
 // chunk lands on it instead: the target's index in its block is counted in
 // the bitmap from the block's first document (Bitmap::count_range, a few
 // words of a bitset or a binary search of an array) and the bitmap iterator
@@ -75,7 +76,7 @@ class PostingCursor {
  private:
   void load_block(uint32_t b);
   // Reads documents of the current block until docs_ holds those of index
-  // < k (or all n_); false (and the cursor at its end) when the bitmap runs short.
+  // < k (at most n_); false (and the cursor at its end) when the bitmap runs short.
   bool read_docs(uint32_t k);
   // Whether reaching target from doc `from` of the current block (or block
   // b's first) is worth a landing: more than a chunk of documents in between,
@@ -92,7 +93,7 @@ class PostingCursor {
   uint32_t find_block(uint32_t from, uint32_t target) const;
   uint32_t last_doc_of(uint32_t b) const { return t_.block(b).last_doc; }
   void set_end();
-  // Decodes tfs of the current block until at least k are in tfs_.
+  // Decodes tfs of the current block until at least the first k are summed in cum_.
   void decode_tfs(uint32_t k) {
     if (tfs_n_ < k) decode_tfs_slow(k);
   }
@@ -110,11 +111,13 @@ class PostingCursor {
   uint32_t docs_lo_ = 0;      // docs_ holds the documents of index [docs_lo_, docs_n_)
   uint32_t docs_n_ = 0;       // (docs_lo_ > 0 after a landing)
   uint32_t doc_ = kEnd;
-  uint32_t tfs_n_ = 0;        // tfs_ holds the first tfs_n_ tfs of the block
+  uint32_t tfs_n_ = 0;        // tfs decoded in the block: cum_[0..tfs_n_] is valid
   const char* tf_p_ = nullptr;    // the varint of tf number tfs_n_ (null: not located yet)
   const char* tf_end_ = nullptr;
   uint32_t docs_[format::kBlockSize];
-  uint32_t tfs_[format::kBlockSize];
+  // cum_[k]: the sum of the block's first k tfs, so that a document's tf is
+  // cum_[i + 1] - cum_[i] and the positions before it number cum_[i].
+  uint32_t cum_[format::kBlockSize + 1] = {};
   // Positions are decoded lazily, forward only, within the current block.
   uint32_t pos_block_ = UINT32_MAX;
   const char* pos_p_ = nullptr;
