@@ -284,3 +284,32 @@ TEST_CASE("bitmap: from_sorted builds the same set as from_values, directly or t
     CHECK(a.contains(7));
   }
 }
+
+TEST_CASE("bitmap: and_many of arrays of like and of skewed sizes, bitsets and runs equals std::set_intersection") {
+  std::mt19937 rng(47);
+  auto random_set = [&](uint32_t n, uint32_t spread) {
+    std::set<uint32_t> s;
+    for (uint32_t k = 0; k < n; ++k) s.insert(static_cast<uint32_t>(rng() % spread));
+    return s;
+  };
+  const uint32_t sizes[] = {0, 1, 3, 50, 300, 2000, 4000, 9000, 60000};
+  for (uint32_t na : sizes)
+    for (uint32_t nb : sizes)
+      for (uint32_t spread : {70000u, 300000u}) {
+        std::set<uint32_t> a = random_set(na, spread), b = random_set(nb, spread), c = random_set(nb, spread);
+        Bitmap ba = Bitmap::from_values(vec(a)), bb = Bitmap::from_values(vec(b)), bc = Bitmap::from_values(vec(c));
+        if (na == 60000) ba.run_optimize();
+        std::vector<uint32_t> ab, abc;
+        std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(ab));
+        std::set_intersection(ab.begin(), ab.end(), c.begin(), c.end(), std::back_inserter(abc));
+        const Bitmap* two[] = {&ba, &bb};
+        const Bitmap* three[] = {&ba, &bb, &bc};
+        Bitmap r2 = Bitmap::and_many(two), r3 = Bitmap::and_many(three);
+        REQUIRE(r2.to_vector() == ab);
+        REQUIRE(r3.to_vector() == abc);
+        CHECK(r2.cardinality() == ab.size());
+        auto round = Bitmap::deserialize(r2.serialize(), "t");  // well formed: no empty container
+        REQUIRE(round.is_ok());
+        CHECK(*round == r2);
+      }
+}
