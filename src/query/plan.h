@@ -272,7 +272,8 @@ class SegmentEval {
   std::vector<uint32_t> ph_off_, ph_used_;
   std::vector<size_t> ph_at_;
   // Per node: the alternatives found in this segment for a deferred word
-  // or phrase prefix (TermStates point into them; sized once, never grown).
+  // or phrase prefix (TermStates point into them; sized on first use, never
+  // grown).
   std::vector<std::vector<WeightedTerm>> expanded_;
   Status expand_status_;  // the first failed per-segment expansion walk
   // n's alternatives in this segment (a deferred word; a phrase's prefix last slot), kept in expanded_.

@@ -22,12 +22,12 @@ SegmentEval::SegmentEval(const index::Snapshot& snap, size_t seg_index, const Co
   bitmaps_.resize(c.num_nodes);
   terms_.resize(c.num_nodes);
   slots_.resize(c.num_nodes);
-  expanded_.resize(c.num_nodes);
 }
 
 SegmentEval::~SegmentEval() = default;
 
 const std::vector<WeightedTerm>& SegmentEval::expand_here(const Node& n) {
+  if (expanded_.empty()) expanded_.resize(c_.num_nodes);  // once, before any TermState points into it
   auto& out = expanded_[n.id];
   out.clear();
   const index::Segment& seg = *sv_.segment;
@@ -80,6 +80,7 @@ Status SegmentEval::open_node(const Node& n) {
   switch (n.k) {
     case Node::K::kWord:
       for (const auto& w : n.deferred ? expand_here(n) : n.terms) {
+        if (w.absent) continue;  // no documents: every reader of terms_ skips such a term
         MERIDIAN_ASSIGN_OR_RETURN(auto ts, open_term(w));
         terms_[n.id].push_back(std::move(ts));
       }
@@ -113,6 +114,7 @@ Status SegmentEval::build(const Node& n) {
     case Node::K::kNone: break;
     case Node::K::kWord:
       for (const auto& w : n.deferred ? expand_here(n) : n.terms) {
+        if (w.absent) continue;  // no documents: every reader of terms_ skips such a term
         MERIDIAN_ASSIGN_OR_RETURN(auto ts, open(w));
         if (ts->tp) out.or_inplace(ts->tp->docs());
         terms_[n.id].push_back(std::move(ts));
