@@ -144,6 +144,15 @@ std::vector<std::string> q_words(std::string_view text, const index::IndexSettin
   return kept.empty() ? words : kept;
 }
 
+size_t q_word_count(std::string_view text, const index::IndexSettings& settings) {
+  if (!settings.stop_words.empty()) return q_words(text, settings).size();
+  // simple_words' count: the clean text's runs between single spaces.
+  const std::string clean = simple_clean(text);
+  size_t n = 0;
+  for (size_t i = 0; i < clean.size(); ++i) n += clean[i] != ' ' && (i == 0 || clean[i - 1] == ' ');
+  return n;
+}
+
 Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields, Operator op,
                     const index::IndexSettings& settings, const index::Schema* schema, bool relaxed) {
   std::vector<std::string> words = q_words(text, settings);

@@ -453,6 +453,7 @@ std::string simple_clean(std::string_view text) {
   // Split into code points classified as word / separator / hyphen.
   enum Cls { kWordCp, kSep, kHyphen };
   std::vector<std::pair<std::string_view, Cls>> cps;
+  cps.reserve(text.size());  // at most one code point per byte
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   for (size_t i = 0; i < text.size();) {
     size_t n = utf8_seq_len(p + i, text.size() - i);

@@ -443,7 +443,7 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
     // Relaxing drops words (spans of words) from the end: with one word the
     // relaxed query is the strict one, so it is not built (build_q_query).
     if (r.matching_strategy == MatchingStrategy::kLast && opt.q_operator == Operator::kAnd &&
-        q_words(*r.q, settings).size() > 1) {
+        q_word_count(*r.q, settings) > 1) {
       Query relaxed = build_q_query(*r.q, fields, opt.q_operator, settings, opt.schema, true);
       if (!(relaxed == r.query)) r.relaxed_query = std::move(relaxed);
     }

@@ -177,3 +177,14 @@ TEST_CASE("distinct: one hit per value, the best-ranked; total counts the groups
   s->set(R"({"distinct": null})");
   CHECK(s->run(R"({"q": "red"})")->total == 6);
 }
+
+TEST_CASE("q: q_word_count counts what q_words keeps, with and without stop words") {
+  index::IndexSettings plain;
+  index::IndexSettings stop;
+  stop.stop_words = {"the", "of"};
+  for (const char* text : {"", " ", "zq", "  new   york ", "the", "the of", "city of the angels", "e-mail -spam",
+                           "c++ rock^2 ~fuzzy* [1 TO 2]", "café crème", "\xff\xfe x", "a\tb\nc", "title:\"new york\""}) {
+    CHECK_MESSAGE(query::q_word_count(text, plain) == query::q_words(text, plain).size(), text);
+    CHECK_MESSAGE(query::q_word_count(text, stop) == query::q_words(text, stop).size(), text);
+  }
+}

@@ -41,5 +41,8 @@ std::vector<std::string> simple_words(std::string_view text);
 // The words of `text` a q search keeps: simple_clean's words without the
 // stop words (all of them when every word is a stop word).
 std::vector<std::string> q_words(std::string_view text, const index::IndexSettings& settings);
+// q_words(text, settings).size(), without building the words when the
+// settings have no stop words.
+size_t q_word_count(std::string_view text, const index::IndexSettings& settings);
 
 }  // namespace meridian::query
