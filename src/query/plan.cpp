@@ -91,17 +91,17 @@ class Compiler {
   // Terms of `field` accepted by `a` over every segment: term -> edits.
   Status expand(const std::string& field, const termdict::Automaton& a, size_t limit,
                 std::map<std::string, int>* out);
-  Result<Node> word_node(const index::FieldDef& f, const std::string& token, std::string_view raw,
-                         const Fuzziness& fz, int prefix_length, bool transpositions, bool prefix,
-                         size_t max_exp, double boost);
-  Result<Node> match_field(const index::FieldDef& f, const std::string& text, Operator op,
-                           const Fuzziness& fz, int prefix_length, size_t max_exp,
-                           const MinimumShouldMatch& msm, bool prefix_last, bool transpositions,
-                           double boost);
-  Result<Node> match_any(const std::vector<FieldBoost>& fields, const std::string& text, Operator op,
-                         const Fuzziness& fz, int prefix_length, size_t max_exp,
-                         const MinimumShouldMatch& msm, bool prefix_last, bool transpositions,
-                         double boost, bool best);
+  // The next three build into *out, a default Node (a word's nodes are
+  // large: built in place, not moved through Result<Node> at each level).
+  Status word_node(Node* out, const index::FieldDef& f, const std::string& token, std::string_view raw,
+                   const Fuzziness& fz, int prefix_length, bool transpositions, bool prefix, size_t max_exp,
+                   double boost);
+  Status match_field(Node* out, const index::FieldDef& f, const std::string& text, Operator op,
+                     const Fuzziness& fz, int prefix_length, size_t max_exp, const MinimumShouldMatch& msm,
+                     bool prefix_last, bool transpositions, double boost);
+  Status match_any(Node* out, const std::vector<FieldBoost>& fields, const std::string& text, Operator op,
+                   const Fuzziness& fz, int prefix_length, size_t max_exp, const MinimumShouldMatch& msm,
+                   bool prefix_last, bool transpositions, double boost, bool best);
   Result<Node> phrase(const MatchPhrase& m);
   // q's split: the phrase of the best split of `raw` into two words of the
   // field's dictionary (both halves indexed), or none.
@@ -222,9 +222,9 @@ Status Compiler::expand(const std::string& field, const termdict::Automaton& a, 
   return Status::ok();
 }
 
-Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& token, std::string_view raw,
-                                 const Fuzziness& fz, int prefix_length, bool transpositions, bool prefix,
-                                 size_t max_exp, double boost) {
+Status Compiler::word_node(Node* out, const index::FieldDef& f, const std::string& token, std::string_view raw,
+                           const Fuzziness& fz, int prefix_length, bool transpositions, bool prefix, size_t max_exp,
+                           double boost) {
   auto deferred = std::make_shared<DeferredWord>();
   std::map<std::string, int> found;  // term -> edits (prefix expansions: kPrefix, kLatePrefix)
   FoundWords found_words;
@@ -250,39 +250,56 @@ Result<Node> Compiler::word_node(const index::FieldDef& f, const std::string& to
       MERIDIAN_RETURN_IF_ERROR(expand_word(snap_, w, &found, &found_words));
     }
   }
-  Node n = word(f.name, word_terms(snap_, opt_.bm25, f.name, token, std::move(found), &found_words, max_exp, boost,
-                                   &hl_, opt_.skip_absent_terms));
+  *out = word(f.name, word_terms(snap_, opt_.bm25, f.name, token, std::move(found), &found_words, max_exp, boost,
+                                  &hl_, opt_.skip_absent_terms));
   if (deferred->word) {
     deferred->token = token;
     deferred->max_expansions = max_exp;
     deferred->boost = boost;
-    n.deferred = std::move(deferred);
+    out->deferred = std::move(deferred);
   }
-  return n;
+  return Status::ok();
 }
 
-Result<Node> Compiler::match_field(const index::FieldDef& f, const std::string& text, Operator op,
-                                   const Fuzziness& fz, int prefix_length, size_t max_exp,
-                                   const MinimumShouldMatch& msm, bool prefix_last, bool transpositions,
-                                   double boost) {
-  if (f.type == FieldType::kGeoPoint) return make(Node::K::kNone);
+Status Compiler::match_field(Node* out, const index::FieldDef& f, const std::string& text, Operator op,
+                             const Fuzziness& fz, int prefix_length, size_t max_exp, const MinimumShouldMatch& msm,
+                             bool prefix_last, bool transpositions, double boost) {
+  if (f.type == FieldType::kGeoPoint) {
+    *out = make(Node::K::kNone);
+    return Status::ok();
+  }
   if (f.type != FieldType::kText) {
     auto key = encode(f, Json(text));
-    if (!key) return make(Node::K::kNone);  // a word that cannot be a value of the field matches nothing
-    Node n = word(f.name, {weighted(f.name, *key, boost)});
-    tag(&n, text, 0, static_cast<size_t>(std::count(text.begin(), text.end(), ' ')) + 1);
-    return n;
+    if (!key) {
+      *out = make(Node::K::kNone);  // a word that cannot be a value of the field matches nothing
+      return Status::ok();
+    }
+    *out = word(f.name, {weighted(f.name, *key, boost)});
+    tag(out, text, 0, static_cast<size_t>(std::count(text.begin(), text.end(), ' ')) + 1);
+    return Status::ok();
   }
   const std::vector<analysis::Token>& toks = analyzed(f, text);
-  if (toks.empty()) return make(Node::K::kNone);
+  if (toks.empty()) {
+    *out = make(Node::K::kNone);
+    return Status::ok();
+  }
   auto raw_of = [&](const analysis::Token& t) { return std::string_view(text).substr(t.start, t.end - t.start); };
-  if (toks.size() == 1) {  // a single word: no wrapper
-    MERIDIAN_ASSIGN_OR_RETURN(Node w, word_node(f, toks[0].text, raw_of(toks[0]), fz, prefix_length, transpositions,
-                                                prefix_last, max_exp, boost));
+  if (toks.size() == 1 && !qw_.split) {  // a single word: no wrapper
+    MERIDIAN_RETURN_IF_ERROR(word_node(out, f, toks[0].text, raw_of(toks[0]), fz, prefix_length, transpositions,
+                                       prefix_last, max_exp, boost));
+    tag(out, text, toks[0].start, 1);
+    return Status::ok();
+  }
+  if (toks.size() == 1) {  // the word, or the phrase of its best split
+    Node w;
+    MERIDIAN_RETURN_IF_ERROR(word_node(&w, f, toks[0].text, raw_of(toks[0]), fz, prefix_length, transpositions,
+                                       prefix_last, max_exp, boost));
     tag(&w, text, toks[0].start, 1);
-    if (!qw_.split) return w;
     MERIDIAN_ASSIGN_OR_RETURN(std::optional<Node> split, split_phrase(f, raw_of(toks[0]), boost));
-    if (!split) return w;
+    if (!split) {
+      *out = std::move(w);
+      return Status::ok();
+    }
     split->q_first = w.q_first;
     split->q_count = 1;
     split->q_extra_typos = w.q_extra_typos + 1;
@@ -290,18 +307,22 @@ Result<Node> Compiler::match_field(const index::FieldDef& f, const std::string& 
     either.should.push_back(std::move(w));
     either.should.push_back(std::move(*split));
     either.msm = 1;
-    return either;
+    *out = std::move(either);
+    return Status::ok();
   }
   Node b = make(Node::K::kBool);
+  auto& clauses = op == Operator::kAnd ? b.must : b.should;
+  clauses.reserve(toks.size());
   for (size_t i = 0; i < toks.size(); ++i) {
     bool pre = prefix_last && i + 1 == toks.size();
-    MERIDIAN_ASSIGN_OR_RETURN(Node w, word_node(f, toks[i].text, raw_of(toks[i]), fz, prefix_length, transpositions,
-                                                pre, max_exp, boost));
+    Node& w = clauses.emplace_back();
+    MERIDIAN_RETURN_IF_ERROR(word_node(&w, f, toks[i].text, raw_of(toks[i]), fz, prefix_length, transpositions, pre,
+                                       max_exp, boost));
     tag(&w, text, toks[i].start, 1);
-    (op == Operator::kAnd ? b.must : b.should).push_back(std::move(w));
   }
   if (op == Operator::kOr) b.msm = std::max(1, msm.resolve(static_cast<int>(b.should.size()), 1));
-  return b;
+  *out = std::move(b);
+  return Status::ok();
 }
 
 Result<std::optional<Node>> Compiler::split_phrase(const index::FieldDef& f, std::string_view raw, double boost) {
@@ -333,10 +354,9 @@ Result<std::optional<Node>> Compiler::split_phrase(const index::FieldDef& f, std
   return std::optional<Node>(std::move(n));
 }
 
-Result<Node> Compiler::match_any(const std::vector<FieldBoost>& fields, const std::string& text, Operator op,
-                                 const Fuzziness& fz, int prefix_length, size_t max_exp,
-                                 const MinimumShouldMatch& msm, bool prefix_last, bool transpositions,
-                                 double boost, bool best) {
+Status Compiler::match_any(Node* out, const std::vector<FieldBoost>& fields, const std::string& text, Operator op,
+                           const Fuzziness& fz, int prefix_length, size_t max_exp, const MinimumShouldMatch& msm,
+                           bool prefix_last, bool transpositions, double boost, bool best) {
   std::vector<FieldBoost> fs;
   for (const auto& fb : fields) {
     if (fb.field == "*") {
@@ -346,27 +366,35 @@ Result<Node> Compiler::match_any(const std::vector<FieldBoost>& fields, const st
     }
   }
   Node top = make(best ? Node::K::kDisMax : Node::K::kBool);
-  (best ? top.children : top.should).reserve(fs.size());
+  auto& fields_nodes = best ? top.children : top.should;
+  fields_nodes.reserve(fs.size());  // no reallocation: each field's node is built in place
   for (const auto& fb : fs) {
     const index::FieldDef* f = snap_.schema().find(fb.field);
     if (!f) continue;  // unknown fields match nothing
-    MERIDIAN_ASSIGN_OR_RETURN(Node n, match_field(*f, text, op, fz, prefix_length, max_exp, msm, prefix_last,
-                                                  transpositions, boost * fb.boost));
-    if (n.k == Node::K::kNone) continue;
-    (best ? top.children : top.should).push_back(std::move(n));
+    Node& n = fields_nodes.emplace_back();
+    MERIDIAN_RETURN_IF_ERROR(match_field(&n, *f, text, op, fz, prefix_length, max_exp, msm, prefix_last,
+                                         transpositions, boost * fb.boost));
+    if (n.k == Node::K::kNone) fields_nodes.pop_back();
   }
-  if (top.children.empty() && top.should.empty()) return make(Node::K::kNone);
-  if (top.children.size() == 1) return std::move(top.children[0]);
-  if (top.should.size() == 1) return std::move(top.should[0]);
-  if (!best) top.msm = 1;
-  return top;
+  if (fields_nodes.empty()) {
+    *out = make(Node::K::kNone);
+  } else if (fields_nodes.size() == 1) {
+    *out = std::move(fields_nodes[0]);
+  } else {
+    if (!best) top.msm = 1;
+    *out = std::move(top);
+  }
+  return Status::ok();
 }
 
 Result<Node> Compiler::phrase(const MatchPhrase& m) {
   const index::FieldDef* f = snap_.schema().find(m.field);
   if (!f) return make(Node::K::kNone);
-  if (f->type != FieldType::kText)
-    return match_field(*f, m.text, Operator::kAnd, Fuzziness{}, 0, 0, {}, false, false, m.boost);
+  if (f->type != FieldType::kText) {
+    Node n;
+    MERIDIAN_RETURN_IF_ERROR(match_field(&n, *f, m.text, Operator::kAnd, Fuzziness{}, 0, 0, {}, false, false, m.boost));
+    return n;
+  }
   std::vector<analysis::Token> toks;
   f->analyzer_instance->analyze(m.text, &toks);
   if (toks.empty()) return make(Node::K::kNone);
@@ -436,20 +464,24 @@ Result<Node> Compiler::compile(const Query& q) {
     case Kind::kMatch: {
       const Match& m = *q.as<Match>();
       qw_ = m.q_words;
-      auto n = match_any({{m.field, 1}}, m.text, m.op, m.fuzziness, m.prefix_length,
-                         static_cast<size_t>(std::max(0, std::min<int>(m.max_expansions, opt_.max_expansions))),
-                         m.minimum_should_match, m.prefix_last, m.transpositions, m.boost, true);
+      Node n;
+      Status st = match_any(&n, {{m.field, 1}}, m.text, m.op, m.fuzziness, m.prefix_length,
+                            static_cast<size_t>(std::max(0, std::min<int>(m.max_expansions, opt_.max_expansions))),
+                            m.minimum_should_match, m.prefix_last, m.transpositions, m.boost, true);
       qw_ = {};
+      if (!st.is_ok()) return st;
       return n;
     }
     case Kind::kMultiMatch: {
       const MultiMatch& m = *q.as<MultiMatch>();
       qw_ = m.q_words;
-      auto n = match_any(m.fields, m.text, m.op, m.fuzziness, m.prefix_length,
-                         static_cast<size_t>(std::max(0, std::min<int>(m.max_expansions, opt_.max_expansions))),
-                         m.minimum_should_match, m.prefix_last, m.transpositions, m.boost,
-                         m.type == MultiMatchType::kBestFields);
+      Node n;
+      Status st = match_any(&n, m.fields, m.text, m.op, m.fuzziness, m.prefix_length,
+                            static_cast<size_t>(std::max(0, std::min<int>(m.max_expansions, opt_.max_expansions))),
+                            m.minimum_should_match, m.prefix_last, m.transpositions, m.boost,
+                            m.type == MultiMatchType::kBestFields);
       qw_ = {};
+      if (!st.is_ok()) return st;
       return n;
     }
     case Kind::kMatchPhrase: {
@@ -468,8 +500,10 @@ Result<Node> Compiler::compile(const Query& q) {
         return Status::invalid("fuzzy query on field '" + z.field + "' needs a text or keyword field");
       std::string v = f->type == FieldType::kText ? f->analyzer_instance->normalize_term(z.value, false) : z.value;
       if (v.empty()) return make(Node::K::kNone);
-      return word_node(*f, v, z.value, z.fuzziness, z.prefix_length, z.transpositions, false,
-                       static_cast<size_t>(std::max(1, z.max_expansions)), z.boost);
+      Node n;
+      MERIDIAN_RETURN_IF_ERROR(word_node(&n, *f, v, z.value, z.fuzziness, z.prefix_length, z.transpositions, false,
+                                         static_cast<size_t>(std::max(1, z.max_expansions)), z.boost));
+      return n;
     }
     case Kind::kRegexp: {
       auto a = termdict::regex_automaton(q.as<Regexp>()->pattern);
