@@ -449,8 +449,14 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
     }
     if (!std::holds_alternative<MatchAll>(r.query.node)) {
       r.rank_fields = fields.empty() ? std::vector<FieldBoost>{{"*", 1}} : fields;
-    r.ranking = ranking_specs(settings.ranking_rules.empty() ? index::default_ranking_rules() : settings.ranking_rules,
-                              r.sort);
+      if (settings.ranking_rules.empty() && r.sort.empty()) {
+        // The usual case: the default rules, built once.
+        static const std::vector<SortSpec> kDefaultRanking = ranking_specs(index::default_ranking_rules(), {});
+        r.ranking = kDefaultRanking;
+      } else {
+        r.ranking = ranking_specs(
+            settings.ranking_rules.empty() ? index::default_ranking_rules() : settings.ranking_rules, r.sort);
+      }
     }
   }
   if (opt.settings) r.distinct = opt.settings->distinct;
