@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "meridian/base/file.h"
 #include "meridian/base/json.h"
 #include "meridian/index/schema.h"
 #include "meridian/query/live_query.h"
@@ -59,10 +60,9 @@ int main(int argc, char** argv) {
     else if (a == "--passes") passes = std::max(1, std::stoi(argv[i + 1]));
     else return fail("unknown option " + a);
   }
-  const auto schema_lines = read_lines(argv[1]);
-  std::string schema_text;
-  for (const auto& l : schema_lines) schema_text += l + "\n";
-  auto schema_json = meridian::parse_json(schema_text);
+  auto schema_text = meridian::fs::read_file(argv[1]);
+  if (!schema_text) return fail(schema_text.status().message());
+  auto schema_json = meridian::parse_json(*schema_text);
   if (!schema_json) return fail(std::string(argv[1]) + ": " + schema_json.status().message());
   auto schema = meridian::index::Schema::from_json(*schema_json);
   if (!schema) return fail(std::string(argv[1]) + ": " + schema.status().message());

@@ -38,6 +38,7 @@
 
 #include <httplib.h>
 
+#include "meridian/base/file.h"
 #include "meridian/base/json.h"
 
 using namespace meridian;
@@ -186,16 +187,6 @@ bool matches_alone(const Args& a, const std::string& schema, const Json& doc, co
   return m;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (s.empty()) {
-    std::fprintf(stderr, "watch_bench: %s: empty or unreadable\n", path.c_str());
-    std::exit(2);
-  }
-  return s;
-}
-
 std::vector<Json> read_ndjson(const std::string& path) {
   std::ifstream in(path);
   std::vector<Json> out;
@@ -294,7 +285,15 @@ int main(int argc, char** argv) {
       for (int64_t id : expected(a, a.index, queries[q]))
         if (id >= a.id_base && id < a.id_base + static_cast<int64_t>(written)) want[q].insert(id);
   // Disputed documents judged alone, once per (query, document of --docs).
-  const std::string schema = a.schema.empty() ? "" : read_file(a.schema);
+  std::string schema;
+  if (!a.schema.empty()) {
+    auto text = fs::read_file(a.schema);
+    if (!text || text->empty()) {
+      std::fprintf(stderr, "watch_bench: %s: %s\n", a.schema.c_str(), text ? "empty" : text.status().message().c_str());
+      return 2;
+    }
+    schema = std::move(*text);
+  }
   std::map<std::pair<size_t, size_t>, bool> alone;
   auto matches_by_itself = [&](size_t q, int64_t id) {
     const size_t k = static_cast<size_t>(id - a.id_base) % docs.size();

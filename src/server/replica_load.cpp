@@ -78,7 +78,8 @@ int ReplicaLoad::band(const NodeLoad& n) {
 
 void ReplicaLoad::order(std::vector<cluster::ReplicaRoute>* candidates, Clock::time_point now) {
   if (candidates->size() < 2) return;
-  // Per candidate: its load band, or INT_MAX when it failed within the penalty window.
+  // Per candidate: its load band, or kPenalized when it failed within the penalty window.
+  constexpr int kPenalized = std::numeric_limits<int>::max();
   std::vector<int> rank;
   std::vector<size_t> idx(candidates->size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
@@ -87,21 +88,20 @@ void ReplicaLoad::order(std::vector<cluster::ReplicaRoute>* candidates, Clock::t
     for (const auto& c : *candidates) {
       auto it = nodes_.find(c.node);
       if (it == nodes_.end()) rank.push_back(0);
-      else rank.push_back(penalized(it->second, now) ? std::numeric_limits<int>::max() : band(it->second));
+      else rank.push_back(penalized(it->second, now) ? kPenalized : band(it->second));
     }
     // Healthy first; then the most advanced (a search never reads an older
     // state than the freshest replica the view knows, so reads stay
     // monotonic while a lagging replica catches up); then the load band.
     const auto& c = *candidates;
     std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
-      const bool la = rank[a] == std::numeric_limits<int>::max(), lb = rank[b] == std::numeric_limits<int>::max();
-      if (la != lb) return lb;
+      if ((rank[a] == kPenalized) != (rank[b] == kPenalized)) return rank[b] == kPenalized;
       if (c[a].applied != c[b].applied) return c[a].applied > c[b].applied;
       return rank[a] < rank[b];
     });
     // The healthy ones passed over drift back towards the floor.
     for (size_t k = 1; k < idx.size(); ++k) {
-      if (rank[idx[k]] == std::numeric_limits<int>::max()) continue;
+      if (rank[idx[k]] == kPenalized) continue;
       auto it = nodes_.find((*candidates)[idx[k]].node);
       if (it != nodes_.end() && it->second.mean_us > kLatencyFloorUs) it->second.mean_us *= kSkippedDecay;
     }

@@ -9,8 +9,8 @@
 // freshest replica known; equally advanced ones go by their load band,
 // floor(log2((in flight + 1) x max(mean latency, 1 ms) / 1 ms)), so a node
 // twice as busy (or twice as slow) as another yields to it, while small
-// differences keep the routing view's order (local first) and do not flap. A healthy node passed over decays towards
-// the floor (kSkippedDecay). Two pages of one search may meet different
+// differences keep the routing view's order (local first) and do not flap.
+// A healthy node passed over decays towards the floor (kSkippedDecay). Two pages of one search may meet different
 // replicas of a shard: the search_after tiebreaker (a put's log sequence) is
 // the same on each (docs/CLUSTER.md, "The search router").
 //

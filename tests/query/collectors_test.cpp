@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "../test_util.h"
+#include "small_index.h"
 #include "meridian/index/index.h"
 #include "meridian/query/search_request.h"
 #include "meridian/query/searcher.h"
@@ -20,10 +20,7 @@ using namespace meridian::query;
 
 namespace {
 
-struct Corpus {
-  TempDir dir;
-  std::unique_ptr<index::Index> idx;
-};
+using Corpus = testing::SmallIndex;  // a directory and the index in it
 
 Json doc(const std::string& id, std::mt19937& rng) {
   Json d = Json::object();
@@ -67,13 +64,7 @@ std::unique_ptr<Corpus> make_corpus(bool merge) {
   return c;
 }
 
-SearchRequest request(const std::string& body) {
-  auto j = parse_json(body);
-  REQUIRE_MESSAGE(j.is_ok(), body);
-  auto r = parse_search_request(*j, {});
-  REQUIRE_MESSAGE(r.is_ok(), r.status().message());
-  return std::move(*r);
-}
+using testing::parse_request;
 
 void check_same(const SearchResponse& a, const SearchResponse& b) {
   CHECK(a.total == b.total);
@@ -114,7 +105,7 @@ TEST_CASE("collectors: a constant-score search ranks as the heap path does (writ
         std::string body = q.substr(0, q.size() - 1) + ",\"size\":" + std::to_string(size) +
                            ",\"from\":" + std::to_string(from) + ",\"track_total_hits\":true,\"source\":false}";
         CAPTURE(body);
-        SearchRequest req = request(body);
+        SearchRequest req = parse_request(body);
         SearchOptions fast, slow;
         slow.exhaustive = true;  // the heap of (score, write order) entries
         auto a = search(*snap, req, fast);
@@ -143,7 +134,7 @@ TEST_CASE("collectors: a constant score with equal write orders ranks by segment
   }
   auto snap = c->idx->snapshot();
   for (size_t size : {5, 50, 200}) {
-    SearchRequest req = request(R"({"filter": {"term": {"tag": "a"}}, "size": )" + std::to_string(size) + "}");
+    SearchRequest req = parse_request(R"({"filter": {"term": {"tag": "a"}}, "size": )" + std::to_string(size) + "}");
     SearchOptions slow;
     slow.exhaustive = true;
     auto a = search(*snap, req, {});

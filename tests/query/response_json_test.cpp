@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "../test_util.h"
+#include "small_index.h"
 #include "meridian/index/index.h"
 #include "meridian/query/search_request.h"
 #include "meridian/query/searcher.h"
@@ -14,17 +14,7 @@
 using namespace meridian;
 using namespace meridian::query;
 
-namespace {
-
-SearchRequest request(const std::string& body) {
-  auto j = parse_json(body);
-  REQUIRE_MESSAGE(j.is_ok(), body);
-  auto r = parse_search_request(*j, {});
-  REQUIRE_MESSAGE(r.is_ok(), r.status().message());
-  return std::move(*r);
-}
-
-}  // namespace
+using testing::parse_request;
 
 TEST_CASE("response json: write_json writes the bytes of to_json().dump()") {
   SearchResponse r;
@@ -98,7 +88,7 @@ TEST_CASE("response json: a real geo search (distance sort, pages) is written as
             "sort": [{"_geo_distance": {"loc": {"lat": 48.5, "lon": 2.5}}}]})",
         R"({"query": {"term": {"tag": "a"}}, "size": 50, "sort": ["tag"], "source": true})"}) {
     CAPTURE(body);
-    auto r = search(*snap, request(body), {});
+    auto r = search(*snap, parse_request(body), {});
     REQUIRE(r.is_ok());
     CHECK(r->hits.size() > 0);
     std::string out;

@@ -53,6 +53,15 @@ struct SmallIndex {
   }
 };
 
+// A search request from its JSON body, with the default options.
+inline query::SearchRequest parse_request(const std::string& body) {
+  auto j = parse_json(body);
+  REQUIRE_MESSAGE(j.is_ok(), body);
+  auto r = query::parse_search_request(*j, {});
+  REQUIRE_MESSAGE(r.is_ok(), r.status().message());
+  return std::move(*r);
+}
+
 // An index of `schema_json` holding `docs`, refreshed (one segment).
 inline std::unique_ptr<SmallIndex> make_small_index(const char* schema_json, const std::vector<const char*>& docs) {
   auto s = std::make_unique<SmallIndex>();
