@@ -60,7 +60,7 @@ Bitmap Bitmap::from_sorted(std::span<const uint32_t> values) {
     const uint32_t key = values[i] >> 16;
     size_t j = i;
     while (j < n && values[j] >> 16 == key) ++j;
-    if (j - i > 4096) {  // a bitset's worth: CRoaring builds the rest
+    if (j - i > kMaxArrayCard) {  // a bitset's worth: CRoaring builds the rest
       b.add_many(values.subspan(i));
       break;
     }

@@ -21,7 +21,6 @@ void PostingCursor::set_end() {
   bound_block_ = t_.n_blocks;
   i_ = 0;
   n_ = 0;
-  docs_lo_ = 0;
   docs_n_ = 0;
   tfs_n_ = 0;
 }
@@ -30,11 +29,10 @@ void PostingCursor::set_end() {
 // reuse the iterator's position; jumps seek past the previous block's last
 // doc. Nothing past the first chunk of documents is decoded yet.
 void PostingCursor::load_block(uint32_t b) {
-  if (it_block_ != b) it_.seek(b == 0 ? 0 : last_doc_of(b - 1) + 1);
+  if (it_block_ != b) it_.seek(first_doc_of(b));
   block_ = b;
   bound_block_ = b;
   n_ = block_size(b);
-  docs_lo_ = 0;
   docs_n_ = 0;
   i_ = 0;
   tfs_n_ = 0;
@@ -113,13 +111,8 @@ uint32_t PostingCursor::land(uint32_t b, uint32_t base, uint32_t from, uint32_t 
     tf_p_ = nullptr;
   }
   bound_block_ = b;
-  i_ = docs_lo_ = docs_n_ = static_cast<uint32_t>(i);
-  if (it_.read(docs_ + i_, 1) != 1) {
-    set_end();
-    return kEnd;
-  }
-  docs_n_ = i_ + 1;
-  if (docs_n_ == n_) it_block_ = block_ + 1;
+  i_ = docs_n_ = static_cast<uint32_t>(i);  // the documents before i stay unread
+  if (!read_docs(i_ + 1)) return kEnd;
   doc_ = docs_[i_];
   return doc_;
 }

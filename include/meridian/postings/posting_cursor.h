@@ -108,8 +108,8 @@ class PostingCursor {
   uint32_t bound_block_ = 0;  // block reported by block_*()
   uint32_t i_ = 0;            // index of the current document in its block
   uint32_t n_ = 0;            // documents in the current block
-  uint32_t docs_lo_ = 0;      // docs_ holds the documents of index [docs_lo_, docs_n_)
-  uint32_t docs_n_ = 0;       // (docs_lo_ > 0 after a landing)
+  uint32_t docs_n_ = 0;       // docs_ holds the block's documents of index < docs_n_ read so far
+                              // (after a landing, only the one at i_ among them)
   uint32_t doc_ = kEnd;
   uint32_t tfs_n_ = 0;        // tfs decoded in the block: cum_[0..tfs_n_] is valid
   const char* tf_p_ = nullptr;    // the varint of tf number tfs_n_ (null: not located yet)
