@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -82,8 +83,7 @@ void append_json_string(std::string* out, std::string_view s) {
   size_t i = 0;
   while (i < n) {
     // A run of characters that need no escaping leaves in one append.
-    size_t j = i;
-    while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' && p[j] != '\\') ++j;
+    const size_t j = i + json_plain_prefix(s.substr(i));
     if (j > i) {
       out->append(s.data() + i, j - i);
       i = j;
@@ -115,27 +115,34 @@ void append_json_string(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
-void append_json_number(std::string* out, double d) {
-  if (!std::isfinite(d)) { out->append("null"); return; }
+size_t json_plain_prefix(std::string_view s) {
+  size_t j = 0;
+  for (const unsigned char c : s) {
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+    ++j;
+  }
+  return j;
+}
+
+char* format_json_number(char* p, double d) {
+  if (!std::isfinite(d)) return std::copy_n("null", 4, p);
   // A small whole number (a constant score, a count): its digits, then ".0".
   // Below 10^5 the shortest form to_chars picks is the plain one (10^5 would
   // be "1e+05"); -0.0 keeps its sign below.
   if (d >= 0 && d < 1e5 && !(d == 0 && std::signbit(d))) {
     const auto w = static_cast<uint32_t>(d);
-    if (static_cast<double>(w) == d) {
-      char buf[16];
-      auto r = std::to_chars(buf, buf + sizeof buf, w);
-      out->append(buf, r.ptr);
-      out->append(".0");
-      return;
-    }
+    if (static_cast<double>(w) == d) return std::copy_n(".0", 2, std::to_chars(p, p + 8, w).ptr);
   }
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, d);
-  std::string_view text(buf, static_cast<size_t>(r.ptr - buf));
-  out->append(text);
+  auto r = std::to_chars(p, p + kJsonNumberMax - 2, d);
   // Keep a double a double when read back: "1e+20" is fine, "100000000000000000000" is not.
-  if (text.find_first_of(".eE") == std::string_view::npos) out->append(".0");
+  if (std::find_if(p, r.ptr, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == r.ptr)
+    return std::copy_n(".0", 2, r.ptr);
+  return r.ptr;
+}
+
+void append_json_number(std::string* out, double d) {
+  char buf[kJsonNumberMax];
+  out->append(buf, format_json_number(buf, d));
 }
 
 void Json::dump_to(std::string* out) const {

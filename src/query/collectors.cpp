@@ -141,11 +141,13 @@ uint64_t TopScoreCollector::collect_constant(const index::Segment& seg, uint32_t
   return n;
 }
 
-// ranked_[first..] (one segment's matches, in document order) by write
-// order, equal orders kept in document order: a stable radix sort on the
+// ranked_[first..] (one segment's matches) by write order: a stable radix
+// sort on the
 // bytes where the orders differ (an imported index interleaves its writer
 // slots' orders, so the matches are rarely sorted; std::sort cost ~40
-// instructions per match there), std::sort for a few.
+// instructions per match there), std::sort for a few. Equal orders keep
+// their input order, which is document order unless nth_element ran first;
+// take_sorted checks the merged order either way.
 void TopScoreCollector::sort_by_order(size_t first) {
   const auto begin = ranked_.begin() + static_cast<std::ptrdiff_t>(first);
   const size_t n = ranked_.size() - first;

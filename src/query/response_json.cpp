@@ -24,19 +24,6 @@ void append_count(std::string* out, uint64_t v) {
   out->append(buf, r.ptr);
 }
 
-// append_json_number(d) into buf (at least 40 bytes); returns the end.
-char* put_number(char* p, double d) {
-  if (!std::isfinite(d)) return std::copy_n("null", 4, p);
-  if (d >= 0 && d < 1e5 && !(d == 0 && std::signbit(d))) {  // a small whole number, as append_json_number
-    const auto w = static_cast<uint32_t>(d);
-    if (static_cast<double>(w) == d) return std::copy_n(".0", 2, std::to_chars(p, p + 8, w).ptr);
-  }
-  auto r = std::to_chars(p, p + 32, d);
-  if (std::find_if(p, r.ptr, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == r.ptr)
-    return std::copy_n(".0", 2, r.ptr);
-  return r.ptr;
-}
-
 // The usual hit (an id of at most 64 characters that need no escaping; no
 // source, highlight or explanation; two sort values, numbers): formatted in
 // a buffer and appended once. False (nothing written) for any other.
@@ -47,18 +34,15 @@ bool append_plain_hit(std::string* out, const Hit& h) {
   const Json& s0 = h.sort.as_array()[0];
   const Json& s1 = h.sort.as_array()[1];
   if (!s0.is_number() || !s1.is_int()) return false;
-  for (char c : id) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u >= 0x80 || c == '"' || c == '\\') return false;
-  }
+  if (json_plain_prefix(id) != id.size()) return false;
   char buf[256];
   char* p = std::copy_n("{\"id\":\"", 7, buf);
   p = std::copy_n(id.data(), id.size(), p);
   p = std::copy_n("\",\"score\":", 10, p);
-  p = std::isnan(h.score) ? std::copy_n("null", 4, p) : put_number(p, h.score);
-  if (h.distance_m) p = put_number(std::copy_n(",\"distance_m\":", 14, p), *h.distance_m);
+  p = format_json_number(p, h.score);
+  if (h.distance_m) p = format_json_number(std::copy_n(",\"distance_m\":", 14, p), *h.distance_m);
   p = std::copy_n(",\"sort\":[", 9, p);
-  p = s0.is_int() ? std::to_chars(p, p + 24, s0.as_int()).ptr : put_number(p, s0.as_double());
+  p = s0.is_int() ? std::to_chars(p, p + 24, s0.as_int()).ptr : format_json_number(p, s0.as_double());
   *p++ = ',';
   p = std::to_chars(p, p + 24, s1.as_int()).ptr;
   p = std::copy_n("]}", 2, p);
@@ -71,8 +55,7 @@ void append_hit(std::string* out, const Hit& h) {
   out->append("{\"id\":");
   append_json_string(out, h.id);
   out->append(",\"score\":");
-  if (std::isnan(h.score)) out->append("null");
-  else append_json_number(out, h.score);
+  append_json_number(out, h.score);
   if (!h.source.is_null()) {
     out->append(",\"source\":");
     h.source.dump_to(out);

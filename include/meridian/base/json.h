@@ -95,5 +95,11 @@ void append_json_string(std::string* out, std::string_view s);
 // Appends a number: integers exactly, doubles in shortest round-trip form,
 // non-finite as null.
 void append_json_number(std::string* out, double d);
+// The same into buf (room for kJsonNumberMax bytes); returns the end.
+inline constexpr size_t kJsonNumberMax = 40;
+char* format_json_number(char* buf, double d);
+// How many leading bytes of `s` a JSON string holds as they are (printable
+// ASCII other than '"' and '\\'): append_json_string copies them unchanged.
+size_t json_plain_prefix(std::string_view s);
 
 }  // namespace meridian
