@@ -95,11 +95,13 @@ IndexFieldStats Snapshot::local_field_stats(std::string_view field) const {
   return st;
 }
 
-uint64_t Snapshot::local_doc_freq(std::string_view key) const {
+uint64_t Snapshot::local_doc_freq(std::string_view key, bool* all_answered) const {
   uint64_t df = 0;
+  if (all_answered) *all_answered = true;
   for (const auto& s : segments_) {
     auto n = s.segment->doc_freq(key);
     if (n.is_ok()) df += *n;
+    else if (all_answered) *all_answered = false;
   }
   return df;
 }

@@ -132,17 +132,14 @@ Status walk_surface_prefix(const termdict::TermDictReader& words, std::string_vi
   if (limit == 0 || prefix.find('\0') != std::string_view::npos) return Status::ok();
   std::string key(field);
   key.push_back('\0');
-  const size_t word_at = key.size();
   key.append(prefix);
   // The keys "<field>\0<word>\0<stem>" of the words starting with prefix
   // are exactly those starting with "<field>\0<prefix>", and adjacent.
   auto it = words.lower_bound(key);
   for (size_t found = 0; it.valid() && it.term().starts_with(key); it.next()) {
-    const std::string_view rest = it.term().substr(word_at);
-    const size_t z = rest.find('\0');
-    const std::string_view word = rest.substr(0, z);
-    const std::string_view stem = z == std::string_view::npos || z + 1 == rest.size() ? word : rest.substr(z + 1);
-    if (!fn(word, stem) || ++found >= limit) break;
+    SurfaceEntry e;
+    if (!parse_surface_key(it.term(), &e)) continue;  // not a surface word's key
+    if (!fn(e.word, e.stem) || ++found >= limit) break;
   }
   return it.status();
 }

@@ -630,13 +630,8 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
 
 uint64_t term_doc_freq(const index::Snapshot& snap, std::string_view key, bool skip_absent, bool* absent) {
   if (!skip_absent || snap.has_stats() || snap.recording()) return snap.doc_freq(key);
-  // Snapshot::local_doc_freq, telling a segment that could not answer.
-  uint64_t df = 0;
   bool answered = true;
-  for (const auto& sv : snap.segments()) {
-    auto n = sv.segment->doc_freq(key);
-    if (n.is_ok()) df += *n; else answered = false;
-  }
+  const uint64_t df = snap.local_doc_freq(key, &answered);
   *absent = answered && df == 0;
   return df;
 }

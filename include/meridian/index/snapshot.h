@@ -100,7 +100,9 @@ class Snapshot {
   // The same three without an override (this snapshot's own segments).
   uint64_t local_total_docs() const;
   IndexFieldStats local_field_stats(std::string_view field) const;
-  uint64_t local_doc_freq(std::string_view key) const;
+  // *all_answered (when given): false when a segment could not read its
+  // dictionary (its count is then missing from the sum).
+  uint64_t local_doc_freq(std::string_view key, bool* all_answered = nullptr) const;
 
   // Fuzzy and prefix words: what word `key` reached across the whole index
   // according to the supplied statistics (null when none), whether this
