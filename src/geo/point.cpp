@@ -10,7 +10,6 @@ namespace meridian::geo {
 
 namespace {
 
-constexpr double kDegToRad = M_PI / 180.0;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -178,12 +177,7 @@ Result<std::vector<LatLon>> parse_points(const Json& v, std::string_view field) 
 }
 
 double haversine_m(LatLon a, LatLon b) {
-  double s_lat = std::sin((b.lat - a.lat) * kDegToRad / 2);
-  double s_lon = std::sin((b.lon - a.lon) * kDegToRad / 2);
-  double h = s_lat * s_lat + std::cos(a.lat * kDegToRad) * std::cos(b.lat * kDegToRad) * s_lon * s_lon;
-  if (h > 1.0) h = 1.0;
-  if (h < 0.0) h = 0.0;
-  return 2 * kEarthRadiusM * std::asin(std::sqrt(h));
+  return 2 * kEarthRadiusM * std::asin(std::sqrt(haversine_h(a, std::cos(a.lat * kDegToRad), b)));
 }
 
 }  // namespace meridian::geo

@@ -20,8 +20,6 @@ namespace meridian::geo {
 
 namespace {
 
-constexpr double kDegToRad = M_PI / 180.0;
-constexpr double kRadToDeg = 180.0 / M_PI;
 // Allowed disagreement between the extremes computed here and haversine_m
 // at a data point (rounding), in metres. Near the antipode
 // haversine loses precision (asin near 1), hence the larger margin there.
@@ -80,19 +78,15 @@ class CircleImpl final : public Shape::Impl {
   // haversine_m(c_, p) <= r_, decided the same way for every point, cheaper:
   // a point farther in latitude alone than the radius (plus a relative
   // margin far above rounding) is out without trigonometry; the centre's
-  // cosine is computed once (the same operations in the same order as
-  // haversine_m, so h is the same bits); and h well inside or outside the
+  // cosine is computed once (haversine_h, as haversine_m computes h, so h is
+  // the same bits); and h well inside or outside the
   // threshold sin^2(r / 2R) decides without the asin and the square root.
   // Only h within a relative 1e-9 of the threshold takes haversine_m's
   // last step. Tested against haversine_m (shape_test.cpp).
   bool contains(LatLon p) const override {
     if (!fast_) return haversine_m(c_, p) <= r_;
     if (std::fabs(p.lat - c_.lat) > lat_out_deg_) return false;
-    double s_lat = std::sin((p.lat - c_.lat) * kDegToRad / 2);
-    double s_lon = std::sin((p.lon - c_.lon) * kDegToRad / 2);
-    double h = s_lat * s_lat + cos_c_ * std::cos(p.lat * kDegToRad) * s_lon * s_lon;
-    if (h > 1.0) h = 1.0;
-    if (h < 0.0) h = 0.0;
+    double h = haversine_h(c_, cos_c_, p);
     if (h < h_sure_in_) return true;
     if (h > h_sure_out_) return false;
     return 2 * kEarthRadiusM * std::asin(std::sqrt(h)) <= r_;
