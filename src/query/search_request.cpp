@@ -11,9 +11,9 @@
 
 namespace meridian::query {
 
-namespace {
-
 using namespace dsl;  // NOLINT
+
+namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
@@ -21,7 +21,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::vector<std::string> split_commas(std::string_view s) {
+}  // namespace
+
+std::vector<std::string> dsl::split_commas(std::string_view s) {
   std::vector<std::string> out;
   for (size_t start = 0; start <= s.size();) {
     size_t comma = s.find(',', start);
@@ -32,6 +34,8 @@ std::vector<std::string> split_commas(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 // ["a","b"] or "a,b".
 Result<std::vector<std::string>> get_string_list(const Json& v, const std::string& path) {
@@ -343,51 +347,52 @@ const std::vector<std::pair<std::string, std::string>> kRequestKeyAliases = {
 Status parse_key(const std::string& k, const Json& v, SearchRequest* r, GeoKeys* geo, bool* has_query,
                  const SearchRequestOptions& opt) {
   const std::string& kp = k;
-  if (k == "q") { MERIDIAN_ASSIGN_OR_RETURN(r->q, get_string(v, kp)); }
-  else if (k == "q_fields") { MERIDIAN_ASSIGN_OR_RETURN(r->q_fields, get_fields(v, kp)); }
-  else if (k == "matching_strategy") {
+  const std::string_view key = k;  // compared by length first, not strcmp
+  if (key == "q") { MERIDIAN_ASSIGN_OR_RETURN(r->q, get_string(v, kp)); }
+  else if (key == "q_fields") { MERIDIAN_ASSIGN_OR_RETURN(r->q_fields, get_fields(v, kp)); }
+  else if (key == "matching_strategy") {
     MERIDIAN_ASSIGN_OR_RETURN(std::string m, get_string(v, kp));
     if (m != "last" && m != "all") return error(kp, "expected \"last\" or \"all\", got '" + m + "'");
     r->matching_strategy = m == "all" ? MatchingStrategy::kAll : MatchingStrategy::kLast;
   }
-  else if (k == "query") { MERIDIAN_ASSIGN_OR_RETURN(r->query, parse_dsl(v, kp)); *has_query = true; }
-  else if (k == "filter" && v.is_array()) {
+  else if (key == "query") { MERIDIAN_ASSIGN_OR_RETURN(r->query, parse_dsl(v, kp)); *has_query = true; }
+  else if (key == "filter" && v.is_array()) {
     for (size_t i = 0; i < v.size(); ++i) {
       MERIDIAN_ASSIGN_OR_RETURN(Query f, parse_filter_one(v.as_array()[i], element(kp, i)));
       r->filters.push_back(std::move(f));
     }
-  } else if (k == "filter") {
+  } else if (key == "filter") {
     MERIDIAN_ASSIGN_OR_RETURN(Query f, parse_filter_one(v, kp));
     r->filters.push_back(std::move(f));
   }
-  else if (k == "sort") { MERIDIAN_ASSIGN_OR_RETURN(r->sort, parse_sort(v, kp)); }
-  else if (k == "from") { MERIDIAN_ASSIGN_OR_RETURN(r->from, get_size(v, kp, static_cast<int64_t>(opt.max_window))); }
-  else if (k == "size") { MERIDIAN_ASSIGN_OR_RETURN(r->size, get_size(v, kp, static_cast<int64_t>(opt.max_window))); }
-  else if (k == "search_after") {
+  else if (key == "sort") { MERIDIAN_ASSIGN_OR_RETURN(r->sort, parse_sort(v, kp)); }
+  else if (key == "from") { MERIDIAN_ASSIGN_OR_RETURN(r->from, get_size(v, kp, static_cast<int64_t>(opt.max_window))); }
+  else if (key == "size") { MERIDIAN_ASSIGN_OR_RETURN(r->size, get_size(v, kp, static_cast<int64_t>(opt.max_window))); }
+  else if (key == "search_after") {
     if (!v.is_array()) return type_error(kp, "array", v);
     r->search_after = v;
-  } else if (k == "facets") {
+  } else if (key == "facets") {
     if (!v.is_object()) return type_error(kp, "object", v);
     for (const auto& [name, spec] : v.as_object()) {
       MERIDIAN_ASSIGN_OR_RETURN(FacetSpec f, parse_facet(spec, child(kp, name)));
       r->facets[name] = std::move(f);
     }
   }
-  else if (k == "highlight") { MERIDIAN_ASSIGN_OR_RETURN(r->highlight, parse_highlight(v, kp)); }
-  else if (k == "fields") { MERIDIAN_ASSIGN_OR_RETURN(r->fields, get_string_list(v, kp)); }
-  else if (k == "explain") { MERIDIAN_ASSIGN_OR_RETURN(r->explain, get_bool(v, kp)); }
-  else if (k == "source") { MERIDIAN_ASSIGN_OR_RETURN(r->source, get_bool(v, kp)); }
-  else if (k == "track_total_hits" && v.is_bool()) { r->track_total_hits = v.as_bool() ? kTrackAllHits : 0; }
-  else if (k == "track_total_hits") {
+  else if (key == "highlight") { MERIDIAN_ASSIGN_OR_RETURN(r->highlight, parse_highlight(v, kp)); }
+  else if (key == "fields") { MERIDIAN_ASSIGN_OR_RETURN(r->fields, get_string_list(v, kp)); }
+  else if (key == "explain") { MERIDIAN_ASSIGN_OR_RETURN(r->explain, get_bool(v, kp)); }
+  else if (key == "source") { MERIDIAN_ASSIGN_OR_RETURN(r->source, get_bool(v, kp)); }
+  else if (key == "track_total_hits" && v.is_bool()) { r->track_total_hits = v.as_bool() ? kTrackAllHits : 0; }
+  else if (key == "track_total_hits") {
     if (!v.is_number()) return type_error(kp, "boolean or integer", v);
     MERIDIAN_ASSIGN_OR_RETURN(int64_t t, get_int(v, kp, 0, INT64_MAX));
     r->track_total_hits = static_cast<uint64_t>(t);
   }
-  else if (k == "near") { MERIDIAN_ASSIGN_OR_RETURN(geo->near, get_point(v, kp)); }
-  else if (k == "radius") { MERIDIAN_ASSIGN_OR_RETURN(geo->radius, get_distance(v, kp)); }
-  else if (k == "geo_field") { MERIDIAN_ASSIGN_OR_RETURN(geo->field, get_string(v, kp)); }
-  else if (k == "bbox") { MERIDIAN_ASSIGN_OR_RETURN(geo->bbox, parse_bbox(v, kp)); }
-  else if (k == "geo_decay") { MERIDIAN_ASSIGN_OR_RETURN(r->geo_decay, parse_geo_decay(v, kp)); }
+  else if (key == "near") { MERIDIAN_ASSIGN_OR_RETURN(geo->near, get_point(v, kp)); }
+  else if (key == "radius") { MERIDIAN_ASSIGN_OR_RETURN(geo->radius, get_distance(v, kp)); }
+  else if (key == "geo_field") { MERIDIAN_ASSIGN_OR_RETURN(geo->field, get_string(v, kp)); }
+  else if (key == "bbox") { MERIDIAN_ASSIGN_OR_RETURN(geo->bbox, parse_bbox(v, kp)); }
+  else if (key == "geo_decay") { MERIDIAN_ASSIGN_OR_RETURN(r->geo_decay, parse_geo_decay(v, kp)); }
   else return error(k, "unknown key '" + k + "'" + did_you_mean(k, kRequestKeys, kRequestKeyAliases));
   return Status::ok();
 }
@@ -486,130 +491,6 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
   if (geo.near || geo.bbox) r.geo_field = geo.field;
   if (r.geo_decay && r.geo_decay->field.empty()) r.geo_decay->field = geo.field;
   return r;
-}
-
-namespace {
-
-Result<Json> param_size(const std::string& name, const std::string& v, uint64_t max) {
-  uint64_t n = 0;
-  auto res = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || res.ec != std::errc() || res.ptr != v.data() + v.size() || n > max)
-    return error(name, "expected an integer in [0, " + std::to_string(max) + "], got '" + v + "'");
-  return Json(n);
-}
-
-const std::vector<std::string> kParams = {
-    "q", "q_fields", "filter", "near", "radius", "geo_field", "bbox", "sort", "size", "from", "fields", "facets",
-    "highlight", "explain", "source", "track_total_hits", "decay", "scale", "offset", "decay_value",
-    "matching_strategy"};
-
-Result<Json> param_bool(const std::string& name, const std::string& v) {
-  if (v == "true" || v == "1" || v.empty()) return Json(true);
-  if (v == "false" || v == "0") return Json(false);
-  return error(name, "expected true or false, got '" + v + "'");
-}
-
-// "price:desc,_score,name,_geo_distance:asc" → sort array.
-Result<Json> param_sort(const std::string& v, const std::map<std::string, std::string>& params,
-                        const SearchRequestOptions& opt) {
-  Json arr = Json::array();
-  for (const std::string& item : split_commas(v)) {
-    size_t colon = item.rfind(':');
-    std::string field = colon == std::string::npos ? item : item.substr(0, colon);
-    std::string order = colon == std::string::npos ? "" : item.substr(colon + 1);
-    if (field == "_geo_distance") {
-      auto near = params.find("near");
-      if (near == params.end()) return error("sort", "expected 'near' with _geo_distance");
-      auto gf = params.find("geo_field");
-      Json spec = Json::object();
-      spec.set(gf == params.end() ? opt.default_geo_field : gf->second, near->second);
-      if (!order.empty()) spec.set("order", order);
-      Json o = Json::object();
-      o.set(field, std::move(spec));
-      arr.push(std::move(o));
-    } else if (order.empty()) {
-      arr.push(Json(field));
-    } else {
-      Json o = Json::object();
-      o.set(field, order);
-      arr.push(std::move(o));
-    }
-  }
-  return arr;
-}
-
-// decay=gauss&scale=10km[&offset=..][&decay_value=..] around near → a geo_decay object.
-Result<std::optional<Json>> param_decay(const std::map<std::string, std::string>& params) {
-  auto get = [&](const char* k) -> const std::string* {
-    auto it = params.find(k);
-    return it == params.end() ? nullptr : &it->second;
-  };
-  const std::string* fn = get("decay");
-  if (!fn) {
-    for (const char* k : {"scale", "offset", "decay_value"})
-      if (get(k)) return error(k, "expected 'decay' (gauss, exp or linear) with '" + std::string(k) + "'");
-    return std::optional<Json>();
-  }
-  if (!get("near")) return error("decay", "expected 'near' (the origin) with 'decay'");
-  if (!get("scale")) return error("decay", "expected 'scale' with 'decay'");
-  Json g = Json::object();
-  if (const std::string* f = get("geo_field")) g.set("field", *f);
-  g.set("origin", *get("near"));
-  g.set("function", *fn);
-  g.set("scale", *get("scale"));
-  if (const std::string* o = get("offset")) g.set("offset", *o);
-  if (const std::string* d = get("decay_value")) {
-    double x = 0;
-    auto res = std::from_chars(d->data(), d->data() + d->size(), x);
-    if (d->empty() || res.ec != std::errc() || res.ptr != d->data() + d->size())
-      return error("decay_value", "expected a number, got '" + *d + "'");
-    g.set("decay", x);
-  }
-  return std::optional<Json>(std::move(g));
-}
-
-}  // namespace
-
-Result<SearchRequest> parse_search_params(const std::map<std::string, std::string>& params,
-                                          const SearchRequestOptions& opt) {
-  Json body = Json::object();
-  MERIDIAN_ASSIGN_OR_RETURN(std::optional<Json> decay, param_decay(params));
-  if (decay) body.set("geo_decay", std::move(*decay));
-  for (const auto& [k, v] : params) {
-    if (k == "decay" || k == "scale" || k == "offset" || k == "decay_value") continue;  // param_decay
-    if (k == "near" && decay && !params.count("radius")) continue;  // only the decay's origin
-    if (k == "q" || k == "q_fields" || k == "matching_strategy" || k == "filter" || k == "near" || k == "radius" || k == "geo_field" ||
-        k == "bbox" || k == "fields") {
-      body.set(k, v);
-    } else if (k == "size" || k == "from" || k == "track_total_hits") {
-      if (k == "track_total_hits" && (v == "true" || v == "false")) { body.set(k, v == "true"); continue; }
-      MERIDIAN_ASSIGN_OR_RETURN(Json n, param_size(k, v, k == "track_total_hits" ? INT64_MAX : opt.max_window));
-      body.set(k, std::move(n));
-    } else if (k == "explain" || k == "source") {
-      MERIDIAN_ASSIGN_OR_RETURN(Json b, param_bool(k, v));
-      body.set(k, std::move(b));
-    } else if (k == "sort") {
-      MERIDIAN_ASSIGN_OR_RETURN(Json s, param_sort(v, params, opt));
-      body.set(k, std::move(s));
-    } else if (k == "facets") {
-      Json facets = Json::object();
-      for (const std::string& f : split_commas(v)) {
-        Json terms = Json::object();
-        terms.set("field", f);
-        Json spec = Json::object();
-        spec.set("terms", std::move(terms));
-        facets.set(f, std::move(spec));
-      }
-      body.set(k, std::move(facets));
-    } else if (k == "highlight") {
-      Json h = Json::object();
-      h.set("fields", v);
-      body.set(k, std::move(h));
-    } else {
-      return error(k, "unknown parameter '" + k + "'" + did_you_mean(k, kParams, kRequestKeyAliases));
-    }
-  }
-  return parse_search_request(body, opt);
 }
 
 const std::vector<std::pair<std::string, std::string>>& search_key_aliases() { return kRequestKeyAliases; }

@@ -29,6 +29,20 @@ std::optional<std::map<std::string, std::string>> params_map(const httplib::Requ
   return m;
 }
 
+// GET parameters as views into req.params (sorted by name, as a multimap
+// keeps them): params_map's answers without copying them into a map.
+bool param_views(const httplib::Request& req, httplib::Response& res, std::vector<query::ParamView>* out) {
+  out->reserve(req.params.size());
+  for (const auto& [k, v] : req.params) {
+    if (!out->empty() && out->back().first == k) {
+      ServerImpl::send_error(res, 400, k + ": given more than once", Json(Json::Object{{"path", Json(k)}}));
+      return false;
+    }
+    out->emplace_back(k, v);
+  }
+  return true;
+}
+
 // The part of a query cache key that names the settings a search ran with.
 std::string settings_key(const index::IndexSettings& s) { return "S" + std::to_string(s.version) + ":"; }
 
@@ -88,9 +102,9 @@ void ServerImpl::install_search_routes() {
     auto m = clustered(req.matches[1], true);
     auto idx = m ? nullptr : find_index(req.matches[1], res);
     if (!m && !idx) return;
-    auto params = params_map(req, res, {});
-    if (!params) return;
     if (m) {
+      auto params = params_map(req, res, {});
+      if (!params) return;
       auto copt = clustered_request_options(*m);
       if (!copt) return send_error(res, copt.status());
       auto parsed = query::parse_search_params(*params, *copt);
@@ -99,16 +113,21 @@ void ServerImpl::install_search_routes() {
       for (const auto& [k, v] : *params) p.set(k, Json(v));
       return search_clustered(*m, Json(Json::Object{{"params", std::move(p)}}), *parsed, req, res);
     }
+    std::vector<query::ParamView> params;
+    if (!param_views(req, res, &params)) return;
     auto schema = idx->schema();
     auto opt = request_options(*idx, schema.get());
-    std::string tail = settings_key(*opt.settings) + "G";
-    for (const auto& [k, v] : *params) {
-      tail += k;
-      tail += '\0';
-      tail += v;
-      tail += '\0';
+    std::string tail;
+    if (cache_.capacity() > 0) {  // the query cache's key (run_search)
+      tail = settings_key(*opt.settings) + "G";
+      for (const auto& [k, v] : params) {
+        tail += k;
+        tail += '\0';
+        tail += v;
+        tail += '\0';
+      }
     }
-    run_search(idx, opt, query::parse_search_params(*params, opt), tail, res);
+    run_search(idx, opt, query::parse_search_params(params, opt), tail, res);
   });
 
   route("POST", "/v1/analyze", [](const httplib::Request& req, httplib::Response& res) {

@@ -52,6 +52,9 @@ Result<Fuzziness> get_fuzziness(const Json& v, const std::string& path);
 Result<MinimumShouldMatch> get_msm(const Json& v, const std::string& path);
 // A field list: ["title^2", "body"] or "title^2,body".
 Result<std::vector<FieldBoost>> get_fields(const Json& v, const std::string& path);
+// The pieces of "a, b,,c" between commas, trimmed of spaces, empty ones
+// skipped: {"a", "b", "c"} (list values of GET parameters and of strings).
+std::vector<std::string> split_commas(std::string_view s);
 
 }  // namespace dsl
 }  // namespace meridian::query

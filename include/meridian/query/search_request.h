@@ -4,7 +4,7 @@
 //
 // Errors are Status::invalid naming the path of the offending value
 // ("sort[0]: ...", "facets.by_country.terms.size: ..."). Nothing here knows
-// about HTTP; the server passes in a Json body or a parameter map.
+// about HTTP; the server passes in a Json body or the URL's parameters.
 //
 // Value types; stateless functions; safe from any thread.
 #pragma once
@@ -14,7 +14,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "meridian/base/json.h"
@@ -165,9 +168,13 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
 // facets (terms facets, one per field: country,admin_code), highlight (a,b),
 // explain, track_total_hits, decay (gauss|exp|linear: a geo_decay around
 // near on geo_field; near then needs no radius), scale, offset, decay_value.
-// Unknown parameters are errors.
+// Unknown parameters are errors (search_params.cpp).
 Result<SearchRequest> parse_search_params(const std::map<std::string, std::string>& params,
                                           const SearchRequestOptions& opt = {});
+// The same from (name, value) views, sorted by name (as a std::map orders
+// them), each name once: a server's decoded URL parameters, not copied.
+using ParamView = std::pair<std::string_view, std::string_view>;
+Result<SearchRequest> parse_search_params(std::span<const ParamView> params, const SearchRequestOptions& opt = {});
 
 // Names other engines use for our search keys and parameters, mapped to
 // ours ({"limit", "size"}, {"_source", "source"}, ...): "did you mean" hints.
