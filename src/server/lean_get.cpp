@@ -8,8 +8,12 @@
 #include <vector>
 
 #include "http_server.h"
+#include "url_decode.h"
 
 namespace meridian::server {
+
+using namespace std::string_view_literals;
+
 namespace {
 
 constexpr std::string_view kMeta = "()[]{}.*+?^$|\\";
@@ -56,10 +60,7 @@ const char* reason_phrase(int status) {
   }
 }
 
-std::string decode(std::string_view s, bool plus_is_space) {
-  if (s.find_first_of(plus_is_space ? "%+" : "%") == std::string_view::npos) return std::string(s);
-  return httplib::detail::decode_url(std::string(s), plus_is_space);
-}
+std::string decode(std::string_view s, bool plus_is_space) { return url_decode(s, plus_is_space); }
 
 // The pieces of s between separators d, trimmed of spaces and tabs, empty
 // ones skipped (httplib::detail::split).
@@ -229,7 +230,7 @@ HttpServer::Lean HttpServer::serve_lean_get(Conn* c, ConnStream& strm) {
     }
     if (val.empty()) continue;  // httplib drops empty values
     std::string v(val);
-    if (v.find('%') != std::string::npos) v = httplib::detail::decode_url(v, false);  // as httplib does
+    if (v.find('%') != std::string::npos) v = url_decode(v, false);  // as httplib does
     req.headers.emplace(std::string(key), std::move(v));
   }
   c->off += head_end + 4;
@@ -299,38 +300,38 @@ bool HttpServer::write_lean_response(Conn* c, ConnStream& strm, const httplib::R
     has_length = has_length || iequals(k, "content-length");
   }
   std::string& out = c->out;
-  out += "HTTP/1.1 ";
+  out += "HTTP/1.1 "sv;
   append_int(&out, static_cast<uint64_t>(res.status));
   out += ' ';
   out += reason_phrase(res.status);
-  out += "\r\n";
+  out += "\r\n"sv;
   for (const auto& [k, v] : res.headers) {
     out += k;
-    out += ": ";
+    out += ": "sv;
     out += v;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (!has_length) {
     if (!res.body.empty() || res.content_length_ > 0) {
-      out += "Content-Length: ";
+      out += "Content-Length: "sv;
       append_int(&out, res.body.empty() ? res.content_length_ : res.body.size());
-      out += "\r\n";
+      out += "\r\n"sv;
     } else if (!res.content_provider_) {
-      out += "Content-Length: 0\r\n";
+      out += "Content-Length: 0\r\n"sv;
     } else if (res.is_chunked_content_provider_) {
-      out += "Transfer-Encoding: chunked\r\n";
+      out += "Transfer-Encoding: chunked\r\n"sv;
     }
   }
   if (!has_type && (!res.body.empty() || res.content_length_ > 0 || res.content_provider_))
-    out += "Content-Type: text/plain\r\n";
+    out += "Content-Type: text/plain\r\n"sv;
   if (close) {
-    out += "Connection: close\r\n";
+    out += "Connection: close\r\n"sv;
   } else {
-    out += "Keep-Alive: ";
+    out += "Keep-Alive: "sv;
     out += keep_alive_value_;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
-  out += "\r\n";
+  out += "\r\n"sv;
   if (!res.body.empty()) {
     if (out.size() + res.body.size() <= ConnStream::kFlushBytes) {
       out += res.body;

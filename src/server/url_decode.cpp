@@ -1,0 +1,75 @@
+#include "url_decode.h"
+
+namespace meridian::server {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The value of the n hex digits at s[i..], or -1 (too few, or not hex).
+int hex_at(std::string_view s, size_t i, size_t n) {
+  if (i + n > s.size()) return -1;
+  int v = 0;
+  for (size_t k = 0; k < n; ++k) {
+    int d = hex_value(s[i + k]);
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+// httplib's to_utf8 for a code point below 0x10000.
+void append_utf8(std::string* out, int code) {
+  if (code < 0x80) {
+    out->push_back(static_cast<char>(code));
+  } else if (code < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | ((code >> 6) & 0x1F)));
+    out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+  } else if (code < 0xD800 || code >= 0xE000) {
+    out->push_back(static_cast<char>(0xE0 | ((code >> 12) & 0xF)));
+    out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+  }  // a surrogate: nothing
+}
+
+}  // namespace
+
+std::string url_decode(std::string_view s, bool plus_is_space) {
+  size_t first = plus_is_space ? s.find_first_of("%+") : s.find('%');
+  if (first == std::string_view::npos) return std::string(s);
+  std::string out;
+  out.reserve(s.size());
+  out.append(s.substr(0, first));
+  for (size_t i = first; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '%' && i + 1 < s.size()) {
+      if (s[i + 1] == 'u') {
+        int v = hex_at(s, i + 2, 4);
+        if (v >= 0) {
+          append_utf8(&out, v);
+          i += 5;
+          continue;
+        }
+      } else {
+        int v = hex_at(s, i + 1, 2);
+        if (v >= 0) {
+          out.push_back(static_cast<char>(v));
+          i += 2;
+          continue;
+        }
+      }
+      out.push_back(c);
+    } else if (plus_is_space && c == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace meridian::server
