@@ -31,6 +31,13 @@ struct RequestContext {
 };
 thread_local RequestContext t_ctx;
 
+// Header names looked up on every request, built once (httplib's lookups
+// take a const std::string&).
+const std::string kContentLength = "Content-Length";
+const std::string kContentType = "Content-Type";
+const std::string kTransferEncoding = "Transfer-Encoding";
+const std::string kRequestId = "X-Request-Id";
+
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch()).count();
@@ -103,9 +110,8 @@ std::string bind_failure(const std::string& host, int port) {
 // (mutable) one, handed to this hook as const.
 void normalize_body_headers(const httplib::Request& creq) {
   auto& req = const_cast<httplib::Request&>(creq);
-  if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding"))
-    req.headers.emplace("Content-Length", "0");
-  auto ct = req.headers.find("Content-Type");
+  if (!req.has_header(kContentLength) && !req.has_header(kTransferEncoding)) req.headers.emplace(kContentLength, "0");
+  auto ct = req.headers.find(kContentType);
   if (ct != req.headers.end() && ct->second.rfind("application/x-www-form-urlencoded", 0) == 0)
     ct->second = "application/json";
 }
@@ -133,8 +139,8 @@ void ServerImpl::send_json(httplib::Response& res, int status, const std::string
 void ServerImpl::send_json(httplib::Response& res, int status, std::string&& body) {
   res.status = status;
   res.body = std::move(body);  // what set_content does, without copying the body
-  res.headers.erase("Content-Type");
-  res.headers.emplace("Content-Type", "application/json");
+  res.headers.erase(kContentType);
+  res.headers.emplace(kContentType, "application/json");
 }
 
 void ServerImpl::send_error(httplib::Response& res, const Status& st, const Json& extra) {
@@ -302,7 +308,7 @@ void ServerImpl::install_routes() {
     t_ctx.start_s = monotonic_seconds();
     normalize_body_headers(req);
     // Printable ASCII only (request_id_from): no CR/LF for set_header to refuse.
-    res.headers.emplace("X-Request-Id", request_id_from(req.get_header_value("X-Request-Id")));
+    res.headers.emplace(kRequestId, request_id_from(req.get_header_value(kRequestId)));
     RouteInfo info = classify_route(req.method, req.path);
     t_ctx.route = info.name;
     std::optional<std::string> cors_origin;
