@@ -31,15 +31,18 @@ std::vector<FieldBoost> resolve(const std::vector<FieldBoost>& fields, const ind
 
 class Builder {
  public:
+  // `fields` must outlive the builder (it is not copied).
   Builder(const std::vector<FieldBoost>& fields, const index::IndexSettings& s, const index::Schema* schema)
       : schema_(schema) {
-    fields_ = fields.empty() ? std::vector<FieldBoost>{{"*", 1}} : fields;
+    static const std::vector<FieldBoost> kAll = {{"*", 1}};
+    fields_ = fields.empty() ? &kAll : &fields;
     const auto& off = s.typo_tolerance.disable_on_fields;
     if (off.empty()) {
       typo_ = fields_;
     } else {
-      for (const auto& fb : resolve(fields_, schema))
-        (contains(off, fb.field) ? exact_ : typo_).push_back(fb);
+      for (const auto& fb : resolve(*fields_, schema))
+        (contains(off, fb.field) ? exact_ : typo_own_).push_back(fb);
+      typo_ = &typo_own_;
     }
     if (s.typo_tolerance.enabled) {
       TypoBudget b;
@@ -54,10 +57,10 @@ class Builder {
   // `text`'s words over the fields: those of disable_on_fields without typos.
   // `qw`: the q words the text stands for (ranking rules).
   Query words(const std::string& text, Operator op, const Fuzziness& fz, bool prefix, QWords qw) const {
-    if (exact_.empty()) return over(typo_, text, op, fz, prefix, qw);
-    if (typo_.empty()) return over(exact_, text, op, Fuzziness{}, prefix, qw);
+    if (exact_.empty()) return over(*typo_, text, op, fz, prefix, qw);
+    if (typo_->empty()) return over(exact_, text, op, Fuzziness{}, prefix, qw);
     Bool b;
-    b.should.push_back(over(typo_, text, op, fz, prefix, qw));
+    b.should.push_back(over(*typo_, text, op, fz, prefix, qw));
     b.should.push_back(over(exact_, text, op, Fuzziness{}, prefix, qw));
     return b;
   }
@@ -65,7 +68,7 @@ class Builder {
   // A multi-word synonym: its words adjacent and in order, in any field.
   std::optional<Query> phrase(const std::string& text, QWords qw) const {
     std::vector<FieldBoost> fields;  // only a multi-word synonym needs them
-    for (const auto& fb : resolve(fields_, schema_))
+    for (const auto& fb : resolve(*fields_, schema_))
       if (fb.field != "*") fields.push_back(fb);
     if (fields.empty()) return std::nullopt;
     Bool b;
@@ -106,8 +109,9 @@ class Builder {
   }
 
   const index::Schema* schema_;
-  std::vector<FieldBoost> fields_;  // as given ("*" not resolved)
-  std::vector<FieldBoost> typo_, exact_;
+  const std::vector<FieldBoost>* fields_;  // as given ("*" not resolved)
+  const std::vector<FieldBoost>* typo_;    // fields_ or typo_own_: the fields with typos
+  std::vector<FieldBoost> typo_own_, exact_;
   Fuzziness fz_;  // none when typo tolerance is disabled
 };
 

@@ -1,5 +1,6 @@
 #include "meridian/query/query_string_parser.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -450,6 +451,12 @@ Result<Query> parse_query_string(std::string_view text, const QueryStringOptions
 }
 
 std::string simple_clean(std::string_view text) {
+  // The usual q, one word of ASCII letters and digits: no separator, no
+  // hyphen, so it comes back as it is (what the walk below gives).
+  if (std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      }))
+    return std::string(text);
   // Split into code points classified as word / separator / hyphen.
   enum Cls { kWordCp, kSep, kHyphen };
   std::vector<std::pair<std::string_view, Cls>> cps;

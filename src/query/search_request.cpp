@@ -453,7 +453,7 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
       if (!(relaxed == r.query)) r.relaxed_query = std::move(relaxed);
     }
     if (!std::holds_alternative<MatchAll>(r.query.node)) {
-      r.rank_fields = fields.empty() ? std::vector<FieldBoost>{{"*", 1}} : fields;
+      r.rank_fields = fields.empty() ? std::vector<FieldBoost>{{"*", 1}} : std::move(fields);  // its last use
       if (settings.ranking_rules.empty() && r.sort.empty()) {
         // The usual case: the default rules, built once.
         static const std::vector<SortSpec> kDefaultRanking = ranking_specs(index::default_ranking_rules(), {});

@@ -231,8 +231,9 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
     filters.push_back(std::move(c));
     filter_keys.push_back(filter_key(f));
   }
-  std::vector<SortSpec> sort = ranked ? req.ranking : req.sort;
-  if (sort.empty()) sort.push_back(SortSpec{});
+  static const std::vector<SortSpec> kByScore = {SortSpec{}};
+  const std::vector<SortSpec>& given = ranked ? req.ranking : req.sort;
+  const std::vector<SortSpec>& sort = given.empty() ? kByScore : given;  // read, not copied
   // distinct: every match becomes a row, the rows are sorted, then the best
   // of each group is kept (page_distinct).
   const bool distinct = !req.distinct.empty();

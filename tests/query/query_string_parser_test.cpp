@@ -258,6 +258,16 @@ TEST_CASE("simple mode: syntax characters degrade to word separators") {
   CHECK(simple_clean("\xe6\x9d") == "");  // truncated UTF-8
 }
 
+TEST_CASE("simple mode: a word of ASCII letters and digits comes back as it is (the shortcut), its neighbours do not") {
+  for (const char* w : {"zq", "Paris", "a1b2", "X", "0"}) CHECK(simple_clean(w) == w);
+  CHECK(simple_clean("") == "");
+  CHECK(simple_clean("zq-") == "zq");
+  CHECK(simple_clean("-zq") == "zq");
+  CHECK(simple_clean("zq ") == "zq");
+  CHECK(simple_clean("z+q") == "z q");
+  CHECK(simple_clean("zq\x7f") == "zq");
+}
+
 TEST_CASE("simple mode: never fails and always yields valid UTF-8 words on random garbage") {
   std::mt19937 rng(7);
   for (int i = 0; i < 4000; ++i) {
