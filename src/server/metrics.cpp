@@ -34,8 +34,12 @@ std::string escape_label(std::string_view v) {
 
 void Metrics::record(const std::string& route, const std::string& method, int status, double seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[{route, method, status}];
-  Histogram& h = latency_[route];
+  auto r = requests_.find(std::tuple<std::string_view, std::string_view, int>(route, method, status));
+  if (r == requests_.end()) r = requests_.emplace(std::tuple<std::string, std::string, int>(route, method, status), 0).first;
+  ++r->second;
+  auto l = latency_.find(std::string_view(route));
+  if (l == latency_.end()) l = latency_.emplace(route, Histogram{}).first;
+  Histogram& h = l->second;
   for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     if (seconds <= kLatencyBuckets[i]) ++h.buckets[i];
   }

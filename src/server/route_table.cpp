@@ -238,9 +238,11 @@ const SplitTable& split_table() {
 }
 
 // match_route_pattern(r's template, path) for a path already split.
+// Compared from the last segment, which tells most templates apart ("search",
+// "docs", "settings" after the same "/v1/indexes/{index}").
 bool matches(const SplitRoute& r, const std::array<std::string_view, kMaxSegments>& ps, size_t n) {
   if (r.n != n) return false;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = n; i-- > 0;) {
     if (!r.placeholder[i]) {
       if (r.seg[i] != ps[i]) return false;
       continue;

@@ -28,6 +28,16 @@ struct RequestContext {
   // A refusal decided before the request body was read: answered by the
   // route (guarded) or the error handler once httplib has read the body.
   std::optional<httplib::Response> refusal;
+
+  // A fresh context that keeps the route string's buffer (no allocation
+  // per request for a long route name).
+  void reset() {
+    start_s = 0;
+    route.clear();
+    key.assign("-");
+    principal.reset();
+    refusal.reset();
+  }
 };
 thread_local RequestContext t_ctx;
 
@@ -37,6 +47,7 @@ const std::string kContentLength = "Content-Length";
 const std::string kContentType = "Content-Type";
 const std::string kTransferEncoding = "Transfer-Encoding";
 const std::string kRequestId = "X-Request-Id";
+const std::string kOtherRoute = "other";
 
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -238,7 +249,8 @@ httplib::Server::Handler ServerImpl::guarded(httplib::Server::Handler h) {
 
 httplib::Server::Handler ServerImpl::checked(RequestCheck check, httplib::Server::Handler h) {
   return [check = std::move(check), h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
-    std::vector<std::string_view> segments;
+    thread_local std::vector<std::string_view> segments;  // its buffer reused: no allocation per request
+    segments.clear();
     for (size_t i = 1; i < req.matches.size(); ++i) segments.emplace_back(req.matches[i].first, req.matches[i].second);
     std::string path;
     size_t column = 0;
@@ -304,9 +316,11 @@ void ServerImpl::install_routes() {
     return httplib::Server::HandlerResponse::Unhandled;
   };
   http_.set_pre_routing_handler([this, refuse](const httplib::Request& req, httplib::Response& res) {
-    t_ctx = RequestContext{};
+    t_ctx.reset();
     t_ctx.start_s = monotonic_seconds();
-    normalize_body_headers(req);
+    // A GET or HEAD body is never read (httplib reads bodies of POST, PUT,
+    // PATCH and DELETE only), so its headers need no normalizing.
+    if (req.method != "GET" && req.method != "HEAD") normalize_body_headers(req);
     // Printable ASCII only (request_id_from): no CR/LF for set_header to refuse.
     res.headers.emplace(kRequestId, request_id_from(req.get_header_value(kRequestId)));
     RouteInfo info = classify_route(req.method, req.path);
@@ -400,7 +414,7 @@ void ServerImpl::install_routes() {
   http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     double now = monotonic_seconds();
     double elapsed = t_ctx.start_s > 0 ? now - t_ctx.start_s : 0;
-    std::string route = t_ctx.route.empty() ? "other" : t_ctx.route;
+    const std::string& route = t_ctx.route.empty() ? kOtherRoute : t_ctx.route;
     metrics_.record(route, req.method, res.status, elapsed);
     if (opt_.access_log) {
       AccessLogEntry e;
@@ -417,7 +431,7 @@ void ServerImpl::install_routes() {
       std::string line = access_log_line(e, unix_ms());
       std::fwrite(line.data(), 1, line.size(), stderr);
     }
-    t_ctx = RequestContext{};
+    t_ctx.reset();
   });
 
   route("GET", "/health", [this](const httplib::Request&, httplib::Response& res) {
