@@ -258,6 +258,30 @@ def test_unknown_params(srv):
     check("delete with refresh accepted", s == 200, (s, b))
 
 
+def test_get_params(srv):
+    """GET search parameters: decoded from the URL, each once, into the request a POST body gives."""
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?q=paris&q=lyon")
+    check("a parameter given twice: 400 naming it", error_of(s, b) == "q: given more than once" and
+          b["error"].get("path") == "q", (s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?q=paris&q=paris")
+    check("the same pair twice counts once", s == 200 and [h["id"] for h in b["hits"]] == ["paris"], (s, b))
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?near=48.85%2C2.35&radius=500km&sort=_geo_distance")
+    ids = [h["id"] for h in b.get("hits", [])] if s == 200 else (s, b)
+    check("percent-encoded near: the nearest first within the radius", ids == ["paris", "lille", "lyon"], ids)
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?q=%u004c%u0079on+")
+    ids = [h["id"] for h in b.get("hits", [])] if s == 200 else (s, b)
+    check("%uXXXX escapes and '+' decoded", ids == ["lyon"], ids)
+    s, b, _ = req(srv, "GET", "/v1/indexes/cities/search?near=bad&size=x")
+    check("errors in the order the parameters are read: size before near",
+          error_of(s, b).startswith("size: expected an integer") and b["error"].get("path") == "size", (s, b))
+    s, g, _ = req(srv, "GET", "/v1/indexes/cities/search?bbox=51,2,45,5&source=false&track_total_hits=true&size=50")
+    s2, p, _ = req(srv, "POST", "/v1/indexes/cities/search",
+                   {"bbox": "51,2,45,5", "source": False, "track_total_hits": True, "size": 50})
+    for x in (g, p):
+        x.pop("took_ms", None)
+    check("GET bbox = POST bbox", s == 200 and s2 == 200 and g == p and g["total"]["value"] == 3, (s, g, s2, p))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="meridian-e2e-strict-")
     srv = None
@@ -269,7 +293,8 @@ def main():
                          ("error_details", test_error_details), ("values_accepted", test_values_accepted),
                          ("bad_ids", test_bad_ids), ("unknown_params", test_unknown_params),
                          ("missing_body", test_missing_body),
-                         ("body_without_content_type", test_body_without_content_type)]:
+                         ("body_without_content_type", test_body_without_content_type),
+                         ("get_params", test_get_params)]:
             run(name, lambda fn=fn: fn(srv))
     finally:
         if srv:
