@@ -159,6 +159,16 @@ size_t q_word_count(std::string_view text, const index::IndexSettings& settings)
 
 Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields, Operator op,
                     const index::IndexSettings& settings, const index::Schema* schema, bool relaxed) {
+  // One word of ASCII letters and digits (simple_words gives it back as it
+  // is; a lone stop word is kept) with no synonyms and no no-typo words: what
+  // the general path below builds for it, without its word lists.
+  if (!text.empty() && settings.synonyms.lookup.empty() && settings.typo_tolerance.disable_on_words.empty() &&
+      std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      })) {
+    Builder b(fields, settings, schema);
+    return b.words(std::string(text), op, b.typos(), true, QWords{0, 0, 0, true});
+  }
   std::vector<std::string> words = q_words(text, settings);
   if (words.empty()) return MatchAll{};
   std::vector<std::string> folded;

@@ -273,12 +273,14 @@ bool better(const Partial& a, const Partial& b) {
 Result<std::vector<Suggestion>> suggest(const index::Snapshot& snap, const SearchRequest& req,
                                         const index::IndexSettings* settings, const index::Schema* schema) {
   if (!req.q) return std::vector<Suggestion>{};
-  const index::IndexSettings defaults;
-  const index::IndexSettings& s = settings ? *settings : defaults;
-  std::vector<std::string> words = simple_words(*req.q);
-  if (words.empty()) return std::vector<Suggestion>{};
+  static const index::IndexSettings kDefaults;
+  const index::IndexSettings& s = settings ? *settings : kDefaults;
   // Short plain words (a search box's first letters) have nothing to correct.
   const Fuzziness fz = typo_fuzziness(s);
+  // One such word is its own only simple word: known without splitting.
+  if (!req.q->empty() && surely_without_budget(fz, *req.q)) return std::vector<Suggestion>{};
+  std::vector<std::string> words = simple_words(*req.q);
+  if (words.empty()) return std::vector<Suggestion>{};
   if (std::all_of(words.begin(), words.end(), [&](const std::string& w) { return surely_without_budget(fz, w); }))
     return std::vector<Suggestion>{};
   Speller speller(snap, s, searched_fields(req, s, schema ? *schema : snap.schema()));

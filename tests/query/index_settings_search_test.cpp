@@ -48,6 +48,24 @@ TEST_CASE("q under default settings is the plain simple search, word by word") {
   CHECK(build_q_query("  ", {}, Operator::kAnd, none, &*schema) == Query(MatchAll{}));
 }
 
+TEST_CASE("q of one plain word: the shortcut builds what the word lists build (a trailing space takes them)") {
+  auto schema = index::Schema::from_json(*parse_json(kSchema));
+  std::vector<index::IndexSettings> settings(4);
+  settings[1].stop_words = {"the"};
+  settings[2].typo_tolerance.enabled = false;
+  settings[3].typo_tolerance.disable_on_fields = {"body"};
+  const std::vector<std::vector<FieldBoost>> field_sets = {{}, {{"title", 2}}, {{"title", 2}, {"body", 1}}};
+  for (const auto& s : settings)
+    for (const auto& fs : field_sets)
+      for (const char* w : {"zq", "The", "Paris2024", "x"})
+        for (Operator op : {Operator::kAnd, Operator::kOr}) {
+          CAPTURE(w);
+          CHECK(build_q_query(w, fs, op, s, &*schema) == build_q_query(std::string(w) + " ", fs, op, s, &*schema));
+          CHECK(build_q_query(w, fs, op, s, &*schema, true) ==
+                build_q_query(std::string(w) + " ", fs, op, s, &*schema, true));
+        }
+}
+
 TEST_CASE("synonyms: one-way nyc -> new york matches the phrase, not the reverse") {
   auto s = make_index({R"({"id":"1","body":"best new york pizza"})", R"({"id":"2","body":"nyc bagels"})",
                        R"({"id":"3","body":"new jersey and york"})"});
