@@ -39,8 +39,10 @@ void append_utf8(std::string* out, int code) {
 }  // namespace
 
 std::string url_decode(std::string_view s, bool plus_is_space) {
-  size_t first = plus_is_space ? s.find_first_of("%+") : s.find('%');
-  if (first == std::string_view::npos) return std::string(s);
+  // A plain loop: find_first_of calls memchr once per character of s.
+  size_t first = 0;
+  while (first < s.size() && s[first] != '%' && !(plus_is_space && s[first] == '+')) ++first;
+  if (first == s.size()) return std::string(s);
   std::string out;
   out.reserve(s.size());
   out.append(s.substr(0, first));
