@@ -88,9 +88,8 @@ class LocalBackend final : public ShellBackend {
     MERIDIAN_ASSIGN_OR_RETURN(auto req, query::parse_search_request(body, opt));
     auto snap = ix->snapshot();
     MERIDIAN_ASSIGN_OR_RETURN(auto resp, query::search(*snap, req));
-    Json out = query::to_json(resp);
-    MERIDIAN_RETURN_IF_ERROR(query::add_suggestions(*snap, req, opt.settings.get(), schema.get(), &out));
-    return out;
+    MERIDIAN_RETURN_IF_ERROR(query::add_suggestions(*snap, req, opt.settings.get(), schema.get(), &resp));
+    return query::to_json(resp);
   }
 
   Result<Json> analyze(const std::string& text) override {

@@ -341,18 +341,6 @@ Json to_json(const std::vector<Suggestion>& suggestions) {
 }
 
 Status add_suggestions(const index::Snapshot& snap, const SearchRequest& req, const index::IndexSettings* settings,
-                       const index::Schema* schema, Json* response) {
-  auto t0 = std::chrono::steady_clock::now();
-  MERIDIAN_ASSIGN_OR_RETURN(std::vector<Suggestion> sg, suggest(snap, req, settings, schema));
-  if (sg.empty()) return Status::ok();
-  response->set("suggest", to_json(sg));
-  if (const Json* took = response->find("took_ms"); took && took->is_number())
-    response->set("took_ms", took->as_double() +
-                                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  return Status::ok();
-}
-
-Status add_suggestions(const index::Snapshot& snap, const SearchRequest& req, const index::IndexSettings* settings,
                        const index::Schema* schema, SearchResponse* response) {
   auto t0 = std::chrono::steady_clock::now();
   MERIDIAN_ASSIGN_OR_RETURN(std::vector<Suggestion> sg, suggest(snap, req, settings, schema));

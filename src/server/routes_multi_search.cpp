@@ -83,9 +83,9 @@ Json multi_search_one(ServerImpl& s, const Json& entry, const httplib::Request& 
     auto snap = (*idx)->snapshot();
     auto r = query::search(*snap, *parsed, so);
     if (!r) return error_entry(r.status());
-    one = query::to_json(*r);
-    if (Status st = query::add_suggestions(*snap, *parsed, opt.settings.get(), schema.get(), &one); !st.is_ok())
+    if (Status st = query::add_suggestions(*snap, *parsed, opt.settings.get(), schema.get(), &*r); !st.is_ok())
       return error_entry(st);
+    one = query::to_json(*r);
   }
   one.set("index", Json(name));
   one.set("status", Json(static_cast<int64_t>(200)));

@@ -58,12 +58,8 @@ Result<std::vector<Suggestion>> suggest(const index::Snapshot& snap, const Searc
 // [{"text": ..., "score": ...}, ...]
 Json to_json(const std::vector<Suggestion>& suggestions);
 
-// Adds "suggest" to a search response's JSON when suggest() finds any (the
-// key is absent otherwise), and the time it took to its "took_ms".
-Status add_suggestions(const index::Snapshot& snap, const SearchRequest& req, const index::IndexSettings* settings,
-                       const index::Schema* schema, Json* response);
-// The same on the response itself: sets response->suggest (left null when
-// there is none) and adds the time to its took_ms.
+// Sets response->suggest when suggest() finds any (left null otherwise: its
+// JSON then has no "suggest" key) and adds the time it took to its took_ms.
 Status add_suggestions(const index::Snapshot& snap, const SearchRequest& req, const index::IndexSettings* settings,
                        const index::Schema* schema, SearchResponse* response);
 
