@@ -44,12 +44,7 @@ class Builder {
         (contains(off, fb.field) ? exact_ : typo_own_).push_back(fb);
       typo_ = &typo_own_;
     }
-    if (s.typo_tolerance.enabled) {
-      TypoBudget b;
-      b.min_word_length_one_typo = s.typo_tolerance.min_word_length_one_typo;
-      b.min_word_length_two_typos = s.typo_tolerance.min_word_length_two_typos;
-      fz_ = b.fuzziness();
-    }
+    fz_ = q_typo_fuzziness(s);
   }
 
   const Fuzziness& typos() const { return fz_; }
@@ -125,6 +120,14 @@ std::string join(const std::vector<std::string>& words, size_t begin, size_t end
 }
 
 }  // namespace
+
+Fuzziness q_typo_fuzziness(const index::IndexSettings& settings) {
+  if (!settings.typo_tolerance.enabled) return Fuzziness{};
+  TypoBudget b;
+  b.min_word_length_one_typo = settings.typo_tolerance.min_word_length_one_typo;
+  b.min_word_length_two_typos = settings.typo_tolerance.min_word_length_two_typos;
+  return b.fuzziness();
+}
 
 std::vector<std::string> simple_words(std::string_view text) {
   const std::string clean = simple_clean(text);

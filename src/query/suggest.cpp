@@ -92,15 +92,6 @@ Result<bool> has_completion(const termdict::TermDictReader& words, std::string_v
   return it.term().starts_with(key);
 }
 
-// The typo budget of the settings (none when typo tolerance is disabled).
-Fuzziness typo_fuzziness(const index::IndexSettings& settings) {
-  if (!settings.typo_tolerance.enabled) return Fuzziness{};
-  TypoBudget b;
-  b.min_word_length_one_typo = settings.typo_tolerance.min_word_length_one_typo;
-  b.min_word_length_two_typos = settings.typo_tolerance.min_word_length_two_typos;
-  return b.fuzziness();
-}
-
 // Whether `word` has no typo budget in any field, known without analysing
 // it: a word of ASCII letters and digits is, in every analyzer, its own
 // surface word lowercased (word break keeps it whole or splits it, case
@@ -115,7 +106,7 @@ bool surely_without_budget(const Fuzziness& fz, std::string_view word) {
 class Speller {
  public:
   Speller(const index::Snapshot& snap, const index::IndexSettings& settings, std::vector<SearchedField> fields)
-      : snap_(snap), settings_(settings), fields_(std::move(fields)), fz_(typo_fuzziness(settings)) {}
+      : snap_(snap), settings_(settings), fields_(std::move(fields)), fz_(q_typo_fuzziness(settings)) {}
 
   Result<bool> known(const std::string& word, bool last) const {
     std::string folded = index::fold_words(word);
@@ -276,7 +267,7 @@ Result<std::vector<Suggestion>> suggest(const index::Snapshot& snap, const Searc
   static const index::IndexSettings kDefaults;
   const index::IndexSettings& s = settings ? *settings : kDefaults;
   // Short plain words (a search box's first letters) have nothing to correct.
-  const Fuzziness fz = typo_fuzziness(s);
+  const Fuzziness fz = q_typo_fuzziness(s);
   // One such word is its own only simple word: known without splitting.
   if (!req.q->empty() && surely_without_budget(fz, *req.q)) return std::vector<Suggestion>{};
   std::vector<std::string> words = simple_words(*req.q);

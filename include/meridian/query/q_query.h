@@ -34,6 +34,11 @@ namespace meridian::query {
 Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields, Operator op,
                     const index::IndexSettings& settings, const index::Schema* schema, bool relaxed = false);
 
+// The typo budget q words get under `settings` (typo_tolerance's word
+// lengths; none when typo tolerance is off), before disable_on_words and
+// disable_on_fields.
+Fuzziness q_typo_fuzziness(const index::IndexSettings& settings);
+
 // The words of `text` as simple mode cleans it (simple_clean), stop words
 // included.
 std::vector<std::string> simple_words(std::string_view text);
