@@ -151,17 +151,9 @@ std::vector<std::string> q_words(std::string_view text, const index::IndexSettin
   return kept.empty() ? words : kept;
 }
 
-size_t q_word_count(std::string_view text, const index::IndexSettings& settings) {
-  if (!settings.stop_words.empty()) return q_words(text, settings).size();
-  // simple_words' count: the clean text's runs between single spaces.
-  const std::string clean = simple_clean(text);
-  size_t n = 0;
-  for (size_t i = 0; i < clean.size(); ++i) n += clean[i] != ' ' && (i == 0 || clean[i - 1] == ' ');
-  return n;
-}
-
 Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields, Operator op,
-                    const index::IndexSettings& settings, const index::Schema* schema, bool relaxed) {
+                    const index::IndexSettings& settings, const index::Schema* schema,
+                    std::optional<Query>* relaxed) {
   // One word of ASCII letters and digits (simple_words gives it back as it
   // is; a lone stop word is kept) with no synonyms and no no-typo words: what
   // the general path below builds for it, without its word lists.
@@ -179,7 +171,6 @@ Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields
   Builder b(fields, settings, schema);
   auto spans = find_synonyms(folded, settings.synonyms);
   const auto& no_typo = settings.typo_tolerance.disable_on_words;
-  relaxed = relaxed && spans.size() > 1;
   // Several words: one clause per word, each in any field (a document may
   // hold the words in different fields), so that the strict query and the
   // relaxed one rank a document with every word alike.
@@ -231,14 +222,15 @@ Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields
     clauses.push_back(any.should.size() == 1 ? std::move(any.should[0]) : Query(std::move(any)));
   }
   if (clauses.size() == 1) return std::move(clauses[0]);
-  Bool top;
   if (relaxed) {
     // Matching strategy `last`: the first word (or span) is required, the
     // others optional; the `words` rule ranks documents matching more first.
-    top.must.push_back(std::move(clauses[0]));
-    top.should.assign(std::make_move_iterator(clauses.begin() + 1), std::make_move_iterator(clauses.end()));
-    return top;
+    Bool r;
+    r.must.push_back(clauses[0]);
+    r.should.assign(clauses.begin() + 1, clauses.end());
+    *relaxed = Query(std::move(r));
   }
+  Bool top;
   (op == Operator::kAnd ? top.must : top.should) = std::move(clauses);
   return top;
 }

@@ -444,14 +444,10 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
     std::vector<FieldBoost> fields = r.q_fields.empty() ? opt.default_q_fields : r.q_fields;
     if (fields.empty())
       for (const auto& f : settings.q_fields) fields.push_back({f.field, f.weight});
-    r.query = build_q_query(*r.q, fields, opt.q_operator, settings, opt.schema);
-    // Relaxing drops words (spans of words) from the end: with one word the
-    // relaxed query is the strict one, so it is not built (build_q_query).
-    if (r.matching_strategy == MatchingStrategy::kLast && opt.q_operator == Operator::kAnd &&
-        q_word_count(*r.q, settings) > 1) {
-      Query relaxed = build_q_query(*r.q, fields, opt.q_operator, settings, opt.schema, true);
-      if (!(relaxed == r.query)) r.relaxed_query = std::move(relaxed);
-    }
+    // Matching strategy `last` (with and): the relaxed query too, in the same
+    // pass; none with a single word, where it is the strict one.
+    const bool relax = r.matching_strategy == MatchingStrategy::kLast && opt.q_operator == Operator::kAnd;
+    r.query = build_q_query(*r.q, fields, opt.q_operator, settings, opt.schema, relax ? &r.relaxed_query : nullptr);
     if (!std::holds_alternative<MatchAll>(r.query.node)) {
       r.rank_fields = fields.empty() ? std::vector<FieldBoost>{{"*", 1}} : std::move(fields);  // its last use
       if (settings.ranking_rules.empty() && r.sort.empty()) {

@@ -14,6 +14,7 @@
 // Stateless; safe from any thread.
 #pragma once
 
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -24,15 +25,17 @@
 namespace meridian::query {
 
 // Text queries carry the q words they stand for (QWords) for the ranking
-// rules. `relaxed` (matching strategy `last`): the first word is required
-// and the others optional, word by word; with fewer than two words (or
-// spans) the query is the strict one.
+// rules. With `relaxed` given, the same pass also builds the query of the
+// matching strategy `last` into it: the first word (or span) required and
+// the others optional; it is left empty with fewer than two words (or
+// spans), where that query is the strict one.
 //
 // `fields` empty = {"*"}. `schema` resolves "*" (every text field) where a
 // phrase (multi-word synonym) or disable_on_fields needs the field list;
 // without it "*" stays as written and multi-word synonyms are left out.
 Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields, Operator op,
-                    const index::IndexSettings& settings, const index::Schema* schema, bool relaxed = false);
+                    const index::IndexSettings& settings, const index::Schema* schema,
+                    std::optional<Query>* relaxed = nullptr);
 
 // The typo budget q words get under `settings` (typo_tolerance's word
 // lengths; none when typo tolerance is off), before disable_on_words and
@@ -46,8 +49,5 @@ std::vector<std::string> simple_words(std::string_view text);
 // The words of `text` a q search keeps: simple_clean's words without the
 // stop words (all of them when every word is a stop word).
 std::vector<std::string> q_words(std::string_view text, const index::IndexSettings& settings);
-// q_words(text, settings).size(), without building the words when the
-// settings have no stop words.
-size_t q_word_count(std::string_view text, const index::IndexSettings& settings);
 
 }  // namespace meridian::query
