@@ -148,7 +148,6 @@ uint32_t PostingCursor::next_geq(uint32_t target) {
 }
 
 void PostingCursor::decode_tfs_slow(uint32_t k) {
-  k = std::min(n_, std::max(k, tfs_n_ + 16));  // a cursor walking the block comes back every 16 documents
   if (t_.tf_len == 0) {  // unit tf (kFlagUnitTf): a term with documents has no empty tf area otherwise
     for (uint32_t j = tfs_n_ + 1; j <= n_; ++j) cum_[j] = j;
     tfs_n_ = n_;
@@ -158,22 +157,52 @@ void PostingCursor::decode_tfs_slow(uint32_t k) {
     tf_p_ = t_.tf + t_.block(block_).tf_off;
     tf_end_ = block_ + 1 < t_.n_blocks ? t_.tf + t_.block(block_ + 1).tf_off : t_.tf + t_.tf_len;
   }
+  // Locals: stores into cum_ would otherwise force the members back to memory.
   bool ok = true;
-  uint32_t sum = cum_[tfs_n_];
-  while (tfs_n_ < k) {
+  uint32_t n = tfs_n_, sum = cum_[n];
+  const char* p = tf_p_;
+  const char* const e = tf_end_;
+  if (k > n + 8) {
+    // A landing far into the block: the tfs before the document are only
+    // summed (eight one-byte varints at a time, in four 16-bit lanes), and
+    // cum_ gets their total; the entries in between stay unwritten (the
+    // cursor never comes back to them).
+    for (const uint32_t to = k - 1; n < to;) {
+      if (n + 8 <= to && e - p >= 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        if (!(w & 0x8080808080808080ull)) {
+          const uint64_t lanes = (w & 0x00ff00ff00ff00ffull) + ((w >> 8) & 0x00ff00ff00ff00ffull);
+          sum += static_cast<uint32_t>((lanes * 0x0001000100010001ull) >> 48);
+          n += 8;
+          p += 8;
+          continue;
+        }
+      }
+      sum += f::read_varint(p, e, &ok);
+      ++n;
+    }
+    cum_[n] = sum;
+  } else {
+    k = std::min(n_, std::max(k, n + 16));  // a cursor walking the block comes back every 16 documents
+  }
+  uint32_t* const cum = cum_;
+  while (n < k) {
     // Eight one-byte varints at once (most tfs are below 128).
-    if (tfs_n_ + 8 <= n_ && tf_end_ - tf_p_ >= 8) {
+    if (n + 8 <= n_ && e - p >= 8) {
       uint64_t w;
-      std::memcpy(&w, tf_p_, 8);
+      std::memcpy(&w, p, 8);
       if (!(w & 0x8080808080808080ull)) {
-        for (uint32_t j = 1; j <= 8; ++j, w >>= 8) cum_[tfs_n_ + j] = sum += static_cast<uint32_t>(w & 0xff);
-        tfs_n_ += 8;
-        tf_p_ += 8;
+        for (uint32_t j = 1; j <= 8; ++j, w >>= 8) cum[n + j] = sum += static_cast<uint32_t>(w & 0xff);
+        n += 8;
+        p += 8;
         continue;
       }
     }
-    cum_[++tfs_n_] = sum += f::read_varint(tf_p_, tf_end_, &ok);
+    cum[++n] = sum += f::read_varint(p, e, &ok);
   }
+  tfs_n_ = n;
+  tf_p_ = p;
 }
 
 uint32_t PostingCursor::freq() {
@@ -197,28 +226,44 @@ std::span<const uint32_t> PostingCursor::positions() {
   if (pos_cached_i_ == static_cast<int64_t>(i_)) return pos_buf_;
   bool ok = true;
   // Skip the positions of the docs in between without decoding them: each
-  // varint ends with a byte below 0x80, counted eight bytes at a time.
+  // varint ends with a byte below 0x80, counted eight bytes at a time; in
+  // the last word, the byte ending the skip-th varint is found by clearing
+  // the lower end bits (locals: the members would be stored back on every step).
   uint64_t skip = cum_[i_] - cum_[pos_next_i_];
-  while (skip > 0 && pos_end_ - pos_p_ >= 8) {
+  const char* p = pos_p_;
+  const char* const end = pos_end_;
+  while (skip > 0 && end - p >= 8) {
     uint64_t w;
-    std::memcpy(&w, pos_p_, 8);
-    // One bit per byte (1 where a varint ends), summed into the top byte by
-    // a multiply: std::popcount is a libgcc call on the x86-64 baseline.
-    const uint64_t ends = (((~w & 0x8080808080808080ull) >> 7) * 0x0101010101010101ull) >> 56;
-    if (ends > skip) break;
-    skip -= ends;
-    pos_p_ += 8;
+    std::memcpy(&w, p, 8);
+    uint64_t m = ~w & 0x8080808080808080ull;  // the high bit of each byte ending a varint
+    // Summed into the top byte by a multiply: std::popcount is a libgcc
+    // call on the x86-64 baseline.
+    const uint64_t ends = ((m >> 7) * 0x0101010101010101ull) >> 56;
+    if (ends < skip || (ends == skip && (m >> 63))) {
+      skip -= ends;
+      p += 8;
+      continue;
+    }
+    for (; skip > 1; --skip) m &= m - 1;
+    p += __builtin_ctzll(m) / 8 + 1;
+    skip = 0;
   }
-  for (; skip > 0 && pos_p_ < pos_end_; ++pos_p_)
-    if (!(static_cast<uint8_t>(*pos_p_) & 0x80)) --skip;
+  for (; skip > 0 && p < end; ++p)
+    if (!(static_cast<uint8_t>(*p) & 0x80)) --skip;
   if (skip > 0) ok = false;
   const uint32_t tf = cum_[i_ + 1] - cum_[i_];
   pos_buf_.resize(tf);
+  uint32_t* const out = pos_buf_.data();
   uint32_t acc = 0;
   for (uint32_t k = 0; k < tf; ++k) {
-    acc += f::read_varint(pos_p_, pos_end_, &ok);
-    pos_buf_[k] = acc;
+    if (p < end && !(static_cast<uint8_t>(*p) & 0x80)) {  // one byte (most gaps are below 128)
+      acc += static_cast<uint8_t>(*p++);
+    } else {
+      acc += f::read_varint(p, end, &ok);
+    }
+    out[k] = acc;
   }
+  pos_p_ = p;
   if (!ok) pos_buf_.clear();
   pos_next_i_ = i_ + 1;
   pos_cached_i_ = i_;

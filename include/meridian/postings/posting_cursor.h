@@ -93,7 +93,8 @@ class PostingCursor {
   uint32_t find_block(uint32_t from, uint32_t target) const;
   uint32_t last_doc_of(uint32_t b) const { return t_.block(b).last_doc; }
   void set_end();
-  // Decodes tfs of the current block until at least the first k are summed in cum_.
+  // Decodes tfs of the current block until cum_[k - 1] and cum_[k] hold
+  // the sums of its first k - 1 and k tfs (k = the current index + 1).
   void decode_tfs(uint32_t k) {
     if (tfs_n_ < k) decode_tfs_slow(k);
   }
@@ -111,12 +112,16 @@ class PostingCursor {
   uint32_t docs_n_ = 0;       // docs_ holds the block's documents of index < docs_n_ read so far
                               // (after a landing, only the one at i_ among them)
   uint32_t doc_ = kEnd;
-  uint32_t tfs_n_ = 0;        // tfs decoded in the block: cum_[0..tfs_n_] is valid
+  uint32_t tfs_n_ = 0;        // tfs decoded in the block: cum_[tfs_n_] is valid
   const char* tf_p_ = nullptr;    // the varint of tf number tfs_n_ (null: not located yet)
   const char* tf_end_ = nullptr;
   uint32_t docs_[format::kBlockSize];
   // cum_[k]: the sum of the block's first k tfs, so that a document's tf is
-  // cum_[i + 1] - cum_[i] and the positions before it number cum_[i].
+  // cum_[i + 1] - cum_[i] and the positions before it number cum_[i]. Valid
+  // for k = 0, for the entries written since the block was entered (from the
+  // last landing's document on, through tfs_n_) and for every index a
+  // positions() call left in pos_next_i_; a landing skips the ones before
+  // its document.
   uint32_t cum_[format::kBlockSize + 1] = {};
   // Positions are decoded lazily, forward only, within the current block.
   uint32_t pos_block_ = UINT32_MAX;
