@@ -90,20 +90,38 @@ Segment::~Segment() {
   (void)fs::remove_file(segment_file(dir_, id_, kWordsExt));
 }
 
-Result<std::optional<postings::TermPostings>> Segment::postings_for(std::string_view key) const {
+Result<Segment::TermRef> Segment::lookup(std::string_view key) const {
   auto e = terms_->find(key);
   if (!e) return e.status();
-  if (!e->has_value()) return std::optional<postings::TermPostings>();
-  auto tp = postings_->term((*e)->value, (*e)->ordinal);
+  TermRef r;
+  r.segment_id = id_;
+  if (!e->has_value()) return r;
+  r.found = true;
+  r.offset = (*e)->value;
+  r.ordinal = (*e)->ordinal;
+  return r;
+}
+
+Result<std::optional<postings::TermPostings>> Segment::postings_at(const TermRef& r) const {
+  if (!r.found) return std::optional<postings::TermPostings>();
+  auto tp = postings_->term(r.offset, r.ordinal);
   if (!tp) return tp.status();
   return std::optional<postings::TermPostings>(std::move(*tp));
 }
 
+Result<uint32_t> Segment::doc_freq_at(const TermRef& r) const {
+  if (!r.found) return uint32_t{0};
+  return postings_->doc_freq(r.offset, r.ordinal);
+}
+
+Result<std::optional<postings::TermPostings>> Segment::postings_for(std::string_view key) const {
+  MERIDIAN_ASSIGN_OR_RETURN(TermRef r, lookup(key));
+  return postings_at(r);
+}
+
 Result<uint32_t> Segment::doc_freq(std::string_view key) const {
-  auto e = terms_->find(key);
-  if (!e) return e.status();
-  if (!e->has_value()) return uint32_t{0};
-  return postings_->doc_freq((*e)->value, (*e)->ordinal);
+  MERIDIAN_ASSIGN_OR_RETURN(TermRef r, lookup(key));
+  return doc_freq_at(r);
 }
 
 std::optional<uint32_t> Segment::find_doc(std::string_view external_id) const {

@@ -95,13 +95,21 @@ IndexFieldStats Snapshot::local_field_stats(std::string_view field) const {
   return st;
 }
 
-uint64_t Snapshot::local_doc_freq(std::string_view key, bool* all_answered) const {
+uint64_t Snapshot::local_doc_freq(std::string_view key, bool* all_answered,
+                                  std::vector<std::optional<Segment::TermRef>>* refs) const {
   uint64_t df = 0;
   if (all_answered) *all_answered = true;
-  for (const auto& s : segments_) {
-    auto n = s.segment->doc_freq(key);
-    if (n.is_ok()) df += *n;
-    else if (all_answered) *all_answered = false;
+  if (refs) refs->assign(segments_.size(), std::nullopt);
+  for (size_t i = 0; i < segments_.size(); ++i) {
+    const Segment& seg = *segments_[i].segment;
+    auto r = seg.lookup(key);
+    auto n = r.is_ok() ? seg.doc_freq_at(*r) : Result<uint32_t>(r.status());
+    if (n.is_ok()) {
+      df += *n;
+      if (refs) (*refs)[i] = *r;
+    } else if (all_answered) {
+      *all_answered = false;
+    }
   }
   return df;
 }

@@ -66,7 +66,7 @@ class Compiler {
   WeightedTerm weighted(const std::string& field, std::string_view term, double weight) {
     WeightedTerm t;
     t.key = index::term_key(field, term);
-    const uint64_t df = term_doc_freq(snap_, t.key, opt_.skip_absent_terms, &t.absent);
+    const uint64_t df = term_doc_freq(snap_, t.key, opt_.skip_absent_terms, &t.absent, &t.refs);
     t.bm25 = scoring::Bm25(opt_.bm25, snap_.total_docs(), df, snap_.field_stats(field).avg_len(), weight);
     return t;
   }
@@ -577,7 +577,7 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
   auto weighted = [&](std::string_view term) {
     WeightedTerm t;
     t.key = index::term_key(field, term);
-    const uint64_t df = term_doc_freq(snap, t.key, skip_absent, &t.absent);
+    const uint64_t df = term_doc_freq(snap, t.key, skip_absent, &t.absent, &t.refs);
     max_df = std::max(max_df, df);
     t.bm25 = scoring::Bm25(bm25, total_docs, df, avg_len, boost);
     return t;
@@ -628,10 +628,11 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
   return terms;
 }
 
-uint64_t term_doc_freq(const index::Snapshot& snap, std::string_view key, bool skip_absent, bool* absent) {
+uint64_t term_doc_freq(const index::Snapshot& snap, std::string_view key, bool skip_absent, bool* absent,
+                       std::vector<std::optional<index::Segment::TermRef>>* refs) {
   if (!skip_absent || snap.has_stats() || snap.recording()) return snap.doc_freq(key);
   bool answered = true;
-  const uint64_t df = snap.local_doc_freq(key, &answered);
+  const uint64_t df = snap.local_doc_freq(key, &answered, refs);
   *absent = answered && df == 0;
   return df;
 }

@@ -47,6 +47,11 @@ struct WeightedTerm {
   // term (CompileOptions::skip_absent_terms): SegmentEval opens it as a term
   // of no document without looking it up.
   bool absent = false;
+  // With skip_absent_terms too: each segment's dictionary lookup of the
+  // term, made while counting its documents (Snapshot::local_doc_freq), so
+  // that SegmentEval opens its postings without a second lookup. Empty, or
+  // nullopt for a segment, when not known: it is then looked up by key.
+  std::vector<std::optional<index::Segment::TermRef>> refs;
   scoring::Bm25 bm25;
   double score(uint32_t tf, uint32_t len) const { return tier_base + tier_scale * bm25.score(tf, len); }
   // Bound for any document with tf <= max_tf and len >= min_len (0 when max_tf is 0).
@@ -160,8 +165,10 @@ std::vector<WeightedTerm> word_terms(const index::Snapshot& snap, const scoring:
 
 // snap.doc_freq(key); with skip_absent, *absent says whether no segment of
 // snap holds the key, when snap counts with its own segments (no index-wide
-// statistics, nothing recorded) and every segment answered (else false).
-uint64_t term_doc_freq(const index::Snapshot& snap, std::string_view key, bool skip_absent, bool* absent);
+// statistics, nothing recorded) and every segment answered (else false),
+// and *refs (when given) gets each segment's lookup of it (WeightedTerm::refs).
+uint64_t term_doc_freq(const index::Snapshot& snap, std::string_view key, bool skip_absent, bool* absent,
+                       std::vector<std::optional<index::Segment::TermRef>>* refs = nullptr);
 
 // Terms of `field` in one segment accepted by `a` (at most `limit` of them, in term order):
 // term -> match value (the edits of a Levenshtein automaton), the smallest
@@ -182,7 +189,8 @@ class SegmentEval {
   Status prepare(bool materialize_all = true);
   // Instead of prepare(), for a query that runs as a LazyScorer
   // (block_max.h) with no count asked: opens the words' and phrases' terms
-  // and builds no bitmap (docs() stays empty, score() must not be asked).
+  // without cursors (the LazyScorer opens its own) and builds no bitmap
+  // (docs() stays empty; score(), explain() and rank() must not be asked).
   Status open_terms();
   const postings::Bitmap& docs() const { return bitmaps_[c_.root.id]; }
   bool matches_all() const { return c_.root.k == Node::K::kAll; }
@@ -258,8 +266,10 @@ class SegmentEval {
   uint32_t norm(const std::string& field, uint32_t doc);
 
   const index::Snapshot& snap_;
+  const size_t seg_index_;
   const index::SegmentView& sv_;
   const Compiled& c_;
+  bool lazy_ = false;  // opened by open_terms(): TermStates without cursors
   std::vector<postings::Bitmap> bitmaps_;
   std::vector<std::vector<std::unique_ptr<TermState>>> terms_;              // per word node
   std::vector<std::vector<std::vector<std::unique_ptr<TermState>>>> slots_;  // per phrase node

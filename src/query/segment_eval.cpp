@@ -18,7 +18,7 @@ namespace meridian::query::plan {
 using postings::Bitmap;
 
 SegmentEval::SegmentEval(const index::Snapshot& snap, size_t seg_index, const Compiled& c)
-    : snap_(snap), sv_(snap.segments()[seg_index]), c_(c) {
+    : snap_(snap), seg_index_(seg_index), sv_(snap.segments()[seg_index]), c_(c) {
   bitmaps_.resize(c.num_nodes);
   terms_.resize(c.num_nodes);
   slots_.resize(c.num_nodes);
@@ -42,6 +42,7 @@ const std::vector<WeightedTerm>& SegmentEval::expand_here(const Node& n) {
       if (t == token) continue;
       WeightedTerm w = word;
       w.key = index::term_key(n.field, t);
+      w.refs.clear();  // the word's lookups, not this term's
       out.push_back(std::move(w));
     }
     return out;
@@ -66,12 +67,21 @@ Result<std::unique_ptr<SegmentEval::TermState>> SegmentEval::open_term(const Wei
   auto ts = std::make_unique<TermState>();
   ts->w = &w;
   if (w.absent) return ts;  // in no segment (CompileOptions::skip_absent_terms)
-  MERIDIAN_ASSIGN_OR_RETURN(ts->tp, sv_.segment->postings_for(w.key));
-  if (ts->tp) ts->cur.emplace(ts->tp->cursor());
+  const index::Segment& seg = *sv_.segment;
+  // Looked up while compiling (WeightedTerm::refs), or now.
+  const auto* ref = seg_index_ < w.refs.size() && w.refs[seg_index_] ? &*w.refs[seg_index_] : nullptr;
+  if (ref && ref->segment_id == seg.id()) {
+    MERIDIAN_ASSIGN_OR_RETURN(ts->tp, seg.postings_at(*ref));
+  } else {
+    MERIDIAN_ASSIGN_OR_RETURN(ts->tp, seg.postings_for(w.key));
+  }
+  // open_terms(): the LazyScorer opens its own cursors.
+  if (ts->tp && !lazy_) ts->cur.emplace(ts->tp->cursor());
   return ts;
 }
 
 Status SegmentEval::open_terms() {
+  lazy_ = true;
   MERIDIAN_RETURN_IF_ERROR(open_node(c_.root));
   return expand_status_;
 }

@@ -59,6 +59,21 @@ class Segment {
   // Its document count (0 if absent), without decoding the postings once
   // they have been verified (PostingsReader::doc_freq).
   Result<uint32_t> doc_freq(std::string_view key) const;
+  // A term's place in this segment's postings, as the dictionary gives it:
+  // looked up once (lookup()), then read by postings_at() and doc_freq_at()
+  // without a second dictionary search (a query counts a term's documents
+  // while compiling and opens its postings while evaluating).
+  struct TermRef {
+    uint64_t segment_id = 0;  // the segment it was looked up in
+    bool found = false;       // false: the segment does not hold the term
+    uint64_t offset = 0;      // the postings record (dictionary value)
+    uint32_t ordinal = 0;     // the term's dictionary ordinal
+  };
+  Result<TermRef> lookup(std::string_view key) const;
+  // The same as postings_for() and doc_freq() of the key `r` was looked up
+  // for; `r` must come from this segment's lookup().
+  Result<std::optional<postings::TermPostings>> postings_at(const TermRef& r) const;
+  Result<uint32_t> doc_freq_at(const TermRef& r) const;
   // Segment-local doc of an external id (ignores deletes).
   std::optional<uint32_t> find_doc(std::string_view external_id) const;
   std::string external_id(uint32_t doc) const;

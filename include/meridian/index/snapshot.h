@@ -101,8 +101,12 @@ class Snapshot {
   uint64_t local_total_docs() const;
   IndexFieldStats local_field_stats(std::string_view field) const;
   // *all_answered (when given): false when a segment could not read its
-  // dictionary (its count is then missing from the sum).
-  uint64_t local_doc_freq(std::string_view key, bool* all_answered = nullptr) const;
+  // dictionary (its count is then missing from the sum). *refs (when
+  // given): each segment's Segment::lookup() of the key, in segment order
+  // (nullopt where the dictionary could not be read), for opening the
+  // term's postings later without looking it up again.
+  uint64_t local_doc_freq(std::string_view key, bool* all_answered = nullptr,
+                          std::vector<std::optional<Segment::TermRef>>* refs = nullptr) const;
 
   // Fuzzy and prefix words: what word `key` reached across the whole index
   // according to the supplied statistics (null when none), whether this
