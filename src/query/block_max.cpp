@@ -69,6 +69,13 @@ bool LazyScorer::supports(const Node& n) {
 std::unique_ptr<LazyScorer> LazyScorer::build(SegmentEval& ev, bool phrases) {
   if (!supports(ev.c_.root)) return nullptr;
   auto d = std::make_unique<LazyScorer>();
+  // Every term of the segment's TermStates at most: no Term (a cursor,
+  // ~1.3 KB) is moved by the vector growing.
+  size_t n = 0;
+  for (const auto& ts : ev.terms_) n += ts.size();
+  for (const auto& slots : ev.slots_)
+    for (const auto& s : slots) n += s.size();
+  d->terms_.reserve(n);
   uint32_t root = 0;
   if (!d->add(ev.c_.root, ev, phrases, &root)) return nullptr;
   d->node_value_.resize(d->nodes_.size());

@@ -227,7 +227,9 @@ class SegmentEval {
   struct TermState {
     const WeightedTerm* w = nullptr;
     std::optional<postings::TermPostings> tp;
-    std::optional<postings::PostingCursor> cur;
+    // On the heap: a cursor holds a block of documents and tfs (~1.3 KB), and
+    // the lazy path (open_terms()) opens none.
+    std::unique_ptr<postings::PostingCursor> cur;
     // rank(): how this segment tells the words of the term's documents apart
     // (WeightedTerm::words), settled on first use: kStem (no word postings:
     // the term's tier), kOne (the stem's one word here: every document at

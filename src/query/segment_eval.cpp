@@ -76,7 +76,7 @@ Result<std::unique_ptr<SegmentEval::TermState>> SegmentEval::open_term(const Wei
     MERIDIAN_ASSIGN_OR_RETURN(ts->tp, seg.postings_for(w.key));
   }
   // open_terms(): the LazyScorer opens its own cursors.
-  if (ts->tp && !lazy_) ts->cur.emplace(ts->tp->cursor());
+  if (ts->tp && !lazy_) ts->cur = std::make_unique<postings::PostingCursor>(ts->tp->cursor());
   return ts;
 }
 
@@ -166,7 +166,7 @@ Status SegmentEval::build(const Node& n) {
       // Fresh cursors for scoring (the check above moved them).
       for (auto& states : slots_[n.id])
         for (auto& ts : states)
-          if (ts->tp) ts->cur.emplace(ts->tp->cursor());
+          if (ts->tp) ts->cur = std::make_unique<postings::PostingCursor>(ts->tp->cursor());
       break;
     }
     case Node::K::kLeaf: {
