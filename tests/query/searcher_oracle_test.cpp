@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <random>
 #include <regex>
@@ -40,8 +41,11 @@ std::string rand_key(std::mt19937& rng) {
   return s;
 }
 
-// Zipf-like word choice, several segments, some deletes.
-std::unique_ptr<Corpus> make_corpus(int n, uint32_t seed, int per_segment) {
+// Zipf-like word choice, several segments, some deletes. `excluded` (when
+// given) says which words (kVocab indices) segment s must not hold: apple
+// (index 0) is written instead.
+std::unique_ptr<Corpus> make_corpus(int n, uint32_t seed, int per_segment,
+                                    const std::function<bool(int, int)>& excluded = nullptr) {
   auto c = std::make_unique<Corpus>();
   auto schema = index::Schema::from_json(*parse_json(
       R"({"fields":{"body":{"type":"text","language":"none","stem":false},"tag":"keyword","n":"int",
@@ -59,8 +63,9 @@ std::unique_ptr<Corpus> make_corpus(int n, uint32_t seed, int per_segment) {
     int len = 1 + rng() % 24;
     for (int w = 0; w < len; ++w) {
       double u = std::uniform_real_distribution<double>(0, 1)(rng);
-      int k = static_cast<int>(std::pow(u, 2.5) * kVocabSize);
-      body += std::string(w ? " " : "") + kVocab[std::min(k, kVocabSize - 1)];
+      int k = std::min(static_cast<int>(std::pow(u, 2.5) * kVocabSize), kVocabSize - 1);
+      if (excluded && excluded(i / per_segment, k)) k = 0;
+      body += std::string(w ? " " : "") + kVocab[k];
     }
     Json d = Json::object();
     d.set("id", "d" + std::to_string(i));
@@ -647,6 +652,84 @@ TEST_CASE("searcher: phrases over two fields with deletes match a brute-force sc
       CHECK(l->hits[i].score == e->hits[i].score);
     }
   }
+}
+
+TEST_CASE("searcher: phrases of repeated words, of words some segments lack, sloppy or boosted: lazy equals exhaustive") {
+  // A phrase's candidates are the intersection of its terms' documents; the
+  // lazy scorer reaches them through seek_member (counted, not read) and
+  // skips the documents outside them without moving the phrase's cursors.
+  // Three segments, each lacking some rare words; deletes in each.
+  auto c = make_corpus(6000, 37, 2000, [](int seg, int k) { return k >= 18 && k % 3 == seg; });
+  std::mt19937 rng(38);
+  auto word = [&] {
+    // Rare words (index >= 18, each missing from one segment) half the time.
+    return std::string(kVocab[rng() % 2 ? rng() % kVocabSize : 18 + rng() % (kVocabSize - 18)]);
+  };
+  auto split = [](const std::string& s) {
+    std::vector<std::string> out;
+    size_t at = 0;
+    while (at <= s.size()) {
+      size_t sp = s.find(' ', at);
+      if (sp == std::string::npos) sp = s.size();
+      if (sp > at) out.push_back(s.substr(at, sp - at));
+      at = sp + 1;
+    }
+    return out;
+  };
+  auto contains = [](const std::vector<std::string>& ws, const std::vector<std::string>& p) {
+    return std::search(ws.begin(), ws.end(), p.begin(), p.end()) != ws.end();
+  };
+  const double kBoosts[] = {0.5, 1, 2.5};
+  uint64_t lazy_scored = 0, exhaustive_scored = 0;
+  for (int round = 0; round < 120; ++round) {
+    std::vector<std::string> words;
+    switch (round % 4) {
+      case 0: words = {word()}, words.push_back(words[0]); break;           // "w w"
+      case 1: words = {word(), word()}, words.push_back(words[0]); break;   // "w1 w2 w1"
+      default: words = {word(), word()}; break;
+    }
+    std::string text = words[0];
+    for (size_t w = 1; w < words.size(); ++w) text += " " + words[w];
+    MatchPhrase body{"body", text}, title{"title", text};
+    const bool exact = round % 4 != 2;
+    if (!exact) body.slop = title.slop = 1 + round % 3;
+    body.boost = kBoosts[rng() % 3];
+    title.boost = kBoosts[rng() % 3];
+    SearchRequest req;
+    if (round % 5 == 4) {  // a conjunction of a word and the phrase
+      Bool b;
+      b.must = {Match{"body", word()}, body};
+      req.query = b;
+    } else {
+      Bool b;
+      b.should = {body, title};
+      req.query = b;
+    }
+    req.size = 10;
+    SearchOptions slow;
+    slow.exhaustive = true;
+    auto e = search(*c->snap, req, slow);
+    req.track_total_hits = 0;
+    auto l = search(*c->snap, req, {});
+    REQUIRE(e.is_ok());
+    REQUIRE(l.is_ok());
+    REQUIRE(l->hits.size() == e->hits.size());
+    for (size_t i = 0; i < l->hits.size(); ++i) {
+      CHECK(l->hits[i].id == e->hits[i].id);
+      CHECK(l->hits[i].score == e->hits[i].score);
+    }
+    lazy_scored += l->docs_scored;
+    exhaustive_scored += e->docs_scored;
+    if (exact && round % 5 != 4) {  // the matches themselves, from the text
+      Bool b;
+      b.should = {MatchPhrase{"body", text}, MatchPhrase{"title", text}};
+      CHECK(ids_of(run(*c, b)) == oracle_ids(*c, [&](const Json& d) {
+              return contains(split(d.find("body")->as_string()), words) ||
+                     contains(split(d.find("title")->as_string()), words);
+            }));
+    }
+  }
+  CHECK(lazy_scored < exhaustive_scored);
 }
 
 TEST_CASE("searcher: bool minimum_should_match > 1 agrees with counting matched clauses") {
