@@ -284,22 +284,14 @@ Status Compiler::match_field(Node* out, const index::FieldDef& f, const std::str
     return Status::ok();
   }
   auto raw_of = [&](const analysis::Token& t) { return std::string_view(text).substr(t.start, t.end - t.start); };
-  if (toks.size() == 1 && !qw_.split) {  // a single word: no wrapper
+  if (toks.size() == 1) {  // a single word, no wrapper; or (qw_.split) it or the phrase of its best split
     MERIDIAN_RETURN_IF_ERROR(word_node(out, f, toks[0].text, raw_of(toks[0]), fz, prefix_length, transpositions,
                                        prefix_last, max_exp, boost));
     tag(out, text, toks[0].start, 1);
-    return Status::ok();
-  }
-  if (toks.size() == 1) {  // the word, or the phrase of its best split
-    Node w;
-    MERIDIAN_RETURN_IF_ERROR(word_node(&w, f, toks[0].text, raw_of(toks[0]), fz, prefix_length, transpositions,
-                                       prefix_last, max_exp, boost));
-    tag(&w, text, toks[0].start, 1);
+    if (!qw_.split) return Status::ok();
     MERIDIAN_ASSIGN_OR_RETURN(std::optional<Node> split, split_phrase(f, raw_of(toks[0]), boost));
-    if (!split) {
-      *out = std::move(w);
-      return Status::ok();
-    }
+    if (!split) return Status::ok();
+    Node w = std::move(*out);
     split->q_first = w.q_first;
     split->q_count = 1;
     split->q_extra_typos = w.q_extra_typos + 1;
