@@ -158,9 +158,7 @@ Query build_q_query(std::string_view text, const std::vector<FieldBoost>& fields
   // is; a lone stop word is kept) with no synonyms and no no-typo words: what
   // the general path below builds for it, without its word lists.
   if (!text.empty() && settings.synonyms.lookup.empty() && settings.typo_tolerance.disable_on_words.empty() &&
-      std::all_of(text.begin(), text.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-      })) {
+      plain_ascii_word(text)) {
     Builder b(fields, settings, schema);
     return b.words(std::string(text), op, b.typos(), true, QWords{0, 0, 0, true});
   }

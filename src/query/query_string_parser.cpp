@@ -450,13 +450,16 @@ Result<Query> parse_query_string(std::string_view text, const QueryStringOptions
   return Parser(text, opt).run();
 }
 
+bool plain_ascii_word(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  });
+}
+
 std::string simple_clean(std::string_view text) {
   // The usual q, one word of ASCII letters and digits: no separator, no
   // hyphen, so it comes back as it is (what the walk below gives).
-  if (std::all_of(text.begin(), text.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-      }))
-    return std::string(text);
+  if (plain_ascii_word(text)) return std::string(text);
   // Split into code points classified as word / separator / hyphen.
   enum Cls { kWordCp, kSep, kHyphen };
   std::vector<std::pair<std::string_view, Cls>> cps;

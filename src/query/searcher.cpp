@@ -174,7 +174,6 @@ static Status fetch_hits(const index::Snapshot& snap, const SearchRequest& req, 
   return Status::ok();
 }
 
-// search() for one query (the request's, or its relaxed one).
 // The filter cache's key of a filter: its canonical text (to_string), except
 // for a geo radius or box, the usual filter of a map search, whose four
 // numbers to_string would format (~2,500 instructions per request): their
@@ -200,6 +199,7 @@ static std::string filter_key(const Query& f) {
   return to_string(f);
 }
 
+// search() for one query (the request's, or its relaxed one).
 static Result<SearchResponse> search_one(const index::Snapshot& snap, const SearchRequest& req, const Query& query,
                                   const SearchOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();

@@ -98,9 +98,7 @@ Result<bool> has_completion(const termdict::TermDictReader& words, std::string_v
 // folding keeps its length, nothing else applies), and the budget depends on
 // the length and on whether the word is all digits.
 bool surely_without_budget(const Fuzziness& fz, std::string_view word) {
-  for (char c : word)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
-  return plan::allowed_edits(fz, word) == 0;
+  return plain_ascii_word(word) && plan::allowed_edits(fz, word) == 0;
 }
 
 class Speller {

@@ -53,4 +53,8 @@ Query parse_simple(std::string_view text, const std::vector<FieldBoost>& fields,
 // The text parse_simple would search for (exposed for tests and the shell).
 std::string simple_clean(std::string_view text);
 
+// Whether `text` is only ASCII letters and digits (true for ""): the usual q
+// word, which simple_clean returns as it is.
+bool plain_ascii_word(std::string_view text);
+
 }  // namespace meridian::query
