@@ -118,6 +118,23 @@ Result<MinimumShouldMatch> get_msm(const Json& v, const std::string& path) {
   return *r;
 }
 
+std::vector<std::string> split_commas(std::string_view s) {
+  auto trim = [](std::string_view t) {
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    return t;
+  };
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= s.size();) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string_view::npos) comma = s.size();
+    std::string_view part = trim(s.substr(start, comma - start));
+    if (!part.empty()) out.emplace_back(part);
+    start = comma + 1;
+  }
+  return out;
+}
+
 Result<std::vector<FieldBoost>> get_fields(const Json& v, const std::string& path) {
   std::vector<std::string> names;
   if (v.is_string()) {

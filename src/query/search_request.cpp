@@ -15,28 +15,6 @@ using namespace dsl;  // NOLINT
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
-std::vector<std::string> dsl::split_commas(std::string_view s) {
-  std::vector<std::string> out;
-  for (size_t start = 0; start <= s.size();) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string_view::npos) comma = s.size();
-    std::string_view part = trim(s.substr(start, comma - start));
-    if (!part.empty()) out.emplace_back(part);
-    start = comma + 1;
-  }
-  return out;
-}
-
-namespace {
-
 // ["a","b"] or "a,b".
 Result<std::vector<std::string>> get_string_list(const Json& v, const std::string& path) {
   if (v.is_string()) return split_commas(v.as_string());

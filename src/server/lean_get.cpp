@@ -61,8 +61,6 @@ const char* reason_phrase(int status) {
   }
 }
 
-std::string decode(std::string_view s, bool plus_is_space) { return url_decode(s, plus_is_space); }
-
 // The pieces of s between separators d, trimmed of spaces and tabs, empty
 // ones skipped (httplib::detail::split).
 template <typename F>
@@ -96,7 +94,7 @@ void parse_query(std::string_view s, httplib::Params* params) {
       else val = piece;
       first = false;
     });
-    if (!key.empty()) params->emplace(decode(key, true), decode(val, true));
+    if (!key.empty()) params->emplace(url_decode(key, true), url_decode(val, true));
   });
 }
 
@@ -232,16 +230,14 @@ HttpServer::Lean HttpServer::serve_lean_get(Conn* c, ConnStream& strm) {
       else if (!iequals(val, "keep-alive")) return Lean::kNotMine;
     }
     if (val.empty()) continue;  // httplib drops empty values
-    std::string v(val);
-    if (v.find('%') != std::string::npos) v = url_decode(v, false);  // as httplib does
-    req.headers.emplace(std::string(key), std::move(v));
+    req.headers.emplace(std::string(key), url_decode(val, false));  // as httplib does
   }
   c->off += head_end + 4;
 
   req.method = "GET";
   req.version = "HTTP/1.1";
   req.target = std::string(target);
-  req.path = decode(target.substr(0, q), false);
+  req.path = url_decode(target.substr(0, q), false);
   if (q != std::string_view::npos && q + 1 < target.size()) parse_query(target.substr(q + 1), &req.params);
   req.remote_addr = c->peer_ip;
   req.remote_port = c->peer_port;

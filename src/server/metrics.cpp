@@ -37,9 +37,7 @@ void Metrics::record(const std::string& route, const std::string& method, int st
   auto r = requests_.find(std::tuple<std::string_view, std::string_view, int>(route, method, status));
   if (r == requests_.end()) r = requests_.emplace(std::tuple<std::string, std::string, int>(route, method, status), 0).first;
   ++r->second;
-  auto l = latency_.find(std::string_view(route));
-  if (l == latency_.end()) l = latency_.emplace(route, Histogram{}).first;
-  Histogram& h = l->second;
+  Histogram& h = latency_[route];
   for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     if (seconds <= kLatencyBuckets[i]) ++h.buckets[i];
   }

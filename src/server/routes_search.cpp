@@ -15,6 +15,11 @@
 namespace meridian::server {
 namespace {
 
+// The 400 of a GET parameter given more than once.
+void send_repeated(httplib::Response& res, const std::string& k) {
+  ServerImpl::send_error(res, 400, k + ": given more than once", Json(Json::Object{{"path", Json(k)}}));
+}
+
 // GET parameters as a map; a repeated parameter is an error.
 std::optional<std::map<std::string, std::string>> params_map(const httplib::Request& req, httplib::Response& res,
                                                             const std::vector<std::string>& skip) {
@@ -22,7 +27,7 @@ std::optional<std::map<std::string, std::string>> params_map(const httplib::Requ
   for (const auto& [k, v] : req.params) {
     if (std::find(skip.begin(), skip.end(), k) != skip.end()) continue;
     if (!m.emplace(k, v).second) {
-      ServerImpl::send_error(res, 400, k + ": given more than once", Json(Json::Object{{"path", Json(k)}}));
+      send_repeated(res, k);
       return std::nullopt;
     }
   }
@@ -35,7 +40,7 @@ bool param_views(const httplib::Request& req, httplib::Response& res, std::vecto
   out->reserve(req.params.size());
   for (const auto& [k, v] : req.params) {
     if (!out->empty() && out->back().first == k) {
-      ServerImpl::send_error(res, 400, k + ": given more than once", Json(Json::Object{{"path", Json(k)}}));
+      send_repeated(res, k);
       return false;
     }
     out->emplace_back(k, v);
@@ -95,7 +100,9 @@ void ServerImpl::install_search_routes() {
     }
     auto schema = idx->schema();
     auto opt = request_options(*idx, schema.get());
-    run_search(idx, opt, query::parse_search_request(*body, opt), settings_key(*opt.settings) + "P" + body->dump(), res);
+    // The query cache's key (run_search), built only with a cache.
+    const std::string tail = cache_.capacity() > 0 ? settings_key(*opt.settings) + "P" + body->dump() : std::string();
+    run_search(idx, opt, query::parse_search_request(*body, opt), tail, res);
   });
 
   route("GET", "/v1/indexes/{index}/search", [this, run_search](const httplib::Request& req, httplib::Response& res) {

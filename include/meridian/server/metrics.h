@@ -47,7 +47,7 @@ class Metrics {
   mutable std::mutex mu_;
   // std::less<>: record() looks its keys up as views (no copy per request).
   std::map<std::tuple<std::string, std::string, int>, uint64_t, std::less<>> requests_;  // GUARDED_BY(mu_)
-  std::map<std::string, Histogram, std::less<>> latency_;  // by route; GUARDED_BY(mu_)
+  std::map<std::string, Histogram> latency_;  // by route; GUARDED_BY(mu_)
 };
 
 // Escapes a Prometheus label value (backslash, quote, newline).
