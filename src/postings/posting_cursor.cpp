@@ -38,7 +38,7 @@ void PostingCursor::load_block(uint32_t b) {
   tfs_n_ = 0;
   tf_p_ = nullptr;
   it_block_ = kNoBlock;
-  if (!read_docs(16)) return;
+  if (!read_docs(kChunk)) return;
   doc_ = docs_[0];
 }
 
@@ -47,8 +47,7 @@ bool PostingCursor::read_docs(uint32_t k) {
   const uint32_t need = want - docs_n_;
   const uint32_t got = it_.valid() ? it_.read(docs_ + docs_n_, need) : 0;
   if (got != need) {  // bitmap and block table disagree (impossible after verification)
-    set_end();
-    it_block_ = kNoBlock;
+    set_end();  // (it_block_ is already kNoBlock: every caller reads inside a block)
     return false;
   }
   docs_n_ = want;
@@ -91,9 +90,9 @@ uint32_t PostingCursor::find_block(uint32_t from, uint32_t target) const {
 }
 
 bool PostingCursor::far(uint32_t b, uint32_t from, uint32_t target) const {
-  // Documents in [from, target) ~ (target - from) * n / span; land past 16.
+  // Documents in [from, target) ~ (target - from) * n / span; land past a chunk.
   const uint64_t span = uint64_t{last_doc_of(b)} - first_doc_of(b) + 1;
-  return uint64_t{target - from} * block_size(b) > 16 * span;
+  return uint64_t{target - from} * block_size(b) > uint64_t{kChunk} * span;
 }
 
 uint32_t PostingCursor::land(uint32_t b, uint32_t base, uint32_t from, uint32_t target) {
@@ -184,7 +183,7 @@ void PostingCursor::decode_tfs_slow(uint32_t k) {
     }
     cum_[n] = sum;
   } else {
-    k = std::min(n_, std::max(k, n + 16));  // a cursor walking the block comes back every 16 documents
+    k = std::min(n_, std::max(k, n + kChunk));  // a cursor walking the block comes back every chunk
   }
   uint32_t* const cum = cum_;
   while (n < k) {

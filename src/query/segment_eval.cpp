@@ -38,12 +38,13 @@ const std::vector<WeightedTerm>& SegmentEval::expand_here(const Node& n) {
     if (Status st = expand_terms(seg, n.field, *n.phrase_prefix, n.phrase_prefix_limit, &pre); !st.is_ok())
       expand_status_ = st;
     const std::string_view token = std::string_view(word.key).substr(word.key.find('\0') + 1);
+    WeightedTerm base = word;  // the word's weight; its lookups and absence are not the completions'
+    base.refs.clear();
+    base.absent = false;  // a completion is in this segment's dictionary
     for (const auto& [t, e] : pre) {
       if (t == token) continue;
-      WeightedTerm w = word;
+      WeightedTerm& w = out.emplace_back(base);
       w.key = index::term_key(n.field, t);
-      w.refs.clear();  // the word's lookups, not this term's
-      out.push_back(std::move(w));
     }
     return out;
   }
@@ -166,7 +167,7 @@ Status SegmentEval::build(const Node& n) {
       // Fresh cursors for scoring (the check above moved them).
       for (auto& states : slots_[n.id])
         for (auto& ts : states)
-          if (ts->tp) ts->cur = std::make_unique<postings::PostingCursor>(ts->tp->cursor());
+          if (ts->tp) *ts->cur = ts->tp->cursor();  // open_term made one (not lazy here)
       break;
     }
     case Node::K::kLeaf: {

@@ -104,6 +104,7 @@ class PostingCursor {
   const Bitmap* bm_;
   Bitmap::Iterator it_;
   static constexpr uint32_t kNoBlock = UINT32_MAX;
+  static constexpr uint32_t kChunk = 16;  // documents (and tfs) decoded at a time
   uint32_t it_block_ = 0;     // the bitmap iterator sits at the start of this block (kNoBlock: inside one)
   uint32_t block_ = 0;        // block of the current document
   uint32_t bound_block_ = 0;  // block reported by block_*()
