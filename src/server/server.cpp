@@ -318,9 +318,13 @@ void ServerImpl::install_routes() {
   http_.set_pre_routing_handler([this, refuse](const httplib::Request& req, httplib::Response& res) {
     t_ctx.reset();
     t_ctx.start_s = monotonic_seconds();
-    // A GET or HEAD body is never read (httplib reads bodies of POST, PUT,
-    // PATCH and DELETE only), so its headers need no normalizing.
-    if (req.method != "GET" && req.method != "HEAD") normalize_body_headers(req);
+    // A GET or HEAD announcing no body has none to read: its headers need no
+    // normalizing. One that announces a body is normalized as any other
+    // request (newer httplib versions read it, and parse a form body into
+    // the parameters).
+    if ((req.method != "GET" && req.method != "HEAD") || req.has_header(kContentLength) ||
+        req.has_header(kTransferEncoding))
+      normalize_body_headers(req);
     // Printable ASCII only (request_id_from): no CR/LF for set_header to refuse.
     res.headers.emplace(kRequestId, request_id_from(req.get_header_value(kRequestId)));
     RouteInfo info = classify_route(req.method, req.path);
