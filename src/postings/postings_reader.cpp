@@ -7,6 +7,7 @@
 #include "meridian/base/crc32c.h"
 #include "meridian/base/file_frame.h"
 #include "meridian/postings/postings_format.h"
+#include "meridian/postings/term_bitmap_cache.h"
 
 namespace meridian::postings {
 
@@ -24,6 +25,13 @@ struct PostingsReader::State {
   mutable std::once_flag index_once;
   mutable Status index_status;
   mutable std::unique_ptr<std::atomic<uint64_t>[]> verified;  // one bit per term
+  // This reader's entries in the TermBitmapCache.
+  const uint64_t cache_owner = TermBitmapCache::new_owner();
+  mutable std::atomic<bool> cached_any{false};
+
+  ~State() {
+    if (cached_any.load(std::memory_order_relaxed)) term_bitmap_cache().drop(cache_owner);
+  }
 
   const char* index() const { return body.data() + index_offset; }
   uint64_t offset_at(uint64_t i) const { return f::load_u64(index() + 8 * i); }
@@ -260,6 +268,7 @@ Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) 
   TermHeader h{};
   TermLayout layout;
   Result<Bitmap> docs = Status::corruption("unset");
+  std::shared_ptr<const Bitmap> kept;  // instead of docs: decoded once, shared (TermBitmapCache)
   if (kind == f::kKindFull) {
     ByteReader r(payload);
     h.doc_freq = r.u32();
@@ -276,16 +285,30 @@ Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) 
     std::string_view tf = r.bytes(h.tf_len);
     std::string_view pos = r.bytes(h.pos_len);
     if (r.failed() || !r.at_end()) return where("record sections do not add up");
-    // A verified record's bitmap passed the structural check the first time.
-    docs = verified ? Bitmap::deserialize_verified(bitmap_bytes)
-                    : Bitmap::deserialize(bitmap_bytes, s.name + ": term at offset " + std::to_string(offset));
-    if (!docs.is_ok()) return verified ? where(docs.status().message()) : docs.status();
     layout.n_blocks = static_cast<uint32_t>(n_blocks);
     layout.blocks = table.data();
     layout.tf = tf.data();
     layout.tf_len = h.tf_len;
     layout.pos = pos.data();
     layout.pos_len = h.pos_len;
+    // A large bitmap of a verified record is decoded once and shared
+    // (TermBitmapCache); the first read of a record verifies and decodes it
+    // for itself.
+    if (verified && h.bitmap_len >= TermBitmapCache::kMinBytes) {
+      kept = term_bitmap_cache().get(s.cache_owner, lo);
+      if (!kept) {
+        Result<Bitmap> b = Bitmap::deserialize_verified(bitmap_bytes);
+        if (!b.is_ok()) return where(b.status().message());
+        kept = std::make_shared<const Bitmap>(std::move(*b));
+        s.cached_any.store(true, std::memory_order_relaxed);
+        term_bitmap_cache().put(s.cache_owner, lo, kept, h.bitmap_len);
+      }
+    } else {
+      // A verified record's bitmap passed the structural check the first time.
+      docs = verified ? Bitmap::deserialize_verified(bitmap_bytes)
+                      : Bitmap::deserialize(bitmap_bytes, s.name + ": term at offset " + std::to_string(offset));
+      if (!docs.is_ok()) return verified ? where(docs.status().message()) : docs.status();
+    }
   } else if (kind == f::kKindShort) {
     // Rebuild what a full record stores: the bitmap, the one block entry and
     // the term bounds. The CRC covered the bytes; the decoding is bounded.
@@ -329,6 +352,7 @@ Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) 
   if ((h.flags & f::kFlagUnitTf) && s.version < 3) return where("unit tf flag in a version " + std::to_string(s.version) + " file");
   layout.doc_freq = h.doc_freq;
   layout.has_positions = h.flags & f::kFlagPositions;
+  if (kept) return TermPostings(std::move(kept), layout, h.max_tf, h.min_len);  // verified: checked before
   if (!verified) {
     std::string problem = check_term(h, *docs, layout);
     if (!problem.empty()) return where(problem);

@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "meridian/analysis/analyzer.h"
+#include "meridian/postings/term_bitmap_cache.h"
 #include "meridian/query/filter_cache.h"
 #include "meridian/query/search_request.h"
 #include "meridian/query/searcher.h"
@@ -228,6 +229,14 @@ void ServerImpl::install_search_routes() {
     g.push_back({"meridian_filter_cache_misses_total", "Filter cache misses.", "", static_cast<double>(fc.misses), "counter"});
     g.push_back({"meridian_filter_cache_evictions_total", "Filter bitmaps dropped for the entry or byte bound.", "",
                  static_cast<double>(fc.evictions), "counter"});
+    const postings::TermBitmapCacheStats tc = postings::term_bitmap_cache().stats();
+    g.push_back({"meridian_term_cache_entries", "Decoded term bitmaps kept (per segment and term).", "", static_cast<double>(tc.entries)});
+    g.push_back({"meridian_term_cache_bytes", "Bytes held by the term bitmap cache (bounded by --term-cache-bytes).", "",
+                 static_cast<double>(tc.bytes)});
+    g.push_back({"meridian_term_cache_hits_total", "Term bitmap cache hits.", "", static_cast<double>(tc.hits), "counter"});
+    g.push_back({"meridian_term_cache_misses_total", "Term bitmap cache misses.", "", static_cast<double>(tc.misses), "counter"});
+    g.push_back({"meridian_term_cache_evictions_total", "Term bitmaps dropped for the byte bound.", "",
+                 static_cast<double>(tc.evictions), "counter"});
     // Client streams: a clustered index's stream counts once, on the node the
     // client is connected to; the subscriptions serving its shards do not.
     const int64_t shard_subs = shard_watch_subscriptions_.load();

@@ -25,6 +25,7 @@ const char* const kServeUsage =
     "  --rate-limit R       requests per second per key or client address, 0 = off (MERIDIAN_RATE_LIMIT)\n"
     "  --rate-burst B       bucket size (MERIDIAN_RATE_BURST, default = rate)\n"
     "  --cache-bytes BYTES  query cache size, 0 = off (MERIDIAN_CACHE_BYTES, default 64M)\n"
+    "  --term-cache-bytes BYTES  decoded bitmaps of common terms kept, 0 = off (MERIDIAN_TERM_CACHE_BYTES, default 32M)\n"
     "  --read-timeout S     a request head must arrive within S of its first byte; also each body read (MERIDIAN_READ_TIMEOUT, default 30)\n"
     "  --write-timeout S    socket write timeout (MERIDIAN_WRITE_TIMEOUT, default 30)\n"
     "  --no-access-log      no JSON access log on stderr (MERIDIAN_ACCESS_LOG=0)\n"
@@ -101,6 +102,10 @@ Status apply(ServeOptions* o, const std::string& key, const std::string& v, cons
     auto n = parse_byte_size(v);
     if (!n) return n.status().with_context(what);
     o->cache_bytes = *n;
+  } else if (key == "term-cache-bytes") {
+    auto n = parse_byte_size(v);
+    if (!n) return n.status().with_context(what);
+    o->term_cache_bytes = *n;
   } else if (key == "read-timeout") {
     MERIDIAN_ASSIGN_OR_RETURN(int64_t n, parse_int(v, what, 1, 3600));
     o->read_timeout_s = static_cast<int>(n);
@@ -141,6 +146,7 @@ constexpr EnvVar kEnv[] = {
     {"MERIDIAN_MASTER_KEY", "master-key"}, {"MERIDIAN_INSECURE", "insecure"},
     {"MERIDIAN_RATE_LIMIT", "rate-limit"}, {"MERIDIAN_RATE_BURST", "rate-burst"},
     {"MERIDIAN_CACHE_BYTES", "cache-bytes"}, {"MERIDIAN_READ_TIMEOUT", "read-timeout"},
+    {"MERIDIAN_TERM_CACHE_BYTES", "term-cache-bytes"},
     {"MERIDIAN_WRITE_TIMEOUT", "write-timeout"}, {"MERIDIAN_ACCESS_LOG", "access-log"},
     {"MERIDIAN_MAX_THREADS", "max-threads"}, {"MERIDIAN_MAX_CONNECTIONS", "max-connections"},
     {"MERIDIAN_MAX_CLIENT_CONNECTIONS", "max-client-connections"},

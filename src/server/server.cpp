@@ -12,6 +12,7 @@
 
 #include "meridian/base/file.h"
 #include "meridian/base/json_syntax.h"
+#include "meridian/postings/term_bitmap_cache.h"
 #include "meridian/server/access_log.h"
 #include "server_impl.h"
 
@@ -140,6 +141,8 @@ ServerImpl::ServerImpl(ServeOptions opt, std::unique_ptr<index::Engine> engine, 
       limiter_(RateLimitOptions{opt_.rate_limit, opt_.rate_burst}),
       cache_(opt_.cache_bytes) {
   if (auto c = CorsPolicy::parse(opt_.cors_origin)) cors_ = std::move(*c);  // validated by parse_serve_options
+  static_assert(ServeOptions{}.term_cache_bytes == postings::TermBitmapCache::kDefaultBytes);
+  postings::term_bitmap_cache().set_max_bytes(opt_.term_cache_bytes);
 }
 
 void ServerImpl::send_json(httplib::Response& res, int status, const std::string& body) {

@@ -559,6 +559,50 @@ def test_typos(tmp):
     check("typos: segments carry a .words file", len(words) >= 1, os.listdir(idx_dir))
 
 
+def test_term_cache(tmp):
+    """A common word's bitmap is decoded once per segment and kept (meridian_term_cache_*);
+    --term-cache-bytes 0 keeps nothing; a bad size is refused naming the flag."""
+    def term_cache(srv):
+        _, _, payload = req(srv, "GET", "/metrics", raw=True)
+        return {l.split()[0]: float(l.split()[1]) for l in payload.decode().splitlines()
+                if l.startswith("meridian_term_cache_")}
+
+    def load(srv):
+        req(srv, "PUT", "/v1/indexes/t", {"fields": {"body": {"type": "text"}}})
+        # 6,000 documents, every other one with "river" (3,000 scattered documents: a
+        # bitmap of ~6 KB, kept), the others with "lake".
+        lines = [json.dumps({"id": str(i), "body": "river bank" if i % 2 == 0 else "lake shore"})
+                 for i in range(6000)]
+        s, b, _ = req(srv, "POST", "/v1/indexes/t/docs?refresh=wait_for", "\n".join(lines) + "\n",
+                      headers={"Content-Type": "application/x-ndjson"})
+        check("term cache: bulk", s == 200 and b.get("indexed") == 6000, (s, b))
+        for size in (3, 4, 5, 6):  # distinct sizes: not answered by the query cache
+            s, b, _ = req(srv, "GET", "/v1/indexes/t/search?q=river&size=%d&track_total_hits=true" % size)
+            check("term cache: search %d" % size, s == 200 and b["total"]["value"] == 3000 and len(b["hits"]) == size,
+                  (s, b.get("total")))
+
+    srv = Server(os.path.join(tmp, "termcache"))
+    try:
+        load(srv)
+        tc = term_cache(srv)
+        check("term cache on /metrics", tc.get("meridian_term_cache_entries", 0) >= 1
+              and tc.get("meridian_term_cache_hits_total", 0) >= 1
+              and 1024 <= tc.get("meridian_term_cache_bytes", 0) <= 32 << 20
+              and "meridian_term_cache_misses_total" in tc and "meridian_term_cache_evictions_total" in tc, tc)
+    finally:
+        srv.stop()
+    srv = Server(os.path.join(tmp, "termcache-off"), ["--term-cache-bytes", "0"])
+    try:
+        load(srv)
+        tc = term_cache(srv)
+        check("term cache off", tc.get("meridian_term_cache_entries") == 0 and tc.get("meridian_term_cache_bytes") == 0, tc)
+    finally:
+        srv.stop()
+    p = subprocess.run([BIN, "serve", "--data", os.path.join(tmp, "termcache-bad"), "--term-cache-bytes", "lots"],
+                       capture_output=True, text=True, timeout=30)
+    check("term cache bad size", p.returncode != 0 and "--term-cache-bytes" in p.stderr, (p.returncode, p.stderr))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="meridian-e2e-server-")
     srv = None
@@ -571,7 +615,7 @@ def main():
         for name, fn in [("body_limit", test_body_limit), ("auth", test_auth),
                          ("public", test_refuses_public_without_key), ("rate_limit", test_rate_limit),
                          ("watch", test_watch), ("shutdown", test_shutdown_and_restart),
-                         ("typos", test_typos)]:
+                         ("typos", test_typos), ("term_cache", test_term_cache)]:
             run(name, lambda fn=fn: fn(tmp))
     finally:
         if srv:

@@ -39,7 +39,7 @@ TEST_CASE("serve_options: environment variables apply and flags win over them") 
   auto env = env_of({{"MERIDIAN_DATA", "/env/data"}, {"MERIDIAN_LISTEN", "0.0.0.0:9000"},
                      {"MERIDIAN_THREADS", "3"}, {"MERIDIAN_MAX_BODY", "2M"},
                      {"MERIDIAN_MASTER_KEY", "env-master-key-123456"}, {"MERIDIAN_RATE_LIMIT", "50"},
-                     {"MERIDIAN_CACHE_BYTES", "0"}});
+                     {"MERIDIAN_CACHE_BYTES", "0"}, {"MERIDIAN_TERM_CACHE_BYTES", "8M"}});
   auto o = parse_serve_options({}, env);
   REQUIRE(o.is_ok());
   CHECK(o->data_dir == "/env/data");
@@ -50,6 +50,9 @@ TEST_CASE("serve_options: environment variables apply and flags win over them") 
   CHECK(o->master_key == "env-master-key-123456");
   CHECK(o->rate_limit == 50);
   CHECK(o->cache_bytes == 0);
+  CHECK(o->term_cache_bytes == 8u << 20);
+  CHECK(parse_serve_options({}, env_of({}))->term_cache_bytes == 32u << 20);
+  CHECK(parse_serve_options({"--term-cache-bytes", "0"}, env)->term_cache_bytes == 0);
   auto f = parse_serve_options({"--data", "/flag", "--listen=127.0.0.1:1234", "--threads", "5", "--max-body", "1K",
                                 "--insecure", "--no-access-log", "--rate-limit", "10/s", "--rate-burst", "20"},
                                env);
@@ -70,6 +73,8 @@ TEST_CASE("serve_options: bad values are errors naming the flag or variable") {
   auto b = parse_serve_options({}, env_of({{"MERIDIAN_MAX_BODY", "12Q"}}));
   CHECK(b.status().message().find("MERIDIAN_MAX_BODY") != std::string::npos);
   CHECK_FALSE(parse_serve_options({"--bogus", "1"}, env_of({})).is_ok());
+  auto t = parse_serve_options({"--term-cache-bytes", "lots"}, env_of({}));
+  CHECK(t.status().message().find("--term-cache-bytes") != std::string::npos);
   CHECK_FALSE(parse_serve_options({"--data"}, env_of({})).is_ok());
   CHECK_FALSE(parse_serve_options({"--master-key", "short"}, env_of({})).is_ok());
   CHECK_FALSE(parse_serve_options({"--listen", "host:99999"}, env_of({})).is_ok());

@@ -32,7 +32,7 @@ namespace meridian::postings {
 class TermPostings {
  public:
   // The documents containing the term.
-  const Bitmap& docs() const { return docs_; }
+  const Bitmap& docs() const { return shared_ ? *shared_ : docs_; }
   uint32_t doc_freq() const { return layout_.doc_freq; }
   // Largest tf, and smallest field length (0 if lengths were not given) over
   // all the term's documents: bm25(max_tf, min_len) bounds every score.
@@ -40,13 +40,16 @@ class TermPostings {
   uint32_t min_len() const { return min_len_; }
   bool has_positions() const { return layout_.has_positions; }
   uint32_t block_count() const { return layout_.n_blocks; }
-  PostingCursor cursor() const { return PostingCursor(docs_, layout_); }
+  PostingCursor cursor() const { return PostingCursor(docs(), layout_); }
 
  private:
   friend class PostingsReader;
   TermPostings(Bitmap docs, const TermLayout& layout, uint32_t max_tf, uint32_t min_len)
       : docs_(std::move(docs)), layout_(layout), max_tf_(max_tf), min_len_(min_len) {}
+  TermPostings(std::shared_ptr<const Bitmap> docs, const TermLayout& layout, uint32_t max_tf, uint32_t min_len)
+      : shared_(std::move(docs)), layout_(layout), max_tf_(max_tf), min_len_(min_len) {}
   Bitmap docs_;
+  std::shared_ptr<const Bitmap> shared_;
   TermLayout layout_;
   uint32_t max_tf_;
   uint32_t min_len_;

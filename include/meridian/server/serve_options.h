@@ -47,6 +47,9 @@ struct ServeOptions {
   double rate_limit = 0;
   double rate_burst = 0;
   size_t cache_bytes = 64u << 20;
+  // The process-wide TermBitmapCache of decoded term bitmaps (0 = off;
+  // its default, postings::TermBitmapCache::kDefaultBytes).
+  size_t term_cache_bytes = 32u << 20;
   size_t max_threads = 1024;
   size_t max_connections = 10000;
   size_t max_client_connections = 2048;
