@@ -252,11 +252,13 @@ Bitmap Bitmap::and_many(std::span<const Bitmap* const> bitmaps) {
   order.reserve(bitmaps.size());
   for (const Bitmap* b : bitmaps) order.emplace_back(b->cardinality(), b);
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  Bitmap out;
-  for (size_t i = 0; i < order.size(); ++i) {
-    if (i == 0) out = order[i].second->copy();
-    else out.and_inplace(*order[i].second);
-  }
+  if (order.empty()) return Bitmap();
+  if (order.size() == 1) return order[0].second->copy();
+  // The two smallest into a new bitmap (only their common containers are
+  // built; copying the smallest first and intersecting in place allocated
+  // and freed all of its containers), then the others in place.
+  Bitmap out = and_of(*order[0].second, *order[1].second);
+  for (size_t i = 2; i < order.size() && !out.is_empty(); ++i) out.and_inplace(*order[i].second);
   return out;
 }
 
