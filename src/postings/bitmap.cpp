@@ -248,6 +248,9 @@ Bitmap Bitmap::or_many(std::span<const Bitmap* const> bitmaps) {
 }
 
 Bitmap Bitmap::and_many(std::span<const Bitmap* const> bitmaps) {
+  // Two: no order to choose (counting each bitmap's cardinality reads every
+  // container header, ~30 cache misses per phrase query).
+  if (bitmaps.size() == 2) return and_of(*bitmaps[0], *bitmaps[1]);
   std::vector<std::pair<uint64_t, const Bitmap*>> order;
   order.reserve(bitmaps.size());
   for (const Bitmap* b : bitmaps) order.emplace_back(b->cardinality(), b);
