@@ -25,6 +25,8 @@ DEPENDENCIES = {
     "icu-uc": "icu", "icu-i18n": "icu", "roaring": "croaring", "cpp-httplib": "cpp-httplib",
     "simdjson": "simdjson", "doctest": "doctest", "libzstd": "zstd", "zlib": "zlib",
     "stemmer": None, "libedit": None, "libpq": None, "libnats": None, "threads": None,
+    # Optional: without it the programs keep the C library's malloc.
+    "mimalloc": None,
 }
 
 
