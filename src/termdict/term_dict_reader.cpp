@@ -1,5 +1,6 @@
 #include "meridian/termdict/term_dict_reader.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -25,14 +26,25 @@ uint64_t load_u64(const char* p) {
   return v;
 }
 
-// The first 8 bytes of s as a big-endian number, zero-padded: a < b as
-// numbers implies a < b as byte strings (equal numbers decide nothing).
-uint64_t key_prefix(std::string_view s) {
+// 8 bytes of s from `from` as a big-endian number, zero-padded.
+uint64_t key_word(std::string_view s, size_t from) {
   uint64_t v = 0;
-  size_t n = s.size() < 8 ? s.size() : 8;
-  for (size_t i = 0; i < n; ++i) v |= uint64_t{static_cast<uint8_t>(s[i])} << (56 - 8 * i);
+  size_t n = s.size() <= from ? 0 : std::min<size_t>(s.size() - from, 8);
+  for (size_t i = 0; i < n; ++i) v |= uint64_t{static_cast<uint8_t>(s[from + i])} << (56 - 8 * i);
   return v;
 }
+
+// The first 16 bytes of s as two big-endian numbers, zero-padded: a < b
+// (compared as pairs) implies a < b as byte strings (equal pairs decide
+// nothing). Sixteen, not eight: a field's terms share the field name and
+// its separator, and with eight bytes a name of eight letters or more
+// ("location", "category") left every block of the field tied.
+struct KeyPrefix {
+  uint64_t hi, lo;
+  bool operator==(const KeyPrefix&) const = default;
+  bool operator<(const KeyPrefix& o) const { return hi != o.hi ? hi < o.hi : lo < o.lo; }
+};
+KeyPrefix key_prefix(std::string_view s) { return {key_word(s, 0), key_word(s, 8)}; }
 
 size_t common_prefix(std::string_view a, std::string_view b) {
   size_t n = a.size() < b.size() ? a.size() : b.size(), i = 0;
@@ -52,7 +64,7 @@ struct TermDictReader::State {
   mutable std::unique_ptr<std::atomic<uint64_t>[]> verified;  // one bit per block
   // key_prefix() of each block's first term, so that the block search
   // compares numbers and reads a first term only on a tie.
-  mutable std::unique_ptr<uint64_t[]> first_prefix;
+  mutable std::unique_ptr<KeyPrefix[]> first_prefix;
 
   const char* entry(uint64_t b) const { return body.data() + index_off + b * f::kIndexEntrySize; }
   uint64_t block_off(uint64_t b) const { return load_u64(entry(b)); }
@@ -96,7 +108,7 @@ Status TermDictReader::State::check_index() const {
         return bad("first terms out of order at entry " + std::to_string(b));
     }
     if (expect_off != index_off) return bad("blocks do not end where the index starts");
-    first_prefix.reset(new uint64_t[n_blocks]);
+    first_prefix.reset(new KeyPrefix[n_blocks]);
     for (uint64_t b = 0; b < n_blocks; ++b) first_prefix[b] = key_prefix(first_key(b));
     size_t words = (n_blocks + 63) / 64;
     verified.reset(new std::atomic<uint64_t>[words]);
@@ -106,11 +118,11 @@ Status TermDictReader::State::check_index() const {
 }
 
 uint64_t TermDictReader::State::block_for(std::string_view target, uint64_t lo) const {
-  const uint64_t t = key_prefix(target);
+  const KeyPrefix t = key_prefix(target);
   uint64_t hi = n_blocks;
   while (lo < hi) {
     uint64_t mid = lo + (hi - lo) / 2;
-    uint64_t p = first_prefix[mid];
+    const KeyPrefix p = first_prefix[mid];
     if (p < t || (p == t && first_key(mid) <= target)) lo = mid + 1; else hi = mid;
   }
   return lo;
@@ -256,28 +268,38 @@ void TermDictReader::Iterator::seek(std::string_view target) {
 // first term: steps through the block to the first term >= target, or to
 // the next block's first. An entry's shared prefix length alone tells how it
 // compares while it differs from the common prefix of the previous term and
-// target; only an entry that shares exactly that prefix is compared.
+// target; only an entry that shares exactly that prefix is compared. The
+// entries passed over are not spelt out: every term passed shares its first
+// `match` bytes with target, so the one stopped at is target's first
+// `shared` bytes and its suffix.
 void TermDictReader::Iterator::scan_block(std::string_view target) {
   size_t match = common_prefix(term_, target);  // term_ < target
+  size_t prev_len = term_.size();
   while (in_block_ + 1 < block_n_) {
     ++in_block_;
     uint64_t shared = in_.varint();
     std::string_view suffix = in_.str();
-    value_ = in_.varint();
-    if (in_.failed() || shared > term_.size()) return fail(s_->corrupt_block(block_, "damaged entry"));
-    term_.resize(shared);
-    term_.append(suffix);
-    ordinal_ = static_cast<uint32_t>(block_ * s_->block_size + in_block_);
-    if (shared < match) return;    // it left the common prefix upwards: above target
+    uint64_t value = in_.varint();
+    if (in_.failed() || shared > prev_len) return fail(s_->corrupt_block(block_, "damaged entry"));
+    prev_len = shared + suffix.size();
     if (shared > match) continue;  // it differs from target where the previous term did: below
-    std::string_view rest = target.substr(match);
-    size_t more = common_prefix(suffix, rest);
-    if (more == rest.size()) return;  // equal to target, or target is its prefix: at or above
-    if (more == suffix.size() || static_cast<uint8_t>(suffix[more]) < static_cast<uint8_t>(rest[more])) {
-      match += more;  // below target
-      continue;
+    if (shared == match) {
+      std::string_view rest = target.substr(match);
+      size_t more = common_prefix(suffix, rest);
+      // Below target: on to the next entry. Otherwise equal to target, target
+      // its prefix, or above it: stop here.
+      if (more < rest.size() &&
+          (more == suffix.size() || static_cast<uint8_t>(suffix[more]) < static_cast<uint8_t>(rest[more]))) {
+        match += more;
+        continue;
+      }
     }
-    return;  // above target
+    // shared < match: it left the common prefix upwards, above target.
+    term_.assign(target.data(), shared);
+    term_.append(suffix);
+    value_ = value;
+    ordinal_ = static_cast<uint32_t>(block_ * s_->block_size + in_block_);
+    return;
   }
   load_block(block_ + 1);
 }

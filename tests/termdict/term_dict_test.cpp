@@ -102,10 +102,8 @@ TEST_CASE("termdict: iteration, find and ordinals agree with a std::map for seve
   }
 }
 
-static void check_seeks(uint32_t block_size) {
+static void check_seeks(const Oracle& m, uint32_t block_size, std::mt19937& rng) {
   CAPTURE(block_size);
-  std::mt19937 rng(2 + block_size);
-  Oracle m = random_terms(rng, 1500);
   std::string file = build(m, block_size);
   auto r = TermDictReader::open(file, "seg.trm");
   REQUIRE(r.is_ok());
@@ -148,7 +146,28 @@ static void check_seeks(uint32_t block_size) {
 TEST_CASE("termdict: seek to every term and every gap, forward and backward") {
   // One term per block (every seek is a block search), a few, and the
   // default (most seeks scan within a block).
-  for (uint32_t block_size : {1u, 3u, 16u}) check_seeks(block_size);
+  for (uint32_t block_size : {1u, 3u, 16u}) {
+    std::mt19937 rng(2 + block_size);
+    check_seeks(random_terms(rng, 1500), block_size, rng);
+  }
+}
+
+TEST_CASE("termdict: terms sharing their first 8 or 16 bytes seek like a std::map") {
+  // Field-keyed terms of long field names, as the geo cells of "location"
+  // are: the block search's 16-byte prefixes tie on the name alone for none
+  // of them, on the name and 7 more bytes for some, and on all 16 bytes for
+  // the "p..." ones (then the whole first terms decide).
+  std::mt19937 rng(99);
+  Oracle m;
+  const std::string fields[] = {std::string("location") + '\0', std::string("locations") + '\0',
+                                std::string("category") + '\0', std::string(20, 'p')};
+  while (m.size() < 2500) {
+    std::string t = fields[rng() % 4];
+    t.push_back(static_cast<char>(5 * (1 + rng() % 10)));  // a cell level
+    for (size_t i = 0, len = 1 + rng() % 8; i < len; ++i) t.push_back(static_cast<char>(rng() % 4 == 0 ? 0 : rng() % 256));
+    m.emplace(t, rng());
+  }
+  for (uint32_t block_size : {1u, 4u, 16u, 64u}) check_seeks(m, block_size, rng);
 }
 
 TEST_CASE("termdict: for_each_prefix visits exactly the prefixed terms in order and stops early") {
