@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 
 #include "morton.h"
 
@@ -36,10 +35,6 @@ struct Bounds {
     return {axis_range(r.min_lon, r.max_lon, -180.0, 360.0, lon_bits(bits)),
             axis_range(r.min_lat, r.max_lat, -90.0, 180.0, lat_bits(bits))};
   }
-  void ranges(int bits, std::vector<std::pair<IndexRange, IndexRange>>* out) const {
-    out->clear();
-    for (const Rect& r : rects) out->push_back(range_of(r, bits));
-  }
   size_t count(int bits) const {  // without allocating: called once per level
     size_t n = 0;
     for (const Rect& r : rects) {
@@ -52,18 +47,16 @@ struct Bounds {
 
 // Cells at level `bits` inside `parent` (or anywhere if parent.bits == 0)
 // that touch the bounds, sorted and unique.
-void candidates(const Bounds& b, Cell parent, int bits, std::vector<uint64_t>* out,
-                std::vector<std::pair<IndexRange, IndexRange>>* scratch) {
+void candidates(const Bounds& b, Cell parent, int bits, std::vector<uint64_t>* out) {
   out->clear();
-  std::vector<std::pair<IndexRange, IndexRange>>& rs = *scratch;
-  b.ranges(bits, &rs);
   uint64_t p_lon = compact(parent.id >> 1) >> (32 - lon_bits(parent.bits));
   uint64_t p_lat = compact(parent.id) >> (32 - lat_bits(parent.bits));
   if (parent.bits == 0) p_lon = p_lat = 0;
   int d_lon = lon_bits(bits) - lon_bits(parent.bits), d_lat = lat_bits(bits) - lat_bits(parent.bits);
   IndexRange in_lon{p_lon << d_lon, ((p_lon + 1) << d_lon) - 1};
   IndexRange in_lat{p_lat << d_lat, ((p_lat + 1) << d_lat) - 1};
-  for (const auto& [lon, lat] : rs) {
+  for (const Rect& r : b.rects) {
+    const auto [lon, lat] = Bounds::range_of(r, bits);
     for (uint64_t x = std::max(lon.lo, in_lon.lo); x <= std::min(lon.hi, in_lon.hi); ++x) {
       for (uint64_t y = std::max(lat.lo, in_lat.lo); y <= std::min(lat.hi, in_lat.hi); ++y) {
         out->push_back(cell_from_indices(x, y, bits));
@@ -73,7 +66,7 @@ void candidates(const Bounds& b, Cell parent, int bits, std::vector<uint64_t>* o
   // In id order (the loops above go by row and column, not in Morton order):
   // cells then come out in the term dictionary's order, as CellCounts needs.
   std::sort(out->begin(), out->end());
-  if (rs.size() > 1) out->erase(std::unique(out->begin(), out->end()), out->end());
+  if (b.rects.size() > 1) out->erase(std::unique(out->begin(), out->end()), out->end());
 }
 
 }  // namespace
@@ -99,56 +92,58 @@ Covering cover(const Shape& s, const CoverOptions& o) {
   }
 
   Covering out;
-  std::deque<Cell> partial;  // FIFO: cells come out coarsest first
+  out.inner.reserve(16);  // a small shape's covering without regrowth
+  out.border.reserve(16);
+  // Partial cells to split, FIFO (cells come out coarsest first): a vector
+  // read from `next` on, not a deque, whose blocks cost more than a small
+  // covering's other work.
+  std::vector<Cell> partial;
+  size_t next = 0;
   std::vector<uint64_t> ids;
-  std::vector<std::pair<IndexRange, IndexRange>> ranges;
-  std::vector<Cell> in, part;
-  // Partial cells too small to split (with counts): border cells at once.
-  std::vector<Cell> small;
+  ids.reserve(64);
+  // Classifies the cells at `bits` inside `parent` that touch the bounds,
+  // appending them to the covering as they are decided: inner cells to
+  // out.inner, partial cells too small to split (with counts) to
+  // out.border, the others to `partial`. Returns how many it appended.
   auto classify = [&](Cell parent, int bits) {
-    in.clear();
-    part.clear();
-    small.clear();
-    candidates(bounds, parent, bits, &ids, &ranges);
+    candidates(bounds, parent, bits, &ids);
+    size_t n = 0;
     for (uint64_t id : ids) {
       Shape::Relation rel = s.relate(cell_rect(id, bits));
       if (rel == Shape::Relation::kOutside) continue;
-      uint64_t n = o.counts ? o.counts->count({id, bits}) : 1;
-      if (n == 0) continue;  // no point there: nothing to read
+      uint64_t points = o.counts ? o.counts->count({id, bits}) : 1;
+      if (points == 0) continue;  // no point there: nothing to read
       if (rel == Shape::Relation::kInside) {
-        in.push_back({id, bits});
-      } else if (o.counts && n <= o.scan_at_most) {
-        small.push_back({id, bits});
+        out.inner.push_back({id, bits});
+      } else if (o.counts && points <= o.scan_at_most) {
+        out.border.push_back({id, bits});
       } else {
-        part.push_back({id, bits});
+        partial.push_back({id, bits});
       }
+      ++n;
     }
+    return n;
   };
 
-  classify({0, 0}, start);
-  out.inner = in;
-  out.border = small;
-  partial.assign(part.begin(), part.end());
-  size_t count = in.size() + part.size() + small.size();
+  size_t count = classify({0, 0}, start);
   int failures = 0;
-  while (!partial.empty()) {
-    Cell c = partial.front();
-    partial.pop_front();
+  while (next < partial.size()) {
+    const Cell c = partial[next++];
     if (c.bits >= finest || failures >= kMaxFailures) {
       out.border.push_back(c);
       continue;
     }
-    classify(c, c.bits + kStep);
-    size_t n = in.size() + part.size() + small.size();
-    if (count - 1 + n > max_cells) {
+    const size_t n_inner = out.inner.size(), n_border = out.border.size(), n_partial = partial.size();
+    const size_t n = classify(c, c.bits + kStep);
+    if (count - 1 + n > max_cells) {  // over budget: c stays whole, its children go
+      out.inner.resize(n_inner);
+      out.border.resize(n_border);
+      partial.resize(n_partial);
       out.border.push_back(c);
       ++failures;
       continue;
     }
     count = count - 1 + n;
-    out.inner.insert(out.inner.end(), in.begin(), in.end());
-    out.border.insert(out.border.end(), small.begin(), small.end());
-    partial.insert(partial.end(), part.begin(), part.end());
   }
   return out;
 }

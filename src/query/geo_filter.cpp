@@ -32,7 +32,9 @@ namespace {
 class SegmentCellCounts final : public geo::CellCounts {
  public:
   SegmentCellCounts(const index::Segment& seg, std::string_view field)
-      : seg_(seg), key_(index::field_prefix(field)), base_(key_.size()) {}
+      : seg_(seg), key_(index::field_prefix(field)), base_(key_.size()) {
+    found_.reserve(32);  // a covering of up to kGeoFilterMaxCells cells: no regrowth
+  }
 
   uint64_t count(geo::Cell c) override {
     if (!status_.is_ok()) return 1;  // keep the cell; gather() reports the error
@@ -106,9 +108,7 @@ class SegmentCellCounts final : public geo::CellCounts {
 };
 
 bool any_point_inside(const columns::GeoColumn& gc, uint32_t doc, const geo::Shape& shape) {
-  for (size_t i = 0; i < gc.count(doc); ++i)
-    if (shape.contains({gc.lat(doc, i), gc.lon(doc, i)})) return true;
-  return false;
+  return gc.any_point(doc, [&](double lat, double lon) { return shape.contains({lat, lon}); });
 }
 
 }  // namespace
@@ -125,20 +125,24 @@ Result<Bitmap> geo_filter(const index::Segment& seg, std::string_view field, con
   opts.scan_at_most = kGeoScanAtMost;
   const geo::Covering cov = geo::cover(shape, opts);
   std::vector<uint32_t> inner_ids, border_ids;
+  inner_ids.reserve(128);  // a small shape's ids without regrowth
+  border_ids.reserve(128);
   Bitmap big_border;
   MERIDIAN_RETURN_IF_ERROR(counts.gather(cov, &inner_ids, &out, &border_ids, &big_border));
   std::sort(inner_ids.begin(), inner_ids.end());
+  // The border documents found inside are appended to inner_ids, after its
+  // first n_inner (sorted) ids, the ones accepted through an inner cell.
+  const auto n_inner = static_cast<std::ptrdiff_t>(inner_ids.size());
+  const bool big_inner = !out.is_empty();
   auto accepted = [&](uint32_t d) {  // already in through an inner cell
-    return std::binary_search(inner_ids.begin(), inner_ids.end(), d) || out.contains(d);
+    return std::binary_search(inner_ids.begin(), inner_ids.begin() + n_inner, d) || (big_inner && out.contains(d));
   };
-  std::vector<uint32_t> keep;
   auto check = [&](uint32_t d) {
-    if (!accepted(d) && any_point_inside(*gc, d, shape)) keep.push_back(d);
+    if (!accepted(d) && any_point_inside(*gc, d, shape)) inner_ids.push_back(d);
     return true;
   };
   for (uint32_t d : border_ids) check(d);
   big_border.for_each(check);
-  inner_ids.insert(inner_ids.end(), keep.begin(), keep.end());
   std::sort(inner_ids.begin(), inner_ids.end());
   if (out.is_empty()) return Bitmap::from_sorted(inner_ids);
   out.or_inplace(Bitmap::from_sorted(inner_ids));

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -152,6 +153,22 @@ class GeoColumn {
   size_t count(uint32_t doc) const { return ranges_.count(doc); }
   double lat(uint32_t doc, size_t i = 0) const { return coord(doc, i, 0); }
   double lon(uint32_t doc, size_t i = 0) const { return coord(doc, i, 1); }
+  // Whether pred(lat, lon) holds for one of the doc's points, asked in
+  // order (stops at the first): the doc's range looked up once, not per
+  // coordinate.
+  template <typename Pred>
+  bool any_point(uint32_t doc, Pred pred) const {
+    const size_t n = ranges_.count(doc);
+    if (n == 0) return false;
+    const char* p = points_ + 16 * ranges_.start(doc);
+    for (size_t i = 0; i < n; ++i, p += 16) {
+      double lat, lon;
+      std::memcpy(&lat, p, 8);
+      std::memcpy(&lon, p + 8, 8);
+      if (pred(lat, lon)) return true;
+    }
+    return false;
+  }
   uint32_t docs_with_value() const { return stats_.docs_with_value; }
 
  private:
