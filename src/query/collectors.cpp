@@ -63,9 +63,7 @@ void HitCount::finish(bool lazy, size_t req_track, size_t opt_track, SearchRespo
 
 TopScoreCollector::TopScoreCollector(size_t k, const GeoDecay* decay, const std::vector<SortSpec>& sort,
                                      const Cursor* after)
-    : k_(k), decay_(decay), sort_(sort), after_(after) {
-  heap_.reserve(std::min<size_t>(k, 256));  // not k: a page of 10,000 hits would allocate it for every search
-}
+    : k_(k), decay_(decay), sort_(sort), after_(after) {}
 
 bool TopScoreCollector::before(const Entry& a, const Entry& b) const {
   if (a.score != b.score) return a.score > b.score;
@@ -76,6 +74,10 @@ bool TopScoreCollector::before(const Entry& a, const Entry& b) const {
 }
 
 void TopScoreCollector::push(const Entry& e) {
+  // Reserved on the first push, not in the constructor: a search that ranks
+  // by write order (collect_constant) never pushes, and not k: a page of
+  // 10,000 hits would allocate it for every search.
+  if (heap_.capacity() == 0) heap_.reserve(std::min<size_t>(k_, 256));
   push_bounded(&heap_, e, k_, [this](const Entry& a, const Entry& b) { return before(a, b); });
 }
 

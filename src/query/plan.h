@@ -204,6 +204,11 @@ class SegmentEval {
   }
   // Moves the root's bitmap out (docs() is empty afterwards).
   postings::Bitmap take_docs() { return std::move(bitmaps_[c_.root.id]); }
+  // A filter's documents in one segment (deletes NOT removed): what
+  // prepare() then take_docs() give, without the per-node state when the
+  // filter is one leaf (a geo shape, a range, a term...), which eval_leaf
+  // answers alone.
+  static Result<postings::Bitmap> filter_docs(const index::Snapshot& snap, size_t seg_index, const Compiled& c);
   // Score of a matching document; docs must be asked in increasing order.
   double score(uint32_t doc);
   Json explain(uint32_t doc);

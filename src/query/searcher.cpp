@@ -199,6 +199,10 @@ static std::string filter_key(const Query& f) {
   return to_string(f);
 }
 
+// A geo radius or box filter (filter_key's first byte): not kept in the
+// filter cache when it matched at most kUncachedGeoAtMost documents.
+static bool is_geo_key(std::string_view key) { return !key.empty() && (key[0] == '\x01' || key[0] == '\x02'); }
+
 // search() for one query (the request's, or its relaxed one).
 static Result<SearchResponse> search_one(const index::Snapshot& snap, const SearchRequest& req, const Query& query,
                                   const SearchOptions& opt) {
@@ -226,6 +230,8 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
   }
   std::vector<plan::Compiled> filters;
   std::vector<std::string> filter_keys;
+  filters.reserve(req.filters.size());
+  filter_keys.reserve(req.filters.size());
   for (const auto& f : req.filters) {
     MERIDIAN_ASSIGN_OR_RETURN(plan::Compiled c, plan::compile(snap, f, co));
     filters.push_back(std::move(c));
@@ -259,6 +265,7 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
   const bool lazy = by_score && k > 0 && req.track_total_hits == 0 && req.facets.empty() && !opt.exhaustive &&
                     plan::LazyScorer::supports(compiled.root);
 
+  std::string key;  // a filter's cache key in one segment, its buffer reused
   for (size_t si = 0; si < snap.segments().size(); ++si) {
     const auto& sv = snap.segments()[si];
     const uint32_t seg = static_cast<uint32_t>(si);
@@ -273,13 +280,16 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
     if (!implied_all && !lazy) parts.push_back(&ev.docs());
     bool empty = !parts.empty() && parts[0]->is_empty();
     for (size_t fi = 0; fi < filters.size() && !empty; ++fi) {
-      std::string key = std::to_string(sv.segment->id()) + "|" + filter_keys[fi];
+      // The filter's key, then the segment id's 8 bytes (fixed width: no
+      // two (key, segment) pairs give one string).
+      const uint64_t seg_id = sv.segment->id();
+      key.assign(filter_keys[fi]).append(reinterpret_cast<const char*>(&seg_id), sizeof seg_id);
       auto cached = filter_cache().get(key, sv.segment.get());
       if (!cached) {
-        plan::SegmentEval fe(snap, si, filters[fi]);
-        MERIDIAN_RETURN_IF_ERROR(fe.prepare());
-        cached = std::make_shared<Bitmap>(fe.take_docs());
-        filter_cache().put(key, sv.segment, cached);
+        MERIDIAN_ASSIGN_OR_RETURN(Bitmap docs, plan::SegmentEval::filter_docs(snap, si, filters[fi]));
+        const bool keep = !(is_geo_key(key) && docs.cardinality() <= kUncachedGeoAtMost);
+        cached = std::make_shared<Bitmap>(std::move(docs));
+        if (keep) filter_cache().put(key, sv.segment, cached);
       }
       empty = cached->is_empty();
       parts.push_back(cached.get());
@@ -299,8 +309,17 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
       if (n > 0) count.add_some();
       continue;
     }
-    Bitmap match = empty ? Bitmap() : Bitmap::and_many(parts);
-    if (sv.deletes) match.andnot_inplace(*sv.deletes);
+    // One part and no deletes: that bitmap itself (the query's, or a
+    // filter's, held above), not a copy.
+    Bitmap own;
+    const Bitmap* mp = &own;
+    if (!empty && parts.size() == 1 && !sv.deletes) {
+      mp = parts[0];
+    } else {
+      if (!empty) own = Bitmap::and_many(parts);
+      if (sv.deletes) own.andnot_inplace(*sv.deletes);
+    }
+    const Bitmap& match = *mp;
     count.add(match.cardinality());
     facets.add(si, match);
     if (by_score) {

@@ -58,6 +58,14 @@ const std::vector<WeightedTerm>& SegmentEval::expand_here(const Node& n) {
   return out;
 }
 
+Result<Bitmap> SegmentEval::filter_docs(const index::Snapshot& snap, size_t seg_index, const Compiled& c) {
+  if (c.root.k == Node::K::kLeaf)  // build()'s kLeaf case
+    return eval_leaf(snap, *snap.segments()[seg_index].segment, c.root, c.max_pattern_terms);
+  SegmentEval ev(snap, seg_index, c);
+  MERIDIAN_RETURN_IF_ERROR(ev.prepare());
+  return ev.take_docs();
+}
+
 Status SegmentEval::prepare(bool materialize_all) {
   if (!materialize_all && matches_all()) return Status::ok();
   MERIDIAN_RETURN_IF_ERROR(build(c_.root));

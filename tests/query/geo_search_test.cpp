@@ -13,6 +13,7 @@
 #include "meridian/geo/geo.h"
 #include "meridian/index/index.h"
 #include "meridian/query/dsl_parser.h"
+#include "meridian/query/filter_cache.h"
 #include "meridian/query/searcher.h"
 
 using namespace meridian;
@@ -612,4 +613,32 @@ TEST_CASE("geo search: cached geo filters are never served to another index with
       auto want = brute_ids(*c, [&](LatLon p) { return geo::haversine_m({48.85, 2.35}, p) <= 300000; });
       CHECK(run(*c, all_hits(GeoDistance{"location", 48.85, 2.35, 300000})) == want);
     }
+}
+
+TEST_CASE("geo search: a radius or box matching few documents of a segment is not kept in the filter cache") {
+  auto c = make_geo_corpus(600, 31);
+  auto near_paris = [](LatLon p) { return geo::haversine_m({48.85, 2.35}, p) <= 400; };
+  const SearchRequest small_circle = all_hits(GeoDistance{"location", 48.85, 2.35, 400});
+  const SearchRequest small_box = all_hits(GeoBoundingBox{"location", 48.852, 2.34, 48.848, 2.36});
+  auto in_small_box = [](LatLon p) { return p.lat <= 48.852 && p.lat >= 48.848 && p.lon >= 2.34 && p.lon <= 2.36; };
+  REQUIRE(brute_ids(*c, near_paris).size() <= kUncachedGeoAtMost);
+  REQUIRE(brute_ids(*c, in_small_box).size() <= kUncachedGeoAtMost);
+  const FilterCacheStats before = filter_cache().stats();
+  for (int round = 0; round < 2; ++round) {  // the same answers, evaluated each time
+    CHECK(run(*c, small_circle) == brute_ids(*c, near_paris));
+    CHECK(run(*c, small_box) == brute_ids(*c, in_small_box));
+  }
+  const FilterCacheStats mid = filter_cache().stats();
+  // Nothing put (the cache may be full from other tests: entries + evictions).
+  CHECK(mid.entries + mid.evictions == before.entries + before.evictions);
+  CHECK(mid.hits == before.hits);
+  CHECK(mid.misses > before.misses);
+  // A shape holding most points is kept: its second run reads the cache.
+  const SearchRequest wide = all_hits(GeoBoundingBox{"location", 90, -180, -90, 180});
+  auto everywhere = [](LatLon) { return true; };
+  CHECK(run(*c, wide) == brute_ids(*c, everywhere));
+  const FilterCacheStats kept = filter_cache().stats();
+  CHECK(kept.entries + kept.evictions == mid.entries + mid.evictions + c->snap->segments().size());
+  CHECK(run(*c, wide) == brute_ids(*c, everywhere));
+  CHECK(filter_cache().stats().hits >= kept.hits + c->snap->segments().size());
 }

@@ -1,11 +1,12 @@
 // FilterCache: the process-wide LRU of filter bitmaps, so that a filter
 // repeated across searches (a category, a geo box, a date range) is
-// evaluated once per segment. Keyed by segment id + canonical filter string;
+// evaluated once per segment. Keyed by canonical filter string + segment id;
 // segment ids are only unique within one index, so each entry also remembers
 // its Segment object and answers only for that very object while it lives.
 // Bounded twice: by entries and by bytes (a filter over millions of documents
 // is a bitmap of up to 1 bit per document; a bitmap larger than the byte
-// budget is not kept).
+// budget is not kept). Small geo filters are not put here at all
+// (kUncachedGeoAtMost).
 //
 // Thread-safe (one mutex); bitmaps are shared, immutable, and stay valid for
 // a caller that holds one after its entry is evicted.
@@ -31,6 +32,13 @@ struct FilterCacheStats {
   uint64_t evictions = 0;  // entries dropped for the entry or byte bound
   uint64_t too_large = 0;  // bitmaps not kept: larger than the byte budget alone
 };
+
+// search() does not keep a geo radius or box filter that matched at most
+// this many documents of a segment: evaluating it again costs about what the
+// cache's bookkeeping does (the entry, its key and an eviction, ~4,000
+// instructions), map searches seldom repeat a shape exactly, and such
+// entries would push out the filters worth keeping.
+inline constexpr uint64_t kUncachedGeoAtMost = 64;
 
 class FilterCache {
  public:
