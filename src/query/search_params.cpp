@@ -7,6 +7,7 @@
 #include "meridian/query/dsl_parser.h"
 #include "meridian/query/field_check.h"
 #include "meridian/query/search_request.h"
+#include "plain_params.h"
 
 namespace meridian::query {
 
@@ -102,6 +103,10 @@ Result<std::optional<Json>> param_decay(Params params) {
 }  // namespace
 
 Result<SearchRequest> parse_search_params(std::span<const ParamView> params, const SearchRequestOptions& opt) {
+  {
+    SearchRequest r;
+    if (parse_plain_params(params, opt, &r)) return r;
+  }
   MERIDIAN_ASSIGN_OR_RETURN(std::optional<Json> decay, param_decay(params));
   // The body's keys are the parameters' (unique, in their order) after
   // geo_decay: appended, not looked up first.

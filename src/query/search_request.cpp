@@ -8,6 +8,7 @@
 #include "meridian/query/field_check.h"
 #include "meridian/query/q_query.h"
 #include "meridian/query/query_string_parser.h"
+#include "plain_params.h"
 
 namespace meridian::query {
 
@@ -239,18 +240,47 @@ Result<Query> parse_filter_one(const Json& v, const std::string& path) {
   return parse_dsl(v, path);
 }
 
+// "top,left,bottom,right" into *b: split_commas' pieces (trimmed of spaces,
+// empty ones skipped), as views; false unless they are four numbers.
+bool bbox_from_text(std::string_view s, GeoBoundingBox* b) {
+  std::string_view parts[4];
+  size_t n = 0;
+  for (size_t start = 0; start <= s.size() && n <= 4;) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string_view::npos) comma = s.size();
+    std::string_view part = s.substr(start, comma - start);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (!part.empty()) {
+      if (n < 4) parts[n] = part;
+      ++n;
+    }
+    start = comma + 1;
+  }
+  if (n != 4) return false;
+  double vals[4];
+  for (size_t i = 0; i < 4; ++i) {
+    auto r = std::from_chars(parts[i].data(), parts[i].data() + parts[i].size(), vals[i]);
+    if (r.ec != std::errc() || r.ptr != parts[i].data() + parts[i].size()) return false;
+  }
+  b->top = vals[0]; b->left = vals[1]; b->bottom = vals[2]; b->right = vals[3];
+  return true;
+}
+
+Status check_bbox(const GeoBoundingBox& b, const std::string& path) {
+  for (const GeoPoint& p : {GeoPoint{b.top, b.left}, GeoPoint{b.bottom, b.right}}) {
+    Status st = check_point(p);
+    if (!st) return error(path, st.message());
+  }
+  if (b.top < b.bottom) return error(path, "expected top >= bottom");
+  return Status::ok();
+}
+
 Result<GeoBoundingBox> parse_bbox(const Json& v, const std::string& path) {
   GeoBoundingBox b;
   if (v.is_string()) {  // "top,left,bottom,right"
-    std::vector<std::string> parts = split_commas(v.as_string());
-    double vals[4];
-    bool ok = parts.size() == 4;
-    for (size_t i = 0; ok && i < 4; ++i) {
-      auto r = std::from_chars(parts[i].data(), parts[i].data() + parts[i].size(), vals[i]);
-      ok = r.ec == std::errc() && r.ptr == parts[i].data() + parts[i].size();
-    }
-    if (!ok) return error(path, "expected \"top,left,bottom,right\", got '" + v.as_string() + "'");
-    b.top = vals[0]; b.left = vals[1]; b.bottom = vals[2]; b.right = vals[3];
+    if (!bbox_from_text(v.as_string(), &b))
+      return error(path, "expected \"top,left,bottom,right\", got '" + v.as_string() + "'");
   } else if (v.is_array()) {  // [left, bottom, right, top] (GeoJSON bbox order)
     if (v.size() != 4) return error(path, "expected [left, bottom, right, top], got " + std::to_string(v.size()) + " elements");
     double vals[4];
@@ -259,11 +289,7 @@ Result<GeoBoundingBox> parse_bbox(const Json& v, const std::string& path) {
   } else {
     return type_error(path, "array or string", v);
   }
-  for (const GeoPoint& p : {GeoPoint{b.top, b.left}, GeoPoint{b.bottom, b.right}}) {
-    Status st = check_point(p);
-    if (!st) return error(path, st.message());
-  }
-  if (b.top < b.bottom) return error(path, "expected top >= bottom");
+  MERIDIAN_RETURN_IF_ERROR(check_bbox(b, path));
   return b;
 }
 
@@ -322,56 +348,105 @@ const std::vector<std::pair<std::string, std::string>> kRequestKeyAliases = {
     {"attributesToHighlight", "highlight"}, {"post_filter", "filter"}, {"page", "from"}, {"hitsPerPage", "size"},
     {"matchingStrategy", "matching_strategy"}};
 
+// The request keys, told apart by length first (a chain of string
+// comparisons cost ~350 instructions per key).
+enum class Key {
+  kQ, kQFields, kMatchingStrategy, kQuery, kFilter, kSort, kFrom, kSize, kSearchAfter, kFacets, kHighlight,
+  kFields, kExplain, kSource, kTrackTotalHits, kNear, kRadius, kGeoField, kBbox, kGeoDecay, kUnknown
+};
+
+Key key_of(std::string_view k) {
+  switch (k.size()) {
+    case 1: if (k == "q") return Key::kQ; break;
+    case 4:
+      if (k == "size") return Key::kSize;
+      if (k == "from") return Key::kFrom;
+      if (k == "near") return Key::kNear;
+      if (k == "bbox") return Key::kBbox;
+      if (k == "sort") return Key::kSort;
+      break;
+    case 5: if (k == "query") return Key::kQuery; break;
+    case 6:
+      if (k == "filter") return Key::kFilter;
+      if (k == "radius") return Key::kRadius;
+      if (k == "source") return Key::kSource;
+      if (k == "fields") return Key::kFields;
+      if (k == "facets") return Key::kFacets;
+      break;
+    case 7: if (k == "explain") return Key::kExplain; break;
+    case 8: if (k == "q_fields") return Key::kQFields; break;
+    case 9:
+      if (k == "geo_field") return Key::kGeoField;
+      if (k == "highlight") return Key::kHighlight;
+      if (k == "geo_decay") return Key::kGeoDecay;
+      break;
+    case 12: if (k == "search_after") return Key::kSearchAfter; break;
+    case 16: if (k == "track_total_hits") return Key::kTrackTotalHits; break;
+    case 17: if (k == "matching_strategy") return Key::kMatchingStrategy; break;
+    default: break;
+  }
+  return Key::kUnknown;
+}
+
 Status parse_key(const std::string& k, const Json& v, SearchRequest* r, GeoKeys* geo, bool* has_query,
                  const SearchRequestOptions& opt) {
   const std::string& kp = k;
-  const std::string_view key = k;  // compared by length first, not strcmp
-  if (key == "q") { MERIDIAN_ASSIGN_OR_RETURN(r->q, get_string(v, kp)); }
-  else if (key == "q_fields") { MERIDIAN_ASSIGN_OR_RETURN(r->q_fields, get_fields(v, kp)); }
-  else if (key == "matching_strategy") {
-    MERIDIAN_ASSIGN_OR_RETURN(std::string m, get_string(v, kp));
-    if (m != "last" && m != "all") return error(kp, "expected \"last\" or \"all\", got '" + m + "'");
-    r->matching_strategy = m == "all" ? MatchingStrategy::kAll : MatchingStrategy::kLast;
-  }
-  else if (key == "query") { MERIDIAN_ASSIGN_OR_RETURN(r->query, parse_dsl(v, kp)); *has_query = true; }
-  else if (key == "filter" && v.is_array()) {
-    for (size_t i = 0; i < v.size(); ++i) {
-      MERIDIAN_ASSIGN_OR_RETURN(Query f, parse_filter_one(v.as_array()[i], element(kp, i)));
-      r->filters.push_back(std::move(f));
+  switch (key_of(k)) {
+    case Key::kQ: { MERIDIAN_ASSIGN_OR_RETURN(r->q, get_string(v, kp)); break; }
+    case Key::kQFields: { MERIDIAN_ASSIGN_OR_RETURN(r->q_fields, get_fields(v, kp)); break; }
+    case Key::kMatchingStrategy: {
+      MERIDIAN_ASSIGN_OR_RETURN(std::string m, get_string(v, kp));
+      if (m != "last" && m != "all") return error(kp, "expected \"last\" or \"all\", got '" + m + "'");
+      r->matching_strategy = m == "all" ? MatchingStrategy::kAll : MatchingStrategy::kLast;
+      break;
     }
-  } else if (key == "filter") {
-    MERIDIAN_ASSIGN_OR_RETURN(Query f, parse_filter_one(v, kp));
-    r->filters.push_back(std::move(f));
+    case Key::kQuery: { MERIDIAN_ASSIGN_OR_RETURN(r->query, parse_dsl(v, kp)); *has_query = true; break; }
+    case Key::kFilter:
+      if (v.is_array()) {
+        for (size_t i = 0; i < v.size(); ++i) {
+          MERIDIAN_ASSIGN_OR_RETURN(Query f, parse_filter_one(v.as_array()[i], element(kp, i)));
+          r->filters.push_back(std::move(f));
+        }
+      } else {
+        MERIDIAN_ASSIGN_OR_RETURN(Query f, parse_filter_one(v, kp));
+        r->filters.push_back(std::move(f));
+      }
+      break;
+    case Key::kSort: { MERIDIAN_ASSIGN_OR_RETURN(r->sort, parse_sort(v, kp)); break; }
+    case Key::kFrom: { MERIDIAN_ASSIGN_OR_RETURN(r->from, get_size(v, kp, static_cast<int64_t>(opt.max_window))); break; }
+    case Key::kSize: { MERIDIAN_ASSIGN_OR_RETURN(r->size, get_size(v, kp, static_cast<int64_t>(opt.max_window))); break; }
+    case Key::kSearchAfter:
+      if (!v.is_array()) return type_error(kp, "array", v);
+      r->search_after = v;
+      break;
+    case Key::kFacets:
+      if (!v.is_object()) return type_error(kp, "object", v);
+      for (const auto& [name, spec] : v.as_object()) {
+        MERIDIAN_ASSIGN_OR_RETURN(FacetSpec f, parse_facet(spec, child(kp, name)));
+        r->facets[name] = std::move(f);
+      }
+      break;
+    case Key::kHighlight: { MERIDIAN_ASSIGN_OR_RETURN(r->highlight, parse_highlight(v, kp)); break; }
+    case Key::kFields: { MERIDIAN_ASSIGN_OR_RETURN(r->fields, get_string_list(v, kp)); break; }
+    case Key::kExplain: { MERIDIAN_ASSIGN_OR_RETURN(r->explain, get_bool(v, kp)); break; }
+    case Key::kSource: { MERIDIAN_ASSIGN_OR_RETURN(r->source, get_bool(v, kp)); break; }
+    case Key::kTrackTotalHits:
+      if (v.is_bool()) {
+        r->track_total_hits = v.as_bool() ? kTrackAllHits : 0;
+      } else {
+        if (!v.is_number()) return type_error(kp, "boolean or integer", v);
+        MERIDIAN_ASSIGN_OR_RETURN(int64_t t, get_int(v, kp, 0, INT64_MAX));
+        r->track_total_hits = static_cast<uint64_t>(t);
+      }
+      break;
+    case Key::kNear: { MERIDIAN_ASSIGN_OR_RETURN(geo->near, get_point(v, kp)); break; }
+    case Key::kRadius: { MERIDIAN_ASSIGN_OR_RETURN(geo->radius, get_distance(v, kp)); break; }
+    case Key::kGeoField: { MERIDIAN_ASSIGN_OR_RETURN(geo->field, get_string(v, kp)); break; }
+    case Key::kBbox: { MERIDIAN_ASSIGN_OR_RETURN(geo->bbox, parse_bbox(v, kp)); break; }
+    case Key::kGeoDecay: { MERIDIAN_ASSIGN_OR_RETURN(r->geo_decay, parse_geo_decay(v, kp)); break; }
+    case Key::kUnknown:
+      return error(k, "unknown key '" + k + "'" + did_you_mean(k, kRequestKeys, kRequestKeyAliases));
   }
-  else if (key == "sort") { MERIDIAN_ASSIGN_OR_RETURN(r->sort, parse_sort(v, kp)); }
-  else if (key == "from") { MERIDIAN_ASSIGN_OR_RETURN(r->from, get_size(v, kp, static_cast<int64_t>(opt.max_window))); }
-  else if (key == "size") { MERIDIAN_ASSIGN_OR_RETURN(r->size, get_size(v, kp, static_cast<int64_t>(opt.max_window))); }
-  else if (key == "search_after") {
-    if (!v.is_array()) return type_error(kp, "array", v);
-    r->search_after = v;
-  } else if (key == "facets") {
-    if (!v.is_object()) return type_error(kp, "object", v);
-    for (const auto& [name, spec] : v.as_object()) {
-      MERIDIAN_ASSIGN_OR_RETURN(FacetSpec f, parse_facet(spec, child(kp, name)));
-      r->facets[name] = std::move(f);
-    }
-  }
-  else if (key == "highlight") { MERIDIAN_ASSIGN_OR_RETURN(r->highlight, parse_highlight(v, kp)); }
-  else if (key == "fields") { MERIDIAN_ASSIGN_OR_RETURN(r->fields, get_string_list(v, kp)); }
-  else if (key == "explain") { MERIDIAN_ASSIGN_OR_RETURN(r->explain, get_bool(v, kp)); }
-  else if (key == "source") { MERIDIAN_ASSIGN_OR_RETURN(r->source, get_bool(v, kp)); }
-  else if (key == "track_total_hits" && v.is_bool()) { r->track_total_hits = v.as_bool() ? kTrackAllHits : 0; }
-  else if (key == "track_total_hits") {
-    if (!v.is_number()) return type_error(kp, "boolean or integer", v);
-    MERIDIAN_ASSIGN_OR_RETURN(int64_t t, get_int(v, kp, 0, INT64_MAX));
-    r->track_total_hits = static_cast<uint64_t>(t);
-  }
-  else if (key == "near") { MERIDIAN_ASSIGN_OR_RETURN(geo->near, get_point(v, kp)); }
-  else if (key == "radius") { MERIDIAN_ASSIGN_OR_RETURN(geo->radius, get_distance(v, kp)); }
-  else if (key == "geo_field") { MERIDIAN_ASSIGN_OR_RETURN(geo->field, get_string(v, kp)); }
-  else if (key == "bbox") { MERIDIAN_ASSIGN_OR_RETURN(geo->bbox, parse_bbox(v, kp)); }
-  else if (key == "geo_decay") { MERIDIAN_ASSIGN_OR_RETURN(r->geo_decay, parse_geo_decay(v, kp)); }
-  else return error(k, "unknown key '" + k + "'" + did_you_mean(k, kRequestKeys, kRequestKeyAliases));
   return Status::ok();
 }
 
@@ -406,15 +481,9 @@ std::vector<SortSpec> ranking_specs(const std::vector<std::string>& rules, const
   return out;
 }
 
-}  // namespace
-
-Result<SearchRequest> parse_search_request(const Json& body, const SearchRequestOptions& opt) {
-  if (!body.is_object()) return type_error("request", "object", body);
-  SearchRequest r;
-  GeoKeys geo;
-  geo.field = opt.default_geo_field;
-  bool has_query = false;
-  for (const auto& [k, v] : body.as_object()) MERIDIAN_RETURN_IF_ERROR(parse_key(k, v, &r, &geo, &has_query, opt));
+// What parse_search_request does once every key is read: q into a query,
+// the window, the sort's origins, geo keys into filters.
+Status finish_request(SearchRequest& r, GeoKeys& geo, bool has_query, const SearchRequestOptions& opt) {
   if (r.q && has_query) return error("q", "expected either 'q' or 'query', not both");
   if (r.q) {
     static const index::IndexSettings kDefaultSettings;
@@ -464,7 +533,80 @@ Result<SearchRequest> parse_search_request(const Json& body, const SearchRequest
   }
   if (geo.near || geo.bbox) r.geo_field = geo.field;
   if (r.geo_decay && r.geo_decay->field.empty()) r.geo_decay->field = geo.field;
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<SearchRequest> parse_search_request(const Json& body, const SearchRequestOptions& opt) {
+  if (!body.is_object()) return type_error("request", "object", body);
+  SearchRequest r;
+  GeoKeys geo;
+  geo.field = opt.default_geo_field;
+  bool has_query = false;
+  for (const auto& [k, v] : body.as_object()) MERIDIAN_RETURN_IF_ERROR(parse_key(k, v, &r, &geo, &has_query, opt));
+  MERIDIAN_RETURN_IF_ERROR(finish_request(r, geo, has_query, opt));
   return r;
+}
+
+// The GET parameters' values as parse_search_params turns them into body
+// values and parse_key reads those, without the body.
+bool parse_plain_params(std::span<const ParamView> params, const SearchRequestOptions& opt, SearchRequest* out) {
+  SearchRequest& r = *out;
+  GeoKeys geo;
+  geo.field = opt.default_geo_field;
+  auto whole_number = [](std::string_view v, uint64_t max, uint64_t* n) {  // param_size
+    auto res = std::from_chars(v.data(), v.data() + v.size(), *n);
+    return !v.empty() && res.ec == std::errc() && res.ptr == v.data() + v.size() && *n <= max;
+  };
+  auto boolean = [](std::string_view v, bool* b) {  // param_bool
+    if (v == "true" || v == "1" || v.empty()) return *b = true, true;
+    if (v == "false" || v == "0") return *b = false, true;
+    return false;
+  };
+  for (const auto& [k, v] : params) {
+    uint64_t n = 0;
+    switch (key_of(k)) {
+      case Key::kNear: {
+        auto p = parse_lat_lon(v);
+        if (!p) return false;
+        geo.near = *p;
+        break;
+      }
+      case Key::kRadius: {
+        auto d = parse_distance_m(v);
+        if (!d) return false;
+        geo.radius = *d;
+        break;
+      }
+      case Key::kGeoField: geo.field = std::string(v); break;
+      case Key::kBbox: {
+        GeoBoundingBox b;
+        if (!bbox_from_text(v, &b) || !check_bbox(b, "bbox").is_ok()) return false;
+        geo.bbox = b;
+        break;
+      }
+      case Key::kSize:
+      case Key::kFrom:
+        if (!whole_number(v, opt.max_window, &n)) return false;
+        (k == "size" ? r.size : r.from) = static_cast<size_t>(n);
+        break;
+      case Key::kTrackTotalHits:
+        if (v == "true" || v == "false") r.track_total_hits = v == "true" ? kTrackAllHits : 0;
+        else if (whole_number(v, INT64_MAX, &n)) r.track_total_hits = n;
+        else return false;
+        break;
+      case Key::kSource:
+        if (!boolean(v, &r.source)) return false;
+        break;
+      case Key::kExplain:
+        if (!boolean(v, &r.explain)) return false;
+        break;
+      default:
+        return false;  // a parameter with more to it: the body's way
+    }
+  }
+  return finish_request(r, geo, false, opt).is_ok();
 }
 
 const std::vector<std::pair<std::string, std::string>>& search_key_aliases() { return kRequestKeyAliases; }

@@ -12,6 +12,7 @@
 #include "meridian/query/dsl_parser.h"
 #include "meridian/query/field_check.h"
 #include "meridian/query/search_request.h"
+#include "../../src/query/plain_params.h"
 
 using namespace meridian;
 using namespace meridian::query;
@@ -199,6 +200,24 @@ TEST_CASE("search params: the same requests as the Json-body path it replaced") 
       {{"near", "1,2"}, {"radius", "5km"}, {"decay", "linear"}, {"scale", "1km"}, {"offset", "100m"},
        {"decay_value", "0.3"}, {"geo_field", "pin"}},
       {{"facets", "country, admin_code,,"}, {"highlight", "name,alt"}, {"fields", "name,population"}},
+      // Plain values only (parse_plain_params), edge cases of each.
+      {{"bbox", " 50.5 , 1.5,,49.5,2.5 "}, {"geo_field", "pin"}},
+      {{"size", "0"}, {"from", "3"}, {"track_total_hits", "9223372036854775807"}},
+      {{"source", "0"}, {"explain", "true"}, {"near", " 48.85 , 2.35 "}, {"radius", "1.5km"}},
+      {{"source", ""}, {"explain", "1"}, {"near", "-90,180"}, {"radius", "0"}},
+      {{"bbox", "10,170,-20,-170"}, {"near", "1,2"}, {"radius", "3mi"}, {"size", "10000"}},
+      {{"bbox", "1,2,3,4,5"}},
+      {{"bbox", "1,2,x,4"}},
+      {{"bbox", "1,2,,3"}},
+      {{"track_total_hits", "9223372036854775808"}},
+      {{"track_total_hits", "True"}},
+      {{"size", "+5"}},
+      {{"size", ""}},
+      {{"from", "10001"}},
+      {{"near", "48.85,2.35"}, {"radius", "-1km"}},
+      {{"near", "48.85,2.35,1"}, {"radius", "1km"}},
+      {{"source", "yes"}},
+      {{"near", "48.85,2.35"}, {"radius", "1km"}, {"size", "5"}, {"sort", "_geo_distance"}},
       // Errors: the first one the old path met, in the same order.
       {{"size", "abc"}},
       {{"size", "20000"}},
@@ -238,4 +257,21 @@ TEST_CASE("search params: the std::map overload is the sorted views' answer") {
   CHECK(a->size == 3);
   REQUIRE(a->filters.size() == 1);
   CHECK(std::holds_alternative<GeoDistance>(a->filters[0].node));
+}
+
+TEST_CASE("search params: plain values take the direct path, anything else the body's") {
+  auto plain = [](const Params& p) {
+    std::vector<ParamView> views(p.begin(), p.end());
+    SearchRequest r;
+    return parse_plain_params(std::span<const ParamView>(views), {}, &r);
+  };
+  CHECK(plain({{"geo_field", "location"}, {"near", "48.85,2.35"}, {"radius", "1000m"}, {"size", "10000"},
+               {"source", "false"}, {"track_total_hits", "true"}}));
+  CHECK(plain({{"bbox", "50.5,1.5,49.5,2.5"}, {"explain", "0"}, {"from", "2"}, {"track_total_hits", "17"}}));
+  CHECK(plain({}));
+  CHECK_FALSE(plain({{"q", "paris"}}));                           // a parameter with more to it
+  CHECK_FALSE(plain({{"near", "1,2"}, {"sort", "_geo_distance"}}));
+  CHECK_FALSE(plain({{"size", "x"}}));                            // errors are the body's to report
+  CHECK_FALSE(plain({{"radius", "1km"}}));                        // finish_request's too
+  CHECK_FALSE(plain({{"bbox", "10,0,20,1"}}));
 }
