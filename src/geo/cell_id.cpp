@@ -136,13 +136,20 @@ std::vector<Cell> index_cells(LatLon p) {
 }
 
 std::string cell_term(uint64_t id, int bits) {
+  std::string out;
+  append_cell_term(&out, id, bits);
+  return out;
+}
+
+void append_cell_term(std::string* out, uint64_t id, int bits) {
   if (bits < 0) bits = 0;
   if (bits > 64) bits = 64;
   id = cell_prefix(id, bits);
-  std::string out(1, static_cast<char>(bits));
-  int n = (bits + 7) / 8;
-  for (int i = 0; i < n; ++i) out.push_back(static_cast<char>((id >> (56 - 8 * i)) & 0xff));
-  return out;
+  char buf[9];
+  buf[0] = static_cast<char>(bits);
+  const int n = (bits + 7) / 8;
+  for (int i = 0; i < n; ++i) buf[1 + i] = static_cast<char>((id >> (56 - 8 * i)) & 0xff);
+  out->append(buf, static_cast<size_t>(1 + n));
 }
 
 Result<Cell> parse_cell_term(std::string_view term) {

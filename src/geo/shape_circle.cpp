@@ -109,6 +109,11 @@ class CircleImpl final : public Shape::Impl {
     // Exact extremes, compared as haversine values h = sin^2(d / 2R).
     Edges e{r.min_lat, r.max_lat, std::cos(r.min_lat * kDegToRad), std::cos(r.max_lat * kDegToRad)};
     if (min_hav(r, e) > h_out_) return Shape::Relation::kOutside;
+    // Two points of the rectangle on one meridian are R |dlat| apart: more
+    // than the diameter, and they cannot both be inside (a cell larger than
+    // a small circle), so max_hav's trigonometry is not needed.
+    if (kEarthRadiusM * kDegToRad * (r.max_lat - r.min_lat) > 2 * (r_ + margin_) * (1 + 1e-9) + 1e-6)
+      return Shape::Relation::kPartial;
     if (max_hav(r, e) < h_in_) return Shape::Relation::kInside;
     return Shape::Relation::kPartial;
   }

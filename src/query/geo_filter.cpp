@@ -39,7 +39,7 @@ class SegmentCellCounts final : public geo::CellCounts {
   uint64_t count(geo::Cell c) override {
     if (!status_.is_ok()) return 1;  // keep the cell; gather() reports the error
     key_.resize(base_);
-    key_ += geo::cell_term(c.id, c.bits);  // at most 9 bytes: no allocation
+    geo::append_cell_term(&key_, c.id, c.bits);
     if (!started_) {
       it_ = seg_.terms().lower_bound(key_);
       started_ = true;

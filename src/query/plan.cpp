@@ -44,15 +44,14 @@ class Compiler {
   Compiler(const index::Snapshot& snap, const CompileOptions& opt) : snap_(snap), opt_(opt) {}
 
   Result<Node> compile(const Query& q);
-  Compiled finish(Node root) {
-    mark_zero_outside(root);
-    Compiled c;
-    c.root = std::move(root);
-    c.num_nodes = next_id_;
-    c.max_pattern_terms = opt_.max_pattern_terms;
-    c.bm25 = opt_.bm25;
-    c.highlight_terms = std::move(hl_);
-    return c;
+  // Completes *c, whose root compile() made (filled in place: a Node is
+  // large to move).
+  void finish(Compiled* c) {
+    mark_zero_outside(c->root);
+    c->num_nodes = next_id_;
+    c->max_pattern_terms = opt_.max_pattern_terms;
+    c->bm25 = opt_.bm25;
+    c->highlight_terms = std::move(hl_);
   }
 
  private:
@@ -645,8 +644,10 @@ Status expand_terms(const index::Segment& seg, const std::string& field, const t
 
 Result<Compiled> compile(const index::Snapshot& snap, const Query& q, const CompileOptions& opt) {
   Compiler c(snap, opt);
-  MERIDIAN_ASSIGN_OR_RETURN(Node root, c.compile(q));
-  return c.finish(std::move(root));
+  Compiled out;
+  MERIDIAN_ASSIGN_OR_RETURN(out.root, c.compile(q));
+  c.finish(&out);
+  return out;
 }
 
 }  // namespace meridian::query::plan

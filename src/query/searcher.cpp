@@ -135,18 +135,15 @@ static Status fetch_hits(const index::Snapshot& snap, const SearchRequest& req, 
                          const GeoDecay* decay, const std::vector<R>& rows, SearchResponse* resp) {
   const bool distinct = !req.distinct.empty();
   if (rows.size() > req.from) resp->hits.reserve(resp->hits.size() + rows.size() - req.from);
-  // Each segment's id column, looked up by name once, not per hit (Segment::external_id).
-  std::vector<const columns::KeywordColumn*> id_cols(snap.segments().size());
-  std::vector<bool> id_col_known(snap.segments().size());
+  // Each segment's id column, looked up by name once, not per hit
+  // (Segment::external_id); nullopt until then.
+  std::vector<std::optional<const columns::KeywordColumn*>> id_cols(snap.segments().size());
   for (size_t i = req.from; i < rows.size(); ++i) {
     const R& r = rows[i];
     const auto& seg = *snap.segments()[r.segment].segment;
     Hit& h = resp->hits.emplace_back();  // filled in place (a Hit is large to move)
-    if (!id_col_known[r.segment]) {
-      id_cols[r.segment] = seg.columns().keyword_column(index::kIdField);
-      id_col_known[r.segment] = true;
-    }
-    if (const columns::KeywordColumn* ids = id_cols[r.segment]; ids && ids->count(r.doc) > 0)
+    if (!id_cols[r.segment]) id_cols[r.segment] = seg.columns().keyword_column(index::kIdField);
+    if (const columns::KeywordColumn* ids = *id_cols[r.segment]; ids && ids->count(r.doc) > 0)
       h.id = ids->value_of(ids->ord(r.doc));
     h.score = r.score;
     h.segment = r.segment;
@@ -233,8 +230,7 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
   filters.reserve(req.filters.size());
   filter_keys.reserve(req.filters.size());
   for (const auto& f : req.filters) {
-    MERIDIAN_ASSIGN_OR_RETURN(plan::Compiled c, plan::compile(snap, f, co));
-    filters.push_back(std::move(c));
+    MERIDIAN_ASSIGN_OR_RETURN(filters.emplace_back(), plan::compile(snap, f, co));
     filter_keys.push_back(filter_key(f));
   }
   static const std::vector<SortSpec> kByScore = {SortSpec{}};

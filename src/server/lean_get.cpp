@@ -82,11 +82,18 @@ void split_trimmed(std::string_view s, char d, F fn) {
 // piece is the key, the last of the others the value; URL-decoded with '+'
 // as space.
 void parse_query(std::string_view s, httplib::Params* params) {
-  std::vector<std::string_view> seen;
+  // The pairs seen so far: the first 16 in place (a search's parameters),
+  // more in a vector.
+  std::string_view first[16];
+  size_t n_first = 0;
+  std::vector<std::string_view> more;
   split_trimmed(s, '&', [&](std::string_view kv) {
-    for (auto v : seen)
+    for (size_t i = 0; i < n_first; ++i)
+      if (first[i] == kv) return;
+    for (auto v : more)
       if (v == kv) return;
-    seen.push_back(kv);
+    if (n_first < std::size(first)) first[n_first++] = kv;
+    else more.push_back(kv);
     std::string_view key, val;
     bool first = true;
     split_trimmed(kv, '=', [&](std::string_view piece) {

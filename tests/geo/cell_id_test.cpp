@@ -188,6 +188,9 @@ TEST_CASE("cell_id: cell terms sort like ids within a level and round-trip") {
       REQUIRE(c.is_ok());
       CHECK(c->id == id);
       CHECK(c->bits == bits);
+      std::string appended = "field";  // append_cell_term: the same bytes after what is there
+      append_cell_term(&appended, id | (bits < 64 ? ~uint64_t{0} >> bits : 0), bits);
+      CHECK(appended == "field" + t);
     }
   }
   // Same id prefix at two levels: different terms.

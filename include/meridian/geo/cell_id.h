@@ -67,6 +67,8 @@ std::vector<Cell> index_cells(LatLon p);
 // bytes of id, big-endian. Within one level, byte order equals id order; each
 // level is a contiguous key range (all keys of level k start with byte k).
 std::string cell_term(uint64_t id, int bits);
+// The same bytes appended to *out.
+void append_cell_term(std::string* out, uint64_t id, int bits);
 // Inverse of cell_term; InvalidArgument for malformed keys (wrong length,
 // bits > 64, nonzero bits past the prefix).
 Result<Cell> parse_cell_term(std::string_view term);
