@@ -279,6 +279,7 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
       // The filter's key, then the segment id's 8 bytes (fixed width: no
       // two (key, segment) pairs give one string).
       const uint64_t seg_id = sv.segment->id();
+      key.reserve(filter_keys[fi].size() + sizeof seg_id);  // one allocation, not two
       key.assign(filter_keys[fi]).append(reinterpret_cast<const char*>(&seg_id), sizeof seg_id);
       auto cached = filter_cache().get(key, sv.segment.get());
       if (!cached) {
