@@ -95,6 +95,12 @@ class CircleImpl final : public Shape::Impl {
   Shape::Relation relate(const Rect& r) const override {
     if (whole_) return Shape::Relation::kInside;
     if (!in_bbox(r)) return Shape::Relation::kOutside;
+    // A cell holding the centre is not outside; taller than the diameter, it
+    // is not inside either (see below): partial, without trigonometry (the
+    // usual first cell of a small circle).
+    const bool taller = kEarthRadiusM * kDegToRad * (r.max_lat - r.min_lat) > 2 * (r_ + margin_) * (1 + 1e-9) + 1e-6;
+    if (taller && c_.lat >= r.min_lat && c_.lat <= r.max_lat && lon_in(c_.lon, r.min_lon, r.max_lon))
+      return Shape::Relation::kPartial;
     // Fast path: distance to the rectangle's centre plus or minus a bound on
     // how far any point of the rectangle is from that centre (along the
     // centre parallel, then along a meridian; each arc >= the geodesic).
@@ -110,10 +116,9 @@ class CircleImpl final : public Shape::Impl {
     Edges e{r.min_lat, r.max_lat, std::cos(r.min_lat * kDegToRad), std::cos(r.max_lat * kDegToRad)};
     if (min_hav(r, e) > h_out_) return Shape::Relation::kOutside;
     // Two points of the rectangle on one meridian are R |dlat| apart: more
-    // than the diameter, and they cannot both be inside (a cell larger than
-    // a small circle), so max_hav's trigonometry is not needed.
-    if (kEarthRadiusM * kDegToRad * (r.max_lat - r.min_lat) > 2 * (r_ + margin_) * (1 + 1e-9) + 1e-6)
-      return Shape::Relation::kPartial;
+    // than the diameter (taller), and they cannot both be inside (a cell
+    // larger than a small circle), so max_hav's trigonometry is not needed.
+    if (taller) return Shape::Relation::kPartial;
     if (max_hav(r, e) < h_in_) return Shape::Relation::kInside;
     return Shape::Relation::kPartial;
   }

@@ -2,6 +2,7 @@
 #include "geo_filter.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,11 +65,11 @@ class SegmentCellCounts final : public geo::CellCounts {
   // read; every one of them was counted): the ids of small cells into
   // *inner_ids / *border_ids (no bitmap built and freed per cell, which cost
   // more than the rest of a small query), large cells' bitmaps into *big_inner
-  // / *big_border.
-  Status gather(const geo::Covering& cov, std::vector<uint32_t>* inner_ids, Bitmap* big_inner,
-                std::vector<uint32_t>* border_ids, Bitmap* big_border) {
+  // / *big_border (made when the first large cell is read).
+  Status gather(const geo::Covering& cov, std::vector<uint32_t>* inner_ids, std::optional<Bitmap>* big_inner,
+                std::vector<uint32_t>* border_ids, std::optional<Bitmap>* big_border) {
     MERIDIAN_RETURN_IF_ERROR(status_);
-    auto add = [&](const std::vector<geo::Cell>& cells, std::vector<uint32_t>* ids, Bitmap* big) -> Status {
+    auto add = [&](const std::vector<geo::Cell>& cells, std::vector<uint32_t>* ids, std::optional<Bitmap>* big) -> Status {
       for (const geo::Cell& c : cells) {
         auto it = std::lower_bound(found_.begin(), found_.end(), c,
                                    [](const Found& a, geo::Cell k) { return key_order(a.cell, k); });
@@ -77,7 +78,8 @@ class SegmentCellCounts final : public geo::CellCounts {
           MERIDIAN_RETURN_IF_ERROR(seg_.postings().append_docs(it->value, it->ordinal, ids));
         } else {
           MERIDIAN_ASSIGN_OR_RETURN(postings::TermPostings tp, seg_.postings().term(it->value, it->ordinal));
-          big->or_inplace(tp.docs());
+          if (!*big) big->emplace();  // made only when a large cell is read
+          (*big)->or_inplace(tp.docs());
         }
       }
       return Status::ok();
@@ -115,9 +117,8 @@ bool any_point_inside(const columns::GeoColumn& gc, uint32_t doc, const geo::Sha
 
 Result<Bitmap> geo_filter(const index::Segment& seg, std::string_view field, const geo::Shape& shape,
                           size_t max_cells) {
-  Bitmap out;
   const auto* gc = seg.columns().geo_column(field);
-  if (!gc) return out;
+  if (!gc) return Bitmap();
   SegmentCellCounts counts(seg, field);
   geo::CoverOptions opts;
   opts.max_cells = max_cells;
@@ -127,26 +128,26 @@ Result<Bitmap> geo_filter(const index::Segment& seg, std::string_view field, con
   std::vector<uint32_t> inner_ids, border_ids;
   inner_ids.reserve(128);  // a small shape's ids without regrowth
   border_ids.reserve(128);
-  Bitmap big_border;
-  MERIDIAN_RETURN_IF_ERROR(counts.gather(cov, &inner_ids, &out, &border_ids, &big_border));
+  std::optional<Bitmap> big_inner, big_border;  // large cells only
+  MERIDIAN_RETURN_IF_ERROR(counts.gather(cov, &inner_ids, &big_inner, &border_ids, &big_border));
   std::sort(inner_ids.begin(), inner_ids.end());
   // The border documents found inside are appended to inner_ids, after its
   // first n_inner (sorted) ids, the ones accepted through an inner cell.
   const auto n_inner = static_cast<std::ptrdiff_t>(inner_ids.size());
-  const bool big_inner = !out.is_empty();
   auto accepted = [&](uint32_t d) {  // already in through an inner cell
-    return std::binary_search(inner_ids.begin(), inner_ids.begin() + n_inner, d) || (big_inner && out.contains(d));
+    return std::binary_search(inner_ids.begin(), inner_ids.begin() + n_inner, d) ||
+           (big_inner && big_inner->contains(d));
   };
   auto check = [&](uint32_t d) {
     if (!accepted(d) && any_point_inside(*gc, d, shape)) inner_ids.push_back(d);
     return true;
   };
   for (uint32_t d : border_ids) check(d);
-  big_border.for_each(check);
+  if (big_border) big_border->for_each(check);
   std::sort(inner_ids.begin(), inner_ids.end());
-  if (out.is_empty()) return Bitmap::from_sorted(inner_ids);
-  out.or_inplace(Bitmap::from_sorted(inner_ids));
-  return out;
+  if (!big_inner || big_inner->is_empty()) return Bitmap::from_sorted(inner_ids);
+  big_inner->or_inplace(Bitmap::from_sorted(inner_ids));
+  return std::move(*big_inner);
 }
 
 }  // namespace meridian::query

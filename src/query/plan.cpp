@@ -643,11 +643,16 @@ Status expand_terms(const index::Segment& seg, const std::string& field, const t
 }
 
 Result<Compiled> compile(const index::Snapshot& snap, const Query& q, const CompileOptions& opt) {
-  Compiler c(snap, opt);
   Compiled out;
-  MERIDIAN_ASSIGN_OR_RETURN(out.root, c.compile(q));
-  c.finish(&out);
+  MERIDIAN_RETURN_IF_ERROR(compile(snap, q, opt, &out));
   return out;
+}
+
+Status compile(const index::Snapshot& snap, const Query& q, const CompileOptions& opt, Compiled* out) {
+  Compiler c(snap, opt);
+  MERIDIAN_ASSIGN_OR_RETURN(out->root, c.compile(q));
+  c.finish(out);
+  return Status::ok();
 }
 
 }  // namespace meridian::query::plan

@@ -177,6 +177,9 @@ Status expand_terms(const index::Segment& seg, const std::string& field, const t
                     std::map<std::string, int>* out);
 
 Result<Compiled> compile(const index::Snapshot& snap, const Query& q, const CompileOptions& opt);
+// The same into *out (a fresh Compiled), not moved through a Result: a
+// Node is large to move.
+Status compile(const index::Snapshot& snap, const Query& q, const CompileOptions& opt, Compiled* out);
 
 // Evaluation of a compiled query over one segment.
 class SegmentEval {

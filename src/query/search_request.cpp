@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "meridian/query/dsl_parser.h"
 #include "meridian/query/field_check.h"
@@ -355,34 +356,41 @@ enum class Key {
   kFields, kExplain, kSource, kTrackTotalHits, kNear, kRadius, kGeoField, kBbox, kGeoDecay, kUnknown
 };
 
+// k equals lit, k being as long as lit (a fixed-size memcmp: compiled to
+// a few integer compares, not a call).
+template <size_t N>
+bool is(std::string_view k, const char (&lit)[N]) {
+  return std::memcmp(k.data(), lit, N - 1) == 0;
+}
+
 Key key_of(std::string_view k) {
   switch (k.size()) {
-    case 1: if (k == "q") return Key::kQ; break;
+    case 1: if (is(k, "q")) return Key::kQ; break;
     case 4:
-      if (k == "size") return Key::kSize;
-      if (k == "from") return Key::kFrom;
-      if (k == "near") return Key::kNear;
-      if (k == "bbox") return Key::kBbox;
-      if (k == "sort") return Key::kSort;
+      if (is(k, "size")) return Key::kSize;
+      if (is(k, "from")) return Key::kFrom;
+      if (is(k, "near")) return Key::kNear;
+      if (is(k, "bbox")) return Key::kBbox;
+      if (is(k, "sort")) return Key::kSort;
       break;
-    case 5: if (k == "query") return Key::kQuery; break;
+    case 5: if (is(k, "query")) return Key::kQuery; break;
     case 6:
-      if (k == "filter") return Key::kFilter;
-      if (k == "radius") return Key::kRadius;
-      if (k == "source") return Key::kSource;
-      if (k == "fields") return Key::kFields;
-      if (k == "facets") return Key::kFacets;
+      if (is(k, "filter")) return Key::kFilter;
+      if (is(k, "radius")) return Key::kRadius;
+      if (is(k, "source")) return Key::kSource;
+      if (is(k, "fields")) return Key::kFields;
+      if (is(k, "facets")) return Key::kFacets;
       break;
-    case 7: if (k == "explain") return Key::kExplain; break;
-    case 8: if (k == "q_fields") return Key::kQFields; break;
+    case 7: if (is(k, "explain")) return Key::kExplain; break;
+    case 8: if (is(k, "q_fields")) return Key::kQFields; break;
     case 9:
-      if (k == "geo_field") return Key::kGeoField;
-      if (k == "highlight") return Key::kHighlight;
-      if (k == "geo_decay") return Key::kGeoDecay;
+      if (is(k, "geo_field")) return Key::kGeoField;
+      if (is(k, "highlight")) return Key::kHighlight;
+      if (is(k, "geo_decay")) return Key::kGeoDecay;
       break;
-    case 12: if (k == "search_after") return Key::kSearchAfter; break;
-    case 16: if (k == "track_total_hits") return Key::kTrackTotalHits; break;
-    case 17: if (k == "matching_strategy") return Key::kMatchingStrategy; break;
+    case 12: if (is(k, "search_after")) return Key::kSearchAfter; break;
+    case 16: if (is(k, "track_total_hits")) return Key::kTrackTotalHits; break;
+    case 17: if (is(k, "matching_strategy")) return Key::kMatchingStrategy; break;
     default: break;
   }
   return Key::kUnknown;

@@ -218,7 +218,8 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
   co.max_expansions = opt.max_expansions;
   co.max_pattern_terms = opt.max_pattern_terms;
   co.skip_absent_terms = !opt.look_up_absent_terms;  // evaluated on snap alone
-  MERIDIAN_ASSIGN_OR_RETURN(plan::Compiled compiled, plan::compile(snap, query, co));
+  plan::Compiled compiled;
+  MERIDIAN_RETURN_IF_ERROR(plan::compile(snap, query, co, &compiled));
   const bool ranked = !req.ranking.empty();
   bool need_proximity = false, need_attribute = false;
   for (const auto& s : req.ranking) {
@@ -230,7 +231,7 @@ static Result<SearchResponse> search_one(const index::Snapshot& snap, const Sear
   filters.reserve(req.filters.size());
   filter_keys.reserve(req.filters.size());
   for (const auto& f : req.filters) {
-    MERIDIAN_ASSIGN_OR_RETURN(filters.emplace_back(), plan::compile(snap, f, co));
+    MERIDIAN_RETURN_IF_ERROR(plan::compile(snap, f, co, &filters.emplace_back()));
     filter_keys.push_back(filter_key(f));
   }
   static const std::vector<SortSpec> kByScore = {SortSpec{}};

@@ -208,8 +208,10 @@ HttpServer::Lean HttpServer::serve_lean_get(Conn* c, ConnStream& strm) {
   if (line.size() < 15 || line.compare(0, 4, "GET ") != 0 || line.compare(line.size() - 9, 9, " HTTP/1.1") != 0)
     return Lean::kNotMine;
   std::string_view target = line.substr(4, line.size() - 13);
-  if (target.empty() || target[0] != '/' ||
-      std::any_of(target.begin(), target.end(), [](char c) { return c == ' ' || c == '#'; }))  // not find_first_of: a memchr per character
+  // Two memchr over the target, not find_first_of (a memchr per character)
+  // nor a loop testing each character twice.
+  if (target.empty() || target[0] != '/' || std::memchr(target.data(), ' ', target.size()) ||
+      std::memchr(target.data(), '#', target.size()))
     return Lean::kNotMine;
   size_t q = target.find('?');
   if (q != std::string_view::npos && target.find('?', q + 1) != std::string_view::npos) return Lean::kNotMine;

@@ -278,3 +278,28 @@ TEST_CASE("shape: relate agrees with contains on every sampled point of decided 
   for (int k = 0; k < 500; ++k) check_relate(poly, {u(rng) * 12 - 1, u(rng) * 12 - 1}, rng, &decided);
   CHECK(decided > 5000);
 }
+
+TEST_CASE("shape: a small circle's own cell, taller than its diameter, is partial: it holds the centre and a point outside") {
+  std::mt19937_64 rng(77);
+  std::uniform_real_distribution<double> u(0, 1);
+  int tall = 0;
+  for (int i = 0; i < 2000; ++i) {
+    LatLon c{u(rng) * 170 - 85, u(rng) * 360 - 180};
+    const double radius = std::pow(10.0, u(rng) * 4.5);  // 1 m .. 30 km
+    Shape s = *Shape::circle(c, radius);
+    const uint64_t id = encode(c);
+    for (int bits = 5; bits <= 50; bits += 5) {
+      const Rect r = cell_rect(id, bits);
+      const Shape::Relation rel = s.relate(r);
+      CHECK(rel != Shape::Relation::kOutside);  // it holds the centre
+      const bool taller = kEarthRadiusM * (r.max_lat - r.min_lat) * std::acos(-1.0) / 180 > 2.001 * radius + 1e-3;
+      if (!taller) continue;
+      ++tall;
+      CHECK(rel == Shape::Relation::kPartial);
+      // Not inside: one end of the centre's meridian within the cell is out.
+      const double far = std::max(haversine_m(c, {r.min_lat, c.lon}), haversine_m(c, {r.max_lat, c.lon}));
+      CHECK(far > radius);
+    }
+  }
+  CHECK(tall > 5000);
+}
