@@ -44,6 +44,24 @@ class Compiler {
   Compiler(const index::Snapshot& snap, const CompileOptions& opt) : snap_(snap), opt_(opt) {}
 
   Result<Node> compile(const Query& q);
+  // compile(q) built in *out, a default Node: in place for the usual roots
+  // of a filter-only search (match_all, a geo shape), whose node would
+  // otherwise be moved twice on its way into the Compiled; else compile()'s
+  // node moved in.
+  Status compile_into(const Query& q, Node* out) {
+    switch (q.kind()) {
+      case Kind::kMatchAll:
+        init(out, Node::K::kAll, q.boost());
+        return Status::ok();
+      case Kind::kGeoDistance: case Kind::kGeoBoundingBox: case Kind::kGeoPolygon: case Kind::kGeohashCell:
+        geo_leaf(q, out);
+        return Status::ok();
+      default: {
+        MERIDIAN_ASSIGN_OR_RETURN(*out, compile(q));
+        return Status::ok();
+      }
+    }
+  }
   // Completes *c, whose root compile() made (filled in place: a Node is
   // large to move).
   void finish(Compiled* c) {
@@ -55,12 +73,22 @@ class Compiler {
   }
 
  private:
+  void init(Node* n, Node::K k, double boost) {
+    n->k = k;
+    n->boost = boost;
+    n->id = next_id_++;
+  }
   Node make(Node::K k, double boost = 1) {
     Node n;
-    n.k = k;
-    n.boost = boost;
-    n.id = next_id_++;
+    init(&n, k, boost);
     return n;
+  }
+  // A geo query's leaf, with the shape built once (a bad shape is reported
+  // by eval_leaf, which builds it again).
+  void geo_leaf(const Query& q, Node* n) {
+    init(n, Node::K::kLeaf, q.boost());
+    n->leaf = std::make_shared<Query>(q);
+    if (auto shape = leaf_shape(q); shape.is_ok()) n->leaf_shape = std::make_shared<const geo::Shape>(std::move(*shape));
   }
   WeightedTerm weighted(const std::string& field, std::string_view term, double weight) {
     WeightedTerm t;
@@ -511,9 +539,9 @@ Result<Node> Compiler::compile(const Query& q) {
       return n;
     }
     case Kind::kGeoDistance: case Kind::kGeoBoundingBox: case Kind::kGeoPolygon: case Kind::kGeohashCell: {
-      Node n = leaf(q);
-      if (auto shape = leaf_shape(q); shape.is_ok()) n.leaf_shape = std::make_shared<const geo::Shape>(std::move(*shape));
-      return n;  // a bad shape is reported by eval_leaf, which builds it again
+      Node n;
+      geo_leaf(q, &n);
+      return n;
     }
     case Kind::kPrefix: {
       const Prefix& p = *q.as<Prefix>();
@@ -650,7 +678,7 @@ Result<Compiled> compile(const index::Snapshot& snap, const Query& q, const Comp
 
 Status compile(const index::Snapshot& snap, const Query& q, const CompileOptions& opt, Compiled* out) {
   Compiler c(snap, opt);
-  MERIDIAN_ASSIGN_OR_RETURN(out->root, c.compile(q));
+  MERIDIAN_RETURN_IF_ERROR(c.compile_into(q, &out->root));
   c.finish(out);
   return Status::ok();
 }

@@ -1,5 +1,8 @@
 #include "url_decode.h"
 
+#include <array>
+#include <cstdint>
+
 namespace meridian::server {
 namespace {
 
@@ -38,10 +41,20 @@ void append_utf8(std::string* out, int code) {
 
 }  // namespace
 
+// Per byte: 1 for '%', 2 for '+' (special when plus_is_space).
+constexpr std::array<uint8_t, 256> kSpecial = [] {
+  std::array<uint8_t, 256> t{};
+  t['%'] = 1;
+  t['+'] = 2;
+  return t;
+}();
+
 std::string url_decode(std::string_view s, bool plus_is_space) {
-  // A plain loop: find_first_of calls memchr once per character of s.
+  // A plain loop over a table (find_first_of calls memchr once per
+  // character of s).
+  const uint8_t mask = plus_is_space ? 3 : 1;
   size_t first = 0;
-  while (first < s.size() && s[first] != '%' && !(plus_is_space && s[first] == '+')) ++first;
+  while (first < s.size() && !(kSpecial[static_cast<uint8_t>(s[first])] & mask)) ++first;
   if (first == s.size()) return std::string(s);
   std::string out;
   out.reserve(s.size());
