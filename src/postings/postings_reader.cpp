@@ -269,6 +269,7 @@ Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) 
   TermLayout layout;
   Result<Bitmap> docs = Status::corruption("unset");
   std::shared_ptr<const Bitmap> kept;  // instead of docs: decoded once, shared (TermBitmapCache)
+  std::string_view full_bitmap;        // a full record's serialized bitmap
   if (kind == f::kKindFull) {
     ByteReader r(payload);
     h.doc_freq = r.u32();
@@ -285,6 +286,7 @@ Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) 
     std::string_view tf = r.bytes(h.tf_len);
     std::string_view pos = r.bytes(h.pos_len);
     if (r.failed() || !r.at_end()) return where("record sections do not add up");
+    full_bitmap = bitmap_bytes;
     layout.n_blocks = static_cast<uint32_t>(n_blocks);
     layout.blocks = table.data();
     layout.tf = tf.data();
@@ -352,13 +354,19 @@ Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) 
   if ((h.flags & f::kFlagUnitTf) && s.version < 3) return where("unit tf flag in a version " + std::to_string(s.version) + " file");
   layout.doc_freq = h.doc_freq;
   layout.has_positions = h.flags & f::kFlagPositions;
-  if (kept) return TermPostings(std::move(kept), layout, h.max_tf, h.min_len);  // verified: checked before
+  if (kept) {  // verified: checked before
+    TermPostings tp(std::move(kept), layout, h.max_tf, h.min_len);
+    tp.docs_bytes_ = full_bitmap;
+    return tp;
+  }
   if (!verified) {
     std::string problem = check_term(h, *docs, layout);
     if (!problem.empty()) return where(problem);
     s.mark_verified(lo);
   }
-  return TermPostings(std::move(*docs), layout, h.max_tf, h.min_len);
+  TermPostings tp(std::move(*docs), layout, h.max_tf, h.min_len);
+  tp.docs_bytes_ = full_bitmap;  // validated by deserialize above, or on the first read
+  return tp;
 }
 
 Status PostingsReader::verify_all() const {

@@ -61,9 +61,8 @@ class LazyScorer {
     // With several clauses (set by seal()): the intersection of their
     // documents, walked in order.
     struct Candidates {
-      explicit Candidates(postings::Bitmap b) : docs(std::move(b)), it(docs) {}
-      postings::Bitmap docs;
-      postings::Bitmap::Iterator it;
+      std::vector<uint32_t> docs;
+      size_t at = 0;  // the first not below the last next()
     };
     std::unique_ptr<Candidates> candidates;
   };
@@ -71,14 +70,13 @@ class LazyScorer {
   // The group's first possible match >= doc (kEnd: none).
   uint32_t next(const Group& g, uint32_t doc) {
     if (g.candidates) {
-      // Mostly called with the last candidate + 1: one step, not a seek
-      // (CRoaring's seek finds each bitset container's maximum on its way).
-      auto& it = g.candidates->it;
-      if (it.valid() && it.value() < doc) {
-        it.next();
-        if (it.valid() && it.value() < doc) it.seek(doc);
-      }
-      return it.valid() ? it.value() : postings::PostingCursor::kEnd;
+      // Mostly called with the last candidate + 1: one step, not a search.
+      auto& c = *g.candidates;
+      const size_t n = c.docs.size();
+      if (c.at < n && c.docs[c.at] < doc && ++c.at < n && c.docs[c.at] < doc)
+        c.at = static_cast<size_t>(std::lower_bound(c.docs.begin() + static_cast<std::ptrdiff_t>(c.at), c.docs.end(), doc) -
+                                   c.docs.begin());
+      return c.at < n ? c.docs[c.at] : postings::PostingCursor::kEnd;
     }
     return next_in(g.clauses[0], doc);
   }
@@ -94,6 +92,7 @@ class LazyScorer {
     const WeightedTerm* w = nullptr;
     const columns::NormColumn* norms = nullptr;  // null: length 0
     const postings::Bitmap* docs = nullptr;  // the term's documents in the segment
+    std::string_view docs_bytes;             // the same, serialized (empty: a short record)
     // The block whose bounds are cached (by its last document), its max tf
     // and min length, and w's bound there.
     uint32_t block_last = postings::PostingCursor::kEnd;

@@ -33,6 +33,10 @@ class TermPostings {
  public:
   // The documents containing the term.
   const Bitmap& docs() const { return shared_ ? *shared_ : docs_; }
+  // The same documents as the record stores them (a portable roaring
+  // bitmap, checked: BitmapView reads it in place), or empty for a short
+  // record (up to one block of documents, stored as gaps).
+  std::string_view serialized_docs() const { return docs_bytes_; }
   uint32_t doc_freq() const { return layout_.doc_freq; }
   // Largest tf, and smallest field length (0 if lengths were not given) over
   // all the term's documents: bm25(max_tf, min_len) bounds every score.
@@ -48,8 +52,9 @@ class TermPostings {
       : docs_(std::move(docs)), layout_(layout), max_tf_(max_tf), min_len_(min_len) {}
   TermPostings(std::shared_ptr<const Bitmap> docs, const TermLayout& layout, uint32_t max_tf, uint32_t min_len)
       : shared_(std::move(docs)), layout_(layout), max_tf_(max_tf), min_len_(min_len) {}
-  Bitmap docs_;
-  std::shared_ptr<const Bitmap> shared_;
+  Bitmap docs_;                           // decoded for this reader alone, or
+  std::shared_ptr<const Bitmap> shared_;  // kept decoded by the TermBitmapCache
+  std::string_view docs_bytes_;           // in the mapped file
   TermLayout layout_;
   uint32_t max_tf_;
   uint32_t min_len_;
