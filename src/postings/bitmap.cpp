@@ -7,22 +7,16 @@
 #include <new>
 
 #include "meridian/base/bytes.h"
+#include "roaring_format.h"
 
 namespace meridian::postings {
 
-namespace {
-
-constexpr uint32_t kCookieNoRun = 12346;
-constexpr uint32_t kCookieRun = 12347;
-constexpr uint32_t kNoOffsetThreshold = 4;
-constexpr uint32_t kMaxArrayCard = 4096;
-constexpr size_t kBitsetBytes = 8192;
-
-uint16_t load16(const char* p) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(p[0]) | (static_cast<uint8_t>(p[1]) << 8));
-}
-
-}  // namespace
+using roaring_format::kBitsetBytes;
+using roaring_format::kCookieNoRun;
+using roaring_format::kCookieRun;
+using roaring_format::kMaxArrayCard;
+using roaring_format::kNoOffsetThreshold;
+using roaring_format::load16;
 
 roaring_bitmap_t* Bitmap::checked(roaring_bitmap_t* r) {
   if (r == nullptr) throw std::bad_alloc();

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "meridian/postings/postings_format.h"
+#include "roaring_format.h"
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <nmmintrin.h>
 #define MERIDIAN_HAVE_SSE42_KERNEL 1
@@ -12,28 +15,14 @@ namespace meridian::postings {
 
 namespace {
 
-// RoaringFormatSpec.
-constexpr uint32_t kCookieNoRun = 12346;
-constexpr uint32_t kCookieRun = 12347;
-constexpr uint32_t kNoOffsetThreshold = 4;
-constexpr uint32_t kMaxArrayCard = 4096;
-constexpr uint32_t kBitsetBytes = 8192;
-
-inline uint16_t load16(const char* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return v;  // little-endian hosts only, as the format
-}
-inline uint32_t load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-inline uint64_t load64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
+using format::load_u32;
+using format::load_u64;
+using roaring_format::kBitsetBytes;
+using roaring_format::kCookieNoRun;
+using roaring_format::kCookieRun;
+using roaring_format::kMaxArrayCard;
+using roaring_format::kNoOffsetThreshold;
+using roaring_format::load16;
 
 // Sorted arrays of 16-bit values (unaligned, as the format stores them):
 // the common values, as key << 16 | value, appended to *out.
@@ -118,7 +107,7 @@ void arrays(const char* a, uint32_t na, const char* b, uint32_t nb, uint32_t hig
   merge_arrays(a, na, b, nb, high, out);
 }
 
-inline bool bit(const char* words, uint16_t v) { return (load64(words + 8 * (v >> 6)) >> (v & 63)) & 1; }
+inline bool bit(const char* words, uint16_t v) { return (load_u64(words + 8 * (v >> 6)) >> (v & 63)) & 1; }
 
 // Whether v lies in one of the runs [from, n_runs) (v ascending across
 // calls: *from only moves forward).
@@ -136,7 +125,7 @@ void for_each_value(const BitmapView::Container& c, F&& f) {
       break;
     case BitmapView::Kind::kBitset:
       for (uint32_t w = 0; w < 1024; ++w)
-        for (uint64_t word = load64(c.data + 8 * w); word != 0; word &= word - 1)
+        for (uint64_t word = load_u64(c.data + 8 * w); word != 0; word &= word - 1)
           f(static_cast<uint16_t>(w * 64 + static_cast<uint32_t>(__builtin_ctzll(word))));
       break;
     case BitmapView::Kind::kRun:
@@ -167,7 +156,7 @@ void intersect_containers(const BitmapView::Container& a, const BitmapView::Cont
   if (a.kind == K::kArray && b.kind == K::kArray) return arrays(a.data, a.card, b.data, b.card, high, out);
   if (a.kind == K::kBitset && b.kind == K::kBitset) {
     for (uint32_t w = 0; w < 1024; ++w)
-      for (uint64_t word = load64(a.data + 8 * w) & load64(b.data + 8 * w); word != 0; word &= word - 1)
+      for (uint64_t word = load_u64(a.data + 8 * w) & load_u64(b.data + 8 * w); word != 0; word &= word - 1)
         out->push_back(high | (w * 64 + static_cast<uint32_t>(__builtin_ctzll(word))));
     return;
   }
@@ -194,7 +183,7 @@ bool BitmapView::parse(std::string_view bytes, BitmapView* out) {
   BitmapView v;
   v.bytes_ = bytes;
   if (bytes.size() < 4) return false;
-  const uint32_t cookie = load32(bytes.data());
+  const uint32_t cookie = load_u32(bytes.data());
   size_t at = 4;
   uint64_t size = 0;
   if ((cookie & 0xffff) == kCookieRun) {
@@ -202,7 +191,7 @@ bool BitmapView::parse(std::string_view bytes, BitmapView* out) {
     size = (cookie >> 16) + 1;
   } else if (cookie == kCookieNoRun) {
     if (bytes.size() < 8) return false;
-    size = load32(bytes.data() + 4);
+    size = load_u32(bytes.data() + 4);
     at = 8;
   } else {
     return false;
@@ -242,7 +231,7 @@ BitmapView::Container BitmapView::container(uint32_t i) const {
   Container c;
   c.key = load16(keycards_ + 4 * i);
   const uint32_t card = uint32_t{load16(keycards_ + 4 * i + 2)} + 1;
-  const uint32_t off = offsets_ ? load32(offsets_ + 4 * i) : small_offsets_[i];
+  const uint32_t off = offsets_ ? load_u32(offsets_ + 4 * i) : small_offsets_[i];
   const char* p = bytes_.data() + off;
   if (has_run_ && ((static_cast<uint8_t>(run_flags_[i / 8]) >> (i % 8)) & 1)) {
     c.kind = Kind::kRun;
