@@ -354,19 +354,14 @@ Result<TermPostings> PostingsReader::term(uint64_t offset, uint64_t index_hint) 
   if ((h.flags & f::kFlagUnitTf) && s.version < 3) return where("unit tf flag in a version " + std::to_string(s.version) + " file");
   layout.doc_freq = h.doc_freq;
   layout.has_positions = h.flags & f::kFlagPositions;
-  if (kept) {  // verified: checked before
-    TermPostings tp(std::move(kept), layout, h.max_tf, h.min_len);
-    tp.docs_bytes_ = full_bitmap;
-    return tp;
-  }
+  if (kept) return TermPostings(std::move(kept), full_bitmap, layout, h.max_tf, h.min_len);  // verified: checked before
   if (!verified) {
     std::string problem = check_term(h, *docs, layout);
     if (!problem.empty()) return where(problem);
     s.mark_verified(lo);
   }
-  TermPostings tp(std::move(*docs), layout, h.max_tf, h.min_len);
-  tp.docs_bytes_ = full_bitmap;  // validated by deserialize above, or on the first read
-  return tp;
+  // full_bitmap was validated by deserialize above, or on the record's first read.
+  return TermPostings(std::move(*docs), full_bitmap, layout, h.max_tf, h.min_len);
 }
 
 Status PostingsReader::verify_all() const {

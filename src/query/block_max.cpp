@@ -90,7 +90,7 @@ std::unique_ptr<LazyScorer> LazyScorer::build(SegmentEval& ev, bool phrases) {
 bool LazyScorer::add(const Node& n, SegmentEval& ev, bool phrases, uint32_t* node, double scale) {
   ScoreNode sn;
   auto add_term = [&](const SegmentEval::TermState& ts, const columns::NormColumn* norms) {
-    terms_.push_back(Term{ts.tp->cursor(), ts.w, norms, &ts.tp->docs(), ts.tp->serialized_docs()});
+    terms_.push_back(Term{ts.tp->cursor(), ts.w, norms, &*ts.tp});
     return static_cast<uint32_t>(terms_.size() - 1);
   };
   switch (n.k) {
@@ -200,11 +200,10 @@ void LazyScorer::seal(Group g) {
     // (BitmapView: no containers built, SSE4.2 on two arrays).
     g.candidates = std::make_unique<Group::Candidates>();
     if (g.clauses.size() == 2 && g.clauses[0].size() == 1 && g.clauses[1].size() == 1) {
-      const Term& a = terms_[g.clauses[0][0]];
-      const Term& b = terms_[g.clauses[1][0]];
+      const std::string_view a = terms_[g.clauses[0][0]].tp->serialized_docs();
+      const std::string_view b = terms_[g.clauses[1][0]].tp->serialized_docs();
       postings::BitmapView va, vb;
-      if (!a.docs_bytes.empty() && !b.docs_bytes.empty() && postings::BitmapView::parse(a.docs_bytes, &va) &&
-          postings::BitmapView::parse(b.docs_bytes, &vb)) {
+      if (!a.empty() && !b.empty() && postings::BitmapView::parse(a, &va) && postings::BitmapView::parse(b, &vb)) {
         postings::BitmapView::intersect(va, vb, &g.candidates->docs);
         groups_.push_back(std::move(g));
         return;
@@ -215,11 +214,11 @@ void LazyScorer::seal(Group g) {
     unions.reserve(g.clauses.size());
     for (const auto& c : g.clauses) {
       if (c.size() == 1) {
-        all.push_back(terms_[c[0]].docs);
+        all.push_back(&terms_[c[0]].tp->docs());
         continue;
       }
       std::vector<const postings::Bitmap*> parts;
-      for (uint32_t t : c) parts.push_back(terms_[t].docs);
+      for (uint32_t t : c) parts.push_back(&terms_[t].tp->docs());
       unions.push_back(postings::Bitmap::or_many(parts));
       all.push_back(&unions.back());
     }

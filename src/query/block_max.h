@@ -91,8 +91,7 @@ class LazyScorer {
     postings::PostingCursor cur;
     const WeightedTerm* w = nullptr;
     const columns::NormColumn* norms = nullptr;  // null: length 0
-    const postings::Bitmap* docs = nullptr;  // the term's documents in the segment
-    std::string_view docs_bytes;             // the same, serialized (empty: a short record)
+    const postings::TermPostings* tp = nullptr;  // the term's postings in the segment (its documents)
     // The block whose bounds are cached (by its last document), its max tf
     // and min length, and w's bound there.
     uint32_t block_last = postings::PostingCursor::kEnd;

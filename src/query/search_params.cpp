@@ -25,12 +25,8 @@ const std::string_view* find_param(Params params, std::string_view k) {
 }
 
 Result<Json> param_size(std::string_view name, std::string_view v, uint64_t max) {
-  uint64_t n = 0;
-  auto res = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || res.ec != std::errc() || res.ptr != v.data() + v.size() || n > max)
-    return error(std::string(name),
-                 "expected an integer in [0, " + std::to_string(max) + "], got '" + std::string(v) + "'");
-  return Json(n);
+  if (auto n = param_whole_number(v, max)) return Json(*n);
+  return error(std::string(name), "expected an integer in [0, " + std::to_string(max) + "], got '" + std::string(v) + "'");
 }
 
 const std::vector<std::string> kParams = {
@@ -39,8 +35,7 @@ const std::vector<std::string> kParams = {
     "matching_strategy"};
 
 Result<Json> param_bool(std::string_view name, std::string_view v) {
-  if (v == "true" || v == "1" || v.empty()) return Json(true);
-  if (v == "false" || v == "0") return Json(false);
+  if (auto b = param_boolean(v)) return Json(*b);
   return error(std::string(name), "expected true or false, got '" + std::string(v) + "'");
 }
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "meridian/query/dsl_parser.h"
 #include "meridian/query/field_check.h"
@@ -563,17 +564,12 @@ bool parse_plain_params(std::span<const ParamView> params, const SearchRequestOp
   SearchRequest& r = *out;
   GeoKeys geo;
   geo.field = opt.default_geo_field;
-  auto whole_number = [](std::string_view v, uint64_t max, uint64_t* n) {  // param_size
-    auto res = std::from_chars(v.data(), v.data() + v.size(), *n);
-    return !v.empty() && res.ec == std::errc() && res.ptr == v.data() + v.size() && *n <= max;
-  };
-  auto boolean = [](std::string_view v, bool* b) {  // param_bool
-    if (v == "true" || v == "1" || v.empty()) return *b = true, true;
-    if (v == "false" || v == "0") return *b = false, true;
-    return false;
+  // *dst = the parsed value; false when it did not parse.
+  auto set = [](auto parsed, auto* dst) {
+    if (parsed) *dst = static_cast<std::remove_pointer_t<decltype(dst)>>(*parsed);
+    return parsed.has_value();
   };
   for (const auto& [k, v] : params) {
-    uint64_t n = 0;
     switch (key_of(k)) {
       case Key::kNear: {
         auto p = parse_lat_lon(v);
@@ -595,20 +591,20 @@ bool parse_plain_params(std::span<const ParamView> params, const SearchRequestOp
         break;
       }
       case Key::kSize:
+        if (!set(param_whole_number(v, opt.max_window), &r.size)) return false;
+        break;
       case Key::kFrom:
-        if (!whole_number(v, opt.max_window, &n)) return false;
-        (k == "size" ? r.size : r.from) = static_cast<size_t>(n);
+        if (!set(param_whole_number(v, opt.max_window), &r.from)) return false;
         break;
       case Key::kTrackTotalHits:
         if (v == "true" || v == "false") r.track_total_hits = v == "true" ? kTrackAllHits : 0;
-        else if (whole_number(v, INT64_MAX, &n)) r.track_total_hits = n;
-        else return false;
+        else if (!set(param_whole_number(v, INT64_MAX), &r.track_total_hits)) return false;
         break;
       case Key::kSource:
-        if (!boolean(v, &r.source)) return false;
+        if (!set(param_boolean(v), &r.source)) return false;
         break;
       case Key::kExplain:
-        if (!boolean(v, &r.explain)) return false;
+        if (!set(param_boolean(v), &r.explain)) return false;
         break;
       default:
         return false;  // a parameter with more to it: the body's way

@@ -48,10 +48,11 @@ class TermPostings {
 
  private:
   friend class PostingsReader;
-  TermPostings(Bitmap docs, const TermLayout& layout, uint32_t max_tf, uint32_t min_len)
-      : docs_(std::move(docs)), layout_(layout), max_tf_(max_tf), min_len_(min_len) {}
-  TermPostings(std::shared_ptr<const Bitmap> docs, const TermLayout& layout, uint32_t max_tf, uint32_t min_len)
-      : shared_(std::move(docs)), layout_(layout), max_tf_(max_tf), min_len_(min_len) {}
+  TermPostings(Bitmap docs, std::string_view bytes, const TermLayout& layout, uint32_t max_tf, uint32_t min_len)
+      : docs_(std::move(docs)), docs_bytes_(bytes), layout_(layout), max_tf_(max_tf), min_len_(min_len) {}
+  TermPostings(std::shared_ptr<const Bitmap> docs, std::string_view bytes, const TermLayout& layout, uint32_t max_tf,
+               uint32_t min_len)
+      : shared_(std::move(docs)), docs_bytes_(bytes), layout_(layout), max_tf_(max_tf), min_len_(min_len) {}
   Bitmap docs_;                           // decoded for this reader alone, or
   std::shared_ptr<const Bitmap> shared_;  // kept decoded by the TermBitmapCache
   std::string_view docs_bytes_;           // in the mapped file
